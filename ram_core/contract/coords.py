@@ -1,0 +1,37 @@
+"""The one conversion between the camera frame and Blender's world.
+
+Camera frame: OpenCV's (x right, y down, z forward), metres. Blender world: Z up, metres, with
+the camera at the origin looking along +Y, so x stays x, depth becomes +Y and "down" becomes -Z.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Rows: Blender X, Y, Z expressed in OpenCV camera axes. A proper rotation (det = +1).
+CAMERA_TO_BLENDER = np.array(
+    [
+        [1.0, 0.0, 0.0],
+        [0.0, 0.0, 1.0],
+        [0.0, -1.0, 0.0],
+    ]
+)
+
+# SMPL's canonical body frame (y up, z front) -> Blender (Z up, the body facing -Y).
+SMPL_TO_BLENDER = np.array(
+    [
+        [1.0, 0.0, 0.0],
+        [0.0, 0.0, -1.0],
+        [0.0, 1.0, 0.0],
+    ]
+)
+
+
+def camera_points_to_blender(points: np.ndarray) -> np.ndarray:
+    """Map ``(..., 3)`` OpenCV camera-frame points (metres) to Blender world points (metres)."""
+    return np.asarray(points, dtype=np.float64) @ CAMERA_TO_BLENDER.T
+
+
+def camera_rotations_to_blender(rot: np.ndarray) -> np.ndarray:
+    """Map ``(..., 3, 3)`` rotations acting in the camera frame to the same rotations in Blender's world."""
+    return CAMERA_TO_BLENDER @ np.asarray(rot, dtype=np.float64) @ CAMERA_TO_BLENDER.T

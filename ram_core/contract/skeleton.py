@@ -1,0 +1,151 @@
+"""The SMPL 24-joint skeleton: names, hierarchy and forward kinematics.
+
+This is the one place the joint table lives. Frames: SMPL's canonical body frame is
+y up, x to the body's left, z to the body's front; positions are in metres.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+JOINT_NAMES: tuple[str, ...] = (
+    "pelvis",
+    "left_hip",
+    "right_hip",
+    "spine1",
+    "left_knee",
+    "right_knee",
+    "spine2",
+    "left_ankle",
+    "right_ankle",
+    "spine3",
+    "left_foot",
+    "right_foot",
+    "neck",
+    "left_collar",
+    "right_collar",
+    "head",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hand",
+    "right_hand",
+)
+
+PARENTS: tuple[int, ...] = (
+    -1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21,
+)  # fmt: skip
+
+NUM_JOINTS = len(JOINT_NAMES)
+NUM_BODY_JOINTS = NUM_JOINTS - 1  # body_pose excludes the root (global_orient)
+NUM_BETAS = 10
+
+JOINT_INDEX: dict[str, int] = {name: i for i, name in enumerate(JOINT_NAMES)}
+
+
+def children(joint: int) -> list[int]:
+    """Indices of the joints whose parent is ``joint``."""
+    return [i for i, p in enumerate(PARENTS) if p == joint]
+
+
+def axis_angle_to_matrix(rotvec: np.ndarray) -> np.ndarray:
+    """Rodrigues' formula.
+
+    Args:
+        rotvec: ``(..., 3)`` axis-angle vectors (radians).
+
+    Returns:
+        ``(..., 3, 3)`` rotation matrices.
+    """
+    rotvec = np.asarray(rotvec, dtype=np.float64)
+    angle = np.linalg.norm(rotvec, axis=-1, keepdims=True)
+    axis = rotvec / np.where(angle > 1e-12, angle, 1.0)
+    x, y, z = axis[..., 0], axis[..., 1], axis[..., 2]
+    zero = np.zeros_like(x)
+    k = np.stack([zero, -z, y, z, zero, -x, -y, x, zero], axis=-1).reshape(*rotvec.shape[:-1], 3, 3)
+    s = np.sin(angle)[..., None]
+    c = np.cos(angle)[..., None]
+    eye = np.broadcast_to(np.eye(3), k.shape)
+    return eye + s * k + (1.0 - c) * (k @ k)
+
+
+def matrix_to_axis_angle(rot: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`axis_angle_to_matrix`, stable near 0 and pi.
+
+    Args:
+        rot: ``(..., 3, 3)`` rotation matrices.
+
+    Returns:
+        ``(..., 3)`` axis-angle vectors with angle in ``[0, pi]``.
+    """
+    return quaternion_to_axis_angle(matrix_to_quaternion(rot))
+
+
+def matrix_to_quaternion(rot: np.ndarray) -> np.ndarray:
+    """Rotation matrices ``(..., 3, 3)`` to unit quaternions ``(..., 4)`` as (w, x, y, z), w >= 0."""
+    rot = np.asarray(rot, dtype=np.float64)
+    m = rot.reshape(-1, 3, 3)
+    tr = m[:, 0, 0] + m[:, 1, 1] + m[:, 2, 2]
+    # Four candidate formulas; each row uses the one with the largest (best-conditioned) pivot.
+    cand = np.stack(
+        [
+            np.stack([1 + tr, m[:, 2, 1] - m[:, 1, 2], m[:, 0, 2] - m[:, 2, 0], m[:, 1, 0] - m[:, 0, 1]], -1),
+            np.stack([m[:, 2, 1] - m[:, 1, 2], 1 + 2 * m[:, 0, 0] - tr, m[:, 0, 1] + m[:, 1, 0], m[:, 0, 2] + m[:, 2, 0]], -1),
+            np.stack([m[:, 0, 2] - m[:, 2, 0], m[:, 0, 1] + m[:, 1, 0], 1 + 2 * m[:, 1, 1] - tr, m[:, 1, 2] + m[:, 2, 1]], -1),
+            np.stack([m[:, 1, 0] - m[:, 0, 1], m[:, 0, 2] + m[:, 2, 0], m[:, 1, 2] + m[:, 2, 1], 1 + 2 * m[:, 2, 2] - tr], -1),
+        ],
+        axis=1,
+    )
+    pivot = np.stack([1 + tr, 1 + 2 * m[:, 0, 0] - tr, 1 + 2 * m[:, 1, 1] - tr, 1 + 2 * m[:, 2, 2] - tr], -1)
+    best = np.argmax(pivot, axis=-1)
+    q = cand[np.arange(len(m)), best]
+    q /= np.linalg.norm(q, axis=-1, keepdims=True)
+    q *= np.where(q[:, :1] < 0, -1.0, 1.0)
+    return q.reshape(*rot.shape[:-2], 4)
+
+
+def quaternion_to_axis_angle(quat: np.ndarray) -> np.ndarray:
+    """Unit quaternions ``(..., 4)`` (w, x, y, z) to axis-angle ``(..., 3)``."""
+    quat = np.asarray(quat, dtype=np.float64)
+    quat = quat * np.where(quat[..., :1] < 0, -1.0, 1.0)
+    xyz = quat[..., 1:]
+    sin_half = np.linalg.norm(xyz, axis=-1, keepdims=True)
+    angle = 2.0 * np.arctan2(sin_half, quat[..., :1])
+    scale = np.where(sin_half > 1e-12, angle / np.where(sin_half > 1e-12, sin_half, 1.0), 2.0)
+    return xyz * scale
+
+
+def forward_kinematics(
+    global_orient: np.ndarray,
+    body_pose: np.ndarray,
+    rest_joints: np.ndarray,
+    transl: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pose the skeleton as SMPL does (rotations about each rest joint, root about the pelvis).
+
+    Args:
+        global_orient: ``(T, 3)`` root axis-angle (radians), body frame -> camera frame.
+        body_pose: ``(T, 23, 3)`` local axis-angle per non-root joint.
+        rest_joints: ``(24, 3)`` rest joint positions, SMPL canonical frame, metres.
+        transl: ``(T, 3)`` root translation in metres, or None for zero.
+
+    Returns:
+        ``(T, 24, 3)`` posed joint positions and ``(T, 24, 3, 3)`` global joint rotations.
+    """
+    rots = axis_angle_to_matrix(np.concatenate([global_orient[:, None, :], body_pose], axis=1))
+    rest = np.asarray(rest_joints, dtype=np.float64)
+    n = rots.shape[0]
+    g_rot = np.empty((n, NUM_JOINTS, 3, 3))
+    g_pos = np.empty((n, NUM_JOINTS, 3))
+    g_rot[:, 0] = rots[:, 0]
+    g_pos[:, 0] = rest[0]
+    for j in range(1, NUM_JOINTS):
+        p = PARENTS[j]
+        g_rot[:, j] = g_rot[:, p] @ rots[:, j]
+        g_pos[:, j] = g_pos[:, p] + g_rot[:, p] @ (rest[j] - rest[p])
+    if transl is not None:
+        g_pos = g_pos + np.asarray(transl, dtype=np.float64)[:, None, :]
+    return g_pos, g_rot
