@@ -1,0 +1,199 @@
+"""The two commands a newcomer runs: ``python3 tools/dev.py demo`` and ``python3 tools/dev.py test``.
+
+Each creates (or reuses) the virtual environments it needs. Environments live outside the clone,
+in ``$RAM_ENV_DIR`` (default ``~/.cache/ram-blender/envs``), one folder per environment named by a
+hash of its requirement files and its Python, so a change to a requirements file makes a new one and
+a second run reuses the first's. Standard library only: this runs before any environment exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIREMENTS = ROOT / "requirements"
+ENV_ROOT = Path(os.environ.get("RAM_ENV_DIR", Path.home() / ".cache" / "ram-blender" / "envs"))
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """A virtual environment: a requirements file and the Pythons that may run it, best first."""
+
+    name: str
+    requirements: str
+    pythons: tuple[str, ...]
+    extra_env: tuple[tuple[str, str], ...] = ()
+
+
+WORKER_LITE = EnvSpec("worker-lite", "lite.txt", ("3.11",))
+WORKER_FULL = EnvSpec("worker-full", "test.txt", ("3.11",), (("SAM2_BUILD_CUDA", "0"),))
+BLENDER = EnvSpec("blender", "blender.txt", ("3.13",))
+BLENDER_PY311 = EnvSpec("blender", "blender-py311.txt", ("3.11",))
+BLENDER_LEGACY = EnvSpec("blender-legacy", "blender-legacy.txt", ("3.11",))
+
+
+def log(msg: str) -> None:
+    print(f"[dev] {msg}", flush=True)
+
+
+def find_python(version: str) -> str | None:
+    """A Python ``version`` ("3.11") interpreter on this machine, or None."""
+    candidates = [shutil.which(f"python{version}")]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    if pyenv.is_dir():
+        candidates += [str(p / "bin" / f"python{version}") for p in sorted(pyenv.glob(f"{version}*"), reverse=True)]
+    if sys.version_info[:2] == tuple(int(x) for x in version.split(".")):
+        candidates.append(sys.executable)
+    for c in candidates:
+        if not c or not Path(c).exists():
+            continue
+        env = {**os.environ, "PYENV_VERSION": Path(c).resolve().parent.parent.name}
+        try:
+            out = subprocess.run([c, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                 capture_output=True, text=True, env=env, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if out.returncode == 0 and out.stdout.strip() == version:
+            return str(Path(c).resolve())
+    return None
+
+
+def requirement_files(name: str) -> list[Path]:
+    """The requirements file and every file it includes with ``-r``, recursively."""
+    path = REQUIREMENTS / name
+    files = [path]
+    for line in path.read_text().splitlines():
+        m = re.match(r"^\s*-r\s+(\S+)", line)
+        if m:
+            files += requirement_files(m.group(1))
+    return files
+
+
+def env_dir(spec: EnvSpec, python: str) -> Path:
+    h = hashlib.sha256()
+    h.update(python.encode())
+    for f in requirement_files(spec.requirements):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return ENV_ROOT / f"{spec.name}-{h.hexdigest()[:12]}"
+
+
+def ensure_env(spec: EnvSpec) -> Path:
+    """Create ``spec``'s environment if it does not exist yet; return its Python."""
+    python = next((p for v in spec.pythons if (p := find_python(v))), None)
+    if python is None:
+        raise SystemExit(f"[dev] {spec.name} needs Python {' or '.join(spec.pythons)}, which this machine lacks")
+    target = env_dir(spec, python)
+    env_python = target / "bin" / "python"
+    if (target / ".complete").exists():
+        return env_python
+    # No marker means an earlier run was interrupted: start that environment over.
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    log(f"creating environment {spec.name} in {target} (first run only; a few minutes)")
+    t0 = time.monotonic()
+    env = {**os.environ, **dict(spec.extra_env)}
+    subprocess.run([python, "-m", "venv", str(target)], check=True, env=env)
+    pip = [str(env_python), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "-r", str(REQUIREMENTS / spec.requirements)], check=True, env=env)
+    (target / ".complete").write_text(f"{time.time()}\n")
+    log(f"{spec.name} ready in {time.monotonic() - t0:.0f} s")
+    return env_python
+
+
+def blender_env() -> Path:
+    """Blender 5.2 on Python 3.13 where there is one, else Blender 5.0 on Python 3.11."""
+    return ensure_env(BLENDER if find_python("3.13") else BLENDER_PY311)
+
+
+def run_env(python: Path, args: list[str], env: dict[str, str] | None = None) -> int:
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **(env or {})}
+    full_env.pop("PYTHONHOME", None)
+    return subprocess.run([str(python), *args], cwd=ROOT, env=full_env).returncode
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    worker = ensure_env(WORKER_LITE)
+    blender = blender_env()
+    out = Path(args.out).resolve()
+    return run_env(
+        blender,
+        ["tools/demo.py", "--video", str(Path(args.video).resolve()), "--out", str(out), "--worker-python", str(worker)],
+    )
+
+
+def _pytest(python: Path, label: str, paths: list[str], junit: Path, env: dict[str, str] | None = None) -> int:
+    log(f"{label}: pytest {' '.join(paths)}")
+    return run_env(python, ["-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", *paths], env)
+
+
+def _counts(junit: Path) -> tuple[int, int, int]:
+    """(passed, failed, skipped) from a JUnit XML report; a missing report counts as one failure."""
+    if not junit.exists():
+        return 0, 1, 0
+    root = ET.parse(junit).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    total = sum(int(s.get("tests", 0)) for s in suites)
+    failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+    skipped = sum(int(s.get("skipped", 0)) for s in suites)
+    return total - failed - skipped, failed, skipped
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    reports = Path(os.environ.get("RAM_TEST_REPORTS", ROOT / "build" / "test-reports"))
+    reports.mkdir(parents=True, exist_ok=True)
+    worker = ensure_env(WORKER_FULL)
+    worker_env = {"RAM_WORKER_PYTHON": str(worker)}
+    runs = [(worker, "unit", ["tests/unit"], {})]
+    if not args.unit_only:
+        runs.append((blender_env(), "blender", ["tests/blender"], worker_env))
+        runs.append((ensure_env(BLENDER_LEGACY), "blender-legacy", ["tests/blender"], worker_env))
+    totals = [0, 0, 0]
+    codes = []
+    for python, label, paths, env in runs:
+        junit = reports / f"{label}.xml"
+        junit.unlink(missing_ok=True)
+        code = _pytest(python, label, paths + list(args.pytest_args), junit, env)
+        counts = _counts(junit)
+        codes.append(code if code != 5 else 0)  # 5: no tests collected in that tier
+        log(f"{label}: {counts[0]} passed, {counts[1]} failed, {counts[2]} skipped (exit {code})")
+        totals = [a + b for a, b in zip(totals, counts)]
+    print(f"{totals[0]} passed, {totals[1]} failed, {totals[2]} skipped")
+    return 0 if all(c == 0 for c in codes) and totals[1] == 0 else 1
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    specs = {"worker-lite": WORKER_LITE, "worker-full": WORKER_FULL, "blender-legacy": BLENDER_LEGACY}
+    print(blender_env() if args.name == "blender" else ensure_env(specs[args.name]))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tools/dev.py", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("demo", help="capture a video with the lite backend into a .blend and a rendered preview")
+    p.add_argument("--video", default=str(ROOT / "tests" / "data" / "vtest_clip.avi"))
+    p.add_argument("--out", default=str(ROOT / "out" / "demo"))
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("test", help="run every test tier (unit, Blender 5.x, Blender 4.2)")
+    p.add_argument("--unit-only", action="store_true", help="only the tests that need no Blender")
+    p.add_argument("pytest_args", nargs="*", help="extra arguments passed to pytest (after --)")
+    p.set_defaults(func=cmd_test)
+    p = sub.add_parser("env", help="create an environment if needed and print its Python")
+    p.add_argument("name", choices=["worker-lite", "worker-full", "blender", "blender-legacy"])
+    p.set_defaults(func=cmd_env)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
