@@ -1,0 +1,1 @@
+"""Evaluation of tracking and capture results against ground truth."""

@@ -1,0 +1,8 @@
+"""SegFollow's association logic, shared by the `lite` backend, `ram-core track` and the SAM2 tracker.
+
+- `boxes`: box formats and the pairwise IoU matrix.
+- `kalman`: pure kernels of a constant-velocity box filter.
+- `selector`: motion score, gate, gated-sum selection, confidence-gated update, EMA memory.
+- `tracker`: a multi-target tracker over detector boxes built from those pieces.
+- `mot`: MOTChallenge text files and `track_detections`.
+"""

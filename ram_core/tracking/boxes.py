@@ -1,0 +1,55 @@
+"""Box formats and overlap, in pixels.
+
+xyxy: (x1, y1, x2, y2) corners; cxcywh: (centre x, centre y, width, height); xywh: MOTChallenge's
+(left, top, width, height). All functions take arrays of shape (..., 4) and keep the leading shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def xyxy_to_cxcywh(boxes: np.ndarray) -> np.ndarray:
+    """(..., 4) corners -> (..., 4) centre and size."""
+    b = np.asarray(boxes, dtype=np.float64)
+    return np.stack(
+        [(b[..., 0] + b[..., 2]) / 2, (b[..., 1] + b[..., 3]) / 2, b[..., 2] - b[..., 0], b[..., 3] - b[..., 1]],
+        axis=-1,
+    )
+
+
+def cxcywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
+    """(..., 4) centre and size -> (..., 4) corners."""
+    b = np.asarray(boxes, dtype=np.float64)
+    hw, hh = b[..., 2] / 2, b[..., 3] / 2
+    return np.stack([b[..., 0] - hw, b[..., 1] - hh, b[..., 0] + hw, b[..., 1] + hh], axis=-1)
+
+
+def xywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
+    """(..., 4) MOTChallenge left, top, width, height -> (..., 4) corners."""
+    b = np.asarray(boxes, dtype=np.float64)
+    return np.concatenate([b[..., :2], b[..., :2] + b[..., 2:4]], axis=-1)
+
+
+def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
+    """(..., 4) corners -> (..., 4) MOTChallenge left, top, width, height."""
+    b = np.asarray(boxes, dtype=np.float64)
+    return np.concatenate([b[..., :2], b[..., 2:4] - b[..., :2]], axis=-1)
+
+
+def box_area(boxes: np.ndarray) -> np.ndarray:
+    """(..., 4) xyxy -> (...) area; degenerate boxes have area 0."""
+    b = np.asarray(boxes, dtype=np.float64)
+    return np.clip(b[..., 2] - b[..., 0], 0, None) * np.clip(b[..., 3] - b[..., 1], 0, None)
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise intersection over union of xyxy boxes a (N, 4) and b (M, 4) -> (N, M) in [0, 1]."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    wh = np.clip(rb - lt, 0, None)
+    inter = wh[..., 0] * wh[..., 1]
+    union = box_area(a)[:, None] + box_area(b)[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)

@@ -1,0 +1,134 @@
+"""MOTChallenge text files and tracking a whole detection file.
+
+One row per box: ``frame,id,x,y,w,h,conf,-1,-1,-1`` with frames counted from 1, (x, y) the top-left
+corner and (w, h) the size in pixels. Detection files carry id -1.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ram_core.tracking.boxes import xywh_to_xyxy, xyxy_to_xywh
+from ram_core.tracking.tracker import Tracker, TrackerConfig
+
+log = logging.getLogger(__name__)
+
+
+class MotFormatError(ValueError):
+    """A MOTChallenge text file that cannot be read; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class MotTable:
+    """Rows of a MOTChallenge file: frames (R,) int from 1, ids (R,) int, boxes (R, 4) xywh px, conf (R,)."""
+
+    frames: np.ndarray
+    ids: np.ndarray
+    boxes: np.ndarray
+    conf: np.ndarray
+
+    @staticmethod
+    def empty() -> MotTable:
+        return MotTable(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0))
+
+    def __len__(self) -> int:
+        return int(self.frames.shape[0])
+
+    def sorted(self) -> MotTable:
+        """Rows ordered by frame, then id."""
+        order = np.lexsort((self.ids, self.frames))
+        return MotTable(self.frames[order], self.ids[order], self.boxes[order], self.conf[order])
+
+
+def read_mot(path: str | Path) -> MotTable:
+    """Read a MOTChallenge text file (at least 6 comma-separated columns; conf defaults to 1)."""
+    path = Path(path)
+    rows: list[list[float]] = []
+    with path.open("r", encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            parts = line.replace(" ", "").split(",")
+            if len(parts) < 6:
+                raise MotFormatError(f"{path}:{n}: expected at least 6 comma-separated values, got {len(parts)}")
+            try:
+                values = [float(p) for p in parts[:7]]
+            except ValueError as e:
+                raise MotFormatError(f"{path}:{n}: not a number ({e})") from None
+            if len(values) == 6:
+                values.append(1.0)
+            if values[0] < 1 or values[0] != int(values[0]):
+                raise MotFormatError(f"{path}:{n}: frame must be an integer >= 1, got {parts[0]}")
+            if values[4] < 0 or values[5] < 0:
+                raise MotFormatError(f"{path}:{n}: negative box size")
+            rows.append(values)
+    if not rows:
+        return MotTable.empty()
+    a = np.asarray(rows, dtype=np.float64)
+    return MotTable(a[:, 0].astype(np.int64), a[:, 1].astype(np.int64), a[:, 2:6], a[:, 6]).sorted()
+
+
+def write_mot(path: str | Path, table: MotTable) -> None:
+    """Write rows as ``frame,id,x,y,w,h,conf,-1,-1,-1``, sorted by frame then id."""
+    t = table.sorted()
+    lines = [
+        f"{f},{i},{b[0]:.2f},{b[1]:.2f},{b[2]:.2f},{b[3]:.2f},{c:.4f},-1,-1,-1\n"
+        for f, i, b, c in zip(t.frames, t.ids, t.boxes, t.conf)
+    ]
+    Path(path).write_text("".join(lines), encoding="utf-8")
+
+
+def track_detections(dets: MotTable, cfg: TrackerConfig | None = None, fill_gaps: int = 0) -> MotTable:
+    """Run the tracker over every frame from 1 to the last detection's frame and return its tracks.
+
+    A track is written only if it was ever confirmed, on every frame it was associated with a detection
+    (its tentative frames included, since the file is written after the run). With ``fill_gaps`` > 0,
+    gaps of at most that many frames between two associated frames of one track are filled by linear
+    interpolation of the written boxes (offline smoothing; 0 writes associated frames only).
+    """
+    tracker = Tracker(cfg)
+    last = int(dets.frames.max()) if len(dets) else 0
+    starts = np.searchsorted(dets.frames, np.arange(1, last + 2))
+    history: dict[int, list[tuple[int, np.ndarray, float]]] = {}
+    confirmed: set[int] = set()
+    for frame in range(1, last + 1):
+        sl = slice(starts[frame - 1], starts[frame])
+        views = tracker.step(frame, xywh_to_xyxy(dets.boxes[sl]), dets.conf[sl])
+        for v in views:
+            if v.confirmed:
+                confirmed.add(v.track_id)
+            if v.detection_index >= 0:
+                history.setdefault(v.track_id, []).append((frame, v.box, v.confidence))
+    frames, ids, boxes, conf = [], [], [], []
+    for track_id in sorted(confirmed):
+        rows = _fill(history.get(track_id, []), fill_gaps)
+        frames += [r[0] for r in rows]
+        ids += [track_id] * len(rows)
+        boxes += [r[1] for r in rows]
+        conf += [r[2] for r in rows]
+    if not frames:
+        return MotTable.empty()
+    log.info("%d tracks, %d rows over %d frames", len(confirmed), len(frames), last)
+    return MotTable(
+        np.asarray(frames, np.int64), np.asarray(ids, np.int64), xyxy_to_xywh(np.stack(boxes)), np.asarray(conf)
+    ).sorted()
+
+
+def _fill(rows: list[tuple[int, np.ndarray, float]], max_gap: int) -> list[tuple[int, np.ndarray, float]]:
+    """Insert linearly interpolated rows (conf 0) into gaps of 1..max_gap frames."""
+    out: list[tuple[int, np.ndarray, float]] = []
+    for k, row in enumerate(rows):
+        if k and max_gap > 0:
+            f0, b0, _ = rows[k - 1]
+            gap = row[0] - f0 - 1
+            if 0 < gap <= max_gap:
+                for j in range(1, gap + 1):
+                    w = j / (gap + 1)
+                    out.append((f0 + j, (1 - w) * b0 + w * row[1], 0.0))
+        out.append(row)
+    return out

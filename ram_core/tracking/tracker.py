@@ -1,0 +1,314 @@
+"""A multi-target SegFollow tracker over detector boxes (the `lite` backend and `ram-core track`).
+
+Per frame: predict every live track (one batched Kalman call), score every (track, detection) pair with
+the gated sum of motion (IoU with the prediction) and appearance (cosine with the track's EMA memory),
+assign one-to-one (Hungarian) in two rounds, reliable detections first, then apply the confidence-gated
+update, births, deaths and duplicate suppression. The per-frame work is a few (T, N) arrays.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from ram_core.tracking import kalman
+from ram_core.tracking.boxes import iou_matrix
+from ram_core.tracking.selector import (
+    GateConfig,
+    MemoryConfig,
+    UpdateConfig,
+    ema_update,
+    gate,
+    gated_scores,
+    reliability_step,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Association, life cycle and filter settings.
+
+    min_score: smallest gated score s accepted as a match.
+    min_motion: smallest motion score m (IoU with the prediction) accepted as a match, so appearance alone
+      never pulls a track across the frame.
+    birth_score: smallest detection score that may start a track.
+    birth_iou: a detection starts a track only if its IoU with every live track's box is below this.
+    confirm_hits: a tentative track becomes confirmed after this many reliable associated frames; a
+      tentative track that misses a frame ends.
+    max_coast_frames: a track that has coasted (no accepted update) for more frames than this ends.
+    duplicate_iou, duplicate_frames: two confirmed tracks both observed with IoU above duplicate_iou for
+      duplicate_frames consecutive frames are one person: the one with fewer hits (then the younger) ends.
+    max_tracks: at most this many live tracks; births beyond it are dropped (highest scores first).
+    """
+
+    kalman: kalman.KalmanConfig = field(default_factory=kalman.KalmanConfig)
+    gate: GateConfig = field(default_factory=GateConfig)
+    update: UpdateConfig = field(default_factory=UpdateConfig)
+    memory: MemoryConfig = field(default_factory=MemoryConfig)
+    min_score: float = 0.2
+    min_motion: float = 0.1
+    birth_score: float = 0.6
+    birth_iou: float = 0.3
+    confirm_hits: int = 3
+    max_coast_frames: int = 30
+    duplicate_iou: float = 0.8
+    duplicate_frames: int = 3
+    max_tracks: int = 64
+
+
+@dataclass(frozen=True)
+class TrackView:
+    """One live track after a frame.
+
+    box: (4,) xyxy px, the posterior when observed, else the Kalman prediction.
+    observed: the frame's detection was accepted as an update (False while coasting on the prediction).
+    confidence: the associated detection's score (0 when none).
+    detection_index: row of the associated detection in this frame's input, -1 if none; it can be set
+      while observed is False when the association was refused as unreliable.
+    age: frames since birth (0 on the birth frame). coasting_frames: frames since the last accepted update.
+    confirmed: False while the track is tentative.
+    """
+
+    track_id: int
+    box: np.ndarray
+    observed: bool
+    confidence: float
+    detection_index: int
+    age: int
+    coasting_frames: int
+    confirmed: bool
+
+
+@dataclass
+class _Track:
+    track_id: int
+    state: kalman.KalmanState
+    memory: np.ndarray | None
+    birth_frame: int
+    hits: int = 1
+    streak: int = 1
+    coasting: int = 0
+    confirmed: bool = False
+    observed: bool = True
+    confidence: float = 0.0
+    detection_index: int = -1
+
+
+class Tracker:
+    """Online multi-target tracker: call `step` once per processed frame, in increasing frame order."""
+
+    def __init__(self, cfg: TrackerConfig | None = None) -> None:
+        self.cfg = cfg or TrackerConfig()
+        self._tracks: list[_Track] = []
+        self._next_id = 1
+        self._frame: int | None = None
+        self._duplicate_count: dict[tuple[int, int], int] = {}
+
+    @property
+    def frame_index(self) -> int | None:
+        """The last frame passed to `step`, None before the first."""
+        return self._frame
+
+    def _steps_to(self, frame_index: int) -> int:
+        if self._frame is None:
+            return 1
+        if frame_index <= self._frame:
+            raise ValueError(f"frame_index {frame_index} is not after the last frame {self._frame}")
+        return frame_index - self._frame
+
+    def _predicted(self, steps: int) -> kalman.KalmanState | None:
+        if not self._tracks:
+            return None
+        state = kalman.stack_states([t.state for t in self._tracks])
+        for _ in range(steps):
+            state = kalman.predict(state, self.cfg.kalman)
+        return state
+
+    def peek_predictions(self, frame_index: int) -> list[TrackView]:
+        """Where each live track will be at ``frame_index`` (after the last step), without changing anything.
+
+        The views have observed False and detection_index -1; the lite backend crops there on non-keyframes.
+        """
+        steps = self._steps_to(frame_index)
+        state = self._predicted(steps)
+        if state is None:
+            return []
+        boxes = kalman.predicted_box(state)
+        return [
+            TrackView(
+                track_id=t.track_id,
+                box=boxes[i],
+                observed=False,
+                confidence=0.0,
+                detection_index=-1,
+                age=frame_index - t.birth_frame,
+                coasting_frames=t.coasting + steps,
+                confirmed=t.confirmed,
+            )
+            for i, t in enumerate(self._tracks)
+        ]
+
+    def step(
+        self,
+        frame_index: int,
+        boxes: np.ndarray,
+        scores: np.ndarray,
+        features: np.ndarray | None = None,
+    ) -> list[TrackView]:
+        """Advance to ``frame_index`` with its detections and return every live track (tentative included).
+
+        boxes: (N, 4) xyxy px. scores: (N,) detection confidences in [0, 1].
+        features: (N, D) L2-normalised appearance vectors, or None (then association is by motion only).
+        Frames may be skipped (e.g. keyframes only): the filters predict across the gap.
+        """
+        cfg = self.cfg
+        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+        if scores.shape[0] != boxes.shape[0]:
+            raise ValueError(f"{boxes.shape[0]} boxes but {scores.shape[0]} scores")
+        if features is not None:
+            features = np.asarray(features, dtype=np.float64).reshape(boxes.shape[0], -1)
+        steps = self._steps_to(frame_index)
+        self._frame = frame_index
+
+        prior = self._predicted(steps)
+        matches: dict[int, int] = {}
+        motion = np.zeros((len(self._tracks), boxes.shape[0]))
+        if prior is not None:
+            prior_boxes = kalman.predicted_box(prior)
+            motion = iou_matrix(prior_boxes, boxes)
+            score = self._score(prior, motion, features)
+            allowed = (motion >= cfg.min_motion) & (score >= cfg.min_score)
+            reliable_det = scores > cfg.update.tau
+            matches = _assign(score, allowed & reliable_det[None, :])
+            rest_tracks = np.setdiff1d(np.arange(len(self._tracks)), list(matches))
+            rest_dets = np.flatnonzero(~reliable_det)
+            sub = _assign(score[np.ix_(rest_tracks, rest_dets)], allowed[np.ix_(rest_tracks, rest_dets)])
+            matches.update({int(rest_tracks[t]): int(rest_dets[d]) for t, d in sub.items()})
+
+        survivors: list[_Track] = []
+        for i, track in enumerate(self._tracks):
+            track.state = kalman.KalmanState(mean=prior.mean[i], cov=prior.cov[i])
+            self._advance(track, matches.get(i, -1), boxes, scores, features, motion[i], steps)
+            if track.coasting > cfg.max_coast_frames or (not track.confirmed and track.detection_index < 0):
+                log.debug("track %d ends at frame %d", track.track_id, frame_index)
+                continue
+            survivors.append(track)
+        self._tracks = survivors
+        self._births(frame_index, boxes, scores, features, set(matches.values()))
+        self._suppress_duplicates()
+        return self._views(frame_index)
+
+    def _score(self, prior: kalman.KalmanState, motion: np.ndarray, features: np.ndarray | None) -> np.ndarray:
+        """Gated sum s (T, N); without features the affinity term is dropped (s = m)."""
+        if features is None or any(t.memory is None for t in self._tracks):
+            return motion
+        memory = np.stack([t.memory for t in self._tracks])
+        memory /= np.maximum(np.linalg.norm(memory, axis=1, keepdims=True), 1e-12)
+        affinity = np.clip(memory @ features.T, 0.0, 1.0)
+        return gated_scores(motion, affinity, gate(kalman.uncertainty(prior), self.cfg.gate))
+
+    def _advance(
+        self,
+        track: _Track,
+        det: int,
+        boxes: np.ndarray,
+        scores: np.ndarray,
+        features: np.ndarray | None,
+        motion: np.ndarray,
+        steps: int,
+    ) -> None:
+        """Apply the confidence-gated update to one track given its associated detection (-1 if none)."""
+        rel = reliability_step(track.streak, None if det < 0 else float(scores[det]), self.cfg.update)
+        track.streak = rel.streak
+        track.detection_index = det
+        track.confidence = float(scores[det]) if det >= 0 else 0.0
+        track.observed = rel.accept
+        if rel.accept:
+            track.state = kalman.update(track.state, boxes[det], self.cfg.kalman)
+            track.coasting = 0
+            track.hits += 1
+            if track.hits >= self.cfg.confirm_hits:
+                track.confirmed = True
+            if features is not None and track.memory is not None:
+                track.memory = ema_update(track.memory, features[det], float(motion[det]), True, self.cfg.memory)
+        else:
+            track.coasting += steps
+
+    def _births(
+        self, frame_index: int, boxes: np.ndarray, scores: np.ndarray, features: np.ndarray | None, taken: set[int]
+    ) -> None:
+        cfg = self.cfg
+        live = [kalman.predicted_box(t.state) for t in self._tracks]
+        for d in np.argsort(-scores, kind="stable"):
+            if len(self._tracks) >= cfg.max_tracks:
+                break
+            if d in taken or scores[d] < cfg.birth_score:
+                continue
+            if live and iou_matrix(boxes[d], np.stack(live)).max() >= cfg.birth_iou:
+                continue
+            track = _Track(
+                track_id=self._next_id,
+                state=kalman.init_state(boxes[d], cfg.kalman),
+                memory=None if features is None else features[d].copy(),
+                birth_frame=frame_index,
+                confirmed=cfg.confirm_hits <= 1,
+                confidence=float(scores[d]),
+                detection_index=int(d),
+            )
+            self._next_id += 1
+            self._tracks.append(track)
+            live.append(boxes[d])
+
+    def _suppress_duplicates(self) -> None:
+        """End the weaker of two confirmed, observed tracks that overlap strongly for several frames."""
+        cfg = self.cfg
+        idx = [i for i, t in enumerate(self._tracks) if t.confirmed and t.observed]
+        counts: dict[tuple[int, int], int] = {}
+        ended: set[int] = set()
+        if len(idx) >= 2:
+            boxes = kalman.predicted_box(kalman.stack_states([self._tracks[i].state for i in idx]))
+            iou = np.triu(iou_matrix(boxes, boxes), k=1)
+            for a, b in zip(*np.nonzero(iou > cfg.duplicate_iou)):
+                ta, tb = self._tracks[idx[a]], self._tracks[idx[b]]
+                key = (ta.track_id, tb.track_id)
+                counts[key] = self._duplicate_count.get(key, 0) + 1
+                if counts[key] >= cfg.duplicate_frames:
+                    weaker = min((ta, tb), key=lambda t: (t.hits, -t.track_id))
+                    log.debug("track %d duplicates another and ends", weaker.track_id)
+                    ended.add(weaker.track_id)
+        self._duplicate_count = counts
+        if ended:
+            self._tracks = [t for t in self._tracks if t.track_id not in ended]
+
+    def _views(self, frame_index: int) -> list[TrackView]:
+        if not self._tracks:
+            return []
+        boxes = kalman.predicted_box(kalman.stack_states([t.state for t in self._tracks]))
+        return [
+            TrackView(
+                track_id=t.track_id,
+                box=boxes[i],
+                observed=t.observed,
+                confidence=t.confidence,
+                detection_index=t.detection_index,
+                age=frame_index - t.birth_frame,
+                coasting_frames=t.coasting,
+                confirmed=t.confirmed,
+            )
+            for i, t in enumerate(self._tracks)
+        ]
+
+
+def _assign(score: np.ndarray, allowed: np.ndarray) -> dict[int, int]:
+    """One-to-one assignment maximising the summed score over allowed pairs: {row: column}."""
+    if score.size == 0 or not allowed.any():
+        return {}
+    cost = np.where(allowed, -score, 1e6)
+    rows, cols = linear_sum_assignment(cost)
+    return {int(r): int(c) for r, c in zip(rows, cols) if allowed[r, c]}
