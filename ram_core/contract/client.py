@@ -1,0 +1,464 @@
+"""The client side of a capture: start the worker, drain its records and messages, clean up.
+
+Blender's modal operator drives :class:`CaptureClient` from a timer (``poll()`` never blocks); the CLI
+and Blender's headless batch call :func:`run_capture`. Numpy and the standard library only.
+
+The client creates the shared-memory ring, spawns ``python -m ram_core.worker`` with the Python the
+user chose (not necessarily this one), reads the worker's stdout in a thread that only queues lines,
+and keeps the worker's stderr in a temporary log file whose tail explains a crash. Every way out
+(done, cancel, worker crash, an exception here, this process dying) removes the segment: ``close()``
+(also from ``with``, a finalizer and at exit) unlinks it, and a worker whose stdin reaches end of
+file unlinks it itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+import ram_core
+from ram_core.contract.messages import Cancel, Done, Error, Log, Message, Progress, ProtocolError, Started
+from ram_core.contract.messages import decode, encode
+from ram_core.contract.results import CaptureMeta, Results, save_results
+from ram_core.contract.ring import DEFAULT_CAPACITY, RECORD_DTYPE, Ring, records_to_results
+
+logger = logging.getLogger(__name__)
+
+LOG_TAIL_LINES = 20
+
+
+class CaptureError(RuntimeError):
+    """A capture that failed. ``str()`` is one line; ``traceback`` is the worker's (or its log's tail).
+
+    ``partial`` holds the results received before the failure, when there were any.
+    """
+
+    def __init__(self, message: str, traceback: str = "", kind: str = "Error", partial: Results | None = None):
+        super().__init__(message)
+        self.traceback = traceback
+        self.kind = kind
+        self.partial = partial
+
+
+@dataclass
+class _Resources:
+    """What a client must release; held by its finalizer, so it must not refer to the client."""
+
+    proc: subprocess.Popen | None = None
+    reader: threading.Thread | None = None
+    ring: Ring | None = None
+    log_path: str | None = None
+    path_dir: str | None = None
+
+    def release(self) -> None:
+        proc = self.proc
+        if proc is not None:
+            if proc.poll() is None:
+                _close_quietly(proc.stdin)  # the worker reads end of file: it stops and unlinks
+                _wait_or_kill(proc, 1.0)
+            _close_quietly(proc.stdin)
+            if self.reader is not None:
+                self.reader.join(timeout=1.0)
+            _close_quietly(proc.stdout)
+        if self.ring is not None:
+            self.ring.mark_closed()
+            self.ring.close()
+            self.ring.unlink()
+        if self.log_path is not None and os.path.exists(self.log_path):
+            os.unlink(self.log_path)
+        if self.path_dir is not None:
+            shutil.rmtree(self.path_dir, ignore_errors=True)
+
+
+def _close_quietly(stream) -> None:
+    if stream is not None:
+        try:
+            stream.close()
+        except OSError:
+            pass
+
+
+def _wait_or_kill(proc: subprocess.Popen, grace_s: float) -> None:
+    """Wait ``grace_s`` for ``proc`` to exit, then terminate it, then kill it."""
+    for stop in (None, proc.terminate, proc.kill):
+        if stop is not None:
+            stop()
+        try:
+            proc.wait(timeout=grace_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    proc.wait()
+
+
+def _worker_pythonpath(directory: str) -> str:
+    """A folder holding only this ``ram_core`` (a link, or a copy where links are not allowed).
+
+    The worker runs another Python (Blender's is not the worker's), so putting this package's parent
+    folder (maybe a site-packages full of modules built for this Python) on its path could shadow the
+    worker's own numpy; this folder carries ``ram_core`` alone.
+    """
+    package = Path(ram_core.__file__).resolve().parent
+    target = Path(directory) / "ram_core"
+    try:
+        target.symlink_to(package, target_is_directory=True)
+    except OSError:
+        shutil.copytree(package, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return directory
+
+
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Fail early, with :class:`CaptureError`, if ``path`` cannot be written (before any work starts)."""
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise CaptureError(f"{p}: is a folder, expected a file name")
+    if not folder.is_dir():
+        raise CaptureError(f"{folder}: output folder does not exist")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".probe", dir=folder)
+    except OSError as e:
+        raise CaptureError(f"{folder}: output folder is not writable ({e.strerror or e})") from None
+    os.close(fd)
+    os.unlink(probe)
+    return p
+
+
+class CaptureClient:
+    """One capture in a worker process, driven without blocking.
+
+    Args:
+        python: the worker's Python interpreter (it needs ``ram_core``'s heavy dependencies).
+        video: the video file.
+        backend: backend name (``lite``, ``ram``) or ``module:attr``.
+        start, end: capture frames ``[start, end)`` (``end`` None: to the last frame).
+        max_people: at most this many people at once.
+        focal_px: the camera's focal length in pixels (None: assumed from the frame size).
+        smpl_model: the user's SMPL model file, for the skeleton and shape.
+        extra_env: environment variables for the worker (``PYTHONPATH`` is appended to ours).
+        capacity: records the ring holds; the worker waits when it is full.
+
+    Use as ``with CaptureClient(...) as c: c.start(); ...`` or call :meth:`close` yourself.
+    """
+
+    def __init__(
+        self,
+        python: str,
+        video: str | os.PathLike,
+        *,
+        backend: str = "lite",
+        start: int = 0,
+        end: int | None = None,
+        max_people: int | None = None,
+        focal_px: float | None = None,
+        smpl_model: str | os.PathLike | None = None,
+        extra_env: dict[str, str] | None = None,
+        capacity: int = DEFAULT_CAPACITY,
+    ) -> None:
+        self.python = str(python)
+        self.video = os.path.abspath(os.fspath(video))
+        self.backend = backend
+        self.start_frame = int(start)
+        self.end_frame = None if end is None else int(end)
+        self.max_people = max_people
+        self.focal_px = focal_px
+        self.smpl_model = None if smpl_model is None else os.path.abspath(os.fspath(smpl_model))
+        self.extra_env = dict(extra_env or {})
+        self.capacity = capacity
+        self.meta: CaptureMeta | None = None
+        self.done: Done | None = None
+        self.people = 0
+        self._total = 0 if end is None else max(0, int(end) - int(start))
+        self._frames_done = 0
+        self._error: Error | None = None
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._eof = False
+        self._chunks: list[np.ndarray] = []
+        self._backlog: list[Message] = []
+        self._cancel_sent = False
+        self._res = _Resources()
+        self._finalizer = weakref.finalize(self, _Resources.release, self._res)
+
+    # -- life cycle ------------------------------------------------------------------------------------
+
+    def command(self, shm_name: str) -> list[str]:
+        """The worker's command line for ring ``shm_name``."""
+        cmd = [self.python, "-m", "ram_core.worker", "--video", self.video, "--shm", shm_name]
+        cmd += ["--backend", self.backend, "--start", str(self.start_frame)]
+        if self.end_frame is not None:
+            cmd += ["--end", str(self.end_frame)]
+        if self.max_people is not None:
+            cmd += ["--max-people", str(int(self.max_people))]
+        if self.focal_px is not None:
+            cmd += ["--focal", repr(float(self.focal_px))]
+        if self.smpl_model is not None:
+            cmd += ["--smpl", self.smpl_model]
+        return cmd
+
+    def start(self) -> None:
+        """Create the ring and start the worker; :class:`CaptureError` if it cannot be started."""
+        if self._res.proc is not None:
+            raise RuntimeError("this capture was already started")
+        res = self._res
+        res.ring = Ring.create(self.capacity)
+        fd, res.log_path = tempfile.mkstemp(prefix="ram_worker_", suffix=".log")
+        res.path_dir = tempfile.mkdtemp(prefix="ram_path_")
+        env = {**os.environ, **self.extra_env}
+        env.pop("PYTHONHOME", None)  # Blender's would point the worker's Python at Blender's standard library
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (_worker_pythonpath(res.path_dir), env.get("PYTHONPATH", "")) if p
+        )
+        env["PYTHONUNBUFFERED"] = "1"
+        try:
+            with os.fdopen(fd, "wb") as log:
+                res.proc = subprocess.Popen(
+                    self.command(res.ring.name),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    env=env,
+                    text=True,
+                    encoding="utf-8",
+                    errors="replace",
+                    bufsize=1,
+                    start_new_session=True,  # a Ctrl-C in the terminal is the client's to handle
+                )
+        except OSError as e:
+            self.close()
+            raise CaptureError(f"cannot start the worker with {self.python}: {e.strerror or e}") from None
+        res.reader = threading.Thread(target=self._read_stdout, name="ram-capture-reader", daemon=True)
+        res.reader.start()
+
+    def _read_stdout(self) -> None:
+        # Runs in a thread: only queues lines (never touches the caller's state, nor bpy).
+        stream = self._res.proc.stdout
+        try:
+            for line in stream:
+                self._lines.put(line)
+        except (OSError, ValueError):
+            pass
+        self._lines.put(None)
+
+    def close(self) -> None:
+        """Stop the worker if it runs, remove the ring and the temporary files (idempotent)."""
+        self._finalizer()
+
+    def __enter__(self) -> CaptureClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- state -----------------------------------------------------------------------------------------
+
+    @property
+    def shm_name(self) -> str | None:
+        """The ring's segment name (``/dev/shm/<name>`` on Linux), once started."""
+        return None if self._res.ring is None else self._res.ring.name
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._res.proc is None else self._res.proc.pid
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """``(frames done, frames in total)``; the total is known once the worker has started."""
+        return self._frames_done, self._total
+
+    @property
+    def finished(self) -> bool:
+        """True once the worker said Done or Error, or exited without saying either."""
+        return self.done is not None or self._error is not None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.done is not None and self.done.cancelled
+
+    @property
+    def error(self) -> Error | None:
+        """Why the capture failed (``message`` one line, ``traceback`` text), or None."""
+        return self._error
+
+    # -- polling ---------------------------------------------------------------------------------------
+
+    def poll(self) -> list[Message]:
+        """Take in what the worker sent since the last call; never blocks. Returns the messages."""
+        out, self._backlog = self._backlog, []
+        return out + self._pump()
+
+    def _pump(self) -> list[Message]:
+        out = []
+        while True:
+            try:
+                line = self._lines.get_nowait()
+            except queue.Empty:
+                break
+            if line is None:
+                self._eof = True
+                continue
+            try:
+                message = decode(line)
+            except ProtocolError:
+                message = Log("WARNING", f"unexpected worker output: {line.strip()[:200]}")
+            self._apply(message)
+            out.append(message)
+        # After the messages: every record a message refers to was written before it was sent.
+        self._drain_ring()
+        proc = self._res.proc
+        if not self.finished and self._eof and proc is not None and proc.poll() is not None:
+            self._error = self._exit_error(proc.returncode)
+            out.append(self._error)
+        return out
+
+    def _apply(self, message: Message) -> None:
+        if isinstance(message, Started):
+            self.meta = CaptureMeta.from_json(message.meta)
+            self._total = message.total_frames
+        elif isinstance(message, Progress):
+            self._frames_done, self._total, self.people = message.done, message.total, message.people
+        elif isinstance(message, Done):
+            self._frames_done = message.frames
+            self.done = message
+        elif isinstance(message, Error):
+            self._error = message
+        elif isinstance(message, Log):
+            logger.log(logging.getLevelNamesMapping().get(message.level, logging.INFO), "worker: %s", message.text)
+
+    def _drain_ring(self) -> None:
+        ring = self._res.ring
+        if ring is not None and ring.is_open:
+            records = ring.read()
+            if len(records):
+                self._chunks.append(records)
+
+    def _log_tail(self) -> str:
+        path = self._res.log_path
+        if path is None or not os.path.exists(path):
+            return ""
+        with open(path, "rb") as f:
+            f.seek(max(0, os.path.getsize(path) - 16384))
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        return "\n".join(lines[-LOG_TAIL_LINES:])
+
+    def _exit_error(self, returncode: int) -> Error:
+        tail = self._log_tail()
+        how = f"was killed by signal {-returncode}" if returncode < 0 else f"exited with code {returncode}"
+        last = next((ln.strip() for ln in reversed(tail.splitlines()) if ln.strip()), "")
+        message = f"the worker {how} before finishing" + (f"; its last output: {last}" if last else "")
+        return Error(message, tail, "WorkerExited")
+
+    # -- control ---------------------------------------------------------------------------------------
+
+    def cancel(self, wait_s: float = 5.0) -> None:
+        """Ask the worker to stop; wait up to ``wait_s`` (taking in what it flushes), then kill it.
+
+        ``wait_s=0`` only sends the request (keep calling :meth:`poll` until :attr:`finished`).
+        """
+        proc = self._res.proc
+        if proc is None or self.finished:
+            return
+        if not self._cancel_sent:
+            self._cancel_sent = True
+            try:
+                proc.stdin.write(encode(Cancel()))
+                proc.stdin.flush()
+            except (OSError, ValueError):
+                pass
+        if wait_s <= 0:
+            return
+        deadline = time.monotonic() + wait_s
+        while not self.finished and time.monotonic() < deadline:
+            self._backlog += self._pump()
+            time.sleep(0.01)
+        if not self.finished:
+            logger.warning("the worker did not stop within %.1f s of the cancel; killing it", wait_s)
+            _wait_or_kill(proc, 0.0)
+            self._res.reader.join(timeout=1.0)
+            self._backlog += self._pump()
+            self.done = Done(self._frames_done, sum(len(c) for c in self._chunks), cancelled=True)
+            self._error = None
+
+    # -- results ---------------------------------------------------------------------------------------
+
+    def records(self) -> np.ndarray:
+        """Every record received so far, in arrival order (:data:`RECORD_DTYPE`)."""
+        self._drain_ring()
+        if not self._chunks:
+            return np.zeros(0, dtype=RECORD_DTYPE)
+        if len(self._chunks) > 1:
+            self._chunks = [np.concatenate(self._chunks)]
+        return self._chunks[0]
+
+    def results(self) -> Results:
+        """The results received so far: complete after Done, partial after a cancel, a crash or a kill.
+
+        ``meta.frame_end`` is set to the frames actually processed, and ``meta.notes`` says why the
+        capture stopped early. :class:`CaptureError` if the worker never started capturing.
+        """
+        records = self.records()
+        if self.meta is None:
+            why = f": {self._error.message}" if self._error else ""
+            raise CaptureError(f"no results: the worker stopped before capturing{why}")
+        meta = self.meta
+        reached = meta.frame_start + self._frames_done
+        if len(records):
+            reached = max(reached, int(records["frame"].max()) + 1)
+        notes = []
+        if self.cancelled:
+            notes.append(f"cancelled after {self._frames_done} of {self._total} frames")
+        if self._error is not None:
+            notes.append(f"stopped by an error after {self._frames_done} of {self._total} frames: {self._error.message}")
+        if reached < meta.frame_end:
+            meta = replace(meta, frame_end=reached)
+        if notes:
+            meta = replace(meta, notes="; ".join([meta.notes, *notes]) if meta.notes else "; ".join(notes))
+        return records_to_results(meta, records)
+
+
+def run_capture(
+    python: str,
+    video: str | os.PathLike,
+    out_path: str | os.PathLike,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    poll_s: float = 0.05,
+    **options,
+) -> Results:
+    """Capture ``video`` in a worker and save the results to ``out_path``; blocks until the end.
+
+    ``options`` are :class:`CaptureClient`'s keyword arguments. ``progress`` is called with each
+    :class:`Progress`; when ``should_cancel()`` turns true the worker is cancelled, and what it did so
+    far is saved and returned (``meta.notes`` says it was cancelled). On failure raises
+    :class:`CaptureError` and writes nothing. The output folder is checked before the worker starts.
+    """
+    out = check_output_path(out_path)
+    with CaptureClient(python, video, **options) as client:
+        client.start()
+        while not client.finished:
+            for message in client.poll():
+                if isinstance(message, Progress) and progress is not None:
+                    progress(message)
+            if should_cancel is not None and not client.finished and should_cancel():
+                client.cancel()
+                break
+            time.sleep(poll_s)
+        client.poll()
+        if client.error is not None:
+            partial = client.results() if client.meta is not None else None
+            raise CaptureError(client.error.message, client.error.traceback, client.error.kind, partial)
+        results = client.results()
+    save_results(results, out)
+    return results

@@ -1,0 +1,272 @@
+"""A single-producer, single-consumer ring of per-frame, per-track records in shared memory.
+
+The client (Blender or the CLI) creates the segment and drains it; the worker attaches by name and
+writes. Numpy and the standard library only, so Blender's Python can use it.
+
+Layout of the segment (little-endian, native alignment)::
+
+    header (HEADER_DTYPE, 64 bytes): magic, layout version, capacity, record itemsize,
+                                     write counter, read counter, closed flag
+    capacity * RECORD_DTYPE.itemsize bytes of records
+
+The counters only grow (records ever written / ever read); slot ``i % capacity`` holds record ``i``.
+The writer copies records in and then publishes them by advancing the write counter; the reader
+copies them out and then frees the slots by advancing the read counter. Each counter has a single
+writer, so no lock is needed.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+import time
+from collections.abc import Callable
+from multiprocessing import resource_tracker, shared_memory
+
+import numpy as np
+
+from ram_core.contract.results import RECORD_FIELDS, CaptureMeta, Results, Track, make_track
+
+logger = logging.getLogger(__name__)
+
+LAYOUT_VERSION = 1
+MAGIC = int.from_bytes(b"RAMRING\0", "little")
+SEGMENT_PREFIX = "ram_"
+DEFAULT_CAPACITY = 4096  # records; about 2.7 MB
+
+RECORD_DTYPE = np.dtype(
+    [("track_id", np.int32)] + [(name, dtype, shape) for name, (shape, dtype) in RECORD_FIELDS.items()]
+)
+"""One record: one person (``track_id``) on one video frame, with every field of the results file."""
+
+HEADER_DTYPE = np.dtype(
+    {
+        "names": ["magic", "version", "itemsize", "capacity", "write", "read", "closed"],
+        "formats": [np.uint64, np.uint32, np.uint32, np.uint64, np.uint64, np.uint64, np.uint32],
+        "offsets": [0, 8, 12, 16, 24, 32, 40],
+        "itemsize": 64,
+    }
+)
+
+
+class RingError(RuntimeError):
+    """A segment that is not a RAM ring, or of another layout version."""
+
+
+class RingClosed(RingError):
+    """The other side closed the ring, or the writer was told to stop while waiting for room."""
+
+
+def empty_records(n: int = 0) -> np.ndarray:
+    """``n`` zeroed records of :data:`RECORD_DTYPE`."""
+    return np.zeros(n, dtype=RECORD_DTYPE)
+
+
+class Ring:
+    """One end of the ring. Use :meth:`create` (client) or :meth:`attach` (worker)."""
+
+    def __init__(self, shm: shared_memory.SharedMemory, owner: bool) -> None:
+        self._shm = shm
+        self.owner = owner
+        self._unlinked = False
+        self._header = np.ndarray((), dtype=HEADER_DTYPE, buffer=shm.buf, offset=0)
+        if int(self._header["magic"]) != MAGIC:
+            self._release()
+            raise RingError(f"shared memory {shm.name!r} is not a RAM ring")
+        if int(self._header["version"]) != LAYOUT_VERSION or int(self._header["itemsize"]) != RECORD_DTYPE.itemsize:
+            version, itemsize = int(self._header["version"]), int(self._header["itemsize"])
+            self._release()
+            raise RingError(
+                f"ring {shm.name!r} has layout v{version} with {itemsize}-byte records; this ram_core "
+                f"uses v{LAYOUT_VERSION} with {RECORD_DTYPE.itemsize}-byte records"
+            )
+        self.capacity = int(self._header["capacity"])
+        self._slots = np.ndarray(
+            (self.capacity,), dtype=RECORD_DTYPE, buffer=shm.buf, offset=HEADER_DTYPE.itemsize
+        )
+
+    @property
+    def name(self) -> str:
+        """The segment's name (without the leading slash), to pass to the worker."""
+        return self._shm.name
+
+    @classmethod
+    def create(cls, capacity: int = DEFAULT_CAPACITY) -> Ring:
+        """Create a new segment named ``ram_<random>`` holding ``capacity`` records (the client side)."""
+        if capacity < 1:
+            raise ValueError(f"capacity must be positive, got {capacity}")
+        size = HEADER_DTYPE.itemsize + capacity * RECORD_DTYPE.itemsize
+        shm = shared_memory.SharedMemory(name=SEGMENT_PREFIX + secrets.token_hex(8), create=True, size=size)
+        header = np.ndarray((), dtype=HEADER_DTYPE, buffer=shm.buf)
+        header[()] = (MAGIC, LAYOUT_VERSION, RECORD_DTYPE.itemsize, capacity, 0, 0, 0)
+        del header
+        return cls(shm, owner=True)
+
+    @classmethod
+    def attach(cls, name: str) -> Ring:
+        """Attach to the segment ``name`` created by the client (the worker side).
+
+        The segment is not registered with this process's resource tracker: the client owns it, and
+        a tracker here would unlink it (and warn) when the worker exits.
+        """
+        if sys.version_info >= (3, 13):
+            shm = shared_memory.SharedMemory(name=name, track=False)
+        else:
+            shm = shared_memory.SharedMemory(name=name)
+            resource_tracker.unregister(shm._name, "shared_memory")  # noqa: SLF001 (the tracker's own key)
+        return cls(shm, owner=False)
+
+    # -- state -----------------------------------------------------------------------------------------
+
+    @property
+    def written(self) -> int:
+        """Records ever written."""
+        return int(self._header["write"])
+
+    @property
+    def consumed(self) -> int:
+        """Records ever read."""
+        return int(self._header["read"])
+
+    @property
+    def is_open(self) -> bool:
+        """Whether this side still maps the segment (:meth:`close` not called)."""
+        return self._slots is not None
+
+    @property
+    def closed(self) -> bool:
+        """Whether either side marked the ring closed (:meth:`mark_closed`)."""
+        return bool(self._header["closed"])
+
+    def mark_closed(self) -> None:
+        """Tell the other side that this one will neither write nor read any more."""
+        self._header["closed"] = 1
+
+    # -- writer ----------------------------------------------------------------------------------------
+
+    def write(
+        self,
+        records: np.ndarray,
+        should_stop: Callable[[], bool] | None = None,
+        wait_s: float = 0.002,
+    ) -> None:
+        """Append ``records`` (:data:`RECORD_DTYPE`), waiting while the ring is full (backpressure).
+
+        While full, sleeps ``wait_s`` between checks of ``should_stop`` and of the closed flag;
+        raises :class:`RingClosed` if either says stop, with the records written so far published.
+        """
+        records = np.asarray(records)
+        if records.dtype != RECORD_DTYPE:
+            raise TypeError(f"records have dtype {records.dtype}, expected RECORD_DTYPE")
+        records = records.reshape(-1)
+        done = 0
+        while done < len(records):
+            if self.closed:
+                raise RingClosed(f"ring {self.name} was closed by the reader")
+            w = self.written
+            free = self.capacity - (w - self.consumed)
+            if free == 0:
+                if should_stop is not None and should_stop():
+                    raise RingClosed(f"stopped while waiting for room in ring {self.name}")
+                time.sleep(wait_s)
+                continue
+            n = min(free, len(records) - done)
+            start = w % self.capacity
+            first = min(n, self.capacity - start)
+            self._slots[start : start + first] = records[done : done + first]
+            if n > first:
+                self._slots[: n - first] = records[done + first : done + n]
+            self._header["write"] = w + n  # publish only after the copy
+            done += n
+
+    # -- reader ----------------------------------------------------------------------------------------
+
+    def read(self, max_records: int | None = None) -> np.ndarray:
+        """Copy out the records available now (never waits); an empty array if there are none."""
+        r = self.consumed
+        n = self.written - r
+        if max_records is not None:
+            n = min(n, max_records)
+        out = np.empty(n, dtype=RECORD_DTYPE)
+        start = r % self.capacity
+        first = min(n, self.capacity - start)
+        out[:first] = self._slots[start : start + first]
+        if n > first:
+            out[first:] = self._slots[: n - first]
+        self._header["read"] = r + n  # free the slots only after the copy
+        return out
+
+    # -- lifetime --------------------------------------------------------------------------------------
+
+    def _release(self) -> None:
+        # numpy views pin the buffer: drop them before closing the mapping.
+        self._header = None
+        self._slots = None
+        self._shm.close()
+
+    def close(self) -> None:
+        """Unmap the segment (idempotent). The owner should also :meth:`unlink`."""
+        if self.is_open:
+            self._release()
+
+    def unlink(self) -> None:
+        """Remove the segment's name from the system (idempotent; a missing segment is fine)."""
+        if self._unlinked:
+            return
+        self._unlinked = True
+        # The creator registered the segment with its resource tracker; an attached worker did not.
+        # unlink() unregisters (before 3.13 always, from 3.13 when tracked), so keep the pairs balanced.
+        untracked_old_python = not self.owner and sys.version_info < (3, 13)
+        try:
+            if untracked_old_python:
+                resource_tracker.register(self._shm._name, "shared_memory")  # noqa: SLF001
+            self._shm.unlink()
+        except FileNotFoundError:
+            if self.owner or untracked_old_python:
+                resource_tracker.unregister(self._shm._name, "shared_memory")  # noqa: SLF001
+
+
+# -- records <-> results -------------------------------------------------------------------------------
+
+
+def records_to_tracks(records: np.ndarray) -> list[Track]:
+    """Group records into tracks, as the results file stores them.
+
+    Per track: sorted by frame; of several records for one (track, frame) the last one received wins
+    (a backend may refine earlier frames); trailing predicted records are dropped, so a track that
+    coasted after its person left ends at the last observed frame. A track with no observed record
+    is dropped.
+    """
+    records = np.asarray(records, dtype=RECORD_DTYPE).reshape(-1)
+    tracks = []
+    for tid in np.unique(records["track_id"]).tolist():
+        rec = records[records["track_id"] == tid]
+        # Stable sort by frame keeps arrival order among duplicates; keep the last of each frame.
+        rec = rec[np.argsort(rec["frame"], kind="stable")]
+        last_of_frame = np.append(rec["frame"][1:] != rec["frame"][:-1], True)
+        rec = rec[last_of_frame]
+        observed = np.flatnonzero(~rec["predicted"])
+        if observed.size == 0:
+            continue
+        rec = rec[: observed[-1] + 1]
+        tracks.append(make_track(tid, **{name: rec[name] for name in RECORD_FIELDS}))
+    return tracks
+
+
+def records_to_results(meta: CaptureMeta, records: np.ndarray) -> Results:
+    """:class:`Results` from ``meta`` and the records received (see :func:`records_to_tracks`)."""
+    return Results(meta, records_to_tracks(records))
+
+
+def tracks_to_records(tracks: list[Track]) -> np.ndarray:
+    """The records of ``tracks``, concatenated track after track (the inverse of :func:`records_to_tracks`)."""
+    out = empty_records(sum(len(t) for t in tracks))
+    i = 0
+    for t in tracks:
+        n = len(t)
+        out["track_id"][i : i + n] = t.track_id
+        for name, a in t.arrays().items():
+            out[name][i : i + n] = a
+        i += n
+    return out

@@ -1,0 +1,136 @@
+"""Reading video: what a file holds (:func:`open_video`) and its frames (:func:`iter_frames`), with OpenCV.
+
+Every bad input becomes one :class:`VideoError` whose message says what is wrong: a missing file,
+a file that is not a video, a video with no frames, a codec OpenCV cannot decode. A truncated file
+(fewer decodable frames than its header claims) is read up to its last good frame with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_FPS = 25.0
+
+# Leading bytes of container formats: a file that starts like this is a video we could not decode.
+_CONTAINER_SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"RIFF", "AVI"),
+    (4, b"ftyp", "MP4/MOV"),
+    (0, b"\x1aE\xdf\xa3", "Matroska/WebM"),
+    (0, b"OggS", "Ogg"),
+    (0, b"FLV", "FLV"),
+    (0, b"\x00\x00\x01\xba", "MPEG-PS"),
+    (0, b"\x30\x26\xb2\x75", "ASF/WMV"),
+)
+
+
+class VideoError(ValueError):
+    """A video that cannot be read; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about a video. ``frame_count`` is the header's count (may be too high
+    for a truncated file); ``fps`` falls back to :data:`DEFAULT_FPS` when the file gives none."""
+
+    path: str
+    fps: float
+    width: int
+    height: int
+    frame_count: int
+
+
+def _container(path: Path) -> str | None:
+    with open(path, "rb") as f:
+        head = f.read(16)
+    for offset, magic, name in _CONTAINER_SIGNATURES:
+        if head[offset : offset + len(magic)] == magic:
+            return name
+    return None
+
+
+def _capture(path: str | os.PathLike) -> tuple[Path, cv2.VideoCapture]:
+    p = Path(path)
+    if not p.exists():
+        raise VideoError(f"{p}: no such file")
+    if not p.is_file():
+        raise VideoError(f"{p}: not a file")
+    if not os.access(p, os.R_OK):
+        raise VideoError(f"{p}: not readable (permission denied)")
+    if p.stat().st_size == 0:
+        raise VideoError(f"{p}: empty file")
+    cap = cv2.VideoCapture(str(p))
+    if not cap.isOpened():
+        cap.release()
+        container = _container(p)
+        if container is None:
+            raise VideoError(f"{p}: not a video file (OpenCV cannot open it)")
+        raise VideoError(f"{p}: {container} file whose video codec OpenCV cannot decode")
+    return p, cap
+
+
+def open_video(path: str | os.PathLike) -> VideoInfo:
+    """Check that ``path`` is a video with at least one decodable frame and describe it."""
+    p, cap = _capture(path)
+    try:
+        frame_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        fps = float(cap.get(cv2.CAP_PROP_FPS))
+        width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if frame_count <= 0:
+            raise VideoError(f"{p}: the video has no frames")
+        ok, frame = cap.read()
+        if not ok or frame is None:
+            raise VideoError(f"{p}: cannot decode the first frame (unsupported codec or damaged file)")
+    finally:
+        cap.release()
+    if not (math.isfinite(fps) and fps > 0):
+        logger.warning("%s gives no frame rate; assuming %g fps", p, DEFAULT_FPS)
+        fps = DEFAULT_FPS
+    height, width = frame.shape[:2]
+    return VideoInfo(str(p), fps, int(width), int(height), frame_count)
+
+
+def iter_frames(path: str | os.PathLike, start: int = 0, end: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(index, image)`` for frames ``start <= index < end`` (``end`` None: to the last frame).
+
+    ``image`` is ``(H, W, 3)`` uint8 BGR. Frames are decoded in order from the first (seeking is not
+    frame-exact for every codec). If the file ends or a frame fails to decode before ``end`` while the
+    header promised more, iteration stops there and a warning names how many frames were read.
+    """
+    p, cap = _capture(path)
+    header_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    stop = header_count if end is None else min(end, header_count)
+    try:
+        index = 0
+        while index < start:
+            if not cap.grab():
+                logger.warning("%s: truncated: it ends at frame %d, before the start frame %d", p, index, start)
+                return
+            index += 1
+        while index < stop:
+            ok, image = cap.read()
+            if not ok or image is None:
+                logger.warning(
+                    "%s: truncated or damaged: frames %d..%d could not be read (the header says %d frames); "
+                    "kept the %d frames before",
+                    p,
+                    index,
+                    stop - 1,
+                    header_count,
+                    index - start,
+                )
+                return
+            yield index, image
+            index += 1
+    finally:
+        cap.release()

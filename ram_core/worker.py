@@ -1,0 +1,230 @@
+"""The capture worker: ``python -m ram_core.worker --video V --shm NAME [options]``.
+
+Started by :class:`ram_core.contract.client.CaptureClient` (Blender, the CLI), never by hand. It decodes
+the video, runs a backend frame by frame, streams the records into the client's shared-memory ring
+and reports over its stdout (:mod:`ram_core.contract.messages`, one JSON line each): Started, Progress
+per frame, Log for warnings, then Done, or Error with the traceback on any failure (exit code 1).
+
+Its stdin carries Cancel (stop after the current frame, flush, send Done with ``cancelled``); end of
+file on stdin means the client is gone: the worker stops at once and unlinks the segment itself.
+Anything libraries print goes to stderr (the client keeps it in a log file): stdout is the protocol's.
+
+Exit codes: 0 done (also when cancelled), 1 error (an Error message was sent), 2 bad arguments,
+3 the client went away.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+import traceback
+from typing import TextIO
+
+import numpy as np
+
+from ram_core.backends.base import Backend, BackendOptions, camera_intrinsics
+from ram_core.backends.registry import BackendNotFound, create_backend
+from ram_core.contract.messages import Cancel, Done, Error, Log, Message, Progress, ProtocolError, Started
+from ram_core.contract.messages import decode, encode
+from ram_core.contract.results import CaptureMeta
+from ram_core.contract.ring import Ring, RingClosed
+from ram_core.video import VideoError, VideoInfo, iter_frames, open_video
+
+logger = logging.getLogger("ram_core.worker")
+
+EXIT_ERROR = 1
+EXIT_CLIENT_GONE = 3
+
+
+class CaptureArgsError(ValueError):
+    """A frame range or option that does not fit the video."""
+
+
+class ClientGone(Exception):
+    """The client closed our stdin or stdout: stop without reporting."""
+
+
+# Errors whose message is clear by itself; any other exception is reported as "Kind: message".
+_USER_ERRORS = (VideoError, BackendNotFound, CaptureArgsError)
+
+
+class Channel:
+    """Writes protocol messages to the real stdout, one line each, from any thread."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self.broken = threading.Event()
+
+    def send(self, message: Message) -> None:
+        if self.broken.is_set():
+            return
+        with self._lock:
+            try:
+                self._stream.write(encode(message))
+                self._stream.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                self.broken.set()
+
+
+class Control:
+    """Reads the client's messages from stdin in a thread: ``cancel`` on Cancel, ``gone`` at end of file."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.cancel = threading.Event()
+        self.gone = threading.Event()
+        self._stream = stream
+        threading.Thread(target=self._read, name="ram-worker-control", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for line in self._stream:
+                try:
+                    message = decode(line)
+                except ProtocolError as e:
+                    logger.warning("ignoring a line from the client: %s", e)
+                    continue
+                if isinstance(message, Cancel):
+                    self.cancel.set()
+        except (OSError, ValueError):
+            pass
+        self.gone.set()
+
+
+class _ForwardWarnings(logging.Handler):
+    """Sends warnings and errors logged in the worker to the client as :class:`Log` messages."""
+
+    def __init__(self, channel: Channel) -> None:
+        super().__init__(logging.WARNING)
+        self._channel = channel
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._channel.send(Log(record.levelname, record.getMessage()))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m ram_core.worker", description=__doc__.splitlines()[0])
+    p.add_argument("--video", required=True, help="video file to capture")
+    p.add_argument("--shm", required=True, help="name of the shared-memory ring the client created")
+    p.add_argument("--backend", default="lite", help="backend name or module:attr (default: lite)")
+    p.add_argument("--start", type=int, default=0, help="first frame (default 0)")
+    p.add_argument("--end", type=int, default=None, help="frame to stop before (default: the last)")
+    p.add_argument("--max-people", type=int, default=None, help="at most this many people at once")
+    p.add_argument("--focal", type=float, default=None, help="focal length in pixels (default: assumed)")
+    p.add_argument("--smpl", default=None, help="SMPL model file (.npz/.pkl) for the skeleton and shape")
+    return p.parse_args(argv)
+
+
+def frame_range(info: VideoInfo, start: int, end: int | None) -> tuple[int, int]:
+    """``[start, end)`` checked against the video (``end`` None: to the last frame, past it: clipped)."""
+    if start < 0:
+        raise CaptureArgsError(f"start frame {start} is negative")
+    if start >= info.frame_count:
+        raise CaptureArgsError(f"start frame {start} is past the end of {info.path} ({info.frame_count} frames)")
+    if end is None or end > info.frame_count:
+        end = info.frame_count
+    if end <= start:
+        raise CaptureArgsError(f"end frame {end} is not after start frame {start}")
+    return start, end
+
+
+def capture(args: argparse.Namespace, ring: Ring, channel: Channel, control: Control) -> Done:
+    """Run the whole capture; raises :class:`ClientGone` if the client goes away."""
+
+    def check_client() -> None:
+        if control.gone.is_set() or channel.broken.is_set():
+            raise ClientGone
+
+    def write(records: np.ndarray) -> None:
+        try:
+            ring.write(records, should_stop=lambda: control.gone.is_set() or channel.broken.is_set())
+        except RingClosed:
+            raise ClientGone from None
+
+    info = open_video(args.video)
+    start, end = frame_range(info, args.start, args.end)
+    intrinsics, assumed = camera_intrinsics(info.width, info.height, args.focal)
+    backend: Backend = create_backend(args.backend, BackendOptions(max_people=args.max_people, smpl_model=args.smpl))
+    try:
+        backend.open(info, intrinsics, assumed)
+        meta = CaptureMeta(
+            video_path=os.path.abspath(info.path),
+            fps=info.fps,
+            width=info.width,
+            height=info.height,
+            frame_count=info.frame_count,
+            frame_start=start,
+            frame_end=end,
+            intrinsics=intrinsics,
+            intrinsics_assumed=assumed,
+            backend=backend.name,
+            rest_joints=np.asarray(backend.rest_joints, dtype=np.float64),
+            rest_source=backend.rest_source,
+            betas_fitted=bool(backend.betas_fitted),
+        )
+        total = end - start
+        channel.send(Started(meta.to_json(), total))
+        done = 0
+        for index, image in iter_frames(info.path, start, end):
+            check_client()
+            if control.cancel.is_set():
+                break
+            records = backend.process(index, image)
+            write(records)
+            done += 1
+            people = len(np.unique(records["track_id"][records["frame"] == index]))
+            channel.send(Progress(index, done, total, people))
+        check_client()
+        write(backend.finish())
+        return Done(done, ring.written, control.cancel.is_set())
+    finally:
+        backend.close()
+
+
+def _error_message(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    first = text[0] if text else ""
+    if isinstance(e, _USER_ERRORS):
+        return first or type(e).__name__
+    return f"{type(e).__name__}: {first}" if first else type(e).__name__
+
+
+def _take_stdout() -> TextIO:
+    """Keep the real stdout for the protocol and send everything else printed (also by C code) to stderr."""
+    sys.stdout.flush()
+    protocol_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return os.fdopen(protocol_fd, "w", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    channel = Channel(_take_stdout())
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().addHandler(_ForwardWarnings(channel))
+    control = Control(sys.stdin)
+    ring: Ring | None = None
+    try:
+        ring = Ring.attach(args.shm)
+        channel.send(capture(args, ring, channel, control))
+        return 0
+    except ClientGone:
+        logger.info("the client went away; stopping")
+        return EXIT_CLIENT_GONE
+    except Exception as e:
+        logger.exception("capture failed")
+        channel.send(Error(_error_message(e), traceback.format_exc(), type(e).__name__))
+        return EXIT_ERROR
+    finally:
+        if ring is not None:
+            ring.close()
+            if control.gone.is_set():
+                ring.unlink()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
