@@ -1,0 +1,235 @@
+"""BlazePose 33-landmark 2D + 3D pose for every person of a frame, in one batched model call.
+
+Each person box becomes a square crop (``crop_scale`` times its longer side, centred, zeros outside the
+frame) resized to 256x256 and fed to ``pose_landmark_full.tflite``; the outputs are decoded as MediaPipe's
+``PoseLandmarkByRoiCpu`` does (sigmoid on visibility and presence, heatmap refinement of x and y with a
+7x7 kernel, the first 33 of 39 landmarks kept) and mapped back to frame pixels. Crops are axis-aligned
+(MediaPipe rotates them so the body is upright; pedestrians already are), so world landmarks need no
+rotation back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ram_core.backends.lite.detector import person_boxes, square_crop
+from ram_core.backends.lite.models import POSE_LANDMARK_FULL, load_interpreter
+
+logger = logging.getLogger(__name__)
+
+INPUT_SIZE = 256
+NUM_LANDMARKS = 33
+#: The model regresses 39 points: 33 landmarks, then auxiliary ones; 33 is the mid-hip centre and 34 a point
+#: whose distance to it is the radius of the body circle (the same as the detector's keypoints 0 and 1).
+NUM_MODEL_POINTS = 39
+AUX_HIP_CENTRE, AUX_BODY_CIRCLE = 33, 34
+HEATMAP_KERNEL = 7
+HEATMAP_MIN_CONFIDENCE = 0.5
+
+#: Names of the 33 BlazePose landmarks, in the model's order.
+LANDMARK_NAMES = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
+    "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder", "right_shoulder", "left_elbow",
+    "right_elbow", "left_wrist", "right_wrist", "left_pinky", "right_pinky", "left_index", "right_index",
+    "left_thumb", "right_thumb", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
+    "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LandmarkConfig:
+    """Settings of ``PoseLandmarker``.
+
+    Attributes:
+        crop_scale: crop side / the box's longer side. With the detector's boxes (``2 r`` tall) the default
+            gives MediaPipe's region of interest (``1.25 * 2 r``).
+        box_aspect: width / height of ``boxes_from_landmarks`` (as ``DetectorConfig.box_aspect``).
+        max_batch: most crops per interpreter call (bounds memory: about 1 MB of outputs per crop).
+        num_threads: interpreter threads.
+        model_dir: folder holding ``pose_landmark_full.tflite``; None uses the installed mediapipe package.
+    """
+
+    crop_scale: float = 1.25
+    box_aspect: float = 0.5
+    max_batch: int = 16
+    num_threads: int = 2
+    model_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class LandmarkBatch:
+    """Pose of N people in one frame.
+
+    Attributes:
+        image: (N, 33, 2) float32 landmark (x, y) in frame pixels.
+        world: (N, 33, 3) float32 metric landmarks in metres, origin at the hip centre, MediaPipe's axes
+            (x right, y down, z away from the camera, as seen in the image).
+        visibility: (N, 33) float32 in [0, 1], likelihood the landmark is visible (not occluded).
+        presence: (N, 33) float32 in [0, 1], likelihood the landmark lies inside the crop.
+        score: (N,) float32 in [0, 1], the model's pose-present flag (MediaPipe drops poses below 0.5).
+        boxes_from_landmarks: (N, 4) float32 (x0, y0, x1, y1) frame pixels: the next frame's box for this
+            person, built from the auxiliary hip-centre and body-circle landmarks exactly as the detector
+            builds its boxes (MediaPipe's landmarks-to-ROI step), clipped to the frame.
+        crops: (N, 3) float32 (x0, y0, side) of the square crops used, frame pixels.
+    """
+
+    image: np.ndarray
+    world: np.ndarray
+    visibility: np.ndarray
+    presence: np.ndarray
+    score: np.ndarray
+    boxes_from_landmarks: np.ndarray
+    crops: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.score)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return (0.5 + 0.5 * np.tanh(0.5 * x)).astype(np.float32)
+
+
+def crop_regions(boxes: np.ndarray, crop_scale: float) -> np.ndarray:
+    """Integer square crops (x0, y0, side) centred on boxes (N, 4) xyxy, side = crop_scale * longer side."""
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+    side = np.maximum(np.round(np.max(boxes[:, 2:] - boxes[:, :2], axis=1) * crop_scale), 8)
+    origin = np.round(centre - side[:, None] / 2)
+    return np.concatenate([origin, side[:, None]], axis=1).astype(np.int64)
+
+
+def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
+    """MediaPipe's ``RefineLandmarksFromHeatmapCalculator`` (kernel 7, refine when max confidence >= 0.5).
+
+    Args:
+        points: (N, K, 2) landmark (x, y) normalised to [0, 1] of the crop.
+        heatmap: (N, h, w, >=K) logits.
+
+    Returns:
+        (N, K, 2) refined points: each point within the heatmap whose 7x7 neighbourhood (cut at the heatmap's
+        edges) holds a sigmoid confidence >= 0.5 moves to the confidence-weighted mean of that neighbourhood.
+    """
+    count, keys = points.shape[:2]
+    height, width = heatmap.shape[1:3]
+    half = (HEATMAP_KERNEL - 1) // 2
+    col = np.floor(points[..., 0] * width).astype(np.int64)
+    row = np.floor(points[..., 1] * height).astype(np.int64)
+    inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
+    offsets = np.arange(-half, half + 1)
+    cols = col[..., None] + offsets
+    rows = row[..., None] + offsets
+    col_ok = (cols >= 0) & (cols < width)
+    row_ok = (rows >= 0) & (rows < height)
+    conf = _sigmoid(
+        heatmap[
+            np.arange(count)[:, None, None, None],
+            np.clip(rows, 0, height - 1)[..., :, None],
+            np.clip(cols, 0, width - 1)[..., None, :],
+            np.arange(keys)[None, :, None, None],
+        ]
+    )
+    conf = conf * (row_ok[..., :, None] & col_ok[..., None, :])
+    total = conf.sum(axis=(-1, -2))
+    refine = inside & (conf.max(axis=(-1, -2)) >= HEATMAP_MIN_CONFIDENCE) & (total > 0)
+    safe = np.where(total > 0, total, 1.0)
+    mean_col = (conf * cols[..., None, :]).sum(axis=(-1, -2)) / safe
+    mean_row = (conf * rows[..., :, None]).sum(axis=(-1, -2)) / safe
+    refined = np.stack([mean_col / width, mean_row / height], axis=-1)
+    return np.where(refine[..., None], refined, points).astype(np.float32)
+
+
+class PoseLandmarker:
+    """33 BlazePose landmarks (image and metric world) for each person box of a frame."""
+
+    def __init__(self, cfg: LandmarkConfig = LandmarkConfig()) -> None:
+        self.cfg = cfg
+        self._interpreter = load_interpreter(
+            POSE_LANDMARK_FULL, Path(cfg.model_dir) if cfg.model_dir else None, cfg.num_threads
+        )
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._outputs = self._output_indices()
+        self._batch = 1
+
+    def _output_indices(self) -> dict[str, int]:
+        """Output tensor index by role, recognised from the shapes (names are only Identity_k)."""
+        roles = {}
+        for detail in self._interpreter.get_output_details():
+            shape = tuple(detail["shape"][1:])
+            role = {
+                (NUM_MODEL_POINTS * 5,): "landmarks",
+                (NUM_MODEL_POINTS * 3,): "world",
+                (1,): "flag",
+                (64, 64, NUM_MODEL_POINTS): "heatmap",
+            }.get(shape)
+            if role is not None:
+                roles[role] = detail["index"]
+        missing = {"landmarks", "world", "flag", "heatmap"} - roles.keys()
+        if missing:
+            raise ValueError(f"pose landmark model lacks outputs {sorted(missing)}: not pose_landmark_full?")
+        return roles
+
+    def _run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """Run the model on (B, 256, 256, 3) float32 RGB in [0, 1]; raw outputs by role, batch first."""
+        if batch.shape[0] != self._batch:
+            self._interpreter.resize_tensor_input(self._input, list(batch.shape))
+            self._interpreter.allocate_tensors()
+            self._batch = batch.shape[0]
+        self._interpreter.set_tensor(self._input, batch)
+        self._interpreter.invoke()
+        return {role: self._interpreter.get_tensor(index).copy() for role, index in self._outputs.items()}
+
+    def estimate(self, image_bgr: np.ndarray, boxes: np.ndarray) -> LandmarkBatch:
+        """Landmarks of the person in each box.
+
+        Args:
+            image_bgr: (H, W, 3) uint8 frame, BGR as OpenCV decodes it.
+            boxes: (N, 4) person boxes (x0, y0, x1, y1) in frame pixels (N may be 0).
+
+        Returns:
+            ``LandmarkBatch`` of N people, in the order of ``boxes``.
+        """
+        height, width = image_bgr.shape[:2]
+        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        crops = crop_regions(boxes, self.cfg.crop_scale)
+        rgb = image_bgr[..., ::-1]
+        raw: dict[str, list[np.ndarray]] = {role: [] for role in self._outputs}
+        for start in range(0, len(crops), self.cfg.max_batch):
+            chunk = crops[start : start + self.cfg.max_batch]
+            batch = np.stack([square_crop(rgb, int(x0), int(y0), int(side), INPUT_SIZE) for x0, y0, side in chunk])
+            for role, value in self._run(batch.astype(np.float32) / 255.0).items():
+                raw[role].append(value)
+        if not len(crops):
+            return _empty()
+        out = {role: np.concatenate(values) for role, values in raw.items()}
+        count = len(crops)
+        points = out["landmarks"].reshape(count, NUM_MODEL_POINTS, 5)
+        normalised = points[..., :2] / INPUT_SIZE
+        refined = refine_from_heatmap(normalised[:, :NUM_LANDMARKS], out["heatmap"])
+        origin = crops[:, None, :2].astype(np.float32)
+        side = crops[:, None, 2:3].astype(np.float32)
+        aux = normalised[:, [AUX_HIP_CENTRE, AUX_BODY_CIRCLE]] * side + origin
+        aux4 = np.concatenate([aux, aux], axis=1)
+        return LandmarkBatch(
+            image=(refined * side + origin).astype(np.float32),
+            world=out["world"].reshape(count, NUM_MODEL_POINTS, 3)[:, :NUM_LANDMARKS].astype(np.float32),
+            visibility=_sigmoid(points[:, :NUM_LANDMARKS, 3]),
+            presence=_sigmoid(points[:, :NUM_LANDMARKS, 4]),
+            score=np.clip(out["flag"].reshape(count), 0.0, 1.0).astype(np.float32),
+            boxes_from_landmarks=person_boxes(aux4, self.cfg.box_aspect, width, height),
+            crops=crops.astype(np.float32),
+        )
+
+
+def _empty() -> LandmarkBatch:
+    return LandmarkBatch(
+        image=np.zeros((0, NUM_LANDMARKS, 2), np.float32),
+        world=np.zeros((0, NUM_LANDMARKS, 3), np.float32),
+        visibility=np.zeros((0, NUM_LANDMARKS), np.float32),
+        presence=np.zeros((0, NUM_LANDMARKS), np.float32),
+        score=np.zeros(0, np.float32),
+        boxes_from_landmarks=np.zeros((0, 4), np.float32),
+        crops=np.zeros((0, 3), np.float32),
+    )

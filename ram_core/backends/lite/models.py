@@ -1,0 +1,105 @@
+"""Locate and load the BlazePose .tflite models that MediaPipe 0.10.14's wheel ships.
+
+Only the files are used: they are found through ``importlib.util.find_spec`` (which does not import
+MediaPipe's runtime) and run with ``ai_edge_litert``, so this also works on Pythons MediaPipe has no
+wheel for, given a folder holding the two files.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ai_edge_litert.interpreter import Interpreter
+
+logger = logging.getLogger(__name__)
+
+INSTALL_HINT = 'pip install mediapipe==0.10.14 (or pip install "ram-core[lite]")'
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One model the lite backend needs: where it sits inside the mediapipe package, its size and sha256."""
+
+    name: str
+    package_dir: str
+    size_bytes: int
+    sha256: str
+    licence: str = "Apache-2.0"
+
+
+#: The models, as shipped in mediapipe 0.10.14 (cp311 wheel).
+POSE_DETECTION = ModelFile(
+    "pose_detection.tflite",
+    "modules/pose_detection",
+    2_959_046,
+    "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+)
+POSE_LANDMARK_FULL = ModelFile(
+    "pose_landmark_full.tflite",
+    "modules/pose_landmark",
+    6_440_512,
+    "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+)
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """A .tflite model file is missing; the message names the file and how to get it."""
+
+
+def mediapipe_dir() -> Path | None:
+    """The installed ``mediapipe`` package folder, found without importing it; None when not installed."""
+    spec = importlib.util.find_spec("mediapipe")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def model_path(model: ModelFile, folder: str | Path | None = None) -> Path:
+    """Path of a model file.
+
+    Args:
+        model: which model (``POSE_DETECTION`` or ``POSE_LANDMARK_FULL``).
+        folder: a folder holding the file directly; None looks inside the installed mediapipe package.
+
+    Raises:
+        ModelNotFoundError: the file is not there.
+    """
+    if folder is not None:
+        path = Path(folder) / model.name
+        if not path.is_file():
+            raise ModelNotFoundError(f"{model.name} not found in the model folder {folder}")
+        return path
+    root = mediapipe_dir()
+    if root is None:
+        raise ModelNotFoundError(f"{model.name} ships with MediaPipe, which is not installed: {INSTALL_HINT}")
+    path = root / model.package_dir / model.name
+    if not path.is_file():
+        raise ModelNotFoundError(
+            f"{model.name} not found at {path}: only MediaPipe 0.10.14's wheel ships it; {INSTALL_HINT}"
+        )
+    return path
+
+
+def load_interpreter(model: ModelFile, folder: str | Path | None = None, num_threads: int = 2) -> Interpreter:
+    """A LiteRT interpreter for a model, tensors allocated for the model's own input shape.
+
+    Args:
+        model: which model.
+        folder: see ``model_path``.
+        num_threads: CPU threads for the interpreter (XNNPACK).
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    path = model_path(model, folder)
+    size = path.stat().st_size
+    if size != model.size_bytes:
+        logger.warning("%s is %d bytes, expected %d (MediaPipe 0.10.14's copy)", path, size, model.size_bytes)
+    logger.debug("loading %s with %d threads", path, num_threads)
+    interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+    interpreter.allocate_tensors()
+    return interpreter
