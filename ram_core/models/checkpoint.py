@@ -1,0 +1,236 @@
+"""Loading weights: HMR2.0 checkpoints (4D-Humans release) and RAM's own safetensors files.
+
+No arbitrary pickle ever runs. HMR2.0's Lightning ``.ckpt`` is read with
+``torch.load(weights_only=True)``; the only non-tensor classes it is known to carry (its yacs
+config in ``hyper_parameters``) are rebuilt as inert dicts. A checkpoint naming any other global
+(``os.system`` in a crafted file, for example) is refused before anything is unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import safetensors.torch
+import torch
+
+from ram_core.models.config import RamConfig
+from ram_core.models.ram import PARTS, RamModel, build_ram
+
+log = logging.getLogger(__name__)
+
+RAM_FORMAT = "ram-weights"
+RAM_FORMAT_VERSION = 1
+
+# HMR2.0 checkpoint prefixes that hold no part of the regressor: its SMPL layer's buffers (we use
+# the user's model file) and the adversarial pose discriminator used only in training.
+HMR2_IGNORED_PREFIXES: tuple[str, ...] = ("smpl.", "discriminator.")
+HMR2_IGNORED_KEYS: frozenset[str] = frozenset({"initialized"})
+
+
+class CheckpointError(ValueError):
+    """A weights file that does not fit the model: wrong keys, shapes, config or format."""
+
+
+class _InertDict(dict):
+    """Stand-in for config classes pickled in checkpoints: their items and attributes, no code."""
+
+
+# Fully qualified name -> inert stand-in, for globals that carry configuration only.
+INERT_GLOBALS: dict[str, type] = {"yacs.config.CfgNode": _InertDict}
+
+
+def safe_torch_load(path: str | Path) -> object:
+    """``torch.load(weights_only=True)`` on the CPU, with the known config classes made inert.
+
+    Raises:
+        CheckpointError: the file names globals outside torch's safe set and :data:`INERT_GLOBALS`,
+            or is not a torch checkpoint.
+    """
+    path = Path(path)
+    try:
+        named = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
+    except Exception as e:  # a non-zip legacy file or garbage
+        raise CheckpointError(f"{path}: not a readable torch checkpoint ({e})") from None
+    refused = sorted(set(named) - set(INERT_GLOBALS))
+    if refused:
+        raise CheckpointError(f"{path}: refusing to unpickle globals {refused}; only tensors and plain data load")
+    stand_ins = [(INERT_GLOBALS[name], name) for name in named]
+    try:
+        with torch.serialization.safe_globals(stand_ins):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise CheckpointError(f"{path}: could not be loaded safely ({e})") from None
+
+
+def hmr2_key_map(cfg: RamConfig) -> dict[str, str]:
+    """Our parameter name -> HMR2.0 checkpoint key, for every tensor HMR2.0 provides."""
+    m = {
+        "backbone.patch_embed.weight": "backbone.patch_embed.proj.weight",
+        "backbone.patch_embed.bias": "backbone.patch_embed.proj.bias",
+        "backbone.pos_embed": "backbone.pos_embed",
+        "thmr.token_embed.weight": "smpl_head.transformer.to_token_embedding.weight",
+        "thmr.token_embed.bias": "smpl_head.transformer.to_token_embedding.bias",
+        "thmr.token_pos": "smpl_head.transformer.pos_embedding",
+        "thmr.init_pose": "smpl_head.init_body_pose",
+        "thmr.init_betas": "smpl_head.init_betas",
+        "thmr.init_cam": "smpl_head.init_cam",
+    }
+    for p in ("weight", "bias"):
+        m[f"backbone.last_norm.{p}"] = f"backbone.last_norm.{p}"
+    vit_block = {
+        "norm1": "norm1", "attn.qkv": "attn.qkv", "attn.out": "attn.proj",
+        "norm2": "norm2", "mlp.fc1": "mlp.fc1", "mlp.fc2": "mlp.fc2",
+    }  # fmt: skip
+    for i in range(cfg.backbone.depth):
+        for ours, theirs in vit_block.items():
+            for p in ("weight", "bias"):
+                m[f"backbone.blocks.{i}.{ours}.{p}"] = f"backbone.blocks.{i}.{theirs}.{p}"
+    head_block = {
+        "self_norm.weight": "0.norm.weight", "self_norm.bias": "0.norm.bias",
+        "self_attn.qkv.weight": "0.fn.to_qkv.weight",
+        "self_attn.out.weight": "0.fn.to_out.0.weight", "self_attn.out.bias": "0.fn.to_out.0.bias",
+        "image_norm.weight": "1.norm.weight", "image_norm.bias": "1.norm.bias",
+        "image_attn.q.weight": "1.fn.to_q.weight", "image_attn.kv.weight": "1.fn.to_kv.weight",
+        "image_attn.out.weight": "1.fn.to_out.0.weight", "image_attn.out.bias": "1.fn.to_out.0.bias",
+        "mlp_norm.weight": "2.norm.weight", "mlp_norm.bias": "2.norm.bias",
+        "mlp.fc1.weight": "2.fn.net.0.weight", "mlp.fc1.bias": "2.fn.net.0.bias",
+        "mlp.fc2.weight": "2.fn.net.3.weight", "mlp.fc2.bias": "2.fn.net.3.bias",
+    }  # fmt: skip
+    for i in range(cfg.head.depth):
+        for ours, theirs in head_block.items():
+            m[f"thmr.blocks.{i}.{ours}"] = f"smpl_head.transformer.transformer.layers.{i}.{theirs}"
+    for ours, theirs in (("pose_out", "decpose"), ("betas_out", "decshape"), ("cam_out", "deccam")):
+        for p in ("weight", "bias"):
+            m[f"thmr.{ours}.{p}"] = f"smpl_head.{theirs}.{p}"
+    return m
+
+
+def load_hmr2_checkpoint(model: RamModel, path: str | Path) -> RamModel:
+    """Load an HMR2.0 Lightning checkpoint into the backbone and decoder, strictly.
+
+    Every key of :func:`hmr2_key_map` must be present with our shape; every checkpoint key must be
+    mapped or ignored (SMPL buffers, discriminator). The temporal parts keep their initialisation
+    (zero output projections), so the model then equals HMR2.0's single-frame network.
+
+    Raises:
+        CheckpointError: naming the missing, unexpected or mis-shaped keys.
+    """
+    blob = safe_torch_load(path)
+    if not isinstance(blob, dict) or not isinstance(blob.get("state_dict"), dict):
+        raise CheckpointError(f"{path}: not a Lightning checkpoint (no 'state_dict')")
+    state: dict[str, torch.Tensor] = blob["state_dict"]
+    mapping = hmr2_key_map(model.cfg)
+    ours = model.state_dict()
+    missing = sorted(theirs for theirs in mapping.values() if theirs not in state)
+    known = set(mapping.values())
+    unexpected = sorted(
+        k for k in state if k not in known and k not in HMR2_IGNORED_KEYS and not k.startswith(HMR2_IGNORED_PREFIXES)
+    )
+    shapes = sorted(
+        f"{theirs}: checkpoint {tuple(state[theirs].shape)} vs model {tuple(ours[name].shape)}"
+        for name, theirs in mapping.items()
+        if theirs in state and state[theirs].shape != ours[name].shape
+    )
+    _raise_key_problems(path, missing, unexpected, shapes)
+    with torch.no_grad():
+        for name, theirs in mapping.items():
+            ours[name].copy_(state[theirs])
+    model.trained = frozenset({"backbone", "thmr"})
+    log.info("loaded HMR2.0 weights from %s (%d tensors)", path, len(mapping))
+    return model
+
+
+def _raise_key_problems(path: str | Path, missing: list[str], unexpected: list[str], shapes: list[str]) -> None:
+    problems = []
+    for label, items in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", shapes)):
+        if items:
+            shown = ", ".join(items[:12]) + (f", ... ({len(items)} in all)" if len(items) > 12 else "")
+            problems.append(f"{label}: {shown}")
+    if problems:
+        raise CheckpointError(f"{path}: " + "; ".join(problems))
+
+
+def sidecar_path(path: str | Path) -> Path:
+    """The JSON config that sits beside a RAM weights file: ``x.safetensors`` -> ``x.json``."""
+    return Path(path).with_suffix(".json")
+
+
+def save_ram_checkpoint(model: RamModel, path: str | Path, trained: frozenset[str] | None = None) -> Path:
+    """Write ``path`` (safetensors) and its JSON config beside it, each atomically.
+
+    ``trained`` (default: ``model.trained``) records which parts hold learned weights.
+    """
+    path = Path(path)
+    parts = sorted(model.trained if trained is None else trained)
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        raise ValueError(f"unknown parts {unknown}; parts are {list(PARTS)}")
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    meta = {"format": RAM_FORMAT, "version": RAM_FORMAT_VERSION, "config": model.cfg.to_dict(), "trained": parts}
+    _atomic_write(path, lambda p: safetensors.torch.save_file(tensors, str(p), metadata={"format": RAM_FORMAT}))
+    _atomic_write(sidecar_path(path), lambda p: p.write_text(json.dumps(meta, indent=1)))
+    return path
+
+
+def read_ram_config(path: str | Path) -> tuple[RamConfig, frozenset[str]]:
+    """The config and trained parts recorded beside a RAM weights file."""
+    side = sidecar_path(path)
+    if not side.is_file():
+        raise CheckpointError(f"{path}: its config {side.name} is missing beside it")
+    try:
+        meta = json.loads(side.read_text())
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{side}: not valid JSON ({e})") from None
+    if meta.get("format") != RAM_FORMAT or meta.get("version") != RAM_FORMAT_VERSION:
+        raise CheckpointError(
+            f"{side}: format {meta.get('format')!r} version {meta.get('version')!r}, "
+            f"expected {RAM_FORMAT!r} version {RAM_FORMAT_VERSION}"
+        )
+    try:
+        cfg = RamConfig.from_dict(meta["config"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{side}: bad config ({e})") from None
+    return cfg, frozenset(meta.get("trained", ()))
+
+
+def load_ram_weights(model: RamModel, path: str | Path) -> RamModel:
+    """Load a RAM safetensors file into ``model``, strictly, after checking the config beside it."""
+    cfg, trained = read_ram_config(path)
+    if cfg != model.cfg:
+        raise CheckpointError(f"{path}: its config differs from the model's:\n file  {cfg}\n model {model.cfg}")
+    state = safetensors.torch.load_file(str(path), device="cpu")
+    ours = model.state_dict()
+    missing = sorted(set(ours) - set(state))
+    unexpected = sorted(set(state) - set(ours))
+    shapes = sorted(
+        f"{k}: file {tuple(state[k].shape)} vs model {tuple(ours[k].shape)}"
+        for k in set(ours) & set(state)
+        if state[k].shape != ours[k].shape
+    )
+    _raise_key_problems(path, missing, unexpected, shapes)
+    model.load_state_dict(state, strict=True)
+    model.trained = trained
+    return model
+
+
+def load_ram_checkpoint(path: str | Path) -> RamModel:
+    """Build the model its config describes and load the weights (CPU, eval mode)."""
+    cfg, _ = read_ram_config(path)
+    return load_ram_weights(build_ram(cfg), path)
+
+
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
