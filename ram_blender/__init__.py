@@ -1,0 +1,57 @@
+"""RAM motion capture for Blender: registration only (see the modules for what they do)."""
+
+from __future__ import annotations
+
+import bpy
+
+from . import cli, state
+from .operators.capture import RAM_OT_capture_video
+from .operators.edit_tracks import RAM_OT_edit_tracks, RAM_OT_rebuild, RAM_OT_undo_edit
+from .operators.export import RAM_OT_export_people
+from .operators.import_results import RAM_OT_import_results
+from .operators.setup import RAM_OT_convert_smpl, RAM_OT_setup_worker_env
+from .panel import RAM_PT_capture, RAM_PT_tracks, RAM_UL_tracks
+from .preferences import RAM_AddonPreferences
+
+CLASSES = (
+    RAM_AddonPreferences,
+    state.RAM_TrackItem,
+    state.RAM_SceneState,
+    RAM_OT_capture_video,
+    RAM_OT_import_results,
+    RAM_OT_edit_tracks,
+    RAM_OT_undo_edit,
+    RAM_OT_rebuild,
+    RAM_OT_export_people,
+    RAM_OT_setup_worker_env,
+    RAM_OT_convert_smpl,
+    RAM_UL_tracks,
+    RAM_PT_capture,
+    RAM_PT_tracks,
+)
+
+_cli_handle = None
+
+
+def _menu_import(self: bpy.types.Menu, context: bpy.types.Context) -> None:
+    self.layout.operator(RAM_OT_capture_video.bl_idname, text="Capture from Video (RAM)")
+    self.layout.operator(RAM_OT_import_results.bl_idname, text="RAM Results (.npz)")
+
+
+def register() -> None:
+    global _cli_handle
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+    state.register_state()
+    bpy.types.TOPBAR_MT_file_import.append(_menu_import)
+    _cli_handle = bpy.utils.register_cli_command(cli.COMMAND, cli.main)
+
+
+def unregister() -> None:
+    global _cli_handle
+    bpy.utils.unregister_cli_command(_cli_handle)
+    _cli_handle = None
+    bpy.types.TOPBAR_MT_file_import.remove(_menu_import)
+    state.unregister_state()
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)

@@ -1,0 +1,142 @@
+"""Headless batch: ``blender -b -c ram_capture VIDEO_OR_FOLDER... -o OUT_DIR [--backend lite] [--export fbx,bvh,npz]``.
+
+Each video becomes ``OUT_DIR/<stem>.ram.npz`` (raw results), ``OUT_DIR/<stem>.blend`` and its exports.
+A failed video is reported and the batch goes on; the exit status is 1 if any failed. The same
+:func:`batch_capture` runs from the ``bpy`` module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+import bpy
+
+from . import export, preferences, session
+from .capture_job import CaptureJob, CaptureRequest
+
+log = logging.getLogger(__name__)
+
+COMMAND = "ram_capture"
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
+POLL_SECONDS = 0.05
+
+
+def find_videos(inputs: list[str]) -> list[Path]:
+    """Videos named in ``inputs``: files as given, folders expanded to their videos (sorted)."""
+    videos = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            videos += sorted(f for f in p.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES)
+        else:
+            videos.append(p)
+    return videos
+
+
+def capture_one(request: CaptureRequest, report=print) -> Path:
+    """Run one capture to completion on this thread; the results path, or RuntimeError on failure."""
+    job = CaptureJob(request)
+    try:
+        last = -1.0
+        while True:
+            status = job.step()
+            if status.finished or status.error:
+                break
+            if status.fraction - last >= 0.25:
+                last = status.fraction
+                report(f"  {Path(request.video).name}: frame {status.done}/{status.total}")
+            time.sleep(POLL_SECONDS)
+        path, _ = job.finish()
+    finally:
+        job.close()
+    if status.error:
+        raise RuntimeError(status.error.strip().splitlines()[-1] if status.error.strip() else "worker failed")
+    if path is None:
+        raise RuntimeError("nobody was captured")
+    return path
+
+
+def process_video(video: Path, out_dir: Path, request_opts: dict, exports: tuple[str, ...]) -> list[Path]:
+    """Capture ``video``, build a fresh scene, save ``<stem>.blend`` and the exports; the paths written."""
+    stem = video.stem
+    results_path = out_dir / f"{stem}.ram.npz"
+    capture_one(CaptureRequest(video=str(video), out_path=str(results_path), **request_opts))
+    bpy.ops.wm.read_homefile(use_empty=True)
+    context = bpy.context
+    objects = session.import_results(context, str(results_path))
+    blend = out_dir / f"{stem}.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+    written = [results_path, blend]
+    if exports:
+        written += export.export_people(objects, session.edited(context).results, out_dir, stem, exports)
+    return written
+
+
+def batch_capture(
+    inputs: list[str],
+    out_dir: str,
+    backend: str = "lite",
+    exports: tuple[str, ...] = (),
+    python: str | None = None,
+    start: int = 0,
+    end: int | None = None,
+    max_people: int | None = None,
+    report=print,
+) -> int:
+    """Capture every video in ``inputs`` into ``out_dir``; 0 if all succeeded, else 1 (the rest still done)."""
+    unknown = sorted(set(exports) - set(export.FORMATS))
+    if unknown:
+        raise ValueError(f"unknown export format(s) {', '.join(unknown)}; choose from {', '.join(export.FORMATS)}")
+    s = preferences.settings()
+    python = python or preferences.worker_python(s)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    videos = find_videos(inputs)
+    if not videos:
+        report("ram_capture: no videos found")
+        return 1
+    opts = dict(python=python, backend=backend, start=start, end=end, max_people=max_people,
+                smpl_model=s.smpl_model or None, extra_env=tuple(preferences.worker_env(s).items()))  # fmt: skip
+    failed = 0
+    for i, video in enumerate(videos, 1):
+        t0 = time.perf_counter()
+        try:
+            if not video.is_file():
+                raise FileNotFoundError(f"no such file {video}")
+            written = process_video(video, out, opts, exports)
+            report(f"[{i}/{len(videos)}] {video.name}: ok in {time.perf_counter() - t0:.1f} s -> {written[1]}")
+        except Exception as e:  # one bad video must not stop the batch
+            failed += 1
+            log.debug("capture of %s failed", video, exc_info=True)
+            report(f"[{i}/{len(videos)}] {video.name}: FAILED: {e}")
+    report(f"ram_capture: {len(videos) - failed} of {len(videos)} videos done")
+    return 1 if failed else 0
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=f"blender -b -c {COMMAND}", description=__doc__.splitlines()[0])
+    parser.add_argument("inputs", nargs="+", help="video files or folders of videos")
+    parser.add_argument("-o", "--out", required=True, help="output folder")
+    parser.add_argument("--backend", default="lite", help="capture backend (lite, ram or module:attr)")
+    parser.add_argument("--export", default="", help="comma-separated formats: fbx,bvh,npz")
+    parser.add_argument("--python", default=None, help="worker Python (default: preferences / $RAM_WORKER_PYTHON)")
+    parser.add_argument("--start", type=int, default=0, help="first video frame")
+    parser.add_argument("--end", type=int, default=None, help="stop before this video frame")
+    parser.add_argument("--max-people", type=int, default=None)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    """Entry point for ``register_cli_command``."""
+    args = parse_args(argv)
+    exports = tuple(f for f in args.export.split(",") if f)
+    try:
+        return batch_capture(args.inputs, args.out, args.backend, exports, args.python, args.start, args.end,
+                             args.max_people)  # fmt: skip
+    except (preferences.NoWorkerPython, ValueError) as e:
+        print(f"ram_capture: {e}", file=sys.stderr)
+        return 2

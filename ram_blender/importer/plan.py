@@ -1,0 +1,189 @@
+"""The armature plan: everything the builder needs, computed with numpy only (no bpy).
+
+Frames and formulas. ``S = SMPL_TO_BLENDER`` maps SMPL's canonical body frame to Blender's world and
+``C = CAMERA_TO_BLENDER`` maps OpenCV's camera frame to Blender's world. The armature object sits at
+the origin with an identity matrix, so armature space is Blender's world.
+
+* Rest heads: ``h_j = S @ rest_j`` (metres).
+* Rest matrices: bone ``j``'s rest rotation ``B_j`` has its Y axis along the bone (towards its main
+  child; leaf bones continue their parent's direction) and its Z axis the body's front (-Y in Blender),
+  or Blender's up (+Z) for bones that point forwards (the feet), made orthogonal to Y.
+* Posed, a bone's armature-space rotation must be ``C @ G_j @ S.T @ B_j`` where ``G_j`` is SMPL's
+  global rotation of joint ``j`` (body frame -> camera frame). Blender composes
+  ``pose_j = pose_p @ B_p.T @ B_j @ L_j`` (rotation part), which gives the local pose rotations::
+
+      L_0 = B_0.T @ (C @ R_0 @ S.T) @ B_0          (pelvis, R_0 = R(global_orient))
+      L_j = B_j.T @ (S @ R_j @ S.T) @ B_j          (others, R_j = R(body_pose[j-1]))
+
+  i.e. SMPL's local rotations seen in the bone's own axes: a change of basis, nothing more.
+* Pelvis location (in the pelvis bone's rest axes): the posed pelvis head must land at
+  ``C @ (rest_0 + transl)``, so ``loc = B_0.T @ (C @ (rest_0 + transl) - S @ rest_0)``.
+  Every other head then lands at ``C @ joints_j`` because ``pose_p`` carries ``h_j - h_p`` to
+  ``C @ G_p @ (rest_j - rest_p)``, SMPL's forward kinematics mapped by ``C``.
+
+Blender frame numbers are video frame indices plus :data:`FRAME_OFFSET`, so the timeline reads the
+video's frames 1-based and a movie clip placed at frame 1 lines up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ram_core.contract.coords import CAMERA_TO_BLENDER, SMPL_TO_BLENDER
+from ram_core.contract.results import CaptureMeta, Track
+from ram_core.contract.skeleton import (
+    JOINT_NAMES,
+    NUM_JOINTS,
+    PARENTS,
+    axis_angle_to_matrix,
+    children,
+    matrix_to_quaternion,
+)
+
+FRAME_OFFSET = 1
+
+# The child a bone points at when it has several (the spine, not the hips or collars).
+_MAIN_CHILD = {"pelvis": "spine1", "spine3": "neck"}
+# Leaf bones continue their parent's direction with this length (metres).
+_LEAF_LENGTH = {"head": 0.2, "left_foot": 0.08, "right_foot": 0.08, "left_hand": 0.08, "right_hand": 0.08}
+_FRONT = SMPL_TO_BLENDER @ np.array([0.0, 0.0, 1.0])
+_UP = np.array([0.0, 0.0, 1.0])
+
+
+@dataclass(frozen=True)
+class SkeletonPlan:
+    """The rest armature in Blender space.
+
+    ``heads``/``tails`` ``(24, 3)`` metres; ``rest_rotations`` ``(24, 3, 3)`` (columns are the bone's
+    X, Y, Z axes in armature space; Y points from head to tail); ``rest_matrices`` ``(24, 4, 4)``.
+    """
+
+    names: tuple[str, ...]
+    parents: tuple[int, ...]
+    heads: np.ndarray
+    tails: np.ndarray
+    rest_rotations: np.ndarray
+
+    @property
+    def rest_matrices(self) -> np.ndarray:
+        m = np.zeros((NUM_JOINTS, 4, 4))
+        m[:, :3, :3] = self.rest_rotations
+        m[:, :3, 3] = self.heads
+        m[:, 3, 3] = 1.0
+        return m
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.linalg.norm(self.tails - self.heads, axis=-1)
+
+
+@dataclass(frozen=True)
+class TrackPlan:
+    """One person's keys.
+
+    ``frames`` ``(T,)`` Blender frame numbers; ``rotations`` ``(T, 24, 4)`` local pose quaternions
+    (w, x, y, z), sign-continuous in time; ``location`` ``(T, 3)`` pelvis location in its rest axes
+    (metres); ``predicted`` ``(T,)`` bool.
+    """
+
+    track_id: int
+    name: str
+    frames: np.ndarray
+    rotations: np.ndarray
+    location: np.ndarray
+    predicted: np.ndarray
+    betas: np.ndarray
+
+
+@dataclass(frozen=True)
+class ScenePlan:
+    """Scene settings from the video: ``fps`` as Blender wants it (integer ``fps`` and ``fps_base``)."""
+
+    fps: int
+    fps_base: float
+    frame_start: int
+    frame_end: int
+
+
+def plan_skeleton(rest_joints: np.ndarray) -> SkeletonPlan:
+    """Rest bones in Blender space from SMPL rest joints ``(24, 3)`` (canonical frame, metres)."""
+    heads = np.asarray(rest_joints, dtype=np.float64) @ SMPL_TO_BLENDER.T
+    tails = np.empty_like(heads)
+    for j, name in enumerate(JOINT_NAMES):
+        kids = children(j)
+        if kids:
+            target = JOINT_NAMES.index(_MAIN_CHILD[name]) if name in _MAIN_CHILD else kids[0]
+            tails[j] = heads[target]
+        else:
+            p = PARENTS[j]
+            d = heads[j] - heads[p]
+            tails[j] = heads[j] + d / np.linalg.norm(d) * _LEAF_LENGTH.get(name, 0.08)
+    y = tails - heads
+    y /= np.linalg.norm(y, axis=-1, keepdims=True)
+    ref = np.where(np.abs(y @ _FRONT)[:, None] > 0.7, _UP, _FRONT)
+    z = ref - np.sum(ref * y, axis=-1, keepdims=True) * y
+    z /= np.linalg.norm(z, axis=-1, keepdims=True)
+    x = np.cross(y, z)
+    rest_rot = np.stack([x, y, z], axis=-1)
+    return SkeletonPlan(JOINT_NAMES, PARENTS, heads, tails, rest_rot)
+
+
+def local_rotations(skeleton: SkeletonPlan, global_orient: np.ndarray, body_pose: np.ndarray) -> np.ndarray:
+    """Local pose rotation matrices ``(T, 24, 3, 3)`` from SMPL axis-angles (see the module docstring).
+
+    Args:
+        global_orient: ``(T, 3)`` axis-angle, body frame -> camera frame.
+        body_pose: ``(T, 23, 3)`` axis-angle, SMPL local rotations.
+    """
+    rots = axis_angle_to_matrix(np.concatenate([global_orient[:, None], body_pose], axis=1))
+    # Frame of each joint's rotation: the root acts from body to camera axes, the rest in body axes.
+    outer = np.broadcast_to(SMPL_TO_BLENDER, (NUM_JOINTS, 3, 3)).copy()
+    outer[0] = CAMERA_TO_BLENDER
+    b = skeleton.rest_rotations
+    left = np.swapaxes(b, -1, -2) @ outer  # (24, 3, 3): B_j.T @ (C or S)
+    right = SMPL_TO_BLENDER.T @ b  # (24, 3, 3): S.T @ B_j
+    return left[None] @ rots @ right[None]
+
+
+def pelvis_location(skeleton: SkeletonPlan, rest_joints: np.ndarray, transl: np.ndarray) -> np.ndarray:
+    """Pelvis pose location ``(T, 3)`` in its rest axes so its head lands at ``C @ (rest_0 + transl)``."""
+    target = (np.asarray(rest_joints[0], dtype=np.float64) + transl) @ CAMERA_TO_BLENDER.T
+    return (target - skeleton.heads[0]) @ skeleton.rest_rotations[0]
+
+
+def continuous_quaternions(quat: np.ndarray) -> np.ndarray:
+    """Flip signs along axis 0 of ``(T, ..., 4)`` so consecutive quaternions have a non-negative dot."""
+    q = np.array(quat, dtype=np.float64)
+    if len(q) < 2:
+        return q
+    dots = np.sum(q[1:] * q[:-1], axis=-1)
+    flips = np.cumprod(np.where(dots < 0, -1.0, 1.0), axis=0)
+    q[1:] *= flips[..., None]
+    return q
+
+
+def plan_track(skeleton: SkeletonPlan, rest_joints: np.ndarray, track: Track, name: str = "") -> TrackPlan:
+    """Keys for one track: quaternions per bone, pelvis location, Blender frame numbers."""
+    go = track.global_orient.astype(np.float64)
+    bp = track.body_pose.astype(np.float64)
+    quat = continuous_quaternions(matrix_to_quaternion(local_rotations(skeleton, go, bp)))
+    loc = pelvis_location(skeleton, rest_joints, track.transl.astype(np.float64))
+    betas = track.betas.mean(axis=0) if len(track) else np.zeros(track.betas.shape[1:])
+    return TrackPlan(
+        track_id=track.track_id,
+        name=name or f"RAM person {track.track_id}",
+        frames=track.frame.astype(np.int64) + FRAME_OFFSET,
+        rotations=quat,
+        location=loc,
+        predicted=track.predicted.astype(bool),
+        betas=betas.astype(np.float64),
+    )
+
+
+def plan_scene(meta: CaptureMeta) -> ScenePlan:
+    """Frame rate and range for the scene; fractional rates (29.97) become ``fps / fps_base``."""
+    fps = max(1, int(round(meta.fps)))
+    base = fps / meta.fps if meta.fps > 0 else 1.0
+    return ScenePlan(fps, base, meta.frame_start + FRAME_OFFSET, max(meta.frame_end - 1, meta.frame_start) + FRAME_OFFSET)

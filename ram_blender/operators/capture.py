@@ -1,0 +1,135 @@
+"""Capture from Video: a file browser with options, then a modal operator that drains the worker."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import bpy
+from bpy_extras.io_utils import ImportHelper
+
+from .. import preferences, session
+from ..capture_job import CaptureJob, CaptureRequest
+
+log = logging.getLogger(__name__)
+
+VIDEO_GLOB = "*.mp4;*.avi;*.mov;*.mkv;*.webm;*.m4v;*.mpg;*.mpeg"
+
+
+def results_path_for(video: str, output_dir: str) -> Path:
+    """``<dir>/<video stem>.ram.npz`` in ``output_dir``, else beside the .blend, else beside the video."""
+    folder = output_dir or (str(Path(bpy.data.filepath).parent) if bpy.data.filepath else str(Path(video).parent))
+    return Path(bpy.path.abspath(folder)) / f"{Path(video).stem}.ram.npz"
+
+
+class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
+    """Capture everyone in a video as animated armatures (runs in the background; Esc cancels)"""
+
+    bl_idname = "ram.capture_video"
+    bl_label = "Capture from Video"
+    bl_options = {"REGISTER"}
+
+    filter_glob: bpy.props.StringProperty(default=VIDEO_GLOB, options={"HIDDEN"})
+    frame_start: bpy.props.IntProperty(name="First frame", description="First video frame (0-based)", min=0)
+    frame_end: bpy.props.IntProperty(name="Last frame", description="Stop before this video frame (0: the end)", min=0)
+    max_people: bpy.props.IntProperty(name="Max people", description="0: no limit", min=0, default=0)
+    backend: bpy.props.EnumProperty(name="Backend", items=preferences.BACKEND_ITEMS)
+    output_dir: bpy.props.StringProperty(
+        name="Results folder", description="Where the results file goes (empty: beside the .blend)", subtype="DIR_PATH"
+    )
+
+    _job: CaptureJob | None = None
+    _timer = None
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return not context.scene.ram.capture_running
+
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        self.backend = preferences.settings(context).backend
+        return ImportHelper.invoke(self, context, event)
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        s = preferences.settings(context)
+        try:
+            request = CaptureRequest(
+                python=preferences.worker_python(s),
+                video=self.filepath,
+                out_path=str(results_path_for(self.filepath, self.output_dir)),
+                backend=self.backend,
+                start=self.frame_start,
+                end=self.frame_end or None,
+                max_people=self.max_people or None,
+                smpl_model=s.smpl_model or None,
+                extra_env=tuple(preferences.worker_env(s).items()),
+            )
+            self._job = CaptureJob(request)
+        except (preferences.NoWorkerPython, OSError, ValueError) as e:
+            self.report({"ERROR"}, str(e))
+            return {"CANCELLED"}
+        wm = context.window_manager
+        self._timer = wm.event_timer_add(0.1, window=context.window)
+        wm.modal_handler_add(self)
+        wm.progress_begin(0, 100)
+        context.scene.ram.capture_running = True
+        self._status(context, f"RAM: capturing {Path(self.filepath).name} (Esc to stop)")
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        if event.type == "ESC" and event.value == "PRESS":
+            self._job.cancel()
+            self._status(context, "RAM: stopping; importing what was captured")
+            return {"RUNNING_MODAL"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        try:
+            status = self._job.step()
+        except Exception as e:  # a broken pipe or a malformed message: end the capture, keep Blender
+            log.exception("capture failed")
+            return self._end(context, f"capture failed: {e}")
+        pct = 100.0 * status.fraction
+        context.window_manager.progress_update(pct)
+        context.scene.ram.capture_progress = pct
+        self._status(context, f"RAM: frame {status.done}/{status.total}  (Esc to stop)")
+        if status.finished or status.error:
+            return self._end(context, status.error)
+        return {"RUNNING_MODAL"}
+
+    def cancel(self, context: bpy.types.Context) -> None:
+        if self._job is not None:
+            self._job.cancel()
+            self._end(context, None)
+
+    def _end(self, context: bpy.types.Context, error: str | None) -> set[str]:
+        wm = context.window_manager
+        try:
+            path, _ = self._job.finish()
+            if path is not None:
+                session.import_results(context, str(path))
+        except session.DOMAIN_ERRORS as e:
+            error = error or str(e)
+            path = None
+        finally:
+            self._job.close()
+            self._job = None
+            if self._timer is not None:
+                wm.event_timer_remove(self._timer)
+                self._timer = None
+            wm.progress_end()
+            context.scene.ram.capture_running = False
+            self._status(context, None)
+        if error:
+            kept = f"; kept {path.name}" if path else ""
+            self.report({"ERROR"}, f"RAM capture: {error.strip().splitlines()[-1]}{kept}")
+            return {"CANCELLED"} if path is None else {"FINISHED"}
+        if path is None:
+            self.report({"WARNING"}, "RAM capture: nobody was captured")
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"RAM capture: {len(context.scene.ram.tracks)} people, results in {path}")
+        return {"FINISHED"}
+
+    @staticmethod
+    def _status(context: bpy.types.Context, text: str | None) -> None:
+        context.scene.ram.capture_status = text or ""
+        if context.workspace is not None:
+            context.workspace.status_text_set(text)

@@ -1,0 +1,32 @@
+"""File > Import > RAM results (.npz)."""
+
+from __future__ import annotations
+
+import bpy
+from bpy_extras.io_utils import ImportHelper
+
+from .. import session
+
+
+class RAM_OT_import_results(bpy.types.Operator, ImportHelper):
+    """Build one animated armature per person from a RAM results file"""
+
+    bl_idname = "ram.import_results"
+    bl_label = "Import RAM Results"
+    bl_options = {"REGISTER", "UNDO"}
+
+    filename_ext = ".npz"
+    filter_glob: bpy.props.StringProperty(default="*.npz", options={"HIDDEN"})
+    with_mesh: bpy.props.BoolProperty(
+        name="Body mesh", description="Add a skinned SMPL body per person (needs the SMPL model preference)",
+        default=True,
+    )  # fmt: skip
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        try:
+            objects = session.import_results(context, self.filepath, session.build_options(context, self.with_mesh))
+        except session.DOMAIN_ERRORS as e:
+            self.report({"ERROR"}, str(e))
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"Imported {len(objects)} people from {bpy.path.basename(self.filepath)}")
+        return {"FINISHED"}

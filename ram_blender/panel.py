@@ -1,0 +1,86 @@
+"""The RAM tab in the 3D view's sidebar: capture, the track list and the edit buttons. Panels only draw."""
+
+from __future__ import annotations
+
+import bpy
+
+
+class RAM_UL_tracks(bpy.types.UIList):
+    """One row per track: colour, id, name, frame range and share of predicted frames."""
+
+    def draw_item(self, context, layout, data, item, icon, active_data, active_property, index=0, flt_flag=0):
+        row = layout.row(align=True)
+        swatch = row.row()
+        swatch.ui_units_x = 1
+        swatch.prop(item, "color", text="")
+        row.label(text=f"{item.track_id}")
+        row.prop(item, "label", text="", emboss=False)
+        row.label(text=f"{item.frame_first}-{item.frame_last}")
+        row.label(text=f"{item.predicted_share:.0f}% pred")
+
+
+class RAM_PT_capture(bpy.types.Panel):
+    bl_idname = "RAM_PT_capture"
+    bl_label = "Capture"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "RAM"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        state = context.scene.ram
+        col = self.layout.column()
+        col.operator("ram.capture_video", icon="FILE_MOVIE")
+        col.operator("ram.import_results", icon="IMPORT")
+        if state.capture_running:
+            col.progress(factor=state.capture_progress / 100.0, text=state.capture_status or "Capturing")
+        if state.results_path:
+            col.label(text=f"Results: {bpy.path.basename(state.results_path)}", icon="FILE")
+
+
+class RAM_PT_tracks(bpy.types.Panel):
+    bl_idname = "RAM_PT_tracks"
+    bl_label = "Tracks"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "RAM"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return bool(context.scene.ram.results_path)
+
+    def draw(self, context: bpy.types.Context) -> None:
+        state = context.scene.ram
+        layout = self.layout
+        layout.template_list("RAM_UL_tracks", "", state, "tracks", state, "active_track", rows=4)
+        if not state.tracks:
+            return
+        active = state.tracks[min(state.active_track, len(state.tracks) - 1)]
+        other_ok = 0 <= state.other_track < len(state.tracks) and state.other_track != state.active_track
+        other = state.tracks[state.other_track] if other_ok else None
+        layout.prop(state, "other_track", text="Other track (row)")
+        frame = context.scene.frame_current
+
+        grid = layout.grid_flow(columns=2, align=True)
+        for op_name, icon, needs_other in (
+            ("swap", "UV_SYNC_SELECT", True),
+            ("merge", "AUTOMERGE_ON", True),
+            ("split", "SCULPTMODE_HLT", False),
+            ("delete", "TRASH", False),
+        ):
+            cell = grid.row()
+            cell.enabled = other is not None or not needs_other
+            op = cell.operator("ram.edit_tracks", text=op_name.title(), icon=icon)
+            op.op = op_name
+            op.track_a = active.track_id
+            op.track_b = other.track_id if other is not None else active.track_id
+            op.frame = frame
+        row = layout.row(align=True)
+        op = row.operator("ram.edit_tracks", text="Rename", icon="SORTALPHA")
+        op.op = "rename"
+        op.track_a = active.track_id
+        op.name = active.label
+        layout.label(text=f"Swap/split act from frame {frame}", icon="INFO")
+        row = layout.row(align=True)
+        row.operator("ram.undo_edit", icon="LOOP_BACK")
+        row.operator("ram.rebuild", icon="FILE_REFRESH", text="")
+        layout.operator("ram.export_people", icon="EXPORT")

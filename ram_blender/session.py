@@ -1,0 +1,119 @@
+"""A scene's capture: import a results file, apply the edit log, rebuild the armatures.
+
+One capture per scene: its raw results file (never modified) plus the edit log in ``scene.ram``.
+Operators call these functions; each raises a domain error with a clear message.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import bpy
+import numpy as np
+
+from ram_core.contract.colors import track_color
+from ram_core.contract.results import Results, ResultsFormatError, load_results
+from ram_core.contract.smpl_model import SmplModelError, load_smpl_model
+
+from . import edits
+from .importer.build import BuildOptions, build_results, remove_collection
+from .importer.plan import FRAME_OFFSET
+from .preferences import settings
+
+log = logging.getLogger(__name__)
+
+DOMAIN_ERRORS = (ResultsFormatError, SmplModelError, edits.EditError, FileNotFoundError)
+
+_cache: dict[tuple[str, float], Results] = {}
+
+
+def _raw_results(path: str) -> Results:
+    """The raw results at ``path``, read once per file version."""
+    p = Path(bpy.path.abspath(path))
+    if not p.is_file():
+        raise FileNotFoundError(f"results file not found: {p}")
+    key = (str(p), p.stat().st_mtime)
+    if key not in _cache:
+        _cache.clear()
+        _cache[key] = load_results(p)
+    return _cache[key]
+
+
+def build_options(context: bpy.types.Context, with_mesh: bool = True) -> BuildOptions:
+    """Options from the preferences: a body mesh when an SMPL model (.npz) is set."""
+    s = settings(context)
+    model = load_smpl_model(s.smpl_model) if (with_mesh and s.smpl_model) else None
+    return BuildOptions(smpl_model=model)
+
+
+def import_results(context: bpy.types.Context, path: str, options: BuildOptions | None = None) -> list[bpy.types.Object]:
+    """Make ``path`` the scene's capture (fresh edit log) and build its armatures."""
+    state = context.scene.ram
+    _raw_results(path)  # fail before touching the scene
+    blend_saved = bool(bpy.data.filepath)
+    state.results_path = bpy.path.relpath(str(Path(path).resolve())) if blend_saved else str(Path(path).resolve())
+    state.edit_log = "[]"
+    return rebuild(context, options)
+
+
+def edited(context: bpy.types.Context) -> edits.EditedResults:
+    state = context.scene.ram
+    return edits.apply_edits(_raw_results(state.results_path), edits.log_from_json(state.edit_log))
+
+
+def rebuild(context: bpy.types.Context, options: BuildOptions | None = None) -> list[bpy.types.Object]:
+    """Replace the scene's RAM collection with armatures for the edited results."""
+    scene = context.scene
+    state = scene.ram
+    result = edited(context)
+    options = options or build_options(context)
+    if state.collection is not None:
+        remove_collection(state.collection)
+    name = Path(result.results.meta.video_path).stem or "capture"
+    collection = bpy.data.collections.new(f"RAM {name}")
+    scene.collection.children.link(collection)
+    state.collection = collection
+    objects = build_results(result.results, collection, scene, options, result.names)
+    _refresh_tracks(state, result, objects)
+    return objects
+
+
+def _refresh_tracks(state: bpy.types.PropertyGroup, result: edits.EditedResults, objects: list) -> None:
+    by_id = {obj["ram_track_id"]: obj for obj in objects}
+    state.tracks.clear()
+    for t in result.results.tracks:
+        item = state.tracks.add()
+        item.track_id = t.track_id
+        item.label = result.names.get(t.track_id, f"person {t.track_id}")
+        item.color = track_color(t.track_id)
+        item.frame_first = int(t.frame[0]) + FRAME_OFFSET
+        item.frame_last = int(t.frame[-1]) + FRAME_OFFSET
+        item.predicted_share = 100.0 * float(np.mean(t.predicted))
+        item.object = by_id.get(t.track_id)
+    state.active_track = min(state.active_track, max(len(state.tracks) - 1, 0))
+
+
+def add_edit(context: bpy.types.Context, edit: edits.Edit) -> list[bpy.types.Object]:
+    """Append ``edit`` to the log (checked by applying it first) and rebuild."""
+    state = context.scene.ram
+    log_ = edits.log_from_json(state.edit_log) + [edit]
+    edits.apply_edits(_raw_results(state.results_path), log_)
+    state.edit_log = edits.log_to_json(log_)
+    return rebuild(context)
+
+
+def undo_edit(context: bpy.types.Context) -> edits.Edit:
+    """Drop the last edit from the log and rebuild; returns the edit dropped."""
+    state = context.scene.ram
+    log_ = edits.log_from_json(state.edit_log)
+    if not log_:
+        raise edits.EditError("the edit log is empty")
+    state.edit_log = edits.log_to_json(log_[:-1])
+    rebuild(context)
+    return log_[-1]
+
+
+def video_frame(context: bpy.types.Context) -> int:
+    """The current Blender frame as a video frame index (what edits store)."""
+    return context.scene.frame_current - FRAME_OFFSET

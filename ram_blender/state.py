@@ -1,0 +1,49 @@
+"""Per-scene state stored in the .blend: the results file, the edit log and the track list."""
+
+from __future__ import annotations
+
+import bpy
+
+
+def _select_track(self: RAM_SceneState, context: bpy.types.Context) -> None:
+    if not 0 <= self.active_track < len(self.tracks):
+        return
+    obj = self.tracks[self.active_track].object
+    if obj is None or obj.name not in context.view_layer.objects:
+        return
+    for other in context.view_layer.objects.selected:
+        other.select_set(False)
+    obj.select_set(True)
+    context.view_layer.objects.active = obj
+
+
+class RAM_TrackItem(bpy.types.PropertyGroup):
+    """One row of the track list (a display copy; the truth is the results file plus the edit log)."""
+
+    track_id: bpy.props.IntProperty(name="ID")
+    label: bpy.props.StringProperty(name="Name")
+    color: bpy.props.FloatVectorProperty(name="Colour", subtype="COLOR", size=3, min=0.0, max=1.0)
+    frame_first: bpy.props.IntProperty(name="First frame")
+    frame_last: bpy.props.IntProperty(name="Last frame")
+    predicted_share: bpy.props.FloatProperty(name="Predicted", subtype="PERCENTAGE", min=0.0, max=100.0)
+    object: bpy.props.PointerProperty(name="Armature", type=bpy.types.Object)
+
+
+class RAM_SceneState(bpy.types.PropertyGroup):
+    results_path: bpy.props.StringProperty(name="Results file", subtype="FILE_PATH")
+    edit_log: bpy.props.StringProperty(name="Edit log", description="JSON list of track edits", default="[]")
+    collection: bpy.props.PointerProperty(type=bpy.types.Collection)
+    tracks: bpy.props.CollectionProperty(type=RAM_TrackItem)
+    active_track: bpy.props.IntProperty(name="Active track", update=_select_track)
+    other_track: bpy.props.IntProperty(name="Other track", description="Second track for swap and merge", min=0)
+    capture_running: bpy.props.BoolProperty(name="Capture running")
+    capture_progress: bpy.props.FloatProperty(name="Progress", subtype="PERCENTAGE", min=0.0, max=100.0)
+    capture_status: bpy.props.StringProperty(name="Status")
+
+
+def register_state() -> None:
+    bpy.types.Scene.ram = bpy.props.PointerProperty(type=RAM_SceneState)
+
+
+def unregister_state() -> None:
+    del bpy.types.Scene.ram
