@@ -121,13 +121,11 @@ def iter_frames(path: str | os.PathLike, start: int = 0, end: int | None = None)
             ok, image = cap.read()
             if not ok or image is None:
                 logger.warning(
-                    "%s: truncated or damaged: frames %d..%d could not be read (the header says %d frames); "
-                    "kept the %d frames before",
+                    "%s: truncated or damaged: frames %d..%d could not be read (the header says %d frames)",
                     p,
                     index,
                     stop - 1,
                     header_count,
-                    index - start,
                 )
                 return
             yield index, image

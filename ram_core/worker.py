@@ -102,6 +102,8 @@ class _ForwardWarnings(logging.Handler):
         self._channel = channel
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:  # a failure: the Error message carries it, with the traceback
+            return
         self._channel.send(Log(record.levelname, record.getMessage()))
 
 

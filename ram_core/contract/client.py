@@ -287,6 +287,12 @@ class CaptureClient:
         return self.done is not None and self.done.cancelled
 
     @property
+    def truncated(self) -> bool:
+        """True when the worker finished without a cancel but read fewer frames than asked for
+        (a truncated or damaged video: the frames before the damage are in the results)."""
+        return self.done is not None and not self.done.cancelled and self.done.frames < self._total
+
+    @property
     def error(self) -> Error | None:
         """Why the capture failed (``message`` one line, ``traceback`` text), or None."""
         return self._error
@@ -418,6 +424,8 @@ class CaptureClient:
         notes = []
         if self.cancelled:
             notes.append(f"cancelled after {self._frames_done} of {self._total} frames")
+        if self.truncated:
+            notes.append(f"video truncated or damaged: only {self._frames_done} of {self._total} frames could be read")
         if self._error is not None:
             notes.append(f"stopped by an error after {self._frames_done} of {self._total} frames: {self._error.message}")
         if reached < meta.frame_end:
@@ -435,6 +443,7 @@ def run_capture(
     progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     poll_s: float = 0.05,
+    allow_truncated: bool = False,
     **options,
 ) -> Results:
     """Capture ``video`` in a worker and save the results to ``out_path``; blocks until the end.
@@ -442,7 +451,9 @@ def run_capture(
     ``options`` are :class:`CaptureClient`'s keyword arguments. ``progress`` is called with each
     :class:`Progress`; when ``should_cancel()`` turns true the worker is cancelled, and what it did so
     far is saved and returned (``meta.notes`` says it was cancelled). On failure raises
-    :class:`CaptureError` and writes nothing. The output folder is checked before the worker starts.
+    :class:`CaptureError` and writes nothing; a video that ends before the frames its header promises
+    is such a failure unless ``allow_truncated`` (then the frames read are saved, and ``meta.notes``
+    says so). The output folder is checked before the worker starts.
     """
     out = check_output_path(out_path)
     with CaptureClient(python, video, **options) as client:
@@ -460,5 +471,13 @@ def run_capture(
             partial = client.results() if client.meta is not None else None
             raise CaptureError(client.error.message, client.error.traceback, client.error.kind, partial)
         results = client.results()
+        if client.truncated and not allow_truncated:
+            frames, total = client.progress
+            raise CaptureError(
+                f"{client.video}: truncated or damaged: only {frames} of {total} frames could be read; "
+                "nothing saved (pass allow_truncated, or --allow-truncated, to keep them)",
+                kind="VideoTruncated",
+                partial=results,
+            )
     save_results(results, out)
     return results

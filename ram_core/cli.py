@@ -1,0 +1,57 @@
+"""The ``ram-core`` command: one subcommand per module in :mod:`ram_core.commands`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import sys
+
+from ram_core import __version__
+from ram_core.commands import COMMANDS, USER_ERRORS
+
+DESCRIPTION = (
+    "RAM: markerless multi-person motion capture from ordinary video. Captures every person's SMPL "
+    "motion into a results file that the RAM Blender add-on imports as animated armatures."
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with every available subcommand (a command whose module is absent is not listed)."""
+    parser = argparse.ArgumentParser(prog="ram-core", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"ram-core {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        module_name = f"ram_core.commands.{name}"
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        module = importlib.import_module(module_name)
+        doc = (module.__doc__ or name).strip()
+        command = sub.add_parser(
+            name,
+            help=doc.splitlines()[0],
+            description=doc,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``ram-core`` with ``argv`` (default: the process's arguments); returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="ram-core: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.run(args))
+    except USER_ERRORS as e:
+        if args.debug:
+            raise
+        print(f"ram-core: error: {e}", file=sys.stderr)
+        return 1

@@ -1,0 +1,135 @@
+"""Capture every person in a video into a results file (.npz) that the Blender add-on imports.
+
+Runs the capture in a worker process (the same path Blender uses) and shows a progress bar.
+Ctrl-C stops cleanly and saves the frames done so far (exit code 130); a second Ctrl-C abandons
+the capture without saving. On any error nothing is written and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from typing import TextIO
+
+from ram_core.contract.messages import Progress
+
+EXIT_CANCELLED = 130
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("video", help="the video file to capture")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT.npz", help="the results file to write")
+    parser.add_argument("--backend", default="lite", help="'lite' (CPU, no download; default) or 'ram'")
+    parser.add_argument("--start", type=int, default=0, metavar="S", help="first frame to capture (default 0)")
+    parser.add_argument("--end", type=int, default=None, metavar="E", help="stop before this frame (default: the end)")
+    parser.add_argument("--max-people", type=int, default=None, metavar="N", help="at most N people at once")
+    parser.add_argument(
+        "--focal", type=float, default=None, metavar="PX",
+        help="the camera's focal length in pixels (default: assumed to be the frame's longer side)",
+    )  # fmt: skip
+    parser.add_argument("--smpl", default=None, metavar="FILE", help="your SMPL model file (.npz or .pkl)")
+    parser.add_argument("--preview", default=None, metavar="OUT.mp4", help="also write a video with the tracks drawn")
+    parser.add_argument(
+        "--contact-sheet", default=None, metavar="OUT.png", help="also write a grid of frames with the tracks drawn"
+    )
+    parser.add_argument(
+        "--allow-truncated", action="store_true",
+        help="if the video ends early (truncated or damaged), keep the frames read instead of failing",
+    )  # fmt: skip
+    parser.add_argument(
+        "--python", default=sys.executable, metavar="PY",
+        help="the Python that runs the worker (default: this one)",
+    )  # fmt: skip
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal (nothing when ``stream`` is not one)."""
+
+    def __init__(self, stream: TextIO = sys.stderr, width: int = 30, every_s: float = 0.1) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.width = width
+        self.every_s = every_s
+        self.started = time.monotonic()
+        self._shown = 0.0
+
+    def rate(self, done: int) -> float:
+        """Frames per second since the bar was made."""
+        return done / max(time.monotonic() - self.started, 1e-9)
+
+    def update(self, p: Progress) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self._shown < self.every_s and p.done < p.total):
+            return
+        self._shown = now
+        filled = int(self.width * p.done / max(p.total, 1))
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(
+            f"\r[{bar}] {p.done}/{p.total} frames  {self.rate(p.done):5.1f} frames/s  {p.people} people  "
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from ram_core.contract.client import check_output_path, run_capture
+
+    extras = [p for p in (args.preview, args.contact_sheet) if p]
+    for path in extras:
+        check_output_path(path)
+    cancel = threading.Event()
+
+    def on_sigint(signum, frame) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        sys.stderr.write("\nram-core: stopping; saving the frames done so far (Ctrl-C again to abandon)\n")
+
+    bar = ProgressBar()
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        results = run_capture(
+            args.python,
+            args.video,
+            args.output,
+            progress=bar.update,
+            should_cancel=cancel.is_set,
+            backend=args.backend,
+            start=args.start,
+            end=args.end,
+            max_people=args.max_people,
+            focal_px=args.focal,
+            smpl_model=args.smpl,
+            allow_truncated=args.allow_truncated,
+        )
+    except KeyboardInterrupt:
+        bar.close()
+        print("ram-core: interrupted; nothing saved", file=sys.stderr)
+        return EXIT_CANCELLED
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    bar.close()
+    meta = results.meta
+    frames = meta.frame_end - meta.frame_start
+    print(
+        f"wrote {args.output}: {len(results.tracks)} tracks, frames {meta.frame_start}..{meta.frame_end - 1} "
+        f"({frames} frames, {bar.rate(frames):.1f} frames/s)"
+    )
+    if args.preview or args.contact_sheet:
+        from ram_core.preview import write_contact_sheet, write_preview
+
+        if args.preview:
+            print(f"wrote {write_preview(results, args.preview)}")
+        if args.contact_sheet:
+            print(f"wrote {write_contact_sheet(results, args.contact_sheet)}")
+    if cancel.is_set():
+        print(f"ram-core: cancelled: saved the {frames} frames done to {args.output}", file=sys.stderr)
+        return EXIT_CANCELLED
+    return 0
