@@ -8,12 +8,17 @@ and :meth:`CaptureJob.close` releases the worker and its shared memory.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ram_core.contract.client import CaptureClient, CaptureError
 from ram_core.contract.results import Results, save_results
 
 log = logging.getLogger(__name__)
+
+# After a cancel, a worker gets this long to flush and stop before it is killed.
+CANCEL_GRACE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -47,10 +52,8 @@ class CaptureJob:
     """A started worker plus where its results go."""
 
     def __init__(self, request: CaptureRequest) -> None:
-        from ram_core.contract.client import CaptureClient
-
         self.request = request
-        self.cancelled = False
+        self.cancelled_at: float | None = None
         self._client = CaptureClient(
             request.python,
             request.video,
@@ -65,20 +68,37 @@ class CaptureJob:
 
     def step(self) -> JobStatus:
         """Drain the worker's messages without blocking and say where it stands."""
-        self._client.poll()
-        done, total = self._client.progress
-        return JobStatus(done, total, self._client.finished, self._client.error)
+        client = self._client
+        client.poll()
+        if self.cancelled_at is not None and not client.finished:
+            if time.monotonic() - self.cancelled_at > CANCEL_GRACE_S:
+                client.cancel(wait_s=0.1)  # kills a worker that ignored the request
+        done, total = client.progress
+        return JobStatus(done, total, client.finished, client.error.message if client.error else None)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    @property
+    def pid(self) -> int | None:
+        return self._client.pid
+
+    @property
+    def shm_name(self) -> str | None:
+        return self._client.shm_name
 
     def cancel(self) -> None:
-        """Ask the worker to stop; the frames captured so far stay available."""
-        self.cancelled = True
-        self._client.cancel()
+        """Ask the worker to stop without waiting; keep calling :meth:`step` until it has finished."""
+        if self.cancelled_at is None:
+            self.cancelled_at = time.monotonic()
+            self._client.cancel(wait_s=0)
 
     def finish(self) -> tuple[Path | None, Results | None]:
         """Save what was captured (even partial) to the request's path; ``(None, None)`` if nothing was."""
         try:
             results = self._client.results()
-        except Exception as e:  # a worker that died before sending metadata has no results at all
+        except CaptureError as e:  # a worker that died before sending metadata has no results at all
             log.warning("no results from %s: %s", self.request.video, e)
             return None, None
         if not any(len(t) for t in results.tracks):

@@ -8,6 +8,8 @@ from pathlib import Path
 import bpy
 from bpy_extras.io_utils import ImportHelper
 
+from ram_core.contract.client import CaptureError
+
 from .. import preferences, session
 from ..capture_job import CaptureJob, CaptureRequest
 
@@ -64,7 +66,7 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
                 extra_env=tuple(preferences.worker_env(s).items()),
             )
             self._job = CaptureJob(request)
-        except (preferences.NoWorkerPython, OSError, ValueError) as e:
+        except (preferences.NoWorkerPython, CaptureError, OSError, ValueError) as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}
         wm = context.window_manager

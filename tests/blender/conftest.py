@@ -1,0 +1,46 @@
+"""Blender tests run in the real ``bpy`` module, imported once per pytest process.
+
+Blender's user folders (config, extensions) are pointed at a temporary directory before ``bpy`` is
+imported, so no test touches the real user's Blender setup.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+os.environ["BLENDER_USER_RESOURCES"] = tempfile.mkdtemp(prefix="ram-blender-user-")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+bpy = pytest.importorskip("bpy")
+
+
+@pytest.fixture(scope="session")
+def addon():
+    """``ram_blender`` registered for the whole session (the register test does its own cycle)."""
+    import ram_blender
+
+    ram_blender.register()
+    yield ram_blender
+    ram_blender.unregister()
+
+
+@pytest.fixture
+def empty_scene(addon):
+    """A fresh, empty file with the add-on registered."""
+    bpy.ops.wm.read_homefile(use_empty=True)
+    return bpy.context.scene
+
+
+@pytest.fixture
+def results_file(tmp_path):
+    """A test-made results file: three people, gaps, late start, predicted frames."""
+    from synth import make_results
+
+    from ram_core.contract.results import save_results
+
+    return save_results(make_results(), tmp_path / "synthetic.ram.npz")

@@ -1,0 +1,120 @@
+"""Capture through a real worker process (the scripted test backend): import, cancel, crash, batch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import bpy
+import numpy as np
+import pytest
+
+from ram_blender import cli, session
+from ram_blender.capture_job import CaptureJob, CaptureRequest
+from ram_blender.importer.plan import FRAME_OFFSET
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIP = ROOT / "tests" / "data" / "vtest_clip.avi"
+SCRIPTED = "tests.fixtures.scripted_backend:ScriptedBackend"
+WORKER_PYTHON = os.environ.get("RAM_WORKER_PYTHON", "/tmp/warm/lite/bin/python")
+
+pytestmark = pytest.mark.skipif(not Path(WORKER_PYTHON).exists(), reason="set RAM_WORKER_PYTHON to a worker Python")
+
+
+def request(tmp_path: Path, end: int = 70, **env: str) -> CaptureRequest:
+    return CaptureRequest(
+        python=WORKER_PYTHON, video=str(CLIP), out_path=str(tmp_path / "clip.ram.npz"), backend=SCRIPTED,
+        start=0, end=end, extra_env=tuple(env.items()),
+    )  # fmt: skip
+
+
+def run_until(job: CaptureJob, done: int = 10**9, timeout: float = 30.0):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        status = job.step()
+        if status.finished or status.error or status.done >= done:
+            return status
+        time.sleep(0.02)
+    raise AssertionError("the worker did not get there in time")
+
+
+def shm_exists(name: str) -> bool:
+    return Path("/dev/shm", name.lstrip("/")).exists()
+
+
+def test_capture_imports_moving_armatures(empty_scene, tmp_path):
+    path = cli.capture_one(request(tmp_path), report=lambda line: None)
+    objects = session.import_results(bpy.context, str(path))
+    assert len(objects) == 3
+    walker = objects[0]
+    bpy.context.scene.frame_set(FRAME_OFFSET + 5)
+    a = np.array(walker.matrix_world @ walker.pose.bones["left_ankle"].head)
+    bpy.context.scene.frame_set(FRAME_OFFSET + 25)
+    b = np.array(walker.matrix_world @ walker.pose.bones["left_ankle"].head)
+    assert np.linalg.norm(a - b) > 0.05
+
+
+def test_killed_worker_gives_one_error_keeps_partial_and_leaks_nothing(empty_scene, tmp_path):
+    job = CaptureJob(request(tmp_path, RAM_SCRIPTED_SLEEP="0.05"))
+    try:
+        shm = job.shm_name
+        assert shm and shm_exists(shm)
+        run_until(job, done=8)
+        os.kill(job.pid, signal.SIGKILL)
+        status = run_until(job)
+        assert status.error and "killed by signal 9" in status.error
+        path, results = job.finish()
+    finally:
+        job.close()
+    assert not shm_exists(shm)
+    assert path is not None and 0 < results.meta.frame_end < 70
+    assert len(session.import_results(bpy.context, str(path))) >= 1  # Blender carries on with what arrived
+
+
+def test_cancel_stops_the_worker_and_keeps_what_was_captured(empty_scene, tmp_path):
+    job = CaptureJob(request(tmp_path, RAM_SCRIPTED_SLEEP="0.05"))
+    try:
+        run_until(job, done=12)
+        job.cancel()
+        status = run_until(job)
+        assert status.finished and status.error is None
+        path, results = job.finish()
+        shm = job.shm_name
+    finally:
+        job.close()
+    assert not shm_exists(shm)
+    assert "cancelled" in results.meta.notes
+    assert 12 <= results.meta.frame_end < 70 and path.is_file()
+
+
+def test_crash_in_the_backend_is_one_clear_error(empty_scene, tmp_path):
+    job = CaptureJob(request(tmp_path, RAM_SCRIPTED_CRASH_AT="5"))
+    try:
+        status = run_until(job)
+    finally:
+        job.close()
+    assert status.error and "\n" not in status.error
+
+
+def test_batch_goes_on_after_a_failed_video_and_exits_non_zero(empty_scene, tmp_path):
+    lines: list[str] = []
+    code = cli.batch_capture(
+        [str(tmp_path / "missing.mp4"), str(CLIP)], str(tmp_path / "out"), backend=SCRIPTED, exports=("npz",),
+        python=WORKER_PYTHON, end=30, report=lines.append,
+    )  # fmt: skip
+    assert code == 1
+    assert "FAILED" in lines[0] and "ok" in lines[-2] and lines[-1].endswith("1 of 2 videos done")
+    out = tmp_path / "out"
+    assert (out / "vtest_clip.blend").is_file() and (out / "vtest_clip.ram.npz").is_file()
+    assert sorted(p.name for p in out.glob("*_person*.npz")) == [f"vtest_clip_person{i}.npz" for i in (1, 2)]  # track 3 enters at frame 40
+    bpy.ops.wm.open_mainfile(filepath=str(out / "vtest_clip.blend"))
+    armatures = [o for o in bpy.data.objects if o.type == "ARMATURE"]
+    assert len(armatures) == 2 and all(o.animation_data.action for o in armatures)
+
+
+def test_cli_rejects_unknown_export_before_capturing(tmp_path, capsys):
+    assert cli.main([str(CLIP), "-o", str(tmp_path), "--export", "obj", "--python", WORKER_PYTHON]) == 2
+    assert "unknown export format" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())

@@ -1,0 +1,106 @@
+"""Importing a test-made results file: exact bones, rest matrices and posed joints in real Blender."""
+
+from __future__ import annotations
+
+import bpy
+import numpy as np
+import pytest
+
+from ram_core.contract.colors import track_color
+from ram_core.contract.coords import camera_points_to_blender
+from ram_core.contract.results import load_results
+from ram_core.contract.skeleton import JOINT_NAMES, PARENTS
+from ram_blender import session
+from ram_blender.importer.build import PREDICTED_PROP, TRACK_ID_PROP
+from ram_blender.importer.keys import action_fcurves
+from ram_blender.importer.plan import FRAME_OFFSET, plan_skeleton
+
+
+@pytest.fixture
+def imported(empty_scene, results_file):
+    objects = session.import_results(bpy.context, str(results_file))
+    return objects, load_results(results_file)
+
+
+def test_one_armature_per_track_with_smpl_bones(imported):
+    objects, results = imported
+    assert [o[TRACK_ID_PROP] for o in objects] == [t.track_id for t in results.tracks]
+    for obj in objects:
+        assert obj.type == "ARMATURE"
+        bones = obj.data.bones
+        assert sorted(b.name for b in bones) == sorted(JOINT_NAMES)
+        for j, name in enumerate(JOINT_NAMES):
+            parent = bones[name].parent
+            assert (parent.name if parent else None) == (JOINT_NAMES[PARENTS[j]] if PARENTS[j] >= 0 else None)
+
+
+def test_rest_matrices_match_the_plan(imported):
+    objects, results = imported
+    skeleton = plan_skeleton(results.meta.rest_joints)
+    for obj in objects:
+        got = np.array([np.array(obj.data.bones[n].matrix_local) for n in JOINT_NAMES])
+        np.testing.assert_allclose(got, skeleton.rest_matrices, atol=1e-5)
+        heads = np.array([obj.data.bones[n].head_local for n in JOINT_NAMES])
+        np.testing.assert_allclose(heads, skeleton.heads, atol=1e-6)
+
+
+def test_posed_joints_match_the_file_to_a_millimetre(imported):
+    objects, results = imported
+    scene = bpy.context.scene
+    worst = 0.0
+    for obj, track in zip(objects, results.tracks):
+        for i in sorted({0, 1, len(track) // 3, len(track) // 2, len(track) - 1}):
+            scene.frame_set(int(track.frame[i]) + FRAME_OFFSET)
+            got = np.array([obj.matrix_world @ obj.pose.bones[n].head for n in JOINT_NAMES])
+            want = camera_points_to_blender(track.joints[i])
+            worst = max(worst, float(np.abs(got - want).max()))
+    assert worst < 1e-3, f"worst joint error {worst * 1000:.3f} mm"
+
+
+def test_keys_predicted_curve_colour_and_scene(imported):
+    objects, results = imported
+    scene = bpy.context.scene
+    assert (scene.render.fps, scene.frame_start, scene.frame_end) == (25, 1, 40)
+    for obj, track in zip(objects, results.tracks):
+        curves = {(fc.data_path, fc.array_index): fc for fc in action_fcurves(obj.animation_data.action)}
+        rot = curves[('pose.bones["left_knee"].rotation_quaternion', 0)]
+        assert len(rot.keyframe_points) == len(track)
+        frames = np.empty(2 * len(track))
+        rot.keyframe_points.foreach_get("co", frames)
+        np.testing.assert_array_equal(frames[0::2], track.frame + FRAME_OFFSET)
+        pred = curves[(f'["{PREDICTED_PROP}"]', 0)]
+        flags = [pred.evaluate(f) for f in track.frame + FRAME_OFFSET]
+        np.testing.assert_array_equal(np.array(flags) > 0.5, track.predicted)
+        assert all(k.interpolation == "CONSTANT" for k in pred.keyframe_points)
+        np.testing.assert_allclose(obj.color[:3], track_color(track.track_id), atol=1e-6)
+
+
+def test_people_are_hidden_outside_their_frames(imported):
+    objects, results = imported
+    late = objects[-1]
+    first = int(results.tracks[-1].frame[0]) + FRAME_OFFSET
+    bpy.context.scene.frame_set(first - 1)
+    assert late.hide_viewport and late.hide_render
+    bpy.context.scene.frame_set(first)
+    assert not late.hide_viewport and not late.hide_render
+
+
+def test_track_list_rows(imported):
+    objects, results = imported
+    rows = bpy.context.scene.ram.tracks
+    assert [r.track_id for r in rows] == [t.track_id for t in results.tracks]
+    for row, track, obj in zip(rows, results.tracks, objects):
+        assert row.object == obj
+        assert (row.frame_first, row.frame_last) == (track.frame[0] + FRAME_OFFSET, track.frame[-1] + FRAME_OFFSET)
+        assert row.predicted_share == pytest.approx(100 * track.predicted.mean(), abs=1e-4)
+    bpy.context.scene.ram.active_track = 1
+    assert bpy.context.view_layer.objects.active == objects[1]
+    assert objects[1].select_get() and not objects[0].select_get()
+
+
+def test_import_operator_reports_a_bad_file(empty_scene, tmp_path):
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, nothing=np.zeros(3))
+    with pytest.raises(RuntimeError, match="not a RAM results file"):
+        bpy.ops.ram.import_results(filepath=str(bad))
+    assert len(bpy.data.objects) == 0
