@@ -1,0 +1,31 @@
+"""SegFollow on SAM2.1: streaming multi-person tracking with an EMA memory per person.
+
+- `variants`: the SAM2.1 architectures (official hydra configs) and checkpoint table; `Sam2Architecture.tiny()`.
+- `checkpoint`: safe, strict checkpoint loading with clear errors.
+- `memory`: each person's prompt memory + EMA temporal buffer (constant size).
+- `engine`: batched SAM2 steps over the official ``SAM2Base`` (encode, prompt, propose, finish).
+- `tracker`: `SegFollowTracker`, the per-frame loop (selector, gated Kalman update, births, deaths).
+- `model`: `build_sam2`, `load_sam2_checkpoint`, `build_segfollow`.
+
+Importing this package imports torch and sam2; ``ram_core.tracking`` itself stays numpy-only.
+"""
+
+from ram_core.tracking.segfollow.checkpoint import MissingWeightsError, WeightsFormatError
+from ram_core.tracking.segfollow.model import build_sam2, build_segfollow, load_sam2_checkpoint
+from ram_core.tracking.segfollow.tracker import FrameTracks, SegFollowConfig, SegFollowTracker, TrackedPerson
+from ram_core.tracking.segfollow.variants import SAM2_VARIANTS, Sam2Architecture, sam2_variant
+
+__all__ = [
+    "SAM2_VARIANTS",
+    "FrameTracks",
+    "MissingWeightsError",
+    "Sam2Architecture",
+    "SegFollowConfig",
+    "SegFollowTracker",
+    "TrackedPerson",
+    "WeightsFormatError",
+    "build_sam2",
+    "build_segfollow",
+    "load_sam2_checkpoint",
+    "sam2_variant",
+]
