@@ -97,6 +97,20 @@ def update(state: KalmanState, box_xyxy: np.ndarray, cfg: KalmanConfig) -> Kalma
     return KalmanState(mean=mean, cov=cov)
 
 
+def mahalanobis(state: KalmanState, boxes_xyxy: np.ndarray, cfg: KalmanConfig) -> np.ndarray:
+    """Squared Mahalanobis distance of boxes (K, 4) xyxy from each state's predicted observation.
+
+    state (8,) or (T, 8) -> (K,) or (T, K). Under the model it follows a chi-square law with 4 degrees of
+    freedom (95% below 9.49), so it gates out boxes whose position or size the filter finds implausible,
+    e.g. a small person's box nested inside a tracked near person's box.
+    """
+    z = xyxy_to_cxcywh(np.asarray(boxes_xyxy, dtype=np.float64).reshape(-1, 4))
+    r = _diag(cfg.measurement_weight * _sizes(state.mean[..., :4]))
+    s_inv = np.linalg.inv(state.cov[..., :4, :4] + r)
+    y = z - state.mean[..., None, :4]
+    return np.einsum("...ki,...ij,...kj->...k", y, s_inv, y)
+
+
 def predicted_box(state: KalmanState) -> np.ndarray:
     """The state's box (..., 4) xyxy; width and height are kept at least 1 px."""
     c = state.mean[..., :4].copy()

@@ -88,8 +88,8 @@ def track_detections(dets: MotTable, cfg: TrackerConfig | None = None, fill_gaps
 
     A track is written only if it was ever confirmed, on every frame it was associated with a detection
     (its tentative frames included, since the file is written after the run). With ``fill_gaps`` > 0,
-    gaps of at most that many frames between two associated frames of one track are filled by linear
-    interpolation of the written boxes (offline smoothing; 0 writes associated frames only).
+    gaps of at most that many frames between two associated frames of one track are filled by
+    `interpolate_gaps` (offline smoothing; 0 writes associated frames only).
     """
     tracker = Tracker(cfg)
     last = int(dets.frames.max()) if len(dets) else 0
@@ -106,7 +106,7 @@ def track_detections(dets: MotTable, cfg: TrackerConfig | None = None, fill_gaps
                 history.setdefault(v.track_id, []).append((frame, v.box, v.confidence))
     frames, ids, boxes, conf = [], [], [], []
     for track_id in sorted(confirmed):
-        rows = _fill(history.get(track_id, []), fill_gaps)
+        rows = history.get(track_id, [])
         frames += [r[0] for r in rows]
         ids += [track_id] * len(rows)
         boxes += [r[1] for r in rows]
@@ -114,21 +114,36 @@ def track_detections(dets: MotTable, cfg: TrackerConfig | None = None, fill_gaps
     if not frames:
         return MotTable.empty()
     log.info("%d tracks, %d rows over %d frames", len(confirmed), len(frames), last)
-    return MotTable(
+    table = MotTable(
         np.asarray(frames, np.int64), np.asarray(ids, np.int64), xyxy_to_xywh(np.stack(boxes)), np.asarray(conf)
+    )
+    return interpolate_gaps(table, fill_gaps)
+
+
+def interpolate_gaps(table: MotTable, max_gap: int) -> MotTable:
+    """Fill gaps of 1..max_gap frames inside each id's rows by linear interpolation of its boxes (conf 0).
+
+    Offline smoothing for any tracker's output; max_gap 0 returns the rows unchanged (sorted).
+    """
+    table = table.sorted()
+    if max_gap <= 0 or len(table) == 0:
+        return table
+    order = np.lexsort((table.frames, table.ids))
+    f, i, b = table.frames[order], table.ids[order], table.boxes[order]
+    gap = np.diff(f) - 1
+    fill = np.flatnonzero((i[1:] == i[:-1]) & (gap > 0) & (gap <= max_gap))
+    new_f, new_i, new_b = [], [], []
+    for k in fill:
+        w = np.arange(1, gap[k] + 1) / (gap[k] + 1)
+        new_f.append(f[k] + np.arange(1, gap[k] + 1))
+        new_i.append(np.full(gap[k], i[k]))
+        new_b.append((1 - w)[:, None] * b[k] + w[:, None] * b[k + 1])
+    if not fill.size:
+        return table
+    n = sum(len(x) for x in new_f)
+    return MotTable(
+        np.concatenate([table.frames, *new_f]),
+        np.concatenate([table.ids, *new_i]),
+        np.concatenate([table.boxes, *new_b]),
+        np.concatenate([table.conf, np.zeros(n)]),
     ).sorted()
-
-
-def _fill(rows: list[tuple[int, np.ndarray, float]], max_gap: int) -> list[tuple[int, np.ndarray, float]]:
-    """Insert linearly interpolated rows (conf 0) into gaps of 1..max_gap frames."""
-    out: list[tuple[int, np.ndarray, float]] = []
-    for k, row in enumerate(rows):
-        if k and max_gap > 0:
-            f0, b0, _ = rows[k - 1]
-            gap = row[0] - f0 - 1
-            if 0 < gap <= max_gap:
-                for j in range(1, gap + 1):
-                    w = j / (gap + 1)
-                    out.append((f0 + j, (1 - w) * b0 + w * row[1], 0.0))
-        out.append(row)
-    return out

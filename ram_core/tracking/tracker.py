@@ -36,6 +36,8 @@ class TrackerConfig:
     min_score: smallest gated score s accepted as a match.
     min_motion: smallest motion score m (IoU with the prediction) accepted as a match, so appearance alone
       never pulls a track across the frame.
+    max_mahalanobis: largest squared Mahalanobis distance (`kalman.mahalanobis`, chi-square with 4 degrees
+      of freedom) of a detection from a track's prediction accepted as a match; inf disables the gate.
     birth_score: smallest detection score that may start a track.
     birth_iou: a detection starts a track only if its IoU with every live track's box is below this.
     confirm_hits: a tentative track becomes confirmed after this many reliable associated frames; a
@@ -52,8 +54,9 @@ class TrackerConfig:
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     min_score: float = 0.2
     min_motion: float = 0.1
+    max_mahalanobis: float = 30.0
     birth_score: float = 0.6
-    birth_iou: float = 0.3
+    birth_iou: float = 0.5
     confirm_hits: int = 3
     max_coast_frames: int = 30
     duplicate_iou: float = 0.8
@@ -184,6 +187,8 @@ class Tracker:
             motion = iou_matrix(prior_boxes, boxes)
             score = self._score(prior, motion, features)
             allowed = (motion >= cfg.min_motion) & (score >= cfg.min_score)
+            if np.isfinite(cfg.max_mahalanobis):
+                allowed &= kalman.mahalanobis(prior, boxes, cfg.kalman) <= cfg.max_mahalanobis
             reliable_det = scores > cfg.update.tau
             matches = _assign(score, allowed & reliable_det[None, :])
             rest_tracks = np.setdiff1d(np.arange(len(self._tracks)), list(matches))
