@@ -1,0 +1,93 @@
+"""Registration, the built extension zip in a real Blender, and the import boundary."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import bpy
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ram_classes() -> list[str]:
+    names = ("RAM_OT_", "RAM_PT_", "RAM_UL_", "RAM_TrackItem", "RAM_SceneState", "RAM_AddonPreferences")
+    return sorted(n for n in dir(bpy.types) if n.startswith(names))
+
+
+def test_register_unregister_is_symmetric(addon):
+    registered = ram_classes()
+    assert all(c.is_registered for c in addon.CLASSES) and len(registered) >= 11
+    assert hasattr(bpy.types.Scene, "ram") and hasattr(bpy.ops.ram, "capture_video")
+    addon.unregister()
+    try:
+        assert ram_classes() == [] and not any(c.is_registered for c in addon.CLASSES)
+        assert not hasattr(bpy.types.Scene, "ram")
+        menu = bpy.types.TOPBAR_MT_file_import
+        assert all(getattr(f, "__module__", "") != "ram_blender" for f in getattr(menu.draw, "_draw_funcs", []))
+    finally:
+        addon.register()
+    assert ram_classes() == registered
+
+
+INSTALL_SCRIPT = r"""
+import json, sys, bpy
+zip_path = sys.argv[1]
+bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_default", enable_on_install=True)
+name = "bl_ext.user_default.ram_mocap"
+import ram_core
+info = {"enabled": name in bpy.context.preferences.addons, "op": hasattr(bpy.ops.ram, "import_results"),
+        "scene": hasattr(bpy.types.Scene, "ram"), "ram_core": ram_core.__file__,
+        "prefs": type(bpy.context.preferences.addons[name].preferences).__name__}
+bpy.ops.preferences.addon_disable(module=name)
+info["after_disable"] = [hasattr(bpy.types.Scene, "ram"), name in bpy.context.preferences.addons,
+                         "RAM_OT_import_results" in dir(bpy.types)]
+print("RESULT", json.dumps(info))
+"""
+
+
+def test_built_zip_installs_enables_and_disables(tmp_path):
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "--python", sys.executable, "--out", str(tmp_path), "--check"],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    zip_path = Path(out.stdout.strip().splitlines()[-1])
+    assert zip_path.is_file()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["BLENDER_USER_RESOURCES"] = str(tmp_path / "user")
+    run = subprocess.run([sys.executable, "-c", INSTALL_SCRIPT, str(zip_path)], capture_output=True, text=True,
+                         env=env, cwd=tmp_path, timeout=120)  # fmt: skip
+    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    assert line, run.stdout[-2000:] + run.stderr[-2000:]
+    info = json.loads(line[len("RESULT ") :])
+    assert info["enabled"] and info["op"] and info["scene"] and info["prefs"] == "RAM_AddonPreferences"
+    assert str(tmp_path / "user") in info["ram_core"]  # the bundled wheel, not this checkout
+    assert info["after_disable"] == [False, False, False]
+
+
+def test_ram_blender_imports_only_the_contract_from_ram_core():
+    forbidden = {"torch", "cv2", "mediapipe", "ai_edge_litert", "sam2", "smplx"}
+    for path in (ROOT / "ram_blender").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] not in forbidden, f"{path}: imports {name}"
+                if name.startswith("ram_core"):
+                    assert name == "ram_core" or name.startswith("ram_core.contract"), f"{path}: imports {name}"
+
+
+def test_plan_is_numpy_only():
+    tree = ast.parse((ROOT / "ram_blender" / "importer" / "plan.py").read_text())
+    mods = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    assert not {m for m in mods if m and m.split(".")[0] in {"bpy", "mathutils", "bmesh"}}

@@ -1,0 +1,109 @@
+"""Track edits: the numpy edit log, and the same edits through operators, saved, reloaded and undone."""
+
+from __future__ import annotations
+
+import bpy
+import numpy as np
+import pytest
+from synth import make_results
+
+from ram_blender import edits, session
+from ram_blender.importer.plan import FRAME_OFFSET
+from ram_blender.operators.edit_tracks import RAM_OT_edit_tracks
+
+
+def frames_of(res, tid):
+    return res.results.track(tid).frame.tolist()
+
+
+def test_swap_exchanges_records_from_the_frame_and_twice_is_identity():
+    raw = make_results()
+    once = edits.apply_edits(raw, [edits.Edit("swap", 1, b=2, frame=20)])
+    a, b = once.results.track(1), once.results.track(2)
+    np.testing.assert_array_equal(a.body_pose[a.frame >= 20], raw.track(2).body_pose[raw.track(2).frame >= 20])
+    np.testing.assert_array_equal(b.transl[b.frame < 20], raw.track(2).transl[raw.track(2).frame < 20])
+    twice = edits.apply_edits(raw, [edits.Edit("swap", 1, b=2, frame=20)] * 2)
+    for t in raw.tracks:
+        np.testing.assert_array_equal(twice.results.track(t.track_id).joints, t.joints)
+
+
+def test_split_then_merge_round_trips():
+    raw = make_results()
+    split = edits.apply_edits(raw, [edits.Edit("split", 1, frame=15)])
+    assert frames_of(split, 1) == list(range(15)) and frames_of(split, 6) == list(range(15, 40))
+    merged = edits.apply_edits(raw, [edits.Edit("split", 1, frame=15), edits.Edit("merge", 1, b=6)])
+    assert sorted(t.track_id for t in merged.results.tracks) == [1, 2, 5]
+    np.testing.assert_array_equal(merged.results.track(1).global_orient, raw.track(1).global_orient)
+
+
+def test_merge_prefers_observed_records_on_shared_frames():
+    raw = make_results()
+    a, b = raw.track(1), raw.track(5)
+    res = edits.apply_edits(raw, [edits.Edit("merge", 1, b=5)]).results.track(1)
+    assert res.frame.tolist() == sorted(set(a.frame) | set(b.frame))
+    for i, f in enumerate(res.frame):
+        ia = int(np.flatnonzero(a.frame == f)[0])
+        jb = np.flatnonzero(b.frame == f)
+        from_b = len(jb) and a.predicted[ia] and not b.predicted[jb[0]]
+        want = b.transl[jb[0]] if from_b else a.transl[ia]
+        np.testing.assert_array_equal(res.transl[i], want)
+
+
+def test_delete_rename_and_errors():
+    raw = make_results()
+    res = edits.apply_edits(raw, [edits.Edit("rename", 2, name="Alice"), edits.Edit("delete", 5)])
+    assert [t.track_id for t in res.results.tracks] == [1, 2] and res.names == {2: "Alice"}
+    with pytest.raises(edits.EditError, match="no track 9"):
+        edits.apply_edits(raw, [edits.Edit("delete", 9)])
+    with pytest.raises(edits.EditError, match="two different tracks"):
+        edits.Edit("swap", 1, b=1, frame=3)
+    with pytest.raises(edits.EditError, match="both sides"):
+        edits.apply_edits(raw, [edits.Edit("split", 5, frame=0)])
+    log = [edits.Edit("swap", 1, b=2, frame=4), edits.Edit("rename", 1, name="Bob")]
+    assert edits.log_from_json(edits.log_to_json(log)) == log
+
+
+def pelvis_at(obj, frame):
+    bpy.context.scene.frame_set(frame)
+    return np.array(obj.matrix_world @ obj.pose.bones["pelvis"].head)
+
+
+def armature(track_id):
+    return next(o for o in bpy.data.objects if o.get("ram_track_id") == track_id and o.type == "ARMATURE")
+
+
+def test_operator_edits_survive_save_reload_and_undo(empty_scene, results_file, tmp_path):
+    session.import_results(bpy.context, str(results_file))
+    late = FRAME_OFFSET + 30
+    p1, p2 = pelvis_at(armature(1), late), pelvis_at(armature(2), late)
+    assert bpy.ops.ram.edit_tracks(op="swap", track_a=1, track_b=2, frame=FRAME_OFFSET + 20) == {"FINISHED"}
+    assert bpy.ops.ram.edit_tracks(op="split", track_a=5, frame=FRAME_OFFSET + 30) == {"FINISHED"}
+    assert bpy.ops.ram.edit_tracks(op="rename", track_a=1, name="Alice") == {"FINISHED"}
+    np.testing.assert_allclose(pelvis_at(armature(1), late), p2, atol=1e-5)
+    blend = tmp_path / "edited.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+    bpy.ops.wm.read_homefile(use_empty=True)
+    bpy.ops.wm.open_mainfile(filepath=str(blend))
+    state = bpy.context.scene.ram
+    assert [t.track_id for t in state.tracks] == [1, 2, 5, 6] and state.tracks[0].label == "Alice"
+    np.testing.assert_allclose(pelvis_at(armature(1), late), p2, atol=1e-5)
+    np.testing.assert_allclose(pelvis_at(armature(2), late), p1, atol=1e-5)
+    for _ in range(3):
+        assert bpy.ops.ram.undo_edit() == {"FINISHED"}
+    assert state.edit_log == "[]" and [t.track_id for t in state.tracks] == [1, 2, 5]
+    np.testing.assert_allclose(pelvis_at(armature(1), late), p1, atol=1e-5)
+    assert bpy.ops.ram.undo_edit.poll() is False
+
+
+def test_bad_edit_is_reported_and_changes_nothing(empty_scene, results_file):
+    session.import_results(bpy.context, str(results_file))
+    with pytest.raises(RuntimeError, match="no track 42"):
+        bpy.ops.ram.edit_tracks(op="swap", track_a=1, track_b=42, frame=5)
+    assert bpy.context.scene.ram.edit_log == "[]"
+
+
+def test_edits_push_blenders_undo_stack():
+    # Ctrl+Z needs a window (bpy.ops.ed.undo cannot run in background mode): the operators must
+    # register with UNDO so Blender's global undo snapshots the edit log and armatures.
+    assert {"REGISTER", "UNDO"} <= RAM_OT_edit_tracks.bl_options
+    assert bpy.ops.ed.undo.poll() is False
