@@ -98,16 +98,17 @@ def update(state: KalmanState, box_xyxy: np.ndarray, cfg: KalmanConfig) -> Kalma
 
 
 def mahalanobis(state: KalmanState, boxes_xyxy: np.ndarray, cfg: KalmanConfig) -> np.ndarray:
-    """Squared Mahalanobis distance of boxes (K, 4) xyxy from each state's predicted observation.
+    """Squared Mahalanobis distance of box centres (K, 4) xyxy from each state's predicted centre.
 
-    state (8,) or (T, 8) -> (K,) or (T, K). Under the model it follows a chi-square law with 4 degrees of
-    freedom (95% below 9.49), so it gates out boxes whose position or size the filter finds implausible,
-    e.g. a small person's box nested inside a tracked near person's box.
+    state (8,) or (T, 8) -> (K,) or (T, K). Under the model it follows a chi-square law with 2 degrees of
+    freedom (95% below 5.99): it rejects a box whose centre the filter's motion cannot explain, e.g. a
+    person walking the other way. Only the centre is gated: detectors (and annotators) disagree on a
+    person's extent far more than on where the person is, which IoU already scores.
     """
-    z = xyxy_to_cxcywh(np.asarray(boxes_xyxy, dtype=np.float64).reshape(-1, 4))
+    z = xyxy_to_cxcywh(np.asarray(boxes_xyxy, dtype=np.float64).reshape(-1, 4))[:, :2]
     r = _diag(cfg.measurement_weight * _sizes(state.mean[..., :4]))
-    s_inv = np.linalg.inv(state.cov[..., :4, :4] + r)
-    y = z - state.mean[..., None, :4]
+    s_inv = np.linalg.inv((state.cov[..., :4, :4] + r)[..., :2, :2])
+    y = z - state.mean[..., None, :2]
     return np.einsum("...ki,...ij,...kj->...k", y, s_inv, y)
 
 

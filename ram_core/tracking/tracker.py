@@ -36,8 +36,9 @@ class TrackerConfig:
     min_score: smallest gated score s accepted as a match.
     min_motion: smallest motion score m (IoU with the prediction) accepted as a match, so appearance alone
       never pulls a track across the frame.
-    max_mahalanobis: largest squared Mahalanobis distance (`kalman.mahalanobis`, chi-square with 4 degrees
-      of freedom) of a detection from a track's prediction accepted as a match; inf disables the gate.
+    max_mahalanobis: largest squared Mahalanobis distance (`kalman.mahalanobis`, chi-square with 2 degrees
+      of freedom; 5.99 is its 95% quantile) of a detection's centre from a track's predicted centre
+      accepted as a match; inf disables the gate.
     birth_score: smallest detection score that may start a track.
     birth_iou: a detection starts a track only if its IoU with every live track's box is below this.
     confirm_hits: a tentative track becomes confirmed after this many reliable associated frames; a
@@ -54,7 +55,7 @@ class TrackerConfig:
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     min_score: float = 0.2
     min_motion: float = 0.1
-    max_mahalanobis: float = 30.0
+    max_mahalanobis: float = 5.99
     birth_score: float = 0.6
     birth_iou: float = 0.5
     confirm_hits: int = 3
