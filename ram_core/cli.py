@@ -43,11 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run ``ram-core`` with ``argv`` (default: the process's arguments); returns the exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="ram-core: %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
+    # A handler for this call only, so that main() can be called again (tests) with another stderr.
+    root = logging.getLogger()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("ram-core: %(levelname)s: %(message)s"))
+    previous_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if args.debug else logging.WARNING)
     try:
         return int(args.run(args))
     except USER_ERRORS as e:
@@ -55,3 +57,6 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"ram-core: error: {e}", file=sys.stderr)
         return 1
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous_level)

@@ -48,9 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class ProgressBar:
     """A one-line progress bar on a terminal (nothing when ``stream`` is not one)."""
 
-    def __init__(self, stream: TextIO = sys.stderr, width: int = 30, every_s: float = 0.1) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty()
+    def __init__(self, stream: TextIO | None = None, width: int = 30, every_s: float = 0.1) -> None:
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = self.stream.isatty()
         self.width = width
         self.every_s = every_s
         self.started = time.monotonic()

@@ -1,0 +1,64 @@
+"""Shared test fixtures: the test clip, bad video files, the scripted backend, shared-memory leak checks."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CLIP = REPO / "tests" / "data" / "vtest_clip.avi"
+CLIP_FRAMES = 120
+SCRIPTED = "tests.fixtures.scripted_backend:ScriptedBackend"
+SHM_DIR = Path("/dev/shm")
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+def ram_segments() -> set[str]:
+    """Names of the RAM rings that exist now (Linux: files in /dev/shm)."""
+    return {p.name for p in SHM_DIR.glob("ram_*")} if SHM_DIR.is_dir() else set()
+
+
+@pytest.fixture
+def no_leaked_segments():
+    """Fails the test if it leaves a new ``/dev/shm/ram_*`` segment behind."""
+    before = ram_segments()
+    yield
+    leaked = ram_segments() - before
+    assert not leaked, f"leaked shared-memory segments: {sorted(leaked)}"
+
+
+@pytest.fixture
+def worker_env() -> dict[str, str]:
+    """Environment for a worker that must import the scripted backend from the tests folder."""
+    return {"PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)}
+
+
+@pytest.fixture(scope="session")
+def bad_videos(tmp_path_factory) -> dict[str, Path]:
+    """Broken inputs made from the test clip: name -> path (each should be refused or read partly)."""
+    import cv2
+
+    d = tmp_path_factory.mktemp("bad_videos")
+    data = CLIP.read_bytes()
+    out = {
+        "missing": d / "missing.avi",
+        "text": d / "text.avi",
+        "truncated": d / "truncated.avi",
+        "zero_frames": d / "zero_frames.avi",
+        "codec": d / "codec.avi",
+        "empty": d / "empty.avi",
+    }
+    out["text"].write_text("this is a text file, not a video\n" * 20)
+    out["truncated"].write_bytes(data[: len(data) // 2])
+    out["empty"].write_bytes(b"")
+    # The clip with its codec tag (MS-MPEG4 v3, "MP43") replaced by one no decoder knows.
+    assert data.count(b"MP43") >= 1
+    out["codec"].write_bytes(data.replace(b"MP43", b"QQ99"))
+    writer = cv2.VideoWriter(str(out["zero_frames"]), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    writer.release()
+    return out

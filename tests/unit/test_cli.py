@@ -1,0 +1,140 @@
+"""The ``ram-core`` command line: help, a capture, info, Ctrl-C, and bad inputs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ram_core.cli import main
+from ram_core.contract.results import load_results
+from tests.conftest import CLIP, REPO, SCRIPTED
+
+pytestmark = pytest.mark.usefixtures("no_leaked_segments")
+
+
+@pytest.fixture(autouse=True)
+def scripted_backend_importable(monkeypatch, worker_env):
+    monkeypatch.setenv("PYTHONPATH", worker_env["PYTHONPATH"])
+
+
+def error_lines(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln.startswith("ram-core: error:")]
+
+
+def test_help_lists_the_commands(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "capture" in out and "info" in out and "motion capture" in out
+
+
+def test_capture_help_says_what_it_does(capsys):
+    with pytest.raises(SystemExit):
+        main(["capture", "--help"])
+    out = capsys.readouterr().out
+    assert "Ctrl-C" in out and "--preview" in out and "--max-people" in out
+
+
+def test_capture_then_info(tmp_path, capsys):
+    out = tmp_path / "out.npz"
+    sheet = tmp_path / "sheet.png"
+    rc = main(["capture", str(CLIP), "-o", str(out), "--backend", SCRIPTED, "--end", "20", "--contact-sheet", str(sheet)])
+    assert rc == 0
+    assert sheet.stat().st_size > 0
+    results = load_results(out)
+    assert [t.track_id for t in results.tracks] == [1, 2]
+    assert results.meta.frame_end == 20
+    assert main(["info", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "backend scripted" in text and "track   2: frames 10..19" in text
+
+
+def test_a_preview_video_has_every_frame(tmp_path):
+    import cv2
+
+    preview = tmp_path / "preview.mp4"
+    assert main(["capture", str(CLIP), "-o", str(tmp_path / "o.npz"), "--backend", SCRIPTED, "--end", "12",
+                 "--preview", str(preview)]) == 0  # fmt: skip
+    cap = cv2.VideoCapture(str(preview))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 12
+    assert (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))) == (768, 576)
+    cap.release()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.npz", "preview.mp4"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("missing", "no such file"),
+        ("text", "not a video file"),
+        ("truncated", "truncated or damaged: only"),
+        ("zero_frames", "has no frames"),
+        ("codec", "codec OpenCV cannot decode"),
+    ],
+)
+def test_a_bad_video_fails_cleanly(bad_videos, tmp_path, capsys, kind, message):
+    rc = main(["capture", str(bad_videos[kind]), "-o", str(tmp_path / "out.npz"), "--backend", SCRIPTED])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert len(error_lines(err)) == 1 and message in error_lines(err)[0], err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_truncated_video_can_be_kept_on_request(bad_videos, tmp_path):
+    out = tmp_path / "out.npz"
+    assert main(["capture", str(bad_videos["truncated"]), "-o", str(out), "--backend", SCRIPTED, "--allow-truncated"]) == 0
+    meta = load_results(out).meta
+    assert 0 < meta.frame_end < 120 and "truncated" in meta.notes
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [("/proc/out.npz", "output folder is not writable"), ("/nonexistent-folder/out.npz", "does not exist")],
+)
+def test_an_output_folder_that_cannot_be_written(capsys, out, message):
+    rc = main(["capture", str(CLIP), "-o", out, "--backend", SCRIPTED])
+    err = capsys.readouterr().err
+    assert rc == 1 and len(error_lines(err)) == 1 and message in err, err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_output_folder(tmp_path, capsys):
+    tmp_path.chmod(0o555)
+    try:
+        assert main(["capture", str(CLIP), "-o", str(tmp_path / "out.npz"), "--backend", SCRIPTED]) == 1
+        assert "not writable" in capsys.readouterr().err
+    finally:
+        tmp_path.chmod(0o755)
+
+
+def test_an_unknown_backend(tmp_path, capsys):
+    assert main(["capture", str(CLIP), "-o", str(tmp_path / "out.npz"), "--backend", "nope"]) == 1
+    assert "unknown backend 'nope'" in capsys.readouterr().err
+
+
+def test_info_on_a_file_that_is_not_results(tmp_path, capsys):
+    bad = tmp_path / "bad.npz"
+    bad.write_text("nope")
+    assert main(["info", str(bad)]) == 1
+    assert "not a RAM results file" in capsys.readouterr().err
+
+
+def test_ctrl_c_saves_what_was_done(tmp_path, worker_env):
+    out = tmp_path / "out.npz"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ram_core", "capture", str(CLIP), "-o", str(out), "--backend", SCRIPTED],
+        env={**os.environ, **worker_env, "RAM_SCRIPTED_SIGINT_PARENT_AT": "15", "RAM_SCRIPTED_SLEEP": "0.01"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 130, proc.stderr
+    assert "cancelled: saved the" in proc.stderr
+    meta = load_results(out).meta
+    assert 15 <= meta.frame_end < 120
+    assert "cancelled" in meta.notes

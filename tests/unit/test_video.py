@@ -1,0 +1,64 @@
+"""Reading video: the test clip, frame ranges, and one clear error per kind of bad file."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from ram_core.video import VideoError, iter_frames, open_video
+from tests.conftest import CLIP, CLIP_FRAMES
+
+
+def test_the_clip_is_described():
+    info = open_video(CLIP)
+    assert (info.width, info.height, info.fps, info.frame_count) == (768, 576, 10.0, CLIP_FRAMES)
+
+
+def test_a_frame_range_yields_those_frames():
+    frames = list(iter_frames(CLIP, 5, 9))
+    assert [i for i, _ in frames] == [5, 6, 7, 8]
+    assert frames[0][1].shape == (576, 768, 3)
+    assert frames[0][1].dtype.name == "uint8"
+
+
+def test_the_frames_match_a_read_from_the_start():
+    from_start = dict(iter_frames(CLIP, 0, 8))
+    later = dict(iter_frames(CLIP, 6, 8))
+    assert (later[6] == from_start[6]).all() and (later[7] == from_start[7]).all()
+
+
+def test_an_end_past_the_last_frame_stops_at_it():
+    assert [i for i, _ in iter_frames(CLIP, CLIP_FRAMES - 2, CLIP_FRAMES + 50)] == [CLIP_FRAMES - 2, CLIP_FRAMES - 1]
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("missing", "no such file"),
+        ("text", "not a video file"),
+        ("empty", "empty file"),
+        ("zero_frames", "has no frames"),
+        ("codec", "AVI file whose video codec OpenCV cannot decode"),
+    ],
+)
+def test_a_bad_file_gets_one_clear_error(bad_videos, kind, message):
+    with pytest.raises(VideoError, match=message) as info:
+        open_video(bad_videos[kind])
+    assert str(bad_videos[kind]) in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_folder_is_not_a_video(tmp_path):
+    with pytest.raises(VideoError, match="not a file"):
+        open_video(tmp_path)
+
+
+def test_a_truncated_file_is_read_to_its_last_good_frame(bad_videos, caplog):
+    info = open_video(bad_videos["truncated"])
+    assert info.frame_count == CLIP_FRAMES  # the header still says so
+    with caplog.at_level(logging.WARNING, logger="ram_core.video"):
+        indices = [i for i, _ in iter_frames(bad_videos["truncated"])]
+    assert 0 < len(indices) < CLIP_FRAMES
+    assert indices == list(range(len(indices)))
+    assert f"frames {len(indices)}..{CLIP_FRAMES - 1} could not be read" in caplog.text

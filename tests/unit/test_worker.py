@@ -1,0 +1,236 @@
+"""The worker protocol end to end with the scripted backend: every way a capture can end.
+
+Each test checks that no ``/dev/shm/ram_*`` segment is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ram_core.contract.client import CaptureClient, CaptureError, run_capture
+from ram_core.contract.messages import Done, Log, Progress, Started
+from ram_core.contract.results import RECORD_FIELDS, load_results
+from ram_core.contract.ring import records_to_tracks
+from tests.conftest import CLIP, CLIP_FRAMES, REPO, SCRIPTED, ram_segments
+from tests.fixtures.scripted_backend import REST_JOINTS, WALKERS, expected_records
+
+pytestmark = pytest.mark.usefixtures("no_leaked_segments")
+
+
+def client(worker_env, **kw) -> CaptureClient:
+    env = {**worker_env, **kw.pop("env", {})}
+    return CaptureClient(sys.executable, CLIP, backend=SCRIPTED, extra_env=env, **kw)
+
+
+def pump(c: CaptureClient, until=lambda c: c.finished, timeout_s: float = 60.0) -> list:
+    messages = []
+    deadline = time.monotonic() + timeout_s
+    while not until(c):
+        assert time.monotonic() < deadline, "the worker did not get there in time"
+        messages += c.poll()
+        time.sleep(0.005)
+    return messages
+
+
+def assert_matches_script(results, frames_upto: int | None = None, fields=tuple(RECORD_FIELDS)) -> None:
+    """Every track equals the script's truth, restricted to frames the capture reached."""
+    meta = results.meta
+    end = meta.frame_end if frames_upto is None else frames_upto
+    expected = {t.track_id: t for t in records_to_tracks(expected_records(WALKERS, meta.frame_start, end, meta.intrinsics))}
+    assert [t.track_id for t in results.tracks] == sorted(expected)
+    for t in results.tracks:
+        e = expected[t.track_id]
+        for name in fields:
+            np.testing.assert_allclose(getattr(t, name), getattr(e, name), atol=1e-5, err_msg=f"{t.track_id} {name}")
+
+
+def test_a_full_capture(worker_env):
+    with client(worker_env) as c:
+        c.start()
+        messages = pump(c)
+        assert c.error is None, c.error
+        results = c.results()
+        log_path = c._res.log_path
+        shm = c.shm_name
+        assert shm in ram_segments()
+    assert shm not in ram_segments()
+    assert not os.path.exists(log_path)
+    assert isinstance(messages[0], Started)
+    assert isinstance(messages[-1], Done) and messages[-1] == c.done
+    progress = [m for m in messages if isinstance(m, Progress)]
+    assert [p.done for p in progress] == list(range(1, CLIP_FRAMES + 1))
+    assert [p.frame for p in progress] == list(range(CLIP_FRAMES))
+    assert c.progress == (CLIP_FRAMES, CLIP_FRAMES) and not c.cancelled
+    meta = results.meta
+    assert (meta.backend, meta.frame_start, meta.frame_end, meta.width, meta.fps) == ("scripted", 0, 120, 768, 10.0)
+    assert meta.intrinsics_assumed and meta.intrinsics[0, 0] == 768
+    np.testing.assert_allclose(meta.rest_joints, REST_JOINTS)
+    assert_matches_script(results)
+    # Every record sent arrived: track 1 twice per frame (provisional, refined), track 2 with its
+    # 3 coasted frames, track 3 once per frame.
+    assert c.done.records == len(c.records()) == 2 * CLIP_FRAMES + (50 + 3) + 80
+
+
+def test_a_frame_range_and_a_focal_length(worker_env):
+    with client(worker_env, start=20, end=50, focal_px=1000.0, max_people=2) as c:
+        c.start()
+        pump(c)
+        results = c.results()
+    assert (results.meta.frame_start, results.meta.frame_end) == (20, 50)
+    assert not results.meta.intrinsics_assumed and results.meta.intrinsics[0, 0] == 1000.0
+    assert [t.track_id for t in results.tracks] == [1, 2]
+    assert results.tracks[0].frame[0] == 20 and results.tracks[0].frame[-1] == 49
+
+
+def test_library_output_on_stdout_does_not_break_the_protocol(worker_env):
+    with client(worker_env, end=5, env={"RAM_SCRIPTED_NOISE": "1"}) as c:
+        c.start()
+        messages = pump(c)
+    assert c.error is None
+    assert not [m for m in messages if isinstance(m, Log)], messages
+
+
+def test_cancel_keeps_what_was_done(worker_env):
+    with client(worker_env, env={"RAM_SCRIPTED_SLEEP": "0.02"}) as c:
+        c.start()
+        pump(c, until=lambda c: c.progress[0] >= 10)
+        c.cancel()
+        assert c.finished and c.cancelled and c.error is None
+        results = c.results()
+        done = c.progress[0]
+    assert 10 <= done < CLIP_FRAMES
+    assert results.meta.frame_end == done
+    assert "cancelled" in results.meta.notes
+    assert_matches_script(results)  # the backend's finish() ran: even the last frame is refined
+
+
+def test_a_crashing_backend_reports_the_traceback(worker_env):
+    with client(worker_env, env={"RAM_SCRIPTED_CRASH_AT": "25"}) as c:
+        c.start()
+        pump(c)
+        err = c.error
+        results = c.results()
+    assert err.kind == "RuntimeError"
+    assert err.message == "RuntimeError: scripted crash at frame 25"
+    assert "scripted_backend.py" in err.traceback and "Traceback" in err.traceback
+    assert results.meta.frame_end == 25
+    assert_matches_script(results, fields=("frame", "joints", "transl", "predicted"))
+
+
+def test_run_capture_raises_on_a_crash_and_writes_nothing(worker_env, tmp_path):
+    out = tmp_path / "out.npz"
+    with pytest.raises(CaptureError, match="scripted crash at frame 5") as info:
+        run_capture(sys.executable, CLIP, out, backend=SCRIPTED, extra_env={**worker_env, "RAM_SCRIPTED_CRASH_AT": "5"})
+    assert info.value.partial is not None and info.value.partial.meta.frame_end == 5
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_capture_writes_the_results(worker_env, tmp_path):
+    seen = []
+    results = run_capture(
+        sys.executable, CLIP, tmp_path / "out.npz", backend=SCRIPTED, extra_env=worker_env, end=30, progress=seen.append
+    )
+    loaded = load_results(tmp_path / "out.npz")
+    assert [p.done for p in seen][-1] == 30
+    assert [len(t) for t in loaded.tracks] == [len(t) for t in results.tracks] == [30, 20]
+
+
+def test_a_killed_worker_leaves_the_frames_received(worker_env):
+    with client(worker_env, env={"RAM_SCRIPTED_SLEEP": "0.02"}) as c:
+        c.start()
+        pump(c, until=lambda c: c.progress[0] >= 10)
+        os.kill(c.pid, signal.SIGKILL)
+        pump(c)
+        assert c.error.kind == "WorkerExited" and "signal 9" in c.error.message
+        results = c.results()
+    assert results.meta.frame_end >= 10
+    assert_matches_script(results, fields=("frame", "joints", "transl"))
+
+
+def test_a_worker_that_cannot_open_the_video(worker_env, bad_videos):
+    with CaptureClient(sys.executable, bad_videos["text"], backend=SCRIPTED, extra_env=worker_env) as c:
+        c.start()
+        pump(c)
+        assert c.error.kind == "VideoError" and "not a video file" in c.error.message
+        with pytest.raises(CaptureError, match="stopped before capturing"):
+            c.results()
+
+
+def test_a_worker_python_that_does_not_exist(worker_env):
+    c = CaptureClient("/nonexistent/python3", CLIP, backend=SCRIPTED)
+    with pytest.raises(CaptureError, match="cannot start the worker"):
+        c.start()
+    c.close()
+
+
+def test_an_exception_in_the_client_stops_the_worker(worker_env):
+    with pytest.raises(ZeroDivisionError):
+        with client(worker_env, env={"RAM_SCRIPTED_SLEEP": "0.05"}) as c:
+            c.start()
+            pump(c, until=lambda c: c.progress[0] >= 1)
+            1 / 0
+    assert c._res.proc.poll() is not None
+
+
+def test_end_of_file_on_stdin_makes_the_worker_stop_and_unlink(worker_env):
+    with client(worker_env, env={"RAM_SCRIPTED_SLEEP": "0.05"}) as c:
+        c.start()
+        pump(c, until=lambda c: c.progress[0] >= 2)
+        c._res.proc.stdin.close()  # as if the client had died
+        assert c._res.proc.wait(timeout=30) == 3
+        assert c.shm_name not in ram_segments()  # gone before the client's own close()
+
+
+PARENT = """
+import sys, time
+from ram_core.contract.client import CaptureClient
+c = CaptureClient(sys.executable, sys.argv[1], backend=sys.argv[2], extra_env={"RAM_SCRIPTED_SLEEP": "0.05"})
+c.start()
+while c.progress[0] < 2:
+    c.poll()
+    time.sleep(0.01)
+print(c.shm_name, c.pid, c._res.log_path, c._res.path_dir, flush=True)
+time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_a_killed_client_leaves_no_segment(worker_env):
+    parent = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(PARENT), str(CLIP), SCRIPTED],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **worker_env},
+        cwd=REPO,
+    )
+    name, pid, *temporary = parent.stdout.readline().split()
+    assert name in ram_segments()
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while _alive(int(pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(int(pid))
+    deadline = time.monotonic() + 5
+    while name in ram_segments() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert name not in ram_segments()
+    for path in temporary:  # a killed client cannot delete its temporary files
+        shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
