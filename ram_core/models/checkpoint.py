@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,12 +37,20 @@ class CheckpointError(ValueError):
     """A weights file that does not fit the model: wrong keys, shapes, config or format."""
 
 
-class _InertDict(dict):
-    """Stand-in for config classes pickled in checkpoints: their items and attributes, no code."""
+class _InertMapping:
+    """Stand-in for config classes (dict subclasses) pickled in checkpoints.
+
+    Unpickling "creates" one through ``__new__``, which hands back a plain ``OrderedDict``: the only
+    dict-like type torch's weights-only unpickler lets pickle fill with items and attributes.
+    No code of the original class runs.
+    """
+
+    def __new__(cls, *args: object) -> OrderedDict:  # type: ignore[misc]
+        return OrderedDict()
 
 
 # Fully qualified name -> inert stand-in, for globals that carry configuration only.
-INERT_GLOBALS: dict[str, type] = {"yacs.config.CfgNode": _InertDict}
+INERT_GLOBALS: dict[str, type] = {"yacs.config.CfgNode": _InertMapping}
 
 
 def safe_torch_load(path: str | Path) -> object:
