@@ -1,0 +1,48 @@
+"""Score results against ground truth: 'eval track' for MOTChallenge tracks (HOTA, MOTA, IDF1 via trackeval)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+
+def _add_track(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gt", required=True, type=Path, help="ground truth, MOTChallenge text")
+    parser.add_argument("--pred", required=True, type=Path, help="tracks to score, MOTChallenge text")
+
+
+def _run_track(args: argparse.Namespace) -> int:
+    from ram_core.commands import CommandError
+    from ram_core.tracking.mot import read_mot
+
+    for path in (args.gt, args.pred):
+        if not path.is_file():
+            raise CommandError(f"no such file: {path}")
+    try:
+        from ram_core.eval.track import evaluate_tracks
+
+        scores = evaluate_tracks(read_mot(args.gt), read_mot(args.pred))
+    except ImportError as e:
+        raise CommandError(str(e)) from e
+    print(f"frames {scores.num_frames}, ground-truth boxes {scores.num_gt_dets}, predicted boxes {scores.num_pred_dets}")
+    print(scores.format())
+    return 0
+
+
+SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "track": ("HOTA, DetA, AssA, MOTA, IDF1, IDSW of MOTChallenge tracks (trackeval)", _add_track, _run_track),
+}
+"""name -> (help line, add_arguments, run); each evaluation adds one entry."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
+    for name, (help_line, add, run_one) in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_line, description=help_line)
+        add(p)
+        p.set_defaults(eval_run=run_one)
+
+
+def run(args: argparse.Namespace) -> int:
+    return int(args.eval_run(args))
