@@ -1,0 +1,45 @@
+"""Person detectors for SegFollow's births.
+
+`make_person_detector` returns a torchvision COCO detector when its official checkpoint is in the weights
+folder, else the ``lite`` backend's BlazePose detector (no extra weights). Both answer
+``detect(image_bgr (H, W, 3) uint8) -> (boxes (N, 4) xyxy px, scores (N,))``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from ram_core.detection.torchvision_detector import (
+    DEFAULT_DETECTOR,
+    DETECTOR_VARIANTS,
+    TorchvisionPersonDetector,
+    build_detector,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_DETECTOR",
+    "DETECTOR_VARIANTS",
+    "TorchvisionPersonDetector",
+    "build_detector",
+    "make_person_detector",
+]
+
+
+def make_person_detector(weights_dir: str | Path | None, variant: str = DEFAULT_DETECTOR, device: str = "cpu"):
+    """The torchvision detector if ``weights_dir`` holds its official file, else the lite detector."""
+    weights = DETECTOR_VARIANTS[variant].weights
+    if weights_dir is not None and (Path(weights_dir) / weights.file_name).is_file():
+        return TorchvisionPersonDetector(Path(weights_dir) / weights.file_name, variant, device)
+    log.warning(
+        "%s not in %s (%s, from %s); births use the lite BlazePose detector",
+        weights.file_name,
+        weights_dir,
+        weights.size,
+        weights.url,
+    )
+    from ram_core.backends.lite.detector import PersonDetector
+
+    return PersonDetector()
