@@ -14,6 +14,7 @@ import dataclasses
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,7 +211,7 @@ def load_results(path: str | os.PathLike) -> Results:
         raise
     except ValueError as e:  # object arrays refused by allow_pickle=False land here
         raise ResultsFormatError(f"{path}: not a RAM results file ({e})") from None
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, zipfile.BadZipFile) as e:
         raise ResultsFormatError(f"{path}: not a readable .npz file ({e})") from None
     return results_from_arrays(data, source=str(path))
 

@@ -1,0 +1,141 @@
+"""The results file: a round trip, and a clear refusal of every kind of malformed file."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+
+from ram_core.contract.results import (
+    FORMAT_VERSION,
+    RECORD_FIELDS,
+    CaptureMeta,
+    Results,
+    ResultsFormatError,
+    load_results,
+    make_track,
+    save_results,
+    summary,
+)
+
+
+def sample_results(n_tracks: int = 2) -> Results:
+    rng = np.random.default_rng(0)
+    k = np.array([[800.0, 0, 384], [0, 800.0, 288], [0, 0, 1]])
+    meta = CaptureMeta(
+        video_path="/videos/street.avi", fps=10.0, width=768, height=576, frame_count=120, frame_start=0,
+        frame_end=120, intrinsics=k, intrinsics_assumed=True, backend="lite",
+        rest_joints=rng.normal(size=(24, 3)), rest_source="anny-cmu_mb", notes="a test",
+    )  # fmt: skip
+    tracks = []
+    for i in range(n_tracks):
+        n = 5 + 3 * i
+        arrays = {name: rng.normal(size=(n, *shape)) for name, (shape, _) in RECORD_FIELDS.items()}
+        arrays["frame"] = np.arange(10 * i, 10 * i + n)
+        arrays["predicted"] = np.arange(n) % 3 == 1
+        tracks.append(make_track(i + 1, **arrays))
+    return Results(meta, tracks)
+
+
+def arrays_of(path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def test_round_trip(tmp_path):
+    original = sample_results()
+    path = save_results(original, tmp_path / "r.npz")
+    loaded = load_results(path)
+    assert loaded.meta.to_json() == original.meta.to_json()
+    assert [t.track_id for t in loaded.tracks] == [1, 2]
+    for a, b in zip(original.tracks, loaded.tracks, strict=True):
+        for name, (shape, dtype) in RECORD_FIELDS.items():
+            got = getattr(b, name)
+            assert got.dtype == dtype and got.shape == (len(a), *shape)
+            np.testing.assert_array_equal(got, getattr(a, name))
+    assert "track   2: frames 10..17" in summary(loaded)
+
+
+def test_no_tracks_round_trip(tmp_path):
+    loaded = load_results(save_results(sample_results(0), tmp_path / "r.npz"))
+    assert loaded.tracks == []
+
+
+def test_saving_leaves_no_temporary_file(tmp_path):
+    save_results(sample_results(), tmp_path / "r.npz")
+    assert [p.name for p in tmp_path.iterdir()] == ["r.npz"]
+
+
+def rewrite(tmp_path, change) -> str:
+    """Save a good file, change its arrays with ``change(dict)`` and write them back."""
+    good = save_results(sample_results(), tmp_path / "good.npz")
+    data = arrays_of(good)
+    change(data)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **data)
+    return str(bad)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(body_pose=d["body_pose"].astype(np.float64)), "'body_pose' has dtype float64, expected float32"),
+        (lambda d: d.update(joints=d["joints"][:, :20]), r"joints: shape \(13, 20, 3\), expected \(13, 24, 3\)"),
+        (lambda d: d.pop("betas"), "missing array 'betas'"),
+        (lambda d: d.pop("meta_json"), "missing array 'meta_json'"),
+        (lambda d: d.update(format_version=np.array(FORMAT_VERSION + 1, dtype=np.int32)), "format version 2"),
+        (lambda d: d.update(format_name=np.array("something-else")), "format_name is 'something-else'"),
+        (lambda d: d.update(track_offsets=np.array([0, 9, 4], dtype=np.int64)), "do not partition"),
+        (lambda d: d.update(track_ids=np.array([3, 3], dtype=np.int32)), "duplicate track ids"),
+        (lambda d: d.update(frame=d["frame"][::-1].copy()), "not strictly increasing"),
+        (lambda d: d.update(meta_json=np.array("{not json")), "metadata is not valid JSON"),
+        (lambda d: d.update(meta_json=np.array('{"fps": 10}')), "metadata lacks"),
+    ],
+)
+def test_a_malformed_file_is_refused_with_a_reason(tmp_path, change, message):
+    with pytest.raises(ResultsFormatError, match=message):
+        load_results(rewrite(tmp_path, change))
+
+
+def test_an_object_array_is_refused_without_unpickling(tmp_path):
+    def to_objects(d):
+        d["box"] = np.array([object()] * len(d["box"]), dtype=object)
+
+    good = save_results(sample_results(), tmp_path / "good.npz")
+    data = arrays_of(good)
+    to_objects(data)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **data)  # np.savez pickles object arrays; the reader must refuse them
+    with pytest.raises(ResultsFormatError, match="not a RAM results file"):
+        load_results(bad)
+
+
+def test_a_file_that_is_not_npz(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"PK\x03\x04 this is not really a zip")
+    with pytest.raises(ResultsFormatError):
+        load_results(bad)
+
+
+def test_a_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_results(tmp_path / "none.npz")
+
+
+def test_a_truncated_file(tmp_path):
+    good = save_results(sample_results(), tmp_path / "good.npz").read_bytes()
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(good[: len(good) // 2])
+    with pytest.raises(ResultsFormatError):
+        load_results(bad)
+
+
+def test_the_file_is_a_plain_zip_of_npy_arrays(tmp_path):
+    path = save_results(sample_results(), tmp_path / "r.npz")
+    with zipfile.ZipFile(path) as z:
+        names = sorted(z.namelist())
+        header = io.BytesIO(z.read("body_pose.npy")).read(6)
+    assert header == b"\x93NUMPY"
+    assert "meta_json.npy" in names and "track_offsets.npy" in names
