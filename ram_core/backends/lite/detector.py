@@ -38,15 +38,18 @@ class DetectorConfig:
         tile_overlap: overlap of neighbouring tiles as a fraction of the tile size, in [0, 1).
         min_score: detections scoring below this (after the sigmoid) are dropped (MediaPipe uses 0.5).
         nms_iou: face boxes overlapping more than this IoU are merged (weighted NMS, MediaPipe uses 0.3).
+        person_iou: of two person boxes overlapping more than this IoU the lower-scored is dropped (the same
+            person seen at two tile sizes can give face boxes too different to merge).
         box_aspect: width / height of the returned person boxes (the detector gives a body height only).
         num_threads: interpreter threads.
         model_dir: folder holding ``pose_detection.tflite``; None uses the installed mediapipe package.
     """
 
-    tile_sizes: tuple[int, ...] = (200, 768)
+    tile_sizes: tuple[int, ...] = (200, 400, 768)
     tile_overlap: float = 0.5
     min_score: float = 0.5
     nms_iou: float = 0.3
+    person_iou: float = 0.6
     box_aspect: float = 0.5
     num_threads: int = 2
     model_dir: str | None = None
@@ -98,17 +101,12 @@ def weighted_nms(boxes_kp: np.ndarray, scores: np.ndarray, iou_threshold: float)
     """
     order = np.argsort(-scores, kind="stable")
     boxes_kp, scores = boxes_kp[order], scores[order]
-    x0, y0, x1, y1 = boxes_kp[:, 0], boxes_kp[:, 1], boxes_kp[:, 2], boxes_kp[:, 3]
-    area = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
     remaining = np.ones(len(scores), dtype=bool)
     kept_boxes, kept_scores = [], []
     for i in range(len(scores)):
         if not remaining[i]:
             continue
-        iw = np.clip(np.minimum(x1[i], x1) - np.maximum(x0[i], x0), 0, None)
-        ih = np.clip(np.minimum(y1[i], y1) - np.maximum(y0[i], y0), 0, None)
-        inter = iw * ih
-        iou = inter / np.maximum(area[i] + area - inter, 1e-9)
+        iou = box_iou(boxes_kp[i, :4], boxes_kp[:, :4])
         group = remaining & (iou > iou_threshold)
         group[i] = True
         weights = scores[group]
@@ -118,6 +116,32 @@ def weighted_nms(boxes_kp: np.ndarray, scores: np.ndarray, iou_threshold: float)
     if not kept_boxes:
         return np.zeros((0, boxes_kp.shape[1]), np.float32), np.zeros(0, np.float32)
     return np.asarray(kept_boxes, np.float32), np.asarray(kept_scores, np.float32)
+
+
+def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one (4,) xyxy box with each of (M, 4) xyxy boxes; (M,)."""
+    iw = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
+    ih = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
+    inter = iw * ih
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / np.maximum(area + areas - inter, 1e-9)
+
+
+def suppress_overlaps(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """Hard NMS: indices of the boxes kept, best score first.
+
+    Args:
+        boxes: (M, 4) xyxy.
+        scores: (M,).
+        iou_threshold: a box overlapping a better kept one by more than this is dropped.
+    """
+    order = np.argsort(-scores, kind="stable")
+    kept: list[int] = []
+    for i in order:
+        if not kept or box_iou(boxes[i], boxes[kept]).max() <= iou_threshold:
+            kept.append(int(i))
+    return np.asarray(kept, dtype=np.int64)
 
 
 def person_boxes(keypoints: np.ndarray, box_aspect: float, width: int, height: int) -> np.ndarray:
@@ -207,11 +231,13 @@ class PersonDetector:
         found = boxes_kp[keep].reshape(-1, 6, 2) * scale[tile_index, None, None] + origin[tile_index, None, :]
         merged, merged_scores = weighted_nms(found.reshape(-1, 12), scores[keep], self.cfg.nms_iou)
         keypoints = merged[:, 4:].reshape(-1, 4, 2)
+        boxes = person_boxes(keypoints, self.cfg.box_aspect, width, height)
+        keep = suppress_overlaps(boxes, merged_scores, self.cfg.person_iou)
         return Detections(
-            boxes=person_boxes(keypoints, self.cfg.box_aspect, width, height),
-            scores=merged_scores,
-            keypoints=keypoints,
-            face_boxes=merged[:, :4].copy(),
+            boxes=boxes[keep],
+            scores=merged_scores[keep],
+            keypoints=keypoints[keep],
+            face_boxes=merged[keep, :4],
         )
 
     def detect(self, image_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
