@@ -1,0 +1,80 @@
+"""Where weight files live, and checking them: presence, size, sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ram_core.weights.variants import Variant
+
+
+class MissingWeightsError(FileNotFoundError):
+    """A weight file the capture needs is absent or wrong; the message says how to get it."""
+
+
+def weights_dir() -> Path:
+    """``$RAM_WEIGHTS_DIR``, else ``~/.cache/ram-blender/weights``."""
+    return Path(os.environ.get("RAM_WEIGHTS_DIR", Path.home() / ".cache" / "ram-blender" / "weights"))
+
+
+def weights_path(v: Variant, directory: Path | None = None) -> Path:
+    """Where ``v``'s file is expected."""
+    return (directory or weights_dir()) / v.file_name
+
+
+def describe(v: Variant) -> str:
+    """File name, size, checksum and source of a variant, for error messages and ``weights list``."""
+    size = f"{v.size:,} bytes" if v.size is not None else "size not published"
+    sha = f"sha256 {v.sha256}" if v.sha256 else "sha256 not published"
+    where = f"{v.url} ({v.source})" if v.url else v.source
+    return f"{v.file_name} ({size}, {sha}, licence: {v.licence}); get it from {where}"
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Check:
+    """Result of checking one file: ``ok`` False when missing or a published size/sha256 differs."""
+
+    variant: Variant
+    path: Path
+    ok: bool
+    message: str
+    sha256: str | None = None
+
+
+def check(v: Variant, directory: Path | None = None, hash_file: bool = True) -> Check:
+    """Check ``v``'s file: present, size as published, sha256 as published (computed when asked)."""
+    path = weights_path(v, directory)
+    if not path.is_file():
+        return Check(v, path, False, f"missing: {path}")
+    size = path.stat().st_size
+    if v.size is not None and size != v.size:
+        return Check(v, path, False, f"{path}: {size:,} bytes, expected {v.size:,}")
+    if not hash_file:
+        return Check(v, path, True, f"present: {path} ({size:,} bytes)")
+    digest = sha256_file(path)
+    if v.sha256 is not None and digest != v.sha256:
+        return Check(v, path, False, f"{path}: sha256 {digest}, expected {v.sha256}", digest)
+    note = "matches" if v.sha256 else "computed (none published)"
+    return Check(v, path, True, f"ok: {path} ({size:,} bytes, sha256 {digest} {note})", digest)
+
+
+def require(v: Variant, directory: Path | None = None) -> Path:
+    """The path of ``v``'s file, or :class:`MissingWeightsError` saying what it is and where to get it.
+
+    Checks presence and the published size only (hashing gigabytes at every capture is slow;
+    ``ram-core weights verify`` hashes).
+    """
+    result = check(v, directory, hash_file=False)
+    if not result.ok:
+        raise MissingWeightsError(f"{v.name} weights {result.message}. Need {describe(v)}")
+    return result.path
