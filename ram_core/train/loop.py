@@ -71,7 +71,7 @@ class StageTask:
     """What a stage hands the loop.
 
     Attributes:
-        step_module: holds ``model`` (and ``aux``); ``forward(batch, generator) -> (loss, metrics)``.
+        step_module: holds ``model`` (and ``aux``); ``forward(batch, generator, step) -> (loss, metrics)``.
         model: the network saved in the model format.
         aux: training-only heads saved in the training state, or None.
         dataset: map-style data set of samples (dicts of arrays).
@@ -199,7 +199,7 @@ def train(
         if state.step >= stop:
             break
         gen = step_generator(cfg.seed, state.step, info.rank)
-        loss, metrics = wrapped(_to_device(batch, info.device), gen)
+        loss, metrics = wrapped(_to_device(batch, info.device), gen, state.step)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip if cfg.grad_clip > 0 else math.inf)

@@ -47,7 +47,7 @@ class _ToyStep(nn.Module):
         self.model = nn.Sequential(nn.Linear(4, 16), nn.Dropout(0.2), nn.ReLU(), nn.Linear(16, 1))
         self.aux = nn.Linear(1, 1)
 
-    def forward(self, batch: dict[str, torch.Tensor], gen: torch.Generator):
+    def forward(self, batch: dict[str, torch.Tensor], gen: torch.Generator, step: int):
         noise = torch.randn(batch["x"].shape, generator=gen) * 0.01
         pred = self.model(batch["x"] + noise)
         loss = ((pred - batch["y"]) ** 2).mean() + 1e-3 * self.aux(pred).pow(2).mean()

@@ -137,9 +137,9 @@ class SyntheticSamples(Dataset):
         if cfg.seq_len == 1:
             if rng.random() < cfg.empty_fraction:
                 frame = empty_frame(self.height, self.width)
-                frame["img"] = normalise_image(self._background(rng), self.camera)
+                frame["img"] = normalise_image(self.background(rng), self.camera)
                 return frame
-            return self._frame(rng, *self._draw_body(rng))
+            return self.render_frame(rng, *self._draw_body(rng))
         return self._sequence(rng)
 
     def _draw_body(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -150,13 +150,13 @@ class SyntheticSamples(Dataset):
         cam = np.array([rng.uniform(*cfg.scale_range), *rng.uniform(-cfg.shift_range, cfg.shift_range, 2)])
         return orient, body_pose, betas, cam
 
-    def _background(self, rng: np.random.Generator) -> np.ndarray:
+    def background(self, rng: np.random.Generator) -> np.ndarray:
         base = rng.uniform(0.2, 0.8, 3)
         noise = rng.normal(0.0, 0.04, (self.height // 8 + 1, self.width // 8 + 1, 3))
         noise = np.repeat(np.repeat(noise, 8, axis=0), 8, axis=1)[: self.height, : self.width]
         return np.clip(base + noise, 0.0, 1.0)
 
-    def _frame(
+    def render_frame(
         self,
         rng: np.random.Generator,
         orient: np.ndarray,
@@ -165,6 +165,16 @@ class SyntheticSamples(Dataset):
         cam: np.ndarray,
         background: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
+        """One annotated frame of a body.
+
+        Args:
+            rng: random source (for the background when none is given).
+            orient: ``(3,)`` root axis-angle, body -> camera frame.
+            body_pose: ``(23, 3)`` local axis-angles.
+            betas: ``(10,)`` shape.
+            cam: ``(3,)`` crop camera (s, tx, ty).
+            background: ``(H, W, 3)`` RGB in [0, 1], or None for a random one.
+        """
         rest = rest_joints_np(self.basis, betas)
         joints, _ = forward_kinematics(orient[None], body_pose[None], rest)
         joints = joints[0]
@@ -174,7 +184,7 @@ class SyntheticSamples(Dataset):
         xy = f * cam_pts[:, :2] / cam_pts[:, 2:3]
         radius = np.full(NUM_JOINTS, f * self.cfg.bone_radius / tz)
         radius[15] *= 2.0  # a round head
-        bg = self._background(rng) if background is None else background
+        bg = self.background(rng) if background is None else background
         img = render_capsules(xy, cam_pts[:, 2], radius, self.height, self.width, bg)
         conf = visible_in_crop(xy, self.height, self.width).astype(np.float32)
         frame = empty_frame(self.height, self.width)
@@ -194,7 +204,7 @@ class SyntheticSamples(Dataset):
     def _sequence(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
         cfg = self.cfg
         orient, body_pose, betas, cam = self._draw_body(rng)
-        background = self._background(rng)
+        background = self.background(rng)
         pan_zoom = rng.random() < cfg.pan_zoom_fraction
         pose_vel = np.zeros_like(body_pose) if pan_zoom else rng.normal(0.0, cfg.motion_sigma, body_pose.shape)
         yaw_vel = 0.0 if pan_zoom else rng.normal(0.0, 0.05)
@@ -204,7 +214,7 @@ class SyntheticSamples(Dataset):
             turn = axis_angle_to_matrix(orient) @ axis_angle_to_matrix(np.array([0.0, yaw_vel * t, 0.0]))
             cam_t = np.array([cam[0] * zoom[t], cam[1] + shift[t, 0], cam[2] + shift[t, 1]])
             frames.append(
-                self._frame(rng, matrix_to_axis_angle(turn), body_pose + t * pose_vel, betas, cam_t, background)
+                self.render_frame(rng, matrix_to_axis_angle(turn), body_pose + t * pose_vel, betas, cam_t, background)
             )
         return stack_frames(frames)
 
