@@ -1,0 +1,254 @@
+"""Inverse kinematics: SMPL joint rotations that pose a rest skeleton onto observed joint positions.
+
+Analytic and vectorised over frames (the only Python loop runs over the 24 joints in hierarchy
+order). Every joint's global rotation ``G_j`` is chosen so that ``G_j (rest[c] - rest[j])`` points
+along ``target[c] - target[j]`` for its children ``c``; the local rotation is ``G_parent^T G_j``. So the
+posed skeleton keeps the rest skeleton's bone lengths (constant per track) and only directions are
+fitted.
+
+* A joint with several children (pelvis, spine3) or a leaf with hints: weighted Kabsch over the unit
+  directions of its children and hint points.
+* A joint with one child: the smallest rotation (swing) that aligns the child's direction, then a
+  twist about that direction from the hint points (e.g. the ankle for the hip: the knee bends about
+  its own axis), weighted by how far each hint lies off the axis. No hint: no twist.
+* A joint with no usable information keeps the identity local rotation.
+* Optionally the rotation between pelvis and thorax (spine3) is spread evenly over spine1/2/3,
+  for targets whose spine points are interpolated rather than observed.
+
+Frames: rest joints and hint rest directions in SMPL's canonical body frame (y up, x left, z front);
+targets and hint points in any right-handed frame (the camera's, for the lite backend). The result's
+``global_orient`` maps the body frame into the targets' frame, as SMPL's does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ram_core.contract.skeleton import (
+    JOINT_INDEX,
+    NUM_JOINTS,
+    PARENTS,
+    axis_angle_to_matrix,
+    children,
+    matrix_to_axis_angle,
+)
+
+_EPS = 1e-9
+SPINE_CHAIN = (JOINT_INDEX["spine1"], JOINT_INDEX["spine2"], JOINT_INDEX["spine3"])
+
+
+@dataclass(frozen=True)
+class Hint:
+    """An extra observed point that fixes part of one joint's rotation.
+
+    ``point`` indexes the hint points passed to :func:`solve_rotations`. ``rest_direction`` is where
+    the point lies from ``joint`` in the rest pose (SMPL body frame; only its direction matters, and
+    for a one-child joint only its part across the bone, which sets the twist). ``scale`` multiplies
+    the hint's weight relative to the others of the same joint.
+    """
+
+    joint: int
+    point: int
+    rest_direction: tuple[float, float, float]
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class IkOptions:
+    """``min_weight``: vectors weighted below this are ignored. ``spine_split``: spread the
+    pelvis-to-thorax rotation evenly over spine1/2/3 instead of fitting each to its own target."""
+
+    min_weight: float = 0.05
+    spine_split: bool = False
+
+
+def _unit(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``v / |v|`` (zero where ``|v|`` is ~0) and ``|v|``, over the last axis."""
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.where(n > _EPS, n, 1.0), n[..., 0]
+
+
+def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(T, 3, 3)`` smallest rotations taking unit vectors ``a`` ``(T, 3)`` to unit vectors ``b``."""
+    cross = np.cross(a, b)
+    sin = np.linalg.norm(cross, axis=-1)
+    cos = np.einsum("ti,ti->t", a, b)
+    axis = cross / np.where(sin > _EPS, sin, 1.0)[:, None]
+    # Opposite vectors: any axis across ``a`` will do.
+    opposite = (sin <= 1e-7) & (cos < 0)
+    if np.any(opposite):
+        helper = np.where(np.abs(a[:, :1]) < 0.9, np.array([[1.0, 0.0, 0.0]]), np.array([[0.0, 1.0, 0.0]]))
+        perp, _ = _unit(np.cross(a, helper))
+        axis = np.where(opposite[:, None], perp, axis)
+    angle = np.arctan2(sin, cos)
+    return axis_angle_to_matrix(axis * angle[:, None])
+
+
+def _kabsch(rest_dirs: np.ndarray, obs_dirs: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted Kabsch: rotations ``R`` ``(T, 3, 3)`` minimising ``sum_k w_k |R rest_k - obs_k|^2``.
+
+    Args:
+        rest_dirs: ``(T, K, 3)`` unit directions in the body frame.
+        obs_dirs: ``(T, K, 3)`` unit observed directions.
+        w: ``(T, K)`` weights (0 where unused).
+
+    Returns:
+        The rotations and a ``(T,)`` mask of frames where they are determined (two or more
+        non-parallel directions).
+    """
+    h = np.einsum("tk,tki,tkj->tij", w, rest_dirs, obs_dirs)
+    u, s, vt = np.linalg.svd(h)
+    d = np.sign(np.linalg.det(np.swapaxes(vt, -1, -2) @ np.swapaxes(u, -1, -2)))
+    d = np.where(d == 0, 1.0, d)
+    fix = np.ones((len(h), 3))
+    fix[:, 2] = d
+    rot = np.swapaxes(vt, -1, -2) @ (fix[:, :, None] * np.swapaxes(u, -1, -2))
+    ok = s[:, 1] > 1e-6 * np.maximum(s[:, 0], _EPS)
+    return rot, ok & (s[:, 0] > _EPS)
+
+
+def _twist(axis: np.ndarray, pred: np.ndarray, obs: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Rotations about unit ``axis`` ``(T, 3)`` that best turn ``pred`` onto ``obs`` (``(T, K, 3)``) across it.
+
+    Each hint votes with its angle, weighted by ``w`` times its lever arms across the axis, so a hint
+    lying on the axis (a straight knee) carries no weight.
+    """
+    along_p = np.einsum("tki,ti->tk", pred, axis)[..., None] * axis[:, None, :]
+    along_o = np.einsum("tki,ti->tk", obs, axis)[..., None] * axis[:, None, :]
+    p_perp, o_perp = pred - along_p, obs - along_o
+    cos = np.einsum("tk,tki,tki->t", w, p_perp, o_perp)
+    sin = np.einsum("tk,tki,ti->t", w, np.cross(p_perp, o_perp), axis)
+    angle = np.where(np.hypot(sin, cos) > 1e-8, np.arctan2(sin, cos), 0.0)
+    return axis_angle_to_matrix(axis * angle[:, None])
+
+
+def solve_global_rotations(
+    targets: np.ndarray,
+    rest_joints: np.ndarray,
+    weights: np.ndarray | None = None,
+    hint_points: np.ndarray | None = None,
+    hint_weights: np.ndarray | None = None,
+    hints: Sequence[Hint] = (),
+    options: IkOptions = IkOptions(),
+) -> np.ndarray:
+    """Global joint rotations ``(T, 24, 3, 3)`` (body frame -> targets' frame); see :func:`solve_rotations`."""
+    targets = np.asarray(targets, dtype=np.float64)
+    rest = np.asarray(rest_joints, dtype=np.float64)
+    n = targets.shape[0]
+    w_joint = np.ones((n, NUM_JOINTS)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if hints:
+        hint_points = np.asarray(hint_points, dtype=np.float64)
+        hint_weights = (
+            np.ones(hint_points.shape[:2]) if hint_weights is None else np.asarray(hint_weights, dtype=np.float64)
+        )
+    by_joint: dict[int, list[Hint]] = {}
+    for hint in hints:
+        by_joint.setdefault(hint.joint, []).append(hint)
+
+    glob = np.empty((n, NUM_JOINTS, 3, 3))
+    eye = np.broadcast_to(np.eye(3), (n, 3, 3))
+    for j in range(NUM_JOINTS):
+        if options.spine_split and j in SPINE_CHAIN[:2]:
+            continue  # filled in when spine3 is solved
+        if options.spine_split and j == SPINE_CHAIN[2]:
+            parent_rot = glob[:, PARENTS[SPINE_CHAIN[0]]]  # the pelvis: spine3 is fitted relative to it
+        else:
+            parent_rot = eye if PARENTS[j] < 0 else glob[:, PARENTS[j]]
+        # Vectors from this joint: children first, then hints.
+        rest_vecs, obs_vecs, vec_w = [], [], []
+        for c in children(j):
+            rest_vecs.append(np.broadcast_to(rest[c] - rest[j], (n, 3)))
+            obs_vecs.append(targets[:, c] - targets[:, j])
+            vec_w.append(np.minimum(w_joint[:, j], w_joint[:, c]))
+        n_children = len(rest_vecs)
+        for hint in by_joint.get(j, []):
+            rest_vecs.append(np.broadcast_to(np.asarray(hint.rest_direction, dtype=np.float64), (n, 3)))
+            obs_vecs.append(hint_points[:, hint.point] - targets[:, j])
+            vec_w.append(hint_weights[:, hint.point] * hint.scale)
+        if not rest_vecs:
+            glob[:, j] = parent_rot
+            continue
+        rest_dir, _ = _unit(np.stack(rest_vecs, axis=1))
+        obs_dir, obs_len = _unit(np.stack(obs_vecs, axis=1))
+        w = np.stack(vec_w, axis=1)
+        w = np.where((w >= options.min_weight) & (obs_len > _EPS), w, 0.0)
+
+        if n_children == 1:
+            rot = _single_child(parent_rot, rest_dir, obs_dir, obs_len, w)
+        else:
+            rot = _kabsch_or_swing(parent_rot, rest_dir, obs_dir, w)
+        if options.spine_split and j == SPINE_CHAIN[2]:
+            step = axis_angle_to_matrix(matrix_to_axis_angle(np.swapaxes(parent_rot, -1, -2) @ rot) / 3.0)
+            glob[:, SPINE_CHAIN[0]] = parent_rot @ step
+            glob[:, SPINE_CHAIN[1]] = glob[:, SPINE_CHAIN[0]] @ step
+            rot = glob[:, SPINE_CHAIN[1]] @ step
+        glob[:, j] = rot
+    return glob
+
+
+def _single_child(
+    parent_rot: np.ndarray, rest_dir: np.ndarray, obs_dir: np.ndarray, obs_len: np.ndarray, w: np.ndarray
+) -> np.ndarray:
+    """Swing onto the child's direction (vector 0), then twist from the hints (vectors 1..)."""
+    from_dir = np.einsum("tij,tj->ti", parent_rot, rest_dir[:, 0])
+    seen = w[:, 0] > 0
+    swing = _swing(from_dir, np.where(seen[:, None], obs_dir[:, 0], from_dir))
+    rot = swing @ parent_rot
+    if rest_dir.shape[1] > 1:
+        pred = np.einsum("tij,tkj->tki", rot, rest_dir[:, 1:])
+        obs = obs_dir[:, 1:] * obs_len[:, 1:, None]
+        axis = np.where(seen[:, None], obs_dir[:, 0], from_dir)
+        rot = _twist(axis, pred, obs, w[:, 1:]) @ rot
+    return rot
+
+
+def _kabsch_or_swing(parent_rot: np.ndarray, rest_dir: np.ndarray, obs_dir: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Kabsch where two or more directions are seen; else swing onto the best one; else the parent's."""
+    rot, ok = _kabsch(rest_dir, obs_dir, w)
+    best = np.argmax(w, axis=1)
+    idx = np.arange(len(w))
+    from_dir = np.einsum("tij,tj->ti", parent_rot, rest_dir[idx, best])
+    seen = w[idx, best] > 0
+    swing = _swing(from_dir, np.where(seen[:, None], obs_dir[idx, best], from_dir)) @ parent_rot
+    return np.where(ok[:, None, None], rot, swing)
+
+
+def solve_rotations(
+    targets: np.ndarray,
+    rest_joints: np.ndarray,
+    weights: np.ndarray | None = None,
+    hint_points: np.ndarray | None = None,
+    hint_weights: np.ndarray | None = None,
+    hints: Sequence[Hint] = (),
+    options: IkOptions = IkOptions(),
+) -> tuple[np.ndarray, np.ndarray]:
+    """SMPL rotations that pose ``rest_joints`` onto ``targets``.
+
+    Args:
+        targets: ``(T, 24, 3)`` observed joint positions (any right-handed metric frame, e.g. camera).
+        rest_joints: ``(24, 3)`` rest skeleton, SMPL body frame, metres.
+        weights: ``(T, 24)`` confidence per joint in [0, 1] (None: all 1). A bone's weight is the
+            smaller of its two joints'.
+        hint_points: ``(T, K, 3)`` extra observed points (same frame as ``targets``) used by ``hints``.
+        hint_weights: ``(T, K)`` their confidences (None: all 1).
+        hints: which joint each hint point informs, and where it lies in the rest pose.
+        options: see :class:`IkOptions`.
+
+    Returns:
+        ``global_orient`` ``(T, 3)`` (body frame -> targets' frame) and ``body_pose`` ``(T, 23, 3)``,
+        local axis-angle in radians, as SMPL. ``forward_kinematics(global_orient, body_pose,
+        rest_joints)`` reproduces every observed bone direction; positions then follow from the rest
+        skeleton's bone lengths and the pelvis (add ``targets[:, 0] - rest_joints[0]`` as ``transl``).
+    """
+    glob = solve_global_rotations(targets, rest_joints, weights, hint_points, hint_weights, hints, options)
+    return global_to_local(glob)
+
+
+def global_to_local(glob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Global rotations ``(T, 24, 3, 3)`` -> (``global_orient`` ``(T, 3)``, ``body_pose`` ``(T, 23, 3)``)."""
+    parents = np.asarray(PARENTS[1:])
+    local = np.swapaxes(glob[:, parents], -1, -2) @ glob[:, 1:]
+    return matrix_to_axis_angle(glob[:, 0]), matrix_to_axis_angle(local)
