@@ -190,7 +190,7 @@ class PersonDetector:
             for x in tile_origins(width, side, self.cfg.tile_overlap)
         ]
 
-    def _run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Run the model on (B, 224, 224, 3) float32 in [-1, 1]; (B, A, 12) raw boxes, (B, A, 1) logits."""
         if batch.shape[0] != self._batch:
             self._interpreter.resize_tensor_input(self._input, list(batch.shape))
@@ -222,7 +222,7 @@ class PersonDetector:
         for i, (x0, y0, side) in enumerate(regions):
             batch[i] = square_crop(rgb, x0, y0, side, INPUT_SIZE)
         batch = batch / 127.5 - 1.0
-        raw_boxes, raw_scores = self._run(batch)
+        raw_boxes, raw_scores = self.run(batch)
         boxes_kp, scores = ssd.decode(raw_boxes, raw_scores, self._centres)
         keep = scores >= self.cfg.min_score
         origin = np.array([[x0, y0] for x0, y0, _ in regions], np.float32)

@@ -211,7 +211,7 @@ class PoseLandmarker:
             raise ValueError(f"pose landmark model lacks outputs {sorted(missing)}: not pose_landmark_full?")
         return roles
 
-    def _run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+    def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         """Run the model on (B, 256, 256, 3) float32 RGB in [0, 1]; raw outputs by role, batch first."""
         if batch.shape[0] != self._batch:
             self._interpreter.resize_tensor_input(self._input, list(batch.shape))
@@ -239,7 +239,7 @@ class PoseLandmarker:
         for start in range(0, len(crops), self.cfg.max_batch):
             chunk = crops[start : start + self.cfg.max_batch]
             batch = np.stack([square_crop(rgb, int(x0), int(y0), int(side), INPUT_SIZE) for x0, y0, side in chunk])
-            for role, value in self._run(batch.astype(np.float32) / 255.0).items():
+            for role, value in self.run(batch.astype(np.float32) / 255.0).items():
                 raw[role].append(value)
         if not len(crops):
             return _empty()
