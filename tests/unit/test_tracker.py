@@ -1,0 +1,217 @@
+"""The multi-target tracker on scripted box sequences: crossing, occlusion, fast motion, low confidence,
+appearance memory, births, deaths, duplicates."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from ram_core.tracking.boxes import cxcywh_to_xyxy, iou_matrix
+from ram_core.tracking.kalman import KalmanConfig
+from ram_core.tracking.selector import UpdateConfig
+from ram_core.tracking.tracker import Tracker, TrackerConfig, TrackView
+
+
+def box(cx: float, cy: float, w: float = 50.0, h: float = 120.0) -> np.ndarray:
+    return cxcywh_to_xyxy(np.array([cx, cy, w, h]))
+
+
+def run(tracker: Tracker, frames: list[list], features: list | None = None) -> list[list[TrackView]]:
+    """frames: per frame a list of (box, score); features: per frame (N, D) or None."""
+    out = []
+    for f, dets in enumerate(frames, start=1):
+        boxes = np.array([d[0] for d in dets]).reshape(-1, 4)
+        scores = np.array([d[1] for d in dets])
+        out.append(tracker.step(f, boxes, scores, None if features is None else features[f - 1]))
+    return out
+
+
+def id_near(views: list[TrackView], b: np.ndarray, min_iou: float = 0.5) -> int:
+    """The id of the confirmed track whose box overlaps b best (IoU >= min_iou), else -1."""
+    best, best_id = min_iou, -1
+    for v in views:
+        iou = iou_matrix(v.box, b)[0, 0]
+        if v.confirmed and iou >= best:
+            best, best_id = iou, v.track_id
+    return best_id
+
+
+def test_two_people_crossing_keep_their_ids_while_one_hides_behind_the_other():
+    # A walks right, B walks left at the same height; while they overlap only the front one (A) is seen.
+    frames, truth = [], []
+    for t in range(40):
+        a, b = box(100 + 8 * t, 300), box(420 - 8 * t, 300, 45, 110)
+        hidden = iou_matrix(a, b)[0, 0] > 0.1
+        frames.append([(a, 0.9)] + ([] if hidden else [(b, 0.85)]))
+        truth.append((a, b, hidden))
+    views = run(Tracker(), frames)
+    first_a, first_b = id_near(views[5], truth[5][0]), id_near(views[5], truth[5][1])
+    assert first_a > 0 and first_b > 0 and first_a != first_b
+    assert any(h for _, _, h in truth)  # the scene does contain an occlusion
+    for t in range(5, 40):
+        a, b, hidden = truth[t]
+        assert id_near(views[t], a) == first_a, t
+        if not hidden:
+            assert id_near(views[t], b) == first_b, t
+
+
+def test_occlusion_gap_coasts_on_the_prediction_and_keeps_the_id():
+    frames = [[(box(100 + 5 * t, 200), 0.9)] if not 15 <= t < 25 else [] for t in range(35)]
+    views = run(Tracker(), frames)
+    track_id = views[14][0].track_id
+    for t in range(15, 25):
+        (v,) = views[t]
+        assert v.track_id == track_id and not v.observed and v.detection_index == -1
+        assert v.coasting_frames == t - 14
+        assert iou_matrix(v.box, box(100 + 5 * t, 200))[0, 0] > 0.7  # the prediction follows the walk
+    assert [v.track_id for v in views[25]] == [track_id]
+    assert views[25][0].observed and views[25][0].coasting_frames == 0
+
+
+AGILE = TrackerConfig(kalman=KalmanConfig.agile())
+
+
+@pytest.mark.parametrize(
+    "speeds, cfg",
+    [
+        ([12.0] * 30, TrackerConfig()),  # a brisk walk at 10 frames/s: a fifth of the width per frame
+        ([35.0] * 20, AGILE),  # someone running into view: more than half the width per frame
+        ([min(5 + 1.5 * t, 35) for t in range(40)], AGILE),  # a sprint start within a second at 25 frames/s
+    ],
+)
+def test_fast_motion_keeps_one_track(speeds, cfg):
+    x = np.cumsum([0.0, *speeds])
+    frames = [[(box(50 + xi, 300, 60, 150), 0.9)] for xi in x]
+    views = run(Tracker(cfg), frames)
+    assert {v.track_id for vs in views for v in vs} == {1}
+    assert all(vs[0].observed for vs in views)
+
+
+def test_low_confidence_frames_are_refused_and_the_track_coasts():
+    # A steady walker; on frames 10-12 its detection has a low score and is displaced (a bad box).
+    frames = []
+    for t in range(20):
+        good = box(100 + 4 * t, 200)
+        frames.append([(good + (np.array([5, 0, 5, 0]) if 10 <= t < 13 else 0), 0.3 if 10 <= t < 13 else 0.9)])
+    views = run(Tracker(), frames)
+    for t in (10, 11, 12):
+        (v,) = views[t]
+        assert v.detection_index == 0 and not v.observed and v.coasting_frames == t - 9
+        assert iou_matrix(v.box, box(100 + 4 * t, 200))[0, 0] > 0.9  # stays on the prediction, not the bad box
+    assert views[13][0].observed and views[13][0].track_id == views[9][0].track_id
+
+
+def test_gated_update_with_a_streak_refuses_the_first_frame_back():
+    cfg = TrackerConfig(update=UpdateConfig(tau=0.5, n_min=2))
+    frames = [[(box(100 + 4 * t, 200), 0.2 if t == 8 else 0.9)] for t in range(12)]
+    views = run(Tracker(cfg), frames)
+    assert [vs[0].observed for vs in views[7:11]] == [True, False, False, True]
+
+
+def test_appearance_memory_separates_people_that_meet_and_turn_back():
+    # A and B walk towards each other, meet, and go back the way they came: motion alone carries each
+    # track on into the other person; the appearance memory keeps them on their own person.
+    fa, fb = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    frames, feats, truth = [], [], []
+    for t in range(40):
+        x = 3 * min(t, 40 - t)
+        a, b = box(200 + x, 300), box(320 - x, 300)
+        frames.append([(a, 0.9), (b, 0.9)])
+        feats.append(np.stack([fa, fb]))
+        truth.append((a, b))
+
+    def ids_after_turn(features):
+        views = run(Tracker(TrackerConfig(duplicate_frames=100)), frames, features)
+        ida, idb = id_near(views[5], truth[5][0]), id_near(views[5], truth[5][1])
+        assert ida > 0 and idb > 0 and ida != idb
+        return [(id_near(views[t], truth[t][0]), id_near(views[t], truth[t][1])) for t in (30, 39)], (ida, idb)
+
+    with_memory, first = ids_after_turn(feats)
+    assert with_memory == [first, first]
+    motion_only, first = ids_after_turn(None)
+    assert motion_only != [first, first]  # the scene is one that motion alone gets wrong
+
+
+def test_appearance_memory_ignores_unreliable_frames():
+    tracker = Tracker()
+    red, green = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    frames = [[(box(100 + 3 * t, 200), 0.2 if 5 <= t < 15 else 0.9)] for t in range(16)]
+    feats = [np.stack([green if 5 <= t < 15 else red]) for t in range(16)]
+    run(tracker, frames[:15], feats[:15])
+    # Ten unreliable green frames later, the memory still prefers red: a red and a green candidate at the
+    # same place, the red one wins.
+    views = tracker.step(16, np.stack([box(145, 200), box(145, 200)]), np.array([0.9, 0.9]), np.stack([green, red]))
+    assert views[0].detection_index == 1
+
+
+def test_births_need_confirmation_and_false_positives_die():
+    frames = [[(box(100, 200), 0.9)] + ([(box(400, 200), 0.9)] if t == 3 else []) for t in range(8)]
+    views = run(Tracker(), frames)
+    assert [v.confirmed for v in views[0]] == [False]
+    assert views[2][0].confirmed
+    assert [v.track_id for v in views[3]] == [1, 2] and not views[3][1].confirmed
+    assert [v.track_id for v in views[4]] == [1]
+
+
+def test_dead_tracks_end_after_max_coast_and_ids_are_never_reused():
+    cfg = TrackerConfig(max_coast_frames=5)
+    frames = [[(box(100, 200), 0.9)] if t < 5 or t >= 15 else [] for t in range(20)]
+    views = run(Tracker(cfg), frames)
+    assert [v.track_id for v in views[9]] == [1] and views[9][0].coasting_frames == 5
+    assert views[10] == []
+    assert {v.track_id for vs in views[15:] for v in vs} == {2}
+
+
+def test_a_detection_on_a_live_track_starts_no_second_track():
+    frames = [[(box(100, 200), 0.9)] for _ in range(5)] + [[(box(100, 200), 0.9), (box(104, 202), 0.8)]] * 3
+    views = run(Tracker(), frames)
+    assert {v.track_id for vs in views for v in vs} == {1}
+
+
+def test_two_tracks_locked_on_one_person_end_as_one():
+    # Two people converge into one box (as two crops of the lite backend can end on the same person).
+    frames = []
+    for t in range(20):
+        off = max(60 - 10 * t, 0)
+        frames.append([(box(200 - off, 200), 0.9), (box(200 + off, 200), 0.85)])
+    cfg = TrackerConfig(duplicate_frames=3)
+    views = run(Tracker(cfg), frames)
+    assert len(views[5]) == 2
+    assert len([v for v in views[-1] if v.confirmed]) == 1
+
+
+def test_max_tracks_limits_births():
+    frames = [[(box(80 + 100 * k, 200), 0.9 - 0.01 * k) for k in range(6)]]
+    views = run(Tracker(TrackerConfig(max_tracks=4)), frames)
+    assert len(views[0]) == 4
+    np.testing.assert_allclose(views[0][0].box, box(80, 200))
+
+
+def test_peek_predictions_looks_ahead_without_changing_the_tracker():
+    tracker = Tracker()
+    for t in range(10):
+        tracker.step(t + 1, box(100 + 5 * t, 200)[None], np.array([0.9]))
+    first = tracker.peek_predictions(11)
+    again = tracker.peek_predictions(11)
+    np.testing.assert_allclose(first[0].box, again[0].box)
+    assert iou_matrix(first[0].box, box(150, 200))[0, 0] > 0.9
+    two_ahead = tracker.peek_predictions(12)[0].box
+    assert two_ahead[0] > first[0].box[0]
+    (view,) = tracker.step(11, np.zeros((0, 4)), np.zeros(0))
+    np.testing.assert_allclose(view.box, first[0].box)
+    assert tracker.frame_index == 11
+
+
+def test_skipped_frames_predict_across_the_gap():
+    tracker = Tracker(TrackerConfig(confirm_hits=1))
+    for f in (1, 3, 5, 7):
+        (v,) = tracker.step(f, box(100 + 10 * f, 200)[None], np.array([0.9]))
+    assert v.track_id == 1 and v.age == 6
+    with pytest.raises(ValueError):
+        tracker.step(7, np.zeros((0, 4)), np.zeros(0))
+
+
+def test_config_is_frozen():
+    with pytest.raises(AttributeError):
+        TrackerConfig().min_score = 0.0  # type: ignore[misc]
+    assert replace(TrackerConfig(), max_tracks=2).max_tracks == 2
