@@ -12,7 +12,8 @@ import pytest
 
 from ram_core.contract.results import RECORD_FIELDS
 from ram_core.contract.ring import (
-    HEADER_DTYPE,
+    HEADER_BYTES,
+    VERSION_WORD,
     RECORD_DTYPE,
     Ring,
     RingClosed,
@@ -47,7 +48,7 @@ def test_record_dtype_matches_the_results_table():
     for name, (shape, dtype) in RECORD_FIELDS.items():
         assert RECORD_DTYPE[name].shape == shape
         assert RECORD_DTYPE[name].base == dtype
-    assert HEADER_DTYPE.itemsize == 64
+    assert HEADER_BYTES % 64 == 0
 
 
 def test_round_trip_with_wrap_around(ring):
@@ -115,10 +116,10 @@ def test_a_segment_that_is_not_a_ring_is_refused(no_leaked_segments):
 
 
 def test_another_layout_version_is_refused(ring):
-    ring._header["version"] = 99
+    ring._header[VERSION_WORD] = 99
     with pytest.raises(RingError, match="layout v99"):
         Ring(shared_memory.SharedMemory(name=ring.name), owner=False)
-    ring._header["version"] = 1
+    ring._header[VERSION_WORD] = 1
 
 
 WRITER = """
