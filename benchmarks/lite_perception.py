@@ -77,10 +77,11 @@ def main() -> None:
 
     print(f"video {args.video.name} {width}x{height}, {len(frames)} frames, {args.threads} threads")
     print(f"people found per frame (find_people): {people}")
-    print(f"detector: {tiles} tiles/frame, {statistics.median(detect_ms):.0f} ms/frame (one tile alone {tile_ms:.1f} ms)")
+    detect = statistics.median(detect_ms)
+    print(f"detector: {tiles} tiles/frame, {detect:.0f} ms/frame (one tile alone {tile_ms:.1f} ms)")
     print(f"find_people (detect + landmarks, 2 passes): {statistics.median(find_ms):.0f} ms/frame")
     batched, looped = statistics.median(batched_ms), statistics.median(looped_ms)
-    print(f"landmarks: batched {batched:.1f} ms/person, looped {looped:.1f} ms/person, looped/batched {looped / batched:.2f}")
+    print(f"landmarks: batched {batched:.1f} ms/person, looped {looped:.1f} ms/person, ratio {looped / batched:.2f}")
 
 
 if __name__ == "__main__":

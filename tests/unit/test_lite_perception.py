@@ -129,7 +129,8 @@ def test_missing_model_error_names_file_and_install(tmp_path, monkeypatch):
     with pytest.raises(models.ModelNotFoundError, match="pose_detection.tflite"):
         models.model_path(models.POSE_DETECTION, tmp_path)
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(models.ModelNotFoundError, match=r"pose_landmark_full\.tflite.*pip install mediapipe==0\.10\.14"):
+    expected = r"pose_landmark_full\.tflite.*pip install mediapipe==0\.10\.14"
+    with pytest.raises(models.ModelNotFoundError, match=expected):
         models.model_path(models.POSE_LANDMARK_FULL)
 
 

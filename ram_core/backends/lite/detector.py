@@ -3,11 +3,13 @@
 BlazePose's detector (``pose_detection.tflite``) regresses a face box and four keypoints per SSD anchor.
 MediaPipe keeps only its best detection; decoding every anchor gives one detection per person. The model
 sees a 224x224 image, in which a pedestrian 60-110 px tall in a 768x576 frame would be 20-30 px: too small.
-So the frame is cut into overlapping square tiles (each resized to 224, all run in one batched call; grids of several tile sizes
-catch people at several distances), the
-detections of all tiles are mapped back to frame pixels and merged with MediaPipe's weighted NMS on the face
-boxes. A person's box comes from the full-body keypoints as in MediaPipe's ``PoseDetectionToRoi``: centred
-on the mid-hip keypoint, ``2 r`` tall where ``r`` is the distance from it to the body-circle keypoint.
+So the frame is cut into overlapping square tiles, in grids of several tile sizes for people at several
+distances, each tile resized to 224 and all of them run in one batched call. The detections of all tiles
+are mapped back to frame pixels and merged with MediaPipe's weighted NMS on the face boxes. A person's box
+comes from the full-body keypoints as in MediaPipe's ``PoseDetectionToRoi``: centred on the mid-hip
+keypoint, ``2 r`` tall where ``r`` is the distance from it to the body-circle keypoint. Some detections
+are not people (a cloth on the grass, a traffic cone): the landmark model's pose flag rejects them
+(``landmarks.find_people``).
 """
 
 from __future__ import annotations
@@ -233,6 +235,7 @@ class PersonDetector:
         keypoints = merged[:, 4:].reshape(-1, 4, 2)
         boxes = person_boxes(keypoints, self.cfg.box_aspect, width, height)
         keep = suppress_overlaps(boxes, merged_scores, self.cfg.person_iou)
+        logger.debug("%d tiles, %d raw detections, %d people", len(regions), len(found), len(keep))
         return Detections(
             boxes=boxes[keep],
             scores=merged_scores[keep],

@@ -316,6 +316,7 @@ def find_people(
         merged = _concat(found, batch)
         previous = len(found)
         found = merged.select(distinct_people(merged))
+        logger.debug("detector pass: %d boxes, %d people so far", len(boxes), len(found))
         if len(found) == previous:
             break
         view = mask_people(image_bgr, found)
