@@ -34,7 +34,7 @@ def _dashed_line(image: np.ndarray, p: np.ndarray, q: np.ndarray, color: tuple[i
 
 
 def _pt(p: np.ndarray) -> tuple[int, int]:
-    return int(round(float(p[0]))), int(round(float(p[1])))
+    return round(float(p[0])), round(float(p[1]))
 
 
 def _line(image, p, q, color, thickness, dashed: bool) -> None:
@@ -73,7 +73,9 @@ def draw_record(image: np.ndarray, track: Track, row: int, intrinsics: np.ndarra
     (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
     top = max(int(y1) - th - base - 2, 0)
     cv2.rectangle(image, (int(x1), top), (int(x1) + tw + 4, top + th + base + 2), color, -1)
-    cv2.putText(image, label, (int(x1) + 2, top + th + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thick, cv2.LINE_AA)
+    cv2.putText(
+        image, label, (int(x1) + 2, top + th + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thick, cv2.LINE_AA
+    )
 
 
 def _by_frame(results: Results) -> dict[int, list[tuple[Track, int]]]:

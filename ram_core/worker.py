@@ -27,8 +27,18 @@ import numpy as np
 
 from ram_core.backends.base import Backend, BackendOptions, camera_intrinsics
 from ram_core.backends.registry import BackendNotFound, create_backend
-from ram_core.contract.messages import Cancel, Done, Error, Log, Message, Progress, ProtocolError, Started
-from ram_core.contract.messages import decode, encode
+from ram_core.contract.messages import (
+    Cancel,
+    Done,
+    Error,
+    Log,
+    Message,
+    Progress,
+    ProtocolError,
+    Started,
+    decode,
+    encode,
+)
 from ram_core.contract.results import CaptureMeta
 from ram_core.contract.ring import Ring, RingClosed
 from ram_core.video import VideoError, VideoInfo, iter_frames, open_video

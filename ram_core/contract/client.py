@@ -25,12 +25,23 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
 import ram_core
-from ram_core.contract.messages import Cancel, Done, Error, Log, Message, Progress, ProtocolError, Started
-from ram_core.contract.messages import decode, encode
+from ram_core.contract.messages import (
+    Cancel,
+    Done,
+    Error,
+    Log,
+    Message,
+    Progress,
+    ProtocolError,
+    Started,
+    decode,
+    encode,
+)
 from ram_core.contract.results import CaptureMeta, Results, save_results
 from ram_core.contract.ring import DEFAULT_CAPACITY, RECORD_DTYPE, Ring, records_to_results
 
@@ -255,7 +266,7 @@ class CaptureClient:
         """Stop the worker if it runs, remove the ring and the temporary files (idempotent)."""
         self._finalizer()
 
-    def __enter__(self) -> CaptureClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -427,7 +438,9 @@ class CaptureClient:
         if self.truncated:
             notes.append(f"video truncated or damaged: only {self._frames_done} of {self._total} frames could be read")
         if self._error is not None:
-            notes.append(f"stopped by an error after {self._frames_done} of {self._total} frames: {self._error.message}")
+            notes.append(
+                f"stopped by an error after {self._frames_done} of {self._total} frames: {self._error.message}"
+            )
         if reached < meta.frame_end:
             meta = replace(meta, frame_end=reached)
         if notes:

@@ -99,7 +99,10 @@ class Ring:
         header = np.ndarray((HEADER_WORDS,), dtype=np.uint64, buffer=shm.buf)
         header[:] = 0
         header[[MAGIC_WORD, VERSION_WORD, ITEMSIZE_WORD, CAPACITY_WORD]] = (
-            MAGIC, LAYOUT_VERSION, RECORD_DTYPE.itemsize, capacity
+            MAGIC,
+            LAYOUT_VERSION,
+            RECORD_DTYPE.itemsize,
+            capacity,
         )
         del header
         return cls(shm, owner=True)
@@ -115,7 +118,7 @@ class Ring:
             shm = shared_memory.SharedMemory(name=name, track=False)
         else:
             shm = shared_memory.SharedMemory(name=name)
-            resource_tracker.unregister(shm._name, "shared_memory")  # noqa: SLF001 (the tracker's own key)
+            resource_tracker.unregister(shm._name, "shared_memory")
         return cls(shm, owner=False)
 
     # -- state -----------------------------------------------------------------------------------------
@@ -227,11 +230,11 @@ class Ring:
         untracked_old_python = not self.owner and sys.version_info < (3, 13)
         try:
             if untracked_old_python:
-                resource_tracker.register(self._shm._name, "shared_memory")  # noqa: SLF001
+                resource_tracker.register(self._shm._name, "shared_memory")
             self._shm.unlink()
         except FileNotFoundError:
             if self.owner or untracked_old_python:
-                resource_tracker.unregister(self._shm._name, "shared_memory")  # noqa: SLF001
+                resource_tracker.unregister(self._shm._name, "shared_memory")
 
 
 # -- records <-> results -------------------------------------------------------------------------------

@@ -81,7 +81,10 @@ def rewrite(tmp_path, change) -> str:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d.update(body_pose=d["body_pose"].astype(np.float64)), "'body_pose' has dtype float64, expected float32"),
+        (
+            lambda d: d.update(body_pose=d["body_pose"].astype(np.float64)),
+            "'body_pose' has dtype float64, expected float32",
+        ),
         (lambda d: d.update(joints=d["joints"][:, :20]), r"joints: shape \(13, 20, 3\), expected \(13, 24, 3\)"),
         (lambda d: d.pop("betas"), "missing array 'betas'"),
         (lambda d: d.pop("meta_json"), "missing array 'meta_json'"),

@@ -13,8 +13,8 @@ import pytest
 from ram_core.contract.results import RECORD_FIELDS
 from ram_core.contract.ring import (
     HEADER_BYTES,
-    VERSION_WORD,
     RECORD_DTYPE,
+    VERSION_WORD,
     Ring,
     RingClosed,
     RingError,
@@ -138,9 +138,7 @@ ring.close()
 def test_a_writer_in_another_process(no_leaked_segments):
     ring = Ring.create(capacity=64)
     try:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", WRITER, ring.name], cwd=REPO, stderr=subprocess.PIPE, text=True
-        )
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, ring.name], cwd=REPO, stderr=subprocess.PIPE, text=True)
         got = []
         while proc.poll() is None or ring.written > ring.consumed:
             got.append(ring.read())
