@@ -1,0 +1,105 @@
+"""The pinhole camera: assumed intrinsics and the root translation that explains 2D keypoints.
+
+Frame: OpenCV's camera frame (x right, y down, z forward), metres; pixels with the origin at the
+top-left corner of the image.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# A field of view of 2 atan(1/2) = 53.13 degrees across the longer side, i.e. a focal length equal
+# to the longer side in pixels: a typical phone or consumer camera at its widest zoom. The same
+# assumption as ``ram_core.backends.base.camera_intrinsics``.
+DEFAULT_FOV_DEG = math.degrees(2.0 * math.atan(0.5))
+MIN_DEPTH = 0.1  # metres: solutions closer than this are held here
+
+
+def assumed_intrinsics(width: int, height: int, fov_deg: float = DEFAULT_FOV_DEG) -> np.ndarray:
+    """``(3, 3)`` pixel camera matrix with the given field of view across the longer side.
+
+    Square pixels, principal point at the image centre (``width / 2``, ``height / 2``).
+    """
+    if not 0.0 < fov_deg < 180.0:
+        raise ValueError(f"field of view must be in (0, 180) degrees, got {fov_deg}")
+    f = 0.5 * max(width, height) / math.tan(math.radians(fov_deg) / 2.0)
+    return np.array([[f, 0.0, width / 2.0], [0.0, f, height / 2.0], [0.0, 0.0, 1.0]])
+
+
+def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """Pixels ``(..., 2)`` of camera-frame points ``(..., 3)`` (metres, z > 0)."""
+    points = np.asarray(points, dtype=np.float64)
+    uvw = points @ np.asarray(K, dtype=np.float64).T
+    return uvw[..., :2] / uvw[..., 2:3]
+
+
+def solve_translation(
+    joints_rel: np.ndarray,
+    keypoints_px: np.ndarray,
+    weights: np.ndarray | None,
+    K: np.ndarray,
+    iterations: int = 5,
+) -> np.ndarray:
+    """Translations ``t`` that best explain 2D keypoints: ``project(joints_rel + t, K) ~ keypoints_px``.
+
+    A weighted linear least-squares solve (reprojection error multiplied by depth), then a few
+    Gauss-Newton steps on the true weighted reprojection error; vectorised over frames.
+
+    Args:
+        joints_rel: ``(N, J, 3)`` joint positions relative to any origin, camera orientation, metres.
+        keypoints_px: ``(N, J, 2)`` observed pixels of those joints.
+        weights: ``(N, J)`` confidences (0 for unseen), or None for all 1.
+        K: ``(3, 3)`` pixel camera matrix.
+        iterations: Gauss-Newton steps after the linear solve.
+
+    Returns:
+        ``(N, 3)`` translations in metres (camera frame); NaN where fewer than two keypoints have
+        weight, since depth is then undetermined.
+    """
+    x = np.asarray(joints_rel, dtype=np.float64)
+    uv = np.asarray(keypoints_px, dtype=np.float64)
+    n, j = x.shape[:2]
+    w = np.ones((n, j)) if weights is None else np.clip(np.asarray(weights, dtype=np.float64), 0.0, None)
+    w = np.where(np.all(np.isfinite(uv), axis=-1) & np.all(np.isfinite(x), axis=-1), w, 0.0)
+    uv = np.nan_to_num(uv)
+    x = np.nan_to_num(x)
+    K = np.asarray(K, dtype=np.float64)
+    f = np.array([K[0, 0], K[1, 1]])
+    c = np.array([K[0, 2], K[1, 2]])
+    d = uv - c  # (N, J, 2) pixel offsets from the principal point
+
+    # (u - cx)(z + tz) = fx (x + tx)  ->  fx tx - (u - cx) tz = (u - cx) z - fx x, likewise for y.
+    a = np.zeros((n, j, 2, 3))
+    a[..., 0, 0] = f[0]
+    a[..., 1, 1] = f[1]
+    a[..., :, 2] = -d
+    b = d * x[..., 2:3] - f * x[..., :2]
+    t = _weighted_normal_solve(a, b, w)
+
+    min_z = np.min(np.where(w > 0, x[..., 2], np.inf), axis=1)
+    for _ in range(iterations):
+        t[:, 2] = np.maximum(t[:, 2], MIN_DEPTH - min_z)  # keep every seen joint in front of the camera
+        p = x + t[:, None, :]
+        z = np.maximum(p[..., 2], 1e-6)
+        proj = f * p[..., :2] / z[..., None]
+        r = d - proj  # (N, J, 2) residuals to drive to zero
+        jac = np.zeros((n, j, 2, 3))
+        jac[..., 0, 0] = f[0] / z
+        jac[..., 1, 1] = f[1] / z
+        jac[..., :, 2] = -proj / z[..., None]
+        t = t + _weighted_normal_solve(jac, r, w)
+
+    enough = np.count_nonzero(w > 0, axis=1) >= 2
+    t[~enough] = np.nan
+    return t
+
+
+def _weighted_normal_solve(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Solve ``min sum w |a t - b|^2`` per frame: ``a`` ``(N, J, 2, 3)``, ``b`` ``(N, J, 2)``, ``w`` ``(N, J)``."""
+    ata = np.einsum("nj,njki,njkl->nil", w, a, a)
+    atb = np.einsum("nj,njki,njk->ni", w, a, b)
+    # A whisper of damping keeps frames with too few points solvable; they are masked afterwards.
+    ata = ata + 1e-9 * np.eye(3)
+    return np.linalg.solve(ata, atb[..., None])[..., 0]
