@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ram_core.eval.track import TrackScores, evaluate_sequences
-from ram_core.tracking.boxes import iou_matrix, xywh_to_xyxy, xyxy_to_xywh
+from ram_core.tracking.boxes import xywh_to_xyxy, xyxy_to_xywh
 from ram_core.tracking.mot import MotTable, interpolate_gaps, read_mot, track_detections
 
 IMAGE_SIZE = (480, 640)  # TUD sequences are 640x480
@@ -109,7 +109,9 @@ def run_boxmot(name: str, dets: MotTable, last: int) -> MotTable:
             conf.append(float(row[5]))
     if not frames:
         return MotTable.empty()
-    return MotTable(np.asarray(frames, np.int64), np.asarray(ids, np.int64), xyxy_to_xywh(np.stack(boxes)), np.asarray(conf))
+    return MotTable(
+        np.asarray(frames, np.int64), np.asarray(ids, np.int64), xyxy_to_xywh(np.stack(boxes)), np.asarray(conf)
+    )
 
 
 def main() -> None:

@@ -25,7 +25,9 @@ def _run_track(args: argparse.Namespace) -> int:
         scores = evaluate_tracks(read_mot(args.gt), read_mot(args.pred))
     except ImportError as e:
         raise CommandError(str(e)) from e
-    print(f"frames {scores.num_frames}, ground-truth boxes {scores.num_gt_dets}, predicted boxes {scores.num_pred_dets}")
+    print(
+        f"frames {scores.num_frames}, ground-truth boxes {scores.num_gt_dets}, predicted boxes {scores.num_pred_dets}"
+    )
     print(scores.format())
     return 0
 

@@ -136,7 +136,9 @@ def ema_rate(motion: np.ndarray | float, cfg: MemoryConfig) -> np.ndarray:
     return cfg.low + (cfg.high - cfg.low) * np.clip(np.asarray(motion, dtype=np.float64), 0.0, 1.0)
 
 
-def ema_update(memory: np.ndarray, observation: np.ndarray, motion: float, reliable: bool, cfg: MemoryConfig) -> np.ndarray:
+def ema_update(
+    memory: np.ndarray, observation: np.ndarray, motion: float, reliable: bool, cfg: MemoryConfig
+) -> np.ndarray:
     """M_t = (1 - lam) M_{t-1} + lam K_t for arrays of any (same) shape; unreliable frames return M_{t-1}.
 
     Works for appearance vectors (D,) and for memory feature maps (C, H, W) alike; the result is a new array.

@@ -92,6 +92,7 @@ class TrackView:
 class _Track:
     track_id: int
     state: kalman.KalmanState
+    box: np.ndarray  # (4,) xyxy of state, kept beside it so views need no second conversion
     memory: np.ndarray | None
     birth_frame: int
     hits: int = 1
@@ -176,7 +177,9 @@ class Tracker:
         if scores.shape[0] != boxes.shape[0]:
             raise ValueError(f"{boxes.shape[0]} boxes but {scores.shape[0]} scores")
         if features is not None:
-            features = np.asarray(features, dtype=np.float64).reshape(boxes.shape[0], -1)
+            features = np.asarray(features, dtype=np.float64)
+            if features.ndim != 2 or features.shape[0] != boxes.shape[0]:
+                raise ValueError(f"features must be ({boxes.shape[0]}, D), got {features.shape}")
         steps = self._steps_to(frame_index)
         self._frame = frame_index
 
@@ -192,20 +195,19 @@ class Tracker:
                 allowed &= kalman.mahalanobis(prior, boxes, cfg.kalman) <= cfg.max_mahalanobis
             reliable_det = scores > cfg.update.tau
             matches = _assign(score, allowed & reliable_det[None, :])
-            rest_tracks = np.setdiff1d(np.arange(len(self._tracks)), list(matches))
+            rest_tracks = np.array([i for i in range(len(self._tracks)) if i not in matches], dtype=np.int64)
             rest_dets = np.flatnonzero(~reliable_det)
             sub = _assign(score[np.ix_(rest_tracks, rest_dets)], allowed[np.ix_(rest_tracks, rest_dets)])
             matches.update({int(rest_tracks[t]): int(rest_dets[d]) for t, d in sub.items()})
 
-        survivors: list[_Track] = []
-        for i, track in enumerate(self._tracks):
-            track.state = kalman.KalmanState(mean=prior.mean[i], cov=prior.cov[i])
-            self._advance(track, matches.get(i, -1), boxes, scores, features, motion[i], steps)
-            if track.coasting > cfg.max_coast_frames or (not track.confirmed and track.detection_index < 0):
-                log.debug("track %d ends at frame %d", track.track_id, frame_index)
-                continue
-            survivors.append(track)
-        self._tracks = survivors
+        if prior is not None:
+            self._apply(prior, matches, boxes, scores, features, motion, steps)
+        ended = [
+            t for t in self._tracks if t.coasting > cfg.max_coast_frames or (not t.confirmed and t.detection_index < 0)
+        ]
+        for t in ended:
+            log.debug("track %d ends at frame %d", t.track_id, frame_index)
+        self._tracks = [t for t in self._tracks if t not in ended]
         self._births(frame_index, boxes, scores, features, set(matches.values()))
         self._suppress_duplicates()
         return self._views(frame_index)
@@ -219,38 +221,49 @@ class Tracker:
         affinity = np.clip(memory @ features.T, 0.0, 1.0)
         return gated_scores(motion, affinity, gate(kalman.uncertainty(prior), self.cfg.gate))
 
-    def _advance(
+    def _apply(
         self,
-        track: _Track,
-        det: int,
+        prior: kalman.KalmanState,
+        matches: dict[int, int],
         boxes: np.ndarray,
         scores: np.ndarray,
         features: np.ndarray | None,
         motion: np.ndarray,
         steps: int,
     ) -> None:
-        """Apply the confidence-gated update to one track given its associated detection (-1 if none)."""
-        rel = reliability_step(track.streak, None if det < 0 else float(scores[det]), self.cfg.update)
-        track.streak = rel.streak
-        track.detection_index = det
-        track.confidence = float(scores[det]) if det >= 0 else 0.0
-        track.observed = rel.accept
-        if rel.accept:
-            track.state = kalman.update(track.state, boxes[det], self.cfg.kalman)
+        """The confidence-gated update of every track given its associated detection; one batched Kalman update."""
+        cfg = self.cfg
+        dets = np.array([matches.get(i, -1) for i in range(len(self._tracks))], dtype=np.int64)
+        accept = np.zeros(len(self._tracks), dtype=bool)
+        for i, track in enumerate(self._tracks):
+            d = int(dets[i])
+            rel = reliability_step(track.streak, None if d < 0 else float(scores[d]), cfg.update)
+            track.streak = rel.streak
+            track.detection_index = d
+            track.confidence = float(scores[d]) if d >= 0 else 0.0
+            track.observed = accept[i] = rel.accept
+            if not rel.accept:
+                track.coasting += steps
+                continue
             track.coasting = 0
             track.hits += 1
-            if track.hits >= self.cfg.confirm_hits:
-                track.confirmed = True
+            track.confirmed = track.confirmed or track.hits >= cfg.confirm_hits
             if features is not None and track.memory is not None:
-                track.memory = ema_update(track.memory, features[det], float(motion[det]), True, self.cfg.memory)
-        else:
-            track.coasting += steps
+                track.memory = ema_update(track.memory, features[d], float(motion[i, d]), True, cfg.memory)
+        mean, cov = prior.mean.copy(), prior.cov.copy()
+        if accept.any():
+            post = kalman.update(kalman.KalmanState(mean[accept], cov[accept]), boxes[dets[accept]], cfg.kalman)
+            mean[accept], cov[accept] = post.mean, post.cov
+        now = kalman.predicted_box(kalman.KalmanState(mean, cov))
+        for i, track in enumerate(self._tracks):
+            track.state = kalman.KalmanState(mean=mean[i], cov=cov[i])
+            track.box = now[i]
 
     def _births(
         self, frame_index: int, boxes: np.ndarray, scores: np.ndarray, features: np.ndarray | None, taken: set[int]
     ) -> None:
         cfg = self.cfg
-        live = [kalman.predicted_box(t.state) for t in self._tracks]
+        live = [t.box for t in self._tracks]
         for d in np.argsort(-scores, kind="stable"):
             if len(self._tracks) >= cfg.max_tracks:
                 break
@@ -258,9 +271,11 @@ class Tracker:
                 continue
             if live and iou_matrix(boxes[d], np.stack(live)).max() >= cfg.birth_iou:
                 continue
+            state = kalman.init_state(boxes[d], cfg.kalman)
             track = _Track(
                 track_id=self._next_id,
-                state=kalman.init_state(boxes[d], cfg.kalman),
+                state=state,
+                box=kalman.predicted_box(state),
                 memory=None if features is None else features[d].copy(),
                 birth_frame=frame_index,
                 confirmed=cfg.confirm_hits <= 1,
@@ -278,7 +293,7 @@ class Tracker:
         counts: dict[tuple[int, int], int] = {}
         ended: set[int] = set()
         if len(idx) >= 2:
-            boxes = kalman.predicted_box(kalman.stack_states([self._tracks[i].state for i in idx]))
+            boxes = np.stack([self._tracks[i].box for i in idx])
             iou = np.triu(iou_matrix(boxes, boxes), k=1)
             for a, b in zip(*np.nonzero(iou > cfg.duplicate_iou)):
                 ta, tb = self._tracks[idx[a]], self._tracks[idx[b]]
@@ -293,13 +308,10 @@ class Tracker:
             self._tracks = [t for t in self._tracks if t.track_id not in ended]
 
     def _views(self, frame_index: int) -> list[TrackView]:
-        if not self._tracks:
-            return []
-        boxes = kalman.predicted_box(kalman.stack_states([t.state for t in self._tracks]))
         return [
             TrackView(
                 track_id=t.track_id,
-                box=boxes[i],
+                box=t.box.copy(),
                 observed=t.observed,
                 confidence=t.confidence,
                 detection_index=t.detection_index,
@@ -307,7 +319,7 @@ class Tracker:
                 coasting_frames=t.coasting,
                 confirmed=t.confirmed,
             )
-            for i, t in enumerate(self._tracks)
+            for t in self._tracks
         ]
 
 

@@ -5,8 +5,8 @@ import pytest
 
 pytest.importorskip("trackeval")
 
-from ram_core.eval.track import evaluate_sequences, evaluate_tracks  # noqa: E402
-from ram_core.tracking.mot import MotTable, write_mot  # noqa: E402
+from ram_core.eval.track import evaluate_sequences, evaluate_tracks
+from ram_core.tracking.mot import MotTable, write_mot
 
 
 def table(rows: list[tuple]) -> MotTable:
@@ -15,7 +15,8 @@ def table(rows: list[tuple]) -> MotTable:
 
 
 GT = table(
-    [(f, 1, 10 + 5 * f, 20, 40, 100, 1) for f in range(1, 11)] + [(f, 2, 300 - 5 * f, 40, 40, 100, 1) for f in range(1, 11)]
+    [(f, 1, 10 + 5 * f, 20, 40, 100, 1) for f in range(1, 11)]
+    + [(f, 2, 300 - 5 * f, 40, 40, 100, 1) for f in range(1, 11)]
 )
 
 
@@ -47,8 +48,12 @@ def test_misses_and_false_positives_count_in_mota():
     keep = ~((GT.ids == 2) & (GT.frames > 8))  # person 2 missed on frames 9 and 10
     pred = MotTable(GT.frames[keep], GT.ids[keep], GT.boxes[keep], GT.conf[keep])
     fp = table([(3, 9, 500, 300, 40, 100, 1)])
-    pred = MotTable(*(np.concatenate([a, b]) for a, b in zip(
-        (pred.frames, pred.ids, pred.boxes, pred.conf), (fp.frames, fp.ids, fp.boxes, fp.conf))))
+    pred = MotTable(
+        *(
+            np.concatenate([a, b])
+            for a, b in zip((pred.frames, pred.ids, pred.boxes, pred.conf), (fp.frames, fp.ids, fp.boxes, fp.conf))
+        )
+    )
     s = evaluate_tracks(GT, pred)
     assert s.mota == pytest.approx(100 * (1 - 3 / 20))
     assert s.idsw == 0
@@ -56,8 +61,14 @@ def test_misses_and_false_positives_count_in_mota():
 
 def test_zero_marked_ground_truth_is_ignored_and_sequences_combine():
     ignored = table([(5, 99, 600, 300, 40, 100, 0)])
-    gt = MotTable(*(np.concatenate([a, b]) for a, b in zip(
-        (GT.frames, GT.ids, GT.boxes, GT.conf), (ignored.frames, ignored.ids, ignored.boxes, ignored.conf))))
+    gt = MotTable(
+        *(
+            np.concatenate([a, b])
+            for a, b in zip(
+                (GT.frames, GT.ids, GT.boxes, GT.conf), (ignored.frames, ignored.ids, ignored.boxes, ignored.conf)
+            )
+        )
+    )
     assert evaluate_tracks(gt, GT).mota == pytest.approx(100.0)
     ids = np.where((GT.ids == 1) & (GT.frames >= 6), 3, GT.ids)
     both = evaluate_sequences([(GT, GT, None), (GT, MotTable(GT.frames, ids, GT.boxes, GT.conf), None)])

@@ -47,8 +47,12 @@ def test_reads_six_and_ten_column_files_and_empty_ones(tmp_path):
 
 @pytest.mark.parametrize(
     "text, message",
-    [("1,2,3\n", ":1: expected at least 6"), ("1,1,a,2,3,4\n", ":1: not a number"), ("0,1,1,2,3,4\n", "frame must be"),
-     ("1,1,0,0,3,4\n1,1,1,2,-3,4\n", ":2: negative box size")],
+    [
+        ("1,2,3\n", ":1: expected at least 6"),
+        ("1,1,a,2,3,4\n", ":1: not a number"),
+        ("0,1,1,2,3,4\n", "frame must be"),
+        ("1,1,0,0,3,4\n1,1,1,2,-3,4\n", ":2: negative box size"),
+    ],
 )
 def test_malformed_files_name_the_line(tmp_path, text, message):
     p = tmp_path / "bad.txt"
@@ -76,7 +80,10 @@ def test_track_detections_recovers_identities_through_a_gap():
         # Every ground-truth box is covered by one and the same track id, tentative frames included.
         g = gt.boxes[gt.ids == gid]
         f = gt.frames[gt.ids == gid]
-        ids = {int(tracks.ids[(tracks.frames == fi) & (np.abs(tracks.boxes - b).sum(axis=1) < 8)][0]) for fi, b in zip(f, g)}
+        ids = {
+            int(tracks.ids[(tracks.frames == fi) & (np.abs(tracks.boxes - b).sum(axis=1) < 8)][0])
+            for fi, b in zip(f, g)
+        }
         assert len(ids) == 1
     filled = track_detections(dets, fill_gaps=10)
     assert len(filled) == len(tracks) + 4

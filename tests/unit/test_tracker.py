@@ -211,6 +211,16 @@ def test_skipped_frames_predict_across_the_gap():
         tracker.step(7, np.zeros((0, 4)), np.zeros(0))
 
 
+def test_empty_frames_and_bad_shapes():
+    tracker = Tracker(TrackerConfig(confirm_hits=1))
+    tracker.step(1, box(100, 200)[None], np.array([0.9]), np.ones((1, 8)) / np.sqrt(8))
+    assert len(tracker.step(2, np.zeros((0, 4)), np.zeros(0), np.zeros((0, 8)))) == 1
+    with pytest.raises(ValueError, match="features"):
+        tracker.step(3, box(100, 200)[None], np.array([0.9]), np.ones(8))
+    with pytest.raises(ValueError, match="scores"):
+        tracker.step(4, box(100, 200)[None], np.array([0.9, 0.8]))
+
+
 def test_config_is_frozen():
     with pytest.raises(AttributeError):
         TrackerConfig().min_score = 0.0  # type: ignore[misc]
