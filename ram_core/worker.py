@@ -222,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     ring: Ring | None = None
     try:
         ring = Ring.attach(args.shm)
+        # Unlink as soon as the client is gone, even if the main thread is busy in a long backend call.
+        attached = ring
+        threading.Thread(target=lambda: (control.gone.wait(), attached.unlink()), daemon=True).start()
         channel.send(capture(args, ring, channel, control))
         return 0
     except ClientGone:

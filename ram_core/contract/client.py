@@ -426,7 +426,7 @@ class CaptureClient:
         """
         records = self.records()
         if self.meta is None:
-            why = f": {self._error.message}" if self._error else ""
+            why = ": it was cancelled" if self.cancelled else (f": {self._error.message}" if self._error else "")
             raise CaptureError(f"no results: the worker stopped before capturing{why}")
         meta = self.meta
         reached = meta.frame_start + self._frames_done

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing import resource_tracker, shared_memory
@@ -67,6 +68,7 @@ class Ring:
         self._shm = shm
         self.owner = owner
         self._unlinked = False
+        self._unlink_lock = threading.Lock()
         self._header = np.ndarray((HEADER_WORDS,), dtype=np.uint64, buffer=shm.buf, offset=0)
         if int(self._header[MAGIC_WORD]) != MAGIC:
             self._release()
@@ -222,9 +224,10 @@ class Ring:
 
     def unlink(self) -> None:
         """Remove the segment's name from the system (idempotent; a missing segment is fine)."""
-        if self._unlinked:
-            return
-        self._unlinked = True
+        with self._unlink_lock:
+            if self._unlinked:
+                return
+            self._unlinked = True
         # The creator registered the segment with its resource tracker; an attached worker did not.
         # unlink() unregisters (before 3.13 always, from 3.13 when tracked), so keep the pairs balanced.
         untracked_old_python = not self.owner and sys.version_info < (3, 13)
