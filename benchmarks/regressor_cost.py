@@ -51,7 +51,9 @@ def measure(name: str, cfg: RamConfig, people: int, frames: int, warm: int) -> N
         regressor.push(frame)
     seconds = (time.perf_counter() - start) / (frames * people)
     total, backbone = counter.get_total_flops(), backbone_counter.get_total_flops()
-    print(f"[{name}] parameters {sum(parts.values()) / 1e6:.2f} M ({', '.join(f'{p} {n / 1e6:.3f} M' for p, n in parts.items())})")
+    print(
+        f"[{name}] parameters {sum(parts.values()) / 1e6:.2f} M ({', '.join(f'{p} {n / 1e6:.3f} M' for p, n in parts.items())})"
+    )
     print(
         f"[{name}] GFLOPs per person-frame {total / people / 1e9:.3f} "
         f"(backbone {backbone / people / 1e9:.3f}, rest {(total - backbone) / people / 1e9:.4f}; batch of {people})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import tempfile
 from collections import OrderedDict
 from collections.abc import Callable
@@ -53,6 +54,9 @@ class _InertMapping:
 INERT_GLOBALS: dict[str, type] = {"yacs.config.CfgNode": _InertMapping}
 
 
+_LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError, KeyError, TypeError)
+
+
 def safe_torch_load(path: str | Path) -> object:
     """``torch.load(weights_only=True)`` on the CPU, with the known config classes made inert.
 
@@ -63,7 +67,7 @@ def safe_torch_load(path: str | Path) -> object:
     path = Path(path)
     try:
         named = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
-    except Exception as e:  # a non-zip legacy file or garbage
+    except _LOAD_ERRORS as e:  # a non-zip legacy file or garbage
         raise CheckpointError(f"{path}: not a readable torch checkpoint ({e})") from None
     refused = sorted(set(named) - set(INERT_GLOBALS))
     if refused:
@@ -72,7 +76,7 @@ def safe_torch_load(path: str | Path) -> object:
     try:
         with torch.serialization.safe_globals(stand_ins):
             return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
+    except _LOAD_ERRORS as e:
         raise CheckpointError(f"{path}: could not be loaded safely ({e})") from None
 
 

@@ -100,7 +100,9 @@ def crop_people(
     theta[:, 1, 1] = half_h * 2 / h_img
     theta[:, 1, 2] = centres[:, 1] * 2 / h_img - 1
     grid = F.affine_grid(theta, [b, 3, out_h, out_w], align_corners=False)
-    crops = F.grid_sample(frame[None].expand(b, -1, -1, -1), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    crops = F.grid_sample(
+        frame[None].expand(b, -1, -1, -1), grid, mode="bilinear", padding_mode="zeros", align_corners=False
+    )
     mean = torch.tensor(camera.mean, device=frame.device, dtype=frame.dtype)[:, None, None]
     std = torch.tensor(camera.std, device=frame.device, dtype=frame.dtype)[:, None, None]
     return (crops - mean) / std

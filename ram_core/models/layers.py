@@ -62,9 +62,7 @@ class CrossAttention(nn.Module):
             nn.init.zeros_(self.out.weight)
             nn.init.zeros_(self.out.bias)
 
-    def forward(
-        self, x: torch.Tensor, context: torch.Tensor, key_padding: torch.Tensor | None = None
-    ) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, context: torch.Tensor, key_padding: torch.Tensor | None = None) -> torch.Tensor:
         """``x`` (B, Nq, dim), ``context`` (B, Nk, context_dim), ``key_padding`` (B, Nk) True = ignore.
 
         Every row must keep at least one context token. Returns (B, Nq, dim).
@@ -90,9 +88,7 @@ class Mlp(nn.Module):
 class EncoderBlock(nn.Module):
     """Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x))."""
 
-    def __init__(
-        self, dim: int, heads: int, mlp_dim: int, eps: float = 1e-5, qkv_bias: bool = True
-    ) -> None:
+    def __init__(self, dim: int, heads: int, mlp_dim: int, eps: float = 1e-5, qkv_bias: bool = True) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=eps)
         self.attn = SelfAttention(dim, heads, qkv_bias=qkv_bias)

@@ -121,7 +121,9 @@ class Regressor:
         if mode not in ("online", "offline"):
             raise ValueError(f"mode must be 'online' or 'offline', not {mode!r}")
         if forget_after < model.cfg.memory.window:
-            raise ValueError(f"forget_after {forget_after} must be at least the memory window {model.cfg.memory.window}")
+            raise ValueError(
+                f"forget_after {forget_after} must be at least the memory window {model.cfg.memory.window}"
+            )
         self.model = model.eval()
         self.cfg = model.cfg
         self.device = next(model.parameters()).device

@@ -58,9 +58,7 @@ class SmplBody(nn.Module):
 
         return cls(load_smpl_model(path), num_betas)
 
-    def forward(
-        self, rotmats: torch.Tensor, betas: torch.Tensor, transl: torch.Tensor | None = None
-    ) -> SmplOutput:
+    def forward(self, rotmats: torch.Tensor, betas: torch.Tensor, transl: torch.Tensor | None = None) -> SmplOutput:
         """Pose the body.
 
         Args:

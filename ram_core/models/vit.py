@@ -23,9 +23,7 @@ class ViTBackbone(nn.Module):
         self.patch_embed = nn.Conv2d(3, d, cfg.patch_size, stride=cfg.patch_size, padding=cfg.patch_padding)
         self.pos_embed = nn.Parameter(torch.randn(1, cfg.num_tokens + 1, d) * 0.02)
         hidden = int(d * cfg.mlp_ratio)
-        self.blocks = nn.ModuleList(
-            EncoderBlock(d, cfg.num_heads, hidden, eps=cfg.norm_eps) for _ in range(cfg.depth)
-        )
+        self.blocks = nn.ModuleList(EncoderBlock(d, cfg.num_heads, hidden, eps=cfg.norm_eps) for _ in range(cfg.depth))
         self.last_norm = nn.LayerNorm(d, eps=cfg.norm_eps)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:

@@ -14,7 +14,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from ram_core.models import (  # noqa: E402
+from ram_core.models import (
     CheckpointError,
     FrameInput,
     PersonInput,
@@ -27,8 +27,8 @@ from ram_core.models import (  # noqa: E402
     safe_torch_load,
     save_ram_checkpoint,
 )
-from ram_core.models.checkpoint import hmr2_key_map, sidecar_path  # noqa: E402
-from ram_core.models.geometry import crop_people, crop_squares, default_intrinsics  # noqa: E402
+from ram_core.models.checkpoint import hmr2_key_map, sidecar_path
+from ram_core.models.geometry import crop_people, crop_squares, default_intrinsics
 
 CFG = RamConfig.tiny()
 
@@ -63,7 +63,9 @@ def _hmr2_like_checkpoint(reference, path, cfg_node_cls, drop: str | None = None
         del state[drop]
     if extra:
         state[extra] = torch.zeros(2)
-    cfg = cfg_node_cls(MODEL=cfg_node_cls(IMAGE_SIZE=256, BACKBONE=cfg_node_cls(TYPE="vit")), EXTRA={"FOCAL_LENGTH": 5000})
+    cfg = cfg_node_cls(
+        MODEL=cfg_node_cls(IMAGE_SIZE=256, BACKBONE=cfg_node_cls(TYPE="vit")), EXTRA={"FOCAL_LENGTH": 5000}
+    )
     blob = {
         "epoch": 35,
         "global_step": 1000000,

@@ -8,8 +8,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("smplx")
 
-from ram_core.contract.skeleton import PARENTS, axis_angle_to_matrix, forward_kinematics  # noqa: E402
-from ram_core.models.smpl import SmplBody  # noqa: E402
+from ram_core.contract.skeleton import PARENTS, axis_angle_to_matrix, forward_kinematics
+from ram_core.models.smpl import SmplBody
 
 
 def _test_smpl_npz(path, seed=0):

@@ -7,12 +7,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from ram_core.contract.skeleton import axis_angle_to_matrix  # noqa: E402
-from ram_core.contract.skeleton import matrix_to_axis_angle as np_matrix_to_axis_angle  # noqa: E402
-from ram_core.models import FrameInput, PersonInput, RamConfig, Regressor, build_ram  # noqa: E402
-from ram_core.models.combiner import Combiner  # noqa: E402
-from ram_core.models.config import CombinerConfig  # noqa: E402
-from ram_core.models.geometry import (  # noqa: E402
+from ram_core.contract.skeleton import axis_angle_to_matrix
+from ram_core.contract.skeleton import matrix_to_axis_angle as np_matrix_to_axis_angle
+from ram_core.models import FrameInput, PersonInput, RamConfig, Regressor, build_ram
+from ram_core.models.combiner import Combiner
+from ram_core.models.config import CombinerConfig
+from ram_core.models.geometry import (
     crop_camera_to_translation,
     crop_people,
     crop_squares,
@@ -20,7 +20,7 @@ from ram_core.models.geometry import (  # noqa: E402
     matrix_to_axis_angle,
     rot6d_to_matrix,
 )
-from ram_core.models.memory import importance_scores, select_memory  # noqa: E402
+from ram_core.models.memory import importance_scores, select_memory
 
 CFG = RamConfig.tiny()
 

@@ -8,6 +8,7 @@ import http.server
 import io
 import tarfile
 import threading
+from typing import ClassVar
 
 import pytest
 
@@ -29,10 +30,10 @@ PAYLOAD = bytes(range(256)) * 4000  # about 1 MB
 class _RangeHandler(http.server.BaseHTTPRequestHandler):
     """Serves ``PAYLOAD`` at /file, honouring ``Range: bytes=N-``; records the ranges asked for."""
 
-    ranges: list[str | None] = []
+    ranges: ClassVar[list[str | None]] = []
     body = PAYLOAD
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         type(self).ranges.append(self.headers.get("Range"))
         start = 0
         if self.headers.get("Range"):
@@ -124,7 +125,9 @@ def test_archive_variant_extracts_only_its_member(tmp_path, server):
             tar.addfile(info, io.BytesIO(data))
     _RangeHandler.body = buf.getvalue()
     try:
-        v = dataclasses.replace(variant("hmr2"), url=f"{server}/hmr2_data.tar.gz", archive_member="data/ckpt/model.ckpt")
+        v = dataclasses.replace(
+            variant("hmr2"), url=f"{server}/hmr2_data.tar.gz", archive_member="data/ckpt/model.ckpt"
+        )
         path = fetch(v, tmp_path / "w")
     finally:
         _RangeHandler.body = PAYLOAD
