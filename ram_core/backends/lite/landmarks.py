@@ -24,11 +24,11 @@ import numpy as np
 
 from ram_core.backends.lite.detector import PersonDetector, person_boxes, square_crop
 from ram_core.backends.lite.models import POSE_LANDMARK_FULL, load_interpreter
+from ram_core.body.blazepose import LM, NUM_LANDMARKS
 
 logger = logging.getLogger(__name__)
 
 INPUT_SIZE = 256
-NUM_LANDMARKS = 33
 #: The model regresses 39 points: 33 landmarks, then auxiliary ones; 33 is the mid-hip centre and 34 a point
 #: whose distance to it is the radius of the body circle (the same as the detector's keypoints 0 and 1).
 NUM_MODEL_POINTS = 39
@@ -36,14 +36,6 @@ AUX_HIP_CENTRE, AUX_BODY_CIRCLE = 33, 34
 HEATMAP_KERNEL = 7
 HEATMAP_MIN_CONFIDENCE = 0.5
 
-#: Names of the 33 BlazePose landmarks, in the model's order.
-LANDMARK_NAMES = (
-    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
-    "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder", "right_shoulder", "left_elbow",
-    "right_elbow", "left_wrist", "right_wrist", "left_pinky", "right_pinky", "left_index", "right_index",
-    "left_thumb", "right_thumb", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
-    "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -100,7 +92,9 @@ class LandmarkBatch:
 
 
 #: Landmarks compared by ``distinct_people``: shoulders, elbows, wrists, hips, knees, ankles.
-BODY_LANDMARKS = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
+BODY_LANDMARKS = tuple(
+    LM[f"{side}_{part}"] for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle") for side in ("left", "right")
+)
 
 
 def distinct_people(batch: LandmarkBatch, min_score: float = 0.5, tolerance: float = 0.2) -> np.ndarray:
