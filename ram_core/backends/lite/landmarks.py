@@ -92,9 +92,8 @@ class LandmarkBatch:
 
 
 #: Landmarks compared by ``distinct_people``: shoulders, elbows, wrists, hips, knees, ankles.
-BODY_LANDMARKS = tuple(
-    LM[f"{side}_{part}"] for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle") for side in ("left", "right")
-)
+BODY_PARTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+BODY_LANDMARKS = tuple(LM[f"{side}_{part}"] for part in BODY_PARTS for side in ("left", "right"))
 
 
 def distinct_people(batch: LandmarkBatch, min_score: float = 0.5, tolerance: float = 0.2) -> np.ndarray:
