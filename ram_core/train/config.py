@@ -46,6 +46,8 @@ class DataConfig:
         num_samples: data-set length for synthetic data.
         seq_len: frames per sequence in stages 2 and 3 (the paper's 8).
         motion_fps: frame rate motion files are resampled to.
+        empty_fraction: share of synthetic images with no person (confidence negatives).
+        pan_zoom_fraction: share of synthetic sequences made by panning/zooming a still pose.
         seed: data seed (synthetic bodies, pan/zoom paths).
     """
 
@@ -54,6 +56,8 @@ class DataConfig:
     num_samples: int = 1000
     seq_len: int = 8
     motion_fps: float = 30.0
+    empty_fraction: float = 0.1
+    pan_zoom_fraction: float = 0.5
     seed: int = 0
 
 

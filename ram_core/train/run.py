@@ -65,7 +65,13 @@ def build_dataset(stage: str, cfg: TrainConfig, ram_cfg: RamConfig, basis: Joint
     seq_len = 1 if stage == "stage1" else data.seq_len
     size = ram_cfg.backbone.image_size
     if data.kind == "synthetic":
-        syn = SyntheticConfig(num_samples=data.num_samples, seq_len=seq_len, seed=data.seed)
+        syn = SyntheticConfig(
+            num_samples=data.num_samples,
+            seq_len=seq_len,
+            empty_fraction=data.empty_fraction,
+            pan_zoom_fraction=data.pan_zoom_fraction,
+            seed=data.seed,
+        )
         return SyntheticSamples(syn, basis, ram_cfg.camera, size)
     if not data.paths:
         raise TrainConfigError(f"data.kind {data.kind!r} needs data.paths")

@@ -134,8 +134,10 @@ class SyntheticSamples(Dataset):
     def __getitem__(self, index: int) -> dict[str, np.ndarray]:
         cfg = self.cfg
         rng = np.random.default_rng([cfg.seed, index])
+        # The same first draws in both modes: sequence i starts with the body of image sample i.
+        empty = rng.random() < cfg.empty_fraction
         if cfg.seq_len == 1:
-            if rng.random() < cfg.empty_fraction:
+            if empty:
                 frame = empty_frame(self.height, self.width)
                 frame["img"] = normalise_image(self.background(rng), self.camera)
                 return frame
