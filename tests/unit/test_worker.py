@@ -116,6 +116,17 @@ def test_cancel_keeps_what_was_done(worker_env):
     assert_matches_script(results)  # the backend's finish() ran: even the last frame is refined
 
 
+def test_a_cancel_request_then_polling_as_a_timer_does(worker_env):
+    with client(worker_env, env={"RAM_SCRIPTED_SLEEP": "0.02"}) as c:
+        c.start()
+        pump(c, until=lambda c: c.progress[0] >= 3)
+        c.cancel(wait_s=0)  # returns at once; Blender's timer keeps polling
+        assert not c.finished
+        messages = pump(c)
+        assert isinstance(messages[-1], Done) and messages[-1].cancelled
+        assert c.results().meta.frame_end < CLIP_FRAMES
+
+
 def test_a_crashing_backend_reports_the_traceback(worker_env):
     with client(worker_env, env={"RAM_SCRIPTED_CRASH_AT": "25"}) as c:
         c.start()
