@@ -131,7 +131,7 @@ def test_ctrl_c_saves_what_was_done(tmp_path, worker_env):
     out = tmp_path / "out.npz"
     proc = subprocess.run(
         [sys.executable, "-m", "ram_core", "capture", str(CLIP), "-o", str(out), "--backend", SCRIPTED],
-        env={**os.environ, **worker_env, "RAM_SCRIPTED_SIGINT_PARENT_AT": "15", "RAM_SCRIPTED_SLEEP": "0.01"},
+        env={**os.environ, **worker_env, "RAM_SCRIPTED_SIGINT_PARENT_AT": "15", "RAM_SCRIPTED_SLEEP": "0.03"},
         cwd=REPO,
         capture_output=True,
         check=False,
