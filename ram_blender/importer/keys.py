@@ -33,7 +33,12 @@ def action_fcurves(action: bpy.types.Action) -> list[bpy.types.FCurve]:
 
 
 def set_keys(fcurve: bpy.types.FCurve, frames: np.ndarray, values: np.ndarray, interpolation: str) -> None:
-    """Write ``len(frames)`` keys at once: ``frames`` ``(T,)`` Blender frames, ``values`` ``(T,)``."""
+    """Write ``len(frames)`` keys at once: ``frames`` ``(T,)`` strictly increasing Blender frames, ``values`` ``(T,)``.
+
+    No ``fcurve.update()``: the keys arrive sorted and LINEAR/CONSTANT keys never use their Bezier
+    handles (Blender's graph editor recalculates handles when a user changes the interpolation);
+    skipping it halves the import time.
+    """
     n = len(frames)
     points = fcurve.keyframe_points
     points.add(n)
@@ -42,7 +47,6 @@ def set_keys(fcurve: bpy.types.FCurve, frames: np.ndarray, values: np.ndarray, i
     co[:, 1] = values
     points.foreach_set("co", co.ravel())
     points.foreach_set("interpolation", np.full(n, INTERPOLATION[interpolation], dtype=np.int32))
-    fcurve.update()
 
 
 def key_channels(

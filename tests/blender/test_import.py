@@ -68,6 +68,9 @@ def test_keys_predicted_curve_colour_and_scene(imported):
         frames = np.empty(2 * len(track))
         rot.keyframe_points.foreach_get("co", frames)
         np.testing.assert_array_equal(frames[0::2], track.frame + FRAME_OFFSET)
+        vals = frames[1::2]
+        mid = 0.5 * (frames[0] + frames[2])
+        assert rot.evaluate(mid) == pytest.approx(0.5 * (vals[0] + vals[1]), abs=1e-6)  # LINEAR between keys
         pred = curves[(f'["{PREDICTED_PROP}"]', 0)]
         flags = [pred.evaluate(f) for f in track.frame + FRAME_OFFSET]
         np.testing.assert_array_equal(np.array(flags) > 0.5, track.predicted)
