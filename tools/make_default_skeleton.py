@@ -41,6 +41,7 @@ view kept), as SMPL's rest legs hang. The pelvis is then moved to the origin.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
@@ -51,7 +52,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ram_core.contract.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, PARENTS  # noqa: E402
+from ram_core.contract.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, PARENTS
 
 log = logging.getLogger("make_default_skeleton")
 
@@ -141,7 +142,7 @@ def t_pose_arms(joints: np.ndarray) -> np.ndarray:
     out = joints.copy()
     for side in (1.0, -1.0):
         chain = [JOINT_INDEX[n if side > 0 else mirror(n)] for n in LEFT_ARM]
-        for parent, child in zip(chain[:-1], chain[1:]):
+        for parent, child in itertools.pairwise(chain):
             length = np.linalg.norm(joints[child] - joints[parent])
             out[child] = out[parent] + np.array([side * length, 0.0, 0.0])
     return out
@@ -156,7 +157,7 @@ def straighten_legs(joints: np.ndarray) -> np.ndarray:
     out = joints.copy()
     for side in (1.0, -1.0):
         chain = [JOINT_INDEX[n if side > 0 else mirror(n)] for n in LEFT_LEG]
-        for parent, child in zip(chain[:-1], chain[1:]):
+        for parent, child in itertools.pairwise(chain):
             bone = joints[child] - joints[parent]
             drop = np.sqrt(bone[0] ** 2 + bone[1] ** 2)
             out[child] = out[parent] + np.array([0.0, -drop, bone[2]])
@@ -191,7 +192,9 @@ def plot(joints: np.ndarray, path: Path, title: str) -> None:
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 7))
     # Drawn literally (+x to the right), so the front view is the body seen from behind; left limbs blue.
-    for ax, (a, b, label) in zip(axes, [(0, 1, "front view: x (body's left) ->, y up"), (2, 1, "side view: z (front) ->, y up")]):
+    for ax, (a, b, label) in zip(
+        axes, [(0, 1, "front view: x (body's left) ->, y up"), (2, 1, "side view: z (front) ->, y up")]
+    ):
         for j, p in enumerate(PARENTS):
             if p >= 0:
                 ax.plot(joints[[p, j], a], joints[[p, j], b], "-", color="tab:blue" if joints[j, 0] >= 0 else "tab:red")
@@ -209,7 +212,9 @@ def plot(joints: np.ndarray, path: Path, title: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--height", type=float, default=None, help="anny height phenotype in [0, 1]; default: solve for --stature")
+    parser.add_argument(
+        "--height", type=float, default=None, help="anny height phenotype in [0, 1]; default: solve for --stature"
+    )
     parser.add_argument("--stature", type=float, default=1.70, help="target standing height in metres (default 1.70)")
     parser.add_argument("-o", "--output", type=Path, default=OUT_PATH)
     parser.add_argument("--plot", type=Path, default=None, help="write a front/side PNG of the result")
@@ -220,8 +225,14 @@ def main() -> int:
     model = load_anny()
     height = args.height if args.height is not None else solve_height(model, args.stature)
     joints, stature = make_skeleton(model, height)
-    meta = {"anny_version": ANNY_VERSION, "rig": "cmu_mb", "topology": "anny", "height_phenotype": height,
-            "other_phenotypes": 0.5, "mapping": {k: list(v) for k, v in JOINT_SOURCES.items()}}
+    meta = {
+        "anny_version": ANNY_VERSION,
+        "rig": "cmu_mb",
+        "topology": "anny",
+        "height_phenotype": height,
+        "other_phenotypes": 0.5,
+        "mapping": {k: list(v) for k, v in JOINT_SOURCES.items()},
+    }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         args.output,

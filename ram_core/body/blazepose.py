@@ -53,6 +53,9 @@ REST_FROM_HEAD = {"left_ear": (0.075, 0.04, 0.0), "right_ear": (-0.075, 0.04, 0.
 FOOT_ALONG_SOLE = 0.75  # ball of the foot, as a fraction from heel to toe tip
 REST_HEEL_FROM_ANKLE = (0.0, -0.06, -0.05)  # where the heel lies from the ankle in the rest pose
 
+# BlazePose observes no spine points: spread the pelvis-to-thorax rotation over spine1/2/3.
+LANDMARK_IK_OPTIONS = IkOptions(spine_split=True)
+
 # Directly observed SMPL joints: SMPL name -> landmark name.
 DIRECT = {
     "left_shoulder": "left_shoulder", "right_shoulder": "right_shoulder",
@@ -155,7 +158,11 @@ def smpl_targets(world: np.ndarray, visibility: np.ndarray, rest_joints: np.ndar
         put(f"{side}_hand", 0.5 * (p[f"{side}_index"] + p[f"{side}_pinky"]),
             np.minimum(v[f"{side}_index"], v[f"{side}_pinky"]))  # fmt: skip
         heel, toe = p[f"{side}_heel"], p[f"{side}_foot_index"]
-        put(f"{side}_foot", heel + FOOT_ALONG_SOLE * (toe - heel), np.minimum(v[f"{side}_heel"], v[f"{side}_foot_index"]))
+        put(
+            f"{side}_foot",
+            heel + FOOT_ALONG_SOLE * (toe - heel),
+            np.minimum(v[f"{side}_heel"], v[f"{side}_foot_index"]),
+        )
     return BodyTargets(joints=joints, weights=weights, hint_points=world, hint_weights=vis)
 
 
@@ -193,7 +200,7 @@ def landmarks_to_rotations(
     world: np.ndarray,
     visibility: np.ndarray,
     rest_joints: np.ndarray,
-    options: IkOptions = IkOptions(spine_split=True),
+    options: IkOptions = LANDMARK_IK_OPTIONS,
 ) -> tuple[np.ndarray, np.ndarray, BodyTargets]:
     """SMPL rotations fitted to BlazePose world landmarks.
 

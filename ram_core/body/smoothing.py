@@ -134,7 +134,9 @@ def rotation_filter_step(
     return RotationFilterState(quat=out, speed=speed)
 
 
-def vector_filter_step(state: VectorFilterState | None, value: np.ndarray, dt: float, cfg: OneEuroConfig) -> VectorFilterState:
+def vector_filter_step(
+    state: VectorFilterState | None, value: np.ndarray, dt: float, cfg: OneEuroConfig
+) -> VectorFilterState:
     """One One-Euro step on a vector ``(D,)``; the cutoff follows the velocity's norm."""
     value = np.asarray(value, dtype=np.float64)
     if state is None:
@@ -238,7 +240,9 @@ def fill_gaps(
     frames = np.asarray(frames, dtype=np.int64)
     if np.any(np.diff(frames) <= 0):
         raise ValueError("frames must be strictly increasing")
-    rot = np.concatenate([np.asarray(global_orient, dtype=np.float64)[:, None], np.asarray(body_pose, dtype=np.float64)], axis=1)
+    rot = np.concatenate(
+        [np.asarray(global_orient, dtype=np.float64)[:, None], np.asarray(body_pose, dtype=np.float64)], axis=1
+    )
     tr = np.asarray(transl, dtype=np.float64)
     gaps = np.diff(frames) - 1
     fill = np.nonzero((gaps > 0) & (gaps <= max_gap))[0]
@@ -249,7 +253,9 @@ def fill_gaps(
     left = np.searchsorted(frames, new_frames) - 1
     t = (new_frames - frames[left]) / (frames[left + 1] - frames[left])
     quat = axis_angle_to_quaternion(rot)
-    new_rot = quaternion_to_axis_angle(slerp(quat[left], quat[left + 1], np.broadcast_to(t[:, None], (len(t), NUM_JOINTS))))
+    new_rot = quaternion_to_axis_angle(
+        slerp(quat[left], quat[left + 1], np.broadcast_to(t[:, None], (len(t), NUM_JOINTS)))
+    )
     new_tr = tr[left] + t[:, None] * (tr[left + 1] - tr[left])
     all_frames = np.concatenate([frames, new_frames])
     order = np.argsort(all_frames, kind="stable")

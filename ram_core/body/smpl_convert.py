@@ -152,9 +152,7 @@ class RestrictedUnpickler(pickle.Unpickler):
         try:
             return _ALLOWED[(module, name)]
         except KeyError:
-            raise UnsafePickleError(
-                f"refusing to load {module}.{name}: an SMPL model file only holds arrays"
-            ) from None
+            raise UnsafePickleError(f"refusing to load {module}.{name}: an SMPL model file only holds arrays") from None
 
     def persistent_load(self, pid: Any) -> Any:
         raise UnsafePickleError("refusing persistent ids in an SMPL model file")
@@ -240,4 +238,3 @@ def convert_smpl_pkl(src: str | Path, dst: str | Path) -> dict[str, tuple[int, .
         raise
     log.info("converted %s -> %s", src, dst)
     return {k: tuple(v.shape) for k, v in arrays.items()}
-

@@ -34,8 +34,10 @@ def run(args: argparse.Namespace) -> int:
         load_smpl_model(args.output)
         return 0
     model = load_smpl_model(args.model)
-    print(f"{args.model}: {model.num_vertices} vertices, {len(model.faces)} faces, {model.num_betas} betas, "
-          f"pose blend shapes: {'yes' if model.posedirs is not None else 'no'}")
+    print(
+        f"{args.model}: {model.num_vertices} vertices, {len(model.faces)} faces, {model.num_betas} betas, "
+        f"pose blend shapes: {'yes' if model.posedirs is not None else 'no'}"
+    )
     for name, p in zip(JOINT_NAMES, smpl_rest_joints(model)):
         print(f"  {name:15s} {p[0]: .4f} {p[1]: .4f} {p[2]: .4f}")
     return 0

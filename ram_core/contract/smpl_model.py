@@ -96,9 +96,7 @@ def smpl_model_from_arrays(data: dict[str, np.ndarray]) -> SmplModel:
     # Official files store the root's parent as uint32 max; normalise it to -1.
     kintree[0, 0] = -1
     if tuple(kintree[0].tolist()) != PARENTS:
-        raise SmplModelError(
-            f"SMPL model: 'kintree_table' parents {kintree[0].tolist()} are not SMPL's 24-joint tree"
-        )
+        raise SmplModelError(f"SMPL model: 'kintree_table' parents {kintree[0].tolist()} are not SMPL's 24-joint tree")
     return SmplModel(
         v_template=v_template,
         faces=faces.astype(np.int32),

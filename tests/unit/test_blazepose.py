@@ -13,7 +13,13 @@ from ram_core.body.blazepose import (
     landmarks_to_rotations,
     smpl_targets,
 )
-from ram_core.contract.skeleton import JOINT_INDEX, JOINT_NAMES, axis_angle_to_matrix, forward_kinematics, matrix_to_axis_angle
+from ram_core.contract.skeleton import (
+    JOINT_INDEX,
+    JOINT_NAMES,
+    axis_angle_to_matrix,
+    forward_kinematics,
+    matrix_to_axis_angle,
+)
 from ram_core.contract.smpl_model import default_rest_joints
 
 REST = default_rest_joints()

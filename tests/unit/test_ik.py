@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ram_core.body.ik import Hint, IkOptions, SPINE_CHAIN, solve_global_rotations, solve_rotations
+from ram_core.body.ik import SPINE_CHAIN, Hint, IkOptions, solve_global_rotations, solve_rotations
 from ram_core.contract.skeleton import (
     JOINT_INDEX,
     JOINT_NAMES,

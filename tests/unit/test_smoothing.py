@@ -54,7 +54,7 @@ def test_fast_real_step_is_followed_with_little_lag() -> None:
     rots[step_at:, 5] = [0.0, 0.0, np.radians(90.0)]  # a 90-degree turn within one frame
     tr = np.zeros((n, 3))
     tr[step_at:, 0] = 1.0  # a metre in one frame
-    go, bp, tr_s = smooth_motion(np.arange(n), rots[:, 0], rots[:, 1:], tr, FPS)
+    _, bp, tr_s = smooth_motion(np.arange(n), rots[:, 0], rots[:, 1:], tr, FPS)
     achieved = 90.0 - angle_between_deg(bp[:, 4], rots[:, 5])
     # Measured at 30 fps: 55%, 82%, 93%, 97% of the step after 0, 1, 2, 3 frames; never overshoots.
     assert achieved[step_at + 1] > 0.75 * 90.0, achieved[step_at : step_at + 6]
@@ -94,7 +94,7 @@ def test_streaming_equals_batch_and_frames_must_increase() -> None:
     rots = noisy_rotations(np.zeros((24, 3)), 20, 5.0, seed=3)
     tr = np.random.default_rng(4).normal(size=(20, 3))
     frames = np.array([0, 1, 2, 4, 5, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22, 23, 24, 25])
-    go, bp, tr_b = smooth_motion(frames, rots[:, 0], rots[:, 1:], tr, FPS)
+    _, bp, tr_b = smooth_motion(frames, rots[:, 0], rots[:, 1:], tr, FPS)
     smoother = MotionSmoother(fps=FPS)
     for i, f in enumerate(frames):
         r, t = smoother.update(int(f), rots[i], tr[i])

