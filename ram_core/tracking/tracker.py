@@ -35,8 +35,9 @@ class TrackerConfig:
 
     Matching runs in two Hungarian rounds: detections with score > update.tau (reliable) first, then the
     remaining tracks against the unreliable ones, which associate (no birth, no false "miss") but leave
-    the track on its prediction. max_mahalanobis, birth_iou and the Kalman noise were chosen on simulated
-    detections of TUD-Campus (benchmarks/track_vs_peers.py, seeds 0-9); the rest are round values.
+    the track on its prediction. max_mahalanobis and birth_iou were chosen on simulated detections of
+    TUD-Campus (benchmarks/track_vs_peers.py, seeds 0-9), where DeepSORT's Kalman noise beat looser
+    values; the rest are round values.
 
     min_score: smallest gated score s accepted as a match.
     min_motion: smallest motion score m (IoU with the prediction) accepted as a match, so appearance alone
