@@ -11,8 +11,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("torchvision")
 
-from ram_core.detection import DETECTOR_VARIANTS, TorchvisionPersonDetector, build_detector, make_person_detector  # noqa: E402
-from ram_core.tracking.segfollow.checkpoint import MissingWeightsError, WeightsFormatError  # noqa: E402
+from ram_core.detection import DETECTOR_VARIANTS, TorchvisionPersonDetector, build_detector, make_person_detector
+from ram_core.tracking.segfollow.checkpoint import MissingWeightsError, WeightsFormatError
 
 SMALL = "ssdlite320_mobilenet_v3_large"
 
@@ -55,7 +55,9 @@ def test_a_file_under_the_official_name_must_match_its_published_hash_prefix(tmp
 
 
 def test_absent_weights_name_the_file(tmp_path: Path):
-    with pytest.raises(MissingWeightsError, match=r"fasterrcnn_mobilenet_v3_large_fpn-fb6a3cc7\.pth \(74\.2 MB, sha256 fb6a3cc7"):
+    with pytest.raises(
+        MissingWeightsError, match=r"fasterrcnn_mobilenet_v3_large_fpn-fb6a3cc7\.pth \(74\.2 MB, sha256 fb6a3cc7"
+    ):
         TorchvisionPersonDetector(tmp_path / "fasterrcnn_mobilenet_v3_large_fpn-fb6a3cc7.pth")
 
 

@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("sam2")
 
-from ram_core.tracking.segfollow import (  # noqa: E402
+from ram_core.tracking.segfollow import (
     MissingWeightsError,
     Sam2Architecture,
     SegFollowConfig,
@@ -21,7 +21,7 @@ from ram_core.tracking.segfollow import (  # noqa: E402
     load_sam2_checkpoint,
     sam2_variant,
 )
-from ram_core.tracking.selector import UpdateConfig  # noqa: E402
+from ram_core.tracking.selector import UpdateConfig
 
 H, W = 90, 160
 BOXES = np.array([[10.0, 10.0, 50.0, 80.0], [90.0, 5.0, 140.0, 85.0], [60.0, 20.0, 85.0, 70.0]])
@@ -35,7 +35,9 @@ def frames() -> list[np.ndarray]:
 
 def tracker_with(tau: float):
     torch.manual_seed(0)
-    return build_segfollow(Sam2Architecture.tiny(), config=SegFollowConfig(update=UpdateConfig(tau=tau), min_motion=0.0))
+    return build_segfollow(
+        Sam2Architecture.tiny(), config=SegFollowConfig(update=UpdateConfig(tau=tau), min_motion=0.0)
+    )
 
 
 def test_streaming_runs_the_encoder_once_and_decodes_everyone_in_one_batch(frames):
@@ -119,7 +121,9 @@ def test_a_checkpoint_missing_a_key_is_refused_naming_it(tmp_path: Path, tiny_st
     del state["sam_mask_decoder.iou_token.weight"]
     state["extra.weight"] = torch.zeros(1)
     torch.save({"model": state}, tmp_path / "bad.pt")
-    with pytest.raises(WeightsFormatError, match=r"missing keys: sam_mask_decoder\.iou_token\.weight.*unexpected keys: extra\.weight"):
+    with pytest.raises(
+        WeightsFormatError, match=r"missing keys: sam_mask_decoder\.iou_token\.weight.*unexpected keys: extra\.weight"
+    ):
         build_segfollow(Sam2Architecture.tiny(), checkpoint=tmp_path / "bad.pt")
 
 
@@ -158,6 +162,11 @@ def test_an_absent_official_checkpoint_names_file_size_checksum_and_url(tmp_path
     with pytest.raises(MissingWeightsError) as err:
         build_segfollow("tiny", checkpoint=tmp_path)
     text = str(err.value)
-    for part in ("sam2.1_hiera_tiny.pt", "149 MiB", "sha256", "https://dl.fbaipublicfiles.com/segment_anything_2/092824/"):
+    for part in (
+        "sam2.1_hiera_tiny.pt",
+        "149 MiB",
+        "sha256",
+        "https://dl.fbaipublicfiles.com/segment_anything_2/092824/",
+    ):
         assert part in text
     assert sam2_variant("b+").weights.file_name == "sam2.1_hiera_base_plus.pt"

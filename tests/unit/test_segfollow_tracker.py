@@ -15,12 +15,11 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("sam2")
 
-from ram_core.tracking import kalman  # noqa: E402
-from ram_core.tracking.boxes import iou_matrix  # noqa: E402
-from ram_core.tracking.segfollow.engine import Prompted, Proposals  # noqa: E402
-from ram_core.tracking.segfollow.memory import MemoryObservation, ObjectMemory  # noqa: E402
-from ram_core.tracking.segfollow.tracker import SegFollowConfig, SegFollowTracker  # noqa: E402
-from ram_core.tracking.selector import GateConfig, UpdateConfig  # noqa: E402
+from ram_core.tracking.boxes import iou_matrix
+from ram_core.tracking.segfollow.engine import Prompted, Proposals
+from ram_core.tracking.segfollow.memory import MemoryObservation, ObjectMemory
+from ram_core.tracking.segfollow.tracker import SegFollowConfig, SegFollowTracker
+from ram_core.tracking.selector import GateConfig, UpdateConfig
 
 H, W = 120, 240
 Script = Callable[[int, int], tuple[np.ndarray, np.ndarray]]
@@ -46,9 +45,7 @@ class ScriptedEngine:
     def prompt(self, frame: int, boxes: np.ndarray) -> Prompted:
         truth = self.people_at(frame)
         who = iou_matrix(boxes, truth).argmax(axis=1)
-        memories = [
-            ObjectMemory.from_prompt(MemoryObservation(np.array([-1.0]), np.array([float(p)]))) for p in who
-        ]
+        memories = [ObjectMemory.from_prompt(MemoryObservation(np.array([-1.0]), np.array([float(p)]))) for p in who]
         return Prompted(memories, np.stack([_mask(b) for b in boxes]), np.ones(len(boxes)))
 
     def propose(self, frame: int, memories: list[ObjectMemory]) -> Proposals:
@@ -101,7 +98,7 @@ def test_selector_picks_the_candidate_the_kalman_prediction_supports_on_tied_aff
     people = walker()
     for supported_first in (True, False):
 
-        def script(f: int, p: int) -> tuple[np.ndarray, np.ndarray]:
+        def script(f: int, p: int, supported_first: bool = supported_first) -> tuple[np.ndarray, np.ndarray]:
             true = people(f)[0]
             if f < 8:
                 return np.stack([true, box_at(200.0)]), np.array([0.9, 0.1])
@@ -125,8 +122,10 @@ def test_gated_update_refuses_low_confidence_frames_and_coasts_on_the_prediction
             return box_at(200.0)[None], np.array([0.2])
         return people(f), np.array([0.9])
 
-    cfg = SegFollowConfig(keyframe_interval=100, update=UpdateConfig(tau=0.5, n_min=2), gate=GateConfig(mode="fixed", fixed=0.0))
-    tracker, out = run(ScriptedEngine(script, people), ScriptedDetector(people), 16, cfg)
+    cfg = SegFollowConfig(
+        keyframe_interval=100, update=UpdateConfig(tau=0.5, n_min=2), gate=GateConfig(mode="fixed", fixed=0.0)
+    )
+    _, out = run(ScriptedEngine(script, people), ScriptedDetector(people), 16, cfg)
     observed = [fr.people[0].observed for fr in out]
     assert observed[9] and not any(observed[10:13])
     assert not observed[13], "the first reliable frame after a reset has streak 1 < n_min = 2"
@@ -188,7 +187,9 @@ def test_ids_stay_stable_through_a_scripted_occlusion():
 
     frames = 40
     assert sum(occluded(f) for f in range(frames)) >= 5
-    tracker, out = run(ScriptedEngine(script, crossing), ScriptedDetector(visible), frames, SegFollowConfig(keyframe_interval=3))
+    _, out = run(
+        ScriptedEngine(script, crossing), ScriptedDetector(visible), frames, SegFollowConfig(keyframe_interval=3)
+    )
     assert out[0].born == (1, 2)
     assert all(fr.born == () for fr in out[1:]), "no new id during or after the occlusion"
     for f, fr in enumerate(out):

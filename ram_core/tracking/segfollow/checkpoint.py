@@ -50,7 +50,9 @@ class WeightFile:
         )
 
 
-def read_state_dict(path: str | Path, key: str | None, weight_file: WeightFile | None = None) -> dict[str, torch.Tensor]:
+def read_state_dict(
+    path: str | Path, key: str | None, weight_file: WeightFile | None = None
+) -> dict[str, torch.Tensor]:
     """Load a checkpoint on the CPU without executing pickled code.
 
     Args:

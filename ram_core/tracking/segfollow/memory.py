@@ -45,7 +45,9 @@ class ObjectMemory:
         return cls(observation.features, observation.pointer, observation.features, observation.pointer)
 
 
-def blend(memory: ObjectMemory, observation: MemoryObservation | None, motion: float, cfg: MemoryConfig) -> ObjectMemory:
+def blend(
+    memory: ObjectMemory, observation: MemoryObservation | None, motion: float, cfg: MemoryConfig
+) -> ObjectMemory:
     """The EMA step for one person; ``observation`` None (an unreliable frame) leaves the memory as it was."""
     if observation is None:
         return memory

@@ -148,7 +148,9 @@ class SegFollowTracker:
         for frame_index, image in frames:
             yield self.step(frame_index, image)
 
-    def step(self, frame_index: int, image_bgr: np.ndarray, detections: tuple[np.ndarray, np.ndarray] | None = None) -> FrameTracks:
+    def step(
+        self, frame_index: int, image_bgr: np.ndarray, detections: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> FrameTracks:
         """Track one frame (H, W, 3) uint8 BGR; frames must come in increasing order.
 
         detections: (boxes (N, 4) xyxy px, scores (N,)) to use for births on this frame instead of running
@@ -218,7 +220,9 @@ class SegFollowTracker:
         self._tracks = survivors
         return people
 
-    def _births(self, frame: Any, detections: tuple[np.ndarray, np.ndarray], people: list[TrackedPerson]) -> list[TrackedPerson]:
+    def _births(
+        self, frame: Any, detections: tuple[np.ndarray, np.ndarray], people: list[TrackedPerson]
+    ) -> list[TrackedPerson]:
         """Prompt a new track for each detection that overlaps no live track (best score first)."""
         cfg = self.cfg
         boxes = np.asarray(detections[0], dtype=np.float64).reshape(-1, 4)
@@ -245,7 +249,9 @@ class SegFollowTracker:
             track = _Track(self._next_id, kalman.init_state(boxes[d], cfg.kalman), prompted.memories[j])
             self._next_id += 1
             self._tracks.append(track)
-            born.append(TrackedPerson(track.track_id, boxes[d].copy(), prompted.masks[j], float(prompted.confidence[j]), True))
+            born.append(
+                TrackedPerson(track.track_id, boxes[d].copy(), prompted.masks[j], float(prompted.confidence[j]), True)
+            )
             log.debug("track %d starts at box %s", track.track_id, np.round(boxes[d], 1))
         return born
 
