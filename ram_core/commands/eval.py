@@ -1,4 +1,5 @@
-"""Score results against ground truth: 'eval track' for MOTChallenge tracks (HOTA, MOTA, IDF1 via trackeval)."""
+"""Score results against ground truth: 'eval track' for MOTChallenge tracks (HOTA, MOTA, IDF1 via trackeval),
+'eval pose' for joints given as arrays (MPJPE, PA-MPJPE, PCK@0.05/0.1)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,32 @@ def _run_track(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_pose(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gt", required=True, type=Path, help="ground truth .npz (joints3d and/or keypoints2d)")
+    parser.add_argument("--pred", required=True, type=Path, help="predictions .npz with the same keys and shapes")
+    parser.add_argument("--json", action="store_true", help="print the scores as JSON")
+
+
+def _run_pose(args: argparse.Namespace) -> int:
+    import json
+
+    from ram_core.eval.pose import evaluate_pose, load_arrays
+
+    metrics = evaluate_pose(load_arrays(args.pred), load_arrays(args.gt))
+    if args.json:
+        print(json.dumps(metrics.as_dict()))
+        return 0
+    print(f"samples {metrics.num_samples}")
+    if metrics.mpjpe_mm is not None:
+        print(f"MPJPE {metrics.mpjpe_mm:.1f} mm, PA-MPJPE {metrics.pa_mpjpe_mm:.1f} mm")
+    for t, v in (metrics.pck or {}).items():
+        print(f"PCK@{t} {100 * v:.1f}%")
+    return 0
+
+
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "track": ("HOTA, DetA, AssA, MOTA, IDF1, IDSW of MOTChallenge tracks (trackeval)", _add_track, _run_track),
+    "pose": ("MPJPE, PA-MPJPE and PCK@0.05/0.1 of joints given as .npz arrays", _add_pose, _run_pose),
 }
 """name -> (help line, add_arguments, run); each evaluation adds one entry."""
 

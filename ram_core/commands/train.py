@@ -1,0 +1,67 @@
+"""Train RAM's regressor: 'train stage1' (T-HMR on images), 'stage2' (Predictor), 'stage3' (Combiner).
+
+Single process: ``ram-core train stage1 --config stage1.json --out runs/s1``. Several GPUs or nodes:
+``torchrun --nproc-per-node 8 -m ram_core train stage1 --config ... --out ...`` (the same
+``--out`` on shared storage for every node). A run resumes from the latest checkpoint under
+``--out`` unless told otherwise; the model is ``<out>/checkpoints/step_N/ram.safetensors``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+STAGE_HELP = {
+    "stage1": "T-HMR (backbone + SMPL decoder) on single images",
+    "stage2": "the Predictor on T-frame sequences, unrolled with scheduled sampling",
+    "stage3": "the Combiner alone, with 60%% of the body masked at random",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="stage", metavar="STAGE", required=True)
+    for stage, help_line in STAGE_HELP.items():
+        p = sub.add_parser(stage, help=help_line, description=help_line)
+        p.add_argument("--config", required=True, type=Path, help="training config (JSON; see docs/training.md)")
+        p.add_argument("--out", required=True, type=Path, help="run directory: metrics.jsonl and checkpoints/")
+        p.add_argument("--init", help="override the config's initial weights (HMR2.0 .ckpt or RAM .safetensors)")
+        p.add_argument(
+            "--resume",
+            default="auto",
+            help="'auto' (latest checkpoint under --out), 'none', or a checkpoint directory",
+        )
+        p.add_argument("--until-step", type=int, help="stop and checkpoint at this step (resume later)")
+        p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+
+
+def run(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from ram_core.train.config import load_config
+    from ram_core.train.distributed import init_distributed, shutdown_distributed
+    from ram_core.train.run import MODEL_FILE, run_stage
+
+    cfg = load_config(args.config)
+    if args.init:
+        cfg = dataclasses.replace(cfg, init=args.init)
+    resume = None if args.resume == "none" else args.resume
+    info = init_distributed(args.device)
+    # Metric lines go to stdout on the main rank.
+    train_log = logging.getLogger("ram_core.train")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    if info.is_main:
+        train_log.addHandler(handler)
+        train_log.setLevel(logging.INFO)
+        train_log.propagate = False
+    try:
+        final = run_stage(args.stage, cfg, args.out, info, resume=resume, until_step=args.until_step)
+    finally:
+        train_log.removeHandler(handler)
+        train_log.propagate = True
+        shutdown_distributed()
+    if info.is_main:
+        print(f"model: {final / MODEL_FILE}")
+    return 0
