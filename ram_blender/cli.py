@@ -66,10 +66,11 @@ def process_video(video: Path, out_dir: Path, request_opts: dict, exports: tuple
     results_path = out_dir / f"{stem}.ram.npz"
     capture_one(CaptureRequest(video=str(video), out_path=str(results_path), **request_opts))
     bpy.ops.wm.read_homefile(use_empty=True)
+    blend = out_dir / f"{stem}.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend))  # first, so the results path is stored relative
     context = bpy.context
     objects = session.import_results(context, str(results_path))
-    blend = out_dir / f"{stem}.blend"
-    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+    bpy.ops.wm.save_mainfile()
     written = [results_path, blend]
     if exports:
         written += export.export_people(objects, session.edited(context).results, out_dir, stem, exports)

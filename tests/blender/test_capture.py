@@ -112,9 +112,33 @@ def test_batch_goes_on_after_a_failed_video_and_exits_non_zero(empty_scene, tmp_
     bpy.ops.wm.open_mainfile(filepath=str(out / "vtest_clip.blend"))
     armatures = [o for o in bpy.data.objects if o.type == "ARMATURE"]
     assert len(armatures) == 2 and all(o.animation_data.action for o in armatures)
+    assert bpy.context.scene.ram.results_path == "//vtest_clip.ram.npz"  # moves with the .blend
 
 
 def test_cli_rejects_unknown_export_before_capturing(tmp_path, capsys):
     assert cli.main([str(CLIP), "-o", str(tmp_path), "--export", "obj", "--python", WORKER_PYTHON]) == 2
     assert "unknown export format" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+LITE = ROOT / "ram_core" / "backends" / "lite" / "backend.py"
+
+
+@pytest.mark.skipif(not LITE.exists(), reason="the lite backend (ram_core/backends/lite/backend.py) is not in this checkout")
+def test_lite_batch_on_a_vtest_slice_gives_moving_armatures(empty_scene, tmp_path):
+    lines: list[str] = []
+    code = cli.batch_capture([str(CLIP)], str(tmp_path), backend="lite", python=WORKER_PYTHON, end=12,
+                             report=lines.append)  # fmt: skip
+    assert code == 0, lines
+    bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "vtest_clip.blend"))
+    armatures = [o for o in bpy.data.objects if o.type == "ARMATURE"]
+    assert armatures
+    moved = []
+    for obj in armatures:
+        row = next(t for t in bpy.context.scene.ram.tracks if t.object == obj)
+        heads = []
+        for f in (row.frame_first, row.frame_last):
+            bpy.context.scene.frame_set(f)
+            heads.append(np.array([obj.pose.bones[n].head for n in ("left_wrist", "right_ankle", "pelvis")]))
+        moved.append(float(np.abs(heads[0] - heads[1]).max()))
+    assert max(moved) > 0.01
