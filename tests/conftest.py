@@ -24,12 +24,26 @@ def ram_segments() -> set[str]:
 
 
 @pytest.fixture
-def no_leaked_segments():
-    """Fails the test if it leaves a new ``/dev/shm/ram_*`` segment behind."""
-    before = ram_segments()
-    yield
-    leaked = ram_segments() - before
-    assert not leaked, f"leaked shared-memory segments: {sorted(leaked)}"
+def no_leaked_segments(monkeypatch):
+    """Fails the test if a ring created in this process during the test still exists after it.
+
+    Only this process's rings are checked (other programs on the machine may be capturing too);
+    tests whose rings live in child processes check those by name.
+    """
+    from ram_core.contract.ring import Ring
+
+    created: list[str] = []
+    create = Ring.create.__func__
+
+    def recording_create(cls, *args, **kwargs):
+        ring = create(cls, *args, **kwargs)
+        created.append(ring.name)
+        return ring
+
+    monkeypatch.setattr(Ring, "create", classmethod(recording_create))
+    yield created
+    leaked = sorted(set(created) & ram_segments())
+    assert not leaked, f"leaked shared-memory segments: {leaked}"
 
 
 @pytest.fixture
