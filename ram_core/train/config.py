@@ -143,7 +143,13 @@ def _section(cls: type, data: Any, name: str) -> Any:
 
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     """Build a :class:`TrainConfig`; unknown sections or keys raise :class:`TrainConfigError`."""
-    sections = {"data": DataConfig, "loop": LoopConfig, "loss": LossWeights, "stage2": Stage2Config, "stage3": Stage3Config}
+    sections = {
+        "data": DataConfig,
+        "loop": LoopConfig,
+        "loss": LossWeights,
+        "stage2": Stage2Config,
+        "stage3": Stage3Config,
+    }
     top = {"model", "init", "smpl_model", *sections}
     unknown = sorted(set(data) - top)
     if unknown:

@@ -24,7 +24,7 @@ def mask_body_regions(
     """
     b, _, height, width = img.shape
     n_cells = grid * grid
-    n_masked = int(round(ratio * n_cells))
+    n_masked = round(ratio * n_cells)
     scores = torch.rand(b, n_cells, generator=generator)
     chosen = torch.zeros(b, n_cells, dtype=torch.bool)
     chosen.scatter_(1, scores.argsort(dim=1)[:, :n_masked], True)

@@ -74,7 +74,9 @@ class SmplLoss(nn.Module):
             "rotation": losses.rotation_l2(params.rotmats, frame["rotmats"], frame["has_pose"] * person),
             "betas": losses.betas_l1(params.betas, frame["betas"], frame["has_betas"] * person),
         }
-        total = w.kp2d * terms["kp2d"] + w.kp3d * terms["kp3d"] + w.rotation * terms["rotation"] + w.betas * terms["betas"]
+        total = (
+            w.kp2d * terms["kp2d"] + w.kp3d * terms["kp3d"] + w.rotation * terms["rotation"] + w.betas * terms["betas"]
+        )
         return total, {k: v.detach() for k, v in terms.items()}
 
 

@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from ram_core.train import losses  # noqa: E402
+from ram_core.train import losses
 
 
 def test_keypoint_2d_l1_weights_by_confidence() -> None:

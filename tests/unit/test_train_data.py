@@ -14,13 +14,13 @@ import pytest
 torch = pytest.importorskip("torch")
 cv2 = pytest.importorskip("cv2")
 
-from ram_core.contract.skeleton import JOINT_INDEX  # noqa: E402
-from ram_core.models.config import CameraConfig  # noqa: E402
-from ram_core.train.body import synthetic_joint_basis  # noqa: E402
-from ram_core.train.data.motion import MotionSequences, read_motion  # noqa: E402
-from ram_core.train.data.shards import ImageShards, PanZoomSequences, ShardFormatError, read_pyd  # noqa: E402
-from ram_core.train.data.synthetic import SyntheticConfig, SyntheticSamples  # noqa: E402
-from ram_core.train.masking import mask_body_regions  # noqa: E402
+from ram_core.contract.skeleton import JOINT_INDEX
+from ram_core.models.config import CameraConfig
+from ram_core.train.body import synthetic_joint_basis
+from ram_core.train.data.motion import MotionSequences, read_motion
+from ram_core.train.data.shards import ImageShards, PanZoomSequences, ShardFormatError, read_pyd
+from ram_core.train.data.synthetic import SyntheticConfig, SyntheticSamples
+from ram_core.train.masking import mask_body_regions
 
 SIZE = (64, 48)
 CAMERA = CameraConfig(crop_size=64)

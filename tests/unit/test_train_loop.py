@@ -12,12 +12,12 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("safetensors")
 
-from safetensors.torch import load_file, save_file  # noqa: E402
-from torch import nn  # noqa: E402
+from safetensors.torch import load_file, save_file
+from torch import nn
 
-from ram_core.train.distributed import DistInfo  # noqa: E402
-from ram_core.train.loop import LoopConfig, StageTask, seed_everything, train  # noqa: E402
-from ram_core.train.sampling import StepBatches  # noqa: E402
+from ram_core.train.distributed import DistInfo
+from ram_core.train.loop import LoopConfig, StageTask, seed_everything, train
+from ram_core.train.sampling import StepBatches
 
 
 class _ToyData(torch.utils.data.Dataset):
@@ -74,7 +74,7 @@ def test_step_batches_resume_at_any_step() -> None:
     first = [next(it) for _ in range(7)]  # crosses an epoch (3 batches per epoch)
     later = iter(StepBatches(10, 3, seed=1, start_step=4))
     assert [next(later) for _ in range(3)] == first[4:7]
-    assert sorted(sum(first[:3], [])) != sorted(sum(first[3:6], [])) or first[:3] != first[3:6]
+    assert first[:3] != first[3:6]  # each epoch has its own order
 
 
 def test_training_reduces_loss_and_logs(tmp_path: Path) -> None:

@@ -10,12 +10,12 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("safetensors")
 
-from safetensors.torch import load_file  # noqa: E402
+from safetensors.torch import load_file
 
-from ram_core.models.checkpoint import load_ram_checkpoint  # noqa: E402
-from ram_core.train.config import config_from_dict  # noqa: E402
-from ram_core.train.distributed import DistInfo  # noqa: E402
-from ram_core.train.run import MODEL_FILE, build_task, run_stage  # noqa: E402
+from ram_core.models.checkpoint import load_ram_checkpoint
+from ram_core.train.config import config_from_dict
+from ram_core.train.distributed import DistInfo
+from ram_core.train.run import MODEL_FILE, build_task, run_stage
 
 
 def _losses(run: Path) -> list[float]:

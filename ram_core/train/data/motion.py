@@ -66,7 +66,7 @@ def read_motion(path: str | Path, fps: float) -> MotionClip:
     poses = data["poses"].astype(np.float64)
     if poses.ndim != 2 or poses.shape[1] % 3 or poses.shape[1] < 66:
         raise MotionFormatError(f"{path}: 'poses' has shape {poses.shape}, expected (N, 3 * joints) with joints >= 22")
-    stride = max(1, int(round(rate / fps)))
+    stride = max(1, round(rate / fps))
     poses = poses[::stride].reshape(len(poses[::stride]), -1, 3)
     body = np.zeros((len(poses), NUM_BODY_JOINTS, 3))
     body[:, :SMPL_BODY_JOINTS_IN_SMPLH] = poses[:, 1 : 1 + SMPL_BODY_JOINTS_IN_SMPLH]
@@ -101,7 +101,9 @@ class MotionSequences(Dataset):
         self.seq_len = seq_len
         self.seed = seed
         self.renderer = SyntheticSamples(SyntheticConfig(seed=seed), basis, camera, image_size)
-        self.windows = [(c, s) for c, clip in enumerate(clips) for s in range(0, len(clip.body_pose) - seq_len + 1, seq_len)]
+        self.windows = [
+            (c, s) for c, clip in enumerate(clips) for s in range(0, len(clip.body_pose) - seq_len + 1, seq_len)
+        ]
         if not self.windows:
             raise MotionFormatError(f"no motion clip has {seq_len} frames")
 
@@ -121,8 +123,10 @@ class MotionSequences(Dataset):
         for t in range(self.seq_len):
             orient = matrix_to_axis_angle(view @ axis_angle_to_matrix(clip.global_orient[start + t]))
             cam = np.array([cam0[0] * zoom[t], cam0[1] + shift[t, 0], cam0[2] + shift[t, 1]])
-            frames.append(self.renderer.render_frame(rng, orient, clip.body_pose[start + t], clip.betas, cam, background))
+            frames.append(
+                self.renderer.render_frame(rng, orient, clip.body_pose[start + t], clip.betas, cam, background)
+            )
         return stack_frames(frames)
 
 
-__all__ = ["MotionClip", "MotionFormatError", "MotionSequences", "WORLD_TO_CAMERA", "load_motion_files", "read_motion"]
+__all__ = ["WORLD_TO_CAMERA", "MotionClip", "MotionFormatError", "MotionSequences", "load_motion_files", "read_motion"]
