@@ -30,7 +30,7 @@ class RAM_TrackItem(bpy.types.PropertyGroup):
 
 
 class RAM_SceneState(bpy.types.PropertyGroup):
-    results_path: bpy.props.StringProperty(name="Results file", subtype="FILE_PATH")
+    # results_path is added by register_state(): its options depend on the Blender version.
     edit_log: bpy.props.StringProperty(name="Edit log", description="JSON list of track edits", default="[]")
     collection: bpy.props.PointerProperty(type=bpy.types.Collection)
     tracks: bpy.props.CollectionProperty(type=RAM_TrackItem)
@@ -42,8 +42,14 @@ class RAM_SceneState(bpy.types.PropertyGroup):
 
 
 def register_state() -> None:
+    path = {"name": "Results file", "subtype": "FILE_PATH"}
+    try:  # Blender 4.5+ stores "//" (relative to the .blend) paths only when asked to
+        RAM_SceneState.results_path = bpy.props.StringProperty(**path, options={"PATH_SUPPORTS_BLEND_RELATIVE"})
+    except ValueError:
+        RAM_SceneState.results_path = bpy.props.StringProperty(**path)
     bpy.types.Scene.ram = bpy.props.PointerProperty(type=RAM_SceneState)
 
 
 def unregister_state() -> None:
     del bpy.types.Scene.ram
+    del RAM_SceneState.results_path
