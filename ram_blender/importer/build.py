@@ -17,6 +17,7 @@ from ram_core.contract.smpl_model import SmplModel, shaped_vertices, smpl_rest_j
 
 from .keys import ensure_action, key_channels
 from .plan import ScenePlan, SkeletonPlan, TrackPlan, plan_scene, plan_skeleton, plan_track
+from .proxy import proxy_geometry
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,13 @@ PREDICTED_PROP = "ram_predicted"
 @dataclass(frozen=True)
 class BuildOptions:
     """How to build: ``interpolation`` of the pose keys; ``hide_outside`` keys visibility off
-    outside a track's frame range; ``smpl_model`` adds a skinned body mesh per person."""
+    outside a track's frame range; ``smpl_model`` adds a skinned body mesh per person; without one,
+    ``proxy_body`` adds a tube per bone so the person shows in renders."""
 
     interpolation: str = "LINEAR"
     hide_outside: bool = True
     smpl_model: SmplModel | None = None
+    proxy_body: bool = True
 
 
 def apply_scene_plan(scene: bpy.types.Scene, plan: ScenePlan) -> None:
@@ -109,16 +112,31 @@ def build_skinned_mesh(arm_obj: bpy.types.Object, model: SmplModel, betas: np.nd
                        collection: bpy.types.Collection) -> bpy.types.Object:  # fmt: skip
     """The person's SMPL body (shaped by ``betas``) bound to ``arm_obj`` with one vertex group per joint."""
     verts = shaped_vertices(model, betas) @ SMPL_TO_BLENDER.T
-    mesh = bpy.data.meshes.new(f"{arm_obj.name} body")
-    mesh.from_pydata(verts.tolist(), [], model.faces.tolist())
+    return _bound_mesh(arm_obj, f"{arm_obj.name} body", verts, model.faces.tolist(), model.weights, collection)
+
+
+def build_proxy_mesh(arm_obj: bpy.types.Object, skeleton: SkeletonPlan,
+                     collection: bpy.types.Collection) -> bpy.types.Object:  # fmt: skip
+    """A tube per bone (see ``proxy.py``), each rigidly bound to its bone, in the person's colour."""
+    geo = proxy_geometry(skeleton)
+    weights = (geo.bone[:, None] == np.arange(len(JOINT_NAMES))[None, :]).astype(np.float64)
+    return _bound_mesh(arm_obj, f"{arm_obj.name} proxy", geo.vertices, geo.faces, weights, collection)
+
+
+def _bound_mesh(arm_obj: bpy.types.Object, name: str, verts: np.ndarray, faces: list, weights: np.ndarray,
+                collection: bpy.types.Collection) -> bpy.types.Object:  # fmt: skip
+    """A mesh parented and skinned to ``arm_obj``: ``weights`` ``(V, 24)``, one vertex group per joint."""
+    mesh = bpy.data.meshes.new(name)
+    mesh.from_pydata(verts.tolist(), [], faces)
     mesh.update()
-    obj = bpy.data.objects.new(f"{arm_obj.name} body", mesh)
+    mesh.materials.append(_person_material(arm_obj))
+    obj = bpy.data.objects.new(name, mesh)
     collection.objects.link(obj)
     obj.parent = arm_obj
     obj.color = arm_obj.color
-    for j, name in enumerate(JOINT_NAMES):
-        group = obj.vertex_groups.new(name=name)
-        w = model.weights[:, j]
+    for j, joint in enumerate(JOINT_NAMES):
+        group = obj.vertex_groups.new(name=joint)
+        w = weights[:, j]
         idx = np.flatnonzero(w > 1e-6)
         # One add() per distinct weight keeps the call count small; SMPL's weights repeat a lot.
         values, inverse = np.unique(np.round(w[idx], 6), return_inverse=True)
@@ -127,6 +145,18 @@ def build_skinned_mesh(arm_obj: bpy.types.Object, model: SmplModel, betas: np.nd
     mod = obj.modifiers.new("Armature", "ARMATURE")
     mod.object = arm_obj
     return obj
+
+
+def _person_material(arm_obj: bpy.types.Object) -> bpy.types.Material:
+    """A material in the person's colour for Workbench (diffuse colour) and Cycles/EEVEE (base colour)."""
+    mat = bpy.data.materials.new(f"{arm_obj.name} colour")
+    mat.diffuse_color = tuple(arm_obj.color)
+    if mat.node_tree is None:  # before Blender 5.0 a new material has no node tree until asked
+        mat.use_nodes = True
+    bsdf = next((n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED"), None)
+    if bsdf is not None:
+        bsdf.inputs["Base Color"].default_value = tuple(arm_obj.color)
+    return mat
 
 
 def build_results(
@@ -161,6 +191,8 @@ def build_results(
         key_track(obj, plan, options)
         if options.smpl_model is not None:
             build_skinned_mesh(obj, options.smpl_model, plan.betas, collection)
+        elif options.proxy_body:
+            build_proxy_mesh(obj, skeleton, collection)
         objects.append(obj)
         log.info("built %s: %d frames", obj.name, len(plan.frames))
     return objects
@@ -178,5 +210,9 @@ def remove_collection(collection: bpy.types.Collection) -> None:
             if isinstance(data, bpy.types.Armature):
                 bpy.data.armatures.remove(data)
             elif isinstance(data, bpy.types.Mesh):
+                materials = [m for m in data.materials if m is not None]
                 bpy.data.meshes.remove(data)
+                for mat in materials:
+                    if mat.users == 0:
+                        bpy.data.materials.remove(mat)
     bpy.data.collections.remove(collection)

@@ -47,3 +47,31 @@ def test_skinned_body_follows_smpl_lbs(empty_scene, results_file, tmp_path):
         evaluated.to_mesh_clear()
         got = co.reshape(-1, 3) @ np.array(body.matrix_world)[:3, :3].T + np.array(body.matrix_world)[:3, 3]
         np.testing.assert_allclose(got, lbs_in_blender(model, track, i), atol=1e-3)
+
+
+def test_proxy_body_follows_the_bones_without_an_smpl_model(empty_scene, results_file):
+    """Without an SMPL model each person gets a tube per bone, bound rigidly, in the person's colour."""
+    from ram_core.contract.colors import track_color
+
+    objs = session.import_results(bpy.context, str(results_file))
+    results = load_results(results_file)
+    for arm in objs:
+        proxies = [c for c in arm.children if c.type == "MESH"]
+        assert len(proxies) == 1
+        proxy = proxies[0]
+        assert proxy.modifiers[0].type == "ARMATURE" and proxy.modifiers[0].object == arm
+        assert np.allclose(proxy.data.materials[0].diffuse_color[:3], track_color(arm["ram_track_id"]), atol=1e-6)
+        track = results.track(arm["ram_track_id"])
+        frame = int(track.frame[len(track) // 2]) + 1
+        bpy.context.scene.frame_set(frame)
+        depsgraph = bpy.context.evaluated_depsgraph_get()
+        evaluated = proxy.evaluated_get(depsgraph).to_mesh()
+        verts = np.array([proxy.matrix_world @ v.co for v in evaluated.vertices])
+        proxy.evaluated_get(depsgraph).to_mesh_clear()
+        # The pelvis tube's first ring (its first 8 vertices) is centred on the posed pelvis head.
+        pelvis_head = np.array(arm.matrix_world @ arm.pose.bones["pelvis"].head)
+        assert np.linalg.norm(verts[:8].mean(axis=0) - pelvis_head) < 1e-4
+        # The tubes moved with the bones: the head ring is near the posed head bone.
+        head_index = 15
+        ring = verts[head_index * 16 : head_index * 16 + 8].mean(axis=0)
+        assert np.linalg.norm(ring - np.array(arm.matrix_world @ arm.pose.bones["head"].head)) < 1e-4
