@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import bpy
 import numpy as np
@@ -16,7 +17,7 @@ from ram_core.contract.skeleton import JOINT_NAMES
 from ram_core.contract.smpl_model import SmplModel, shaped_vertices, smpl_rest_joints
 
 from .keys import ensure_action, key_channels
-from .plan import ScenePlan, SkeletonPlan, TrackPlan, plan_scene, plan_skeleton, plan_track
+from .plan import CameraPlan, ScenePlan, SkeletonPlan, TrackPlan, plan_camera, plan_scene, plan_skeleton, plan_track
 from .proxy import proxy_geometry
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,27 @@ def apply_scene_plan(scene: bpy.types.Scene, plan: ScenePlan) -> None:
     scene.render.fps_base = plan.fps_base
     scene.frame_start = plan.frame_start
     scene.frame_end = plan.frame_end
+
+
+def build_camera(name: str, plan: CameraPlan, collection: bpy.types.Collection,
+                 scene: bpy.types.Scene) -> bpy.types.Object:  # fmt: skip
+    """The capture camera; it becomes the scene camera (with the video's resolution) if there is none."""
+    cam = bpy.data.cameras.new(name)
+    cam.sensor_fit = "HORIZONTAL"
+    cam.sensor_width = plan.sensor_width_mm
+    cam.lens = plan.lens_mm
+    cam.shift_x = plan.shift_x
+    cam.shift_y = plan.shift_y
+    cam.clip_end = 1000.0
+    obj = bpy.data.objects.new(name, cam)
+    obj.rotation_euler = plan.rotation
+    collection.objects.link(obj)
+    if scene.camera is None:
+        scene.camera = obj
+        scene.render.resolution_x = plan.width
+        scene.render.resolution_y = plan.height
+        scene.render.pixel_aspect_x = scene.render.pixel_aspect_y = 1.0
+    return obj
 
 
 def build_armature(name: str, skeleton: SkeletonPlan, collection: bpy.types.Collection) -> bpy.types.Object:
@@ -166,7 +188,7 @@ def build_results(
     options: BuildOptions = BuildOptions(),
     names: dict[int, str] | None = None,
 ) -> list[bpy.types.Object]:
-    """One keyed armature per track (plus a body mesh with a model), scene fps/range from the video.
+    """One keyed armature per track (plus a body mesh), the capture camera, scene fps/range from the video.
 
     The rest skeleton is ``results.meta.rest_joints`` (what the rotations were fitted to), or the
     model's joints for each person's mean betas when ``options.smpl_model`` is set, so the mesh and
@@ -174,6 +196,7 @@ def build_results(
     """
     names = names or {}
     apply_scene_plan(scene, plan_scene(results.meta))
+    build_camera(f"RAM camera {Path(results.meta.video_path).stem}", plan_camera(results.meta), collection, scene)
     shared = plan_skeleton(results.meta.rest_joints)
     objects = []
     for track in results.tracks:
@@ -199,7 +222,7 @@ def build_results(
 
 
 def remove_collection(collection: bpy.types.Collection) -> None:
-    """Delete ``collection``, its objects and their armature/mesh data and actions."""
+    """Delete ``collection``, its objects and their armature/mesh/camera data, materials and actions."""
     for obj in list(collection.objects):
         data = obj.data
         action = obj.animation_data.action if obj.animation_data else None
@@ -215,4 +238,6 @@ def remove_collection(collection: bpy.types.Collection) -> None:
                 for mat in materials:
                     if mat.users == 0:
                         bpy.data.materials.remove(mat)
+            elif isinstance(data, bpy.types.Camera):
+                bpy.data.cameras.remove(data)
     bpy.data.collections.remove(collection)

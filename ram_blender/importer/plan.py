@@ -182,6 +182,40 @@ def plan_track(skeleton: SkeletonPlan, rest_joints: np.ndarray, track: Track, na
     )
 
 
+@dataclass(frozen=True)
+class CameraPlan:
+    """Blender's camera for the capture's pixel camera.
+
+    The camera sits at the origin looking along +Y with +Z up (OpenCV's z forward, y down mapped by
+    ``CAMERA_TO_BLENDER``): Euler XYZ ``rotation`` (radians). ``lens_mm`` on a ``sensor_width_mm``
+    sensor fitted horizontally gives the focal length ``fx`` pixels of a ``width``-pixel image; the
+    shifts place the principal point (fractions of the larger image side, as Blender measures them).
+    """
+
+    rotation: tuple[float, float, float]
+    lens_mm: float
+    sensor_width_mm: float
+    shift_x: float
+    shift_y: float
+    width: int
+    height: int
+
+
+def plan_camera(meta: CaptureMeta, sensor_width_mm: float = 36.0) -> CameraPlan:
+    """The capture camera (assumed or given intrinsics) as a Blender camera; square pixels assumed."""
+    k = np.asarray(meta.intrinsics, dtype=np.float64)
+    side = float(max(meta.width, meta.height))
+    return CameraPlan(
+        rotation=(np.pi / 2, 0.0, 0.0),
+        lens_mm=float(k[0, 0]) * sensor_width_mm / float(meta.width),
+        sensor_width_mm=sensor_width_mm,
+        shift_x=(meta.width / 2.0 - float(k[0, 2])) / side,
+        shift_y=(float(k[1, 2]) - meta.height / 2.0) / side,
+        width=int(meta.width),
+        height=int(meta.height),
+    )
+
+
 def plan_scene(meta: CaptureMeta) -> ScenePlan:
     """Frame rate and range for the scene; fractional rates (29.97) become ``fps / fps_base``."""
     fps = max(1, int(round(meta.fps)))
