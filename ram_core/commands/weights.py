@@ -60,8 +60,9 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError(e.args[0]) from None
 
     if args.action == "list":
+        name_w, kind_w = max(len(v.name) for v in VARIANTS), max(len(v.kind) for v in VARIANTS)
         for v in VARIANTS:
-            print(f"{v.name:16} {v.kind:6} {describe(v)}")
+            print(f"{v.name:{name_w}} {v.kind:{kind_w}} {describe(v)}")
         return 0
     if args.action == "path":
         print(weights_path(pick(args.name), args.dir))

@@ -30,15 +30,13 @@ __all__ = [
 
 def make_person_detector(weights_dir: str | Path | None, variant: str = DEFAULT_DETECTOR, device: str = "cpu"):
     """The torchvision detector if ``weights_dir`` holds its official file, else the lite detector."""
+    from ram_core.weights.store import describe
+
     weights = DETECTOR_VARIANTS[variant].weights
     if weights_dir is not None and (Path(weights_dir) / weights.file_name).is_file():
         return TorchvisionPersonDetector(Path(weights_dir) / weights.file_name, variant, device)
     log.warning(
-        "%s not in %s (%s, from %s); births use the lite BlazePose detector",
-        weights.file_name,
-        weights_dir,
-        weights.size,
-        weights.url,
+        "%s not in %s (%s); births use the lite BlazePose detector", weights.file_name, weights_dir, describe(weights)
     )
     from ram_core.backends.lite.detector import PersonDetector
 

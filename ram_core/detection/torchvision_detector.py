@@ -1,14 +1,14 @@
 """A COCO person detector from torchvision's detection models, with its official checkpoint file.
 
 The network is torchvision's own builder called without weights (nothing is downloaded); the official
-``.pth`` is then read from the weights folder with ``torch.load(weights_only=True)`` and strict keys.
-torchvision names each file ``<name>-<first 8 hex digits of its sha256>.pth``; a file under its official
-name is checked against that prefix, as torchvision's own loader does.
+``.pth`` is then read from the weights folder through the shared safe, strict loader
+(``ram_core.weights.loading``). torchvision names each file ``<name>-<first 8 hex digits of its
+sha256>.pth``; a file under its official name is checked against that prefix, as torchvision's own
+loader does. File names, sizes, prefixes and URLs are rows of the weights table (kind ``detector``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +18,15 @@ import torch
 import torchvision
 from torchvision.ops.misc import FrozenBatchNorm2d
 
-from ram_core.tracking.segfollow.checkpoint import WeightFile, WeightsFormatError, load_strict, read_state_dict
+from ram_core.weights.loading import WeightsFormatError, load_strict, read_state_dict
+from ram_core.weights.store import sha256_file
+from ram_core.weights.variants import VARIANTS, Variant
 
 log = logging.getLogger(__name__)
 
 _COCO_PERSON = 1
-_TV_URL = "https://download.pytorch.org/models/"
-_TV_LICENCE = "BSD-3-Clause (torchvision)"
+# Checkpoints trained with frozen batch norm (torchvision builds these detectors with FrozenBatchNorm2d).
+_FROZEN_BATCHNORM = frozenset({"fasterrcnn_mobilenet_v3_large_fpn"})
 
 
 @dataclass(frozen=True)
@@ -33,35 +35,17 @@ class DetectorVariant:
 
     name: str
     frozen_batchnorm: bool
-    weights: WeightFile
+    weights: Variant
 
     @property
     def sha256_prefix(self) -> str:
-        return self.weights.file_name.rsplit("-", 1)[-1].split(".")[0]
+        return self.weights.sha256_prefix or ""
 
 
-def _tv(name: str, file_name: str, size: str, frozen_batchnorm: bool) -> DetectorVariant:
-    prefix = file_name.rsplit("-", 1)[-1].split(".")[0]
-    return DetectorVariant(
-        name=name,
-        frozen_batchnorm=frozen_batchnorm,
-        weights=WeightFile(
-            file_name=file_name,
-            size=size,
-            sha256=f"{prefix}... (first 8 hex digits, as torchvision publishes it)",
-            url=_TV_URL + file_name,
-            licence=_TV_LICENCE,
-        ),
-    )
-
-
-#: COCO box mAP 32.8 and 21.3 per torchvision's model table; the first finds smaller people.
 DETECTOR_VARIANTS: dict[str, DetectorVariant] = {
-    v.name: v
-    for v in (
-        _tv("fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_mobilenet_v3_large_fpn-fb6a3cc7.pth", "74.2 MB", True),
-        _tv("ssdlite320_mobilenet_v3_large", "ssdlite320_mobilenet_v3_large_coco-a79551df.pth", "13.4 MB", False),
-    )
+    row.name: DetectorVariant(row.name, row.name in _FROZEN_BATCHNORM, row)
+    for row in VARIANTS
+    if row.kind == "detector"
 }
 DEFAULT_DETECTOR = "fasterrcnn_mobilenet_v3_large_fpn"
 
@@ -87,13 +71,10 @@ def build_detector(variant: DetectorVariant) -> torch.nn.Module:
 def _check_prefix(path: Path, variant: DetectorVariant) -> None:
     if path.name != variant.weights.file_name:
         return
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    if not digest.hexdigest().startswith(variant.sha256_prefix):
+    digest = sha256_file(path)
+    if not digest.startswith(variant.sha256_prefix):
         raise WeightsFormatError(
-            f"{path}: sha256 {digest.hexdigest()[:16]}... does not start with {variant.sha256_prefix}; "
+            f"{path}: sha256 {digest[:16]}... does not start with {variant.sha256_prefix}; "
             f"the file is damaged or not the official one ({variant.weights.url})"
         )
 

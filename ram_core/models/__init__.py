@@ -8,7 +8,6 @@ from ram_core.models.checkpoint import (
     load_hmr2_checkpoint,
     load_ram_checkpoint,
     load_ram_weights,
-    safe_torch_load,
     save_ram_checkpoint,
 )
 from ram_core.models.config import (
@@ -22,6 +21,7 @@ from ram_core.models.config import (
 )
 from ram_core.models.ram import PARTS, RamModel, SmplParams, build_ram
 from ram_core.models.regressor import FrameInput, FrameOutput, PersonInput, PersonOutput, Regressor
+from ram_core.weights.loading import safe_torch_load
 
 __all__ = [
     "PARTS",

@@ -1,9 +1,9 @@
 """Loading weights: HMR2.0 checkpoints (4D-Humans release) and RAM's own safetensors files.
 
-No arbitrary pickle ever runs. HMR2.0's Lightning ``.ckpt`` is read with
-``torch.load(weights_only=True)``; the only non-tensor classes it is known to carry (its yacs
-config in ``hyper_parameters``) are rebuilt as inert dicts. A checkpoint naming any other global
-(``os.system`` in a crafted file, for example) is refused before anything is unpickled.
+No arbitrary pickle ever runs: HMR2.0's Lightning ``.ckpt`` goes through the shared safe loader
+(``ram_core.weights.loading``: ``torch.load(weights_only=True)``, its yacs config rebuilt as inert
+dicts, any other global such as ``os.system`` in a crafted file refused before anything is unpickled)
+and the same strict key and shape check that SAM2.1 and the detector use.
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pickle
 import tempfile
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import torch
 
 from ram_core.models.config import RamConfig
 from ram_core.models.ram import PARTS, RamModel, build_ram
+from ram_core.weights.loading import WeightsFormatError, check_state, load_strict, read_state_dict
 
 log = logging.getLogger(__name__)
 
@@ -34,50 +33,8 @@ HMR2_IGNORED_PREFIXES: tuple[str, ...] = ("smpl.", "discriminator.")
 HMR2_IGNORED_KEYS: frozenset[str] = frozenset({"initialized"})
 
 
-class CheckpointError(ValueError):
-    """A weights file that does not fit the model: wrong keys, shapes, config or format."""
-
-
-class _InertMapping:
-    """Stand-in for config classes (dict subclasses) pickled in checkpoints.
-
-    Unpickling "creates" one through ``__new__``, which hands back a plain ``OrderedDict``: the only
-    dict-like type torch's weights-only unpickler lets pickle fill with items and attributes.
-    No code of the original class runs.
-    """
-
-    def __new__(cls, *args: object) -> OrderedDict:  # type: ignore[misc]
-        return OrderedDict()
-
-
-# Fully qualified name -> inert stand-in, for globals that carry configuration only.
-INERT_GLOBALS: dict[str, type] = {"yacs.config.CfgNode": _InertMapping}
-
-
-_LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError, KeyError, TypeError)
-
-
-def safe_torch_load(path: str | Path) -> object:
-    """``torch.load(weights_only=True)`` on the CPU, with the known config classes made inert.
-
-    Raises:
-        CheckpointError: the file names globals outside torch's safe set and :data:`INERT_GLOBALS`,
-            or is not a torch checkpoint.
-    """
-    path = Path(path)
-    try:
-        named = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
-    except _LOAD_ERRORS as e:  # a non-zip legacy file or garbage
-        raise CheckpointError(f"{path}: not a readable torch checkpoint ({e})") from None
-    refused = sorted(set(named) - set(INERT_GLOBALS))
-    if refused:
-        raise CheckpointError(f"{path}: refusing to unpickle globals {refused}; only tensors and plain data load")
-    stand_ins = [(INERT_GLOBALS[name], name) for name in named]
-    try:
-        with torch.serialization.safe_globals(stand_ins):
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except _LOAD_ERRORS as e:
-        raise CheckpointError(f"{path}: could not be loaded safely ({e})") from None
+# The one error of every weights loader (ram_core.weights.loading), under the name this module's callers use.
+CheckpointError = WeightsFormatError
 
 
 def hmr2_key_map(cfg: RamConfig) -> dict[str, str]:
@@ -133,39 +90,17 @@ def load_hmr2_checkpoint(model: RamModel, path: str | Path) -> RamModel:
     Raises:
         CheckpointError: naming the missing, unexpected or mis-shaped keys.
     """
-    blob = safe_torch_load(path)
-    if not isinstance(blob, dict) or not isinstance(blob.get("state_dict"), dict):
-        raise CheckpointError(f"{path}: not a Lightning checkpoint (no 'state_dict')")
-    state: dict[str, torch.Tensor] = blob["state_dict"]
+    state = read_state_dict(path, "state_dict")
     mapping = hmr2_key_map(model.cfg)
     ours = model.state_dict()
-    missing = sorted(theirs for theirs in mapping.values() if theirs not in state)
-    known = set(mapping.values())
-    unexpected = sorted(
-        k for k in state if k not in known and k not in HMR2_IGNORED_KEYS and not k.startswith(HMR2_IGNORED_PREFIXES)
-    )
-    shapes = sorted(
-        f"{theirs}: checkpoint {tuple(state[theirs].shape)} vs model {tuple(ours[name].shape)}"
-        for name, theirs in mapping.items()
-        if theirs in state and state[theirs].shape != ours[name].shape
-    )
-    _raise_key_problems(path, missing, unexpected, shapes)
+    kept = {k: v for k, v in state.items() if k not in HMR2_IGNORED_KEYS and not k.startswith(HMR2_IGNORED_PREFIXES)}
+    check_state({theirs: ours[name].shape for name, theirs in mapping.items()}, kept, path, "RamModel (HMR2.0 keys)")
     with torch.no_grad():
         for name, theirs in mapping.items():
             ours[name].copy_(state[theirs])
     model.trained = frozenset({"backbone", "thmr"})
     log.info("loaded HMR2.0 weights from %s (%d tensors)", path, len(mapping))
     return model
-
-
-def _raise_key_problems(path: str | Path, missing: list[str], unexpected: list[str], shapes: list[str]) -> None:
-    problems = []
-    for label, items in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", shapes)):
-        if items:
-            shown = ", ".join(items[:12]) + (f", ... ({len(items)} in all)" if len(items) > 12 else "")
-            problems.append(f"{label}: {shown}")
-    if problems:
-        raise CheckpointError(f"{path}: " + "; ".join(problems))
 
 
 def sidecar_path(path: str | Path) -> Path:
@@ -216,17 +151,7 @@ def load_ram_weights(model: RamModel, path: str | Path) -> RamModel:
     cfg, trained = read_ram_config(path)
     if cfg != model.cfg:
         raise CheckpointError(f"{path}: its config differs from the model's:\n file  {cfg}\n model {model.cfg}")
-    state = safetensors.torch.load_file(str(path), device="cpu")
-    ours = model.state_dict()
-    missing = sorted(set(ours) - set(state))
-    unexpected = sorted(set(state) - set(ours))
-    shapes = sorted(
-        f"{k}: file {tuple(state[k].shape)} vs model {tuple(ours[k].shape)}"
-        for k in set(ours) & set(state)
-        if state[k].shape != ours[k].shape
-    )
-    _raise_key_problems(path, missing, unexpected, shapes)
-    model.load_state_dict(state, strict=True)
+    load_strict(model, safetensors.torch.load_file(str(path), device="cpu"), path)
     model.trained = trained
     return model
 

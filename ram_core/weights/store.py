@@ -26,10 +26,21 @@ def weights_path(v: Variant, directory: Path | None = None) -> Path:
 
 def describe(v: Variant) -> str:
     """File name, size, checksum and source of a variant, for error messages and ``weights list``."""
-    size = f"{v.size:,} bytes" if v.size is not None else "size not published"
-    sha = f"sha256 {v.sha256}" if v.sha256 else "sha256 not published"
+    size = f"{v.size:,} bytes" if v.size is not None else (v.approx_size or "size not published")
+    if v.sha256:
+        sha = f"sha256 {v.sha256}"
+    elif v.sha256_prefix:
+        sha = f"sha256 {v.sha256_prefix}... (only its first {len(v.sha256_prefix)} hex digits are published)"
+    else:
+        sha = "sha256 not published"
     where = f"{v.url} ({v.source})" if v.url else v.source
-    return f"{v.file_name} ({size}, {sha}, licence: {v.licence}); get it from {where}"
+    fetch = f"; or run `ram-core weights fetch {v.name}`" if v.url else ""
+    return f"{v.file_name} ({size}, {sha}, licence: {v.licence}); get it from {where}{fetch}"
+
+
+def missing_weights(v: Variant, path: Path, problem: str = "missing") -> MissingWeightsError:
+    """The error for ``v``'s file at ``path`` being absent or wrong: what it is and where to get it, one line."""
+    return MissingWeightsError(f"{v.name} weights {problem}: {path}. Need {describe(v)}")
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -64,7 +75,9 @@ def check(v: Variant, directory: Path | None = None, hash_file: bool = True) -> 
     digest = sha256_file(path)
     if v.sha256 is not None and digest != v.sha256:
         return Check(v, path, False, f"{path}: sha256 {digest}, expected {v.sha256}", digest)
-    note = "matches" if v.sha256 else "computed (none published)"
+    if v.sha256_prefix is not None and not digest.startswith(v.sha256_prefix):
+        return Check(v, path, False, f"{path}: sha256 {digest}, expected {v.sha256_prefix}...", digest)
+    note = "matches" if v.sha256 or v.sha256_prefix else "computed (none published)"
     return Check(v, path, True, f"ok: {path} ({size:,} bytes, sha256 {digest} {note})", digest)
 
 
@@ -75,6 +88,8 @@ def require(v: Variant, directory: Path | None = None) -> Path:
     ``ram-core weights verify`` hashes).
     """
     result = check(v, directory, hash_file=False)
+    if not result.path.is_file():
+        raise missing_weights(v, result.path)
     if not result.ok:
-        raise MissingWeightsError(f"{v.name} weights {result.message}. Need {describe(v)}")
+        raise missing_weights(v, result.path, f"wrong ({result.message})")
     return result.path

@@ -2,6 +2,9 @@
 
 Sizes and checksums are filled in only where the publisher states them; ``None`` means "not
 published" and ``ram-core weights verify`` then prints the checksum it computes instead of checking.
+Where only a rounded size (``approx_size``) or the first hex digits of the checksum (``sha256_prefix``,
+as torchvision puts in its file names) are published, those are recorded and checked instead.
+Every loader (SAM2.1, the birth detector, HMR2.0, RAM) takes its file facts from this table.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ class Variant:
 
     Attributes:
         name: the name users type (``ram-core weights path hmr2``).
-        kind: ``hmr2`` | ``sam2`` | ``smpl`` | ``ram``: which loader reads it.
-        config: the architecture it fits (a ``RamConfig`` constructor or a sam2 config path).
+        kind: ``hmr2`` | ``sam2`` | ``detector`` | ``smpl`` | ``ram``: which loader reads it.
+        config: the architecture it fits (a ``RamConfig`` constructor, the sam2 package's hydra config
+            path, or the torchvision builder's name).
         file_name: its name in the weights folder.
         sha256: hex digest, or None where the publisher gives none.
         size: bytes, or None where the publisher gives none.
@@ -24,6 +28,8 @@ class Variant:
         url: where ``ram-core weights fetch`` downloads it from; None: manual download only.
         archive_member: when ``url`` is a .tar.gz, the member that is the file.
         source: where a person gets it, in words.
+        approx_size: the size as published in words ("about 149 MiB") when no exact byte count is.
+        sha256_prefix: the leading hex digits of the sha256 when only those are published.
     """
 
     name: str
@@ -36,10 +42,14 @@ class Variant:
     url: str | None
     archive_member: str | None
     source: str
+    approx_size: str | None = None
+    sha256_prefix: str | None = None
 
 
 _SAM2_BASE = "https://dl.fbaipublicfiles.com/segment_anything_2/092824"
 _SAM2_SOURCE = "Meta's official SAM 2.1 release (github.com/facebookresearch/sam2, checkpoints/download_ckpts.sh)"
+_TV_BASE = "https://download.pytorch.org/models"
+_TV_SOURCE = "torchvision's model table (pytorch.org/vision/stable/models.html#object-detection)"
 
 VARIANTS: tuple[Variant, ...] = (
     Variant(
@@ -66,12 +76,34 @@ VARIANTS: tuple[Variant, ...] = (
             url=f"{_SAM2_BASE}/sam2.1_hiera_{long}.pt",
             archive_member=None,
             source=_SAM2_SOURCE,
+            approx_size=approx,
         )
-        for short, long, cfg in (
-            ("tiny", "tiny", "t"),
-            ("small", "small", "s"),
-            ("base-plus", "base_plus", "b+"),
-            ("large", "large", "l"),
+        for short, long, cfg, approx in (
+            ("tiny", "tiny", "t", "about 149 MiB"),
+            ("small", "small", "s", "about 176 MiB"),
+            ("base-plus", "base_plus", "b+", "about 309 MiB"),
+            ("large", "large", "l", "about 857 MiB"),
+        )
+    ),
+    # COCO person detectors for SegFollow's births (box mAP 32.8 and 21.3 per torchvision's table).
+    *(
+        Variant(
+            name=builder,
+            kind="detector",
+            config=builder,
+            file_name=file_name,
+            sha256=None,
+            size=None,
+            licence="BSD-3-Clause (torchvision)",
+            url=f"{_TV_BASE}/{file_name}",
+            archive_member=None,
+            source=_TV_SOURCE,
+            approx_size=approx,
+            sha256_prefix=file_name.rsplit("-", 1)[-1].split(".")[0],
+        )
+        for builder, file_name, approx in (
+            ("fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_mobilenet_v3_large_fpn-fb6a3cc7.pth", "74.2 MB"),
+            ("ssdlite320_mobilenet_v3_large", "ssdlite320_mobilenet_v3_large_coco-a79551df.pth", "13.4 MB"),
         )
     ),
     Variant(

@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("torchvision")
 
 from ram_core.detection import DETECTOR_VARIANTS, TorchvisionPersonDetector, build_detector, make_person_detector
-from ram_core.tracking.segfollow.checkpoint import MissingWeightsError, WeightsFormatError
+from ram_core.weights.loading import MissingWeightsError, WeightsFormatError
 
 SMALL = "ssdlite320_mobilenet_v3_large"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import torch
 
-from ram_core.tracking.segfollow.checkpoint import load_strict, read_state_dict
 from ram_core.tracking.segfollow.engine import Sam2Engine
 from ram_core.tracking.segfollow.tracker import BirthDetector, SegFollowConfig, SegFollowTracker
 from ram_core.tracking.segfollow.variants import Sam2Architecture, Sam2Variant, sam2_variant
+from ram_core.weights.loading import load_strict, read_state_dict
 
 log = logging.getLogger(__name__)
 

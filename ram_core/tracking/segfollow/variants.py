@@ -1,18 +1,16 @@
-"""SAM2.1 architectures and the official checkpoints, in one table.
+"""SAM2.1 architectures, and the released variants built from the weights table's SAM2.1 rows.
 
 The architecture itself is the official hydra config shipped in the ``sam2`` package
 (``sam2/configs/sam2.1/*.yaml``); ``Sam2Architecture`` names one and the overrides that size it.
-The ``ram_core/weights`` variant table had not landed when this was written, so the SAM2.1 rows live here.
+File names, sizes, checksums, URLs and the config path of each release are rows of the one table,
+``ram_core.weights.variants`` (kind ``sam2``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ram_core.tracking.segfollow.checkpoint import WeightFile
-
-_SAM2_URL = "https://dl.fbaipublicfiles.com/segment_anything_2/092824/"
-_SAM2_SHA256 = "not published by Meta (verify the download against the URL's copy)"
+from ram_core.weights.variants import VARIANTS, Variant
 
 
 @dataclass(frozen=True)
@@ -61,43 +59,31 @@ class Sam2Architecture:
 
 @dataclass(frozen=True)
 class Sam2Variant:
-    """A released SAM2.1 model: its architecture and its checkpoint file."""
+    """A released SAM2.1 model: its architecture and its row of the weights table."""
 
     name: str
     architecture: Sam2Architecture
-    weights: WeightFile
+    weights: Variant
 
 
-def _variant(name: str, short: str, file_stem: str, size: str) -> Sam2Variant:
-    return Sam2Variant(
-        name=name,
-        architecture=Sam2Architecture(config_file=f"configs/sam2.1/sam2.1_hiera_{short}.yaml"),
-        weights=WeightFile(
-            file_name=f"{file_stem}.pt",
-            size=size,
-            sha256=_SAM2_SHA256,
-            url=_SAM2_URL + f"{file_stem}.pt",
-            licence="Apache-2.0",
-        ),
-    )
+def _short_name(row: Variant) -> str:
+    """``sam2.1-base-plus`` -> ``base_plus``."""
+    return row.name.removeprefix("sam2.1-").replace("-", "_")
 
 
 SAM2_VARIANTS: dict[str, Sam2Variant] = {
-    v.name: v
-    for v in (
-        _variant("tiny", "t", "sam2.1_hiera_tiny", "about 149 MiB"),
-        _variant("small", "s", "sam2.1_hiera_small", "about 176 MiB"),
-        _variant("base_plus", "b+", "sam2.1_hiera_base_plus", "about 309 MiB"),
-        _variant("large", "l", "sam2.1_hiera_large", "about 857 MiB"),
-    )
+    _short_name(row): Sam2Variant(_short_name(row), Sam2Architecture(config_file=row.config), row)
+    for row in VARIANTS
+    if row.kind == "sam2"
 }
 
 _ALIASES = {"t": "tiny", "s": "small", "b+": "base_plus", "base+": "base_plus", "l": "large"}
 
 
 def sam2_variant(name: str) -> Sam2Variant:
-    """The variant called ``name`` (tiny/small/base_plus/large, or t/s/b+/l)."""
+    """The variant called ``name``: tiny/small/base_plus/large, t/s/b+/l, or the weights table's sam2.1-* names."""
     key = _ALIASES.get(name, name)
+    key = {v.weights.name: k for k, v in SAM2_VARIANTS.items()}.get(key, key)
     if key not in SAM2_VARIANTS:
         raise KeyError(f"unknown SAM2.1 variant {name!r}; known: {', '.join(SAM2_VARIANTS)}")
     return SAM2_VARIANTS[key]

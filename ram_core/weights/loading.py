@@ -1,0 +1,150 @@
+"""Reading weight files into torch modules: no arbitrary pickle, strict keys, errors that say what to do.
+
+The one loader every model uses (SAM2.1, the birth detector, HMR2.0, RAM's own files):
+
+- :func:`safe_torch_load` opens a ``torch.save`` zip with ``torch.load(weights_only=True)``, after
+  refusing any file whose pickle names a global outside torch's safe set and :data:`INERT_GLOBALS`
+  (so a crafted ``__reduce__`` never runs); non-zip (legacy) pickles are refused outright;
+- :func:`read_state_dict` returns the tensors of one entry (``"model"`` for SAM2, ``"state_dict"`` for
+  a Lightning checkpoint, the top level for torchvision), and names the file, size, checksum and
+  source (from the weights table) when it is absent;
+- :func:`check_state` / :func:`load_strict` compare keys and shapes and name every problem.
+
+Imports torch; ``ram_core.weights`` itself stays standard library only.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections import OrderedDict
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+
+from ram_core.weights.store import MissingWeightsError, missing_weights
+from ram_core.weights.variants import Variant
+
+log = logging.getLogger(__name__)
+
+_LISTED = 12
+_LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, OSError, EOFError, ValueError, KeyError, TypeError)
+
+
+class WeightsFormatError(ValueError):
+    """A weight file exists but is not the expected one: unsafe, wrong format, keys, shapes or config."""
+
+
+class _InertMapping:
+    """Stand-in for config classes (dict subclasses) pickled in checkpoints.
+
+    Unpickling "creates" one through ``__new__``, which hands back a plain ``OrderedDict``: the only
+    dict-like type torch's weights-only unpickler lets pickle fill with items and attributes.
+    No code of the original class runs.
+    """
+
+    def __new__(cls, *args: object) -> OrderedDict:  # type: ignore[misc]
+        return OrderedDict()
+
+
+# Fully qualified name -> inert stand-in, for globals that carry configuration only (HMR2.0's yacs config).
+INERT_GLOBALS: dict[str, type] = {"yacs.config.CfgNode": _InertMapping}
+
+
+def safe_torch_load(path: str | Path) -> object:
+    """``torch.load(weights_only=True)`` on the CPU, with the known config classes made inert.
+
+    Raises:
+        WeightsFormatError: the file is not a ``torch.save`` zip, or names globals outside torch's
+            safe set and :data:`INERT_GLOBALS`; nothing of it is unpickled then.
+    """
+    path = Path(path)
+    try:
+        named = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
+    except _LOAD_ERRORS as e:  # a legacy (non-zip) pickle, or garbage
+        raise WeightsFormatError(f"{path}: not a readable torch checkpoint; refused to unpickle it ({e})") from None
+    refused = sorted(set(named) - set(INERT_GLOBALS))
+    if refused:
+        raise WeightsFormatError(
+            f"{path}: refused to unpickle it (refusing to unpickle globals {refused}; only tensors and plain data load)"
+        )
+    stand_ins = [(INERT_GLOBALS[name], name) for name in named]
+    try:
+        with torch.serialization.safe_globals(stand_ins):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except _LOAD_ERRORS as e:
+        raise WeightsFormatError(f"{path}: could not be loaded safely ({e})") from None
+
+
+def read_state_dict(path: str | Path, key: str | None, variant: Variant | None = None) -> dict[str, torch.Tensor]:
+    """The state dict in a checkpoint, read on the CPU without executing pickled code.
+
+    Args:
+        path: the ``.pt`` / ``.pth`` / ``.ckpt`` file.
+        key: the entry of the checkpoint dict that holds the state dict (``"model"`` for SAM2,
+            ``"state_dict"`` for Lightning), or None when the file is the state dict itself (torchvision).
+        variant: the weights-table row the file should be, named in the error when it is absent.
+
+    Raises:
+        MissingWeightsError: no file at ``path`` (with file name, size, checksum and source when
+            ``variant`` is given).
+        WeightsFormatError: unsafe, unreadable, or ``key`` is not a dict of tensors.
+    """
+    path = Path(path)
+    if not path.is_file():
+        if variant is not None:
+            raise missing_weights(variant, path)
+        raise MissingWeightsError(f"weights not found: {path}")
+    blob = safe_torch_load(path)
+    if key is None:
+        state = blob
+    else:
+        state = blob.get(key) if isinstance(blob, dict) else None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        where = f"entry {key!r}" if key is not None else "top level"
+        raise WeightsFormatError(f"{path}: the {where} is not a state dict of tensors")
+    return state
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(names[:_LISTED])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > _LISTED else "")
+
+
+def check_state(
+    expected: Mapping[str, tuple[int, ...] | torch.Size],
+    state: Mapping[str, torch.Tensor],
+    source: str | Path,
+    what: str,
+) -> None:
+    """Raise one :class:`WeightsFormatError` naming every missing, unexpected and mis-shaped key.
+
+    Args:
+        expected: key -> shape the model needs (keys as the file names them).
+        state: the file's tensors (already without the keys the caller ignores).
+        source: the file, for the message.
+        what: what the file should fit (a class name), for the message.
+    """
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = [
+        f"{k} {tuple(state[k].shape)} != {tuple(expected[k])}"
+        for k in sorted(set(expected) & set(state))
+        if tuple(state[k].shape) != tuple(expected[k])
+    ]
+    problems = []
+    for label, items in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", wrong)):
+        if items:
+            problems.append(f"{label}: {_listed(items)}")
+    if problems:
+        note = " (shapes: file != model)" if wrong else ""
+        raise WeightsFormatError(f"{source} does not fit {what}: " + "; ".join(problems) + note)
+
+
+def load_strict(module: torch.nn.Module, state: Mapping[str, torch.Tensor], source: str | Path) -> None:
+    """Copy ``state`` into ``module``: every key present, none extra, every shape equal, or one clear error."""
+    expected = {k: v.shape for k, v in module.state_dict().items()}
+    check_state(expected, state, source, type(module).__name__)
+    module.load_state_dict(dict(state), strict=True)
+    log.info("loaded %d tensors from %s", len(state), source)
