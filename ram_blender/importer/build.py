@@ -123,11 +123,16 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan, options: BuildOptions) -> 
     key_channels(action, obj, f'["{PREDICTED_PROP}"]', frames, plan.predicted[:, None].astype(np.float64), "RAM",
                  "CONSTANT")  # fmt: skip
     if options.hide_outside and len(frames):
-        first, last = frames[0], frames[-1]
-        vis_frames = np.array([first - 1, first, last + 1])
-        hidden = np.array([[1.0], [0.0], [1.0]])
-        for path in ("hide_viewport", "hide_render"):
-            key_channels(action, obj, path, vis_frames, hidden, "RAM", "CONSTANT")
+        key_visibility(action, obj, frames)
+
+
+def key_visibility(action: bpy.types.Action, obj: bpy.types.Object, frames: np.ndarray) -> None:
+    """Hide ``obj`` in the viewport and in renders before ``frames[0]`` and after ``frames[-1]``."""
+    first, last = frames[0], frames[-1]
+    vis_frames = np.array([first - 1, first, last + 1])
+    hidden = np.array([[1.0], [0.0], [1.0]])
+    for path in ("hide_viewport", "hide_render"):
+        key_channels(action, obj, path, vis_frames, hidden, "RAM", "CONSTANT")
 
 
 def build_skinned_mesh(arm_obj: bpy.types.Object, model: SmplModel, betas: np.ndarray,
@@ -212,10 +217,14 @@ def build_results(
         obj[TRACK_ID_PROP] = track.track_id
         color_armature(obj, track_color(track.track_id))
         key_track(obj, plan, options)
+        body = None
         if options.smpl_model is not None:
-            build_skinned_mesh(obj, options.smpl_model, plan.betas, collection)
+            body = build_skinned_mesh(obj, options.smpl_model, plan.betas, collection)
         elif options.proxy_body:
-            build_proxy_mesh(obj, skeleton, collection)
+            body = build_proxy_mesh(obj, skeleton, collection)
+        if body is not None and options.hide_outside and len(plan.frames):
+            # A hidden parent does not hide its children: the body keys its own visibility.
+            key_visibility(ensure_action(body, f"{body.name} visibility"), body, plan.frames.astype(np.float64))
         objects.append(obj)
         log.info("built %s: %d frames", obj.name, len(plan.frames))
     return objects

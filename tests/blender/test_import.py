@@ -82,10 +82,13 @@ def test_people_are_hidden_outside_their_frames(imported):
     objects, results = imported
     late = objects[-1]
     first = int(results.tracks[-1].frame[0]) + FRAME_OFFSET
+    body = next(c for c in late.children if c.type == "MESH")
     bpy.context.scene.frame_set(first - 1)
     assert late.hide_viewport and late.hide_render
+    assert body.hide_viewport and body.hide_render
     bpy.context.scene.frame_set(first)
     assert not late.hide_viewport and not late.hide_render
+    assert not body.hide_viewport and not body.hide_render
 
 
 def test_track_list_rows(imported):
