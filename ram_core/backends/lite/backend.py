@@ -3,24 +3,36 @@
 Per frame:
 
 1. Every live track's Kalman prediction is cropped and run through the landmark model (one batch):
-   each crop gives a candidate box (from the landmarks) and a pose score, the lite analogue of SAM2
-   propagating a mask. Candidates that are the same person as a better one are dropped, so two tracks
-   cannot feed on one person; a track whose crop shows nobody gets no candidate and coasts.
-2. On keyframes (every ``keyframe_interval`` frames, and whenever no track is live) the detector runs
-   over the whole frame and its people join the candidates, which is where new tracks are born.
-3. The shared :class:`~ram_core.tracking.tracker.Tracker` associates candidates to tracks with the
-   gated sum of motion (IoU with the Kalman prediction) and appearance (colour histograms, the track's
-   EMA memory), with the confidence-gated update.
-4. Each confirmed, observed track's landmarks become SMPL rotations (inverse kinematics onto the rest
-   skeleton), a root translation from the 2D landmarks and the focal length, then a One-Euro smoother.
-   While a track coasts (occluded) the smoother's prediction fills up to ``max_gap`` frames, flagged
-   ``predicted``.
+   each crop gives a candidate pose and a pose score, the lite analogue of SAM2 propagating a mask.
+   Two crops that found one person (a track's crop slid onto a neighbour) keep the better-scored
+   pose; the other crop is run again with the people already found painted out
+   (:func:`paint_people`), which shows the model the person hidden beside them. A crop that shows
+   nobody gives no candidate and its track coasts.
+2. The detector looks for people nobody tracks: it runs on the frame with every found person painted
+   out, on a few of its tiles per frame, so the whole frame is swept once every ``sweep_frames``
+   frames (all tiles at once while nobody is tracked). Its boxes go through the landmark model and
+   join the candidates; duplicates of tracked people are dropped as in step 1.
+3. Each candidate's box is the extent of its 33 landmarks, padded to the head top and the soles
+   (:func:`landmark_boxes`): tight, so two people side by side overlap little. The shared
+   :class:`~ram_core.tracking.tracker.Tracker` associates them to tracks with the gated sum of motion
+   (IoU with the Kalman prediction) and appearance (colour histograms, the track's EMA memory), with
+   the confidence-gated update; the next frame's crop is that box scaled by ``roi_scale``, which
+   gives MediaPipe's own region of interest.
+4. Each observed track's landmarks become SMPL rotations (inverse kinematics onto the rest
+   skeleton), a root translation from the 2D landmarks and the focal length, then a One-Euro
+   smoother. A tentative track's frames are held back and sent once it is confirmed (a person is
+   captured from the frame they were first found), or dropped if it ends unconfirmed. A track that
+   coasts (occluded) sends nothing; when it is seen again within the smoother's ``max_gap`` frames,
+   the gap is filled by interpolating between the frames on either side (rotations slerped,
+   translation and box linear), flagged ``predicted``. A track that never comes back leaves no
+   invented frames behind.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -32,40 +44,145 @@ from ram_core.backends.lite.landmarks import (
     LandmarkConfig,
     PoseLandmarker,
     distinct_people,
-    find_people,
 )
-from ram_core.body.blazepose import landmarks_to_rotations
+from ram_core.body.blazepose import LM, landmarks_to_rotations
 from ram_core.body.camera import solve_translation
-from ram_core.body.smoothing import MotionSmoother, SmoothingConfig
+from ram_core.body.smoothing import MotionSmoother, SmoothingConfig, fill_gaps
 from ram_core.contract.ring import empty_records
 from ram_core.contract.skeleton import forward_kinematics
 from ram_core.contract.smpl_model import DEFAULT_REST_SOURCE, default_rest_joints
+from ram_core.tracking.boxes import iou_matrix
 from ram_core.tracking.tracker import Tracker, TrackerConfig
 from ram_core.video import VideoInfo
 
 log = logging.getLogger(__name__)
+
+#: Limbs painted by :func:`paint_people` (BlazePose landmark pairs).
+LIMBS = tuple(
+    (LM[f"{side}_{a}"], LM[f"{side}_{b}"])
+    for side in ("left", "right")
+    for a, b in (
+        ("shoulder", "elbow"),
+        ("elbow", "wrist"),
+        ("hip", "knee"),
+        ("knee", "ankle"),
+        ("ankle", "heel"),
+        ("heel", "foot_index"),
+    )
+)
+TORSO = tuple(LM[name] for name in ("left_shoulder", "right_shoulder", "right_hip", "left_hip"))
+HEAD = tuple(LM[name] for name in ("nose", "left_ear", "right_ear"))
 
 
 @dataclass(frozen=True)
 class LiteConfig:
     """Settings of the `lite` backend.
 
-    keyframe_interval: run the whole-frame detector every this many frames (and whenever no track lives).
-    detector_passes: detector passes per keyframe (later passes see the people found so far masked out).
+    sweep_frames: the detector covers the whole frame once every this many frames, a few tiles per frame
+      (all tiles on a frame where no track lives). With the default 5 at 10 frames/s every place is looked
+      at twice a second.
     min_pose_score: a crop whose pose flag is below this is "nobody there" (the track coasts).
     duplicate_tolerance: two candidate skeletons closer than this fraction of body height are one person.
     hist_bins: (hue, saturation) bins of each half-body colour histogram used as appearance.
+    box_pad: (top, sides, bottom) padding of the landmark extent, as fractions of its height: the top
+      landmarks are the eyes and ears, so the head top is about 0.1 above them.
+    roi_scale: a padded landmark box scaled about its centre by this is MediaPipe's region of interest
+      (the box the landmark model's crop is built from): on vtest.avi that box measured 1.12-1.24 times
+      the landmark extent's height, centred on it.
+    paint_width: limb thickness of a painted-out person, as a fraction of their height.
+    min_inside: a track whose predicted box has less than this fraction of its area inside the frame is not
+      cropped (it is leaving; it coasts and ends).
+    known_iou: a detector box overlapping a found person's crop box by more than this IoU is that person
+      again and gets no landmark pass.
     """
 
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     landmarks: LandmarkConfig = field(default_factory=LandmarkConfig)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
-    keyframe_interval: int = 10
-    detector_passes: int = 2
+    sweep_frames: int = 5
     min_pose_score: float = 0.5
     duplicate_tolerance: float = 0.2
     hist_bins: tuple[int, int] = (12, 4)
+    box_pad: tuple[float, float, float] = (0.1, 0.05, 0.03)
+    roi_scale: float = 1.07
+    paint_width: float = 0.12
+    min_inside: float = 0.3
+    known_iou: float = 0.5
+
+
+def landmark_boxes(image_points: np.ndarray, pad: tuple[float, float, float]) -> np.ndarray:
+    """Person boxes from landmarks: the extent of all 33, padded.
+
+    Args:
+        image_points: ``(N, 33, 2)`` landmark pixels (x, y).
+        pad: (top, sides, bottom) padding as fractions of the extent's height.
+
+    Returns:
+        ``(N, 4)`` float64 xyxy pixels, not clipped to the frame (a person half out of it keeps their size).
+    """
+    pts = np.asarray(image_points, dtype=np.float64).reshape(-1, image_points.shape[-2], 2)
+    lo, hi = pts.min(axis=1), pts.max(axis=1)
+    h = np.maximum(hi[:, 1] - lo[:, 1], 1.0)
+    top, side, bottom = pad
+    return np.stack([lo[:, 0] - side * h, lo[:, 1] - top * h, hi[:, 0] + side * h, hi[:, 1] + bottom * h], axis=1)
+
+
+def scale_boxes(boxes: np.ndarray, factor: float) -> np.ndarray:
+    """``(N, 4)`` xyxy boxes scaled about their centres by ``factor``."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+    half = (boxes[:, 2:] - boxes[:, :2]) * (factor / 2)
+    return np.concatenate([centre - half, centre + half], axis=1)
+
+
+def inside_fraction(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``(N,)`` fraction of each xyxy box's area that lies inside a ``width`` x ``height`` frame."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    iw = np.clip(np.minimum(boxes[:, 2], width) - np.maximum(boxes[:, 0], 0), 0, None)
+    ih = np.clip(np.minimum(boxes[:, 3], height) - np.maximum(boxes[:, 1], 0), 0, None)
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return iw * ih / np.maximum(area, 1e-9)
+
+
+def paint_people(image_bgr: np.ndarray, image_points: np.ndarray, width: float) -> np.ndarray:
+    """A copy of the frame with each person painted mid-grey (the models' zero input) along their skeleton.
+
+    Torso (shoulders and hips), limbs as lines ``width`` times the person's height thick, and the head as
+    a disc; a person beside or behind stays mostly visible, unlike with a painted box.
+
+    Args:
+        image_bgr: ``(H, W, 3)`` uint8 frame.
+        image_points: ``(N, 33, 2)`` landmark pixels of the people to paint out.
+    """
+    out = image_bgr.copy()
+    grey = (128, 128, 128)
+    for pts in np.asarray(image_points, dtype=np.float64):
+        height = float(np.ptp(pts[:, 1]))
+        thick = max(2, int(round(width * height)))
+        ipts = np.round(pts).astype(np.int32)
+        cv2.fillConvexPoly(out, cv2.convexHull(ipts[list(TORSO)]), grey)
+        for a, b in LIMBS:
+            cv2.line(out, tuple(int(v) for v in ipts[a]), tuple(int(v) for v in ipts[b]), grey, thick)
+        for a, b in zip(TORSO, TORSO[1:] + TORSO[:1]):
+            cv2.line(out, tuple(int(v) for v in ipts[a]), tuple(int(v) for v in ipts[b]), grey, thick)
+        head = pts[list(HEAD)].mean(axis=0)
+        cv2.circle(out, (int(round(head[0])), int(round(head[1]))), max(2, int(round(0.08 * height))), grey, -1)
+    return out
+
+
+def sweep_order(count: int) -> np.ndarray:
+    """A permutation of ``range(count)`` whose consecutive runs are spread over it (a golden-ratio stride).
+
+    The detector's tiles are listed size by size, row by row; taking them in this order puts far-apart tiles
+    of every size into each frame's share of the sweep.
+    """
+    if count <= 2:
+        return np.arange(count)
+    stride = max(1, int(round(count / ((1 + math.sqrt(5)) / 2))))
+    while math.gcd(stride, count) != 1:
+        stride += 1
+    return (np.arange(count) * stride) % count
 
 
 def appearance_features(image_bgr: np.ndarray, boxes: np.ndarray, bins: tuple[int, int]) -> np.ndarray:
@@ -106,7 +223,7 @@ class LiteBackend:
         options = options or BackendOptions()
         cfg = cfg or LiteConfig()
         if options.max_people is not None:
-            cfg = _with_max_tracks(cfg, options.max_people)
+            cfg = replace(cfg, tracker=replace(cfg.tracker, max_tracks=options.max_people))
         self.cfg = cfg
         if options.smpl_model:
             from ram_core.body.smpl_convert import load_smpl_file
@@ -121,9 +238,12 @@ class LiteBackend:
         self._landmarker: PoseLandmarker | None = None
         self._tracker = Tracker(cfg.tracker)
         self._smoothers: dict[int, MotionSmoother] = {}
+        self._pending: dict[int, list[np.ndarray]] = {}
+        self._last: dict[int, np.ndarray] = {}
         self._intrinsics = np.eye(3)
         self._fps = 30.0
-        self._processed = 0
+        self._tiles: list[tuple[int, int, int]] = []
+        self._sweep_at = 0
 
     @property
     def rest_joints(self) -> np.ndarray:
@@ -142,76 +262,142 @@ class LiteBackend:
         self._fps = float(info.fps) if info.fps > 0 else 30.0
         self._detector = PersonDetector(self.cfg.detector)
         self._landmarker = PoseLandmarker(self.cfg.landmarks)
+        tiles = self._detector.tiles(info.width, info.height)
+        self._tiles = [tiles[i] for i in sweep_order(len(tiles))]
+        self._sweep_at = 0
 
     def process(self, frame_index: int, image_bgr: np.ndarray) -> np.ndarray:
         if self._detector is None or self._landmarker is None:
             raise RuntimeError("LiteBackend.process before open")
         cfg = self.cfg
-        predictions = self._tracker.peek_predictions(frame_index)
-        candidates = self._landmarker.estimate(image_bgr, np.array([p.box for p in predictions]).reshape(-1, 4))
-        keyframe = not predictions or self._processed % cfg.keyframe_interval == 0
-        if keyframe:
-            people = find_people(image_bgr, self._detector, self._landmarker, passes=cfg.detector_passes)
-            candidates = _concat(candidates, people)
-        self._processed += 1
-        candidates = candidates.select(
-            distinct_people(candidates, min_score=cfg.min_pose_score, tolerance=cfg.duplicate_tolerance)
-        )
-        boxes = candidates.boxes_from_landmarks.astype(np.float64)
+        height, width = image_bgr.shape[:2]
+        predicted = np.array([p.box for p in self._tracker.peek_predictions(frame_index)]).reshape(-1, 4)
+        predicted = predicted[inside_fraction(predicted, width, height) >= cfg.min_inside]
+        rois = scale_boxes(predicted, cfg.roi_scale)
+        people, rois = self._distinct(image_bgr, self._estimate(image_bgr, rois), rois)
+        regions = self._sweep_regions(everything=len(predicted) == 0)
+        if regions:
+            masked = paint_people(image_bgr, people.image, cfg.paint_width)
+            found = self._detector.detect_all(masked, regions).boxes.astype(np.float64)
+            if len(found) and len(rois):
+                found = found[iou_matrix(found, rois).max(axis=1) <= cfg.known_iou]
+            if len(found):
+                fresh = self._estimate(image_bgr, found)
+                people, rois = self._distinct(image_bgr, _concat(people, fresh), np.concatenate([rois, found]))
+        boxes = landmark_boxes(people.image, cfg.box_pad)
         features = appearance_features(image_bgr, boxes, cfg.hist_bins)
-        views = self._tracker.step(frame_index, boxes, candidates.score, features)
+        views = self._tracker.step(frame_index, boxes, people.score, features)
         live = {v.track_id for v in views}
-        for tid in [t for t in self._smoothers if t not in live]:
-            del self._smoothers[tid]
+        for table in (self._smoothers, self._pending, self._last):
+            for tid in [t for t in table if t not in live]:
+                del table[tid]
 
-        observed = [v for v in views if v.confirmed and v.observed and v.detection_index >= 0]
-        coasting = [v for v in views if v.confirmed and not (v.observed and v.detection_index >= 0)]
-        records = [self._observed_records(frame_index, observed, candidates), self._coasting_records(frame_index, coasting)]
-        return np.concatenate(records)
+        observed = [v for v in views if v.observed and v.detection_index >= 0]
+        out = [empty_records()]
+        for view, records in zip(observed, self._observed_records(frame_index, observed, people, boxes)):
+            if not len(records):
+                continue
+            held = self._pending.setdefault(view.track_id, [])
+            previous = self._last.get(view.track_id)
+            if previous is not None and previous["frame"] < frame_index - 1:
+                held.append(self._gap_records(previous, records[0]))
+            held.append(records)
+            self._last[view.track_id] = records[0].copy()
+            if view.confirmed:
+                out += held
+                del self._pending[view.track_id]
+        return np.concatenate(out)
 
-    def _observed_records(self, frame_index: int, views: list, candidates: LandmarkBatch) -> np.ndarray:
+    def _sweep_regions(self, everything: bool) -> list[tuple[int, int, int]]:
+        """This frame's share of the detector's tiles (all of them when ``everything``)."""
+        if everything:
+            return list(self._tiles)
+        count = len(self._tiles)
+        share = -(-count // max(1, self.cfg.sweep_frames))
+        picked = [self._tiles[(self._sweep_at + k) % count] for k in range(min(share, count))]
+        self._sweep_at = (self._sweep_at + share) % max(count, 1)
+        return picked
+
+    def _distinct(
+        self, image_bgr: np.ndarray, people: LandmarkBatch, rois: np.ndarray
+    ) -> tuple[LandmarkBatch, np.ndarray]:
+        """The distinct present poses among ``people`` (estimated in boxes ``rois`` (N, 4)), and their boxes.
+
+        A pose dropped as the duplicate of a better one is estimated again in its box with the kept people
+        painted out; what that finds joins the others (then the same selection again).
+        """
+        cfg = self.cfg
+        keep = distinct_people(people, min_score=cfg.min_pose_score, tolerance=cfg.duplicate_tolerance)
+        retry = np.setdiff1d(np.flatnonzero(people.score >= cfg.min_pose_score), keep)
+        if len(retry):
+            masked = paint_people(image_bgr, people.image[keep], cfg.paint_width)
+            people = _concat(people.select(keep), self._estimate(masked, rois[retry]))
+            rois = np.concatenate([rois[keep], rois[retry]])
+            keep = distinct_people(people, min_score=cfg.min_pose_score, tolerance=cfg.duplicate_tolerance)
+        return people.select(keep), rois[keep]
+
+    def _observed_records(
+        self, frame_index: int, views: list, people: LandmarkBatch, boxes: np.ndarray
+    ) -> list[np.ndarray]:
+        """One record array (length 0 or 1) per view, from the candidate each view was updated with.
+
+        ``boxes`` ``(N, 4)`` are the candidates' landmark boxes (the record's box).
+        """
         if not views:
-            return empty_records()
-        people = candidates.select(np.array([v.detection_index for v in views]))
-        go, bp, _targets = landmarks_to_rotations(people.world, people.visibility, self._rest)
+            return []
+        rows = np.array([v.detection_index for v in views])
+        chosen = people.select(rows)
+        go, bp, _targets = landmarks_to_rotations(chosen.world, chosen.visibility, self._rest)
         rel, _ = forward_kinematics(go, bp, self._rest)
         # The world landmarks are hip-centred in the camera's orientation: the translation that projects
         # them onto their pixels puts the hip centre (the SMPL pelvis) in the camera frame.
-        hip = solve_translation(people.world, people.image, people.visibility, self._intrinsics)
-        rows = []
+        hip = solve_translation(chosen.world, chosen.image, chosen.visibility, self._intrinsics)
+        out = []
         for i, v in enumerate(views):
-            if not np.all(np.isfinite(hip[i])):
-                continue
-            smoother = self._smoothers.setdefault(v.track_id, MotionSmoother(self._fps, self.cfg.smoothing))
-            rot, transl = smoother.update(frame_index, np.concatenate([go[i : i + 1], bp[i]]), hip[i] - rel[i, 0])
-            rows.append((v, rot, transl, False))
-        return self._records(frame_index, rows)
+            record = empty_records(1 if np.all(np.isfinite(hip[i])) else 0)
+            if len(record):
+                smoother = self._smoothers.setdefault(v.track_id, MotionSmoother(self._fps, self.cfg.smoothing))
+                rot, transl = smoother.update(frame_index, np.concatenate([go[i : i + 1], bp[i]]), hip[i] - rel[i, 0])
+                record["frame"] = frame_index
+                record["track_id"] = v.track_id
+                record["global_orient"] = rot[0]
+                record["body_pose"] = rot[1:]
+                record["transl"] = transl
+                record["joints"] = forward_kinematics(rot[None, 0], rot[None, 1:], self._rest, transl[None])[0]
+                record["box"] = boxes[rows[i]]
+                record["confidence"] = v.confidence
+            out.append(record)
+        return out
 
-    def _coasting_records(self, frame_index: int, views: list) -> np.ndarray:
-        rows = []
-        for v in views:
-            smoother = self._smoothers.get(v.track_id)
-            guess = smoother.coast(frame_index) if smoother is not None else None
-            if guess is not None:
-                rows.append((v, guess[0], guess[1], True))
-        return self._records(frame_index, rows)
+    def _estimate(self, image_bgr: np.ndarray, boxes: np.ndarray) -> LandmarkBatch:
+        if self._landmarker is None:
+            raise RuntimeError("LiteBackend used before open")
+        return self._landmarker.estimate(image_bgr, boxes)
 
-    def _records(self, frame_index: int, rows: list) -> np.ndarray:
-        out = empty_records(len(rows))
-        if not rows:
+    def _gap_records(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """Records filling the frames strictly between two records of one track (none beyond ``max_gap``).
+
+        Rotations are slerped and translation and box interpolated linearly (``fill_gaps``); joints follow
+        from them by forward kinematics; flagged ``predicted``, confidence 0.
+        """
+        ends = np.stack([before, after])
+        frames, go, bp, transl, filled = fill_gaps(
+            ends["frame"], ends["global_orient"], ends["body_pose"], ends["transl"], self.cfg.smoothing.max_gap
+        )
+        frames, go, bp, transl = frames[filled], go[filled], bp[filled], transl[filled]
+        out = empty_records(len(frames))
+        if not len(frames):
             return out
-        rot = np.stack([r[1] for r in rows])
-        transl = np.stack([r[2] for r in rows])
-        joints, _ = forward_kinematics(rot[:, 0], rot[:, 1:], self._rest, transl)
-        out["frame"] = frame_index
-        out["track_id"] = [r[0].track_id for r in rows]
-        out["global_orient"] = rot[:, 0]
-        out["body_pose"] = rot[:, 1:]
+        t = ((frames - before["frame"]) / (after["frame"] - before["frame"]))[:, None]
+        out["frame"] = frames
+        out["track_id"] = before["track_id"]
+        out["global_orient"] = go
+        out["body_pose"] = bp
         out["transl"] = transl
-        out["joints"] = joints
-        out["box"] = np.stack([r[0].box for r in rows])
-        out["confidence"] = [0.0 if r[3] else r[0].confidence for r in rows]
-        out["predicted"] = [r[3] for r in rows]
+        out["joints"], _ = forward_kinematics(go, bp, self._rest, transl)
+        out["box"] = (1 - t) * before["box"] + t * after["box"]
+        out["confidence"] = 0.0
+        out["predicted"] = True
         return out
 
     def finish(self) -> np.ndarray:
@@ -221,15 +407,10 @@ class LiteBackend:
         self._detector = None
         self._landmarker = None
         self._smoothers.clear()
+        self._pending.clear()
 
 
 def _concat(first: LandmarkBatch, second: LandmarkBatch) -> LandmarkBatch:
     return LandmarkBatch(
         **{name: np.concatenate([getattr(first, name), getattr(second, name)]) for name in first.__dataclass_fields__}
     )
-
-
-def _with_max_tracks(cfg: LiteConfig, max_people: int) -> LiteConfig:
-    from dataclasses import replace
-
-    return replace(cfg, tracker=replace(cfg.tracker, max_tracks=max_people))

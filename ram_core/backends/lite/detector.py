@@ -208,17 +208,22 @@ class PersonDetector:
             ssd.split_batched_output(raw_scores, count, self._groups),
         )
 
-    def detect_all(self, image_bgr: np.ndarray) -> Detections:
+    def detect_all(self, image_bgr: np.ndarray, regions: list[tuple[int, int, int]] | None = None) -> Detections:
         """Detect people in one frame.
 
         Args:
             image_bgr: (H, W, 3) uint8, BGR as OpenCV decodes it.
+            regions: the square regions (x0, y0, side) to run the model on; None runs all of ``tiles``.
+                The lite backend passes a few per frame, sweeping the whole frame over several frames.
 
         Returns:
             ``Detections`` in frame pixels, best score first.
         """
         height, width = image_bgr.shape[:2]
-        regions = self.tiles(width, height)
+        regions = self.tiles(width, height) if regions is None else list(regions)
+        if not regions:
+            empty = np.zeros((0, 4), np.float32)
+            return Detections(empty, np.zeros(0, np.float32), np.zeros((0, 4, 2), np.float32), empty)
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
         batch = np.empty((len(regions), INPUT_SIZE, INPUT_SIZE, 3), np.float32)
         for i, (x0, y0, side) in enumerate(regions):
