@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +17,49 @@ WHEELS = Path(__file__).resolve().parent.parent / "wheels"
 _CONVERT = "import sys; from ram_core.body.smpl_convert import convert_smpl_pkl; convert_smpl_pkl(sys.argv[1], sys.argv[2])"
 
 
-def setup_commands(env_dir: Path, python: str = sys.executable) -> list[list[str]]:
+# MediaPipe 0.10.14 (whose wheel carries the lite backend's weights) has wheels for these Pythons only.
+WORKER_PYTHONS = ("3.12", "3.11", "3.10")
+
+
+class NoBasePython(RuntimeError):
+    """No Python that the worker's packages support was found to build the managed environment from."""
+
+
+def _version(python: str) -> str | None:
+    try:
+        out = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True, timeout=30)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def find_base_python(search_path: str | None = None) -> str:
+    """A Python 3.10-3.12 to create the worker environment from: Blender's own if it qualifies, else one on PATH.
+
+    Blender 5.1 and newer bundle Python 3.13, for which MediaPipe 0.10.14 has no wheel.
+    """
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" in WORKER_PYTHONS:
+        return sys.executable
+    path = search_path if search_path is not None else os.environ.get("PATH")
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for version in WORKER_PYTHONS:
+        candidates = [shutil.which(f"python{version}", path=path)]
+        if search_path is None and pyenv.is_dir():  # pyenv's shims on PATH only run the selected version
+            candidates += [str(p / "bin" / f"python{version}") for p in sorted(pyenv.glob(f"{version}.*"))]
+        for found in candidates:
+            if found and _version(found) == version:
+                return found
+    raise NoBasePython(
+        f"the worker needs Python {', '.join(WORKER_PYTHONS)} (MediaPipe has no wheel for Blender's Python "
+        f"{sys.version_info[0]}.{sys.version_info[1]}); install one (e.g. python3.11) or set the worker Python "
+        "in the add-on preferences"
+    )
+
+
+def setup_commands(env_dir: Path, python: str | None = None) -> list[list[str]]:
     """The commands that create the managed environment and install ram_core with the lite backend."""
+    python = python or find_base_python()
     wheels = sorted(WHEELS.glob("ram_core-*.whl"))
     target = f"{wheels[-1]}[lite]" if wheels else "ram-core[lite]"
     env_python = str(preferences.managed_python())
@@ -38,7 +81,11 @@ class RAM_OT_setup_worker_env(bpy.types.Operator):
         return bpy.app.online_access
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        self._procs = setup_commands(preferences.managed_env_dir())
+        try:
+            self._procs = setup_commands(preferences.managed_env_dir())
+        except NoBasePython as e:
+            self.report({"ERROR"}, f"Cannot set up the worker environment: {e}")
+            return {"CANCELLED"}
         self._next()
         wm = context.window_manager
         self._timer = wm.event_timer_add(0.5, window=context.window)

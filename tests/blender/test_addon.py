@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import bpy
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,3 +92,29 @@ def test_plan_is_numpy_only():
         a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
     }
     assert not {m for m in mods if m and m.split(".")[0] in {"bpy", "mathutils", "bmesh"}}
+
+
+def test_worker_environment_is_built_from_a_python_mediapipe_supports(tmp_path, monkeypatch):
+    """Blender 5.1+ bundles Python 3.13, which MediaPipe lacks: the setup looks for 3.10-3.12 instead."""
+    import sys
+
+    from ram_blender.operators import setup
+
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" in setup.WORKER_PYTHONS:
+        assert setup.find_base_python(search_path=str(tmp_path)) == sys.executable
+        return
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    with pytest.raises(setup.NoBasePython, match="python3.11"):
+        setup.find_base_python(search_path=str(fake_bin))
+    try:
+        real = setup.find_base_python()
+    except setup.NoBasePython:
+        pytest.skip("no Python 3.10-3.12 on this machine")
+    version = setup._version(real)
+    (fake_bin / f"python{version}").symlink_to(real)
+    chosen = setup.find_base_python(search_path=str(fake_bin))
+    assert chosen == str(fake_bin / f"python{version}")
+    commands = setup.setup_commands(tmp_path / "env", python=chosen)
+    assert commands[0][:3] == [chosen, "-m", "venv"]
+    assert commands[1][-1].endswith("[lite]")
