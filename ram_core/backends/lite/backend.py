@@ -72,11 +72,21 @@ LIMBS = tuple(
 )
 TORSO = tuple(LM[name] for name in ("left_shoulder", "right_shoulder", "right_hip", "left_hip"))
 HEAD = tuple(LM[name] for name in ("nose", "left_ear", "right_ear"))
+#: Landmarks whose horizontal reach sets a box's width (not the arms, which swing).
+CORE = HEAD + TORSO + tuple(
+    LM[f"{side}_{part}"] for side in ("left", "right") for part in ("knee", "ankle", "heel", "foot_index")
+)
 
 
 @dataclass(frozen=True)
 class LiteConfig:
     """Settings of the `lite` backend.
+
+    tracker: the shared tracker's settings, confirming a track after 5 observed frames (not 3): every crop
+      gives a candidate every frame, and on vtest.avi the 3-frame tracks were a second person's skeleton
+      sliding onto a pair walking side by side; a confirmed track's first frames are sent anyway. The motion
+      gate is the chi-square 99.9% quantile (13.8, not 5.99): boxes built from landmarks jitter more than a
+      detector's (a far person's box changed width by half between frames), and 5.99 ended young tracks.
 
     sweep_frames: the detector covers the whole frame once every this many frames, a few tiles per frame
       (all tiles on a frame where no track lives). With the default 5 at 10 frames/s every place is looked
@@ -86,6 +96,7 @@ class LiteConfig:
     hist_bins: (hue, saturation) bins of each half-body colour histogram used as appearance.
     box_pad: (top, sides, bottom) padding of the landmark extent, as fractions of its height: the top
       landmarks are the eyes and ears, so the head top is about 0.1 above them.
+    box_aspect: smallest width / height of a person's box (``landmark_boxes``).
     roi_scale: a padded landmark box scaled about its centre by this is MediaPipe's region of interest
       (the box the landmark model's crop is built from): on vtest.avi that box measured 1.12-1.24 times
       the landmark extent's height, centred on it.
@@ -98,34 +109,44 @@ class LiteConfig:
 
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     landmarks: LandmarkConfig = field(default_factory=LandmarkConfig)
-    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    tracker: TrackerConfig = field(default_factory=lambda: TrackerConfig(confirm_hits=5, max_mahalanobis=13.8))
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     sweep_frames: int = 5
     min_pose_score: float = 0.5
     duplicate_tolerance: float = 0.2
     hist_bins: tuple[int, int] = (12, 4)
     box_pad: tuple[float, float, float] = (0.1, 0.05, 0.03)
+    box_aspect: float = 0.35
     roi_scale: float = 1.07
     paint_width: float = 0.12
     min_inside: float = 0.3
     known_iou: float = 0.5
 
 
-def landmark_boxes(image_points: np.ndarray, pad: tuple[float, float, float]) -> np.ndarray:
-    """Person boxes from landmarks: the extent of all 33, padded.
+def landmark_boxes(image_points: np.ndarray, pad: tuple[float, float, float], min_aspect: float) -> np.ndarray:
+    """Person boxes from landmarks, steady while the arms swing.
+
+    Vertically: the extent of all 33 landmarks, padded. Horizontally: centred on the torso (shoulders and
+    hips), as wide as the head, torso and legs reach on either side plus the padding, and at least
+    ``min_aspect`` times the height. Hands and elbows are left out: their swing would move the box
+    from frame to frame by more than the tracker's motion gate allows.
 
     Args:
         image_points: ``(N, 33, 2)`` landmark pixels (x, y).
         pad: (top, sides, bottom) padding as fractions of the extent's height.
+        min_aspect: smallest width / height of the box.
 
     Returns:
         ``(N, 4)`` float64 xyxy pixels, not clipped to the frame (a person half out of it keeps their size).
     """
     pts = np.asarray(image_points, dtype=np.float64).reshape(-1, image_points.shape[-2], 2)
-    lo, hi = pts.min(axis=1), pts.max(axis=1)
-    h = np.maximum(hi[:, 1] - lo[:, 1], 1.0)
+    top_y, bottom_y = pts[:, :, 1].min(axis=1), pts[:, :, 1].max(axis=1)
+    h = np.maximum(bottom_y - top_y, 1.0)
     top, side, bottom = pad
-    return np.stack([lo[:, 0] - side * h, lo[:, 1] - top * h, hi[:, 0] + side * h, hi[:, 1] + bottom * h], axis=1)
+    centre = pts[:, list(TORSO), 0].mean(axis=1)
+    reach = np.abs(pts[:, list(CORE), 0] - centre[:, None]).max(axis=1) + side * h
+    half = np.maximum(reach, 0.5 * min_aspect * h)
+    return np.stack([centre - half, top_y - top * h, centre + half, bottom_y + bottom * h], axis=1)
 
 
 def scale_boxes(boxes: np.ndarray, factor: float) -> np.ndarray:
@@ -284,7 +305,7 @@ class LiteBackend:
             if len(found):
                 fresh = self._estimate(image_bgr, found)
                 people, rois = self._distinct(image_bgr, _concat(people, fresh), np.concatenate([rois, found]))
-        boxes = landmark_boxes(people.image, cfg.box_pad)
+        boxes = landmark_boxes(people.image, cfg.box_pad, cfg.box_aspect)
         features = appearance_features(image_bgr, boxes, cfg.hist_bins)
         views = self._tracker.step(frame_index, boxes, people.score, features)
         live = {v.track_id for v in views}

@@ -1,0 +1,134 @@
+"""The `lite` backend end to end: frames 0-24 of the vtest clip through the worker and the real BlazePose models.
+
+On these frames (counted by eye) six people are fully visible from frame 0 or soon after: the woman in
+red on the far road, the man in black in the middle of the road, the man in jeans and the man in black
+walking behind him, a man at the right edge, and (from frame 7) a couple entering at the bottom right.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ai_edge_litert")
+pytest.importorskip("cv2")
+
+from ram_core.backends.lite import models  # noqa: E402
+from ram_core.backends.lite.backend import landmark_boxes, paint_people, scale_boxes, sweep_order  # noqa: E402
+from ram_core.contract.client import run_capture  # noqa: E402
+from ram_core.contract.results import Results  # noqa: E402
+from ram_core.contract.skeleton import PARENTS  # noqa: E402
+from ram_core.tracking.boxes import iou_matrix  # noqa: E402
+
+CLIP = Path(__file__).resolve().parents[1] / "data" / "vtest_clip.avi"
+FRAMES = 25
+#: Tracks spanning at least 10 frames that the capture must have (6 people visible; a couple walking
+#: side by side is often one track).
+MIN_LONG_TRACKS = 4
+#: Two live tracks may overlap this much (box IoU) on at most a few frames before the tracker ends one.
+DUPLICATE_IOU, DUPLICATE_FRAMES = 0.7, 3
+
+
+def _models_installed() -> bool:
+    try:
+        models.model_path(models.POSE_DETECTION)
+        models.model_path(models.POSE_LANDMARK_FULL)
+    except models.ModelNotFoundError:
+        return False
+    return True
+
+
+needs_models = pytest.mark.skipif(not _models_installed(), reason="mediapipe 0.10.14 (ships the models) absent")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Results:
+    out = tmp_path_factory.mktemp("lite") / "clip.npz"
+    return run_capture(sys.executable, CLIP, out, backend="lite", start=0, end=FRAMES)
+
+
+@needs_models
+def test_people_are_tracked_from_their_first_frame(results: Results) -> None:
+    spans = {t.track_id: (int(t.frame[0]), int(t.frame[-1])) for t in results.tracks}
+    long_tracks = [tid for tid, (a, b) in spans.items() if b - a + 1 >= 10]
+    assert len(long_tracks) >= MIN_LONG_TRACKS, spans
+    # Tentative frames are sent once a track is confirmed: the people in view at the start begin on frame 0.
+    assert sum(a == 0 for a, _ in spans.values()) >= 3, spans
+
+
+@needs_models
+def test_no_two_live_tracks_on_one_person(results: Results) -> None:
+    boxes: dict[int, list[tuple[int, np.ndarray]]] = {}
+    for t in results.tracks:
+        for f, box, predicted in zip(t.frame, t.box, t.predicted):
+            if not predicted:
+                boxes.setdefault(int(f), []).append((t.track_id, box.astype(np.float64)))
+    together: dict[tuple[int, int], int] = {}
+    for entries in boxes.values():
+        ids = [e[0] for e in entries]
+        iou = np.triu(iou_matrix(np.stack([e[1] for e in entries]), np.stack([e[1] for e in entries])), k=1)
+        for a, b in zip(*np.nonzero(iou > DUPLICATE_IOU)):
+            key = (ids[a], ids[b])
+            together[key] = together.get(key, 0) + 1
+    assert all(n <= DUPLICATE_FRAMES for n in together.values()), together
+
+
+@needs_models
+def test_records_are_rigid_finite_sorted_and_flagged(results: Results) -> None:
+    child, parent = np.arange(1, len(PARENTS)), np.asarray(PARENTS)[1:]
+    for t in results.tracks:
+        assert np.all(np.diff(t.frame) > 0), f"track {t.track_id}: frames not strictly increasing"
+        assert np.all(np.isfinite(t.joints)) and np.all(np.isfinite(t.transl)) and np.all(np.isfinite(t.box))
+        joints = t.joints.astype(np.float64)
+        lengths = np.linalg.norm(joints[:, child] - joints[:, parent], axis=-1)
+        # Rigid skeleton: bone lengths constant to 1e-6 m beyond the float32 rounding of the stored joints.
+        rounding = 4 * np.finfo(np.float32).eps * np.abs(joints).max()
+        assert lengths.std(axis=0).max() < 1e-6 + rounding, f"track {t.track_id}: bone lengths vary"
+        assert np.all(lengths > 0.01)
+        # Predicted frames fill gaps between observed ones: never first or last, confidence 0.
+        assert not t.predicted[0] and not t.predicted[-1], f"track {t.track_id}: starts or ends predicted"
+        assert np.all(t.confidence[t.predicted] == 0)
+        assert np.all(t.confidence[~t.predicted] > 0)
+        # Observed records sit on consecutive frames unless a gap was filled or was too long to fill.
+        assert np.all(t.frame[t.predicted] - 1 >= t.frame[0])
+    assert results.meta.backend == "lite"
+
+
+def test_landmark_boxes_pad_the_extent() -> None:
+    points = np.zeros((1, 33, 2))
+    points[0, :, 0] = 110.0
+    points[0, :, 1] = np.linspace(200, 300, 33)
+    points[0, 15, 0] = 190.0  # a wrist far out: arms do not widen the box
+    box = landmark_boxes(points, (0.1, 0.05, 0.03), 0.35)[0]
+    np.testing.assert_allclose(box, [92.5, 190.0, 127.5, 303.0])  # 0.35 of the height wide, on the torso
+    points[0, 27, 0] = 150.0  # an ankle 40 px out: the box reaches it plus the padding, on both sides
+    box = landmark_boxes(points, (0.1, 0.05, 0.03), 0.35)[0]
+    np.testing.assert_allclose(box, [65.0, 190.0, 155.0, 303.0])
+    np.testing.assert_allclose(scale_boxes(box[None], 2.0)[0], [20.0, 133.5, 200.0, 359.5])
+
+
+def test_paint_people_paints_the_skeleton_not_the_box() -> None:
+    image = np.zeros((200, 200, 3), np.uint8)
+    points = np.tile([[100.0, 100.0]], (33, 1))
+    points[[11, 12, 23, 24, 13, 14, 15, 16, 25, 26, 27, 28, 29, 30, 31, 32]] = [
+        [110, 60], [90, 60], [108, 110], [92, 110],  # shoulders, hips
+        [115, 85], [85, 85], [118, 105], [82, 105],  # elbows, wrists
+        [115, 140], [85, 140], [118, 170], [82, 170],  # knees, ankles
+        [118, 175], [82, 175], [122, 176], [78, 176],  # heels, toes
+    ]  # fmt: skip
+    points[[0, 7, 8]] = [[100, 45], [105, 45], [95, 45]]  # nose, ears
+    painted = paint_people(image, points[None], 0.12)
+    assert np.all(painted[100, 100] == 128)  # torso
+    assert np.all(painted[155, 116] == 128)  # left shin
+    assert np.all(painted[40, 100] == 128)  # head
+    assert np.all(painted[150, 100] == 0)  # between the legs stays
+    assert np.all(image == 0)  # a copy
+
+
+def test_sweep_order_visits_every_tile_once_and_spreads_them() -> None:
+    order = sweep_order(42)
+    assert sorted(order.tolist()) == list(range(42))
+    assert np.abs(np.diff(order)).min() >= 5
