@@ -36,7 +36,7 @@ def make_person_detector(weights_dir: str | Path | None, variant: str = DEFAULT_
     if weights_dir is not None and (Path(weights_dir) / weights.file_name).is_file():
         return TorchvisionPersonDetector(Path(weights_dir) / weights.file_name, variant, device)
     log.warning(
-        "%s not in %s (%s); births use the lite BlazePose detector", weights.file_name, weights_dir, describe(weights)
+        "births use the lite BlazePose detector: no %s in %s (%s)", weights.file_name, weights_dir, describe(weights)
     )
     from ram_core.backends.lite.detector import PersonDetector
 

@@ -42,11 +42,11 @@ def importance_scores(query: torch.Tensor, keys: torch.Tensor, valid: torch.Tens
         ``(B, W)`` importance r + c, ``-inf`` at invalid slots.
     """
     scale = 1.0 / math.sqrt(query.shape[-1])
-    neg = torch.finfo(keys.dtype).min
     cross = torch.einsum("bd,bwd->bw", query, keys) * scale
-    r = torch.softmax(cross.masked_fill(~valid, neg), dim=-1)
+    # each fill value in its own tensor's dtype: under autocast the products may be bf16/fp16
+    r = torch.softmax(cross.masked_fill(~valid, torch.finfo(cross.dtype).min), dim=-1)
     pair = torch.einsum("bid,bjd->bij", keys, keys) * scale
-    pair = pair.masked_fill(~valid[:, None, :], neg)
+    pair = pair.masked_fill(~valid[:, None, :], torch.finfo(pair.dtype).min)
     per_row = torch.softmax(pair, dim=-1) * valid[:, :, None]
     c = per_row.sum(dim=1) / valid.sum(dim=1, keepdim=True).clamp(min=1)
     return (r + c).masked_fill(~valid, float("-inf"))

@@ -1,0 +1,132 @@
+"""The ``ram`` backend: SegFollow on SAM2.1, then T-HMR with Memory Cache, Predictor and Combiner.
+
+Settings come from ``$RAM_BACKEND_CONFIG`` (:mod:`ram_core.backends.ram.config`), weight files from
+``$RAM_WEIGHTS_DIR`` through the weights table; :meth:`RamBackend.open` loads every model and raises
+one clear error for a missing file (the worker reports it and the capture exits with code 1).
+
+The body model. The regressor gives SMPL rotations, shape (``betas``) and a translation ``transl`` of
+SMPL's origin, so the posed joints are forward kinematics about the rest joints plus ``transl``:
+
+- with the user's SMPL model (``--smpl``), each record's joints use that person's shaped rest joints
+  (the model's joint regressor on its shape blend shapes with the regressed ``betas``), the meta's
+  rest joints are the model's mean shape, and ``betas_fitted`` is True: Blender can build real meshes;
+- without one, rotations are the same, the joints use the default rest skeleton
+  (:func:`~ram_core.contract.smpl_model.default_rest_joints`, root at its origin), ``betas`` are
+  written as zeros and ``betas_fitted`` is False. ``transl`` still refers to SMPL's origin, so the
+  skeleton's root sits where SMPL's origin would be: SMPL's mean-shape pelvis is about 0.2 m from
+  that origin, so absolute positions are that much off. Give the SMPL model for exact placement.
+
+A record is ``predicted`` where the Predictor and Combiner filled the frame: the tracker did not see
+the person (coasting; such frames are reconstructed only when the Regressor fuses), or the Combiner's
+gate leaned to the prediction. Its ``confidence`` is then 0, else the tracker's mask confidence.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from ram_core.backends.base import BackendOptions
+from ram_core.backends.ram.config import RamBackendConfig
+from ram_core.backends.ram.pipeline import RamPipeline, build_pipeline
+from ram_core.contract.ring import empty_records
+from ram_core.contract.skeleton import forward_kinematics
+from ram_core.contract.smpl_model import DEFAULT_REST_SOURCE, SmplModel, default_rest_joints, smpl_rest_joints
+from ram_core.models import FrameOutput
+from ram_core.video import VideoInfo
+
+log = logging.getLogger(__name__)
+
+
+class RamBackend:
+    """The full RAM method (GPU advised). ``cfg`` None: read from ``$RAM_BACKEND_CONFIG``."""
+
+    name = "ram"
+
+    def __init__(self, options: BackendOptions | None = None, cfg: RamBackendConfig | None = None) -> None:
+        self.options = options or BackendOptions()
+        self.cfg = cfg or RamBackendConfig.from_env()
+        self._smpl: SmplModel | None = None
+        if self.options.smpl_model:
+            from ram_core.body.smpl_convert import load_smpl_file
+
+            self._smpl = load_smpl_file(self.options.smpl_model)
+            self._rest = smpl_rest_joints(self._smpl)
+            self._rest_source = f"smpl:{self.options.smpl_model}"
+        else:
+            self._rest = default_rest_joints()
+            self._rest_source = DEFAULT_REST_SOURCE
+        self._pipeline: RamPipeline | None = None
+
+    @property
+    def rest_joints(self) -> np.ndarray:
+        return self._rest
+
+    @property
+    def rest_source(self) -> str:
+        return self._rest_source
+
+    @property
+    def betas_fitted(self) -> bool:
+        return self._smpl is not None
+
+    @property
+    def pipeline(self) -> RamPipeline | None:
+        """The models, once :meth:`open` has loaded them."""
+        return self._pipeline
+
+    def open(self, info: VideoInfo, intrinsics: np.ndarray, intrinsics_assumed: bool) -> None:
+        self._pipeline = build_pipeline(self.cfg, np.asarray(intrinsics, dtype=np.float64), self.options.max_people)
+
+    def process(self, frame_index: int, image_bgr: np.ndarray) -> np.ndarray:
+        if self._pipeline is None:
+            raise RuntimeError("RamBackend.process before open")
+        return self.records(self._pipeline.step(frame_index, image_bgr).outputs)
+
+    def finish(self) -> np.ndarray:
+        if self._pipeline is None:
+            return empty_records()
+        return self.records(self._pipeline.finish())
+
+    def records(self, outputs: list[FrameOutput]) -> np.ndarray:
+        """The regressor's people as records (:data:`~ram_core.contract.ring.RECORD_DTYPE`), camera frame."""
+        people = [p for frame in outputs for p in frame.people]
+        out = empty_records(len(people))
+        if not people:
+            return out
+        go = np.stack([p.global_orient for p in people]).astype(np.float64)
+        bp = np.stack([p.body_pose for p in people]).astype(np.float64)
+        transl = np.stack([p.transl for p in people]).astype(np.float64)
+        if self._smpl is not None:
+            betas = np.stack([p.betas for p in people]).astype(np.float64)
+            joints = np.concatenate(
+                [
+                    forward_kinematics(
+                        go[i : i + 1], bp[i : i + 1], smpl_rest_joints(self._smpl, betas[i]), transl[i : i + 1]
+                    )[0]
+                    for i in range(len(people))
+                ]
+            )
+            out["betas"] = betas
+        else:
+            joints, _ = forward_kinematics(go, bp, self._rest, transl)
+        predicted = np.array([p.predicted or p.visibility <= 0.0 for p in people])
+        out["frame"] = [p.frame for p in people]
+        out["track_id"] = [p.track_id for p in people]
+        out["global_orient"] = go
+        out["body_pose"] = bp
+        out["transl"] = transl
+        out["joints"] = joints
+        out["box"] = np.stack([p.box for p in people])
+        out["confidence"] = np.where(predicted, 0.0, [p.visibility for p in people])
+        out["predicted"] = predicted
+        return out
+
+    def close(self) -> None:
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None and pipeline.device.type == "cuda":
+            import torch
+
+            del pipeline
+            torch.cuda.empty_cache()
