@@ -15,7 +15,7 @@ pytest.importorskip("safetensors")
 
 from ram_core.backends.base import BackendOptions, camera_intrinsics
 from ram_core.backends.ram.backend import RamBackend
-from ram_core.backends.ram.config import CONFIG_ENV, RamBackendConfig, RamConfigError
+from ram_core.backends.ram.config import CONFIG_ENV, DEVICE_ENV, RamBackendConfig, RamConfigError
 from ram_core.backends.ram.pipeline import build_pipeline
 from ram_core.cli import main
 from ram_core.contract.results import load_results
@@ -72,6 +72,11 @@ def test_config_comes_from_the_file_the_environment_names(tmp_path, monkeypatch,
     monkeypatch.setenv(CONFIG_ENV, str(write_config(tmp_path / "c.json", config(weights, regressor="ram"))))
     assert RamBackendConfig.from_env() == config(weights, regressor="ram")
     assert RamBackend(BackendOptions()).cfg.regressor == "ram"
+    monkeypatch.setenv(DEVICE_ENV, "cuda:1")  # the add-on's Device preference, unless the file names one
+    assert RamBackendConfig.from_env().device == "cpu"
+    (tmp_path / "nodevice.json").write_text(json.dumps({"sam2": "large"}))
+    monkeypatch.setenv(CONFIG_ENV, str(tmp_path / "nodevice.json"))
+    assert RamBackendConfig.from_env() == RamBackendConfig(sam2="large", device="cuda:1")
     (tmp_path / "bad.json").write_text(json.dumps({"sam2": "tiny", "gpu": True}))
     with pytest.raises(RamConfigError, match=r"unknown keys \['gpu'\]"):
         RamBackendConfig.from_file(tmp_path / "bad.json")

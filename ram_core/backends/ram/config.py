@@ -3,7 +3,8 @@
 The worker builds a backend from :class:`~ram_core.backends.base.BackendOptions` alone, so the rest
 comes from the environment: ``$RAM_BACKEND_CONFIG`` names a JSON file whose keys are the fields of
 :class:`RamBackendConfig` (any subset); ``$RAM_WEIGHTS_DIR`` (the weights store's folder) is where
-the files are looked for unless the JSON gives ``weights_dir``. Example::
+the files are looked for unless the JSON gives ``weights_dir``; ``$RAM_DEVICE`` (the Blender add-on's
+Device preference) is the device unless the JSON gives ``device``. Example::
 
     {"sam2": "large", "regressor": "ram", "device": "cuda", "dtype": "bfloat16"}
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_ENV = "RAM_BACKEND_CONFIG"
+DEVICE_ENV = "RAM_DEVICE"
 
 REGRESSORS = ("hmr2", "ram")
 MODES = ("online", "offline")
@@ -84,8 +86,8 @@ class RamBackendConfig:
             raise RamConfigError(f"{source}: {e}") from None
 
     @classmethod
-    def from_file(cls, path: str | Path) -> RamBackendConfig:
-        """Read a JSON file of :class:`RamBackendConfig` fields."""
+    def from_file(cls, path: str | Path, defaults: dict[str, Any] | None = None) -> RamBackendConfig:
+        """Read a JSON file of :class:`RamBackendConfig` fields (``defaults`` fill the fields it omits)."""
         path = Path(path)
         try:
             d = json.loads(path.read_text())
@@ -93,13 +95,14 @@ class RamBackendConfig:
             raise RamConfigError(f"ram backend config {path}: {e}") from None
         if not isinstance(d, dict):
             raise RamConfigError(f"ram backend config {path}: expected a JSON object")
-        return cls.from_dict(d, str(path))
+        return cls.from_dict({**(defaults or {}), **d}, str(path))
 
     @classmethod
     def from_env(cls) -> RamBackendConfig:
-        """The file ``$RAM_BACKEND_CONFIG`` names, else the defaults."""
+        """The file ``$RAM_BACKEND_CONFIG`` names (else the defaults), with ``$RAM_DEVICE`` as the default device."""
+        defaults = {"device": os.environ[DEVICE_ENV]} if os.environ.get(DEVICE_ENV) else {}
         path = os.environ.get(CONFIG_ENV)
-        return cls.from_file(path) if path else cls()
+        return cls.from_file(path, defaults) if path else cls.from_dict(defaults, DEVICE_ENV)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
