@@ -76,7 +76,7 @@ def locate_weights(cfg: RamBackendConfig) -> WeightPaths:
         except MissingWeightsError as e:
             problems.append(str(e))
     if problems:
-        raise MissingWeightsError(" Also: ".join(problems))
+        raise MissingWeightsError("; also ".join(problems))
     return WeightPaths(directory, found["sam2"], found["regressor"])
 
 
@@ -119,9 +119,9 @@ class RamPipeline:
         with torch.inference_mode(), self._autocast():
             tracks = self.tracker.step(frame_index, image_bgr, detections)
             people = [
-                PersonInput(p.track_id, tuple(float(x) for x in p.box), float(np.clip(p.confidence, 0.0, 1.0)))
-                if p.observed
-                else PersonInput(p.track_id, tuple(float(x) for x in p.box), 0.0)
+                PersonInput(
+                    p.track_id, tuple(map(float, p.box)), float(np.clip(p.confidence, 0, 1)) if p.observed else 0.0
+                )
                 for p in tracks.people
                 if p.observed or self.regressor.fuse
             ]
