@@ -46,8 +46,9 @@ class RamBackendConfig:
     fuse: use the Predictor and Combiner; None: when the weights say they were trained.
     keyframe_interval: the detector looks for new people every this many frames.
     max_coast_frames: a person unseen for longer than this ends (a new id if they return).
-    test_size: build the test-size networks (``Sam2Architecture.tiny()``, ``RamConfig.tiny()``) and load
-        the files the tests write under the official names; for tests and CPU benchmarks only.
+    test_size: build the test-size networks (``Sam2Architecture.tiny()``, and ``RamConfig.tiny()`` for an
+        HMR2.0 file; a RAM file always carries its own config) and load the files the tests write under
+        the official names; for tests and CPU benchmarks only.
     """
 
     weights_dir: str | None = None
