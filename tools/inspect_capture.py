@@ -9,13 +9,15 @@ frame: a hint of an id switch). Then every pair of tracks observed on one frame 
 ``--iou`` for at least ``--min-frames`` frames (two tracks on one person, or two people crossing).
 ``--plot`` draws each track's life (observed / predicted), its knee angles and its foot heights above
 the pelvis (joint positions in the camera frame, y down, so higher feet are smaller y differences).
+``--sheets PREFIX`` writes one contact sheet (12 frames, tracks drawn) per ``--sheet-frames`` frames of the
+capture, ``PREFIX_<first frame>.png``, for counting people missed and id switches by eye.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -150,12 +152,29 @@ def plot_curves(results: Results, path: Path) -> Path:
     return path
 
 
+def write_sheets(results: Results, prefix: Path, span: int) -> list[Path]:
+    """Contact sheets of consecutive spans of ``span`` frames: ``prefix_<first frame>.png``."""
+    from ram_core.preview import write_contact_sheet
+
+    meta = results.meta
+    paths = []
+    for first in range(meta.frame_start, meta.frame_end, span):
+        part = replace(results, meta=replace(meta, frame_start=first, frame_end=min(first + span, meta.frame_end)))
+        path = prefix.parent / f"{prefix.name}_{first:05d}.png"
+        paths.append(write_contact_sheet(part, path))
+    return paths
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, help="a results .npz written by ram-core capture")
     parser.add_argument("--plot", type=Path, default=None, metavar="OUT.png", help="write curves over time here")
     parser.add_argument("--iou", type=float, default=0.5, help="box IoU above which two tracks overlap")
-    parser.add_argument("--min-frames", type=int, default=3, help="report overlapping pairs on at least this many frames")
+    parser.add_argument(
+        "--min-frames", type=int, default=3, help="report overlapping pairs on at least this many frames"
+    )
+    parser.add_argument("--sheets", type=Path, default=None, metavar="PREFIX", help="write contact sheets here")
+    parser.add_argument("--sheet-frames", type=int, default=100, help="frames covered by each contact sheet")
     args = parser.parse_args(argv)
 
     results = load_results(args.results)
@@ -181,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.plot:
         print(f"wrote {plot_curves(results, args.plot)}")
+    if args.sheets:
+        for path in write_sheets(results, args.sheets, args.sheet_frames):
+            print(f"wrote {path}")
     return 0
 
 

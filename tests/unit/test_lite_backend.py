@@ -16,12 +16,12 @@ import pytest
 pytest.importorskip("ai_edge_litert")
 pytest.importorskip("cv2")
 
-from ram_core.backends.lite import models  # noqa: E402
-from ram_core.backends.lite.backend import landmark_boxes, paint_people, scale_boxes, sweep_order  # noqa: E402
-from ram_core.contract.client import run_capture  # noqa: E402
-from ram_core.contract.results import Results  # noqa: E402
-from ram_core.contract.skeleton import PARENTS  # noqa: E402
-from ram_core.tracking.boxes import iou_matrix  # noqa: E402
+from ram_core.backends.lite import models
+from ram_core.backends.lite.backend import landmark_boxes, paint_people, scale_boxes, sweep_order
+from ram_core.contract.client import run_capture
+from ram_core.contract.results import Results
+from ram_core.contract.skeleton import PARENTS
+from ram_core.tracking.boxes import iou_matrix
 
 CLIP = Path(__file__).resolve().parents[1] / "data" / "vtest_clip.avi"
 FRAMES = 25

@@ -73,8 +73,10 @@ LIMBS = tuple(
 TORSO = tuple(LM[name] for name in ("left_shoulder", "right_shoulder", "right_hip", "left_hip"))
 HEAD = tuple(LM[name] for name in ("nose", "left_ear", "right_ear"))
 #: Landmarks whose horizontal reach sets a box's width (not the arms, which swing).
-CORE = HEAD + TORSO + tuple(
-    LM[f"{side}_{part}"] for side in ("left", "right") for part in ("knee", "ankle", "heel", "foot_index")
+CORE = (
+    HEAD
+    + TORSO
+    + tuple(LM[f"{side}_{part}"] for side in ("left", "right") for part in ("knee", "ankle", "heel", "foot_index"))
 )
 
 
@@ -180,7 +182,7 @@ def paint_people(image_bgr: np.ndarray, image_points: np.ndarray, width: float) 
     grey = (128, 128, 128)
     for pts in np.asarray(image_points, dtype=np.float64):
         height = float(np.ptp(pts[:, 1]))
-        thick = max(2, int(round(width * height)))
+        thick = max(2, round(width * height))
         ipts = np.round(pts).astype(np.int32)
         cv2.fillConvexPoly(out, cv2.convexHull(ipts[list(TORSO)]), grey)
         for a, b in LIMBS:
@@ -188,7 +190,7 @@ def paint_people(image_bgr: np.ndarray, image_points: np.ndarray, width: float) 
         for a, b in zip(TORSO, TORSO[1:] + TORSO[:1]):
             cv2.line(out, tuple(int(v) for v in ipts[a]), tuple(int(v) for v in ipts[b]), grey, thick)
         head = pts[list(HEAD)].mean(axis=0)
-        cv2.circle(out, (int(round(head[0])), int(round(head[1]))), max(2, int(round(0.08 * height))), grey, -1)
+        cv2.circle(out, (round(head[0]), round(head[1])), max(2, round(0.08 * height)), grey, -1)
     return out
 
 
@@ -200,7 +202,7 @@ def sweep_order(count: int) -> np.ndarray:
     """
     if count <= 2:
         return np.arange(count)
-    stride = max(1, int(round(count / ((1 + math.sqrt(5)) / 2))))
+    stride = max(1, round(count / ((1 + math.sqrt(5)) / 2)))
     while math.gcd(stride, count) != 1:
         stride += 1
     return (np.arange(count) * stride) % count
