@@ -26,22 +26,11 @@ from ram_core.backends.lite.landmarks import (  # noqa: E402
     find_people,
     refine_from_heatmap,
 )
+from tests.fixtures.lite_models import needs_models  # noqa: E402
 
 CLIP = Path(__file__).resolve().parents[1] / "data" / "vtest_clip.avi"
 #: People counted by eye on frames of the clip (fully or mostly visible pedestrians).
 EYE_COUNTS = {0: 4, 40: 6, 80: 6}
-
-
-def _models_installed() -> bool:
-    try:
-        models.model_path(models.POSE_DETECTION)
-        models.model_path(models.POSE_LANDMARK_FULL)
-    except models.ModelNotFoundError:
-        return False
-    return True
-
-
-needs_models = pytest.mark.skipif(not _models_installed(), reason="mediapipe 0.10.14 (ships the models) absent")
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from ram_core.backends.lite import anchors as ssd
-from ram_core.backends.lite.models import POSE_DETECTION, load_interpreter
+from ram_core.backends.lite.models import POSE_DETECTION, BatchedModel
+from ram_core.tracking.boxes import iou_matrix
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def weighted_nms(boxes_kp: np.ndarray, scores: np.ndarray, iou_threshold: float)
     for i in range(len(scores)):
         if not remaining[i]:
             continue
-        iou = box_iou(boxes_kp[i, :4], boxes_kp[:, :4])
+        iou = iou_matrix(boxes_kp[i, :4], boxes_kp[:, :4])[0]
         group = remaining & (iou > iou_threshold)
         group[i] = True
         weights = scores[group]
@@ -118,16 +118,6 @@ def weighted_nms(boxes_kp: np.ndarray, scores: np.ndarray, iou_threshold: float)
     if not kept_boxes:
         return np.zeros((0, boxes_kp.shape[1]), np.float32), np.zeros(0, np.float32)
     return np.asarray(kept_boxes, np.float32), np.asarray(kept_scores, np.float32)
-
-
-def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one (4,) xyxy box with each of (M, 4) xyxy boxes; (M,)."""
-    iw = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
-    ih = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
-    inter = iw * ih
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum(area + areas - inter, 1e-9)
 
 
 def suppress_overlaps(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
@@ -141,7 +131,7 @@ def suppress_overlaps(boxes: np.ndarray, scores: np.ndarray, iou_threshold: floa
     order = np.argsort(-scores, kind="stable")
     kept: list[int] = []
     for i in order:
-        if not kept or box_iou(boxes[i], boxes[kept]).max() <= iou_threshold:
+        if not kept or iou_matrix(boxes[i], boxes[kept]).max() <= iou_threshold:
             kept.append(int(i))
     return np.asarray(kept, dtype=np.int64)
 
@@ -171,14 +161,10 @@ class PersonDetector:
 
     def __init__(self, cfg: DetectorConfig = DetectorConfig()) -> None:
         self.cfg = cfg
-        self._interpreter = load_interpreter(
-            POSE_DETECTION, Path(cfg.model_dir) if cfg.model_dir else None, cfg.num_threads
-        )
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        outputs = {tuple(d["shape"])[-1]: d["index"] for d in self._interpreter.get_output_details()}
-        self._out_boxes, self._out_scores = outputs[12], outputs[1]
+        self._model = BatchedModel(POSE_DETECTION, cfg.model_dir, cfg.num_threads)
+        outputs = {tuple(d["shape"])[-1]: d["index"] for d in self._model.output_details()}
+        self._outputs = [outputs[12], outputs[1]]  # raw boxes, score logits
         self._centres, self._groups = ssd.generate_anchors()
-        self._batch = 1
 
     def tiles(self, width: int, height: int) -> list[tuple[int, int, int]]:
         """Square regions (x0, y0, side) in frame pixels that one ``detect`` call runs the model on.
@@ -194,14 +180,7 @@ class PersonDetector:
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Run the model on (B, 224, 224, 3) float32 in [-1, 1]; (B, A, 12) raw boxes, (B, A, 1) logits."""
-        if batch.shape[0] != self._batch:
-            self._interpreter.resize_tensor_input(self._input, list(batch.shape))
-            self._interpreter.allocate_tensors()
-            self._batch = batch.shape[0]
-        self._interpreter.set_tensor(self._input, batch)
-        self._interpreter.invoke()
-        raw_boxes = self._interpreter.get_tensor(self._out_boxes)
-        raw_scores = self._interpreter.get_tensor(self._out_scores)
+        raw_boxes, raw_scores = self._model.run(batch, self._outputs)
         count = batch.shape[0]
         return (
             ssd.split_batched_output(raw_boxes, count, self._groups),

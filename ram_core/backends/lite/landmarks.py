@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from ram_core.backends.lite.detector import PersonDetector, person_boxes, square_crop
-from ram_core.backends.lite.models import POSE_LANDMARK_FULL, load_interpreter
+from ram_core.backends.lite.models import POSE_LANDMARK_FULL, BatchedModel
 from ram_core.body.blazepose import LM, NUM_LANDMARKS
 
 logger = logging.getLogger(__name__)
@@ -179,17 +178,13 @@ class PoseLandmarker:
 
     def __init__(self, cfg: LandmarkConfig = LandmarkConfig()) -> None:
         self.cfg = cfg
-        self._interpreter = load_interpreter(
-            POSE_LANDMARK_FULL, Path(cfg.model_dir) if cfg.model_dir else None, cfg.num_threads
-        )
-        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._model = BatchedModel(POSE_LANDMARK_FULL, cfg.model_dir, cfg.num_threads)
         self._outputs = self._output_indices()
-        self._batch = 1
 
     def _output_indices(self) -> dict[str, int]:
         """Output tensor index by role, recognised from the shapes (names are only Identity_k)."""
         roles = {}
-        for detail in self._interpreter.get_output_details():
+        for detail in self._model.output_details():
             shape = tuple(detail["shape"][1:])
             role = {
                 (NUM_MODEL_POINTS * 5,): "landmarks",
@@ -206,13 +201,7 @@ class PoseLandmarker:
 
     def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         """Run the model on (B, 256, 256, 3) float32 RGB in [0, 1]; raw outputs by role, batch first."""
-        if batch.shape[0] != self._batch:
-            self._interpreter.resize_tensor_input(self._input, list(batch.shape))
-            self._interpreter.allocate_tensors()
-            self._batch = batch.shape[0]
-        self._interpreter.set_tensor(self._input, batch)
-        self._interpreter.invoke()
-        return {role: self._interpreter.get_tensor(index).copy() for role, index in self._outputs.items()}
+        return dict(zip(self._outputs, self._model.run(batch, list(self._outputs.values())), strict=True))
 
     def estimate(self, image_bgr: np.ndarray, boxes: np.ndarray) -> LandmarkBatch:
         """Landmarks of the person in each box.
@@ -306,7 +295,7 @@ def find_people(
     for _ in range(passes):
         boxes, _scores = detector.detect(view)
         batch = landmarker.estimate(image_bgr, boxes)
-        merged = _concat(found, batch)
+        merged = concat_batches(found, batch)
         previous = len(found)
         found = merged.select(distinct_people(merged))
         logger.debug("detector pass: %d boxes, %d people so far", len(boxes), len(found))
@@ -316,7 +305,8 @@ def find_people(
     return found
 
 
-def _concat(first: LandmarkBatch, second: LandmarkBatch) -> LandmarkBatch:
+def concat_batches(first: LandmarkBatch, second: LandmarkBatch) -> LandmarkBatch:
+    """The people of ``first`` then those of ``second``."""
     return LandmarkBatch(
         **{name: np.concatenate([getattr(first, name), getattr(second, name)]) for name in first.__dataclass_fields__}
     )

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from ai_edge_litert.interpreter import Interpreter
 
@@ -103,3 +105,32 @@ def load_interpreter(model: ModelFile, folder: str | Path | None = None, num_thr
     interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
     interpreter.allocate_tensors()
     return interpreter
+
+
+class BatchedModel:
+    """A model's interpreter whose input batch size follows the batch it is given.
+
+    Args:
+        model: which model.
+        folder: see ``model_path`` (an empty string counts as None).
+        num_threads: CPU threads for the interpreter.
+    """
+
+    def __init__(self, model: ModelFile, folder: str | Path | None, num_threads: int) -> None:
+        self.interpreter = load_interpreter(model, folder or None, num_threads)
+        self._input = self.interpreter.get_input_details()[0]["index"]
+        self._batch = 1
+
+    def output_details(self) -> list[dict]:
+        """The interpreter's output tensor details (``index``, ``shape``, ...)."""
+        return self.interpreter.get_output_details()
+
+    def run(self, batch: np.ndarray, outputs: list[int]) -> list[np.ndarray]:
+        """Run on ``batch`` (B, ...) float32; copies of the output tensors at ``outputs``, batch first."""
+        if batch.shape[0] != self._batch:
+            self.interpreter.resize_tensor_input(self._input, list(batch.shape))
+            self.interpreter.allocate_tensors()
+            self._batch = batch.shape[0]
+        self.interpreter.set_tensor(self._input, batch)
+        self.interpreter.invoke()
+        return [self.interpreter.get_tensor(index) for index in outputs]  # get_tensor copies
