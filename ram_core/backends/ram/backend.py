@@ -30,9 +30,9 @@ import numpy as np
 from ram_core.backends.base import BackendOptions
 from ram_core.backends.ram.config import RamBackendConfig
 from ram_core.backends.ram.pipeline import RamPipeline, build_pipeline
+from ram_core.backends.records import pose_records, rest_skeleton
 from ram_core.contract.ring import empty_records
-from ram_core.contract.skeleton import forward_kinematics
-from ram_core.contract.smpl_model import DEFAULT_REST_SOURCE, SmplModel, default_rest_joints, smpl_rest_joints
+from ram_core.contract.smpl_model import smpl_rest_joints
 from ram_core.models import FrameOutput
 from ram_core.video import VideoInfo
 
@@ -47,29 +47,20 @@ class RamBackend:
     def __init__(self, options: BackendOptions | None = None, cfg: RamBackendConfig | None = None) -> None:
         self.options = options or BackendOptions()
         self.cfg = cfg or RamBackendConfig.from_env()
-        self._smpl: SmplModel | None = None
-        if self.options.smpl_model:
-            from ram_core.body.smpl_convert import load_smpl_file
-
-            self._smpl = load_smpl_file(self.options.smpl_model)
-            self._rest = smpl_rest_joints(self._smpl)
-            self._rest_source = f"smpl:{self.options.smpl_model}"
-        else:
-            self._rest = default_rest_joints()
-            self._rest_source = DEFAULT_REST_SOURCE
+        self._skeleton = rest_skeleton(self.options.smpl_model)
         self._pipeline: RamPipeline | None = None
 
     @property
     def rest_joints(self) -> np.ndarray:
-        return self._rest
+        return self._skeleton.joints
 
     @property
     def rest_source(self) -> str:
-        return self._rest_source
+        return self._skeleton.source
 
     @property
     def betas_fitted(self) -> bool:
-        return self._smpl is not None
+        return self._skeleton.model is not None
 
     @property
     def pipeline(self) -> RamPipeline | None:
@@ -92,36 +83,24 @@ class RamBackend:
     def records(self, outputs: list[FrameOutput]) -> np.ndarray:
         """The regressor's people as records (:data:`~ram_core.contract.ring.RECORD_DTYPE`), camera frame."""
         people = [p for frame in outputs for p in frame.people]
-        out = empty_records(len(people))
         if not people:
-            return out
-        go = np.stack([p.global_orient for p in people]).astype(np.float64)
-        bp = np.stack([p.body_pose for p in people]).astype(np.float64)
-        transl = np.stack([p.transl for p in people]).astype(np.float64)
-        if self._smpl is not None:
-            betas = np.stack([p.betas for p in people]).astype(np.float64)
-            joints = np.concatenate(
-                [
-                    forward_kinematics(
-                        go[i : i + 1], bp[i : i + 1], smpl_rest_joints(self._smpl, betas[i]), transl[i : i + 1]
-                    )[0]
-                    for i in range(len(people))
-                ]
-            )
-            out["betas"] = betas
-        else:
-            joints, _ = forward_kinematics(go, bp, self._rest, transl)
+            return empty_records()
+        model = self._skeleton.model
+        betas = np.stack([p.betas for p in people]).astype(np.float64) if model is not None else None
+        rest = self._skeleton.joints if betas is None else np.stack([smpl_rest_joints(model, b) for b in betas])
         predicted = np.array([p.predicted or p.visibility <= 0.0 for p in people])
-        out["frame"] = [p.frame for p in people]
-        out["track_id"] = [p.track_id for p in people]
-        out["global_orient"] = go
-        out["body_pose"] = bp
-        out["transl"] = transl
-        out["joints"] = joints
-        out["box"] = np.stack([p.box for p in people])
-        out["confidence"] = np.where(predicted, 0.0, [p.visibility for p in people])
-        out["predicted"] = predicted
-        return out
+        return pose_records(
+            frame=[p.frame for p in people],
+            track_id=[p.track_id for p in people],
+            global_orient=np.stack([p.global_orient for p in people]),
+            body_pose=np.stack([p.body_pose for p in people]),
+            transl=np.stack([p.transl for p in people]),
+            rest_joints=rest,
+            box=np.stack([p.box for p in people]),
+            confidence=np.where(predicted, 0.0, [p.visibility for p in people]),
+            predicted=predicted,
+            betas=betas,
+        )
 
     def close(self) -> None:
         pipeline, self._pipeline = self._pipeline, None
