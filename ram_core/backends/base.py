@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ram_core.body.camera import pinhole_intrinsics
 from ram_core.video import VideoInfo
 
 
@@ -74,14 +75,8 @@ class Backend(Protocol):
 def camera_intrinsics(width: int, height: int, focal_px: float | None = None) -> tuple[np.ndarray, bool]:
     """The ``(3, 3)`` pixel camera matrix for a ``width`` x ``height`` video, and whether it was assumed.
 
-    With no ``focal_px`` the focal length is assumed to be ``max(width, height)`` pixels, a field of
-    view of about 53 degrees across the longer side (a typical phone or consumer camera); the
-    principal point is the image centre. Depth estimates scale with the focal length, so give the
-    real one (``--focal``) when you know it.
+    With no ``focal_px`` the focal length is assumed (:func:`ram_core.body.camera.pinhole_intrinsics`:
+    the longer side in pixels, about 53 degrees across it); the principal point is the image centre.
+    Depth estimates scale with the focal length, so give the real one (``--focal``) when you know it.
     """
-    assumed = focal_px is None
-    f = float(max(width, height)) if assumed else float(focal_px)
-    if not f > 0:
-        raise ValueError(f"focal length must be positive, got {focal_px}")
-    k = np.array([[f, 0.0, width / 2.0], [0.0, f, height / 2.0], [0.0, 0.0, 1.0]])
-    return k, assumed
+    return pinhole_intrinsics(width, height, focal_px), focal_px is None

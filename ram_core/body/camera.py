@@ -10,22 +10,31 @@ import math
 
 import numpy as np
 
-# A field of view of 2 atan(1/2) = 53.13 degrees across the longer side, i.e. a focal length equal
-# to the longer side in pixels: a typical phone or consumer camera at its widest zoom. The same
-# assumption as ``ram_core.backends.base.camera_intrinsics``.
+# The focal length assumed when none is given: the longer side in pixels, a field of view of
+# 2 atan(1/2) = 53.13 degrees across it (a typical phone or consumer camera at its widest zoom).
 DEFAULT_FOV_DEG = math.degrees(2.0 * math.atan(0.5))
 MIN_DEPTH = 0.1  # metres: solutions closer than this are held here
 
 
-def assumed_intrinsics(width: int, height: int, fov_deg: float = DEFAULT_FOV_DEG) -> np.ndarray:
-    """``(3, 3)`` pixel camera matrix with the given field of view across the longer side.
+def pinhole_intrinsics(width: int, height: int, focal_px: float | None = None) -> np.ndarray:
+    """``(3, 3)`` pixel camera matrix: square pixels, principal point at the image centre.
 
-    Square pixels, principal point at the image centre (``width / 2``, ``height / 2``).
+    Args:
+        width, height: image size in pixels.
+        focal_px: focal length in pixels; None assumes ``max(width, height)`` (``DEFAULT_FOV_DEG``
+            across the longer side).
     """
+    f = float(max(width, height)) if focal_px is None else float(focal_px)
+    if not f > 0:
+        raise ValueError(f"focal length must be positive, got {focal_px}")
+    return np.array([[f, 0.0, width / 2.0], [0.0, f, height / 2.0], [0.0, 0.0, 1.0]])
+
+
+def assumed_intrinsics(width: int, height: int, fov_deg: float = DEFAULT_FOV_DEG) -> np.ndarray:
+    """``(3, 3)`` pixel camera matrix with the given field of view across the longer side."""
     if not 0.0 < fov_deg < 180.0:
         raise ValueError(f"field of view must be in (0, 180) degrees, got {fov_deg}")
-    f = 0.5 * max(width, height) / math.tan(math.radians(fov_deg) / 2.0)
-    return np.array([[f, 0.0, width / 2.0], [0.0, f, height / 2.0], [0.0, 0.0, 1.0]])
+    return pinhole_intrinsics(width, height, 0.5 * max(width, height) / math.tan(math.radians(fov_deg) / 2.0))
 
 
 def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
