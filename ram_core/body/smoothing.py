@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ram_core.contract.skeleton import NUM_JOINTS, quaternion_to_axis_angle
+from ram_core.contract.skeleton import NUM_JOINTS, axis_angle_to_quaternion, quaternion_to_axis_angle
 
 
 @dataclass(frozen=True)
@@ -72,18 +72,6 @@ def _qconj(q: np.ndarray) -> np.ndarray:
     return q * np.array([1.0, -1.0, -1.0, -1.0])
 
 
-def _qexp(rotvec: np.ndarray) -> np.ndarray:
-    """Unit quaternions for axis-angle ``rotvec`` ``(..., 3)``."""
-    angle = np.linalg.norm(rotvec, axis=-1, keepdims=True)
-    scale = np.where(angle > 1e-12, np.sin(angle / 2) / np.where(angle > 1e-12, angle, 1.0), 0.5)
-    return np.concatenate([np.cos(angle / 2), rotvec * scale], axis=-1)
-
-
-def axis_angle_to_quaternion(rotvec: np.ndarray) -> np.ndarray:
-    """Axis-angle ``(..., 3)`` -> unit quaternions ``(..., 4)`` (w, x, y, z)."""
-    return _qexp(np.asarray(rotvec, dtype=np.float64))
-
-
 def _step_towards(q_from: np.ndarray, q_to: np.ndarray) -> np.ndarray:
     """Axis-angle ``(..., 3)`` of the shortest rotation from ``q_from`` to ``q_to`` (either sign of ``q_to``)."""
     delta = _qmul(_qconj(q_from), q_to)
@@ -93,7 +81,7 @@ def _step_towards(q_from: np.ndarray, q_to: np.ndarray) -> np.ndarray:
 def slerp(q0: np.ndarray, q1: np.ndarray, t: np.ndarray | float) -> np.ndarray:
     """Spherical interpolation of unit quaternions ``(..., 4)`` the short way; ``t`` broadcasts over ``...``."""
     step = _step_towards(q0, q1)
-    return _qmul(q0, _qexp(step * np.asarray(t, dtype=np.float64)[..., None]))
+    return _qmul(q0, axis_angle_to_quaternion(step * np.asarray(t, dtype=np.float64)[..., None]))
 
 
 # --- the filters -----------------------------------------------------------------------------------------
@@ -129,7 +117,7 @@ def rotation_filter_step(
     raw_speed = np.linalg.norm(step, axis=-1) / dt
     speed = state.speed + _alpha(cfg.d_cutoff, dt) * (raw_speed - state.speed)
     alpha = _alpha(cfg.min_cutoff + cfg.beta * speed, dt)
-    out = _qmul(state.quat, _qexp(step * alpha[..., None]))
+    out = _qmul(state.quat, axis_angle_to_quaternion(step * alpha[..., None]))
     out /= np.linalg.norm(out, axis=-1, keepdims=True)
     return RotationFilterState(quat=out, speed=speed)
 
@@ -268,7 +256,6 @@ __all__ = [
     "MotionSmoother",
     "OneEuroConfig",
     "SmoothingConfig",
-    "axis_angle_to_quaternion",
     "fill_gaps",
     "rotation_filter_step",
     "slerp",

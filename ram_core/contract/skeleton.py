@@ -107,6 +107,14 @@ def matrix_to_quaternion(rot: np.ndarray) -> np.ndarray:
     return q.reshape(*rot.shape[:-2], 4)
 
 
+def axis_angle_to_quaternion(rotvec: np.ndarray) -> np.ndarray:
+    """Axis-angle ``(..., 3)`` (radians) -> unit quaternions ``(..., 4)`` (w, x, y, z)."""
+    rotvec = np.asarray(rotvec, dtype=np.float64)
+    angle = np.linalg.norm(rotvec, axis=-1, keepdims=True)
+    scale = np.where(angle > 1e-12, np.sin(angle / 2) / np.where(angle > 1e-12, angle, 1.0), 0.5)
+    return np.concatenate([np.cos(angle / 2), rotvec * scale], axis=-1)
+
+
 def quaternion_to_axis_angle(quat: np.ndarray) -> np.ndarray:
     """Unit quaternions ``(..., 4)`` (w, x, y, z) to axis-angle ``(..., 3)``."""
     quat = np.asarray(quat, dtype=np.float64)

@@ -9,12 +9,11 @@ from ram_core.body.smoothing import (
     MotionSmoother,
     OneEuroConfig,
     SmoothingConfig,
-    axis_angle_to_quaternion,
     fill_gaps,
     rotation_filter_step,
     smooth_motion,
 )
-from ram_core.contract.skeleton import axis_angle_to_matrix, matrix_to_axis_angle
+from ram_core.contract.skeleton import axis_angle_to_matrix, axis_angle_to_quaternion, matrix_to_axis_angle
 
 FPS = 30.0
 
