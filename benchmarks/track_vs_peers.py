@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ram_core.eval.track import TrackScores, evaluate_sequences
-from ram_core.tracking.boxes import xywh_to_xyxy, xyxy_to_xywh
+from ram_core.tracking.boxes import intersection_matrix, xywh_to_xyxy, xyxy_to_xywh
 from ram_core.tracking.mot import MotTable, interpolate_gaps, read_mot, track_detections
 
 IMAGE_SIZE = (480, 640)  # TUD sequences are 640x480
@@ -59,7 +59,8 @@ def simulate(gt: MotTable, cfg: SimConfig, rng: np.random.Generator) -> MotTable
         if len(g):
             xyxy = xywh_to_xyxy(g)
             # A box is occluded when a person whose feet are lower in the image (nearer) covers most of it.
-            inter = _intersection(xyxy, xyxy)
+            inter = intersection_matrix(xyxy, xyxy)
+            np.fill_diagonal(inter, 0)
             area = g[:, 2] * g[:, 3]
             nearer = xyxy[None, :, 3] > xyxy[:, None, 3]
             occluded = ((inter / area[:, None]) * nearer).max(axis=1) > cfg.occlusion_ioa
@@ -80,15 +81,6 @@ def simulate(gt: MotTable, cfg: SimConfig, rng: np.random.Generator) -> MotTable
             conf.append(rng.uniform(0.1, 0.65))
     n = len(frames)
     return MotTable(np.asarray(frames, np.int64), -np.ones(n, np.int64), np.asarray(boxes), np.asarray(conf)).sorted()
-
-
-def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    wh = np.clip(rb - lt, 0, None)
-    inter = wh[..., 0] * wh[..., 1]
-    np.fill_diagonal(inter, 0)
-    return inter
 
 
 def run_boxmot(name: str, dets: MotTable, last: int) -> MotTable:
