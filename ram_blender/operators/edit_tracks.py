@@ -37,7 +37,7 @@ class RAM_OT_edit_tracks(bpy.types.Operator):
         return _DESCRIPTIONS[properties.op]
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        frame = (self.frame if self.frame >= 0 else context.scene.frame_current) - session.FRAME_OFFSET
+        frame = self.frame - session.FRAME_OFFSET if self.frame >= 0 else session.video_frame(context)
         try:
             edit = edits.Edit(
                 self.op, self.track_a,
