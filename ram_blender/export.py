@@ -9,7 +9,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from ram_core.contract.coords import CAMERA_TO_BLENDER
+from ram_core.contract.coords import CAMERA_TO_BLENDER, camera_points_to_blender
 from ram_core.contract.results import Results, Track
 from ram_core.contract.skeleton import axis_angle_to_matrix, matrix_to_axis_angle
 
@@ -31,7 +31,7 @@ def amass_arrays(track: Track, results: Results) -> dict[str, np.ndarray]:
     """
     root = matrix_to_axis_angle(CAMERA_TO_BLENDER @ axis_angle_to_matrix(track.global_orient.astype(np.float64)))
     rest0 = np.asarray(results.meta.rest_joints[0], dtype=np.float64)
-    trans = (rest0 + track.transl.astype(np.float64)) @ CAMERA_TO_BLENDER.T - rest0
+    trans = camera_points_to_blender(rest0 + track.transl.astype(np.float64)) - rest0
     poses = np.concatenate([root, track.body_pose.reshape(len(track), -1).astype(np.float64)], axis=1)
     return {
         "poses": poses,
@@ -86,13 +86,18 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "person"
 
 
+def check_formats(formats: tuple[str, ...]) -> None:
+    """ValueError naming the formats in ``formats`` that are not in :data:`FORMATS`."""
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise ValueError(f"unknown export format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
+
+
 def export_people(
     objects: list[bpy.types.Object], results: Results, out_dir: str | Path, stem: str, formats: tuple[str, ...]
 ) -> list[Path]:
     """Every format in ``formats`` for every armature in ``objects``: ``OUT/STEM_person<ID>.<ext>``."""
-    unknown = sorted(set(formats) - set(FORMATS))
-    if unknown:
-        raise ValueError(f"unknown export format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
+    check_formats(formats)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ram_core.contract.coords import CAMERA_TO_BLENDER, SMPL_TO_BLENDER
+from ram_core.contract.coords import CAMERA_TO_BLENDER, SMPL_TO_BLENDER, camera_points_to_blender
 from ram_core.contract.results import CaptureMeta, Track
 from ram_core.contract.skeleton import (
     JOINT_NAMES,
@@ -149,7 +149,7 @@ def local_rotations(skeleton: SkeletonPlan, global_orient: np.ndarray, body_pose
 
 def pelvis_location(skeleton: SkeletonPlan, rest_joints: np.ndarray, transl: np.ndarray) -> np.ndarray:
     """Pelvis pose location ``(T, 3)`` in its rest axes so its head lands at ``C @ (rest_0 + transl)``."""
-    target = (np.asarray(rest_joints[0], dtype=np.float64) + transl) @ CAMERA_TO_BLENDER.T
+    target = camera_points_to_blender(np.asarray(rest_joints[0], dtype=np.float64) + transl)
     return (target - skeleton.heads[0]) @ skeleton.rest_rotations[0]
 
 
