@@ -43,7 +43,7 @@ from ram_core.contract.messages import (
     encode,
 )
 from ram_core.contract.results import CaptureMeta, Results, save_results
-from ram_core.contract.ring import DEFAULT_CAPACITY, RECORD_DTYPE, Ring, records_to_results
+from ram_core.contract.ring import DEFAULT_CAPACITY, Ring, empty_records, records_to_results
 
 logger = logging.getLogger(__name__)
 
@@ -413,7 +413,7 @@ class CaptureClient:
         """Every record received so far, in arrival order (:data:`RECORD_DTYPE`)."""
         self._drain_ring()
         if not self._chunks:
-            return np.zeros(0, dtype=RECORD_DTYPE)
+            return empty_records()
         if len(self._chunks) > 1:
             self._chunks = [np.concatenate(self._chunks)]
         return self._chunks[0]
