@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ram_core.body.ik import Hint, IkOptions, solve_rotations
+from ram_core.body.ik import Hint, IkOptions, solve_rotations, unit_vectors
 from ram_core.contract.skeleton import JOINT_INDEX, NUM_JOINTS
 
 LANDMARK_NAMES: tuple[str, ...] = (
@@ -83,15 +83,10 @@ class BodyTargets:
     hint_weights: np.ndarray
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(v, axis=-1, keepdims=True)
-    return v / np.where(n > 1e-9, n, 1.0)
-
-
 def _frame(x_dir: np.ndarray, y_hint: np.ndarray) -> np.ndarray:
     """``(T, 3, 3)`` rotations whose columns are x (along ``x_dir``), y (``y_hint`` made orthogonal), z = x cross y."""
-    x = _unit(x_dir)
-    y = _unit(y_hint - np.einsum("ti,ti->t", y_hint, x)[:, None] * x)
+    x, _ = unit_vectors(x_dir)
+    y, _ = unit_vectors(y_hint - np.einsum("ti,ti->t", y_hint, x)[:, None] * x)
     z = np.cross(x, y)
     return np.stack([x, y, z], axis=-1)
 

@@ -65,7 +65,7 @@ class IkOptions:
     spine_split: bool = False
 
 
-def _unit(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def unit_vectors(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``v / |v|`` (zero where ``|v|`` is ~0) and ``|v|``, over the last axis."""
     n = np.linalg.norm(v, axis=-1, keepdims=True)
     return v / np.where(n > _EPS, n, 1.0), n[..., 0]
@@ -81,7 +81,7 @@ def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     opposite = (sin <= 1e-7) & (cos < 0)
     if np.any(opposite):
         helper = np.where(np.abs(a[:, :1]) < 0.9, np.array([[1.0, 0.0, 0.0]]), np.array([[0.0, 1.0, 0.0]]))
-        perp, _ = _unit(np.cross(a, helper))
+        perp, _ = unit_vectors(np.cross(a, helper))
         axis = np.where(opposite[:, None], perp, axis)
     angle = np.arctan2(sin, cos)
     return axis_angle_to_matrix(axis * angle[:, None])
@@ -171,8 +171,8 @@ def solve_global_rotations(
         if not rest_vecs:
             glob[:, j] = parent_rot
             continue
-        rest_dir, _ = _unit(np.stack(rest_vecs, axis=1))
-        obs_dir, obs_len = _unit(np.stack(obs_vecs, axis=1))
+        rest_dir, _ = unit_vectors(np.stack(rest_vecs, axis=1))
+        obs_dir, obs_len = unit_vectors(np.stack(obs_vecs, axis=1))
         w = np.stack(vec_w, axis=1)
         w = np.where((w >= options.min_weight) & (obs_len > _EPS), w, 0.0)
 
