@@ -9,6 +9,8 @@ from pathlib import Path
 
 import bpy
 
+from ram_core.contract.env import DEVICE_ENV, WEIGHTS_DIR_ENV
+
 WORKER_PYTHON_ENV = "RAM_WORKER_PYTHON"
 BACKEND_ITEMS = [
     ("lite", "Lite (CPU)", "MediaPipe-based capture that runs on any CPU"),
@@ -118,7 +120,7 @@ def worker_python(s: Settings) -> str:
 
 def worker_env(s: Settings) -> dict[str, str]:
     """Extra environment for the worker from the preferences (weights folder, device)."""
-    env = {"RAM_DEVICE": s.device}
+    env = {DEVICE_ENV: s.device}
     if s.weights_dir:
-        env["RAM_WEIGHTS_DIR"] = s.weights_dir
+        env[WEIGHTS_DIR_ENV] = s.weights_dir
     return env

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ram_core.contract.env import WEIGHTS_DIR_ENV
 from ram_core.weights.variants import Variant
 
 
@@ -16,7 +17,7 @@ class MissingWeightsError(FileNotFoundError):
 
 def weights_dir() -> Path:
     """``$RAM_WEIGHTS_DIR``, else ``~/.cache/ram-blender/weights``."""
-    return Path(os.environ.get("RAM_WEIGHTS_DIR", Path.home() / ".cache" / "ram-blender" / "weights"))
+    return Path(os.environ.get(WEIGHTS_DIR_ENV, Path.home() / ".cache" / "ram-blender" / "weights"))
 
 
 def weights_path(v: Variant, directory: Path | None = None) -> Path:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ram_core.contract.env import DEVICE_ENV
+
 CONFIG_ENV = "RAM_BACKEND_CONFIG"
-DEVICE_ENV = "RAM_DEVICE"
 
 REGRESSORS = ("hmr2", "ram")
 MODES = ("online", "offline")
