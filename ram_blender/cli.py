@@ -89,9 +89,7 @@ def batch_capture(
     report=print,
 ) -> int:
     """Capture every video in ``inputs`` into ``out_dir``; 0 if all succeeded, else 1 (the rest still done)."""
-    unknown = sorted(set(exports) - set(export.FORMATS))
-    if unknown:
-        raise ValueError(f"unknown export format(s) {', '.join(unknown)}; choose from {', '.join(export.FORMATS)}")
+    export.check_formats(exports)  # before any capture
     s = preferences.settings()
     python = python or preferences.worker_python(s)
     out = Path(out_dir)
