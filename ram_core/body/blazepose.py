@@ -161,6 +161,52 @@ def smpl_targets(world: np.ndarray, visibility: np.ndarray, rest_joints: np.ndar
     return BodyTargets(joints=joints, weights=weights, hint_points=world, hint_weights=vis)
 
 
+def rest_heel_and_toe(rest_joints: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rest positions ``(3,)`` of one foot's heel and toe tip (SMPL body frame, metres): the heel
+    :data:`REST_HEEL_FROM_ANKLE` from the ankle, the toe tip on the line from it through the foot joint,
+    which lies :data:`FOOT_ALONG_SOLE` of the way along (as :func:`smpl_targets` places it)."""
+    rest = np.asarray(rest_joints, dtype=np.float64)
+    heel = rest[JOINT_INDEX[f"{side}_ankle"]] + np.asarray(REST_HEEL_FROM_ANKLE)
+    return heel, heel + (rest[JOINT_INDEX[f"{side}_foot"]] - heel) / FOOT_ALONG_SOLE
+
+
+def skeleton_landmarks(joints: np.ndarray, rotations: np.ndarray, rest_joints: np.ndarray) -> np.ndarray:
+    """Where BlazePose's landmarks lie on a posed SMPL skeleton: the inverse of :func:`smpl_targets`.
+
+    The joints :data:`DIRECT` names are themselves; the hip landmarks are SMPL's hip joints (BlazePose's
+    sit a few centimetres further out); ears and nose are :data:`REST_FROM_HEAD` from the head, heel and
+    toe tip :data:`REST_HEEL_FROM_ANKLE` and the line through the foot joint from the ankle, each carried
+    by its joint's rotation. Eyes, mouth and fingers have no counterpart and are NaN.
+
+    Args:
+        joints: ``(T, 24, 3)`` posed joint positions (any frame, metres), as :func:`forward_kinematics`.
+        rotations: ``(T, 24, 3, 3)`` global joint rotations (SMPL body frame -> that frame).
+        rest_joints: ``(24, 3)`` the rest skeleton the pose refers to.
+
+    Returns:
+        ``(T, 33, 3)`` landmark positions in the joints' frame, NaN where the skeleton defines none.
+    """
+    pos = np.asarray(joints, dtype=np.float64)
+    rot = np.asarray(rotations, dtype=np.float64)
+    rest = np.asarray(rest_joints, dtype=np.float64)
+    out = np.full((pos.shape[0], NUM_LANDMARKS, 3), np.nan)
+
+    def carried(landmark: str, joint: str, rest_point: np.ndarray) -> None:
+        j = JOINT_INDEX[joint]
+        out[:, LM[landmark]] = pos[:, j] + np.einsum("tij,j->ti", rot[:, j], rest_point - rest[j])
+
+    for smpl_name, lm_name in DIRECT.items():
+        out[:, LM[lm_name]] = pos[:, JOINT_INDEX[smpl_name]]
+    for name, offset in REST_FROM_HEAD.items():
+        carried(name, "head", rest[JOINT_INDEX["head"]] + np.asarray(offset))
+    for side in ("left", "right"):
+        out[:, LM[f"{side}_hip"]] = pos[:, JOINT_INDEX[f"{side}_hip"]]
+        heel, toe = rest_heel_and_toe(rest, side)
+        carried(f"{side}_heel", f"{side}_ankle", heel)
+        carried(f"{side}_foot_index", f"{side}_ankle", toe)
+    return out
+
+
 def make_hints(rest_joints: np.ndarray) -> tuple[Hint, ...]:
     """The twist hints for :func:`smpl_targets`' output (hint points = the 33 landmarks).
 
@@ -173,9 +219,7 @@ def make_hints(rest_joints: np.ndarray) -> tuple[Hint, ...]:
     J = JOINT_INDEX
     hints: list[Hint] = []
     for side in ("left", "right"):
-        ankle = rest[J[f"{side}_ankle"]]
-        heel = ankle + REST_HEEL_FROM_ANKLE
-        toe = heel + (rest[J[f"{side}_foot"]] - heel) / FOOT_ALONG_SOLE
+        heel, toe = rest_heel_and_toe(rest, side)
         hints += [
             Hint(J[f"{side}_hip"], LM[f"{side}_ankle"], (0.0, 0.0, -1.0)),
             Hint(J[f"{side}_hip"], LM[f"{side}_foot_index"], tuple(toe - rest[J[f"{side}_hip"]]), scale=0.3),

@@ -11,6 +11,7 @@ from ram_core.body.blazepose import (
     REST_FROM_HEAD,
     REST_HEEL_FROM_ANKLE,
     landmarks_to_rotations,
+    skeleton_landmarks,
     smpl_targets,
 )
 from ram_core.contract.skeleton import (
@@ -127,3 +128,19 @@ def test_weights_follow_visibility() -> None:
     assert np.all(targets.weights[:, J["head"]] == 0.0)
     assert np.all(targets.weights[:, J["pelvis"]] == 1.0)
     assert targets.hint_points.shape == (4, NUM_LANDMARKS, 3)
+
+
+def test_skeleton_landmarks_put_the_landmarks_back_on_the_skeleton() -> None:
+    go, bp = limb_poses(50, seed=2)
+    world = make_landmarks(go, bp)  # hip-centred
+    pos, rot = forward_kinematics(go, bp, REST)
+    points = skeleton_landmarks(pos, rot, REST)
+    hips = [LM["left_hip"], LM["right_hip"]]
+    points = points - points[:, hips].mean(axis=1, keepdims=True)
+    defined = np.all(np.isfinite(points), axis=(0, 2))
+    assert sorted(np.flatnonzero(~defined)) == sorted(LM[n] for n in LM if "eye" in n or "mouth" in n
+                                                     or n.endswith(("pinky", "index", "thumb")) and "foot" not in n)
+    same = [i for i in np.flatnonzero(defined) if i not in hips]
+    np.testing.assert_allclose(points[:, same], world[:, same], atol=1e-9)
+    # BlazePose's hips sit 3 cm outside SMPL's hip joints in make_landmarks; the skeleton gives the joints.
+    np.testing.assert_allclose(np.linalg.norm(points[:, hips] - world[:, hips], axis=-1), 0.03, atol=1e-9)
