@@ -133,3 +133,47 @@ def test_fill_gaps_slerps_short_gaps_and_marks_them() -> None:
     np.testing.assert_allclose(bp_f[~filled], bp)
     nothing = fill_gaps(frames[:2], go[:2], bp[:2], tr[:2])
     assert not nothing[4].any() and len(nothing[0]) == 2
+
+
+def walk(n: int, fps: float) -> np.ndarray:
+    """``(n, 3)`` a person walking away from the camera at 1 m/s, 6 m ahead, a little to the right."""
+    t = np.arange(n) / fps
+    return np.stack([np.full(n, 0.5), np.full(n, 1.0), 6.0 + 1.0 * t], axis=1)
+
+
+def test_depth_spikes_are_gated_along_the_ray() -> None:
+    fps, n = 10.0, 40
+    truth = walk(n, fps)
+    observed = truth.copy()
+    spikes = {10: 0.55, 11: 0.6, 25: 1.8, 30: 0.7}  # a partly hidden person's skeleton, much too close or far
+    for frame, factor in spikes.items():
+        observed[frame] *= factor  # the same ray: the person is where the image shows them, at a wrong depth
+    rots = np.zeros((n, 24, 3))
+    _, _, gated = smooth_motion(np.arange(n), rots[:, 0], rots[:, 1:], observed, fps)
+    _, _, plain = smooth_motion(np.arange(n), rots[:, 0], rots[:, 1:], observed, fps, SmoothingConfig(max_depth_ratio=None))
+    _, _, clean = smooth_motion(np.arange(n), rots[:, 0], rots[:, 1:], truth, fps)
+    err_gated = np.abs(gated[:, 2] / clean[:, 2] - 1)
+    err_plain = np.abs(plain[:, 2] / clean[:, 2] - 1)
+    assert err_plain.max() > 0.2  # unguarded, a spike moves the smoothed depth by tens of percent ...
+    assert err_gated.max() < 0.05, err_gated.max()  # ... gated, by about the median's lag (measured 4.3%)
+    # The image position is kept: the gated frames keep the observed direction from the camera.
+    image_x = gated[:, 0] / gated[:, 2]
+    np.testing.assert_allclose(image_x, truth[:, 0] / truth[:, 2], rtol=0.03)
+
+
+def test_a_lasting_depth_change_is_believed_after_half_a_second() -> None:
+    fps, n = 10.0, 30
+    observed = np.tile([0.0, 1.0, 5.0], (n, 1))
+    observed[10:, 2] = 9.0  # the track moved onto someone else (or its start was wrong): for good
+    smoother = MotionSmoother(fps)
+    depth = np.array([smoother.update(f, np.zeros((24, 3)), observed[f])[1][2] for f in range(n)])
+    assert np.abs(depth[10:15] - 5.0).max() < 1e-9  # 0.5 s of outliers held at the recent depth
+    assert depth[15] == pytest.approx(9.0)  # then the filter starts again from the new depth
+    assert np.abs(depth[15:] - 9.0).max() < 1e-9
+    # A track's first frames are not gated (no recent depths yet), and a long gap forgets them.
+    smoother = MotionSmoother(fps)
+    assert smoother.update(0, np.zeros((24, 3)), np.array([0.0, 0.0, 5.0]))[1][2] == 5.0
+    smoother.update(1, np.zeros((24, 3)), np.array([0.0, 0.0, 5.0]))
+    smoother.update(2, np.zeros((24, 3)), np.array([0.0, 0.0, 5.0]))
+    late = 3 + SmoothingConfig.max_gap
+    assert smoother.update(late, np.zeros((24, 3)), np.array([0.0, 0.0, 9.0]))[1][2] > 5.5  # not held at 5

@@ -45,7 +45,7 @@ from ram_core.backends.lite.landmarks import (
     PoseLandmarker,
     distinct_people,
 )
-from ram_core.body.blazepose import LM, landmarks_to_rotations
+from ram_core.body.blazepose import LM, landmarks_to_rotations, skeleton_landmarks
 from ram_core.body.camera import solve_translation
 from ram_core.body.smoothing import MotionSmoother, SmoothingConfig, fill_gaps
 from ram_core.contract.ring import empty_records
@@ -372,16 +372,23 @@ class LiteBackend:
         rows = np.array([v.detection_index for v in views])
         chosen = people.select(rows)
         go, bp, _targets = landmarks_to_rotations(chosen.world, chosen.visibility, self._rest)
-        rel, _ = forward_kinematics(go, bp, self._rest)
-        # The world landmarks are hip-centred in the camera's orientation: the translation that projects
-        # them onto their pixels puts the hip centre (the SMPL pelvis) in the camera frame.
-        hip = solve_translation(chosen.world, chosen.image, chosen.visibility, self._intrinsics)
+        posed, rotations = forward_kinematics(go, bp, self._rest)
+        # The translation that projects the skeleton as it is drawn (the rest skeleton's bone lengths in
+        # this pose) onto the landmarks' pixels. Not the world landmarks: their scale is the landmark
+        # model's guess, which shrinks for a partly hidden person and placed them too close, drawn too large.
+        # Landmarks unseen or outside the model's crop count little.
+        found = solve_translation(
+            skeleton_landmarks(posed, rotations, self._rest),
+            chosen.image,
+            chosen.visibility * chosen.presence,
+            self._intrinsics,
+        )
         out = []
         for i, v in enumerate(views):
-            record = empty_records(1 if np.all(np.isfinite(hip[i])) else 0)
+            record = empty_records(1 if np.all(np.isfinite(found[i])) else 0)
             if len(record):
                 smoother = self._smoothers.setdefault(v.track_id, MotionSmoother(self._fps, self.cfg.smoothing))
-                rot, transl = smoother.update(frame_index, np.concatenate([go[i : i + 1], bp[i]]), hip[i] - rel[i, 0])
+                rot, transl = smoother.update(frame_index, np.concatenate([go[i : i + 1], bp[i]]), found[i])
                 record["frame"] = frame_index
                 record["track_id"] = v.track_id
                 record["global_orient"] = rot[0]
