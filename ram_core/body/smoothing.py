@@ -192,9 +192,11 @@ class MotionSmoother:
         if cfg.max_depth_ratio is None or not depth > 0:
             return transl
         recent = [(f, z) for f, z in self.recent_depths if frame - f <= cfg.max_gap]
-        if len(recent) > cfg.depth_window // 2:
-            reference = float(np.median([z for _, z in recent]))
-            if max(depth / reference, reference / depth) > cfg.max_depth_ratio:
+        reference = float(np.median([z for _, z in recent])) if recent else depth
+        if max(depth / reference, reference / depth) > cfg.max_depth_ratio:
+            if len(recent) <= cfg.depth_window // 2:
+                recent = []  # too few to outvote it: they are forgotten
+            else:
                 if self.outliers_since is None:
                     self.outliers_since = frame
                 if (frame - self.outliers_since) / self.fps < cfg.max_depth_outlier_s:

@@ -177,3 +177,10 @@ def test_a_lasting_depth_change_is_believed_after_half_a_second() -> None:
     smoother.update(2, np.zeros((24, 3)), np.array([0.0, 0.0, 5.0]))
     late = 3 + SmoothingConfig.max_gap
     assert smoother.update(late, np.zeros((24, 3)), np.array([0.0, 0.0, 9.0]))[1][2] > 5.5  # not held at 5
+    # Two recent depths cannot outvote a new one: they are forgotten, not kept to hold the next frames.
+    smoother = MotionSmoother(fps)
+    for f in (0, 5, 6):
+        smoother.update(f, np.zeros((24, 3)), np.array([0.0, 0.0, 5.0]))
+    back = 5 + SmoothingConfig.max_gap - 1  # frames 5 and 6 are still recent here and one frame later
+    depth = [smoother.update(back + k, np.zeros((24, 3)), np.array([0.0, 0.0, 9.0]))[1][2] for k in range(4)]
+    assert depth[1] > 8.5 and np.all(np.diff(depth) >= 0), depth
