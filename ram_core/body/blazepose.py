@@ -219,7 +219,7 @@ def make_hints(rest_joints: np.ndarray) -> tuple[Hint, ...]:
     J = JOINT_INDEX
     hints: list[Hint] = []
     for side in ("left", "right"):
-        heel, toe = rest_heel_and_toe(rest, side)
+        _, toe = rest_heel_and_toe(rest, side)
         hints += [
             Hint(J[f"{side}_hip"], LM[f"{side}_ankle"], (0.0, 0.0, -1.0)),
             Hint(J[f"{side}_hip"], LM[f"{side}_foot_index"], tuple(toe - rest[J[f"{side}_hip"]]), scale=0.3),

@@ -87,7 +87,9 @@ def test_underdetermined_frames_are_nan() -> None:
         (("head", "neck"), (0.0, -0.2)),  # the head put on the person behind
     ],
 )
-def test_robust_solve_ignores_a_limb_on_another_person(joints_moved: tuple[str, ...], shift: tuple[float, float]) -> None:
+def test_robust_solve_ignores_a_limb_on_another_person(
+    joints_moved: tuple[str, ...], shift: tuple[float, float]
+) -> None:
     joints, t = people(200, seed=5)
     t[:, 2] = np.random.default_rng(6).uniform(4, 15, len(t))
     K = assumed_intrinsics(768, 576)

@@ -150,7 +150,9 @@ def test_depth_spikes_are_gated_along_the_ray() -> None:
         observed[frame] *= factor  # the same ray: the person is where the image shows them, at a wrong depth
     rots = np.zeros((n, 24, 3))
     _, _, gated = smooth_motion(np.arange(n), rots[:, 0], rots[:, 1:], observed, fps)
-    _, _, plain = smooth_motion(np.arange(n), rots[:, 0], rots[:, 1:], observed, fps, SmoothingConfig(max_depth_ratio=None))
+    _, _, plain = smooth_motion(
+        np.arange(n), rots[:, 0], rots[:, 1:], observed, fps, SmoothingConfig(max_depth_ratio=None)
+    )
     _, _, clean = smooth_motion(np.arange(n), rots[:, 0], rots[:, 1:], truth, fps)
     err_gated = np.abs(gated[:, 2] / clean[:, 2] - 1)
     err_plain = np.abs(plain[:, 2] / clean[:, 2] - 1)
