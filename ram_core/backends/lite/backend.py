@@ -19,8 +19,9 @@ Per frame:
    the confidence-gated update; the next frame's crop is that box scaled by ``roi_scale``, which
    gives MediaPipe's own region of interest.
 4. Each observed track's landmarks become SMPL rotations (inverse kinematics onto the rest
-   skeleton), a root translation from the 2D landmarks and the focal length, then a One-Euro
-   smoother. A tentative track's frames are held back and sent once it is confirmed (a person is
+   skeleton), a root translation that projects that posed skeleton onto the 2D landmarks with the
+   focal length (a robust solve, :func:`~ram_core.body.camera.solve_translation`), then a One-Euro
+   smoother whose depth gate holds a frame's outlying depth at the track's recent one. A tentative track's frames are held back and sent once it is confirmed (a person is
    captured from the frame they were first found), or dropped if it ends unconfirmed. A track that
    coasts (occluded) sends nothing; when it is seen again within the smoother's ``max_gap`` frames,
    the gap is filled by interpolating between the frames on either side (rotations slerped,
