@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("ai_edge_litert")
 pytest.importorskip("cv2")
 
-from ram_core.backends.lite import models
+from tests.fixtures.lite_models import needs_models
 from ram_core.backends.lite.backend import landmark_boxes, paint_people, scale_boxes, sweep_order
 from ram_core.contract.client import run_capture
 from ram_core.contract.results import Results
@@ -30,18 +30,6 @@ FRAMES = 25
 MIN_LONG_TRACKS = 4
 #: Two live tracks may overlap this much (box IoU) on at most a few frames before the tracker ends one.
 DUPLICATE_IOU, DUPLICATE_FRAMES = 0.7, 3
-
-
-def _models_installed() -> bool:
-    try:
-        models.model_path(models.POSE_DETECTION)
-        models.model_path(models.POSE_LANDMARK_FULL)
-    except models.ModelNotFoundError:
-        return False
-    return True
-
-
-needs_models = pytest.mark.skipif(not _models_installed(), reason="mediapipe 0.10.14 (ships the models) absent")
 
 
 @pytest.fixture(scope="module")

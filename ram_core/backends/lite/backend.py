@@ -39,11 +39,13 @@ import cv2
 import numpy as np
 
 from ram_core.backends.base import BackendOptions
+from ram_core.backends.records import pose_records, rest_skeleton
 from ram_core.backends.lite.detector import DetectorConfig, PersonDetector
 from ram_core.backends.lite.landmarks import (
     LandmarkBatch,
     LandmarkConfig,
     PoseLandmarker,
+    concat_batches,
     distinct_people,
 )
 from ram_core.body.blazepose import LM, landmarks_to_rotations, skeleton_landmarks
@@ -51,7 +53,6 @@ from ram_core.body.camera import solve_translation
 from ram_core.body.smoothing import MotionSmoother, SmoothingConfig, fill_gaps
 from ram_core.contract.ring import empty_records
 from ram_core.contract.skeleton import forward_kinematics
-from ram_core.contract.smpl_model import DEFAULT_REST_SOURCE, default_rest_joints
 from ram_core.tracking.boxes import iou_matrix
 from ram_core.tracking.tracker import Tracker, TrackerConfig
 from ram_core.video import VideoInfo
@@ -250,15 +251,8 @@ class LiteBackend:
         if options.max_people is not None:
             cfg = replace(cfg, tracker=replace(cfg.tracker, max_tracks=options.max_people))
         self.cfg = cfg
-        if options.smpl_model:
-            from ram_core.body.smpl_convert import load_smpl_file
-            from ram_core.contract.smpl_model import smpl_rest_joints
-
-            self._rest = smpl_rest_joints(load_smpl_file(options.smpl_model))
-            self._rest_source = f"smpl:{options.smpl_model}"
-        else:
-            self._rest = default_rest_joints()
-            self._rest_source = DEFAULT_REST_SOURCE
+        self._skeleton = rest_skeleton(options.smpl_model)
+        self._rest = self._skeleton.joints
         self._detector: PersonDetector | None = None
         self._landmarker: PoseLandmarker | None = None
         self._tracker = Tracker(cfg.tracker)
@@ -276,7 +270,7 @@ class LiteBackend:
 
     @property
     def rest_source(self) -> str:
-        return self._rest_source
+        return self._skeleton.source
 
     @property
     def betas_fitted(self) -> bool:
@@ -308,7 +302,7 @@ class LiteBackend:
                 found = found[iou_matrix(found, rois).max(axis=1) <= cfg.known_iou]
             if len(found):
                 fresh = self._estimate(image_bgr, found)
-                people, rois = self._distinct(image_bgr, _concat(people, fresh), np.concatenate([rois, found]))
+                people, rois = self._distinct(image_bgr, concat_batches(people, fresh), np.concatenate([rois, found]))
         boxes = landmark_boxes(people.image, cfg.box_pad, cfg.box_aspect)
         features = appearance_features(image_bgr, boxes, cfg.hist_bins)
         views = self._tracker.step(frame_index, boxes, people.score, features)
@@ -356,7 +350,7 @@ class LiteBackend:
         retry = np.setdiff1d(np.flatnonzero(people.score >= cfg.min_pose_score), keep)
         if len(retry):
             masked = paint_people(image_bgr, people.image[keep], cfg.paint_width)
-            people = _concat(people.select(keep), self._estimate(masked, rois[retry]))
+            people = concat_batches(people.select(keep), self._estimate(masked, rois[retry]))
             rois = np.concatenate([rois[keep], rois[retry]])
             keep = distinct_people(people, min_score=cfg.min_pose_score, tolerance=cfg.duplicate_tolerance)
         return people.select(keep), rois[keep]
@@ -386,19 +380,15 @@ class LiteBackend:
         )
         out = []
         for i, v in enumerate(views):
-            record = empty_records(1 if np.all(np.isfinite(found[i])) else 0)
-            if len(record):
-                smoother = self._smoothers.setdefault(v.track_id, MotionSmoother(self._fps, self.cfg.smoothing))
-                rot, transl = smoother.update(frame_index, np.concatenate([go[i : i + 1], bp[i]]), found[i])
-                record["frame"] = frame_index
-                record["track_id"] = v.track_id
-                record["global_orient"] = rot[0]
-                record["body_pose"] = rot[1:]
-                record["transl"] = transl
-                record["joints"] = forward_kinematics(rot[None, 0], rot[None, 1:], self._rest, transl[None])[0]
-                record["box"] = boxes[rows[i]]
-                record["confidence"] = v.confidence
-            out.append(record)
+            if not np.all(np.isfinite(found[i])):
+                out.append(empty_records())
+                continue
+            smoother = self._smoothers.setdefault(v.track_id, MotionSmoother(self._fps, self.cfg.smoothing))
+            rot, transl = smoother.update(frame_index, np.concatenate([go[i : i + 1], bp[i]]), found[i])
+            out.append(
+                pose_records(frame_index, v.track_id, rot[None, 0], rot[None, 1:], transl[None], self._rest,
+                             boxes[rows[i]][None], v.confidence)  # fmt: skip
+            )
         return out
 
     def _estimate(self, image_bgr: np.ndarray, boxes: np.ndarray) -> LandmarkBatch:
@@ -417,20 +407,9 @@ class LiteBackend:
             ends["frame"], ends["global_orient"], ends["body_pose"], ends["transl"], self.cfg.smoothing.max_gap
         )
         frames, go, bp, transl = frames[filled], go[filled], bp[filled], transl[filled]
-        out = empty_records(len(frames))
-        if not len(frames):
-            return out
         t = ((frames - before["frame"]) / (after["frame"] - before["frame"]))[:, None]
-        out["frame"] = frames
-        out["track_id"] = before["track_id"]
-        out["global_orient"] = go
-        out["body_pose"] = bp
-        out["transl"] = transl
-        out["joints"], _ = forward_kinematics(go, bp, self._rest, transl)
-        out["box"] = (1 - t) * before["box"] + t * after["box"]
-        out["confidence"] = 0.0
-        out["predicted"] = True
-        return out
+        box = (1 - t) * before["box"] + t * after["box"]
+        return pose_records(frames, before["track_id"], go, bp, transl, self._rest, box, 0.0, predicted=True)
 
     def finish(self) -> np.ndarray:
         return empty_records()
@@ -440,9 +419,3 @@ class LiteBackend:
         self._landmarker = None
         self._smoothers.clear()
         self._pending.clear()
-
-
-def _concat(first: LandmarkBatch, second: LandmarkBatch) -> LandmarkBatch:
-    return LandmarkBatch(
-        **{name: np.concatenate([getattr(first, name), getattr(second, name)]) for name in first.__dataclass_fields__}
-    )
