@@ -91,12 +91,39 @@ def overview_camera(scene: bpy.types.Scene, people: list[bpy.types.Object]) -> b
     # A robust spread: one far-away person should not push the camera back for everyone else.
     spread = max(float(np.percentile([(h - centre).length for h in heads], 75)), 2.0)
     cam = bpy.data.objects.new("RAM overview camera", bpy.data.cameras.new("RAM overview camera"))
-    cam.data.lens = 30.0
+    cam.data.lens = 32.0
     cam.data.clip_end = 1000.0
     scene.collection.objects.link(cam)
-    cam.location = centre + Vector((1.6 * spread + 4.0, -0.6 * spread - 3.0, 1.2 * spread + 4.0))
+    cam.location = centre + Vector((1.4 * spread + 3.0, -0.6 * spread - 3.0, 1.0 * spread + 3.0))
     cam.rotation_euler = (centre - cam.location).to_track_quat("-Z", "Y").to_euler()
     return cam
+
+
+def ground_plane(scene: bpy.types.Scene, results_path: str) -> bpy.types.Object:
+    """A grey plane fitted (least squares) through every captured foot position: the street, for the overview."""
+    from ram_core.contract.coords import camera_points_to_blender
+    from ram_core.contract.results import load_results
+    from ram_core.contract.skeleton import JOINT_INDEX
+
+    results = load_results(bpy.path.abspath(results_path))
+    feet = [JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"]]
+    points = camera_points_to_blender(np.concatenate([t.joints[:, feet].reshape(-1, 3) for t in results.tracks]))
+    centre = np.median(points, axis=0)
+    _, _, vt = np.linalg.svd(points - centre, full_matrices=False)
+    normal = vt[2] if vt[2][2] > 0 else -vt[2]
+    u = np.cross(normal, [1.0, 0.0, 0.0])
+    u /= np.linalg.norm(u)
+    v = np.cross(normal, u)
+    size = float(np.percentile(np.abs((points - centre) @ np.stack([u, v]).T), 95)) + 3.0
+    corners = [centre + size * (a * u + b * v) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+    mesh = bpy.data.meshes.new("RAM ground (fitted to the feet)")
+    mesh.from_pydata([c.tolist() for c in corners], [], [(0, 1, 2, 3)])
+    obj = bpy.data.objects.new(mesh.name, mesh)
+    scene.collection.objects.link(obj)
+    mat = bpy.data.materials.new("RAM ground")
+    mat.diffuse_color = (0.55, 0.56, 0.58, 1.0)
+    mesh.materials.append(mat)
+    return obj
 
 
 def main() -> int:
@@ -131,7 +158,9 @@ def main() -> int:
         video_px = read_png(background)
         alpha = overlay[..., 3:4]
         left = overlay * alpha + video_px * (1.0 - alpha)
+        ground = ground_plane(scene, scene.ram.results_path)
         right = render(scene, overview_camera(scene, people), tmp / "overview.png")
+        ground.hide_render = True  # the capture camera's render stays a plain overlay
         right = right * right[..., 3:4] + np.array([0.85, 0.86, 0.88, 1.0]) * (1.0 - right[..., 3:4])
     left[..., 3] = right[..., 3] = 1.0
     preview = out / "preview.png"
