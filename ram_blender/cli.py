@@ -60,6 +60,17 @@ def capture_one(request: CaptureRequest, report=print) -> Path:
     return path
 
 
+def save_blend(path: Path) -> None:
+    """Save the open file as ``path`` without leaving a ``.blend1`` backup beside it (batch output stays clean)."""
+    prefs = bpy.context.preferences.filepaths
+    versions = prefs.save_version
+    prefs.save_version = 0
+    try:
+        bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    finally:
+        prefs.save_version = versions
+
+
 def process_video(video: Path, out_dir: Path, request_opts: dict, exports: tuple[str, ...]) -> list[Path]:
     """Capture ``video``, build a fresh scene, save ``<stem>.blend`` and the exports; the paths written."""
     stem = video.stem
@@ -67,10 +78,10 @@ def process_video(video: Path, out_dir: Path, request_opts: dict, exports: tuple
     capture_one(CaptureRequest(video=str(video), out_path=str(results_path), **request_opts))
     bpy.ops.wm.read_homefile(use_empty=True)
     blend = out_dir / f"{stem}.blend"
-    bpy.ops.wm.save_as_mainfile(filepath=str(blend))  # first, so the results path is stored relative
+    save_blend(blend)  # first, so the results path is stored relative
     context = bpy.context
     objects = session.import_results(context, str(results_path))
-    bpy.ops.wm.save_mainfile()
+    save_blend(blend)
     written = [results_path, blend]
     if exports:
         written += export.export_people(objects, session.edited(context).results, out_dir, stem, exports)

@@ -23,7 +23,7 @@ import bpy  # noqa: E402
 from mathutils import Vector  # noqa: E402
 
 import ram_blender  # noqa: E402
-from ram_blender.cli import batch_capture  # noqa: E402
+from ram_blender.cli import batch_capture, save_blend  # noqa: E402
 from ram_blender.importer.plan import FRAME_OFFSET  # noqa: E402
 
 # Writes one decoded frame as PNG; runs in the worker's Python, which has OpenCV (Blender's has not).
@@ -167,7 +167,7 @@ def main() -> int:
     write_png(np.concatenate([left, right], axis=1), preview)
     scene.camera = capture_camera
     scene.render.filepath = "//render/"
-    bpy.ops.wm.save_mainfile()
+    save_blend(blend)
     print(f"demo: {len(scene.ram.tracks)} people captured from {video.name} "
           f"(frames {scene.frame_start}-{scene.frame_end}); preview of frame {frame} with {len(people)} people")  # fmt: skip
     print(f"demo: wrote {blend}")

@@ -108,6 +108,7 @@ def test_batch_goes_on_after_a_failed_video_and_exits_non_zero(empty_scene, tmp_
     assert "FAILED" in lines[0] and "ok" in lines[-2] and lines[-1].endswith("1 of 2 videos done")
     out = tmp_path / "out"
     assert (out / "vtest_clip.blend").is_file() and (out / "vtest_clip.ram.npz").is_file()
+    assert not (out / "vtest_clip.blend1").exists()  # no backup clutter in batch output
     assert sorted(p.name for p in out.glob("*_person*.npz")) == [f"vtest_clip_person{i}.npz" for i in (1, 2)]  # track 3 enters at frame 40
     bpy.ops.wm.open_mainfile(filepath=str(out / "vtest_clip.blend"))
     armatures = [o for o in bpy.data.objects if o.type == "ARMATURE"]
