@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ram_core.backends.lite.detector import PersonDetector, person_boxes, square_crop
@@ -216,12 +217,19 @@ class PoseLandmarker:
         height, width = image_bgr.shape[:2]
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         crops = crop_regions(boxes, self.cfg.crop_scale)
-        rgb = image_bgr[..., ::-1]
         raw: dict[str, list[np.ndarray]] = {role: [] for role in self._outputs}
         for start in range(0, len(crops), self.cfg.max_batch):
             chunk = crops[start : start + self.cfg.max_batch]
-            batch = np.stack([square_crop(rgb, int(x0), int(y0), int(side), INPUT_SIZE) for x0, y0, side in chunk])
-            for role, value in self.run(batch.astype(np.float32) / 255.0).items():
+            # Cropped from the BGR frame and each crop turned to RGB: half the time of cropping a channel-reversed
+            # view of the frame, with the same pixels.
+            batch = np.stack(
+                [
+                    cv2.cvtColor(square_crop(image_bgr, int(x0), int(y0), int(side), INPUT_SIZE), cv2.COLOR_BGR2RGB)
+                    for x0, y0, side in chunk
+                ]
+            ).astype(np.float32)
+            batch /= np.float32(255.0)
+            for role, value in self.run(batch).items():
                 raw[role].append(value)
         if not len(crops):
             return _empty()
