@@ -41,6 +41,15 @@ class RAM_SceneState(bpy.types.PropertyGroup):
     capture_status: bpy.props.StringProperty(name="Status")
 
 
+@bpy.app.handlers.persistent
+def _clear_capture_flags(_file: str) -> None:
+    """A capture never survives its Blender session: a file saved mid-capture must not look busy when opened."""
+    for scene in bpy.data.scenes:
+        if scene.ram.capture_running:
+            scene.ram.capture_running = False
+            scene.ram.capture_status = ""
+
+
 def register_state() -> None:
     path = {"name": "Results file", "subtype": "FILE_PATH"}
     try:  # Blender 4.5+ stores "//" (relative to the .blend) paths only when asked to
@@ -48,8 +57,11 @@ def register_state() -> None:
     except ValueError:
         RAM_SceneState.results_path = bpy.props.StringProperty(**path)
     bpy.types.Scene.ram = bpy.props.PointerProperty(type=RAM_SceneState)
+    bpy.app.handlers.load_post.append(_clear_capture_flags)
 
 
 def unregister_state() -> None:
+    if _clear_capture_flags in bpy.app.handlers.load_post:
+        bpy.app.handlers.load_post.remove(_clear_capture_flags)
     del bpy.types.Scene.ram
     del RAM_SceneState.results_path

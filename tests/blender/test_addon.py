@@ -118,3 +118,14 @@ def test_worker_environment_is_built_from_a_python_mediapipe_supports(tmp_path, 
     commands = setup.setup_commands(tmp_path / "env", python=chosen)
     assert commands[0][:3] == [chosen, "-m", "venv"]
     assert commands[1][-1].endswith("[lite]")
+
+
+def test_a_file_saved_mid_capture_opens_ready_to_capture(addon, tmp_path):
+    """The running flag lives in the scene; reopening a file saved while a capture ran must clear it."""
+    bpy.ops.wm.read_homefile(use_empty=True)
+    bpy.context.scene.ram.capture_running = True
+    path = tmp_path / "busy.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    bpy.ops.wm.open_mainfile(filepath=str(path))
+    assert not bpy.context.scene.ram.capture_running
+    assert bpy.ops.ram.capture_video.poll()
