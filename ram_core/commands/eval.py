@@ -1,5 +1,6 @@
 """Score results against ground truth: 'eval track' for MOTChallenge tracks (HOTA, MOTA, IDF1 via trackeval),
-'eval pose' for joints given as arrays (MPJPE, PA-MPJPE, PCK@0.05/0.1)."""
+'eval pose' for joints given as arrays (MPJPE, PA-MPJPE, PCK@0.05/0.1),
+'eval capture' for a results file against a synthetic clip's gt.npz."""
 
 from __future__ import annotations
 
@@ -56,9 +57,34 @@ def _run_pose(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_capture(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gt", required=True, type=Path, help="ground truth gt.npz of a synthetic clip")
+    parser.add_argument("results", type=Path, help="the capture's results .npz")
+    parser.add_argument("--json", action="store_true", help="print the scores as JSON")
+
+
+def _run_capture(args: argparse.Namespace) -> int:
+    import json
+
+    from ram_core.commands import CommandError
+    from ram_core.contract.results import ResultsFormatError, load_results
+    from ram_core.eval.capture import CaptureEvalError, format_table, load_gt, score_capture
+
+    for path in (args.gt, args.results):
+        if not path.is_file():
+            raise CommandError(f"no such file: {path}")
+    try:
+        scores = score_capture(load_gt(args.gt), load_results(args.results))
+    except (CaptureEvalError, ResultsFormatError, ImportError) as e:
+        raise CommandError(str(e)) from e
+    print(json.dumps(scores.as_dict()) if args.json else format_table(scores))
+    return 0
+
+
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "track": ("HOTA, DetA, AssA, MOTA, IDF1, IDSW of MOTChallenge tracks (trackeval)", _add_track, _run_track),
     "pose": ("MPJPE, PA-MPJPE and PCK@0.05/0.1 of joints given as .npz arrays", _add_pose, _run_pose),
+    "capture": ("pose, identity, foot skate and jitter of a results file against synthetic ground truth", _add_capture, _run_capture),
 }
 """name -> (help line, add_arguments, run); each evaluation adds one entry."""
 

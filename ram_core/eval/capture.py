@@ -1,0 +1,272 @@
+"""Score a capture (a results file) against synthetic ground truth (``gt.npz``): pose, identity, physics.
+
+Tracks are matched to people per frame by amodal 2D box IoU (Hungarian, IoU at least ``MIN_IOU``); each
+person's main track is the one matched to them most often. Pose errors use the per-frame matches;
+consistency, foot skate and jitter use the main track. Identity (HOTA, AssA, IDSW) comes from trackeval
+on the visible boxes (``ram_core.eval.track``); pose errors from ``ram_core.eval.pose``. Definitions:
+``docs/evaluation.md``. Results carry no floor or extrinsics yet, so the world frame for foot skate is
+the ground truth's ``world_from_camera`` applied to the predicted camera-frame joints, and the floor
+and camera-height errors are n/a.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ram_core.contract.results import Results
+from ram_core.contract.skeleton import JOINT_NAMES
+from ram_core.eval.pose import mpjpe, pa_mpjpe
+from ram_core.tracking.mot import MotTable
+
+MIN_IOU = 0.3  # a track and a person overlap at least this much to be matched in a frame
+DUPLICATE_IOU = 0.5  # an unmatched track this close to a matched person's box is a duplicate
+PELVIS = JOINT_NAMES.index("pelvis")
+FEET = (JOINT_NAMES.index("left_foot"), JOINT_NAMES.index("right_foot"))
+WORLD_NOTE = "world frame: ground truth's world_from_camera applied to the predicted camera-frame joints"
+
+
+class CaptureEvalError(ValueError):
+    """Ground truth or results that cannot be scored."""
+
+
+def load_gt(path: str | Path) -> dict[str, np.ndarray]:
+    """The arrays of a ``gt.npz`` (plain arrays, no pickle)."""
+    try:
+        with np.load(Path(path), allow_pickle=False) as z:
+            gt = {k: np.asarray(z[k]) for k in z.files}
+    except (OSError, ValueError) as e:
+        raise CaptureEvalError(f"{path}: not a readable ground-truth .npz ({e})") from None
+    for key in ("joints_cam", "present", "box_amodal", "box_visible", "floor_cam", "world_from_camera", "fps"):
+        if key not in gt:
+            raise CaptureEvalError(f"{path}: ground truth lacks '{key}'")
+    return gt
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One person's figures, or everyone's (``person`` None). Millimetres, percent, cm, m/s^2; None: n/a."""
+
+    person: int | None
+    pa_mpjpe_mm: float | None
+    mpjpe_mm: float | None
+    abs_mpjpe_mm: float | None
+    depth_error_pct: float | None
+    consistency: float | None
+    coverage: float | None
+    duplicate_frames: int
+    foot_skate_cm: float | None
+    penetration_p95_cm: float | None
+    jitter: float | None
+    jitter_ratio: float | None
+
+
+@dataclass(frozen=True)
+class CaptureScores:
+    """Per person and overall; identity from trackeval; floor and camera height n/a until results carry them."""
+
+    people: list[Scores]
+    overall: Scores
+    hota: float
+    assa: float
+    idsw: int
+    floor_angle_deg: float | None = None
+    camera_height_error_m: float | None = None
+    note: str = WORLD_NOTE
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def dense_tracks(results: Results, n_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Track ids ``(K,)``, joints ``(K, F, 24, 3)`` and boxes ``(K, F, 4)``, NaN where a track has no record."""
+    k = len(results.tracks)
+    joints = np.full((k, n_frames, len(JOINT_NAMES), 3), np.nan)
+    boxes = np.full((k, n_frames, 4), np.nan)
+    for i, t in enumerate(results.tracks):
+        keep = (t.frame >= 0) & (t.frame < n_frames)
+        joints[i, t.frame[keep]] = t.joints[keep]
+        boxes[i, t.frame[keep]] = t.box[keep]
+    return np.array([t.track_id for t in results.tracks], dtype=np.int64), joints, boxes
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU ``(N, M)`` of xyxy boxes ``a`` ``(N, 4)`` and ``b`` ``(M, 4)``; 0 where either is NaN."""
+    lo = np.maximum(a[:, None, :2], b[None, :, :2])
+    hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), axis=-1)
+    area = lambda x: np.prod(np.clip(x[:, 2:] - x[:, :2], 0, None), axis=-1)  # noqa: E731
+    union = area(a)[:, None] + area(b)[None, :] - inter
+    return np.nan_to_num(inter / np.where(union > 0, union, np.nan))
+
+
+def match(gt_boxes: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame Hungarian matching of tracks to people.
+
+    Returns ``assign`` ``(P, F)`` track index or -1, and ``duplicates`` ``(P, F)`` the count of other tracks
+    overlapping a matched person by ``DUPLICATE_IOU`` that no other person claims.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    p, f = gt_boxes.shape[:2]
+    assign = np.full((p, f), -1)
+    dup = np.zeros((p, f), dtype=int)
+    for t in range(f):
+        iou = box_iou(gt_boxes[:, t], boxes[:, t]) if boxes.shape[0] else np.zeros((p, 0))
+        rows, cols = linear_sum_assignment(-iou)
+        for r, c in zip(rows, cols):
+            if iou[r, c] >= MIN_IOU:
+                assign[r, t] = c
+        taken = set(assign[:, t][assign[:, t] >= 0].tolist())
+        for c in range(iou.shape[1]):
+            if c in taken or not iou[:, c].max(initial=0) >= DUPLICATE_IOU:
+                continue
+            r = int(np.argmax(iou[:, c]))
+            if assign[r, t] >= 0:
+                dup[r, t] += 1
+    return assign, dup
+
+
+def _to_world(points_cam: np.ndarray, world_from_camera: np.ndarray) -> np.ndarray:
+    return points_cam @ world_from_camera[:3, :3].T + world_from_camera[:3, 3]
+
+
+def _acceleration(x: np.ndarray, fps: float) -> np.ndarray:
+    """Per frame with both neighbours, mean joint acceleration (m/s^2) of ``x`` ``(F, J, 3)``; NaN elsewhere."""
+    a = np.full(x.shape[0], np.nan)
+    if x.shape[0] >= 3:
+        a[1:-1] = np.linalg.norm(x[2:] - 2 * x[1:-1] + x[:-2], axis=-1).mean(axis=-1) * fps**2
+    return a
+
+
+def _mean(values: list[np.ndarray]) -> float | None:
+    v = np.concatenate([np.ravel(x) for x in values]) if values else np.zeros(0)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if v.size else None
+
+
+def _person_parts(gt: dict[str, np.ndarray], i: int, track: np.ndarray, joints: np.ndarray) -> dict[str, object]:
+    """The raw samples one person contributes: matched frames' joints, foot steps, accelerations."""
+    fps = float(gt["fps"])
+    present = gt["present"][i]
+    vis = present & (np.nan_to_num(gt["visible_fraction"][i]) > 0) if "visible_fraction" in gt else present
+    frames = np.flatnonzero(vis & (track >= 0))
+    g = gt["joints_cam"][i].astype(np.float64)
+    pred = joints[track[frames], frames] if frames.size else np.zeros((0, len(JOINT_NAMES), 3))
+    out: dict[str, object] = {"visible": int(vis.sum()), "matched": int(frames.size), "pred": pred, "gt": g[frames]}
+    counts = np.bincount(track[vis & (track >= 0)], minlength=1)
+    main = int(np.argmax(counts)) if counts.sum() else -1
+    out["on_main"] = int(counts[main]) if main >= 0 else 0
+    on = np.zeros(len(track), bool)
+    if main >= 0:
+        on = (track == main) & present
+        mj = np.where(on[:, None, None], joints[main], np.nan)
+        world = _to_world(mj, gt["world_from_camera"].astype(np.float64))
+        step = np.linalg.norm(np.diff(world[:, list(FEET), :2], axis=0), axis=-1)  # (F-1, 2)
+        contact = gt["contact"][i] if "contact" in gt else np.zeros((len(track), 2), bool)
+        both = contact[1:] & contact[:-1]
+        out["skate"] = 100 * step[both]
+        floor = gt["floor_cam"].astype(np.float64)
+        height = mj @ floor[:3] + floor[3]  # (F, J) signed height above the floor
+        out["below"] = 100 * np.clip(-np.nanmin(np.where(np.isfinite(height), height, np.inf), axis=1), 0, None)[on]
+        acc = _acceleration(mj, fps)
+        gacc = _acceleration(np.where(on[:, None, None], g, np.nan), fps)
+        ok = np.isfinite(acc) & np.isfinite(gacc)
+        out["acc"], out["gacc"] = acc[ok], gacc[ok]
+    else:
+        out["skate"] = out["below"] = out["acc"] = out["gacc"] = np.zeros(0)
+    return out
+
+
+def _scores(person: int | None, parts: list[dict[str, object]], dup: int) -> Scores:
+    pred = np.concatenate([p["pred"] for p in parts])
+    g = np.concatenate([p["gt"] for p in parts])
+    has = pred.shape[0] > 0
+    mm = lambda v: 1000.0 * v if has else None  # noqa: E731
+    depth = None
+    if has:
+        dist = np.linalg.norm(g[:, PELVIS], axis=-1)
+        depth = float(np.mean(np.abs(pred[:, PELVIS, 2] - g[:, PELVIS, 2]) / dist) * 100)
+    visible = sum(p["visible"] for p in parts)
+    below = np.concatenate([p["below"] for p in parts])
+    jit, gjit = _mean([p["acc"] for p in parts]), _mean([p["gacc"] for p in parts])
+    return Scores(
+        person=person,
+        pa_mpjpe_mm=mm(pa_mpjpe(pred, g)) if has else None,
+        mpjpe_mm=mm(mpjpe(pred, g, root=PELVIS)) if has else None,
+        abs_mpjpe_mm=mm(mpjpe(pred, g, root=None)) if has else None,
+        depth_error_pct=depth,
+        consistency=sum(p["on_main"] for p in parts) / visible if visible else None,
+        coverage=sum(p["matched"] for p in parts) / visible if visible else None,
+        duplicate_frames=dup,
+        foot_skate_cm=_mean([p["skate"] for p in parts]),
+        penetration_p95_cm=float(np.percentile(below, 95)) if below.size else None,
+        jitter=jit,
+        jitter_ratio=jit / gjit if jit is not None and gjit else None,
+    )
+
+
+def _mot(frames: np.ndarray, ids: np.ndarray, xyxy: np.ndarray) -> MotTable:
+    keep = np.all(np.isfinite(xyxy), axis=1)
+    b = xyxy[keep].astype(np.float64)
+    xywh = np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1)
+    return MotTable(frames[keep] + 1, ids[keep], xywh, np.ones(int(keep.sum())))
+
+
+def score_capture(gt: dict[str, np.ndarray], results: Results) -> CaptureScores:
+    """Every figure of ``results`` against ``gt`` (see the module docstring)."""
+    from ram_core.eval.track import evaluate_tracks
+
+    p, f = gt["present"].shape
+    ids, joints, boxes = dense_tracks(results, f)
+    gt_boxes = np.where(gt["present"][..., None], gt["box_amodal"].astype(np.float64), np.nan)
+    assign, dup = match(gt_boxes, boxes)
+    vis = gt["present"] & np.all(np.isfinite(gt["box_visible"]), axis=-1)
+    dup = np.where(vis, dup > 0, 0)
+    parts = [_person_parts(gt, i, assign[i], joints) for i in range(p)]
+    pid = gt["person_ids"] if "person_ids" in gt else np.arange(p)
+    people = [_scores(int(pid[i]), [parts[i]], int(dup[i].sum())) for i in range(p)]
+    overall = _scores(None, parts, int(dup.sum()))
+    gt_frames = np.tile(np.arange(f), p)
+    gt_ids = np.repeat(np.arange(p), f)
+    gvis = np.where(vis[..., None], gt["box_visible"], np.nan).reshape(-1, 4)
+    tr_frames = np.tile(np.arange(f), len(ids))
+    tr_ids = np.repeat(np.arange(len(ids)), f)
+    track = evaluate_tracks(_mot(gt_frames, gt_ids, gvis), _mot(tr_frames, tr_ids, boxes.reshape(-1, 4)), f)
+    return CaptureScores(people, overall, hota=track.hota, assa=track.assa, idsw=track.idsw)
+
+
+COLUMNS = (
+    ("PA-MPJPE", "pa_mpjpe_mm", "{:.1f}"),
+    ("MPJPE", "mpjpe_mm", "{:.1f}"),
+    ("abs", "abs_mpjpe_mm", "{:.1f}"),
+    ("depth%", "depth_error_pct", "{:.1f}"),
+    ("consist", "consistency", "{:.3f}"),
+    ("cover", "coverage", "{:.3f}"),
+    ("dup", "duplicate_frames", "{:d}"),
+    ("skate", "foot_skate_cm", "{:.2f}"),
+    ("pen95", "penetration_p95_cm", "{:.1f}"),
+    ("jitter", "jitter", "{:.1f}"),
+    ("jit/gt", "jitter_ratio", "{:.2f}"),
+)
+
+
+def format_table(scores: CaptureScores) -> str:
+    """A table for a terminal: one row per person and one overall, identity and notes below."""
+    head = f"{'person':>8} " + " ".join(f"{c:>9}" for c, _, _ in COLUMNS)
+    rows = [head]
+    for s in [*scores.people, scores.overall]:
+        cells = []
+        for _, key, fmt in COLUMNS:
+            v = getattr(s, key)
+            cells.append(f"{'n/a' if v is None else fmt.format(v):>9}")
+        rows.append(f"{'all' if s.person is None else s.person:>8} " + " ".join(cells))
+    rows.append(f"HOTA {scores.hota:.2f}  AssA {scores.assa:.2f}  IDSW {scores.idsw}")
+    rows.append("floor angle n/a, camera height n/a (results carry neither)")
+    rows.append(scores.note)
+    return "\n".join(rows)
+
+
+__all__ = ["CaptureEvalError", "CaptureScores", "Scores", "format_table", "load_gt", "match", "score_capture"]
