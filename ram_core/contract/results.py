@@ -287,7 +287,7 @@ def load_results(path: str | os.PathLike) -> Results:
     except ValueError as e:  # object arrays refused by allow_pickle=False land here
         raise ResultsFormatError(f"{path}: not a RAM results file ({e})") from None
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error, MemoryError) as e:
-        raise ResultsFormatError(f"{path}: not a readable .npz file ({type(e).__name__}: {e})") from None
+        raise ResultsFormatError(f"{path}: not a RAM results file (unreadable .npz: {type(e).__name__}: {e})") from None
     return results_from_arrays(data, source=str(path))
 
 
