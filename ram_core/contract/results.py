@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,19 +33,40 @@ class ResultsFormatError(ValueError):
     """A results file that is not one, is of another version, or has a malformed array."""
 
 
-# name -> (per-record shape, dtype): the one table both writing and validation use.
-RECORD_FIELDS: dict[str, tuple[tuple[int, ...], np.dtype]] = {
-    "frame": ((), np.dtype(np.int32)),
-    "global_orient": ((3,), np.dtype(np.float32)),
-    "body_pose": ((NUM_BODY_JOINTS, 3), np.dtype(np.float32)),
-    "betas": ((NUM_BETAS,), np.dtype(np.float32)),
-    "transl": ((3,), np.dtype(np.float32)),
-    "joints": ((NUM_JOINTS, 3), np.dtype(np.float32)),
-    "box": ((4,), np.dtype(np.float32)),
-    "confidence": ((), np.dtype(np.float32)),
-    "predicted": ((), np.dtype(np.bool_)),
+@dataclass(frozen=True)
+class RecordField:
+    """One per-record array of the file, declared once: writing, reading, validation and
+    :class:`Track` all come from :data:`RECORD_FIELDS`.
+
+    ``since`` is the format version the field appeared in; a file older than that gets ``default``
+    broadcast to every record. ``finite`` means NaN and infinity are refused.
+    """
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    since: int = 1
+    default: float | int | bool | None = None
+    finite: bool = True
+
+
+# name -> field. To add a field: one line here with ``since=FORMAT_VERSION`` (after raising
+# FORMAT_VERSION) and a ``default`` old files load with; then a row in docs/results-format.md.
+RECORD_FIELDS: dict[str, RecordField] = {
+    "frame": RecordField((), np.dtype(np.int32)),
+    "global_orient": RecordField((3,), np.dtype(np.float32)),
+    "body_pose": RecordField((NUM_BODY_JOINTS, 3), np.dtype(np.float32)),
+    "betas": RecordField((NUM_BETAS,), np.dtype(np.float32)),
+    "transl": RecordField((3,), np.dtype(np.float32)),
+    "joints": RecordField((NUM_JOINTS, 3), np.dtype(np.float32)),
+    "box": RecordField((4,), np.dtype(np.float32)),
+    "confidence": RecordField((), np.dtype(np.float32)),
+    "predicted": RecordField((), np.dtype(np.bool_)),
 }
 
+# Uncompressed bytes a file may declare per byte it holds: deflate cannot pack more than ~1032:1,
+# so a header claiming more is a lie, refused before anything is allocated.
+MAX_EXPANSION = 1100
+MAX_EMPTY_TRACKS = 10_000  # tracks without records a file may hold beyond its record count
 
 @dataclass(frozen=True)
 class CaptureMeta:
@@ -82,18 +105,57 @@ class CaptureMeta:
     def from_json(cls, text: str) -> CaptureMeta:
         try:
             d = json.loads(text)
-        except json.JSONDecodeError as e:
+        except (json.JSONDecodeError, RecursionError) as e:
             raise ResultsFormatError(f"metadata is not valid JSON: {e}") from None
+        if not isinstance(d, dict):
+            raise ResultsFormatError("metadata is not a JSON object")
         names = {f.name for f in dataclasses.fields(cls)}
         missing = sorted(n for n in names if n not in d and _no_default(cls, n))
         if missing:
             raise ResultsFormatError(f"metadata lacks {', '.join(missing)}")
         d = {k: v for k, v in d.items() if k in names}
-        d["intrinsics"] = _checked_array("meta.intrinsics", np.asarray(d["intrinsics"], dtype=np.float64), (3, 3))
-        d["rest_joints"] = _checked_array(
-            "meta.rest_joints", np.asarray(d["rest_joints"], dtype=np.float64), (NUM_JOINTS, 3)
-        )
+        for name, kind in _META_TYPES.items():
+            if name in d and not _is(d[name], kind):
+                raise ResultsFormatError(f"metadata {name} is {d[name]!r}, expected {kind.__name__}")
+        d["fps"] = float(d["fps"])
+        if not math.isfinite(d["fps"]) or d["fps"] <= 0:
+            raise ResultsFormatError(f"metadata fps is {d['fps']!r}, expected a positive number")
+        for name in ("width", "height", "frame_count", "frame_start"):
+            if d[name] < 0:
+                raise ResultsFormatError(f"metadata {name} is {d[name]}, expected 0 or more")
+        if d["frame_end"] < d["frame_start"]:
+            raise ResultsFormatError(f"metadata frame_end {d['frame_end']} is before frame_start {d['frame_start']}")
+        d["intrinsics"] = _meta_matrix("intrinsics", d["intrinsics"], (3, 3))
+        d["rest_joints"] = _meta_matrix("rest_joints", d["rest_joints"], (NUM_JOINTS, 3))
         return cls(**d)
+
+
+_META_TYPES: dict[str, type] = {
+    "video_path": str, "fps": float, "width": int, "height": int, "frame_count": int,
+    "frame_start": int, "frame_end": int, "intrinsics_assumed": bool, "backend": str,
+    "rest_source": str, "betas_fitted": bool, "package_version": str, "format_version": int, "notes": str,
+}
+
+
+def _is(value: object, kind: type) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def _meta_matrix(name: str, value: object, shape: tuple[int, ...]) -> np.ndarray:
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ResultsFormatError(f"metadata {name} is not a {shape} array of numbers") from None
+    _checked_array(f"meta.{name}", a, shape)
+    if not np.all(np.isfinite(a)):
+        raise ResultsFormatError(f"metadata {name} holds NaN or infinity")
+    return a
 
 
 def _no_default(cls: type, name: str) -> bool:
@@ -101,26 +163,18 @@ def _no_default(cls: type, name: str) -> bool:
     return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 
 
-@dataclass
-class Track:
+class _TrackMethods:
     """One person's motion: ``T`` records, sorted by frame, every array's first axis ``T``.
 
-    Shapes: frame ``(T,)`` int32 video frame index; global_orient ``(T, 3)``; body_pose
-    ``(T, 23, 3)`` axis-angle radians; betas ``(T, 10)``; transl ``(T, 3)`` metres (camera frame);
-    joints ``(T, 24, 3)`` metres (camera frame, transl included); box ``(T, 4)`` x1, y1, x2, y2 pixels;
-    confidence ``(T,)`` in [0, 1]; predicted ``(T,)`` True where the frame was filled by prediction.
+    Its fields are ``track_id`` and one array per :data:`RECORD_FIELDS` entry, shapes ``(T, *shape)``:
+    frame int32 video frame index; global_orient ``(T, 3)``; body_pose ``(T, 23, 3)`` axis-angle
+    radians; betas ``(T, 10)``; transl ``(T, 3)`` metres (camera frame); joints ``(T, 24, 3)`` metres
+    (camera frame, transl included); box ``(T, 4)`` x1, y1, x2, y2 pixels; confidence ``(T,)`` in
+    [0, 1]; predicted ``(T,)`` True where the frame was filled by prediction.
     """
 
     track_id: int
     frame: np.ndarray
-    global_orient: np.ndarray
-    body_pose: np.ndarray
-    betas: np.ndarray
-    transl: np.ndarray
-    joints: np.ndarray
-    box: np.ndarray
-    confidence: np.ndarray
-    predicted: np.ndarray
 
     def __len__(self) -> int:
         return int(self.frame.shape[0])
@@ -131,6 +185,15 @@ class Track:
     def select(self, mask: np.ndarray) -> Track:
         """The records where ``mask`` ``(T,)`` is True, as a new track with the same id."""
         return Track(self.track_id, **{k: v[mask] for k, v in self.arrays().items()})
+
+
+# Generated from RECORD_FIELDS, so the record and the file's arrays cannot drift apart.
+Track = dataclasses.make_dataclass(
+    "Track",
+    [("track_id", int)] + [(name, np.ndarray) for name in RECORD_FIELDS],
+    bases=(_TrackMethods,),
+    namespace={"__doc__": _TrackMethods.__doc__, "__module__": __name__},
+)
 
 
 @dataclass
@@ -154,9 +217,9 @@ def make_track(track_id: int, **arrays: np.ndarray) -> Track:
         raise ResultsFormatError(f"track {track_id} lacks {', '.join(missing)}")
     n = np.asarray(arrays["frame"]).shape[0]
     out = {}
-    for name, (shape, dtype) in RECORD_FIELDS.items():
-        a = np.asarray(arrays[name]).astype(dtype, copy=False)
-        out[name] = _checked_array(f"track {track_id} {name}", a, (n, *shape))
+    for name, f in RECORD_FIELDS.items():
+        a = np.asarray(arrays[name]).astype(f.dtype, copy=False)
+        out[name] = _checked_array(f"track {track_id} {name}", a, (n, *f.shape))
     return Track(int(track_id), **out)
 
 
@@ -166,9 +229,9 @@ def concatenate_records(tracks: list[Track]) -> tuple[np.ndarray, np.ndarray, di
     offsets = np.zeros(len(tracks) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(t) for t in tracks])
     flat = {}
-    for name, (shape, dtype) in RECORD_FIELDS.items():
-        parts = [t.arrays()[name] for t in tracks]
-        flat[name] = np.concatenate(parts).astype(dtype) if parts else np.zeros((0, *shape), dtype)
+    for name, f in RECORD_FIELDS.items():
+        parts = [getattr(t, name) for t in tracks]
+        flat[name] = np.concatenate(parts).astype(f.dtype) if parts else np.zeros((0, *f.shape), f.dtype)
     return ids, offsets, flat
 
 
@@ -212,55 +275,98 @@ def load_results(path: str | os.PathLike) -> Results:
     """Read and validate a results file; :class:`ResultsFormatError` names what is wrong."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        with zipfile.ZipFile(path) as zf:
+            _check_declared_sizes(zf, size, str(path))
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
     except FileNotFoundError:
         raise
+    except ResultsFormatError:
+        raise
     except ValueError as e:  # object arrays refused by allow_pickle=False land here
         raise ResultsFormatError(f"{path}: not a RAM results file ({e})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as e:
-        raise ResultsFormatError(f"{path}: not a readable .npz file ({e})") from None
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, MemoryError) as e:
+        raise ResultsFormatError(f"{path}: not a RAM results file (unreadable .npz: {type(e).__name__}: {e})") from None
     return results_from_arrays(data, source=str(path))
 
 
+def _check_declared_sizes(zf: zipfile.ZipFile, file_size: int, source: str) -> None:
+    """Refuse arrays whose headers declare more data than ``file_size`` bytes can hold."""
+    limit = MAX_EXPANSION * file_size + (1 << 20)
+    total = 0
+    for info in zf.infolist():
+        if info.file_size > limit:
+            raise ResultsFormatError(f"{source}: member {info.filename} declares {info.file_size} bytes; the file is damaged")
+        with zf.open(info) as f:
+            try:
+                version = np.lib.format.read_magic(f)
+                read = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+                shape, _, dtype = read[version](f)  # the header only, nothing allocated
+            except (ValueError, KeyError) as e:
+                raise ResultsFormatError(f"{source}: {info.filename} is not a .npy array ({e})") from None
+        total += math.prod(shape) * dtype.itemsize
+        if total > limit:
+            raise ResultsFormatError(
+                f"{source}: {info.filename} declares shape {shape}, more than a {file_size}-byte file can hold"
+            )
+
+
 def results_from_arrays(data: dict[str, np.ndarray], source: str = "results") -> Results:
-    """Validate the arrays of a results file and build :class:`Results` from them."""
+    """Validate the arrays of a results file of any version and build :class:`Results` from them."""
     for key in ("format_name", "format_version", "meta_json", "track_ids", "track_offsets"):
         if key not in data:
             raise ResultsFormatError(f"{source}: missing array '{key}'; not a RAM results file")
-    if str(data["format_name"]) != FORMAT_NAME:
+    if data["format_name"].shape != () or str(data["format_name"]) != FORMAT_NAME:
         raise ResultsFormatError(f"{source}: format_name is {str(data['format_name'])!r}, expected {FORMAT_NAME!r}")
+    if data["format_version"].shape != () or data["format_version"].dtype.kind not in "iu":
+        raise ResultsFormatError(f"{source}: format_version is not an integer")
     version = int(data["format_version"])
-    if version != FORMAT_VERSION:
+    if not 1 <= version <= FORMAT_VERSION:
         raise ResultsFormatError(
-            f"{source}: format version {version}; this ram_core ({__version__}) reads version {FORMAT_VERSION}"
+            f"{source}: format version {version}; this ram_core ({__version__}) reads versions 1 to {FORMAT_VERSION}"
         )
+    if data["meta_json"].shape != () or data["meta_json"].dtype.kind != "U":
+        raise ResultsFormatError(f"{source}: meta_json is not a text string")
     meta = CaptureMeta.from_json(str(data["meta_json"]))
     ids = _checked_dtype(source + " track_ids", data["track_ids"], np.int32, 1)
     offsets = _checked_dtype(source + " track_offsets", data["track_offsets"], np.int64, 1)
     if offsets.shape[0] != ids.shape[0] + 1 or offsets[0] != 0 or np.any(np.diff(offsets) < 0):
         raise ResultsFormatError(f"{source}: track_offsets {offsets.shape} do not partition {ids.shape[0]} tracks")
-    if len(set(ids.tolist())) != len(ids):
-        raise ResultsFormatError(f"{source}: duplicate track ids {ids.tolist()}")
     total = int(offsets[-1])
-    flat = {}
-    for name, (shape, dtype) in RECORD_FIELDS.items():
-        if name not in data:
-            raise ResultsFormatError(f"{source}: missing array '{name}'")
-        a = data[name]
-        if a.dtype != dtype:
-            raise ResultsFormatError(f"{source}: '{name}' has dtype {a.dtype}, expected {dtype}")
-        flat[name] = _checked_array(f"{source} {name}", a, (total, *shape))
-    if not np.all(np.isfinite(flat["transl"])) or not np.all(np.isfinite(flat["body_pose"])):
-        raise ResultsFormatError(f"{source}: non-finite values in transl or body_pose")
+    if ids.shape[0] > total + MAX_EMPTY_TRACKS:
+        raise ResultsFormatError(f"{source}: {ids.shape[0]} tracks declared for {total} records; the file is damaged")
+    if np.unique(ids).shape[0] != ids.shape[0]:
+        raise ResultsFormatError(f"{source}: duplicate track ids")
+    flat = {name: _record_array(source, data, name, f, version, total) for name, f in RECORD_FIELDS.items()}
+    steps = np.diff(flat["frame"].astype(np.int64))
+    starts = offsets[1:-1]
+    inside = np.ones(steps.shape[0], dtype=bool)
+    inside[starts[(starts > 0) & (starts <= steps.shape[0])] - 1] = False
+    bad = np.flatnonzero(inside & (steps <= 0))
+    if bad.size:
+        k = int(np.searchsorted(offsets, bad[0], side="right")) - 1
+        raise ResultsFormatError(f"{source}: track {int(ids[k])} frames are not strictly increasing")
     tracks = []
     for i, tid in enumerate(ids.tolist()):
         sl = slice(int(offsets[i]), int(offsets[i + 1]))
-        t = Track(int(tid), **{k: v[sl] for k, v in flat.items()})
-        if np.any(np.diff(t.frame) <= 0):
-            raise ResultsFormatError(f"{source}: track {tid} frames are not strictly increasing")
-        tracks.append(t)
+        tracks.append(Track(int(tid), **{k: v[sl] for k, v in flat.items()}))
     return Results(meta, tracks)
+
+
+def _record_array(source: str, data: dict, name: str, f: RecordField, version: int, total: int) -> np.ndarray:
+    """Field ``name`` of a file of ``version``: checked, or filled with its default if older."""
+    if name not in data:
+        if version < f.since:
+            return np.full((total, *f.shape), f.default, dtype=f.dtype)
+        raise ResultsFormatError(f"{source}: missing array '{name}'")
+    a = data[name]
+    if a.dtype != f.dtype:
+        raise ResultsFormatError(f"{source}: '{name}' has dtype {a.dtype}, expected {f.dtype}")
+    _checked_array(f"{source} {name}", a, (total, *f.shape))
+    if f.finite and a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+        raise ResultsFormatError(f"{source}: '{name}' holds NaN or infinity")
+    return a
 
 
 def _checked_dtype(what: str, a: np.ndarray, dtype: type, ndim: int) -> np.ndarray:

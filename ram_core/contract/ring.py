@@ -38,7 +38,7 @@ SEGMENT_PREFIX = "ram_"
 DEFAULT_CAPACITY = 4096  # records; about 2.7 MB
 
 RECORD_DTYPE = np.dtype(
-    [("track_id", np.int32)] + [(name, dtype, shape) for name, (shape, dtype) in RECORD_FIELDS.items()]
+    [("track_id", np.int32)] + [(name, f.dtype, f.shape) for name, f in RECORD_FIELDS.items()]
 )
 """One record: one person (``track_id``) on one video frame, with every field of the results file."""
 

@@ -32,7 +32,7 @@ def sample_results(n_tracks: int = 2) -> Results:
     tracks = []
     for i in range(n_tracks):
         n = 5 + 3 * i
-        arrays = {name: rng.normal(size=(n, *shape)) for name, (shape, _) in RECORD_FIELDS.items()}
+        arrays = {name: rng.normal(size=(n, *f.shape)) for name, f in RECORD_FIELDS.items()}
         arrays["frame"] = np.arange(10 * i, 10 * i + n)
         arrays["predicted"] = np.arange(n) % 3 == 1
         tracks.append(make_track(i + 1, **arrays))
@@ -51,7 +51,8 @@ def test_round_trip(tmp_path):
     assert loaded.meta.to_json() == original.meta.to_json()
     assert [t.track_id for t in loaded.tracks] == [1, 2]
     for a, b in zip(original.tracks, loaded.tracks, strict=True):
-        for name, (shape, dtype) in RECORD_FIELDS.items():
+        for name, f in RECORD_FIELDS.items():
+            shape, dtype = f.shape, f.dtype
             got = getattr(b, name)
             assert got.dtype == dtype and got.shape == (len(a), *shape)
             np.testing.assert_array_equal(got, getattr(a, name))
@@ -89,6 +90,12 @@ def rewrite(tmp_path, change) -> str:
         (lambda d: d.pop("betas"), "missing array 'betas'"),
         (lambda d: d.pop("meta_json"), "missing array 'meta_json'"),
         (lambda d: d.update(format_version=np.array(FORMAT_VERSION + 1, dtype=np.int32)), "format version 2"),
+        (lambda d: d.update(joints=np.where(True, np.nan, d["joints"]).astype(np.float32)), "joints. holds NaN"),
+        (lambda d: d.update(box=np.full_like(d["box"], np.inf)), "box. holds NaN"),
+        (lambda d: d.update(meta_json=np.array(d["meta_json"].item().replace("\"frame_start\": 0", "\"frame_start\": \"abc\""))), "frame_start is .abc."),
+        (lambda d: d.update(meta_json=np.array(d["meta_json"].item().replace("\"fps\": 10.0", "\"fps\": 0"))), "fps is 0"),
+        (lambda d: d.update(meta_json=np.array(d["meta_json"].item().replace("\"width\": 768", "\"width\": -1"))), "width is -1"),
+        (lambda d: d.update(track_ids=np.arange(2_000_000, dtype=np.int32), track_offsets=np.zeros(2_000_001, dtype=np.int64)), "2000000 tracks declared"),
         (lambda d: d.update(format_name=np.array("something-else")), "format_name is 'something-else'"),
         (lambda d: d.update(track_offsets=np.array([0, 9, 4], dtype=np.int64)), "do not partition"),
         (lambda d: d.update(track_ids=np.array([3, 3], dtype=np.int32)), "duplicate track ids"),
@@ -142,3 +149,39 @@ def test_the_file_is_a_plain_zip_of_npy_arrays(tmp_path):
         header = io.BytesIO(z.read("body_pose.npy")).read(6)
     assert header == b"\x93NUMPY"
     assert "meta_json.npy" in names and "track_offsets.npy" in names
+
+
+FIXTURES = __import__("pathlib").Path(__file__).parents[1] / "data" / "results"
+
+
+@pytest.mark.parametrize("name", ["v1_two_tracks.ram.npz", "v1_empty.ram.npz"])
+def test_version_1_files_load(name):
+    r = load_results(FIXTURES / name)
+    assert r.meta.fps == 10.0
+    assert all(len(t) for t in r.tracks)
+
+
+def test_a_field_added_later_loads_from_old_files_with_its_default(monkeypatch):
+    from ram_core.contract import results as mod
+
+    fields = dict(mod.RECORD_FIELDS, contact=mod.RecordField((2,), np.dtype(np.float32), since=2, default=0.5))
+    monkeypatch.setattr(mod, "RECORD_FIELDS", fields)
+    monkeypatch.setattr(mod, "FORMAT_VERSION", 2)
+    data = arrays_of(FIXTURES / "v1_two_tracks.ram.npz")
+    flat = {k: v for k, v in data.items()}
+    n = int(flat["track_offsets"][-1])
+    got = mod._record_array("old", flat, "contact", fields["contact"], 1, n)
+    assert got.shape == (n, 2) and np.all(got == 0.5)
+
+
+def test_a_huge_declared_shape_is_refused_before_reading(tmp_path):
+    good = save_results(sample_results(), tmp_path / "good.npz")
+    bad = tmp_path / "bad.npz"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "joints.npy":
+                body = body.replace(b"(13, 24, 3)", b"(1000000000000, 24, 3)")
+            dst.writestr(info.filename, body)
+    with pytest.raises(ResultsFormatError, match="more than a"):
+        load_results(bad)

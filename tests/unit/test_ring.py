@@ -45,7 +45,8 @@ def ring(no_leaked_segments):
 def test_record_dtype_matches_the_results_table():
     assert RECORD_DTYPE.names == ("track_id", *RECORD_FIELDS)
     assert RECORD_DTYPE["track_id"] == np.dtype(np.int32)
-    for name, (shape, dtype) in RECORD_FIELDS.items():
+    for name, f in RECORD_FIELDS.items():
+        shape, dtype = f.shape, f.dtype
         assert RECORD_DTYPE[name].shape == shape
         assert RECORD_DTYPE[name].base == dtype
     assert HEADER_BYTES % 64 == 0
