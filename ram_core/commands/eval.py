@@ -9,6 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def _require_files(*paths: Path) -> None:
+    from ram_core.commands import CommandError
+
+    for path in paths:
+        if not path.is_file():
+            raise CommandError(f"no such file: {path}")
+
+
 def _add_track(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gt", required=True, type=Path, help="ground truth, MOTChallenge text")
     parser.add_argument("--pred", required=True, type=Path, help="tracks to score, MOTChallenge text")
@@ -18,9 +26,7 @@ def _run_track(args: argparse.Namespace) -> int:
     from ram_core.commands import CommandError
     from ram_core.tracking.mot import read_mot
 
-    for path in (args.gt, args.pred):
-        if not path.is_file():
-            raise CommandError(f"no such file: {path}")
+    _require_files(args.gt, args.pred)
     try:
         from ram_core.eval.track import evaluate_tracks
 
@@ -70,9 +76,7 @@ def _run_capture(args: argparse.Namespace) -> int:
     from ram_core.contract.results import ResultsFormatError, load_results
     from ram_core.eval.capture import CaptureEvalError, format_table, load_gt, score_capture
 
-    for path in (args.gt, args.results):
-        if not path.is_file():
-            raise CommandError(f"no such file: {path}")
+    _require_files(args.gt, args.results)
     try:
         scores = score_capture(load_gt(args.gt), load_results(args.results))
     except (CaptureEvalError, ResultsFormatError, ImportError) as e:

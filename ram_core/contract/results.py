@@ -291,6 +291,9 @@ def load_results(path: str | os.PathLike) -> Results:
     return results_from_arrays(data, source=str(path))
 
 
+_NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
 def _check_declared_sizes(zf: zipfile.ZipFile, file_size: int, source: str) -> None:
     """Refuse arrays whose headers declare more data than ``file_size`` bytes can hold."""
     limit = MAX_EXPANSION * file_size + (1 << 20)
@@ -301,8 +304,7 @@ def _check_declared_sizes(zf: zipfile.ZipFile, file_size: int, source: str) -> N
         with zf.open(info) as f:
             try:
                 version = np.lib.format.read_magic(f)
-                read = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-                shape, _, dtype = read[version](f)  # the header only, nothing allocated
+                shape, _, dtype = _NPY_HEADER_READERS[version](f)  # the header only, nothing allocated
             except (ValueError, KeyError) as e:
                 raise ResultsFormatError(f"{source}: {info.filename} is not a .npy array ({e})") from None
         total += math.prod(shape) * dtype.itemsize

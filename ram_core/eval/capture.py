@@ -19,6 +19,7 @@ import numpy as np
 from ram_core.contract.results import Results
 from ram_core.contract.skeleton import JOINT_NAMES
 from ram_core.eval.pose import mpjpe, pa_mpjpe
+from ram_core.tracking.boxes import iou_matrix, xyxy_to_xywh
 from ram_core.tracking.mot import MotTable
 
 MIN_IOU = 0.3  # a track and a person overlap at least this much to be matched in a frame
@@ -92,16 +93,6 @@ def dense_tracks(results: Results, n_frames: int) -> tuple[np.ndarray, np.ndarra
     return np.array([t.track_id for t in results.tracks], dtype=np.int64), joints, boxes
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU ``(N, M)`` of xyxy boxes ``a`` ``(N, 4)`` and ``b`` ``(M, 4)``; 0 where either is NaN."""
-    lo = np.maximum(a[:, None, :2], b[None, :, :2])
-    hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(hi - lo, 0, None), axis=-1)
-    area = lambda x: np.prod(np.clip(x[:, 2:] - x[:, :2], 0, None), axis=-1)  # noqa: E731
-    union = area(a)[:, None] + area(b)[None, :] - inter
-    return np.nan_to_num(inter / np.where(union > 0, union, np.nan))
-
-
 def match(gt_boxes: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per frame Hungarian matching of tracks to people.
 
@@ -114,7 +105,7 @@ def match(gt_boxes: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarr
     assign = np.full((p, f), -1)
     dup = np.zeros((p, f), dtype=int)
     for t in range(f):
-        iou = box_iou(gt_boxes[:, t], boxes[:, t]) if boxes.shape[0] else np.zeros((p, 0))
+        iou = iou_matrix(gt_boxes[:, t], boxes[:, t]) if boxes.shape[0] else np.zeros((p, 0))
         rows, cols = linear_sum_assignment(-iou)
         for r, c in zip(rows, cols):
             if iou[r, c] >= MIN_IOU:
@@ -210,9 +201,7 @@ def _scores(person: int | None, parts: list[dict[str, object]], dup: int) -> Sco
 
 def _mot(frames: np.ndarray, ids: np.ndarray, xyxy: np.ndarray) -> MotTable:
     keep = np.all(np.isfinite(xyxy), axis=1)
-    b = xyxy[keep].astype(np.float64)
-    xywh = np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1)
-    return MotTable(frames[keep] + 1, ids[keep], xywh, np.ones(int(keep.sum())))
+    return MotTable(frames[keep] + 1, ids[keep], xyxy_to_xywh(xyxy[keep]), np.ones(int(keep.sum())))
 
 
 def score_capture(gt: dict[str, np.ndarray], results: Results) -> CaptureScores:
