@@ -8,12 +8,19 @@ Layout of the segment (native byte order)::
     header, 24 uint64 words (192 bytes): word 0 magic, 1 layout version, 2 record itemsize,
         3 capacity, 4 closed flag; word 8 the write counter; word 16 the read counter
         (each counter on its own 64-byte cache line, so writer and reader do not contend)
+    capacity uint64 slot stamps
     capacity * RECORD_DTYPE.itemsize bytes of records
 
 The counters only grow (records ever written / ever read); slot ``i % capacity`` holds record ``i``.
 The writer copies records in and then publishes them by advancing the write counter; the reader
 copies them out and then frees the slots by advancing the read counter. Each counter has a single
 writer, so no lock is needed.
+
+Plain stores are ordered on x86 but not on ARM64 (Apple silicon), where the reader could see the
+counter move before the record bytes land. So each slot also carries a stamp, a per-slot sequence
+lock: the writer stamps record ``i``'s slot ``2i + 1`` (being written), copies the bytes, then stamps
+``2i + 2`` (complete). The reader keeps a record only if the slot's stamp reads ``2i + 2`` both before
+and after its copy; the first record that fails stays unread and is read again on the next call.
 """
 
 from __future__ import annotations
@@ -32,20 +39,29 @@ from ram_core.contract.results import RECORD_FIELDS, CaptureMeta, Results, Track
 
 logger = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 MAGIC = int.from_bytes(b"RAMRING\0", "little")
 SEGMENT_PREFIX = "ram_"
 DEFAULT_CAPACITY = 4096  # records; about 2.7 MB
 
-RECORD_DTYPE = np.dtype(
-    [("track_id", np.int32)] + [(name, f.dtype, f.shape) for name, f in RECORD_FIELDS.items()]
-)
+RECORD_DTYPE = np.dtype([("track_id", np.int32)] + [(name, f.dtype, f.shape) for name, f in RECORD_FIELDS.items()])
 """One record: one person (``track_id``) on one video frame, with every field of the results file."""
 
 # Header word indices (uint64 words).
 MAGIC_WORD, VERSION_WORD, ITEMSIZE_WORD, CAPACITY_WORD, CLOSED_WORD, WRITE_WORD, READ_WORD = 0, 1, 2, 3, 4, 8, 16
 HEADER_WORDS = 24
 HEADER_BYTES = HEADER_WORDS * 8
+STAMP_DTYPE = np.dtype(np.uint64)
+
+
+def segment_size(capacity: int) -> int:
+    """Bytes of a ring holding ``capacity`` records: header, stamps, records."""
+    return HEADER_BYTES + capacity * (STAMP_DTYPE.itemsize + RECORD_DTYPE.itemsize)
+
+
+def _tracker_name(shm: shared_memory.SharedMemory) -> str:
+    # The resource tracker knows segments by their private (slash-prefixed) name.
+    return shm._name  # type: ignore[attr-defined]
 
 
 class RingError(RuntimeError):
@@ -69,7 +85,7 @@ class Ring:
         self.owner = owner
         self._unlinked = False
         self._unlink_lock = threading.Lock()
-        self._header = np.ndarray((HEADER_WORDS,), dtype=np.uint64, buffer=shm.buf, offset=0)
+        self._header: np.ndarray | None = np.ndarray((HEADER_WORDS,), dtype=np.uint64, buffer=shm.buf, offset=0)
         if int(self._header[MAGIC_WORD]) != MAGIC:
             self._release()
             raise RingError(f"shared memory {shm.name!r} is not a RAM ring")
@@ -81,9 +97,15 @@ class Ring:
                 f"uses v{LAYOUT_VERSION} with {RECORD_DTYPE.itemsize}-byte records"
             )
         self.capacity = int(self._header[CAPACITY_WORD])
+        self._stamps: np.ndarray | None = np.ndarray(
+            (self.capacity,), dtype=STAMP_DTYPE, buffer=shm.buf, offset=HEADER_BYTES
+        )
         # Records are copied as raw bytes: numpy copies structured arrays field by field, 10x slower.
-        self._slots = np.ndarray(
-            (self.capacity, RECORD_DTYPE.itemsize), dtype=np.uint8, buffer=shm.buf, offset=HEADER_BYTES
+        self._slots: np.ndarray | None = np.ndarray(
+            (self.capacity, RECORD_DTYPE.itemsize),
+            dtype=np.uint8,
+            buffer=shm.buf,
+            offset=HEADER_BYTES + self.capacity * STAMP_DTYPE.itemsize,
         )
 
     @property
@@ -96,10 +118,10 @@ class Ring:
         """Create a new segment named ``ram_<random>`` holding ``capacity`` records (the client side)."""
         if capacity < 1:
             raise ValueError(f"capacity must be positive, got {capacity}")
-        size = HEADER_BYTES + capacity * RECORD_DTYPE.itemsize
+        size = segment_size(capacity)
         shm = shared_memory.SharedMemory(name=SEGMENT_PREFIX + secrets.token_hex(8), create=True, size=size)
-        header = np.ndarray((HEADER_WORDS,), dtype=np.uint64, buffer=shm.buf)
-        header[:] = 0
+        np.ndarray((size,), dtype=np.uint8, buffer=shm.buf)[:] = 0
+        header: np.ndarray = np.ndarray((HEADER_WORDS,), dtype=np.uint64, buffer=shm.buf)
         header[[MAGIC_WORD, VERSION_WORD, ITEMSIZE_WORD, CAPACITY_WORD]] = (
             MAGIC,
             LAYOUT_VERSION,
@@ -120,20 +142,25 @@ class Ring:
             shm = shared_memory.SharedMemory(name=name, track=False)
         else:
             shm = shared_memory.SharedMemory(name=name)
-            resource_tracker.unregister(shm._name, "shared_memory")
+            resource_tracker.unregister(_tracker_name(shm), "shared_memory")
         return cls(shm, owner=False)
 
     # -- state -----------------------------------------------------------------------------------------
 
+    def _views(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._header is None or self._stamps is None or self._slots is None:
+            raise RingClosed(f"ring {self.name} is closed on this side")
+        return self._header, self._stamps, self._slots
+
     @property
     def written(self) -> int:
         """Records ever written."""
-        return int(self._header[WRITE_WORD])
+        return int(self._views()[0][WRITE_WORD])
 
     @property
     def consumed(self) -> int:
         """Records ever read."""
-        return int(self._header[READ_WORD])
+        return int(self._views()[0][READ_WORD])
 
     @property
     def is_open(self) -> bool:
@@ -143,11 +170,11 @@ class Ring:
     @property
     def closed(self) -> bool:
         """Whether either side marked the ring closed (:meth:`mark_closed`)."""
-        return bool(self._header[CLOSED_WORD])
+        return bool(self._views()[0][CLOSED_WORD])
 
     def mark_closed(self) -> None:
         """Tell the other side that this one will neither write nor read any more."""
-        self._header[CLOSED_WORD] = 1
+        self._views()[0][CLOSED_WORD] = 1
 
     # -- writer ----------------------------------------------------------------------------------------
 
@@ -168,6 +195,7 @@ class Ring:
         if records.dtype != RECORD_DTYPE:
             raise TypeError(f"records have dtype {records.dtype}, expected RECORD_DTYPE")
         records = np.ascontiguousarray(records.reshape(-1)).view(np.uint8).reshape(-1, RECORD_DTYPE.itemsize)
+        header, stamps, slots = self._views()
         done = 0
         pause = 5e-5
         while done < len(records):
@@ -183,37 +211,55 @@ class Ring:
                 continue
             pause = 5e-5
             n = min(free, len(records) - done)
-            start = w % self.capacity
-            first = min(n, self.capacity - start)
-            self._slots[start : start + first] = records[done : done + first]
-            if n > first:
-                self._slots[: n - first] = records[done + first : done + n]
-            self._header[WRITE_WORD] = w + n  # publish only after the copy
+            stamp = 2 * np.arange(w, w + n, dtype=np.uint64)
+            for ring_part, part in self._spans(w, n):
+                stamps[ring_part] = stamp[part] + 1  # being written
+                slots[ring_part] = records[done : done + n][part]
+                stamps[ring_part] = stamp[part] + 2  # complete
+            header[WRITE_WORD] = w + n  # publish only after the copy
             done += n
 
     # -- reader ----------------------------------------------------------------------------------------
 
     def read(self, max_records: int | None = None) -> np.ndarray:
         """Copy out the records available now (never waits); an empty array if there are none."""
+        header, stamps, slots = self._views()
         r = self.consumed
         n = self.written - r
         if max_records is not None:
             n = min(n, max_records)
-        out = np.empty(n, dtype=RECORD_DTYPE)
+        out: np.ndarray = np.empty(n, dtype=RECORD_DTYPE)
         raw = out.view(np.uint8).reshape(n, RECORD_DTYPE.itemsize)
-        start = r % self.capacity
-        first = min(n, self.capacity - start)
-        raw[:first] = self._slots[start : start + first]
-        if n > first:
-            raw[first:] = self._slots[: n - first]
-        self._header[READ_WORD] = r + n  # free the slots only after the copy
+        before, after = np.empty(n, STAMP_DTYPE), np.empty(n, STAMP_DTYPE)
+        spans = self._spans(r, n)
+        for ring_part, part in spans:
+            before[part] = stamps[ring_part]
+        for ring_part, part in spans:
+            raw[part] = slots[ring_part]
+        for ring_part, part in spans:
+            after[part] = stamps[ring_part]
+        complete = (before == 2 * np.arange(r, r + n, dtype=np.uint64) + 2) & (after == before)
+        if not complete.all():
+            n = int(np.argmin(complete))  # stop at the first record not yet complete
+            out = out[:n]
+        header[READ_WORD] = r + n  # free the slots only after the copy
         return out
+
+    def _spans(self, first: int, n: int) -> list[tuple[slice, slice]]:
+        """Records ``first .. first + n``: (slots, positions in the batch) pieces, split where the ring wraps."""
+        start = first % self.capacity
+        head = min(n, self.capacity - start)
+        spans = [(slice(start, start + head), slice(0, head))]
+        if n > head:
+            spans.append((slice(0, n - head), slice(head, n)))
+        return spans
 
     # -- lifetime --------------------------------------------------------------------------------------
 
     def _release(self) -> None:
         # numpy views pin the buffer: drop them before closing the mapping.
         self._header = None
+        self._stamps = None
         self._slots = None
         self._shm.close()
 
@@ -233,11 +279,11 @@ class Ring:
         untracked_old_python = not self.owner and sys.version_info < (3, 13)
         try:
             if untracked_old_python:
-                resource_tracker.register(self._shm._name, "shared_memory")
+                resource_tracker.register(_tracker_name(self._shm), "shared_memory")
             self._shm.unlink()
         except FileNotFoundError:
             if self.owner or untracked_old_python:
-                resource_tracker.unregister(self._shm._name, "shared_memory")
+                resource_tracker.unregister(_tracker_name(self._shm), "shared_memory")
 
 
 # -- records <-> results -------------------------------------------------------------------------------
@@ -270,16 +316,3 @@ def records_to_tracks(records: np.ndarray) -> list[Track]:
 def records_to_results(meta: CaptureMeta, records: np.ndarray) -> Results:
     """:class:`Results` from ``meta`` and the records received (see :func:`records_to_tracks`)."""
     return Results(meta, records_to_tracks(records))
-
-
-def tracks_to_records(tracks: list[Track]) -> np.ndarray:
-    """The records of ``tracks``, concatenated track after track (the inverse of :func:`records_to_tracks`)."""
-    out = empty_records(sum(len(t) for t in tracks))
-    i = 0
-    for t in tracks:
-        n = len(t)
-        out["track_id"][i : i + n] = t.track_id
-        for name, a in t.arrays().items():
-            out[name][i : i + n] = a
-        i += n
-    return out
