@@ -56,7 +56,7 @@ def sync_manifest(wheels: list[Path], check: bool) -> None:
 def find_blender_ext(python: str) -> Path:
     """``blender_ext.py`` inside the ``bpy`` module installed for ``python``."""
     code = "import importlib.util, pathlib; print(pathlib.Path(importlib.util.find_spec('bpy').origin).parent)"
-    out = subprocess.run([python, "-c", code], capture_output=True, text=True)
+    out = subprocess.run([python, "-c", code], check=False, capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(f"{python} has no bpy module; pass --blender-ext PATH/TO/blender_ext.py")
     found = sorted(Path(out.stdout.strip()).glob("*/scripts/addons_core/bl_pkg/cli/blender_ext.py"))
@@ -80,8 +80,7 @@ def build(python: str, blender_ext: Path | None, out_dir: Path, check: bool) -> 
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ram_ext_") as tmp:
         src = stage(Path(tmp) / "ram_mocap")
-        subprocess.run([python, str(tool), "build", "--source-dir", str(src), "--output-dir", str(out_dir)],
-                       check=True)  # fmt: skip
+        subprocess.run([python, str(tool), "build", "--source-dir", str(src), "--output-dir", str(out_dir)], check=True)
     zips = sorted(out_dir.glob("ram_mocap-*.zip"), key=lambda p: p.stat().st_mtime)
     subprocess.run([python, str(tool), "validate", str(zips[-1])], check=True)
     return zips[-1]

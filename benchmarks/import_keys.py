@@ -26,13 +26,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "blender"))
 os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="ram-bench-"))
 
-import bpy  # noqa: E402
-from synth import REST_JOINTS, make_meta, make_random_track  # noqa: E402
+import bpy
+from synth import REST_JOINTS, make_meta, make_random_track
 
-from ram_blender.importer.build import BuildOptions, build_armature, build_results  # noqa: E402
-from ram_blender.importer.plan import plan_skeleton, plan_track  # noqa: E402
-from ram_core.contract.results import Results  # noqa: E402
-from ram_core.contract.skeleton import JOINT_NAMES  # noqa: E402
+from ram_blender.importer.build import BuildOptions, build_armature, build_results
+from ram_blender.importer.plan import plan_skeleton, plan_track
+from ram_core.contract.results import Results
+from ram_core.contract.skeleton import JOINT_NAMES
 
 
 def peak_rss_mib() -> float:
@@ -97,14 +97,22 @@ def main() -> None:
     per_key_full = per_key_small * (args.frames / n) * args.people
 
     print(f"bpy {bpy.app.version_string}, {args.people} people x {args.frames} frames = {keys:,} keys")
-    print(f"bulk import (keyframe_points.add + foreach_set, armatures included): {bulk:.2f} s "
-          f"({keys / bulk / 1e6:.1f} M keys/s)")
-    print(f"1 person x {n} frames ({n * channels:,} keys): per-key keyframe_insert {per_key_small:.2f} s, "
-          f"bulk {bulk_small:.3f} s: ratio {per_key_small / bulk_small:.0f}x (measured)")
-    print(f"full size, per-key extrapolated linearly from {n} frames: >= {per_key_full:.0f} s; "
-          f"ratio >= {per_key_full / bulk:.0f}x (lower bound; goal >= 100x)")
-    print(f"peak resident memory: {rss0:.0f} MiB before, {rss1:.0f} MiB after the full import "
-          f"(+{rss1 - rss0:.0f} MiB, {(rss1 - rss0) * 2**20 / keys:.0f} bytes per key)")
+    print(
+        f"bulk import (keyframe_points.add + foreach_set, armatures included): {bulk:.2f} s "
+        f"({keys / bulk / 1e6:.1f} M keys/s)"
+    )
+    print(
+        f"1 person x {n} frames ({n * channels:,} keys): per-key keyframe_insert {per_key_small:.2f} s, "
+        f"bulk {bulk_small:.3f} s: ratio {per_key_small / bulk_small:.0f}x (measured)"
+    )
+    print(
+        f"full size, per-key extrapolated linearly from {n} frames: >= {per_key_full:.0f} s; "
+        f"ratio >= {per_key_full / bulk:.0f}x (lower bound; goal >= 100x)"
+    )
+    print(
+        f"peak resident memory: {rss0:.0f} MiB before, {rss1:.0f} MiB after the full import "
+        f"(+{rss1 - rss0:.0f} MiB, {(rss1 - rss0) * 2**20 / keys:.0f} bytes per key)"
+    )
 
 
 if __name__ == "__main__":

@@ -127,7 +127,7 @@ def main() -> None:
     trackers = ["ram-core track", *args.peers]
     methods = [*trackers, *[f"{t} + interpolation" for t in trackers]]
     runs: dict[str, dict[str, list]] = {m: {s: [] for s in args.sequences} for m in methods}
-    seconds = {m: 0.0 for m in trackers}
+    seconds = dict.fromkeys(trackers, 0.0)
     for seq in args.sequences:
         gt = read_mot(args.data / seq / "gt.txt")
         last = int(gt.frames.max())

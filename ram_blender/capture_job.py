@@ -70,9 +70,9 @@ class CaptureJob:
         """Drain the worker's messages without blocking and say where it stands."""
         client = self._client
         client.poll()
-        if self.cancelled_at is not None and not client.finished:
-            if time.monotonic() - self.cancelled_at > CANCEL_GRACE_S:
-                client.cancel(wait_s=0.1)  # kills a worker that ignored the request
+        overdue = self.cancelled_at is not None and time.monotonic() - self.cancelled_at > CANCEL_GRACE_S
+        if overdue and not client.finished:
+            client.cancel(wait_s=0.1)  # kills a worker that ignored the request
         done, total = client.progress
         return JobStatus(done, total, client.finished, client.error.message if client.error else None)
 

@@ -109,8 +109,15 @@ def batch_capture(
     if not videos:
         report("ram_capture: no videos found")
         return 1
-    opts = dict(python=python, backend=backend, start=start, end=end, max_people=max_people,
-                smpl_model=s.smpl_model or None, extra_env=tuple(preferences.worker_env(s).items()))  # fmt: skip
+    opts = {
+        "python": python,
+        "backend": backend,
+        "start": start,
+        "end": end,
+        "max_people": max_people,
+        "smpl_model": s.smpl_model or None,
+        "extra_env": tuple(preferences.worker_env(s).items()),
+    }
     failed = 0
     for i, video in enumerate(videos, 1):
         t0 = time.perf_counter()
@@ -145,8 +152,9 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     exports = tuple(f for f in args.export.split(",") if f)
     try:
-        return batch_capture(args.inputs, args.out, args.backend, exports, args.python, args.start, args.end,
-                             args.max_people)  # fmt: skip
+        return batch_capture(
+            args.inputs, args.out, args.backend, exports, args.python, args.start, args.end, args.max_people
+        )
     except (preferences.NoWorkerPython, ValueError) as e:
         print(f"ram_capture: {e}", file=sys.stderr)
         return 2

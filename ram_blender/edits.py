@@ -109,9 +109,10 @@ def apply_edits(results: Results, edits: list[Edit]) -> EditedResults:
                 t = tracks[tid]
                 tracks[tid] = t.select(np.argsort(t.frame, kind="stable"))
         elif e.op == "merge":
-            tracks[a.track_id] = _merge(a, _get(tracks, e.b))
-            del tracks[e.b]
-            names.pop(e.b, None)
+            b = _get(tracks, e.b)
+            tracks[a.track_id] = _merge(a, b)
+            del tracks[b.track_id]
+            names.pop(b.track_id, None)
         elif e.op == "split":
             late = a.frame >= e.frame
             if not late.any() or late.all():

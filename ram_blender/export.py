@@ -45,7 +45,7 @@ def amass_arrays(track: Track, results: Results) -> dict[str, np.ndarray]:
 
 def export_amass_npz(track: Track, results: Results, path: str | Path) -> Path:
     path = Path(path)
-    np.savez(path, **amass_arrays(track, results))
+    np.savez(path, **amass_arrays(track, results))  # type: ignore[arg-type]
     return path
 
 
@@ -71,14 +71,22 @@ def export_armature(obj: bpy.types.Object, fmt: str, path: str | Path) -> Path:
     with bpy.context.temp_override(**override):
         if fmt == "fbx":
             bpy.ops.export_scene.fbx(
-                filepath=str(path), use_selection=True, object_types={"ARMATURE", "MESH"}, bake_anim=True,
-                add_leaf_bones=False, bake_anim_use_nla_strips=False, bake_anim_use_all_actions=False,
-            )  # fmt: skip
+                filepath=str(path),
+                use_selection=True,
+                object_types={"ARMATURE", "MESH"},
+                bake_anim=True,
+                add_leaf_bones=False,
+                bake_anim_use_nla_strips=False,
+                bake_anim_use_all_actions=False,
+            )
         else:
             bpy.ops.export_anim.bvh(
-                filepath=str(path), frame_start=scene.frame_start, frame_end=scene.frame_end,
-                rotate_mode="NATIVE", root_transform_only=False,
-            )  # fmt: skip
+                filepath=str(path),
+                frame_start=scene.frame_start,
+                frame_end=scene.frame_end,
+                rotate_mode="NATIVE",
+                root_transform_only=False,
+            )
     return path
 
 

@@ -47,7 +47,9 @@ def build_options(context: bpy.types.Context, with_mesh: bool = True) -> BuildOp
     return BuildOptions(smpl_model=model)
 
 
-def import_results(context: bpy.types.Context, path: str, options: BuildOptions | None = None) -> list[bpy.types.Object]:
+def import_results(
+    context: bpy.types.Context, path: str, options: BuildOptions | None = None
+) -> list[bpy.types.Object]:
     """Make ``path`` the scene's capture (fresh edit log) and build its armatures."""
     state = context.scene.ram
     _raw_results(path)  # fail before touching the scene
@@ -97,7 +99,7 @@ def _refresh_tracks(state: bpy.types.PropertyGroup, result: edits.EditedResults,
 def add_edit(context: bpy.types.Context, edit: edits.Edit) -> list[bpy.types.Object]:
     """Append ``edit`` to the log (checked by applying it first) and rebuild."""
     state = context.scene.ram
-    log_ = edits.log_from_json(state.edit_log) + [edit]
+    log_ = [*edits.log_from_json(state.edit_log), edit]
     edits.apply_edits(_raw_results(state.results_path), log_)
     state.edit_log = edits.log_to_json(log_)
     return rebuild(context)

@@ -68,7 +68,7 @@ def read_png(path: Path) -> np.ndarray:
     finally:
         bpy.data.images.remove(img)
     if px.shape[2] == 3:
-        px = np.concatenate([px, np.ones(px.shape[:2] + (1,), np.float32)], axis=2)
+        px = np.concatenate([px, np.ones((*px.shape[:2], 1), np.float32)], axis=2)
     return px
 
 
@@ -153,8 +153,9 @@ def main() -> int:
         tmp = Path(tmp)
         overlay = render(scene, capture_camera, tmp / "camera.png")
         background = tmp / "frame.png"
-        subprocess.run([args.worker_python, "-c", _GRAB_FRAME, str(video), str(frame - FRAME_OFFSET), str(background)],
-                       check=True)  # fmt: skip
+        subprocess.run(
+            [args.worker_python, "-c", _GRAB_FRAME, str(video), str(frame - FRAME_OFFSET), str(background)], check=True
+        )
         video_px = read_png(background)
         alpha = overlay[..., 3:4]
         left = overlay * alpha + video_px * (1.0 - alpha)
@@ -168,8 +169,10 @@ def main() -> int:
     scene.camera = capture_camera
     scene.render.filepath = "//render/"
     save_blend(blend)
-    print(f"demo: {len(scene.ram.tracks)} people captured from {video.name} "
-          f"(frames {scene.frame_start}-{scene.frame_end}); preview of frame {frame} with {len(people)} people")  # fmt: skip
+    print(
+        f"demo: {len(scene.ram.tracks)} people captured from {video.name} "
+        f"(frames {scene.frame_start}-{scene.frame_end}); preview of frame {frame} with {len(people)} people"
+    )
     print(f"demo: wrote {blend}")
     print(f"demo: wrote {preview}")
     return 0

@@ -40,6 +40,13 @@ WORKER_FULL = EnvSpec("worker-full", "test.txt", ("3.11",), (("SAM2_BUILD_CUDA",
 BLENDER = EnvSpec("blender", "blender.txt", ("3.13",))
 BLENDER_PY311 = EnvSpec("blender", "blender-py311.txt", ("3.11",))
 BLENDER_LEGACY = EnvSpec("blender-legacy", "blender-legacy.txt", ("3.11",))
+LINT = EnvSpec("lint", "lint.txt", ("3.11", "3.13"))
+# ruff lints and format-checks everything; mypy checks the files named in pyproject.toml's [tool.mypy].
+LINT_STEPS = (
+    ("ruff check", ["-m", "ruff", "check", "--no-cache", "."]),
+    ("ruff format", ["-m", "ruff", "format", "--no-cache", "--check", "."]),
+    ("mypy", ["-m", "mypy", "--no-incremental", "--cache-dir", os.devnull]),
+)
 
 
 def log(msg: str) -> None:
@@ -59,8 +66,14 @@ def find_python(version: str) -> str | None:
             continue
         env = {**os.environ, "PYENV_VERSION": Path(c).resolve().parent.parent.name}
         try:
-            out = subprocess.run([c, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                                 capture_output=True, text=True, env=env, timeout=30)
+            out = subprocess.run(
+                [c, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                check=False,
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=30,
+            )
         except (OSError, subprocess.TimeoutExpired):
             continue
         if out.returncode == 0 and out.stdout.strip() == version:
@@ -118,7 +131,7 @@ def blender_env() -> Path:
 def run_env(python: Path, args: list[str], env: dict[str, str] | None = None) -> int:
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **(env or {})}
     full_env.pop("PYTHONHOME", None)
-    return subprocess.run([str(python), *args], cwd=ROOT, env=full_env).returncode
+    return subprocess.run([str(python), *args], check=False, cwd=ROOT, env=full_env).returncode
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -127,7 +140,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     return run_env(
         blender,
-        ["tools/demo.py", "--video", str(Path(args.video).resolve()), "--out", str(out), "--worker-python", str(worker)],
+        [
+            "tools/demo.py",
+            "--video",
+            str(Path(args.video).resolve()),
+            "--out",
+            str(out),
+            "--worker-python",
+            str(worker),
+        ],
     )
 
 
@@ -148,11 +169,21 @@ def _counts(junit: Path) -> tuple[int, int, int]:
     return total - failed - skipped, failed, skipped
 
 
+def cmd_lint(args: argparse.Namespace) -> int:
+    """Run every lint step (each even after one fails, so one run shows everything); 0 if all pass."""
+    python = ensure_env(LINT)
+    failed = [label for label, step in LINT_STEPS if run_env(python, step) != 0]
+    log(f"lint: {'failed: ' + ', '.join(failed) if failed else 'ruff check, ruff format and mypy pass'}")
+    return 1 if failed else 0
+
+
 def cmd_test(args: argparse.Namespace) -> int:
+    lint_code = cmd_lint(args)
     reports = Path(os.environ.get("RAM_TEST_REPORTS", ROOT / "build" / "test-reports"))
     reports.mkdir(parents=True, exist_ok=True)
     worker = ensure_env(WORKER_FULL)
     worker_env = {"RAM_WORKER_PYTHON": str(worker)}
+    pytest_args = [*(["-k", args.k] if args.k else []), *args.pytest_args]
     runs = [(worker, "unit", ["tests/unit"], {})]
     if not args.unit_only:
         runs.append((blender_env(), "blender", ["tests/blender"], worker_env))
@@ -162,17 +193,17 @@ def cmd_test(args: argparse.Namespace) -> int:
     for python, label, paths, env in runs:
         junit = reports / f"{label}.xml"
         junit.unlink(missing_ok=True)
-        code = _pytest(python, label, paths + list(args.pytest_args), junit, env)
+        code = _pytest(python, label, paths + pytest_args, junit, env)
         counts = _counts(junit)
         codes.append(code if code != 5 else 0)  # 5: no tests collected in that tier
         log(f"{label}: {counts[0]} passed, {counts[1]} failed, {counts[2]} skipped (exit {code})")
         totals = [a + b for a, b in zip(totals, counts)]
-    print(f"{totals[0]} passed, {totals[1]} failed, {totals[2]} skipped")
-    return 0 if all(c == 0 for c in codes) and totals[1] == 0 else 1
+    print(f"{totals[0]} passed, {totals[1]} failed, {totals[2]} skipped{'; lint failed' if lint_code else ''}")
+    return 0 if all(c == 0 for c in codes) and totals[1] == 0 and lint_code == 0 else 1
 
 
 def cmd_env(args: argparse.Namespace) -> int:
-    specs = {"worker-lite": WORKER_LITE, "worker-full": WORKER_FULL, "blender-legacy": BLENDER_LEGACY}
+    specs = {"worker-lite": WORKER_LITE, "worker-full": WORKER_FULL, "blender-legacy": BLENDER_LEGACY, "lint": LINT}
     print(blender_env() if args.name == "blender" else ensure_env(specs[args.name]))
     return 0
 
@@ -184,12 +215,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--video", default=str(ROOT / "tests" / "data" / "vtest_clip.avi"))
     p.add_argument("--out", default=str(ROOT / "out" / "demo"))
     p.set_defaults(func=cmd_demo)
-    p = sub.add_parser("test", help="run every test tier (unit, Blender 5.x, Blender 4.2)")
+    p = sub.add_parser("test", help="lint, then run every test tier (unit, Blender 5.x, Blender 4.2)")
     p.add_argument("--unit-only", action="store_true", help="only the tests that need no Blender")
+    p.add_argument("-k", metavar="EXPR", help="only the tests whose names match (pytest -k), in every tier")
     p.add_argument("pytest_args", nargs="*", help="extra arguments passed to pytest (after --)")
     p.set_defaults(func=cmd_test)
+    p = sub.add_parser("lint", help="ruff check, ruff format --check and mypy")
+    p.set_defaults(func=cmd_lint)
     p = sub.add_parser("env", help="create an environment if needed and print its Python")
-    p.add_argument("name", choices=["worker-lite", "worker-full", "blender", "blender-legacy"])
+    p.add_argument("name", choices=["worker-lite", "worker-full", "blender", "blender-legacy", "lint"])
     p.set_defaults(func=cmd_env)
     args = parser.parse_args(argv)
     return args.func(args)

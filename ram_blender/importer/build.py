@@ -46,8 +46,9 @@ def apply_scene_plan(scene: bpy.types.Scene, plan: ScenePlan) -> None:
     scene.frame_end = plan.frame_end
 
 
-def build_camera(name: str, plan: CameraPlan, collection: bpy.types.Collection,
-                 scene: bpy.types.Scene) -> bpy.types.Object:  # fmt: skip
+def build_camera(
+    name: str, plan: CameraPlan, collection: bpy.types.Collection, scene: bpy.types.Scene
+) -> bpy.types.Object:
     """The capture camera; it becomes the scene camera (with the video's resolution) if there is none."""
     cam = bpy.data.cameras.new(name)
     cam.sensor_fit = "HORIZONTAL"
@@ -114,14 +115,27 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan, options: BuildOptions) -> 
     frames = plan.frames.astype(np.float64)
     for j, bone_name in enumerate(JOINT_NAMES):
         key_channels(
-            action, obj, f'pose.bones["{bone_name}"].rotation_quaternion', frames, plan.rotations[:, j],
-            bone_name, options.interpolation,
-        )  # fmt: skip
-    key_channels(action, obj, f'pose.bones["{JOINT_NAMES[0]}"].location', frames, plan.location, JOINT_NAMES[0],
-                 options.interpolation)  # fmt: skip
+            action,
+            obj,
+            f'pose.bones["{bone_name}"].rotation_quaternion',
+            frames,
+            plan.rotations[:, j],
+            bone_name,
+            options.interpolation,
+        )
+    key_channels(
+        action,
+        obj,
+        f'pose.bones["{JOINT_NAMES[0]}"].location',
+        frames,
+        plan.location,
+        JOINT_NAMES[0],
+        options.interpolation,
+    )
     obj[PREDICTED_PROP] = 0.0
-    key_channels(action, obj, f'["{PREDICTED_PROP}"]', frames, plan.predicted[:, None].astype(np.float64), "RAM",
-                 "CONSTANT")  # fmt: skip
+    key_channels(
+        action, obj, f'["{PREDICTED_PROP}"]', frames, plan.predicted[:, None].astype(np.float64), "RAM", "CONSTANT"
+    )
     if options.hide_outside and len(frames):
         key_visibility(action, obj, frames)
 
@@ -135,23 +149,31 @@ def key_visibility(action: bpy.types.Action, obj: bpy.types.Object, frames: np.n
         key_channels(action, obj, path, vis_frames, hidden, "RAM", "CONSTANT")
 
 
-def build_skinned_mesh(arm_obj: bpy.types.Object, model: SmplModel, betas: np.ndarray,
-                       collection: bpy.types.Collection) -> bpy.types.Object:  # fmt: skip
+def build_skinned_mesh(
+    arm_obj: bpy.types.Object, model: SmplModel, betas: np.ndarray, collection: bpy.types.Collection
+) -> bpy.types.Object:
     """The person's SMPL body (shaped by ``betas``) bound to ``arm_obj`` with one vertex group per joint."""
     verts = shaped_vertices(model, betas) @ SMPL_TO_BLENDER.T
     return _bound_mesh(arm_obj, f"{arm_obj.name} body", verts, model.faces.tolist(), model.weights, collection)
 
 
-def build_proxy_mesh(arm_obj: bpy.types.Object, skeleton: SkeletonPlan,
-                     collection: bpy.types.Collection) -> bpy.types.Object:  # fmt: skip
+def build_proxy_mesh(
+    arm_obj: bpy.types.Object, skeleton: SkeletonPlan, collection: bpy.types.Collection
+) -> bpy.types.Object:
     """A tube per bone (see ``proxy.py``), each rigidly bound to its bone, in the person's colour."""
     geo = proxy_geometry(skeleton)
     weights = (geo.bone[:, None] == np.arange(len(JOINT_NAMES))[None, :]).astype(np.float64)
     return _bound_mesh(arm_obj, f"{arm_obj.name} proxy", geo.vertices, geo.faces, weights, collection)
 
 
-def _bound_mesh(arm_obj: bpy.types.Object, name: str, verts: np.ndarray, faces: list, weights: np.ndarray,
-                collection: bpy.types.Collection) -> bpy.types.Object:  # fmt: skip
+def _bound_mesh(
+    arm_obj: bpy.types.Object,
+    name: str,
+    verts: np.ndarray,
+    faces: list,
+    weights: np.ndarray,
+    collection: bpy.types.Collection,
+) -> bpy.types.Object:
     """A mesh parented and skinned to ``arm_obj``: ``weights`` ``(V, 24)``, one vertex group per joint."""
     mesh = bpy.data.meshes.new(name)
     mesh.from_pydata(verts.tolist(), [], faces)

@@ -28,7 +28,9 @@ def new_fcurve(action: bpy.types.Action, obj: bpy.types.ID, data_path: str, inde
 def action_fcurves(action: bpy.types.Action) -> list[bpy.types.FCurve]:
     """Every F-Curve of ``action``: its legacy list or all channelbags of all layers' strips."""
     if hasattr(action, "layers") and len(action.layers):
-        return [fc for layer in action.layers for strip in layer.strips for bag in strip.channelbags for fc in bag.fcurves]
+        return [
+            fc for layer in action.layers for strip in layer.strips for bag in strip.channelbags for fc in bag.fcurves
+        ]
     return list(action.fcurves)
 
 

@@ -220,4 +220,6 @@ def plan_scene(meta: CaptureMeta) -> ScenePlan:
     """Frame rate and range for the scene; fractional rates (29.97) become ``fps / fps_base``."""
     fps = max(1, int(round(meta.fps)))
     base = fps / meta.fps if meta.fps > 0 else 1.0
-    return ScenePlan(fps, base, meta.frame_start + FRAME_OFFSET, max(meta.frame_end - 1, meta.frame_start) + FRAME_OFFSET)
+    return ScenePlan(
+        fps, base, meta.frame_start + FRAME_OFFSET, max(meta.frame_end - 1, meta.frame_start) + FRAME_OFFSET
+    )

@@ -78,14 +78,16 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
         return {"RUNNING_MODAL"}
 
     def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        job = self._job
+        assert job is not None  # set in invoke, cleared only by _end, after which Blender calls no more
         if event.type == "ESC" and event.value == "PRESS":
-            self._job.cancel()
+            job.cancel()
             self._status(context, "RAM: stopping; importing what was captured")
             return {"RUNNING_MODAL"}
         if event.type != "TIMER":
             return {"PASS_THROUGH"}
         try:
-            status = self._job.step()
+            status = job.step()
         except Exception as e:  # a broken pipe or a malformed message: end the capture, keep Blender
             log.exception("capture failed")
             return self._end(context, f"capture failed: {e}")
@@ -104,15 +106,17 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
 
     def _end(self, context: bpy.types.Context, error: str | None) -> set[str]:
         wm = context.window_manager
+        job = self._job
+        assert job is not None
         try:
-            path, _ = self._job.finish()
+            path, _ = job.finish()
             if path is not None:
                 session.import_results(context, str(path))
         except session.DOMAIN_ERRORS as e:
             error = error or str(e)
             path = None
         finally:
-            self._job.close()
+            job.close()
             self._job = None
             if self._timer is not None:
                 wm.event_timer_remove(self._timer)

@@ -40,11 +40,12 @@ class RAM_OT_edit_tracks(bpy.types.Operator):
         frame = self.frame - session.FRAME_OFFSET if self.frame >= 0 else session.video_frame(context)
         try:
             edit = edits.Edit(
-                self.op, self.track_a,
+                self.op,
+                self.track_a,
                 b=self.track_b if self.op in ("swap", "merge") else None,
                 frame=frame if self.op in ("swap", "split") else None,
                 name=self.name if self.op == "rename" else None,
-            )  # fmt: skip
+            )
             session.add_edit(context, edit)
         except session.DOMAIN_ERRORS as e:
             self.report({"ERROR"}, str(e))

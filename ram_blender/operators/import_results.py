@@ -18,9 +18,10 @@ class RAM_OT_import_results(bpy.types.Operator, ImportHelper):
     filename_ext = ".npz"
     filter_glob: bpy.props.StringProperty(default="*.npz", options={"HIDDEN"})
     with_mesh: bpy.props.BoolProperty(
-        name="Body mesh", description="Add a skinned SMPL body per person (needs the SMPL model preference)",
+        name="Body mesh",
+        description="Add a skinned SMPL body per person (needs the SMPL model preference)",
         default=True,
-    )  # fmt: skip
+    )
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:

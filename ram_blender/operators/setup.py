@@ -14,7 +14,9 @@ from .. import preferences
 
 WHEELS = Path(__file__).resolve().parent.parent / "wheels"
 # Runs in the worker's Python: the converter reads the pickle with a restricted unpickler.
-_CONVERT = "import sys; from ram_core.body.smpl_convert import convert_smpl_pkl; convert_smpl_pkl(sys.argv[1], sys.argv[2])"
+_CONVERT = (
+    "import sys; from ram_core.body.smpl_convert import convert_smpl_pkl; convert_smpl_pkl(sys.argv[1], sys.argv[2])"
+)
 
 
 # MediaPipe 0.10.14 (whose wheel carries the lite backend's weights) has wheels for these Pythons only.
@@ -27,8 +29,13 @@ class NoBasePython(RuntimeError):
 
 def _version(python: str) -> str | None:
     try:
-        out = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                             capture_output=True, text=True, timeout=30)  # fmt: skip
+        out = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
@@ -97,14 +104,16 @@ class RAM_OT_setup_worker_env(bpy.types.Operator):
         self._proc = subprocess.Popen(self._procs.pop(0), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
-        if event.type != "TIMER" or self._proc.poll() is None:
+        proc = self._proc
+        assert proc is not None  # started in invoke
+        if event.type != "TIMER" or proc.poll() is None:
             return {"PASS_THROUGH"}
-        output = self._proc.stdout.read() if self._proc.stdout else ""
-        if self._proc.returncode == 0 and self._procs:
+        output = proc.stdout.read() if proc.stdout else ""
+        if proc.returncode == 0 and self._procs:
             self._next()
             return {"PASS_THROUGH"}
         context.window_manager.event_timer_remove(self._timer)
-        if self._proc.returncode != 0:
+        if proc.returncode != 0:
             tail = output.strip().splitlines()[-1:] or ["no output"]
             self.report({"ERROR"}, f"Worker environment setup failed: {tail[0]}")
             return {"CANCELLED"}

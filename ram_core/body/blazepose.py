@@ -36,13 +36,40 @@ from ram_core.body.ik import Hint, IkOptions, solve_rotations, unit_vectors
 from ram_core.contract.skeleton import JOINT_INDEX, NUM_JOINTS
 
 LANDMARK_NAMES: tuple[str, ...] = (
-    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
-    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
-    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",
-    "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel",
-    "left_foot_index", "right_foot_index",
-)  # fmt: skip
+    "nose",
+    "left_eye_inner",
+    "left_eye",
+    "left_eye_outer",
+    "right_eye_inner",
+    "right_eye",
+    "right_eye_outer",
+    "left_ear",
+    "right_ear",
+    "mouth_left",
+    "mouth_right",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_pinky",
+    "right_pinky",
+    "left_index",
+    "right_index",
+    "left_thumb",
+    "right_thumb",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+    "left_heel",
+    "right_heel",
+    "left_foot_index",
+    "right_foot_index",
+)
 LM: dict[str, int] = {name: i for i, name in enumerate(LANDMARK_NAMES)}
 NUM_LANDMARKS = len(LANDMARK_NAMES)
 
@@ -58,12 +85,17 @@ LANDMARK_IK_OPTIONS = IkOptions(spine_split=True)
 
 # Directly observed SMPL joints: SMPL name -> landmark name.
 DIRECT = {
-    "left_shoulder": "left_shoulder", "right_shoulder": "right_shoulder",
-    "left_elbow": "left_elbow", "right_elbow": "right_elbow",
-    "left_wrist": "left_wrist", "right_wrist": "right_wrist",
-    "left_knee": "left_knee", "right_knee": "right_knee",
-    "left_ankle": "left_ankle", "right_ankle": "right_ankle",
-}  # fmt: skip
+    "left_shoulder": "left_shoulder",
+    "right_shoulder": "right_shoulder",
+    "left_elbow": "left_elbow",
+    "right_elbow": "right_elbow",
+    "left_wrist": "left_wrist",
+    "right_wrist": "right_wrist",
+    "left_knee": "left_knee",
+    "right_knee": "right_knee",
+    "left_ankle": "left_ankle",
+    "right_ankle": "right_ankle",
+}
 
 
 @dataclass(frozen=True)
@@ -150,8 +182,11 @@ def smpl_targets(world: np.ndarray, visibility: np.ndarray, rest_joints: np.ndar
     for smpl_name, lm_name in DIRECT.items():
         put(smpl_name, p[lm_name], v[lm_name])
     for side in ("left", "right"):
-        put(f"{side}_hand", 0.5 * (p[f"{side}_index"] + p[f"{side}_pinky"]),
-            np.minimum(v[f"{side}_index"], v[f"{side}_pinky"]))  # fmt: skip
+        put(
+            f"{side}_hand",
+            0.5 * (p[f"{side}_index"] + p[f"{side}_pinky"]),
+            np.minimum(v[f"{side}_index"], v[f"{side}_pinky"]),
+        )
         heel, toe = p[f"{side}_heel"], p[f"{side}_foot_index"]
         put(
             f"{side}_foot",

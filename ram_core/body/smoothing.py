@@ -205,7 +205,7 @@ class MotionSmoother:
                 self.translation = None
                 recent = []
         self.outliers_since = None
-        self.recent_depths = (recent + [(frame, depth)])[-cfg.depth_window :]
+        self.recent_depths = [*recent, (frame, depth)][-cfg.depth_window :]
         return transl
 
     def coast(self, frame: int) -> tuple[np.ndarray, np.ndarray] | None:

@@ -27,22 +27,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--end", type=int, default=None, metavar="E", help="stop before this frame (default: the end)")
     parser.add_argument("--max-people", type=int, default=None, metavar="N", help="at most N people at once")
     parser.add_argument(
-        "--focal", type=float, default=None, metavar="PX",
+        "--focal",
+        type=float,
+        default=None,
+        metavar="PX",
         help="the camera's focal length in pixels (default: assumed to be the frame's longer side)",
-    )  # fmt: skip
+    )
     parser.add_argument("--smpl", default=None, metavar="FILE", help="your SMPL model file (.npz or .pkl)")
     parser.add_argument("--preview", default=None, metavar="OUT.mp4", help="also write a video with the tracks drawn")
     parser.add_argument(
         "--contact-sheet", default=None, metavar="OUT.png", help="also write a grid of frames with the tracks drawn"
     )
     parser.add_argument(
-        "--allow-truncated", action="store_true",
+        "--allow-truncated",
+        action="store_true",
         help="if the video ends early (truncated or damaged), keep the frames read instead of failing",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--python", default=sys.executable, metavar="PY",
+        "--python",
+        default=sys.executable,
+        metavar="PY",
         help="the Python that runs the worker (default: this one)",
-    )  # fmt: skip
+    )
 
 
 class ProgressBar:

@@ -88,7 +88,11 @@ def _run_capture(args: argparse.Namespace) -> int:
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "track": ("HOTA, DetA, AssA, MOTA, IDF1, IDSW of MOTChallenge tracks (trackeval)", _add_track, _run_track),
     "pose": ("MPJPE, PA-MPJPE and PCK@0.05/0.1 of joints given as .npz arrays", _add_pose, _run_pose),
-    "capture": ("pose, identity, foot skate and jitter of a results file against synthetic ground truth", _add_capture, _run_capture),
+    "capture": (
+        "pose, identity, foot skate and jitter of a results file against synthetic ground truth",
+        _add_capture,
+        _run_capture,
+    ),
 }
 """name -> (help line, add_arguments, run); each evaluation adds one entry."""
 

@@ -13,6 +13,7 @@ file unlinks it itself.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -95,10 +96,8 @@ class _Resources:
 
 def _close_quietly(stream) -> None:
     if stream is not None:
-        try:
+        with contextlib.suppress(OSError):
             stream.close()
-        except OSError:
-            pass
 
 
 def _wait_or_kill(proc: subprocess.Popen, grace_s: float) -> None:
@@ -254,7 +253,10 @@ class CaptureClient:
 
     def _read_stdout(self) -> None:
         # Runs in a thread: only queues lines (never touches the caller's state, nor bpy).
-        stream = self._res.proc.stdout
+        proc = self._res.proc
+        stream = proc.stdout if proc is not None else None
+        if stream is None:
+            return
         try:
             for line in stream:
                 self._lines.put(line)
@@ -388,11 +390,10 @@ class CaptureClient:
             return
         if not self._cancel_sent:
             self._cancel_sent = True
-            try:
-                proc.stdin.write(encode(Cancel()))
-                proc.stdin.flush()
-            except (OSError, ValueError):
-                pass
+            with contextlib.suppress(OSError, ValueError):
+                if proc.stdin is not None:
+                    proc.stdin.write(encode(Cancel()))
+                    proc.stdin.flush()
         if wait_s <= 0:
             return
         deadline = time.monotonic() + wait_s
@@ -402,7 +403,8 @@ class CaptureClient:
         if not self.finished:
             logger.warning("the worker did not stop within %.1f s of the cancel; killing it", wait_s)
             _wait_or_kill(proc, 0.0)
-            self._res.reader.join(timeout=1.0)
+            if self._res.reader is not None:
+                self._res.reader.join(timeout=1.0)
             self._backlog += self._pump()
             self.done = Done(self._frames_done, sum(len(c) for c in self._chunks), cancelled=True)
             self._error = None

@@ -19,6 +19,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -67,6 +68,7 @@ RECORD_FIELDS: dict[str, RecordField] = {
 # so a header claiming more is a lie, refused before anything is allocated.
 MAX_EXPANSION = 1100
 MAX_EMPTY_TRACKS = 10_000  # tracks without records a file may hold beyond its record count
+
 
 @dataclass(frozen=True)
 class CaptureMeta:
@@ -131,9 +133,20 @@ class CaptureMeta:
 
 
 _META_TYPES: dict[str, type] = {
-    "video_path": str, "fps": float, "width": int, "height": int, "frame_count": int,
-    "frame_start": int, "frame_end": int, "intrinsics_assumed": bool, "backend": str,
-    "rest_source": str, "betas_fitted": bool, "package_version": str, "format_version": int, "notes": str,
+    "video_path": str,
+    "fps": float,
+    "width": int,
+    "height": int,
+    "frame_count": int,
+    "frame_start": int,
+    "frame_end": int,
+    "intrinsics_assumed": bool,
+    "backend": str,
+    "rest_source": str,
+    "betas_fitted": bool,
+    "package_version": str,
+    "format_version": int,
+    "notes": str,
 }
 
 
@@ -159,7 +172,7 @@ def _meta_matrix(name: str, value: object, shape: tuple[int, ...]) -> np.ndarray
 
 
 def _no_default(cls: type, name: str) -> bool:
-    f = cls.__dataclass_fields__[name]
+    f = {f.name: f for f in dataclasses.fields(cls)}[name]
     return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 
 
@@ -187,13 +200,29 @@ class _TrackMethods:
         return Track(self.track_id, **{k: v[mask] for k, v in self.arrays().items()})
 
 
-# Generated from RECORD_FIELDS, so the record and the file's arrays cannot drift apart.
-Track = dataclasses.make_dataclass(
-    "Track",
-    [("track_id", int)] + [(name, np.ndarray) for name in RECORD_FIELDS],
-    bases=(_TrackMethods,),
-    namespace={"__doc__": _TrackMethods.__doc__, "__module__": __name__},
-)
+if TYPE_CHECKING:
+    # What the type checker sees; tests/unit/test_results.py checks these names against RECORD_FIELDS.
+    @dataclass
+    class Track(_TrackMethods):
+        track_id: int
+        frame: np.ndarray
+        global_orient: np.ndarray
+        body_pose: np.ndarray
+        betas: np.ndarray
+        transl: np.ndarray
+        joints: np.ndarray
+        box: np.ndarray
+        confidence: np.ndarray
+        predicted: np.ndarray
+
+else:
+    # Generated from RECORD_FIELDS, so the record and the file's arrays cannot drift apart.
+    Track = dataclasses.make_dataclass(
+        "Track",
+        [("track_id", int)] + [(name, np.ndarray) for name in RECORD_FIELDS],
+        bases=(_TrackMethods,),
+        namespace={"__doc__": _TrackMethods.__doc__, "__module__": __name__},
+    )
 
 
 @dataclass
@@ -253,7 +282,7 @@ def save_results(results: Results, path: str | os.PathLike) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **payload)
+            np.savez_compressed(f, **payload)  # type: ignore[arg-type]
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the user's usual mode
@@ -300,7 +329,9 @@ def _check_declared_sizes(zf: zipfile.ZipFile, file_size: int, source: str) -> N
     total = 0
     for info in zf.infolist():
         if info.file_size > limit:
-            raise ResultsFormatError(f"{source}: member {info.filename} declares {info.file_size} bytes; the file is damaged")
+            raise ResultsFormatError(
+                f"{source}: member {info.filename} declares {info.file_size} bytes; the file is damaged"
+            )
         with zf.open(info) as f:
             try:
                 version = np.lib.format.read_magic(f)

@@ -53,24 +53,36 @@ def hmr2_key_map(cfg: RamConfig) -> dict[str, str]:
     for p in ("weight", "bias"):
         m[f"backbone.last_norm.{p}"] = f"backbone.last_norm.{p}"
     vit_block = {
-        "norm1": "norm1", "attn.qkv": "attn.qkv", "attn.out": "attn.proj",
-        "norm2": "norm2", "mlp.fc1": "mlp.fc1", "mlp.fc2": "mlp.fc2",
-    }  # fmt: skip
+        "norm1": "norm1",
+        "attn.qkv": "attn.qkv",
+        "attn.out": "attn.proj",
+        "norm2": "norm2",
+        "mlp.fc1": "mlp.fc1",
+        "mlp.fc2": "mlp.fc2",
+    }
     for i in range(cfg.backbone.depth):
         for ours, theirs in vit_block.items():
             for p in ("weight", "bias"):
                 m[f"backbone.blocks.{i}.{ours}.{p}"] = f"backbone.blocks.{i}.{theirs}.{p}"
     head_block = {
-        "self_norm.weight": "0.norm.weight", "self_norm.bias": "0.norm.bias",
+        "self_norm.weight": "0.norm.weight",
+        "self_norm.bias": "0.norm.bias",
         "self_attn.qkv.weight": "0.fn.to_qkv.weight",
-        "self_attn.out.weight": "0.fn.to_out.0.weight", "self_attn.out.bias": "0.fn.to_out.0.bias",
-        "image_norm.weight": "1.norm.weight", "image_norm.bias": "1.norm.bias",
-        "image_attn.q.weight": "1.fn.to_q.weight", "image_attn.kv.weight": "1.fn.to_kv.weight",
-        "image_attn.out.weight": "1.fn.to_out.0.weight", "image_attn.out.bias": "1.fn.to_out.0.bias",
-        "mlp_norm.weight": "2.norm.weight", "mlp_norm.bias": "2.norm.bias",
-        "mlp.fc1.weight": "2.fn.net.0.weight", "mlp.fc1.bias": "2.fn.net.0.bias",
-        "mlp.fc2.weight": "2.fn.net.3.weight", "mlp.fc2.bias": "2.fn.net.3.bias",
-    }  # fmt: skip
+        "self_attn.out.weight": "0.fn.to_out.0.weight",
+        "self_attn.out.bias": "0.fn.to_out.0.bias",
+        "image_norm.weight": "1.norm.weight",
+        "image_norm.bias": "1.norm.bias",
+        "image_attn.q.weight": "1.fn.to_q.weight",
+        "image_attn.kv.weight": "1.fn.to_kv.weight",
+        "image_attn.out.weight": "1.fn.to_out.0.weight",
+        "image_attn.out.bias": "1.fn.to_out.0.bias",
+        "mlp_norm.weight": "2.norm.weight",
+        "mlp_norm.bias": "2.norm.bias",
+        "mlp.fc1.weight": "2.fn.net.0.weight",
+        "mlp.fc1.bias": "2.fn.net.0.bias",
+        "mlp.fc2.weight": "2.fn.net.3.weight",
+        "mlp.fc2.bias": "2.fn.net.3.bias",
+    }
     for i in range(cfg.head.depth):
         for ours, theirs in head_block.items():
             m[f"thmr.blocks.{i}.{ours}"] = f"smpl_head.transformer.transformer.layers.{i}.{theirs}"

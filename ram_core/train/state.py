@@ -140,7 +140,7 @@ def save_checkpoint(
         "step": state.step,
         "optimizer": opt_plain,
         "scheduler": state.scheduler.state_dict(),
-        "rng_python": list(random.getstate()[1]) + [random.getstate()[0]],
+        "rng_python": [*list(random.getstate()[1]), random.getstate()[0]],
         "rng_python_gauss": random.getstate()[2],
         "rng_numpy": _numpy_rng_json(),
         "config": config,

@@ -97,10 +97,7 @@ def read_state_dict(path: str | Path, key: str | None, variant: Variant | None =
             raise missing_weights(variant, path)
         raise MissingWeightsError(f"weights not found: {path}")
     blob = safe_torch_load(path)
-    if key is None:
-        state = blob
-    else:
-        state = blob.get(key) if isinstance(blob, dict) else None
+    state = blob if key is None else blob.get(key) if isinstance(blob, dict) else None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         where = f"entry {key!r}" if key is not None else "top level"
         raise WeightsFormatError(f"{path}: the {where} is not a state dict of tensors")

@@ -8,33 +8,59 @@ from ram_core.contract.results import CaptureMeta, Results, make_track
 from ram_core.contract.skeleton import NUM_BETAS, NUM_BODY_JOINTS, axis_angle_to_matrix, forward_kinematics
 
 # A T-pose close to SMPL's mean body (canonical frame: y up, x to the left, z to the front; metres).
-REST_JOINTS = np.array([
-    [0.00, 0.93, 0.00], [0.06, 0.84, 0.00], [-0.06, 0.84, 0.00], [0.00, 1.04, -0.01],
-    [0.10, 0.46, 0.00], [-0.10, 0.46, 0.00], [0.00, 1.17, 0.00], [0.09, 0.06, -0.04],
-    [-0.09, 0.06, -0.04], [0.00, 1.23, 0.02], [0.11, 0.00, 0.08], [-0.11, 0.00, 0.08],
-    [0.00, 1.45, -0.01], [0.07, 1.37, 0.00], [-0.07, 1.37, 0.00], [0.00, 1.52, 0.04],
-    [0.17, 1.40, -0.01], [-0.17, 1.40, -0.01], [0.43, 1.39, -0.03], [-0.43, 1.39, -0.03],
-    [0.68, 1.40, -0.03], [-0.68, 1.40, -0.03], [0.76, 1.39, -0.04], [-0.76, 1.39, -0.04],
-])  # fmt: skip
+REST_JOINTS = np.array(
+    [
+        [0.00, 0.93, 0.00],
+        [0.06, 0.84, 0.00],
+        [-0.06, 0.84, 0.00],
+        [0.00, 1.04, -0.01],
+        [0.10, 0.46, 0.00],
+        [-0.10, 0.46, 0.00],
+        [0.00, 1.17, 0.00],
+        [0.09, 0.06, -0.04],
+        [-0.09, 0.06, -0.04],
+        [0.00, 1.23, 0.02],
+        [0.11, 0.00, 0.08],
+        [-0.11, 0.00, 0.08],
+        [0.00, 1.45, -0.01],
+        [0.07, 1.37, 0.00],
+        [-0.07, 1.37, 0.00],
+        [0.00, 1.52, 0.04],
+        [0.17, 1.40, -0.01],
+        [-0.17, 1.40, -0.01],
+        [0.43, 1.39, -0.03],
+        [-0.43, 1.39, -0.03],
+        [0.68, 1.40, -0.03],
+        [-0.68, 1.40, -0.03],
+        [0.76, 1.39, -0.04],
+        [-0.76, 1.39, -0.04],
+    ]
+)
 
 
 def make_meta(rest_joints: np.ndarray = REST_JOINTS, frame_count: int = 40, fps: float = 25.0) -> CaptureMeta:
     k = np.array([[800.0, 0, 320], [0, 800.0, 240], [0, 0, 1]])
     return CaptureMeta(
-        video_path="synthetic.avi", fps=fps, width=640, height=480, frame_count=frame_count, frame_start=0,
-        frame_end=frame_count, intrinsics=k, intrinsics_assumed=True, backend="test", rest_joints=rest_joints,
+        video_path="synthetic.avi",
+        fps=fps,
+        width=640,
+        height=480,
+        frame_count=frame_count,
+        frame_start=0,
+        frame_end=frame_count,
+        intrinsics=k,
+        intrinsics_assumed=True,
+        backend="test",
+        rest_joints=rest_joints,
         rest_source="test",
-    )  # fmt: skip
+    )
 
 
 def make_random_track(rng: np.random.Generator, track_id: int, frames: np.ndarray, rest: np.ndarray):
     """A track at ``frames`` with random rotations (body up to ~1 rad), facing the camera roughly."""
     n = len(frames)
     flip = np.array([np.pi, 0.0, 0.0])
-    go = np.stack([
-        (axis_angle_to_matrix(flip) @ axis_angle_to_matrix(rng.normal(0, 0.6, 3)))
-        for _ in range(n)
-    ])  # fmt: skip
+    go = np.stack([(axis_angle_to_matrix(flip) @ axis_angle_to_matrix(rng.normal(0, 0.6, 3))) for _ in range(n)])
     from ram_core.contract.skeleton import matrix_to_axis_angle
 
     global_orient = matrix_to_axis_angle(go)
@@ -43,10 +69,17 @@ def make_random_track(rng: np.random.Generator, track_id: int, frames: np.ndarra
     joints, _ = forward_kinematics(global_orient, body_pose, rest, transl)
     predicted = rng.random(n) < 0.25
     return make_track(
-        track_id, frame=frames, global_orient=global_orient, body_pose=body_pose,
-        betas=np.tile(rng.normal(0, 1, NUM_BETAS), (n, 1)), transl=transl, joints=joints,
-        box=np.tile([10.0, 10.0, 100.0, 300.0], (n, 1)), confidence=np.full(n, 0.9), predicted=predicted,
-    )  # fmt: skip
+        track_id,
+        frame=frames,
+        global_orient=global_orient,
+        body_pose=body_pose,
+        betas=np.tile(rng.normal(0, 1, NUM_BETAS), (n, 1)),
+        transl=transl,
+        joints=joints,
+        box=np.tile([10.0, 10.0, 100.0, 300.0], (n, 1)),
+        confidence=np.full(n, 0.9),
+        predicted=predicted,
+    )
 
 
 def make_results(seed: int = 0, frame_count: int = 40) -> Results:

@@ -54,15 +54,25 @@ print("RESULT", json.dumps(info))
 def test_built_zip_installs_enables_and_disables(tmp_path):
     out = subprocess.run(
         [sys.executable, str(ROOT / "build.py"), "--python", sys.executable, "--out", str(tmp_path), "--check"],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     zip_path = Path(out.stdout.strip().splitlines()[-1])
     assert zip_path.is_file()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["BLENDER_USER_RESOURCES"] = str(tmp_path / "user")
-    run = subprocess.run([sys.executable, "-c", INSTALL_SCRIPT, str(zip_path)], capture_output=True, text=True,
-                         env=env, cwd=tmp_path, timeout=120)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-c", INSTALL_SCRIPT, str(zip_path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     line = next((ln for ln in run.stdout.splitlines() if ln.startswith("RESULT ")), None)
     assert line, run.stdout[-2000:] + run.stderr[-2000:]
     info = json.loads(line[len("RESULT ") :])

@@ -25,9 +25,14 @@ pytestmark = pytest.mark.skipif(not Path(WORKER_PYTHON).exists(), reason="set RA
 
 def request(tmp_path: Path, end: int = 70, **env: str) -> CaptureRequest:
     return CaptureRequest(
-        python=WORKER_PYTHON, video=str(CLIP), out_path=str(tmp_path / "clip.ram.npz"), backend=SCRIPTED,
-        start=0, end=end, extra_env=tuple(env.items()),
-    )  # fmt: skip
+        python=WORKER_PYTHON,
+        video=str(CLIP),
+        out_path=str(tmp_path / "clip.ram.npz"),
+        backend=SCRIPTED,
+        start=0,
+        end=end,
+        extra_env=tuple(env.items()),
+    )
 
 
 def run_until(job: CaptureJob, done: int = 10**9, timeout: float = 30.0):
@@ -101,15 +106,22 @@ def test_crash_in_the_backend_is_one_clear_error(empty_scene, tmp_path):
 def test_batch_goes_on_after_a_failed_video_and_exits_non_zero(empty_scene, tmp_path):
     lines: list[str] = []
     code = cli.batch_capture(
-        [str(tmp_path / "missing.mp4"), str(CLIP)], str(tmp_path / "out"), backend=SCRIPTED, exports=("npz",),
-        python=WORKER_PYTHON, end=30, report=lines.append,
-    )  # fmt: skip
+        [str(tmp_path / "missing.mp4"), str(CLIP)],
+        str(tmp_path / "out"),
+        backend=SCRIPTED,
+        exports=("npz",),
+        python=WORKER_PYTHON,
+        end=30,
+        report=lines.append,
+    )
     assert code == 1
     assert "FAILED" in lines[0] and "ok" in lines[-2] and lines[-1].endswith("1 of 2 videos done")
     out = tmp_path / "out"
     assert (out / "vtest_clip.blend").is_file() and (out / "vtest_clip.ram.npz").is_file()
     assert not (out / "vtest_clip.blend1").exists()  # no backup clutter in batch output
-    assert sorted(p.name for p in out.glob("*_person*.npz")) == [f"vtest_clip_person{i}.npz" for i in (1, 2)]  # track 3 enters at frame 40
+    assert sorted(p.name for p in out.glob("*_person*.npz")) == [
+        f"vtest_clip_person{i}.npz" for i in (1, 2)
+    ]  # track 3 enters at frame 40
     bpy.ops.wm.open_mainfile(filepath=str(out / "vtest_clip.blend"))
     armatures = [o for o in bpy.data.objects if o.type == "ARMATURE"]
     assert len(armatures) == 2 and all(o.animation_data.action for o in armatures)
@@ -125,11 +137,14 @@ def test_cli_rejects_unknown_export_before_capturing(tmp_path, capsys):
 LITE = ROOT / "ram_core" / "backends" / "lite" / "backend.py"
 
 
-@pytest.mark.skipif(not LITE.exists(), reason="the lite backend (ram_core/backends/lite/backend.py) is not in this checkout")
+@pytest.mark.skipif(
+    not LITE.exists(), reason="the lite backend (ram_core/backends/lite/backend.py) is not in this checkout"
+)
 def test_lite_batch_on_a_vtest_slice_gives_moving_armatures(empty_scene, tmp_path):
     lines: list[str] = []
-    code = cli.batch_capture([str(CLIP)], str(tmp_path), backend="lite", python=WORKER_PYTHON, end=12,
-                             report=lines.append)  # fmt: skip
+    code = cli.batch_capture(
+        [str(CLIP)], str(tmp_path), backend="lite", python=WORKER_PYTHON, end=12, report=lines.append
+    )
     assert code == 0, lines
     bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "vtest_clip.blend"))
     armatures = [o for o in bpy.data.objects if o.type == "ARMATURE"]

@@ -6,14 +6,14 @@ import bpy
 import numpy as np
 import pytest
 
-from ram_core.contract.colors import track_color
-from ram_core.contract.coords import camera_points_to_blender
-from ram_core.contract.results import load_results
-from ram_core.contract.skeleton import JOINT_NAMES, PARENTS
 from ram_blender import session
 from ram_blender.importer.build import PREDICTED_PROP, TRACK_ID_PROP
 from ram_blender.importer.keys import action_fcurves
 from ram_blender.importer.plan import FRAME_OFFSET, plan_skeleton
+from ram_core.contract.colors import track_color
+from ram_core.contract.coords import camera_points_to_blender
+from ram_core.contract.results import load_results
+from ram_core.contract.skeleton import JOINT_NAMES, PARENTS
 
 
 @pytest.fixture

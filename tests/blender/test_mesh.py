@@ -5,13 +5,13 @@ from __future__ import annotations
 import bpy
 import numpy as np
 
+from ram_blender import session
+from ram_blender.importer.build import BuildOptions
+from ram_blender.importer.plan import FRAME_OFFSET
 from ram_core.contract.coords import camera_points_to_blender
 from ram_core.contract.results import load_results
 from ram_core.contract.skeleton import JOINT_NAMES, forward_kinematics
 from ram_core.contract.smpl_model import load_smpl_model, shaped_vertices, smpl_rest_joints
-from ram_blender import session
-from ram_blender.importer.build import BuildOptions
-from ram_blender.importer.plan import FRAME_OFFSET
 from tests.fixtures.smpl import make_test_smpl_npz
 
 
@@ -20,8 +20,12 @@ def lbs_in_blender(model, track, i):
     betas = track.betas.mean(axis=0)
     rest = smpl_rest_joints(model, betas)
     verts = shaped_vertices(model, betas)
-    joints, rots = forward_kinematics(track.global_orient[i : i + 1].astype(float),
-                                      track.body_pose[i : i + 1].astype(float), rest, track.transl[i : i + 1])  # fmt: skip
+    joints, rots = forward_kinematics(
+        track.global_orient[i : i + 1].astype(float),
+        track.body_pose[i : i + 1].astype(float),
+        rest,
+        track.transl[i : i + 1],
+    )
     per_joint = np.einsum("jab,vjb->vja", rots[0], verts[:, None, :] - rest[None]) + joints[0][None]
     return camera_points_to_blender(np.einsum("vj,vja->va", model.weights, per_joint))
 

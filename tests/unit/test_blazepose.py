@@ -139,7 +139,7 @@ def test_skeleton_landmarks_put_the_landmarks_back_on_the_skeleton() -> None:
     points = points - points[:, hips].mean(axis=1, keepdims=True)
     defined = np.all(np.isfinite(points), axis=(0, 2))
     assert sorted(np.flatnonzero(~defined)) == sorted(
-        LM[n] for n in LM if "eye" in n or "mouth" in n or n.endswith(("pinky", "index", "thumb")) and "foot" not in n
+        LM[n] for n in LM if "eye" in n or "mouth" in n or (n.endswith(("pinky", "index", "thumb")) and "foot" not in n)
     )
     same = [i for i in np.flatnonzero(defined) if i not in hips]
     np.testing.assert_allclose(points[:, same], world[:, same], atol=1e-9)

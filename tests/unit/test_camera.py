@@ -16,7 +16,7 @@ def test_assumed_intrinsics() -> None:
     K = assumed_intrinsics(768, 576)
     assert K[0, 0] == pytest.approx(768.0) and K[1, 1] == K[0, 0]  # default: focal = longer side
     assert tuple(K[:2, 2]) == (384.0, 288.0)
-    assert DEFAULT_FOV_DEG == pytest.approx(53.13, abs=0.01)
+    assert pytest.approx(53.13, abs=0.01) == DEFAULT_FOV_DEG
     K90 = assumed_intrinsics(1920, 1080, fov_deg=90.0)
     assert K90[0, 0] == pytest.approx(960.0)
     # The field of view is across the longer side, portrait or landscape.

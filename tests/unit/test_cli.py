@@ -59,8 +59,23 @@ def test_a_preview_video_has_every_frame(tmp_path):
     import cv2
 
     preview = tmp_path / "preview.mp4"
-    assert main(["capture", str(CLIP), "-o", str(tmp_path / "o.npz"), "--backend", SCRIPTED, "--end", "12",
-                 "--preview", str(preview)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "capture",
+                str(CLIP),
+                "-o",
+                str(tmp_path / "o.npz"),
+                "--backend",
+                SCRIPTED,
+                "--end",
+                "12",
+                "--preview",
+                str(preview),
+            ]
+        )
+        == 0
+    )
     cap = cv2.VideoCapture(str(preview))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 12
     assert (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))) == (768, 576)

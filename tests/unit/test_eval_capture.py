@@ -6,7 +6,7 @@ import pytest
 from ram_core.contract.results import CaptureMeta, Results, load_results, make_track, save_results
 
 pytest.importorskip("trackeval")
-from ram_core.eval.capture import score_capture  # noqa: E402
+from ram_core.eval.capture import score_capture
 
 K = np.array([[500.0, 0, 320], [0, 500, 240], [0, 0, 1]])
 
@@ -17,14 +17,20 @@ def make_gt(p: int = 2, f: int = 20) -> dict[str, np.ndarray]:
     joints = np.zeros((p, f, 24, 3))
     for i in range(p):
         for t in range(f):
-            joints[i, t] = body + [-1.0 + 2.0 * i + 0.01 * t, 0.0, 5.0]
+            joints[i, t] = body + np.array([-1.0 + 2.0 * i + 0.01 * t, 0.0, 5.0])
     uv = joints[..., :2] / joints[..., 2:] * 500 + [320, 240]
     box = np.concatenate([uv.min(axis=2), uv.max(axis=2)], axis=-1)
     return {
-        "fps": np.array(25.0), "present": np.ones((p, f), bool), "joints_cam": joints.astype(np.float32),
-        "box_amodal": box.astype(np.float32), "box_visible": box.astype(np.float32),
-        "visible_fraction": np.ones((p, f), np.float32), "contact": np.zeros((p, f, 2), bool),
-        "floor_cam": np.array([0.0, -1.0, 0.0, 1.5]), "world_from_camera": np.eye(4), "person_ids": np.arange(p),
+        "fps": np.array(25.0),
+        "present": np.ones((p, f), bool),
+        "joints_cam": joints.astype(np.float32),
+        "box_amodal": box.astype(np.float32),
+        "box_visible": box.astype(np.float32),
+        "visible_fraction": np.ones((p, f), np.float32),
+        "contact": np.zeros((p, f, 2), bool),
+        "floor_cam": np.array([0.0, -1.0, 0.0, 1.5]),
+        "world_from_camera": np.eye(4),
+        "person_ids": np.arange(p),
     }
 
 
@@ -33,9 +39,18 @@ def results_of(gt, tmp_path, joints=None) -> Results:
     p, f = gt["present"].shape
     meta = CaptureMeta("clip.mp4", 25.0, 640, 480, f, 0, f, K, False, "gt", np.zeros((24, 3)), "test")
     tracks = [
-        make_track(i, frame=np.arange(f), global_orient=np.zeros((f, 3)), body_pose=np.zeros((f, 23, 3)),
-                   betas=np.zeros((f, 10)), transl=joints[i, :, 0], joints=joints[i], box=gt["box_amodal"][i],
-                   confidence=np.ones(f), predicted=np.zeros(f, bool))
+        make_track(
+            i,
+            frame=np.arange(f),
+            global_orient=np.zeros((f, 3)),
+            body_pose=np.zeros((f, 23, 3)),
+            betas=np.zeros((f, 10)),
+            transl=joints[i, :, 0],
+            joints=joints[i],
+            box=gt["box_amodal"][i],
+            confidence=np.ones(f),
+            predicted=np.zeros(f, bool),
+        )
         for i in range(p)
     ]
     return load_results(save_results(Results(meta, tracks), tmp_path / "r.npz"))

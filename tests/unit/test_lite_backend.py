@@ -16,12 +16,12 @@ import pytest
 pytest.importorskip("ai_edge_litert")
 pytest.importorskip("cv2")
 
-from tests.fixtures.lite_models import needs_models
 from ram_core.backends.lite.backend import landmark_boxes, paint_people, scale_boxes, sweep_order
 from ram_core.contract.client import run_capture
 from ram_core.contract.results import Results
 from ram_core.contract.skeleton import PARENTS
 from ram_core.tracking.boxes import iou_matrix
+from tests.fixtures.lite_models import needs_models
 
 CLIP = Path(__file__).resolve().parents[1] / "data" / "vtest_clip.avi"
 FRAMES = 25
@@ -102,11 +102,23 @@ def test_paint_people_paints_the_skeleton_not_the_box() -> None:
     image = np.zeros((200, 200, 3), np.uint8)
     points = np.tile([[100.0, 100.0]], (33, 1))
     points[[11, 12, 23, 24, 13, 14, 15, 16, 25, 26, 27, 28, 29, 30, 31, 32]] = [
-        [110, 60], [90, 60], [108, 110], [92, 110],  # shoulders, hips
-        [115, 85], [85, 85], [118, 105], [82, 105],  # elbows, wrists
-        [115, 140], [85, 140], [118, 170], [82, 170],  # knees, ankles
-        [118, 175], [82, 175], [122, 176], [78, 176],  # heels, toes
-    ]  # fmt: skip
+        [110, 60],
+        [90, 60],
+        [108, 110],
+        [92, 110],  # shoulders, hips
+        [115, 85],
+        [85, 85],
+        [118, 105],
+        [82, 105],  # elbows, wrists
+        [115, 140],
+        [85, 140],
+        [118, 170],
+        [82, 170],  # knees, ankles
+        [118, 175],
+        [82, 175],
+        [122, 176],
+        [78, 176],  # heels, toes
+    ]
     points[[0, 7, 8]] = [[100, 45], [105, 45], [95, 45]]  # nose, ears
     painted = paint_people(image, points[None], 0.12)
     assert np.all(painted[100, 100] == 128)  # torso

@@ -11,22 +11,22 @@ import pytest
 pytest.importorskip("ai_edge_litert")
 cv2 = pytest.importorskip("cv2")
 
-from ram_core.backends.lite import anchors, models  # noqa: E402
-from ram_core.backends.lite.detector import (  # noqa: E402
+from ram_core.backends.lite import anchors, models
+from ram_core.backends.lite.detector import (
     DetectorConfig,
     PersonDetector,
     suppress_overlaps,
     tile_origins,
     weighted_nms,
 )
-from ram_core.backends.lite.landmarks import (  # noqa: E402
+from ram_core.backends.lite.landmarks import (
     LandmarkBatch,
     PoseLandmarker,
     distinct_people,
     find_people,
     refine_from_heatmap,
 )
-from tests.fixtures.lite_models import needs_models  # noqa: E402
+from tests.fixtures.lite_models import needs_models
 
 CLIP = Path(__file__).resolve().parents[1] / "data" / "vtest_clip.avi"
 #: People counted by eye on frames of the clip (fully or mostly visible pedestrians).

@@ -27,8 +27,14 @@ def test_pose_records_joints_are_forward_kinematics_plus_transl() -> None:
     per_record = pose_records(7, 1, go, bp, tr, shifted, boxes, 0.5)
     np.testing.assert_allclose(per_record["joints"][[0, 2]], rec["joints"][[0, 2]], atol=1e-6)
     assert not np.allclose(per_record["joints"][1], rec["joints"][1])
-    assert len(pose_records(0, 0, np.zeros((0, 3)), np.zeros((0, 23, 3)), np.zeros((0, 3)), skeleton.joints,
-                            np.zeros((0, 4)), 1.0)) == 0  # fmt: skip
+    assert (
+        len(
+            pose_records(
+                0, 0, np.zeros((0, 3)), np.zeros((0, 23, 3)), np.zeros((0, 3)), skeleton.joints, np.zeros((0, 4)), 1.0
+            )
+        )
+        == 0
+    )
 
 
 def test_rest_skeleton_from_an_smpl_file(tmp_path) -> None:

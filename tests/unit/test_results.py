@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import io
 import zipfile
 
 import numpy as np
 import pytest
 
+from ram_core.contract import results as results_module
 from ram_core.contract.results import (
     FORMAT_VERSION,
     RECORD_FIELDS,
@@ -25,10 +28,20 @@ def sample_results(n_tracks: int = 2) -> Results:
     rng = np.random.default_rng(0)
     k = np.array([[800.0, 0, 384], [0, 800.0, 288], [0, 0, 1]])
     meta = CaptureMeta(
-        video_path="/videos/street.avi", fps=10.0, width=768, height=576, frame_count=120, frame_start=0,
-        frame_end=120, intrinsics=k, intrinsics_assumed=True, backend="lite",
-        rest_joints=rng.normal(size=(24, 3)), rest_source="anny-cmu_mb", notes="a test",
-    )  # fmt: skip
+        video_path="/videos/street.avi",
+        fps=10.0,
+        width=768,
+        height=576,
+        frame_count=120,
+        frame_start=0,
+        frame_end=120,
+        intrinsics=k,
+        intrinsics_assumed=True,
+        backend="lite",
+        rest_joints=rng.normal(size=(24, 3)),
+        rest_source="anny-cmu_mb",
+        notes="a test",
+    )
     tracks = []
     for i in range(n_tracks):
         n = 5 + 3 * i
@@ -92,10 +105,23 @@ def rewrite(tmp_path, change) -> str:
         (lambda d: d.update(format_version=np.array(FORMAT_VERSION + 1, dtype=np.int32)), "format version 2"),
         (lambda d: d.update(joints=np.where(True, np.nan, d["joints"]).astype(np.float32)), "joints. holds NaN"),
         (lambda d: d.update(box=np.full_like(d["box"], np.inf)), "box. holds NaN"),
-        (lambda d: d.update(meta_json=np.array(d["meta_json"].item().replace("\"frame_start\": 0", "\"frame_start\": \"abc\""))), "frame_start is .abc."),
-        (lambda d: d.update(meta_json=np.array(d["meta_json"].item().replace("\"fps\": 10.0", "\"fps\": 0"))), "fps is 0"),
-        (lambda d: d.update(meta_json=np.array(d["meta_json"].item().replace("\"width\": 768", "\"width\": -1"))), "width is -1"),
-        (lambda d: d.update(track_ids=np.arange(2_000_000, dtype=np.int32), track_offsets=np.zeros(2_000_001, dtype=np.int64)), "2000000 tracks declared"),
+        (
+            lambda d: d.update(
+                meta_json=np.array(d["meta_json"].item().replace('"frame_start": 0', '"frame_start": "abc"'))
+            ),
+            "frame_start is .abc.",
+        ),
+        (lambda d: d.update(meta_json=np.array(d["meta_json"].item().replace('"fps": 10.0', '"fps": 0'))), "fps is 0"),
+        (
+            lambda d: d.update(meta_json=np.array(d["meta_json"].item().replace('"width": 768', '"width": -1'))),
+            "width is -1",
+        ),
+        (
+            lambda d: d.update(
+                track_ids=np.arange(2_000_000, dtype=np.int32), track_offsets=np.zeros(2_000_001, dtype=np.int64)
+            ),
+            "2000000 tracks declared",
+        ),
         (lambda d: d.update(format_name=np.array("something-else")), "format_name is 'something-else'"),
         (lambda d: d.update(track_offsets=np.array([0, 9, 4], dtype=np.int64)), "do not partition"),
         (lambda d: d.update(track_ids=np.array([3, 3], dtype=np.int32)), "duplicate track ids"),
@@ -162,13 +188,13 @@ def test_version_1_files_load(name):
 
 
 def test_a_field_added_later_loads_from_old_files_with_its_default(monkeypatch):
-    from ram_core.contract import results as mod
+    mod = results_module
 
     fields = dict(mod.RECORD_FIELDS, contact=mod.RecordField((2,), np.dtype(np.float32), since=2, default=0.5))
     monkeypatch.setattr(mod, "RECORD_FIELDS", fields)
     monkeypatch.setattr(mod, "FORMAT_VERSION", 2)
     data = arrays_of(FIXTURES / "v1_two_tracks.ram.npz")
-    flat = {k: v for k, v in data.items()}
+    flat = dict(data.items())
     n = int(flat["track_offsets"][-1])
     got = mod._record_array("old", flat, "contact", fields["contact"], 1, n)
     assert got.shape == (n, 2) and np.all(got == 0.5)
@@ -185,3 +211,10 @@ def test_a_huge_declared_shape_is_refused_before_reading(tmp_path):
             dst.writestr(info.filename, body)
     with pytest.raises(ResultsFormatError, match="more than a"):
         load_results(bad)
+
+
+def test_the_type_checkers_track_names_every_record_field():
+    tree = ast.parse(inspect.getsource(results_module))
+    stub = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == "Track")
+    names = [s.target.id for s in stub.body if isinstance(s, ast.AnnAssign)]
+    assert names == ["track_id", *RECORD_FIELDS]

@@ -118,9 +118,14 @@ def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
     import os
 
     os.environ.update(
-        {"RANK": str(rank), "WORLD_SIZE": str(world), "LOCAL_RANK": str(rank), "MASTER_ADDR": "127.0.0.1",
-         "MASTER_PORT": str(port)}
-    )  # fmt: skip
+        {
+            "RANK": str(rank),
+            "WORLD_SIZE": str(world),
+            "LOCAL_RANK": str(rank),
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+        }
+    )
     from ram_core.train.distributed import init_distributed, shutdown_distributed
 
     torch.set_num_threads(1)

@@ -39,7 +39,6 @@ import cv2
 import numpy as np
 
 from ram_core.backends.base import BackendOptions
-from ram_core.backends.records import pose_records, rest_skeleton
 from ram_core.backends.lite.detector import DetectorConfig, PersonDetector
 from ram_core.backends.lite.landmarks import (
     LandmarkBatch,
@@ -48,6 +47,7 @@ from ram_core.backends.lite.landmarks import (
     concat_batches,
     distinct_people,
 )
+from ram_core.backends.records import pose_records, rest_skeleton
 from ram_core.body.blazepose import LM, landmarks_to_rotations, skeleton_landmarks
 from ram_core.body.camera import solve_translation
 from ram_core.body.smoothing import MotionSmoother, SmoothingConfig, fill_gaps
@@ -386,8 +386,16 @@ class LiteBackend:
             smoother = self._smoothers.setdefault(v.track_id, MotionSmoother(self._fps, self.cfg.smoothing))
             rot, transl = smoother.update(frame_index, np.concatenate([go[i : i + 1], bp[i]]), found[i])
             out.append(
-                pose_records(frame_index, v.track_id, rot[None, 0], rot[None, 1:], transl[None], self._rest,
-                             boxes[rows[i]][None], v.confidence)  # fmt: skip
+                pose_records(
+                    frame_index,
+                    v.track_id,
+                    rot[None, 0],
+                    rot[None, 1:],
+                    transl[None],
+                    self._rest,
+                    boxes[rows[i]][None],
+                    v.confidence,
+                )
             )
         return out
 

@@ -37,7 +37,6 @@ HEATMAP_KERNEL = 7
 HEATMAP_MIN_CONFIDENCE = 0.5
 
 
-
 @dataclass(frozen=True)
 class LandmarkConfig:
     """Settings of ``PoseLandmarker``.
@@ -118,8 +117,7 @@ def distinct_people(batch: LandmarkBatch, min_score: float = 0.5, tolerance: flo
     kept: list[int] = []
     for i in order:
         if not any(
-            np.median(np.linalg.norm(body[i] - body[j], axis=1)) < tolerance * max(heights[i], heights[j])
-            for j in kept
+            np.median(np.linalg.norm(body[i] - body[j], axis=1)) < tolerance * max(heights[i], heights[j]) for j in kept
         ):
             kept.append(i)
     return np.asarray(kept, dtype=np.int64)
