@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import sys
 import threading
 import traceback
@@ -123,6 +124,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--video", required=True, help="video file to capture")
     p.add_argument("--shm", required=True, help="name of the shared-memory ring the client created")
     p.add_argument("--options", default="{}", help="the CaptureOptions as JSON (default: all defaults)")
+    p.add_argument(
+        "--client-temp",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a temporary file or folder of the client's, removed if the client goes away (repeatable)",
+    )
     return p.parse_args(argv)
 
 
@@ -203,6 +211,17 @@ def _error_message(e: BaseException) -> str:
     return f"{type(e).__name__}: {first}" if first else type(e).__name__
 
 
+def _remove_quietly(paths: list[str]) -> None:
+    for path in paths:
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+        except OSError as e:
+            logger.warning("could not remove the client's temporary %s: %s", path, e)
+
+
 def _take_stdout() -> TextIO:
     """Keep the real stdout for the protocol and send everything else printed (also by C code) to stderr."""
     sys.stdout.flush()
@@ -238,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             ring.close()
             if control.gone.is_set():
                 ring.unlink()
+        if control.gone.is_set():  # a client killed outright cannot remove its temporary files
+            _remove_quietly(args.client_temp)
 
 
 if __name__ == "__main__":

@@ -200,8 +200,9 @@ class CaptureClient:
 
     # -- life cycle ------------------------------------------------------------------------------------
 
-    def command(self, shm_name: str) -> list[str]:
-        """The worker's command line for ring ``shm_name``."""
+    def command(self, shm_name: str, temporary: tuple[str, ...] = ()) -> list[str]:
+        """The worker's command line for ring ``shm_name``; ``temporary``: this client's temporary files
+        for the worker, which the worker removes if this client dies without removing them."""
         return [
             self.python,
             "-m",
@@ -212,6 +213,7 @@ class CaptureClient:
             shm_name,
             "--options",
             self.options.to_json(),
+            *(arg for path in temporary for arg in ("--client-temp", path)),
         ]
 
     def start(self) -> None:
@@ -231,7 +233,7 @@ class CaptureClient:
         try:
             with os.fdopen(fd, "wb") as log:
                 res.proc = subprocess.Popen(
-                    self.command(res.ring.name),
+                    self.command(res.ring.name, (res.log_path, res.path_dir)),
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=log,
