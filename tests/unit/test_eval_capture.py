@@ -5,70 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from ram_core.contract.results import CaptureMeta, Results, load_results, make_track, save_results
-
 pytest.importorskip("trackeval")
 from ram_core.eval.capture import ROOT_FROM_GT_BACKEND, score_capture
-
-K = np.array([[500.0, 0, 320], [0, 500, 240], [0, 0, 1]])
-FPS = 25.0
-# A camera 1.5 m above the floor looking level along world +Y: camera x = world x, y (down) = -z, z = world y.
-WORLD_FROM_CAMERA = np.array([[1.0, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 1.5], [0, 0, 0, 1]])
-FLOOR_CAM = np.array([0.0, -1.0, 0.0, 1.5])  # world z = 1.5 - y_cam
-
-
-def make_gt(p: int = 2, f: int = 20, step: float = 0.01) -> dict[str, np.ndarray]:
-    """``p`` copies of one random body 2 m apart at 5 m, each moving ``step`` m/frame along camera x."""
-    rng = np.random.default_rng(0)
-    body = rng.normal(0, 0.3, (24, 3))
-    joints = np.zeros((p, f, 24, 3))
-    for i in range(p):
-        for t in range(f):
-            joints[i, t] = body + np.array([-1.0 + 2.0 * i + step * t, 0.0, 5.0])
-    uv = joints[..., :2] / joints[..., 2:] * 500 + [320, 240]
-    box = np.concatenate([uv.min(axis=2), uv.max(axis=2)], axis=-1)
-    return {
-        "fps": np.array(FPS),
-        "present": np.ones((p, f), bool),
-        "joints_cam": joints.astype(np.float32),
-        "box_amodal": box.astype(np.float32),
-        "box_visible": box.astype(np.float32),
-        "visible_fraction": np.ones((p, f), np.float32),
-        "contact": np.zeros((p, f, 2), bool),
-        "floor_cam": FLOOR_CAM,
-        "world_from_camera": WORLD_FROM_CAMERA,
-        "person_ids": np.arange(p),
-    }
-
-
-def results_from(tmp_path, joints, boxes, frames=None, backend: str = "gt") -> Results:
-    """A results file of ``K`` tracks: joints ``(K, F, 24, 3)``, boxes ``(K, F, 4)``, on ``frames`` (K lists)."""
-    k, f = joints.shape[:2]
-    frames = [np.arange(f)] * k if frames is None else frames
-    meta = CaptureMeta("clip.mp4", FPS, 640, 480, f, 0, f, K, False, backend, np.zeros((24, 3)), "test")
-    tracks = []
-    for i in range(k):
-        fr = np.asarray(frames[i])
-        n = len(fr)
-        tracks.append(
-            make_track(
-                i,
-                frame=fr,
-                global_orient=np.zeros((n, 3)),
-                body_pose=np.zeros((n, 23, 3)),
-                betas=np.zeros((n, 10)),
-                transl=joints[i, fr, 0],
-                joints=joints[i, fr],
-                box=boxes[i, fr],
-                confidence=np.ones(n),
-                predicted=np.zeros(n, bool),
-            )
-        )
-    return load_results(save_results(Results(meta, tracks), tmp_path / "r.npz"))
-
-
-def results_of(gt, tmp_path, joints=None, backend: str = "gt") -> Results:
-    return results_from(tmp_path, gt["joints_cam"] if joints is None else joints, gt["box_amodal"], backend=backend)
+from tests.fixtures.capture_gt import FPS, make_gt, results_from, results_of
 
 
 def test_ground_truth_scores_zero_against_itself(tmp_path):
