@@ -230,14 +230,31 @@ def _mot(frames: np.ndarray, ids: np.ndarray, xyxy: np.ndarray) -> MotTable:
     return MotTable(frames[keep] + 1, ids[keep], xyxy_to_xywh(xyxy[keep]), np.ones(int(keep.sum())))
 
 
-def score_capture(gt: dict[str, np.ndarray], results: Results, root_from_gt: bool | None = None) -> CaptureScores:
-    """Every figure of ``results`` against ``gt`` (see the module docstring).
+@dataclass(frozen=True)
+class ClipParts:
+    """What one clip contributes to the scores, before any averaging (several clips pool exactly).
 
-    ``root_from_gt``: the results' pelvis positions were copied from the ground truth, so absolute MPJPE and
-    depth error are n/a; None decides from ``results.meta.backend`` (``ROOT_FROM_GT_BACKEND``).
+    Attributes:
+        person_ids: ``(P,)`` the ground truth's person ids.
+        parts: per person, the raw samples (``_person_parts``).
+        duplicates: ``(P,)`` duplicate person-frames per person.
+        matched: ``(P, F)`` True on the visible person-frames that a track was matched to (the pose samples).
+        mot: ground-truth and predicted boxes as MOTChallenge tables, and the frame count, for trackeval.
+        root_from_gt: the pelvis was copied from the ground truth (absolute errors n/a).
     """
-    from ram_core.eval.track import evaluate_tracks
 
+    person_ids: np.ndarray
+    parts: list[dict[str, object]]
+    duplicates: np.ndarray
+    matched: np.ndarray
+    mot: tuple[MotTable, MotTable, int]
+    root_from_gt: bool
+
+
+def clip_parts(
+    gt: dict[str, np.ndarray], results: Results, root_from_gt: bool | None = None, mask: np.ndarray | None = None
+) -> ClipParts:
+    """Match ``results`` to ``gt`` and gather the raw samples of every figure (see ``score_capture``)."""
     if root_from_gt is None:
         root_from_gt = results.meta.backend == ROOT_FROM_GT_BACKEND
     p, f = gt["present"].shape
@@ -246,19 +263,53 @@ def score_capture(gt: dict[str, np.ndarray], results: Results, root_from_gt: boo
     gt_boxes = np.where(present[..., None], gt["box_amodal"].astype(np.float64), np.nan)
     assign, dup = match(gt_boxes, boxes)
     vis = visible_mask(gt)
-    dup = np.where(vis, dup > 0, 0)
-    parts = [_person_parts(gt, i, vis[i], assign[i], joints) for i in range(p)]
-    pid = gt["person_ids"] if "person_ids" in gt else np.arange(p)
-    people = [_scores(int(pid[i]), [parts[i]], int(dup[i].sum()), root_from_gt) for i in range(p)]
-    overall = _scores(None, parts, int(dup.sum()), root_from_gt)
-    gt_frames = np.tile(np.arange(f), p)
-    gt_ids = np.repeat(np.arange(p), f)
-    tr_frames = np.tile(np.arange(f), boxes.shape[0])
-    tr_ids = np.repeat(np.arange(boxes.shape[0]), f)
-    track = evaluate_tracks(
-        _mot(gt_frames, gt_ids, gt_boxes.reshape(-1, 4)), _mot(tr_frames, tr_ids, boxes.reshape(-1, 4)), f
-    )
+    scored = present.copy()
+    if mask is not None:
+        scored &= np.asarray(mask, dtype=bool)
+        vis &= scored
+    dup = np.where(vis, dup > 0, 0).sum(axis=1)
+    parts = [_person_parts(gt, i, vis[i], np.where(scored[i], assign[i], -1), joints) for i in range(p)]
+    gt_frames, gt_ids = np.tile(np.arange(f), p), np.repeat(np.arange(p), f)
+    tr_frames, tr_ids = np.tile(np.arange(f), boxes.shape[0]), np.repeat(np.arange(boxes.shape[0]), f)
+    mot = (_mot(gt_frames, gt_ids, gt_boxes.reshape(-1, 4)), _mot(tr_frames, tr_ids, boxes.reshape(-1, 4)), f)
+    pid = np.asarray(gt["person_ids"]) if "person_ids" in gt else np.arange(p)
+    return ClipParts(pid, parts, dup, vis & (assign >= 0), mot, bool(root_from_gt))
+
+
+def combine(clips: list[ClipParts], per_person: bool = True) -> CaptureScores:
+    """The scores of one clip or several pooled: every person-frame, step and acceleration counts once; identity
+    from trackeval's combination of the sequences. ``per_person``: also each person's row (one clip only)."""
+    from ram_core.eval.track import evaluate_sequences
+
+    if not clips:
+        raise CaptureEvalError("no clip to score")
+    root_from_gt = any(c.root_from_gt for c in clips)
+    people = []
+    if per_person and len(clips) == 1:
+        c = clips[0]
+        people = [
+            _scores(int(c.person_ids[i]), [c.parts[i]], int(c.duplicates[i]), c.root_from_gt)
+            for i in range(len(c.parts))
+        ]
+    parts = [part for c in clips for part in c.parts]
+    overall = _scores(None, parts, int(sum(int(c.duplicates.sum()) for c in clips)), root_from_gt)
+    track = evaluate_sequences([c.mot for c in clips])
     return CaptureScores(people, overall, hota=track.hota, assa=track.assa, idsw=track.idsw, root_from_gt=root_from_gt)
+
+
+def score_capture(
+    gt: dict[str, np.ndarray], results: Results, root_from_gt: bool | None = None, mask: np.ndarray | None = None
+) -> CaptureScores:
+    """Every figure of ``results`` against ``gt`` (see the module docstring), per person and overall.
+
+    Args:
+        root_from_gt: the results' pelvis positions were copied from the ground truth, so absolute MPJPE and
+            depth error are n/a; None decides from ``results.meta.backend`` (``ROOT_FROM_GT_BACKEND``).
+        mask: ``(P, F)`` the person-frames to score (e.g. those another capture was matched on, to compare
+            two captures on the same samples); None: all. It restricts the pose errors, consistency,
+            coverage, duplicates, foot skate, penetration and jitter; identity always uses every frame.
+    """
+    return combine([clip_parts(gt, results, root_from_gt, mask)])
 
 
 COLUMNS = (
@@ -298,7 +349,10 @@ __all__ = [
     "ROOT_FROM_GT_BACKEND",
     "CaptureEvalError",
     "CaptureScores",
+    "ClipParts",
     "Scores",
+    "clip_parts",
+    "combine",
     "format_table",
     "load_gt",
     "match",

@@ -129,3 +129,28 @@ def test_hidden_frames_count_for_identity_not_for_pose(tmp_path):
     p0 = scores.people[0]
     assert p0.frames == 15 and p0.consistency == 1.0 and p0.coverage == 1.0
     assert scores.idsw == 0 and scores.hota < 100  # the 5 hidden frames are misses
+
+
+def test_clips_pool_exactly(tmp_path):
+    from ram_core.eval.capture import clip_parts, combine
+
+    gt = make_gt()
+    noisy = gt["joints_cam"] + np.random.default_rng(4).normal(0, 0.02, gt["joints_cam"].shape)
+    joints, boxes = gt["joints_cam"].copy(), gt["box_amodal"].copy()
+    joints[:, 8:], boxes[:, 8:] = joints[::-1, 8:], boxes[::-1, 8:]
+    a = clip_parts(gt, results_of(gt, tmp_path, noisy))
+    b = clip_parts(gt, results_from(tmp_path, joints, boxes, name="swap.npz"))
+    both = combine([a, b])
+    assert both.people == [] and both.overall.frames == 80 and both.idsw == 2
+    one = combine([a]).overall
+    assert both.overall.pa_mpjpe_mm == pytest.approx(one.pa_mpjpe_mm / 2)  # the swap's 40 frames are exact
+    assert both.overall.consistency == pytest.approx((40 + 24) / 80)
+
+
+def test_a_mask_scores_only_the_frames_it_keeps(tmp_path):
+    gt = make_gt()
+    mask = np.zeros((2, 20), bool)
+    mask[0, :10] = True
+    s = score_capture(gt, results_of(gt, tmp_path), mask=mask)
+    assert s.overall.frames == 10 and s.people[1].frames == 0 and s.people[1].pa_mpjpe_mm is None
+    assert s.overall.consistency == 1.0 and s.hota == pytest.approx(100)
