@@ -154,3 +154,20 @@ def test_a_mask_scores_only_the_frames_it_keeps(tmp_path):
     s = score_capture(gt, results_of(gt, tmp_path), mask=mask)
     assert s.overall.frames == 10 and s.people[1].frames == 0 and s.people[1].pa_mpjpe_mm is None
     assert s.overall.consistency == 1.0 and s.hota == pytest.approx(100)
+
+
+def test_eval_capture_and_baseline_commands(tmp_path, capsys):
+    import json
+
+    from ram_core.cli import main
+    from ram_core.contract.results import save_results
+
+    gt = make_gt()
+    np.savez(tmp_path / "gt.npz", **gt)
+    save_results(results_of(gt, tmp_path), tmp_path / "out.npz")
+    assert main(["eval", "capture", "--gt", str(tmp_path / "gt.npz"), str(tmp_path / "out.npz"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["overall"]["consistency"] == 1.0 and doc["idsw"] == 0 and len(doc["people"]) == 2
+    args = ["eval", "baseline", "--gt", str(tmp_path / "gt.npz"), "--video", str(tmp_path / "none.mp4")]
+    assert main([*args, "--out", str(tmp_path / "b.npz")]) != 0
+    assert "no such file" in capsys.readouterr().err
