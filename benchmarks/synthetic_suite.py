@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -65,12 +65,13 @@ RATIO_KEYS = ("pa_mpjpe_mm", "mpjpe_mm", "foot_skate_cm", "penetration_p95_cm", 
 
 @dataclass(frozen=True)
 class ClipRun:
-    """One clip's captures: ours and the baseline (on our matched person-frames), and how long ours took."""
+    """One clip's captures: ours, the baseline on our matched person-frames and on all, and how long ours took."""
 
     name: str
     frames: int
     ours: ClipParts
     baseline: ClipParts
+    baseline_all: ClipParts
     capture_s: float
 
 
@@ -159,8 +160,9 @@ def run_clip(clip: Path, work: Path, python: str) -> ClipRun:
 def score_clip(name: str, gt: dict[str, np.ndarray], ours_path: Path, base_path: Path, capture_s: float) -> ClipRun:
     """Score our results and the baseline's (on the person-frames ours was matched on)."""
     ours = clip_parts(gt, load_results(ours_path))
-    base = clip_parts(gt, load_results(base_path), mask=ours.matched)
-    return ClipRun(name, int(gt["present"].shape[1]), ours, base, capture_s)
+    base_results = load_results(base_path)
+    base = clip_parts(gt, base_results, mask=ours.matched)
+    return ClipRun(name, int(gt["present"].shape[1]), ours, base, clip_parts(gt, base_results), capture_s)
 
 
 def clip_dirs(suite: Path) -> list[Path]:
@@ -181,17 +183,23 @@ def report(runs: list[ClipRun], tuning: list[str]) -> tuple[str, dict[str, objec
     blocks, doc_clips = [], {}
     for r in runs:
         ours, base = combine([r.ours], per_person=False), combine([r.baseline], per_person=False)
+        base_all = combine([r.baseline_all], per_person=False).overall
         mark = " *" if r.name in tuning else ""
         fps = r.frames / r.capture_s if r.capture_s > 0 else float("nan")
-        blocks.append(
-            table(f"{r.name}{mark}: {r.frames} frames, capture {r.capture_s:.1f} s ({fps:.1f} fps)", ours, base)
+        pa_all = "n/a" if base_all.pa_mpjpe_mm is None else f"{base_all.pa_mpjpe_mm:.1f} mm"
+        title = (
+            f"{r.name}{mark}: {r.frames} frames, capture {r.capture_s:.1f} s ({fps:.1f} fps); "
+            f"person-frames scored {ours.overall.frames} of {base_all.frames} visible "
+            f"(baseline PA-MPJPE on all: {pa_all})"
         )
+        blocks.append(table(title, ours, base))
         doc_clips[r.name] = {
             "tuning": r.name in tuning,
             "frames": r.frames,
             "capture_s": r.capture_s,
             "ours": ours.as_dict(),
             "baseline": base.as_dict(),
+            "baseline_all_frames": asdict(base_all),
             "ratio": ratios(ours, base),
         }
     all_ours = combine([r.ours for r in runs], per_person=False)

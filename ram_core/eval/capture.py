@@ -313,6 +313,7 @@ def score_capture(
 
 
 COLUMNS = (
+    ("frames", "frames", "{:d}"),
     ("PA-MPJPE", "pa_mpjpe_mm", "{:.1f}"),
     ("MPJPE", "mpjpe_mm", "{:.1f}"),
     ("abs", "abs_mpjpe_mm", "{:.1f}"),

@@ -36,7 +36,8 @@ def fake_run(tmp_path, name: str, ours_sigma: float, base_sigma: float, seed: in
 def test_tables_per_clip_overall_and_held_out(tmp_path):
     runs = [fake_run(tmp_path, "a", 0.01, 0.03, 0), fake_run(tmp_path, "b", 0.02, 0.03, 1)]
     text, doc, ours, base = suite.report(runs, tuning=["a"])
-    assert "a *: 20 frames, capture 2.0 s (10.0 fps)" in text and "overall: 2 clips" in text
+    assert "a *: 20 frames, capture 2.0 s (10.0 fps); person-frames scored 40 of 40 visible" in text
+    assert "overall: 2 clips" in text
     assert "held out: 1 clips not used for tuning" in text
     pa = doc["clips"]["a"]["ours"]["overall"]["pa_mpjpe_mm"]
     assert doc["clips"]["a"]["ratio"]["pa_mpjpe_mm"] == pytest.approx(
