@@ -90,7 +90,7 @@ def test_a_preview_video_has_every_frame(tmp_path):
         ("text", "not a video file"),
         ("truncated", "truncated or damaged: only"),
         ("zero_frames", "has no frames"),
-        ("codec", "codec OpenCV cannot decode"),
+        ("codec", "or in a codec it cannot decode"),
     ],
 )
 def test_a_bad_video_fails_cleanly(bad_videos, tmp_path, capsys, kind, message):
