@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ram_core.contract.results import load_results  # noqa: E402
-from ram_core.eval.capture import CaptureScores, ClipParts, clip_parts, combine, load_gt  # noqa: E402
+from ram_core.contract.results import load_results
+from ram_core.eval.capture import CaptureScores, ClipParts, clip_parts, combine, load_gt
 
 DEFAULT_SUITE = ROOT / "tests" / "data" / "synth"
 

@@ -19,13 +19,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import bpy  # noqa: E402
-from mathutils import Vector  # noqa: E402
+import bpy
+from mathutils import Vector
 
-import ram_blender  # noqa: E402
-from ram_blender.cli import batch_capture, save_blend  # noqa: E402
-from ram_blender.importer.plan import FRAME_OFFSET  # noqa: E402
-from ram_core.contract.options import CaptureOptions  # noqa: E402
+import ram_blender
+from ram_blender.cli import batch_capture, save_blend
+from ram_blender.importer.plan import FRAME_OFFSET
+from ram_core.contract.options import CaptureOptions
 
 # Writes one decoded frame as PNG; runs in the worker's Python, which has OpenCV (Blender's has not).
 _GRAB_FRAME = """

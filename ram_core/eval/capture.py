@@ -199,7 +199,10 @@ def _scores(person: int | None, parts: list[dict[str, object]], dup: int, root_f
     g = np.concatenate([p["gt"] for p in parts])
     has = pred.shape[0] > 0
     absolute = has and not root_from_gt
-    mm = lambda v: 1000.0 * v if has else None  # noqa: E731
+
+    def mm(v: float) -> float | None:
+        return 1000.0 * v if has else None
+
     depth = None
     if absolute:
         # Distance of the pelvis from the camera centre, along its viewing ray: the scale a monocular capture guesses.
