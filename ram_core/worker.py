@@ -253,11 +253,13 @@ def main(argv: list[str] | None = None) -> int:
         channel.send(Error(_error_message(e), traceback.format_exc(), type(e).__name__))
         return EXIT_ERROR
     finally:
+        # The client is gone if its end of stdin closed or its end of stdout broke, whichever came first.
+        client_gone = control.gone.is_set() or channel.broken.is_set()
         if ring is not None:
             ring.close()
-            if control.gone.is_set():
+            if client_gone:
                 ring.unlink()
-        if control.gone.is_set():  # a client killed outright cannot remove its temporary files
+        if client_gone:  # a client killed outright cannot remove its temporary files
             _remove_quietly(args.client_temp)
 
 
