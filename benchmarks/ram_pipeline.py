@@ -28,8 +28,8 @@ import torch
 
 from ram_core.backends.base import camera_intrinsics
 from ram_core.backends.ram.pipeline import RamPipeline, resolve_device
-from ram_core.detection import DEFAULT_DETECTOR, DETECTOR_VARIANTS, build_detector
 from ram_core.models import RamConfig, Regressor, build_ram
+from ram_core.perception.torchvision_detector import DEFAULT_DETECTOR, DETECTOR_VARIANTS, build_detector
 from ram_core.tracking.segfollow import Sam2Architecture, SegFollowConfig, build_segfollow, sam2_variant
 from ram_core.tracking.selector import UpdateConfig
 

@@ -162,7 +162,7 @@ def build_pipeline(
     paths = locate_weights(cfg)
     device = resolve_device(cfg.device)
     if detector is None:
-        from ram_core.detection import make_person_detector
+        from ram_core.perception.person_detector import make_person_detector
 
         detector = make_person_detector(paths.directory, cfg.detector, device=str(device))
     track_cfg = SegFollowConfig(keyframe_interval=cfg.keyframe_interval, max_coast_frames=cfg.max_coast_frames)
