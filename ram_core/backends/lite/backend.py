@@ -53,6 +53,7 @@ from ram_core.perception.landmarks import (
     distinct_people,
 )
 from ram_core.perception.people import appearance_features, landmark_boxes, paint_people
+from ram_core.tracking.association import with_association
 from ram_core.tracking.boxes import inside_fraction, iou_matrix, scale_boxes
 from ram_core.tracking.tracker import Tracker, TrackerConfig
 from ram_core.video import VideoInfo
@@ -129,7 +130,7 @@ class LiteBackend:
         options = options or BackendOptions()
         cfg = cfg or LiteConfig()
         if options.max_people is not None:
-            cfg = replace(cfg, tracker=replace(cfg.tracker, max_tracks=options.max_people))
+            cfg = replace(cfg, tracker=with_association(cfg.tracker, max_tracks=options.max_people))
         self.cfg = cfg
         self._skeleton = rest_skeleton(options.smpl_model)
         self._rest = self._skeleton.joints

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,7 @@ from ram_core.models import (
     load_hmr2_checkpoint,
     load_ram_checkpoint,
 )
+from ram_core.tracking.association import with_association
 from ram_core.tracking.segfollow import (
     FrameTracks,
     Sam2Architecture,
@@ -165,9 +166,11 @@ def build_pipeline(
         from ram_core.perception.person_detector import make_person_detector
 
         detector = make_person_detector(paths.directory, cfg.detector, device=str(device))
-    track_cfg = SegFollowConfig(keyframe_interval=cfg.keyframe_interval, max_coast_frames=cfg.max_coast_frames)
+    track_cfg = with_association(
+        SegFollowConfig(keyframe_interval=cfg.keyframe_interval), max_coast_frames=cfg.max_coast_frames
+    )
     if max_people is not None:
-        track_cfg = replace(track_cfg, max_tracks=max_people)
+        track_cfg = with_association(track_cfg, max_tracks=max_people)
     sam2 = Sam2Architecture.tiny() if cfg.test_size else sam2_variant(cfg.sam2)
     tracker = build_segfollow(sam2, checkpoint=paths.sam2, device=device, detector=detector, config=track_cfg)
     model = build_regressor_model(cfg, paths.regressor).to(device)
