@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ram_core.config_dicts import dataclass_from_dict
 from ram_core.contract.env import DEVICE_ENV
 
 CONFIG_ENV = "RAM_BACKEND_CONFIG"
@@ -78,14 +79,7 @@ class RamBackendConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "config") -> RamBackendConfig:
         """From a JSON object; unknown keys raise :class:`RamConfigError` naming them."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise RamConfigError(f"{source}: unknown keys {unknown}; known: {', '.join(sorted(names))}")
-        try:
-            return cls(**d)
-        except TypeError as e:
-            raise RamConfigError(f"{source}: {e}") from None
+        return dataclass_from_dict(cls, d, source, RamConfigError)
 
     @classmethod
     def from_file(cls, path: str | Path, defaults: dict[str, Any] | None = None) -> RamBackendConfig:
