@@ -54,7 +54,12 @@ def log(msg: str) -> None:
 
 
 def find_python(version: str) -> str | None:
-    """A Python ``version`` ("3.11") interpreter on this machine, or None."""
+    """A Python ``version`` ("3.11") interpreter on this machine, or None.
+
+    ram_blender/operators/setup.py ``find_base_python`` does the same search for the add-on (PATH, then
+    pyenv's versions, each run to check its version). Not shared: the add-on ships without tools/, and this
+    script runs on a bare Python that cannot import ram_blender (its ``__init__`` imports bpy).
+    """
     candidates = [shutil.which(f"python{version}")]
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     if pyenv.is_dir():

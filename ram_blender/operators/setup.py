@@ -44,7 +44,9 @@ def _version(python: str) -> str | None:
 def find_base_python(search_path: str | None = None) -> str:
     """A Python 3.10-3.12 to create the worker environment from: Blender's own if it qualifies, else one on PATH.
 
-    Blender 5.1 and newer bundle Python 3.13, for which MediaPipe 0.10.14 has no wheel.
+    Blender 5.1 and newer bundle Python 3.13, for which MediaPipe 0.10.14 has no wheel. tools/dev.py
+    ``find_python`` searches the same way for the developer's environments; the add-on cannot import tools/
+    (it is not shipped), so each keeps its own.
     """
     if f"{sys.version_info[0]}.{sys.version_info[1]}" in WORKER_PYTHONS:
         return sys.executable
