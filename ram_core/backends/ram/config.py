@@ -48,9 +48,6 @@ class RamBackendConfig:
     fuse: use the Predictor and Combiner; None: when the weights say they were trained.
     keyframe_interval: the detector looks for new people every this many frames.
     max_coast_frames: a person unseen for longer than this ends (a new id if they return).
-    test_size: build the test-size networks (``Sam2Architecture.tiny()``, and ``RamConfig.tiny()`` for an
-        HMR2.0 file; a RAM file always carries its own config) and load the files the tests write under
-        the official names; for tests and CPU benchmarks only.
     """
 
     weights_dir: str | None = None
@@ -63,7 +60,6 @@ class RamBackendConfig:
     fuse: bool | None = None
     keyframe_interval: int = 10
     max_coast_frames: int = 30
-    test_size: bool = False
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
