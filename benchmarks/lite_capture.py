@@ -23,6 +23,7 @@ import numpy as np
 
 from ram_core.contract.client import run_capture
 from ram_core.contract.messages import Progress
+from ram_core.contract.options import CaptureOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VIDEO = ROOT.parent / "shared" / "data" / "vtest.avi"
@@ -52,9 +53,7 @@ def main() -> int:
             args.video,
             Path(tmp) / "bench.npz",
             progress=on_progress,
-            backend="lite",
-            start=args.start,
-            end=None if args.end < 0 else args.end,
+            options=CaptureOptions(backend="lite", start=args.start, end=None if args.end < 0 else args.end),
         )
     total_s = time.perf_counter() - begin
     load_after = os.getloadavg()

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ram_core.contract.client import CaptureClient, CaptureError
+from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import Results, save_results
 
 log = logging.getLogger(__name__)
@@ -23,16 +24,15 @@ CANCEL_GRACE_S = 5.0
 
 @dataclass(frozen=True)
 class CaptureRequest:
-    """What to capture: frames ``[start, end)`` of ``video`` (``end`` None: to the end), by ``backend``."""
+    """Capture ``video`` with ``options`` by the worker ``python`` into ``out_path``.
+
+    ``extra_env``: environment variables for the worker (tests and plug-in backends read their own).
+    """
 
     python: str
     video: str
     out_path: str
-    backend: str = "lite"
-    start: int = 0
-    end: int | None = None
-    max_people: int | None = None
-    smpl_model: str | None = None
+    options: CaptureOptions = field(default_factory=CaptureOptions)
     extra_env: tuple[tuple[str, str], ...] = ()
 
 
@@ -55,14 +55,7 @@ class CaptureJob:
         self.request = request
         self.cancelled_at: float | None = None
         self._client = CaptureClient(
-            request.python,
-            request.video,
-            backend=request.backend,
-            start=request.start,
-            end=request.end,
-            max_people=request.max_people,
-            smpl_model=request.smpl_model,
-            extra_env=dict(request.extra_env) or None,
+            request.python, request.video, request.options, extra_env=dict(request.extra_env) or None
         )
         self._client.start()
 
@@ -95,11 +88,17 @@ class CaptureJob:
             self._client.cancel(wait_s=0)
 
     def finish(self) -> tuple[Path | None, Results | None]:
-        """Save what was captured (even partial) to the request's path; ``(None, None)`` if nothing was."""
+        """Save what was captured (even partial) to the request's path; ``(None, None)`` if nothing was.
+
+        A truncated video the options do not allow raises :class:`CaptureError` (nothing saved), as
+        ``ram-core capture`` does.
+        """
         try:
-            results = self._client.results()
-        except CaptureError as e:  # a worker that died before sending metadata has no results at all
-            log.warning("no results from %s: %s", self.request.video, e)
+            results = self._client.final_results()
+        except CaptureError as e:
+            if e.kind == "VideoTruncated":
+                raise
+            log.warning("no results from %s: %s", self.request.video, e)  # died before sending metadata
             return None, None
         if not any(len(t) for t in results.tracks):
             return None, results

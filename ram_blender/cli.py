@@ -1,6 +1,8 @@
 """Headless batch: ``blender -b -c ram_capture VIDEO_OR_FOLDER... -o OUT_DIR [--backend lite] [--export fbx,bvh,npz]``.
 
-Each video becomes ``OUT_DIR/<stem>.ram.npz`` (raw results), ``OUT_DIR/<stem>.blend`` and its exports.
+The capture flags are ``ram-core capture``'s (both come from :class:`~ram_core.contract.options.CaptureOptions`);
+those not given come from the add-on's preferences (backend, SMPL model, device, weights folder) or
+the defaults. Each video becomes ``OUT_DIR/<stem>.ram.npz`` (raw results), ``OUT_DIR/<stem>.blend`` and its exports.
 A failed video is reported and the batch goes on; the exit status is 1 if any failed. The same
 :func:`batch_capture` runs from the ``bpy`` module.
 """
@@ -14,6 +16,8 @@ import time
 from pathlib import Path
 
 import bpy
+
+from ram_core.contract.options import CaptureOptions, OptionsError, add_arguments, from_args
 
 from . import export, preferences, session
 from .capture_job import CaptureJob, CaptureRequest
@@ -71,11 +75,13 @@ def save_blend(path: Path) -> None:
         prefs.save_version = versions
 
 
-def process_video(video: Path, out_dir: Path, request_opts: dict, exports: tuple[str, ...]) -> list[Path]:
+def process_video(
+    video: Path, out_dir: Path, python: str, options: CaptureOptions, exports: tuple[str, ...]
+) -> list[Path]:
     """Capture ``video``, build a fresh scene, save ``<stem>.blend`` and the exports; the paths written."""
     stem = video.stem
     results_path = out_dir / f"{stem}.ram.npz"
-    capture_one(CaptureRequest(video=str(video), out_path=str(results_path), **request_opts))
+    capture_one(CaptureRequest(python, str(video), str(results_path), options))
     bpy.ops.wm.read_homefile(use_empty=True)
     blend = out_dir / f"{stem}.blend"
     save_blend(blend)  # first, so the results path is stored relative
@@ -91,17 +97,16 @@ def process_video(video: Path, out_dir: Path, request_opts: dict, exports: tuple
 def batch_capture(
     inputs: list[str],
     out_dir: str,
-    backend: str = "lite",
+    options: CaptureOptions | None = None,
     exports: tuple[str, ...] = (),
     python: str | None = None,
-    start: int = 0,
-    end: int | None = None,
-    max_people: int | None = None,
     report=print,
 ) -> int:
-    """Capture every video in ``inputs`` into ``out_dir``; 0 if all succeeded, else 1 (the rest still done)."""
+    """Capture every video in ``inputs`` into ``out_dir`` with ``options`` (None: the preferences');
+    0 if all succeeded, else 1 (the rest still done)."""
     export.check_formats(exports)  # before any capture
     s = preferences.settings()
+    options = options or preferences.capture_options(s)
     python = python or preferences.worker_python(s)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -109,22 +114,13 @@ def batch_capture(
     if not videos:
         report("ram_capture: no videos found")
         return 1
-    opts = {
-        "python": python,
-        "backend": backend,
-        "start": start,
-        "end": end,
-        "max_people": max_people,
-        "smpl_model": s.smpl_model or None,
-        "extra_env": tuple(preferences.worker_env(s).items()),
-    }
     failed = 0
     for i, video in enumerate(videos, 1):
         t0 = time.perf_counter()
         try:
             if not video.is_file():
                 raise FileNotFoundError(f"no such file {video}")
-            written = process_video(video, out, opts, exports)
+            written = process_video(video, out, python, options, exports)
             report(f"[{i}/{len(videos)}] {video.name}: ok in {time.perf_counter() - t0:.1f} s -> {written[1]}")
         except Exception as e:  # one bad video must not stop the batch
             failed += 1
@@ -138,12 +134,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=f"blender -b -c {COMMAND}", description=__doc__.splitlines()[0])
     parser.add_argument("inputs", nargs="+", help="video files or folders of videos")
     parser.add_argument("-o", "--out", required=True, help="output folder")
-    parser.add_argument("--backend", default="lite", help="capture backend (lite, ram or module:attr)")
     parser.add_argument("--export", default="", help="comma-separated formats: fbx,bvh,npz")
     parser.add_argument("--python", default=None, help="worker Python (default: preferences / $RAM_WORKER_PYTHON)")
-    parser.add_argument("--start", type=int, default=0, help="first video frame")
-    parser.add_argument("--end", type=int, default=None, help="stop before this video frame")
-    parser.add_argument("--max-people", type=int, default=None)
+    add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -152,9 +145,8 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     exports = tuple(f for f in args.export.split(",") if f)
     try:
-        return batch_capture(
-            args.inputs, args.out, args.backend, exports, args.python, args.start, args.end, args.max_people
-        )
-    except (preferences.NoWorkerPython, ValueError) as e:
+        options = from_args(args, preferences.capture_options(preferences.settings()))
+        return batch_capture(args.inputs, args.out, options, exports, args.python)
+    except (preferences.NoWorkerPython, OptionsError, ValueError) as e:
         print(f"ram_capture: {e}", file=sys.stderr)
         return 2

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import bpy
 
-from ram_core.contract.env import DEVICE_ENV, WEIGHTS_DIR_ENV
+from ram_core.contract.options import CaptureOptions
 
 WORKER_PYTHON_ENV = "RAM_WORKER_PYTHON"
 BACKEND_ITEMS = [
@@ -118,9 +118,12 @@ def worker_python(s: Settings) -> str:
     )
 
 
-def worker_env(s: Settings) -> dict[str, str]:
-    """Extra environment for the worker from the preferences (weights folder, device)."""
-    env = {DEVICE_ENV: s.device}
-    if s.weights_dir:
-        env[WEIGHTS_DIR_ENV] = s.weights_dir
-    return env
+def capture_options(s: Settings) -> CaptureOptions:
+    """The capture options the preferences set (backend, SMPL model, device, weights folder); the
+    operator and ``ram_capture`` replace the rest (frames, people, focal length) with what the user gave."""
+    return CaptureOptions(
+        backend=s.backend,
+        smpl_model=s.smpl_model or None,
+        device=s.device,
+        weights_dir=s.weights_dir or None,
+    )

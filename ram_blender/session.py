@@ -17,7 +17,7 @@ from ram_core.contract.results import Results, ResultsFormatError, load_results
 from ram_core.contract.smpl_model import SmplModelError, load_smpl_model
 
 from . import edits
-from .importer.build import BuildOptions, build_results, remove_collection
+from .importer.build import BuildOptions, build_results, remove_collection, restore_names, set_aside
 from .importer.plan import FRAME_OFFSET
 from .preferences import settings
 
@@ -50,13 +50,21 @@ def build_options(context: bpy.types.Context, with_mesh: bool = True) -> BuildOp
 def import_results(
     context: bpy.types.Context, path: str, options: BuildOptions | None = None
 ) -> list[bpy.types.Object]:
-    """Make ``path`` the scene's capture (fresh edit log) and build its armatures."""
+    """Make ``path`` the scene's capture (fresh edit log) and build its armatures.
+
+    On any failure the scene keeps its previous capture: collection, results path and edit log.
+    """
     state = context.scene.ram
     _raw_results(path)  # fail before touching the scene
+    previous = (state.results_path, state.edit_log)
     blend_saved = bool(bpy.data.filepath)
     state.results_path = bpy.path.relpath(str(Path(path).resolve())) if blend_saved else str(Path(path).resolve())
     state.edit_log = "[]"
-    return rebuild(context, options)
+    try:
+        return rebuild(context, options)
+    except BaseException:
+        state.results_path, state.edit_log = previous
+        raise
 
 
 def edited(context: bpy.types.Context) -> edits.EditedResults:
@@ -65,20 +73,55 @@ def edited(context: bpy.types.Context) -> edits.EditedResults:
 
 
 def rebuild(context: bpy.types.Context, options: BuildOptions | None = None) -> list[bpy.types.Object]:
-    """Replace the scene's RAM collection with armatures for the edited results."""
+    """Replace the scene's RAM collection with armatures for the edited results.
+
+    The new collection is built beside the old one, which is removed only once the build succeeded;
+    a build that fails leaves the old one exactly as it was.
+    """
     scene = context.scene
     state = scene.ram
     result = edited(context)
     options = options or build_options(context)
-    if state.collection is not None:
-        remove_collection(state.collection)
+    old = state.collection
+    settings_before = _scene_settings(scene)
+    renamed = set_aside(old) if old is not None else []
     name = Path(result.results.meta.video_path).stem or "capture"
     collection = bpy.data.collections.new(f"RAM {name}")
     scene.collection.children.link(collection)
+    try:
+        objects = build_results(result.results, collection, scene, options, result.names)
+    except BaseException:
+        remove_collection(collection)
+        restore_names(renamed)
+        _restore_scene_settings(scene, settings_before)
+        raise
+    if old is not None:
+        remove_collection(old)
     state.collection = collection
-    objects = build_results(result.results, collection, scene, options, result.names)
     _refresh_tracks(state, result, objects)
     return objects
+
+
+_SCENE_SETTINGS = (
+    "camera",
+    "frame_start",
+    "frame_end",
+    "render.fps",
+    "render.fps_base",
+    "render.resolution_x",
+    "render.resolution_y",
+)
+
+
+def _scene_settings(scene: bpy.types.Scene) -> dict[str, object]:
+    """What building a capture changes on the scene itself (restored if the build fails)."""
+    return {key: scene.path_resolve(key) for key in _SCENE_SETTINGS}
+
+
+def _restore_scene_settings(scene: bpy.types.Scene, values: dict[str, object]) -> None:
+    for key, value in values.items():
+        owner, _, attr = key.rpartition(".")
+        setattr(scene.path_resolve(owner) if owner else scene, attr, value)
 
 
 def _refresh_tracks(state: bpy.types.PropertyGroup, result: edits.EditedResults, objects: list) -> None:

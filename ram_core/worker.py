@@ -1,4 +1,4 @@
-"""The capture worker: ``python -m ram_core.worker --video V --shm NAME [options]``.
+"""The capture worker: ``python -m ram_core.worker --video V --shm NAME --options JSON``.
 
 Started by :class:`ram_core.contract.client.CaptureClient` (Blender, the CLI), never by hand. It decodes
 the video, runs a backend frame by frame, streams the records into the client's shared-memory ring
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import sys
 import threading
 import traceback
@@ -25,7 +26,7 @@ from typing import TextIO
 
 import numpy as np
 
-from ram_core.backends.base import Backend, BackendOptions, camera_intrinsics
+from ram_core.backends.base import Backend, camera_intrinsics
 from ram_core.backends.registry import BackendNotFound, create_backend
 from ram_core.contract.messages import (
     Cancel,
@@ -39,6 +40,7 @@ from ram_core.contract.messages import (
     decode,
     encode,
 )
+from ram_core.contract.options import CaptureOptions, OptionsError
 from ram_core.contract.results import CaptureMeta
 from ram_core.contract.ring import Ring, RingClosed
 from ram_core.video import VideoError, VideoInfo, iter_frames, open_video
@@ -58,7 +60,7 @@ class ClientGone(Exception):
 
 
 # Errors whose message is clear by itself; any other exception is reported as "Kind: message".
-_USER_ERRORS = (VideoError, BackendNotFound, CaptureArgsError)
+_USER_ERRORS = (VideoError, BackendNotFound, CaptureArgsError, OptionsError)
 
 
 class Channel:
@@ -121,12 +123,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m ram_core.worker", description=__doc__.splitlines()[0])
     p.add_argument("--video", required=True, help="video file to capture")
     p.add_argument("--shm", required=True, help="name of the shared-memory ring the client created")
-    p.add_argument("--backend", default="lite", help="backend name or module:attr (default: lite)")
-    p.add_argument("--start", type=int, default=0, help="first frame (default 0)")
-    p.add_argument("--end", type=int, default=None, help="frame to stop before (default: the last)")
-    p.add_argument("--max-people", type=int, default=None, help="at most this many people at once")
-    p.add_argument("--focal", type=float, default=None, help="focal length in pixels (default: assumed)")
-    p.add_argument("--smpl", default=None, help="SMPL model file (.npz/.pkl) for the skeleton and shape")
+    p.add_argument("--options", default="{}", help="the CaptureOptions as JSON (default: all defaults)")
+    p.add_argument(
+        "--client-temp",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a temporary file or folder of the client's, removed if the client goes away (repeatable)",
+    )
     return p.parse_args(argv)
 
 
@@ -156,10 +160,11 @@ def capture(args: argparse.Namespace, ring: Ring, channel: Channel, control: Con
         except RingClosed:
             raise ClientGone from None
 
+    options = CaptureOptions.from_json(args.options)
     info = open_video(args.video)
-    start, end = frame_range(info, args.start, args.end)
-    intrinsics, assumed = camera_intrinsics(info.width, info.height, args.focal)
-    backend: Backend = create_backend(args.backend, BackendOptions(max_people=args.max_people, smpl_model=args.smpl))
+    start, end = frame_range(info, options.start, options.end)
+    intrinsics, assumed = camera_intrinsics(info.width, info.height, options.focal_px)
+    backend: Backend = create_backend(options.backend, options)
     try:
         backend.open(info, intrinsics, assumed)
         meta = CaptureMeta(
@@ -179,7 +184,7 @@ def capture(args: argparse.Namespace, ring: Ring, channel: Channel, control: Con
         )
         total = end - start
         channel.send(Started(meta.to_json(), total))
-        done = 0
+        done = people = 0
         for index, image in iter_frames(info.path, start, end):
             check_client()
             if control.cancel.is_set():
@@ -187,7 +192,9 @@ def capture(args: argparse.Namespace, ring: Ring, channel: Channel, control: Con
             records = backend.process(index, image)
             write(records)
             done += 1
-            people = len(np.unique(records["track_id"][records["frame"] == index]))
+            if len(records):  # people on the newest frame reported (an offline backend reports frames late)
+                newest = records["frame"] == records["frame"].max()
+                people = len(np.unique(records["track_id"][newest]))
             channel.send(Progress(index, done, total, people))
         check_client()
         write(backend.finish())
@@ -202,6 +209,17 @@ def _error_message(e: BaseException) -> str:
     if isinstance(e, _USER_ERRORS):
         return first or type(e).__name__
     return f"{type(e).__name__}: {first}" if first else type(e).__name__
+
+
+def _remove_quietly(paths: list[str]) -> None:
+    for path in paths:
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+        except OSError as e:
+            logger.warning("could not remove the client's temporary %s: %s", path, e)
 
 
 def _take_stdout() -> TextIO:
@@ -239,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             ring.close()
             if control.gone.is_set():
                 ring.unlink()
+        if control.gone.is_set():  # a client killed outright cannot remove its temporary files
+            _remove_quietly(args.client_temp)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from mathutils import Vector  # noqa: E402
 import ram_blender  # noqa: E402
 from ram_blender.cli import batch_capture, save_blend  # noqa: E402
 from ram_blender.importer.plan import FRAME_OFFSET  # noqa: E402
+from ram_core.contract.options import CaptureOptions  # noqa: E402
 
 # Writes one decoded frame as PNG; runs in the worker's Python, which has OpenCV (Blender's has not).
 _GRAB_FRAME = """
@@ -137,7 +138,8 @@ def main() -> int:
     video = Path(args.video)
 
     ram_blender.register()
-    code = batch_capture([str(video)], str(out), backend="lite", exports=("fbx", "npz"), python=args.worker_python)
+    options = CaptureOptions(backend="lite")
+    code = batch_capture([str(video)], str(out), options, exports=("fbx", "npz"), python=args.worker_python)
     if code != 0:
         print("demo: the capture failed (see above)", file=sys.stderr)
         return code

@@ -247,6 +247,33 @@ def build_results(
     return objects
 
 
+def _datablocks(collection: bpy.types.Collection) -> list[bpy.types.ID]:
+    """``collection`` and the objects, data, actions and materials in it."""
+    ids: list[bpy.types.ID] = [collection]
+    for obj in collection.objects:
+        ids.append(obj)
+        if obj.data is not None:
+            ids.append(obj.data)
+            ids += [m for m in getattr(obj.data, "materials", ()) if m is not None]
+        if obj.animation_data and obj.animation_data.action:
+            ids.append(obj.animation_data.action)
+    return ids
+
+
+def set_aside(collection: bpy.types.Collection) -> list[tuple[bpy.types.ID, str]]:
+    """Rename ``collection``'s datablocks out of the way (so a rebuild gets the same names); returns
+    what :func:`restore_names` needs to undo it."""
+    renamed = [(block, block.name) for block in dict.fromkeys(_datablocks(collection))]
+    for block, name in renamed:
+        block.name = f"{name} (replaced)"
+    return renamed
+
+
+def restore_names(renamed: list[tuple[bpy.types.ID, str]]) -> None:
+    for block, name in renamed:
+        block.name = name
+
+
 def remove_collection(collection: bpy.types.Collection) -> None:
     """Delete ``collection``, its objects and their armature/mesh/camera data, materials and actions."""
     for obj in list(collection.objects):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import bpy
 from bpy_extras.io_utils import ImportHelper
 
 from ram_core.contract.client import CaptureError
+from ram_core.contract.options import CaptureOptions, OptionsError
 
 from .. import preferences, session
 from ..capture_job import CaptureJob, CaptureRequest
@@ -16,6 +18,17 @@ from ..capture_job import CaptureJob, CaptureRequest
 log = logging.getLogger(__name__)
 
 VIDEO_GLOB = "*.mp4;*.avi;*.mov;*.mkv;*.webm;*.m4v;*.mpg;*.mpeg"
+# The dialog's properties -> the CaptureOptions fields they set. The other fields come from the
+# preferences (PREFERENCE_OPTIONS); a test checks that together they name every option.
+OPTION_PROPERTIES = {
+    "backend": "backend",
+    "frame_start": "start",
+    "frame_end": "end",
+    "max_people": "max_people",
+    "focal_px": "focal_px",
+    "allow_truncated": "allow_truncated",
+}
+PREFERENCE_OPTIONS = ("smpl_model", "device", "weights_dir")
 
 
 def results_path_for(video: str, output_dir: str) -> Path:
@@ -35,6 +48,17 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
     frame_start: bpy.props.IntProperty(name="First frame", description="First video frame (0-based)", min=0)
     frame_end: bpy.props.IntProperty(name="Last frame", description="Stop before this video frame (0: the end)", min=0)
     max_people: bpy.props.IntProperty(name="Max people", description="0: no limit", min=0, default=0)
+    focal_px: bpy.props.FloatProperty(
+        name="Focal length (px)",
+        description="The camera's focal length in pixels, if known (0: assumed from the frame size)",
+        min=0.0,
+        default=0.0,
+    )
+    allow_truncated: bpy.props.BoolProperty(
+        name="Keep a damaged video's frames",
+        description="If the video ends before its header says, import the frames read instead of failing",
+        default=False,
+    )
     backend: bpy.props.EnumProperty(name="Backend", items=preferences.BACKEND_ITEMS)
     output_dir: bpy.props.StringProperty(
         name="Results folder", description="Where the results file goes (empty: beside the .blend)", subtype="DIR_PATH"
@@ -47,6 +71,13 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
     def poll(cls, context: bpy.types.Context) -> bool:
         return not context.scene.ram.capture_running
 
+    def options(self, base: CaptureOptions) -> CaptureOptions:
+        """``base`` (the preferences') with what this dialog sets; 0 means "not given" for the numbers."""
+        given = {option: getattr(self, prop) for prop, option in OPTION_PROPERTIES.items()}
+        for name in ("end", "max_people", "focal_px"):
+            given[name] = given[name] or None
+        return replace(base, **given)
+
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         self.backend = preferences.settings(context).backend
         return ImportHelper.invoke(self, context, event)
@@ -58,15 +89,10 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
                 python=preferences.worker_python(s),
                 video=self.filepath,
                 out_path=str(results_path_for(self.filepath, self.output_dir)),
-                backend=self.backend,
-                start=self.frame_start,
-                end=self.frame_end or None,
-                max_people=self.max_people or None,
-                smpl_model=s.smpl_model or None,
-                extra_env=tuple(preferences.worker_env(s).items()),
+                options=self.options(preferences.capture_options(s)),
             )
             self._job = CaptureJob(request)
-        except (preferences.NoWorkerPython, CaptureError, OSError, ValueError) as e:
+        except (preferences.NoWorkerPython, CaptureError, OptionsError, OSError, ValueError) as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}
         wm = context.window_manager
@@ -112,7 +138,7 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
             path, _ = job.finish()
             if path is not None:
                 session.import_results(context, str(path))
-        except session.DOMAIN_ERRORS as e:
+        except (CaptureError, *session.DOMAIN_ERRORS) as e:  # CaptureError: a damaged video not allowed
             error = error or str(e)
             path = None
         finally:

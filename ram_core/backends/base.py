@@ -8,26 +8,12 @@ refines): for a (track, frame) pair sent twice, the last one wins.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from ram_core.body.camera import pinhole_intrinsics
 from ram_core.video import VideoInfo
-
-
-@dataclass(frozen=True)
-class BackendOptions:
-    """What the user chose for a capture, passed to a backend's factory.
-
-    ``max_people``: keep at most this many people at once (None: no limit). ``smpl_model``: path of
-    the user's SMPL model file (.npz or .pkl) whose joints and shape space to use, or None for the
-    default skeleton.
-    """
-
-    max_people: int | None = None
-    smpl_model: str | None = None
 
 
 @runtime_checkable

@@ -1,7 +1,7 @@
 """Backend names -> factories, imported only when chosen (a backend's heavy imports stay out of the rest).
 
 A spec is a registered name (``lite``, ``ram``) or ``package.module:attr`` naming any factory, so
-tests and plug-ins can supply their own. A factory is called with :class:`BackendOptions`.
+tests and plug-ins can supply their own. A factory is called with :class:`CaptureOptions`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from ram_core.backends.base import Backend, BackendOptions
+from ram_core.backends.base import Backend
+from ram_core.contract.options import CaptureOptions
 
 BACKENDS: dict[str, str] = {
     "lite": "ram_core.backends.lite.backend:LiteBackend",
@@ -21,7 +22,7 @@ class BackendNotFound(LookupError):
     """An unknown backend name, or one whose module cannot be imported."""
 
 
-def resolve(spec: str) -> Callable[[BackendOptions], Backend]:
+def resolve(spec: str) -> Callable[[CaptureOptions], Backend]:
     """The factory for ``spec`` (a name in :data:`BACKENDS` or ``module:attr``)."""
     target = BACKENDS.get(spec, spec)
     module_name, sep, attr = target.partition(":")
@@ -37,6 +38,6 @@ def resolve(spec: str) -> Callable[[BackendOptions], Backend]:
         raise BackendNotFound(f"backend {spec!r}: module {module_name} has no {attr!r}") from None
 
 
-def create_backend(spec: str, options: BackendOptions) -> Backend:
+def create_backend(spec: str, options: CaptureOptions) -> Backend:
     """A new backend for ``spec`` built with ``options``."""
     return resolve(spec)(options)

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import TextIO
 
+from ram_core.contract import options as capture_options
 from ram_core.contract.messages import Progress
 
 EXIT_CANCELLED = 130
@@ -22,26 +23,10 @@ EXIT_CANCELLED = 130
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("video", help="the video file to capture")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.npz", help="the results file to write")
-    parser.add_argument("--backend", default="lite", help="'lite' (CPU, no download; default) or 'ram'")
-    parser.add_argument("--start", type=int, default=0, metavar="S", help="first frame to capture (default 0)")
-    parser.add_argument("--end", type=int, default=None, metavar="E", help="stop before this frame (default: the end)")
-    parser.add_argument("--max-people", type=int, default=None, metavar="N", help="at most N people at once")
-    parser.add_argument(
-        "--focal",
-        type=float,
-        default=None,
-        metavar="PX",
-        help="the camera's focal length in pixels (default: assumed to be the frame's longer side)",
-    )
-    parser.add_argument("--smpl", default=None, metavar="FILE", help="your SMPL model file (.npz or .pkl)")
+    capture_options.add_arguments(parser)
     parser.add_argument("--preview", default=None, metavar="OUT.mp4", help="also write a video with the tracks drawn")
     parser.add_argument(
         "--contact-sheet", default=None, metavar="OUT.png", help="also write a grid of frames with the tracks drawn"
-    )
-    parser.add_argument(
-        "--allow-truncated",
-        action="store_true",
-        help="if the video ends early (truncated or damaged), keep the frames read instead of failing",
     )
     parser.add_argument(
         "--python",
@@ -87,6 +72,7 @@ class ProgressBar:
 def run(args: argparse.Namespace) -> int:
     from ram_core.contract.client import check_output_path, run_capture
 
+    options = capture_options.from_args(args)
     extras = [p for p in (args.preview, args.contact_sheet) if p]
     for path in extras:
         check_output_path(path)
@@ -107,13 +93,7 @@ def run(args: argparse.Namespace) -> int:
             args.output,
             progress=bar.update,
             should_cancel=cancel.is_set,
-            backend=args.backend,
-            start=args.start,
-            end=args.end,
-            max_people=args.max_people,
-            focal_px=args.focal,
-            smpl_model=args.smpl,
-            allow_truncated=args.allow_truncated,
+            options=options,
         )
     except KeyboardInterrupt:
         bar.close()

@@ -43,6 +43,7 @@ from ram_core.contract.messages import (
     decode,
     encode,
 )
+from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import CaptureMeta, Results, save_results
 from ram_core.contract.ring import DEFAULT_CAPACITY, Ring, empty_records, records_to_results
 
@@ -92,6 +93,10 @@ class _Resources:
             os.unlink(self.log_path)
         if self.path_dir is not None:
             shutil.rmtree(self.path_dir, ignore_errors=True)
+
+
+def _absolute(path: str | None) -> str | None:
+    return None if path is None else os.path.abspath(path)
 
 
 def _close_quietly(stream) -> None:
@@ -152,11 +157,8 @@ class CaptureClient:
     Args:
         python: the worker's Python interpreter (it needs ``ram_core``'s heavy dependencies).
         video: the video file.
-        backend: backend name (``lite``, ``ram``) or ``module:attr``.
-        start, end: capture frames ``[start, end)`` (``end`` None: to the last frame).
-        max_people: at most this many people at once.
-        focal_px: the camera's focal length in pixels (None: assumed from the frame size).
-        smpl_model: the user's SMPL model file, for the skeleton and shape.
+        options: what to capture and how (:class:`~ram_core.contract.options.CaptureOptions`); sent to
+            the worker as one JSON argument, with its paths made absolute.
         extra_env: environment variables for the worker (``PYTHONPATH`` is appended to ours).
         capacity: records the ring holds; the worker waits when it is full.
 
@@ -167,30 +169,25 @@ class CaptureClient:
         self,
         python: str,
         video: str | os.PathLike,
+        options: CaptureOptions | None = None,
         *,
-        backend: str = "lite",
-        start: int = 0,
-        end: int | None = None,
-        max_people: int | None = None,
-        focal_px: float | None = None,
-        smpl_model: str | os.PathLike | None = None,
         extra_env: dict[str, str] | None = None,
         capacity: int = DEFAULT_CAPACITY,
     ) -> None:
+        options = options or CaptureOptions()
         self.python = str(python)
         self.video = os.path.abspath(os.fspath(video))
-        self.backend = backend
-        self.start_frame = int(start)
-        self.end_frame = None if end is None else int(end)
-        self.max_people = max_people
-        self.focal_px = focal_px
-        self.smpl_model = None if smpl_model is None else os.path.abspath(os.fspath(smpl_model))
+        self.options = replace(
+            options,
+            smpl_model=_absolute(options.smpl_model),
+            weights_dir=_absolute(options.weights_dir),
+        )
         self.extra_env = dict(extra_env or {})
         self.capacity = capacity
         self.meta: CaptureMeta | None = None
         self.done: Done | None = None
         self.people = 0
-        self._total = 0 if end is None else max(0, int(end) - int(start))
+        self._total = 0 if options.end is None else options.end - options.start
         self._frames_done = 0
         self._error: Error | None = None
         self._lines: queue.Queue[str | None] = queue.Queue()
@@ -203,19 +200,21 @@ class CaptureClient:
 
     # -- life cycle ------------------------------------------------------------------------------------
 
-    def command(self, shm_name: str) -> list[str]:
-        """The worker's command line for ring ``shm_name``."""
-        cmd = [self.python, "-m", "ram_core.worker", "--video", self.video, "--shm", shm_name]
-        cmd += ["--backend", self.backend, "--start", str(self.start_frame)]
-        if self.end_frame is not None:
-            cmd += ["--end", str(self.end_frame)]
-        if self.max_people is not None:
-            cmd += ["--max-people", str(int(self.max_people))]
-        if self.focal_px is not None:
-            cmd += ["--focal", repr(float(self.focal_px))]
-        if self.smpl_model is not None:
-            cmd += ["--smpl", self.smpl_model]
-        return cmd
+    def command(self, shm_name: str, temporary: tuple[str, ...] = ()) -> list[str]:
+        """The worker's command line for ring ``shm_name``; ``temporary``: this client's temporary files
+        for the worker, which the worker removes if this client dies without removing them."""
+        return [
+            self.python,
+            "-m",
+            "ram_core.worker",
+            "--video",
+            self.video,
+            "--shm",
+            shm_name,
+            "--options",
+            self.options.to_json(),
+            *(arg for path in temporary for arg in ("--client-temp", path)),
+        ]
 
     def start(self) -> None:
         """Create the ring and start the worker; :class:`CaptureError` if it cannot be started."""
@@ -234,7 +233,7 @@ class CaptureClient:
         try:
             with os.fdopen(fd, "wb") as log:
                 res.proc = subprocess.Popen(
-                    self.command(res.ring.name),
+                    self.command(res.ring.name, (res.log_path, res.path_dir)),
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=log,
@@ -420,6 +419,21 @@ class CaptureClient:
             self._chunks = [np.concatenate(self._chunks)]
         return self._chunks[0]
 
+    def final_results(self) -> Results:
+        """:meth:`results`, unless the video ended before the frames its header promises and the
+        options do not ``allow_truncated``: then :class:`CaptureError` (kind ``VideoTruncated``, with
+        the frames read as ``partial``), so every way in treats a damaged video alike."""
+        results = self.results()
+        if self.truncated and not self.options.allow_truncated:
+            frames, total = self.progress
+            raise CaptureError(
+                f"{self.video}: truncated or damaged: only {frames} of {total} frames could be read; "
+                "nothing saved (allow truncated videos, --allow-truncated, to keep them)",
+                kind="VideoTruncated",
+                partial=results,
+            )
+        return results
+
     def results(self) -> Results:
         """The results received so far: complete after Done, partial after a cancel, a crash or a kill.
 
@@ -458,20 +472,18 @@ def run_capture(
     progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     poll_s: float = 0.05,
-    allow_truncated: bool = False,
-    **options,
+    options: CaptureOptions | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Results:
     """Capture ``video`` in a worker and save the results to ``out_path``; blocks until the end.
 
-    ``options`` are :class:`CaptureClient`'s keyword arguments. ``progress`` is called with each
-    :class:`Progress`; when ``should_cancel()`` turns true the worker is cancelled, and what it did so
-    far is saved and returned (``meta.notes`` says it was cancelled). On failure raises
-    :class:`CaptureError` and writes nothing; a video that ends before the frames its header promises
-    is such a failure unless ``allow_truncated`` (then the frames read are saved, and ``meta.notes``
-    says so). The output folder is checked before the worker starts.
+    ``progress`` is called with each :class:`Progress`; when ``should_cancel()`` turns true the worker
+    is cancelled, and what it did so far is saved and returned (``meta.notes`` says it was cancelled).
+    On failure raises :class:`CaptureError` and writes nothing (see :meth:`CaptureClient.final_results`
+    for a truncated video). The output folder is checked before the worker starts.
     """
     out = check_output_path(out_path)
-    with CaptureClient(python, video, **options) as client:
+    with CaptureClient(python, video, options, extra_env=extra_env) as client:
         client.start()
         while not client.finished:
             for message in client.poll():
@@ -485,14 +497,6 @@ def run_capture(
         if client.error is not None:
             partial = client.results() if client.meta is not None else None
             raise CaptureError(client.error.message, client.error.traceback, client.error.kind, partial)
-        results = client.results()
-        if client.truncated and not allow_truncated:
-            frames, total = client.progress
-            raise CaptureError(
-                f"{client.video}: truncated or damaged: only {frames} of {total} frames could be read; "
-                "nothing saved (pass allow_truncated, or --allow-truncated, to keep them)",
-                kind="VideoTruncated",
-                partial=results,
-            )
+        results = client.final_results()
     save_results(results, out)
     return results

@@ -7,8 +7,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ram_core.contract.env import WEIGHTS_DIR_ENV
 from ram_core.weights.variants import Variant
+
+#: The weights folder when none is given (``ram-core weights --dir``, ``ram-core capture --weights-dir``).
+WEIGHTS_DIR_ENV = "RAM_WEIGHTS_DIR"
 
 
 class MissingWeightsError(FileNotFoundError):

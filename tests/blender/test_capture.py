@@ -14,6 +14,8 @@ import pytest
 from ram_blender import cli, session
 from ram_blender.capture_job import CaptureJob, CaptureRequest
 from ram_blender.importer.plan import FRAME_OFFSET
+from ram_core.contract.client import CaptureError
+from ram_core.contract.options import CaptureOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIP = ROOT / "tests" / "data" / "vtest_clip.avi"
@@ -28,9 +30,7 @@ def request(tmp_path: Path, end: int = 70, **env: str) -> CaptureRequest:
         python=WORKER_PYTHON,
         video=str(CLIP),
         out_path=str(tmp_path / "clip.ram.npz"),
-        backend=SCRIPTED,
-        start=0,
-        end=end,
+        options=CaptureOptions(backend=SCRIPTED, end=end),
         extra_env=tuple(env.items()),
     )
 
@@ -108,10 +108,9 @@ def test_batch_goes_on_after_a_failed_video_and_exits_non_zero(empty_scene, tmp_
     code = cli.batch_capture(
         [str(tmp_path / "missing.mp4"), str(CLIP)],
         str(tmp_path / "out"),
-        backend=SCRIPTED,
+        CaptureOptions(backend=SCRIPTED, end=30),
         exports=("npz",),
         python=WORKER_PYTHON,
-        end=30,
         report=lines.append,
     )
     assert code == 1
@@ -137,7 +136,7 @@ def test_cli_rejects_unknown_export_before_capturing(tmp_path, capsys):
 def test_lite_batch_on_a_vtest_slice_gives_moving_armatures(empty_scene, tmp_path):
     lines: list[str] = []
     code = cli.batch_capture(
-        [str(CLIP)], str(tmp_path), backend="lite", python=WORKER_PYTHON, end=12, report=lines.append
+        [str(CLIP)], str(tmp_path), CaptureOptions(backend="lite", end=12), python=WORKER_PYTHON, report=lines.append
     )
     assert code == 0, lines
     bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "vtest_clip.blend"))
@@ -152,3 +151,59 @@ def test_lite_batch_on_a_vtest_slice_gives_moving_armatures(empty_scene, tmp_pat
             heads.append(np.array([obj.pose.bones[n].head for n in ("left_wrist", "right_ankle", "pelvis")]))
         moved.append(float(np.abs(heads[0] - heads[1]).max()))
     assert max(moved) > 0.01
+
+
+def test_the_capture_dialog_and_the_preferences_together_set_every_option():
+    from types import SimpleNamespace
+
+    from ram_blender import preferences
+    from ram_blender.operators import capture as op
+    from ram_core.contract.options import FIELD_NAMES
+
+    assert set(op.OPTION_PROPERTIES) <= set(op.RAM_OT_capture_video.__annotations__)
+    assert sorted([*op.OPTION_PROPERTIES.values(), *op.PREFERENCE_OPTIONS]) == sorted(FIELD_NAMES)
+    prefs = preferences.Settings(smpl_model="/m.npz", backend="ram", device="cuda", weights_dir="/w")
+    base = preferences.capture_options(prefs)
+    assert (base.smpl_model, base.device, base.weights_dir) == ("/m.npz", "cuda", "/w")
+    dialog = SimpleNamespace(
+        backend="lite", frame_start=4, frame_end=0, max_people=0, focal_px=0.0, allow_truncated=True
+    )
+    got = op.RAM_OT_capture_video.options(dialog, base)
+    assert got == CaptureOptions(
+        backend="lite", start=4, allow_truncated=True, smpl_model="/m.npz", device="cuda", weights_dir="/w"
+    )
+    dialog.frame_end, dialog.focal_px, dialog.max_people = 50, 1400.0, 2
+    got = op.RAM_OT_capture_video.options(dialog, base)
+    assert (got.end, got.focal_px, got.max_people) == (50, 1400.0, 2)
+
+
+def test_a_truncated_video_fails_in_blender_as_on_the_command_line(empty_scene, tmp_path):
+    truncated = tmp_path / "truncated.avi"
+    data = CLIP.read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+
+    def job(allow: bool) -> CaptureJob:
+        return CaptureJob(
+            CaptureRequest(
+                WORKER_PYTHON,
+                str(truncated),
+                str(tmp_path / f"t{allow}.ram.npz"),
+                CaptureOptions(backend=SCRIPTED, allow_truncated=allow),
+            )
+        )
+
+    strict = job(False)
+    try:
+        run_until(strict)
+        with pytest.raises(CaptureError, match="truncated or damaged"):
+            strict.finish()
+    finally:
+        strict.close()
+    assert not (tmp_path / "tFalse.ram.npz").exists()
+    lenient = job(True)
+    try:
+        run_until(lenient)
+        path, results = lenient.finish()
+    finally:
+        lenient.close()
+    assert path is not None and "truncated" in results.meta.notes

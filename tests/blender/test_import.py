@@ -110,3 +110,30 @@ def test_import_operator_reports_a_bad_file(empty_scene, tmp_path):
     with pytest.raises(RuntimeError, match="not a RAM results file"):
         bpy.ops.ram.import_results(filepath=str(bad))
     assert len(bpy.data.objects) == 0
+
+
+def test_a_failed_import_keeps_the_scenes_capture(imported, results_file, tmp_path, monkeypatch):
+    from ram_blender.importer import build
+
+    scene = bpy.context.scene
+    state = scene.ram
+    before_objects = sorted(o.name for o in state.collection.objects)
+    before = (state.collection.name, state.results_path, state.edit_log, scene.camera, scene.frame_end)
+    calls = []
+
+    def fail_on_the_second_person(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk on fire")
+        return real(*args, **kwargs)
+
+    real = build.build_armature
+    monkeypatch.setattr(build, "build_armature", fail_on_the_second_person)
+    other = tmp_path / "other.ram.npz"
+    other.write_bytes(results_file.read_bytes())
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        session.import_results(bpy.context, str(other))
+    assert (state.collection.name, state.results_path, state.edit_log, scene.camera, scene.frame_end) == before
+    assert sorted(o.name for o in state.collection.objects) == before_objects
+    assert not [o for o in bpy.data.objects if o.name.endswith("(replaced)") or o.users_collection == ()]
+    assert len(bpy.data.collections) == 1

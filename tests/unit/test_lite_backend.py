@@ -18,6 +18,7 @@ pytest.importorskip("cv2")
 
 from ram_core.backends.lite.backend import sweep_order
 from ram_core.contract.client import run_capture
+from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import Results
 from ram_core.contract.skeleton import PARENTS
 from ram_core.tracking.boxes import iou_matrix
@@ -35,7 +36,7 @@ DUPLICATE_IOU, DUPLICATE_FRAMES = 0.7, 3
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> Results:
     out = tmp_path_factory.mktemp("lite") / "clip.npz"
-    return run_capture(sys.executable, CLIP, out, backend="lite", start=0, end=FRAMES)
+    return run_capture(sys.executable, CLIP, out, options=CaptureOptions(backend="lite", end=FRAMES))
 
 
 @needs_models

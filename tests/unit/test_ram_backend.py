@@ -13,11 +13,12 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("sam2")
 pytest.importorskip("safetensors")
 
-from ram_core.backends.base import BackendOptions, camera_intrinsics
+from ram_core.backends.base import camera_intrinsics
 from ram_core.backends.ram.backend import RamBackend
-from ram_core.backends.ram.config import CONFIG_ENV, DEVICE_ENV, RamBackendConfig, RamConfigError
+from ram_core.backends.ram.config import CONFIG_ENV, RamBackendConfig, RamConfigError
 from ram_core.backends.ram.pipeline import build_pipeline
 from ram_core.cli import main
+from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import load_results
 from ram_core.contract.skeleton import forward_kinematics
 from ram_core.contract.smpl_model import default_rest_joints, load_smpl_model, smpl_rest_joints
@@ -72,13 +73,16 @@ def write_config(path: Path, cfg: RamBackendConfig) -> Path:
 
 def test_config_comes_from_the_file_the_environment_names(tmp_path, monkeypatch, weights):
     monkeypatch.setenv(CONFIG_ENV, str(write_config(tmp_path / "c.json", config(weights, regressor="ram"))))
-    assert RamBackendConfig.from_env() == config(weights, regressor="ram")
-    assert RamBackend(BackendOptions()).cfg.regressor == "ram"
-    monkeypatch.setenv(DEVICE_ENV, "cuda:1")  # the add-on's Device preference, unless the file names one
-    assert RamBackendConfig.from_env().device == "cpu"
+    assert RamBackendConfig.from_options(CaptureOptions()) == config(weights, regressor="ram")
+    assert RamBackend(CaptureOptions()).cfg.regressor == "ram"
+    # The user's device and weights folder (the add-on's preferences) apply unless the file names them.
+    chosen = CaptureOptions(device="cuda:1", weights_dir="/w")
+    assert RamBackendConfig.from_options(chosen).device == "cpu"
     (tmp_path / "nodevice.json").write_text(json.dumps({"sam2": "large"}))
     monkeypatch.setenv(CONFIG_ENV, str(tmp_path / "nodevice.json"))
-    assert RamBackendConfig.from_env() == RamBackendConfig(sam2="large", device="cuda:1")
+    assert RamBackendConfig.from_options(chosen) == RamBackendConfig(sam2="large", device="cuda:1", weights_dir="/w")
+    monkeypatch.delenv(CONFIG_ENV)
+    assert RamBackendConfig.from_options(chosen) == RamBackendConfig(device="cuda:1", weights_dir="/w")
     (tmp_path / "bad.json").write_text(json.dumps({"sam2": "tiny", "gpu": True}))
     with pytest.raises(RamConfigError, match=r"unknown keys \['gpu'\]"):
         RamBackendConfig.from_file(tmp_path / "bad.json")
@@ -99,7 +103,7 @@ def test_every_person_of_a_frame_goes_through_the_regressor_as_one_batch(weights
     assert batches == [3] and len(first.outputs) == 1
     assert [p.track_id for p in first.outputs[0].people] == [1, 2, 3]
     assert pipeline.regressor.fuse  # trained Predictor and Combiner: coasting people are filled in too
-    backend = RamBackend(BackendOptions(), config(weights, regressor="ram"))
+    backend = RamBackend(CaptureOptions(), config(weights, regressor="ram"))
     filled = 0
     for i in (1, 2):
         step = pipeline.step(i, frames[i])
@@ -133,7 +137,7 @@ def test_records_flag_filled_frames_and_pose_joints_with_the_shaped_smpl_skeleto
     outputs = [
         FrameOutput(7, (_person(1, 7, 0.8, False, rng), _person(2, 7, 0.0, False, rng), _person(3, 7, 0.9, True, rng)))
     ]
-    plain = RamBackend(BackendOptions(), config(weights))
+    plain = RamBackend(CaptureOptions(), config(weights))
     rec = plain.records(outputs)
     assert rec["predicted"].tolist() == [False, True, True]  # unseen by the tracker, or the gate chose the prediction
     assert np.allclose(rec["confidence"], [0.8, 0.0, 0.0])
@@ -143,7 +147,7 @@ def test_records_flag_filled_frames_and_pose_joints_with_the_shaped_smpl_skeleto
 
     make_test_smpl_npz(tmp_path / "smpl.npz", num_betas=10)
     body = load_smpl_model(tmp_path / "smpl.npz")
-    shaped = RamBackend(BackendOptions(smpl_model=str(tmp_path / "smpl.npz")), config(weights))
+    shaped = RamBackend(CaptureOptions(smpl_model=str(tmp_path / "smpl.npz")), config(weights))
     rec = shaped.records(outputs)
     assert shaped.betas_fitted and shaped.rest_source.startswith("smpl:")
     assert np.allclose(shaped.rest_joints, smpl_rest_joints(body))
@@ -200,7 +204,7 @@ def test_a_missing_checkpoint_is_one_clear_error_and_exit_code_1(tmp_path, monke
     empty.mkdir()
     cfg = RamBackendConfig(weights_dir=str(empty), sam2="small", device="cpu")
     with pytest.raises(MissingWeightsError) as err:
-        RamBackend(BackendOptions(), cfg).open(VideoInfo(str(CLIP), 10.0, W, H, 5), camera_intrinsics(W, H)[0], True)
+        RamBackend(CaptureOptions(), cfg).open(VideoInfo(str(CLIP), 10.0, W, H, 5), camera_intrinsics(W, H)[0], True)
     text = str(err.value)
     for part in ("sam2.1_hiera_small.pt", "about 176 MiB", "sha256", "dl.fbaipublicfiles.com", "hmr2_epoch35.ckpt"):
         assert part in text

@@ -6,7 +6,6 @@ Each test checks that no ``/dev/shm/ram_*`` segment is left behind.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 
 from ram_core.contract.client import CaptureClient, CaptureError, run_capture
 from ram_core.contract.messages import Done, Log, Progress, Started
+from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import RECORD_FIELDS, load_results
 from ram_core.contract.ring import records_to_tracks
 from tests.conftest import CLIP, CLIP_FRAMES, REPO, SCRIPTED, ram_segments
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("no_leaked_segments")
 
 def client(worker_env, **kw) -> CaptureClient:
     env = {**worker_env, **kw.pop("env", {})}
-    return CaptureClient(sys.executable, CLIP, backend=SCRIPTED, extra_env=env, **kw)
+    return CaptureClient(sys.executable, CLIP, CaptureOptions(backend=SCRIPTED, **kw), extra_env=env)
 
 
 def pump(c: CaptureClient, until=lambda c: c.finished, timeout_s: float = 60.0) -> list:
@@ -94,6 +94,15 @@ def test_a_frame_range_and_a_focal_length(worker_env):
     assert results.tracks[0].frame[0] == 20 and results.tracks[0].frame[-1] == 49
 
 
+def test_options_the_worker_cannot_use_end_in_one_line(worker_env):
+    with client(worker_env) as c:
+        good = c.command
+        c.command = lambda shm, temporary: [*good(shm), "--options", '{"start": -1, "colour": "red"}']
+        c.start()
+        pump(c)
+    assert c.error is not None and c.error.message.startswith("unknown capture options ['colour']")
+
+
 def test_library_output_on_stdout_does_not_break_the_protocol(worker_env):
     with client(worker_env, end=5, env={"RAM_SCRIPTED_NOISE": "1"}) as c:
         c.start()
@@ -143,7 +152,13 @@ def test_a_crashing_backend_reports_the_traceback(worker_env):
 def test_run_capture_raises_on_a_crash_and_writes_nothing(worker_env, tmp_path):
     out = tmp_path / "out.npz"
     with pytest.raises(CaptureError, match="scripted crash at frame 5") as info:
-        run_capture(sys.executable, CLIP, out, backend=SCRIPTED, extra_env={**worker_env, "RAM_SCRIPTED_CRASH_AT": "5"})
+        run_capture(
+            sys.executable,
+            CLIP,
+            out,
+            options=CaptureOptions(backend=SCRIPTED),
+            extra_env={**worker_env, "RAM_SCRIPTED_CRASH_AT": "5"},
+        )
     assert info.value.partial is not None and info.value.partial.meta.frame_end == 5
     assert list(tmp_path.iterdir()) == []
 
@@ -151,7 +166,12 @@ def test_run_capture_raises_on_a_crash_and_writes_nothing(worker_env, tmp_path):
 def test_run_capture_writes_the_results(worker_env, tmp_path):
     seen = []
     results = run_capture(
-        sys.executable, CLIP, tmp_path / "out.npz", backend=SCRIPTED, extra_env=worker_env, end=30, progress=seen.append
+        sys.executable,
+        CLIP,
+        tmp_path / "out.npz",
+        options=CaptureOptions(backend=SCRIPTED, end=30),
+        extra_env=worker_env,
+        progress=seen.append,
     )
     loaded = load_results(tmp_path / "out.npz")
     assert [p.done for p in seen][-1] == 30
@@ -171,7 +191,7 @@ def test_a_killed_worker_leaves_the_frames_received(worker_env):
 
 
 def test_a_worker_that_cannot_open_the_video(worker_env, bad_videos):
-    with CaptureClient(sys.executable, bad_videos["text"], backend=SCRIPTED, extra_env=worker_env) as c:
+    with CaptureClient(sys.executable, bad_videos["text"], CaptureOptions(backend=SCRIPTED), extra_env=worker_env) as c:
         c.start()
         pump(c)
         assert c.error.kind == "VideoError" and "not a video file" in c.error.message
@@ -180,7 +200,7 @@ def test_a_worker_that_cannot_open_the_video(worker_env, bad_videos):
 
 
 def test_a_worker_python_that_does_not_exist(worker_env):
-    c = CaptureClient("/nonexistent/python3", CLIP, backend=SCRIPTED)
+    c = CaptureClient("/nonexistent/python3", CLIP, CaptureOptions(backend=SCRIPTED))
     with pytest.raises(CaptureError, match="cannot start the worker"):
         c.start()
     c.close()
@@ -206,7 +226,10 @@ def test_end_of_file_on_stdin_makes_the_worker_stop_and_unlink(worker_env):
 PARENT = """
 import sys, time
 from ram_core.contract.client import CaptureClient
-c = CaptureClient(sys.executable, sys.argv[1], backend=sys.argv[2], extra_env={"RAM_SCRIPTED_SLEEP": "0.05"})
+from ram_core.contract.options import CaptureOptions
+c = CaptureClient(
+    sys.executable, sys.argv[1], CaptureOptions(backend=sys.argv[2]), extra_env={"RAM_SCRIPTED_SLEEP": "0.05"}
+)
 c.start()
 while c.progress[0] < 2:
     c.poll()
@@ -244,5 +267,7 @@ def test_a_killed_client_leaves_no_segment(worker_env):
     while name in ram_segments() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert name not in ram_segments()
-    for path in temporary:  # a killed client cannot delete its temporary files
-        shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
+    deadline = time.monotonic() + 5  # the worker removes the files a killed client could not
+    while any(os.path.exists(p) for p in temporary) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p for p in temporary if os.path.exists(p)] == []

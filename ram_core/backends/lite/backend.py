@@ -37,11 +37,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ram_core.backends.base import BackendOptions
 from ram_core.backends.records import pose_records, rest_skeleton
 from ram_core.body.blazepose import landmarks_to_rotations, skeleton_landmarks
 from ram_core.body.camera import solve_translation
 from ram_core.body.smoothing import MotionSmoother, SmoothingConfig, fill_gaps
+from ram_core.contract.options import CaptureOptions
 from ram_core.contract.ring import empty_records
 from ram_core.contract.skeleton import forward_kinematics
 from ram_core.perception.blazepose_detector import DetectorConfig, PersonDetector
@@ -126,8 +126,8 @@ class LiteBackend:
 
     name = "lite"
 
-    def __init__(self, options: BackendOptions | None = None, cfg: LiteConfig | None = None) -> None:
-        options = options or BackendOptions()
+    def __init__(self, options: CaptureOptions | None = None, cfg: LiteConfig | None = None) -> None:
+        options = options or CaptureOptions()
         cfg = cfg or LiteConfig()
         if options.max_people is not None:
             cfg = replace(cfg, tracker=with_association(cfg.tracker, max_tracks=options.max_people))

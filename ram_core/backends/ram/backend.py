@@ -27,10 +27,10 @@ import logging
 
 import numpy as np
 
-from ram_core.backends.base import BackendOptions
 from ram_core.backends.ram.config import RamBackendConfig
 from ram_core.backends.ram.pipeline import Architectures, RamPipeline, build_pipeline
 from ram_core.backends.records import pose_records, rest_skeleton
+from ram_core.contract.options import CaptureOptions
 from ram_core.contract.ring import empty_records
 from ram_core.contract.smpl_model import smpl_rest_joints
 from ram_core.models import FrameOutput
@@ -47,12 +47,12 @@ class RamBackend:
 
     def __init__(
         self,
-        options: BackendOptions | None = None,
+        options: CaptureOptions | None = None,
         cfg: RamBackendConfig | None = None,
         architectures: Architectures | None = None,
     ) -> None:
-        self.options = options or BackendOptions()
-        self.cfg = cfg or RamBackendConfig.from_env()
+        self.options = options or CaptureOptions()
+        self.cfg = cfg or RamBackendConfig.from_options(self.options)
         self.architectures = architectures
         self._skeleton = rest_skeleton(self.options.smpl_model)
         self._pipeline: RamPipeline | None = None

@@ -1,10 +1,9 @@
 """Settings of the ``ram`` backend: which weights, which device, online or offline. Standard library only.
 
-The worker builds a backend from :class:`~ram_core.backends.base.BackendOptions` alone, so the rest
-comes from the environment: ``$RAM_BACKEND_CONFIG`` names a JSON file whose keys are the fields of
-:class:`RamBackendConfig` (any subset); ``$RAM_WEIGHTS_DIR`` (the weights store's folder) is where
-the files are looked for unless the JSON gives ``weights_dir``; ``$RAM_DEVICE`` (the Blender add-on's
-Device preference) is the device unless the JSON gives ``device``. Example::
+The worker builds a backend from the user's :class:`~ram_core.contract.options.CaptureOptions`, whose
+``device`` and ``weights_dir`` (the add-on's preferences, ``ram-core capture --device/--weights-dir``)
+are the defaults; ``$RAM_BACKEND_CONFIG`` may name a JSON file of :class:`RamBackendConfig` fields (any
+subset) for the research settings, which win over those defaults. Example::
 
     {"sam2": "large", "regressor": "ram", "device": "cuda", "dtype": "bfloat16"}
 """
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ram_core.config_dicts import dataclass_from_dict
-from ram_core.contract.env import DEVICE_ENV
+from ram_core.contract.options import CaptureOptions
 
 CONFIG_ENV = "RAM_BACKEND_CONFIG"
 
@@ -90,11 +89,12 @@ class RamBackendConfig:
         return cls.from_dict({**(defaults or {}), **d}, str(path))
 
     @classmethod
-    def from_env(cls) -> RamBackendConfig:
-        """The file ``$RAM_BACKEND_CONFIG`` names (else the defaults), with ``$RAM_DEVICE`` as the default device."""
-        defaults = {"device": os.environ[DEVICE_ENV]} if os.environ.get(DEVICE_ENV) else {}
+    def from_options(cls, options: CaptureOptions) -> RamBackendConfig:
+        """The file ``$RAM_BACKEND_CONFIG`` names (else the defaults), with ``options``' device and weights folder
+        for the fields it omits."""
+        defaults: dict[str, Any] = {"device": options.device, "weights_dir": options.weights_dir}
         path = os.environ.get(CONFIG_ENV)
-        return cls.from_file(path, defaults) if path else cls.from_dict(defaults, DEVICE_ENV)
+        return cls.from_file(path, defaults) if path else cls.from_dict(defaults, "capture options")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
