@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def dataclass_from_dict(
@@ -33,7 +36,7 @@ def dataclass_from_dict(
     """
     if not isinstance(data, dict):
         raise error(f"{where} must be a JSON object, not {type(data).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     missing = sorted(set(fields) - set(data)) if require_all else []
     if unknown or missing:

@@ -7,8 +7,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from dataclasses import Field, dataclass, field, replace
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from ram_core.tracking import kalman
 from ram_core.tracking.selector import GateConfig, MemoryConfig, UpdateConfig
@@ -47,7 +47,17 @@ TRACKER_ASSOCIATION = AssociationConfig()
 #: own), a stricter birth overlap (masks cover people a box IoU misses) and fewer tracks (a SAM2 memory each).
 SEGFOLLOW_ASSOCIATION = AssociationConfig(min_score=0.0, birth_iou=0.3, max_tracks=32)
 
-_Config = TypeVar("_Config")
+
+class _TrackerConfig(Protocol):
+    """A frozen dataclass with an ``association`` field (``TrackerConfig``, ``SegFollowConfig``)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
+    @property
+    def association(self) -> AssociationConfig: ...
+
+
+_Config = TypeVar("_Config", bound=_TrackerConfig)
 
 
 def with_association(cfg: _Config, **changes: Any) -> _Config:
@@ -56,4 +66,4 @@ def with_association(cfg: _Config, **changes: Any) -> _Config:
     ``with_association(SegFollowConfig(), max_tracks=4)`` keeps SegFollow's other association defaults, which
     ``SegFollowConfig(association=AssociationConfig(max_tracks=4))`` would not.
     """
-    return replace(cfg, association=replace(cfg.association, **changes))  # type: ignore[type-var, attr-defined]
+    return replace(cfg, association=replace(cfg.association, **changes))
