@@ -17,6 +17,7 @@ from pathlib import Path
 
 import bpy
 
+from ram_core.contract.client import CaptureError, check_output_path
 from ram_core.contract.options import CaptureOptions, OptionsError, add_arguments, from_args
 
 from . import export, preferences, session
@@ -109,7 +110,10 @@ def batch_capture(
     options = options or preferences.capture_options(s)
     python = python or preferences.worker_python(s)
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"the output {out} is a file; give a folder")
     out.mkdir(parents=True, exist_ok=True)
+    check_output_path(out / "batch.ram.npz")  # a folder we cannot write to fails now, not after the captures
     videos = find_videos(inputs)
     if not videos:
         report("ram_capture: no videos found")
@@ -147,6 +151,6 @@ def main(argv: list[str]) -> int:
     try:
         options = from_args(args, preferences.capture_options(preferences.settings()))
         return batch_capture(args.inputs, args.out, options, exports, args.python)
-    except (preferences.NoWorkerPython, OptionsError, ValueError) as e:
+    except (preferences.NoWorkerPython, OptionsError, CaptureError, OSError, ValueError) as e:
         print(f"ram_capture: {e}", file=sys.stderr)
         return 2

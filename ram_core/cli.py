@@ -6,6 +6,7 @@ import argparse
 import importlib
 import importlib.util
 import logging
+import os
 import sys
 
 from ram_core import __version__
@@ -52,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     root.setLevel(logging.DEBUG if args.debug else logging.WARNING)
     try:
         return int(args.run(args))
+    except BrokenPipeError:  # `ram-core info F | head`: the reader has what it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
+        return 0
     except USER_ERRORS as e:
         if args.debug:
             raise

@@ -74,7 +74,10 @@ def _capture(path: str | os.PathLike) -> tuple[Path, cv2.VideoCapture]:
         container = _container(p)
         if container is None:
             raise VideoError(f"{p}: not a video file (OpenCV cannot open it)")
-        raise VideoError(f"{p}: {container} file whose video codec OpenCV cannot decode")
+        raise VideoError(
+            f"{p}: {container} file OpenCV cannot open: damaged or truncated, without a video track, "
+            "or in a codec it cannot decode"
+        )
     return p, cap
 
 

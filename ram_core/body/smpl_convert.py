@@ -11,6 +11,7 @@ rebuilt as dense arrays (scipy is never imported). Everything else is refused by
 from __future__ import annotations
 
 import logging
+import math
 import os
 import pickle
 import tempfile
@@ -69,6 +70,7 @@ class SparseStandIn:
             raise SmplModelError("sparse matrix in the file has inconsistent index arrays")
         if data.size and (indices.min() < 0 or indices.max() >= n_inner):
             raise SmplModelError("sparse matrix in the file has out-of-range indices")
+        _check_size((rows, cols))
         outer = np.repeat(np.arange(n_outer), np.diff(indptr))
         dense = np.zeros((rows, cols), dtype=np.float64)
         if self.compressed_axis == 1:
@@ -89,9 +91,24 @@ def _safe_dtype(*args: Any) -> np.dtype:
     return dtype
 
 
+# The largest SMPL array (shapedirs, 6890 x 3 x 300) has 6.2 million values; a file declaring an
+# array 16 times that is an allocation bomb, refused before anything is allocated.
+MAX_ARRAY_ELEMENTS = 100_000_000
+
+
+def _check_size(shape: Any) -> None:
+    try:
+        dims = [int(d) for d in (shape if isinstance(shape, (tuple, list)) else (shape,))]
+    except (TypeError, ValueError):
+        raise UnsafePickleError(f"malformed array shape {shape!r}") from None
+    if any(d < 0 for d in dims) or math.prod(dims) > MAX_ARRAY_ELEMENTS:
+        raise SmplModelError(f"an array in the file declares shape {tuple(dims)}: not an SMPL model")
+
+
 def _safe_reconstruct(subtype: Any, shape: Any, dtype: Any) -> np.ndarray:
     if subtype is not np.ndarray:
         raise UnsafePickleError(f"refusing array subtype {subtype!r}")
+    _check_size(shape)
     return np.ndarray.__new__(np.ndarray, shape, _safe_dtype(dtype))
 
 
@@ -190,6 +207,8 @@ def read_smpl_pkl(path: str | Path) -> dict[str, np.ndarray]:
             raise
         except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as exc:
             raise SmplModelError(f"{path}: not a readable SMPL pickle ({exc})") from None
+        except MemoryError:
+            raise SmplModelError(f"{path}: asks for more memory than any SMPL model needs; not an SMPL model") from None
     if not isinstance(raw, dict):
         raise SmplModelError(f"{path}: expected a dict of arrays, found {type(raw).__name__}")
     out: dict[str, np.ndarray] = {}

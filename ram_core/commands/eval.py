@@ -1,6 +1,7 @@
 """Score results against ground truth: 'eval track' for MOTChallenge tracks (HOTA, MOTA, IDF1 via trackeval),
 'eval pose' for joints given as arrays (MPJPE, PA-MPJPE, PCK@0.05/0.1),
-'eval capture' for a results file against a synthetic clip's gt.npz."""
+'eval capture' for a results file against a synthetic clip's gt.npz,
+'eval baseline' for the raw-landmark baseline's results file of such a clip (score it with 'eval capture')."""
 
 from __future__ import annotations
 
@@ -85,6 +86,31 @@ def _run_capture(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_baseline(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gt", required=True, type=Path, help="ground truth gt.npz of a synthetic clip")
+    parser.add_argument("--video", required=True, type=Path, help="the clip's video (clip.mp4)")
+    parser.add_argument("--out", required=True, type=Path, help="the baseline's results file to write (.npz)")
+
+
+def _run_baseline(args: argparse.Namespace) -> int:
+    from ram_core.commands import CommandError
+    from ram_core.contract.results import save_results
+    from ram_core.eval.capture import CaptureEvalError, load_gt
+    from ram_core.video import VideoError
+
+    _require_files(args.gt, args.video)
+    try:
+        from ram_core.eval.baseline import compute_baseline
+
+        results = compute_baseline(load_gt(args.gt), args.video)
+    except (CaptureEvalError, VideoError, ImportError, FileNotFoundError) as e:
+        raise CommandError(str(e)) from e
+    path = save_results(results, args.out)
+    frames = sum(len(t) for t in results.tracks)
+    print(f"{path}: {frames} person-frames of {len(results.tracks)} people (pelvis from the ground truth)")
+    return 0
+
+
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "track": ("HOTA, DetA, AssA, MOTA, IDF1, IDSW of MOTChallenge tracks (trackeval)", _add_track, _run_track),
     "pose": ("MPJPE, PA-MPJPE and PCK@0.05/0.1 of joints given as .npz arrays", _add_pose, _run_pose),
@@ -92,6 +118,11 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Cal
         "pose, identity, foot skate and jitter of a results file against synthetic ground truth",
         _add_capture,
         _run_capture,
+    ),
+    "baseline": (
+        "the raw-landmark baseline of a synthetic clip (BlazePose world landmarks on its ground-truth boxes)",
+        _add_baseline,
+        _run_baseline,
     ),
 }
 """name -> (help line, add_arguments, run); each evaluation adds one entry."""

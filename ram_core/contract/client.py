@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import queue
+import re
 import shutil
 import subprocess
 import tempfile
@@ -95,6 +96,41 @@ class _Resources:
             shutil.rmtree(self.path_dir, ignore_errors=True)
 
 
+# A worker log line (``ram_core.worker``'s format) at WARNING or worse, or an exception's last line.
+_WORKER_PROBLEM = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ (WARNING|ERROR|CRITICAL) |^[A-Za-z_.]*(Error|Exception): ")
+
+
+RESCUE_DIR_ENV = "RAM_RESCUE_DIR"
+
+
+def rescue_dir() -> Path:
+    """Where a capture goes when its own output cannot be written: ``$RAM_RESCUE_DIR``, else
+    ``~/.cache/ram-blender/rescued``."""
+    return Path(os.environ.get(RESCUE_DIR_ENV, Path.home() / ".cache" / "ram-blender" / "rescued"))
+
+
+def save_or_rescue(results: Results, path: str | os.PathLike) -> Path:
+    """Save ``results`` to ``path``; if that fails (a full disk, a folder gone read-only), keep them in
+    :func:`rescue_dir` and raise :class:`CaptureError` naming where they are, so no capture is lost."""
+    try:
+        return save_results(results, path)
+    except OSError as e:
+        why = e.strerror or str(e)
+    rescue = rescue_dir() / f"{Path(path).name[:64].removesuffix('.npz')}-{time.strftime('%Y%m%d-%H%M%S')}.npz"
+    try:
+        rescue.parent.mkdir(parents=True, exist_ok=True)
+        kept = save_results(results, rescue)
+    except OSError as e2:
+        raise CaptureError(
+            f"{path}: cannot write the results ({why}), nor keep them in {rescue.parent} ({e2.strerror or e2})",
+            kind="SaveFailed",
+            partial=results,
+        ) from None
+    raise CaptureError(
+        f"{path}: cannot write the results ({why}); the capture was kept in {kept}", kind="SaveFailed", partial=results
+    )
+
+
 def _absolute(path: str | None) -> str | None:
     return None if path is None else os.path.abspath(path)
 
@@ -143,7 +179,8 @@ def check_output_path(path: str | os.PathLike) -> Path:
     if not folder.is_dir():
         raise CaptureError(f"{folder}: output folder does not exist")
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".probe", dir=folder)
+        # A short probe name: a legal 250-character output name must not make the probe's too long.
+        fd, probe = tempfile.mkstemp(prefix=".ram-probe-", suffix=".tmp", dir=folder)
     except OSError as e:
         raise CaptureError(f"{folder}: output folder is not writable ({e.strerror or e})") from None
     os.close(fd)
@@ -373,8 +410,9 @@ class CaptureClient:
     def _exit_error(self, returncode: int) -> Error:
         tail = self._log_tail()
         how = f"was killed by signal {-returncode}" if returncode < 0 else f"exited with code {returncode}"
-        last = next((ln.strip() for ln in reversed(tail.splitlines()) if ln.strip()), "")
-        message = f"the worker {how} before finishing" + (f"; its last output: {last}" if last else "")
+        # The last warning or error the worker logged, or a Python exception line; not libraries' chatter.
+        last = next((ln.strip() for ln in reversed(tail.splitlines()) if _WORKER_PROBLEM.search(ln)), "")
+        message = f"the worker {how} before finishing" + (f"; its last problem: {last}" if last else "")
         return Error(message, tail, "WorkerExited")
 
     # -- control ---------------------------------------------------------------------------------------
@@ -498,5 +536,5 @@ def run_capture(
             partial = client.results() if client.meta is not None else None
             raise CaptureError(client.error.message, client.error.traceback, client.error.kind, partial)
         results = client.final_results()
-    save_results(results, out)
+    save_or_rescue(results, out)
     return results

@@ -279,7 +279,8 @@ def save_results(results: Results, path: str | os.PathLike) -> Path:
         "track_offsets": offsets,
         **flat,
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The temporary name is kept short: a legal long file name must not make it too long.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez_compressed(f, **payload)  # type: ignore[arg-type]

@@ -1,12 +1,17 @@
 """Score a capture (a results file) against synthetic ground truth (``gt.npz``): pose, identity, physics.
 
-Tracks are matched to people per frame by amodal 2D box IoU (Hungarian, IoU at least ``MIN_IOU``); each
-person's main track is the one matched to them most often. Pose errors use the per-frame matches;
-consistency, foot skate and jitter use the main track. Identity (HOTA, AssA, IDSW) comes from trackeval
-on the visible boxes (``ram_core.eval.track``); pose errors from ``ram_core.eval.pose``. Definitions:
-``docs/evaluation.md``. Results carry no floor or extrinsics yet, so the world frame for foot skate is
-the ground truth's ``world_from_camera`` applied to the predicted camera-frame joints, and the floor
-and camera-height errors are n/a.
+Tracks are matched to people per frame by amodal 2D box IoU (Hungarian, IoU at least ``MIN_IOU``) on the
+frames a person is present; each person's main track is the one matched to them on most of their visible
+frames. Pose errors use the per-frame matches on visible frames; consistency, foot skate, penetration and
+jitter use the main track. Identity (HOTA, AssA, IDSW) comes from trackeval (``ram_core.eval.track``) on
+the amodal boxes of every present frame, hidden ones included, as MOTChallenge keeps occluded people: a
+tracker that coasts through an occlusion is right. Pose errors come from ``ram_core.eval.pose``.
+Definitions: ``docs/evaluation.md``. Results carry no floor or extrinsics yet, so the world frame for
+foot skate is the ground truth's ``world_from_camera`` applied to the predicted camera-frame joints, and
+the floor and camera-height errors are n/a.
+
+Results whose root joints were copied from the ground truth (``ROOT_FROM_GT_BACKEND``: the raw-landmark
+baseline) get no absolute MPJPE or depth error: those would measure the copy.
 """
 
 from __future__ import annotations
@@ -22,11 +27,14 @@ from ram_core.eval.pose import mpjpe, pa_mpjpe
 from ram_core.tracking.boxes import iou_matrix, xyxy_to_xywh
 from ram_core.tracking.mot import MotTable
 
+STILL = 1e-2  # m/s^2: ground truth this steady has no jitter of its own to compare with (float32 rounding only)
 MIN_IOU = 0.3  # a track and a person overlap at least this much to be matched in a frame
 DUPLICATE_IOU = 0.5  # an unmatched track this close to a matched person's box is a duplicate
 PELVIS = JOINT_NAMES.index("pelvis")
 FEET = (JOINT_NAMES.index("left_foot"), JOINT_NAMES.index("right_foot"))
 WORLD_NOTE = "world frame: ground truth's world_from_camera applied to the predicted camera-frame joints"
+#: ``CaptureMeta.backend`` of results whose pelvis was placed at the ground truth's (``ram_core.eval.baseline``).
+ROOT_FROM_GT_BACKEND = "baseline:blazepose-world-on-gt-boxes"
 
 
 class CaptureEvalError(ValueError):
@@ -48,9 +56,13 @@ def load_gt(path: str | Path) -> dict[str, np.ndarray]:
 
 @dataclass(frozen=True)
 class Scores:
-    """One person's figures, or everyone's (``person`` None). Millimetres, percent, cm, m/s^2; None: n/a."""
+    """One person's figures, or everyone's (``person`` None). Millimetres, percent, cm, m/s^2; None: n/a.
+
+    ``frames``: visible person-frames with a matched track (the samples of the pose errors).
+    """
 
     person: int | None
+    frames: int
     pa_mpjpe_mm: float | None
     mpjpe_mm: float | None
     abs_mpjpe_mm: float | None
@@ -75,6 +87,7 @@ class CaptureScores:
     idsw: int
     floor_angle_deg: float | None = None
     camera_height_error_m: float | None = None
+    root_from_gt: bool = False
     note: str = WORLD_NOTE
 
     def as_dict(self) -> dict[str, object]:
@@ -120,6 +133,14 @@ def match(gt_boxes: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return assign, dup
 
 
+def visible_mask(gt: dict[str, np.ndarray]) -> np.ndarray:
+    """``(P, F)`` True where a person is present and some of them shows (a visible box, a visible fraction > 0)."""
+    vis = gt["present"] & np.all(np.isfinite(gt["box_visible"]), axis=-1)
+    if "visible_fraction" in gt:
+        vis &= np.nan_to_num(gt["visible_fraction"]) > 0
+    return vis
+
+
 def _to_world(points_cam: np.ndarray, world_from_camera: np.ndarray) -> np.ndarray:
     return points_cam @ world_from_camera[:3, :3].T + world_from_camera[:3, 3]
 
@@ -138,11 +159,13 @@ def _mean(values: list[np.ndarray]) -> float | None:
     return float(v.mean()) if v.size else None
 
 
-def _person_parts(gt: dict[str, np.ndarray], i: int, track: np.ndarray, joints: np.ndarray) -> dict[str, object]:
-    """The raw samples one person contributes: matched frames' joints, foot steps, accelerations."""
+def _person_parts(
+    gt: dict[str, np.ndarray], i: int, vis: np.ndarray, track: np.ndarray, joints: np.ndarray
+) -> dict[str, object]:
+    """The raw samples person ``i`` contributes (``vis`` ``(F,)`` their visible frames, ``track`` ``(F,)`` the
+    matched track index or -1): matched frames' joints, foot steps, depths below the floor, accelerations."""
     fps = float(gt["fps"])
     present = gt["present"][i]
-    vis = present & (np.nan_to_num(gt["visible_fraction"][i]) > 0) if "visible_fraction" in gt else present
     frames = np.flatnonzero(vis & (track >= 0))
     g = gt["joints_cam"][i].astype(np.float64)
     pred = joints[track[frames], frames] if frames.size else np.zeros((0, len(JOINT_NAMES), 3))
@@ -171,23 +194,26 @@ def _person_parts(gt: dict[str, np.ndarray], i: int, track: np.ndarray, joints: 
     return out
 
 
-def _scores(person: int | None, parts: list[dict[str, object]], dup: int) -> Scores:
+def _scores(person: int | None, parts: list[dict[str, object]], dup: int, root_from_gt: bool) -> Scores:
     pred = np.concatenate([p["pred"] for p in parts])
     g = np.concatenate([p["gt"] for p in parts])
     has = pred.shape[0] > 0
+    absolute = has and not root_from_gt
     mm = lambda v: 1000.0 * v if has else None  # noqa: E731
     depth = None
-    if has:
+    if absolute:
+        # Distance of the pelvis from the camera centre, along its viewing ray: the scale a monocular capture guesses.
         dist = np.linalg.norm(g[:, PELVIS], axis=-1)
-        depth = float(np.mean(np.abs(pred[:, PELVIS, 2] - g[:, PELVIS, 2]) / dist) * 100)
+        depth = float(np.mean(np.abs(np.linalg.norm(pred[:, PELVIS], axis=-1) - dist) / dist) * 100)
     visible = sum(p["visible"] for p in parts)
     below = np.concatenate([p["below"] for p in parts])
     jit, gjit = _mean([p["acc"] for p in parts]), _mean([p["gacc"] for p in parts])
     return Scores(
         person=person,
+        frames=int(pred.shape[0]),
         pa_mpjpe_mm=mm(pa_mpjpe(pred, g)) if has else None,
         mpjpe_mm=mm(mpjpe(pred, g, root=PELVIS)) if has else None,
-        abs_mpjpe_mm=mm(mpjpe(pred, g, root=None)) if has else None,
+        abs_mpjpe_mm=mm(mpjpe(pred, g, root=None)) if absolute else None,
         depth_error_pct=depth,
         consistency=sum(p["on_main"] for p in parts) / visible if visible else None,
         coverage=sum(p["matched"] for p in parts) / visible if visible else None,
@@ -195,7 +221,7 @@ def _scores(person: int | None, parts: list[dict[str, object]], dup: int) -> Sco
         foot_skate_cm=_mean([p["skate"] for p in parts]),
         penetration_p95_cm=float(np.percentile(below, 95)) if below.size else None,
         jitter=jit,
-        jitter_ratio=jit / gjit if jit is not None and gjit else None,
+        jitter_ratio=jit / gjit if jit is not None and gjit is not None and gjit > STILL else None,
     )
 
 
@@ -204,30 +230,90 @@ def _mot(frames: np.ndarray, ids: np.ndarray, xyxy: np.ndarray) -> MotTable:
     return MotTable(frames[keep] + 1, ids[keep], xyxy_to_xywh(xyxy[keep]), np.ones(int(keep.sum())))
 
 
-def score_capture(gt: dict[str, np.ndarray], results: Results) -> CaptureScores:
-    """Every figure of ``results`` against ``gt`` (see the module docstring)."""
-    from ram_core.eval.track import evaluate_tracks
+@dataclass(frozen=True)
+class ClipParts:
+    """What one clip contributes to the scores, before any averaging (several clips pool exactly).
 
+    Attributes:
+        person_ids: ``(P,)`` the ground truth's person ids.
+        parts: per person, the raw samples (``_person_parts``).
+        duplicates: ``(P,)`` duplicate person-frames per person.
+        matched: ``(P, F)`` True on the visible person-frames that a track was matched to (the pose samples).
+        mot: ground-truth and predicted boxes as MOTChallenge tables, and the frame count, for trackeval.
+        root_from_gt: the pelvis was copied from the ground truth (absolute errors n/a).
+    """
+
+    person_ids: np.ndarray
+    parts: list[dict[str, object]]
+    duplicates: np.ndarray
+    matched: np.ndarray
+    mot: tuple[MotTable, MotTable, int]
+    root_from_gt: bool
+
+
+def clip_parts(
+    gt: dict[str, np.ndarray], results: Results, root_from_gt: bool | None = None, mask: np.ndarray | None = None
+) -> ClipParts:
+    """Match ``results`` to ``gt`` and gather the raw samples of every figure (see ``score_capture``)."""
+    if root_from_gt is None:
+        root_from_gt = results.meta.backend == ROOT_FROM_GT_BACKEND
     p, f = gt["present"].shape
-    ids, joints, boxes = dense_tracks(results, f)
-    gt_boxes = np.where(gt["present"][..., None], gt["box_amodal"].astype(np.float64), np.nan)
+    _ids, joints, boxes = dense_tracks(results, f)
+    present = gt["present"].astype(bool)
+    gt_boxes = np.where(present[..., None], gt["box_amodal"].astype(np.float64), np.nan)
     assign, dup = match(gt_boxes, boxes)
-    vis = gt["present"] & np.all(np.isfinite(gt["box_visible"]), axis=-1)
-    dup = np.where(vis, dup > 0, 0)
-    parts = [_person_parts(gt, i, assign[i], joints) for i in range(p)]
-    pid = gt["person_ids"] if "person_ids" in gt else np.arange(p)
-    people = [_scores(int(pid[i]), [parts[i]], int(dup[i].sum())) for i in range(p)]
-    overall = _scores(None, parts, int(dup.sum()))
-    gt_frames = np.tile(np.arange(f), p)
-    gt_ids = np.repeat(np.arange(p), f)
-    gvis = np.where(vis[..., None], gt["box_visible"], np.nan).reshape(-1, 4)
-    tr_frames = np.tile(np.arange(f), len(ids))
-    tr_ids = np.repeat(np.arange(len(ids)), f)
-    track = evaluate_tracks(_mot(gt_frames, gt_ids, gvis), _mot(tr_frames, tr_ids, boxes.reshape(-1, 4)), f)
-    return CaptureScores(people, overall, hota=track.hota, assa=track.assa, idsw=track.idsw)
+    vis = visible_mask(gt)
+    scored = present.copy()
+    if mask is not None:
+        scored &= np.asarray(mask, dtype=bool)
+        vis &= scored
+    dup = np.where(vis, dup > 0, 0).sum(axis=1)
+    parts = [_person_parts(gt, i, vis[i], np.where(scored[i], assign[i], -1), joints) for i in range(p)]
+    gt_frames, gt_ids = np.tile(np.arange(f), p), np.repeat(np.arange(p), f)
+    tr_frames, tr_ids = np.tile(np.arange(f), boxes.shape[0]), np.repeat(np.arange(boxes.shape[0]), f)
+    mot = (_mot(gt_frames, gt_ids, gt_boxes.reshape(-1, 4)), _mot(tr_frames, tr_ids, boxes.reshape(-1, 4)), f)
+    pid = np.asarray(gt["person_ids"]) if "person_ids" in gt else np.arange(p)
+    return ClipParts(pid, parts, dup, vis & (assign >= 0), mot, bool(root_from_gt))
+
+
+def combine(clips: list[ClipParts], per_person: bool = True) -> CaptureScores:
+    """The scores of one clip or several pooled: every person-frame, step and acceleration counts once; identity
+    from trackeval's combination of the sequences. ``per_person``: also each person's row (one clip only)."""
+    from ram_core.eval.track import evaluate_sequences
+
+    if not clips:
+        raise CaptureEvalError("no clip to score")
+    root_from_gt = any(c.root_from_gt for c in clips)
+    people = []
+    if per_person and len(clips) == 1:
+        c = clips[0]
+        people = [
+            _scores(int(c.person_ids[i]), [c.parts[i]], int(c.duplicates[i]), c.root_from_gt)
+            for i in range(len(c.parts))
+        ]
+    parts = [part for c in clips for part in c.parts]
+    overall = _scores(None, parts, int(sum(int(c.duplicates.sum()) for c in clips)), root_from_gt)
+    track = evaluate_sequences([c.mot for c in clips])
+    return CaptureScores(people, overall, hota=track.hota, assa=track.assa, idsw=track.idsw, root_from_gt=root_from_gt)
+
+
+def score_capture(
+    gt: dict[str, np.ndarray], results: Results, root_from_gt: bool | None = None, mask: np.ndarray | None = None
+) -> CaptureScores:
+    """Every figure of ``results`` against ``gt`` (see the module docstring), per person and overall.
+
+    Args:
+        root_from_gt: the results' pelvis positions were copied from the ground truth, so absolute MPJPE and
+            depth error are n/a; None decides from ``results.meta.backend`` (``ROOT_FROM_GT_BACKEND``).
+        mask: ``(P, F)`` the person-frames to score (e.g. those another capture was matched on, to compare
+            two captures on the same samples); None: all. It restricts the pose errors, consistency,
+            coverage, duplicates, foot skate, penetration and jitter; identity always uses every frame.
+    """
+    return combine([clip_parts(gt, results, root_from_gt, mask)])
 
 
 COLUMNS = (
+    ("frames", "frames", "{:d}"),
     ("PA-MPJPE", "pa_mpjpe_mm", "{:.1f}"),
     ("MPJPE", "mpjpe_mm", "{:.1f}"),
     ("abs", "abs_mpjpe_mm", "{:.1f}"),
@@ -254,8 +340,23 @@ def format_table(scores: CaptureScores) -> str:
         rows.append(f"{'all' if s.person is None else s.person:>8} " + " ".join(cells))
     rows.append(f"HOTA {scores.hota:.2f}  AssA {scores.assa:.2f}  IDSW {scores.idsw}")
     rows.append("floor angle n/a, camera height n/a (results carry neither)")
+    if scores.root_from_gt:
+        rows.append("pelvis copied from the ground truth: absolute MPJPE and depth error n/a")
     rows.append(scores.note)
     return "\n".join(rows)
 
 
-__all__ = ["CaptureEvalError", "CaptureScores", "Scores", "format_table", "load_gt", "match", "score_capture"]
+__all__ = [
+    "ROOT_FROM_GT_BACKEND",
+    "CaptureEvalError",
+    "CaptureScores",
+    "ClipParts",
+    "Scores",
+    "clip_parts",
+    "combine",
+    "format_table",
+    "load_gt",
+    "match",
+    "score_capture",
+    "visible_mask",
+]

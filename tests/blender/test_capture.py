@@ -207,3 +207,25 @@ def test_a_truncated_video_fails_in_blender_as_on_the_command_line(empty_scene, 
     finally:
         lenient.close()
     assert path is not None and "truncated" in results.meta.notes
+
+
+def test_ram_capture_into_a_file_fails_before_capturing(tmp_path, capsys):
+    existing = tmp_path / "results.blend"
+    existing.write_bytes(b"the user's file")
+    assert cli.main([str(CLIP), "-o", str(existing), "--python", WORKER_PYTHON, "--backend", SCRIPTED]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a file; give a folder" in err
+    assert existing.read_bytes() == b"the user's file"
+
+
+def test_ram_capture_into_an_unwritable_folder_fails_before_capturing(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write anywhere")
+        assert cli.main([str(CLIP), "-o", str(locked), "--python", WORKER_PYTHON, "--backend", SCRIPTED]) == 2
+        assert "not writable" in capsys.readouterr().err
+    finally:
+        locked.chmod(0o700)

@@ -90,7 +90,7 @@ def test_a_preview_video_has_every_frame(tmp_path):
         ("text", "not a video file"),
         ("truncated", "truncated or damaged: only"),
         ("zero_frames", "has no frames"),
-        ("codec", "codec OpenCV cannot decode"),
+        ("codec", "or in a codec it cannot decode"),
     ],
 )
 def test_a_bad_video_fails_cleanly(bad_videos, tmp_path, capsys, kind, message):
@@ -158,3 +158,25 @@ def test_ctrl_c_saves_what_was_done(tmp_path, worker_env):
     meta = load_results(out).meta
     assert 15 <= meta.frame_end < 120
     assert "cancelled" in meta.notes
+
+
+def test_info_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path):
+    from ram_core.contract.results import Results, make_track, save_results
+    from tests.unit.test_results import sample_results
+
+    # Enough one-frame tracks that the summary overflows the pipe's buffer before the reader goes away.
+    base = sample_results(n_tracks=1)
+    one = {name: a[:1] for name, a in base.tracks[0].arrays().items()}
+    many = Results(base.meta, [make_track(i, **one) for i in range(1, 3001)])
+    path = save_results(many, tmp_path / "many.ram.npz")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ram_core", "info", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    proc.stdout.readline()
+    proc.stdout.close()  # as `| head -1` does
+    assert proc.wait(timeout=60) == 0
+    assert proc.stderr.read() == b""

@@ -183,6 +183,23 @@ def test_truncated_pickle_is_a_clear_error(tmp_path: Path) -> None:
         read_smpl_pkl(tmp_path / "cut.pkl")
 
 
+class _Bomb:
+    """Pickles as numpy's own array reconstructor asked for a terabyte."""
+
+    def __reduce__(self):
+        return (np._core.multiarray._reconstruct, (np.ndarray, (10**12,), b"b"))
+
+
+def test_an_allocation_bomb_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bomb = tmp_path / "bomb.pkl"
+    bomb.write_bytes(pickle.dumps({"v_template": _Bomb()}, protocol=2))
+    with pytest.raises(SmplModelError, match=r"declares shape \(1000000000000,\): not an SMPL model"):
+        read_smpl_pkl(bomb)
+    assert cli_main(["smpl", "convert", str(bomb), str(tmp_path / "out.npz")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not an SMPL model" in err and not (tmp_path / "out.npz").exists()
+
+
 def test_smplx_reads_the_converted_npz(tmp_path: Path) -> None:
     smplx = pytest.importorskip("smplx")
     torch = pytest.importorskip("torch")

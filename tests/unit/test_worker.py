@@ -271,3 +271,50 @@ def test_a_killed_client_leaves_no_segment(worker_env):
     while any(os.path.exists(p) for p in temporary) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [p for p in temporary if os.path.exists(p)] == []
+
+
+def test_a_capture_that_cannot_be_written_is_kept_and_the_message_says_where(worker_env, tmp_path, monkeypatch):
+    import errno
+
+    from ram_core.contract import client as client_module
+
+    real = client_module.save_results
+    out = tmp_path / "out.npz"
+
+    def disk_full_for_out(results, path):
+        if Path(path) == out:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(results, path)
+
+    monkeypatch.setattr(client_module, "save_results", disk_full_for_out)
+    monkeypatch.setenv(client_module.RESCUE_DIR_ENV, str(tmp_path / "rescued"))
+    with pytest.raises(CaptureError, match=r"\(No space left on device\); the capture was kept in ") as info:
+        run_capture(sys.executable, CLIP, out, options=CaptureOptions(backend=SCRIPTED, end=10), extra_env=worker_env)
+    kept = Path(str(info.value).rsplit(" kept in ", 1)[1])
+    assert kept.parent == tmp_path / "rescued" and not out.exists()
+    assert load_results(kept).meta.frame_end == 10  # the whole capture, loadable
+
+
+def test_a_killed_workers_message_names_its_last_problem_not_library_chatter(tmp_path):
+    log = tmp_path / "worker.log"
+    log.write_text(
+        "2026-12-02 15:00:00,001 INFO ram_core.worker: capturing\n"
+        "2026-12-02 15:00:01,002 WARNING ram_core.backends.lite.backend: frame 7: landmarks failed\n"
+        "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
+        "W0000 00:00:1733151601.000 1234 inference_feedback_manager.cc:114] Feedback manager requires a model\n"
+    )
+    c = CaptureClient(sys.executable, CLIP)
+    c._res.log_path = str(log)
+    message = c._exit_error(-9).message
+    c._res.log_path = None
+    c.close()
+    assert message == (
+        "the worker was killed by signal 9 before finishing; its last problem: "
+        "2026-12-02 15:00:01,002 WARNING ram_core.backends.lite.backend: frame 7: landmarks failed"
+    )
+
+
+def test_a_long_but_legal_output_name_is_accepted(worker_env, tmp_path):
+    out = tmp_path / ("a" * 245 + ".npz")  # 249 characters: the file system allows 255
+    run_capture(sys.executable, CLIP, out, options=CaptureOptions(backend=SCRIPTED, end=5), extra_env=worker_env)
+    assert out.is_file()
