@@ -28,14 +28,11 @@ PREDICTED_PROP = "ram_predicted"
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """How to build: ``interpolation`` of the pose keys; ``hide_outside`` keys visibility off
-    outside a track's frame range; ``smpl_model`` adds a skinned body mesh per person; without one,
-    ``proxy_body`` adds a tube per bone so the person shows in renders."""
+    """How to build: ``smpl_model`` adds a skinned body mesh per person; without one, a tube per bone
+    (``proxy.py``) shows the person in renders. Pose keys are linear; every person is hidden outside
+    their track's frame range."""
 
-    interpolation: str = "LINEAR"
-    hide_outside: bool = True
     smpl_model: SmplModel | None = None
-    proxy_body: bool = True
 
 
 def apply_scene_plan(scene: bpy.types.Scene, plan: ScenePlan) -> None:
@@ -109,8 +106,9 @@ def color_armature(obj: bpy.types.Object, rgb: tuple[float, float, float]) -> No
             bone.color.custom.active = (1.0, 1.0, 1.0)
 
 
-def key_track(obj: bpy.types.Object, plan: TrackPlan, options: BuildOptions) -> None:
-    """Key every bone's rotation, the pelvis location and the predicted flag, all in bulk."""
+def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
+    """Key every bone's rotation, the pelvis location (linear) and the predicted flag, all in bulk; hide
+    the armature outside its frames."""
     action = ensure_action(obj, f"{obj.name} motion")
     frames = plan.frames.astype(np.float64)
     for j, bone_name in enumerate(JOINT_NAMES):
@@ -121,7 +119,6 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan, options: BuildOptions) -> 
             frames,
             plan.rotations[:, j],
             bone_name,
-            options.interpolation,
         )
     key_channels(
         action,
@@ -130,13 +127,12 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan, options: BuildOptions) -> 
         frames,
         plan.location,
         JOINT_NAMES[0],
-        options.interpolation,
     )
     obj[PREDICTED_PROP] = 0.0
     key_channels(
         action, obj, f'["{PREDICTED_PROP}"]', frames, plan.predicted[:, None].astype(np.float64), "RAM", "CONSTANT"
     )
-    if options.hide_outside and len(frames):
+    if len(frames):
         key_visibility(action, obj, frames)
 
 
@@ -238,13 +234,12 @@ def build_results(
         obj = build_armature(plan.name, skeleton, collection)
         obj[TRACK_ID_PROP] = track.track_id
         color_armature(obj, track_color(track.track_id))
-        key_track(obj, plan, options)
-        body = None
+        key_track(obj, plan)
         if options.smpl_model is not None:
             body = build_skinned_mesh(obj, options.smpl_model, plan.betas, collection)
-        elif options.proxy_body:
+        else:
             body = build_proxy_mesh(obj, skeleton, collection)
-        if body is not None and options.hide_outside and len(plan.frames):
+        if len(plan.frames):
             # A hidden parent does not hide its children: the body keys its own visibility.
             key_visibility(ensure_action(body, f"{body.name} visibility"), body, plan.frames.astype(np.float64))
         objects.append(obj)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import bpy
 import numpy as np
 
-# FCurve keyframe interpolation enum values as ``foreach_set`` expects them.
-INTERPOLATION = {"CONSTANT": 0, "LINEAR": 1, "BEZIER": 2}
+# FCurve keyframe interpolation enum values as ``foreach_set`` expects them. No BEZIER: ``set_keys`` leaves
+# the handles uncomputed, which only these two never read.
+INTERPOLATION = {"CONSTANT": 0, "LINEAR": 1}
 
 
 def ensure_action(obj: bpy.types.Object, name: str) -> bpy.types.Action:

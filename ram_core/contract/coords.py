@@ -30,8 +30,3 @@ SMPL_TO_BLENDER = np.array(
 def camera_points_to_blender(points: np.ndarray) -> np.ndarray:
     """Map ``(..., 3)`` OpenCV camera-frame points (metres) to Blender world points (metres)."""
     return np.asarray(points, dtype=np.float64) @ CAMERA_TO_BLENDER.T
-
-
-def camera_rotations_to_blender(rot: np.ndarray) -> np.ndarray:
-    """Map ``(..., 3, 3)`` rotations acting in the camera frame to the same rotations in Blender's world."""
-    return CAMERA_TO_BLENDER @ np.asarray(rot, dtype=np.float64) @ CAMERA_TO_BLENDER.T

@@ -133,12 +133,6 @@ def test_cli_rejects_unknown_export_before_capturing(tmp_path, capsys):
     assert not any(tmp_path.iterdir())
 
 
-LITE = ROOT / "ram_core" / "backends" / "lite" / "backend.py"
-
-
-@pytest.mark.skipif(
-    not LITE.exists(), reason="the lite backend (ram_core/backends/lite/backend.py) is not in this checkout"
-)
 def test_lite_batch_on_a_vtest_slice_gives_moving_armatures(empty_scene, tmp_path):
     lines: list[str] = []
     code = cli.batch_capture(

@@ -15,7 +15,6 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from ram_core.models import (
-    CheckpointError,
     FrameInput,
     PersonInput,
     RamConfig,
@@ -29,6 +28,7 @@ from ram_core.models import (
 )
 from ram_core.models.checkpoint import hmr2_key_map, sidecar_path
 from ram_core.models.geometry import crop_people, crop_squares, default_intrinsics
+from ram_core.weights.loading import WeightsFormatError
 
 CFG = RamConfig.tiny()
 
@@ -126,12 +126,12 @@ def test_hmr2_checkpoint_key_problems_are_named(tmp_path, fake_yacs):
     reference = build_ram(CFG)
     missing = "smpl_head.transformer.transformer.layers.1.1.fn.to_kv.weight"
     path = _hmr2_like_checkpoint(reference, tmp_path / "a.ckpt", fake_yacs, drop=missing)
-    with pytest.raises(CheckpointError, match=r"missing keys: .*layers\.1\.1\.fn\.to_kv\.weight"):
+    with pytest.raises(WeightsFormatError, match=r"missing keys: .*layers\.1\.1\.fn\.to_kv\.weight"):
         load_hmr2_checkpoint(build_ram(CFG), path)
     path = _hmr2_like_checkpoint(reference, tmp_path / "b.ckpt", fake_yacs, extra="smpl_head.refiner.weight")
-    with pytest.raises(CheckpointError, match=r"unexpected keys: smpl_head\.refiner\.weight"):
+    with pytest.raises(WeightsFormatError, match=r"unexpected keys: smpl_head\.refiner\.weight"):
         load_hmr2_checkpoint(build_ram(CFG), path)
-    with pytest.raises(CheckpointError, match="shape mismatches: backbone.pos_embed"):
+    with pytest.raises(WeightsFormatError, match="shape mismatches: backbone.pos_embed"):
         taller = dataclasses.replace(CFG.backbone, image_size=(80, 48))
         load_hmr2_checkpoint(build_ram(dataclasses.replace(CFG, backbone=taller)), path)
 
@@ -148,11 +148,11 @@ def test_a_malicious_pickle_checkpoint_is_refused(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.ckpt"
     torch.save({"state_dict": {"backbone.pos_embed": torch.zeros(1)}, "payload": _Exploit(marker)}, path)
-    with pytest.raises(CheckpointError, match="refusing to unpickle globals .*system"):
+    with pytest.raises(WeightsFormatError, match="refusing to unpickle globals .*system"):
         load_hmr2_checkpoint(build_ram(CFG), path)
     assert not marker.exists()
     (tmp_path / "junk.ckpt").write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointError, match="not a readable torch checkpoint"):
+    with pytest.raises(WeightsFormatError, match="not a readable torch checkpoint"):
         load_hmr2_checkpoint(build_ram(CFG), tmp_path / "junk.ckpt")
 
 
@@ -170,7 +170,7 @@ def test_ram_safetensors_round_trip_is_strict(tmp_path):
         assert k == k2 and torch.equal(a, b)
 
     other = dataclasses.replace(CFG, memory=dataclasses.replace(CFG.memory, window=7))
-    with pytest.raises(CheckpointError, match="config differs"):
+    with pytest.raises(WeightsFormatError, match="config differs"):
         load_ram_weights(build_ram(other), path)
 
     import safetensors.torch
@@ -178,8 +178,8 @@ def test_ram_safetensors_round_trip_is_strict(tmp_path):
     state = safetensors.torch.load_file(str(path))
     del state["combiner.gate.fc2.bias"]
     safetensors.torch.save_file(state, str(path))
-    with pytest.raises(CheckpointError, match=r"missing keys: combiner\.gate\.fc2\.bias"):
+    with pytest.raises(WeightsFormatError, match=r"missing keys: combiner\.gate\.fc2\.bias"):
         load_ram_checkpoint(path)
     sidecar_path(path).unlink()
-    with pytest.raises(CheckpointError, match="ram-tiny.json is missing"):
+    with pytest.raises(WeightsFormatError, match="ram-tiny.json is missing"):
         load_ram_checkpoint(path)

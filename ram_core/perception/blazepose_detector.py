@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ram_core.backends.lite import anchors as ssd
-from ram_core.backends.lite.models import POSE_DETECTION, BatchedModel
+from ram_core.perception import anchors as ssd
+from ram_core.perception.tflite import POSE_DETECTION, BatchedModel
 from ram_core.tracking.boxes import iou_matrix
 
 logger = logging.getLogger(__name__)
