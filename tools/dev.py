@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this script runs on a bare Python, not in an environment with the repository
 
-from ram_blender import pythons  # noqa: E402  (Blender-free: the add-on's package imports bpy only to register)
+from ram_blender import pythons
 
 REQUIREMENTS = ROOT / "requirements"
 ENV_ROOT = Path(os.environ.get("RAM_ENV_DIR", Path.home() / ".cache" / "ram-blender" / "envs"))
