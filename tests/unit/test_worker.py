@@ -318,3 +318,22 @@ def test_a_long_but_legal_output_name_is_accepted(worker_env, tmp_path):
     out = tmp_path / ("a" * 245 + ".npz")  # 249 characters: the file system allows 255
     run_capture(sys.executable, CLIP, out, options=CaptureOptions(backend=SCRIPTED, end=5), extra_env=worker_env)
     assert out.is_file()
+
+
+def test_frames_larger_than_the_working_size_are_captured_scaled_down_with_a_matching_camera():
+    from ram_core.body.camera import pinhole_intrinsics, project
+    from ram_core.contract.ring import empty_records
+    from ram_core.video import VideoInfo
+    from ram_core.worker import WORKING_MAX_SIDE, scaled_camera, to_video_pixels, working_scale
+
+    info = VideoInfo("v.mp4", 30.0, 7680, 4320, 10)
+    k = pinhole_intrinsics(7680, 4320, focal_px=6000.0)
+    scale = working_scale(info.width, info.height)
+    work, k_work = scaled_camera(info, k, scale)
+    assert (work.width, work.height) == (WORKING_MAX_SIDE, 1080) and scale == 0.25
+    point = np.array([[[0.4, -0.2, 5.0]]])
+    np.testing.assert_allclose(project(point, k_work), project(point, k) * scale)  # the same camera, scaled
+    records = empty_records(1)
+    records["box"] = [100, 50, 200, 300]
+    np.testing.assert_allclose(to_video_pixels(records, scale)["box"], [[400, 200, 800, 1200]])
+    assert working_scale(1920, 1080) == 1.0 and scaled_camera(VideoInfo("v", 25, 1920, 1080, 5), k, 1.0)[1] is k
