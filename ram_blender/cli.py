@@ -55,7 +55,9 @@ def capture_one(request: CaptureRequest, report=print) -> Path:
                 last = status.fraction
                 report(f"  {Path(request.video).name}: frame {status.done}/{status.total}")
             time.sleep(POLL_SECONDS)
-        path, _ = job.finish()
+        # A failed capture writes nothing: a batch rerun must not replace a good earlier results file
+        # with a partial one (the operator, by contrast, imports what arrived).
+        path = None if status.error else job.finish()[0]
     finally:
         job.close()
     if status.error:

@@ -229,3 +229,56 @@ def test_ram_capture_into_an_unwritable_folder_fails_before_capturing(tmp_path, 
         assert "not writable" in capsys.readouterr().err
     finally:
         locked.chmod(0o700)
+
+
+def test_a_new_capture_of_the_same_video_never_replaces_the_earlier_results_file(tmp_path):
+    from ram_blender.operators.capture import results_path_for
+
+    video = str(tmp_path / "street.mp4")
+    first = results_path_for(video, str(tmp_path))
+    assert first.name == "street.ram.npz"
+    first.write_bytes(b"earlier capture")
+    second = results_path_for(video, str(tmp_path))
+    assert second.name == "street-2.ram.npz"
+    second.write_bytes(b"")
+    assert results_path_for(video, str(tmp_path)).name == "street-3.ram.npz"
+
+
+def test_the_input_corpus_through_the_headless_batch(empty_scene, tmp_path):
+    import json
+    import subprocess
+
+    corpus = json.loads(
+        subprocess.run(
+            [WORKER_PYTHON, "-m", "tests.fixtures.bad_inputs", str(tmp_path / "inputs")],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        ).stdout
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    failures = []
+    for name, case in sorted(corpus.items()):
+        stem = Path(case["path"]).stem
+        users = {out / f"{stem}.ram.npz": b"user's results", out / f"{stem}.blend": b"user's blend"}
+        for path, content in users.items():
+            path.write_bytes(content)
+        lines: list[str] = []
+        code = cli.batch_capture(
+            [case["path"]], str(out), CaptureOptions(backend=SCRIPTED), python=WORKER_PYTHON, report=lines.append
+        )
+        if case["ok"]:
+            if code != 0:
+                failures.append(f"{name}: expected ok, got {lines}")
+            continue
+        # A folder given to the batch is searched for videos (an empty one has none).
+        expected = "no videos found" if name == "directory" else case["message"]
+        failed_line = next((ln for ln in lines if "FAILED" in ln or "no videos" in ln), "")
+        if code != 1 or expected not in failed_line or "\n" in failed_line:
+            failures.append(f"{name}: expected FAILED with {expected!r}, got {lines}")
+        if any(path.read_bytes() != content for path, content in users.items()):
+            failures.append(f"{name}: the user's files were replaced")
+    assert failures == []
