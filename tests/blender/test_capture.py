@@ -282,3 +282,11 @@ def test_the_input_corpus_through_the_headless_batch(empty_scene, tmp_path):
         if any(path.read_bytes() != content for path, content in users.items()):
             failures.append(f"{name}: the user's files were replaced")
     assert failures == []
+
+
+def test_a_video_without_people_is_not_a_failed_batch(empty_scene, tmp_path, monkeypatch):
+    monkeypatch.setenv("RAM_SCRIPTED_PEOPLE", "0")
+    lines: list[str] = []
+    options = CaptureOptions(backend=SCRIPTED, end=3)
+    assert cli.batch_capture([str(CLIP)], str(tmp_path), options, python=WORKER_PYTHON, report=lines.append) == 0
+    assert "nobody was found in it; nothing written" in lines[0] and lines[-1].endswith("1 of 1 videos done")
