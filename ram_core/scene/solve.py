@@ -64,6 +64,8 @@ class SceneOptions:
             it decides directions the stance points span less than about its square root.
         max_tilt_deg: a floor normal further than this from the image's up (-y) is refused.
         moving_angle_deg: floors fitted on the clip's two halves further apart than this: moving camera.
+            On the street clip (static camera, lite backend) the halves differ by 7.5 degrees: the lite
+            backend's depth errors tilt each half's plane, so a smaller move than this goes unnoticed.
         rounds: stance re-selection rounds; iterations: IRLS steps per round.
     """
 
@@ -77,7 +79,7 @@ class SceneOptions:
     frames_per_sample: float = 10.0
     up_prior_m2: float = 0.01
     max_tilt_deg: float = 70.0
-    moving_angle_deg: float = 6.0
+    moving_angle_deg: float = 12.0
     rounds: int = 3
     iterations: int = 10
 
@@ -327,7 +329,7 @@ def solve_scene(results: Results, options: SceneOptions = SceneOptions()) -> Sce
         return _unsolved(
             f"{NO_FLOOR}: the fitted floor is tilted {tilt:.0f} degrees from the image's up", results.tracks, stature
         )
-    return _scaled_scene(results, tracks, fit, stature, stance, options)
+    return _scaled_scene(results, tracks, ev, fit, stature, stance, options)
 
 
 def _halves_disagree(
@@ -349,20 +351,41 @@ def _halves_disagree(
 
 
 def _scaled_scene(
-    results: Results, tracks: list[Track], fit: _Fit, stature: float, stance: int, options: SceneOptions
+    results: Results,
+    tracks: list[Track],
+    ev: _Evidence,
+    fit: _Fit,
+    stature: float,
+    stance: int,
+    options: SceneOptions,
 ) -> Scene:
-    """The camera height and per-track scales from a fitted floor (see the module docstring, step 3)."""
+    """The camera height and per-track scales from a fitted floor (see the module docstring, step 3).
+
+    Tracks with enough stance points set the camera's height; the others (a person seen for a second)
+    get their offset from the median of every frame's lower foot, which is mostly the planted one, and
+    lean on the prior by as much as that is noisier.
+    """
     used = fit.weights > 0
     k = fit.track[used]
     n_tracks = len(tracks)
     count = np.bincount(k, minlength=n_tracks)
     spread = np.sqrt(np.bincount(k, weights=fit.residual[used] ** 2, minlength=n_tracks) / np.maximum(count, 1))
-    voters = (count >= options.min_track_stance) & (fit.offsets > 0)
+    offsets = fit.offsets.copy()
+    voters = (count >= options.min_track_stance) & (offsets > 0)
     if not voters.any():
         return _unsolved(f"{NO_FLOOR}: no person with enough stance frames under the camera", results.tracks, stature)
-    log_c = np.log(np.where(voters, fit.offsets, 1.0))
+    lower = (ev.feet @ fit.normal).min(axis=1)
+    for i in np.flatnonzero(~voters):
+        mine = ev.track == i
+        if mine.sum() >= 3:
+            gap = ev.foot_height[mine] - lower[mine]
+            offsets[i] = float(np.median(gap))
+            spread[i] = 1.4826 * float(np.median(np.abs(gap - offsets[i])))
+            count[i] = int(mine.sum())
+    placed = offsets > 0
+    log_c = np.log(np.where(placed, offsets, 1.0))
     samples = np.maximum(count / options.frames_per_sample, 1.0)
-    var_c = (np.maximum(spread, 0.01) / np.where(voters, fit.offsets, 1.0)) ** 2 / samples
+    var_c = (np.maximum(spread, 0.01) / np.where(placed, offsets, 1.0)) ** 2 / samples
     prior = options.scale_prior_sigma**2
     a = np.where(voters, 1.0 / (prior + var_c), 0.0)
     log_d = float(np.sum(a * log_c) / a.sum())
@@ -372,7 +395,7 @@ def _scaled_scene(
     scales, heights = {}, {}
     for t in results.tracks:
         i = by_id.get(t.track_id)
-        s = float(np.clip(np.exp(shrink[i] * (log_d - log_c[i])), lo, hi)) if i is not None and voters[i] else 1.0
+        s = float(np.clip(np.exp(shrink[i] * (log_d - log_c[i])), lo, hi)) if i is not None and placed[i] else 1.0
         scales[t.track_id] = s
         heights[t.track_id] = stature * s * (float(t.scale[0]) if len(t) else 1.0)
     d = float(np.exp(log_d))
