@@ -14,7 +14,10 @@ track's true scale) and ``f`` the foot joint's height above the sole. So:
 2. The normal and the offsets: a plane fit with one offset per track (the eigenvector of least spread
    of the stance points about their tracks' means), Tukey-reweighted (IRLS), with the people's mean
    feet-to-head axis as a weak prior for directions their paths do not span (people walking along one
-   line). Repeated with the stance points re-chosen under the new normal.
+   line). Repeated with the stance points re-chosen under the new normal. Then the normal is refined
+   jointly with the sizes (Gauss-Newton over its two angles): the plane alone can pivot about any
+   direction the paths do not span, where the pitch trades against the people's sizes, and the prior
+   on the sizes (step 3) decides it.
 3. The sizes: only the ratios ``s_i / s_j = c_j / c_i`` are observed; the overall size follows a prior
    on every ``log s_i`` toward 0 (the assumed height), each track's floor evidence and the prior
    combined by their variances, and ``s_i`` kept within a plausible height range.
@@ -61,11 +64,13 @@ class SceneOptions:
         scale_prior_sigma: spread of ``log s`` about 0 (people's heights about the assumed one).
         frames_per_sample: consecutive stance frames of one foot are not independent: this many count once.
         up_prior_m2: the weight of the people's mean upright axis as a normal prior, as a spread (m^2):
-            it decides directions the stance points span less than about its square root.
+            it decides directions the stance points span less than about its square root (first fit).
+        up_prior_deg: the same axis's spread when the heights prior refines the normal.
         max_tilt_deg: a floor normal further than this from the image's up (-y) is refused.
         moving_angle_deg: floors fitted on the clip's two halves further apart than this: moving camera.
             On the street clip (static camera, lite backend) the halves differ by 7.5 degrees: the lite
             backend's depth errors tilt each half's plane, so a smaller move than this goes unnoticed.
+        min_camera_height: a floor fitted closer under the camera than this (metres) is refused.
         rounds: stance re-selection rounds; iterations: IRLS steps per round.
     """
 
@@ -78,8 +83,10 @@ class SceneOptions:
     scale_prior_sigma: float = 0.05
     frames_per_sample: float = 10.0
     up_prior_m2: float = 0.01
+    up_prior_deg: float = 10.0
     max_tilt_deg: float = 70.0
     moving_angle_deg: float = 12.0
+    min_camera_height: float = 0.3
     rounds: int = 3
     iterations: int = 10
 
@@ -230,6 +237,9 @@ class _Fit:
     track: np.ndarray  # (M,) their track index
     weights: np.ndarray  # (M,) their final robust weights
     residual: np.ndarray  # (M,) their signed distances from the track's plane, metres
+    noise: np.ndarray  # (M,) their tracks' relative depth jitter
+    foot: np.ndarray  # (M,) the foot joint's height above the sole each should lie at
+    scale: float  # the robust scale of the residuals over their modelled noise (1: as modelled)
 
 
 def _stance(ev: _Evidence, normal: np.ndarray, options: SceneOptions) -> np.ndarray:
@@ -245,7 +255,10 @@ def _fit_plane(ev: _Evidence, select: np.ndarray, n_tracks: int, up: np.ndarray,
     """The shared normal and per-track offsets fitted to the stance points ``select`` (rows, foot)."""
     rows, foot = select
     if len(rows) == 0:
-        return _Fit(up.copy(), np.full(n_tracks, np.nan), np.zeros((0, 3)), np.zeros(0, int), np.zeros(0), np.zeros(0))
+        empty = np.zeros(0)
+        return _Fit(
+            up.copy(), np.full(n_tracks, np.nan), np.zeros((0, 3)), empty.astype(int), empty, empty, empty, empty, 1.0
+        )
     p = ev.feet[rows, foot]
     k = ev.track[rows]
     f = ev.foot_height[rows]
@@ -255,6 +268,7 @@ def _fit_plane(ev: _Evidence, select: np.ndarray, n_tracks: int, up: np.ndarray,
     ray = p / np.maximum(dist, 1e-9)[:, None]
     var_ray = (ev.jitter[rows] * dist) ** 2
     robust = np.ones(len(p))
+    spread = 1.0
     normal = up.copy()
     offsets = np.full(n_tracks, np.nan)
     residual = np.zeros(len(p))
@@ -273,9 +287,10 @@ def _fit_plane(ev: _Evidence, select: np.ndarray, n_tracks: int, up: np.ndarray,
         residual = p @ normal + offsets[k] - f
         expected = np.sqrt(POINT_NOISE**2 + var_ray * (ray @ normal) ** 2)
         scaled = residual / expected
-        u = scaled / (4.685 * max(1.4826 * float(np.median(np.abs(scaled))), 1.0))
+        spread = max(1.4826 * float(np.median(np.abs(scaled))), 1.0)
+        u = scaled / (4.685 * spread)
         robust = np.where(np.abs(u) < 1.0, (1.0 - u**2) ** 2, 0.0)
-    return _Fit(normal, offsets, p, k, robust, residual)
+    return _Fit(normal, offsets, p, k, robust, residual, ev.jitter[rows], f, spread)
 
 
 def _solve_floor(ev: _Evidence, n_tracks: int, up: np.ndarray, options: SceneOptions) -> tuple[_Fit, np.ndarray]:
@@ -286,7 +301,79 @@ def _solve_floor(ev: _Evidence, n_tracks: int, up: np.ndarray, options: SceneOpt
     for _ in range(options.rounds - 1):
         select = _stance(ev, fit.normal, options)
         fit = _fit_plane(ev, select, n_tracks, up, options)
-    return fit, select
+    return _refine_with_heights(ev, fit, n_tracks, up, options), select
+
+
+def _refine_with_heights(ev: _Evidence, fit: _Fit, n_tracks: int, up: np.ndarray, options: SceneOptions) -> _Fit:
+    """The normal that best explains the stance points *and* keeps people near the assumed height.
+
+    The plane fit alone leaves the floor free to pivot about any direction the stance points do not
+    span (everyone walking across the image at their own depth: the pitch trades against their sizes).
+    Here the normal minimises, by Gauss-Newton over its two angles, the stance residuals (robust weights
+    and noise levels of the plane fit, correlated frames counted :attr:`SceneOptions.frames_per_sample`
+    to one) plus each voting track's ``log s_i`` against the prior (the camera height profiled out as in
+    :func:`_scaled_scene`) plus the angle to the upright axis (``up_prior_deg``).
+    """
+    used = fit.weights > 0
+    if used.sum() < 3:
+        return fit
+    p, k = fit.points[used], fit.track[used]
+    f = fit.foot[used]
+    dist = np.linalg.norm(p, axis=-1)
+    ray = p / np.maximum(dist, 1e-9)[:, None]
+    var_ray = (fit.noise[used] * dist) ** 2
+    count = np.bincount(k, minlength=n_tracks)
+    voters = count >= options.min_track_stance
+    prior = options.scale_prior_sigma**2
+    sigma_up = np.radians(options.up_prior_deg)
+    n0 = fit.normal
+    e1 = np.cross(n0, [1.0, 0.0, 0.0] if abs(n0[0]) < 0.9 else [0.0, 0.0, 1.0])
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(n0, e1)
+
+    def normal_of(x: np.ndarray) -> np.ndarray:
+        n = n0 + x[0] * e1 + x[1] * e2
+        return n / np.linalg.norm(n)
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        n = normal_of(x)
+        var = fit.scale**2 * (POINT_NOISE**2 + var_ray * (ray @ n) ** 2)
+        w = fit.weights[used] / var / options.frames_per_sample
+        wsum = np.maximum(np.bincount(k, weights=w, minlength=n_tracks), 1e-12)
+        c = np.bincount(k, weights=w * (f - p @ n), minlength=n_tracks) / wsum
+        data = np.sqrt(w) * (p @ n + c[k] - f)
+        ok = voters & (c > 1e-3)
+        log_c = np.log(np.where(ok, c, 1.0))
+        a = np.where(ok, 1.0 / (prior + 1.0 / (wsum * np.where(ok, c, 1.0) ** 2)), 0.0)
+        log_d = float(np.sum(a * log_c) / max(a.sum(), 1e-12))
+        sizes = np.where(ok, np.sqrt(a) * (log_d - log_c), 0.0)
+        tilt = np.arccos(np.clip(n @ up, -1.0, 1.0)) / sigma_up
+        return np.concatenate([data, sizes, [tilt]])
+
+    x = np.zeros(2)
+    r = residuals(x)
+    cost = float(r @ r)
+    damping = 1e-3
+    for _ in range(options.iterations * 2):
+        jac = np.stack([(residuals(x + h) - r) / 1e-6 for h in np.eye(2) * 1e-6], axis=1)
+        jtj = jac.T @ jac
+        step = -np.linalg.solve(jtj + damping * np.diag(np.diag(jtj) + 1e-9), jac.T @ r)
+        trial = residuals(x + step)
+        if float(trial @ trial) < cost:
+            x, r, cost = x + step, trial, float(trial @ trial)
+            damping = max(damping / 10, 1e-9)
+            if np.linalg.norm(step) < 1e-7:
+                break
+        else:
+            damping *= 10
+            if damping > 1e6:
+                break
+    n = normal_of(x)
+    w = fit.weights[used] / (POINT_NOISE**2 + var_ray * (ray @ n) ** 2)
+    wsum = np.maximum(np.bincount(k, weights=w, minlength=n_tracks), 1e-12)
+    offsets = np.where(count > 0, np.bincount(k, weights=w * (f - p @ n), minlength=n_tracks) / wsum, np.nan)
+    residual = fit.points @ n + np.nan_to_num(offsets)[fit.track] - fit.foot
+    return dataclasses.replace(fit, normal=n, offsets=offsets, residual=residual)
 
 
 def _unsolved(status: str, tracks: list[Track], stature: float, stance: int = 0) -> Scene:
@@ -399,6 +486,12 @@ def _scaled_scene(
         scales[t.track_id] = s
         heights[t.track_id] = stature * s * (float(t.scale[0]) if len(t) else 1.0)
     d = float(np.exp(log_d))
+    if d < options.min_camera_height:
+        return _unsolved(
+            f"{NO_FLOOR}: the fitted floor passes {d:.2f} m under the camera, implausibly close",
+            results.tracks,
+            stature,
+        )
     floor = np.append(fit.normal, d)
     height, pitch, roll = camera_pose(floor)
     status = (

@@ -243,3 +243,19 @@ def test_a_solved_scene_survives_a_round_trip(tmp_path) -> None:
     for a, b in zip(back.tracks, solved.tracks):
         np.testing.assert_array_equal(a.scale, b.scale)
         assert a.scale[0] != 1.0
+
+
+def test_people_all_walking_across_still_give_the_pitch_through_their_heights() -> None:
+    # Paths along one direction leave the floor free to pivot about it, the pitch trading against the
+    # people's sizes: the prior that people are about the assumed height decides it.
+    rng = np.random.default_rng(0)
+    cam = camera(2.5, 20.0, 2.0)
+    paths = (((-4.0, 6.0), -90.0), ((4.0, 9.0), 90.0), ((-4.0, 12.0), -90.0))
+    tracks = [
+        track_of(i + 1, lite_like(walker(h, start, heading, 150, rng), cam, h, rng))
+        for i, (h, (start, heading)) in enumerate(zip((1.70, 1.72, 1.68), paths))
+    ]
+    scene = solve_scene(Results(meta(150), tracks))
+    assert scene.solved, scene.status
+    angle = np.degrees(np.arccos(np.clip(scene.floor_cam[:3] @ floor_of(cam)[:3], -1, 1)))
+    assert angle < 2.0 and abs(camera_pose(scene.floor_cam)[0] / 2.5 - 1) < 0.05, scene.status
