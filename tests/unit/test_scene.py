@@ -259,3 +259,15 @@ def test_people_all_walking_across_still_give_the_pitch_through_their_heights() 
     assert scene.solved, scene.status
     angle = np.degrees(np.arccos(np.clip(scene.floor_cam[:3] @ floor_of(cam)[:3], -1, 1)))
     assert angle < 2.0 and abs(camera_pose(scene.floor_cam)[0] / 2.5 - 1) < 0.05, scene.status
+
+
+@pytest.mark.parametrize("name", ["v1_two_tracks.ram.npz", "v1_empty.ram.npz"])
+def test_old_and_empty_captures_fall_back_quietly(name) -> None:
+    from pathlib import Path
+
+    old = load_results(Path(__file__).parents[1] / "data" / "results" / name)
+    with np.errstate(all="raise"):
+        out = solve_and_apply(old)
+    assert out.meta.scene_status.startswith(NO_FLOOR) and out.meta.floor_cam is None
+    for a, b in zip(out.tracks, old.tracks):
+        np.testing.assert_array_equal(a.joints, b.joints)
