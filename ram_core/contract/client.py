@@ -47,6 +47,7 @@ from ram_core.contract.messages import (
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import CaptureMeta, Results, save_results
 from ram_core.contract.ring import DEFAULT_CAPACITY, Ring, empty_records, records_to_results
+from ram_core.scene.solve import solve_and_apply
 
 logger = logging.getLogger(__name__)
 
@@ -476,7 +477,8 @@ class CaptureClient:
         """The results received so far: complete after Done, partial after a cancel, a crash or a kill.
 
         ``meta.frame_end`` is set to the frames actually processed, and ``meta.notes`` says why the
-        capture stopped early. :class:`CaptureError` if the worker never started capturing.
+        capture stopped early. The scene is solved on them (``ram_core.scene.solve``): tracks sized to
+        stand on one floor, and the floor and camera in the metadata, or ``meta.scene_status`` says why not. :class:`CaptureError` if the worker never started capturing.
         """
         records = self.records()
         if self.meta is None:
@@ -499,7 +501,9 @@ class CaptureClient:
             meta = replace(meta, frame_end=reached)
         if notes:
             meta = replace(meta, notes="; ".join([meta.notes, *notes]) if meta.notes else "; ".join(notes))
-        return records_to_results(meta, records)
+        # The scene needs every track of the clip at once, which only this side holds (the worker streams
+        # records and forgets them); it is numpy only, like the contract, and costs milliseconds.
+        return solve_and_apply(records_to_results(meta, records))
 
 
 def run_capture(
