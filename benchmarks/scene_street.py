@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ram_core.contract.results import load_results  # noqa: E402
-from ram_core.scene.solve import FEET, camera_pose, rest_stature  # noqa: E402
+from ram_core.contract.results import load_results
+from ram_core.scene.solve import FEET, camera_pose, rest_stature
 
 
 def lower_foot(joints: np.ndarray, floor: np.ndarray) -> np.ndarray:
