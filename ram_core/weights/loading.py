@@ -8,7 +8,9 @@ The one loader every model uses (SAM2.1, the birth detector, HMR2.0, RAM's own f
 - :func:`read_state_dict` returns the tensors of one entry (``"model"`` for SAM2, ``"state_dict"`` for
   a Lightning checkpoint, the top level for torchvision), and names the file, size, checksum and
   source (from the weights table) when it is absent;
-- :func:`check_state` / :func:`load_strict` compare keys and shapes and name every problem.
+- :func:`check_state` / :func:`load_strict` compare keys and shapes and name every problem;
+- :func:`loadable_problem` says, without loading, whether :func:`safe_torch_load` would refuse a file
+  (``ram-core weights verify`` asks it).
 
 Imports torch; ``ram_core.weights`` itself stays standard library only.
 """
@@ -154,6 +156,36 @@ def _plain(obj: object, seen: dict[int, object] | None = None) -> object:
     return seen[key]
 
 
+def _named_globals(path: Path) -> list[str]:
+    """The globals outside torch's safe set that ``path``'s pickle names, read without unpickling it.
+
+    Raises:
+        WeightsFormatError: not a ``torch.save`` zip, or one of them is not in :data:`INERT_GLOBALS`.
+    """
+    try:
+        named = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
+    except _LOAD_ERRORS as e:  # a legacy (non-zip) pickle, or garbage
+        raise WeightsFormatError(f"{path}: not a readable torch checkpoint; refused to unpickle it ({e})") from None
+    refused = sorted(set(named) - set(INERT_GLOBALS))
+    if refused:
+        raise WeightsFormatError(
+            f"{path}: refused to unpickle it (refusing to unpickle globals {refused}; only tensors and plain data load)"
+        )
+    return named
+
+
+def loadable_problem(path: str | Path) -> str | None:
+    """Why :func:`safe_torch_load` would refuse ``path``, or None when it would open it.
+
+    Reads only the pickle's list of globals (no tensors, nothing unpickled): cheap even for gigabytes.
+    """
+    try:
+        _named_globals(Path(path))
+    except WeightsFormatError as e:
+        return str(e)
+    return None
+
+
 def safe_torch_load(path: str | Path) -> object:
     """``torch.load(weights_only=True)`` on the CPU, with the known config classes made inert.
 
@@ -166,16 +198,7 @@ def safe_torch_load(path: str | Path) -> object:
             safe set and :data:`INERT_GLOBALS`; nothing of it is unpickled then.
     """
     path = Path(path)
-    try:
-        named = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
-    except _LOAD_ERRORS as e:  # a legacy (non-zip) pickle, or garbage
-        raise WeightsFormatError(f"{path}: not a readable torch checkpoint; refused to unpickle it ({e})") from None
-    refused = sorted(set(named) - set(INERT_GLOBALS))
-    if refused:
-        raise WeightsFormatError(
-            f"{path}: refused to unpickle it (refusing to unpickle globals {refused}; only tensors and plain data load)"
-        )
-    stand_ins = [(INERT_GLOBALS[name], name) for name in named]
+    stand_ins = [(INERT_GLOBALS[name], name) for name in _named_globals(path)]
     try:
         with torch.serialization.safe_globals(stand_ins):
             blob = torch.load(path, map_location="cpu", weights_only=True)
