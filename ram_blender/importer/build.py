@@ -11,13 +11,23 @@ import numpy as np
 from mathutils import Matrix
 
 from ram_core.contract.colors import track_color
-from ram_core.contract.coords import SMPL_TO_BLENDER
+from ram_core.contract.coords import SMPL_TO_BLENDER, blender_from_camera
 from ram_core.contract.results import Results
 from ram_core.contract.skeleton import JOINT_NAMES
 from ram_core.contract.smpl_model import SmplModel, shaped_vertices, smpl_rest_joints
 
 from .keys import ensure_action, key_channels
-from .plan import CameraPlan, ScenePlan, SkeletonPlan, TrackPlan, plan_camera, plan_scene, plan_skeleton, plan_track
+from .plan import (
+    CameraPlan,
+    ScenePlan,
+    SkeletonPlan,
+    TrackPlan,
+    plan_camera,
+    plan_scene,
+    plan_skeleton,
+    plan_track,
+    track_rest_joints,
+)
 from .proxy import proxy_geometry
 
 log = logging.getLogger(__name__)
@@ -55,7 +65,7 @@ def build_camera(
     cam.shift_y = plan.shift_y
     cam.clip_end = 1000.0
     obj = bpy.data.objects.new(name, cam)
-    obj.rotation_euler = plan.rotation
+    obj.matrix_world = Matrix(plan.matrix_world.tolist())
     collection.objects.link(obj)
     if scene.camera is None:
         scene.camera = obj
@@ -220,17 +230,17 @@ def build_results(
     names = names or {}
     apply_scene_plan(scene, plan_scene(results.meta))
     build_camera(f"RAM camera {Path(results.meta.video_path).stem}", plan_camera(results.meta), collection, scene)
-    shared = plan_skeleton(results.meta.rest_joints)
+    world = blender_from_camera(results.meta.world_from_camera)
     objects = []
     for track in results.tracks:
         if not len(track):
             continue
         rest = results.meta.rest_joints
-        skeleton = shared
         if options.smpl_model is not None:
             rest = smpl_rest_joints(options.smpl_model, track.betas.mean(axis=0))
-            skeleton = plan_skeleton(rest)
-        plan = plan_track(skeleton, rest, track, names.get(track.track_id, ""))
+        rest = track_rest_joints(rest, track)
+        skeleton = plan_skeleton(rest)
+        plan = plan_track(skeleton, rest, track, names.get(track.track_id, ""), world)
         obj = build_armature(plan.name, skeleton, collection)
         obj[TRACK_ID_PROP] = track.track_id
         color_armature(obj, track_color(track.track_id))
