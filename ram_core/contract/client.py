@@ -47,6 +47,7 @@ from ram_core.contract.messages import (
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import CaptureMeta, Results, save_results
 from ram_core.contract.ring import DEFAULT_CAPACITY, Ring, empty_records, records_to_results
+from ram_core.scene.depth import smooth_depth
 from ram_core.scene.solve import solve_and_apply
 
 logger = logging.getLogger(__name__)
@@ -473,13 +474,11 @@ class CaptureClient:
             )
         return results
 
-    def results(self) -> Results:
-        """The results received so far: complete after Done, partial after a cancel, a crash or a kill.
-
-        ``meta.frame_end`` is set to the frames actually processed, and ``meta.notes`` says why the
-        capture stopped early. The scene is solved on them (``ram_core.scene.solve``): tracks sized to
-        stand on one floor, and the floor and camera in the metadata, or ``meta.scene_status`` says why not. :class:`CaptureError` if the worker never started capturing.
-        """
+    def raw_results(self) -> Results:
+        """The records received so far, as the backend sent them: complete after Done, partial after a
+        cancel, a crash or a kill. ``meta.frame_end`` is set to the frames actually processed, and
+        ``meta.notes`` says why the capture stopped early. :class:`CaptureError` if the worker never
+        started capturing."""
         records = self.records()
         if self.meta is None:
             why = ": it was cancelled" if self.cancelled else (f": {self._error.message}" if self._error else "")
@@ -501,9 +500,17 @@ class CaptureClient:
             meta = replace(meta, frame_end=reached)
         if notes:
             meta = replace(meta, notes="; ".join([meta.notes, *notes]) if meta.notes else "; ".join(notes))
-        # The scene needs every track of the clip at once, which only this side holds (the worker streams
-        # records and forgets them); it is numpy only, like the contract, and costs milliseconds.
-        return solve_and_apply(records_to_results(meta, records))
+        return records_to_results(meta, records)
+
+    def results(self) -> Results:
+        """:meth:`raw_results` made whole-clip consistent: each person's distance smoothed over the clip
+        (``ram_core.scene.depth``), then the scene solved on them (``ram_core.scene.solve``): tracks sized
+        to stand on one floor, and the floor and camera in the metadata, or ``meta.scene_status`` says
+        why not. Both need every track of the clip at once, which only this side holds (the worker
+        streams records and forgets them); both are numpy only, like the contract, and cost milliseconds.
+        """
+        # Depth first: the floor is found better from feet that do not jitter.
+        return solve_and_apply(smooth_depth(self.raw_results()))
 
 
 def run_capture(
