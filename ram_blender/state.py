@@ -17,12 +17,19 @@ def _select_track(self: RAM_SceneState, context: bpy.types.Context) -> None:
     context.view_layer.objects.active = obj
 
 
+def _row_changed(self: RAM_TrackItem, context: bpy.types.Context) -> None:
+    from . import session  # session imports bpy operators' helpers; state must register without it
+
+    session.track_row_changed(context, self)
+
+
 class RAM_TrackItem(bpy.types.PropertyGroup):
-    """One row of the track list (a display copy; the truth is the results file plus the edit log)."""
+    """One row of the track list (a display copy; the truth is the results file plus the edit log, and a
+    name or colour typed here is recorded there as an edit)."""
 
     track_id: bpy.props.IntProperty(name="ID")
-    label: bpy.props.StringProperty(name="Name")
-    color: bpy.props.FloatVectorProperty(name="Colour", subtype="COLOR", size=3, min=0.0, max=1.0)
+    label: bpy.props.StringProperty(name="Name", update=_row_changed)
+    color: bpy.props.FloatVectorProperty(name="Colour", subtype="COLOR", size=3, min=0.0, max=1.0, update=_row_changed)
     frame_first: bpy.props.IntProperty(name="First frame")
     frame_last: bpy.props.IntProperty(name="Last frame")
     predicted_share: bpy.props.FloatProperty(name="Predicted", subtype="PERCENTAGE", min=0.0, max=100.0)

@@ -12,18 +12,37 @@ from mathutils import Matrix
 
 from ram_core.contract.colors import track_color
 from ram_core.contract.coords import SMPL_TO_BLENDER
-from ram_core.contract.results import Results
+from ram_core.contract.results import Results, Track
 from ram_core.contract.skeleton import JOINT_NAMES
 from ram_core.contract.smpl_model import SmplModel, shaped_vertices, smpl_rest_joints
 
-from .keys import ensure_action, key_channels
-from .plan import CameraPlan, ScenePlan, SkeletonPlan, TrackPlan, plan_camera, plan_scene, plan_skeleton, plan_track
+from .keys import ACTION_PROP, ensure_action, key_channels
+from .plan import (
+    CameraPlan,
+    ScenePlan,
+    SkeletonPlan,
+    TrackPlan,
+    hold_before_gaps,
+    plan_camera,
+    plan_scene,
+    plan_skeleton,
+    plan_track,
+    predicted_keys,
+    track_digest,
+    visibility_keys,
+)
 from .proxy import proxy_geometry
 
 log = logging.getLogger(__name__)
 
 TRACK_ID_PROP = "ram_track_id"
 PREDICTED_PROP = "ram_predicted"
+# What RAM keeps on the objects it makes: the name it last gave (so a name set in the outliner is only
+# replaced by a rename edit), the digest of what the motion was built from, and a mark on its body meshes
+# and their materials (so the artist's children and materials are never mistaken for RAM's).
+NAME_PROP = "ram_name"
+DIGEST_PROP = "ram_digest"
+BODY_PROP = "ram_body"
 
 
 @dataclass(frozen=True)
@@ -110,9 +129,14 @@ def color_armature(obj: bpy.types.Object, rgb: tuple[float, float, float]) -> No
 
 
 def key_track(obj: bpy.types.Object, plan: TrackPlan, options: BuildOptions) -> None:
-    """Key every bone's rotation, the pelvis location and the predicted flag, all in bulk."""
+    """Key every bone's rotation, the pelvis location and the predicted flag, all in bulk, in RAM's action
+    (replacing RAM's keys there; the artist's curves on other channels stay).
+
+    Before a gap the pose keys are CONSTANT: the armature holds (hidden) instead of gliding across it.
+    """
     action = ensure_action(obj, f"{obj.name} motion")
     frames = plan.frames.astype(np.float64)
+    hold = hold_before_gaps(plan.frames)
     for j, bone_name in enumerate(JOINT_NAMES):
         key_channels(
             action,
@@ -122,6 +146,7 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan, options: BuildOptions) -> 
             plan.rotations[:, j],
             bone_name,
             options.interpolation,
+            hold,
         )
     key_channels(
         action,
@@ -131,22 +156,21 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan, options: BuildOptions) -> 
         plan.location,
         JOINT_NAMES[0],
         options.interpolation,
+        hold,
     )
-    obj[PREDICTED_PROP] = 0.0
-    key_channels(
-        action, obj, f'["{PREDICTED_PROP}"]', frames, plan.predicted[:, None].astype(np.float64), "RAM", "CONSTANT"
-    )
+    if PREDICTED_PROP not in obj:
+        obj[PREDICTED_PROP] = 0.0
+    pred = predicted_keys(plan.frames, plan.predicted)
+    key_channels(action, obj, f'["{PREDICTED_PROP}"]', pred.frames, pred.values[:, None], "RAM", "CONSTANT")
     if options.hide_outside and len(frames):
-        key_visibility(action, obj, frames)
+        key_visibility(action, obj, plan.frames)
 
 
 def key_visibility(action: bpy.types.Action, obj: bpy.types.Object, frames: np.ndarray) -> None:
-    """Hide ``obj`` in the viewport and in renders before ``frames[0]`` and after ``frames[-1]``."""
-    first, last = frames[0], frames[-1]
-    vis_frames = np.array([first - 1, first, last + 1])
-    hidden = np.array([[1.0], [0.0], [1.0]])
+    """Hide ``obj`` in the viewport and in renders outside ``frames`` (before, after and in every gap)."""
+    keys = visibility_keys(frames)
     for path in ("hide_viewport", "hide_render"):
-        key_channels(action, obj, path, vis_frames, hidden, "RAM", "CONSTANT")
+        key_channels(action, obj, path, keys.frames, keys.values[:, None], "RAM", "CONSTANT")
 
 
 def build_skinned_mesh(
@@ -199,6 +223,7 @@ def _bound_mesh(
 def _person_material(arm_obj: bpy.types.Object) -> bpy.types.Material:
     """A material in the person's colour for Workbench (diffuse colour) and Cycles/EEVEE (base colour)."""
     mat = bpy.data.materials.new(f"{arm_obj.name} colour")
+    mat[BODY_PROP] = True
     mat.diffuse_color = tuple(arm_obj.color)
     if mat.node_tree is None:  # before Blender 5.0 a new material has no node tree until asked
         mat.use_nodes = True
@@ -208,12 +233,199 @@ def _person_material(arm_obj: bpy.types.Object) -> bpy.types.Material:
     return mat
 
 
+def _person_inputs(track: Track, results: Results, options: BuildOptions) -> tuple[np.ndarray, str]:
+    """The rest joints ``(24, 3)`` a track's armature is built on, and the digest of what it is built from."""
+    rest = results.meta.rest_joints
+    if options.smpl_model is not None:
+        rest = smpl_rest_joints(options.smpl_model, track.betas.mean(axis=0))
+    body = "smpl" if options.smpl_model is not None else ("proxy" if options.proxy_body else "")
+    return rest, track_digest(track, rest, options.interpolation, options.hide_outside, body)
+
+
+def _ram_body(obj: bpy.types.Object) -> bpy.types.Object | None:
+    """The body mesh RAM made for ``obj`` (the artist's own children are never it)."""
+    return next((c for c in obj.children if c.get(BODY_PROP)), None)
+
+
+def _key_body(obj: bpy.types.Object, body: bpy.types.Object | None, plan: TrackPlan, options: BuildOptions) -> None:
+    if body is not None and options.hide_outside and len(plan.frames):
+        # A hidden parent does not hide its children: the body keys its own visibility.
+        key_visibility(ensure_action(body, f"{body.name} visibility"), body, plan.frames)
+
+
+def _make_body(
+    obj: bpy.types.Object, skeleton: SkeletonPlan, plan: TrackPlan, options: BuildOptions, collection
+) -> bpy.types.Object | None:
+    body = None
+    if options.smpl_model is not None:
+        body = build_skinned_mesh(obj, options.smpl_model, plan.betas, collection)
+        body[BODY_PROP] = "smpl"
+    elif options.proxy_body:
+        body = build_proxy_mesh(obj, skeleton, collection)
+        body[BODY_PROP] = "proxy"
+    return body
+
+
+def build_person(
+    track: Track,
+    results: Results,
+    collection: bpy.types.Collection,
+    options: BuildOptions,
+    name: str = "",
+    color: tuple[float, float, float] | None = None,
+) -> bpy.types.Object:
+    """One keyed armature (plus its body mesh) for ``track``, linked into ``collection``."""
+    rest, digest = _person_inputs(track, results, options)
+    skeleton = plan_skeleton(rest)
+    plan = plan_track(skeleton, rest, track, name)
+    obj = build_armature(plan.name, skeleton, collection)
+    obj[TRACK_ID_PROP] = track.track_id
+    obj[NAME_PROP] = plan.name
+    obj[DIGEST_PROP] = digest
+    rgb = color or track_color(track.track_id)
+    color_armature(obj, rgb)
+    key_track(obj, plan, options)
+    _key_body(obj, _make_body(obj, skeleton, plan, options, collection), plan, options)
+    log.info("built %s: %d frames", obj.name, len(plan.frames))
+    return obj
+
+
+def update_person(
+    obj: bpy.types.Object,
+    track: Track,
+    results: Results,
+    options: BuildOptions,
+    name: str = "",
+    color: tuple[float, float, float] | None = None,
+    force: bool = False,
+) -> bool:
+    """Bring ``obj`` (an armature :func:`build_person` made for this track id) up to ``track``, in place.
+
+    Only what RAM made is touched: its keys in RAM's action, its rest bones (when the skeleton changed),
+    its body mesh's vertices, its name and colour when the edit log changed them. The object, its
+    constraints, children, modifiers, NLA tracks, other curves and custom properties stay. Returns
+    whether the motion was re-keyed (unchanged tracks are skipped unless ``force``).
+    """
+    plan_name = name or f"RAM person {track.track_id}"
+    if obj.get(NAME_PROP) != plan_name:  # a name from the edit log; one set in the outliner stays otherwise
+        obj.name = plan_name
+        obj[NAME_PROP] = plan_name
+    rgb = color or track_color(track.track_id)
+    if tuple(round(c, 6) for c in obj.color[:3]) != tuple(round(c, 6) for c in rgb):
+        color_armature(obj, rgb)
+        body = _ram_body(obj)
+        if body is not None:
+            _recolor_body(body, rgb)
+    rest, digest = _person_inputs(track, results, options)
+    if not force and obj.get(DIGEST_PROP) == digest:
+        return False
+    skeleton = plan_skeleton(rest)
+    plan = plan_track(skeleton, rest, track, plan_name)
+    set_rest_bones(obj, skeleton)
+    key_track(obj, plan, options)
+    body = _ram_body(obj)
+    want = "smpl" if options.smpl_model is not None else ("proxy" if options.proxy_body else None)
+    if body is not None and body.get(BODY_PROP) == want:
+        _reshape_body(body, skeleton, plan, options)
+    else:
+        if body is not None:
+            _remove_object(body)
+        body = _make_body(obj, skeleton, plan, options, obj.users_collection[0])
+    _key_body(obj, body, plan, options)
+    obj[DIGEST_PROP] = digest
+    log.info("re-keyed %s: %d frames", obj.name, len(plan.frames))
+    return True
+
+
+def set_rest_bones(obj: bpy.types.Object, skeleton: SkeletonPlan) -> None:
+    """Move ``obj``'s bones named in ``skeleton`` to its rest matrices, if any differs (bones the artist
+    added stay where they are)."""
+    bones = obj.data.bones
+    heads = np.array([bones[n].head_local if n in bones else skeleton.heads[j] for j, n in enumerate(skeleton.names)])
+    tails = np.array([bones[n].tail_local if n in bones else skeleton.tails[j] for j, n in enumerate(skeleton.names)])
+    if np.allclose(heads, skeleton.heads, atol=1e-6) and np.allclose(tails, skeleton.tails, atol=1e-6):
+        return
+    view_layer = bpy.context.view_layer
+    previous, hidden = view_layer.objects.active, obj.hide_viewport
+    obj.hide_viewport = False  # edit mode needs a visible object
+    view_layer.objects.active = obj
+    bpy.ops.object.mode_set(mode="EDIT")
+    try:
+        for j, bone_name in enumerate(skeleton.names):
+            eb = obj.data.edit_bones.get(bone_name)
+            if eb is not None:
+                eb.head = skeleton.heads[j]
+                eb.tail = skeleton.tails[j]
+                eb.matrix = Matrix(skeleton.rest_matrices[j].tolist())
+    finally:
+        bpy.ops.object.mode_set(mode="OBJECT")
+        view_layer.objects.active = previous
+        obj.hide_viewport = hidden
+
+
+def _reshape_body(body: bpy.types.Object, skeleton: SkeletonPlan, plan: TrackPlan, options: BuildOptions) -> None:
+    """New rest vertices for RAM's body mesh (same topology and weights)."""
+    if options.smpl_model is not None:
+        verts = shaped_vertices(options.smpl_model, plan.betas) @ SMPL_TO_BLENDER.T
+    else:
+        verts = proxy_geometry(skeleton).vertices
+    mesh = body.data
+    if len(mesh.vertices) == len(verts):
+        mesh.vertices.foreach_set("co", np.asarray(verts, dtype=np.float32).ravel())
+        mesh.update()
+
+
+def _recolor_body(body: bpy.types.Object, rgb: tuple[float, ...]) -> None:
+    body.color = (*rgb, 1.0)
+    for mat in body.data.materials:
+        if mat is None or not mat.get(BODY_PROP):
+            continue
+        mat.diffuse_color = (*rgb, 1.0)
+        bsdf = next((n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED"), None) if mat.node_tree else None
+        if bsdf is not None:
+            bsdf.inputs["Base Color"].default_value = (*rgb, 1.0)
+
+
+def remove_person(obj: bpy.types.Object) -> None:
+    """Delete the armature of a track that is gone, with RAM's body mesh and RAM's action.
+
+    The artist's children are kept where they are now (unparented, world transform unchanged).
+    """
+    for child in list(obj.children):
+        if child.get(BODY_PROP):
+            _remove_object(child)
+        else:
+            world = child.matrix_world.copy()
+            child.parent = None
+            child.matrix_world = world
+    _remove_object(obj)
+
+
+def _remove_object(obj: bpy.types.Object) -> None:
+    """Remove ``obj`` and what RAM made for it only (its data, RAM's action, RAM's material) once unused."""
+    data = obj.data
+    action = obj.get(ACTION_PROP)
+    materials = [m for m in getattr(data, "materials", ()) if m is not None and m.get(BODY_PROP)]
+    bpy.data.objects.remove(obj)
+    if isinstance(action, bpy.types.Action) and action.users == 0:
+        bpy.data.actions.remove(action)
+    if data is not None and data.users == 0:
+        if isinstance(data, bpy.types.Armature):
+            bpy.data.armatures.remove(data)
+        elif isinstance(data, bpy.types.Mesh):
+            bpy.data.meshes.remove(data)
+    for mat in materials:
+        if mat.users == 0:
+            bpy.data.materials.remove(mat)
+
+
 def build_results(
     results: Results,
     collection: bpy.types.Collection,
     scene: bpy.types.Scene,
     options: BuildOptions = BuildOptions(),
     names: dict[int, str] | None = None,
+    colors: dict[int, tuple[float, float, float]] | None = None,
 ) -> list[bpy.types.Object]:
     """One keyed armature per track (plus a body mesh), the capture camera, scene fps/range from the video.
 
@@ -221,34 +433,41 @@ def build_results(
     model's joints for each person's mean betas when ``options.smpl_model`` is set, so the mesh and
     the bones agree.
     """
-    names = names or {}
+    names, colors = names or {}, colors or {}
     apply_scene_plan(scene, plan_scene(results.meta))
     build_camera(f"RAM camera {Path(results.meta.video_path).stem}", plan_camera(results.meta), collection, scene)
-    shared = plan_skeleton(results.meta.rest_joints)
+    return [
+        build_person(t, results, collection, options, names.get(t.track_id, ""), colors.get(t.track_id))
+        for t in results.tracks
+        if len(t)
+    ]
+
+
+def update_results(
+    results: Results,
+    collection: bpy.types.Collection,
+    options: BuildOptions = BuildOptions(),
+    names: dict[int, str] | None = None,
+    colors: dict[int, tuple[float, float, float]] | None = None,
+    force: bool = False,
+) -> list[bpy.types.Object]:
+    """Bring ``collection``'s armatures up to ``results`` in place: re-key the changed ones, build new
+    tracks' armatures, remove those of tracks that are gone; the scene's settings and camera stay."""
+    names, colors = names or {}, colors or {}
+    existing = {int(o[TRACK_ID_PROP]): o for o in collection.objects if o.type == "ARMATURE" and TRACK_ID_PROP in o}
     objects = []
-    for track in results.tracks:
-        if not len(track):
+    for t in results.tracks:
+        if not len(t):
             continue
-        rest = results.meta.rest_joints
-        skeleton = shared
-        if options.smpl_model is not None:
-            rest = smpl_rest_joints(options.smpl_model, track.betas.mean(axis=0))
-            skeleton = plan_skeleton(rest)
-        plan = plan_track(skeleton, rest, track, names.get(track.track_id, ""))
-        obj = build_armature(plan.name, skeleton, collection)
-        obj[TRACK_ID_PROP] = track.track_id
-        color_armature(obj, track_color(track.track_id))
-        key_track(obj, plan, options)
-        body = None
-        if options.smpl_model is not None:
-            body = build_skinned_mesh(obj, options.smpl_model, plan.betas, collection)
-        elif options.proxy_body:
-            body = build_proxy_mesh(obj, skeleton, collection)
-        if body is not None and options.hide_outside and len(plan.frames):
-            # A hidden parent does not hide its children: the body keys its own visibility.
-            key_visibility(ensure_action(body, f"{body.name} visibility"), body, plan.frames.astype(np.float64))
+        name, color = names.get(t.track_id, ""), colors.get(t.track_id)
+        obj = existing.pop(t.track_id, None)
+        if obj is None:
+            obj = build_person(t, results, collection, options, name, color)
+        else:
+            update_person(obj, t, results, options, name, color, force)
         objects.append(obj)
-        log.info("built %s: %d frames", obj.name, len(plan.frames))
+    for obj in existing.values():
+        remove_person(obj)
     return objects
 
 
@@ -260,8 +479,8 @@ def _datablocks(collection: bpy.types.Collection) -> list[bpy.types.ID]:
         if obj.data is not None:
             ids.append(obj.data)
             ids += [m for m in getattr(obj.data, "materials", ()) if m is not None]
-        if obj.animation_data and obj.animation_data.action:
-            ids.append(obj.animation_data.action)
+        if isinstance(obj.get(ACTION_PROP), bpy.types.Action):
+            ids.append(obj[ACTION_PROP])
     return ids
 
 
@@ -280,22 +499,13 @@ def restore_names(renamed: list[tuple[bpy.types.ID, str]]) -> None:
 
 
 def remove_collection(collection: bpy.types.Collection) -> None:
-    """Delete ``collection``, its objects and their armature/mesh/camera data, materials and actions."""
+    """Delete ``collection``, its objects and what RAM made for them (data, RAM's actions and materials)."""
     for obj in list(collection.objects):
-        data = obj.data
-        action = obj.animation_data.action if obj.animation_data else None
-        bpy.data.objects.remove(obj)
-        if action is not None and action.users == 0:
-            bpy.data.actions.remove(action)
-        if data is not None and data.users == 0:
-            if isinstance(data, bpy.types.Armature):
-                bpy.data.armatures.remove(data)
-            elif isinstance(data, bpy.types.Mesh):
-                materials = [m for m in data.materials if m is not None]
-                bpy.data.meshes.remove(data)
-                for mat in materials:
-                    if mat.users == 0:
-                        bpy.data.materials.remove(mat)
-            elif isinstance(data, bpy.types.Camera):
-                bpy.data.cameras.remove(data)
+        if isinstance(obj.data, bpy.types.Camera):
+            camera = obj.data
+            bpy.data.objects.remove(obj)
+            if camera.users == 0:
+                bpy.data.cameras.remove(camera)
+        else:
+            _remove_object(obj)
     bpy.data.collections.remove(collection)

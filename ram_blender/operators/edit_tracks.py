@@ -75,7 +75,7 @@ class RAM_OT_undo_edit(bpy.types.Operator):
 
 
 class RAM_OT_rebuild(bpy.types.Operator):
-    """Rebuild the armatures from the results file and the edit log"""
+    """Re-key every armature from the results file and the edit log (what you added to them stays)"""
 
     bl_idname = "ram.rebuild"
     bl_label = "Rebuild Armatures"
@@ -87,7 +87,7 @@ class RAM_OT_rebuild(bpy.types.Operator):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:
-            session.rebuild(context)
+            session.rebuild(context, force=True)
         except session.DOMAIN_ERRORS as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}
