@@ -115,3 +115,18 @@ def test_a_file_saved_mid_capture_opens_ready_to_capture(addon, tmp_path):
     bpy.ops.wm.open_mainfile(filepath=str(path))
     assert not bpy.context.scene.ram.capture_running
     assert bpy.ops.ram.capture_video.poll()
+
+
+def test_the_report_of_a_capture_stopped_with_esc_says_it_stopped_early(tmp_path):
+    from ram_blender.operators.capture import RAM_OT_capture_video, finish_message
+
+    path = tmp_path / "clip.ram.npz"
+    assert finish_message(None, path, 3, (40, 40), False) == ("INFO", f"RAM capture: 3 people, results in {path}")
+    level, text = finish_message(None, path, 2, (12, 40), True)
+    assert level == "WARNING" and "stopped early at frame 12 of 40" in text and "2 people" in text
+    assert "stopped early" in finish_message(None, None, 0, (3, 40), True)[1]
+    assert finish_message("boom\nValueError: bad", path, 1, (5, 40), True) == (
+        "ERROR",
+        "RAM capture: ValueError: bad; kept clip.ram.npz",
+    )
+    assert "UNDO" in RAM_OT_capture_video.bl_options  # the import it ends with is one undo step
