@@ -256,9 +256,15 @@ def check_formats(formats: tuple[str, ...]) -> None:
 
 
 def export_people(
-    objects: list[bpy.types.Object], results: Results, out_dir: str | Path, stem: str, formats: tuple[str, ...]
+    objects: list[bpy.types.Object],
+    results: Results,
+    out_dir: str | Path,
+    stem: str,
+    formats: tuple[str, ...],
+    bvh_y_up: bool = True,
 ) -> list[Path]:
-    """Every format in ``formats`` for every armature in ``objects``: ``OUT/STEM_person<ID>.<ext>``."""
+    """Every format in ``formats`` for every armature in ``objects``: ``OUT/STEM_person<ID>.<ext>``, each
+    over its person's frames (BVH Y up unless ``bvh_y_up`` is False)."""
     check_formats(formats)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -273,7 +279,7 @@ def export_people(
                 export_amass_npz(track, results, path)
             else:
                 span = (int(track.frame[0]) + FRAME_OFFSET, int(track.frame[-1]) + FRAME_OFFSET)
-                export_armature(obj, fmt, path, span)
+                export_armature(obj, fmt, path, span, y_up=bvh_y_up)
             written.append(path)
             log.info("wrote %s", path)
     return written

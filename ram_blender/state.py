@@ -36,13 +36,31 @@ class RAM_TrackItem(bpy.types.PropertyGroup):
     object: bpy.props.PointerProperty(name="Armature", type=bpy.types.Object)
 
 
+# Blender keeps only pointers to a dynamic enum's strings: the items must outlive the callback.
+_OTHER_ITEMS: list[tuple[str, str, str]] = []
+
+
+def _other_track_items(self: RAM_SceneState, context: bpy.types.Context) -> list[tuple[str, str, str]]:
+    """The tracks a swap or merge can pair with the active one (every other track, by id and name)."""
+    active = self.tracks[self.active_track].track_id if 0 <= self.active_track < len(self.tracks) else None
+    items = [
+        (str(t.track_id), f"{t.track_id}  {t.label}", f"Frames {t.frame_first}-{t.frame_last}")
+        for t in self.tracks
+        if t.track_id != active
+    ]
+    _OTHER_ITEMS[:] = items or [("", "(no other track)", "")]
+    return _OTHER_ITEMS
+
+
 class RAM_SceneState(bpy.types.PropertyGroup):
     # results_path is added by register_state(): its options depend on the Blender version.
     edit_log: bpy.props.StringProperty(name="Edit log", description="JSON list of track edits", default="[]")
     collection: bpy.props.PointerProperty(type=bpy.types.Collection)
     tracks: bpy.props.CollectionProperty(type=RAM_TrackItem)
     active_track: bpy.props.IntProperty(name="Active track", update=_select_track)
-    other_track: bpy.props.IntProperty(name="Other track", description="Second track for swap and merge", min=0)
+    other_track: bpy.props.EnumProperty(
+        name="Other track", description="Second track for swap and merge", items=_other_track_items
+    )
     capture_running: bpy.props.BoolProperty(name="Capture running")
     capture_progress: bpy.props.FloatProperty(name="Progress", subtype="PERCENTAGE", min=0.0, max=100.0)
     capture_status: bpy.props.StringProperty(name="Status")

@@ -126,3 +126,10 @@ def test_export_keeps_the_selection_and_frame(empty_scene, results_file, tmp_pat
     assert [o for o in view_layer.objects if o.select_get()] == [objects[0], objects[1]]
     assert view_layer.objects.active == objects[1] and scene.frame_current == 7
     assert (scene.frame_start, scene.frame_end) == (1, 40)
+
+
+def test_bvh_z_up_on_request(empty_scene, results_file, tmp_path):
+    objects = session.import_results(bpy.context, str(results_file))
+    export.export_people(objects[:1], load_results(results_file), tmp_path, "z", ("bvh",), bvh_y_up=False)
+    first = (tmp_path / "z_person1.bvh").read_text().split("OFFSET", 1)[1].split("\n", 1)[0].split()
+    np.testing.assert_allclose(np.array(first, dtype=float), objects[0].data.bones["pelvis"].head_local, atol=1e-5)
