@@ -16,7 +16,7 @@ from ram_core.contract.results import Results, Track
 from ram_core.contract.skeleton import JOINT_NAMES
 from ram_core.contract.smpl_model import SmplModel, shaped_vertices, smpl_rest_joints
 
-from .keys import ACTION_PROP, ensure_action, key_channels
+from .keys import ACTION_PROP, CHANNELS_PROP, channels_action, ensure_action, key_channels, place_channels_strip
 from .plan import (
     CameraPlan,
     ScenePlan,
@@ -129,8 +129,9 @@ def color_armature(obj: bpy.types.Object, rgb: tuple[float, float, float]) -> No
 
 
 def key_track(obj: bpy.types.Object, plan: TrackPlan, options: BuildOptions) -> None:
-    """Key every bone's rotation, the pelvis location and the predicted flag, all in bulk, in RAM's action
-    (replacing RAM's keys there; the artist's curves on other channels stay).
+    """Key every bone's rotation and the pelvis location in RAM's action, and the predicted flag and the
+    visibility in RAM's channel action (an NLA strip), all in bulk, replacing RAM's keys there; the
+    artist's curves on other channels stay.
 
     Before a gap the pose keys are CONSTANT: the armature holds (hidden) instead of gliding across it.
     """
@@ -160,10 +161,12 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan, options: BuildOptions) -> 
     )
     if PREDICTED_PROP not in obj:
         obj[PREDICTED_PROP] = 0.0
+    channels = channels_action(obj, f"{obj.name} channels")
     pred = predicted_keys(plan.frames, plan.predicted)
-    key_channels(action, obj, f'["{PREDICTED_PROP}"]', pred.frames, pred.values[:, None], "RAM", "CONSTANT")
+    key_channels(channels, obj, f'["{PREDICTED_PROP}"]', pred.frames, pred.values[:, None], "RAM", "CONSTANT")
     if options.hide_outside and len(frames):
-        key_visibility(action, obj, plan.frames)
+        key_visibility(channels, obj, plan.frames)
+    place_channels_strip(obj, channels)
 
 
 def key_visibility(action: bpy.types.Action, obj: bpy.types.Object, frames: np.ndarray) -> None:
@@ -404,11 +407,12 @@ def remove_person(obj: bpy.types.Object) -> None:
 def _remove_object(obj: bpy.types.Object) -> None:
     """Remove ``obj`` and what RAM made for it only (its data, RAM's action, RAM's material) once unused."""
     data = obj.data
-    action = obj.get(ACTION_PROP)
+    actions = [obj.get(ACTION_PROP), obj.get(CHANNELS_PROP)]
     materials = [m for m in getattr(data, "materials", ()) if m is not None and m.get(BODY_PROP)]
     bpy.data.objects.remove(obj)
-    if isinstance(action, bpy.types.Action) and action.users == 0:
-        bpy.data.actions.remove(action)
+    for action in actions:
+        if isinstance(action, bpy.types.Action) and action.users == 0:
+            bpy.data.actions.remove(action)
     if data is not None and data.users == 0:
         if isinstance(data, bpy.types.Armature):
             bpy.data.armatures.remove(data)
@@ -479,8 +483,7 @@ def _datablocks(collection: bpy.types.Collection) -> list[bpy.types.ID]:
         if obj.data is not None:
             ids.append(obj.data)
             ids += [m for m in getattr(obj.data, "materials", ()) if m is not None]
-        if isinstance(obj.get(ACTION_PROP), bpy.types.Action):
-            ids.append(obj[ACTION_PROP])
+        ids += [obj[k] for k in (ACTION_PROP, CHANNELS_PROP) if isinstance(obj.get(k), bpy.types.Action)]
     return ids
 
 

@@ -12,6 +12,10 @@ INTERPOLATION = {"CONSTANT": 0, "LINEAR": 1, "BEZIER": 2}
 # The custom property by which an object knows the action RAM keys its motion in (an ID pointer), so a
 # rebuild finds it even after the artist assigned another action or pushed RAM's into the NLA.
 ACTION_PROP = "ram_action"
+# The same for the action holding the object's own channels (visibility, the predicted flag), kept out
+# of the bone action so that action can drive another rig through the NLA without hiding it.
+CHANNELS_PROP = "ram_channels"
+CHANNELS_STRIP = "RAM channels"
 
 
 def ensure_action(obj: bpy.types.Object, name: str) -> bpy.types.Action:
@@ -25,6 +29,33 @@ def ensure_action(obj: bpy.types.Object, name: str) -> bpy.types.Action:
     obj.animation_data.action = action
     obj[ACTION_PROP] = action
     return action
+
+
+def channels_action(obj: bpy.types.Object, name: str) -> bpy.types.Action:
+    """RAM's object-channel action for ``obj`` (made, unassigned, if it has none)."""
+    action = obj.get(CHANNELS_PROP)
+    if isinstance(action, bpy.types.Action):
+        return action
+    action = bpy.data.actions.new(name)
+    obj[CHANNELS_PROP] = action
+    return action
+
+
+def place_channels_strip(obj: bpy.types.Object, action: bpy.types.Action) -> None:
+    """Play ``action`` as the only strip of an NLA track (its old strip replaced, so it spans the keys now
+    in it); HOLD keeps its first and last values outside. The active action plays on top, untouched."""
+    anim = obj.animation_data or obj.animation_data_create()
+    home = None
+    for track in anim.nla_tracks:
+        for strip in list(track.strips):
+            if strip.action == action:
+                track.strips.remove(strip)
+                home = track
+    if home is None:
+        home = anim.nla_tracks.new()
+        home.name = CHANNELS_STRIP
+    strip = home.strips.new(CHANNELS_STRIP, int(action.frame_range[0]), action)
+    strip.extrapolation = "HOLD"
 
 
 def new_fcurve(action: bpy.types.Action, obj: bpy.types.ID, data_path: str, index: int, group: str) -> bpy.types.FCurve:
