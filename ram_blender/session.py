@@ -91,7 +91,7 @@ def rebuild(
     if state.collection is None:
         return _build_fresh(context, options)
     result = edited(context)
-    options = options or build_options(context)
+    options = options or build_options(context, state.with_mesh)
     objects = update_results(result.results, state.collection, options, result.names, result.colors, force)
     _refresh_tracks(state, result, objects)
     return objects

@@ -56,6 +56,11 @@ class RAM_SceneState(bpy.types.PropertyGroup):
     # results_path is added by register_state(): its options depend on the Blender version.
     edit_log: bpy.props.StringProperty(name="Edit log", description="JSON list of track edits", default="[]")
     collection: bpy.props.PointerProperty(type=bpy.types.Collection)
+    with_mesh: bpy.props.BoolProperty(
+        name="Body mesh",
+        description="The import asked for SMPL body meshes (edits and rebuilds keep to it)",
+        default=True,
+    )
     tracks: bpy.props.CollectionProperty(type=RAM_TrackItem)
     active_track: bpy.props.IntProperty(name="Active track", update=_select_track)
     other_track: bpy.props.EnumProperty(

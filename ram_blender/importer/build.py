@@ -392,8 +392,16 @@ def _recolor_body(body: bpy.types.Object, rgb: tuple[float, ...]) -> None:
 def remove_person(obj: bpy.types.Object) -> None:
     """Delete the armature of a track that is gone, with RAM's body mesh and RAM's action.
 
-    The artist's children are kept where they are now (unparented, world transform unchanged).
+    The artist's children are kept where they are now (unparented, world transform unchanged), and the
+    artist's actions it played get a fake user, so saving the file does not drop them with their last user.
     """
+    anim = obj.animation_data
+    ram = {obj.get(ACTION_PROP), obj.get(CHANNELS_PROP)}
+    if anim is not None:
+        theirs = [anim.action, *(s.action for t in anim.nla_tracks for s in t.strips)]
+        for action in theirs:
+            if action is not None and action not in ram:
+                action.use_fake_user = True
     for child in list(obj.children):
         if child.get(BODY_PROP):
             _remove_object(child)

@@ -148,7 +148,7 @@ def test_deleting_a_track_keeps_the_artists_objects_where_they_were(worked):
     assert "hat" in bpy.data.objects and hat.parent is None
     np.testing.assert_allclose(np.array(hat.matrix_world), where, atol=1e-6)
     assert not [o for o in bpy.data.objects if o.get("ram_track_id") == 1]
-    assert "wave" in bpy.data.actions  # the artist's action is theirs to delete
+    assert bpy.data.actions["wave"].use_fake_user  # the artist's action is theirs to delete
 
 
 def test_names_and_colours_typed_in_the_track_list_are_edits(empty_scene, results_file, tmp_path):
