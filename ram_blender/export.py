@@ -40,7 +40,9 @@ def amass_arrays(track: Track, results: Results) -> dict[str, np.ndarray]:
     ``poses`` ``(T, 72)`` axis-angle (root first, then SMPL's 23 body joints; radians); ``trans``
     ``(T, 3)`` metres, such that SMPL's forward pass with these gives the joints in Blender's world:
     root ``R' = C @ R`` and ``trans' = C @ (rest_0 + transl) - rest_0``. ``betas`` ``(10,)`` is the
-    track's mean; ``frames`` ``(T,)`` the video frame of each row (a track may have gaps).
+    track's mean; ``frames`` ``(T,)`` the video frame of each row (a track may have gaps);
+    ``rest_joints`` ``(24, 3)`` the rest skeleton the rotations were fitted to (SMPL's canonical frame,
+    metres), so a reader without the SMPL model still gets the joints back.
     """
     root = matrix_to_axis_angle(CAMERA_TO_BLENDER @ axis_angle_to_matrix(track.global_orient.astype(np.float64)))
     rest0 = np.asarray(results.meta.rest_joints[0], dtype=np.float64)
@@ -53,6 +55,7 @@ def amass_arrays(track: Track, results: Results) -> dict[str, np.ndarray]:
         "mocap_frame_rate": np.array(results.meta.fps, dtype=np.float64),
         "gender": np.array("neutral"),
         "frames": track.frame.astype(np.int32),
+        "rest_joints": np.asarray(results.meta.rest_joints, dtype=np.float64),
     }
 
 
