@@ -80,19 +80,24 @@ def edited(context: bpy.types.Context) -> edits.EditedResults:
 
 
 def rebuild(
-    context: bpy.types.Context, options: BuildOptions | None = None, force: bool = False
+    context: bpy.types.Context,
+    options: BuildOptions | None = None,
+    force: bool = False,
+    previous: Results | None = None,
 ) -> list[bpy.types.Object]:
     """Bring the scene's armatures up to the edited results, in place (see ``build.update_results``).
 
     Only armatures whose tracks changed are re-keyed (every one with ``force``), in their own objects and
-    actions, so what the artist added to them stays. A scene without a capture collection gets a fresh one.
+    actions, so what the artist added to them stays. ``previous``: the edited results the armatures
+    were keyed from (default: the current ones). A scene without a capture collection gets a fresh one.
     """
     state = context.scene.ram
     if state.collection is None:
         return _build_fresh(context, options)
     result = edited(context)
     options = options or build_options(context, state.with_mesh)
-    objects = update_results(result.results, state.collection, options, result.names, result.colors, force)
+    previous = previous if previous is not None else result.results
+    objects = update_results(result.results, state.collection, options, result.names, result.colors, force, previous)
     _refresh_tracks(state, result, objects)
     return objects
 
@@ -184,10 +189,11 @@ def _refresh_tracks(state: bpy.types.PropertyGroup, result: edits.EditedResults,
 def add_edit(context: bpy.types.Context, edit: edits.Edit) -> list[bpy.types.Object]:
     """Append ``edit`` to the log (checked by applying it first) and bring the armatures up to it."""
     state = context.scene.ram
+    previous = edited(context).results
     log_ = edits.append(edits.log_from_json(state.edit_log), edit)
     edits.apply_edits(_raw_results(state.results_path), log_)
     state.edit_log = edits.log_to_json(log_)
-    return rebuild(context)
+    return rebuild(context, previous=previous)
 
 
 def track_row_changed(context: bpy.types.Context, item: bpy.types.PropertyGroup) -> None:
@@ -212,8 +218,9 @@ def undo_edit(context: bpy.types.Context) -> edits.Edit:
     log_ = edits.log_from_json(state.edit_log)
     if not log_:
         raise edits.EditError("the edit log is empty")
+    previous = edited(context).results
     state.edit_log = edits.log_to_json(log_[:-1])
-    rebuild(context)
+    rebuild(context, previous=previous)
     return log_[-1]
 
 

@@ -16,6 +16,7 @@ from ram_core.contract.results import Results, Track
 from ram_core.contract.skeleton import JOINT_NAMES
 from ram_core.contract.smpl_model import SmplModel, shaped_vertices, smpl_rest_joints
 
+from .hand_keys import HandKeys, read_hand_keys, restore_hand_keys
 from .keys import ACTION_PROP, CHANNELS_PROP, channels_action, ensure_action, key_channels, place_channels_strip
 from .plan import (
     CameraPlan,
@@ -301,13 +302,16 @@ def update_person(
     name: str = "",
     color: tuple[float, float, float] | None = None,
     force: bool = False,
+    previous: Track | None = None,
 ) -> bool:
     """Bring ``obj`` (an armature :func:`build_person` made for this track id) up to ``track``, in place.
 
     Only what RAM made is touched: its keys in RAM's action, its rest bones (when the skeleton changed),
     its body mesh's vertices, its name and colour when the edit log changed them. The object, its
-    constraints, children, modifiers, NLA tracks, other curves and custom properties stay. Returns
-    whether the motion was re-keyed (unchanged tracks are skipped unless ``force``).
+    constraints, children, modifiers, NLA tracks, other curves and custom properties stay; with
+    ``previous`` (the track as it was last keyed) the artist's keys on RAM's own channels stay on the
+    frames the edit did not change (see ``hand_keys``). Returns whether the motion was re-keyed
+    (unchanged tracks are skipped unless ``force``).
     """
     plan_name = name or f"RAM person {track.track_id}"
     if obj.get(NAME_PROP) != plan_name:  # a name from the edit log; one set in the outliner stays otherwise
@@ -324,8 +328,13 @@ def update_person(
         return False
     skeleton = plan_skeleton(rest)
     plan = plan_track(skeleton, rest, track, plan_name)
+    old, hand = _hand_keys_before(obj, previous)
     set_rest_bones(obj, skeleton)
     key_track(obj, plan, options)
+    if old is not None and hand is not None:
+        kept = restore_hand_keys(obj[ACTION_PROP], hand, old, plan)
+        if kept < hand.count:
+            log.info("%s: %d of %d hand keys were on frames the edit changed", obj.name, hand.count - kept, hand.count)
     body = _ram_body(obj)
     want = "smpl" if options.smpl_model is not None else ("proxy" if options.proxy_body else None)
     if body is not None and body.get(BODY_PROP) == want:
@@ -338,6 +347,20 @@ def update_person(
     obj[DIGEST_PROP] = digest
     log.info("re-keyed %s: %d frames", obj.name, len(plan.frames))
     return True
+
+
+def _hand_keys_before(obj: bpy.types.Object, previous: Track | None) -> tuple[TrackPlan | None, HandKeys | None]:
+    """RAM's last plan for ``obj`` (rebuilt from ``previous`` on the armature's current rest bones, the
+    skeleton it was keyed on) and the artist's keys that differ from it."""
+    action = obj.get(ACTION_PROP)
+    bones = obj.data.bones
+    if previous is None or not len(previous) or not isinstance(action, bpy.types.Action):
+        return None, None
+    if any(n not in bones for n in JOINT_NAMES):
+        return None, None
+    rest = np.array([bones[n].head_local for n in JOINT_NAMES], dtype=np.float64) @ SMPL_TO_BLENDER
+    old = plan_track(plan_skeleton(rest), rest, previous)
+    return old, read_hand_keys(action, old)
 
 
 def set_rest_bones(obj: bpy.types.Object, skeleton: SkeletonPlan) -> None:
@@ -462,10 +485,13 @@ def update_results(
     names: dict[int, str] | None = None,
     colors: dict[int, tuple[float, float, float]] | None = None,
     force: bool = False,
+    previous: Results | None = None,
 ) -> list[bpy.types.Object]:
     """Bring ``collection``'s armatures up to ``results`` in place: re-key the changed ones, build new
-    tracks' armatures, remove those of tracks that are gone; the scene's settings and camera stay."""
+    tracks' armatures, remove those of tracks that are gone; the scene's settings and camera stay.
+    ``previous``: the results the armatures were keyed from (keeps the artist's keys where it can)."""
     names, colors = names or {}, colors or {}
+    before = {t.track_id: t for t in previous.tracks} if previous is not None else {}
     existing = {int(o[TRACK_ID_PROP]): o for o in collection.objects if o.type == "ARMATURE" and TRACK_ID_PROP in o}
     objects = []
     for t in results.tracks:
@@ -476,7 +502,7 @@ def update_results(
         if obj is None:
             obj = build_person(t, results, collection, options, name, color)
         else:
-            update_person(obj, t, results, options, name, color, force)
+            update_person(obj, t, results, options, name, color, force, before.get(t.track_id))
         objects.append(obj)
     for obj in existing.values():
         remove_person(obj)

@@ -236,3 +236,44 @@ def test_with_an_smpl_body_a_reshaped_person_keeps_the_artists_work(empty_scene,
     evaluated.to_mesh_clear()
     got = co.reshape(-1, 3) @ np.array(body.matrix_world)[:3, :3].T + np.array(body.matrix_world)[:3, 3]
     np.testing.assert_allclose(got, lbs_in_blender(model, track, i), atol=1e-3)
+
+
+def curve_values(obj, path, frame):
+    """RAM's action's curves on ``path`` evaluated at ``frame``, by component."""
+    curves = sorted(
+        (fc for fc in action_fcurves(obj["ram_action"]) if fc.data_path == path), key=lambda fc: fc.array_index
+    )
+    return np.array([fc.evaluate(frame) for fc in curves])
+
+
+@pytest.mark.parametrize(
+    ("edit", "kept"),
+    [
+        (edits.Edit("split", 1, frame=30), True),  # frame 11 is before the split: untouched
+        (edits.Edit("swap", 1, b=2, frame=20), True),
+        (edits.Edit("swap", 1, b=2, frame=5), False),  # frame 11 is now person 2's motion
+        (None, True),  # a forced rebuild
+    ],
+)
+def test_hand_keys_on_rams_channels_stay_on_frames_the_edit_did_not_change(empty_scene, results_file, edit, kept):
+    session.import_results(bpy.context, str(results_file))
+    a = armature(1)
+    bpy.context.scene.frame_set(11)
+    tweak = np.array([0.9, 0.1, 0.3, -0.2]) / np.linalg.norm([0.9, 0.1, 0.3, -0.2])
+    a.pose.bones["head"].rotation_quaternion = tweak
+    a.pose.bones["head"].keyframe_insert("rotation_quaternion", frame=11)
+    between = (0.0, 0.0, 0.0)
+    a.pose.bones["pelvis"].location = between
+    a.pose.bones["pelvis"].keyframe_insert("location", frame=12.5)  # between RAM's keys
+    if edit is None:
+        session.rebuild(bpy.context, force=True)
+    else:
+        session.add_edit(bpy.context, edit)
+    got = curve_values(a, 'pose.bones["head"].rotation_quaternion', 11)
+    loc = curve_values(a, 'pose.bones["pelvis"].location', 12.5)
+    if kept:
+        np.testing.assert_allclose(got, tweak, atol=1e-6)
+        np.testing.assert_allclose(loc, between, atol=1e-6)
+    else:
+        assert np.abs(got - tweak).max() > 1e-2 and np.abs(loc).max() > 1e-2
+        assert_motion_matches(bpy.context, 1)
