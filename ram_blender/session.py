@@ -23,9 +23,9 @@ from .importer.build import (
     remove_collection,
     restore_names,
     set_aside,
-    update_results,
 )
 from .importer.plan import FRAME_OFFSET
+from .importer.update import update_results
 from .preferences import settings
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def rebuild(
     force: bool = False,
     previous: Results | None = None,
 ) -> list[bpy.types.Object]:
-    """Bring the scene's armatures up to the edited results, in place (see ``build.update_results``).
+    """Bring the scene's armatures up to the edited results, in place (see ``importer.update``).
 
     Only armatures whose tracks changed are re-keyed (every one with ``force``), in their own objects and
     actions, so what the artist added to them stays. ``previous``: the edited results the armatures
