@@ -82,9 +82,11 @@ def _clear_capture_flags(_file: str) -> None:
 
 def register_state() -> None:
     path = {"name": "Results file", "subtype": "FILE_PATH"}
-    try:  # Blender 4.5+ stores "//" (relative to the .blend) paths only when asked to
+    # Blender 4.5+ stores "//" (relative to the .blend) paths only when asked to; older ones have no such
+    # option and print the ValueError even when it is caught, so ask by version, not by trying.
+    if bpy.app.version >= (4, 5, 0):
         RAM_SceneState.results_path = bpy.props.StringProperty(**path, options={"PATH_SUPPORTS_BLEND_RELATIVE"})
-    except ValueError:
+    else:
         RAM_SceneState.results_path = bpy.props.StringProperty(**path)
     bpy.types.Scene.ram = bpy.props.PointerProperty(type=RAM_SceneState)
     bpy.app.handlers.load_post.append(_clear_capture_flags)

@@ -130,3 +130,14 @@ def test_the_report_of_a_capture_stopped_with_esc_says_it_stopped_early(tmp_path
         "RAM capture: ValueError: bad; kept clip.ram.npz",
     )
     assert "UNDO" in RAM_OT_capture_video.bl_options  # the import it ends with is one undo step
+
+
+def test_enabling_prints_no_error(tmp_path):
+    """Blender 4.2 printed a ValueError on every enable (an option it does not know, caught but printed)."""
+    script = "import bpy, ram_blender; ram_blender.register(); ram_blender.unregister(); print('ok')"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BLENDER_USER_RESOURCES": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr
+    assert "Error" not in done.stderr + done.stdout, done.stderr
