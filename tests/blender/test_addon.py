@@ -104,6 +104,7 @@ def test_worker_environment_is_built_from_a_python_mediapipe_supports(tmp_path, 
     commands = setup.setup_commands(tmp_path / "env", python=chosen)
     assert commands[0][:3] == [chosen, "-m", "venv"]
     assert commands[1][-1].endswith("[lite]")
+    assert commands[2][1:] == ["-c", setup.CHECK_IMPORTS]  # ready only once the worker's modules import
 
 
 def test_a_file_saved_mid_capture_opens_ready_to_capture(addon, tmp_path):
@@ -141,3 +142,24 @@ def test_enabling_prints_no_error(tmp_path):
     )
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr
     assert "Error" not in done.stderr + done.stdout, done.stderr
+
+
+def test_a_managed_environment_is_used_only_once_its_setup_finished(addon, monkeypatch):
+    from ram_blender import preferences
+    from ram_blender.setup_job import READY_MARKER
+
+    monkeypatch.delenv(preferences.WORKER_PYTHON_ENV, raising=False)
+    env = preferences.managed_env_dir()
+    python = preferences.managed_python()
+    python.parent.mkdir(parents=True, exist_ok=True)
+    python.symlink_to(sys.executable)
+    try:
+        assert preferences.managed_state() == "incomplete: set it up again"
+        with pytest.raises(preferences.NoWorkerPython, match="not ready"):
+            preferences.worker_python(preferences.Settings())
+        (env / READY_MARKER).write_text("done")
+        assert preferences.managed_state() == "ready"
+        assert preferences.worker_python(preferences.Settings()) == str(python)
+    finally:
+        python.unlink()
+        (env / READY_MARKER).unlink(missing_ok=True)
