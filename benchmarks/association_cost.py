@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from ram_core.tracking.association import with_association
 from ram_core.tracking.boxes import cxcywh_to_xyxy
 from ram_core.tracking.tracker import Tracker, TrackerConfig
 
@@ -40,7 +41,7 @@ def measure(n_people: int, n_frames: int, with_features: bool, rng: np.random.Ge
     boxes, who = scene(n_people, n_frames, rng)
     appearance = rng.normal(size=(n_people + 1, 64))
     appearance /= np.linalg.norm(appearance, axis=1, keepdims=True)
-    tracker = Tracker(TrackerConfig(max_tracks=128))
+    tracker = Tracker(with_association(TrackerConfig(), max_tracks=128))
     warmup = 10
     for f in range(n_frames):
         if f == warmup:

@@ -65,7 +65,7 @@ def bulk_seconds(results: Results) -> float:
     col = bpy.data.collections.new("bulk")
     bpy.context.scene.collection.children.link(col)
     t0 = time.perf_counter()
-    build_results(results, col, bpy.context.scene, BuildOptions(hide_outside=True))
+    build_results(results, col, bpy.context.scene, BuildOptions())
     return time.perf_counter() - t0
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ram_core.backends.lite.detector import DetectorConfig, PersonDetector
-from ram_core.backends.lite.landmarks import LandmarkConfig, PoseLandmarker, find_people
+from ram_core.perception.blazepose_detector import DetectorConfig, PersonDetector
+from ram_core.perception.landmarks import LandmarkConfig, PoseLandmarker, find_people
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -28,8 +28,9 @@ import torch
 
 from ram_core.backends.base import camera_intrinsics
 from ram_core.backends.ram.pipeline import RamPipeline, resolve_device
-from ram_core.detection import DEFAULT_DETECTOR, DETECTOR_VARIANTS, build_detector
 from ram_core.models import RamConfig, Regressor, build_ram
+from ram_core.perception.torchvision_detector import DEFAULT_DETECTOR, DETECTOR_VARIANTS, build_detector
+from ram_core.tracking.association import with_association
 from ram_core.tracking.segfollow import Sam2Architecture, SegFollowConfig, build_segfollow, sam2_variant
 from ram_core.tracking.selector import UpdateConfig
 
@@ -71,9 +72,9 @@ def build(args: argparse.Namespace, n: int, device: torch.device, intrinsics: np
     cfg = dataclasses.replace(cfg, memory=dataclasses.replace(cfg.memory, min_visibility=0.0))
     network = build_detector(DETECTOR_VARIANTS[DEFAULT_DETECTOR]).to(device) if args.detector else None
     detector = ScriptedDetector(network, boxes, device)
-    track_cfg = SegFollowConfig(
+    track_cfg = with_association(
+        SegFollowConfig(keyframe_interval=args.keyframe_interval),
         update=UpdateConfig(tau=-1.0),
-        keyframe_interval=args.keyframe_interval,
         max_coast_frames=10**9,
         max_tracks=n,
     )

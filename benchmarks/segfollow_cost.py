@@ -16,6 +16,7 @@ import time
 import numpy as np
 import torch
 
+from ram_core.tracking.association import with_association
 from ram_core.tracking.segfollow import Sam2Architecture, SegFollowConfig, build_segfollow, sam2_variant
 from ram_core.tracking.selector import UpdateConfig
 
@@ -43,7 +44,7 @@ def main() -> None:
     height, width = args.video_size
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 255, (height, width, 3), dtype=np.uint8) for _ in range(4)]
-    cfg = SegFollowConfig(update=UpdateConfig(tau=-1.0), keyframe_interval=10**9)
+    cfg = with_association(SegFollowConfig(keyframe_interval=10**9), update=UpdateConfig(tau=-1.0))
     print(f"variant {args.variant}, SAM2 input {arch.image_size} px, video {width}x{height}, device {args.device}")
     autocast = torch.autocast(device_type=torch.device(args.device).type, dtype=torch.bfloat16, enabled=args.bf16)
     for n in args.people:

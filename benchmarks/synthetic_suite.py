@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ram_core.contract.results import load_results  # noqa: E402
-from ram_core.eval.capture import CaptureScores, ClipParts, clip_parts, combine, load_gt  # noqa: E402
+from ram_core.contract.results import load_results
+from ram_core.eval.capture import CaptureScores, ClipParts, clip_parts, combine, load_gt
 
 DEFAULT_SUITE = ROOT / "tests" / "data" / "synth"
 
@@ -57,6 +57,9 @@ COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("skate", "s", "foot_skate_cm", "{:.2f}"),
     ("pen95", "s", "penetration_p95_cm", "{:.1f}"),
     ("jit/gt", "s", "jitter_ratio", "{:.2f}"),
+    ("height%", "s", "height_error_pct", "{:.1f}"),
+    ("floor deg", "c", "floor_angle_deg", "{:.2f}"),
+    ("cam h%", "c", "camera_height_error_pct", "{:.1f}"),
 )
 #: Figures both captures have a meaning for. Not the absolute errors (the baseline's pelvis is the ground
 #: truth's) nor identity and coverage (the baseline's tracks are the ground truth's people).

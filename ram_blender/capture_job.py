@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ram_core.contract.client import CaptureClient, CaptureError
+from ram_core.contract.client import CaptureClient, CaptureError, save_or_rescue
 from ram_core.contract.options import CaptureOptions
-from ram_core.contract.results import Results, save_results
+from ram_core.contract.results import Results
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class CaptureJob:
             return None, None
         if not any(len(t) for t in results.tracks):
             return None, results
-        path = save_results(results, self.request.out_path)
+        path = save_or_rescue(results, self.request.out_path)
         return path, results
 
     def close(self) -> None:

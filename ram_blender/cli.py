@@ -42,8 +42,9 @@ def find_videos(inputs: list[str]) -> list[Path]:
     return videos
 
 
-def capture_one(request: CaptureRequest, report=print) -> Path:
-    """Run one capture to completion on this thread; the results path, or RuntimeError on failure."""
+def capture_one(request: CaptureRequest, report=print) -> Path | None:
+    """Run one capture to completion on this thread; the results path (None: nobody was found, nothing
+    written), or RuntimeError on failure."""
     job = CaptureJob(request)
     try:
         last = -1.0
@@ -55,13 +56,13 @@ def capture_one(request: CaptureRequest, report=print) -> Path:
                 last = status.fraction
                 report(f"  {Path(request.video).name}: frame {status.done}/{status.total}")
             time.sleep(POLL_SECONDS)
-        path, _ = job.finish()
+        # A failed capture writes nothing: a batch rerun must not replace a good earlier results file
+        # with a partial one (the operator, by contrast, imports what arrived).
+        path = None if status.error else job.finish()[0]
     finally:
         job.close()
     if status.error:
         raise RuntimeError(status.error.strip().splitlines()[-1] if status.error.strip() else "worker failed")
-    if path is None:
-        raise RuntimeError("nobody was captured")
     return path
 
 
@@ -79,10 +80,12 @@ def save_blend(path: Path) -> None:
 def process_video(
     video: Path, out_dir: Path, python: str, options: CaptureOptions, exports: tuple[str, ...]
 ) -> list[Path]:
-    """Capture ``video``, build a fresh scene, save ``<stem>.blend`` and the exports; the paths written."""
+    """Capture ``video``, build a fresh scene, save ``<stem>.blend`` and the exports; the paths written
+    (none when nobody was found in it: a video without people is not a failure, as in ``ram-core capture``)."""
     stem = video.stem
     results_path = out_dir / f"{stem}.ram.npz"
-    capture_one(CaptureRequest(python, str(video), str(results_path), options))
+    if capture_one(CaptureRequest(python, str(video), str(results_path), options)) is None:
+        return []
     bpy.ops.wm.read_homefile(use_empty=True)
     blend = out_dir / f"{stem}.blend"
     save_blend(blend)  # first, so the results path is stored relative
@@ -125,7 +128,8 @@ def batch_capture(
             if not video.is_file():
                 raise FileNotFoundError(f"no such file {video}")
             written = process_video(video, out, python, options, exports)
-            report(f"[{i}/{len(videos)}] {video.name}: ok in {time.perf_counter() - t0:.1f} s -> {written[1]}")
+            done = f"-> {written[1]}" if written else "nobody was found in it; nothing written"
+            report(f"[{i}/{len(videos)}] {video.name}: ok in {time.perf_counter() - t0:.1f} s {done}")
         except Exception as e:  # one bad video must not stop the batch
             failed += 1
             log.debug("capture of %s failed", video, exc_info=True)

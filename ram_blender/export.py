@@ -11,7 +11,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from ram_core.contract.coords import CAMERA_TO_BLENDER, camera_points_to_blender
+from ram_core.contract.coords import blender_from_camera
 from ram_core.contract.results import Results, Track
 from ram_core.contract.skeleton import (
     JOINT_NAMES,
@@ -35,18 +35,24 @@ FBX_SHIFT = -1
 
 
 def amass_arrays(track: Track, results: Results) -> dict[str, np.ndarray]:
-    """AMASS-style arrays for one person, in a Z-up world (Blender's: camera at the origin looking +Y).
+    """AMASS-style arrays for one person, in Blender's Z-up world (the solved scene's, else the camera at the origin).
 
     ``poses`` ``(T, 72)`` axis-angle (root first, then SMPL's 23 body joints; radians); ``trans``
     ``(T, 3)`` metres, such that SMPL's forward pass with these gives the joints in Blender's world:
-    root ``R' = C @ R`` and ``trans' = C @ (rest_0 + transl) - rest_0``. ``betas`` ``(10,)`` is the
-    track's mean; ``frames`` ``(T,)`` the video frame of each row (a track may have gaps);
+    root ``R' = C @ R`` and ``trans' = C @ (rest_0 + transl) + c - rest_0`` with ``x -> C @ x + c`` the
+    camera-to-Blender transform (:func:`~ram_core.contract.coords.blender_from_camera`: the solved
+    scene's, floor at z = 0, or the camera at the origin), so the pelvis lands where the armature's does
+    (the body's size comes from ``betas``; a solved per-track scale is not expressible in AMASS).
+    ``betas`` ``(10,)`` is the track's mean; ``frames`` ``(T,)`` the video frame of each row;
     ``rest_joints`` ``(24, 3)`` the rest skeleton the rotations were fitted to (SMPL's canonical frame,
     metres), so a reader without the SMPL model still gets the joints back.
     """
-    root = matrix_to_axis_angle(CAMERA_TO_BLENDER @ axis_angle_to_matrix(track.global_orient.astype(np.float64)))
+    world = blender_from_camera(results.meta.world_from_camera)
+    rotation, offset = world[:3, :3], world[:3, 3]
+    root = matrix_to_axis_angle(rotation @ axis_angle_to_matrix(track.global_orient.astype(np.float64)))
+    scale = float(np.median(track.scale)) if len(track) else 1.0
     rest0 = np.asarray(results.meta.rest_joints[0], dtype=np.float64)
-    trans = camera_points_to_blender(rest0 + track.transl.astype(np.float64)) - rest0
+    trans = (scale * rest0 + track.transl.astype(np.float64)) @ rotation.T + offset - rest0
     poses = np.concatenate([root, track.body_pose.reshape(len(track), -1).astype(np.float64)], axis=1)
     return {
         "poses": poses,

@@ -23,13 +23,27 @@ DEFAULT_FPS = 25.0
 
 # Leading bytes of container formats: a file that starts like this is a video we could not decode.
 _CONTAINER_SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
-    (0, b"RIFF", "AVI"),
+    (8, b"AVI ", "AVI"),
     (4, b"ftyp", "MP4/MOV"),
     (0, b"\x1aE\xdf\xa3", "Matroska/WebM"),
     (0, b"OggS", "Ogg"),
     (0, b"FLV", "FLV"),
     (0, b"\x00\x00\x01\xba", "MPEG-PS"),
     (0, b"\x30\x26\xb2\x75", "ASF/WMV"),
+)
+
+
+# Files that are not videos at all, but which OpenCV may open as a single frame or an empty stream.
+_NOT_VIDEO_SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\x89PNG\r\n\x1a\n", "an image (PNG), not a video"),
+    (0, b"\xff\xd8\xff", "an image (JPEG), not a video"),
+    (0, b"BM", "an image (BMP), not a video"),
+    (0, b"II*\0", "an image (TIFF), not a video"),
+    (0, b"MM\0*", "an image (TIFF), not a video"),
+    (8, b"WEBP", "an image (WebP), not a video"),
+    (8, b"WAVE", "audio (WAV), not a video"),
+    (0, b"ID3", "audio (MP3), not a video"),
+    (0, b"fLaC", "audio (FLAC), not a video"),
 )
 
 
@@ -49,10 +63,10 @@ class VideoInfo:
     frame_count: int
 
 
-def _container(path: Path) -> str | None:
+def _signature(path: Path, table: tuple[tuple[int, bytes, str], ...]) -> str | None:
     with open(path, "rb") as f:
         head = f.read(16)
-    for offset, magic, name in _CONTAINER_SIGNATURES:
+    for offset, magic, name in table:
         if head[offset : offset + len(magic)] == magic:
             return name
     return None
@@ -68,13 +82,19 @@ def _capture(path: str | os.PathLike) -> tuple[Path, cv2.VideoCapture]:
         raise VideoError(f"{p}: not readable (permission denied)")
     if p.stat().st_size == 0:
         raise VideoError(f"{p}: empty file")
+    not_video = _signature(p, _NOT_VIDEO_SIGNATURES)
+    if not_video:
+        raise VideoError(f"{p}: {not_video} (capture needs a video file)")
     cap = cv2.VideoCapture(str(p))
     if not cap.isOpened():
         cap.release()
-        container = _container(p)
+        container = _signature(p, _CONTAINER_SIGNATURES)
         if container is None:
             raise VideoError(f"{p}: not a video file (OpenCV cannot open it)")
-        raise VideoError(f"{p}: {container} file whose video codec OpenCV cannot decode")
+        raise VideoError(
+            f"{p}: {container} file OpenCV cannot open: damaged or truncated, without a video track, "
+            "or in a codec it cannot decode"
+        )
     return p, cap
 
 
@@ -120,7 +140,8 @@ def iter_frames(path: str | os.PathLike, start: int = 0, end: int | None = None)
         while index < stop:
             ok, image = cap.read()
             if not ok or image is None:
-                logger.warning(
+                # INFO, not WARNING: the client turns this into the capture's one error, or a note if allowed.
+                logger.info(
                     "%s: truncated or damaged: frames %d..%d could not be read (the header says %d frames)",
                     p,
                     index,

@@ -16,6 +16,7 @@ Exit codes: 0 done (also when cancelled), 1 error (an Error message was sent), 2
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import shutil
@@ -24,6 +25,7 @@ import threading
 import traceback
 from typing import TextIO
 
+import cv2
 import numpy as np
 
 from ram_core.backends.base import Backend, camera_intrinsics
@@ -164,9 +166,11 @@ def capture(args: argparse.Namespace, ring: Ring, channel: Channel, control: Con
     info = open_video(args.video)
     start, end = frame_range(info, options.start, options.end)
     intrinsics, assumed = camera_intrinsics(info.width, info.height, options.focal_px)
+    scale = working_scale(info.width, info.height)
+    work_info, work_intrinsics = scaled_camera(info, intrinsics, scale)
     backend: Backend = create_backend(options.backend, options)
     try:
-        backend.open(info, intrinsics, assumed)
+        backend.open(work_info, work_intrinsics, assumed)
         meta = CaptureMeta(
             video_path=os.path.abspath(info.path),
             fps=info.fps,
@@ -189,7 +193,9 @@ def capture(args: argparse.Namespace, ring: Ring, channel: Channel, control: Con
             check_client()
             if control.cancel.is_set():
                 break
-            records = backend.process(index, image)
+            if scale < 1.0:
+                image = cv2.resize(image, (work_info.width, work_info.height), interpolation=cv2.INTER_AREA)
+            records = to_video_pixels(backend.process(index, image), scale)
             write(records)
             done += 1
             if len(records):  # people on the newest frame reported (an offline backend reports frames late)
@@ -197,10 +203,42 @@ def capture(args: argparse.Namespace, ring: Ring, channel: Channel, control: Con
                 people = len(np.unique(records["track_id"][newest]))
             channel.send(Progress(index, done, total, people))
         check_client()
-        write(backend.finish())
+        write(to_video_pixels(backend.finish(), scale))
         return Done(done, ring.written, control.cancel.is_set())
     finally:
         backend.close()
+
+
+# Backends see frames at most this many pixels on the longer side: a 4K or 8K video is captured from
+# frames scaled down to this size (people in it are still hundreds of pixels tall), so memory and
+# time per frame stay those of a 1080p video. The camera matrix is scaled to match, so 3D results
+# are unchanged; boxes are scaled back to the video's pixels.
+WORKING_MAX_SIDE = 1920
+
+
+def working_scale(width: int, height: int) -> float:
+    """The factor (<= 1) that brings a ``width`` x ``height`` frame within :data:`WORKING_MAX_SIDE`."""
+    return min(1.0, WORKING_MAX_SIDE / max(width, height, 1))
+
+
+def scaled_camera(info: VideoInfo, intrinsics: np.ndarray, scale: float) -> tuple[VideoInfo, np.ndarray]:
+    """The video and camera matrix as a backend sees them at ``scale``. Pixel coordinates are continuous
+    (pixel ``i`` spans ``[i, i + 1)``, the principal point of a centred camera is ``width / 2``), as
+    ``cv2.resize`` samples them, so scaling is a plain multiplication."""
+    if scale >= 1.0:
+        return info, intrinsics
+    width, height = round(info.width * scale), round(info.height * scale)
+    k = np.array(intrinsics, dtype=np.float64)
+    k[:2, :] *= scale
+    return dataclasses.replace(info, width=width, height=height), k
+
+
+def to_video_pixels(records: np.ndarray, scale: float) -> np.ndarray:
+    """``records``' boxes from working-frame pixels back to the video's."""
+    if scale < 1.0 and len(records):
+        records = records.copy()
+        records["box"] = records["box"] / scale
+    return records
 
 
 def _error_message(e: BaseException) -> str:
@@ -253,11 +291,13 @@ def main(argv: list[str] | None = None) -> int:
         channel.send(Error(_error_message(e), traceback.format_exc(), type(e).__name__))
         return EXIT_ERROR
     finally:
+        # The client is gone if its end of stdin closed or its end of stdout broke, whichever came first.
+        client_gone = control.gone.is_set() or channel.broken.is_set()
         if ring is not None:
             ring.close()
-            if control.gone.is_set():
+            if client_gone:
                 ring.unlink()
-        if control.gone.is_set():  # a client killed outright cannot remove its temporary files
+        if client_gone:  # a client killed outright cannot remove its temporary files
             _remove_quietly(args.client_temp)
 
 

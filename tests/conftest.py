@@ -53,26 +53,14 @@ def worker_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def bad_videos(tmp_path_factory) -> dict[str, Path]:
-    """Broken inputs made from the test clip: name -> path (each should be refused or read partly)."""
-    import cv2
+def bad_inputs(tmp_path_factory):
+    """The input corpus (tests/fixtures/bad_inputs.py): name -> Case (path, ok, message)."""
+    from tests.fixtures.bad_inputs import make_corpus
 
-    d = tmp_path_factory.mktemp("bad_videos")
-    data = CLIP.read_bytes()
-    out = {
-        "missing": d / "missing.avi",
-        "text": d / "text.avi",
-        "truncated": d / "truncated.avi",
-        "zero_frames": d / "zero_frames.avi",
-        "codec": d / "codec.avi",
-        "empty": d / "empty.avi",
-    }
-    out["text"].write_text("this is a text file, not a video\n" * 20)
-    out["truncated"].write_bytes(data[: len(data) // 2])
-    out["empty"].write_bytes(b"")
-    # The clip with its codec tag (MS-MPEG4 v3, "MP43") replaced by one no decoder knows.
-    assert data.count(b"MP43") >= 1
-    out["codec"].write_bytes(data.replace(b"MP43", b"QQ99"))
-    writer = cv2.VideoWriter(str(out["zero_frames"]), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
-    writer.release()
-    return out
+    return make_corpus(tmp_path_factory.mktemp("inputs"))
+
+
+@pytest.fixture(scope="session")
+def bad_videos(bad_inputs) -> dict[str, Path]:
+    """Broken inputs made from the test clip: name -> path (each should be refused or read partly)."""
+    return {name: Path(case.path) for name, case in bad_inputs.items() if not case.ok}

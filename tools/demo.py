@@ -19,13 +19,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import bpy  # noqa: E402
-from mathutils import Vector  # noqa: E402
+import bpy
+from mathutils import Vector
 
-import ram_blender  # noqa: E402
-from ram_blender.cli import batch_capture, save_blend  # noqa: E402
-from ram_blender.importer.plan import FRAME_OFFSET  # noqa: E402
-from ram_core.contract.options import CaptureOptions  # noqa: E402
+import ram_blender
+from ram_blender.cli import batch_capture, save_blend
+from ram_blender.importer.plan import FRAME_OFFSET
+from ram_core.contract.options import CaptureOptions
 
 # Writes one decoded frame as PNG; runs in the worker's Python, which has OpenCV (Blender's has not).
 _GRAB_FRAME = """
@@ -101,23 +101,30 @@ def overview_camera(scene: bpy.types.Scene, people: list[bpy.types.Object]) -> b
 
 
 def ground_plane(scene: bpy.types.Scene, results_path: str) -> bpy.types.Object:
-    """A grey plane fitted (least squares) through every captured foot position: the street, for the overview."""
-    from ram_core.contract.coords import camera_points_to_blender
+    """A grey ground for the overview: the solved floor (Blender's z = 0) under the captured feet, or, for a
+    capture without a solved scene, a plane fitted (least squares) through every captured foot position."""
+    from ram_core.contract.coords import blender_from_camera
     from ram_core.contract.results import load_results
     from ram_core.contract.skeleton import JOINT_INDEX
 
     results = load_results(bpy.path.abspath(results_path))
+    world = blender_from_camera(results.meta.world_from_camera)
     feet = [JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"]]
-    points = camera_points_to_blender(np.concatenate([t.joints[:, feet].reshape(-1, 3) for t in results.tracks]))
+    cam_points = np.concatenate([t.joints[:, feet].reshape(-1, 3) for t in results.tracks]).astype(np.float64)
+    points = cam_points @ world[:3, :3].T + world[:3, 3]
     centre = np.median(points, axis=0)
-    _, _, vt = np.linalg.svd(points - centre, full_matrices=False)
-    normal = vt[2] if vt[2][2] > 0 else -vt[2]
+    if results.meta.world_from_camera is not None:
+        normal = np.array([0.0, 0.0, 1.0])
+        centre[2] = 0.0
+    else:
+        _, _, vt = np.linalg.svd(points - centre, full_matrices=False)
+        normal = vt[2] if vt[2][2] > 0 else -vt[2]
     u = np.cross(normal, [1.0, 0.0, 0.0])
     u /= np.linalg.norm(u)
     v = np.cross(normal, u)
     size = float(np.percentile(np.abs((points - centre) @ np.stack([u, v]).T), 95)) + 3.0
     corners = [centre + size * (a * u + b * v) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
-    mesh = bpy.data.meshes.new("RAM ground (fitted to the feet)")
+    mesh = bpy.data.meshes.new("RAM ground")
     mesh.from_pydata([c.tolist() for c in corners], [], [(0, 1, 2, 3)])
     obj = bpy.data.objects.new(mesh.name, mesh)
     scene.collection.objects.link(obj)

@@ -21,6 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this script runs on a bare Python, not in an environment with the repository
+
+from ram_blender import pythons
+
 REQUIREMENTS = ROOT / "requirements"
 ENV_ROOT = Path(os.environ.get("RAM_ENV_DIR", Path.home() / ".cache" / "ram-blender" / "envs"))
 
@@ -54,31 +58,12 @@ def log(msg: str) -> None:
 
 
 def find_python(version: str) -> str | None:
-    """A Python ``version`` ("3.11") interpreter on this machine, or None."""
-    candidates = [shutil.which(f"python{version}")]
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    if pyenv.is_dir():
-        candidates += [str(p / "bin" / f"python{version}") for p in sorted(pyenv.glob(f"{version}*"), reverse=True)]
-    if sys.version_info[:2] == tuple(int(x) for x in version.split(".")):
-        candidates.append(sys.executable)
-    for c in candidates:
-        if not c or not Path(c).exists():
-            continue
-        env = {**os.environ, "PYENV_VERSION": Path(c).resolve().parent.parent.name}
-        try:
-            out = subprocess.run(
-                [c, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                check=False,
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=30,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if out.returncode == 0 and out.stdout.strip() == version:
-            return str(Path(c).resolve())
-    return None
+    """A Python ``version`` ("3.11") interpreter on this machine (its real file), or None.
+
+    The add-on's finder (``ram_blender.pythons``, standard library only): one search for both.
+    """
+    found = pythons.find_python(version)
+    return str(Path(found).resolve()) if found else None
 
 
 def requirement_files(name: str) -> list[Path]:

@@ -12,7 +12,7 @@ import numpy as np
 from mathutils import Matrix
 
 from ram_core.contract.colors import track_color
-from ram_core.contract.coords import SMPL_TO_BLENDER
+from ram_core.contract.coords import SMPL_TO_BLENDER, blender_from_camera
 from ram_core.contract.results import Results, Track
 from ram_core.contract.skeleton import JOINT_NAMES
 from ram_core.contract.smpl_model import SmplModel, shaped_vertices, smpl_rest_joints
@@ -30,6 +30,7 @@ from .plan import (
     plan_track,
     predicted_keys,
     track_digest,
+    track_rest_joints,
     visibility_keys,
 )
 from .proxy import proxy_geometry
@@ -48,14 +49,11 @@ BODY_PROP = "ram_body"
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """How to build: ``interpolation`` of the pose keys; ``hide_outside`` keys visibility off
-    outside a track's frame range; ``smpl_model`` adds a skinned body mesh per person; without one,
-    ``proxy_body`` adds a tube per bone so the person shows in renders."""
+    """How to build: ``smpl_model`` adds a skinned body mesh per person; without one, a tube per bone
+    (``proxy.py``) shows the person in renders. Pose keys are linear (CONSTANT before a gap); every
+    person is hidden outside their track's frames and in its gaps."""
 
-    interpolation: str = "LINEAR"
-    hide_outside: bool = True
     smpl_model: SmplModel | None = None
-    proxy_body: bool = True
 
 
 def apply_scene_plan(scene: bpy.types.Scene, plan: ScenePlan) -> None:
@@ -78,7 +76,7 @@ def build_camera(
     cam.shift_y = plan.shift_y
     cam.clip_end = 1000.0
     obj = bpy.data.objects.new(name, cam)
-    obj.rotation_euler = plan.rotation
+    obj.matrix_world = Matrix(plan.matrix_world.tolist())
     collection.objects.link(obj)
     if scene.camera is None:
         scene.camera = obj
@@ -129,7 +127,7 @@ def color_armature(obj: bpy.types.Object, rgb: tuple[float, float, float]) -> No
             bone.color.custom.active = (1.0, 1.0, 1.0)
 
 
-def key_track(obj: bpy.types.Object, plan: TrackPlan, options: BuildOptions) -> None:
+def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
     """Key every bone's rotation and the pelvis location in RAM's action, and the predicted flag and the
     visibility in RAM's channel action (an NLA strip), all in bulk, replacing RAM's keys there; the
     artist's curves on other channels stay.
@@ -147,7 +145,7 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan, options: BuildOptions) -> 
             frames,
             plan.rotations[:, j],
             bone_name,
-            options.interpolation,
+            "LINEAR",
             hold,
         )
     key_channels(
@@ -157,7 +155,7 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan, options: BuildOptions) -> 
         frames,
         plan.location,
         JOINT_NAMES[0],
-        options.interpolation,
+        "LINEAR",
         hold,
     )
     if PREDICTED_PROP not in obj:
@@ -165,7 +163,7 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan, options: BuildOptions) -> 
     channels = channels_action(obj, f"{obj.name} channels")
     pred = predicted_keys(plan.frames, plan.predicted)
     key_channels(channels, obj, f'["{PREDICTED_PROP}"]', pred.frames, pred.values[:, None], "RAM", "CONSTANT")
-    if options.hide_outside and len(frames):
+    if len(frames):
         key_visibility(channels, obj, plan.frames)
     place_channels_strip(obj, channels)
 
@@ -237,13 +235,19 @@ def _person_material(arm_obj: bpy.types.Object) -> bpy.types.Material:
     return mat
 
 
-def person_inputs(track: Track, results: Results, options: BuildOptions) -> tuple[np.ndarray, str]:
-    """The rest joints ``(24, 3)`` a track's armature is built on, and the digest of what it is built from."""
+def body_kind(options: BuildOptions) -> str:
+    return "smpl" if options.smpl_model is not None else "proxy"
+
+
+def person_inputs(track: Track, results: Results, options: BuildOptions) -> tuple[np.ndarray, np.ndarray, str]:
+    """What a track's armature is built on: its rest joints ``(24, 3)`` (the capture's or the SMPL model's,
+    times the track's solved size), the ``(4, 4)`` camera-to-Blender transform, and the digest of all that."""
     rest = results.meta.rest_joints
     if options.smpl_model is not None:
         rest = smpl_rest_joints(options.smpl_model, track.betas.mean(axis=0))
-    body = "smpl" if options.smpl_model is not None else ("proxy" if options.proxy_body else "")
-    return rest, track_digest(track, rest, options.interpolation, options.hide_outside, body)
+    rest = track_rest_joints(rest, track)
+    world = blender_from_camera(results.meta.world_from_camera)
+    return rest, world, track_digest(track, rest, world.round(9).tolist(), body_kind(options))
 
 
 def ram_body(obj: bpy.types.Object) -> bpy.types.Object | None:
@@ -252,7 +256,7 @@ def ram_body(obj: bpy.types.Object) -> bpy.types.Object | None:
 
 
 def key_body(obj: bpy.types.Object, body: bpy.types.Object | None, plan: TrackPlan, options: BuildOptions) -> None:
-    if body is not None and options.hide_outside and len(plan.frames):
+    if body is not None and len(plan.frames):
         # A hidden parent does not hide its children: the body keys its own visibility.
         key_visibility(ensure_action(body, f"{body.name} visibility"), body, plan.frames)
 
@@ -264,7 +268,7 @@ def make_body(
     if options.smpl_model is not None:
         body = build_skinned_mesh(obj, options.smpl_model, plan.betas, collection)
         body[BODY_PROP] = "smpl"
-    elif options.proxy_body:
+    else:
         body = build_proxy_mesh(obj, skeleton, collection)
         body[BODY_PROP] = "proxy"
     return body
@@ -279,16 +283,16 @@ def build_person(
     color: tuple[float, float, float] | None = None,
 ) -> bpy.types.Object:
     """One keyed armature (plus its body mesh) for ``track``, linked into ``collection``."""
-    rest, digest = person_inputs(track, results, options)
+    rest, world, digest = person_inputs(track, results, options)
     skeleton = plan_skeleton(rest)
-    plan = plan_track(skeleton, rest, track, name)
+    plan = plan_track(skeleton, rest, track, name, world)
     obj = build_armature(plan.name, skeleton, collection)
     obj[TRACK_ID_PROP] = track.track_id
     obj[NAME_PROP] = plan.name
     obj[DIGEST_PROP] = digest
     rgb = color or track_color(track.track_id)
     color_armature(obj, rgb)
-    key_track(obj, plan, options)
+    key_track(obj, plan)
     key_body(obj, make_body(obj, skeleton, plan, options, collection), plan, options)
     log.info("built %s: %d frames", obj.name, len(plan.frames))
     return obj

@@ -5,8 +5,9 @@ from __future__ import annotations
 import bpy
 import numpy as np
 
-# FCurve keyframe interpolation enum values as ``foreach_set`` expects them.
-INTERPOLATION = {"CONSTANT": 0, "LINEAR": 1, "BEZIER": 2}
+# FCurve keyframe interpolation enum values as ``foreach_set`` expects them. No BEZIER: ``set_keys`` leaves
+# the handles uncomputed, which only these two never read.
+INTERPOLATION = {"CONSTANT": 0, "LINEAR": 1}
 
 
 # The custom property by which an object knows the action RAM keys its motion in (an ID pointer), so a

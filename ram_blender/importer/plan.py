@@ -1,8 +1,12 @@
 """The armature plan: everything the builder needs, computed with numpy only (no bpy).
 
 Frames and formulas. ``S = SMPL_TO_BLENDER`` maps SMPL's canonical body frame to Blender's world and
-``C = CAMERA_TO_BLENDER`` maps OpenCV's camera frame to Blender's world. The armature object sits at
-the origin with an identity matrix, so armature space is Blender's world.
+``(C, c)`` maps OpenCV's camera frame to Blender's world, ``x -> C @ x + c``: the solved scene's
+``world_from_camera`` (the floor at z = 0, the camera above it looking down) or, without one, the
+camera at the origin looking along +Y (``CAMERA_TO_BLENDER``, ``c = 0``); see
+:func:`ram_core.contract.coords.blender_from_camera`. The armature object sits at the origin with an
+identity matrix, so armature space is Blender's world. Each track's rest skeleton is the capture's
+rest joints times the track's ``scale`` (its size from the scene solve; 1 without one).
 
 * Rest heads: ``h_j = S @ rest_j`` (metres).
 * Rest matrices: bone ``j``'s rest rotation ``B_j`` has its Y axis along the bone (towards its main
@@ -17,7 +21,7 @@ the origin with an identity matrix, so armature space is Blender's world.
 
   i.e. SMPL's local rotations seen in the bone's own axes: a change of basis, nothing more.
 * Pelvis location (in the pelvis bone's rest axes): the posed pelvis head must land at
-  ``C @ (rest_0 + transl)``, so ``loc = B_0.T @ (C @ (rest_0 + transl) - S @ rest_0)``.
+  ``C @ (rest_0 + transl) + c``, so ``loc = B_0.T @ (C @ (rest_0 + transl) + c - S @ rest_0)``.
   Every other head then lands at ``C @ joints_j`` because ``pose_p`` carries ``h_j - h_p`` to
   ``C @ G_p @ (rest_j - rest_p)``, SMPL's forward kinematics mapped by ``C``.
 
@@ -32,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ram_core.contract.coords import CAMERA_TO_BLENDER, SMPL_TO_BLENDER, camera_points_to_blender
+from ram_core.contract.coords import CAMERA_TO_BLENDER, SMPL_TO_BLENDER, blender_from_camera
 from ram_core.contract.results import CaptureMeta, Track
 from ram_core.contract.skeleton import (
     JOINT_NAMES,
@@ -131,27 +135,43 @@ def plan_skeleton(rest_joints: np.ndarray) -> SkeletonPlan:
     return SkeletonPlan(JOINT_NAMES, PARENTS, heads, tails, rest_rot)
 
 
-def local_rotations(skeleton: SkeletonPlan, global_orient: np.ndarray, body_pose: np.ndarray) -> np.ndarray:
+def local_rotations(
+    skeleton: SkeletonPlan,
+    global_orient: np.ndarray,
+    body_pose: np.ndarray,
+    camera_to_world: np.ndarray = CAMERA_TO_BLENDER,
+) -> np.ndarray:
     """Local pose rotation matrices ``(T, 24, 3, 3)`` from SMPL axis-angles (see the module docstring).
 
     Args:
         global_orient: ``(T, 3)`` axis-angle, body frame -> camera frame.
         body_pose: ``(T, 23, 3)`` axis-angle, SMPL local rotations.
+        camera_to_world: ``C``, the rotation from the camera frame to Blender's world.
     """
     rots = axis_angle_to_matrix(np.concatenate([global_orient[:, None], body_pose], axis=1))
     # Frame of each joint's rotation: the root acts from body to camera axes, the rest in body axes.
     outer = np.broadcast_to(SMPL_TO_BLENDER, (NUM_JOINTS, 3, 3)).copy()
-    outer[0] = CAMERA_TO_BLENDER
+    outer[0] = camera_to_world
     b = skeleton.rest_rotations
     left = np.swapaxes(b, -1, -2) @ outer  # (24, 3, 3): B_j.T @ (C or S)
     right = SMPL_TO_BLENDER.T @ b  # (24, 3, 3): S.T @ B_j
     return left[None] @ rots @ right[None]
 
 
-def pelvis_location(skeleton: SkeletonPlan, rest_joints: np.ndarray, transl: np.ndarray) -> np.ndarray:
-    """Pelvis pose location ``(T, 3)`` in its rest axes so its head lands at ``C @ (rest_0 + transl)``."""
-    target = camera_points_to_blender(np.asarray(rest_joints[0], dtype=np.float64) + transl)
+def pelvis_location(
+    skeleton: SkeletonPlan, rest_joints: np.ndarray, transl: np.ndarray, world: np.ndarray | None = None
+) -> np.ndarray:
+    """Pelvis pose location ``(T, 3)`` in its rest axes so its head lands at ``C @ (rest_0 + transl) + c``
+    (``world`` the ``(4, 4)`` camera-to-Blender transform; None: the camera at the origin)."""
+    world = blender_from_camera(None) if world is None else world
+    target = (np.asarray(rest_joints[0], dtype=np.float64) + transl) @ world[:3, :3].T + world[:3, 3]
     return (target - skeleton.heads[0]) @ skeleton.rest_rotations[0]
+
+
+def track_rest_joints(rest_joints: np.ndarray, track: Track) -> np.ndarray:
+    """The rest skeleton ``(24, 3)`` of one track: the capture's, times the track's size (median ``scale``)."""
+    scale = float(np.median(track.scale)) if len(track) else 1.0
+    return np.asarray(rest_joints, dtype=np.float64) * scale
 
 
 def continuous_quaternions(quat: np.ndarray) -> np.ndarray:
@@ -165,12 +185,19 @@ def continuous_quaternions(quat: np.ndarray) -> np.ndarray:
     return q
 
 
-def plan_track(skeleton: SkeletonPlan, rest_joints: np.ndarray, track: Track, name: str = "") -> TrackPlan:
-    """Keys for one track: quaternions per bone, pelvis location, Blender frame numbers."""
+def plan_track(
+    skeleton: SkeletonPlan, rest_joints: np.ndarray, track: Track, name: str = "", world: np.ndarray | None = None
+) -> TrackPlan:
+    """Keys for one track: quaternions per bone, pelvis location, Blender frame numbers.
+
+    ``skeleton`` and ``rest_joints`` are the track's own (:func:`track_rest_joints`); ``world`` the
+    ``(4, 4)`` camera-to-Blender transform (None: the camera at the origin).
+    """
+    world = blender_from_camera(None) if world is None else world
     go = track.global_orient.astype(np.float64)
     bp = track.body_pose.astype(np.float64)
-    quat = continuous_quaternions(matrix_to_quaternion(local_rotations(skeleton, go, bp)))
-    loc = pelvis_location(skeleton, rest_joints, track.transl.astype(np.float64))
+    quat = continuous_quaternions(matrix_to_quaternion(local_rotations(skeleton, go, bp, world[:3, :3])))
+    loc = pelvis_location(skeleton, rest_joints, track.transl.astype(np.float64), world)
     betas = track.betas.mean(axis=0) if len(track) else np.zeros(track.betas.shape[1:])
     return TrackPlan(
         track_id=track.track_id,
@@ -245,13 +272,13 @@ def track_digest(track: Track, rest_joints: np.ndarray, *extra: object) -> str:
 class CameraPlan:
     """Blender's camera for the capture's pixel camera.
 
-    The camera sits at the origin looking along +Y with +Z up (OpenCV's z forward, y down mapped by
-    ``CAMERA_TO_BLENDER``): Euler XYZ ``rotation`` (radians). ``lens_mm`` on a ``sensor_width_mm``
+    ``matrix_world`` ``(4, 4)`` places it: where the solved scene puts it (above the floor, looking
+    down), else at the origin looking along +Y with +Z up. ``lens_mm`` on a ``sensor_width_mm``
     sensor fitted horizontally gives the focal length ``fx`` pixels of a ``width``-pixel image; the
     shifts place the principal point (fractions of the larger image side, as Blender measures them).
     """
 
-    rotation: tuple[float, float, float]
+    matrix_world: np.ndarray
     lens_mm: float
     sensor_width_mm: float
     shift_x: float
@@ -264,8 +291,10 @@ def plan_camera(meta: CaptureMeta, sensor_width_mm: float = 36.0) -> CameraPlan:
     """The capture camera (assumed or given intrinsics) as a Blender camera; square pixels assumed."""
     k = np.asarray(meta.intrinsics, dtype=np.float64)
     side = float(max(meta.width, meta.height))
+    # A Blender camera looks along its local -Z with +Y up: OpenCV's axes are its x, -y, -z.
+    matrix = blender_from_camera(meta.world_from_camera) @ np.diag([1.0, -1.0, -1.0, 1.0])
     return CameraPlan(
-        rotation=(np.pi / 2, 0.0, 0.0),
+        matrix_world=matrix,
         lens_mm=float(k[0, 0]) * sensor_width_mm / float(meta.width),
         sensor_width_mm=sensor_width_mm,
         shift_x=(meta.width / 2.0 - float(k[0, 2])) / side,

@@ -26,6 +26,7 @@ from .build import (
     NAME_PROP,
     TRACK_ID_PROP,
     BuildOptions,
+    body_kind,
     build_person,
     color_armature,
     key_body,
@@ -72,20 +73,20 @@ def update_person(
         body = ram_body(obj)
         if body is not None:
             _recolor_body(body, rgb)
-    rest, digest = person_inputs(track, results, options)
+    rest, world, digest = person_inputs(track, results, options)
     if not force and obj.get(DIGEST_PROP) == digest:
         return False
     skeleton = plan_skeleton(rest)
-    plan = plan_track(skeleton, rest, track, plan_name)
-    old, hand = _hand_keys_before(obj, previous)
+    plan = plan_track(skeleton, rest, track, plan_name, world)
+    old, hand = _hand_keys_before(obj, previous, world)
     set_rest_bones(obj, skeleton)
-    key_track(obj, plan, options)
+    key_track(obj, plan)
     if old is not None and hand is not None:
         kept = restore_hand_keys(obj[ACTION_PROP], hand, old, plan)
         if kept < hand.count:
             log.info("%s: %d of %d hand keys were on frames the edit changed", obj.name, hand.count - kept, hand.count)
     body = ram_body(obj)
-    want = "smpl" if options.smpl_model is not None else ("proxy" if options.proxy_body else None)
+    want = body_kind(options)
     if body is not None and body.get(BODY_PROP) == want:
         _reshape_body(body, skeleton, plan, options)
     else:
@@ -98,9 +99,11 @@ def update_person(
     return True
 
 
-def _hand_keys_before(obj: bpy.types.Object, previous: Track | None) -> tuple[TrackPlan | None, HandKeys | None]:
+def _hand_keys_before(
+    obj: bpy.types.Object, previous: Track | None, world: np.ndarray
+) -> tuple[TrackPlan | None, HandKeys | None]:
     """RAM's last plan for ``obj`` (rebuilt from ``previous`` on the armature's current rest bones, the
-    skeleton it was keyed on) and the artist's keys that differ from it."""
+    skeleton it was keyed on, in the capture's ``world``) and the artist's keys that differ from it."""
     action = obj.get(ACTION_PROP)
     bones = obj.data.bones
     if previous is None or not len(previous) or not isinstance(action, bpy.types.Action):
@@ -108,7 +111,7 @@ def _hand_keys_before(obj: bpy.types.Object, previous: Track | None) -> tuple[Tr
     if any(n not in bones for n in JOINT_NAMES):
         return None, None
     rest = np.array([bones[n].head_local for n in JOINT_NAMES], dtype=np.float64) @ SMPL_TO_BLENDER
-    old = plan_track(plan_skeleton(rest), rest, previous)
+    old = plan_track(plan_skeleton(rest), rest, previous, world=world)
     return old, read_hand_keys(action, old)
 
 

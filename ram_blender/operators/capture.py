@@ -32,9 +32,17 @@ PREFERENCE_OPTIONS = ("smpl_model", "device", "weights_dir")
 
 
 def results_path_for(video: str, output_dir: str) -> Path:
-    """``<dir>/<video stem>.ram.npz`` in ``output_dir``, else beside the .blend, else beside the video."""
+    """``<dir>/<video stem>.ram.npz`` in ``output_dir``, else beside the .blend, else beside the video;
+    ``<stem>-2.ram.npz`` and so on when that exists, so an earlier capture's file is never replaced."""
     folder = output_dir or (str(Path(bpy.data.filepath).parent) if bpy.data.filepath else str(Path(video).parent))
-    return Path(bpy.path.abspath(folder)) / f"{Path(video).stem}.ram.npz"
+    base = Path(bpy.path.abspath(folder))
+    stem = Path(video).stem
+    path = base / f"{stem}.ram.npz"
+    n = 2
+    while path.exists():
+        path = base / f"{stem}-{n}.ram.npz"
+        n += 1
+    return path
 
 
 def finish_message(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +9,7 @@ from pathlib import Path
 import bpy
 
 from .. import preferences
+from ..pythons import find_python
 from ..setup_job import CHECK_IMPORTS, SetupJob, SetupStatus
 
 WHEELS = Path(__file__).resolve().parent.parent / "wheels"
@@ -28,41 +27,22 @@ class NoBasePython(RuntimeError):
     """No Python that the worker's packages support was found to build the managed environment from."""
 
 
-def _version(python: str) -> str | None:
-    try:
-        out = subprocess.run(
-            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
 def find_base_python(search_path: str | None = None) -> str:
-    """A Python 3.10-3.12 to create the worker environment from: Blender's own if it qualifies, else one on PATH.
+    """A Python 3.10-3.12 to create the worker environment from: Blender's own if it qualifies, else one on PATH
+    or pyenv's (``search_path``: see :func:`~ram_blender.pythons.find_python`).
 
     Blender 5.1 and newer bundle Python 3.13, for which MediaPipe 0.10.14 has no wheel.
     """
     if f"{sys.version_info[0]}.{sys.version_info[1]}" in WORKER_PYTHONS:
         return sys.executable
-    path = search_path if search_path is not None else os.environ.get("PATH")
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    for version in WORKER_PYTHONS:
-        candidates = [shutil.which(f"python{version}", path=path)]
-        if search_path is None and pyenv.is_dir():  # pyenv's shims on PATH only run the selected version
-            candidates += [str(p / "bin" / f"python{version}") for p in sorted(pyenv.glob(f"{version}.*"))]
-        for found in candidates:
-            if found and _version(found) == version:
-                return found
-    raise NoBasePython(
-        f"the worker needs Python {', '.join(WORKER_PYTHONS)} (MediaPipe has no wheel for Blender's Python "
-        f"{sys.version_info[0]}.{sys.version_info[1]}); install one (e.g. python3.11) or set the worker Python "
-        "in the add-on preferences"
-    )
+    found = next((p for v in WORKER_PYTHONS if (p := find_python(v, search_path))), None)
+    if found is None:
+        raise NoBasePython(
+            f"the worker needs Python {', '.join(WORKER_PYTHONS)} (MediaPipe has no wheel for Blender's Python "
+            f"{sys.version_info[0]}.{sys.version_info[1]}); install one (e.g. python3.11) or set the worker "
+            "Python in the add-on preferences"
+        )
+    return found
 
 
 def env_python(env_dir: Path) -> Path:

@@ -1,4 +1,4 @@
-"""The pinhole camera: assumed intrinsics and the root translation that explains 2D keypoints.
+"""The pinhole camera: intrinsics (assumed when not given) and the root translation that explains 2D keypoints.
 
 Frame: OpenCV's camera frame (x right, y down, z forward), metres; pixels with the origin at the
 top-left corner of the image.
@@ -30,13 +30,6 @@ def pinhole_intrinsics(width: int, height: int, focal_px: float | None = None) -
     if not f > 0:
         raise ValueError(f"focal length must be positive, got {focal_px}")
     return np.array([[f, 0.0, width / 2.0], [0.0, f, height / 2.0], [0.0, 0.0, 1.0]])
-
-
-def assumed_intrinsics(width: int, height: int, fov_deg: float = DEFAULT_FOV_DEG) -> np.ndarray:
-    """``(3, 3)`` pixel camera matrix with the given field of view across the longer side."""
-    if not 0.0 < fov_deg < 180.0:
-        raise ValueError(f"field of view must be in (0, 180) degrees, got {fov_deg}")
-    return pinhole_intrinsics(width, height, 0.5 * max(width, height) / math.tan(math.radians(fov_deg) / 2.0))
 
 
 def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:

@@ -11,7 +11,11 @@ fitted.
 * A joint with one child: the smallest rotation (swing) that aligns the child's direction, then a
   twist about that direction from the hint points (e.g. the ankle for the hip: the knee bends about
   its own axis), weighted by how far each hint lies off the axis. No hint: no twist.
-* A joint with no usable information keeps the identity local rotation.
+* A joint's confidence weights its vectors against the joint's others but never drops one: every
+  vector with a direction counts with at least ``IkOptions.weight_floor``, so a self-occluded limb
+  (low visibility, but a position the landmark model still guessed) follows that guess instead of
+  staying in the rest pose (a T-pose arm). Only a joint with no vector at all (a missing or
+  non-finite target) keeps the identity local rotation.
 * Optionally the rotation between pelvis and thorax (spine3) is spread evenly over spine1/2/3,
   for targets whose spine points are interpolated rather than observed.
 
@@ -58,10 +62,11 @@ class Hint:
 
 @dataclass(frozen=True)
 class IkOptions:
-    """``min_weight``: vectors weighted below this are ignored. ``spine_split``: spread the
-    pelvis-to-thorax rotation evenly over spine1/2/3 instead of fitting each to its own target."""
+    """``weight_floor``: the least weight a vector with a direction counts with, however low its joints'
+    confidence (see the module's docstring). ``spine_split``: spread the pelvis-to-thorax rotation evenly
+    over spine1/2/3 instead of fitting each to its own target."""
 
-    min_weight: float = 0.05
+    weight_floor: float = 0.05
     spine_split: bool = False
 
 
@@ -173,8 +178,11 @@ def solve_global_rotations(
             continue
         rest_dir, _ = unit_vectors(np.stack(rest_vecs, axis=1))
         obs_dir, obs_len = unit_vectors(np.stack(obs_vecs, axis=1))
-        w = np.stack(vec_w, axis=1)
-        w = np.where((w >= options.min_weight) & (obs_len > _EPS), w, 0.0)
+        usable = np.isfinite(obs_len) & (obs_len > _EPS)
+        obs_dir = np.where(usable[..., None], obs_dir, 0.0)
+        obs_len = np.where(usable, obs_len, 0.0)
+        w = np.nan_to_num(np.stack(vec_w, axis=1), nan=0.0)
+        w = np.where(usable, np.maximum(w, options.weight_floor), 0.0)
 
         if n_children == 1:
             rot = _single_child(parent_rot, rest_dir, obs_dir, obs_len, w)
@@ -231,7 +239,7 @@ def solve_rotations(
         targets: ``(T, 24, 3)`` observed joint positions (any right-handed metric frame, e.g. camera).
         rest_joints: ``(24, 3)`` rest skeleton, SMPL body frame, metres.
         weights: ``(T, 24)`` confidence per joint in [0, 1] (None: all 1). A bone's weight is the
-            smaller of its two joints'.
+            smaller of its two joints', and at least ``options.weight_floor``.
         hint_points: ``(T, K, 3)`` extra observed points (same frame as ``targets``) used by ``hints``.
         hint_weights: ``(T, K)`` their confidences (None: all 1).
         hints: which joint each hint point informs, and where it lies in the rest pose.

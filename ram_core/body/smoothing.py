@@ -13,9 +13,8 @@ pose loses its jitter while a fast move is followed with little lag.
   becomes that median, along the same ray from the camera (:class:`SmoothingConfig`).
 
 :class:`MotionSmoother` is the causal, one-frame-at-a-time form with per-track state (for the
-worker's stream); :func:`smooth_motion` runs it over a whole track. :func:`fill_gaps` fills short
-gaps between observed frames by slerp/linear interpolation and marks the frames it made;
-:meth:`MotionSmoother.coast` continues the last motion while a person is briefly lost.
+worker's stream). :func:`fill_gaps` fills short gaps between observed frames by slerp/linear
+interpolation and marks the frames it made.
 """
 
 from __future__ import annotations
@@ -208,50 +207,11 @@ class MotionSmoother:
         self.recent_depths = [*recent, (frame, depth)][-cfg.depth_window :]
         return transl
 
-    def coast(self, frame: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """A prediction for ``frame`` while the person is unseen: the last pose, the translation moved on
-        at its filtered velocity. None before the first update or when the gap exceeds ``max_gap``.
-        Does not change the state (the next :meth:`update` continues from the last observation)."""
-        if self.rotations is None or self.translation is None or self.last_frame is None:
-            return None
-        gap = frame - self.last_frame
-        if gap <= 0 or gap > self.config.max_gap:
-            return None
-        transl = self.translation.value + self.translation.trend * (gap / self.fps)
-        return quaternion_to_axis_angle(self.rotations.quat), transl
-
     def _dt(self, frame: int) -> float:
         if self.last_frame is not None and frame <= self.last_frame:
             raise ValueError(f"frames must increase: {frame} after {self.last_frame}")
         steps = 1 if self.last_frame is None else frame - self.last_frame
         return steps / self.fps
-
-
-def smooth_motion(
-    frames: np.ndarray,
-    global_orient: np.ndarray,
-    body_pose: np.ndarray,
-    transl: np.ndarray,
-    fps: float,
-    config: SmoothingConfig = SmoothingConfig(),
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The batch form: :class:`MotionSmoother` run over one track.
-
-    Args:
-        frames: ``(T,)`` increasing frame indices (gaps allowed: the filter uses the real time step).
-        global_orient: ``(T, 3)``, body_pose ``(T, 23, 3)`` axis-angle (radians); transl ``(T, 3)`` metres.
-        fps: frames per second of the video.
-
-    Returns:
-        Smoothed ``global_orient``, ``body_pose``, ``transl`` with the input shapes.
-    """
-    smoother = MotionSmoother(fps=fps, config=config)
-    rot = np.concatenate([np.asarray(global_orient)[:, None], np.asarray(body_pose)], axis=1)
-    out_rot = np.empty_like(rot, dtype=np.float64)
-    out_tr = np.empty((len(frames), 3))
-    for i, frame in enumerate(frames):
-        out_rot[i], out_tr[i] = smoother.update(int(frame), rot[i], transl[i])
-    return out_rot[:, 0], out_rot[:, 1:], out_tr
 
 
 def fill_gaps(
@@ -308,6 +268,5 @@ __all__ = [
     "fill_gaps",
     "rotation_filter_step",
     "slerp",
-    "smooth_motion",
     "vector_filter_step",
 ]

@@ -108,6 +108,10 @@ def run(args: argparse.Namespace) -> int:
         f"wrote {args.output}: {len(results.tracks)} tracks, frames {meta.frame_start}..{meta.frame_end - 1} "
         f"({frames} frames, {bar.rate(frames):.1f} frames/s)"
     )
+    if not any(len(t) for t in results.tracks):
+        print(f"ram-core: warning: nobody was found in {args.video}", file=sys.stderr)
+    if client_notes := [n for n in meta.notes.split("; ") if n.startswith("video truncated")]:
+        print(f"ram-core: warning: {client_notes[0]}; kept them", file=sys.stderr)
     if args.preview or args.contact_sheet:
         from ram_core.preview import write_contact_sheet, write_preview
 

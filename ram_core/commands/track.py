@@ -24,9 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from ram_core.commands import CommandError
+    from ram_core.tracking.association import with_association
     from ram_core.tracking.mot import read_mot, track_detections, write_mot
     from ram_core.tracking.tracker import TrackerConfig
 
@@ -38,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"output folder does not exist: {args.output.parent}")
     cfg = TrackerConfig()
     if args.max_coast is not None:
-        cfg = replace(cfg, max_coast_frames=args.max_coast)
+        cfg = with_association(cfg, max_coast_frames=args.max_coast)
     dets = read_mot(args.dets)
     tracks = track_detections(dets, cfg, fill_gaps=args.fill_gaps)
     tmp = args.output.with_name(args.output.name + ".part")

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import queue
+import re
 import shutil
 import subprocess
 import tempfile
@@ -46,6 +47,7 @@ from ram_core.contract.messages import (
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import CaptureMeta, Results, save_results
 from ram_core.contract.ring import DEFAULT_CAPACITY, Ring, empty_records, records_to_results
+from ram_core.scene.solve import solve_and_apply
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +95,41 @@ class _Resources:
             os.unlink(self.log_path)
         if self.path_dir is not None:
             shutil.rmtree(self.path_dir, ignore_errors=True)
+
+
+# A worker log line (``ram_core.worker``'s format) at WARNING or worse, or an exception's last line.
+_WORKER_PROBLEM = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ (WARNING|ERROR|CRITICAL) |^[A-Za-z_.]*(Error|Exception): ")
+
+
+RESCUE_DIR_ENV = "RAM_RESCUE_DIR"
+
+
+def rescue_dir() -> Path:
+    """Where a capture goes when its own output cannot be written: ``$RAM_RESCUE_DIR``, else
+    ``~/.cache/ram-blender/rescued``."""
+    return Path(os.environ.get(RESCUE_DIR_ENV, Path.home() / ".cache" / "ram-blender" / "rescued"))
+
+
+def save_or_rescue(results: Results, path: str | os.PathLike) -> Path:
+    """Save ``results`` to ``path``; if that fails (a full disk, a folder gone read-only), keep them in
+    :func:`rescue_dir` and raise :class:`CaptureError` naming where they are, so no capture is lost."""
+    try:
+        return save_results(results, path)
+    except OSError as e:
+        why = e.strerror or str(e)
+    rescue = rescue_dir() / f"{Path(path).name[:64].removesuffix('.npz')}-{time.strftime('%Y%m%d-%H%M%S')}.npz"
+    try:
+        rescue.parent.mkdir(parents=True, exist_ok=True)
+        kept = save_results(results, rescue)
+    except OSError as e2:
+        raise CaptureError(
+            f"{path}: cannot write the results ({why}), nor keep them in {rescue.parent} ({e2.strerror or e2})",
+            kind="SaveFailed",
+            partial=results,
+        ) from None
+    raise CaptureError(
+        f"{path}: cannot write the results ({why}); the capture was kept in {kept}", kind="SaveFailed", partial=results
+    )
 
 
 def _absolute(path: str | None) -> str | None:
@@ -143,7 +180,8 @@ def check_output_path(path: str | os.PathLike) -> Path:
     if not folder.is_dir():
         raise CaptureError(f"{folder}: output folder does not exist")
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".probe", dir=folder)
+        # A short probe name: a legal 250-character output name must not make the probe's too long.
+        fd, probe = tempfile.mkstemp(prefix=".ram-probe-", suffix=".tmp", dir=folder)
     except OSError as e:
         raise CaptureError(f"{folder}: output folder is not writable ({e.strerror or e})") from None
     os.close(fd)
@@ -373,8 +411,9 @@ class CaptureClient:
     def _exit_error(self, returncode: int) -> Error:
         tail = self._log_tail()
         how = f"was killed by signal {-returncode}" if returncode < 0 else f"exited with code {returncode}"
-        last = next((ln.strip() for ln in reversed(tail.splitlines()) if ln.strip()), "")
-        message = f"the worker {how} before finishing" + (f"; its last output: {last}" if last else "")
+        # The last warning or error the worker logged, or a Python exception line; not libraries' chatter.
+        last = next((ln.strip() for ln in reversed(tail.splitlines()) if _WORKER_PROBLEM.search(ln)), "")
+        message = f"the worker {how} before finishing" + (f"; its last problem: {last}" if last else "")
         return Error(message, tail, "WorkerExited")
 
     # -- control ---------------------------------------------------------------------------------------
@@ -438,7 +477,8 @@ class CaptureClient:
         """The results received so far: complete after Done, partial after a cancel, a crash or a kill.
 
         ``meta.frame_end`` is set to the frames actually processed, and ``meta.notes`` says why the
-        capture stopped early. :class:`CaptureError` if the worker never started capturing.
+        capture stopped early. The scene is solved on them (``ram_core.scene.solve``): tracks sized to
+        stand on one floor, and the floor and camera in the metadata, or ``meta.scene_status`` says why not. :class:`CaptureError` if the worker never started capturing.
         """
         records = self.records()
         if self.meta is None:
@@ -461,7 +501,9 @@ class CaptureClient:
             meta = replace(meta, frame_end=reached)
         if notes:
             meta = replace(meta, notes="; ".join([meta.notes, *notes]) if meta.notes else "; ".join(notes))
-        return records_to_results(meta, records)
+        # The scene needs every track of the clip at once, which only this side holds (the worker streams
+        # records and forgets them); it is numpy only, like the contract, and costs milliseconds.
+        return solve_and_apply(records_to_results(meta, records))
 
 
 def run_capture(
@@ -498,5 +540,5 @@ def run_capture(
             partial = client.results() if client.meta is not None else None
             raise CaptureError(client.error.message, client.error.traceback, client.error.kind, partial)
         results = client.final_results()
-    save_results(results, out)
+    save_or_rescue(results, out)
     return results

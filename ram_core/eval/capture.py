@@ -6,9 +6,11 @@ frames. Pose errors use the per-frame matches on visible frames; consistency, fo
 jitter use the main track. Identity (HOTA, AssA, IDSW) comes from trackeval (``ram_core.eval.track``) on
 the amodal boxes of every present frame, hidden ones included, as MOTChallenge keeps occluded people: a
 tracker that coasts through an occlusion is right. Pose errors come from ``ram_core.eval.pose``.
-Definitions: ``docs/evaluation.md``. Results carry no floor or extrinsics yet, so the world frame for
-foot skate is the ground truth's ``world_from_camera`` applied to the predicted camera-frame joints, and
-the floor and camera-height errors are n/a.
+Definitions: ``docs/evaluation.md``. Results with a solved scene (format 2, ``meta.floor_cam``) are
+scored in their own world: foot skate in their ``world_from_camera``, penetration below their floor, and
+their floor and camera height against the ground truth's; results without one get the ground truth's
+world and floor, and those two errors are n/a. A person's height is their main track's skeleton
+(``rest_stature(rest_joints) * scale``) against the ground truth's ``heights``.
 
 Results whose root joints were copied from the ground truth (``ROOT_FROM_GT_BACKEND``: the raw-landmark
 baseline) get no absolute MPJPE or depth error: those would measure the copy.
@@ -24,6 +26,7 @@ import numpy as np
 from ram_core.contract.results import Results
 from ram_core.contract.skeleton import JOINT_NAMES
 from ram_core.eval.pose import mpjpe, pa_mpjpe
+from ram_core.scene.solve import rest_stature
 from ram_core.tracking.boxes import iou_matrix, xyxy_to_xywh
 from ram_core.tracking.mot import MotTable
 
@@ -33,6 +36,7 @@ DUPLICATE_IOU = 0.5  # an unmatched track this close to a matched person's box i
 PELVIS = JOINT_NAMES.index("pelvis")
 FEET = (JOINT_NAMES.index("left_foot"), JOINT_NAMES.index("right_foot"))
 WORLD_NOTE = "world frame: ground truth's world_from_camera applied to the predicted camera-frame joints"
+SCENE_NOTE = "world frame: the results' solved scene (their world_from_camera and floor)"
 #: ``CaptureMeta.backend`` of results whose pelvis was placed at the ground truth's (``ram_core.eval.baseline``).
 ROOT_FROM_GT_BACKEND = "baseline:blazepose-world-on-gt-boxes"
 
@@ -70,6 +74,7 @@ class Scores:
     consistency: float | None
     coverage: float | None
     duplicate_frames: int
+    height_error_pct: float | None
     foot_skate_cm: float | None
     penetration_p95_cm: float | None
     jitter: float | None
@@ -78,7 +83,8 @@ class Scores:
 
 @dataclass(frozen=True)
 class CaptureScores:
-    """Per person and overall; identity from trackeval; floor and camera height n/a until results carry them."""
+    """Per person and overall; identity from trackeval; floor angle (degrees between the solved and the true
+    floor normals, camera frame) and camera height error (%) where the results carry a solved scene."""
 
     people: list[Scores]
     overall: Scores
@@ -86,7 +92,7 @@ class CaptureScores:
     assa: float
     idsw: int
     floor_angle_deg: float | None = None
-    camera_height_error_m: float | None = None
+    camera_height_error_pct: float | None = None
     root_from_gt: bool = False
     note: str = WORLD_NOTE
 
@@ -160,10 +166,19 @@ def _mean(values: list[np.ndarray]) -> float | None:
 
 
 def _person_parts(
-    gt: dict[str, np.ndarray], i: int, vis: np.ndarray, track: np.ndarray, joints: np.ndarray
+    gt: dict[str, np.ndarray],
+    i: int,
+    vis: np.ndarray,
+    track: np.ndarray,
+    joints: np.ndarray,
+    world: tuple[np.ndarray, np.ndarray],
+    heights: np.ndarray,
 ) -> dict[str, object]:
     """The raw samples person ``i`` contributes (``vis`` ``(F,)`` their visible frames, ``track`` ``(F,)`` the
-    matched track index or -1): matched frames' joints, foot steps, depths below the floor, accelerations."""
+    matched track index or -1): matched frames' joints, foot steps, depths below the floor, accelerations.
+
+    ``world``: the world_from_camera ``(4, 4)`` and floor ``(4,)`` to measure skate and penetration in;
+    ``heights``: ``(K,)`` each track's standing height (metres)."""
     fps = float(gt["fps"])
     present = gt["present"][i]
     frames = np.flatnonzero(vis & (track >= 0))
@@ -177,20 +192,22 @@ def _person_parts(
     if main >= 0:
         on = (track == main) & present
         mj = np.where(on[:, None, None], joints[main], np.nan)
-        world = _to_world(mj, gt["world_from_camera"].astype(np.float64))
-        step = np.linalg.norm(np.diff(world[:, list(FEET), :2], axis=0), axis=-1)  # (F-1, 2)
+        world_joints = _to_world(mj, world[0])
+        step = np.linalg.norm(np.diff(world_joints[:, list(FEET), :2], axis=0), axis=-1)  # (F-1, 2)
         contact = gt["contact"][i] if "contact" in gt else np.zeros((len(track), 2), bool)
         both = contact[1:] & contact[:-1]
         out["skate"] = 100 * step[both]
-        floor = gt["floor_cam"].astype(np.float64)
+        floor = world[1]
         height = mj @ floor[:3] + floor[3]  # (F, J) signed height above the floor
         out["below"] = 100 * np.clip(-np.nanmin(np.where(np.isfinite(height), height, np.inf), axis=1), 0, None)[on]
         acc = _acceleration(mj, fps)
         gacc = _acceleration(np.where(on[:, None, None], g, np.nan), fps)
         ok = np.isfinite(acc) & np.isfinite(gacc)
         out["acc"], out["gacc"] = acc[ok], gacc[ok]
+        true_height = float(gt["heights"][i]) if "heights" in gt else np.nan
+        out["height"] = np.array([100 * abs(heights[main] / true_height - 1)]) if true_height > 0 else np.zeros(0)
     else:
-        out["skate"] = out["below"] = out["acc"] = out["gacc"] = np.zeros(0)
+        out["skate"] = out["below"] = out["acc"] = out["gacc"] = out["height"] = np.zeros(0)
     return out
 
 
@@ -199,7 +216,10 @@ def _scores(person: int | None, parts: list[dict[str, object]], dup: int, root_f
     g = np.concatenate([p["gt"] for p in parts])
     has = pred.shape[0] > 0
     absolute = has and not root_from_gt
-    mm = lambda v: 1000.0 * v if has else None  # noqa: E731
+
+    def mm(v: float) -> float | None:
+        return 1000.0 * v if has else None
+
     depth = None
     if absolute:
         # Distance of the pelvis from the camera centre, along its viewing ray: the scale a monocular capture guesses.
@@ -218,6 +238,7 @@ def _scores(person: int | None, parts: list[dict[str, object]], dup: int, root_f
         consistency=sum(p["on_main"] for p in parts) / visible if visible else None,
         coverage=sum(p["matched"] for p in parts) / visible if visible else None,
         duplicate_frames=dup,
+        height_error_pct=_mean([p["height"] for p in parts]),
         foot_skate_cm=_mean([p["skate"] for p in parts]),
         penetration_p95_cm=float(np.percentile(below, 95)) if below.size else None,
         jitter=jit,
@@ -241,6 +262,7 @@ class ClipParts:
         matched: ``(P, F)`` True on the visible person-frames that a track was matched to (the pose samples).
         mot: ground-truth and predicted boxes as MOTChallenge tables, and the frame count, for trackeval.
         root_from_gt: the pelvis was copied from the ground truth (absolute errors n/a).
+        floor_angle_deg, camera_height_error_pct: the solved scene's errors; None when the results have none.
     """
 
     person_ids: np.ndarray
@@ -249,6 +271,8 @@ class ClipParts:
     matched: np.ndarray
     mot: tuple[MotTable, MotTable, int]
     root_from_gt: bool
+    floor_angle_deg: float | None = None
+    camera_height_error_pct: float | None = None
 
 
 def clip_parts(
@@ -268,12 +292,31 @@ def clip_parts(
         scored &= np.asarray(mask, dtype=bool)
         vis &= scored
     dup = np.where(vis, dup > 0, 0).sum(axis=1)
-    parts = [_person_parts(gt, i, vis[i], np.where(scored[i], assign[i], -1), joints) for i in range(p)]
+    world, floor_angle, camera_error = _scene(gt, results)
+    stature = rest_stature(results.meta.rest_joints)
+    heights = np.array([stature * float(np.median(t.scale)) if len(t) else stature for t in results.tracks])
+    parts = [_person_parts(gt, i, vis[i], np.where(scored[i], assign[i], -1), joints, world, heights) for i in range(p)]
     gt_frames, gt_ids = np.tile(np.arange(f), p), np.repeat(np.arange(p), f)
     tr_frames, tr_ids = np.tile(np.arange(f), boxes.shape[0]), np.repeat(np.arange(boxes.shape[0]), f)
     mot = (_mot(gt_frames, gt_ids, gt_boxes.reshape(-1, 4)), _mot(tr_frames, tr_ids, boxes.reshape(-1, 4)), f)
     pid = np.asarray(gt["person_ids"]) if "person_ids" in gt else np.arange(p)
-    return ClipParts(pid, parts, dup, vis & (assign >= 0), mot, bool(root_from_gt))
+    return ClipParts(pid, parts, dup, vis & (assign >= 0), mot, bool(root_from_gt), floor_angle, camera_error)
+
+
+def _scene(
+    gt: dict[str, np.ndarray], results: Results
+) -> tuple[tuple[np.ndarray, np.ndarray], float | None, float | None]:
+    """The world to score skate and penetration in (world_from_camera, floor), and the solved scene's floor
+    angle (degrees) and camera height error (%): the results' own scene when solved, else the ground truth's."""
+    gt_floor = gt["floor_cam"].astype(np.float64)
+    floor, world = results.meta.floor_cam, results.meta.world_from_camera
+    if floor is None or world is None:
+        return (gt["world_from_camera"].astype(np.float64), gt_floor), None, None
+    floor = np.asarray(floor, dtype=np.float64)
+    cos = float(floor[:3] @ gt_floor[:3]) / float(np.linalg.norm(floor[:3]) * np.linalg.norm(gt_floor[:3]))
+    angle = float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+    camera = float(100 * abs(floor[3] / gt_floor[3] - 1))
+    return (np.asarray(world, dtype=np.float64), floor), angle, camera
 
 
 def combine(clips: list[ClipParts], per_person: bool = True) -> CaptureScores:
@@ -294,7 +337,24 @@ def combine(clips: list[ClipParts], per_person: bool = True) -> CaptureScores:
     parts = [part for c in clips for part in c.parts]
     overall = _scores(None, parts, int(sum(int(c.duplicates.sum()) for c in clips)), root_from_gt)
     track = evaluate_sequences([c.mot for c in clips])
-    return CaptureScores(people, overall, hota=track.hota, assa=track.assa, idsw=track.idsw, root_from_gt=root_from_gt)
+    angles = [c.floor_angle_deg for c in clips if c.floor_angle_deg is not None]
+    cameras = [c.camera_height_error_pct for c in clips if c.camera_height_error_pct is not None]
+    solved = bool(angles)
+    return CaptureScores(
+        people,
+        overall,
+        hota=track.hota,
+        assa=track.assa,
+        idsw=track.idsw,
+        floor_angle_deg=float(np.mean(angles)) if solved else None,
+        camera_height_error_pct=float(np.mean(cameras)) if cameras else None,
+        root_from_gt=root_from_gt,
+        note=SCENE_NOTE
+        if len(angles) == len(clips)
+        else WORLD_NOTE
+        if not solved
+        else f"{SCENE_NOTE}; others: {WORLD_NOTE}",
+    )
 
 
 def score_capture(
@@ -321,6 +381,7 @@ COLUMNS = (
     ("consist", "consistency", "{:.3f}"),
     ("cover", "coverage", "{:.3f}"),
     ("dup", "duplicate_frames", "{:d}"),
+    ("height%", "height_error_pct", "{:.1f}"),
     ("skate", "foot_skate_cm", "{:.2f}"),
     ("pen95", "penetration_p95_cm", "{:.1f}"),
     ("jitter", "jitter", "{:.1f}"),
@@ -339,7 +400,11 @@ def format_table(scores: CaptureScores) -> str:
             cells.append(f"{'n/a' if v is None else fmt.format(v):>9}")
         rows.append(f"{'all' if s.person is None else s.person:>8} " + " ".join(cells))
     rows.append(f"HOTA {scores.hota:.2f}  AssA {scores.assa:.2f}  IDSW {scores.idsw}")
-    rows.append("floor angle n/a, camera height n/a (results carry neither)")
+    if scores.floor_angle_deg is None:
+        rows.append("floor angle n/a, camera height n/a (the results carry no solved scene)")
+    else:
+        camera = scores.camera_height_error_pct
+        rows.append(f"floor angle {scores.floor_angle_deg:.2f} deg, camera height error {camera:.1f}%")
     if scores.root_from_gt:
         rows.append("pelvis copied from the ground truth: absolute MPJPE and depth error n/a")
     rows.append(scores.note)

@@ -4,7 +4,6 @@ Importing this package imports torch; ``ram_core.contract`` never does.
 """
 
 from ram_core.models.checkpoint import (
-    CheckpointError,
     load_hmr2_checkpoint,
     load_ram_checkpoint,
     load_ram_weights,
@@ -26,7 +25,6 @@ from ram_core.weights.loading import safe_torch_load
 __all__ = [
     "PARTS",
     "CameraConfig",
-    "CheckpointError",
     "CombinerConfig",
     "FrameInput",
     "FrameOutput",

@@ -33,10 +33,6 @@ HMR2_IGNORED_PREFIXES: tuple[str, ...] = ("smpl.", "discriminator.")
 HMR2_IGNORED_KEYS: frozenset[str] = frozenset({"initialized"})
 
 
-# The one error of every weights loader (ram_core.weights.loading), under the name this module's callers use.
-CheckpointError = WeightsFormatError
-
-
 def hmr2_key_map(cfg: RamConfig) -> dict[str, str]:
     """Our parameter name -> HMR2.0 checkpoint key, for every tensor HMR2.0 provides."""
     m = {
@@ -100,7 +96,7 @@ def load_hmr2_checkpoint(model: RamModel, path: str | Path) -> RamModel:
     (zero output projections), so the model then equals HMR2.0's single-frame network.
 
     Raises:
-        CheckpointError: naming the missing, unexpected or mis-shaped keys.
+        WeightsFormatError: naming the missing, unexpected or mis-shaped keys.
     """
     state = read_state_dict(path, "state_dict")
     mapping = hmr2_key_map(model.cfg)
@@ -141,20 +137,20 @@ def read_ram_config(path: str | Path) -> tuple[RamConfig, frozenset[str]]:
     """The config and trained parts recorded beside a RAM weights file."""
     side = sidecar_path(path)
     if not side.is_file():
-        raise CheckpointError(f"{path}: its config {side.name} is missing beside it")
+        raise WeightsFormatError(f"{path}: its config {side.name} is missing beside it")
     try:
         meta = json.loads(side.read_text())
     except json.JSONDecodeError as e:
-        raise CheckpointError(f"{side}: not valid JSON ({e})") from None
+        raise WeightsFormatError(f"{side}: not valid JSON ({e})") from None
     if meta.get("format") != RAM_FORMAT or meta.get("version") != RAM_FORMAT_VERSION:
-        raise CheckpointError(
+        raise WeightsFormatError(
             f"{side}: format {meta.get('format')!r} version {meta.get('version')!r}, "
             f"expected {RAM_FORMAT!r} version {RAM_FORMAT_VERSION}"
         )
     try:
         cfg = RamConfig.from_dict(meta["config"])
     except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{side}: bad config ({e})") from None
+        raise WeightsFormatError(f"{side}: bad config ({e})") from None
     return cfg, frozenset(meta.get("trained", ()))
 
 
@@ -162,7 +158,7 @@ def load_ram_weights(model: RamModel, path: str | Path) -> RamModel:
     """Load a RAM safetensors file into ``model``, strictly, after checking the config beside it."""
     cfg, trained = read_ram_config(path)
     if cfg != model.cfg:
-        raise CheckpointError(f"{path}: its config differs from the model's:\n file  {cfg}\n model {model.cfg}")
+        raise WeightsFormatError(f"{path}: its config differs from the model's:\n file  {cfg}\n model {model.cfg}")
     load_strict(model, safetensors.torch.load_file(str(path), device="cpu"), path)
     model.trained = trained
     return model

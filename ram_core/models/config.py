@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from ram_core.config_dicts import dataclass_from_dict
 from ram_core.contract.skeleton import NUM_BETAS, NUM_JOINTS
 
 
@@ -171,22 +172,4 @@ class RamConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RamConfig:
         """Inverse of :meth:`to_dict`; unknown or missing keys raise ``ValueError`` naming them."""
-        parts = {}
-        for f in dataclasses.fields(cls):
-            if f.name not in d:
-                raise ValueError(f"config lacks section {f.name!r}")
-            sub_cls = f.default_factory().__class__  # type: ignore[misc]
-            parts[f.name] = _section(sub_cls, d[f.name], f.name)
-        extra = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
-        if extra:
-            raise ValueError(f"config has unknown sections {extra}")
-        return cls(**parts)
-
-
-def _section(cls: type, d: dict[str, Any], name: str) -> Any:
-    names = {f.name for f in dataclasses.fields(cls)}
-    extra = sorted(set(d) - names)
-    missing = sorted(names - set(d))
-    if extra or missing:
-        raise ValueError(f"config section {name!r}: unknown keys {extra}, missing keys {missing}")
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        return dataclass_from_dict(cls, d, "config", ValueError, require_all=True)

@@ -3,6 +3,7 @@
 - `boxes`: box formats and the pairwise IoU matrix.
 - `kalman`: pure kernels of a constant-velocity box filter.
 - `selector`: motion score, gate, gated-sum selection, confidence-gated update, EMA memory.
+- `association`: the association settings both trackers embed, each with its own defaults.
 - `tracker`: a multi-target tracker over detector boxes built from those pieces.
 - `mot`: MOTChallenge text files and `track_detections`.
 """

@@ -60,3 +60,18 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     inter = intersection_matrix(a, b)
     union = box_area(a)[:, None] + box_area(b)[None, :] - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def scale_boxes(boxes: np.ndarray, factor: float) -> np.ndarray:
+    """``(N, 4)`` xyxy boxes scaled about their centres by ``factor``."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+    half = (boxes[:, 2:] - boxes[:, :2]) * (factor / 2)
+    return np.concatenate([centre - half, centre + half], axis=1)
+
+
+def inside_fraction(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``(N,)`` fraction of each xyxy box's area that lies inside a ``width`` x ``height`` frame."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    inside = intersection_matrix(boxes, np.array([[0.0, 0.0, width, height]]))[:, 0]
+    return inside / np.maximum(box_area(boxes), 1e-9)

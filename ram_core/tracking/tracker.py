@@ -9,22 +9,15 @@ update, births, deaths and duplicate suppression. The per-frame work is a few (T
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ram_core.tracking import kalman
+from ram_core.tracking.association import TRACKER_ASSOCIATION, AssociationConfig
 from ram_core.tracking.boxes import iou_matrix
-from ram_core.tracking.selector import (
-    GateConfig,
-    MemoryConfig,
-    UpdateConfig,
-    ema_update,
-    gate,
-    gated_scores,
-    reliability_step,
-)
+from ram_core.tracking.selector import ema_update, gate, gated_scores, reliability_step
 
 log = logging.getLogger(__name__)
 
@@ -33,42 +26,27 @@ log = logging.getLogger(__name__)
 class TrackerConfig:
     """Association, life cycle and filter settings.
 
-    Matching runs in two Hungarian rounds: detections with score > update.tau (reliable) first, then the
-    remaining tracks against the unreliable ones, which associate (no birth, no false "miss") but leave
-    the track on its prediction. max_mahalanobis and birth_iou were chosen on simulated detections of
-    TUD-Campus (benchmarks/track_vs_peers.py, seeds 0-9), where DeepSORT's Kalman noise beat looser
-    values; the rest are round values.
+    Matching runs in two Hungarian rounds: detections with score > association.update.tau (reliable) first,
+    then the remaining tracks against the unreliable ones, which associate (no birth, no false "miss") but
+    leave the track on its prediction. max_mahalanobis and association.birth_iou were chosen on simulated
+    detections of TUD-Campus (benchmarks/track_vs_peers.py, seeds 0-9), where DeepSORT's Kalman noise beat
+    looser values; the rest are round values.
 
-    min_score: smallest gated score s accepted as a match.
-    min_motion: smallest motion score m (IoU with the prediction) accepted as a match, so appearance alone
-      never pulls a track across the frame.
+    association: filter, gate, update rule, memory, match, birth and death settings (`TRACKER_ASSOCIATION`).
     max_mahalanobis: largest squared Mahalanobis distance (`kalman.mahalanobis`, chi-square with 2 degrees
       of freedom; 5.99 is its 95% quantile) of a detection's centre from a track's predicted centre
       accepted as a match; inf disables the gate.
-    birth_score: smallest detection score that may start a track.
-    birth_iou: a detection starts a track only if its IoU with every live track's box is below this.
     confirm_hits: a tentative track becomes confirmed after this many reliable associated frames; a
       tentative track that misses a frame ends.
-    max_coast_frames: a track that has coasted (no accepted update) for more frames than this ends.
     duplicate_iou, duplicate_frames: two confirmed tracks both observed with IoU above duplicate_iou for
       duplicate_frames consecutive frames are one person: the one with fewer hits (then the younger) ends.
-    max_tracks: at most this many live tracks; births beyond it are dropped (highest scores first).
     """
 
-    kalman: kalman.KalmanConfig = field(default_factory=kalman.KalmanConfig)
-    gate: GateConfig = field(default_factory=GateConfig)
-    update: UpdateConfig = field(default_factory=UpdateConfig)
-    memory: MemoryConfig = field(default_factory=MemoryConfig)
-    min_score: float = 0.2
-    min_motion: float = 0.1
+    association: AssociationConfig = TRACKER_ASSOCIATION
     max_mahalanobis: float = 5.99
-    birth_score: float = 0.6
-    birth_iou: float = 0.5
     confirm_hits: int = 3
-    max_coast_frames: int = 30
     duplicate_iou: float = 0.8
     duplicate_frames: int = 3
-    max_tracks: int = 64
 
 
 @dataclass(frozen=True)
@@ -137,7 +115,7 @@ class Tracker:
             return None
         state = kalman.stack_states([t.state for t in self._tracks])
         for _ in range(steps):
-            state = kalman.predict(state, self.cfg.kalman)
+            state = kalman.predict(state, self.cfg.association.kalman)
         return state
 
     def peek_predictions(self, frame_index: int) -> list[TrackView]:
@@ -196,10 +174,10 @@ class Tracker:
             prior_boxes = kalman.predicted_box(prior)
             motion = iou_matrix(prior_boxes, boxes)
             score = self._score(prior, motion, features)
-            allowed = (motion >= cfg.min_motion) & (score >= cfg.min_score)
+            allowed = (motion >= cfg.association.min_motion) & (score >= cfg.association.min_score)
             if np.isfinite(cfg.max_mahalanobis):
-                allowed &= kalman.mahalanobis(prior, boxes, cfg.kalman) <= cfg.max_mahalanobis
-            reliable_det = scores > cfg.update.tau
+                allowed &= kalman.mahalanobis(prior, boxes, cfg.association.kalman) <= cfg.max_mahalanobis
+            reliable_det = scores > cfg.association.update.tau
             matches = _assign(score, allowed & reliable_det[None, :])
             rest_tracks = np.array([i for i in range(len(self._tracks)) if i not in matches], dtype=np.int64)
             rest_dets = np.flatnonzero(~reliable_det)
@@ -209,7 +187,9 @@ class Tracker:
         if prior is not None:
             self._apply(prior, matches, boxes, scores, features, motion, steps)
         ended = [
-            t for t in self._tracks if t.coasting > cfg.max_coast_frames or (not t.confirmed and t.detection_index < 0)
+            t
+            for t in self._tracks
+            if t.coasting > cfg.association.max_coast_frames or (not t.confirmed and t.detection_index < 0)
         ]
         for t in ended:
             log.debug("track %d ends at frame %d", t.track_id, frame_index)
@@ -225,7 +205,7 @@ class Tracker:
         memory = np.stack([t.memory for t in self._tracks])
         memory /= np.maximum(np.linalg.norm(memory, axis=1, keepdims=True), 1e-12)
         affinity = np.clip(memory @ features.T, 0.0, 1.0)
-        return gated_scores(motion, affinity, gate(kalman.uncertainty(prior), self.cfg.gate))
+        return gated_scores(motion, affinity, gate(kalman.uncertainty(prior), self.cfg.association.gate))
 
     def _apply(
         self,
@@ -243,7 +223,7 @@ class Tracker:
         accept = np.zeros(len(self._tracks), dtype=bool)
         for i, track in enumerate(self._tracks):
             d = int(dets[i])
-            rel = reliability_step(track.streak, None if d < 0 else float(scores[d]), cfg.update)
+            rel = reliability_step(track.streak, None if d < 0 else float(scores[d]), cfg.association.update)
             track.streak = rel.streak
             track.detection_index = d
             track.confidence = float(scores[d]) if d >= 0 else 0.0
@@ -255,10 +235,12 @@ class Tracker:
             track.hits += 1
             track.confirmed = track.confirmed or track.hits >= cfg.confirm_hits
             if features is not None and track.memory is not None:
-                track.memory = ema_update(track.memory, features[d], float(motion[i, d]), True, cfg.memory)
+                track.memory = ema_update(track.memory, features[d], float(motion[i, d]), True, cfg.association.memory)
         mean, cov = prior.mean.copy(), prior.cov.copy()
         if accept.any():
-            post = kalman.update(kalman.KalmanState(mean[accept], cov[accept]), boxes[dets[accept]], cfg.kalman)
+            post = kalman.update(
+                kalman.KalmanState(mean[accept], cov[accept]), boxes[dets[accept]], cfg.association.kalman
+            )
             mean[accept], cov[accept] = post.mean, post.cov
         now = kalman.predicted_box(kalman.KalmanState(mean, cov))
         for i, track in enumerate(self._tracks):
@@ -271,13 +253,13 @@ class Tracker:
         cfg = self.cfg
         live = [t.box for t in self._tracks]
         for d in np.argsort(-scores, kind="stable"):
-            if len(self._tracks) >= cfg.max_tracks:
+            if len(self._tracks) >= cfg.association.max_tracks:
                 break
-            if d in taken or scores[d] < cfg.birth_score:
+            if d in taken or scores[d] < cfg.association.birth_score:
                 continue
-            if live and iou_matrix(boxes[d], np.stack(live)).max() >= cfg.birth_iou:
+            if live and iou_matrix(boxes[d], np.stack(live)).max() >= cfg.association.birth_iou:
                 continue
-            state = kalman.init_state(boxes[d], cfg.kalman)
+            state = kalman.init_state(boxes[d], cfg.association.kalman)
             track = _Track(
                 track_id=self._next_id,
                 state=state,

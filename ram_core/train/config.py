@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ram_core.config_dicts import dataclass_from_dict
 from ram_core.models.config import RamConfig
 from ram_core.train.loop import LoopConfig
 
@@ -131,34 +132,9 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-def _section(cls: type, data: Any, name: str) -> Any:
-    if not isinstance(data, dict):
-        raise TrainConfigError(f"section {name!r} must be an object")
-    names = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(names))
-    if unknown:
-        raise TrainConfigError(f"section {name!r}: unknown keys {unknown}; known: {sorted(names)}")
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-
-
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     """Build a :class:`TrainConfig`; unknown sections or keys raise :class:`TrainConfigError`."""
-    sections = {
-        "data": DataConfig,
-        "loop": LoopConfig,
-        "loss": LossWeights,
-        "stage2": Stage2Config,
-        "stage3": Stage3Config,
-    }
-    top = {"model", "init", "smpl_model", *sections}
-    unknown = sorted(set(data) - top)
-    if unknown:
-        raise TrainConfigError(f"unknown config keys {unknown}; known: {sorted(top)}")
-    kwargs: dict[str, Any] = {k: data[k] for k in ("model", "init", "smpl_model") if k in data}
-    for name, cls in sections.items():
-        if name in data:
-            kwargs[name] = _section(cls, data[name], name)
-    cfg = TrainConfig(**kwargs)
+    cfg = dataclass_from_dict(TrainConfig, data, "config", TrainConfigError)
     if cfg.data.kind not in ("synthetic", "shards", "motion"):
         raise TrainConfigError(f"data.kind must be synthetic, shards or motion, not {cfg.data.kind!r}")
     if not 0.0 <= cfg.stage3.mask_ratio <= 1.0:

@@ -28,16 +28,14 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from ram_core.weights.loading import WeightsFormatError
+
 log = logging.getLogger(__name__)
 
 STATE_JSON = "train_state.json"
 STATE_TENSORS = "train_state.safetensors"
 LATEST = "latest"
 FORMAT_VERSION = 1
-
-
-class CheckpointError(RuntimeError):
-    """A training checkpoint that is missing, incomplete or does not fit the run."""
 
 
 @dataclass
@@ -70,7 +68,7 @@ def latest_checkpoint(out_dir: Path) -> Path | None:
         return None
     path = pointer.parent / pointer.read_text().strip()
     if not (path / STATE_JSON).is_file():
-        raise CheckpointError(f"{pointer} names {path}, which has no {STATE_JSON}")
+        raise WeightsFormatError(f"{pointer} names {path}, which has no {STATE_JSON}")
     return path
 
 
@@ -166,14 +164,14 @@ def load_checkpoint(
         load_model: loads the model-format files in ``path`` into the model (strict keys).
 
     Raises:
-        CheckpointError: missing files or a format this code does not read.
+        WeightsFormatError: missing files or a format this code does not read.
     """
     path = Path(path)
     if not (path / STATE_JSON).is_file() or not (path / STATE_TENSORS).is_file():
-        raise CheckpointError(f"{path}: not a training checkpoint (needs {STATE_JSON} and {STATE_TENSORS})")
+        raise WeightsFormatError(f"{path}: not a training checkpoint (needs {STATE_JSON} and {STATE_TENSORS})")
     meta = json.loads((path / STATE_JSON).read_text())
     if meta.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{path}: checkpoint format {meta.get('format_version')}, expected {FORMAT_VERSION}")
+        raise WeightsFormatError(f"{path}: checkpoint format {meta.get('format_version')}, expected {FORMAT_VERSION}")
     load_model(state.model, path)
     tensors = load_file(str(path / STATE_TENSORS))
     if state.aux is not None:
@@ -196,7 +194,6 @@ def load_checkpoint(
 
 
 __all__ = [
-    "CheckpointError",
     "TrainState",
     "checkpoint_dir",
     "latest_checkpoint",

@@ -56,32 +56,52 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 @dataclass(frozen=True)
 class Check:
-    """Result of checking one file: ``ok`` False when missing or a published size/sha256 differs."""
+    """Result of checking one file.
+
+    ``ok``: present, and no published size or sha256 differs (the file is usable). ``verified``: a
+    published size or (partial) sha256 was compared and matched; False where the publisher gives
+    none, so nothing vouches for the file's content.
+    """
 
     variant: Variant
     path: Path
     ok: bool
     message: str
     sha256: str | None = None
+    verified: bool = False
 
 
 def check(v: Variant, directory: Path | None = None, hash_file: bool = True) -> Check:
-    """Check ``v``'s file: present, size as published, sha256 as published (computed when asked)."""
+    """Check ``v``'s file: present, size as published, sha256 as published (computed when asked).
+
+    The message starts with ``ok:`` only for a file whose published size or checksum matched; a file
+    with nothing published to compare is ``unverified:`` (still ``ok`` to use), a wrong one names
+    what differs.
+    """
     path = weights_path(v, directory)
     if not path.is_file():
         return Check(v, path, False, f"missing: {path}")
     size = path.stat().st_size
     if v.size is not None and size != v.size:
         return Check(v, path, False, f"{path}: {size:,} bytes, expected {v.size:,}")
+    published = v.size is not None or v.sha256 is not None or v.sha256_prefix is not None
     if not hash_file:
-        return Check(v, path, True, f"present: {path} ({size:,} bytes)")
+        return Check(v, path, True, f"present: {path} ({size:,} bytes)", verified=v.size is not None)
     digest = sha256_file(path)
     if v.sha256 is not None and digest != v.sha256:
         return Check(v, path, False, f"{path}: sha256 {digest}, expected {v.sha256}", digest)
     if v.sha256_prefix is not None and not digest.startswith(v.sha256_prefix):
         return Check(v, path, False, f"{path}: sha256 {digest}, expected {v.sha256_prefix}...", digest)
-    note = "matches" if v.sha256 or v.sha256_prefix else "computed (none published)"
-    return Check(v, path, True, f"ok: {path} ({size:,} bytes, sha256 {digest} {note})", digest)
+    if not published:
+        return Check(
+            v,
+            path,
+            True,
+            f"unverified: {path} ({size:,} bytes, sha256 {digest}; no size or checksum is published to compare)",
+            digest,
+        )
+    what = "sha256 matches" if v.sha256 or v.sha256_prefix else "size matches; no sha256 published"
+    return Check(v, path, True, f"ok: {path} ({size:,} bytes, sha256 {digest}, {what})", digest, verified=True)
 
 
 def require(v: Variant, directory: Path | None = None) -> Path:

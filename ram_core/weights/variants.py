@@ -1,7 +1,7 @@
 """The one table of weight files the ``ram`` backend uses: what, where from, under which licence.
 
 Sizes and checksums are filled in only where the publisher states them; ``None`` means "not
-published" and ``ram-core weights verify`` then prints the checksum it computes instead of checking.
+published" and ``ram-core weights verify`` then prints the checksum it computes and calls the file "unverified".
 Where only a rounded size (``approx_size``) or the first hex digits of the checksum (``sha256_prefix``,
 as torchvision puts in its file names) are published, those are recorded and checked instead.
 Every loader (SAM2.1, the birth detector, HMR2.0, RAM) takes its file facts from this table.

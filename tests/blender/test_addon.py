@@ -85,6 +85,7 @@ def test_worker_environment_is_built_from_a_python_mediapipe_supports(tmp_path, 
     import sys
 
     from ram_blender.operators import setup
+    from ram_blender.pythons import python_version
 
     if f"{sys.version_info[0]}.{sys.version_info[1]}" in setup.WORKER_PYTHONS:
         assert setup.find_base_python(search_path=str(tmp_path)) == sys.executable
@@ -97,7 +98,7 @@ def test_worker_environment_is_built_from_a_python_mediapipe_supports(tmp_path, 
         real = setup.find_base_python()
     except setup.NoBasePython:
         pytest.skip("no Python 3.10-3.12 on this machine")
-    version = setup._version(real)
+    version = python_version(real)
     (fake_bin / f"python{version}").symlink_to(real)
     chosen = setup.find_base_python(search_path=str(fake_bin))
     assert chosen == str(fake_bin / f"python{version}")

@@ -277,3 +277,52 @@ def test_hand_keys_on_rams_channels_stay_on_frames_the_edit_did_not_change(empty
     else:
         assert np.abs(got - tweak).max() > 1e-2 and np.abs(loc).max() > 1e-2
         assert_motion_matches(bpy.context, 1)
+
+
+def test_on_a_solved_scene_an_edit_resizes_the_same_armature_and_exports_round_trip(
+    empty_scene, results_file, tmp_path
+):
+    """With a floor and per-person sizes: a swap gives person 1 another size; its bones are resized in
+    place (the artist's work stays), the joints land in the solved world, and both exports round-trip."""
+    from ram_blender import export
+    from ram_core.contract.results import load_results, save_results
+    from ram_core.scene.solve import Scene, apply_scene, world_from_floor
+
+    pitch = np.radians(20.0)
+    floor = np.array([0.0, -np.cos(pitch), -np.sin(pitch), 2.5])
+    raw = load_results(results_file)
+    scales = {1: 0.85, 2: 1.1, 5: 1.0}
+    path = save_results(
+        apply_scene(raw, Scene("solved: test", world_from_floor(floor), floor, scales, {})), tmp_path / "s.ram.npz"
+    )
+    session.import_results(bpy.context, str(path))
+    a = armature(1)
+    add_artist_work(a)
+    before, pointer = artist_work(a), a.as_pointer()
+    thigh_before = (a.data.bones["left_knee"].head_local - a.data.bones["left_hip"].head_local).length
+    session.add_edit(bpy.context, edits.Edit("swap", 1, b=2, frame=5))  # most of track 1 is now person 2's
+    assert armature(1).as_pointer() == pointer and artist_work(a) == before
+    thigh = (a.data.bones["left_knee"].head_local - a.data.bones["left_hip"].head_local).length
+    assert thigh / thigh_before == pytest.approx(1.1 / 0.85, rel=1e-4)
+    world = session.edited(bpy.context).results.meta.world_from_camera
+    track = session.edited(bpy.context).results.track(1)
+    for c in a.pose.bones["head"].constraints:
+        c.mute = True
+    for t in a.animation_data.nla_tracks:
+        for strip in t.strips:
+            strip.mute = strip.action.name == "wave"
+    # Frames 0-4 keep person 1's records, sized 0.85: one armature has one size (the track's median).
+    for i in (10, len(track) // 2, len(track) - 1):
+        got = joints_at(a, int(track.frame[i]) + FRAME_OFFSET)[:20]
+        want = track.joints[i].astype(np.float64) @ world[:3, :3].T + world[:3, 3]
+        np.testing.assert_allclose(got, want[:20], atol=1e-3)
+    export.export_people([a], session.edited(bpy.context).results, tmp_path, "s", ("fbx", "bvh"))
+    first, last = int(track.frame[0]) + FRAME_OFFSET, int(track.frame[-1]) + FRAME_OFFSET
+    seen = set(bpy.data.objects)
+    bpy.ops.import_scene.fbx(filepath=str(tmp_path / "s_person1.fbx"))
+    fbx = next(o for o in bpy.data.objects if o not in seen and o.type == "ARMATURE")
+    bpy.ops.import_anim.bvh(filepath=str(tmp_path / "s_person1.bvh"), frame_start=first)
+    bvh = bpy.context.view_layer.objects.active
+    for other in (fbx, bvh):
+        worst = max(np.abs(joints_at(other, f) - joints_at(a, f)).max() for f in range(first, last + 1))
+        assert worst < 1e-3, (other.name, worst)

@@ -133,12 +133,6 @@ def test_cli_rejects_unknown_export_before_capturing(tmp_path, capsys):
     assert not any(tmp_path.iterdir())
 
 
-LITE = ROOT / "ram_core" / "backends" / "lite" / "backend.py"
-
-
-@pytest.mark.skipif(
-    not LITE.exists(), reason="the lite backend (ram_core/backends/lite/backend.py) is not in this checkout"
-)
 def test_lite_batch_on_a_vtest_slice_gives_moving_armatures(empty_scene, tmp_path):
     lines: list[str] = []
     code = cli.batch_capture(
@@ -235,3 +229,64 @@ def test_ram_capture_into_an_unwritable_folder_fails_before_capturing(tmp_path, 
         assert "not writable" in capsys.readouterr().err
     finally:
         locked.chmod(0o700)
+
+
+def test_a_new_capture_of_the_same_video_never_replaces_the_earlier_results_file(tmp_path):
+    from ram_blender.operators.capture import results_path_for
+
+    video = str(tmp_path / "street.mp4")
+    first = results_path_for(video, str(tmp_path))
+    assert first.name == "street.ram.npz"
+    first.write_bytes(b"earlier capture")
+    second = results_path_for(video, str(tmp_path))
+    assert second.name == "street-2.ram.npz"
+    second.write_bytes(b"")
+    assert results_path_for(video, str(tmp_path)).name == "street-3.ram.npz"
+
+
+def test_the_input_corpus_through_the_headless_batch(empty_scene, tmp_path):
+    import json
+    import subprocess
+
+    corpus = json.loads(
+        subprocess.run(
+            [WORKER_PYTHON, "-m", "tests.fixtures.bad_inputs", str(tmp_path / "inputs")],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        ).stdout
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    failures = []
+    for name, case in sorted(corpus.items()):
+        stem = Path(case["path"]).stem
+        users = {out / f"{stem}.ram.npz": b"user's results", out / f"{stem}.blend": b"user's blend"}
+        for path, content in users.items():
+            path.write_bytes(content)
+        lines: list[str] = []
+        code = cli.batch_capture(
+            [case["path"]], str(out), CaptureOptions(backend=SCRIPTED), python=WORKER_PYTHON, report=lines.append
+        )
+        if case["ok"]:
+            if code != 0:
+                failures.append(f"{name}: expected ok, got {lines}")
+            continue
+        # A folder given to the batch is searched for videos (an empty one has none).
+        expected = "no videos found" if name == "directory" else case["message"]
+        failed_line = next((ln for ln in lines if "FAILED" in ln or "no videos" in ln), "")
+        if code != 1 or expected not in failed_line or "\n" in failed_line:
+            failures.append(f"{name}: expected FAILED with {expected!r}, got {lines}")
+        if any(path.read_bytes() != content for path, content in users.items()):
+            failures.append(f"{name}: the user's files were replaced")
+    assert failures == []
+
+
+def test_a_video_without_people_is_not_a_failed_batch(empty_scene, tmp_path, monkeypatch):
+    monkeypatch.setenv("RAM_SCRIPTED_PEOPLE", "0")
+    lines: list[str] = []
+    options = CaptureOptions(backend=SCRIPTED, end=3)
+    assert cli.batch_capture([str(CLIP)], str(tmp_path), options, python=WORKER_PYTHON, report=lines.append) == 0
+    assert "nobody was found in it; nothing written" in lines[0] and lines[-1].endswith("1 of 1 videos done")

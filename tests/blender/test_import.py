@@ -5,6 +5,7 @@ from __future__ import annotations
 import bpy
 import numpy as np
 import pytest
+from mathutils import Vector
 
 from ram_blender import session
 from ram_blender.importer.build import PREDICTED_PROP, TRACK_ID_PROP
@@ -142,3 +143,33 @@ def test_a_failed_import_keeps_the_scenes_capture(imported, results_file, tmp_pa
     assert sorted(o.name for o in state.collection.objects) == before_objects
     assert not [o for o in bpy.data.objects if o.name.endswith("(replaced)") or o.users_collection == ()]
     assert len(bpy.data.collections) == 1
+
+
+def test_a_solved_scene_stands_on_blenders_floor_with_each_persons_size(empty_scene, results_file, tmp_path):
+    from ram_core.contract.results import save_results
+    from ram_core.scene.solve import Scene, apply_scene, world_from_floor
+
+    pitch = np.radians(20.0)  # a camera 2.5 m up, looking 20 degrees down
+    floor = np.array([0.0, -np.cos(pitch), -np.sin(pitch), 2.5])
+    raw = load_results(results_file)
+    scales = {t.track_id: 0.9 + 0.1 * i for i, t in enumerate(raw.tracks)}
+    scene_results = apply_scene(raw, Scene("solved: test", world_from_floor(floor), floor, scales, {}))
+    path = save_results(scene_results, tmp_path / "scene.ram.npz")
+    objects = session.import_results(bpy.context, str(path))
+    results = load_results(path)
+    world = results.meta.world_from_camera
+    worst = 0.0
+    for obj, track in zip(objects, results.tracks):
+        for i in sorted({0, len(track) // 2, len(track) - 1}):
+            bpy.context.scene.frame_set(int(track.frame[i]) + FRAME_OFFSET)
+            got = np.array([obj.matrix_world @ obj.pose.bones[n].head for n in JOINT_NAMES])
+            want = track.joints[i].astype(np.float64) @ world[:3, :3].T + world[:3, 3]
+            worst = max(worst, float(np.abs(got - want).max()))
+        thigh = obj.data.bones["left_knee"].head_local - obj.data.bones["left_hip"].head_local
+        rest = results.meta.rest_joints
+        assert thigh.length == pytest.approx(scales[track.track_id] * np.linalg.norm(rest[4] - rest[1]), rel=1e-5)
+    assert worst < 1e-3, f"worst joint error {worst * 1000:.3f} mm"
+    camera = bpy.context.scene.camera
+    np.testing.assert_allclose(np.array(camera.matrix_world.translation), [0.0, 0.0, 2.5], atol=1e-6)
+    looking = np.array(camera.matrix_world.to_3x3() @ Vector((0, 0, -1)))
+    assert np.degrees(np.arcsin(-looking[2])) == pytest.approx(20.0, abs=1e-4)  # looking down, as filmed

@@ -145,3 +145,18 @@ def test_skeleton_landmarks_put_the_landmarks_back_on_the_skeleton() -> None:
     np.testing.assert_allclose(points[:, same], world[:, same], atol=1e-9)
     # BlazePose's hips sit 3 cm outside SMPL's hip joints in make_landmarks; the skeleton gives the joints.
     np.testing.assert_allclose(np.linalg.norm(points[:, hips] - world[:, hips], axis=-1), 0.03, atol=1e-9)
+
+
+def test_a_self_occluded_arm_follows_its_landmarks_not_the_rest_pose() -> None:
+    # Turned 60 degrees, the far (left) arm hidden behind the body: BlazePose still guesses its landmarks
+    # but gives them near-zero visibility. The arm must take the guessed direction, not a T-pose.
+    go, bp = limb_poses(50, seed=3)
+    world = make_landmarks(go, bp)
+    vis = np.ones((50, NUM_LANDMARKS))
+    hidden = ("left_shoulder", "left_elbow", "left_wrist", "left_index", "left_pinky", "left_thumb")
+    vis[:, [LM[name] for name in hidden]] = 1e-3
+    go_s, bp_s, _ = landmarks_to_rotations(world, vis, REST)
+    glob_fit = forward_kinematics(go_s, bp_s, REST)[1]
+    glob_true = forward_kinematics(go, bp, REST)[1]
+    arm = [J["left_shoulder"], J["left_elbow"], J["left_wrist"]]
+    assert angle_deg(glob_fit[:, arm], glob_true[:, arm]).max() < 1e-3

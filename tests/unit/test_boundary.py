@@ -1,7 +1,8 @@
 """The import boundary (STYLE.md, "Layout and boundaries"), checked on the source without importing it.
 
 - ``ram_core`` never imports Blender (``bpy``, ``mathutils``, ...).
-- ``ram_core.contract`` imports only the standard library, numpy and itself (Blender's Python runs it).
+- ``ram_core.contract`` and ``ram_core.scene`` import only the standard library, numpy and each other
+  (Blender's Python runs them).
 - ``ram_blender`` imports from ``ram_core`` only the contract, and no third-party package but numpy
   and Blender's own modules (never torch, OpenCV, MediaPipe).
 - The add-on's numpy-only modules import without bpy.
@@ -17,6 +18,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 BLENDER_MODULES = {"bpy", "mathutils", "bmesh", "bpy_extras", "addon_utils", "bl_ui", "rna_prop_ui", "gpu", "blf"}
 STDLIB = set(sys.stdlib_module_names)
+# The contract, and the scene solve the client runs on its results: numpy and the standard library only.
+NUMPY_ONLY_CORE = (("ram_core", "contract"), ("ram_core", "scene"))
 NUMPY_ONLY_ADDON_MODULES = (
     "ram_blender.importer.plan",
     "ram_blender.importer.proxy",
@@ -60,9 +63,12 @@ def _crossing(parts: tuple[str, ...], name: str, top: str) -> str | None:
     if parts[0] == "ram_core":
         if top in BLENDER_MODULES:
             return "ram_core never imports Blender"
-        in_contract = parts[:2] == ("ram_core", "contract") or parts == ("ram_core", "__init__")
+        in_contract = parts[:2] in NUMPY_ONLY_CORE or parts == ("ram_core", "__init__")
         if in_contract and not (
-            top in STDLIB or top == "numpy" or name == "ram_core" or name.startswith("ram_core.contract")
+            top in STDLIB
+            or top == "numpy"
+            or name == "ram_core"
+            or any(name.startswith(".".join(p)) for p in NUMPY_ONLY_CORE)
         ):
             return "the contract imports only the standard library and numpy"
         return None

@@ -1,4 +1,4 @@
-"""Assumed intrinsics and the root translation from 2D keypoints."""
+"""Intrinsics (assumed focal length) and the root translation from 2D keypoints."""
 
 from __future__ import annotations
 
@@ -7,22 +7,20 @@ import math
 import numpy as np
 import pytest
 
-from ram_core.body.camera import DEFAULT_FOV_DEG, RobustLoss, assumed_intrinsics, project, solve_translation
+from ram_core.body.camera import DEFAULT_FOV_DEG, RobustLoss, pinhole_intrinsics, project, solve_translation
 from ram_core.contract.skeleton import JOINT_INDEX, forward_kinematics
 from ram_core.contract.smpl_model import default_rest_joints
 
 
-def test_assumed_intrinsics() -> None:
-    K = assumed_intrinsics(768, 576)
-    assert K[0, 0] == pytest.approx(768.0) and K[1, 1] == K[0, 0]  # default: focal = longer side
+def test_pinhole_intrinsics_assume_the_longer_side_as_focal_length() -> None:
+    K = pinhole_intrinsics(768, 576)
+    assert K[0, 0] == pytest.approx(768.0) and K[1, 1] == K[0, 0]
     assert tuple(K[:2, 2]) == (384.0, 288.0)
-    assert pytest.approx(53.13, abs=0.01) == DEFAULT_FOV_DEG
-    K90 = assumed_intrinsics(1920, 1080, fov_deg=90.0)
-    assert K90[0, 0] == pytest.approx(960.0)
-    # The field of view is across the longer side, portrait or landscape.
-    assert assumed_intrinsics(576, 768)[0, 0] == pytest.approx(768.0)
+    assert pytest.approx(53.13, abs=0.01) == DEFAULT_FOV_DEG  # across the longer side
+    assert pinhole_intrinsics(576, 768)[0, 0] == pytest.approx(768.0)  # portrait or landscape
+    assert pinhole_intrinsics(1920, 1080, 500.0)[0, 0] == 500.0
     with pytest.raises(ValueError):
-        assumed_intrinsics(640, 480, fov_deg=0.0)
+        pinhole_intrinsics(640, 480, 0.0)
 
 
 def people(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -37,7 +35,7 @@ def people(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def test_exact_projections_give_exact_translation() -> None:
     joints, t = people(100, seed=0)
-    K = assumed_intrinsics(768, 576)
+    K = pinhole_intrinsics(768, 576)
     uv = project(joints + t[:, None], K)
     t_est = solve_translation(joints, uv, None, K)
     np.testing.assert_allclose(t_est, t, rtol=1e-8, atol=1e-8)
@@ -45,7 +43,7 @@ def test_exact_projections_give_exact_translation() -> None:
 
 def test_noisy_weighted_projections_recover_translation_within_one_percent() -> None:
     joints, t = people(200, seed=1)
-    K = assumed_intrinsics(1280, 720)
+    K = pinhole_intrinsics(1280, 720)
     rng = np.random.default_rng(2)
     uv = project(joints + t[:, None], K) + rng.normal(scale=0.5, size=(200, 24, 2))  # half a pixel
     weights = np.ones((200, 24))
@@ -61,14 +59,14 @@ def test_a_poor_start_converges() -> None:
     joints, t = people(50, seed=3)
     t[:, 2] = 1.5
     t[:, 0] = 1.0
-    K = assumed_intrinsics(640, 480)
+    K = pinhole_intrinsics(640, 480)
     uv = project(joints + t[:, None], K)
     np.testing.assert_allclose(solve_translation(joints, uv, None, K), t, atol=1e-7)
 
 
 def test_underdetermined_frames_are_nan() -> None:
     joints, t = people(3, seed=4)
-    K = assumed_intrinsics(640, 480)
+    K = pinhole_intrinsics(640, 480)
     uv = project(joints + t[:, None], K)
     weights = np.ones((3, 24))
     weights[1] = 0.0
@@ -92,7 +90,7 @@ def test_robust_solve_ignores_a_limb_on_another_person(
 ) -> None:
     joints, t = people(200, seed=5)
     t[:, 2] = np.random.default_rng(6).uniform(4, 15, len(t))
-    K = assumed_intrinsics(768, 576)
+    K = pinhole_intrinsics(768, 576)
     rng = np.random.default_rng(7)
     uv = project(joints + t[:, None], K) + rng.normal(scale=1.0, size=(len(t), 24, 2))
     height = np.ptp(uv[..., 1], axis=1)
@@ -107,7 +105,7 @@ def test_robust_solve_ignores_a_limb_on_another_person(
 
 def test_robust_solve_keeps_a_good_fit_and_needs_enough_points() -> None:
     joints, t = people(20, seed=8)
-    K = assumed_intrinsics(768, 576)
+    K = pinhole_intrinsics(768, 576)
     uv = project(joints + t[:, None], K)
     np.testing.assert_allclose(solve_translation(joints, uv, None, K), t, atol=1e-7)
     # Three points are too few to tell an outlier: the (converged) plain solve stands.

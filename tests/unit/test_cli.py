@@ -90,7 +90,7 @@ def test_a_preview_video_has_every_frame(tmp_path):
         ("text", "not a video file"),
         ("truncated", "truncated or damaged: only"),
         ("zero_frames", "has no frames"),
-        ("codec", "codec OpenCV cannot decode"),
+        ("codec", "or in a codec it cannot decode"),
     ],
 )
 def test_a_bad_video_fails_cleanly(bad_videos, tmp_path, capsys, kind, message):
@@ -180,3 +180,11 @@ def test_info_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path):
     proc.stdout.close()  # as `| head -1` does
     assert proc.wait(timeout=60) == 0
     assert proc.stderr.read() == b""
+
+
+def test_a_video_without_people_is_a_capture_with_a_warning(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RAM_SCRIPTED_PEOPLE", "0")
+    out = tmp_path / "out.npz"
+    assert main(["capture", str(CLIP), "-o", str(out), "--backend", SCRIPTED, "--end", "3"]) == 0
+    assert "nobody was found" in capsys.readouterr().err
+    assert load_results(out).tracks == []

@@ -171,3 +171,24 @@ def test_eval_capture_and_baseline_commands(tmp_path, capsys):
     args = ["eval", "baseline", "--gt", str(tmp_path / "gt.npz"), "--video", str(tmp_path / "none.mp4")]
     assert main([*args, "--out", str(tmp_path / "b.npz")]) != 0
     assert "no such file" in capsys.readouterr().err
+
+
+def test_a_solved_scene_is_scored_and_used_for_the_world(tmp_path):
+    import dataclasses
+
+    from ram_core.contract.results import Results
+    from ram_core.scene.solve import world_from_floor
+
+    gt = make_gt()
+    sunk = gt["joints_cam"] + np.float32([0, 2.0, 0])  # 2 m down: through both floors
+    plain = results_of(gt, tmp_path, sunk)
+    tilt = math.radians(3.0)
+    floor = np.array([0.0, -math.cos(tilt), -math.sin(tilt), 1.5 * 1.05])  # 3 degrees off, 5% too high
+    meta = dataclasses.replace(plain.meta, floor_cam=floor, world_from_camera=world_from_floor(floor))
+    scores = score_capture(gt, Results(meta, plain.tracks))
+    assert scores.floor_angle_deg == pytest.approx(3.0, abs=1e-6)
+    assert scores.camera_height_error_pct == pytest.approx(5.0, abs=1e-6)
+    # Penetration is below the results' own floor, not the true one.
+    lowest = float(np.min(sunk[0, 0].astype(np.float64) @ floor[:3] + floor[3]))
+    assert lowest < 0 and scores.overall.penetration_p95_cm == pytest.approx(-100 * lowest, abs=1e-3)
+    assert score_capture(gt, plain).floor_angle_deg is None

@@ -117,18 +117,29 @@ def test_noisy_joints_give_bounded_errors_per_joint_class() -> None:
         assert medians[cls] < bound, medians
 
 
-def test_unseen_joints_keep_identity_and_do_not_disturb_others() -> None:
+def test_missing_targets_keep_identity_and_do_not_disturb_others() -> None:
     go, bp, tr = random_poses(50, seed=4)
     targets, _ = forward_kinematics(go, bp, REST, tr)
-    weights = np.ones((50, NUM_JOINTS))
-    weights[:, JOINT_INDEX["left_hand"]] = 0.0  # the left wrist's only child
-    weights[:25, JOINT_INDEX["right_ankle"]] = 0.0  # the right knee's child, half of the frames
-    go_s, bp_s = solve_rotations(targets, REST, weights)
+    targets[:, JOINT_INDEX["left_hand"]] = np.nan  # the left wrist's only child
+    targets[:25, JOINT_INDEX["right_ankle"]] = np.nan  # the right knee's child, half of the frames
+    go_s, bp_s = solve_rotations(targets, REST)
     assert np.abs(bp_s[:, JOINT_INDEX["left_wrist"] - 1]).max() < 1e-9
     assert np.abs(bp_s[:25, JOINT_INDEX["right_knee"] - 1]).max() < 1e-9
+    assert np.all(np.isfinite(go_s)) and np.all(np.isfinite(bp_s))
     pos, _ = forward_kinematics(go_s, bp_s, REST, targets[:, 0] - REST[0])
     assert np.abs(pos[25:, JOINT_INDEX["right_ankle"]] - targets[25:, JOINT_INDEX["right_ankle"]]).max() < 1e-6
     assert np.abs(pos[:, JOINT_INDEX["left_wrist"]] - targets[:, JOINT_INDEX["left_wrist"]]).max() < 1e-6
+
+
+def test_zero_confidence_limbs_still_follow_their_targets() -> None:
+    go, bp, tr = random_poses(50, seed=6)
+    targets, _ = forward_kinematics(go, bp, REST, tr)
+    weights = np.ones((50, NUM_JOINTS))
+    arm = [JOINT_INDEX[n] for n in ("left_shoulder", "left_elbow", "left_wrist", "left_hand")]
+    weights[:, arm] = 0.0
+    go_s, bp_s = solve_rotations(targets, REST, weights)
+    pos, _ = forward_kinematics(go_s, bp_s, REST, targets[:, 0] - REST[0])
+    assert np.abs(pos[:, arm] - targets[:, arm]).max() < 1e-6
 
 
 def test_frames_are_independent() -> None:

@@ -8,32 +8,14 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("smplx")
 
-from ram_core.contract.skeleton import PARENTS, axis_angle_to_matrix, forward_kinematics
+from ram_core.contract.skeleton import axis_angle_to_matrix, forward_kinematics
 from ram_core.models.smpl import SmplBody
-
-
-def _test_smpl_npz(path, seed=0):
-    """Random arrays with SMPL's shapes (6890 vertices: smplx indexes extra joints by vertex id)."""
-    rng = np.random.default_rng(seed)
-    v = 6890
-    weights = rng.random((v, 24))
-    j_reg = rng.random((24, v))
-    kintree = np.array([[4294967295, *PARENTS[1:]], list(range(24))], dtype=np.int64)
-    np.savez(
-        path,
-        v_template=rng.normal(size=(v, 3)) * 0.3,
-        f=rng.integers(0, v, size=(100, 3)),
-        weights=weights / weights.sum(1, keepdims=True),
-        J_regressor=j_reg / j_reg.sum(1, keepdims=True),
-        shapedirs=rng.normal(size=(v, 3, 10)) * 0.01,
-        posedirs=rng.normal(size=(v, 3, 207)) * 0.001,
-        kintree_table=kintree,
-    )
-    return path
+from tests.fixtures.smpl import SMPL_VERTICES, make_test_smpl_npz
 
 
 def test_smplx_forward_matches_forward_kinematics(tmp_path):
-    body = SmplBody.from_file(_test_smpl_npz(tmp_path / "smpl_test.npz"))
+    make_test_smpl_npz(tmp_path / "smpl_test.npz", num_vertices=SMPL_VERTICES)
+    body = SmplBody.from_file(tmp_path / "smpl_test.npz")
     rng = np.random.default_rng(1)
     aa = rng.normal(size=(2, 24, 3)) * 0.4
     betas = rng.normal(size=(2, 10))

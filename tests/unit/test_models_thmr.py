@@ -188,6 +188,20 @@ def test_crop_camera_matches_the_hmr2_full_image_convention():
     assert np.allclose(uv, [400, 200], atol=1e-3)
 
 
+def test_a_negative_crop_scale_keeps_its_sign_as_in_4d_humans():
+    """4D-Humans divides by b s + 1e-9, not |s|: s < 0 puts the body behind the camera (tz < 0)."""
+    w, h = 640, 480
+    k = default_intrinsics(w, h, RamConfig().camera)
+    f = 5000 / 256 * 640
+    centre, side = torch.tensor([[400.0, 200.0]]), torch.tensor([150.0])
+    t = crop_camera_to_translation(torch.tensor([[-0.8, 0.1, -0.2]]), centre, side, k)[0].numpy()
+    bs = 150 * -0.8 + 1e-9
+    want = [2 * (400 - w / 2) / bs + 0.1, 2 * (200 - h / 2) / bs - 0.2, 2 * f / bs]
+    assert t[2] < 0 and np.allclose(t, want, rtol=1e-5)
+    t0 = crop_camera_to_translation(torch.tensor([[0.0, 0.0, 0.0]]), centre, side, k)[0]
+    assert torch.isfinite(t0).all() and t0[2] > 0  # s = 0: far away (2 f / 1e-9), not a division by zero
+
+
 def test_crops_cut_the_right_region():
     cam = CFG.camera
     frame = torch.zeros(3, 100, 200)

@@ -29,6 +29,8 @@ from ram_core.video import VideoInfo
 from ram_core.weights import MissingWeightsError
 from tests.conftest import CLIP
 from tests.fixtures.smpl import make_test_smpl_npz
+from tests.fixtures.tiny_ram_backend import SPEC as TINY_RAM
+from tests.fixtures.tiny_ram_backend import TINY
 
 W, H = 160, 120
 BOXES = np.array([[10.0, 10.0, 50.0, 100.0], [60.0, 15.0, 100.0, 110.0], [110.0, 5.0, 150.0, 100.0]])
@@ -61,7 +63,7 @@ class NoDetector:
 
 
 def config(weights: Path, **kw) -> RamBackendConfig:
-    return RamBackendConfig(weights_dir=str(weights), sam2="tiny", device="cpu", test_size=True, **kw)
+    return RamBackendConfig(weights_dir=str(weights), sam2="tiny", device="cpu", **kw)
 
 
 def write_config(path: Path, cfg: RamBackendConfig) -> Path:
@@ -90,7 +92,7 @@ def test_config_comes_from_the_file_the_environment_names(tmp_path, monkeypatch,
 
 def test_every_person_of_a_frame_goes_through_the_regressor_as_one_batch(weights):
     k, _ = camera_intrinsics(W, H)
-    pipeline = build_pipeline(config(weights, regressor="ram"), k, detector=NoDetector())
+    pipeline = build_pipeline(config(weights, regressor="ram"), k, detector=NoDetector(), architectures=TINY)
     batches: list[int] = []
     encode = pipeline.regressor.model.encode
     pipeline.regressor.model.encode = lambda crops: (batches.append(crops.shape[0]), encode(crops))[1]
@@ -159,7 +161,9 @@ def test_records_flag_filled_frames_and_pose_joints_with_the_shaped_smpl_skeleto
 
 def test_bfloat16_autocast_gives_float32_outputs(weights):
     k, _ = camera_intrinsics(W, H)
-    pipeline = build_pipeline(config(weights, regressor="hmr2", dtype="bfloat16"), k, detector=NoDetector())
+    pipeline = build_pipeline(
+        config(weights, regressor="hmr2", dtype="bfloat16"), k, detector=NoDetector(), architectures=TINY
+    )
     frame = np.random.default_rng(1).integers(0, 255, (H, W, 3), dtype=np.uint8)
     step = pipeline.step(0, frame, (BOXES[:2], np.full(2, 0.9)))
     people = step.outputs[0].people
@@ -172,13 +176,14 @@ def _valid_rotations(aa: np.ndarray) -> bool:
 
 
 @pytest.mark.parametrize("regressor", ["hmr2", "ram"])
-def test_capture_end_to_end_through_the_worker(tmp_path, monkeypatch, weights, regressor):
+def test_capture_end_to_end_through_the_worker(tmp_path, monkeypatch, weights, regressor, worker_env):
     pytest.importorskip("mediapipe")  # births come from the lite detector without the torchvision file
+    monkeypatch.setenv("PYTHONPATH", worker_env["PYTHONPATH"])  # the worker imports the tiny backend
     monkeypatch.setenv(CONFIG_ENV, str(write_config(tmp_path / "c.json", config(weights, regressor=regressor))))
     smpl = tmp_path / "smpl.npz"
     make_test_smpl_npz(smpl)
     out = tmp_path / "out.npz"
-    args = ["capture", str(CLIP), "-o", str(out), "--backend", "ram", "--end", "5"]
+    args = ["capture", str(CLIP), "-o", str(out), "--backend", TINY_RAM, "--end", "5"]
     assert main(args + (["--smpl", str(smpl)] if regressor == "ram" else [])) == 0
     results = load_results(out)
     meta = results.meta

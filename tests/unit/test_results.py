@@ -102,7 +102,10 @@ def rewrite(tmp_path, change) -> str:
         (lambda d: d.update(joints=d["joints"][:, :20]), r"joints: shape \(13, 20, 3\), expected \(13, 24, 3\)"),
         (lambda d: d.pop("betas"), "missing array 'betas'"),
         (lambda d: d.pop("meta_json"), "missing array 'meta_json'"),
-        (lambda d: d.update(format_version=np.array(FORMAT_VERSION + 1, dtype=np.int32)), "format version 2"),
+        (
+            lambda d: d.update(format_version=np.array(FORMAT_VERSION + 1, dtype=np.int32)),
+            f"format version {FORMAT_VERSION + 1}",
+        ),
         (lambda d: d.update(joints=np.where(True, np.nan, d["joints"]).astype(np.float32)), "joints. holds NaN"),
         (lambda d: d.update(box=np.full_like(d["box"], np.inf)), "box. holds NaN"),
         (
@@ -187,12 +190,19 @@ def test_version_1_files_load(name):
     assert all(len(t) for t in r.tracks)
 
 
+def test_version_1_files_load_without_a_scene():
+    r = load_results(FIXTURES / "v1_two_tracks.ram.npz")
+    assert r.meta.world_from_camera is None and r.meta.floor_cam is None and r.meta.scene_status == ""
+    assert all(np.all(t.scale == 1.0) for t in r.tracks)
+
+
 def test_a_field_added_later_loads_from_old_files_with_its_default(monkeypatch):
     mod = results_module
 
-    fields = dict(mod.RECORD_FIELDS, contact=mod.RecordField((2,), np.dtype(np.float32), since=2, default=0.5))
+    later = mod.FORMAT_VERSION + 1
+    fields = dict(mod.RECORD_FIELDS, contact=mod.RecordField((2,), np.dtype(np.float32), since=later, default=0.5))
     monkeypatch.setattr(mod, "RECORD_FIELDS", fields)
-    monkeypatch.setattr(mod, "FORMAT_VERSION", 2)
+    monkeypatch.setattr(mod, "FORMAT_VERSION", later)
     data = arrays_of(FIXTURES / "v1_two_tracks.ram.npz")
     flat = dict(data.items())
     n = int(flat["track_offsets"][-1])

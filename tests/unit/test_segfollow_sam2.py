@@ -11,6 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("sam2")
 
+from ram_core.tracking.association import with_association
 from ram_core.tracking.segfollow import (
     MissingWeightsError,
     Sam2Architecture,
@@ -36,7 +37,8 @@ def frames() -> list[np.ndarray]:
 def tracker_with(tau: float):
     torch.manual_seed(0)
     return build_segfollow(
-        Sam2Architecture.tiny(), config=SegFollowConfig(update=UpdateConfig(tau=tau), min_motion=0.0)
+        Sam2Architecture.tiny(),
+        config=with_association(SegFollowConfig(), update=UpdateConfig(tau=tau), min_motion=0.0),
     )
 
 

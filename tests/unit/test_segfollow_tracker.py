@@ -15,6 +15,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("sam2")
 
+from ram_core.tracking.association import with_association
 from ram_core.tracking.boxes import iou_matrix
 from ram_core.tracking.segfollow.engine import Prompted, Proposals
 from ram_core.tracking.segfollow.memory import MemoryObservation, ObjectMemory
@@ -122,8 +123,10 @@ def test_gated_update_refuses_low_confidence_frames_and_coasts_on_the_prediction
             return box_at(200.0)[None], np.array([0.2])
         return people(f), np.array([0.9])
 
-    cfg = SegFollowConfig(
-        keyframe_interval=100, update=UpdateConfig(tau=0.5, n_min=2), gate=GateConfig(mode="fixed", fixed=0.0)
+    cfg = with_association(
+        SegFollowConfig(keyframe_interval=100),
+        update=UpdateConfig(tau=0.5, n_min=2),
+        gate=GateConfig(mode="fixed", fixed=0.0),
     )
     _, out = run(ScriptedEngine(script, people), ScriptedDetector(people), 16, cfg)
     observed = [fr.people[0].observed for fr in out]
@@ -210,9 +213,19 @@ def test_tracks_end_after_the_coast_limit_and_ids_are_never_reused():
     def seen(f: int) -> np.ndarray:
         return np.zeros((0, 4)) if f in gone else people(f)
 
-    cfg = SegFollowConfig(keyframe_interval=1, max_coast_frames=4)
+    cfg = with_association(SegFollowConfig(keyframe_interval=1), max_coast_frames=4)
     tracker, out = run(ScriptedEngine(script, people), ScriptedDetector(seen), 18, cfg)
     assert [p.track_id for p in out[8].people] == [1]
     assert out[9].people == (), "coasted 5 > 4 frames: ended"
     assert out[15].born == (2,), "the person comes back under a new id; id 1 is not reused"
     assert tracker.live_ids == [2]
+
+
+def test_segfollow_keeps_its_association_defaults():
+    # The values SegFollowConfig had before it shared AssociationConfig with TrackerConfig; changing one
+    # field through with_association keeps the others.
+    def values(a):
+        return (a.min_score, a.min_motion, a.birth_score, a.birth_iou, a.max_coast_frames, a.max_tracks)
+
+    assert values(SegFollowConfig().association) == (0.0, 0.1, 0.6, 0.3, 30, 32)
+    assert values(with_association(SegFollowConfig(), max_tracks=4).association) == (0.0, 0.1, 0.6, 0.3, 30, 4)

@@ -11,11 +11,21 @@ from ram_core.body.smoothing import (
     SmoothingConfig,
     fill_gaps,
     rotation_filter_step,
-    smooth_motion,
 )
 from ram_core.contract.skeleton import axis_angle_to_matrix, axis_angle_to_quaternion, matrix_to_axis_angle
 
 FPS = 30.0
+
+
+def smooth_track(frames, global_orient, body_pose, transl, fps, config=None):
+    """One track through :class:`MotionSmoother` frame by frame, as the lite backend streams it."""
+    smoother = MotionSmoother(fps=fps, config=config or SmoothingConfig())
+    out = [
+        smoother.update(int(f), np.concatenate([go[None], bp]), t)
+        for f, go, bp, t in zip(frames, global_orient, body_pose, transl)
+    ]
+    rot = np.stack([r for r, _ in out])
+    return rot[:, 0], rot[:, 1:], np.stack([t for _, t in out])
 
 
 def angle_between_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -35,7 +45,7 @@ def test_noisy_constant_pose_gets_less_jittery() -> None:
     base = np.random.default_rng(0).uniform(-1, 1, (24, 3))
     rots = noisy_rotations(base, 150, sigma_deg=3.0, seed=1)
     tr = np.array([0.2, 0.1, 5.0]) + np.random.default_rng(2).normal(scale=0.02, size=(150, 3))
-    go, bp, tr_s = smooth_motion(np.arange(150), rots[:, 0], rots[:, 1:], tr, FPS)
+    go, bp, tr_s = smooth_track(np.arange(150), rots[:, 0], rots[:, 1:], tr, FPS)
     out = np.concatenate([go[:, None], bp], axis=1)
     # Frame-to-frame jitter and the error around the true pose both drop (after a short settling).
     jitter_in = angle_between_deg(rots[1:], rots[:-1])[30:].mean()
@@ -53,7 +63,7 @@ def test_fast_real_step_is_followed_with_little_lag() -> None:
     rots[step_at:, 5] = [0.0, 0.0, np.radians(90.0)]  # a 90-degree turn within one frame
     tr = np.zeros((n, 3))
     tr[step_at:, 0] = 1.0  # a metre in one frame
-    _, bp, tr_s = smooth_motion(np.arange(n), rots[:, 0], rots[:, 1:], tr, FPS)
+    _, bp, tr_s = smooth_track(np.arange(n), rots[:, 0], rots[:, 1:], tr, FPS)
     achieved = 90.0 - angle_between_deg(bp[:, 4], rots[:, 5])
     # Measured at 30 fps: 55%, 82%, 93%, 97% of the step after 0, 1, 2, 3 frames; never overshoots.
     assert achieved[step_at + 1] > 0.75 * 90.0, achieved[step_at : step_at + 6]
@@ -62,7 +72,7 @@ def test_fast_real_step_is_followed_with_little_lag() -> None:
     assert tr_s[step_at + 1, 0] > 0.8 and tr_s[:, 0].max() <= 1.0 + 1e-9
     # A plain low-pass at the same still-pose cutoff (beta = 0) lags far more: what One-Euro is for.
     slow = SmoothingConfig(rotation=OneEuroConfig(1.0, 0.0), translation=OneEuroConfig(0.8, 0.0))
-    _, bp_slow, _ = smooth_motion(np.arange(n), rots[:, 0], rots[:, 1:], tr, FPS, slow)
+    _, bp_slow, _ = smooth_track(np.arange(n), rots[:, 0], rots[:, 1:], tr, FPS, slow)
     achieved_slow = 90.0 - angle_between_deg(bp_slow[:, 4], rots[:, 5])
     assert achieved_slow[step_at + 1] < 0.4 * 90.0
 
@@ -75,7 +85,7 @@ def test_quaternion_sign_flips_and_axis_angle_wrap_cause_no_jump() -> None:
     rotvec[:, :, 2] = angles[:, None]
     rotvec = matrix_to_axis_angle(axis_angle_to_matrix(rotvec))  # canonical: angle in [0, pi]
     assert np.abs(np.diff(rotvec[:, 0, 2])).max() > 6.0  # the input does wrap
-    go, _, _ = smooth_motion(np.arange(n), rotvec[:, 0], rotvec[:, 1:], np.zeros((n, 3)), FPS)
+    go, _, _ = smooth_track(np.arange(n), rotvec[:, 0], rotvec[:, 1:], np.zeros((n, 3)), FPS)
     steps = angle_between_deg(go[1:], go[:-1])
     assert steps.max() < 2.0  # degrees per frame; the input moves 0.67
     # Quaternions with random signs into the filter directly: the same output as without flips.
@@ -89,30 +99,11 @@ def test_quaternion_sign_flips_and_axis_angle_wrap_cause_no_jump() -> None:
         assert abs(abs(np.sum(a.quat * b.quat, axis=-1)) - 1.0).max() < 1e-9
 
 
-def test_streaming_equals_batch_and_frames_must_increase() -> None:
-    rots = noisy_rotations(np.zeros((24, 3)), 20, 5.0, seed=3)
-    tr = np.random.default_rng(4).normal(size=(20, 3))
-    frames = np.array([0, 1, 2, 4, 5, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22, 23, 24, 25])
-    _, bp, tr_b = smooth_motion(frames, rots[:, 0], rots[:, 1:], tr, FPS)
+def test_frames_must_increase() -> None:
     smoother = MotionSmoother(fps=FPS)
-    for i, f in enumerate(frames):
-        r, t = smoother.update(int(f), rots[i], tr[i])
-        np.testing.assert_allclose(r[1:], bp[i], atol=1e-12)
-        np.testing.assert_allclose(t, tr_b[i], atol=1e-12)
+    smoother.update(5, np.zeros((24, 3)), np.zeros(3))
     with pytest.raises(ValueError, match="increase"):
-        smoother.update(25, rots[0], tr[0])
-
-
-def test_coast_continues_translation_and_holds_pose() -> None:
-    smoother = MotionSmoother(fps=10.0)
-    assert smoother.coast(3) is None
-    for f in range(20):
-        smoother.update(f, np.full((24, 3), 0.1), np.array([0.1 * f, 0.0, 4.0]))  # 1 m/s along x
-    pose, transl = smoother.coast(22)
-    np.testing.assert_allclose(pose, 0.1, atol=1e-9)
-    assert transl[0] == pytest.approx(smoother.translation.value[0] + 0.3, abs=0.01)  # 3 frames at 1 m/s
-    assert smoother.coast(20 + SmoothingConfig.max_gap + 1) is None
-    assert smoother.last_frame == 19  # coasting changes nothing
+        smoother.update(5, np.zeros((24, 3)), np.zeros(3))
 
 
 def test_fill_gaps_slerps_short_gaps_and_marks_them() -> None:
@@ -149,11 +140,11 @@ def test_depth_spikes_are_gated_along_the_ray() -> None:
     for frame, factor in spikes.items():
         observed[frame] *= factor  # the same ray: the person is where the image shows them, at a wrong depth
     rots = np.zeros((n, 24, 3))
-    _, _, gated = smooth_motion(np.arange(n), rots[:, 0], rots[:, 1:], observed, fps)
-    _, _, plain = smooth_motion(
+    _, _, gated = smooth_track(np.arange(n), rots[:, 0], rots[:, 1:], observed, fps)
+    _, _, plain = smooth_track(
         np.arange(n), rots[:, 0], rots[:, 1:], observed, fps, SmoothingConfig(max_depth_ratio=None)
     )
-    _, _, clean = smooth_motion(np.arange(n), rots[:, 0], rots[:, 1:], truth, fps)
+    _, _, clean = smooth_track(np.arange(n), rots[:, 0], rots[:, 1:], truth, fps)
     err_gated = np.abs(gated[:, 2] / clean[:, 2] - 1)
     err_plain = np.abs(plain[:, 2] / clean[:, 2] - 1)
     assert err_plain.max() > 0.2  # unguarded, a spike moves the smoothed depth by tens of percent ...

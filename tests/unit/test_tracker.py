@@ -6,6 +6,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from ram_core.tracking.association import with_association
 from ram_core.tracking.boxes import cxcywh_to_xyxy, iou_matrix
 from ram_core.tracking.kalman import KalmanConfig
 from ram_core.tracking.selector import UpdateConfig
@@ -68,7 +69,7 @@ def test_occlusion_gap_coasts_on_the_prediction_and_keeps_the_id():
     assert views[25][0].observed and views[25][0].coasting_frames == 0
 
 
-AGILE = TrackerConfig(kalman=KalmanConfig.agile())
+AGILE = with_association(TrackerConfig(), kalman=KalmanConfig.agile())
 
 
 @pytest.mark.parametrize(
@@ -102,7 +103,7 @@ def test_low_confidence_frames_are_refused_and_the_track_coasts():
 
 
 def test_gated_update_with_a_streak_refuses_the_first_frame_back():
-    cfg = TrackerConfig(update=UpdateConfig(tau=0.5, n_min=2))
+    cfg = with_association(TrackerConfig(), update=UpdateConfig(tau=0.5, n_min=2))
     frames = [[(box(100 + 4 * t, 200), 0.2 if t == 8 else 0.9)] for t in range(12)]
     views = run(Tracker(cfg), frames)
     assert [vs[0].observed for vs in views[7:11]] == [True, False, False, True]
@@ -154,7 +155,7 @@ def test_births_need_confirmation_and_false_positives_die():
 
 
 def test_dead_tracks_end_after_max_coast_and_ids_are_never_reused():
-    cfg = TrackerConfig(max_coast_frames=5)
+    cfg = with_association(TrackerConfig(), max_coast_frames=5)
     frames = [[(box(100, 200), 0.9)] if t < 5 or t >= 15 else [] for t in range(20)]
     views = run(Tracker(cfg), frames)
     assert [v.track_id for v in views[9]] == [1] and views[9][0].coasting_frames == 5
@@ -182,7 +183,7 @@ def test_two_tracks_locked_on_one_person_end_as_one():
 
 def test_max_tracks_limits_births():
     frames = [[(box(80 + 100 * k, 200), 0.9 - 0.01 * k) for k in range(6)]]
-    views = run(Tracker(TrackerConfig(max_tracks=4)), frames)
+    views = run(Tracker(with_association(TrackerConfig(), max_tracks=4)), frames)
     assert len(views[0]) == 4
     np.testing.assert_allclose(views[0][0].box, box(80, 200))
 
@@ -223,5 +224,15 @@ def test_empty_frames_and_bad_shapes():
 
 def test_config_is_frozen():
     with pytest.raises(AttributeError):
-        TrackerConfig().min_score = 0.0  # type: ignore[misc]
-    assert replace(TrackerConfig(), max_tracks=2).max_tracks == 2
+        TrackerConfig().confirm_hits = 1  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        TrackerConfig().association.min_score = 0.0  # type: ignore[misc]
+    assert replace(TrackerConfig(), confirm_hits=2).confirm_hits == 2
+    assert with_association(TrackerConfig(), max_tracks=2).association.max_tracks == 2
+
+
+def test_the_tracker_keeps_its_association_defaults():
+    # The values TrackerConfig had before it shared AssociationConfig with SegFollowConfig.
+    a = TrackerConfig().association
+    expected = (0.2, 0.1, 0.6, 0.5, 30, 64)
+    assert (a.min_score, a.min_motion, a.birth_score, a.birth_iou, a.max_coast_frames, a.max_tracks) == expected

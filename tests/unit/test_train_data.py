@@ -81,6 +81,34 @@ def test_our_shard_layout(tmp_path: Path) -> None:
     assert not np.allclose(seq["kp2d"][0, :, :2], seq["kp2d"][3, :, :2])
 
 
+def test_training_crops_are_the_inference_crops(tmp_path: Path) -> None:
+    """ImageShards cuts with crop_people itself: same pixels as the Regressor's crop of the same square."""
+    from ram_core.models.geometry import crop_people
+
+    yy, xx = np.mgrid[0:200, 0:300]
+    img = np.stack([xx * 0.8, yy * 1.2, (xx + yy) * 0.5], axis=-1).clip(0, 255).astype(np.uint8)  # BGR ramps
+    ok, buf = cv2.imencode(".png", img)
+    assert ok
+    path = tmp_path / "000000.tar"
+    with tarfile.open(path, "w") as tar:
+        _add(tar, "a/img001.png", buf.tobytes())
+        _add(tar, "a/img001.npz", _our_npz())
+    ds = ImageShards([str(path)], CAMERA, SIZE)
+    frame = torch.from_numpy(np.ascontiguousarray(img[:, :, ::-1])).permute(2, 0, 1).float() / 255
+    side = 100.0 * 4 / 3
+    for shift, zoom in ((None, 1.0), (np.array([0.1, -0.05]), 1.25)):
+        got = ds.sample(0, shift=shift, zoom=zoom)["img"]
+        centre = np.array([150.0, 100.0]) + (0 if shift is None else shift * side)
+        want = crop_people(frame, torch.tensor(centre[None]), torch.tensor([side / zoom]), SIZE, CAMERA)[0].numpy()
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    # The square's centre is crop pixel (height / 2, width / 2) (cv2's pixel-centre convention): its
+    # normalised keypoint coordinate 0 and the image there agree.
+    s = ds.sample(0)
+    raw = s["img"][:, 32, 24] * np.array(CAMERA.std) + np.array(CAMERA.mean)
+    np.testing.assert_allclose(raw * 255, img[100, 150, ::-1], atol=0.05)
+    np.testing.assert_allclose(s["kp2d"][JOINT_INDEX["pelvis"], :2], [0.0, 0.0], atol=1e-6)
+
+
 def _hmr2_person() -> dict:
     kp = np.zeros((44, 3), np.float32)
     kp[25 + 14] = (150.0, 100.0, 1.0)  # extra pelvis -> SMPL pelvis

@@ -39,7 +39,10 @@ def test_an_end_past_the_last_frame_stops_at_it():
         ("text", "not a video file"),
         ("empty", "empty file"),
         ("zero_frames", "has no frames"),
-        ("codec", "AVI file whose video codec OpenCV cannot decode"),
+        (
+            "codec",
+            "AVI file OpenCV cannot open: damaged or truncated, without a video track, or in a codec it cannot decode",
+        ),
     ],
 )
 def test_a_bad_file_gets_one_clear_error(bad_videos, kind, message):
@@ -57,7 +60,7 @@ def test_a_folder_is_not_a_video(tmp_path):
 def test_a_truncated_file_is_read_to_its_last_good_frame(bad_videos, caplog):
     info = open_video(bad_videos["truncated"])
     assert info.frame_count == CLIP_FRAMES  # the header still says so
-    with caplog.at_level(logging.WARNING, logger="ram_core.video"):
+    with caplog.at_level(logging.INFO, logger="ram_core.video"):
         indices = [i for i, _ in iter_frames(bad_videos["truncated"])]
     assert 0 < len(indices) < CLIP_FRAMES
     assert indices == list(range(len(indices)))

@@ -146,6 +146,35 @@ def test_weights_command(tmp_path, capsys):
     assert weights_command.run(parser.parse_args(["--dir", str(tmp_path), "path", "hmr2"])) == 0
     assert capsys.readouterr().out.strip() == str(tmp_path / "hmr2_epoch35.ckpt")
     assert weights_command.run(parser.parse_args(["--dir", str(tmp_path), "verify", "hmr2"])) == 1
-    (tmp_path / "hmr2_epoch35.ckpt").write_bytes(b"abc")
-    assert weights_command.run(parser.parse_args(["--dir", str(tmp_path), "verify", "hmr2"])) == 0
-    assert hashlib.sha256(b"abc").hexdigest() in capsys.readouterr().out
+    assert "missing" in capsys.readouterr().out
+    # The detector's file names carry the first digits of its sha256: a file matching them is verified.
+    data = b"detector weights"
+    v = dataclasses.replace(
+        variant("ssdlite320_mobilenet_v3_large"), sha256_prefix=hashlib.sha256(data).hexdigest()[:8]
+    )
+    (tmp_path / v.file_name).write_bytes(data)
+    assert check(v, tmp_path).verified and check(v, tmp_path).message.startswith("ok:")
+
+
+def test_verify_never_says_ok_for_a_file_nothing_published_vouches_for(tmp_path, capsys):
+    """HMR2.0's release publishes no size or checksum: "unverified" and exit 1, unless --allow-unverified."""
+    import argparse
+
+    torch = pytest.importorskip("torch")
+    parser = argparse.ArgumentParser()
+    weights_command.add_arguments(parser)
+    verify = ["--dir", str(tmp_path), "verify", "hmr2"]
+    path = tmp_path / "hmr2_epoch35.ckpt"
+    torch.save({"state_dict": {"w": torch.zeros(2)}, "hyper_parameters": {"lr": 1e-5}}, path)
+    result = check(variant("hmr2"), tmp_path)
+    assert result.ok and not result.verified
+    assert weights_command.run(parser.parse_args(verify)) == 1
+    out = capsys.readouterr().out
+    assert "unverified:" in out and "ok:" not in out and hashlib.sha256(path.read_bytes()).hexdigest() in out
+    assert weights_command.run(parser.parse_args([*verify, "--allow-unverified"])) == 0
+    assert require(variant("hmr2"), tmp_path) == path  # a capture still uses it
+
+    # A file the safe loader would refuse fails verify even when unverified files are allowed.
+    path.write_bytes(b"abc")
+    assert weights_command.run(parser.parse_args([*verify, "--allow-unverified"])) == 1
+    assert "refused by the loader" in capsys.readouterr().out

@@ -52,8 +52,16 @@ def assert_matches_script(results, frames_upto: int | None = None, fields=tuple(
     assert [t.track_id for t in results.tracks] == sorted(expected)
     for t in results.tracks:
         e = expected[t.track_id]
+        # The client's scene solve scales whole tracks about the camera (ram_core.scene.solve): undo it.
+        assert np.all(t.scale == t.scale[0])
+        unscaled = {
+            "joints": t.joints / t.scale[:, None, None],
+            "transl": t.transl / t.scale[:, None],
+            "scale": e.scale,
+        }
         for name in fields:
-            np.testing.assert_allclose(getattr(t, name), getattr(e, name), atol=1e-5, err_msg=f"{t.track_id} {name}")
+            got = unscaled.get(name, getattr(t, name))
+            np.testing.assert_allclose(got, getattr(e, name), atol=1e-5, err_msg=f"{t.track_id} {name}")
 
 
 def test_a_full_capture(worker_env):
@@ -271,3 +279,69 @@ def test_a_killed_client_leaves_no_segment(worker_env):
     while any(os.path.exists(p) for p in temporary) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [p for p in temporary if os.path.exists(p)] == []
+
+
+def test_a_capture_that_cannot_be_written_is_kept_and_the_message_says_where(worker_env, tmp_path, monkeypatch):
+    import errno
+
+    from ram_core.contract import client as client_module
+
+    real = client_module.save_results
+    out = tmp_path / "out.npz"
+
+    def disk_full_for_out(results, path):
+        if Path(path) == out:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(results, path)
+
+    monkeypatch.setattr(client_module, "save_results", disk_full_for_out)
+    monkeypatch.setenv(client_module.RESCUE_DIR_ENV, str(tmp_path / "rescued"))
+    with pytest.raises(CaptureError, match=r"\(No space left on device\); the capture was kept in ") as info:
+        run_capture(sys.executable, CLIP, out, options=CaptureOptions(backend=SCRIPTED, end=10), extra_env=worker_env)
+    kept = Path(str(info.value).rsplit(" kept in ", 1)[1])
+    assert kept.parent == tmp_path / "rescued" and not out.exists()
+    assert load_results(kept).meta.frame_end == 10  # the whole capture, loadable
+
+
+def test_a_killed_workers_message_names_its_last_problem_not_library_chatter(tmp_path):
+    log = tmp_path / "worker.log"
+    log.write_text(
+        "2026-12-02 15:00:00,001 INFO ram_core.worker: capturing\n"
+        "2026-12-02 15:00:01,002 WARNING ram_core.backends.lite.backend: frame 7: landmarks failed\n"
+        "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
+        "W0000 00:00:1733151601.000 1234 inference_feedback_manager.cc:114] Feedback manager requires a model\n"
+    )
+    c = CaptureClient(sys.executable, CLIP)
+    c._res.log_path = str(log)
+    message = c._exit_error(-9).message
+    c._res.log_path = None
+    c.close()
+    assert message == (
+        "the worker was killed by signal 9 before finishing; its last problem: "
+        "2026-12-02 15:00:01,002 WARNING ram_core.backends.lite.backend: frame 7: landmarks failed"
+    )
+
+
+def test_a_long_but_legal_output_name_is_accepted(worker_env, tmp_path):
+    out = tmp_path / ("a" * 245 + ".npz")  # 249 characters: the file system allows 255
+    run_capture(sys.executable, CLIP, out, options=CaptureOptions(backend=SCRIPTED, end=5), extra_env=worker_env)
+    assert out.is_file()
+
+
+def test_frames_larger_than_the_working_size_are_captured_scaled_down_with_a_matching_camera():
+    from ram_core.body.camera import pinhole_intrinsics, project
+    from ram_core.contract.ring import empty_records
+    from ram_core.video import VideoInfo
+    from ram_core.worker import WORKING_MAX_SIDE, scaled_camera, to_video_pixels, working_scale
+
+    info = VideoInfo("v.mp4", 30.0, 7680, 4320, 10)
+    k = pinhole_intrinsics(7680, 4320, focal_px=6000.0)
+    scale = working_scale(info.width, info.height)
+    work, k_work = scaled_camera(info, k, scale)
+    assert (work.width, work.height) == (WORKING_MAX_SIDE, 1080) and scale == 0.25
+    point = np.array([[[0.4, -0.2, 5.0]]])
+    np.testing.assert_allclose(project(point, k_work), project(point, k) * scale)  # the same camera, scaled
+    records = empty_records(1)
+    records["box"] = [100, 50, 200, 300]
+    np.testing.assert_allclose(to_video_pixels(records, scale)["box"], [[400, 200, 800, 1200]])
+    assert working_scale(1920, 1080) == 1.0 and scaled_camera(VideoInfo("v", 25, 1920, 1080, 5), k, 1.0)[1] is k

@@ -6,14 +6,14 @@ Per frame:
    each crop gives a candidate pose and a pose score, the lite analogue of SAM2 propagating a mask.
    Two crops that found one person (a track's crop slid onto a neighbour) keep the better-scored
    pose; the other crop is run again with the people already found painted out
-   (:func:`paint_people`), which shows the model the person hidden beside them. A crop that shows
+   (:func:`~ram_core.perception.people.paint_people`), which shows the model the person hidden beside them. A crop that shows
    nobody gives no candidate and its track coasts.
 2. The detector looks for people nobody tracks: it runs on the frame with every found person painted
    out, on a few of its tiles per frame, so the whole frame is swept once every ``sweep_frames``
    frames (all tiles at once while nobody is tracked). Its boxes go through the landmark model and
    join the candidates; duplicates of tracked people are dropped as in step 1.
 3. Each candidate's box is the extent of its 33 landmarks, padded to the head top and the soles
-   (:func:`landmark_boxes`): tight, so two people side by side overlap little. The shared
+   (:func:`~ram_core.perception.people.landmark_boxes`): tight, so two people side by side overlap little. The shared
    :class:`~ram_core.tracking.tracker.Tracker` associates them to tracks with the gated sum of motion
    (IoU with the Kalman prediction) and appearance (colour histograms, the track's EMA memory), with
    the confidence-gated update; the next frame's crop is that box scaled by ``roi_scale``, which
@@ -35,51 +35,30 @@ import logging
 import math
 from dataclasses import dataclass, field, replace
 
-import cv2
 import numpy as np
 
-from ram_core.backends.lite.detector import DetectorConfig, PersonDetector
-from ram_core.backends.lite.landmarks import (
+from ram_core.backends.records import pose_records, rest_skeleton
+from ram_core.body.blazepose import landmarks_to_rotations, skeleton_landmarks
+from ram_core.body.camera import solve_translation
+from ram_core.body.smoothing import MotionSmoother, SmoothingConfig, fill_gaps
+from ram_core.contract.options import CaptureOptions
+from ram_core.contract.ring import empty_records
+from ram_core.contract.skeleton import forward_kinematics
+from ram_core.perception.blazepose_detector import DetectorConfig, PersonDetector
+from ram_core.perception.landmarks import (
     LandmarkBatch,
     LandmarkConfig,
     PoseLandmarker,
     concat_batches,
     distinct_people,
 )
-from ram_core.backends.records import pose_records, rest_skeleton
-from ram_core.body.blazepose import LM, landmarks_to_rotations, skeleton_landmarks
-from ram_core.body.camera import solve_translation
-from ram_core.body.smoothing import MotionSmoother, SmoothingConfig, fill_gaps
-from ram_core.contract.options import CaptureOptions
-from ram_core.contract.ring import empty_records
-from ram_core.contract.skeleton import forward_kinematics
-from ram_core.tracking.boxes import iou_matrix
+from ram_core.perception.people import appearance_features, landmark_boxes, paint_people
+from ram_core.tracking.association import with_association
+from ram_core.tracking.boxes import inside_fraction, iou_matrix, scale_boxes
 from ram_core.tracking.tracker import Tracker, TrackerConfig
 from ram_core.video import VideoInfo
 
 log = logging.getLogger(__name__)
-
-#: Limbs painted by :func:`paint_people` (BlazePose landmark pairs).
-LIMBS = tuple(
-    (LM[f"{side}_{a}"], LM[f"{side}_{b}"])
-    for side in ("left", "right")
-    for a, b in (
-        ("shoulder", "elbow"),
-        ("elbow", "wrist"),
-        ("hip", "knee"),
-        ("knee", "ankle"),
-        ("ankle", "heel"),
-        ("heel", "foot_index"),
-    )
-)
-TORSO = tuple(LM[name] for name in ("left_shoulder", "right_shoulder", "right_hip", "left_hip"))
-HEAD = tuple(LM[name] for name in ("nose", "left_ear", "right_ear"))
-#: Landmarks whose horizontal reach sets a box's width (not the arms, which swing).
-CORE = (
-    HEAD
-    + TORSO
-    + tuple(LM[f"{side}_{part}"] for side in ("left", "right") for part in ("knee", "ankle", "heel", "foot_index"))
-)
 
 
 @dataclass(frozen=True)
@@ -128,75 +107,6 @@ class LiteConfig:
     known_iou: float = 0.5
 
 
-def landmark_boxes(image_points: np.ndarray, pad: tuple[float, float, float], min_aspect: float) -> np.ndarray:
-    """Person boxes from landmarks, steady while the arms swing.
-
-    Vertically: the extent of all 33 landmarks, padded. Horizontally: centred on the torso (shoulders and
-    hips), as wide as the head, torso and legs reach on either side plus the padding, and at least
-    ``min_aspect`` times the height. Hands and elbows are left out: their swing would move the box
-    from frame to frame by more than the tracker's motion gate allows.
-
-    Args:
-        image_points: ``(N, 33, 2)`` landmark pixels (x, y).
-        pad: (top, sides, bottom) padding as fractions of the extent's height.
-        min_aspect: smallest width / height of the box.
-
-    Returns:
-        ``(N, 4)`` float64 xyxy pixels, not clipped to the frame (a person half out of it keeps their size).
-    """
-    pts = np.asarray(image_points, dtype=np.float64).reshape(-1, image_points.shape[-2], 2)
-    top_y, bottom_y = pts[:, :, 1].min(axis=1), pts[:, :, 1].max(axis=1)
-    h = np.maximum(bottom_y - top_y, 1.0)
-    top, side, bottom = pad
-    centre = pts[:, list(TORSO), 0].mean(axis=1)
-    reach = np.abs(pts[:, list(CORE), 0] - centre[:, None]).max(axis=1) + side * h
-    half = np.maximum(reach, 0.5 * min_aspect * h)
-    return np.stack([centre - half, top_y - top * h, centre + half, bottom_y + bottom * h], axis=1)
-
-
-def scale_boxes(boxes: np.ndarray, factor: float) -> np.ndarray:
-    """``(N, 4)`` xyxy boxes scaled about their centres by ``factor``."""
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
-    half = (boxes[:, 2:] - boxes[:, :2]) * (factor / 2)
-    return np.concatenate([centre - half, centre + half], axis=1)
-
-
-def inside_fraction(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
-    """``(N,)`` fraction of each xyxy box's area that lies inside a ``width`` x ``height`` frame."""
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    iw = np.clip(np.minimum(boxes[:, 2], width) - np.maximum(boxes[:, 0], 0), 0, None)
-    ih = np.clip(np.minimum(boxes[:, 3], height) - np.maximum(boxes[:, 1], 0), 0, None)
-    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return iw * ih / np.maximum(area, 1e-9)
-
-
-def paint_people(image_bgr: np.ndarray, image_points: np.ndarray, width: float) -> np.ndarray:
-    """A copy of the frame with each person painted mid-grey (the models' zero input) along their skeleton.
-
-    Torso (shoulders and hips), limbs as lines ``width`` times the person's height thick, and the head as
-    a disc; a person beside or behind stays mostly visible, unlike with a painted box.
-
-    Args:
-        image_bgr: ``(H, W, 3)`` uint8 frame.
-        image_points: ``(N, 33, 2)`` landmark pixels of the people to paint out.
-    """
-    out = image_bgr.copy()
-    grey = (128, 128, 128)
-    for pts in np.asarray(image_points, dtype=np.float64):
-        height = float(np.ptp(pts[:, 1]))
-        thick = max(2, round(width * height))
-        ipts = np.round(pts).astype(np.int32)
-        cv2.fillConvexPoly(out, cv2.convexHull(ipts[list(TORSO)]), grey)
-        for a, b in LIMBS:
-            cv2.line(out, tuple(int(v) for v in ipts[a]), tuple(int(v) for v in ipts[b]), grey, thick)
-        for a, b in zip(TORSO, TORSO[1:] + TORSO[:1]):
-            cv2.line(out, tuple(int(v) for v in ipts[a]), tuple(int(v) for v in ipts[b]), grey, thick)
-        head = pts[list(HEAD)].mean(axis=0)
-        cv2.circle(out, (round(head[0]), round(head[1])), max(2, round(0.08 * height)), grey, -1)
-    return out
-
-
 def sweep_order(count: int) -> np.ndarray:
     """A permutation of ``range(count)`` whose consecutive runs are spread over it (a golden-ratio stride).
 
@@ -211,35 +121,6 @@ def sweep_order(count: int) -> np.ndarray:
     return (np.arange(count) * stride) % count
 
 
-def appearance_features(image_bgr: np.ndarray, boxes: np.ndarray, bins: tuple[int, int]) -> np.ndarray:
-    """L2-normalised hue/saturation histograms of the upper and lower half of each box.
-
-    Args:
-        image_bgr: ``(H, W, 3)`` uint8 frame.
-        boxes: ``(N, 4)`` xyxy pixels.
-
-    Returns:
-        ``(N, 2 * bins[0] * bins[1])`` float64; rows of zeros for boxes outside the frame.
-    """
-    h, w = image_bgr.shape[:2]
-    dim = bins[0] * bins[1]
-    out = np.zeros((len(boxes), 2 * dim))
-    for i, (x0, y0, x1, y1) in enumerate(np.asarray(boxes, dtype=np.float64)):
-        # The inner 60% of the width keeps the background at the box's sides out.
-        cx, half = (x0 + x1) / 2, 0.3 * (x1 - x0)
-        xa, xb = int(max(0, cx - half)), int(min(w, cx + half))
-        ya, yb = int(max(0, y0)), int(min(h, y1))
-        if xb - xa < 2 or yb - ya < 4:
-            continue
-        hsv = cv2.cvtColor(image_bgr[ya:yb, xa:xb], cv2.COLOR_BGR2HSV)
-        mid = hsv.shape[0] // 2
-        for k, part in enumerate((hsv[:mid], hsv[mid:])):
-            hist = cv2.calcHist([part], [0, 1], None, list(bins), [0, 180, 0, 256]).reshape(-1)
-            out[i, k * dim : (k + 1) * dim] = hist
-    norm = np.linalg.norm(out, axis=1, keepdims=True)
-    return out / np.where(norm > 0, norm, 1.0)
-
-
 class LiteBackend:
     """The embedded default backend: needs only what MediaPipe 0.10.14's wheel ships."""
 
@@ -249,7 +130,7 @@ class LiteBackend:
         options = options or CaptureOptions()
         cfg = cfg or LiteConfig()
         if options.max_people is not None:
-            cfg = replace(cfg, tracker=replace(cfg.tracker, max_tracks=options.max_people))
+            cfg = replace(cfg, tracker=with_association(cfg.tracker, max_tracks=options.max_people))
         self.cfg = cfg
         self._skeleton = rest_skeleton(options.smpl_model)
         self._rest = self._skeleton.joints

@@ -28,7 +28,7 @@ import logging
 import numpy as np
 
 from ram_core.backends.ram.config import RamBackendConfig
-from ram_core.backends.ram.pipeline import RamPipeline, build_pipeline
+from ram_core.backends.ram.pipeline import Architectures, RamPipeline, build_pipeline
 from ram_core.backends.records import pose_records, rest_skeleton
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.ring import empty_records
@@ -40,13 +40,20 @@ log = logging.getLogger(__name__)
 
 
 class RamBackend:
-    """The full RAM method (GPU advised). ``cfg`` None: read from ``$RAM_BACKEND_CONFIG``."""
+    """The full RAM method (GPU advised). ``cfg`` None: read from ``$RAM_BACKEND_CONFIG``; ``architectures``
+    None: the released networks (see :class:`~ram_core.backends.ram.pipeline.Architectures`)."""
 
     name = "ram"
 
-    def __init__(self, options: CaptureOptions | None = None, cfg: RamBackendConfig | None = None) -> None:
+    def __init__(
+        self,
+        options: CaptureOptions | None = None,
+        cfg: RamBackendConfig | None = None,
+        architectures: Architectures | None = None,
+    ) -> None:
         self.options = options or CaptureOptions()
         self.cfg = cfg or RamBackendConfig.from_options(self.options)
+        self.architectures = architectures
         self._skeleton = rest_skeleton(self.options.smpl_model)
         self._pipeline: RamPipeline | None = None
 
@@ -68,7 +75,12 @@ class RamBackend:
         return self._pipeline
 
     def open(self, info: VideoInfo, intrinsics: np.ndarray, intrinsics_assumed: bool) -> None:
-        self._pipeline = build_pipeline(self.cfg, np.asarray(intrinsics, dtype=np.float64), self.options.max_people)
+        self._pipeline = build_pipeline(
+            self.cfg,
+            np.asarray(intrinsics, dtype=np.float64),
+            self.options.max_people,
+            architectures=self.architectures,
+        )
 
     def process(self, frame_index: int, image_bgr: np.ndarray) -> np.ndarray:
         if self._pipeline is None:

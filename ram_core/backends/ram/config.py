@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ram_core.config_dicts import dataclass_from_dict
 from ram_core.contract.options import CaptureOptions
 
 CONFIG_ENV = "RAM_BACKEND_CONFIG"
@@ -46,9 +47,6 @@ class RamBackendConfig:
     fuse: use the Predictor and Combiner; None: when the weights say they were trained.
     keyframe_interval: the detector looks for new people every this many frames.
     max_coast_frames: a person unseen for longer than this ends (a new id if they return).
-    test_size: build the test-size networks (``Sam2Architecture.tiny()``, and ``RamConfig.tiny()`` for an
-        HMR2.0 file; a RAM file always carries its own config) and load the files the tests write under
-        the official names; for tests and CPU benchmarks only.
     """
 
     weights_dir: str | None = None
@@ -61,7 +59,6 @@ class RamBackendConfig:
     fuse: bool | None = None
     keyframe_interval: int = 10
     max_coast_frames: int = 30
-    test_size: bool = False
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
@@ -77,14 +74,7 @@ class RamBackendConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "config") -> RamBackendConfig:
         """From a JSON object; unknown keys raise :class:`RamConfigError` naming them."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise RamConfigError(f"{source}: unknown keys {unknown}; known: {', '.join(sorted(names))}")
-        try:
-            return cls(**d)
-        except TypeError as e:
-            raise RamConfigError(f"{source}: {e}") from None
+        return dataclass_from_dict(cls, d, source, RamConfigError)
 
     @classmethod
     def from_file(cls, path: str | Path, defaults: dict[str, Any] | None = None) -> RamBackendConfig:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,7 @@ from ram_core.models import (
     load_hmr2_checkpoint,
     load_ram_checkpoint,
 )
+from ram_core.tracking.association import with_association
 from ram_core.tracking.segfollow import (
     FrameTracks,
     Sam2Architecture,
@@ -43,6 +44,21 @@ from ram_core.tracking.segfollow import (
 from ram_core.weights import MissingWeightsError, require, variant, weights_dir
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Architectures:
+    """The networks to load the weight files into, when not the released ones (build first, load second).
+
+    sam2: SAM2.1's architecture; None: the released one of the config's ``sam2`` variant.
+    hmr2: the network an HMR2.0 checkpoint is loaded into; None: ``RamConfig()`` (HMR2.0's ViT-H). A RAM
+      file always carries its own config.
+    Tests pass tiny ones (``Sam2Architecture.tiny()``, ``RamConfig.tiny()``) and write files of that size
+    under the official names.
+    """
+
+    sam2: Sam2Architecture | None = None
+    hmr2: RamConfig | None = None
 
 
 def resolve_device(name: str) -> torch.device:
@@ -136,15 +152,20 @@ class RamPipeline:
             return self.regressor.finish()
 
 
-def build_regressor_model(cfg: RamBackendConfig, path: Path):
-    """The regressor network with its weights: an HMR2.0 checkpoint or a RAM safetensors file."""
+def build_regressor_model(cfg: RamBackendConfig, path: Path, hmr2: RamConfig | None = None):
+    """The regressor network with its weights: an HMR2.0 checkpoint (into ``hmr2``, default ``RamConfig()``)
+    or a RAM safetensors file."""
     if cfg.regressor == "ram":
         return load_ram_checkpoint(path)
-    return load_hmr2_checkpoint(build_ram(RamConfig.tiny() if cfg.test_size else RamConfig()), path)
+    return load_hmr2_checkpoint(build_ram(hmr2 or RamConfig()), path)
 
 
 def build_pipeline(
-    cfg: RamBackendConfig, intrinsics: np.ndarray, max_people: int | None = None, detector: object | None = None
+    cfg: RamBackendConfig,
+    intrinsics: np.ndarray,
+    max_people: int | None = None,
+    detector: object | None = None,
+    architectures: Architectures | None = None,
 ) -> RamPipeline:
     """Load every model onto the device and wire them.
 
@@ -153,24 +174,28 @@ def build_pipeline(
         intrinsics: ``(3, 3)`` pixel camera matrix of the video.
         max_people: at most this many tracks at once (None: SegFollow's default).
         detector: the birth detector; None: the configured torchvision one when its file is in the
-            weights folder, else the ``lite`` detector.
+            weights folder, else BlazePose's.
+        architectures: the networks to load the files into; None: the released ones.
 
     Raises:
         MissingWeightsError: a file is absent (before anything is built).
         ram_core.weights.loading.WeightsFormatError: a file does not fit its network.
     """
+    arch = architectures or Architectures()
     paths = locate_weights(cfg)
     device = resolve_device(cfg.device)
     if detector is None:
-        from ram_core.detection import make_person_detector
+        from ram_core.perception.person_detector import make_person_detector
 
         detector = make_person_detector(paths.directory, cfg.detector, device=str(device))
-    track_cfg = SegFollowConfig(keyframe_interval=cfg.keyframe_interval, max_coast_frames=cfg.max_coast_frames)
+    track_cfg = with_association(
+        SegFollowConfig(keyframe_interval=cfg.keyframe_interval), max_coast_frames=cfg.max_coast_frames
+    )
     if max_people is not None:
-        track_cfg = replace(track_cfg, max_tracks=max_people)
-    sam2 = Sam2Architecture.tiny() if cfg.test_size else sam2_variant(cfg.sam2)
+        track_cfg = with_association(track_cfg, max_tracks=max_people)
+    sam2 = arch.sam2 or sam2_variant(cfg.sam2)
     tracker = build_segfollow(sam2, checkpoint=paths.sam2, device=device, detector=detector, config=track_cfg)
-    model = build_regressor_model(cfg, paths.regressor).to(device)
+    model = build_regressor_model(cfg, paths.regressor, arch.hmr2).to(device)
     regressor = Regressor(model, intrinsics, cfg.mode, cfg.fuse, forget_after=max(30, cfg.max_coast_frames))
     log.info(
         "ram pipeline on %s (%s): SAM2.1 %s, regressor %s (fuse %s), %s",

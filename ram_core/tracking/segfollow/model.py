@@ -56,7 +56,7 @@ def build_segfollow(
       (e.g. ``Sam2Architecture.tiny()`` for tests).
     checkpoint: the official checkpoint file (or a folder holding it under its official name). None keeps
       random weights, which is only meaningful for tests and benchmarks.
-    detector: proposes people on keyframes (see ``ram_core.detection.make_person_detector``); None: no births
+    detector: proposes people on keyframes (see ``ram_core.perception.person_detector.make_person_detector``); None: no births
       except from detections passed to ``step``.
     """
     if isinstance(variant, str):

@@ -20,17 +20,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 import torch
 
 from ram_core.tracking import kalman
+from ram_core.tracking.association import SEGFOLLOW_ASSOCIATION, AssociationConfig
 from ram_core.tracking.boxes import iou_matrix
 from ram_core.tracking.segfollow.engine import Prompted, Proposals
 from ram_core.tracking.segfollow.memory import MemoryObservation, ObjectMemory, blend
-from ram_core.tracking.selector import GateConfig, MemoryConfig, UpdateConfig, gate, reliability_step, select
+from ram_core.tracking.selector import gate, reliability_step, select
 
 log = logging.getLogger(__name__)
 
@@ -59,29 +60,18 @@ class BirthDetector(Protocol):
 class SegFollowConfig:
     """Selection, reliability, memory and life-cycle settings.
 
-    min_score: smallest gated score s that counts as a choice.
-    min_motion: a chosen candidate whose IoU with the prediction is below this is treated as unreliable
-      (SAM2 jumped to someone else); the track coasts instead of following it.
+    association: filter, gate, update rule, memory, match, birth and death settings
+      (`SEGFOLLOW_ASSOCIATION`); its min_score is the smallest gated score s that counts as a choice, and a
+      chosen candidate whose IoU with the prediction is below its min_motion is treated as unreliable (SAM2
+      jumped to someone else): the track coasts instead of following it.
     keyframe_interval: the detector runs on every this-many-th frame (counted from the first frame).
-    birth_score: smallest detector score that may start a track.
-    birth_iou: a detection starts a track only if its IoU with every live track's box is below this...
-    birth_mask_overlap: ...and the live tracks' masks cover less than this fraction of its box.
-    max_coast_frames: a track that has not been reliably observed for more frames than this ends.
-    max_tracks: births stop at this many live tracks.
+    birth_mask_overlap: a detection starts a track only if the live tracks' masks cover less than this
+      fraction of its box (besides association.birth_iou).
     """
 
-    kalman: kalman.KalmanConfig = field(default_factory=kalman.KalmanConfig)
-    gate: GateConfig = field(default_factory=GateConfig)
-    update: UpdateConfig = field(default_factory=UpdateConfig)
-    memory: MemoryConfig = field(default_factory=MemoryConfig)
-    min_score: float = 0.0
-    min_motion: float = 0.1
+    association: AssociationConfig = SEGFOLLOW_ASSOCIATION
     keyframe_interval: int = 10
-    birth_score: float = 0.6
-    birth_iou: float = 0.3
     birth_mask_overlap: float = 0.5
-    max_coast_frames: int = 30
-    max_tracks: int = 32
 
 
 @dataclass(frozen=True)
@@ -180,9 +170,9 @@ class SegFollowTracker:
         cfg = self.cfg
         prior = kalman.stack_states([t.state for t in self._tracks])
         for _ in range(steps):
-            prior = kalman.predict(prior, cfg.kalman)
+            prior = kalman.predict(prior, cfg.association.kalman)
         predicted = kalman.predicted_box(prior)
-        gates = gate(kalman.uncertainty(prior), cfg.gate)
+        gates = gate(kalman.uncertainty(prior), cfg.association.gate)
         proposals = self.engine.propose(frame, [t.memory for t in self._tracks])
 
         t_count = len(self._tracks)
@@ -191,16 +181,18 @@ class SegFollowTracker:
         confidence = np.zeros(t_count)
         accept = np.zeros(t_count, dtype=bool)
         for i, track in enumerate(self._tracks):
-            sel = select(proposals.boxes[i], proposals.affinity[i], predicted[i], float(gates[i]), cfg.min_score)
+            sel = select(
+                proposals.boxes[i], proposals.affinity[i], predicted[i], float(gates[i]), cfg.association.min_score
+            )
             k = sel.index if sel.index >= 0 else int(np.argmax(proposals.affinity[i]))
             chosen[i], motion[i], confidence[i] = k, sel.motion[k], proposals.affinity[i, k]
-            usable = sel.index >= 0 and motion[i] >= cfg.min_motion
-            rel = reliability_step(track.streak, float(confidence[i]) if usable else None, cfg.update)
+            usable = sel.index >= 0 and motion[i] >= cfg.association.min_motion
+            rel = reliability_step(track.streak, float(confidence[i]) if usable else None, cfg.association.update)
             track.streak = rel.streak
             accept[i] = rel.accept
             state = kalman.KalmanState(mean=prior.mean[i], cov=prior.cov[i])
             if rel.accept:
-                track.state = kalman.update(state, proposals.boxes[i, k], cfg.kalman)
+                track.state = kalman.update(state, proposals.boxes[i, k], cfg.association.kalman)
                 track.coasting = 0
             else:
                 track.state = state
@@ -211,8 +203,8 @@ class SegFollowTracker:
         people: list[TrackedPerson] = []
         survivors: list[_Track] = []
         for i, track in enumerate(self._tracks):
-            track.memory = blend(track.memory, observations[i], float(motion[i]), cfg.memory)
-            if track.coasting > cfg.max_coast_frames:
+            track.memory = blend(track.memory, observations[i], float(motion[i]), cfg.association.memory)
+            if track.coasting > cfg.association.max_coast_frames:
                 log.debug("track %d ends after coasting %d frames", track.track_id, track.coasting)
                 continue
             survivors.append(track)
@@ -233,9 +225,9 @@ class SegFollowTracker:
             covered = np.any(np.stack([p.mask for p in people]), axis=0)
         new: list[int] = []
         for d in np.argsort(-scores, kind="stable"):
-            if len(self._tracks) + len(new) >= cfg.max_tracks or scores[d] < cfg.birth_score:
+            if len(self._tracks) + len(new) >= cfg.association.max_tracks or scores[d] < cfg.association.birth_score:
                 continue
-            if taken and iou_matrix(boxes[d], np.stack(taken)).max() >= cfg.birth_iou:
+            if taken and iou_matrix(boxes[d], np.stack(taken)).max() >= cfg.association.birth_iou:
                 continue
             if covered.size and _coverage(covered, boxes[d]) >= cfg.birth_mask_overlap:
                 continue
@@ -246,7 +238,7 @@ class SegFollowTracker:
         prompted = self.engine.prompt(frame, boxes[new])
         born: list[TrackedPerson] = []
         for j, d in enumerate(new):
-            track = _Track(self._next_id, kalman.init_state(boxes[d], cfg.kalman), prompted.memories[j])
+            track = _Track(self._next_id, kalman.init_state(boxes[d], cfg.association.kalman), prompted.memories[j])
             self._next_id += 1
             self._tracks.append(track)
             born.append(

@@ -21,8 +21,9 @@ restricted unpickler that rebuilds only numpy arrays, dtypes and plain container
 other global. Its 44 keypoints (25 OpenPose + 19 extra) are mapped to the SMPL joints they
 stand for (:data:`HMR2_TO_SMPL`); SMPL joints without a counterpart get confidence 0.
 
-Each (image, person) is one sample, cropped as HMR2.0 crops (a square about the box, the
-backbone's central columns) into the layout of :mod:`ram_core.train.data.samples`.
+Each (image, person) is one sample, cropped by the inference crop (:func:`ram_core.models.geometry.crop_people`:
+HMR2.0's square about the box, anti-alias blur, the backbone's central columns) into the layout of
+:mod:`ram_core.train.data.samples`.
 """
 
 from __future__ import annotations
@@ -37,11 +38,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 from torch.utils.data import Dataset
 
 from ram_core.contract.skeleton import JOINT_INDEX, NUM_BETAS, NUM_JOINTS, axis_angle_to_matrix
 from ram_core.models.config import CameraConfig
-from ram_core.train.data.samples import empty_frame, normalise_image, stack_frames, visible_in_crop
+from ram_core.models.geometry import crop_people
+from ram_core.train.data.samples import empty_frame, stack_frames, visible_in_crop
 from ram_core.train.data.synthetic import pan_zoom_path
 
 log = logging.getLogger(__name__)
@@ -283,17 +286,16 @@ class ImageShards(Dataset):
         person = reader(_read(e.shard, e.annotation), f"{e.shard}:{e.name}")[e.person]
         side = person.side / zoom
         centre = person.centre + (np.zeros(2) if shift is None else np.asarray(shift) * person.side)
-        k = self.height / side
-        warp = np.array([[k, 0.0, self.width / 2 - k * centre[0]], [0.0, k, self.height / 2 - k * centre[1]]])
-        crop = cv2.warpAffine(bgr, warp, (self.width, self.height), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
-        rgb = crop[:, :, ::-1].astype(np.float32) / 255.0
+        rgb = torch.from_numpy(bgr).permute(2, 0, 1)[[2, 1, 0]]  # (3, H, W) uint8
+        centres, sides = torch.from_numpy(np.asarray(centre, np.float64))[None], torch.tensor([float(side)])
+        img = crop_people(rgb, centres, sides, (self.height, self.width), self.camera)
         xy = (person.kp2d[:, :2] - centre) / side
         conf = person.kp2d[:, 2] * visible_in_crop(xy, self.height, self.width)
         half = person.box_size / (2 * side)
         off = (person.centre - centre) / side
         frame = empty_frame(self.height, self.width)
         frame.update(
-            img=normalise_image(rgb, self.camera),
+            img=img[0].numpy(),
             kp2d=np.concatenate([xy, conf[:, None]], axis=1).astype(np.float32),
             kp3d=person.kp3d.astype(np.float32),
             rotmats=person.rotmats.astype(np.float32),

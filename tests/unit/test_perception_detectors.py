@@ -11,7 +11,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("torchvision")
 
-from ram_core.detection import DETECTOR_VARIANTS, TorchvisionPersonDetector, build_detector, make_person_detector
+from ram_core.perception.person_detector import make_person_detector
+from ram_core.perception.torchvision_detector import DETECTOR_VARIANTS, TorchvisionPersonDetector, build_detector
 from ram_core.weights.loading import MissingWeightsError, WeightsFormatError
 
 SMALL = "ssdlite320_mobilenet_v3_large"
@@ -61,10 +62,10 @@ def test_absent_weights_name_the_file(tmp_path: Path):
         TorchvisionPersonDetector(tmp_path / "fasterrcnn_mobilenet_v3_large_fpn-fb6a3cc7.pth")
 
 
-def test_without_weights_births_fall_back_to_the_lite_detector(tmp_path: Path, caplog):
+def test_without_weights_births_fall_back_to_the_blazepose_detector(tmp_path: Path, caplog):
     pytest.importorskip("ai_edge_litert")
     pytest.importorskip("mediapipe")
-    from ram_core.backends.lite.detector import PersonDetector
+    from ram_core.perception.blazepose_detector import PersonDetector
 
     with caplog.at_level(logging.WARNING):
         det = make_person_detector(tmp_path)

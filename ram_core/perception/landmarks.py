@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ram_core.backends.lite.detector import PersonDetector, person_boxes, square_crop
-from ram_core.backends.lite.models import POSE_LANDMARK_FULL, BatchedModel
 from ram_core.body.blazepose import LM, NUM_LANDMARKS
+from ram_core.perception.blazepose_detector import PersonDetector, person_boxes, square_crop
+from ram_core.perception.tflite import POSE_LANDMARK_FULL, BatchedModel
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Lite backend perception: BlazePose detector over tiles and batched landmarks, real models on real footage."""
+"""BlazePose perception: the detector over tiles and batched landmarks, real models on real footage."""
 
 from __future__ import annotations
 
@@ -11,22 +11,22 @@ import pytest
 pytest.importorskip("ai_edge_litert")
 cv2 = pytest.importorskip("cv2")
 
-from ram_core.backends.lite import anchors, models
-from ram_core.backends.lite.detector import (
+from ram_core.perception import anchors, tflite
+from ram_core.perception.blazepose_detector import (
     DetectorConfig,
     PersonDetector,
     suppress_overlaps,
     tile_origins,
     weighted_nms,
 )
-from ram_core.backends.lite.landmarks import (
+from ram_core.perception.landmarks import (
     LandmarkBatch,
     PoseLandmarker,
     distinct_people,
     find_people,
     refine_from_heatmap,
 )
-from tests.fixtures.lite_models import needs_models
+from tests.fixtures.tflite_models import needs_models
 
 CLIP = Path(__file__).resolve().parents[1] / "data" / "vtest_clip.avi"
 #: People counted by eye on frames of the clip (fully or mostly visible pedestrians).
@@ -115,12 +115,12 @@ def test_refine_from_heatmap_moves_to_peak():
 
 
 def test_missing_model_error_names_file_and_install(tmp_path, monkeypatch):
-    with pytest.raises(models.ModelNotFoundError, match="pose_detection.tflite"):
-        models.model_path(models.POSE_DETECTION, tmp_path)
+    with pytest.raises(tflite.ModelNotFoundError, match="pose_detection.tflite"):
+        tflite.model_path(tflite.POSE_DETECTION, tmp_path)
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     expected = r"pose_landmark_full\.tflite.*pip install mediapipe==0\.10\.14"
-    with pytest.raises(models.ModelNotFoundError, match=expected):
-        models.model_path(models.POSE_LANDMARK_FULL)
+    with pytest.raises(tflite.ModelNotFoundError, match=expected):
+        tflite.model_path(tflite.POSE_LANDMARK_FULL)
 
 
 @needs_models

@@ -25,7 +25,7 @@ INSTALL_HINT = 'pip install mediapipe==0.10.14 (or pip install "ram-core[lite]")
 
 @dataclass(frozen=True)
 class ModelFile:
-    """One model the lite backend needs: where it sits inside the mediapipe package, its size and sha256."""
+    """One BlazePose model file: where it sits inside the mediapipe package, its size and sha256."""
 
     name: str
     package_dir: str

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ram_core.backends.lite import anchors as ssd
-from ram_core.backends.lite.models import POSE_DETECTION, BatchedModel
+from ram_core.perception import anchors as ssd
+from ram_core.perception.tflite import POSE_DETECTION, BatchedModel
 from ram_core.tracking.boxes import iou_matrix
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,9 @@ class Detections:
     scores: np.ndarray
     keypoints: np.ndarray
     face_boxes: np.ndarray
+
+
+MAX_BATCH = 32  # tiles per model call
 
 
 def tile_origins(length: int, tile: int, overlap: float) -> np.ndarray:
@@ -179,13 +182,18 @@ class PersonDetector:
         ]
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Run the model on (B, 224, 224, 3) float32 in [-1, 1]; (B, A, 12) raw boxes, (B, A, 1) logits."""
-        raw_boxes, raw_scores = self._model.run(batch, self._outputs)
-        count = batch.shape[0]
-        return (
-            ssd.split_batched_output(raw_boxes, count, self._groups),
-            ssd.split_batched_output(raw_scores, count, self._groups),
-        )
+        """Run the model on (B, 224, 224, 3) float32 in [-1, 1]; (B, A, 12) raw boxes, (B, A, 1) logits.
+
+        At most :data:`MAX_BATCH` tiles go into one call: the interpreter's working memory grows with
+        the batch, and a full sweep of a large frame is hundreds of tiles.
+        """
+        boxes, scores = [], []
+        for first in range(0, batch.shape[0], MAX_BATCH):
+            chunk = batch[first : first + MAX_BATCH]
+            raw_boxes, raw_scores = self._model.run(chunk, self._outputs)
+            boxes.append(ssd.split_batched_output(raw_boxes, chunk.shape[0], self._groups))
+            scores.append(ssd.split_batched_output(raw_scores, chunk.shape[0], self._groups))
+        return np.concatenate(boxes), np.concatenate(scores)
 
     def detect_all(self, image_bgr: np.ndarray, regions: list[tuple[int, int, int]] | None = None) -> Detections:
         """Detect people in one frame.

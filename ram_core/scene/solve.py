@@ -1,0 +1,546 @@
+"""Scene solve for a static camera: one floor under everyone, the camera above it, a size per person.
+
+A monocular backend places each person at the depth that makes an assumed skeleton (1.70 m tall)
+project onto their pixels, so a person of true height ``h`` is placed at ``1.70 / h`` of their true
+distance: scaling a track by ``s`` about the camera centre changes their height and distance together
+and nothing in the image. The floor breaks that tie. Feet planted on the floor satisfy, in the track's
+own (unscaled) camera-frame coordinates ``p``, ``n . p + c_i = f`` with one floor normal ``n`` for
+everyone, a per-track offset ``c_i = d / s_i`` (``d`` the camera's height above the floor, ``s_i`` the
+track's true scale) and ``f`` the foot joint's height above the sole. So:
+
+1. Stance points: per record, the lower foot (along the current floor normal) when its speed across
+   the image (the viewing ray's jitter left out: monocular depth is the noisy part) is below
+   ``max_stance_speed``.
+2. The normal and the offsets: a plane fit with one offset per track (the eigenvector of least spread
+   of the stance points about their tracks' means), Tukey-reweighted (IRLS), with the people's mean
+   feet-to-head axis as a weak prior for directions their paths do not span (people walking along one
+   line). Repeated with the stance points re-chosen under the new normal. Then the normal is refined
+   jointly with the sizes (Gauss-Newton over its two angles): the plane alone can pivot about any
+   direction the paths do not span, where the pitch trades against the people's sizes, and the prior
+   on the sizes (step 3) decides it.
+3. The sizes: only the ratios ``s_i / s_j = c_j / c_i`` are observed; the overall size follows a prior
+   on every ``log s_i`` toward 0 (the assumed height), each track's floor evidence and the prior
+   combined by their variances, and ``s_i`` kept within a plausible height range.
+
+Too few stance frames, an implausible plane, or floors that differ between the clip's halves (a moving
+camera) give a :class:`Scene` that says so and scales nobody.
+
+Frames: camera frame OpenCV (x right, y down, z forward), metres. The world of ``world_from_camera``:
+Z up, the floor at z = 0, origin on the floor under the camera, Y along the optical axis's heading,
+X to the right: a level camera's world is ``ram_core.contract.coords.CAMERA_TO_BLENDER`` lifted by its height.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from ram_core.contract.results import Results, Track
+from ram_core.contract.skeleton import JOINT_INDEX
+
+FEET = (JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"])
+HEAD = JOINT_INDEX["head"]
+# The default skeleton (anny, 1.70 m) has its head joint 1.5254 m above its foot joints; stature per
+# metre of that span, for any rest skeleton of the same proportions.
+STATURE_PER_HEAD_SPAN = 1.70 / 1.5254
+POINT_NOISE = 0.02  # m: a stance foot joint's noise apart from depth (landmarks, the foot's own roll)
+SOLVED, NO_FLOOR, MOVING = "solved", "no floor", "moving camera suspected"
+
+
+@dataclass(frozen=True)
+class SceneOptions:
+    """How :func:`solve_scene` chooses stance feet and weighs the evidence (metres, seconds, degrees).
+
+    Attributes:
+        foot_height: the foot joint (ball of the foot) above the sole at scale 1, as a fraction of the
+            skeleton's stature (anny's bodies: 2.6 cm of 1.70 m).
+        max_stance_speed: a foot moving slower than this across the image (m/s) may be planted.
+        speed_window_s: the speed is measured over this long either side of a frame (noise averages out).
+        min_stance_frames: fewer stance points over all tracks: no floor.
+        min_track_stance: a track with fewer stance points keeps scale 1 and does not vote for the floor.
+        height_range: the plausible standing heights, metres; scales are kept inside.
+        scale_prior_sigma: spread of ``log s`` about 0 (people's heights about the assumed one).
+        frames_per_sample: consecutive stance frames of one foot are not independent: this many count once.
+        up_prior_m2: the weight of the people's mean upright axis as a normal prior, as a spread (m^2):
+            it decides directions the stance points span less than about its square root (first fit).
+        up_prior_deg: the same axis's spread when the heights prior refines the normal.
+        max_tilt_deg: a floor normal further than this from the image's up (-y) is refused.
+        moving_angle_deg: floors fitted on the clip's two halves further apart than this: moving camera.
+            On the street clip (static camera, lite backend) the halves differ by 7.5 degrees: the lite
+            backend's depth errors tilt each half's plane, so a smaller move than this goes unnoticed.
+        min_camera_height: a floor fitted closer under the camera than this (metres) is refused.
+        rounds: stance re-selection rounds; iterations: IRLS steps per round.
+    """
+
+    foot_height: float = 0.026 / 1.70
+    max_stance_speed: float = 0.5
+    speed_window_s: float = 0.08
+    min_stance_frames: int = 30
+    min_track_stance: int = 8
+    height_range: tuple[float, float] = (1.4, 2.0)
+    scale_prior_sigma: float = 0.05
+    frames_per_sample: float = 10.0
+    up_prior_m2: float = 0.01
+    up_prior_deg: float = 10.0
+    max_tilt_deg: float = 70.0
+    moving_angle_deg: float = 12.0
+    min_camera_height: float = 0.3
+    rounds: int = 3
+    iterations: int = 10
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What :func:`solve_scene` found.
+
+    Attributes:
+        status: starts with :data:`SOLVED`, :data:`NO_FLOOR` or :data:`MOVING`, then a few words why / how.
+        world_from_camera: ``(4, 4)`` camera frame -> world (Z up, floor z = 0); None unless solved.
+        floor_cam: ``(4,)`` the floor ``n . x + d = 0`` in the camera frame (``n`` unit, up; ``d`` the
+            camera's height); None unless solved.
+        scales: track id -> the factor to scale that track by about the camera centre (1.0 unless solved).
+        heights: track id -> the person's standing height after scaling, metres.
+        stance_frames: the stance points the floor was fitted to.
+    """
+
+    status: str
+    world_from_camera: np.ndarray | None
+    floor_cam: np.ndarray | None
+    scales: dict[int, float]
+    heights: dict[int, float]
+    stance_frames: int = 0
+
+    @property
+    def solved(self) -> bool:
+        return self.status.startswith(SOLVED)
+
+
+def rest_stature(rest_joints: np.ndarray) -> float:
+    """Standing height (metres) of a rest skeleton ``(24, 3)`` (SMPL body frame, y up), from its head-to-foot span."""
+    rest = np.asarray(rest_joints, dtype=np.float64)
+    return float((rest[HEAD, 1] - rest[list(FEET), 1].min()) * STATURE_PER_HEAD_SPAN)
+
+
+def camera_pose(floor_cam: np.ndarray) -> tuple[float, float, float]:
+    """The camera's height above the floor (m), pitch (degrees, positive looking down) and roll (degrees,
+    positive when the floor normal leans toward the image's +x) from ``floor_cam`` ``(4,)``."""
+    n, d = np.asarray(floor_cam[:3], dtype=np.float64), float(floor_cam[3])
+    pitch = np.degrees(np.arcsin(np.clip(-n[2], -1.0, 1.0)))
+    roll = np.degrees(np.arctan2(n[0], -n[1]))
+    return d, float(pitch), float(roll)
+
+
+def world_from_floor(floor_cam: np.ndarray) -> np.ndarray:
+    """``(4, 4)`` camera frame -> world (Z up along the floor normal, floor z = 0, Y the optical axis's heading)."""
+    n = np.asarray(floor_cam[:3], dtype=np.float64)
+    n = n / np.linalg.norm(n)
+    forward = np.array([0.0, 0.0, 1.0]) - n[2] * n
+    if np.linalg.norm(forward) < 1e-6:  # looking straight down: the image's up is the heading
+        forward = np.array([0.0, -1.0, 0.0]) - n[1] * n
+    y = forward / np.linalg.norm(forward)
+    out = np.eye(4)
+    out[:3, :3] = np.stack([np.cross(y, n), y, n])
+    out[2, 3] = float(floor_cam[3])
+    return out
+
+
+@dataclass
+class _Evidence:
+    """The stance-candidate samples of every track, flattened: feet ``(R, 2, 3)``, their image speeds
+    ``(R, 2)`` m/s, the track index ``(R,)``, the frame ``(R,)``, the foot height ``(R,)`` and the track's
+    relative depth jitter ``(R,)`` per record."""
+
+    feet: np.ndarray
+    speed: np.ndarray
+    track: np.ndarray
+    frame: np.ndarray
+    foot_height: np.ndarray
+    jitter: np.ndarray
+
+    def select(self, mask: np.ndarray) -> _Evidence:
+        return _Evidence(*(getattr(self, f.name)[mask] for f in dataclasses.fields(self)))
+
+
+def _depth_jitter(pelvis: np.ndarray, frame: np.ndarray) -> float:
+    """The relative frame-to-frame noise of a track's distance from the camera (robust std of ``log |pelvis|``).
+
+    Measured on second differences over consecutive frames, where a walker's own acceleration is
+    millimetres: what is left is the monocular depth guess's noise, which runs along the viewing ray.
+    """
+    if len(frame) < 3:
+        return 0.0
+    log_d = np.log(np.maximum(np.linalg.norm(pelvis, axis=-1), 1e-3))
+    consecutive = (frame[2:] - frame[1:-1] == 1) & (frame[1:-1] - frame[:-2] == 1)
+    second = (log_d[2:] - 2 * log_d[1:-1] + log_d[:-2])[consecutive]
+    if len(second) < 3:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(second - np.median(second))) / np.sqrt(6.0))
+
+
+def _image_speed(feet: np.ndarray, frame: np.ndarray, fps: float, window: int) -> np.ndarray:
+    """Speed across the image (m/s, at the foot's depth) of ``feet`` ``(T, 2, 3)``; inf where unmeasured.
+
+    Measured between the records ``window`` frames before and after (both must exist), as the change of
+    the viewing ray's direction times depth, so depth jitter along the ray does not count.
+    """
+    t = len(frame)
+    out = np.full(feet.shape[:2], np.inf)
+    if t < 2:
+        return out
+    index = {int(f): i for i, f in enumerate(frame)}
+    before = np.array([index.get(int(f) - window, -1) for f in frame])
+    after = np.array([index.get(int(f) + window, -1) for f in frame])
+    ok = (before >= 0) & (after >= 0)
+    if not ok.any():
+        return out
+    z = np.maximum(feet[..., 2], 1e-3)
+    ray = feet[..., :2] / z[..., None]
+    step = np.linalg.norm(ray[after[ok]] - ray[before[ok]], axis=-1) * z[ok]
+    out[ok] = step * fps / (2 * window)
+    return out
+
+
+def _evidence(tracks: list[Track], fps: float, stature: float, options: SceneOptions) -> _Evidence:
+    window = max(1, int(round(options.speed_window_s * fps)))
+    parts = []
+    for i, t in enumerate(tracks):
+        keep = ~t.predicted
+        feet = t.joints[:, list(FEET)].astype(np.float64)
+        speed = _image_speed(feet, t.frame, fps, window)
+        h = options.foot_height * stature * t.scale.astype(np.float64)
+        jitter = np.full(int(keep.sum()), _depth_jitter(t.joints[keep, 0].astype(np.float64), t.frame[keep]))
+        parts.append((feet[keep], speed[keep], np.full(int(keep.sum()), i), t.frame[keep], h[keep], jitter))
+    if not parts:
+        empty = np.zeros(0)
+        return _Evidence(np.zeros((0, 2, 3)), np.zeros((0, 2)), empty.astype(int), empty.astype(int), empty, empty)
+    return _Evidence(*(np.concatenate(p) for p in zip(*parts)))
+
+
+def _upright_axis(tracks: list[Track]) -> np.ndarray:
+    """The people's mean feet-to-head direction ``(3,)`` (camera frame); the image's up when there are none."""
+    axes = [t.joints[:, HEAD] - t.joints[:, list(FEET)].mean(axis=1) for t in tracks if len(t)]
+    if not axes:
+        return np.array([0.0, -1.0, 0.0])
+    a = np.concatenate(axes).astype(np.float64)
+    a /= np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-9)
+    up = a.mean(axis=0)
+    return up / max(np.linalg.norm(up), 1e-9)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    normal: np.ndarray  # (3,) unit, up
+    offsets: np.ndarray  # (K,) per track c_i, NaN where the track has no stance points
+    points: np.ndarray  # (M, 3) the stance points
+    track: np.ndarray  # (M,) their track index
+    weights: np.ndarray  # (M,) their final robust weights
+    residual: np.ndarray  # (M,) their signed distances from the track's plane, metres
+    noise: np.ndarray  # (M,) their tracks' relative depth jitter
+    foot: np.ndarray  # (M,) the foot joint's height above the sole each should lie at
+    scale: float  # the robust scale of the residuals over their modelled noise (1: as modelled)
+
+
+def _stance(ev: _Evidence, normal: np.ndarray, options: SceneOptions) -> np.ndarray:
+    """Indices ``(M,)`` into the records whose lower foot is slow, and which foot ``(M,)``."""
+    height = ev.feet @ normal  # (R, 2) up to each track's offset
+    lower = np.argmin(height, axis=1)
+    rows = np.arange(len(lower))
+    slow = ev.speed[rows, lower] < options.max_stance_speed
+    return np.stack([rows[slow], lower[slow]])
+
+
+def _fit_plane(ev: _Evidence, select: np.ndarray, n_tracks: int, up: np.ndarray, options: SceneOptions) -> _Fit:
+    """The shared normal and per-track offsets fitted to the stance points ``select`` (rows, foot)."""
+    rows, foot = select
+    if len(rows) == 0:
+        empty = np.zeros(0)
+        return _Fit(
+            up.copy(), np.full(n_tracks, np.nan), np.zeros((0, 3)), empty.astype(int), empty, empty, empty, empty, 1.0
+        )
+    p = ev.feet[rows, foot]
+    k = ev.track[rows]
+    f = ev.foot_height[rows]
+    # Depth noise runs along each point's viewing ray: its covariance, subtracted from the scatter, keeps
+    # it from tilting the plane toward the rays (a plain eigen-fit pitches the floor by about a degree).
+    dist = np.linalg.norm(p, axis=-1)
+    ray = p / np.maximum(dist, 1e-9)[:, None]
+    var_ray = (ev.jitter[rows] * dist) ** 2
+    robust = np.ones(len(p))
+    spread = 1.0
+    normal = up.copy()
+    offsets = np.full(n_tracks, np.nan)
+    residual = np.zeros(len(p))
+    count = np.bincount(k, minlength=n_tracks)
+    for _ in range(options.iterations):
+        w = robust / (POINT_NOISE**2 + var_ray * (ray @ normal) ** 2)
+        safe = np.maximum(np.bincount(k, weights=w, minlength=n_tracks), 1e-12)
+        mean = np.stack([np.bincount(k, weights=w * p[:, a], minlength=n_tracks) for a in range(3)], 1) / safe[:, None]
+        centred = p - mean[k]
+        total = max(w.sum(), 1e-12)
+        scatter = np.einsum("m,mi,mj->ij", w, centred, centred) / total
+        noise = np.einsum("m,mi,mj->ij", w * var_ray, ray, ray) / total
+        _, vecs = np.linalg.eigh(scatter - noise - options.up_prior_m2 * np.outer(up, up))
+        normal = vecs[:, 0] * (1.0 if vecs[:, 0] @ up >= 0 else -1.0)
+        offsets = np.where(count > 0, np.bincount(k, weights=w * (f - p @ normal), minlength=n_tracks) / safe, np.nan)
+        residual = p @ normal + offsets[k] - f
+        expected = np.sqrt(POINT_NOISE**2 + var_ray * (ray @ normal) ** 2)
+        scaled = residual / expected
+        spread = max(1.4826 * float(np.median(np.abs(scaled))), 1.0)
+        u = scaled / (4.685 * spread)
+        robust = np.where(np.abs(u) < 1.0, (1.0 - u**2) ** 2, 0.0)
+    return _Fit(normal, offsets, p, k, robust, residual, ev.jitter[rows], f, spread)
+
+
+def _solve_floor(ev: _Evidence, n_tracks: int, up: np.ndarray, options: SceneOptions) -> tuple[_Fit, np.ndarray]:
+    """Rounds of stance selection and plane fit; the last fit and its stance selection."""
+    normal = up
+    select = _stance(ev, normal, options)
+    fit = _fit_plane(ev, select, n_tracks, up, options)
+    for _ in range(options.rounds - 1):
+        select = _stance(ev, fit.normal, options)
+        fit = _fit_plane(ev, select, n_tracks, up, options)
+    return _refine_with_heights(ev, fit, n_tracks, up, options), select
+
+
+def _refine_with_heights(ev: _Evidence, fit: _Fit, n_tracks: int, up: np.ndarray, options: SceneOptions) -> _Fit:
+    """The normal that best explains the stance points *and* keeps people near the assumed height.
+
+    The plane fit alone leaves the floor free to pivot about any direction the stance points do not
+    span (everyone walking across the image at their own depth: the pitch trades against their sizes).
+    Here the normal minimises, by Gauss-Newton over its two angles, the stance residuals (robust weights
+    and noise levels of the plane fit, correlated frames counted :attr:`SceneOptions.frames_per_sample`
+    to one) plus each voting track's ``log s_i`` against the prior (the camera height profiled out as in
+    :func:`_scaled_scene`) plus the angle to the upright axis (``up_prior_deg``).
+    """
+    used = fit.weights > 0
+    if used.sum() < 3:
+        return fit
+    p, k = fit.points[used], fit.track[used]
+    f = fit.foot[used]
+    dist = np.linalg.norm(p, axis=-1)
+    ray = p / np.maximum(dist, 1e-9)[:, None]
+    var_ray = (fit.noise[used] * dist) ** 2
+    count = np.bincount(k, minlength=n_tracks)
+    voters = count >= options.min_track_stance
+    prior = options.scale_prior_sigma**2
+    sigma_up = np.radians(options.up_prior_deg)
+    n0 = fit.normal
+    e1 = np.cross(n0, [1.0, 0.0, 0.0] if abs(n0[0]) < 0.9 else [0.0, 0.0, 1.0])
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(n0, e1)
+
+    def normal_of(x: np.ndarray) -> np.ndarray:
+        n = n0 + x[0] * e1 + x[1] * e2
+        return n / np.linalg.norm(n)
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        n = normal_of(x)
+        var = fit.scale**2 * (POINT_NOISE**2 + var_ray * (ray @ n) ** 2)
+        w = fit.weights[used] / var / options.frames_per_sample
+        wsum = np.maximum(np.bincount(k, weights=w, minlength=n_tracks), 1e-12)
+        c = np.bincount(k, weights=w * (f - p @ n), minlength=n_tracks) / wsum
+        data = np.sqrt(w) * (p @ n + c[k] - f)
+        ok = voters & (c > 1e-3)
+        log_c = np.log(np.where(ok, c, 1.0))
+        a = np.where(ok, 1.0 / (prior + 1.0 / (wsum * np.where(ok, c, 1.0) ** 2)), 0.0)
+        log_d = float(np.sum(a * log_c) / max(a.sum(), 1e-12))
+        sizes = np.where(ok, np.sqrt(a) * (log_d - log_c), 0.0)
+        tilt = np.arccos(np.clip(n @ up, -1.0, 1.0)) / sigma_up
+        return np.concatenate([data, sizes, [tilt]])
+
+    x = np.zeros(2)
+    r = residuals(x)
+    cost = float(r @ r)
+    damping = 1e-3
+    for _ in range(options.iterations * 2):
+        jac = np.stack([(residuals(x + h) - r) / 1e-6 for h in np.eye(2) * 1e-6], axis=1)
+        jtj = jac.T @ jac
+        step = -np.linalg.solve(jtj + damping * np.diag(np.diag(jtj) + 1e-9), jac.T @ r)
+        trial = residuals(x + step)
+        if float(trial @ trial) < cost:
+            x, r, cost = x + step, trial, float(trial @ trial)
+            damping = max(damping / 10, 1e-9)
+            if np.linalg.norm(step) < 1e-7:
+                break
+        else:
+            damping *= 10
+            if damping > 1e6:
+                break
+    n = normal_of(x)
+    w = fit.weights[used] / (POINT_NOISE**2 + var_ray * (ray @ n) ** 2)
+    wsum = np.maximum(np.bincount(k, weights=w, minlength=n_tracks), 1e-12)
+    offsets = np.where(count > 0, np.bincount(k, weights=w * (f - p @ n), minlength=n_tracks) / wsum, np.nan)
+    residual = fit.points @ n + np.nan_to_num(offsets)[fit.track] - fit.foot
+    return dataclasses.replace(fit, normal=n, offsets=offsets, residual=residual)
+
+
+def _unsolved(status: str, tracks: list[Track], stature: float, stance: int = 0) -> Scene:
+    ones = {t.track_id: 1.0 for t in tracks}
+    heights = {t.track_id: stature * float(t.scale[0]) if len(t) else stature for t in tracks}
+    return Scene(status, None, None, ones, heights, stance)
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip(abs(float(a @ b)), -1.0, 1.0))))
+
+
+def solve_scene(results: Results, options: SceneOptions = SceneOptions()) -> Scene:
+    """Solve the floor, the camera above it and every track's scale from all of ``results``' tracks.
+
+    Returns a :class:`Scene`; when it is not solved (see its ``status``) every scale is 1.
+    """
+    tracks = [t for t in results.tracks if len(t)]
+    stature = rest_stature(results.meta.rest_joints)
+    ev = _evidence(tracks, float(results.meta.fps), stature, options)
+    up = _upright_axis(tracks)
+    if len(ev.feet) == 0:
+        return _unsolved(f"{NO_FLOOR}: no observed person", results.tracks, stature)
+    fit, select = _solve_floor(ev, len(tracks), up, options)
+    used = fit.weights > 0
+    stance = int(used.sum())
+    if stance < options.min_stance_frames:
+        return _unsolved(
+            f"{NO_FLOOR}: too few stance frames ({stance}, at least {options.min_stance_frames})",
+            results.tracks,
+            stature,
+            stance,
+        )
+    # Before the tilt: one plane fitted to a camera that moved can lie anywhere.
+    moving = _halves_disagree(ev, select, fit, len(tracks), up, options)
+    if moving is not None:
+        return _unsolved(f"{MOVING}: {moving}", results.tracks, stature, stance)
+    tilt = _angle_deg(fit.normal, np.array([0.0, -1.0, 0.0]))
+    if tilt > options.max_tilt_deg:
+        return _unsolved(
+            f"{NO_FLOOR}: the fitted floor is tilted {tilt:.0f} degrees from the image's up", results.tracks, stature
+        )
+    return _scaled_scene(results, tracks, ev, fit, stature, stance, options)
+
+
+def _halves_disagree(
+    ev: _Evidence, select: np.ndarray, fit: _Fit, n_tracks: int, up: np.ndarray, options: SceneOptions
+) -> str | None:
+    """Why the floors fitted on the first and the second half of the stance frames differ, or None."""
+    frames = ev.frame[select[0]][fit.weights > 0]
+    if len(frames) < 2 * options.min_stance_frames:
+        return None
+    cut = float(np.median(frames))
+    normals = []
+    for half in (ev.frame <= cut, ev.frame > cut):
+        sub, _ = _solve_floor(ev.select(half), n_tracks, up, options)
+        normals.append(sub.normal)
+    angle = _angle_deg(normals[0], normals[1])
+    if angle > options.moving_angle_deg:
+        return f"the floors of the clip's two halves differ by {angle:.1f} degrees"
+    return None
+
+
+def _scaled_scene(
+    results: Results,
+    tracks: list[Track],
+    ev: _Evidence,
+    fit: _Fit,
+    stature: float,
+    stance: int,
+    options: SceneOptions,
+) -> Scene:
+    """The camera height and per-track scales from a fitted floor (see the module docstring, step 3).
+
+    Tracks with enough stance points set the camera's height; the others (a person seen for a second)
+    get their offset from the median of every frame's lower foot, which is mostly the planted one, and
+    lean on the prior by as much as that is noisier.
+    """
+    used = fit.weights > 0
+    k = fit.track[used]
+    n_tracks = len(tracks)
+    count = np.bincount(k, minlength=n_tracks)
+    spread = np.sqrt(np.bincount(k, weights=fit.residual[used] ** 2, minlength=n_tracks) / np.maximum(count, 1))
+    offsets = fit.offsets.copy()
+    voters = (count >= options.min_track_stance) & (offsets > 0)
+    if not voters.any():
+        return _unsolved(f"{NO_FLOOR}: no person with enough stance frames under the camera", results.tracks, stature)
+    lower = (ev.feet @ fit.normal).min(axis=1)
+    for i in np.flatnonzero(~voters):
+        mine = ev.track == i
+        if mine.sum() >= 3:
+            gap = ev.foot_height[mine] - lower[mine]
+            offsets[i] = float(np.median(gap))
+            spread[i] = 1.4826 * float(np.median(np.abs(gap - offsets[i])))
+            count[i] = int(mine.sum())
+    placed = offsets > 0
+    log_c = np.log(np.where(placed, offsets, 1.0))
+    samples = np.maximum(count / options.frames_per_sample, 1.0)
+    var_c = (np.maximum(spread, 0.01) / np.where(placed, offsets, 1.0)) ** 2 / samples
+    prior = options.scale_prior_sigma**2
+    a = np.where(voters, 1.0 / (prior + var_c), 0.0)
+    log_d = float(np.sum(a * log_c) / a.sum())
+    shrink = prior / (prior + var_c)
+    lo, hi = (h / stature for h in options.height_range)
+    by_id = {t.track_id: i for i, t in enumerate(tracks)}
+    scales, heights = {}, {}
+    for t in results.tracks:
+        i = by_id.get(t.track_id)
+        s = float(np.clip(np.exp(shrink[i] * (log_d - log_c[i])), lo, hi)) if i is not None and placed[i] else 1.0
+        scales[t.track_id] = s
+        heights[t.track_id] = stature * s * (float(t.scale[0]) if len(t) else 1.0)
+    d = float(np.exp(log_d))
+    if d < options.min_camera_height:
+        return _unsolved(
+            f"{NO_FLOOR}: the fitted floor passes {d:.2f} m under the camera, implausibly close",
+            results.tracks,
+            stature,
+        )
+    floor = np.append(fit.normal, d)
+    height, pitch, roll = camera_pose(floor)
+    status = (
+        f"{SOLVED}: floor from {stance} stance frames of {int(voters.sum())} people; camera {height:.2f} m above it, "
+        f"pitched {pitch:.1f} degrees down, roll {roll:.1f}"
+    )
+    return Scene(status, world_from_floor(floor), floor, scales, heights, stance)
+
+
+def apply_scene(results: Results, scene: Scene) -> Results:
+    """``results`` with each track scaled by its ``scene.scales`` about the camera centre, and the scene in its metadata.
+
+    Joints and ``transl`` scale (``transl`` with the skeleton: SMPL's pelvis is ``rest[0] + transl``, and the
+    track's skeleton becomes ``scale * rest_joints``), rotations do not, so bone lengths stay constant per
+    track; each record's ``scale`` is multiplied by the factor.
+    """
+    tracks = []
+    for t in results.tracks:
+        s = scene.scales.get(t.track_id, 1.0)
+        arrays = t.arrays()
+        if s != 1.0:
+            arrays["joints"] = (t.joints * s).astype(t.joints.dtype)
+            arrays["transl"] = (t.transl * s).astype(t.transl.dtype)
+            arrays["scale"] = (t.scale * s).astype(t.scale.dtype)
+        tracks.append(type(t)(t.track_id, **arrays))
+    meta = dataclasses.replace(
+        results.meta,
+        world_from_camera=scene.world_from_camera,
+        floor_cam=scene.floor_cam,
+        scene_status=scene.status,
+    )
+    return Results(meta, tracks)
+
+
+def solve_and_apply(results: Results, options: SceneOptions = SceneOptions()) -> Results:
+    """:func:`apply_scene` of :func:`solve_scene`: the results of a whole capture, sized and standing on their floor."""
+    return apply_scene(results, solve_scene(results, options))
+
+
+__all__ = [
+    "MOVING",
+    "NO_FLOOR",
+    "SOLVED",
+    "Scene",
+    "SceneOptions",
+    "apply_scene",
+    "camera_pose",
+    "rest_stature",
+    "solve_and_apply",
+    "solve_scene",
+    "world_from_floor",
+]

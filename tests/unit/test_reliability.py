@@ -1,0 +1,77 @@
+"""Every input of the corpus (tests/fixtures/bad_inputs.py) through ``ram-core capture``.
+
+For each: the exit code; on failure one line on stderr (no traceback), no results file, the user's
+existing results file at that path untouched; always no shared-memory segment and no temporary file
+of ours left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+from ram_core.cli import main
+from tests.conftest import SCRIPTED
+
+USERS_FILE = b"the user's earlier results: must survive a failed capture"
+
+
+@pytest.fixture
+def scripted_backend_importable(monkeypatch, worker_env):
+    monkeypatch.setenv("PYTHONPATH", worker_env["PYTHONPATH"])
+
+
+def test_every_input_of_the_corpus(
+    bad_inputs, tmp_path, capsys, scripted_backend_importable, no_leaked_segments, monkeypatch
+):
+    temporary = tmp_path / "tmp"  # the client's temporary files go here, so what is left can be seen
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    failures = []
+    for name, case in sorted(bad_inputs.items()):
+        out = tmp_path / f"{name}.ram.npz"
+        out.write_bytes(USERS_FILE)
+        rc = main(["capture", case.path, "-o", str(out), "--backend", SCRIPTED])
+        err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+        if case.ok:
+            if rc != 0 or out.read_bytes() == USERS_FILE:
+                failures.append(f"{name}: expected a capture, got rc {rc}: {err}")
+            continue
+        if rc != 1:
+            failures.append(f"{name}: rc {rc}, expected 1")
+        if len(err) != 1 or case.message not in err[0] or "Traceback" in " ".join(err):
+            failures.append(f"{name}: expected one line with {case.message!r}, got {err}")
+        if out.read_bytes() != USERS_FILE:
+            failures.append(f"{name}: the user's results file was changed")
+    assert failures == []
+    assert list(temporary.iterdir()) == []  # (no_leaked_segments checks the shared memory)
+
+
+def test_the_unusual_but_valid_videos_capture_with_the_lite_backend(bad_inputs, tmp_path, capsys):
+    from ram_core.contract.results import load_results
+
+    for name in ("vertical", "odd_size", "grey"):
+        out = tmp_path / f"{name}.ram.npz"
+        assert main(["capture", bad_inputs[name].path, "-o", str(out), "--backend", "lite", "--end", "3"]) == 0, name
+        meta = load_results(out).meta
+        assert meta.frame_end == 3 and meta.width > 0, name
+
+
+def test_a_full_disk_keeps_the_capture_elsewhere(tmp_path, capsys, scripted_backend_importable, monkeypatch):
+    from tests.conftest import CLIP
+
+    small = tmp_path / "small"
+    small.mkdir()
+    if os.geteuid() != 0 or os.system(f"mount -t tmpfs -o size=16k tmpfs {small} 2>/dev/null") != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        monkeypatch.setenv("RAM_RESCUE_DIR", str(tmp_path / "rescued"))
+        rc = main(["capture", str(CLIP), "-o", str(small / "out.npz"), "--backend", SCRIPTED, "--end", "40"])
+        err = capsys.readouterr().err
+        assert rc == 1 and "No space left on device" in err and "the capture was kept in" in err, err
+        assert len(list((tmp_path / "rescued").glob("*.npz"))) == 1
+        assert not any(small.iterdir())  # no partial file left on the full disk
+    finally:
+        os.system(f"umount {small}")

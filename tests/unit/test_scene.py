@@ -1,0 +1,273 @@
+"""The scene solve recovers a known floor, camera and people's heights from noisy, wrongly-sized tracks."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from ram_core.contract.results import CaptureMeta, Results, load_results, make_track, save_results
+from ram_core.contract.skeleton import JOINT_INDEX, forward_kinematics
+from ram_core.contract.smpl_model import default_rest_joints
+from ram_core.scene.solve import (
+    MOVING,
+    NO_FLOOR,
+    SOLVED,
+    SceneOptions,
+    apply_scene,
+    camera_pose,
+    rest_stature,
+    solve_and_apply,
+    solve_scene,
+    world_from_floor,
+)
+
+REST = default_rest_joints()
+STATURE = rest_stature(REST)
+FPS = 25.0
+FOOT_HEIGHT = SceneOptions().foot_height * STATURE  # the foot joint above the sole at scale 1
+# SMPL body frame (y up, x left, z front) -> world (Z up) for a person facing +Y: their left is -X.
+BODY_TO_WORLD = np.array([[-1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+
+
+def rot_z(a: float) -> np.ndarray:
+    c, s = np.cos(a), np.sin(a)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def camera(height: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
+    """``(4, 4)`` world -> camera for a camera at ``(0, 0, height)`` looking along +Y, pitched down, rolled."""
+    level = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # world -> OpenCV camera axes
+    p, r = np.radians(pitch_deg), np.radians(roll_deg)
+    pitch = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(p), -np.sin(p)], [0.0, np.sin(p), np.cos(p)]])
+    roll = np.array([[np.cos(r), -np.sin(r), 0.0], [np.sin(r), np.cos(r), 0.0], [0.0, 0.0, 1.0]])
+    rot = roll @ pitch @ level
+    out = np.eye(4)
+    out[:3, :3] = rot
+    out[:3, 3] = -rot @ np.array([0.0, 0.0, height])
+    return out
+
+
+def walker(height: float, start: tuple[float, float], heading_deg: float, frames: int, rng) -> np.ndarray:
+    """``(F, 24, 3)`` world joints of a person walking at 1.3 m/s, each foot planted 60% of a 1.1 s cycle.
+
+    The body is the rest skeleton scaled to ``height``, upright, gliding with the pelvis; only its feet
+    step (planted feet stay put, with their joint ``FOOT_HEIGHT * s`` above the floor), which is all the
+    solve looks at besides the upright axis.
+    """
+    s = height / STATURE
+    heading = np.radians(heading_deg)
+    fwd = np.array([-np.sin(heading), np.cos(heading), 0.0])
+    t = np.arange(frames) / FPS
+    pelvis_xy = np.asarray(start)[None] + 1.3 * t[:, None] * fwd[None, :2]
+    body = (s * REST) @ BODY_TO_WORLD.T @ rot_z(heading).T
+    body[:, 2] -= body[[JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"]], 2].min() - FOOT_HEIGHT * s
+    joints = np.repeat(body[None], frames, axis=0)
+    joints[:, :, :2] += pelvis_xy[:, None] - body[0, :2]
+    cycle, phase0 = 1.1, rng.uniform(0, 1.1)
+    for k, name in enumerate(("left_foot", "right_foot")):
+        j = JOINT_INDEX[name]
+        side = body[j, :2] - body[0, :2]
+        ph = ((t + phase0 + 0.5 * k * cycle) % cycle) / cycle  # 0..0.6 planted, 0.6..1 swinging
+        step_start = t - ph * cycle  # when this cycle's stance began
+        plant_t = step_start + 0.3 * cycle  # the pelvis passes over the planted foot mid-stance
+        planted = start + 1.3 * plant_t[:, None] * fwd[None, :2] + side
+        next_planted = planted + 1.3 * cycle * fwd[None, :2]
+        u = np.clip((ph - 0.6) / 0.4, 0, 1)[:, None]
+        xy = np.where(ph[:, None] < 0.6, planted, (1 - u) * planted + u * next_planted)
+        lift = np.where(ph < 0.6, 0.0, 0.12 * np.sin(np.pi * u[:, 0]))
+        joints[:, j, :2] = xy
+        joints[:, j, 2] = FOOT_HEIGHT * s + lift
+    return joints
+
+
+def lite_like(world: np.ndarray, camera_from_world: np.ndarray, height: float, rng) -> np.ndarray:
+    """What a monocular backend assuming ``STATURE`` makes of a person: camera-frame joints shrunk toward the
+    camera by ``STATURE / height``, jittered along the viewing ray (3% a frame) and per joint (1.5 cm)."""
+    cam = world @ camera_from_world[:3, :3].T + camera_from_world[:3, 3]
+    cam = cam * (STATURE / height) * (1 + 0.03 * rng.standard_normal((len(cam), 1, 1)))
+    return cam + 0.015 * rng.standard_normal(cam.shape)
+
+
+def meta(frames: int) -> CaptureMeta:
+    return CaptureMeta(
+        video_path="synthetic",
+        fps=FPS,
+        width=1920,
+        height=1080,
+        frame_count=frames,
+        frame_start=0,
+        frame_end=frames,
+        intrinsics=np.array([[1400.0, 0, 960], [0, 1400.0, 540], [0, 0, 1]]),
+        intrinsics_assumed=False,
+        backend="synthetic",
+        rest_joints=REST,
+        rest_source="anny-cmu_mb",
+    )
+
+
+def track_of(track_id: int, joints: np.ndarray) -> object:
+    n = len(joints)
+    transl = joints[:, 0] - REST[0]
+    go = np.zeros((n, 3))
+    bp = np.zeros((n, 23, 3))
+    return make_track(
+        track_id,
+        frame=np.arange(n),
+        global_orient=go,
+        body_pose=bp,
+        betas=np.zeros((n, 10)),
+        transl=transl,
+        joints=joints,
+        box=np.tile([0.0, 0.0, 10.0, 10.0], (n, 1)),
+        confidence=np.ones(n),
+        predicted=np.zeros(n, bool),
+    )
+
+
+HEIGHTS = (1.55, 1.75, 1.90)
+PATHS = (((-4.0, 7.0), -90.0), ((1.5, 13.0), 160.0), ((-1.0, 4.5), -25.0))  # across, toward, away and across
+
+
+def street(frames: int = 150, seed: int = 0, cam: np.ndarray | None = None) -> tuple[Results, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    cam = camera(2.5, 20.0, 2.0) if cam is None else cam
+    tracks = []
+    for i, (h, (start, heading)) in enumerate(zip(HEIGHTS, PATHS)):
+        tracks.append(track_of(i + 1, lite_like(walker(h, start, heading, frames, rng), cam, h, rng)))
+    return Results(meta(frames), tracks), cam
+
+
+def floor_of(camera_from_world: np.ndarray) -> np.ndarray:
+    """The world floor z = 0 in the camera frame: ``n . x + d = 0``."""
+    rot, t = camera_from_world[:3, :3], camera_from_world[:3, 3]
+    n = rot @ np.array([0.0, 0.0, 1.0])
+    return np.append(n, -n @ t)
+
+
+def test_the_solve_recovers_a_known_street() -> None:
+    results, cam = street()
+    scene = solve_scene(results)
+    assert scene.status.startswith(SOLVED), scene.status
+    truth = floor_of(cam)
+    angle = np.degrees(np.arccos(np.clip(scene.floor_cam[:3] @ truth[:3], -1, 1)))
+    assert angle < 2.0, scene.status
+    height, pitch, roll = camera_pose(scene.floor_cam)
+    assert abs(height / 2.5 - 1) < 0.05 and abs(pitch - 20.0) < 2.0 and abs(roll - 2.0) < 2.0, scene.status
+    for track_id, h in zip((1, 2, 3), HEIGHTS):
+        assert abs(scene.heights[track_id] / h - 1) < 0.03, scene.heights
+
+
+def test_applied_scene_puts_feet_on_the_floor_and_keeps_bone_lengths() -> None:
+    results, _ = street(seed=1)
+    solved = solve_and_apply(results)
+    assert solved.meta.scene_status.startswith(SOLVED)
+    world = solved.meta.world_from_camera
+    feet = [JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"]]
+    for before, after in zip(results.tracks, solved.tracks):
+        s = float(after.scale[0])
+        assert np.all(after.scale == after.scale[0])
+        np.testing.assert_allclose(after.joints, before.joints * s, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(after.transl, before.transl * s, rtol=1e-5, atol=1e-5)
+        np.testing.assert_array_equal(after.body_pose, before.body_pose)
+        z = after.joints[:, feet] @ world[2, :3] + world[2, 3]
+        lower = z.min(axis=1)  # the planted foot's joint, most frames; 3% depth jitter moves it +-10 cm
+        assert abs(np.median(lower) - FOOT_HEIGHT * s) < 0.03, np.percentile(lower, [5, 50, 95])
+
+
+def test_a_scaled_track_is_its_skeleton_scaled_about_the_camera() -> None:
+    rng = np.random.default_rng(5)
+    go, bp = rng.normal(0, 0.4, (20, 3)), rng.normal(0, 0.3, (20, 23, 3))
+    transl = np.array([0.5, 0.2, 6.0]) + rng.normal(0, 0.1, (20, 3))
+    joints, _ = forward_kinematics(go, bp, REST, transl)
+    t = dataclasses.replace(track_of(7, joints), global_orient=go.astype(np.float32), body_pose=bp.astype(np.float32))
+    t = dataclasses.replace(t, transl=transl.astype(np.float32))
+    scene = solve_scene(Results(meta(20), [t]))  # too short to solve: only to get a Scene to edit
+    out = apply_scene(Results(meta(20), [t]), dataclasses.replace(scene, scales={7: 1.1}))
+    (after,) = out.tracks
+    posed, _ = forward_kinematics(after.global_orient, after.body_pose, float(after.scale[0]) * REST, after.transl)
+    np.testing.assert_allclose(posed, after.joints, atol=1e-5)
+    np.testing.assert_allclose(after.scale, 1.1)
+
+
+def test_world_from_floor_is_a_rigid_z_up_frame() -> None:
+    floor = floor_of(camera(2.5, 20.0, 2.0))
+    w = world_from_floor(floor)
+    np.testing.assert_allclose(w[:3, :3] @ w[:3, :3].T, np.eye(3), atol=1e-12)
+    assert np.linalg.det(w[:3, :3]) == pytest.approx(1.0)
+    assert w[2, 3] == pytest.approx(2.5)  # the camera centre is 2.5 m up
+    point = np.array([0.3, 1.0, 6.0])
+    assert (w[:3, :3] @ point + w[:3, 3])[2] == pytest.approx(floor[:3] @ point + floor[3])
+    level = world_from_floor(np.array([0.0, -1.0, 0.0, 1.6]))
+    np.testing.assert_allclose(level[:3, :3], [[1, 0, 0], [0, 0, 1], [0, -1, 0]], atol=1e-12)
+
+
+def test_no_stance_frames_fall_back_with_a_note() -> None:
+    results, _ = street(frames=150)
+    # Everyone glides: both feet move with the pelvis, never planted.
+    gliding = []
+    for t in results.tracks:
+        j = t.joints.copy()
+        j[:, :] = j[:1] + np.linspace(0, 1, len(j))[:, None, None] * np.array([4.0, 0.0, 0.0])
+        gliding.append(dataclasses.replace(t, joints=j.astype(np.float32)))
+    scene = solve_scene(Results(results.meta, gliding))
+    assert scene.status.startswith(NO_FLOOR) and "stance" in scene.status, scene.status
+    assert scene.world_from_camera is None and set(scene.scales.values()) == {1.0}
+    out = apply_scene(Results(results.meta, gliding), scene)
+    assert out.meta.floor_cam is None and out.meta.scene_status == scene.status
+    np.testing.assert_array_equal(out.tracks[0].joints, gliding[0].joints)
+
+
+def test_a_camera_that_tilts_mid_clip_is_suspected_of_moving() -> None:
+    first, _ = street(frames=150, seed=2, cam=camera(2.5, 10.0, 0.0))
+    second, _ = street(frames=150, seed=3, cam=camera(2.5, 30.0, 0.0))
+    joined = [
+        make_track(
+            a.track_id,
+            **{k: np.concatenate([v, getattr(b, k) + (150 if k == "frame" else 0)]) for k, v in a.arrays().items()},
+        )
+        for a, b in zip(first.tracks, second.tracks)
+    ]
+    scene = solve_scene(Results(meta(300), joined))
+    assert scene.status.startswith(MOVING), scene.status
+    assert set(scene.scales.values()) == {1.0}
+
+
+def test_a_solved_scene_survives_a_round_trip(tmp_path) -> None:
+    solved = solve_and_apply(street()[0])
+    back = load_results(save_results(solved, tmp_path / "scene.npz"))
+    np.testing.assert_allclose(back.meta.world_from_camera, solved.meta.world_from_camera)
+    np.testing.assert_allclose(back.meta.floor_cam, solved.meta.floor_cam)
+    assert back.meta.scene_status == solved.meta.scene_status and back.meta.format_version == 2
+    for a, b in zip(back.tracks, solved.tracks):
+        np.testing.assert_array_equal(a.scale, b.scale)
+        assert a.scale[0] != 1.0
+
+
+def test_people_all_walking_across_still_give_the_pitch_through_their_heights() -> None:
+    # Paths along one direction leave the floor free to pivot about it, the pitch trading against the
+    # people's sizes: the prior that people are about the assumed height decides it.
+    rng = np.random.default_rng(0)
+    cam = camera(2.5, 20.0, 2.0)
+    paths = (((-4.0, 6.0), -90.0), ((4.0, 9.0), 90.0), ((-4.0, 12.0), -90.0))
+    tracks = [
+        track_of(i + 1, lite_like(walker(h, start, heading, 150, rng), cam, h, rng))
+        for i, (h, (start, heading)) in enumerate(zip((1.70, 1.72, 1.68), paths))
+    ]
+    scene = solve_scene(Results(meta(150), tracks))
+    assert scene.solved, scene.status
+    angle = np.degrees(np.arccos(np.clip(scene.floor_cam[:3] @ floor_of(cam)[:3], -1, 1)))
+    assert angle < 2.0 and abs(camera_pose(scene.floor_cam)[0] / 2.5 - 1) < 0.05, scene.status
+
+
+@pytest.mark.parametrize("name", ["v1_two_tracks.ram.npz", "v1_empty.ram.npz"])
+def test_old_and_empty_captures_fall_back_quietly(name) -> None:
+    from pathlib import Path
+
+    old = load_results(Path(__file__).parents[1] / "data" / "results" / name)
+    with np.errstate(all="raise"):
+        out = solve_and_apply(old)
+    assert out.meta.scene_status.startswith(NO_FLOOR) and out.meta.floor_cam is None
+    for a, b in zip(out.tracks, old.tracks):
+        np.testing.assert_array_equal(a.joints, b.joints)
