@@ -2,7 +2,8 @@
 
 Edits never change the raw results: :func:`apply_edits` returns new tracks, and the log itself is a
 short JSON list stored in the .blend. Frames in edits are video frame indices (Blender frame minus
-``plan.FRAME_OFFSET``).
+``plan.FRAME_OFFSET``); messages name Blender frames, as the artist sees them. Names and colours set in
+the track list are edits too, so they survive every rebuild and travel with the .blend.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ import numpy as np
 
 from ram_core.contract.results import Results, Track
 
-OPS = ("swap", "merge", "split", "delete", "rename")
+from .importer.plan import FRAME_OFFSET
+
+OPS = ("swap", "merge", "split", "delete", "rename", "color")
+# Edits that only change how a track looks: a run of them on one track collapses into the last.
+LOOKS = ("rename", "color")
 
 
 class EditError(ValueError):
@@ -26,13 +31,14 @@ class EditError(ValueError):
 class Edit:
     """One edit. ``swap``: tracks ``a`` and ``b`` exchange records from ``frame`` on; ``merge``: ``b``'s
     records join ``a``; ``split``: ``a``'s records from ``frame`` on become a new track; ``delete``: ``a``
-    goes; ``rename``: ``a`` is shown as ``name``."""
+    goes; ``rename``: ``a`` is shown as ``name``; ``color``: ``a`` is drawn in ``color`` (linear RGB, 0-1)."""
 
     op: str
     a: int
     b: int | None = None
     frame: int | None = None
     name: str | None = None
+    color: tuple[float, float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.op not in OPS:
@@ -44,14 +50,20 @@ class Edit:
             raise EditError(f"{self.op} needs a frame")
         if self.op == "rename" and not self.name:
             raise EditError("rename needs a name")
+        if self.op == "color":
+            if self.color is None or len(self.color) != 3:
+                raise EditError("color needs three values (red, green, blue)")
+            # JSON gives a list: store a tuple so a reloaded log equals the one saved.
+            object.__setattr__(self, "color", tuple(min(1.0, max(0.0, float(c))) for c in self.color))
 
 
 @dataclass(frozen=True)
 class EditedResults:
-    """Results after the log: the edited ``results`` and display ``names`` by track id."""
+    """Results after the log: the edited ``results``, display ``names`` and ``colors`` by track id."""
 
     results: Results
     names: dict[int, str]
+    colors: dict[int, tuple[float, float, float]] = dataclasses.field(default_factory=dict)
 
 
 def log_to_json(edits: list[Edit]) -> str:
@@ -87,6 +99,17 @@ def _merge(a: Track, b: Track) -> Track:
     return both.select(order[first])
 
 
+def _check_swap_frame(a: Track, b: Track, frame: int) -> None:
+    """A swap must move something and keep something: one of the tracks has frames on both sides."""
+    if not any((t.frame < frame).any() and (t.frame >= frame).any() for t in (a, b)):
+        spans = "; ".join(f"{t.track_id}: {_span(t)}" for t in (a, b))
+        raise EditError(f"frame {frame + FRAME_OFFSET} is not inside track {a.track_id} or {b.track_id} ({spans})")
+
+
+def _span(t: Track) -> str:
+    return f"frames {int(t.frame[0]) + FRAME_OFFSET}-{int(t.frame[-1]) + FRAME_OFFSET}" if len(t) else "empty"
+
+
 def _get(tracks: dict[int, Track], tid: int | None) -> Track:
     if tid not in tracks:
         raise EditError(f"no track {tid}; tracks are {sorted(tracks)}")
@@ -97,11 +120,13 @@ def apply_edits(results: Results, edits: list[Edit]) -> EditedResults:
     """Apply ``edits`` in order to a copy of ``results``' track list; raises :class:`EditError`."""
     tracks = {t.track_id: t for t in results.tracks}
     names: dict[int, str] = {}
+    colors: dict[int, tuple[float, float, float]] = {}
     next_id = max(tracks, default=0) + 1
     for e in edits:
         a = _get(tracks, e.a)
         if e.op == "swap":
             b = _get(tracks, e.b)
+            _check_swap_frame(a, b, int(e.frame))  # type: ignore[arg-type]
             a_keep, b_keep = a.frame < e.frame, b.frame < e.frame
             tracks[a.track_id] = _concat([a.select(a_keep), b.select(~b_keep)], a.track_id)
             tracks[b.track_id] = _concat([b.select(b_keep), a.select(~a_keep)], b.track_id)
@@ -113,18 +138,34 @@ def apply_edits(results: Results, edits: list[Edit]) -> EditedResults:
             tracks[a.track_id] = _merge(a, b)
             del tracks[b.track_id]
             names.pop(b.track_id, None)
+            colors.pop(b.track_id, None)
         elif e.op == "split":
-            late = a.frame >= e.frame
+            frame = int(e.frame)  # type: ignore[arg-type]  # checked in Edit
+            late = a.frame >= frame
             if not late.any() or late.all():
-                raise EditError(f"track {a.track_id} has no frames on both sides of frame {e.frame}")
+                raise EditError(
+                    f"track {a.track_id} has no frames on both sides of frame {frame + FRAME_OFFSET} ({_span(a)})"
+                )
             tracks[a.track_id] = a.select(~late)
             tracks[next_id] = Track(next_id, **a.select(late).arrays())
             next_id += 1
         elif e.op == "delete":
             del tracks[a.track_id]
             names.pop(a.track_id, None)
-        else:
+            colors.pop(a.track_id, None)
+        elif e.op == "rename":
             names[a.track_id] = str(e.name)
+        else:
+            colors[a.track_id] = e.color  # type: ignore[assignment]
         next_id = max(next_id, max(tracks, default=0) + 1)
     out = Results(results.meta, [tracks[k] for k in sorted(tracks) if len(tracks[k])])
-    return EditedResults(out, names)
+    return EditedResults(out, names, colors)
+
+
+def append(log: list[Edit], edit: Edit) -> list[Edit]:
+    """``log`` plus ``edit``; a rename or colour right after the same change to the same track replaces it,
+    so typing a name or dragging a colour is one step to undo, not one per keystroke."""
+    last = log[-1] if log else None
+    if last is not None and edit.op in LOOKS and (last.op, last.a) == (edit.op, edit.a):
+        return [*log[:-1], edit]
+    return [*log, edit]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import bpy
@@ -11,14 +13,25 @@ import numpy as np
 
 from ram_core.contract.coords import blender_from_camera
 from ram_core.contract.results import Results, Track
-from ram_core.contract.skeleton import axis_angle_to_matrix, matrix_to_axis_angle
+from ram_core.contract.skeleton import (
+    JOINT_NAMES,
+    PARENTS,
+    axis_angle_to_matrix,
+    matrix_to_axis_angle,
+    matrix_to_quaternion,
+)
 
-from .importer.build import TRACK_ID_PROP
+from .bvh import BvhMotion, write_bvh
+from .importer.build import BODY_PROP, TRACK_ID_PROP
+from .importer.keys import ensure_action, key_channels
+from .importer.plan import FRAME_OFFSET, continuous_quaternions
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("fbx", "bvh", "npz")
-_EXPORTER_ADDONS = {"fbx": "io_scene_fbx", "bvh": "io_anim_bvh"}
+_EXPORTER_ADDONS = {"fbx": "io_scene_fbx"}
+# Keys of the baked FBX stand-in sit this many frames from the scene's (see _baked_copy).
+FBX_SHIFT = -1
 
 
 def amass_arrays(track: Track, results: Results) -> dict[str, np.ndarray]:
@@ -30,7 +43,9 @@ def amass_arrays(track: Track, results: Results) -> dict[str, np.ndarray]:
     camera-to-Blender transform (:func:`~ram_core.contract.coords.blender_from_camera`: the solved
     scene's, floor at z = 0, or the camera at the origin), so the pelvis lands where the armature's does
     (the body's size comes from ``betas``; a solved per-track scale is not expressible in AMASS).
-    ``betas`` ``(10,)`` is the track's mean; ``frames`` ``(T,)`` the video frame of each row.
+    ``betas`` ``(10,)`` is the track's mean; ``frames`` ``(T,)`` the video frame of each row;
+    ``rest_joints`` ``(24, 3)`` the rest skeleton the rotations were fitted to (SMPL's canonical frame,
+    metres), so a reader without the SMPL model still gets the joints back.
     """
     world = blender_from_camera(results.meta.world_from_camera)
     rotation, offset = world[:3, :3], world[:3, 3]
@@ -46,6 +61,7 @@ def amass_arrays(track: Track, results: Results) -> dict[str, np.ndarray]:
         "mocap_frame_rate": np.array(results.meta.fps, dtype=np.float64),
         "gender": np.array("neutral"),
         "frames": track.frame.astype(np.int32),
+        "rest_joints": np.asarray(results.meta.rest_joints, dtype=np.float64),
     }
 
 
@@ -61,39 +77,180 @@ def _ensure_exporter(fmt: str) -> None:
         bpy.ops.preferences.addon_enable(module=module)
 
 
-def _only_selected(obj: bpy.types.Object) -> dict:
-    for other in bpy.context.view_layer.objects:
-        other.select_set(other == obj)
-    bpy.context.view_layer.objects.active = obj
-    return {"selected_objects": [obj], "active_object": obj, "object": obj}
+@contextmanager
+def _kept_selection() -> Iterator[None]:
+    """Whatever an exporter selects, the artist's selection, active object and frame come back."""
+    view_layer = bpy.context.view_layer
+    selected = [o for o in view_layer.objects if o.select_get()]
+    active = view_layer.objects.active
+    scene = bpy.context.scene
+    frame = (scene.frame_current, scene.frame_start, scene.frame_end)
+    try:
+        yield
+    finally:
+        for o in view_layer.objects:
+            o.select_set(o in selected)
+        view_layer.objects.active = active
+        scene.frame_start, scene.frame_end = frame[1], frame[2]
+        scene.frame_set(frame[0])
 
 
-def export_armature(obj: bpy.types.Object, fmt: str, path: str | Path) -> Path:
-    """Write ``obj``'s animation as FBX or BVH with Blender's exporter, over the scene's frame range."""
+def sample_pose(obj: bpy.types.Object, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``obj``'s evaluated pose at each Blender frame in ``frames`` ``(T,)``: bone pose matrices ``(T, B, 4, 4)``
+    in armature space (``obj.data.bones`` order; constraints, NLA and drivers included) and the object's
+    world matrix ``(T, 4, 4)``."""
+    scene = bpy.context.scene
+    bones = list(obj.pose.bones)
+    pose = np.empty((len(frames), len(bones), 4, 4))
+    world = np.empty((len(frames), 4, 4))
+    for i, frame in enumerate(frames):
+        scene.frame_set(int(frame))
+        world[i] = np.array(obj.matrix_world)
+        for j, pb in enumerate(bones):
+            pose[i, j] = np.array(pb.matrix)
+    return pose, world
+
+
+def pose_to_basis(obj: bpy.types.Object, pose: np.ndarray) -> np.ndarray:
+    """Local (basis) matrices ``(T, B, 4, 4)`` that give the armature-space ``pose`` ``(T, B, 4, 4)``:
+    ``P_j = P_p @ inv(L_p) @ L_j @ B_j`` (``L`` rest ``matrix_local``), so ``B_j = inv(L_j) @ L_p @ inv(P_p) @ P_j``."""
+    bones = list(obj.data.bones)
+    index = {b.name: j for j, b in enumerate(bones)}
+    rest = np.array([np.array(b.matrix_local) for b in bones])
+    basis = np.empty_like(pose)
+    for j, bone in enumerate(bones):
+        inv_rest = np.linalg.inv(rest[j])
+        if bone.parent is None:
+            basis[:, j] = inv_rest @ pose[:, j]
+        else:
+            p = index[bone.parent.name]
+            basis[:, j] = inv_rest @ rest[p] @ np.linalg.inv(pose[:, p]) @ pose[:, j]
+    return basis
+
+
+def _split_transform(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(T, 4, 4)`` -> location ``(T, 3)``, sign-continuous quaternions ``(T, 4)``, scale ``(T, 3)``."""
+    scale = np.linalg.norm(m[:, :3, :3], axis=1)
+    quat = continuous_quaternions(matrix_to_quaternion(m[:, :3, :3] / scale[:, None, :]))
+    return m[:, :3, 3], quat, scale
+
+
+@contextmanager
+def _baked_copy(obj: bpy.types.Object, frames: np.ndarray, shift: int) -> Iterator[list[bpy.types.Object]]:
+    """A stand-in for ``obj`` (same armature data and name, RAM's body mesh along) whose pose is ``obj``'s
+    evaluated one baked into plain keys at ``frames + shift``; removed afterwards, ``obj`` untouched.
+
+    The FBX exporter writes frame ``f`` at time ``f / fps`` and Blender's importer adds a frame back
+    (``anim_offset`` 1): keys one frame early make the round trip land on the same frames.
+    """
+    pose, world = sample_pose(obj, frames)
+    basis = pose_to_basis(obj, pose)
+    rig = obj.copy()
+    for key in list(rig.keys()):  # RAM's marks (its action above all) must not point the copy at obj's data
+        if key.startswith("ram_"):
+            del rig[key]
+    rig.animation_data_clear()
+    rig.parent = None
+    rig.constraints.clear()
+    bpy.context.scene.collection.objects.link(rig)
+    made: list[bpy.types.Object] = [rig]
+    name = obj.name
+    action = None
+    try:
+        obj.name, rig.name = f"{name} (exporting)", name
+        rig.rotation_mode = "QUATERNION"
+        action = ensure_action(rig, f"{name} export")
+        keyed = (frames + shift).astype(np.float64)
+        loc, quat, scale = _split_transform(world)
+        for path, values in (("location", loc), ("rotation_quaternion", quat), ("scale", scale)):
+            key_channels(action, rig, path, keyed, values, "Object")
+        for j, pb in enumerate(rig.pose.bones):
+            for c in list(pb.constraints):
+                pb.constraints.remove(c)
+            pb.rotation_mode = "QUATERNION"
+            loc, quat, scale = _split_transform(basis[:, j])
+            for attr, values in (("location", loc), ("rotation_quaternion", quat), ("scale", scale)):
+                key_channels(action, rig, f'pose.bones["{pb.name}"].{attr}', keyed, values, pb.name)
+        for child in obj.children:
+            if child.get(BODY_PROP) and child.type == "MESH":
+                body = child.copy()
+                body.animation_data_clear()
+                bpy.context.scene.collection.objects.link(body)
+                made.append(body)
+                body.parent = rig
+                for mod in body.modifiers:
+                    if mod.type == "ARMATURE":
+                        mod.object = rig
+        yield made
+    finally:
+        for o in reversed(made):
+            bpy.data.objects.remove(o)
+        if action is not None and action.users == 0:
+            bpy.data.actions.remove(action)
+        obj.name = name
+
+
+def export_armature(
+    obj: bpy.types.Object, fmt: str, path: str | Path, frames: tuple[int, int] | None = None, y_up: bool = True
+) -> Path:
+    """Write ``obj``'s animation over Blender frames ``frames`` (first, last; default the scene's range).
+
+    FBX through Blender's exporter, unsimplified, with RAM's body mesh, re-importing with Blender's default
+    options on the same frames. BVH by :mod:`.bvh`, Y up (``y_up`` False: Blender's Z up); a BVH has no
+    start time, so its first frame is ``first``. The artist's selection is kept.
+    """
     path = Path(path)
     scene = bpy.context.scene
-    _ensure_exporter(fmt)
-    override = _only_selected(obj)
-    with bpy.context.temp_override(**override):
+    first, last = frames or (scene.frame_start, scene.frame_end)
+    span = np.arange(first, last + 1)
+    with _kept_selection():
         if fmt == "fbx":
-            bpy.ops.export_scene.fbx(
-                filepath=str(path),
-                use_selection=True,
-                object_types={"ARMATURE", "MESH"},
-                bake_anim=True,
-                add_leaf_bones=False,
-                bake_anim_use_nla_strips=False,
-                bake_anim_use_all_actions=False,
-            )
+            _ensure_exporter(fmt)
+            with _baked_copy(obj, span, FBX_SHIFT) as made:
+                for other in bpy.context.view_layer.objects:
+                    other.select_set(other in made)
+                bpy.context.view_layer.objects.active = made[0]
+                scene.frame_start, scene.frame_end = first + FBX_SHIFT, last + FBX_SHIFT
+                with bpy.context.temp_override(selected_objects=made, active_object=made[0], object=made[0]):
+                    bpy.ops.export_scene.fbx(
+                        filepath=str(path),
+                        use_selection=True,
+                        object_types={"ARMATURE", "MESH"},
+                        bake_anim=True,
+                        bake_anim_simplify_factor=0.0,
+                        bake_anim_force_startend_keying=True,
+                        add_leaf_bones=False,
+                        bake_anim_use_nla_strips=False,
+                        bake_anim_use_all_actions=False,
+                    )
         else:
-            bpy.ops.export_anim.bvh(
-                filepath=str(path),
-                frame_start=scene.frame_start,
-                frame_end=scene.frame_end,
-                rotate_mode="NATIVE",
-                root_transform_only=False,
-            )
+            write_bvh(path, bvh_motion(obj, span), y_up=y_up)
     return path
+
+
+def bvh_motion(obj: bpy.types.Object, frames: np.ndarray) -> BvhMotion:
+    """``obj``'s RAM bones (SMPL's 24, by name) sampled at ``frames`` as a :class:`BvhMotion` in the world."""
+    pose, world = sample_pose(obj, frames)
+    bones = [b.name for b in obj.data.bones]
+    keep = [bones.index(n) for n in JOINT_NAMES]
+    rest = np.array([np.array(obj.data.bones[n].matrix_local) for n in JOINT_NAMES])
+    tails = np.array([np.array(obj.data.bones[n].tail_local) for n in JOINT_NAMES])
+    posed = world[:, None] @ pose[:, keep]  # (T, 24, 4, 4) world bone matrices
+    rotations = posed[..., :3, :3] @ np.swapaxes(rest[None, :, :3, :3], -1, -2)
+    fps = scene_fps(bpy.context.scene)
+    return BvhMotion(
+        names=JOINT_NAMES,
+        parents=PARENTS,
+        rest_heads=rest[:, :3, 3],
+        end_sites=tails - rest[:, :3, 3],
+        rotations=rotations,
+        root_positions=posed[:, 0, :3, 3],
+        frame_time=1.0 / fps,
+    )
+
+
+def scene_fps(scene: bpy.types.Scene) -> float:
+    return scene.render.fps / scene.render.fps_base
 
 
 def safe_name(text: str) -> str:
@@ -108,9 +265,15 @@ def check_formats(formats: tuple[str, ...]) -> None:
 
 
 def export_people(
-    objects: list[bpy.types.Object], results: Results, out_dir: str | Path, stem: str, formats: tuple[str, ...]
+    objects: list[bpy.types.Object],
+    results: Results,
+    out_dir: str | Path,
+    stem: str,
+    formats: tuple[str, ...],
+    bvh_y_up: bool = True,
 ) -> list[Path]:
-    """Every format in ``formats`` for every armature in ``objects``: ``OUT/STEM_person<ID>.<ext>``."""
+    """Every format in ``formats`` for every armature in ``objects``: ``OUT/STEM_person<ID>.<ext>``, each
+    over its person's frames (BVH Y up unless ``bvh_y_up`` is False)."""
     check_formats(formats)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -120,10 +283,12 @@ def export_people(
         base = out_dir / f"{safe_name(stem)}_person{tid}"
         for fmt in formats:
             path = base.with_suffix(f".{fmt}")
+            track = results.track(tid)
             if fmt == "npz":
-                export_amass_npz(results.track(tid), results, path)
+                export_amass_npz(track, results, path)
             else:
-                export_armature(obj, fmt, path)
+                span = (int(track.frame[0]) + FRAME_OFFSET, int(track.frame[-1]) + FRAME_OFFSET)
+                export_armature(obj, fmt, path, span, y_up=bvh_y_up)
             written.append(path)
             log.info("wrote %s", path)
     return written

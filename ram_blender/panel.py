@@ -55,9 +55,10 @@ class RAM_PT_tracks(bpy.types.Panel):
         if not state.tracks:
             return
         active = state.tracks[min(state.active_track, len(state.tracks) - 1)]
-        other_ok = 0 <= state.other_track < len(state.tracks) and state.other_track != state.active_track
-        other = state.tracks[state.other_track] if other_ok else None
-        layout.prop(state, "other_track", text="Other track (row)")
+        other = next(
+            (t for t in state.tracks if str(t.track_id) == state.other_track and t.track_id != active.track_id), None
+        )
+        layout.prop(state, "other_track", text="Other track")
         frame = context.scene.frame_current
 
         grid = layout.grid_flow(columns=2, align=True)
@@ -79,7 +80,8 @@ class RAM_PT_tracks(bpy.types.Panel):
         op.op = "rename"
         op.track_a = active.track_id
         op.name = active.label
-        layout.label(text=f"Swap/split act from frame {frame}", icon="INFO")
+        inside = active.frame_first < frame <= active.frame_last
+        layout.label(text=f"Swap/split act from frame {frame}", icon="INFO" if inside else "ERROR")
         row = layout.row(align=True)
         row.operator("ram.undo_edit", icon="LOOP_BACK")
         row.operator("ram.rebuild", icon="FILE_REFRESH", text="")

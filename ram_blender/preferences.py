@@ -11,6 +11,8 @@ import bpy
 
 from ram_core.contract.options import CaptureOptions
 
+from .setup_job import is_ready
+
 WORKER_PYTHON_ENV = "RAM_WORKER_PYTHON"
 BACKEND_ITEMS = [
     ("lite", "Lite (CPU)", "MediaPipe-based capture that runs on any CPU"),
@@ -51,6 +53,13 @@ def managed_python() -> Path:
     return env / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
 
 
+def managed_state() -> str:
+    """'ready' only once a setup ran to the end, its import check included (see ``setup_job``)."""
+    if is_ready(managed_env_dir()):
+        return "ready"
+    return "incomplete: set it up again" if managed_python().exists() else "not set up"
+
+
 class RAM_AddonPreferences(bpy.types.AddonPreferences):
     bl_idname = __package__
 
@@ -73,8 +82,7 @@ class RAM_AddonPreferences(bpy.types.AddonPreferences):
         col = layout.column()
         col.prop(self, "worker_python")
         row = col.row()
-        exists = managed_python().exists()
-        row.label(text=f"Managed environment: {'ready' if exists else 'not set up'} ({managed_env_dir()})")
+        row.label(text=f"Managed environment: {managed_state()} ({managed_env_dir()})")
         row = col.row()
         row.enabled = bpy.app.online_access
         row.operator("ram.setup_worker_env", icon="CONSOLE")
@@ -111,8 +119,13 @@ def worker_python(s: Settings) -> str:
                 raise NoWorkerPython(f"worker Python {candidate} does not exist")
             return candidate
     managed = managed_python()
-    if managed.exists():
+    if managed.exists() and is_ready(managed_env_dir()):
         return str(managed)
+    if managed.exists():
+        raise NoWorkerPython(
+            "the add-on's worker environment is not ready (its setup did not finish): press "
+            "'Set Up Worker Environment' in the add-on preferences again"
+        )
     raise NoWorkerPython(
         "no worker Python: set one in the add-on preferences, or press 'Set Up Worker Environment' there"
     )

@@ -17,8 +17,15 @@ from ram_core.contract.results import Results, ResultsFormatError, load_results
 from ram_core.contract.smpl_model import SmplModelError, load_smpl_model
 
 from . import edits
-from .importer.build import BuildOptions, build_results, remove_collection, restore_names, set_aside
+from .importer.build import (
+    BuildOptions,
+    build_results,
+    remove_collection,
+    restore_names,
+    set_aside,
+)
 from .importer.plan import FRAME_OFFSET
+from .importer.update import update_results
 from .preferences import settings
 
 log = logging.getLogger(__name__)
@@ -61,7 +68,7 @@ def import_results(
     state.results_path = bpy.path.relpath(str(Path(path).resolve())) if blend_saved else str(Path(path).resolve())
     state.edit_log = "[]"
     try:
-        return rebuild(context, options)
+        return _build_fresh(context, options)
     except BaseException:
         state.results_path, state.edit_log = previous
         raise
@@ -72,8 +79,31 @@ def edited(context: bpy.types.Context) -> edits.EditedResults:
     return edits.apply_edits(_raw_results(state.results_path), edits.log_from_json(state.edit_log))
 
 
-def rebuild(context: bpy.types.Context, options: BuildOptions | None = None) -> list[bpy.types.Object]:
-    """Replace the scene's RAM collection with armatures for the edited results.
+def rebuild(
+    context: bpy.types.Context,
+    options: BuildOptions | None = None,
+    force: bool = False,
+    previous: Results | None = None,
+) -> list[bpy.types.Object]:
+    """Bring the scene's armatures up to the edited results, in place (see ``importer.update``).
+
+    Only armatures whose tracks changed are re-keyed (every one with ``force``), in their own objects and
+    actions, so what the artist added to them stays. ``previous``: the edited results the armatures
+    were keyed from (default: the current ones). A scene without a capture collection gets a fresh one.
+    """
+    state = context.scene.ram
+    if state.collection is None:
+        return _build_fresh(context, options)
+    result = edited(context)
+    options = options or build_options(context, state.with_mesh)
+    previous = previous if previous is not None else result.results
+    objects = update_results(result.results, state.collection, options, result.names, result.colors, force, previous)
+    _refresh_tracks(state, result, objects)
+    return objects
+
+
+def _build_fresh(context: bpy.types.Context, options: BuildOptions | None = None) -> list[bpy.types.Object]:
+    """Replace the scene's RAM collection with a new one built from the edited results.
 
     The new collection is built beside the old one, which is removed only once the build succeeded;
     a build that fails leaves the old one exactly as it was.
@@ -89,7 +119,7 @@ def rebuild(context: bpy.types.Context, options: BuildOptions | None = None) -> 
     collection = bpy.data.collections.new(f"RAM {name}")
     scene.collection.children.link(collection)
     try:
-        objects = build_results(result.results, collection, scene, options, result.names)
+        objects = build_results(result.results, collection, scene, options, result.names, result.colors)
     except BaseException:
         remove_collection(collection)
         restore_names(renamed)
@@ -124,28 +154,62 @@ def _restore_scene_settings(scene: bpy.types.Scene, values: dict[str, object]) -
         setattr(scene.path_resolve(owner) if owner else scene, attr, value)
 
 
+# Set while the track list is being written, so its rows' update callbacks do not record edits.
+_refreshing = False
+
+
 def _refresh_tracks(state: bpy.types.PropertyGroup, result: edits.EditedResults, objects: list) -> None:
+    """Rewrite the track list from the edited results; rows are updated in place when the tracks are the
+    same ones (a rename or colour typed into a row must not delete that row under its own callback)."""
+    global _refreshing
     by_id = {obj["ram_track_id"]: obj for obj in objects}
-    state.tracks.clear()
-    for t in result.results.tracks:
-        item = state.tracks.add()
-        item.track_id = t.track_id
-        item.label = result.names.get(t.track_id, f"person {t.track_id}")
-        item.color = track_color(t.track_id)
-        item.frame_first = int(t.frame[0]) + FRAME_OFFSET
-        item.frame_last = int(t.frame[-1]) + FRAME_OFFSET
-        item.predicted_share = 100.0 * float(np.mean(t.predicted))
-        item.object = by_id.get(t.track_id)
+    tracks = result.results.tracks
+    _refreshing = True
+    try:
+        if [item.track_id for item in state.tracks] != [t.track_id for t in tracks]:
+            state.tracks.clear()
+            for t in tracks:
+                state.tracks.add().track_id = t.track_id
+        for item, t in zip(state.tracks, tracks):
+            label = result.names.get(t.track_id, f"person {t.track_id}")
+            color = result.colors.get(t.track_id, track_color(t.track_id))
+            if item.label != label:
+                item.label = label
+            if tuple(round(c, 6) for c in item.color) != tuple(round(c, 6) for c in color):
+                item.color = color
+            item.frame_first = int(t.frame[0]) + FRAME_OFFSET
+            item.frame_last = int(t.frame[-1]) + FRAME_OFFSET
+            item.predicted_share = 100.0 * float(np.mean(t.predicted))
+            item.object = by_id.get(t.track_id)
+    finally:
+        _refreshing = False
     state.active_track = min(state.active_track, max(len(state.tracks) - 1, 0))
 
 
 def add_edit(context: bpy.types.Context, edit: edits.Edit) -> list[bpy.types.Object]:
-    """Append ``edit`` to the log (checked by applying it first) and rebuild."""
+    """Append ``edit`` to the log (checked by applying it first) and bring the armatures up to it."""
     state = context.scene.ram
-    log_ = [*edits.log_from_json(state.edit_log), edit]
+    previous = edited(context).results
+    log_ = edits.append(edits.log_from_json(state.edit_log), edit)
     edits.apply_edits(_raw_results(state.results_path), log_)
     state.edit_log = edits.log_to_json(log_)
-    return rebuild(context)
+    return rebuild(context, previous=previous)
+
+
+def track_row_changed(context: bpy.types.Context, item: bpy.types.PropertyGroup) -> None:
+    """A name or colour typed into the track list becomes a rename or colour edit (so it persists)."""
+    if _refreshing or not context.scene.ram.results_path:
+        return
+    current = edited(context)
+    tid = item.track_id
+    try:
+        if item.label and item.label != current.names.get(tid, f"person {tid}"):
+            add_edit(context, edits.Edit("rename", tid, name=item.label))
+        color = tuple(round(c, 6) for c in item.color)
+        if color != tuple(round(c, 6) for c in current.colors.get(tid, track_color(tid))):
+            add_edit(context, edits.Edit("color", tid, color=tuple(item.color)))
+    except DOMAIN_ERRORS as e:
+        log.warning("track %d: %s", tid, e)
 
 
 def undo_edit(context: bpy.types.Context) -> edits.Edit:
@@ -154,8 +218,9 @@ def undo_edit(context: bpy.types.Context) -> edits.Edit:
     log_ = edits.log_from_json(state.edit_log)
     if not log_:
         raise edits.EditError("the edit log is empty")
+    previous = edited(context).results
     state.edit_log = edits.log_to_json(log_[:-1])
-    rebuild(context)
+    rebuild(context, previous=previous)
     return log_[-1]
 
 

@@ -1,4 +1,5 @@
-"""The bpy side of the importer: turns plans into armature objects with keyed actions."""
+"""The bpy side of the importer: turns plans into armature objects with keyed actions (a fresh build;
+``update.py`` brings built ones up to edited results in place)."""
 
 from __future__ import annotations
 
@@ -12,21 +13,25 @@ from mathutils import Matrix
 
 from ram_core.contract.colors import track_color
 from ram_core.contract.coords import SMPL_TO_BLENDER, blender_from_camera
-from ram_core.contract.results import Results
+from ram_core.contract.results import Results, Track
 from ram_core.contract.skeleton import JOINT_NAMES
 from ram_core.contract.smpl_model import SmplModel, shaped_vertices, smpl_rest_joints
 
-from .keys import ensure_action, key_channels
+from .keys import ACTION_PROP, CHANNELS_PROP, channels_action, ensure_action, key_channels, place_channels_strip
 from .plan import (
     CameraPlan,
     ScenePlan,
     SkeletonPlan,
     TrackPlan,
+    hold_before_gaps,
     plan_camera,
     plan_scene,
     plan_skeleton,
     plan_track,
+    predicted_keys,
+    track_digest,
     track_rest_joints,
+    visibility_keys,
 )
 from .proxy import proxy_geometry
 
@@ -34,13 +39,19 @@ log = logging.getLogger(__name__)
 
 TRACK_ID_PROP = "ram_track_id"
 PREDICTED_PROP = "ram_predicted"
+# What RAM keeps on the objects it makes: the name it last gave (so a name set in the outliner is only
+# replaced by a rename edit), the digest of what the motion was built from, and a mark on its body meshes
+# and their materials (so the artist's children and materials are never mistaken for RAM's).
+NAME_PROP = "ram_name"
+DIGEST_PROP = "ram_digest"
+BODY_PROP = "ram_body"
 
 
 @dataclass(frozen=True)
 class BuildOptions:
     """How to build: ``smpl_model`` adds a skinned body mesh per person; without one, a tube per bone
-    (``proxy.py``) shows the person in renders. Pose keys are linear; every person is hidden outside
-    their track's frame range."""
+    (``proxy.py``) shows the person in renders. Pose keys are linear (CONSTANT before a gap); every
+    person is hidden outside their track's frames and in its gaps."""
 
     smpl_model: SmplModel | None = None
 
@@ -117,10 +128,15 @@ def color_armature(obj: bpy.types.Object, rgb: tuple[float, float, float]) -> No
 
 
 def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
-    """Key every bone's rotation, the pelvis location (linear) and the predicted flag, all in bulk; hide
-    the armature outside its frames."""
+    """Key every bone's rotation and the pelvis location in RAM's action, and the predicted flag and the
+    visibility in RAM's channel action (an NLA strip), all in bulk, replacing RAM's keys there; the
+    artist's curves on other channels stay.
+
+    Before a gap the pose keys are CONSTANT: the armature holds (hidden) instead of gliding across it.
+    """
     action = ensure_action(obj, f"{obj.name} motion")
     frames = plan.frames.astype(np.float64)
+    hold = hold_before_gaps(plan.frames)
     for j, bone_name in enumerate(JOINT_NAMES):
         key_channels(
             action,
@@ -129,6 +145,8 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
             frames,
             plan.rotations[:, j],
             bone_name,
+            "LINEAR",
+            hold,
         )
     key_channels(
         action,
@@ -137,22 +155,24 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
         frames,
         plan.location,
         JOINT_NAMES[0],
+        "LINEAR",
+        hold,
     )
-    obj[PREDICTED_PROP] = 0.0
-    key_channels(
-        action, obj, f'["{PREDICTED_PROP}"]', frames, plan.predicted[:, None].astype(np.float64), "RAM", "CONSTANT"
-    )
+    if PREDICTED_PROP not in obj:
+        obj[PREDICTED_PROP] = 0.0
+    channels = channels_action(obj, f"{obj.name} channels")
+    pred = predicted_keys(plan.frames, plan.predicted)
+    key_channels(channels, obj, f'["{PREDICTED_PROP}"]', pred.frames, pred.values[:, None], "RAM", "CONSTANT")
     if len(frames):
-        key_visibility(action, obj, frames)
+        key_visibility(channels, obj, plan.frames)
+    place_channels_strip(obj, channels)
 
 
 def key_visibility(action: bpy.types.Action, obj: bpy.types.Object, frames: np.ndarray) -> None:
-    """Hide ``obj`` in the viewport and in renders before ``frames[0]`` and after ``frames[-1]``."""
-    first, last = frames[0], frames[-1]
-    vis_frames = np.array([first - 1, first, last + 1])
-    hidden = np.array([[1.0], [0.0], [1.0]])
+    """Hide ``obj`` in the viewport and in renders outside ``frames`` (before, after and in every gap)."""
+    keys = visibility_keys(frames)
     for path in ("hide_viewport", "hide_render"):
-        key_channels(action, obj, path, vis_frames, hidden, "RAM", "CONSTANT")
+        key_channels(action, obj, path, keys.frames, keys.values[:, None], "RAM", "CONSTANT")
 
 
 def build_skinned_mesh(
@@ -205,6 +225,7 @@ def _bound_mesh(
 def _person_material(arm_obj: bpy.types.Object) -> bpy.types.Material:
     """A material in the person's colour for Workbench (diffuse colour) and Cycles/EEVEE (base colour)."""
     mat = bpy.data.materials.new(f"{arm_obj.name} colour")
+    mat[BODY_PROP] = True
     mat.diffuse_color = tuple(arm_obj.color)
     if mat.node_tree is None:  # before Blender 5.0 a new material has no node tree until asked
         mat.use_nodes = True
@@ -214,12 +235,95 @@ def _person_material(arm_obj: bpy.types.Object) -> bpy.types.Material:
     return mat
 
 
+def body_kind(options: BuildOptions) -> str:
+    return "smpl" if options.smpl_model is not None else "proxy"
+
+
+def person_inputs(track: Track, results: Results, options: BuildOptions) -> tuple[np.ndarray, np.ndarray, str]:
+    """What a track's armature is built on: its rest joints ``(24, 3)`` (the capture's or the SMPL model's,
+    times the track's solved size), the ``(4, 4)`` camera-to-Blender transform, and the digest of all that."""
+    rest = results.meta.rest_joints
+    if options.smpl_model is not None:
+        rest = smpl_rest_joints(options.smpl_model, track.betas.mean(axis=0))
+    rest = track_rest_joints(rest, track)
+    world = blender_from_camera(results.meta.world_from_camera)
+    return rest, world, track_digest(track, rest, world.round(9).tolist(), body_kind(options))
+
+
+def ram_body(obj: bpy.types.Object) -> bpy.types.Object | None:
+    """The body mesh RAM made for ``obj`` (the artist's own children are never it)."""
+    return next((c for c in obj.children if c.get(BODY_PROP)), None)
+
+
+def key_body(obj: bpy.types.Object, body: bpy.types.Object | None, plan: TrackPlan, options: BuildOptions) -> None:
+    if body is not None and len(plan.frames):
+        # A hidden parent does not hide its children: the body keys its own visibility.
+        key_visibility(ensure_action(body, f"{body.name} visibility"), body, plan.frames)
+
+
+def make_body(
+    obj: bpy.types.Object, skeleton: SkeletonPlan, plan: TrackPlan, options: BuildOptions, collection
+) -> bpy.types.Object | None:
+    body = None
+    if options.smpl_model is not None:
+        body = build_skinned_mesh(obj, options.smpl_model, plan.betas, collection)
+        body[BODY_PROP] = "smpl"
+    else:
+        body = build_proxy_mesh(obj, skeleton, collection)
+        body[BODY_PROP] = "proxy"
+    return body
+
+
+def build_person(
+    track: Track,
+    results: Results,
+    collection: bpy.types.Collection,
+    options: BuildOptions,
+    name: str = "",
+    color: tuple[float, float, float] | None = None,
+) -> bpy.types.Object:
+    """One keyed armature (plus its body mesh) for ``track``, linked into ``collection``."""
+    rest, world, digest = person_inputs(track, results, options)
+    skeleton = plan_skeleton(rest)
+    plan = plan_track(skeleton, rest, track, name, world)
+    obj = build_armature(plan.name, skeleton, collection)
+    obj[TRACK_ID_PROP] = track.track_id
+    obj[NAME_PROP] = plan.name
+    obj[DIGEST_PROP] = digest
+    rgb = color or track_color(track.track_id)
+    color_armature(obj, rgb)
+    key_track(obj, plan)
+    key_body(obj, make_body(obj, skeleton, plan, options, collection), plan, options)
+    log.info("built %s: %d frames", obj.name, len(plan.frames))
+    return obj
+
+
+def remove_object(obj: bpy.types.Object) -> None:
+    """Remove ``obj`` and what RAM made for it only (its data, RAM's action, RAM's material) once unused."""
+    data = obj.data
+    actions = [obj.get(ACTION_PROP), obj.get(CHANNELS_PROP)]
+    materials = [m for m in getattr(data, "materials", ()) if m is not None and m.get(BODY_PROP)]
+    bpy.data.objects.remove(obj)
+    for action in actions:
+        if isinstance(action, bpy.types.Action) and action.users == 0:
+            bpy.data.actions.remove(action)
+    if data is not None and data.users == 0:
+        if isinstance(data, bpy.types.Armature):
+            bpy.data.armatures.remove(data)
+        elif isinstance(data, bpy.types.Mesh):
+            bpy.data.meshes.remove(data)
+    for mat in materials:
+        if mat.users == 0:
+            bpy.data.materials.remove(mat)
+
+
 def build_results(
     results: Results,
     collection: bpy.types.Collection,
     scene: bpy.types.Scene,
     options: BuildOptions = BuildOptions(),
     names: dict[int, str] | None = None,
+    colors: dict[int, tuple[float, float, float]] | None = None,
 ) -> list[bpy.types.Object]:
     """One keyed armature per track (plus a body mesh), the capture camera, scene fps/range from the video.
 
@@ -227,34 +331,14 @@ def build_results(
     model's joints for each person's mean betas when ``options.smpl_model`` is set, so the mesh and
     the bones agree.
     """
-    names = names or {}
+    names, colors = names or {}, colors or {}
     apply_scene_plan(scene, plan_scene(results.meta))
     build_camera(f"RAM camera {Path(results.meta.video_path).stem}", plan_camera(results.meta), collection, scene)
-    world = blender_from_camera(results.meta.world_from_camera)
-    objects = []
-    for track in results.tracks:
-        if not len(track):
-            continue
-        rest = results.meta.rest_joints
-        if options.smpl_model is not None:
-            rest = smpl_rest_joints(options.smpl_model, track.betas.mean(axis=0))
-        rest = track_rest_joints(rest, track)
-        skeleton = plan_skeleton(rest)
-        plan = plan_track(skeleton, rest, track, names.get(track.track_id, ""), world)
-        obj = build_armature(plan.name, skeleton, collection)
-        obj[TRACK_ID_PROP] = track.track_id
-        color_armature(obj, track_color(track.track_id))
-        key_track(obj, plan)
-        if options.smpl_model is not None:
-            body = build_skinned_mesh(obj, options.smpl_model, plan.betas, collection)
-        else:
-            body = build_proxy_mesh(obj, skeleton, collection)
-        if len(plan.frames):
-            # A hidden parent does not hide its children: the body keys its own visibility.
-            key_visibility(ensure_action(body, f"{body.name} visibility"), body, plan.frames.astype(np.float64))
-        objects.append(obj)
-        log.info("built %s: %d frames", obj.name, len(plan.frames))
-    return objects
+    return [
+        build_person(t, results, collection, options, names.get(t.track_id, ""), colors.get(t.track_id))
+        for t in results.tracks
+        if len(t)
+    ]
 
 
 def _datablocks(collection: bpy.types.Collection) -> list[bpy.types.ID]:
@@ -265,8 +349,7 @@ def _datablocks(collection: bpy.types.Collection) -> list[bpy.types.ID]:
         if obj.data is not None:
             ids.append(obj.data)
             ids += [m for m in getattr(obj.data, "materials", ()) if m is not None]
-        if obj.animation_data and obj.animation_data.action:
-            ids.append(obj.animation_data.action)
+        ids += [obj[k] for k in (ACTION_PROP, CHANNELS_PROP) if isinstance(obj.get(k), bpy.types.Action)]
     return ids
 
 
@@ -285,22 +368,13 @@ def restore_names(renamed: list[tuple[bpy.types.ID, str]]) -> None:
 
 
 def remove_collection(collection: bpy.types.Collection) -> None:
-    """Delete ``collection``, its objects and their armature/mesh/camera data, materials and actions."""
+    """Delete ``collection``, its objects and what RAM made for them (data, RAM's actions and materials)."""
     for obj in list(collection.objects):
-        data = obj.data
-        action = obj.animation_data.action if obj.animation_data else None
-        bpy.data.objects.remove(obj)
-        if action is not None and action.users == 0:
-            bpy.data.actions.remove(action)
-        if data is not None and data.users == 0:
-            if isinstance(data, bpy.types.Armature):
-                bpy.data.armatures.remove(data)
-            elif isinstance(data, bpy.types.Mesh):
-                materials = [m for m in data.materials if m is not None]
-                bpy.data.meshes.remove(data)
-                for mat in materials:
-                    if mat.users == 0:
-                        bpy.data.materials.remove(mat)
-            elif isinstance(data, bpy.types.Camera):
-                bpy.data.cameras.remove(data)
+        if isinstance(obj.data, bpy.types.Camera):
+            camera = obj.data
+            bpy.data.objects.remove(obj)
+            if camera.users == 0:
+                bpy.data.cameras.remove(camera)
+        else:
+            remove_object(obj)
     bpy.data.collections.remove(collection)

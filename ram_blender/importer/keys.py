@@ -10,20 +10,73 @@ import numpy as np
 INTERPOLATION = {"CONSTANT": 0, "LINEAR": 1}
 
 
+# The custom property by which an object knows the action RAM keys its motion in (an ID pointer), so a
+# rebuild finds it even after the artist assigned another action or pushed RAM's into the NLA.
+ACTION_PROP = "ram_action"
+# The same for the action holding the object's own channels (visibility, the predicted flag), kept out
+# of the bone action so that action can drive another rig through the NLA without hiding it.
+CHANNELS_PROP = "ram_channels"
+CHANNELS_STRIP = "RAM channels"
+
+
 def ensure_action(obj: bpy.types.Object, name: str) -> bpy.types.Action:
-    """A fresh action assigned to ``obj`` (the previous one, if any, is left to Blender's GC)."""
+    """RAM's action for ``obj``: the one it already has (:data:`ACTION_PROP`), else a new one, assigned."""
+    action = obj.get(ACTION_PROP)
+    if isinstance(action, bpy.types.Action):
+        return action
     action = bpy.data.actions.new(name)
     if obj.animation_data is None:
         obj.animation_data_create()
     obj.animation_data.action = action
+    obj[ACTION_PROP] = action
     return action
 
 
+def channels_action(obj: bpy.types.Object, name: str) -> bpy.types.Action:
+    """RAM's object-channel action for ``obj`` (made, unassigned, if it has none)."""
+    action = obj.get(CHANNELS_PROP)
+    if isinstance(action, bpy.types.Action):
+        return action
+    action = bpy.data.actions.new(name)
+    obj[CHANNELS_PROP] = action
+    return action
+
+
+def place_channels_strip(obj: bpy.types.Object, action: bpy.types.Action) -> None:
+    """Play ``action`` as the only strip of an NLA track (its old strip replaced, so it spans the keys now
+    in it); HOLD keeps its first and last values outside. The active action plays on top, untouched."""
+    anim = obj.animation_data or obj.animation_data_create()
+    home = None
+    for track in anim.nla_tracks:
+        for strip in list(track.strips):
+            if strip.action == action:
+                track.strips.remove(strip)
+                home = track
+    if home is None:
+        home = anim.nla_tracks.new()
+        home.name = CHANNELS_STRIP
+    strip = home.strips.new(CHANNELS_STRIP, int(action.frame_range[0]), action)
+    strip.extrapolation = "HOLD"
+
+
 def new_fcurve(action: bpy.types.Action, obj: bpy.types.ID, data_path: str, index: int, group: str) -> bpy.types.FCurve:
-    """An F-Curve on ``action`` animating ``obj``'s ``data_path[index]``, whichever API Blender has."""
+    """``action``'s F-Curve animating ``obj``'s ``data_path[index]`` (made if missing), whichever API Blender has.
+
+    Blender 4.4+ makes curves only for the data-block the action is assigned to: an action the artist
+    moved off (into the NLA) is assigned back for the call.
+    """
     if hasattr(action, "fcurve_ensure_for_datablock"):
-        return action.fcurve_ensure_for_datablock(obj, data_path, index=index, group_name=group)
-    return action.fcurves.new(data_path, index=index, action_group=group)
+        anim = obj.animation_data or obj.animation_data_create()
+        if anim.action == action:
+            return action.fcurve_ensure_for_datablock(obj, data_path, index=index, group_name=group)
+        previous = anim.action
+        anim.action = action
+        try:
+            return action.fcurve_ensure_for_datablock(obj, data_path, index=index, group_name=group)
+        finally:
+            anim.action = previous
+    found = action.fcurves.find(data_path, index=index)
+    return found or action.fcurves.new(data_path, index=index, action_group=group)
 
 
 def action_fcurves(action: bpy.types.Action) -> list[bpy.types.FCurve]:
@@ -35,8 +88,16 @@ def action_fcurves(action: bpy.types.Action) -> list[bpy.types.FCurve]:
     return list(action.fcurves)
 
 
-def set_keys(fcurve: bpy.types.FCurve, frames: np.ndarray, values: np.ndarray, interpolation: str) -> None:
-    """Write ``len(frames)`` keys at once: ``frames`` ``(T,)`` strictly increasing Blender frames, ``values`` ``(T,)``.
+def set_keys(
+    fcurve: bpy.types.FCurve,
+    frames: np.ndarray,
+    values: np.ndarray,
+    interpolation: str,
+    hold: np.ndarray | None = None,
+) -> None:
+    """Replace ``fcurve``'s keys with ``len(frames)`` keys at once: ``frames`` ``(T,)`` strictly increasing
+    Blender frames, ``values`` ``(T,)``; keys where ``hold`` ``(T,)`` is True are CONSTANT (the value holds
+    to the next key). The curve's modifiers and other settings stay.
 
     No ``fcurve.update()``: the keys arrive sorted and LINEAR/CONSTANT keys never use their Bezier
     handles (Blender's graph editor recalculates handles when a user changes the interpolation);
@@ -44,12 +105,16 @@ def set_keys(fcurve: bpy.types.FCurve, frames: np.ndarray, values: np.ndarray, i
     """
     n = len(frames)
     points = fcurve.keyframe_points
+    points.clear()
     points.add(n)
     co = np.empty((n, 2), dtype=np.float32)
     co[:, 0] = frames
     co[:, 1] = values
     points.foreach_set("co", co.ravel())
-    points.foreach_set("interpolation", np.full(n, INTERPOLATION[interpolation], dtype=np.int32))
+    modes = np.full(n, INTERPOLATION[interpolation], dtype=np.int32)
+    if hold is not None:
+        modes[hold] = INTERPOLATION["CONSTANT"]
+    points.foreach_set("interpolation", modes)
 
 
 def key_channels(
@@ -60,7 +125,9 @@ def key_channels(
     values: np.ndarray,
     group: str,
     interpolation: str = "LINEAR",
+    hold: np.ndarray | None = None,
 ) -> None:
-    """Key every component of ``values`` ``(T, C)`` on ``data_path[0..C-1]`` at ``frames`` ``(T,)``."""
+    """Key every component of ``values`` ``(T, C)`` on ``data_path[0..C-1]`` at ``frames`` ``(T,)``
+    (replacing the keys there; ``hold`` as in :func:`set_keys`)."""
     for i in range(values.shape[1]):
-        set_keys(new_fcurve(action, obj, data_path, i, group), frames, values[:, i], interpolation)
+        set_keys(new_fcurve(action, obj, data_path, i, group), frames, values[:, i], interpolation, hold)

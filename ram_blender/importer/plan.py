@@ -31,6 +31,7 @@ video's frames 1-based and a movie clip placed at frame 1 lines up.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -207,6 +208,64 @@ def plan_track(
         predicted=track.predicted.astype(bool),
         betas=betas.astype(np.float64),
     )
+
+
+@dataclass(frozen=True)
+class StepKeys:
+    """Keys of a stepped (CONSTANT) channel: ``frames`` ``(K,)`` Blender frames, ``values`` ``(K,)``."""
+
+    frames: np.ndarray
+    values: np.ndarray
+
+
+def gap_starts(frames: np.ndarray) -> np.ndarray:
+    """Indices ``i`` into ``frames`` ``(T,)`` (sorted) after which at least one frame is missing."""
+    return np.flatnonzero(np.diff(frames) > 1)
+
+
+def visibility_keys(frames: np.ndarray) -> StepKeys:
+    """Hidden (1) before the first frame, during every gap and after the last; shown (0) on the track's frames.
+
+    A gap's pose is a hold of its last frame (see :func:`hold_before_gaps`), so nothing of it may show.
+    """
+    frames = np.asarray(frames, dtype=np.float64)
+    gaps = gap_starts(frames)
+    keys = [(frames[0] - 1, 1.0), (frames[0], 0.0)]
+    for i in gaps:
+        keys += [(frames[i] + 1, 1.0), (frames[i + 1], 0.0)]
+    keys.append((frames[-1] + 1, 1.0))
+    out = np.array(keys)
+    return StepKeys(out[:, 0], out[:, 1])
+
+
+def predicted_keys(frames: np.ndarray, predicted: np.ndarray) -> StepKeys:
+    """``ram_predicted`` per frame (1: not observed) with the frames of every gap flagged 1 as well."""
+    frames = np.asarray(frames, dtype=np.float64)
+    values = np.asarray(predicted, dtype=np.float64)
+    gaps = gap_starts(frames)
+    f = np.concatenate([frames, frames[gaps] + 1])
+    v = np.concatenate([values, np.ones(len(gaps))])
+    order = np.argsort(f, kind="stable")
+    return StepKeys(f[order], v[order])
+
+
+def hold_before_gaps(frames: np.ndarray) -> np.ndarray:
+    """``(T,)`` bool: keys whose interpolation must be CONSTANT so the pose holds through the gap after
+    them instead of gliding (metres, for a person re-found elsewhere) to the far side."""
+    hold = np.zeros(len(frames), dtype=bool)
+    hold[gap_starts(np.asarray(frames))] = True
+    return hold
+
+
+def track_digest(track: Track, rest_joints: np.ndarray, *extra: object) -> str:
+    """A fingerprint of everything a track's armature is built from, so a rebuild re-keys only what changed."""
+    h = hashlib.sha1()
+    for a in (rest_joints, *track.arrays().values()):
+        arr = np.ascontiguousarray(a)
+        h.update(f"{arr.dtype}{arr.shape}".encode())
+        h.update(arr.tobytes())
+    h.update(repr(extra).encode())
+    return h.hexdigest()
 
 
 @dataclass(frozen=True)

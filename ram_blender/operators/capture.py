@@ -45,12 +45,31 @@ def results_path_for(video: str, output_dir: str) -> Path:
     return path
 
 
+def finish_message(
+    error: str | None, path: Path | None, people: int, progress: tuple[int, int], stopped: bool
+) -> tuple[str, str]:
+    """The report level and line for a capture that ended: failed, empty, stopped early (Esc) or complete.
+
+    ``progress`` is (frames done, frames in the range) as the worker last said.
+    """
+    done, total = progress
+    early = f"stopped early at frame {done} of {total}" if stopped else ""
+    if error:
+        kept = f"; kept {path.name}" if path else ""
+        return "ERROR", f"RAM capture: {error.strip().splitlines()[-1]}{kept}"
+    if path is None:
+        return "WARNING", f"RAM capture {early}: nobody was captured" if early else "RAM capture: nobody was captured"
+    if early:
+        return "WARNING", f"RAM capture {early}: {people} people, results in {path}"
+    return "INFO", f"RAM capture: {people} people, results in {path}"
+
+
 class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
     """Capture everyone in a video as animated armatures (runs in the background; Esc cancels)"""
 
     bl_idname = "ram.capture_video"
     bl_label = "Capture from Video"
-    bl_options = {"REGISTER"}
+    bl_options = {"REGISTER", "UNDO"}
 
     filter_glob: bpy.props.StringProperty(default=VIDEO_GLOB, options={"HIDDEN"})
     frame_start: bpy.props.IntProperty(name="First frame", description="First video frame (0-based)", min=0)
@@ -74,6 +93,7 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
 
     _job: CaptureJob | None = None
     _timer = None
+    _progress: tuple[int, int] = (0, 0)
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
@@ -125,6 +145,7 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
         except Exception as e:  # a broken pipe or a malformed message: end the capture, keep Blender
             log.exception("capture failed")
             return self._end(context, f"capture failed: {e}")
+        self._progress = (status.done, status.total)
         pct = 100.0 * status.fraction
         context.window_manager.progress_update(pct)
         context.scene.ram.capture_progress = pct
@@ -158,15 +179,9 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
             wm.progress_end()
             context.scene.ram.capture_running = False
             self._status(context, None)
-        if error:
-            kept = f"; kept {path.name}" if path else ""
-            self.report({"ERROR"}, f"RAM capture: {error.strip().splitlines()[-1]}{kept}")
-            return {"CANCELLED"} if path is None else {"FINISHED"}
-        if path is None:
-            self.report({"WARNING"}, "RAM capture: nobody was captured")
-            return {"CANCELLED"}
-        self.report({"INFO"}, f"RAM capture: {len(context.scene.ram.tracks)} people, results in {path}")
-        return {"FINISHED"}
+        level, text = finish_message(error, path, len(context.scene.ram.tracks), self._progress, job.cancelled)
+        self.report({level}, text)
+        return {"CANCELLED"} if path is None else {"FINISHED"}
 
     @staticmethod
     def _status(context: bpy.types.Context, text: str | None) -> None:

@@ -36,6 +36,18 @@ class RAM_OT_edit_tracks(bpy.types.Operator):
     def description(cls, context: bpy.types.Context, properties: bpy.types.OperatorProperties) -> str:
         return _DESCRIPTIONS[properties.op]
 
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        if self.op == "rename":
+            return context.window_manager.invoke_props_dialog(self)
+        if self.op == "delete":
+            return context.window_manager.invoke_confirm(self, event)
+        return self.execute(context)
+
+    def draw(self, context: bpy.types.Context) -> None:
+        names = {"rename": ("name",), "delete": (), "split": ("frame",)}.get(self.op, ("track_b", "frame"))
+        for prop in names:
+            self.layout.prop(self, prop)
+
     def execute(self, context: bpy.types.Context) -> set[str]:
         frame = self.frame - session.FRAME_OFFSET if self.frame >= 0 else session.video_frame(context)
         try:
@@ -75,7 +87,7 @@ class RAM_OT_undo_edit(bpy.types.Operator):
 
 
 class RAM_OT_rebuild(bpy.types.Operator):
-    """Rebuild the armatures from the results file and the edit log"""
+    """Re-key every armature from the results file and the edit log (what you added to them stays)"""
 
     bl_idname = "ram.rebuild"
     bl_label = "Rebuild Armatures"
@@ -87,7 +99,7 @@ class RAM_OT_rebuild(bpy.types.Operator):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:
-            session.rebuild(context)
+            session.rebuild(context, force=True)
         except session.DOMAIN_ERRORS as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}

@@ -19,6 +19,9 @@ class RAM_OT_export_people(bpy.types.Operator):
     fbx: bpy.props.BoolProperty(name="FBX", default=True)
     bvh: bpy.props.BoolProperty(name="BVH", default=True)
     npz: bpy.props.BoolProperty(name="AMASS .npz", default=True)
+    bvh_y_up: bpy.props.BoolProperty(
+        name="BVH Y up", description="Y up as most tools expect (off: Blender's Z up)", default=True
+    )
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
@@ -34,7 +37,9 @@ class RAM_OT_export_people(bpy.types.Operator):
         try:
             results = session.edited(context).results
             stem = Path(results.meta.video_path).stem or "capture"
-            written = export.export_people(objects, results, bpy.path.abspath(self.directory), stem, formats)
+            written = export.export_people(
+                objects, results, bpy.path.abspath(self.directory), stem, formats, self.bvh_y_up
+            )
         except (*session.DOMAIN_ERRORS, ValueError, RuntimeError) as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}

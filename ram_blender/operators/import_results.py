@@ -26,6 +26,7 @@ class RAM_OT_import_results(bpy.types.Operator, ImportHelper):
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:
             objects = session.import_results(context, self.filepath, session.build_options(context, self.with_mesh))
+            context.scene.ram.with_mesh = self.with_mesh
         except session.DOMAIN_ERRORS as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}

@@ -10,6 +10,7 @@ import bpy
 
 from .. import preferences
 from ..pythons import find_python
+from ..setup_job import CHECK_IMPORTS, SetupJob, SetupStatus
 
 WHEELS = Path(__file__).resolve().parent.parent / "wheels"
 # Runs in the worker's Python: the converter reads the pickle with a restricted unpickler.
@@ -44,23 +45,41 @@ def find_base_python(search_path: str | None = None) -> str:
     return found
 
 
+def env_python(env_dir: Path) -> Path:
+    return Path(env_dir) / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+
+
 def setup_commands(env_dir: Path, python: str | None = None) -> list[list[str]]:
-    """The commands that create the managed environment and install ram_core with the lite backend."""
+    """The commands that create the environment at ``env_dir``, install ram_core with the lite backend, and
+    check that the worker's modules import there (the setup is ready only after that)."""
     python = python or find_base_python()
     wheels = sorted(WHEELS.glob("ram_core-*.whl"))
     target = f"{wheels[-1]}[lite]" if wheels else "ram-core[lite]"
-    env_python = str(preferences.managed_python())
-    return [[python, "-m", "venv", str(env_dir)], [env_python, "-m", "pip", "install", "--upgrade", target]]
+    new_python = str(env_python(env_dir))
+    return [
+        [python, "-m", "venv", str(env_dir)],
+        [new_python, "-m", "pip", "install", "--progress-bar", "off", "--upgrade", target],
+        [new_python, "-c", CHECK_IMPORTS],
+    ]
+
+
+def setup_message(status: SetupStatus, python: Path, log_path: Path) -> tuple[str, str]:
+    """The report level and line for a setup that ended: failed, cancelled or ready."""
+    if status.error:
+        return "ERROR", f"Worker environment setup failed: {status.error} (log: {log_path})"
+    if status.cancelled:
+        return "WARNING", f"Worker environment setup cancelled at step {status.step} of {status.total}: not ready"
+    return "INFO", f"Worker environment ready: {python}"
 
 
 class RAM_OT_setup_worker_env(bpy.types.Operator):
-    """Create the add-on's own Python environment for the capture worker (downloads packages from PyPI)"""
+    """Create the add-on's own Python environment for the capture worker (downloads packages from PyPI;
+    Esc cancels)"""
 
     bl_idname = "ram.setup_worker_env"
     bl_label = "Set Up Worker Environment"
 
-    _procs: list[list[str]] = []
-    _proc: subprocess.Popen | None = None
+    _job: SetupJob | None = None
     _timer = None
 
     @classmethod
@@ -68,37 +87,61 @@ class RAM_OT_setup_worker_env(bpy.types.Operator):
         return bpy.app.online_access
 
     def execute(self, context: bpy.types.Context) -> set[str]:
+        env_dir = preferences.managed_env_dir()
         try:
-            self._procs = setup_commands(preferences.managed_env_dir())
-        except NoBasePython as e:
+            commands = setup_commands(env_dir)
+            self._job = SetupJob(commands, env_dir, setup_log_path(env_dir))
+        except (NoBasePython, OSError) as e:
             self.report({"ERROR"}, f"Cannot set up the worker environment: {e}")
             return {"CANCELLED"}
-        self._next()
         wm = context.window_manager
-        self._timer = wm.event_timer_add(0.5, window=context.window)
+        self._timer = wm.event_timer_add(0.2, window=context.window)
         wm.modal_handler_add(self)
-        self.report({"INFO"}, "Setting up the worker environment...")
+        wm.progress_begin(0, 100)
+        self.report({"INFO"}, f"Setting up the worker environment (log: {self._job.log_path}; Esc cancels)")
         return {"RUNNING_MODAL"}
 
-    def _next(self) -> None:
-        self._proc = subprocess.Popen(self._procs.pop(0), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
     def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
-        proc = self._proc
-        assert proc is not None  # started in invoke
-        if event.type != "TIMER" or proc.poll() is None:
+        job = self._job
+        assert job is not None  # set in execute, cleared only by _end
+        if event.type == "ESC" and event.value == "PRESS":
+            job.cancel()
+        elif event.type != "TIMER":
             return {"PASS_THROUGH"}
-        output = proc.stdout.read() if proc.stdout else ""
-        if proc.returncode == 0 and self._procs:
-            self._next()
+        status = job.step()
+        context.window_manager.progress_update(100.0 * status.fraction)
+        if context.workspace is not None:
+            line = status.line[:90]
+            context.workspace.status_text_set(f"RAM setup {status.step}/{status.total}: {line}  (Esc to cancel)")
+        if not status.finished:
             return {"PASS_THROUGH"}
-        context.window_manager.event_timer_remove(self._timer)
-        if proc.returncode != 0:
-            tail = output.strip().splitlines()[-1:] or ["no output"]
-            self.report({"ERROR"}, f"Worker environment setup failed: {tail[0]}")
-            return {"CANCELLED"}
-        self.report({"INFO"}, f"Worker environment ready: {preferences.managed_python()}")
-        return {"FINISHED"}
+        return self._end(context, status)
+
+    def cancel(self, context: bpy.types.Context) -> None:
+        if self._job is not None:
+            self._job.cancel()
+            self._end(context, self._job.step())
+
+    def _end(self, context: bpy.types.Context, status: SetupStatus) -> set[str]:
+        job = self._job
+        assert job is not None
+        job.close()
+        self._job = None
+        wm = context.window_manager
+        if self._timer is not None:
+            wm.event_timer_remove(self._timer)
+            self._timer = None
+        wm.progress_end()
+        if context.workspace is not None:
+            context.workspace.status_text_set(None)
+        level, text = setup_message(status, env_python(job.env_dir), job.log_path)
+        self.report({level}, text)
+        return {"FINISHED"} if level == "INFO" else {"CANCELLED"}
+
+
+def setup_log_path(env_dir: Path) -> Path:
+    """The setup's log, beside the environment (so a failed setup that removed nothing still has it)."""
+    return Path(env_dir).parent / "ram-worker-setup.log"
 
 
 class RAM_OT_convert_smpl(bpy.types.Operator):

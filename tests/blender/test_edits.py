@@ -107,3 +107,16 @@ def test_edits_push_blenders_undo_stack():
     # register with UNDO so Blender's global undo snapshots the edit log and armatures.
     assert {"REGISTER", "UNDO"} <= RAM_OT_edit_tracks.bl_options
     assert bpy.ops.ed.undo.poll() is False
+
+
+def test_other_track_is_a_choice_of_the_other_tracks(empty_scene, results_file):
+    from ram_blender.state import _other_track_items
+
+    session.import_results(bpy.context, str(results_file))
+    state = bpy.context.scene.ram
+    state.active_track = 1
+    assert [item[0] for item in _other_track_items(state, bpy.context)] == ["1", "5"]
+    state.other_track = "5"
+    assert state.other_track == "5"
+    assert bpy.ops.ram.edit_tracks(op="merge", track_a=2, track_b=int(state.other_track)) == {"FINISHED"}
+    assert [t.track_id for t in state.tracks] == [1, 2]

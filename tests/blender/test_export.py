@@ -34,33 +34,103 @@ def test_amass_npz_reproduces_the_joints_in_blender_space(exported):
     assert data["poses"].shape == (len(track), 72) and data["trans"].shape == (len(track), 3)
     assert data["betas"].shape == (10,) and float(data["mocap_frame_rate"]) == results.meta.fps
     assert str(data["gender"]) == "neutral"
+    np.testing.assert_array_equal(data["rest_joints"], results.meta.rest_joints)
     joints, _ = forward_kinematics(
-        data["poses"][:, :3], data["poses"][:, 3:].reshape(-1, 23, 3), results.meta.rest_joints, data["trans"]
+        data["poses"][:, :3], data["poses"][:, 3:].reshape(-1, 23, 3), data["rest_joints"], data["trans"]
     )
     np.testing.assert_allclose(joints, camera_points_to_blender(track.joints), atol=1e-4)
 
 
-def test_bvh_reimports_with_the_same_motion(exported):
+def heads_at(obj, frame):
+    bpy.context.scene.frame_set(frame)
+    return np.array([obj.matrix_world @ obj.pose.bones[n].head for n in JOINT_NAMES])
+
+
+def span(track):
+    return int(track.frame[0]) + FRAME_OFFSET, int(track.frame[-1]) + FRAME_OFFSET
+
+
+def worst_mm(imported, original, first, last):
+    return 1000 * max(np.abs(heads_at(imported, f) - heads_at(original, f)).max() for f in range(first, last + 1))
+
+
+def test_bvh_is_y_up_and_reimports_with_default_axes(exported):
     objects, results, out, _paths = exported
-    track = results.tracks[0]
-    # Blender's BVH exporter writes Blender's own axes, so re-import them unchanged (Y forward, Z up).
-    bpy.ops.import_anim.bvh(
-        filepath=str(out / f"clip_person{track.track_id}.bvh"), rotate_mode="NATIVE", axis_forward="Y", axis_up="Z"
-    )
-    imported = bpy.context.view_layer.objects.active
-    assert imported.type == "ARMATURE" and imported not in objects
-    assert {b.name for b in imported.data.bones} == set(JOINT_NAMES)
-    scene = bpy.context.scene
-    for i in (3, 17):
-        scene.frame_set(int(track.frame[i]) + FRAME_OFFSET)
-        got = np.array([imported.matrix_world @ imported.pose.bones[n].head for n in JOINT_NAMES])
-        np.testing.assert_allclose(got, camera_points_to_blender(track.joints[i]), atol=2e-3)
+    for obj, track in zip(objects, results.tracks):
+        path = out / f"clip_person{track.track_id}.bvh"
+        text = path.read_text()
+        offset = np.array(text.split("OFFSET", 1)[1].split("\n", 1)[0].split(), dtype=float)
+        x, y, z = obj.data.bones["pelvis"].head_local
+        np.testing.assert_allclose(offset, (x, z, -y), atol=1e-5)  # Blender's up is the file's Y
+        first, last = span(track)
+        assert f"Frames: {last - first + 1}\n" in text  # the person's own frames, no padding
+        # A BVH has no start time: Blender's importer starts it at frame_start (1 unless told).
+        bpy.ops.import_anim.bvh(filepath=str(path), frame_start=first)
+        imported = bpy.context.view_layer.objects.active
+        assert imported.type == "ARMATURE" and imported not in objects
+        assert {b.name for b in imported.data.bones} == set(JOINT_NAMES)
+        assert tuple(imported.animation_data.action.frame_range) == (first, last)
+        assert worst_mm(imported, obj, first, last) < 1.0
 
 
-def test_fbx_reimports_an_animated_armature(exported):
-    _objects, results, out, _paths = exported
+def test_fbx_reimports_on_the_same_frames_within_a_millimetre_with_the_body(empty_scene, results_file, tmp_path):
+    objects = session.import_results(bpy.context, str(results_file))
+    results = load_results(results_file)
+    a = objects[0]
+    target = bpy.data.objects.new("look target", None)
+    bpy.context.scene.collection.objects.link(target)
+    target.location = (1.0, 2.0, 3.0)
+    a.pose.bones["head"].constraints.new("DAMPED_TRACK").target = target  # exported as the artist sees it
+    action, names = a.animation_data.action, sorted(o.name for o in bpy.data.objects)
+    export.export_people(objects, results, tmp_path, "clip", ("fbx",))
+    assert a.animation_data.action == action and sorted(o.name for o in bpy.data.objects) == names
+    for obj, track in zip(objects, results.tracks):
+        before = set(bpy.data.objects)
+        bpy.ops.import_scene.fbx(filepath=str(tmp_path / f"clip_person{track.track_id}.fbx"))  # default options
+        new = [o for o in bpy.data.objects if o not in before]
+        arm = next(o for o in new if o.type == "ARMATURE")
+        assert {b.name for b in arm.data.bones} == set(JOINT_NAMES)
+        first, last = span(track)
+        assert tuple(arm.animation_data.action.frame_range) == (first, last)
+        assert worst_mm(arm, obj, first, last) < 1.0
+        body = next(o for o in new if o.type == "MESH")
+        assert body.parent == arm and [m.object for m in body.modifiers if m.type == "ARMATURE"] == [arm]
+        assert {g.name for g in body.vertex_groups} == set(JOINT_NAMES)
+
+
+def test_fbx_carries_the_smpl_body(empty_scene, results_file, tmp_path):
+    from ram_blender.importer.build import BuildOptions
+    from ram_core.contract.smpl_model import load_smpl_model
+    from tests.fixtures.smpl import make_test_smpl_npz
+
+    make_test_smpl_npz(tmp_path / "model.npz")
+    model = load_smpl_model(tmp_path / "model.npz")
+    objects = session.import_results(bpy.context, str(results_file), BuildOptions(smpl_model=model))
+    results = load_results(results_file)
+    export.export_people(objects[:1], results, tmp_path, "clip", ("fbx",))
     before = set(bpy.data.objects)
-    bpy.ops.import_scene.fbx(filepath=str(out / f"clip_person{results.tracks[0].track_id}.fbx"))
-    new = [o for o in bpy.data.objects if o not in before and o.type == "ARMATURE"]
-    assert len(new) == 1 and {b.name for b in new[0].data.bones} == set(JOINT_NAMES)
-    assert new[0].animation_data is not None and new[0].animation_data.action is not None
+    bpy.ops.import_scene.fbx(filepath=str(tmp_path / f"clip_person{results.tracks[0].track_id}.fbx"))
+    body = next(o for o in bpy.data.objects if o not in before and o.type == "MESH")
+    assert len(body.data.vertices) == model.num_vertices and body.parent.type == "ARMATURE"
+
+
+def test_export_keeps_the_selection_and_frame(empty_scene, results_file, tmp_path):
+    objects = session.import_results(bpy.context, str(results_file))
+    scene, view_layer = bpy.context.scene, bpy.context.view_layer
+    for o in view_layer.objects:
+        o.select_set(False)
+    objects[0].select_set(True)  # person 5 (objects[2]) is hidden, so not selectable, at frame 1
+    objects[1].select_set(True)
+    view_layer.objects.active = objects[1]
+    scene.frame_set(7)
+    export.export_people(objects, load_results(results_file), tmp_path, "clip", ("fbx", "bvh"))
+    assert [o for o in view_layer.objects if o.select_get()] == [objects[0], objects[1]]
+    assert view_layer.objects.active == objects[1] and scene.frame_current == 7
+    assert (scene.frame_start, scene.frame_end) == (1, 40)
+
+
+def test_bvh_z_up_on_request(empty_scene, results_file, tmp_path):
+    objects = session.import_results(bpy.context, str(results_file))
+    export.export_people(objects[:1], load_results(results_file), tmp_path, "z", ("bvh",), bvh_y_up=False)
+    first = (tmp_path / "z_person1.bvh").read_text().split("OFFSET", 1)[1].split("\n", 1)[0].split()
+    np.testing.assert_allclose(np.array(first, dtype=float), objects[0].data.bones["pelvis"].head_local, atol=1e-5)

@@ -72,7 +72,12 @@ def test_keys_predicted_curve_colour_and_scene(imported):
         vals = frames[1::2]
         mid = 0.5 * (frames[0] + frames[2])
         assert rot.evaluate(mid) == pytest.approx(0.5 * (vals[0] + vals[1]), abs=1e-6)  # LINEAR between keys
-        pred = curves[(f'["{PREDICTED_PROP}"]', 0)]
+        # Object channels live in their own action, played by an NLA strip, not in the bone action.
+        assert not [p for p, _ in curves if not p.startswith("pose.bones")]
+        channels = {(fc.data_path, fc.array_index): fc for fc in action_fcurves(obj["ram_channels"])}
+        assert {p for p, _ in channels} == {f'["{PREDICTED_PROP}"]', "hide_viewport", "hide_render"}
+        assert [s.action for t in obj.animation_data.nla_tracks for s in t.strips] == [obj["ram_channels"]]
+        pred = channels[(f'["{PREDICTED_PROP}"]', 0)]
         flags = [pred.evaluate(f) for f in track.frame + FRAME_OFFSET]
         np.testing.assert_array_equal(np.array(flags) > 0.5, track.predicted)
         assert all(k.interpolation == "CONSTANT" for k in pred.keyframe_points)
