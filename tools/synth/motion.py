@@ -101,7 +101,7 @@ class Poser:
             local[J[s]] = rot("x", swing[i] + raise_fwd) @ self.arm_down[i]
             # the elbow's parent frame is the upper arm's: its flexion axis there is arm_down^T axis
             axis = self.arm_down[i].T @ self.elbow_axis[i]
-            local[J[e]] = self._axis_rot(axis, -(elbow - self.elbow_rest[i]))
+            local[J[e]] = self._axis_rot(axis, elbow - self.elbow_rest[i])
 
     def upper_body(self, phase: float, amp: float, g: Gait) -> np.ndarray:
         """Local rotations ``(24, 3, 3)`` above the legs at gait ``phase`` with amplitude ``amp``."""
