@@ -54,7 +54,9 @@ def skin_joint(bone: str) -> str:
     if bone in _SKIN_CENTRE:
         return _SKIN_CENTRE[bone]
     stem, _, side = bone.partition(".")
-    key = next((k for k in _SKIN_SIDE if stem == k or (k in ("toe", "finger", "metacarpal") and stem.startswith(k))), None)
+    key = next(
+        (k for k in _SKIN_SIDE if stem == k or (k in ("toe", "finger", "metacarpal") and stem.startswith(k))), None
+    )
     if key is None or side not in ("L", "R"):
         raise KeyError(f"anny bone {bone!r} has no SMPL joint in the table")
     if _SKIN_SIDE[key] is None:

@@ -74,7 +74,9 @@ def forward_kinematics(
     for j in range(1, len(PARENTS)):
         p = PARENTS[j]
         glob[..., j, :, :] = glob[..., p, :, :] @ local[..., j, :, :]
-        pos[..., j, :] = pos[..., p, :] + np.einsum("...ij,j->...i", glob[..., p, :, :], rest_joints[j] - rest_joints[p])
+        pos[..., j, :] = pos[..., p, :] + np.einsum(
+            "...ij,j->...i", glob[..., p, :, :], rest_joints[j] - rest_joints[p]
+        )
     return glob, pos
 
 

@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from ram_core.contract.skeleton import PARENTS  # noqa: E402
-from tools.synth.gt_format import load_gt  # noqa: E402
+from ram_core.contract.skeleton import PARENTS
+from tools.synth.gt_format import load_gt
 
 COLOURS = [(60, 60, 255), (60, 220, 60), (255, 120, 40), (0, 220, 255), (255, 60, 255), (255, 255, 60)]  # BGR
 
@@ -39,14 +39,23 @@ def draw(frame: np.ndarray, gt: dict[str, np.ndarray], t: int, scale: float) -> 
                 cv2.line(img, tuple(int(x) for x in uv[j]), tuple(int(x) for x in uv[p]), c, 1, cv2.LINE_AA)
         for j in range(uv.shape[0]):
             cv2.circle(img, tuple(int(x) for x in uv[j]), 2, c, -1 if gt["joint_visible"][i, t, j] else 1)
-        cv2.putText(img, f"{i} {gt['visible_fraction'][i, t]:.2f}", (int(a[0]), max(10, int(a[1]) - 3)),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.35, c, 1, cv2.LINE_AA)
+        cv2.putText(
+            img,
+            f"{i} {gt['visible_fraction'][i, t]:.2f}",
+            (int(a[0]), max(10, int(a[1]) - 3)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.35,
+            c,
+            1,
+            cv2.LINE_AA,
+        )
     cv2.putText(img, f"frame {t}", (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
     return img
 
 
-def contact_sheet(clip_dir: Path, out: Path, frames: list[int] | None = None, cols: int = 4, rows: int = 3,
-                  scale: float = 0.5) -> Path:
+def contact_sheet(
+    clip_dir: Path, out: Path, frames: list[int] | None = None, cols: int = 4, rows: int = 3, scale: float = 0.5
+) -> Path:
     """Write a ``rows`` x ``cols`` grid of frames (evenly spaced unless ``frames``) of ``clip_dir`` to ``out``."""
     gt = load_gt(clip_dir / "gt.npz")
     cap = cv2.VideoCapture(str(clip_dir / "clip.mp4"))

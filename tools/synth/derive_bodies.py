@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from ram_core.contract.skeleton import JOINT_NAMES, PARENTS  # noqa: E402
-from tools.synth.anny_map import JOINT_FROM_BONES, skin_joint  # noqa: E402
+from ram_core.contract.skeleton import JOINT_NAMES, PARENTS
+from tools.synth.anny_map import JOINT_FROM_BONES, skin_joint
 
 OUT = Path(__file__).resolve().parent / "bodies.npz"
 HALF_TURN = np.diag([-1.0, -1.0, 1.0])

@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from ram_core.contract.skeleton import JOINT_INDEX, JOINT_NAMES  # noqa: E402
-from tools.synth.bodies import Body, load_body, skin  # noqa: E402
-from tools.synth.gt_format import VERSION, save_gt  # noqa: E402
-from tools.synth.motion import simulate  # noqa: E402
-from tools.synth.raster import silhouette  # noqa: E402
-from tools.synth.scenario import camera_of, load_scenario  # noqa: E402
+from ram_core.contract.skeleton import JOINT_INDEX, JOINT_NAMES
+from tools.synth.bodies import Body, load_body, skin
+from tools.synth.gt_format import VERSION, save_gt
+from tools.synth.motion import simulate
+from tools.synth.raster import silhouette
+from tools.synth.scenario import camera_of, load_scenario
 
 log = logging.getLogger(__name__)
 CONTACT_HEIGHT = 0.025  # m above the foot joint's own rest height
@@ -66,8 +66,9 @@ def project(points_cam: np.ndarray, k: np.ndarray) -> np.ndarray:
     return points_cam[..., :2] / z * k[[0, 1], [0, 1]] + k[:2, 2]
 
 
-def generate(scenario: dict, out_dir: Path, samples: int = 12, denoise: bool = True,
-             keep_frames: Path | None = None) -> dict[str, float]:
+def generate(
+    scenario: dict, out_dir: Path, samples: int = 4, denoise: bool = False, keep_frames: Path | None = None
+) -> dict[str, float]:
     """Render ``scenario`` into ``out_dir``; returns timings (seconds). ``keep_frames``: keep the PNGs there."""
     from tools.synth import render
 
@@ -87,8 +88,15 @@ def generate(scenario: dict, out_dir: Path, samples: int = 12, denoise: bool = T
         rots.append(r)
         joints_w.append(pos)
     t_motion = time.time() - t0
-    scene = render.Scene(w, h, wfc, cam.focal_px, render.RenderSettings(samples=samples, denoise=denoise),
-                         sc["floor"], tuple(sc["background"]))
+    scene = render.Scene(
+        w,
+        h,
+        wfc,
+        cam.focal_px,
+        render.RenderSettings(samples=samples, denoise=denoise),
+        sc["floor"],
+        tuple(sc["background"]),
+    )
     for i, (p, b) in enumerate(zip(sc["people"], bodies)):
         scene.add_person(i, b.rest_vertices, b.faces, face_parts(b, p.get("sleeves", "short")), p["colours"])
     for o in sc["occluders"]:
@@ -159,11 +167,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("scenario", type=Path)
     ap.add_argument("out", type=Path)
-    ap.add_argument("--samples", type=int, default=12)
+    ap.add_argument("--samples", type=int, default=4)
     ap.add_argument("--keep-frames", type=Path, help="keep the rendered PNGs in this folder")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    times = generate(json.loads(args.scenario.read_text()), args.out, samples=args.samples, keep_frames=args.keep_frames)
+    times = generate(
+        json.loads(args.scenario.read_text()), args.out, samples=args.samples, keep_frames=args.keep_frames
+    )
     print(json.dumps(times))
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tools.synth.generate import generate  # noqa: E402
+from tools.synth.generate import generate
 
 SUITE = Path(__file__).resolve().parent / "suite"
 OUT = ROOT / "tests" / "data" / "synth"

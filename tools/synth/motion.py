@@ -127,8 +127,9 @@ class Poser:
             cap = min(cap, ankles[k, 2] + dz + (root_pos[2] - hips[k, 2]))
         return cap
 
-    def leg_ik(self, local: np.ndarray, root_rot: np.ndarray, root_pos: np.ndarray, ankles: np.ndarray,
-               feet: np.ndarray) -> None:
+    def leg_ik(
+        self, local: np.ndarray, root_rot: np.ndarray, root_pos: np.ndarray, ankles: np.ndarray, feet: np.ndarray
+    ) -> None:
         """Set hip, knee and ankle rotations in ``local``: ankles at world ``ankles`` ``(2, 3)``, feet
         oriented by world rotations ``feet`` ``(2, 3, 3)``. Newton steps on (hip pitch, hip roll, knee)."""
         r = self.body.rest_joints
@@ -137,9 +138,9 @@ class Poser:
         for k, (h, kn, an) in enumerate(LEGS):
             thigh, shank = r[J[kn]] - r[J[h]], r[J[an]] - r[J[kn]]
 
-            def chain(q: np.ndarray) -> np.ndarray:
+            def chain(q: np.ndarray, hip=hips[k], thigh=thigh, shank=shank) -> np.ndarray:
                 gh = g0 @ rot("y", q[1]) @ rot("x", q[0])
-                return hips[k] + gh @ thigh + gh @ rot("x", -q[2]) @ shank
+                return hip + gh @ thigh + gh @ rot("x", -q[2]) @ shank
 
             x = self.q[k].copy()
             for _ in range(10):
@@ -290,8 +291,9 @@ class Person:
         return local, rr, root
 
 
-def simulate(body: Body, start: tuple[float, float], heading_deg: float, segments: list[dict], fps: float,
-             n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+def simulate(
+    body: Body, start: tuple[float, float], heading_deg: float, segments: list[dict], fps: float, n_frames: int
+) -> tuple[np.ndarray, np.ndarray]:
     """World joint rotations ``(F, 24, 3, 3)`` and positions ``(F, 24, 3)`` of one person.
 
     ``segments``: ``{"action": "walk"|"run", "to": [x, y]}``, ``{"action": "stand", "seconds": s}``,

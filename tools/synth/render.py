@@ -70,8 +70,16 @@ def _floor_material(colours: tuple[tuple[float, float, float], tuple[float, floa
 class Scene:
     """The bpy scene of one clip; ``set_vertices`` then ``render`` per frame."""
 
-    def __init__(self, width: int, height: int, world_from_cv: np.ndarray, focal_px: float,
-                 settings: RenderSettings, floor: dict, background: tuple[float, float, float]):
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        world_from_cv: np.ndarray,
+        focal_px: float,
+        settings: RenderSettings,
+        floor: dict,
+        background: tuple[float, float, float],
+    ):
         bpy.ops.wm.read_homefile(use_empty=True)
         sc = bpy.context.scene
         self.scene = sc
@@ -115,8 +123,11 @@ class Scene:
         m[:3, 3] = world_from_cv[:3, 3]
         cam.matrix_world = mathutils.Matrix(m.tolist())
         sc.camera = cam
-        for name, energy, angle, euler in (("sun", 3.5, 0.05, (0.7, 0.2, 0.9)), ("fill", 1.2, 0.05, (-0.9, 0.0, 2.6)),
-                                           ("sky", 0.8, 0.05, (0.0, 0.0, 0.0))):
+        for name, energy, angle, euler in (
+            ("sun", 3.5, 0.05, (0.7, 0.2, 0.9)),
+            ("fill", 1.2, 0.05, (-0.9, 0.0, 2.6)),
+            ("sky", 0.8, 0.05, (0.0, 0.0, 0.0)),
+        ):
             sun = bpy.data.objects.new(name, bpy.data.lights.new(name, "SUN"))
             sun.data.energy, sun.data.angle = energy, angle
             sun.data.use_shadow = name == "sun"
@@ -125,8 +136,10 @@ class Scene:
         bpy.ops.mesh.primitive_plane_add(size=float(floor.get("size", 80.0)))
         self.floor = bpy.context.active_object
         self.floor.data.materials.append(
-            _floor_material((tuple(floor.get("colour1", (0.55, 0.52, 0.47))), tuple(floor.get("colour2", (0.32, 0.3, 0.28)))),
-                            float(floor.get("tile", 1.0)))
+            _floor_material(
+                (tuple(floor.get("colour1", (0.55, 0.52, 0.47))), tuple(floor.get("colour2", (0.32, 0.3, 0.28)))),
+                float(floor.get("tile", 1.0)),
+            )
         )
         self.people: list[bpy.types.Object] = []
         self.occluders: list[bpy.types.Object] = []
@@ -134,8 +147,14 @@ class Scene:
         self._id_mats: dict[str, bpy.types.Material] = {}
         self._black = _emission("id_black", np.zeros(3))
 
-    def add_person(self, index: int, vertices: np.ndarray, faces: np.ndarray, face_part: np.ndarray,
-                   colours: dict[str, tuple[float, float, float]]) -> None:
+    def add_person(
+        self,
+        index: int,
+        vertices: np.ndarray,
+        faces: np.ndarray,
+        face_part: np.ndarray,
+        colours: dict[str, tuple[float, float, float]],
+    ) -> None:
         """A mesh object for person ``index``: ``faces`` ``(F, 3)``, ``face_part`` ``(F,)`` index into PARTS."""
         me = bpy.data.meshes.new(f"person{index}")
         me.from_pydata(vertices.tolist(), [], faces.tolist())
