@@ -1,4 +1,7 @@
-"""The gt.npz format (tools/synth/gt_format.py): a round trip, what check_gt refuses, the scorer reads it."""
+"""The gt.npz format (tools/synth/gt_format.py): a round trip, what check_gt refuses, the scorer reads it;
+the committed suite (tests/data/synth) follows it and its own rules."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -56,3 +59,26 @@ def test_the_capture_scorer_reads_the_format(tmp_path):
 
     gt = scorer_load_gt(save_gt(tmp_path / "gt.npz", make_gt()))
     assert gt["joints_cam"].shape == (2, 5, 24, 3)
+
+
+SUITE = sorted((Path(__file__).resolve().parents[1] / "data" / "synth").glob("*/gt.npz"))
+
+
+@pytest.mark.parametrize("path", SUITE, ids=[p.parent.name for p in SUITE])
+def test_every_committed_clip_follows_the_format_and_the_suite_rules(path):
+    gt = load_gt(path)  # checks every key
+    assert tuple(gt["image_size"]) == (640, 480) and 60 <= int(gt["n_frames"]) <= 150
+    size = sum(f.stat().st_size for f in path.parent.iterdir())
+    assert size < 1_100_000, f"{path.parent.name}: {size} bytes"
+    assert (path.parent / "clip.mp4").exists() and (path.parent / "scenario.json").exists()
+    present = gt["present"]
+    assert np.all(gt["visible_fraction"][present] <= 1.0) and gt["contact"][present].any()
+
+
+def test_the_crossing_clip_hides_one_person_fully_for_5_to_15_frames():
+    path = Path(__file__).resolve().parents[1] / "data" / "synth" / "cross_hidden" / "gt.npz"
+    if not path.exists():
+        pytest.skip("suite not rendered")
+    gt = load_gt(path)
+    hidden = gt["present"] & (gt["visible_fraction"] == 0)
+    assert 5 <= hidden.sum(axis=1).max() <= 15

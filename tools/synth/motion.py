@@ -19,6 +19,7 @@ from tools.synth.bodies import Body, forward_kinematics
 
 J = JOINT_INDEX
 LEGS = (("left_hip", "left_knee", "left_ankle"), ("right_hip", "right_knee", "right_ankle"))
+TOES = ("left_foot", "right_foot")
 ARMS = (("left_shoulder", "left_elbow", "left_wrist"), ("right_shoulder", "right_elbow", "right_wrist"))
 SIM_RATE = 60.0  # Hz: motion is integrated at this rate and sampled at the clip's frame rate
 
@@ -128,10 +129,17 @@ class Poser:
         return cap
 
     def leg_ik(
-        self, local: np.ndarray, root_rot: np.ndarray, root_pos: np.ndarray, ankles: np.ndarray, feet: np.ndarray
+        self,
+        local: np.ndarray,
+        root_rot: np.ndarray,
+        root_pos: np.ndarray,
+        ankles: np.ndarray,
+        feet: np.ndarray,
+        toe_bend: np.ndarray | None = None,
     ) -> None:
-        """Set hip, knee and ankle rotations in ``local``: ankles at world ``ankles`` ``(2, 3)``, feet
-        oriented by world rotations ``feet`` ``(2, 3, 3)``. Newton steps on (hip pitch, hip roll, knee)."""
+        """Set hip, knee, ankle and toe rotations in ``local``: ankles at world ``ankles`` ``(2, 3)``, feet
+        oriented by world rotations ``feet`` ``(2, 3, 3)``, toes bent up by ``toe_bend`` ``(2,)`` radians.
+        Newton steps on (hip pitch, hip roll, knee)."""
         r = self.body.rest_joints
         g0 = root_rot @ local[0]
         hips = self.hips_world(local, root_rot, root_pos)
@@ -155,6 +163,7 @@ class Poser:
             local[J[kn]] = rot("x", -x[2])
             g_knee = g0 @ local[J[h]] @ local[J[kn]]
             local[J[an]] = g_knee.T @ feet[k]
+            local[J[TOES[k]]] = rot("x", toe_bend[k]) if toe_bend is not None else np.eye(3)
 
 
 @dataclass
@@ -167,6 +176,7 @@ class Foot:
     toe: np.ndarray | None = None
     lift_ankle: np.ndarray | None = None
     lift_pitch: float = 0.0
+    toe_bend: float = 0.0  # toes bent up against the heel lift, so they stay on the floor
     lift_yaw: float = 0.0
     yaw: float = 0.0
 
@@ -244,6 +254,7 @@ class Person:
                 s = p / g.stance
                 pitch = g.heel * self.amp * _smooth((s - 0.55) / 0.45)
                 f.ankle, f.rot = self._foot_pose(k, f.yaw, pitch, f.toe)
+                f.toe_bend = pitch
             else:
                 s = (p - g.stance) / (1 - g.stance)
                 left = (1 - p) / g.cadence  # time to touch down
@@ -254,7 +265,8 @@ class Person:
                 xy = (1 - u) * f.lift_ankle[:2] + u * land
                 z = (1 - u) * f.lift_ankle[2] + u * self.poser.ankle_height + self.amp * g.lift * np.sin(np.pi * s)
                 yaw = f.lift_yaw + _wrap(self.heading - f.lift_yaw) * u
-                pitch = f.lift_pitch * (1 - _smooth(s / 0.5)) - 0.25 * self.amp * np.sin(np.pi * s) ** 2
+                f.toe_bend = f.lift_pitch * (1 - _smooth(s / 0.5))
+                pitch = f.toe_bend - 0.25 * self.amp * np.sin(np.pi * s) ** 2
                 f.yaw = yaw
                 f.rot = rot("z", yaw) @ rot("x", -pitch)
                 f.ankle = np.array([xy[0], xy[1], z])
@@ -262,7 +274,7 @@ class Person:
         drop = self.amp * g.drop * (1 + 0.5 * np.cos(4 * np.pi * self.phase))
         root = np.array([self.base[0], self.base[1], self.base[2] - drop])
         root[2] = min(root[2], self.poser.reach_cap(local, rr, root, ankles))
-        self.poser.leg_ik(local, rr, root, ankles, rots)
+        self.poser.leg_ik(local, rr, root, ankles, rots, np.array([f.toe_bend for f in self.feet]))
         return local, rr, root
 
     def step_still(self, dt: float, t: float, seg: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
