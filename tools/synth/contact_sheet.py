@@ -81,8 +81,10 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--frames", type=int, nargs="*")
     ap.add_argument("--scale", type=float, default=0.5)
+    ap.add_argument("--cols", type=int, default=4)
+    ap.add_argument("--rows", type=int, default=3)
     args = ap.parse_args()
-    print(contact_sheet(args.clip_dir, args.out, args.frames, scale=args.scale))
+    print(contact_sheet(args.clip_dir, args.out, args.frames, args.cols, args.rows, args.scale))
 
 
 if __name__ == "__main__":
