@@ -15,9 +15,9 @@ SCENARIO = {
     "name": "tiny", "fps": 25, "width": 96, "height": 72, "n_frames": 3,
     "camera": {"height": 2.0, "pitch_deg": 10, "focal_px": 90},
     "people": [
-        {"body": "m_avg", "height": 1.8, "start": [-0.9, 4.5], "heading_deg": -90,
+        {"body": "female_avg", "height": 1.8, "start": [-0.9, 4.5], "heading_deg": -90,
          "segments": [{"action": "walk", "to": [3, 4.5]}]},
-        {"body": "f_slim", "height": 1.55, "start": [0.9, 5.5], "heading_deg": 180,
+        {"body": "male_slim", "height": 1.55, "start": [0.9, 5.5], "heading_deg": 180,
          "segments": [{"action": "stand", "seconds": 5}]},
     ],
 }  # fmt: skip

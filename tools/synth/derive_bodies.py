@@ -20,12 +20,13 @@ from tools.synth.anny_map import JOINT_FROM_BONES, skin_joint
 OUT = Path(__file__).resolve().parent / "bodies.npz"
 HALF_TURN = np.diag([-1.0, -1.0, 1.0])
 # name -> (anny phenotype values, target height in metres); anny's "height" phenotype is solved for.
+# anny's gender phenotype runs from 0 (male) to 1 (female).
 TEMPLATES = {
-    "f_slim": ({"gender": 0.0, "age": 0.75, "muscle": 0.4, "weight": 0.35, "proportions": 0.5}, 1.55),
-    "f_avg": ({"gender": 0.1, "age": 0.8, "muscle": 0.5, "weight": 0.55, "proportions": 0.5}, 1.66),
-    "m_avg": ({"gender": 1.0, "age": 0.75, "muscle": 0.5, "weight": 0.5, "proportions": 0.5}, 1.76),
-    "m_heavy": ({"gender": 0.9, "age": 0.85, "muscle": 0.45, "weight": 0.85, "proportions": 0.5}, 1.72),
-    "m_tall": ({"gender": 1.0, "age": 0.7, "muscle": 0.65, "weight": 0.45, "proportions": 0.6}, 1.92),
+    "male_slim": ({"gender": 0.0, "age": 0.75, "muscle": 0.4, "weight": 0.35, "proportions": 0.5}, 1.55),
+    "male_avg": ({"gender": 0.1, "age": 0.8, "muscle": 0.5, "weight": 0.55, "proportions": 0.5}, 1.66),
+    "female_avg": ({"gender": 1.0, "age": 0.75, "muscle": 0.5, "weight": 0.5, "proportions": 0.5}, 1.76),
+    "female_heavy": ({"gender": 0.9, "age": 0.85, "muscle": 0.45, "weight": 0.85, "proportions": 0.5}, 1.72),
+    "female_tall": ({"gender": 1.0, "age": 0.7, "muscle": 0.65, "weight": 0.45, "proportions": 0.6}, 1.92),
 }
 TOP_K = 4
 

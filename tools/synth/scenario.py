@@ -6,7 +6,7 @@ Example (every key; defaults in ``CameraSpec``/``load_scenario``)::
      "camera": {"height": 3.0, "pitch_deg": 15, "yaw_deg": 0, "xy": [0, 0], "focal_px": 600},
      "floor": {"tile": 1.0, "colour1": [0.55, 0.52, 0.47], "colour2": [0.32, 0.3, 0.28]},
      "background": [0.6, 0.63, 0.66],
-     "people": [{"body": "m_avg", "height": 1.78, "start": [-3, 8], "heading_deg": -90,
+     "people": [{"body": "female_avg", "height": 1.78, "start": [-3, 8], "heading_deg": -90,
                  "colours": {"shirt": [0.6, 0.1, 0.1], "trousers": [0.1, 0.1, 0.3]},
                  "segments": [{"action": "walk", "to": [3, 8]}]}],
      "occluders": [{"centre": [0, 6], "size": [0.6, 0.6, 2.6], "colour": [0.5, 0.5, 0.55]}]}
@@ -66,7 +66,7 @@ def load_scenario(path_or_dict: str | Path | dict) -> dict:
     sc.setdefault("background", [0.62, 0.64, 0.67])
     sc.setdefault("occluders", [])
     for p in sc["people"]:
-        p.setdefault("body", "m_avg")
+        p.setdefault("body", "female_avg")
         p.setdefault("heading_deg", 0.0)
         p["colours"] = {**DEFAULT_COLOURS, **p.get("colours", {})}
     return sc
