@@ -29,9 +29,15 @@ class RenderSettings:
     threads: int = 0  # 0: all cores
 
 
+def _use_nodes(block) -> None:
+    """Node trees are always on from Blender 5.0 (the flag is deprecated there); 4.2 needs it set."""
+    if bpy.app.version < (5, 0, 0):
+        block.use_nodes = True
+
+
 def _principled(name: str, colour: tuple[float, float, float], roughness: float = 0.8) -> bpy.types.Material:
     m = bpy.data.materials.new(name)
-    m.use_nodes = True
+    _use_nodes(m)
     bsdf = m.node_tree.nodes.get("Principled BSDF")
     bsdf.inputs["Base Color"].default_value = (*colour, 1.0)
     bsdf.inputs["Roughness"].default_value = roughness
@@ -40,7 +46,7 @@ def _principled(name: str, colour: tuple[float, float, float], roughness: float 
 
 def _emission(name: str, colour: np.ndarray) -> bpy.types.Material:
     m = bpy.data.materials.new(name)
-    m.use_nodes = True
+    _use_nodes(m)
     nt = m.node_tree
     nt.nodes.clear()
     em = nt.nodes.new("ShaderNodeEmission")
@@ -53,7 +59,7 @@ def _emission(name: str, colour: np.ndarray) -> bpy.types.Material:
 
 def _floor_material(colours: tuple[tuple[float, float, float], tuple[float, float, float]], tile: float):
     m = bpy.data.materials.new("floor")
-    m.use_nodes = True
+    _use_nodes(m)
     nt = m.node_tree
     bsdf = nt.nodes.get("Principled BSDF")
     bsdf.inputs["Roughness"].default_value = 0.9
@@ -95,7 +101,7 @@ class Scene:
         sc.view_settings.view_transform = "Standard"
         world = bpy.data.worlds.new("world")
         sc.world = world
-        world.use_nodes = True
+        _use_nodes(world)
         # the background is seen by camera rays only; the light comes from two suns (direct light only,
         # no bounces): clean at a few samples, which is what a 2-core CPU can afford per frame
         nt = world.node_tree
