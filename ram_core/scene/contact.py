@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ram_core.contract.results import Results, Track
+from ram_core.scene.depth import _solve_pentadiagonal
 from ram_core.scene.solve import FEET, SceneOptions, rest_stature
 
 NOTE = "feet planted by root-motion correction (offline)"
@@ -46,22 +47,34 @@ class ContactOptions:
         height_soft: the logistic step's width for height.
         speed_on: a foot moving this fast horizontally (m/s) is half likely to be in contact.
         speed_soft: the logistic step's width for speed.
+        slower_by: a foot this much slower (m/s) than the other is half likely to be in contact whatever its speed.
         speed_window_s: the speed is measured over this long either side of a frame.
         low_percentile: the track's own floor for detection: this percentile of its foot heights.
         p_on, p_off: hysteresis on the probability (contact starts above ``p_on``, ends below ``p_off``).
         min_frames: contact runs shorter than this are dropped.
+        lock_sigma: how far (m) the body's correction may miss a planted foot's exact target.
+        free_sigma: the same between contacts, toward the interpolated correction.
+        accel: the correction's acceleration (m/s^2) that costs as much as missing a target by its sigma:
+            higher holds feet tighter, lower leaves a planted foot's own frame-to-frame noise on the foot
+            instead of shaking the whole body with it.
+        lift_window_s: the lift that keeps every joint above the floor is eased in and out over this long.
     """
 
     foot_height: float = SceneOptions().foot_height
-    height_on: float = 0.06
-    height_soft: float = 0.015
+    height_on: float = 0.15
+    height_soft: float = 0.03
     speed_on: float = 0.5
     speed_soft: float = 0.12
-    speed_window_s: float = 0.05
+    slower_by: float = 0.2
+    speed_window_s: float = 0.15
     low_percentile: float = 5.0
     p_on: float = 0.6
     p_off: float = 0.4
     min_frames: int = 3
+    lock_sigma: float = 0.005
+    free_sigma: float = 0.2
+    accel: float = 10.0
+    lift_window_s: float = 0.1
 
 
 def _runs(frame: np.ndarray) -> list[slice]:
@@ -114,14 +127,15 @@ def detect_contact(
     ``frame`` ``(T,)``: the records' frames (speeds and runs do not cross gaps)."""
     height = feet_world[..., 2] - planted
     own = float(np.percentile(height, options.low_percentile)) if len(height) else 0.0
-    height = np.maximum(height, height - own)  # a track floating above the floor still steps on its own floor
+    height = height - max(own, 0.0)  # a track floating above the floor still steps on its own floor
     window = max(1, round(options.speed_window_s * fps))
     speed = np.zeros(height.shape)
     for run in _runs(frame):
         speed[run] = _speed(feet_world[run, :, :2], fps, window)
-    p = _sigmoid((options.height_on - height) / options.height_soft) * _sigmoid(
-        (options.speed_on - speed) / options.speed_soft
-    )
+    still = _sigmoid((options.speed_on - speed) / options.speed_soft)
+    # Monocular depth noise moves both feet alike; the planted one is the slower of the two.
+    slower = _sigmoid((speed[:, ::-1] - speed - options.slower_by) / options.speed_soft)
+    p = _sigmoid((options.height_on - height) / options.height_soft) * np.maximum(still, slower)
     flag = np.zeros(p.shape, dtype=bool)
     for run in _runs(frame):
         for k in range(2):
@@ -129,8 +143,9 @@ def detect_contact(
     return p.astype(np.float32), flag
 
 
-def root_correction(feet_world: np.ndarray, flag: np.ndarray, planted: float) -> np.ndarray:
-    """The world translation ``(T, 3)`` that keeps each contact run's foot at its anchor (see the module docstring).
+def root_correction(feet_world: np.ndarray, flag: np.ndarray, planted: float) -> tuple[np.ndarray, np.ndarray]:
+    """The world translation ``(T, 3)`` that would keep each contact run's foot exactly at its anchor, and where
+    it is known ``(T,)`` (a foot in contact); interpolated linearly between, held before the first and after the last.
 
     ``feet_world`` ``(T, 2, 3)``, ``flag`` ``(T, 2)`` over one run of consecutive frames; zeros without contact."""
     n = len(feet_world)
@@ -143,16 +158,38 @@ def root_correction(feet_world: np.ndarray, flag: np.ndarray, planted: float) ->
             count[a:b] += 1
     held = count > 0
     if not held.any():
-        return np.zeros((n, 3))
+        return np.zeros((n, 3)), held
     at = np.flatnonzero(held)
     known = total[at] / count[at, None]
     t = np.arange(n)
-    return np.stack([np.interp(t, at, known[:, c]) for c in range(3)], axis=1)
+    return np.stack([np.interp(t, at, known[:, c]) for c in range(3)], axis=1), held
 
 
-def _lift(lowest: np.ndarray) -> np.ndarray:
-    """How far ``(T,)`` to raise the body so that its lowest joint ``lowest`` ``(T,)`` (height, m) is not below 0."""
-    return np.clip(-lowest, 0.0, None)
+def smooth_correction(
+    target: np.ndarray, held: np.ndarray, fps: float, options: ContactOptions = ContactOptions()
+) -> np.ndarray:
+    """The correction ``(T, 3)`` closest to ``target`` ``(T, 3)`` (within ``lock_sigma`` on ``held`` frames, loosely
+    elsewhere) whose acceleration stays near ``accel``: a handover between anchors is eased in, never a jump."""
+    if len(target) < 3 or options.accel <= 0:
+        return target
+    w = np.where(held, options.lock_sigma**-2, options.free_sigma**-2)
+    rough = (fps * fps / options.accel) ** 2
+    return np.stack([_solve_pentadiagonal(w, rough, w * target[:, c]) for c in range(3)], axis=1)
+
+
+def _lift(lowest: np.ndarray, radius: int) -> np.ndarray:
+    """How far ``(T,)`` to raise the body so that its lowest joint ``lowest`` ``(T,)`` (height, m) is not below 0:
+    the need's running maximum over ``radius`` frames either side, then its running mean over as many, which
+    is smooth and nowhere less than the need (every maximum in the mean's window covers the frame)."""
+    need = np.clip(-lowest, 0.0, None)
+    n = len(need)
+    if radius <= 0 or n < 2:
+        return need
+    i = np.arange(n)
+    pad = np.concatenate([np.zeros(radius), need, np.zeros(radius)])
+    peak = np.max(np.stack([pad[i + k] for k in range(2 * radius + 1)]), axis=0)
+    pad = np.concatenate([np.full(radius, peak[0]), peak, np.full(radius, peak[-1])])
+    return np.mean(np.stack([pad[i + k] for k in range(2 * radius + 1)]), axis=0)
 
 
 def plant_track(
@@ -169,10 +206,12 @@ def plant_track(
     feet = world[:, list(FEET)]
     prob, flag = detect_contact(feet, track.frame, planted, fps, options)
     move = np.zeros((len(track), 3))
+    radius = max(0, round(options.lift_window_s * fps))
     for run in _runs(track.frame):
-        move[run] = root_correction(feet[run], flag[run], planted)
-    lowest = (world[..., 2] + move[:, None, 2]).min(axis=1)
-    move[:, 2] += _lift(lowest)
+        target, held = root_correction(feet[run], flag[run], planted)
+        move[run] = smooth_correction(target, held, fps, options)
+        lowest = (world[run, :, 2] + move[run, None, 2]).min(axis=1)
+        move[run, 2] += _lift(lowest, radius)
     delta = move @ rot  # world -> camera: the inverse rotation
     arrays = track.arrays()
     arrays["joints"] = (joints + delta[:, None]).astype(track.joints.dtype)
@@ -200,4 +239,12 @@ def plant_feet(results: Results, options: ContactOptions = ContactOptions()) -> 
     return Results(dataclasses.replace(meta, notes=notes), tracks)
 
 
-__all__ = ["NOTE", "ContactOptions", "detect_contact", "plant_feet", "plant_track", "root_correction"]
+__all__ = [
+    "NOTE",
+    "ContactOptions",
+    "detect_contact",
+    "plant_feet",
+    "plant_track",
+    "root_correction",
+    "smooth_correction",
+]
