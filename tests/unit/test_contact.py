@@ -85,7 +85,9 @@ def test_the_correction_is_smooth():
     out = plant_feet(results)
     move = (out.tracks[0].joints[:, 0] - results.tracks[0].joints[:, 0]).astype(np.float64)
     jump = np.linalg.norm(np.diff(move, axis=0), axis=-1)
-    assert jump.max() < 0.05, jump.max()  # handovers between anchors eased in: no 6 cm pop (mean anchors of a drifting body)
+    assert jump.max() < 0.05, (
+        jump.max()
+    )  # handovers between anchors eased in: no 6 cm pop (mean anchors of a drifting body)
 
 
 def test_gaps_split_contact_and_the_correction():
