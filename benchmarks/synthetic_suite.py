@@ -57,6 +57,8 @@ COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("skate", "s", "foot_skate_cm", "{:.2f}"),
     ("pen95", "s", "penetration_p95_cm", "{:.1f}"),
     ("jit/gt", "s", "jitter_ratio", "{:.2f}"),
+    ("contP", "s", "contact_precision", "{:.2f}"),
+    ("contR", "s", "contact_recall", "{:.2f}"),
     ("height%", "s", "height_error_pct", "{:.1f}"),
     ("floor deg", "c", "floor_angle_deg", "{:.2f}"),
     ("cam h%", "c", "camera_height_error_pct", "{:.1f}"),

@@ -47,6 +47,7 @@ from ram_core.contract.messages import (
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import CaptureMeta, Results, save_results
 from ram_core.contract.ring import DEFAULT_CAPACITY, Ring, empty_records, records_to_results
+from ram_core.scene.contact import plant_feet
 from ram_core.scene.depth import smooth_depth
 from ram_core.scene.solve import solve_and_apply
 
@@ -506,11 +507,12 @@ class CaptureClient:
         """:meth:`raw_results` made whole-clip consistent: each person's distance smoothed over the clip
         (``ram_core.scene.depth``), then the scene solved on them (``ram_core.scene.solve``): tracks sized
         to stand on one floor, and the floor and camera in the metadata, or ``meta.scene_status`` says
-        why not. Both need every track of the clip at once, which only this side holds (the worker
-        streams records and forgets them); both are numpy only, like the contract, and cost milliseconds.
+        why not; then each foot's contact found on that floor and planted feet held still on it by moving the
+        whole body (``ram_core.scene.contact``). All need every track of the clip at once, which only this side
+        holds (the worker streams records and forgets them); all are numpy only, like the contract.
         """
-        # Depth first: the floor is found better from feet that do not jitter.
-        return solve_and_apply(smooth_depth(self.raw_results()))
+        # Depth first: the floor is found better from feet that do not jitter; contact needs the floor.
+        return plant_feet(solve_and_apply(smooth_depth(self.raw_results())))
 
 
 def run_capture(

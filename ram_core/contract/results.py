@@ -8,6 +8,7 @@ Frames: ``transl`` and ``joints`` are in OpenCV's camera frame (x right, y down,
 ``global_orient`` rotates SMPL's canonical body frame into the camera frame. ``box`` is in pixels.
 From version 2 a record's ``scale`` says how much its person's skeleton was scaled (about the camera
 centre) by the scene solve, and the metadata may carry the solved floor and camera extrinsics.
+From version 3 a record's ``contact`` ``(2,)`` is each foot's (left, right) probability of being planted.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 from ram_core import __version__
 from ram_core.contract.skeleton import NUM_BETAS, NUM_BODY_JOINTS, NUM_JOINTS
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 FORMAT_NAME = "ram-results"
 
 
@@ -65,6 +66,7 @@ RECORD_FIELDS: dict[str, RecordField] = {
     "confidence": RecordField((), np.dtype(np.float32)),
     "predicted": RecordField((), np.dtype(np.bool_)),
     "scale": RecordField((), np.dtype(np.float32), since=2, default=1.0),
+    "contact": RecordField((2,), np.dtype(np.float32), since=3, default=0.0),
 }
 
 # Uncompressed bytes a file may declare per byte it holds: deflate cannot pack more than ~1032:1,
@@ -206,7 +208,8 @@ class _TrackMethods:
     (camera frame, transl included); box ``(T, 4)`` x1, y1, x2, y2 pixels; confidence ``(T,)`` in
     [0, 1]; predicted ``(T,)`` True where the frame was filled by prediction; scale ``(T,)`` the factor
     the scene solve scaled the person by about the camera centre (their skeleton is ``scale *
-    rest_joints``; 1.0 when unsolved or in version-1 files).
+    rest_joints``; 1.0 when unsolved or in version-1 files); contact ``(T, 2)`` left and right foot's
+    probability of being planted on the floor, planted where ``>= 0.5`` (0 when unsolved or before version 3).
     """
 
     track_id: int
@@ -238,6 +241,7 @@ if TYPE_CHECKING:
         confidence: np.ndarray
         predicted: np.ndarray
         scale: np.ndarray
+        contact: np.ndarray
 
 else:
     # Generated from RECORD_FIELDS, so the record and the file's arrays cannot drift apart.

@@ -79,6 +79,8 @@ class Scores:
     penetration_p95_cm: float | None
     jitter: float | None
     jitter_ratio: float | None
+    contact_precision: float | None = None
+    contact_recall: float | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,18 @@ def dense_tracks(results: Results, n_frames: int) -> tuple[np.ndarray, np.ndarra
         joints[i, t.frame[keep]] = t.joints[keep]
         boxes[i, t.frame[keep]] = t.box[keep]
     return np.array([t.track_id for t in results.tracks], dtype=np.int64), joints, boxes
+
+
+def dense_contact(results: Results, n_frames: int) -> np.ndarray | None:
+    """Each track's foot contact probabilities ``(K, F, 2)`` (NaN where it has no record), or None when no record
+    of the results has any contact (files before version 3, an unsolved scene): nothing to score."""
+    if not any(np.any(t.contact > 0) for t in results.tracks):
+        return None
+    out = np.full((len(results.tracks), n_frames, 2), np.nan)
+    for i, t in enumerate(results.tracks):
+        keep = (t.frame >= 0) & (t.frame < n_frames)
+        out[i, t.frame[keep]] = t.contact[keep]
+    return out
 
 
 def match(gt_boxes: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -173,12 +187,14 @@ def _person_parts(
     joints: np.ndarray,
     world: tuple[np.ndarray, np.ndarray],
     heights: np.ndarray,
+    contact: np.ndarray | None = None,
 ) -> dict[str, object]:
     """The raw samples person ``i`` contributes (``vis`` ``(F,)`` their visible frames, ``track`` ``(F,)`` the
     matched track index or -1): matched frames' joints, foot steps, depths below the floor, accelerations.
 
     ``world``: the world_from_camera ``(4, 4)`` and floor ``(4,)`` to measure skate and penetration in;
-    ``heights``: ``(K,)`` each track's standing height (metres)."""
+    ``heights``: ``(K,)`` each track's standing height (metres); ``contact``: ``(K, F, 2)`` each track's
+    planted feet (NaN where it has no record), None when the results carry no contact."""
     fps = float(gt["fps"])
     present = gt["present"][i]
     frames = np.flatnonzero(vis & (track >= 0))
@@ -194,9 +210,13 @@ def _person_parts(
         mj = np.where(on[:, None, None], joints[main], np.nan)
         world_joints = _to_world(mj, world[0])
         step = np.linalg.norm(np.diff(world_joints[:, list(FEET), :2], axis=0), axis=-1)  # (F-1, 2)
-        contact = gt["contact"][i] if "contact" in gt else np.zeros((len(track), 2), bool)
-        both = contact[1:] & contact[:-1]
+        contact_gt = gt["contact"][i].astype(bool) if "contact" in gt else np.zeros((len(track), 2), bool)
+        both = contact_gt[1:] & contact_gt[:-1]
         out["skate"] = 100 * step[both]
+        if contact is not None:
+            ours = contact[main][on] >= 0.5
+            truth = contact_gt[on]
+            out["contact_counts"] = np.array([(ours & truth).sum(), (ours & ~truth).sum(), (~ours & truth).sum()])
         floor = world[1]
         height = mj @ floor[:3] + floor[3]  # (F, J) signed height above the floor
         out["below"] = 100 * np.clip(-np.nanmin(np.where(np.isfinite(height), height, np.inf), axis=1), 0, None)[on]
@@ -228,6 +248,8 @@ def _scores(person: int | None, parts: list[dict[str, object]], dup: int, root_f
     visible = sum(p["visible"] for p in parts)
     below = np.concatenate([p["below"] for p in parts])
     jit, gjit = _mean([p["acc"] for p in parts]), _mean([p["gacc"] for p in parts])
+    counts = [p["contact_counts"] for p in parts if "contact_counts" in p]
+    tp, fp, fn = (int(v) for v in np.sum(counts, axis=0)) if counts else (0, 0, 0)
     return Scores(
         person=person,
         frames=int(pred.shape[0]),
@@ -243,6 +265,8 @@ def _scores(person: int | None, parts: list[dict[str, object]], dup: int, root_f
         penetration_p95_cm=float(np.percentile(below, 95)) if below.size else None,
         jitter=jit,
         jitter_ratio=jit / gjit if jit is not None and gjit is not None and gjit > STILL else None,
+        contact_precision=tp / (tp + fp) if counts and tp + fp else None,
+        contact_recall=tp / (tp + fn) if counts and tp + fn else None,
     )
 
 
@@ -295,7 +319,11 @@ def clip_parts(
     world, floor_angle, camera_error = _scene(gt, results)
     stature = rest_stature(results.meta.rest_joints)
     heights = np.array([stature * float(np.median(t.scale)) if len(t) else stature for t in results.tracks])
-    parts = [_person_parts(gt, i, vis[i], np.where(scored[i], assign[i], -1), joints, world, heights) for i in range(p)]
+    contact = dense_contact(results, f)
+    parts = [
+        _person_parts(gt, i, vis[i], np.where(scored[i], assign[i], -1), joints, world, heights, contact)
+        for i in range(p)
+    ]
     gt_frames, gt_ids = np.tile(np.arange(f), p), np.repeat(np.arange(p), f)
     tr_frames, tr_ids = np.tile(np.arange(f), boxes.shape[0]), np.repeat(np.arange(boxes.shape[0]), f)
     mot = (_mot(gt_frames, gt_ids, gt_boxes.reshape(-1, 4)), _mot(tr_frames, tr_ids, boxes.reshape(-1, 4)), f)
@@ -386,6 +414,8 @@ COLUMNS = (
     ("pen95", "penetration_p95_cm", "{:.1f}"),
     ("jitter", "jitter", "{:.1f}"),
     ("jit/gt", "jitter_ratio", "{:.2f}"),
+    ("contactP", "contact_precision", "{:.2f}"),
+    ("contactR", "contact_recall", "{:.2f}"),
 )
 
 

@@ -192,3 +192,23 @@ def test_a_solved_scene_is_scored_and_used_for_the_world(tmp_path):
     lowest = float(np.min(sunk[0, 0].astype(np.float64) @ floor[:3] + floor[3]))
     assert lowest < 0 and scores.overall.penetration_p95_cm == pytest.approx(-100 * lowest, abs=1e-3)
     assert score_capture(gt, plain).floor_angle_deg is None
+
+
+def test_contact_flags_are_scored_against_the_ground_truths(tmp_path):
+    from ram_core.contract.results import Results
+
+    gt = make_gt()
+    gt["contact"][:] = False
+    gt["contact"][:, ::2, 0] = True  # the left foot planted on even frames
+    plain = results_of(gt, tmp_path)
+    assert score_capture(gt, plain).overall.contact_precision is None  # no contact in the results: not scored
+    tracks = []
+    for t in plain.tracks:
+        arrays = t.arrays()
+        c = np.zeros((len(t), 2), np.float32)
+        c[:, 0] = 0.9  # left planted on every frame: all of the truth, half of it wrong
+        arrays["contact"] = c
+        tracks.append(type(t)(t.track_id, **arrays))
+    s = score_capture(gt, Results(plain.meta, tracks)).overall
+    assert s.contact_recall == pytest.approx(1.0)
+    assert s.contact_precision == pytest.approx(0.5, abs=0.05)

@@ -196,17 +196,30 @@ def test_version_1_files_load_without_a_scene():
     assert all(np.all(t.scale == 1.0) for t in r.tracks)
 
 
+def test_version_1_files_load_without_contact():
+    r = load_results(FIXTURES / "v1_two_tracks.ram.npz")
+    assert all(t.contact.shape == (len(t), 2) and np.all(t.contact == 0) for t in r.tracks)
+
+
+def test_version_2_files_load_with_their_scene_and_without_contact():
+    r = load_results(FIXTURES / "v2_scene.ram.npz")
+    assert r.meta.format_version == 2 and r.meta.scene_status == "solved: a test"
+    assert r.meta.floor_cam is not None and r.meta.floor_cam[3] == 2.5
+    assert len(r.tracks) == 2 and all(np.all(t.scale == np.float32(1.1)) for t in r.tracks)
+    assert all(t.contact.shape == (len(t), 2) and np.all(t.contact == 0) for t in r.tracks)
+
+
 def test_a_field_added_later_loads_from_old_files_with_its_default(monkeypatch):
     mod = results_module
 
     later = mod.FORMAT_VERSION + 1
-    fields = dict(mod.RECORD_FIELDS, contact=mod.RecordField((2,), np.dtype(np.float32), since=later, default=0.5))
+    fields = dict(mod.RECORD_FIELDS, future=mod.RecordField((2,), np.dtype(np.float32), since=later, default=0.5))
     monkeypatch.setattr(mod, "RECORD_FIELDS", fields)
     monkeypatch.setattr(mod, "FORMAT_VERSION", later)
     data = arrays_of(FIXTURES / "v1_two_tracks.ram.npz")
     flat = dict(data.items())
     n = int(flat["track_offsets"][-1])
-    got = mod._record_array("old", flat, "contact", fields["contact"], 1, n)
+    got = mod._record_array("old", flat, "future", fields["future"], 1, n)
     assert got.shape == (n, 2) and np.all(got == 0.5)
 
 

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from ram_core.contract.results import CaptureMeta, Results, load_results, make_track, save_results
+from ram_core.contract.results import FORMAT_VERSION, CaptureMeta, Results, load_results, make_track, save_results
 from ram_core.contract.skeleton import JOINT_INDEX, forward_kinematics
 from ram_core.contract.smpl_model import default_rest_joints
 from ram_core.scene.solve import (
@@ -239,7 +239,7 @@ def test_a_solved_scene_survives_a_round_trip(tmp_path) -> None:
     back = load_results(save_results(solved, tmp_path / "scene.npz"))
     np.testing.assert_allclose(back.meta.world_from_camera, solved.meta.world_from_camera)
     np.testing.assert_allclose(back.meta.floor_cam, solved.meta.floor_cam)
-    assert back.meta.scene_status == solved.meta.scene_status and back.meta.format_version == 2
+    assert back.meta.scene_status == solved.meta.scene_status and back.meta.format_version == FORMAT_VERSION
     for a, b in zip(back.tracks, solved.tracks):
         np.testing.assert_array_equal(a.scale, b.scale)
         assert a.scale[0] != 1.0

@@ -1,0 +1,250 @@
+"""Foot contact from the solved floor, and planted feet enforced by moving the whole body. Numpy only.
+
+Runs after the scene solve (``ram_core.scene.solve``), in its world (Z up, floor z = 0):
+
+1. Detection, per track and foot: the foot joint's height above where it sits when planted (its height
+   above the sole, ``foot_height`` of the stature, times the track's scale) and its horizontal speed
+   (central differences over ``speed_window_s``) give a probability, the product of two logistic steps;
+   the flag follows it with hysteresis (on above ``p_on``, off below ``p_off``) and runs shorter than
+   ``min_frames`` are dropped. Heights are taken relative to the track's own low percentile of foot
+   heights as well as to the floor (the larger of the two), so a person whose feet the solve left a few
+   centimetres off the floor is still seen to step.
+2. Enforcement, a root-motion correction (what animators do when they lock a foot through the pelvis):
+   each contact run of a foot gets an anchor, its mean horizontal position over the run and planted
+   height on the floor; on a contact frame the body's correction is the anchor minus the foot (the mean
+   over the feet in contact), between runs it is interpolated linearly, before the first and after the
+   last it is held. Then a lift keeps every joint above the floor. The correction is added to every
+   joint and ``transl`` alike, so bone lengths and rotations are exact: the legs are never bent to
+   reach a target. Double support with two anchors that disagree leaves each foot half the difference.
+
+Frames: camera frame OpenCV (x right, y down, z forward) for the records, metres; corrections are made
+in the world of ``meta.world_from_camera`` and rotated back. Without a solved scene nothing changes and
+``contact`` stays 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ram_core.contract.results import Results, Track
+from ram_core.scene.depth import _solve_pentadiagonal
+from ram_core.scene.solve import FEET, SceneOptions, rest_stature
+
+NOTE = "feet planted by root-motion correction (offline)"
+
+
+@dataclass(frozen=True)
+class ContactOptions:
+    """How feet are found planted and held (metres, seconds; probabilities in [0, 1]).
+
+    Attributes:
+        foot_height: the foot joint above the sole at scale 1, as a fraction of stature (the scene solve's).
+        height_on: a foot this far above its planted height is half likely to be in contact.
+        height_soft: the logistic step's width for height.
+        speed_on: a foot moving this fast horizontally (m/s) is half likely to be in contact.
+        speed_soft: the logistic step's width for speed.
+        slower_by: a foot this much slower (m/s) than the other is half likely to be in contact whatever its speed.
+        speed_window_s: the speed is measured over this long either side of a frame.
+        low_percentile: the track's own floor for detection: this percentile of its foot heights.
+        p_on, p_off: hysteresis on the probability (contact starts above ``p_on``, ends below ``p_off``).
+        min_frames: contact runs shorter than this are dropped.
+        lock_sigma: how far (m) the body's correction may miss a planted foot's exact target.
+        free_sigma: the same between contacts, toward the interpolated correction.
+        accel: the correction's acceleration (m/s^2) that costs as much as missing a target by its sigma:
+            higher holds feet tighter, lower leaves a planted foot's own frame-to-frame noise on the foot
+            instead of shaking the whole body with it.
+        lift_window_s: the lift that keeps every joint above the floor is eased in and out over this long.
+    """
+
+    foot_height: float = SceneOptions().foot_height
+    height_on: float = 0.15
+    height_soft: float = 0.03
+    speed_on: float = 0.5
+    speed_soft: float = 0.12
+    slower_by: float = 0.2
+    speed_window_s: float = 0.15
+    low_percentile: float = 5.0
+    p_on: float = 0.6
+    p_off: float = 0.4
+    min_frames: int = 3
+    lock_sigma: float = 0.005
+    free_sigma: float = 0.2
+    accel: float = 10.0
+    lift_window_s: float = 0.1
+
+
+def _runs(frame: np.ndarray) -> list[slice]:
+    """Slices of consecutive frames (a gap in ``frame`` ``(T,)`` ends a run)."""
+    cuts = np.flatnonzero(np.diff(frame) != 1) + 1
+    edges = np.concatenate([[0], cuts, [len(frame)]])
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(edges.tolist()) if b > a]
+
+
+def _speed(xy: np.ndarray, fps: float, window: int) -> np.ndarray:
+    """Horizontal speed ``(T, 2)`` (m/s) of feet ``xy`` ``(T, 2, 2)`` over one run: central differences ``window`` apart."""
+    n = len(xy)
+    if n < 2:
+        return np.zeros(xy.shape[:2])
+    i = np.arange(n)
+    lo, hi = np.clip(i - window, 0, n - 1), np.clip(i + window, 0, n - 1)
+    span = np.maximum(hi - lo, 1)[:, None]
+    return np.linalg.norm(xy[hi] - xy[lo], axis=-1) * fps / span
+
+
+def _hysteresis(p: np.ndarray, on: float, off: float, min_frames: int) -> np.ndarray:
+    """Flags ``(T,)`` from probabilities ``p`` ``(T,)``: on above ``on``, off below ``off``, short runs dropped."""
+    flag = np.zeros(len(p), dtype=bool)
+    state = False
+    for t, v in enumerate(p):
+        state = v > on if not state else v >= off
+        flag[t] = state
+    for a, b in _true_runs(flag):
+        if b - a < min_frames:
+            flag[a:b] = False
+    return flag
+
+
+def _true_runs(flag: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, end)`` of each run of True in ``flag`` ``(T,)``."""
+    d = np.diff(np.concatenate([[0], flag.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -50, 50)))
+
+
+def detect_contact(
+    feet_world: np.ndarray, frame: np.ndarray, planted: float, fps: float, options: ContactOptions = ContactOptions()
+) -> tuple[np.ndarray, np.ndarray]:
+    """Contact probability and flag ``(T, 2)`` (left, right) of feet ``feet_world`` ``(T, 2, 3)`` (world, metres).
+
+    ``planted``: the foot joint's height above the floor when the foot is flat on it (metres);
+    ``frame`` ``(T,)``: the records' frames (speeds and runs do not cross gaps)."""
+    height = feet_world[..., 2] - planted
+    own = float(np.percentile(height, options.low_percentile)) if len(height) else 0.0
+    height = height - max(own, 0.0)  # a track floating above the floor still steps on its own floor
+    window = max(1, round(options.speed_window_s * fps))
+    speed = np.zeros(height.shape)
+    for run in _runs(frame):
+        speed[run] = _speed(feet_world[run, :, :2], fps, window)
+    still = _sigmoid((options.speed_on - speed) / options.speed_soft)
+    # Monocular depth noise moves both feet alike; the planted one is the slower of the two.
+    slower = _sigmoid((speed[:, ::-1] - speed - options.slower_by) / options.speed_soft)
+    p = _sigmoid((options.height_on - height) / options.height_soft) * np.maximum(still, slower)
+    flag = np.zeros(p.shape, dtype=bool)
+    for run in _runs(frame):
+        for k in range(2):
+            flag[run, k] = _hysteresis(p[run, k], options.p_on, options.p_off, options.min_frames)
+    return p.astype(np.float32), flag
+
+
+def root_correction(feet_world: np.ndarray, flag: np.ndarray, planted: float) -> tuple[np.ndarray, np.ndarray]:
+    """The world translation ``(T, 3)`` that would keep each contact run's foot exactly at its anchor, and where
+    it is known ``(T,)`` (a foot in contact); interpolated linearly between, held before the first and after the last.
+
+    ``feet_world`` ``(T, 2, 3)``, ``flag`` ``(T, 2)`` over one run of consecutive frames; zeros without contact."""
+    n = len(feet_world)
+    total = np.zeros((n, 3))
+    count = np.zeros(n)
+    for k in range(2):
+        for a, b in _true_runs(flag[:, k]):
+            anchor = np.append(feet_world[a:b, k, :2].mean(axis=0), planted)
+            total[a:b] += anchor - feet_world[a:b, k]
+            count[a:b] += 1
+    held = count > 0
+    if not held.any():
+        return np.zeros((n, 3)), held
+    at = np.flatnonzero(held)
+    known = total[at] / count[at, None]
+    t = np.arange(n)
+    return np.stack([np.interp(t, at, known[:, c]) for c in range(3)], axis=1), held
+
+
+def smooth_correction(
+    target: np.ndarray, held: np.ndarray, fps: float, options: ContactOptions = ContactOptions()
+) -> np.ndarray:
+    """The correction ``(T, 3)`` closest to ``target`` ``(T, 3)`` (within ``lock_sigma`` on ``held`` frames, loosely
+    elsewhere) whose acceleration stays near ``accel``: a handover between anchors is eased in, never a jump."""
+    if len(target) < 3 or options.accel <= 0:
+        return target
+    w = np.where(held, options.lock_sigma**-2, options.free_sigma**-2)
+    rough = (fps * fps / options.accel) ** 2
+    return np.stack([_solve_pentadiagonal(w, rough, w * target[:, c]) for c in range(3)], axis=1)
+
+
+def _lift(lowest: np.ndarray, radius: int) -> np.ndarray:
+    """How far ``(T,)`` to raise the body so that its lowest joint ``lowest`` ``(T,)`` (height, m) is not below 0:
+    the need's running maximum over ``radius`` frames either side, then its running mean over as many, which
+    is smooth and nowhere less than the need (every maximum in the mean's window covers the frame)."""
+    need = np.clip(-lowest, 0.0, None)
+    n = len(need)
+    if radius <= 0 or n < 2:
+        return need
+    i = np.arange(n)
+    pad = np.concatenate([np.zeros(radius), need, np.zeros(radius)])
+    peak = np.max(np.stack([pad[i + k] for k in range(2 * radius + 1)]), axis=0)
+    pad = np.concatenate([np.full(radius, peak[0]), peak, np.full(radius, peak[-1])])
+    return np.mean(np.stack([pad[i + k] for k in range(2 * radius + 1)]), axis=0)
+
+
+def plant_track(
+    track: Track,
+    world_from_camera: np.ndarray,
+    planted: float,
+    fps: float,
+    options: ContactOptions = ContactOptions(),
+) -> Track:
+    """``track`` with ``contact`` set and its body moved so that planted feet hold still on the floor."""
+    rot, shift = world_from_camera[:3, :3], world_from_camera[:3, 3]
+    joints = track.joints.astype(np.float64)
+    world = joints @ rot.T + shift
+    feet = world[:, list(FEET)]
+    prob, flag = detect_contact(feet, track.frame, planted, fps, options)
+    move = np.zeros((len(track), 3))
+    radius = max(0, round(options.lift_window_s * fps))
+    for run in _runs(track.frame):
+        target, held = root_correction(feet[run], flag[run], planted)
+        move[run] = smooth_correction(target, held, fps, options)
+        lowest = (world[run, :, 2] + move[run, None, 2]).min(axis=1)
+        move[run, 2] += _lift(lowest, radius)
+    delta = move @ rot  # world -> camera: the inverse rotation
+    arrays = track.arrays()
+    arrays["joints"] = (joints + delta[:, None]).astype(track.joints.dtype)
+    arrays["transl"] = (track.transl.astype(np.float64) + delta).astype(track.transl.dtype)
+    # The stored probability agrees with the flag: planted is ``contact >= 0.5``.
+    arrays["contact"] = np.where(flag, np.maximum(prob, 0.5), np.minimum(prob, 0.49)).astype(np.float32)
+    return type(track)(track.track_id, **arrays)
+
+
+def plant_feet(results: Results, options: ContactOptions = ContactOptions()) -> Results:
+    """Every track of ``results`` with its contact found and enforced; unchanged when no scene was solved."""
+    meta = results.meta
+    if meta.world_from_camera is None or meta.floor_cam is None:
+        return results
+    world = np.asarray(meta.world_from_camera, dtype=np.float64)
+    stature = rest_stature(meta.rest_joints)
+    tracks = []
+    for t in results.tracks:
+        if len(t) == 0:
+            tracks.append(t)
+            continue
+        planted = options.foot_height * stature * float(np.median(t.scale))
+        tracks.append(plant_track(t, world, planted, meta.fps, options))
+    notes = "; ".join(n for n in (meta.notes, NOTE) if n)
+    return Results(dataclasses.replace(meta, notes=notes), tracks)
+
+
+__all__ = [
+    "NOTE",
+    "ContactOptions",
+    "detect_contact",
+    "plant_feet",
+    "plant_track",
+    "root_correction",
+    "smooth_correction",
+]

@@ -1,0 +1,124 @@
+"""Foot contact is found on the solved floor, and planted feet hold still on it with the legs left intact."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ram_core.contract.results import Results, load_results, save_results
+from ram_core.contract.skeleton import PARENTS
+from ram_core.scene.contact import ContactOptions, detect_contact, plant_feet
+from ram_core.scene.solve import FEET
+from tests.unit.test_scene import FOOT_HEIGHT, FPS, camera, meta, track_of, walker
+
+FRAMES = 120
+
+
+def stance_truth(world: np.ndarray) -> np.ndarray:
+    """``(F, 2)`` the walker's planted feet: on the floor and still (its own definition, exactly)."""
+    feet = world[:, list(FEET)]
+    still = np.zeros(feet.shape[:2], bool)
+    still[1:] = np.linalg.norm(np.diff(feet[..., :2], axis=0), axis=-1) < 1e-9
+    still[0] = still[1]
+    return still & (feet[..., 2] < FOOT_HEIGHT + 1e-9)
+
+
+def captured(seed: int = 0) -> tuple[Results, np.ndarray, np.ndarray]:
+    """A walker whose whole body drifts (the capture's root error: stance feet slide and sink 5 cm below the
+    floor), each joint jittered by 3 mm, in a scene already solved (the true camera and floor in the metadata).
+    Returns the results, the true world joints ``(F, 24, 3)`` and the true stance ``(F, 2)``."""
+    rng = np.random.default_rng(seed)
+    world = walker(1.70, (-1.0, 6.0), -70.0, FRAMES, rng)
+    t = np.arange(FRAMES) / FPS
+    drift = np.stack([0.06 * np.sin(2 * np.pi * 0.5 * t), 0.05 * np.sin(2 * np.pi * 0.3 * t), -0.05 + 0 * t], axis=1)
+    seen = world + drift[:, None] + 0.003 * rng.standard_normal(world.shape)
+    cam = camera(2.5, 15.0, 1.0)
+    joints = seen @ cam[:3, :3].T + cam[:3, 3]
+    world_from_camera = np.linalg.inv(cam)
+    up = cam[:3, :3] @ np.array([0.0, 0.0, 1.0])
+    floor = np.append(up, 2.5)  # n . x + d = 0 in the camera frame: the camera 2.5 m above it
+    m = dataclasses.replace(meta(FRAMES), world_from_camera=world_from_camera, floor_cam=floor, scene_status="solved")
+    return Results(m, [track_of(1, joints)]), world, stance_truth(world)
+
+
+def to_world(results: Results) -> np.ndarray:
+    w = np.asarray(results.meta.world_from_camera)
+    return results.tracks[0].joints.astype(np.float64) @ w[:3, :3].T + w[:3, 3]
+
+
+def test_contact_is_found_where_the_walker_stands():
+    results, _, truth = captured()
+    feet = to_world(results)[:, list(FEET)]
+    feet[..., 2] += 0.05  # the detector sees the floor the solve found; here the drift's sinking is left out
+    _, flag = detect_contact(feet, np.arange(FRAMES), FOOT_HEIGHT, FPS)
+    precision = (flag & truth).sum() / flag.sum()
+    recall = (flag & truth).sum() / truth.sum()
+    assert precision > 0.9 and recall > 0.8, (precision, recall)
+
+
+def test_planted_feet_do_not_slide_or_sink_and_bones_keep_their_length():
+    results, _, _ = captured()
+    before = results.tracks[0]
+    out = plant_feet(results)
+    track = out.tracks[0]
+    flag = track.contact >= 0.5
+    assert flag.any(axis=0).all(), "each foot is found planted somewhere"
+    world = to_world(out)
+    feet = world[:, list(FEET)]
+    both = flag[1:] & flag[:-1]
+    step = np.linalg.norm(np.diff(feet[..., :2], axis=0), axis=-1)[both]
+    skate_before = np.linalg.norm(np.diff(to_world(results)[:, list(FEET), :2], axis=0), axis=-1)[both]
+    assert 100 * step.mean() < 0.5 < 100 * skate_before.mean(), (step.mean(), skate_before.mean())
+    assert world[..., 2].min() > -1e-5, "no joint below the floor"
+    assert np.abs(feet[..., 2][flag] - FOOT_HEIGHT).max() < 0.01, "planted feet stand on the floor"
+    bones = np.linalg.norm(track.joints[:, 1:] - track.joints[:, list(PARENTS[1:])], axis=-1)
+    bones0 = np.linalg.norm(before.joints[:, 1:] - before.joints[:, list(PARENTS[1:])], axis=-1)
+    assert np.allclose(bones, bones0, atol=2e-6)
+    moved = track.joints - before.joints
+    assert np.allclose(moved, moved[:, :1], atol=2e-6), "every joint moves with the root"
+    assert np.allclose(track.transl - before.transl, moved[:, 0], atol=2e-6)
+
+
+def test_the_correction_is_smooth():
+    results, _, _ = captured()
+    out = plant_feet(results)
+    move = (out.tracks[0].joints[:, 0] - results.tracks[0].joints[:, 0]).astype(np.float64)
+    jump = np.linalg.norm(np.diff(move, axis=0), axis=-1)
+    assert jump.max() < 0.05, (
+        jump.max()
+    )  # handovers between anchors eased in: no 6 cm pop (mean anchors of a drifting body)
+
+
+def test_gaps_split_contact_and_the_correction():
+    results, _, _ = captured()
+    t = results.tracks[0]
+    keep = np.ones(FRAMES, bool)
+    keep[50:60] = False
+    out = plant_feet(Results(results.meta, [t.select(keep)]))
+    assert len(out.tracks[0]) == keep.sum()
+    assert to_world(out)[..., 2].min() > -1e-5
+
+
+def test_without_a_scene_nothing_moves_and_contact_is_zero():
+    results, _, _ = captured()
+    bare = Results(dataclasses.replace(results.meta, world_from_camera=None, floor_cam=None), results.tracks)
+    out = plant_feet(bare)
+    assert np.array_equal(out.tracks[0].joints, results.tracks[0].joints)
+    assert np.all(out.tracks[0].contact == 0)
+
+
+def test_contact_round_trips(tmp_path):
+    out = plant_feet(captured()[0])
+    back = load_results(save_results(out, tmp_path / "c.ram.npz"))
+    assert np.array_equal(back.tracks[0].contact, out.tracks[0].contact)
+    assert back.meta.format_version == 3
+
+
+def test_options_are_frozen():
+    o = ContactOptions()
+    try:
+        o.min_frames = 1  # type: ignore[misc]
+    except dataclasses.FrozenInstanceError:
+        return
+    raise AssertionError("ContactOptions is not frozen")
