@@ -48,6 +48,7 @@ from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import CaptureMeta, Results, save_results
 from ram_core.contract.ring import DEFAULT_CAPACITY, Ring, empty_records, records_to_results
 from ram_core.scene.depth import smooth_depth
+from ram_core.scene.relink import relink_tracks
 from ram_core.scene.solve import solve_and_apply
 
 logger = logging.getLogger(__name__)
@@ -503,14 +504,15 @@ class CaptureClient:
         return records_to_results(meta, records)
 
     def results(self) -> Results:
-        """:meth:`raw_results` made whole-clip consistent: each person's distance smoothed over the clip
+        """:meth:`raw_results` made whole-clip consistent: a track born where another ended a moment before
+        merged into it (``ram_core.scene.relink``), each person's distance smoothed over the clip
         (``ram_core.scene.depth``), then the scene solved on them (``ram_core.scene.solve``): tracks sized
         to stand on one floor, and the floor and camera in the metadata, or ``meta.scene_status`` says
         why not. Both need every track of the clip at once, which only this side holds (the worker
         streams records and forgets them); both are numpy only, like the contract, and cost milliseconds.
         """
         # Depth first: the floor is found better from feet that do not jitter.
-        return solve_and_apply(smooth_depth(self.raw_results()))
+        return solve_and_apply(smooth_depth(relink_tracks(self.raw_results())))
 
 
 def run_capture(
