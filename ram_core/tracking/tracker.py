@@ -40,6 +40,21 @@ class TrackerConfig:
       tentative track that misses a frame ends.
     duplicate_iou, duplicate_frames: two confirmed tracks both observed with IoU above duplicate_iou for
       duplicate_frames consecutive frames are one person: the one with fewer hits (then the younger) ends.
+    part_inside, part_height, part_edge: two confirmed tracks both observed are also one person when the
+      shorter box lies inside the other by at least part_inside of its area, its height is within part_height
+      (low, high) times the other's and it shares the other's top or bottom edge (within part_edge times the
+      other's height), for duplicate_frames consecutive frames: a skeleton found on one person's legs or trunk
+      (in the synthetic toward_away clip a man's legs: 0.45-0.6 of his height, feet within 0.04, IoU with him
+      0.3-0.5). A person far behind another is not one: in cross_hidden 0.23 of the near one's height, feet
+      0.56 of it higher. inf (the default) disables it; lite sets 0.9.
+    coast_iou, coast_frames: a coasting track whose predicted box overlaps an observed confirmed track's box
+      with IoU above coast_iou for coast_frames consecutive frames ends: the observed track explains whoever is there, and a
+      prediction left on top of them is how a lost track slid onto the person in front and took them over
+      (issue 12; a second skeleton on one person's legs coasted on them in the synthetic toward_away clip).
+      A person hidden behind that track for that long is lost either way; a shorter overlap is left alone, as
+      a track coasting past someone in a crossing may find its own person again. inf (the default) disables the rule; the lite
+      backend sets 0.5 (`LiteConfig`), `ram-core track` keeps it off until benchmarks/track_vs_peers.py has
+      measured it.
     """
 
     association: AssociationConfig = TRACKER_ASSOCIATION
@@ -47,6 +62,11 @@ class TrackerConfig:
     confirm_hits: int = 3
     duplicate_iou: float = 0.8
     duplicate_frames: int = 3
+    part_inside: float = float("inf")
+    part_height: tuple[float, float] = (0.35, 0.7)
+    part_edge: float = 0.1
+    coast_iou: float = float("inf")
+    coast_frames: int = 8
 
 
 @dataclass(frozen=True)
@@ -97,6 +117,7 @@ class Tracker:
         self._next_id = 1
         self._frame: int | None = None
         self._duplicate_count: dict[tuple[int, int], int] = {}
+        self._covered_count: dict[int, int] = {}
 
     @property
     def frame_index(self) -> int | None:
@@ -282,8 +303,10 @@ class Tracker:
         ended: set[int] = set()
         if len(idx) >= 2:
             boxes = np.stack([self._tracks[i].box for i in idx])
-            iou = np.triu(iou_matrix(boxes, boxes), k=1)
-            for a, b in zip(*np.nonzero(iou > cfg.duplicate_iou)):
+            same = np.triu(iou_matrix(boxes, boxes) > cfg.duplicate_iou, k=1)
+            if np.isfinite(cfg.part_inside):
+                same |= np.triu(_part_of(boxes, cfg.part_inside, cfg.part_height, cfg.part_edge), k=1)
+            for a, b in zip(*np.nonzero(same)):
                 ta, tb = self._tracks[idx[a]], self._tracks[idx[b]]
                 key = (ta.track_id, tb.track_id)
                 counts[key] = self._duplicate_count.get(key, 0) + 1
@@ -292,8 +315,31 @@ class Tracker:
                     log.debug("track %d duplicates another and ends", weaker.track_id)
                     ended.add(weaker.track_id)
         self._duplicate_count = counts
+        ended |= self._covered_coasts(idx)
         if ended:
             self._tracks = [t for t in self._tracks if t.track_id not in ended]
+
+    def _covered_coasts(self, observed: list[int]) -> set[int]:
+        """Ids of the coasting confirmed tracks that have lain on an observed one (IoU > coast_iou) too long.
+
+        ``observed``: indices into the live tracks of the confirmed, observed ones.
+        """
+        cfg = self.cfg
+        coasting = [i for i, t in enumerate(self._tracks) if t.confirmed and not t.observed]
+        counts: dict[int, int] = {}
+        ended: set[int] = set()
+        if coasting and observed and np.isfinite(cfg.coast_iou):
+            iou = iou_matrix(
+                np.stack([self._tracks[i].box for i in coasting]), np.stack([self._tracks[i].box for i in observed])
+            )
+            for row in np.flatnonzero(iou.max(axis=1) > cfg.coast_iou):
+                track = self._tracks[coasting[row]]
+                counts[track.track_id] = self._covered_count.get(track.track_id, 0) + 1
+                if counts[track.track_id] >= cfg.coast_frames:
+                    log.debug("coasting track %d lies on an observed track and ends", track.track_id)
+                    ended.add(track.track_id)
+        self._covered_count = counts
+        return ended
 
     def _views(self, frame_index: int) -> list[TrackView]:
         return [
@@ -309,6 +355,31 @@ class Tracker:
             )
             for t in self._tracks
         ]
+
+
+def _part_of(boxes: np.ndarray, inside: float, height: tuple[float, float], edge: float) -> np.ndarray:
+    """(K, K) symmetric: True where the shorter of two boxes (K, 4) xyxy px looks like a part of the other.
+
+    That is: at least ``inside`` of its area lies inside the other, its height is within ``height`` (low,
+    high) times the other's, and its top or bottom edge is within ``edge`` times the other's height of the
+    other's (a skeleton on the legs keeps the feet, one on the trunk the head).
+    """
+    x0 = np.maximum(boxes[:, None, 0], boxes[None, :, 0])
+    y0 = np.maximum(boxes[:, None, 1], boxes[None, :, 1])
+    x1 = np.minimum(boxes[:, None, 2], boxes[None, :, 2])
+    y1 = np.minimum(boxes[:, None, 3], boxes[None, :, 3])
+    overlap = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    area = np.maximum(w * h, 1e-9)
+    tall = np.maximum(h[None, :], 1e-9)
+    # Row i the shorter box, column j the other.
+    ratio = h[:, None] / tall
+    shared = (
+        np.minimum(np.abs(boxes[:, None, 1] - boxes[None, :, 1]), np.abs(boxes[:, None, 3] - boxes[None, :, 3]))
+        <= edge * tall
+    )
+    part = (overlap / area[:, None] >= inside) & (ratio >= height[0]) & (ratio <= height[1]) & shared
+    return part | part.T
 
 
 def _assign(score: np.ndarray, allowed: np.ndarray) -> dict[int, int]:

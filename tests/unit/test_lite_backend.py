@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("ai_edge_litert")
 pytest.importorskip("cv2")
 
-from ram_core.backends.lite.backend import sweep_order
+from ram_core.backends.lite.backend import seen_by_another, sweep_order
 from ram_core.contract.client import run_capture
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import Results
@@ -90,3 +90,16 @@ def test_sweep_order_visits_every_tile_once_and_spreads_them() -> None:
     order = sweep_order(42)
     assert sorted(order.tolist()) == list(range(42))
     assert np.abs(np.diff(order)).min() >= 5
+
+
+def test_a_gap_fill_is_dropped_where_another_track_observed_that_person() -> None:
+    # Frame 11: track 2 was seen where track 1's fill would go; frame 12: only track 1 itself, and track 2
+    # elsewhere; frame 13: nobody recorded.
+    seen = {
+        11: np.array([[2.0, 100, 100, 150, 220]]),
+        12: np.array([[1.0, 100, 100, 150, 220], [2.0, 400, 100, 450, 220]]),
+    }
+    fill = np.array([[102.0, 100, 152, 220]] * 3)
+    got = seen_by_another(np.array([11, 12, 13]), fill, 1, seen, 0.7)
+    assert got.tolist() == [True, False, False]
+    assert not seen_by_another(np.array([11]), fill[:1] + 40, 1, seen, 0.7).any()  # IoU 0.3: another person

@@ -236,3 +236,35 @@ def test_the_tracker_keeps_its_association_defaults():
     a = TrackerConfig().association
     expected = (0.2, 0.1, 0.6, 0.5, 30, 64)
     assert (a.min_score, a.min_motion, a.birth_score, a.birth_iou, a.max_coast_frames, a.max_tracks) == expected
+
+
+def test_a_skeleton_on_one_persons_legs_ends_as_a_duplicate_but_a_far_person_behind_them_does_not():
+    # A man 240 px tall; a second "person" on his legs (the lower half, feet shared) is him again.
+    legs = [[(box(200, 300, 80, 240), 0.95), (box(200, 360, 60, 120), 0.8)] for _ in range(15)]
+    cfg = TrackerConfig(part_inside=0.9)
+    views = run(Tracker(cfg), legs)
+    assert len([v for v in views[2] if v.confirmed]) == 2  # both confirmed, then the part is dropped
+    assert [v.track_id for v in views[-1] if v.confirmed] == [1]
+    assert [v.track_id for v in run(Tracker(TrackerConfig()), legs)[-1] if v.confirmed] == [1, 2]  # rule off
+    # Someone far behind him: inside his box, a quarter of his height, feet well above his.
+    far = [[(box(200, 300, 80, 240), 0.95), (box(200, 230, 20, 60), 0.8)] for _ in range(15)]
+    assert [v.track_id for v in run(Tracker(cfg), far)[-1] if v.confirmed] == [1, 2]
+
+
+def test_a_coasting_track_left_on_an_observed_one_ends_after_coast_frames():
+    # Person 2 stands still and is hidden from frame 8 on; person 1 walks past in front of where they stood,
+    # the prediction of track 2 lying on track 1 (IoU > 0.5) from frame 12 to 28.
+    frames = []
+    for t in range(40):
+        a = (box(200 + 2 * t, 300), 0.95)
+        frames.append([a, (box(240, 300), 0.9)] if t < 8 else [a])
+    cfg = TrackerConfig(confirm_hits=3, coast_iou=0.5, coast_frames=8)
+    views = run(Tracker(cfg), frames)
+    assert {v.track_id for v in views[7]} == {1, 2}
+    assert all(v.observed for v in views[7])
+    assert {v.track_id for v in views[18]} == {1, 2}  # a short overlap is left alone (crossings)
+    assert {v.track_id for v in views[19]} == {1}
+    assert all(id_near(views[t], frames[t][0][0]) == 1 for t in range(2, 40))
+    # Off (the default): it coasts on until max_coast_frames.
+    views = run(Tracker(replace(cfg, coast_iou=float("inf"))), frames)
+    assert {v.track_id for v in views[19]} == {1, 2}

@@ -70,6 +70,9 @@ class LiteConfig:
       sliding onto a pair walking side by side; a confirmed track's first frames are sent anyway. The motion
       gate is the chi-square 99.9% quantile (13.8, not 5.99): boxes built from landmarks jitter more than a
       detector's (a far person's box changed width by half between frames), and 5.99 ended young tracks.
+      coast_iou 0.5 (coast_frames 8): a coasting track lying on an observed one ends (in the synthetic toward_away clip a
+      skeleton found on one man's legs coasted on him and later took him over). part_inside 0.9: that
+      skeleton on his legs, inside his box, is him (`TrackerConfig`).
 
     sweep_frames: the detector covers the whole frame once every this many frames, a few tiles per frame
       (all tiles on a frame where no track lives). At 10 frames/s the default looks at every place once a
@@ -89,11 +92,16 @@ class LiteConfig:
       cropped (it is leaving; it coasts and ends).
     known_iou: a detector box overlapping a found person's crop box by more than this IoU is that person
       again and gets no landmark pass.
+    fill_iou: a gap-filled frame whose box overlaps another track's observed box on that frame with IoU
+      above this is not filled: that person was seen there by the other track, and the fill would be a
+      second track on them.
     """
 
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     landmarks: LandmarkConfig = field(default_factory=LandmarkConfig)
-    tracker: TrackerConfig = field(default_factory=lambda: TrackerConfig(confirm_hits=5, max_mahalanobis=13.8))
+    tracker: TrackerConfig = field(
+        default_factory=lambda: TrackerConfig(confirm_hits=5, max_mahalanobis=13.8, coast_iou=0.5, part_inside=0.9)
+    )
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     sweep_frames: int = 10
     min_pose_score: float = 0.5
@@ -105,6 +113,7 @@ class LiteConfig:
     paint_width: float = 0.12
     min_inside: float = 0.3
     known_iou: float = 0.5
+    fill_iou: float = 0.7
 
 
 def sweep_order(count: int) -> np.ndarray:
@@ -119,6 +128,22 @@ def sweep_order(count: int) -> np.ndarray:
     while math.gcd(stride, count) != 1:
         stride += 1
     return (np.arange(count) * stride) % count
+
+
+def seen_by_another(
+    frames: np.ndarray, boxes: np.ndarray, track_id: int, seen: dict[int, np.ndarray], max_iou: float
+) -> np.ndarray:
+    """(F,) True where box ``boxes[i]`` (xyxy px) overlaps, with IoU above ``max_iou``, the box of a track
+    other than ``track_id`` observed on frame ``frames[i]``; ``seen`` maps a frame to (K, 5) rows of track id
+    and box (xyxy px) of that frame's observed records."""
+    out = np.zeros(len(frames), dtype=bool)
+    for i, f in enumerate(frames):
+        rows = seen.get(int(f))
+        if rows is None or not len(rows):
+            continue
+        others = rows[rows[:, 0] != track_id, 1:]
+        out[i] = len(others) > 0 and bool(iou_matrix(boxes[i][None], others).max() > max_iou)
+    return out
 
 
 class LiteBackend:
@@ -140,6 +165,7 @@ class LiteBackend:
         self._smoothers: dict[int, MotionSmoother] = {}
         self._pending: dict[int, list[np.ndarray]] = {}
         self._last: dict[int, np.ndarray] = {}
+        self._seen: dict[int, np.ndarray] = {}  # frame -> (K, 5) track id and box of its observed records
         self._intrinsics = np.eye(3)
         self._fps = 30.0
         self._tiles: list[tuple[int, int, int]] = []
@@ -194,7 +220,12 @@ class LiteBackend:
 
         observed = [v for v in views if v.observed and v.detection_index >= 0]
         out = [empty_records()]
-        for view, records in zip(observed, self._observed_records(frame_index, observed, people, boxes)):
+        made = self._observed_records(frame_index, observed, people, boxes)
+        seen = [np.concatenate([[float(r["track_id"][0])], r["box"][0]]) for r in made if len(r)]
+        self._seen[frame_index] = np.array(seen, dtype=np.float64).reshape(-1, 5)
+        for f in [f for f in self._seen if f < frame_index - cfg.smoothing.max_gap - 1]:
+            del self._seen[f]
+        for view, records in zip(observed, made):
             if not len(records):
                 continue
             held = self._pending.setdefault(view.track_id, [])
@@ -298,6 +329,8 @@ class LiteBackend:
         frames, go, bp, transl = frames[filled], go[filled], bp[filled], transl[filled]
         t = ((frames - before["frame"]) / (after["frame"] - before["frame"]))[:, None]
         box = (1 - t) * before["box"] + t * after["box"]
+        free = ~seen_by_another(frames, box, int(before["track_id"]), self._seen, self.cfg.fill_iou)
+        frames, go, bp, transl, box = frames[free], go[free], bp[free], transl[free], box[free]
         return pose_records(frames, before["track_id"], go, bp, transl, self._rest, box, 0.0, predicted=True)
 
     def finish(self) -> np.ndarray:
@@ -308,3 +341,4 @@ class LiteBackend:
         self._landmarker = None
         self._smoothers.clear()
         self._pending.clear()
+        self._seen.clear()

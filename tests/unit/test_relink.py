@@ -1,0 +1,77 @@
+"""Offline re-linking of tracklets (ram_core.scene.relink) on scripted tracks: a re-link after a 15-frame
+gap, none across too long a gap, too far a jump, a size change or an overlap in time."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ram_core.contract.results import CaptureMeta, Results, make_track
+from ram_core.contract.smpl_model import default_rest_joints
+from ram_core.scene.relink import RelinkConfig, link_cost, relink_tracks
+
+FPS = 30.0
+
+
+def meta() -> CaptureMeta:
+    return CaptureMeta(
+        video_path="synthetic",
+        fps=FPS,
+        width=640,
+        height=480,
+        frame_count=200,
+        frame_start=0,
+        frame_end=200,
+        intrinsics=np.array([[500.0, 0, 320], [0, 500.0, 240], [0, 0, 1]]),
+        intrinsics_assumed=False,
+        backend="synthetic",
+        rest_joints=default_rest_joints(),
+        rest_source="test",
+    )
+
+
+def walker(track_id: int, frames: np.ndarray, x0: float, speed: float = 2.0, height: float = 120.0) -> object:
+    """A person walking right at ``speed`` px/frame, box ``height`` px tall, on ``frames``."""
+    n = len(frames)
+    cx = x0 + speed * frames
+    box = np.stack([cx - height / 5, np.full(n, 100.0), cx + height / 5, np.full(n, 100.0 + height)], axis=1)
+    return make_track(
+        track_id,
+        frame=frames,
+        global_orient=np.zeros((n, 3)),
+        body_pose=np.zeros((n, 23, 3)),
+        betas=np.zeros((n, 10)),
+        transl=np.tile([0.0, 0.0, 5.0], (n, 1)),
+        joints=np.zeros((n, 24, 3)),
+        box=box,
+        confidence=np.ones(n),
+        predicted=np.zeros(n, bool),
+    )
+
+
+def test_a_track_born_after_a_15_frame_gap_where_the_walk_leads_continues_the_lost_one():
+    lost, found = walker(1, np.arange(0, 40), 100), walker(4, np.arange(55, 90), 100)
+    other = walker(2, np.arange(0, 90), 500, speed=-1.0)  # someone else, all along: never merged
+    out = relink_tracks(Results(meta(), [lost, other, found]))
+    assert [t.track_id for t in out.tracks] == [1, 2]
+    merged = out.track(1)
+    assert merged.frame.tolist() == list(range(40)) + list(range(55, 90))  # the gap stays a gap
+    np.testing.assert_allclose(merged.box, np.concatenate([lost.box, found.box]))
+
+
+def test_no_link_across_too_long_a_gap_too_far_a_jump_another_size_or_an_overlap():
+    cfg = RelinkConfig()
+    lost = walker(1, np.arange(0, 40), 100)
+    assert link_cost(lost, walker(2, np.arange(55, 90), 100), FPS, cfg) is not None
+    assert link_cost(lost, walker(2, np.arange(40 + 61, 130), 100), FPS, cfg) is None  # over 2 s later
+    assert link_cost(lost, walker(2, np.arange(55, 90), 400), FPS, cfg) is None  # 330 px away: 2.75 heights
+    assert link_cost(lost, walker(2, np.arange(55, 90), 100, height=60.0), FPS, cfg) is None  # half the size
+    assert link_cost(lost, walker(2, np.arange(30, 90), 100), FPS, cfg) is None  # both alive on frames 30-39
+    assert link_cost(walker(2, np.arange(55, 90), 100), lost, FPS, cfg) is None  # not backwards in time
+
+
+def test_the_nearest_of_two_candidates_wins_and_each_track_is_continued_once():
+    lost = walker(1, np.arange(0, 40), 100)
+    near, far = walker(5, np.arange(50, 90), 100), walker(6, np.arange(50, 90), 150)
+    out = relink_tracks(Results(meta(), [lost, near, far]))
+    assert [t.track_id for t in out.tracks] == [1, 6]
+    assert out.track(1).frame.max() == 89 and len(out.track(1)) == 80
