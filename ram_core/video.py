@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 import math
 import os
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -153,3 +156,51 @@ def iter_frames(path: str | os.PathLike, start: int = 0, end: int | None = None)
             index += 1
     finally:
         cap.release()
+
+
+def prefetch_frames(frames: Iterator[tuple[int, np.ndarray]], depth: int = 2) -> Iterator[tuple[int, np.ndarray]]:
+    """``frames`` decoded ahead in a background thread, at most ``depth`` frames ahead; the same items in order.
+
+    OpenCV releases the GIL while it decodes, so the next frame is decoded while the caller works on this
+    one. An exception raised by ``frames`` is raised here, at the item where it happened. Closing this
+    generator (``contextlib.closing``, or leaving a ``for`` loop over it and dropping it) stops the thread,
+    closes ``frames`` in that thread and waits for it: nothing is left running.
+    """
+    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in frames:
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as e:  # handed to the consumer, raised there
+            put(("error", e))
+        finally:
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="ram-frame-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = items.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join()

@@ -23,6 +23,7 @@ import shutil
 import sys
 import threading
 import traceback
+from contextlib import closing
 from typing import TextIO
 
 import cv2
@@ -45,7 +46,7 @@ from ram_core.contract.messages import (
 from ram_core.contract.options import CaptureOptions, OptionsError
 from ram_core.contract.results import CaptureMeta
 from ram_core.contract.ring import Ring, RingClosed
-from ram_core.video import VideoError, VideoInfo, iter_frames, open_video
+from ram_core.video import VideoError, VideoInfo, iter_frames, open_video, prefetch_frames
 
 logger = logging.getLogger("ram_core.worker")
 
@@ -189,19 +190,21 @@ def capture(args: argparse.Namespace, ring: Ring, channel: Channel, control: Con
         total = end - start
         channel.send(Started(meta.to_json(), total))
         done = people = 0
-        for index, image in iter_frames(info.path, start, end):
-            check_client()
-            if control.cancel.is_set():
-                break
-            if scale < 1.0:
-                image = cv2.resize(image, (work_info.width, work_info.height), interpolation=cv2.INTER_AREA)
-            records = to_video_pixels(backend.process(index, image), scale)
-            write(records)
-            done += 1
-            if len(records):  # people on the newest frame reported (an offline backend reports frames late)
-                newest = records["frame"] == records["frame"].max()
-                people = len(np.unique(records["track_id"][newest]))
-            channel.send(Progress(index, done, total, people))
+        # The next frame decodes in a thread while the backend works on this one; closing stops that thread.
+        with closing(prefetch_frames(iter_frames(info.path, start, end))) as frames:
+            for index, image in frames:
+                check_client()
+                if control.cancel.is_set():
+                    break
+                if scale < 1.0:
+                    image = cv2.resize(image, (work_info.width, work_info.height), interpolation=cv2.INTER_AREA)
+                records = to_video_pixels(backend.process(index, image), scale)
+                write(records)
+                done += 1
+                if len(records):  # people on the newest frame reported (an offline backend reports frames late)
+                    newest = records["frame"] == records["frame"].max()
+                    people = len(np.unique(records["track_id"][newest]))
+                channel.send(Progress(index, done, total, people))
         check_client()
         write(to_video_pixels(backend.finish(), scale))
         return Done(done, ring.written, control.cancel.is_set())

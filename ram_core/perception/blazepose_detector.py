@@ -43,7 +43,8 @@ class DetectorConfig:
         person_iou: of two person boxes overlapping more than this IoU the lower-scored is dropped (the same
             person seen at two tile sizes can give face boxes too different to merge).
         box_aspect: width / height of the returned person boxes (the detector gives a body height only).
-        num_threads: interpreter threads.
+        num_threads: threads of each interpreter.
+        interpreters: interpreters running parts of a batch of tiles at once (``tflite.BatchedModel``).
         model_dir: folder holding ``pose_detection.tflite``; None uses the installed mediapipe package.
     """
 
@@ -54,6 +55,7 @@ class DetectorConfig:
     person_iou: float = 0.6
     box_aspect: float = 0.5
     num_threads: int = 2
+    interpreters: int = 1
     model_dir: str | None = None
 
 
@@ -164,7 +166,7 @@ class PersonDetector:
 
     def __init__(self, cfg: DetectorConfig = DetectorConfig()) -> None:
         self.cfg = cfg
-        self._model = BatchedModel(POSE_DETECTION, cfg.model_dir, cfg.num_threads)
+        self._model = BatchedModel(POSE_DETECTION, cfg.model_dir, cfg.num_threads, cfg.interpreters, MAX_BATCH)
         outputs = {tuple(d["shape"])[-1]: d["index"] for d in self._model.output_details()}
         self._outputs = [outputs[12], outputs[1]]  # raw boxes, score logits
         self._centres, self._groups = ssd.generate_anchors()
@@ -184,16 +186,13 @@ class PersonDetector:
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Run the model on (B, 224, 224, 3) float32 in [-1, 1]; (B, A, 12) raw boxes, (B, A, 1) logits.
 
-        At most :data:`MAX_BATCH` tiles go into one call: the interpreter's working memory grows with
-        the batch, and a full sweep of a large frame is hundreds of tiles.
+        At most :data:`MAX_BATCH` tiles go into one interpreter call: its working memory grows with the
+        batch, and a full sweep of a large frame is hundreds of tiles.
         """
-        boxes, scores = [], []
-        for first in range(0, batch.shape[0], MAX_BATCH):
-            chunk = batch[first : first + MAX_BATCH]
-            raw_boxes, raw_scores = self._model.run(chunk, self._outputs)
-            boxes.append(ssd.split_batched_output(raw_boxes, chunk.shape[0], self._groups))
-            scores.append(ssd.split_batched_output(raw_scores, chunk.shape[0], self._groups))
-        return np.concatenate(boxes), np.concatenate(scores)
+        raw_boxes, raw_scores = self._model.run(
+            batch, self._outputs, unbatch=lambda raw, count: ssd.split_batched_output(raw, count, self._groups)
+        )
+        return raw_boxes, raw_scores
 
     def detect_all(self, image_bgr: np.ndarray, regions: list[tuple[int, int, int]] | None = None) -> Detections:
         """Detect people in one frame.

@@ -49,7 +49,11 @@ class LandmarkConfig:
             time per crop is not: on 2 cores (2 threads) 7.7 ms alone, 7.0-7.3 ms in batches of 2-6, 7.6-8.0 ms
             in batches of 8-12. With 4, the landmark model took 6% less time on vtest.avi frames 0-199 than with
             16 (whole batches), 5 saved 5%.
-        num_threads: interpreter threads.
+        num_threads: threads of each interpreter.
+        interpreters: interpreters running parts of a batch of crops at once (``tflite.BatchedModel``). On
+            2 cores (shared with other jobs) neither won consistently: on vtest.avi frames 0-199, 1 x 2 threads
+            ran 8.0, 10.4 and 7.4 frames/s, 2 x 1 ran 7.4, 9.7 and 9.2, 1 x 1 6.2 (benchmarks/lite_scaling.py),
+            records identical in every case.
         model_dir: folder holding ``pose_landmark_full.tflite``; None uses the installed mediapipe package.
     """
 
@@ -57,6 +61,7 @@ class LandmarkConfig:
     box_aspect: float = 0.5
     max_batch: int = 4
     num_threads: int = 2
+    interpreters: int = 1
     model_dir: str | None = None
 
 
@@ -180,7 +185,7 @@ class PoseLandmarker:
 
     def __init__(self, cfg: LandmarkConfig = LandmarkConfig()) -> None:
         self.cfg = cfg
-        self._model = BatchedModel(POSE_LANDMARK_FULL, cfg.model_dir, cfg.num_threads)
+        self._model = BatchedModel(POSE_LANDMARK_FULL, cfg.model_dir, cfg.num_threads, cfg.interpreters, cfg.max_batch)
         self._outputs = self._output_indices()
 
     def _output_indices(self) -> dict[str, int]:
@@ -218,23 +223,18 @@ class PoseLandmarker:
         height, width = image_bgr.shape[:2]
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         crops = crop_regions(boxes, self.cfg.crop_scale)
-        raw: dict[str, list[np.ndarray]] = {role: [] for role in self._outputs}
-        for start in range(0, len(crops), self.cfg.max_batch):
-            chunk = crops[start : start + self.cfg.max_batch]
-            # Cropped from the BGR frame and each crop turned to RGB: half the time of cropping a channel-reversed
-            # view of the frame, with the same pixels.
-            batch = np.stack(
-                [
-                    cv2.cvtColor(square_crop(image_bgr, int(x0), int(y0), int(side), INPUT_SIZE), cv2.COLOR_BGR2RGB)
-                    for x0, y0, side in chunk
-                ]
-            ).astype(np.float32)
-            batch /= np.float32(255.0)
-            for role, value in self.run(batch).items():
-                raw[role].append(value)
         if not len(crops):
             return _empty()
-        out = {role: np.concatenate(values) for role, values in raw.items()}
+        # Cropped from the BGR frame and each crop turned to RGB: half the time of cropping a channel-reversed
+        # view of the frame, with the same pixels.
+        batch = np.stack(
+            [
+                cv2.cvtColor(square_crop(image_bgr, int(x0), int(y0), int(side), INPUT_SIZE), cv2.COLOR_BGR2RGB)
+                for x0, y0, side in crops
+            ]
+        ).astype(np.float32)
+        batch /= np.float32(255.0)
+        out = self.run(batch)
         count = len(crops)
         points = out["landmarks"].reshape(count, NUM_MODEL_POINTS, 5)
         normalised = points[..., :2] / INPUT_SIZE

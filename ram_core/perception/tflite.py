@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,29 +110,78 @@ def load_interpreter(model: ModelFile, folder: str | Path | None = None, num_thr
 
 
 class BatchedModel:
-    """A model's interpreter whose input batch size follows the batch it is given.
+    """A model's interpreters, run concurrently on parts of a batch; input batch sizes follow the parts.
+
+    A batch is cut into near-equal parts of at most ``max_batch`` items, at least one per interpreter; the
+    interpreters take turns over the parts, each in its own thread (LiteRT releases the GIL while it runs).
+    Each item's output does not depend on the batch it was run in, nor on the interpreter's thread count
+    (XNNPACK splits the work, not the sums), so the outputs are those of one interpreter on the whole batch.
 
     Args:
         model: which model.
         folder: see ``model_path`` (an empty string counts as None).
-        num_threads: CPU threads for the interpreter.
+        num_threads: CPU threads of each interpreter.
+        interpreters: how many interpreters (threads running parts of a batch at once).
+        max_batch: most items per interpreter call (its working memory and time per item grow with the batch).
     """
 
-    def __init__(self, model: ModelFile, folder: str | Path | None, num_threads: int) -> None:
-        self.interpreter = load_interpreter(model, folder or None, num_threads)
+    def __init__(
+        self, model: ModelFile, folder: str | Path | None, num_threads: int, interpreters: int = 1, max_batch: int = 32
+    ) -> None:
+        if interpreters < 1 or max_batch < 1:
+            raise ValueError(f"interpreters {interpreters} and max_batch {max_batch} must be at least 1")
+        self._interpreters = [load_interpreter(model, folder or None, num_threads) for _ in range(interpreters)]
+        self.interpreter = self._interpreters[0]
         self._input = self.interpreter.get_input_details()[0]["index"]
-        self._batch = 1
+        self._batch = [1] * interpreters
+        self.max_batch = max_batch
 
     def output_details(self) -> list[dict]:
         """The interpreter's output tensor details (``index``, ``shape``, ...)."""
         return self.interpreter.get_output_details()
 
-    def run(self, batch: np.ndarray, outputs: list[int]) -> list[np.ndarray]:
-        """Run on ``batch`` (B, ...) float32; copies of the output tensors at ``outputs``, batch first."""
-        if batch.shape[0] != self._batch:
-            self.interpreter.resize_tensor_input(self._input, list(batch.shape))
-            self.interpreter.allocate_tensors()
-            self._batch = batch.shape[0]
-        self.interpreter.set_tensor(self._input, batch)
-        self.interpreter.invoke()
-        return [self.interpreter.get_tensor(index) for index in outputs]  # get_tensor copies
+    def run(
+        self,
+        batch: np.ndarray,
+        outputs: list[int],
+        unbatch: Callable[[np.ndarray, int], np.ndarray] | None = None,
+    ) -> list[np.ndarray]:
+        """Run on ``batch`` (B, ...) float32; copies of the output tensors at ``outputs``, batch first.
+
+        ``unbatch(output, b)`` turns an output of a part of ``b`` items into ``(b, ...)`` (for a model whose
+        outputs do not put the batch first); None: they do.
+        """
+        count = len(self._interpreters)
+        parts = np.array_split(batch, max(-(-batch.shape[0] // self.max_batch), min(count, batch.shape[0]), 1))
+        results: list[list[np.ndarray]] = [[] for _ in parts]
+        failures: list[BaseException] = []
+
+        def work(k: int) -> None:
+            try:
+                for p in range(k, len(parts), count):
+                    found = self._invoke(k, parts[p], outputs)
+                    results[p] = found if unbatch is None else [unbatch(o, len(parts[p])) for o in found]
+            except BaseException as e:  # raised in the calling thread
+                failures.append(e)
+
+        helpers = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(1, min(count, len(parts)))]
+        for thread in helpers:
+            thread.start()
+        work(0)
+        for thread in helpers:
+            thread.join()
+        if failures:
+            raise failures[0]
+        if len(parts) == 1:
+            return results[0]
+        return [np.concatenate([r[i] for r in results]) for i in range(len(outputs))]
+
+    def _invoke(self, k: int, batch: np.ndarray, outputs: list[int]) -> list[np.ndarray]:
+        interpreter = self._interpreters[k]
+        if batch.shape[0] != self._batch[k]:
+            interpreter.resize_tensor_input(self._input, list(batch.shape))
+            interpreter.allocate_tensors()
+            self._batch[k] = batch.shape[0]
+        interpreter.set_tensor(self._input, np.ascontiguousarray(batch))
+        interpreter.invoke()
+        return [interpreter.get_tensor(index) for index in outputs]  # get_tensor copies

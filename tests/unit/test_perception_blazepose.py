@@ -214,3 +214,14 @@ def test_distinct_people_drops_absent_and_duplicates():
         crops=np.zeros((4, 3), np.float32),
     )
     assert distinct_people(batch).tolist() == [1, 2]
+
+
+@needs_models
+def test_a_batch_split_over_interpreters_gives_the_outputs_of_one_call():
+    rng = np.random.default_rng(3)
+    crops = rng.random((5, 256, 256, 3), dtype=np.float32)
+    whole = tflite.BatchedModel(tflite.POSE_LANDMARK_FULL, None, 2, interpreters=1, max_batch=8)
+    split = tflite.BatchedModel(tflite.POSE_LANDMARK_FULL, None, 1, interpreters=2, max_batch=2)
+    outputs = [d["index"] for d in whole.output_details()]
+    for a, b in zip(whole.run(crops, outputs), split.run(crops, outputs), strict=True):
+        assert a.shape[0] == 5 and np.array_equal(a, b)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
+from contextlib import closing
 
+import numpy as np
 import pytest
 
-from ram_core.video import VideoError, iter_frames, open_video
+from ram_core.video import VideoError, iter_frames, open_video, prefetch_frames
 from tests.conftest import CLIP, CLIP_FRAMES
 
 
@@ -65,3 +68,31 @@ def test_a_truncated_file_is_read_to_its_last_good_frame(bad_videos, caplog):
     assert 0 < len(indices) < CLIP_FRAMES
     assert indices == list(range(len(indices)))
     assert f"frames {len(indices)}..{CLIP_FRAMES - 1} could not be read" in caplog.text
+
+
+def test_prefetch_frames_gives_the_same_frames_and_raises_where_the_source_did():
+    def source():
+        yield from ((i, np.full((2, 2, 3), i, np.uint8)) for i in range(5))
+        raise VideoError("broken at 5")
+
+    seen = []
+    with pytest.raises(VideoError, match="broken at 5"):
+        for index, image in prefetch_frames(source()):
+            seen.append(index)
+            assert image[0, 0, 0] == index
+    assert seen == [0, 1, 2, 3, 4]
+
+
+def test_closing_prefetch_frames_stops_its_thread_and_closes_the_source():
+    closed = threading.Event()
+
+    def source():
+        try:
+            yield from ((i, np.zeros((2, 2, 3), np.uint8)) for i in range(1000))
+        finally:
+            closed.set()
+
+    with closing(prefetch_frames(source())) as frames:
+        assert next(frames)[0] == 0
+    assert closed.is_set()
+    assert not any(t.name == "ram-frame-prefetch" for t in threading.enumerate())
