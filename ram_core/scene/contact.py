@@ -207,11 +207,25 @@ def plant_track(
     prob, flag = detect_contact(feet, track.frame, planted, fps, options)
     move = np.zeros((len(track), 3))
     radius = max(0, round(options.lift_window_s * fps))
+    # The body moves only along its pelvis's viewing ray, where the monocular error lies: the pelvis keeps
+    # its pixel, so the capture still lines up with the video (a sideways move would slide it off the person).
+    ray = joints[:, 0] @ rot.T
+    ray /= np.maximum(np.linalg.norm(ray, axis=1, keepdims=True), 1e-9)
     for run in _runs(track.frame):
         target, held = root_correction(feet[run], flag[run], planted)
-        move[run] = smooth_correction(target, held, fps, options)
-        lowest = (world[run, :, 2] + move[run, None, 2]).min(axis=1)
-        move[run, 2] += _lift(lowest, radius)
+        wanted = smooth_correction(target, held, fps, options)
+        # The move along the ray closest (least squares) to the one that puts the planted foot on its anchor
+        # at its standing height: a wrong distance displaces it along the ray, in ground position and height.
+        along = np.sum(wanted * ray[run], axis=1)
+        z = world[run, :, 2] + along[:, None] * ray[run, None, 2]
+        lowest = z.min(axis=1)
+        # A planted foot counts as low as it is below its standing height, so the lift stands it on the floor.
+        foot_z = np.where(flag[run], z[:, list(FEET)] - planted, np.inf).min(axis=1)
+        lowest = np.minimum(lowest, foot_z)
+        lift = _lift(lowest, radius)  # metres up; along a ray that dips below the horizon, toward the camera
+        steep = ray[run, 2] < -0.05
+        along = along + np.where(steep, lift / np.where(steep, ray[run, 2], -1.0), 0.0)
+        move[run] = along[:, None] * ray[run]
     delta = move @ rot  # world -> camera: the inverse rotation
     arrays = track.arrays()
     arrays["joints"] = (joints + delta[:, None]).astype(track.joints.dtype)

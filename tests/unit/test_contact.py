@@ -25,15 +25,19 @@ def stance_truth(world: np.ndarray) -> np.ndarray:
 
 
 def captured(seed: int = 0) -> tuple[Results, np.ndarray, np.ndarray]:
-    """A walker whose whole body drifts (the capture's root error: stance feet slide and sink 5 cm below the
-    floor), each joint jittered by 3 mm, in a scene already solved (the true camera and floor in the metadata).
-    Returns the results, the true world joints ``(F, 24, 3)`` and the true stance ``(F, 2)``."""
+    """A walker whose whole body drifts along its viewing ray (the capture's root error: a wrong distance,
+    so stance feet slide and sink below the floor), each joint jittered by 3 mm, in a scene already solved
+    (the true camera and floor in the metadata). Returns the results, the true world joints ``(F, 24, 3)``
+    and the true stance ``(F, 2)``."""
     rng = np.random.default_rng(seed)
     world = walker(1.70, (-1.0, 6.0), -70.0, FRAMES, rng)
     t = np.arange(FRAMES) / FPS
-    drift = np.stack([0.06 * np.sin(2 * np.pi * 0.5 * t), 0.05 * np.sin(2 * np.pi * 0.3 * t), -0.05 + 0 * t], axis=1)
-    seen = world + drift[:, None] + 0.003 * rng.standard_normal(world.shape)
     cam = camera(2.5, 15.0, 1.0)
+    centre = np.linalg.inv(cam)[:3, 3]
+    ray = world[:, 0] - centre
+    ray /= np.linalg.norm(ray, axis=1, keepdims=True)
+    farther = 0.25 + 0.15 * np.sin(2 * np.pi * 0.5 * t)  # metres too far: the body sinks and slides
+    seen = world + (farther[:, None] * ray)[:, None] + 0.003 * rng.standard_normal(world.shape)
     joints = seen @ cam[:3, :3].T + cam[:3, 3]
     world_from_camera = np.linalg.inv(cam)
     up = cam[:3, :3] @ np.array([0.0, 0.0, 1.0])
@@ -69,14 +73,19 @@ def test_planted_feet_do_not_slide_or_sink_and_bones_keep_their_length():
     both = flag[1:] & flag[:-1]
     step = np.linalg.norm(np.diff(feet[..., :2], axis=0), axis=-1)[both]
     skate_before = np.linalg.norm(np.diff(to_world(results)[:, list(FEET), :2], axis=0), axis=-1)[both]
-    assert 100 * step.mean() < 0.5 < 100 * skate_before.mean(), (step.mean(), skate_before.mean())
+    # Moving only along the pelvis ray (so the capture stays on the video) takes out most of the slide a
+    # wrong distance makes, not all: the anchors are means of the drifting feet.
+    assert step.mean() < 0.8 * skate_before.mean(), (step.mean(), skate_before.mean())
     assert world[..., 2].min() > -1e-5, "no joint below the floor"
-    assert np.abs(feet[..., 2][flag] - FOOT_HEIGHT).max() < 0.01, "planted feet stand on the floor"
+    # Along the ray, height and ground position move together: planted feet end within 3 cm of standing.
+    assert np.abs(feet[..., 2][flag] - FOOT_HEIGHT).max() < 0.03, "planted feet stand on the floor"
     bones = np.linalg.norm(track.joints[:, 1:] - track.joints[:, list(PARENTS[1:])], axis=-1)
     bones0 = np.linalg.norm(before.joints[:, 1:] - before.joints[:, list(PARENTS[1:])], axis=-1)
     assert np.allclose(bones, bones0, atol=2e-6)
     moved = track.joints - before.joints
     assert np.allclose(moved, moved[:, :1], atol=2e-6), "every joint moves with the root"
+    pixel = before.joints[:, 0, :2] / before.joints[:, 0, 2:]
+    np.testing.assert_allclose(track.joints[:, 0, :2] / track.joints[:, 0, 2:], pixel, atol=1e-6)  # still on the video
     assert np.allclose(track.transl - before.transl, moved[:, 0], atol=2e-6)
 
 
@@ -85,9 +94,9 @@ def test_the_correction_is_smooth():
     out = plant_feet(results)
     move = (out.tracks[0].joints[:, 0] - results.tracks[0].joints[:, 0]).astype(np.float64)
     jump = np.linalg.norm(np.diff(move, axis=0), axis=-1)
-    assert jump.max() < 0.05, (
-        jump.max()
-    )  # handovers between anchors eased in: no 6 cm pop (mean anchors of a drifting body)
+    # Handovers between anchors eased in. A lift along a ray 15-20 degrees below the horizon moves the body
+    # about 3x as far along it as up, so this walker's 25 +- 15 cm distance error allows up to 10 cm.
+    assert jump.max() < 0.10, jump.max()
 
 
 def test_gaps_split_contact_and_the_correction():
