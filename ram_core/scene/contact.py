@@ -25,13 +25,12 @@ in the world of ``meta.world_from_camera`` and rotated back. Without a solved sc
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
 from ram_core.contract.results import Results, Track
-from ram_core.scene.depth import _solve_pentadiagonal
+from ram_core.scene.depth import frame_runs, solve_pentadiagonal
 from ram_core.scene.solve import FEET, SceneOptions, rest_stature
 
 NOTE = "feet planted by root-motion correction (offline)"
@@ -75,13 +74,6 @@ class ContactOptions:
     free_sigma: float = 0.2
     accel: float = 10.0
     lift_window_s: float = 0.1
-
-
-def _runs(frame: np.ndarray) -> list[slice]:
-    """Slices of consecutive frames (a gap in ``frame`` ``(T,)`` ends a run)."""
-    cuts = np.flatnonzero(np.diff(frame) != 1) + 1
-    edges = np.concatenate([[0], cuts, [len(frame)]])
-    return [slice(int(a), int(b)) for a, b in itertools.pairwise(edges.tolist()) if b > a]
 
 
 def _speed(xy: np.ndarray, fps: float, window: int) -> np.ndarray:
@@ -130,14 +122,14 @@ def detect_contact(
     height = height - max(own, 0.0)  # a track floating above the floor still steps on its own floor
     window = max(1, round(options.speed_window_s * fps))
     speed = np.zeros(height.shape)
-    for run in _runs(frame):
+    for run in frame_runs(frame):
         speed[run] = _speed(feet_world[run, :, :2], fps, window)
     still = _sigmoid((options.speed_on - speed) / options.speed_soft)
     # Monocular depth noise moves both feet alike; the planted one is the slower of the two.
     slower = _sigmoid((speed[:, ::-1] - speed - options.slower_by) / options.speed_soft)
     p = _sigmoid((options.height_on - height) / options.height_soft) * np.maximum(still, slower)
     flag = np.zeros(p.shape, dtype=bool)
-    for run in _runs(frame):
+    for run in frame_runs(frame):
         for k in range(2):
             flag[run, k] = _hysteresis(p[run, k], options.p_on, options.p_off, options.min_frames)
     return p.astype(np.float32), flag
@@ -174,7 +166,7 @@ def smooth_correction(
         return target
     w = np.where(held, options.lock_sigma**-2, options.free_sigma**-2)
     rough = (fps * fps / options.accel) ** 2
-    return np.stack([_solve_pentadiagonal(w, rough, w * target[:, c]) for c in range(3)], axis=1)
+    return np.stack([solve_pentadiagonal(w, rough, w * target[:, c]) for c in range(3)], axis=1)
 
 
 def _lift(lowest: np.ndarray, radius: int) -> np.ndarray:
@@ -211,7 +203,7 @@ def plant_track(
     # its pixel, so the capture still lines up with the video (a sideways move would slide it off the person).
     ray = joints[:, 0] @ rot.T
     ray /= np.maximum(np.linalg.norm(ray, axis=1, keepdims=True), 1e-9)
-    for run in _runs(track.frame):
+    for run in frame_runs(track.frame):
         target, held = root_correction(feet[run], flag[run], planted)
         wanted = smooth_correction(target, held, fps, options)
         # The move along the ray closest (least squares) to the one that puts the planted foot on its anchor

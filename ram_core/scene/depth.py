@@ -17,6 +17,7 @@ same vector, so bone lengths stay exact and the pelvis projects to the same pixe
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,13 +55,13 @@ def smooth_distances(
     robust = np.ones(n)
     for _ in range(max(1, options.iterations)):
         w = base * robust / sigma**2
-        x = _solve_pentadiagonal(w, rough, w * d)
+        x = solve_pentadiagonal(w, rough, w * d)
         r = np.abs(x - d) / sigma
         robust = np.where(r <= options.huber, 1.0, options.huber / np.maximum(r, 1e-12))
     return x
 
 
-def _solve_pentadiagonal(w: np.ndarray, rough: float, rhs: np.ndarray) -> np.ndarray:
+def solve_pentadiagonal(w: np.ndarray, rough: float, rhs: np.ndarray) -> np.ndarray:
     """Solve ``(diag(w) + rough * D2.T @ D2) x = rhs`` (``D2`` the second difference) by banded Cholesky, O(T)."""
     n = len(w)
     # D2.T @ D2 has diagonals (1, 5, 6, ..., 6, 5, 1), (-2, -4, ..., -4, -2), (1, ..., 1).
@@ -99,6 +100,13 @@ def _solve_pentadiagonal(w: np.ndarray, rough: float, rhs: np.ndarray) -> np.nda
     return x
 
 
+def frame_runs(frame: np.ndarray) -> list[slice]:
+    """Slices of consecutive frames (a gap in ``frame`` ``(T,)`` ends a run)."""
+    cuts = np.flatnonzero(np.diff(frame) != 1) + 1
+    edges = np.concatenate([[0], cuts, [len(frame)]])
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(edges.tolist()) if b > a]
+
+
 def smooth_track_depth(track: Track, fps: float, options: DepthOptions = DepthOptions()) -> Track:
     """``track`` with each run of consecutive frames moved along its pelvis rays to the smoothed distances."""
     if len(track) < 3:
@@ -106,9 +114,8 @@ def smooth_track_depth(track: Track, fps: float, options: DepthOptions = DepthOp
     pelvis = track.joints[:, 0].astype(np.float64)
     d = np.linalg.norm(pelvis, axis=-1)
     target = d.copy()
-    breaks = np.flatnonzero(np.diff(track.frame) != 1) + 1
     weight = np.where(track.predicted, options.predicted_weight, 1.0)
-    for run in np.split(np.arange(len(track)), breaks):
+    for run in frame_runs(track.frame):
         target[run] = smooth_distances(d[run], fps, weight[run], options)
     shift = pelvis * (target / np.maximum(d, 1e-9) - 1.0)[:, None]  # (T, 3) along each pelvis ray
     arrays = track.arrays()

@@ -6,7 +6,7 @@ import numpy as np
 
 from ram_core.body.camera import pinhole_intrinsics, project
 from ram_core.contract.results import make_track
-from ram_core.scene.depth import _solve_pentadiagonal, smooth_distances, smooth_track_depth
+from ram_core.scene.depth import smooth_distances, smooth_track_depth, solve_pentadiagonal
 
 
 def test_the_banded_solver_equals_a_dense_solve():
@@ -17,7 +17,7 @@ def test_the_banded_solver_equals_a_dense_solve():
     for i in range(n - 2):
         d2[i, i : i + 3] = [1.0, -2.0, 1.0]
     dense = np.linalg.solve(np.diag(w) + 7.0 * d2.T @ d2, rhs)
-    np.testing.assert_allclose(_solve_pentadiagonal(w, 7.0, rhs), dense, atol=1e-10)
+    np.testing.assert_allclose(solve_pentadiagonal(w, 7.0, rhs), dense, atol=1e-10)
 
 
 def walker(n: int = 100, fps: float = 25.0, noise: float = 0.05, seed: int = 0):
