@@ -114,3 +114,13 @@ def test_a_map_without_hips_is_refused(empty_scene, results_file):
     target = build_rig(source, bone_maps.MIXAMO, bpy.context.scene.collection)
     with pytest.raises(ValueError, match="pelvis"):
         retarget(bpy.context.scene, source, target, {"head": "mixamorig:Head"})
+
+
+def test_the_operator_retargets_and_reports_a_bad_pick(empty_scene, results_file):
+    source = session.import_results(bpy.context, str(results_file))[0]
+    target = build_rig(source, bone_maps.UE5, bpy.context.scene.collection)
+    with pytest.raises(RuntimeError, match="pick an armature as the target"):
+        bpy.ops.ram.retarget(source=source.name, target="nothing")
+    assert bpy.ops.ram.retarget(source=source.name, target=target.name, preset="ue5") == {"FINISHED"}
+    assert target.animation_data.action.name.startswith(source.name)
+    assert source.animation_data.action != target.animation_data.action
