@@ -16,6 +16,7 @@ def classes() -> tuple[type, ...]:
     from .operators.edit_tracks import RAM_OT_edit_tracks, RAM_OT_rebuild, RAM_OT_undo_edit
     from .operators.export import RAM_OT_export_people
     from .operators.import_results import RAM_OT_import_results
+    from .operators.retarget import RAM_OT_retarget
     from .operators.setup import RAM_OT_convert_smpl, RAM_OT_setup_worker_env
     from .panel import RAM_PT_capture, RAM_PT_tracks, RAM_UL_tracks
     from .preferences import RAM_AddonPreferences
@@ -30,6 +31,7 @@ def classes() -> tuple[type, ...]:
         RAM_OT_undo_edit,
         RAM_OT_rebuild,
         RAM_OT_export_people,
+        RAM_OT_retarget,
         RAM_OT_setup_worker_env,
         RAM_OT_convert_smpl,
         RAM_UL_tracks,

@@ -86,3 +86,4 @@ class RAM_PT_tracks(bpy.types.Panel):
         row.operator("ram.undo_edit", icon="LOOP_BACK")
         row.operator("ram.rebuild", icon="FILE_REFRESH", text="")
         layout.operator("ram.export_people", icon="EXPORT")
+        layout.operator("ram.retarget", icon="ARMATURE_DATA")

@@ -1,0 +1,126 @@
+"""Retargeting a captured person onto rigs with other names, rest poses (A-pose), rolls and size."""
+
+from __future__ import annotations
+
+import math
+
+import bpy
+import numpy as np
+import pytest
+from mathutils import Matrix
+
+from ram_blender import bone_maps, session
+from ram_blender.importer.keys import action_fcurves
+from ram_blender.retarget import retarget
+from ram_core.contract.skeleton import JOINT_NAMES, PARENTS
+
+SCALE = 0.8
+A_POSE = math.radians(40.0)
+ARMS = {"shoulder", "elbow", "wrist", "hand"}
+
+
+def build_rig(source, names: dict[str, str], collection) -> bpy.types.Object:
+    """A rig named by ``names`` (SMPL joint -> bone): the source's rest bones scaled by SCALE, arms
+    lowered into an A-pose, every bone with its own roll, an extra end bone, the object moved and
+    turned."""
+    arm = bpy.data.armatures.new("Character")
+    obj = bpy.data.objects.new("Character", arm)
+    collection.objects.link(obj)
+    rest = {b.name: (np.array(b.head_local), np.array(b.tail_local)) for b in source.data.bones}
+    lowest = min(min(h[2], t[2]) for h, t in rest.values())  # standing on the floor at z = 0
+    obj.matrix_world = Matrix.Translation((3.0, 1.0, -SCALE * lowest)) @ Matrix.Rotation(math.radians(30), 4, "Z")
+    bpy.context.view_layer.objects.active = obj
+    bpy.ops.object.mode_set(mode="EDIT")
+    made = {}
+    for j, joint in enumerate(JOINT_NAMES):
+        if joint not in names:
+            continue
+        head, tail = (SCALE * p for p in rest[joint])
+        side = joint.split("_")[0]
+        if joint.split("_", 1)[-1] in ARMS and side in ("left", "right"):
+            pivot = SCALE * rest[f"{side}_shoulder"][0]
+            angle = A_POSE if side == "left" else -A_POSE
+            rot = np.array(Matrix.Rotation(angle, 3, "Y"))
+            head, tail = (pivot + rot @ (p - pivot) for p in (head, tail))
+        eb = arm.edit_bones.new(names[joint])
+        eb.head, eb.tail = head, tail
+        eb.roll = 0.7 * j - 2.0
+        made[joint] = eb
+        p = PARENTS[j]
+        while p >= 0 and JOINT_NAMES[p] not in made:
+            p = PARENTS[p]
+        if p >= 0:
+            eb.parent = made[JOINT_NAMES[p]]
+    end = arm.edit_bones.new("HeadTop_End")
+    top = np.array(made["head"].tail)
+    end.head, end.tail = top, top + np.array([0.0, 0.0, 0.05])
+    end.parent = made["head"]
+    bpy.ops.object.mode_set(mode="OBJECT")
+    return obj
+
+
+def y_axis(obj, bone):
+    m = obj.matrix_world.to_3x3().normalized() @ obj.pose.bones[bone].matrix.to_3x3()
+    v = np.array(m.col[1])
+    return v / np.linalg.norm(v)
+
+
+def curve_values(obj):
+    out = []
+    for fc in action_fcurves(obj.animation_data.action):
+        co = np.empty(2 * len(fc.keyframe_points))
+        fc.keyframe_points.foreach_get("co", co)
+        out.append(co)
+    return np.concatenate(out)
+
+
+@pytest.mark.parametrize(
+    ("preset", "names"), [("mixamo", bone_maps.MIXAMO), ("ue5", bone_maps.UE5), ("auto", bone_maps.MIXAMO)]
+)
+def test_mapped_bones_follow_the_source_directions_and_root_travel_scales(empty_scene, results_file, preset, names):
+    objects = session.import_results(bpy.context, str(results_file))
+    source = objects[0]
+    before = curve_values(source)
+    target = build_rig(source, names, bpy.context.scene.collection)
+    mapping = bone_maps.bone_map(preset, [b.name for b in target.data.bones])
+    assert mapping == names
+    result = retarget(bpy.context.scene, source, target, mapping)
+
+    assert result.action.name.startswith(source.name) and target.animation_data.action == result.action
+    assert result.ratio == pytest.approx(SCALE, rel=1e-4)
+    np.testing.assert_array_equal(curve_values(source), before)  # the source is only read
+    hips = mapping["pelvis"]
+    scene = bpy.context.scene
+    first = int(result.frames[0])
+    scene.frame_set(first)
+    src0 = np.array(source.matrix_world @ source.pose.bones["pelvis"].head)
+    tgt0 = np.array(target.matrix_world @ target.pose.bones[hips].head)
+    worst = 0.0
+    for frame in np.linspace(result.frames[0], result.frames[-1], 6).astype(int):
+        scene.frame_set(int(frame))
+        for joint, bone in mapping.items():
+            cos = float(np.clip(np.dot(y_axis(source, joint), y_axis(target, bone)), -1.0, 1.0))
+            worst = max(worst, math.degrees(math.acos(cos)))
+        src = np.array(source.matrix_world @ source.pose.bones["pelvis"].head)
+        tgt = np.array(target.matrix_world @ target.pose.bones[hips].head)
+        np.testing.assert_allclose(tgt[:2] - tgt0[:2], SCALE * (src[:2] - src0[:2]), atol=1e-4)
+        assert tgt[2] == pytest.approx(SCALE * src[2], abs=1e-4)  # both floors at z = 0
+    assert worst < 3.0, f"worst bone direction error {worst:.2f} degrees"
+    print(f"retarget {preset}: worst direction error {worst:.4f} degrees")
+
+
+def test_a_map_without_hips_is_refused(empty_scene, results_file):
+    source = session.import_results(bpy.context, str(results_file))[0]
+    target = build_rig(source, bone_maps.MIXAMO, bpy.context.scene.collection)
+    with pytest.raises(ValueError, match="pelvis"):
+        retarget(bpy.context.scene, source, target, {"head": "mixamorig:Head"})
+
+
+def test_the_operator_retargets_and_reports_a_bad_pick(empty_scene, results_file):
+    source = session.import_results(bpy.context, str(results_file))[0]
+    target = build_rig(source, bone_maps.UE5, bpy.context.scene.collection)
+    with pytest.raises(RuntimeError, match="pick an armature as the target"):
+        bpy.ops.ram.retarget(source=source.name, target="nothing")
+    assert bpy.ops.ram.retarget(source=source.name, target=target.name, preset="ue5") == {"FINISHED"}
+    assert target.animation_data.action.name.startswith(source.name)
+    assert source.animation_data.action != target.animation_data.action
