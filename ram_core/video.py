@@ -123,16 +123,26 @@ def open_video(path: str | os.PathLike) -> VideoInfo:
     return VideoInfo(str(p), fps, int(width), int(height), frame_count)
 
 
-def iter_frames(path: str | os.PathLike, start: int = 0, end: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+# A run of this many undecodable frames in a row is taken as the end of the file (truncated), not damage.
+MAX_CONSECUTIVE_BAD_FRAMES = 16
+
+
+def iter_frames(
+    path: str | os.PathLike, start: int = 0, end: int | None = None, skipped: list[int] | None = None
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(index, image)`` for frames ``start <= index < end`` (``end`` None: to the last frame).
 
     ``image`` is ``(H, W, 3)`` uint8 BGR. Frames are decoded in order from the first (seeking is not
-    frame-exact for every codec). If the file ends or a frame fails to decode before ``end`` while the
-    header promised more, iteration stops there and a warning names how many frames were read.
+    frame-exact for every codec). A frame that fails to decode while later ones still do is skipped (not
+    invented): its index is appended to ``skipped`` when given, and a warning counts them. If the file
+    ends (:data:`MAX_CONSECUTIVE_BAD_FRAMES` failures in a row, or the last frames fail) before ``end``
+    while the header promised more, iteration stops after the last good frame.
     """
     p, cap = _capture(path)
     header_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
     stop = header_count if end is None else min(end, header_count)
+    bad: list[int] = []  # undecodable frames since the last good one
+    damaged: list[int] = []  # undecodable frames with good ones after them
     try:
         index = 0
         while index < start:
@@ -143,19 +153,35 @@ def iter_frames(path: str | os.PathLike, start: int = 0, end: int | None = None)
         while index < stop:
             ok, image = cap.read()
             if not ok or image is None:
-                # INFO, not WARNING: the client turns this into the capture's one error, or a note if allowed.
-                logger.info(
-                    "%s: truncated or damaged: frames %d..%d could not be read (the header says %d frames)",
-                    p,
-                    index,
-                    stop - 1,
-                    header_count,
-                )
-                return
+                bad.append(index)
+                index += 1
+                if len(bad) >= MAX_CONSECUTIVE_BAD_FRAMES:
+                    break
+                continue
+            damaged.extend(bad)
+            if skipped is not None:
+                skipped.extend(bad)
+            bad = []
             yield index, image
             index += 1
+        if bad:
+            # INFO, not WARNING: the client turns this into the capture's one error, or a note if allowed.
+            logger.info(
+                "%s: truncated or damaged: frames %d..%d could not be read (the header says %d frames)",
+                p,
+                bad[0],
+                stop - 1,
+                header_count,
+            )
     finally:
         cap.release()
+        if damaged:
+            logger.warning(
+                "%s: %d damaged frame(s) skipped, left missing: %s",
+                p,
+                len(damaged),
+                ", ".join(map(str, damaged[:20])) + (" ..." if len(damaged) > 20 else ""),
+            )
 
 
 def prefetch_frames(frames: Iterator[tuple[int, np.ndarray]], depth: int = 2) -> Iterator[tuple[int, np.ndarray]]:

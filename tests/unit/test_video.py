@@ -96,3 +96,24 @@ def test_closing_prefetch_frames_stops_its_thread_and_closes_the_source():
         assert next(frames)[0] == 0
     assert closed.is_set()
     assert not any(t.name == "ram-frame-prefetch" for t in threading.enumerate())
+
+
+def test_one_damaged_frame_mid_file_is_skipped_and_counted(tmp_path, caplog):
+    import cv2
+
+    clean = tmp_path / "clean.avi"
+    writer = cv2.VideoWriter(str(clean), cv2.VideoWriter_fourcc(*"MJPG"), 25, (64, 48))
+    for i in range(20):
+        writer.write(np.full((48, 64, 3), i * 10, np.uint8))
+    writer.release()
+    data = bytearray(clean.read_bytes())
+    soi = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xD8]
+    data[soi[10] : soi[11] - 8] = b"\xa5" * (soi[11] - 8 - soi[10])  # frame 10's JPEG payload destroyed
+    damaged = tmp_path / "damaged.avi"
+    damaged.write_bytes(bytes(data))
+    skipped: list[int] = []
+    with caplog.at_level(logging.WARNING, logger="ram_core.video"):
+        indices = [i for i, _ in iter_frames(damaged, skipped=skipped)]
+    assert indices == [i for i in range(20) if i != 10]
+    assert skipped == [10]
+    assert "1 damaged frame(s) skipped, left missing: 10" in caplog.text
