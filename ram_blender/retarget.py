@@ -30,8 +30,10 @@ from mathutils import Matrix, Quaternion
 from ram_core.contract.skeleton import matrix_to_quaternion
 
 from .importer.keys import key_channels
+from .importer.plan import continuous_quaternions
 
 SOURCE_PROP = "ram_retarget_source"
+TARGET_PROP = "ram_target"
 
 
 @dataclass(frozen=True)
@@ -102,13 +104,13 @@ def _action_for(target: bpy.types.Object, name: str, source: bpy.types.Object) -
     """The action retargeted from ``source`` before (cleared), else a new one; assigned to ``target``."""
     anim = target.animation_data or target.animation_data_create()
     action = next(
-        (a for a in bpy.data.actions if a.get(SOURCE_PROP) == source.name and a.get("ram_target") == target.name),
+        (a for a in bpy.data.actions if a.get(SOURCE_PROP) == source.name and a.get(TARGET_PROP) == target.name),
         None,
     )
     if action is None:
         action = bpy.data.actions.new(name)
         action[SOURCE_PROP] = source.name
-        action["ram_target"] = target.name
+        action[TARGET_PROP] = target.name
     previous = anim.action
     if previous is not None and previous != action and previous.users <= 1:
         previous.use_fake_user = True  # nothing the artist made is lost
@@ -194,13 +196,10 @@ def retarget(
     keyed = frames.astype(np.float64)
     for bone_name, rot in local.items():
         pb = target.pose.bones[bone_name]
-        quats = matrix_to_quaternion(rot)
-        flip = np.cumprod(np.where(np.sum(quats[1:] * quats[:-1], axis=-1) < 0, -1.0, 1.0))
-        quats[1:] *= flip[:, None]
-        if pb.rotation_mode == "QUATERNION":
-            key_channels(action, target, f'pose.bones["{bone_name}"].rotation_quaternion', keyed, quats, bone_name)
-        elif pb.rotation_mode == "AXIS_ANGLE":
+        quats = continuous_quaternions(matrix_to_quaternion(rot))
+        if pb.rotation_mode == "AXIS_ANGLE":
             pb.rotation_mode = "QUATERNION"
+        if pb.rotation_mode == "QUATERNION":
             key_channels(action, target, f'pose.bones["{bone_name}"].rotation_quaternion', keyed, quats, bone_name)
         else:
             eulers = np.empty((n, 3))
