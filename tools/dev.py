@@ -9,6 +9,7 @@ a second run reuses the first's. Standard library only: this runs before any env
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import os
 import re
@@ -94,9 +95,19 @@ def ensure_env(spec: EnvSpec) -> Path:
     env_python = target / "bin" / "python"
     if (target / ".complete").exists():
         return env_python
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Two runs at once (two clones, a test and a demo) must not build the same environment over each other.
+    with open(target.with_name(target.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / ".complete").exists():
+            _create_env(spec, python, target)
+    return env_python
+
+
+def _create_env(spec: EnvSpec, python: str, target: Path) -> None:
+    env_python = target / "bin" / "python"
     # No marker means an earlier run was interrupted: start that environment over.
     shutil.rmtree(target, ignore_errors=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
     log(f"creating environment {spec.name} in {target} (first run only; a few minutes)")
     t0 = time.monotonic()
     env = {**os.environ, **dict(spec.extra_env)}
@@ -105,7 +116,6 @@ def ensure_env(spec: EnvSpec) -> Path:
     subprocess.run([*pip, "install", "-r", str(REQUIREMENTS / spec.requirements)], check=True, env=env)
     (target / ".complete").write_text(f"{time.time()}\n")
     log(f"{spec.name} ready in {time.monotonic() - t0:.0f} s")
-    return env_python
 
 
 def blender_env() -> Path:
