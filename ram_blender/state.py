@@ -71,13 +71,24 @@ class RAM_SceneState(bpy.types.PropertyGroup):
     capture_status: bpy.props.StringProperty(name="Status")
 
 
+# The scenes (by session_uid) a capture runs in now: the truth behind ``capture_running``, which a file
+# load or an undo past the capture's start brings back as it was stored.
+CAPTURING: set[int] = set()
+
+
 @bpy.app.handlers.persistent
-def _clear_capture_flags(_file: str) -> None:
-    """A capture never survives its Blender session: a file saved mid-capture must not look busy when opened."""
+def sync_capture_flags(*_args: object) -> None:
+    """Set every scene's ``capture_running`` to whether a capture runs in it now (a capture never
+    survives its Blender session, and undo must not leave the Capture button greyed out)."""
     for scene in bpy.data.scenes:
-        if scene.ram.capture_running:
-            scene.ram.capture_running = False
+        running = scene.session_uid in CAPTURING
+        if scene.ram.capture_running != running:
+            scene.ram.capture_running = running
+        if not running and scene.ram.capture_status:
             scene.ram.capture_status = ""
+
+
+_HANDLERS = (bpy.app.handlers.load_post, bpy.app.handlers.undo_post, bpy.app.handlers.redo_post)
 
 
 def register_state() -> None:
@@ -89,11 +100,13 @@ def register_state() -> None:
     else:
         RAM_SceneState.results_path = bpy.props.StringProperty(**path)
     bpy.types.Scene.ram = bpy.props.PointerProperty(type=RAM_SceneState)
-    bpy.app.handlers.load_post.append(_clear_capture_flags)
+    for handlers in _HANDLERS:
+        handlers.append(sync_capture_flags)
 
 
 def unregister_state() -> None:
-    if _clear_capture_flags in bpy.app.handlers.load_post:
-        bpy.app.handlers.load_post.remove(_clear_capture_flags)
+    for handlers in _HANDLERS:
+        if sync_capture_flags in handlers:
+            handlers.remove(sync_capture_flags)
     del bpy.types.Scene.ram
     del RAM_SceneState.results_path
