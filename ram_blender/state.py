@@ -6,6 +6,7 @@ import bpy
 
 
 def _select_track(self: RAM_SceneState, context: bpy.types.Context) -> None:
+    _keep_other_track(self)
     if not 0 <= self.active_track < len(self.tracks):
         return
     obj = self.tracks[self.active_track].object
@@ -15,6 +16,14 @@ def _select_track(self: RAM_SceneState, context: bpy.types.Context) -> None:
         other.select_set(False)
     obj.select_set(True)
     context.view_layer.objects.active = obj
+
+
+def _keep_other_track(self: RAM_SceneState) -> None:
+    """Keep *Other track* on a track that is not the active one (the first other track if it is, or is
+    gone). Runs whenever the active track is set, which the track list's refresh also does."""
+    others = [t.track_id for i, t in enumerate(self.tracks) if i != self.active_track]
+    if self.get("other_track", NO_OTHER) not in others:
+        self["other_track"] = others[0] if others else NO_OTHER  # the stored number: no items callback
 
 
 def _row_changed(self: RAM_TrackItem, context: bpy.types.Context) -> None:
@@ -37,18 +46,22 @@ class RAM_TrackItem(bpy.types.PropertyGroup):
 
 
 # Blender keeps only pointers to a dynamic enum's strings: the items must outlive the callback.
-_OTHER_ITEMS: list[tuple[str, str, str]] = []
+_OTHER_ITEMS: list[tuple[str, str, str, int]] = []
+NO_OTHER = 0  # the placeholder item's value when there is no other track (also the unset default)
 
 
-def _other_track_items(self: RAM_SceneState, context: bpy.types.Context) -> list[tuple[str, str, str]]:
-    """The tracks a swap or merge can pair with the active one (every other track, by id and name)."""
+def _other_track_items(self: RAM_SceneState, context: bpy.types.Context) -> list[tuple[str, str, str, int]]:
+    """The tracks a swap or merge can pair with the active one (every other track, by id and name).
+
+    Each item's number is its track id, which Blender stores: a choice stays on its track when the list
+    changes (with positions as numbers, picking another active track would silently shift it)."""
     active = self.tracks[self.active_track].track_id if 0 <= self.active_track < len(self.tracks) else None
     items = [
-        (str(t.track_id), f"{t.track_id}  {t.label}", f"Frames {t.frame_first}-{t.frame_last}")
+        (str(t.track_id), f"{t.track_id}  {t.label}", f"Frames {t.frame_first}-{t.frame_last}", t.track_id)
         for t in self.tracks
         if t.track_id != active
     ]
-    _OTHER_ITEMS[:] = items or [("", "(no other track)", "")]
+    _OTHER_ITEMS[:] = items or [("NONE", "(no other track)", "", NO_OTHER)]
     return _OTHER_ITEMS
 
 

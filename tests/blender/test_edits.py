@@ -154,9 +154,14 @@ def test_other_track_is_a_choice_of_the_other_tracks(empty_scene, results_file):
 
     session.import_results(bpy.context, str(results_file))
     state = bpy.context.scene.ram
+    assert state.other_track == "2"  # the first other track after the import, never the active one
     state.active_track = 1
     assert [item[0] for item in _other_track_items(state, bpy.context)] == ["1", "5"]
     state.other_track = "5"
-    assert state.other_track == "5"
+    state.active_track = 0
+    assert state.other_track == "5"  # a choice stays on its track when another track becomes active
+    state.active_track = 2
+    assert state.other_track == "1"  # the chosen track became the active one: the first other instead
+    state.active_track, state.other_track = 1, "5"
     assert bpy.ops.ram.edit_tracks(op="merge", track_a=2, track_b=int(state.other_track)) == {"FINISHED"}
     assert [t.track_id for t in state.tracks] == [1, 2]
