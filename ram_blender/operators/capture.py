@@ -124,6 +124,22 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
             given[name] = given[name] or None
         return replace(base, **given)
 
+    def draw(self, context: bpy.types.Context) -> None:
+        """The file browser's side panel: the options grouped, the camera's two ways side by side."""
+        layout = self.layout
+        col = layout.column(align=True)
+        col.label(text="Video frames (0-based)")
+        col.prop(self, "frame_start")
+        col.prop(self, "frame_end")
+        layout.prop(self, "max_people")
+        col = layout.column(align=True)
+        col.label(text="Camera, if known (one of)")
+        col.prop(self, "focal_px")
+        col.prop(self, "fov_deg")
+        layout.prop(self, "allow_truncated")
+        layout.prop(self, "backend")
+        layout.prop(self, "output_dir")
+
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         self.backend = preferences.settings(context).backend
         return ImportHelper.invoke(self, context, event)
