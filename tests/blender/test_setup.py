@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 
 import bpy
@@ -69,7 +70,9 @@ def test_ctrl_c_cancels_the_running_step_and_leaves_the_environment_not_ready(fa
     env.mkdir(parents=True)
     (env / READY_MARKER).write_text("from an earlier setup")
     use(CTRL_C_STEP, IMPORT_CHECK)
+    before = signal.getsignal(signal.SIGINT)
     assert bpy.ops.ram.setup_worker_env() == {"CANCELLED"}
+    assert signal.getsignal(signal.SIGINT) is before  # Ctrl+C means what it meant before, again
     text = setup.setup_log_path(env).read_text()
     assert "Downloading ram_core.whl" in text and IMPORT_CHECK[7:-2] not in text  # the last step never ran
     printed = next(line for line in text.splitlines() if line.startswith("Downloading"))
