@@ -24,6 +24,8 @@ CHECK_IMPORTS = (
 )
 # After a cancel, a command gets this long to stop before it is killed.
 STOP_GRACE_S = 5.0
+# The environments a setup is running for now (from SetupJob() to close()), for the preferences' state line.
+RUNNING: set[Path] = set()
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class SetupJob:
         if marker.exists():
             marker.unlink()  # a setup that starts again is not ready until it finished
         self._log: IO[bytes] = open(self.log_path, "wb")  # noqa: SIM115  # closed in close()
+        RUNNING.add(self.env_dir)
         self._proc: subprocess.Popen | None = None
         self._index = -1
         self._error: str | None = None
@@ -143,3 +146,4 @@ class SetupJob:
         if self._proc is not None and self._proc.poll() is None:
             self.cancel()
         self._log.close()
+        RUNNING.discard(self.env_dir)

@@ -13,7 +13,7 @@ import pytest
 
 from ram_blender import preferences
 from ram_blender.operators import setup
-from ram_blender.setup_job import READY_MARKER
+from ram_blender.setup_job import READY_MARKER, SetupJob
 
 MAKE_ENV = "import os, sys; os.makedirs(sys.argv[1], exist_ok=True)"
 # A pip that prints 1 MB and checks, while it runs, that the environment does not count as ready.
@@ -89,3 +89,13 @@ def test_a_failed_step_is_one_error_naming_the_log(fake_setup):
         bpy.ops.ram.setup_worker_env()
     assert f"(log: {setup.setup_log_path(env)})" in str(e.value)
     assert preferences.managed_state() != "ready"
+
+
+def test_the_preferences_say_setting_up_while_a_setup_runs(fake_setup):
+    env, _ = fake_setup
+    job = SetupJob([[sys.executable, "-c", "pass"]], env, setup.setup_log_path(env))
+    try:
+        assert preferences.managed_state() == "setting up (progress in the status bar; Esc cancels)"
+    finally:
+        job.close()
+    assert preferences.managed_state() == "not set up"
