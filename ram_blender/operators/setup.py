@@ -8,7 +8,7 @@ from pathlib import Path
 
 import bpy
 
-from .. import preferences
+from .. import preferences, setup_job
 from ..headless import run_to_end
 from ..pythons import find_python
 from ..setup_job import CHECK_IMPORTS, SetupJob, SetupStatus
@@ -85,7 +85,7 @@ class RAM_OT_setup_worker_env(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return bpy.app.online_access
+        return bpy.app.online_access and preferences.managed_env_dir() not in setup_job.RUNNING
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         env_dir = preferences.managed_env_dir()

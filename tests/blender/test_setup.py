@@ -96,6 +96,7 @@ def test_the_preferences_say_setting_up_while_a_setup_runs(fake_setup):
     job = SetupJob([[sys.executable, "-c", "pass"]], env, setup.setup_log_path(env))
     try:
         assert preferences.managed_state() == "setting up (progress in the status bar; Esc cancels)"
+        assert not bpy.ops.ram.setup_worker_env.poll()  # one setup at a time
     finally:
         job.close()
-    assert preferences.managed_state() == "not set up"
+    assert preferences.managed_state() == "not set up" and bpy.ops.ram.setup_worker_env.poll()
