@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import bpy
 import numpy as np
 import pytest
@@ -165,3 +167,58 @@ def test_other_track_is_a_choice_of_the_other_tracks(empty_scene, results_file):
     state.active_track, state.other_track = 1, "5"
     assert bpy.ops.ram.edit_tracks(op="merge", track_a=2, track_b=int(state.other_track)) == {"FINISHED"}
     assert [t.track_id for t in state.tracks] == [1, 2]
+
+
+class FakeLayout:
+    """Records what a panel's draw lays out (a background Blender has no region to draw into)."""
+
+    def __init__(self, log: list) -> None:
+        self.log = log
+        self.enabled = True
+
+    def _child(self, *args, **kwargs) -> FakeLayout:
+        return FakeLayout(self.log)
+
+    row = column = grid_flow = _child
+
+    def prop(self, owner, name: str, **kwargs) -> None:
+        self.log.append(("prop", name, kwargs.get("text")))
+
+    def label(self, text: str = "", icon: str = "NONE") -> None:
+        self.log.append(("label", text, icon))
+
+    def operator(self, idname: str, text: str = "", icon: str = "NONE"):
+        props = SimpleNamespace()
+        self.log.append(("operator", text or idname, self, props))
+        return props
+
+    def template_list(self, *args, **kwargs) -> None:
+        pass
+
+
+def drawn(draw, **attrs) -> list:
+    log: list = []
+    draw(SimpleNamespace(layout=FakeLayout(log), **attrs), bpy.context)
+    return log
+
+
+def test_the_tracks_panel_and_the_redo_panel_draw(empty_scene, results_file):
+    from ram_blender.operators.edit_tracks import RAM_OT_edit_tracks
+    from ram_blender.panel import RAM_PT_tracks
+
+    session.import_results(bpy.context, str(results_file))
+    state = bpy.context.scene.ram
+    state.active_track, state.other_track = 0, "5"
+    for frame, enabled, line in (
+        (20, {"Swap": True, "Split": True}, ("Swap/split act from frame 20", "INFO")),
+        (45, {"Swap": False, "Split": False}, ("Frame 45: nothing to swap or split here (track 1 is 1-40)", "ERROR")),
+    ):
+        bpy.context.scene.frame_set(frame)
+        log = drawn(RAM_PT_tracks.draw)
+        ops = {entry[1]: entry for entry in log if entry[0] == "operator"}
+        assert {name: ops[name][2].enabled for name in enabled} == enabled
+        assert ops["Merge"][2].enabled and ops["Swap"][3].track_b == 5 and ops["Swap"][3].frame == frame
+        assert ("label", *line) in log and ("prop", "other_track", "Other track") in log
+    swap = drawn(RAM_OT_edit_tracks.draw, op="swap", track_b=5)
+    assert swap == [("label", "With track 5  person 5", "NONE"), ("prop", "frame", None)]
+    assert drawn(RAM_OT_edit_tracks.draw, op="rename", track_b=1) == [("prop", "name", None)]
