@@ -2,7 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import bpy
+
+
+class FrameHint(NamedTuple):
+    """What a swap and a split would do at the current frame, and the line that says so."""
+
+    swap: bool
+    split: bool
+    text: str
+
+
+def _inside(track: Any, frame: int) -> bool:
+    """Whether ``track`` (a track-list row, Blender frames) has frames before ``frame`` and at or after it."""
+    return bool(track.frame_first < frame <= track.frame_last)
+
+
+def frame_hint(active: Any, other: Any | None, frame: int) -> FrameHint:
+    """Swap needs one of the two tracks, split the active one, to have frames on both sides of ``frame``
+    (Blender frames, as the rows show them); the edit refuses otherwise, so the buttons say it first."""
+    split = _inside(active, frame)
+    swap = other is not None and (split or _inside(other, frame))
+    span = f"track {active.track_id} is {active.frame_first}-{active.frame_last}"
+    if split:
+        text = f"Swap/split act from frame {frame}"
+    elif swap:
+        text = f"Frame {frame}: swap only ({span})"
+    else:
+        text = f"Frame {frame}: nothing to swap or split here ({span})"
+    return FrameHint(swap, split, text)
 
 
 class RAM_UL_tracks(bpy.types.UIList):
@@ -60,16 +90,17 @@ class RAM_PT_tracks(bpy.types.Panel):
         )
         layout.prop(state, "other_track", text="Other track")
         frame = context.scene.frame_current
+        hint = frame_hint(active, other, frame)
 
         grid = layout.grid_flow(columns=2, align=True)
-        for op_name, icon, needs_other in (
-            ("swap", "UV_SYNC_SELECT", True),
-            ("merge", "AUTOMERGE_ON", True),
-            ("split", "SCULPTMODE_HLT", False),
-            ("delete", "TRASH", False),
+        for op_name, icon, enabled in (
+            ("swap", "UV_SYNC_SELECT", hint.swap),
+            ("merge", "AUTOMERGE_ON", other is not None),
+            ("split", "SCULPTMODE_HLT", hint.split),
+            ("delete", "TRASH", True),
         ):
             cell = grid.row()
-            cell.enabled = other is not None or not needs_other
+            cell.enabled = enabled
             op = cell.operator("ram.edit_tracks", text=op_name.title(), icon=icon)
             op.op = op_name
             op.track_a = active.track_id
@@ -80,8 +111,7 @@ class RAM_PT_tracks(bpy.types.Panel):
         op.op = "rename"
         op.track_a = active.track_id
         op.name = active.label
-        inside = active.frame_first < frame <= active.frame_last
-        layout.label(text=f"Swap/split act from frame {frame}", icon="INFO" if inside else "ERROR")
+        layout.label(text=hint.text, icon="INFO" if hint.split else "ERROR")
         row = layout.row(align=True)
         row.operator("ram.undo_edit", icon="LOOP_BACK")
         row.operator("ram.rebuild", icon="FILE_REFRESH", text="")

@@ -11,7 +11,7 @@ import bpy
 
 from ram_core.contract.options import CaptureOptions
 
-from .setup_job import is_ready
+from . import setup_job
 
 WORKER_PYTHON_ENV = "RAM_WORKER_PYTHON"
 BACKEND_ITEMS = [
@@ -55,7 +55,9 @@ def managed_python() -> Path:
 
 def managed_state() -> str:
     """'ready' only once a setup ran to the end, its import check included (see ``setup_job``)."""
-    if is_ready(managed_env_dir()):
+    if managed_env_dir() in setup_job.RUNNING:
+        return "setting up (progress in the status bar; Esc cancels)"
+    if setup_job.is_ready(managed_env_dir()):
         return "ready"
     return "incomplete: set it up again" if managed_python().exists() else "not set up"
 
@@ -119,7 +121,7 @@ def worker_python(s: Settings) -> str:
                 raise NoWorkerPython(f"worker Python {candidate} does not exist")
             return candidate
     managed = managed_python()
-    if managed.exists() and is_ready(managed_env_dir()):
+    if managed.exists() and setup_job.is_ready(managed_env_dir()):
         return str(managed)
     if managed.exists():
         raise NoWorkerPython(

@@ -4,7 +4,7 @@ The commands' output goes to a log file, never to a pipe (pip writes megabytes; 
 end fills and hangs it). :meth:`SetupJob.step` starts the next command when one ends, says where the
 setup stands and the log's last line (pip's "Collecting ...", for the progress line); :meth:`SetupJob.cancel`
 stops the running command. The environment counts as ready only when the last command (a check that
-imports ``ram_core`` and its lite backend in the new environment) passed: it writes :data:`READY_MARKER`.
+imports ``ram_core`` and its lite backend and loads the backend's models in the new environment) passed: it writes :data:`READY_MARKER`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,17 @@ from pathlib import Path
 from typing import IO
 
 READY_MARKER = "ram-worker-ready"
-# Run by the new environment's Python as the last step: the worker imports exactly these.
-CHECK_IMPORTS = "import ram_core.worker, ram_core.backends.lite.backend; print('ram_core and the lite backend import')"
+# Run by the new environment's Python as the last step: the worker and the lite backend import, and the
+# backend's models (shipped in MediaPipe's wheel) load into the LiteRT runtime, which imports only then.
+CHECK_IMPORTS = (
+    "import ram_core.worker, ram_core.backends.lite.backend; from ram_core.perception import tflite; "
+    "[tflite.load_interpreter(m) for m in (tflite.POSE_DETECTION, tflite.POSE_LANDMARK_FULL)]; "
+    "print('ram_core, the lite backend and its models load')"
+)
 # After a cancel, a command gets this long to stop before it is killed.
 STOP_GRACE_S = 5.0
+# The environments a setup is running for now (from SetupJob() to close()), for the preferences' state line.
+RUNNING: set[Path] = set()
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class SetupJob:
         if marker.exists():
             marker.unlink()  # a setup that starts again is not ready until it finished
         self._log: IO[bytes] = open(self.log_path, "wb")  # noqa: SIM115  # closed in close()
+        RUNNING.add(self.env_dir)
         self._proc: subprocess.Popen | None = None
         self._index = -1
         self._error: str | None = None
@@ -138,3 +146,4 @@ class SetupJob:
         if self._proc is not None and self._proc.poll() is None:
             self.cancel()
         self._log.close()
+        RUNNING.discard(self.env_dir)

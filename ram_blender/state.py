@@ -6,6 +6,7 @@ import bpy
 
 
 def _select_track(self: RAM_SceneState, context: bpy.types.Context) -> None:
+    _keep_other_track(self)
     if not 0 <= self.active_track < len(self.tracks):
         return
     obj = self.tracks[self.active_track].object
@@ -15,6 +16,14 @@ def _select_track(self: RAM_SceneState, context: bpy.types.Context) -> None:
         other.select_set(False)
     obj.select_set(True)
     context.view_layer.objects.active = obj
+
+
+def _keep_other_track(self: RAM_SceneState) -> None:
+    """Keep *Other track* on a track that is not the active one (the first other track if it is, or is
+    gone). Runs whenever the active track is set, which the track list's refresh also does."""
+    others = [t.track_id for i, t in enumerate(self.tracks) if i != self.active_track]
+    if self.get("other_track", NO_OTHER) not in others:
+        self["other_track"] = others[0] if others else NO_OTHER  # the stored number: no items callback
 
 
 def _row_changed(self: RAM_TrackItem, context: bpy.types.Context) -> None:
@@ -37,18 +46,22 @@ class RAM_TrackItem(bpy.types.PropertyGroup):
 
 
 # Blender keeps only pointers to a dynamic enum's strings: the items must outlive the callback.
-_OTHER_ITEMS: list[tuple[str, str, str]] = []
+_OTHER_ITEMS: list[tuple[str, str, str, int]] = []
+NO_OTHER = 0  # the placeholder item's value when there is no other track (also the unset default)
 
 
-def _other_track_items(self: RAM_SceneState, context: bpy.types.Context) -> list[tuple[str, str, str]]:
-    """The tracks a swap or merge can pair with the active one (every other track, by id and name)."""
+def _other_track_items(self: RAM_SceneState, context: bpy.types.Context) -> list[tuple[str, str, str, int]]:
+    """The tracks a swap or merge can pair with the active one (every other track, by id and name).
+
+    Each item's number is its track id, which Blender stores: a choice stays on its track when the list
+    changes (with positions as numbers, picking another active track would silently shift it)."""
     active = self.tracks[self.active_track].track_id if 0 <= self.active_track < len(self.tracks) else None
     items = [
-        (str(t.track_id), f"{t.track_id}  {t.label}", f"Frames {t.frame_first}-{t.frame_last}")
+        (str(t.track_id), f"{t.track_id}  {t.label}", f"Frames {t.frame_first}-{t.frame_last}", t.track_id)
         for t in self.tracks
         if t.track_id != active
     ]
-    _OTHER_ITEMS[:] = items or [("", "(no other track)", "")]
+    _OTHER_ITEMS[:] = items or [("NONE", "(no other track)", "", NO_OTHER)]
     return _OTHER_ITEMS
 
 
@@ -71,13 +84,24 @@ class RAM_SceneState(bpy.types.PropertyGroup):
     capture_status: bpy.props.StringProperty(name="Status")
 
 
+# The scenes (by session_uid) a capture runs in now: the truth behind ``capture_running``, which a file
+# load or an undo past the capture's start brings back as it was stored.
+CAPTURING: set[int] = set()
+
+
 @bpy.app.handlers.persistent
-def _clear_capture_flags(_file: str) -> None:
-    """A capture never survives its Blender session: a file saved mid-capture must not look busy when opened."""
+def sync_capture_flags(*_args: object) -> None:
+    """Set every scene's ``capture_running`` to whether a capture runs in it now (a capture never
+    survives its Blender session, and undo must not leave the Capture button greyed out)."""
     for scene in bpy.data.scenes:
-        if scene.ram.capture_running:
-            scene.ram.capture_running = False
+        running = scene.session_uid in CAPTURING
+        if scene.ram.capture_running != running:
+            scene.ram.capture_running = running
+        if not running and scene.ram.capture_status:
             scene.ram.capture_status = ""
+
+
+_HANDLERS = (bpy.app.handlers.load_post, bpy.app.handlers.undo_post, bpy.app.handlers.redo_post)
 
 
 def register_state() -> None:
@@ -89,11 +113,13 @@ def register_state() -> None:
     else:
         RAM_SceneState.results_path = bpy.props.StringProperty(**path)
     bpy.types.Scene.ram = bpy.props.PointerProperty(type=RAM_SceneState)
-    bpy.app.handlers.load_post.append(_clear_capture_flags)
+    for handlers in _HANDLERS:
+        handlers.append(sync_capture_flags)
 
 
 def unregister_state() -> None:
-    if _clear_capture_flags in bpy.app.handlers.load_post:
-        bpy.app.handlers.load_post.remove(_clear_capture_flags)
+    for handlers in _HANDLERS:
+        if sync_capture_flags in handlers:
+            handlers.remove(sync_capture_flags)
     del bpy.types.Scene.ram
     del RAM_SceneState.results_path

@@ -166,7 +166,7 @@ def capture(args: argparse.Namespace, ring: Ring, channel: Channel, control: Con
     options = CaptureOptions.from_json(args.options)
     info = open_video(args.video)
     start, end = frame_range(info, options.start, options.end)
-    intrinsics, assumed = camera_intrinsics(info.width, info.height, options.focal_px)
+    intrinsics, assumed = camera_intrinsics(info.width, info.height, options.focal_for(info.width, info.height))
     scale = working_scale(info.width, info.height)
     work_info, work_intrinsics = scaled_camera(info, intrinsics, scale)
     backend: Backend = create_backend(options.backend, options)

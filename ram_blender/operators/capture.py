@@ -12,8 +12,9 @@ from bpy_extras.io_utils import ImportHelper
 from ram_core.contract.client import CaptureError
 from ram_core.contract.options import CaptureOptions, OptionsError
 
-from .. import preferences, session
+from .. import preferences, session, state
 from ..capture_job import CaptureJob, CaptureRequest
+from ..headless import run_to_end
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ OPTION_PROPERTIES = {
     "frame_end": "end",
     "max_people": "max_people",
     "focal_px": "focal_px",
+    "fov_deg": "fov_deg",
     "allow_truncated": "allow_truncated",
 }
 PREFERENCE_OPTIONS = ("smpl_model", "device", "weights_dir")
@@ -48,19 +50,19 @@ def results_path_for(video: str, output_dir: str) -> Path:
 def finish_message(
     error: str | None, path: Path | None, people: int, progress: tuple[int, int], stopped: bool
 ) -> tuple[str, str]:
-    """The report level and line for a capture that ended: failed, empty, stopped early (Esc) or complete.
+    """The report level and line for a capture that ended: failed, empty, stopped early (Esc, Ctrl+C) or complete.
 
     ``progress`` is (frames done, frames in the range) as the worker last said.
     """
     done, total = progress
-    early = f"stopped early at frame {done} of {total}" if stopped else ""
+    early = f"stopped early after {done} of {total} frames" if stopped else ""
     if error:
         kept = f"; kept {path.name}" if path else ""
         return "ERROR", f"RAM capture: {error.strip().splitlines()[-1]}{kept}"
     if path is None:
         return "WARNING", f"RAM capture {early}: nobody was captured" if early else "RAM capture: nobody was captured"
     if early:
-        return "WARNING", f"RAM capture {early}: {people} people, results in {path}"
+        return "WARNING", f"RAM capture {early}; kept {people} people in {path}"
     return "INFO", f"RAM capture: {people} people, results in {path}"
 
 
@@ -69,16 +71,28 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
 
     bl_idname = "ram.capture_video"
     bl_label = "Capture from Video"
-    bl_options = {"REGISTER", "UNDO"}
+    # UNDO: the modal operator's FINISHED (after the import) is one undo step. No REGISTER: a redo panel
+    # would run the whole capture again for any option changed there.
+    bl_options = {"UNDO"}
 
     filter_glob: bpy.props.StringProperty(default=VIDEO_GLOB, options={"HIDDEN"})
     frame_start: bpy.props.IntProperty(name="First frame", description="First video frame (0-based)", min=0)
-    frame_end: bpy.props.IntProperty(name="Last frame", description="Stop before this video frame (0: the end)", min=0)
+    frame_end: bpy.props.IntProperty(
+        name="End frame", description="Stop before this video frame (0-based; 0: at the video's end)", min=0
+    )
     max_people: bpy.props.IntProperty(name="Max people", description="0: no limit", min=0, default=0)
     focal_px: bpy.props.FloatProperty(
         name="Focal length (px)",
-        description="The camera's focal length in pixels, if known (0: assumed from the frame size)",
+        description="The camera's focal length in pixels, if known (0: not known; give this or the field of view)",
         min=0.0,
+        default=0.0,
+    )
+    fov_deg: bpy.props.FloatProperty(
+        name="Field of view (°)",
+        description="The camera's field of view across the frame's longer side, if known (0: not known; "
+        "with neither, about 53° is assumed)",
+        min=0.0,
+        max=179.0,
         default=0.0,
     )
     allow_truncated: bpy.props.BoolProperty(
@@ -94,17 +108,37 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
     _job: CaptureJob | None = None
     _timer = None
     _progress: tuple[int, int] = (0, 0)
+    _scene_uid: int = 0
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
         return not context.scene.ram.capture_running
 
-    def options(self, base: CaptureOptions) -> CaptureOptions:
-        """``base`` (the preferences') with what this dialog sets; 0 means "not given" for the numbers."""
+    def capture_options(self, base: CaptureOptions) -> CaptureOptions:
+        """``base`` (the preferences') with what this dialog sets; 0 means "not given" for the numbers.
+
+        Not named ``options``: on an operator that name is Blender's ``Operator.options``, hiding the method.
+        """
         given = {option: getattr(self, prop) for prop, option in OPTION_PROPERTIES.items()}
-        for name in ("end", "max_people", "focal_px"):
+        for name in ("end", "max_people", "focal_px", "fov_deg"):
             given[name] = given[name] or None
         return replace(base, **given)
+
+    def draw(self, context: bpy.types.Context) -> None:
+        """The file browser's side panel: the options grouped, the camera's two ways side by side."""
+        layout = self.layout
+        col = layout.column(align=True)
+        col.label(text="Video frames (0-based)")
+        col.prop(self, "frame_start")
+        col.prop(self, "frame_end")
+        layout.prop(self, "max_people")
+        col = layout.column(align=True)
+        col.label(text="Camera, if known (one of)")
+        col.prop(self, "focal_px")
+        col.prop(self, "fov_deg")
+        layout.prop(self, "allow_truncated")
+        layout.prop(self, "backend")
+        layout.prop(self, "output_dir")
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         self.backend = preferences.settings(context).backend
@@ -117,17 +151,21 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
                 python=preferences.worker_python(s),
                 video=self.filepath,
                 out_path=str(results_path_for(self.filepath, self.output_dir)),
-                options=self.options(preferences.capture_options(s)),
+                options=self.capture_options(preferences.capture_options(s)),
             )
             self._job = CaptureJob(request)
         except (preferences.NoWorkerPython, CaptureError, OptionsError, OSError, ValueError) as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}
+        self._scene_uid = context.scene.session_uid
+        state.CAPTURING.add(self._scene_uid)
+        state.sync_capture_flags()
+        if bpy.app.background:  # no event loop runs a modal operator: capture here (Ctrl+C stops)
+            return self._run_here(context)
         wm = context.window_manager
         self._timer = wm.event_timer_add(0.1, window=context.window)
         wm.modal_handler_add(self)
         wm.progress_begin(0, 100)
-        context.scene.ram.capture_running = True
         self._status(context, f"RAM: capturing {Path(self.filepath).name} (Esc to stop)")
         return {"RUNNING_MODAL"}
 
@@ -154,6 +192,17 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
             return self._end(context, status.error)
         return {"RUNNING_MODAL"}
 
+    def _run_here(self, context: bpy.types.Context) -> set[str]:
+        job = self._job
+        assert job is not None
+        try:
+            status = run_to_end(job, lambda status: status.finished or status.error is not None)
+        except Exception as e:  # as in modal: a broken pipe or a malformed message ends the capture
+            log.exception("capture failed")
+            return self._end(context, f"capture failed: {e}")
+        self._progress = (status.done, status.total)
+        return self._end(context, status.error)
+
     def cancel(self, context: bpy.types.Context) -> None:
         if self._job is not None:
             self._job.cancel()
@@ -176,8 +225,9 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
             if self._timer is not None:
                 wm.event_timer_remove(self._timer)
                 self._timer = None
-            wm.progress_end()
-            context.scene.ram.capture_running = False
+                wm.progress_end()
+            state.CAPTURING.discard(self._scene_uid)
+            state.sync_capture_flags()
             self._status(context, None)
         level, text = finish_message(error, path, len(context.scene.ram.tracks), self._progress, job.cancelled)
         self.report({level}, text)

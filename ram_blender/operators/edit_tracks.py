@@ -37,16 +37,28 @@ class RAM_OT_edit_tracks(bpy.types.Operator):
         return _DESCRIPTIONS[properties.op]
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        wm = context.window_manager
         if self.op == "rename":
-            return context.window_manager.invoke_props_dialog(self)
+            return wm.invoke_props_dialog(self, title=f"Rename track {self.track_a}", confirm_text="Rename")
         if self.op == "delete":
-            return context.window_manager.invoke_confirm(self, event)
+            name = next((t.label for t in context.scene.ram.tracks if t.track_id == self.track_a), "")
+            return wm.invoke_confirm(
+                self,
+                event,
+                title=f"Delete track {self.track_a} ({name})?",
+                message="Its armature is removed (Ctrl+Z or Undo Last Track Edit brings it back)",
+                confirm_text="Delete",
+                icon="WARNING",
+            )
         return self.execute(context)
 
     def draw(self, context: bpy.types.Context) -> None:
-        names = {"rename": ("name",), "delete": (), "split": ("frame",)}.get(self.op, ("track_b", "frame"))
-        for prop in names:
-            self.layout.prop(self, prop)
+        layout = self.layout
+        if self.op in ("swap", "merge"):  # the other track is chosen in the panel's list, shown here by name
+            label = next((t.label for t in context.scene.ram.tracks if t.track_id == self.track_b), "")
+            layout.label(text=f"With track {self.track_b}  {label}")
+        for prop in {"rename": ("name",), "swap": ("frame",), "split": ("frame",)}.get(self.op, ()):
+            layout.prop(self, prop)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         frame = self.frame - session.FRAME_OFFSET if self.frame >= 0 else session.video_frame(context)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import bpy
 
-from .. import preferences
+from .. import preferences, setup_job
+from ..headless import run_to_end
 from ..pythons import find_python
 from ..setup_job import CHECK_IMPORTS, SetupJob, SetupStatus
 
@@ -84,7 +85,7 @@ class RAM_OT_setup_worker_env(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return bpy.app.online_access
+        return bpy.app.online_access and preferences.managed_env_dir() not in setup_job.RUNNING
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         env_dir = preferences.managed_env_dir()
@@ -94,6 +95,9 @@ class RAM_OT_setup_worker_env(bpy.types.Operator):
         except (NoBasePython, OSError) as e:
             self.report({"ERROR"}, f"Cannot set up the worker environment: {e}")
             return {"CANCELLED"}
+        if bpy.app.background:  # no event loop runs a modal operator: set up here (Ctrl+C cancels)
+            self.report({"INFO"}, f"Setting up the worker environment (log: {self._job.log_path}; Ctrl+C cancels)")
+            return self._end(context, run_to_end(self._job, lambda status: status.finished, poll_s=0.2))
         wm = context.window_manager
         self._timer = wm.event_timer_add(0.2, window=context.window)
         wm.modal_handler_add(self)
@@ -131,7 +135,7 @@ class RAM_OT_setup_worker_env(bpy.types.Operator):
         if self._timer is not None:
             wm.event_timer_remove(self._timer)
             self._timer = None
-        wm.progress_end()
+            wm.progress_end()
         if context.workspace is not None:
             context.workspace.status_text_set(None)
         level, text = setup_message(status, env_python(job.env_dir), job.log_path)

@@ -31,7 +31,9 @@ class CaptureOptions:
     backend: ``lite`` (CPU, no download), ``ram`` (the full method) or ``module:attr``.
     start, end: capture frames ``[start, end)``; ``end`` None: to the last frame.
     max_people: at most this many people at once (None: no limit).
-    focal_px: the camera's focal length in pixels (None: assumed from the frame size).
+    focal_px: the camera's focal length in pixels (None: from ``fov_deg``, else assumed from the frame size).
+    fov_deg: the camera's field of view across the frame's longer side, in degrees (instead of ``focal_px``;
+        :meth:`focal_for` converts, with the video's size).
     smpl_model: the user's SMPL model file (.npz or .pkl) for the skeleton and shape (None: the default skeleton).
     allow_truncated: a video that ends before its header says keeps the frames read (False: the capture fails).
     device: the ``ram`` backend's torch device (``auto``, ``cpu``, ``cuda``, ``cuda:1``).
@@ -44,6 +46,9 @@ class CaptureOptions:
     max_people: int | None = _opt(None, "--max-people", "at most N people at once (default: no limit)", "N")
     focal_px: float | None = _opt(
         None, "--focal", "the camera's focal length in pixels (default: assumed to be the frame's longer side)", "PX"
+    )
+    fov_deg: float | None = _opt(
+        None, "--fov", "or the camera's field of view across the frame's longer side, in degrees", "DEG"
     )
     smpl_model: str | None = _opt(None, "--smpl", "your SMPL model file (.npz or .pkl)", "FILE")
     allow_truncated: bool = _opt(
@@ -65,8 +70,19 @@ class CaptureOptions:
             raise OptionsError(f"max_people is {self.max_people}; give 1 or more (or none for no limit)")
         if self.focal_px is not None and not (math.isfinite(self.focal_px) and self.focal_px > 0):
             raise OptionsError(f"focal length {self.focal_px} px is not a positive number")
+        if self.fov_deg is not None and not (math.isfinite(self.fov_deg) and 0 < self.fov_deg < 180):
+            raise OptionsError(f"field of view {self.fov_deg} degrees is not between 0 and 180")
+        if self.focal_px is not None and self.fov_deg is not None:
+            raise OptionsError("give the focal length or the field of view, not both")
         if not self.device:
             raise OptionsError("device is empty")
+
+    def focal_for(self, width: int, height: int) -> float | None:
+        """The focal length in pixels for a ``width`` x ``height`` video: ``focal_px``, else the one whose
+        field of view across the longer side is ``fov_deg``; None when neither was given (then assumed)."""
+        if self.fov_deg is None:
+            return self.focal_px
+        return max(width, height) / 2.0 / math.tan(math.radians(self.fov_deg) / 2.0)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)

@@ -44,3 +44,17 @@ def results_file(tmp_path):
     from ram_core.contract.results import save_results
 
     return save_results(make_results(), tmp_path / "synthetic.ram.npz")
+
+
+@pytest.fixture
+def undo(empty_scene):
+    """Blender's own Ctrl+Z and Ctrl+Shift+Z: ``undo()``, ``undo(redo=True)``. Background Blender starts its
+    undo stack on the first push; operators push a step only when called with ``undo=True``, as a click does."""
+    bpy.ops.ed.undo_push(message="start")
+
+    def step(redo: bool = False) -> None:
+        window = bpy.context.window_manager.windows[0]
+        with bpy.context.temp_override(window=window, screen=window.screen):
+            assert (bpy.ops.ed.redo() if redo else bpy.ops.ed.undo()) == {"FINISHED"}
+
+    return step

@@ -125,13 +125,13 @@ def test_the_report_of_a_capture_stopped_with_esc_says_it_stopped_early(tmp_path
     path = tmp_path / "clip.ram.npz"
     assert finish_message(None, path, 3, (40, 40), False) == ("INFO", f"RAM capture: 3 people, results in {path}")
     level, text = finish_message(None, path, 2, (12, 40), True)
-    assert level == "WARNING" and "stopped early at frame 12 of 40" in text and "2 people" in text
+    assert (level, text) == ("WARNING", f"RAM capture stopped early after 12 of 40 frames; kept 2 people in {path}")
     assert "stopped early" in finish_message(None, None, 0, (3, 40), True)[1]
     assert finish_message("boom\nValueError: bad", path, 1, (5, 40), True) == (
         "ERROR",
         "RAM capture: ValueError: bad; kept clip.ram.npz",
     )
-    assert "UNDO" in RAM_OT_capture_video.bl_options  # the import it ends with is one undo step
+    assert RAM_OT_capture_video.bl_options == {"UNDO"}  # one undo step; no redo panel rerunning a capture
 
 
 def test_enabling_prints_no_error(tmp_path):
@@ -164,3 +164,22 @@ def test_a_managed_environment_is_used_only_once_its_setup_finished(addon, monke
     finally:
         python.unlink()
         (env / READY_MARKER).unlink(missing_ok=True)
+
+
+def test_an_undo_to_a_step_stored_mid_capture_leaves_capture_available(undo):
+    """A step pushed while a capture ran stores capture_running on; undoing to it after the capture
+    ended must not grey the Capture button out for good."""
+    from ram_blender import state
+
+    scene = bpy.context.scene
+    state.CAPTURING.add(scene.session_uid)
+    try:
+        state.sync_capture_flags()
+        assert scene.ram.capture_running and not bpy.ops.ram.capture_video.poll()
+        bpy.ops.ed.undo_push(message="an edit made while the capture ran")
+    finally:
+        state.CAPTURING.discard(scene.session_uid)
+    state.sync_capture_flags()
+    bpy.ops.ed.undo_push(message="the capture imported")
+    undo()
+    assert not bpy.context.scene.ram.capture_running and bpy.ops.ram.capture_video.poll()

@@ -15,7 +15,7 @@ from ram_blender import cli, session
 from ram_blender.capture_job import CaptureJob, CaptureRequest
 from ram_blender.importer.plan import FRAME_OFFSET
 from ram_core.contract.client import CaptureError
-from ram_core.contract.options import CaptureOptions
+from ram_core.contract.options import CaptureOptions, OptionsError
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIP = ROOT / "tests" / "data" / "vtest_clip.avi"
@@ -161,20 +161,41 @@ def test_the_capture_dialog_and_the_preferences_together_set_every_option():
     from ram_core.contract.options import FIELD_NAMES
 
     assert set(op.OPTION_PROPERTIES) <= set(op.RAM_OT_capture_video.__annotations__)
+    drawn: list[str] = []
+
+    class Layout:
+        def column(self, align: bool = False) -> Layout:
+            return self
+
+        def label(self, text: str) -> None:
+            pass
+
+        def prop(self, owner: object, name: str) -> None:
+            drawn.append(name)
+
+    op.RAM_OT_capture_video.draw(SimpleNamespace(layout=Layout()), bpy.context)
+    assert sorted(drawn) == sorted([*op.OPTION_PROPERTIES, "output_dir"])  # the dialog shows every one
     assert sorted([*op.OPTION_PROPERTIES.values(), *op.PREFERENCE_OPTIONS]) == sorted(FIELD_NAMES)
     prefs = preferences.Settings(smpl_model="/m.npz", backend="ram", device="cuda", weights_dir="/w")
     base = preferences.capture_options(prefs)
     assert (base.smpl_model, base.device, base.weights_dir) == ("/m.npz", "cuda", "/w")
     dialog = SimpleNamespace(
-        backend="lite", frame_start=4, frame_end=0, max_people=0, focal_px=0.0, allow_truncated=True
+        backend="lite", frame_start=4, frame_end=0, max_people=0, focal_px=0.0, fov_deg=0.0, allow_truncated=True
     )
-    got = op.RAM_OT_capture_video.options(dialog, base)
+    got = op.RAM_OT_capture_video.capture_options(dialog, base)
     assert got == CaptureOptions(
         backend="lite", start=4, allow_truncated=True, smpl_model="/m.npz", device="cuda", weights_dir="/w"
     )
     dialog.frame_end, dialog.focal_px, dialog.max_people = 50, 1400.0, 2
-    got = op.RAM_OT_capture_video.options(dialog, base)
+    got = op.RAM_OT_capture_video.capture_options(dialog, base)
     assert (got.end, got.focal_px, got.max_people) == (50, 1400.0, 2)
+    dialog.focal_px, dialog.fov_deg = 0.0, 70.0
+    assert op.RAM_OT_capture_video.capture_options(dialog, base).focal_for(1920, 1080) == pytest.approx(
+        960 / np.tan(np.radians(35))
+    )
+    dialog.focal_px = 1400.0
+    with pytest.raises(OptionsError, match="not both"):
+        op.RAM_OT_capture_video.capture_options(dialog, base)
 
 
 def test_a_truncated_video_fails_in_blender_as_on_the_command_line(empty_scene, tmp_path):
@@ -290,3 +311,64 @@ def test_a_video_without_people_is_not_a_failed_batch(empty_scene, tmp_path, mon
     options = CaptureOptions(backend=SCRIPTED, end=3)
     assert cli.batch_capture([str(CLIP)], str(tmp_path), options, python=WORKER_PYTHON, report=lines.append) == 0
     assert "nobody was found in it; nothing written" in lines[0] and lines[-1].endswith("1 of 1 videos done")
+
+
+@pytest.fixture
+def scripted_dialog(monkeypatch):
+    """The Capture operator with the scripted backend (the dialog offers only lite and ram)."""
+    from dataclasses import replace
+
+    from ram_blender.operators import capture as op
+
+    options = op.RAM_OT_capture_video.capture_options
+    monkeypatch.setattr(
+        op.RAM_OT_capture_video, "capture_options", lambda self, base: replace(options(self, base), backend=SCRIPTED)
+    )
+    monkeypatch.setenv("RAM_WORKER_PYTHON", WORKER_PYTHON)
+    return monkeypatch
+
+
+def people() -> list[int]:
+    return sorted(o["ram_track_id"] for o in bpy.data.objects if o.type == "ARMATURE" and "ram_track_id" in o)
+
+
+def test_the_capture_operator_is_one_undo_step(undo, tmp_path, scripted_dialog):
+    """Without a window the operator runs to the end; Blender's own undo takes the capture back."""
+    out = tmp_path / "out"
+    out.mkdir()
+    # undo=True: push an undo step as a click does (bpy.ops calls from Python do not, by default)
+    done = bpy.ops.ram.capture_video("EXEC_DEFAULT", True, filepath=str(CLIP), frame_end=30, output_dir=str(out))
+    assert done == {"FINISHED"}
+    state = bpy.context.scene.ram
+    assert people() == [1, 2] and [t.track_id for t in state.tracks] == [1, 2] and not state.capture_running
+    assert (out / "vtest_clip.ram.npz").is_file()
+    undo()
+    assert people() == [] and not bpy.context.scene.ram.results_path
+    undo(redo=True)
+    assert people() == [1, 2] and bpy.context.scene.ram.results_path
+    assert bpy.ops.ram.capture_video.poll()
+
+
+def test_ctrl_c_stops_the_capture_and_the_report_says_so(empty_scene, tmp_path, scripted_dialog, capfd):
+    scripted_dialog.setenv("RAM_SCRIPTED_SIGINT_PARENT_AT", "12")
+    scripted_dialog.setenv("RAM_SCRIPTED_SLEEP", "0.02")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert bpy.ops.ram.capture_video(filepath=str(CLIP), frame_end=70, output_dir=str(out)) == {"FINISHED"}
+    report = next(line for line in capfd.readouterr().out.splitlines() if "RAM capture" in line)
+    assert report.startswith("Warning: RAM capture stopped early after ") and " of 70 frames; kept " in report
+    done = int(report.split("after ")[1].split(" of")[0])
+    results = session.edited(bpy.context).results
+    assert 12 <= done < 70 and results.meta.frame_end == done and "cancelled" in results.meta.notes
+    assert str(out / "vtest_clip.ram.npz") in report
+
+
+def test_ram_capture_takes_the_frame_range_and_the_field_of_view(tmp_path, capsys):
+    from ram_blender import preferences
+    from ram_core.contract.options import from_args
+
+    args = cli.parse_args([str(CLIP), "-o", str(tmp_path), "--start", "5", "--end", "40", "--fov", "70"])
+    options = from_args(args, preferences.capture_options(preferences.settings()))
+    assert (options.start, options.end, options.fov_deg, options.focal_px) == (5, 40, 70.0, None)
+    assert cli.main([str(CLIP), "-o", str(tmp_path), "--focal", "900", "--fov", "70"]) == 2
+    assert capsys.readouterr().err.strip() == "ram_capture: give the focal length or the field of view, not both"

@@ -36,6 +36,9 @@ def test_json_round_trip_keeps_every_field():
         ({"max_people": 0}, "max_people is 0"),
         ({"focal_px": -3.0}, "not a positive number"),
         ({"focal_px": math.nan}, "not a positive number"),
+        ({"fov_deg": 180.0}, "field of view 180.0 degrees is not between 0 and 180"),
+        ({"fov_deg": 0}, "not between 0 and 180"),
+        ({"focal_px": 900.0, "fov_deg": 60.0}, "give the focal length or the field of view, not both"),
         ({"backend": ""}, "backend is empty"),
         ({"start": "3"}, "start is '3'; expected int"),
         ({"start": True}, "start is True; expected int"),
@@ -61,6 +64,17 @@ def test_an_integer_focal_length_is_a_number():
     assert CaptureOptions(focal_px=1000).focal_px == 1000
 
 
+def test_a_field_of_view_is_the_focal_length_across_the_longer_side():
+    from ram_core.body.camera import DEFAULT_FOV_DEG
+
+    assert CaptureOptions(fov_deg=90.0).focal_for(1920, 1080) == pytest.approx(960.0)
+    assert CaptureOptions(fov_deg=90.0).focal_for(1080, 1920) == pytest.approx(960.0)  # portrait: the height
+    # The focal length assumed when none is given has the default field of view: one convention.
+    assert CaptureOptions(fov_deg=DEFAULT_FOV_DEG).focal_for(1920, 1080) == pytest.approx(1920.0)
+    assert CaptureOptions(focal_px=1400.0).focal_for(1920, 1080) == 1400.0
+    assert CaptureOptions().focal_for(1920, 1080) is None
+
+
 def test_every_option_has_a_flag_and_unset_flags_keep_the_base():
     parser = argparse.ArgumentParser()
     add_arguments(parser)
@@ -69,6 +83,7 @@ def test_every_option_has_a_flag_and_unset_flags_keep_the_base():
     base = CaptureOptions(backend="ram", device="cuda", smpl_model="/m.npz")
     got = from_args(parser.parse_args(["--end", "40", "--focal", "900", "--allow-truncated"]), base)
     assert got == dataclasses.replace(base, end=40, focal_px=900.0, allow_truncated=True)
+    assert from_args(parser.parse_args(["--start", "5", "--fov", "70"]), base).fov_deg == 70.0
     assert from_args(parser.parse_args([])) == CaptureOptions()
 
 

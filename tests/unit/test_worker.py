@@ -94,6 +94,14 @@ def test_a_frame_range_and_a_focal_length(worker_env):
     assert results.tracks[0].frame[0] == 20 and results.tracks[0].frame[-1] == 49
 
 
+def test_a_field_of_view_becomes_the_focal_length_of_the_videos_size(worker_env):
+    with client(worker_env, end=3, fov_deg=90.0) as c:
+        c.start()
+        pump(c)
+        meta = c.raw_results().meta
+    assert not meta.intrinsics_assumed and meta.intrinsics[0, 0] == pytest.approx(max(meta.width, meta.height) / 2)
+
+
 def test_options_the_worker_cannot_use_end_in_one_line(worker_env):
     with client(worker_env) as c:
         good = c.command
