@@ -1,0 +1,152 @@
+"""Capture many videos into a folder of results files, on this machine or on a Ray cluster.
+
+Each video becomes OUT_DIR/<stem>.ram.npz, captured as `ram-core capture` does, beside <stem>.ram.json
+(the video's checksum and the options). A rerun skips the videos whose results are complete and still
+match (--force captures them again). A failed video is retried (--max-retries) when its worker died or
+failed for a reason other than the input, then reported; the others go on. The summary (video, status,
+frames, people, seconds) is printed and written to OUT_DIR/batch_summary.csv and .json. Exit code 0 if
+every video is done or skipped, 1 if any failed, 130 after Ctrl-C (outstanding videos are cancelled and
+leave no partial files; a second Ctrl-C stops at once). Without --ray the videos run on a local pool;
+--ray runs each as a Ray task (pip install "ram-core[ray]"; see docs/batch.md). Build the scenes with
+`blender -b -c ram_capture --from-results OUT_DIR`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from typing import TextIO
+
+from ram_core.commands import CommandError
+from ram_core.contract import options as capture_options
+
+EXIT_CANCELLED = 130
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="video files or folders of videos")
+    parser.add_argument("-o", "--out", required=True, metavar="OUT_DIR", help="the folder for the results")
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        default=None,
+        metavar="ADDRESS",
+        help="run on Ray: 'auto' (default when given: a running cluster, else a local one) or HOST:PORT",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="local pool: videos at once (default: CPUs per capture)"
+    )
+    parser.add_argument(
+        "--max-retries", type=int, default=2, metavar="N", help="tries after a worker died or failed (default 2)"
+    )
+    parser.add_argument("--force", action="store_true", help="capture every video again, even those done")
+    capture_options.add_arguments(parser)
+    parser.add_argument(
+        "--python",
+        default=None,
+        metavar="PY",
+        help="the Python that runs the workers (default: the one running each task)",
+    )
+
+
+class BatchBar:
+    """One line on a terminal: videos finished, failed, frames captured, captures running."""
+
+    def __init__(self, stream: TextIO | None = None, every_s: float = 0.2) -> None:
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = self.stream.isatty()
+        self.every_s = every_s
+        self.started = time.monotonic()
+        self._shown = 0.0
+
+    def update(self, p, new) -> None:
+        if not self.enabled:
+            return
+        for o in new:  # finished videos scroll above the bar
+            self.stream.write(f"\r\x1b[K{o.status:9} {o.video}" + (f": {o.message}" if o.message else "") + "\n")
+        now = time.monotonic()
+        if now - self._shown < self.every_s and not new:
+            return
+        self._shown = now
+        width = 24
+        filled = int(width * p.finished / max(p.videos, 1))
+        rate = p.frames_done / max(now - self.started, 1e-9)
+        failed = f" ({p.failed} failed)" if p.failed else ""
+        self.stream.write(
+            f"\r\x1b[K[{'#' * filled}{'-' * (width - filled)}] {p.finished}/{p.videos} videos{failed}  "
+            f"{p.frames_done} frames  {rate:5.1f} frames/s  {p.running} running"
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ram_core.batch import summary
+    from ram_core.batch.driver import make_jobs, run_batch
+    from ram_core.batch.schedulers import LocalScheduler, RayScheduler, local_workers
+    from ram_core.batch.task import CANCELLED, DONE, SKIPPED
+    from ram_core.contract.batch_files import find_videos
+
+    options = capture_options.from_args(args)
+    if args.max_retries < 0:
+        raise CommandError(f"--max-retries is {args.max_retries}; give 0 or more")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"{out}: is a file; give a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    videos = find_videos(args.inputs)
+    if not videos:
+        raise CommandError(f"no videos found in {' '.join(args.inputs)}")
+    jobs = make_jobs(videos, out, options, max_retries=args.max_retries, python=args.python)
+    if args.ray is not None:
+        if args.workers is not None:
+            raise CommandError("--workers is for the local pool; Ray places the tasks by their resources")
+        scheduler = RayScheduler(args.ray)
+    else:
+        scheduler = LocalScheduler(args.workers or local_workers(options))
+
+    stop = threading.Event()
+
+    def on_sigint(signum, frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        sys.stderr.write("\nram-core: cancelling the outstanding videos (Ctrl-C again to stop at once)\n")
+
+    bar = BatchBar()
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        outcomes = run_batch(jobs, scheduler, force=args.force, on_update=bar.update, should_stop=stop.is_set)
+    except KeyboardInterrupt:
+        bar.close()
+        print("ram-core: interrupted", file=sys.stderr)
+        return EXIT_CANCELLED
+    except RuntimeError as e:  # Ray missing or unreachable
+        raise CommandError(str(e)) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    bar.close()
+    print(summary.table(outcomes))
+    csv_path, json_path = summary.write(outcomes, out)
+    counts = {s: sum(o.status == s for o in outcomes) for s in (DONE, SKIPPED, CANCELLED)}
+    bad = len(outcomes) - counts[DONE] - counts[SKIPPED] - counts[CANCELLED]
+    print(
+        f"{counts[DONE]} done, {counts[SKIPPED]} skipped, {bad} failed, {counts[CANCELLED]} cancelled "
+        f"of {len(outcomes)} videos; summary in {csv_path} and {json_path.name}"
+    )
+    for o in outcomes:
+        if o.status not in (DONE, SKIPPED, CANCELLED):
+            print(f"ram-core: error: {o.message}", file=sys.stderr)
+    if counts[CANCELLED]:
+        return EXIT_CANCELLED
+    return 1 if bad else 0

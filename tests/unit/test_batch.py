@@ -1,0 +1,145 @@
+"""``ram-core batch`` on the local pool: results equal to ``ram-core capture``'s, reruns skip, a killed
+worker is retried, a corrupt video fails alone, Ctrl-C leaves no partial files. (Ray: test_batch_ray.py.)"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from ram_core.batch.driver import make_jobs, run_batch
+from ram_core.batch.schedulers import LocalScheduler, task_resources
+from ram_core.batch.task import CANCELLED, DONE, FAILED, SKIPPED, VideoJob
+from ram_core.cli import main
+from ram_core.contract.batch_files import find_results, record_path, results_path
+from ram_core.contract.options import CaptureOptions
+from tests.conftest import REPO, SCRIPTED
+from tests.unit.batch_clips import assert_same_results, leftovers
+
+pytestmark = pytest.mark.usefixtures("no_leaked_segments")
+SCRIPTED_OPTIONS = CaptureOptions(backend=SCRIPTED)
+
+
+@pytest.fixture(autouse=True)
+def scripted_backend_importable(monkeypatch, worker_env):
+    monkeypatch.setenv("PYTHONPATH", worker_env["PYTHONPATH"])
+
+
+def test_a_folder_captures_to_what_capture_gives_and_a_rerun_skips(batch_clips, tmp_path, capsys):
+    videos, references = batch_clips
+    out = tmp_path / "out"
+    args = ["batch", str(videos[0].parent), "-o", str(out), "--backend", SCRIPTED, "--workers", "2"]
+    assert main(args) == 0
+    for video, ref in zip(videos, references):
+        assert_same_results(results_path(out, video), ref)
+    assert [p.name for p in find_results(out)] == [f"{v.stem}.ram.npz" for v in videos]
+    assert leftovers(out) == []
+    text = capsys.readouterr().out
+    assert "4 done, 0 skipped, 0 failed" in text and "clip1.avi  done" in text
+    with open(out / "batch_summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["video"], r["status"], r["frames"], r["people"]) for r in rows] == [
+        (v.name, "done", "12", "2") for v in videos
+    ]
+
+    # A rerun captures nothing; a video whose record no longer matches is captured again.
+    stamps = {p: p.stat().st_mtime_ns for p in find_results(out)}
+    record = record_path(out, videos[1])
+    changed = json.loads(record.read_text())
+    changed["sha256"] = "0" * 64
+    record.write_text(json.dumps(changed))
+    assert main(args) == 0
+    assert "3 skipped" in capsys.readouterr().out
+    summary = json.loads((out / "batch_summary.json").read_text())["videos"]
+    assert [v["status"] for v in summary] == [SKIPPED, DONE, SKIPPED, SKIPPED]
+    assert [p.stat().st_mtime_ns == stamps[p] for p in find_results(out)] == [True, False, True, True]
+    assert_same_results(results_path(out, videos[1]), references[1])
+
+
+def test_a_corrupt_video_fails_alone_with_its_one_line_message(batch_clips, bad_videos, tmp_path, capsys):
+    videos, references = batch_clips
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    shutil.copy(videos[0], folder / videos[0].name)
+    shutil.copy(bad_videos["text"], folder / "broken.avi")
+    out = tmp_path / "out"
+    assert main(["batch", str(folder), "-o", str(out), "--backend", SCRIPTED]) == 1
+    captured = capsys.readouterr()
+    errors = [ln for ln in captured.err.splitlines() if ln.startswith("ram-core: error:")]
+    assert len(errors) == 1 and "broken.avi: not a video file" in errors[0], captured.err
+    summary = {v["video"]: v for v in json.loads((out / "batch_summary.json").read_text())["videos"]}
+    assert summary["broken.avi"]["status"] == FAILED and summary["broken.avi"]["attempts"] == 1  # not retried
+    assert summary[videos[0].name]["status"] == DONE
+    assert_same_results(results_path(out, videos[0]), references[0])
+    assert not results_path(out, "broken.avi").exists() and leftovers(out) == []
+
+
+def test_a_killed_worker_is_retried(batch_clips, tmp_path):
+    videos, references = batch_clips
+    env = {"RAM_SCRIPTED_KILL_AT": "5", "RAM_SCRIPTED_KILL_MARKER": str(tmp_path / "killed")}
+    jobs = make_jobs(videos[:1], tmp_path / "out", SCRIPTED_OPTIONS, max_retries=1, extra_env=env)
+    [outcome] = run_batch(jobs, LocalScheduler(1))
+    assert (tmp_path / "killed").exists()
+    assert outcome.status == DONE and outcome.attempts == 2, outcome
+    assert_same_results(results_path(tmp_path / "out", videos[0]), references[0])
+
+
+def test_without_retries_a_killed_worker_is_reported(batch_clips, tmp_path):
+    videos, _ = batch_clips
+    jobs = make_jobs(videos[:1], tmp_path, SCRIPTED_OPTIONS, max_retries=0, extra_env={"RAM_SCRIPTED_KILL_AT": "3"})
+    [outcome] = run_batch(jobs, LocalScheduler(1))
+    assert outcome.status == FAILED and "killed by signal 9" in outcome.message, outcome
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_cancels_the_outstanding_videos_and_leaves_no_partial_files(batch_clips, tmp_path, worker_env):
+    videos, _ = batch_clips
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ram_core", "batch", str(videos[0].parent), "-o", str(out)]
+        + ["--backend", SCRIPTED, "--workers", "1"],
+        env={**os.environ, **worker_env, "RAM_SCRIPTED_SIGINT_PARENT_AT": "4", "RAM_SCRIPTED_SLEEP": "0.05"},
+        cwd=REPO,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 130, proc.stderr
+    assert "cancelling the outstanding videos" in proc.stderr
+    statuses = [v["status"] for v in json.loads((out / "batch_summary.json").read_text())["videos"]]
+    assert statuses == [CANCELLED] * 4
+    assert sorted(p.name for p in out.iterdir()) == ["batch_summary.csv", "batch_summary.json"]
+
+
+def test_a_cancel_keeps_an_earlier_complete_result(batch_clips, tmp_path):
+    videos, references = batch_clips
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copy(references[0], results_path(out, videos[0]))
+    jobs = make_jobs(videos[:1], out, SCRIPTED_OPTIONS, extra_env={"RAM_SCRIPTED_SLEEP": "0.05"})
+    scheduler = LocalScheduler(1)
+    [outcome] = run_batch(jobs, scheduler, should_stop=lambda: bool(scheduler.progress()))
+    assert outcome.status == CANCELLED
+    assert_same_results(results_path(out, videos[0]), references[0])
+    assert leftovers(out) == [] and not record_path(out, videos[0]).exists()
+
+
+def test_two_videos_with_one_name_are_refused_before_any_capture(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with pytest.raises(ValueError, match=r"would both write clip\.ram\.npz"):
+        make_jobs([tmp_path / "a" / "clip.mp4", tmp_path / "b" / "clip.mp4"], tmp_path, SCRIPTED_OPTIONS)
+
+
+def test_jobs_and_resources():
+    job = VideoJob(3, "/v/clip.mp4", "/out", CaptureOptions(backend="ram", end=9), 1, None, (("A", "b"),))
+    assert VideoJob.from_json(job.to_json()) == job
+    assert task_resources(CaptureOptions(backend="ram")) == {"num_cpus": 1, "num_gpus": 1}
+    assert task_resources(CaptureOptions(backend="ram", device="cpu")) == {"num_cpus": 1, "num_gpus": 0}
+    assert task_resources(CaptureOptions(backend="lite")) == {"num_cpus": 2}
