@@ -143,7 +143,9 @@ def batch_capture(
     return 1 if failed else 0
 
 
-def build_from_results(results_dir: str, out_dir: str | None = None, exports: tuple[str, ...] = (), report=print) -> int:
+def build_from_results(
+    results_dir: str, out_dir: str | None = None, exports: tuple[str, ...] = (), report=print
+) -> int:
     """A .blend (and ``exports``) for every results file in ``results_dir``, into ``out_dir`` (default: the
     same folder); 0 if all were built, else 1 (the rest still built)."""
     export.check_formats(exports)
@@ -196,7 +198,9 @@ def main(argv: list[str]) -> int:
             print(f"ram_capture: {e}", file=sys.stderr)
             return 2
     if not args.inputs or args.out is None:
-        print("ram_capture: give video files or folders and -o OUT_DIR (or --from-results RESULTS_DIR)", file=sys.stderr)
+        print(
+            "ram_capture: give video files or folders and -o OUT_DIR (or --from-results RESULTS_DIR)", file=sys.stderr
+        )
         return 2
     try:
         options = from_args(args, preferences.capture_options(preferences.settings()))

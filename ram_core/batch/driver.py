@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ram_core.batch.schedulers import Scheduler
@@ -37,8 +37,17 @@ def make_jobs(
     python: str | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> list[VideoJob]:
-    """One job per video; ValueError if two videos would write the same results file."""
+    """One job per video; ValueError if two videos would write the same results file.
+
+    Paths become absolute here, on the driver: a task runs in another folder, maybe on another machine
+    (which must see the same paths: a shared filesystem).
+    """
     out = os.path.abspath(out_dir)
+    options = replace(
+        options,
+        smpl_model=options.smpl_model and os.path.abspath(options.smpl_model),
+        weights_dir=options.weights_dir and os.path.abspath(options.weights_dir),
+    )
     seen: dict[Path, Path] = {}
     for video in videos:
         target = results_path(out, video)
@@ -48,9 +57,7 @@ def make_jobs(
             )
         seen[target] = video
     env = tuple(sorted((extra_env or {}).items()))
-    return [
-        VideoJob(i, os.path.abspath(v), out, options, max_retries, python, env) for i, v in enumerate(videos)
-    ]
+    return [VideoJob(i, os.path.abspath(v), out, options, max_retries, python, env) for i, v in enumerate(videos)]
 
 
 def run_batch(

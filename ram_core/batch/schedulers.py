@@ -9,6 +9,7 @@ outcome, ``progress()`` for the frames of the running videos, ``cancel()`` to st
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -235,10 +236,8 @@ class RayScheduler:
         return out
 
     def _snapshot(self) -> None:
-        try:
+        with contextlib.suppress(self._ray.exceptions.GetTimeoutError):  # keep the last view; try again next poll
             self._progress, self._attempts = self._ray.get(self._board.snapshot.remote(), timeout=5)
-        except self._ray.exceptions.GetTimeoutError:
-            pass
 
     def progress(self) -> dict[int, tuple[int, int]]:
         return dict(self._progress)

@@ -28,9 +28,7 @@ def table(outcomes: list[Outcome]) -> str:
     numeric = {"frames", "people", "seconds", "attempts"}
 
     def fmt(cells: list[str]) -> str:
-        parts = [
-            cell.rjust(w) if name in numeric else cell.ljust(w) for cell, w, name in zip(cells, widths, COLUMNS)
-        ]
+        parts = [cell.rjust(w) if name in numeric else cell.ljust(w) for cell, w, name in zip(cells, widths, COLUMNS)]
         return "  ".join(parts).rstrip()
 
     return "\n".join([fmt(list(COLUMNS)), *(fmt(line) for line in body)])

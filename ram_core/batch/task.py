@@ -191,7 +191,11 @@ def run_job(
         checksum = file_sha256(job.video)
         rec.unlink(missing_ok=True)  # results and an old record must never match by accident
         os.replace(part, out)
-        record = {"video": os.path.basename(job.video), "sha256": checksum, "options": json.loads(job.options.to_json())}
+        record = {
+            "video": os.path.basename(job.video),
+            "sha256": checksum,
+            "options": json.loads(job.options.to_json()),
+        }
         write_text_atomically(rec, json.dumps(record, indent=1, sort_keys=True) + "\n")
         return outcome(DONE, results=results)
     except OSError as e:  # the record or the rename could not be written
