@@ -79,7 +79,6 @@ class LocalScheduler:
         self._pool: ThreadPoolExecutor | None = None
         self._futures: dict[Future, VideoJob] = {}
         self._progress: dict[int, tuple[int, int]] = {}
-        self._attempts: dict[int, int] = {}
 
     def start(self, jobs: list[VideoJob]) -> None:
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="ram-batch")
@@ -89,11 +88,8 @@ class LocalScheduler:
         def progress(p: Progress) -> None:
             self._progress[job.index] = (p.done, p.total)
 
-        def attempt(n: int) -> None:
-            self._attempts[job.index] = n
-
         try:
-            return run_job(job, progress, self._cancel.is_set, attempt)
+            return run_job(job, progress, self._cancel.is_set)
         finally:
             self._progress.pop(job.index, None)
 
@@ -136,14 +132,15 @@ class _Board:
     def update(self, index: int, done: int, total: int) -> None:
         self.frames[index] = (done, total)
 
-    def attempt(self, index: int) -> None:
+    def attempt(self, index: int) -> int:
         self.attempts[index] = self.attempts.get(index, 0) + 1
+        return self.attempts[index]
 
     def finished(self, index: int) -> None:
         self.frames.pop(index, None)
 
-    def snapshot(self) -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
-        return self.frames, self.attempts
+    def snapshot(self) -> dict[int, tuple[int, int]]:
+        return self.frames
 
 
 def ray_capture(job_json: str, board: Any) -> str:
@@ -152,8 +149,11 @@ def ray_capture(job_json: str, board: Any) -> str:
     Ray's cancel raises KeyboardInterrupt in here, which stops the capture's worker and removes its
     files on the way out (:func:`run_job`).
     """
+    import ray
+
     job = VideoJob.from_json(job_json)
     shown = [0.0]
+    attempts = [0]  # this video's captures started, counting those of earlier runs of this task (a died process)
 
     def progress(p: Progress) -> None:
         now = time.monotonic()
@@ -161,8 +161,13 @@ def ray_capture(job_json: str, board: Any) -> str:
             shown[0] = now
             board.update.remote(job.index, p.done, p.total)
 
+    def attempt(_: int) -> None:
+        attempts[0] = ray.get(board.attempt.remote(job.index))
+
     try:
-        return run_job(job, progress, None, lambda _: board.attempt.remote(job.index)).to_json()
+        outcome = run_job(job, progress, None, attempt)
+        outcome.attempts = max(outcome.attempts, attempts[0])
+        return outcome.to_json()
     finally:
         board.finished.remote(job.index)
 
@@ -186,7 +191,6 @@ class RayScheduler:
         self._refs: dict[Any, VideoJob] = {}
         self._cancelled = False
         self._progress: dict[int, tuple[int, int]] = {}
-        self._attempts: dict[int, int] = {}
 
     def start(self, jobs: list[VideoJob]) -> None:
         try:
@@ -217,7 +221,7 @@ class RayScheduler:
             return []
         ready, _ = ray.wait(list(self._refs), num_returns=1, timeout=timeout_s)
         ready, _ = ray.wait(list(self._refs), num_returns=len(self._refs), timeout=0) if ready else (ready, None)
-        self._snapshot()
+        self._progress = self._snapshot()
         out = []
         for ref in ready:
             job = self._refs.pop(ref)
@@ -231,13 +235,13 @@ class RayScheduler:
                 else:
                     why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
                     outcome = Outcome(job.index, job.video, FAILED, message=f"Ray: {why}")
-            outcome.attempts = max(outcome.attempts, self._attempts.get(job.index, 0))
             out.append(outcome)
         return out
 
-    def _snapshot(self) -> None:
+    def _snapshot(self) -> dict[int, tuple[int, int]]:
         with contextlib.suppress(self._ray.exceptions.GetTimeoutError):  # keep the last view; try again next poll
-            self._progress, self._attempts = self._ray.get(self._board.snapshot.remote(), timeout=5)
+            return self._ray.get(self._board.snapshot.remote(), timeout=5)
+        return self._progress
 
     def progress(self) -> dict[int, tuple[int, int]]:
         return dict(self._progress)
