@@ -14,14 +14,19 @@ leave no partial files; a second Ctrl-C stops at once). Without --ray the videos
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ram_core.commands import CommandError
 from ram_core.contract import options as capture_options
+
+if TYPE_CHECKING:
+    from ram_core.batch.driver import BatchProgress
+    from ram_core.batch.task import Outcome
 
 EXIT_CANCELLED = 130
 
@@ -63,11 +68,12 @@ class BatchBar:
         self.started = time.monotonic()
         self._shown = 0.0
 
-    def update(self, p, new) -> None:
+    def update(self, p: BatchProgress, new: list[Outcome]) -> None:
         if not self.enabled:
             return
         for o in new:  # finished videos scroll above the bar
-            self.stream.write(f"\r\x1b[K{o.status:9} {o.video}" + (f": {o.message}" if o.message else "") + "\n")
+            why = f"  ({o.message})" if o.message else ""
+            self.stream.write(f"\r\x1b[K{o.status:9} {os.path.basename(o.video)}{why}\n")
         now = time.monotonic()
         if now - self._shown < self.every_s and not new:
             return

@@ -143,3 +143,23 @@ def test_jobs_and_resources():
     assert task_resources(CaptureOptions(backend="ram")) == {"num_cpus": 1, "num_gpus": 1}
     assert task_resources(CaptureOptions(backend="ram", device="cpu")) == {"num_cpus": 1, "num_gpus": 0}
     assert task_resources(CaptureOptions(backend="lite")) == {"num_cpus": 2}
+
+
+def test_the_progress_line_counts_videos_and_frames():
+    import io
+
+    from ram_core.batch.driver import BatchProgress
+    from ram_core.batch.task import Outcome
+    from ram_core.commands.batch import BatchBar
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    bar = BatchBar(stream, every_s=0.0)
+    bar.update(BatchProgress(1, 4, 1, 130, 200, 2), [Outcome(0, "/v/bad.mp4", FAILED, message="bad.mp4: no such file")])
+    bar.close()
+    text = stream.getvalue()
+    assert "failed    bad.mp4  (bad.mp4: no such file)\n" in text
+    assert "1/4 videos (1 failed)  130 frames" in text and "2 running" in text
