@@ -103,7 +103,7 @@ def test_ctrl_c_cancels_the_outstanding_videos_and_leaves_no_partial_files(batch
     proc = subprocess.run(
         [sys.executable, "-m", "ram_core", "batch", str(videos[0].parent), "-o", str(out)]
         + ["--backend", SCRIPTED, "--workers", "1"],
-        env={**os.environ, **worker_env, "RAM_SCRIPTED_SIGINT_PARENT_AT": "4", "RAM_SCRIPTED_SLEEP": "0.05"},
+        env={**os.environ, **worker_env, "RAM_SCRIPTED_SIGINT_PARENT_AT": "4", "RAM_SCRIPTED_SLEEP": "0.2"},
         cwd=REPO,
         capture_output=True,
         check=False,
@@ -122,7 +122,7 @@ def test_a_cancel_keeps_an_earlier_complete_result(batch_clips, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     shutil.copy(references[0], results_path(out, videos[0]))
-    jobs = make_jobs(videos[:1], out, SCRIPTED_OPTIONS, extra_env={"RAM_SCRIPTED_SLEEP": "0.05"})
+    jobs = make_jobs(videos[:1], out, SCRIPTED_OPTIONS, extra_env={"RAM_SCRIPTED_SLEEP": "0.2"})
     scheduler = LocalScheduler(1)
     [outcome] = run_batch(jobs, scheduler, should_stop=lambda: bool(scheduler.progress()))
     assert outcome.status == CANCELLED

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -102,24 +101,20 @@ def test_a_killed_worker_or_task_process_is_retried(ray_session, batch_clips, tm
 def test_a_cancel_stops_the_tasks_and_leaves_nothing_partial(ray_session, batch_clips, tmp_path):
     videos, _ = batch_clips
     out = tmp_path / "out"
-    env = {**WORKER_ENV, "RAM_SCRIPTED_SLEEP": "0.1"}
+    env = {**WORKER_ENV, "RAM_SCRIPTED_SLEEP": "0.2"}
     jobs = make_jobs(videos, out, SCRIPTED_OPTIONS, extra_env=env)
     scheduler = RayScheduler()
     seen: dict[int, str] = {}
 
     def should_stop() -> bool:
-        # Stop once both CPUs capture and some frames are done: two videos running, two queued.
+        # Stop once frames are coming in: videos running (both CPUs busy) and videos still queued.
         seen.update(capture_workers(str(videos[0].parent)))
-        return sum(done for done, _ in scheduler.progress().values()) >= 4
+        return sum(done for done, _ in scheduler.progress().values()) >= 2
 
-    begin = len(seen)
     outcomes = run_batch(jobs, scheduler, should_stop=should_stop)
-    assert begin == 0 and len(seen) >= 1
+    assert seen  # the capture workers were seen running
     assert [o.status for o in outcomes] == [CANCELLED] * 4, outcomes
     assert sorted(out.iterdir()) == []
-    # The cancelled tasks' capture workers are gone and so are their rings.
-    deadline = time.monotonic() + 10
-    while capture_workers(str(videos[0].parent)) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    # When the batch returns, the cancelled tasks' capture workers are gone and so are their rings.
     assert capture_workers(str(videos[0].parent)) == {}
     assert not set(seen.values()) & ram_segments()
