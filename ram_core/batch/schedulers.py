@@ -199,7 +199,8 @@ class RayScheduler:
             raise RuntimeError('Ray is not installed: pip install "ram-core[ray]"') from None
         self._ray = ray
         if not ray.is_initialized():
-            kwargs = {"include_dashboard": False, "log_to_driver": False, **self.init_kwargs}
+            kwargs = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
+            kwargs.update(self.init_kwargs)
             try:
                 ray.init(address=None if self.address == "auto" else self.address, **kwargs)
             except Exception as e:  # Ray raises ConnectionError, RuntimeError, ValueError, its own errors
