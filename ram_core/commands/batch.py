@@ -43,7 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run on Ray: 'auto' (default when given: a running cluster, else a local one) or HOST:PORT",
     )
     parser.add_argument(
-        "--workers", type=int, default=None, metavar="N", help="local pool: videos at once (default: the CPUs over what one capture uses)"
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="local pool: videos at once (default: the CPUs over what one capture uses)",
     )
     parser.add_argument(
         "--max-retries", type=int, default=2, metavar="N", help="tries after a worker died or failed (default 2)"
