@@ -86,6 +86,8 @@ def run_batch(
             outcomes[job.index] = skipped
     if on_update is not None and outcomes:
         on_update(_progress(outcomes, {}, len(jobs)), list(outcomes.values()))
+    if not todo:  # nothing to capture: no need to start a pool or reach a cluster
+        return [outcomes[job.index] for job in jobs]
     scheduler.start(todo)
     stopping = False
     try:
