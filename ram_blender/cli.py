@@ -2,7 +2,8 @@
 
 ``blender -b -c ram_capture --from-results RESULTS_DIR [-o OUT_DIR] [--export ...]`` captures nothing: it
 builds the .blend and the exports from the results files already there (``ram-core batch``'s output), so
-GPU machines capture and others build scenes.
+GPU machines capture and others build scenes. RESULTS_DIR may also be one results file (``ram-core batch
+--export`` builds each video's scene that way).
 
 The capture flags are ``ram-core capture``'s (both come from :class:`~ram_core.contract.options.CaptureOptions`);
 those not given come from the add-on's preferences (backend, SMPL model, device, weights folder) or
@@ -146,14 +147,15 @@ def batch_capture(
 def build_from_results(
     results_dir: str, out_dir: str | None = None, exports: tuple[str, ...] = (), report=print
 ) -> int:
-    """A .blend (and ``exports``) for every results file in ``results_dir``, into ``out_dir`` (default: the
-    same folder); 0 if all were built, else 1 (the rest still built)."""
+    """A .blend (and ``exports``) for every results file in ``results_dir`` (or for the one results file
+    it names), into ``out_dir`` (default: the results' folder); 0 if all were built, else 1 (the rest still built)."""
     export.check_formats(exports)
-    found = find_results(results_dir)
+    given = Path(results_dir)
+    found = [given] if given.is_file() else find_results(given)
     if not found:
         report(f"ram_capture: no results files (*.ram.npz) in {results_dir}")
         return 1
-    out = _output_folder(out_dir or results_dir)
+    out = _output_folder(out_dir or str(given.parent if given.is_file() else given))
     failed = 0
     for i, results in enumerate(found, 1):
         t0 = time.perf_counter()
@@ -175,8 +177,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--from-results",
         default=None,
-        metavar="RESULTS_DIR",
-        help="capture nothing: build the scenes from the *.ram.npz files in this folder (ram-core batch's output)",
+        metavar="RESULTS",
+        help="capture nothing: build the scenes from the *.ram.npz files in this folder (ram-core batch's output), "
+        "or from this one results file",
     )
     parser.add_argument("--export", default="", help="comma-separated formats: fbx,bvh,npz")
     parser.add_argument("--python", default=None, help="worker Python (default: preferences / $RAM_WORKER_PYTHON)")

@@ -1,4 +1,4 @@
-"""A batch's summary: one row per video (video, status, frames, people, seconds, attempts, message),
+"""A batch's summary: one row per video (video, status, export, frames, people, seconds, attempts, message),
 as a table for the terminal and as ``batch_summary.csv`` and ``.json`` in the output folder."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from ram_core.batch.task import Outcome, write_text_atomically
 from ram_core.contract.batch_files import SUMMARY_NAME
 
-COLUMNS = ("video", "status", "frames", "people", "seconds", "attempts", "message")
+COLUMNS = ("video", "status", "export", "frames", "people", "seconds", "attempts", "message")
 
 
 def rows(outcomes: list[Outcome]) -> list[dict[str, object]]:
@@ -22,16 +22,18 @@ def rows(outcomes: list[Outcome]) -> list[dict[str, object]]:
 
 
 def table(outcomes: list[Outcome]) -> str:
-    """A plain-text table with a header line and one line per video."""
-    body = [[str(r[k]) if k != "seconds" else f"{r[k]:.1f}" for k in COLUMNS] for r in rows(outcomes)]
-    widths = [max([len(c)] + [len(line[i]) for line in body]) for i, c in enumerate(COLUMNS)]
+    """A plain-text table with a header line and one line per video (the export column only when a
+    scene stage ran)."""
+    columns = [c for c in COLUMNS if c != "export" or any(o.export for o in outcomes)]
+    body = [[str(r[k]) if k != "seconds" else f"{r[k]:.1f}" for k in columns] for r in rows(outcomes)]
+    widths = [max([len(c)] + [len(line[i]) for line in body]) for i, c in enumerate(columns)]
     numeric = {"frames", "people", "seconds", "attempts"}
 
     def fmt(cells: list[str]) -> str:
-        parts = [cell.rjust(w) if name in numeric else cell.ljust(w) for cell, w, name in zip(cells, widths, COLUMNS)]
+        parts = [cell.rjust(w) if name in numeric else cell.ljust(w) for cell, w, name in zip(cells, widths, columns)]
         return "  ".join(parts).rstrip()
 
-    return "\n".join([fmt(list(COLUMNS)), *(fmt(line) for line in body)])
+    return "\n".join([fmt(columns), *(fmt(line) for line in body)])
 
 
 def write(outcomes: list[Outcome], out_dir: str | os.PathLike) -> tuple[Path, Path]:

@@ -67,7 +67,9 @@ class VideoJob:
 
 @dataclass
 class Outcome:
-    """What became of one video: ``status`` is done, skipped, failed or cancelled; ``message`` one line."""
+    """What became of one video: ``status`` (the capture) is done, skipped, failed or cancelled; ``export``
+    (the scene stage, ``--export``) done, failed, cancelled or empty (not asked, or nothing to build);
+    ``message`` one line saying why something failed."""
 
     index: int
     video: str
@@ -78,6 +80,7 @@ class Outcome:
     attempts: int = 0
     message: str = ""
     output: str = ""
+    export: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

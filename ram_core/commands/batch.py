@@ -7,8 +7,10 @@ failed for a reason other than the input, then reported; the others go on. The s
 frames, people, seconds) is printed and written to OUT_DIR/batch_summary.csv and .json. Exit code 0 if
 every video is done or skipped, 1 if any failed, 130 after Ctrl-C (outstanding videos are cancelled and
 leave no partial files; a second Ctrl-C stops at once). Without --ray the videos run on a local pool;
---ray runs each as a Ray task (pip install "ram-core[ray]"; see docs/batch.md). Build the scenes with
-`blender -b -c ram_capture --from-results OUT_DIR`.
+--ray runs each as a Ray task (pip install "ram-core[ray]"; see docs/batch.md). --export fbx,bvh,npz
+then builds each captured (or skipped) video's OUT_DIR/<stem>.blend and exports with Blender (--blender,
+default: blender on PATH), several at once on this machine; a failed scene is that video's alone and
+makes the exit code 1. Or build the scenes elsewhere with `blender -b -c ram_capture --from-results OUT_DIR`.
 """
 
 from __future__ import annotations
@@ -53,6 +55,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-retries", type=int, default=2, metavar="N", help="tries after a worker died or failed (default 2)"
     )
     parser.add_argument("--force", action="store_true", help="capture every video again, even those done")
+    parser.add_argument(
+        "--export",
+        default=None,
+        metavar="FORMATS",
+        help="after the captures, build each video's .blend and these exports with Blender: fbx,bvh,npz",
+    )
+    parser.add_argument(
+        "--blender",
+        default=None,
+        metavar="PATH",
+        help="the Blender (with the add-on enabled) that builds the scenes (default: blender on PATH)",
+    )
     capture_options.add_arguments(parser)
     parser.add_argument(
         "--python",
@@ -92,6 +106,13 @@ class BatchBar:
         )
         self.stream.flush()
 
+    def scene_done(self, o: Outcome) -> None:
+        """A line for a finished scene (the scene stage shows no bar: Blender says nothing of its progress)."""
+        if self.enabled:
+            why = f"  ({o.message})" if o.export != "done" and o.message else ""
+            self.stream.write(f"scene {o.export:9} {os.path.basename(o.video)}{why}\n")
+            self.stream.flush()
+
     def close(self) -> None:
         if self.enabled:
             self.stream.write("\r\x1b[K")
@@ -101,10 +122,10 @@ class BatchBar:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ram_core.batch import summary
+    from ram_core.batch import scenes, summary
     from ram_core.batch.driver import make_jobs, run_batch
     from ram_core.batch.schedulers import LocalScheduler, RayScheduler, local_workers
-    from ram_core.batch.task import CANCELLED, DONE, SKIPPED
+    from ram_core.batch.task import CANCELLED, DONE, FAILED, SKIPPED
     from ram_core.contract.batch_files import find_videos
 
     options = capture_options.from_args(args)
@@ -117,6 +138,15 @@ def run(args: argparse.Namespace) -> int:
     videos = find_videos(args.inputs)
     if not videos:
         raise CommandError(f"no videos found in {' '.join(args.inputs)}")
+    blender, formats = None, ()
+    if args.export is not None:  # every reason the scene stage could not run is found before any capture
+        try:
+            formats = scenes.parse_formats(args.export)
+            blender = scenes.find_blender(args.blender)
+        except ValueError as e:
+            raise CommandError(str(e)) from None
+    elif args.blender is not None:
+        raise CommandError("--blender builds the scenes of --export; give --export fbx,bvh,npz too")
     jobs = make_jobs(videos, out, options, max_retries=args.max_retries, python=args.python)
     if args.ray is not None:
         if args.workers is not None:
@@ -137,6 +167,14 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         outcomes = run_batch(jobs, scheduler, force=args.force, on_update=bar.update, should_stop=stop.is_set)
+        bar.close()
+        if blender is not None:
+            workers = args.workers or scenes.default_workers()
+            count = sum(o.status in (DONE, SKIPPED) for o in outcomes)
+            print(f"ram-core: building {count} scenes with {blender.path} ({workers} at once)", file=sys.stderr)
+            outcomes = scenes.build_scenes(
+                blender, outcomes, formats, workers=workers, should_stop=stop.is_set, on_done=bar.scene_done
+            )
     except KeyboardInterrupt:
         bar.close()
         print("ram-core: interrupted", file=sys.stderr)
@@ -145,18 +183,23 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(e)) from None
     finally:
         signal.signal(signal.SIGINT, previous)
-    bar.close()
     print(summary.table(outcomes))
     csv_path, json_path = summary.write(outcomes, out)
     counts = {s: sum(o.status == s for o in outcomes) for s in (DONE, SKIPPED, CANCELLED)}
     bad = len(outcomes) - counts[DONE] - counts[SKIPPED] - counts[CANCELLED]
+    scenes_line = ""
+    if blender is not None:
+        built = {s: sum(o.export == s for o in outcomes) for s in (DONE, FAILED, CANCELLED)}
+        scenes_line = f"; scenes: {built[DONE]} built, {built[FAILED]} failed, {built[CANCELLED]} cancelled"
     print(
         f"{counts[DONE]} done, {counts[SKIPPED]} skipped, {bad} failed, {counts[CANCELLED]} cancelled "
-        f"of {len(outcomes)} videos; summary in {csv_path} and {json_path.name}"
+        f"of {len(outcomes)} videos{scenes_line}; summary in {csv_path} and {json_path.name}"
     )
     for o in outcomes:
         if o.status not in (DONE, SKIPPED, CANCELLED):
             print(f"ram-core: error: {o.message}", file=sys.stderr)
-    if counts[CANCELLED]:
+        elif o.export == FAILED:
+            print(f"ram-core: error: {os.path.basename(o.video)}: {o.message}", file=sys.stderr)
+    if counts[CANCELLED] or any(o.export == CANCELLED for o in outcomes):
         return EXIT_CANCELLED
-    return 1 if bad else 0
+    return 1 if bad or any(o.export == FAILED for o in outcomes) else 0

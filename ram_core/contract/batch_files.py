@@ -16,6 +16,8 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".m
 RESULTS_SUFFIX = ".ram.npz"
 RECORD_SUFFIX = ".ram.json"
 SUMMARY_NAME = "batch_summary"
+# What the scene stage exports for each person (``ram_blender.export`` writes them).
+EXPORT_FORMATS = ("fbx", "bvh", "npz")
 
 
 def find_videos(inputs: list[str]) -> list[Path]:

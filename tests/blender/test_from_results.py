@@ -32,3 +32,12 @@ def test_scenes_are_built_from_a_results_folder_and_a_bad_file_fails_alone(empty
 def test_from_results_and_videos_together_are_refused(tmp_path, capsys):
     assert cli.main(["--from-results", str(tmp_path), "clip.mp4"]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_one_results_file_builds_its_scene_beside_it(empty_scene, tmp_path):
+    results = tmp_path / "walk.ram.npz"
+    shutil.copy(RESULTS / "v2_scene.ram.npz", results)
+    shutil.copy(RESULTS / "v2_scene.ram.npz", tmp_path / "other.ram.npz")  # not asked for: not built
+    assert cli.main(["--from-results", str(results), "--export", "npz"]) == 0
+    assert (tmp_path / "walk.blend").is_file() and list(tmp_path.glob("walk_person*.npz"))
+    assert not (tmp_path / "other.blend").exists()

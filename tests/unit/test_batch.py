@@ -9,13 +9,16 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from ram_core.batch.driver import make_jobs, run_batch
+from ram_core.batch.scenes import Blender
 from ram_core.batch.schedulers import LocalScheduler, task_resources
 from ram_core.batch.task import CANCELLED, DONE, FAILED, SKIPPED, VideoJob
 from ram_core.cli import main
+from ram_core.commands import CommandError
 from ram_core.contract.batch_files import find_results, record_path, results_path
 from ram_core.contract.options import CaptureOptions
 from tests.conftest import REPO, SCRIPTED
@@ -143,6 +146,27 @@ def test_jobs_and_resources():
     assert task_resources(CaptureOptions(backend="ram")) == {"num_cpus": 1, "num_gpus": 1}
     assert task_resources(CaptureOptions(backend="ram", device="cpu")) == {"num_cpus": 1, "num_gpus": 0}
     assert task_resources(CaptureOptions(backend="lite")) == {"num_cpus": 2}
+    # The scene stage: Blender runs the add-on's command; a Python with bpy runs the add-on's package.
+    results, out = Path("/o/clip.ram.npz"), Path("/o")
+    assert Blender("/b/blender").command(results, out, ("fbx", "bvh")) == [
+        *(
+            "/b/blender",
+            "-b",
+            "-c",
+            "ram_capture",
+            "--from-results",
+            "/o/clip.ram.npz",
+            "-o",
+            "/o",
+            "--export",
+            "fbx,bvh",
+        )
+    ]
+    assert Blender("/p/python", is_python=True).command(results, out, ("npz",))[:3] == [
+        "/p/python",
+        "-m",
+        "ram_blender",
+    ]
 
 
 def test_the_progress_line_counts_videos_and_frames():
@@ -163,3 +187,58 @@ def test_the_progress_line_counts_videos_and_frames():
     text = stream.getvalue()
     assert "failed    bad.mp4  (bad.mp4: no such file)\n" in text
     assert "1/4 videos (1 failed)  130 frames" in text and "2 running" in text
+
+
+BLENDER_PYTHON = os.environ.get("RAM_BLENDER_PYTHON")
+
+
+@pytest.mark.skipif(
+    not BLENDER_PYTHON, reason="RAM_BLENDER_PYTHON (a Python with bpy) not set; tools/dev.py test sets it"
+)
+def test_export_builds_each_videos_scene_and_a_failed_scene_fails_alone(batch_clips, tmp_path, capsys, monkeypatch):
+    videos, references = batch_clips
+    monkeypatch.setenv("BLENDER_USER_RESOURCES", str(tmp_path / "blender-user"))  # not the real user's Blender
+    out = tmp_path / "out"
+    (out / "clip1.blend").mkdir(parents=True)  # a folder where clip1's scene must be saved: that scene fails
+    args = ["batch", str(videos[0]), str(videos[1]), "-o", str(out), "--backend", SCRIPTED]
+    args += ["--export", "bvh", "--blender", str(BLENDER_PYTHON)]
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    summary = {v["video"]: v for v in json.loads((out / "batch_summary.json").read_text())["videos"]}
+    assert summary["clip0.avi"]["status"] == DONE and summary["clip0.avi"]["export"] == DONE
+    assert summary["clip1.avi"]["status"] == DONE and summary["clip1.avi"]["export"] == FAILED
+    assert summary["clip1.avi"]["message"].startswith("scene: Error: Cannot"), summary["clip1.avi"]  # Blender's words
+    assert "scenes: 1 built, 1 failed" in captured.out
+    errors = [ln for ln in captured.err.splitlines() if ln.startswith("ram-core: error:")]
+    assert len(errors) == 1 and errors[0].startswith("ram-core: error: clip1.avi: scene:"), captured.err
+    assert (out / "clip0.blend").is_file() and len(list(out.glob("clip0_person*.bvh"))) == 2
+    assert_same_results(results_path(out, videos[1]), references[1])  # the capture stands
+
+    # Fixed, a rerun skips the capture and builds the scene from the results already there.
+    (out / "clip1.blend").rmdir()
+    assert main([*args[:1], str(videos[1]), *args[3:]]) == 0
+    [row] = json.loads((out / "batch_summary.json").read_text())["videos"]
+    assert (row["status"], row["export"]) == (SKIPPED, DONE)
+    assert (out / "clip1.blend").is_file() and len(list(out.glob("clip1_person*.bvh"))) == 2
+
+
+def test_export_without_blender_or_with_unknown_formats_fails_before_any_capture(batch_clips, tmp_path, monkeypatch):
+    videos, _ = batch_clips
+    monkeypatch.setenv("PATH", str(tmp_path))  # no blender on it
+    out = tmp_path / "out"
+    args = ["batch", str(videos[0]), "-o", str(out), "--backend", SCRIPTED]
+    with pytest.raises(CommandError, match=r"no 'blender' on PATH; give --blender"):
+        run_command([*args, "--export", "fbx"])
+    with pytest.raises(CommandError, match=r"--blender /nowhere/blender: no such program"):
+        run_command([*args, "--export", "fbx", "--blender", "/nowhere/blender"])
+    with pytest.raises(CommandError, match=r"--export 'fbx,obj': give a comma-separated list of fbx, bvh, npz"):
+        run_command([*args, "--export", "fbx,obj"])
+    assert not results_path(out, videos[0]).exists()
+
+
+def run_command(argv: list[str]) -> int:
+    """``ram-core`` with ``argv``, letting its user errors through (``main`` would print them)."""
+    from ram_core.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    return args.run(args)
