@@ -1,8 +1,8 @@
 """The scene stage of ``ram-core batch --export``: for each captured video, a ``.blend`` and its exports,
 built by Blender in a subprocess from the results file (``blender -b -c ram_capture --from-results FILE``).
 
-It runs on the machine that runs ``ram-core batch``, after the captures, several Blender processes at
-once; one video's failure is that video's alone. ``ram_core`` never imports ``bpy``: Blender does the work.
+It runs on the machine that runs ``ram-core batch``, each video's scene as soon as its capture ends (so
+CPU scenes overlap the next captures), several Blender processes at once; a failure is that video's alone. ``ram_core`` never imports ``bpy``: Blender does the work.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -95,36 +95,61 @@ def build_one(blender: Blender, results: Path, out_dir: Path, formats: tuple[str
     return FAILED, f"scene: {_failure(proc.stdout, proc.returncode)}"
 
 
-def build_scenes(
-    blender: Blender,
-    outcomes: list[Outcome],
-    formats: tuple[str, ...],
-    *,
-    workers: int = 1,
-    should_stop: Callable[[], bool] | None = None,
-    on_done: Callable[[Outcome], None] | None = None,
-) -> list[Outcome]:
-    """``outcomes`` with their ``export`` set: done or failed for each video captured or skipped as complete
-    (its message then says why), cancelled for those not started when ``should_stop()`` turned true,
-    empty for the rest (failed or cancelled captures are not built). ``workers`` Blender processes at once."""
+class ScenePool:
+    """Scenes built on this machine while the captures go on: :meth:`add` each outcome as it arrives (a
+    video done or skipped as complete gets its scene at once, ``workers`` Blender processes at a time),
+    :meth:`finish` waits for the rest.
 
-    def one(o: Outcome) -> Outcome:
-        if should_stop is not None and should_stop():
+    When ``should_stop()`` turns true the scenes not yet started are cancelled; ``on_done(outcome)`` is
+    called (from a pool thread) as each scene ends.
+    """
+
+    def __init__(
+        self,
+        blender: Blender,
+        formats: tuple[str, ...],
+        workers: int = 1,
+        should_stop: Callable[[], bool] | None = None,
+        on_done: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        self.blender, self.formats = blender, formats
+        self.should_stop, self.on_done = should_stop, on_done
+        self._pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="ram-scene")
+        self._futures: dict[int, Future[Outcome]] = {}
+
+    def add(self, outcomes: list[Outcome]) -> None:
+        for o in outcomes:
+            if o.status in (DONE, SKIPPED):  # failed or cancelled captures have no results to build from
+                self._futures[o.index] = self._pool.submit(self._build, o)
+
+    def _build(self, o: Outcome) -> Outcome:
+        stopping = self.should_stop is not None and self.should_stop
+        if stopping and stopping():
             new = replace(o, export=CANCELLED)
         else:
             results = Path(o.output)  # a done or skipped video's results file
-            status, message = build_one(blender, results, results.parent, formats)
-            if status == FAILED and should_stop is not None and should_stop():
+            status, message = build_one(self.blender, results, results.parent, self.formats)
+            if status == FAILED and stopping and stopping():
                 status, message = CANCELLED, ""  # Ctrl-C reached Blender too
             new = replace(o, export=status, message=message or o.message)
-        if on_done is not None:
-            on_done(new)
+        if self.on_done is not None:
+            self.on_done(new)
         return new
 
-    todo = [o for o in outcomes if o.status in (DONE, SKIPPED)]
-    with ThreadPoolExecutor(max(1, min(workers, len(todo) or 1)), thread_name_prefix="ram-scene") as pool:
-        built = {o.index: o for o in pool.map(one, todo)}
-    return [built.get(o.index, o) for o in outcomes]
+    def pending(self) -> int:
+        """Scenes added and not yet ended."""
+        return sum(not f.done() for f in self._futures.values())
+
+    def finish(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """``outcomes`` with the ``export`` of each scene added (waiting for those still being built)."""
+        try:
+            return [self._futures[o.index].result() if o.index in self._futures else o for o in outcomes]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Cancel the scenes not started; wait for the running ones."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def default_workers() -> int:

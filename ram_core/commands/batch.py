@@ -8,9 +8,9 @@ frames, people, seconds) is printed and written to OUT_DIR/batch_summary.csv and
 every video is done or skipped, 1 if any failed, 130 after Ctrl-C (outstanding videos are cancelled and
 leave no partial files; a second Ctrl-C stops at once). Without --ray the videos run on a local pool;
 --ray runs each as a Ray task (pip install "ram-core[ray]"; see docs/batch.md). --export fbx,bvh,npz
-then builds each captured (or skipped) video's OUT_DIR/<stem>.blend and exports with Blender (--blender,
-default: blender on PATH), several at once on this machine; a failed scene is that video's alone and
-makes the exit code 1. Or build the scenes elsewhere with `blender -b -c ram_capture --from-results OUT_DIR`.
+also builds each captured (or skipped) video's OUT_DIR/<stem>.blend and exports with Blender (--blender,
+default: blender on PATH) on this machine, as soon as its capture ends; a failed scene is that video's
+alone and makes the exit code 1. Or build the scenes elsewhere with `blender -b -c ram_capture --from-results OUT_DIR`.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class BatchBar:
         """A line for a finished scene (the scene stage shows no bar: Blender says nothing of its progress)."""
         if self.enabled:
             why = f"  ({o.message})" if o.export != "done" and o.message else ""
-            self.stream.write(f"scene {o.export:9} {os.path.basename(o.video)}{why}\n")
+            self.stream.write(f"\r\x1b[Kscene {o.export:9} {os.path.basename(o.video)}{why}\n")
             self.stream.flush()
 
     def close(self) -> None:
@@ -164,17 +164,25 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write("\nram-core: cancelling the outstanding videos (Ctrl-C again to stop at once)\n")
 
     bar = BatchBar()
+    pool = None
+    if blender is not None:
+        workers = args.workers or scenes.default_workers()
+        print(f"ram-core: scenes built by {blender.path} as the captures end, {workers} at once", file=sys.stderr)
+        pool = scenes.ScenePool(blender, formats, workers, should_stop=stop.is_set, on_done=bar.scene_done)
+
+    def on_update(progress: BatchProgress, new: list[Outcome]) -> None:
+        bar.update(progress, new)
+        if pool is not None:
+            pool.add(new)
+
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        outcomes = run_batch(jobs, scheduler, force=args.force, on_update=bar.update, should_stop=stop.is_set)
+        outcomes = run_batch(jobs, scheduler, force=args.force, on_update=on_update, should_stop=stop.is_set)
         bar.close()
-        if blender is not None:
-            workers = args.workers or scenes.default_workers()
-            count = sum(o.status in (DONE, SKIPPED) for o in outcomes)
-            print(f"ram-core: building {count} scenes with {blender.path} ({workers} at once)", file=sys.stderr)
-            outcomes = scenes.build_scenes(
-                blender, outcomes, formats, workers=workers, should_stop=stop.is_set, on_done=bar.scene_done
-            )
+        if pool is not None:
+            if pool.pending():
+                print(f"ram-core: captures ended; waiting for {pool.pending()} scenes", file=sys.stderr)
+            outcomes = pool.finish(outcomes)
     except KeyboardInterrupt:
         bar.close()
         print("ram-core: interrupted", file=sys.stderr)
@@ -183,6 +191,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(e)) from None
     finally:
         signal.signal(signal.SIGINT, previous)
+        if pool is not None:
+            pool.close()
     print(summary.table(outcomes))
     csv_path, json_path = summary.write(outcomes, out)
     counts = {s: sum(o.status == s for o in outcomes) for s in (DONE, SKIPPED, CANCELLED)}
