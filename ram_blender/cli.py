@@ -188,8 +188,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> int:
-    """Entry point for ``register_cli_command``."""
-    args = parse_args(argv)
+    """Entry point for ``register_cli_command``: the exit code (``--help`` 0, as Blender asks of a
+    command, and a usage error 2, both without a traceback: Blender does not catch ``SystemExit``)."""
+    try:
+        args = parse_args(argv)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 2
     exports = tuple(f for f in args.export.split(",") if f)
     if args.from_results is not None:
         if args.inputs:

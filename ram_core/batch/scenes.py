@@ -45,7 +45,8 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 def find_blender(path: str | None) -> Blender:
     """The Blender at ``path`` (a file, or a name on PATH; None: ``blender`` on PATH), asked for its version
-    to tell Blender from a Python with ``bpy``; ValueError in one line when there is none or it does not run."""
+    to tell Blender from a Python with ``bpy``, and a Blender for the add-on's ``ram_capture`` command;
+    ValueError in one line when there is none, it does not run or it lacks the add-on."""
     found = shutil.which(path or "blender")
     if found is None:
         if path is None:
@@ -61,10 +62,31 @@ def find_blender(path: str | None) -> Blender:
         raise ValueError(f"--blender {found}: cannot run it ({e})") from None
     first = (probe.stdout.strip() or probe.stderr.strip()).splitlines()[:1]
     if probe.returncode == 0 and first and first[0].startswith("Blender"):
-        return Blender(found)
+        return _with_command(Blender(found))
     if probe.returncode == 0 and first and first[0].startswith("Python"):
         return Blender(found, is_python=True)
     raise ValueError(f"--blender {found}: not Blender ('{found} --version' says {first[0] if first else 'nothing'!r})")
+
+
+def _with_command(blender: Blender) -> Blender:
+    """``blender`` if ``ram_capture`` is one of its commands (the add-on enabled), else ValueError."""
+    try:
+        probe = subprocess.run(
+            [blender.path, "-b", "-c", "ram_capture", "--help"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=PROBE_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise ValueError(f"--blender {blender.path}: cannot run it ({e})") from None
+    if probe.returncode != 0 or "ram_capture" not in probe.stdout:
+        raise ValueError(
+            f"--blender {blender.path}: this Blender has no 'ram_capture' command; install and enable the RAM add-on in it"
+        )
+    return blender
 
 
 def _failure(output: str, returncode: int) -> str:

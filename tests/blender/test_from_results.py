@@ -32,6 +32,9 @@ def test_scenes_are_built_from_a_results_folder_and_a_bad_file_fails_alone(empty
 def test_from_results_and_videos_together_are_refused(tmp_path, capsys):
     assert cli.main(["--from-results", str(tmp_path), "clip.mp4"]) == 2
     assert "not both" in capsys.readouterr().err
+    # Blender asks a command to answer --help with exit code 0; a bad flag is a usage error, not a traceback.
+    assert cli.main(["--help"]) == 0 and "usage: blender -b -c ram_capture" in capsys.readouterr().out
+    assert cli.main(["--no-such-flag"]) == 2
 
 
 def test_one_results_file_builds_its_scene_beside_it(empty_scene, tmp_path):

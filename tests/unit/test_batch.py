@@ -236,6 +236,48 @@ def test_export_without_blender_or_with_unknown_formats_fails_before_any_capture
     assert not results_path(out, videos[0]).exists()
 
 
+def test_a_blender_without_the_add_on_is_refused(tmp_path):
+    from ram_core.batch.scenes import find_blender
+
+    def fake_blender(name: str, has_command: bool) -> str:
+        """A program that answers as Blender does: its version, and ``-c ram_capture --help`` when enabled."""
+        path = tmp_path / name
+        usage = "usage: blender -b -c ram_capture [-h]" if has_command else ""
+        path.write_text(
+            f"#!{sys.executable}\nimport sys\n"
+            "if sys.argv[1:] == ['--version']:\n    print('Blender 5.2.0')\n    sys.exit(0)\n"
+            f"print({usage!r} or 'Error: Unrecognized command: ram_capture')\nsys.exit(0 if {has_command} else 1)\n"
+        )
+        path.chmod(0o755)
+        return str(path)
+
+    assert find_blender(fake_blender("blender", True)) == Blender(str(tmp_path / "blender"))
+    with pytest.raises(ValueError, match=r"no 'ram_capture' command; install and enable the RAM add-on"):
+        find_blender(fake_blender("bare-blender", False))
+    with pytest.raises(ValueError, match=r"not Blender \('.*true --version' says"):
+        find_blender(shutil.which("true"))
+
+
+def test_scene_pool_reports_a_failed_scene_and_cancels_those_not_started(tmp_path):
+    from ram_core.batch.scenes import ScenePool
+    from ram_core.batch.task import Outcome
+
+    outcomes = [
+        Outcome(0, "/v/a.mp4", DONE, output=str(tmp_path / "a.ram.npz")),
+        Outcome(1, "/v/b.mp4", FAILED, message="b.mp4: not a video file"),
+    ]
+    no_bpy = Blender(sys.executable, is_python=True)  # this tier's Python has no bpy: the scene fails
+    pool = ScenePool(no_bpy, ("bvh",), workers=2)
+    pool.add(outcomes)
+    built = pool.finish(outcomes)
+    assert [o.export for o in built] == [FAILED, ""]  # a failed capture gets no scene
+    assert built[0].message == "scene: ModuleNotFoundError: No module named 'bpy'", built[0]
+    assert built[1].message == "b.mp4: not a video file"
+    stopped = ScenePool(no_bpy, ("bvh",), should_stop=lambda: True)
+    stopped.add(outcomes)
+    assert [o.export for o in stopped.finish(outcomes)] == [CANCELLED, ""]
+
+
 def run_command(argv: list[str]) -> int:
     """``ram-core`` with ``argv``, letting its user errors through (``main`` would print them)."""
     from ram_core.cli import build_parser
