@@ -1,5 +1,10 @@
 """Headless batch: ``blender -b -c ram_capture VIDEO_OR_FOLDER... -o OUT_DIR [--backend lite] [--export fbx,bvh,npz]``.
 
+``blender -b -c ram_capture --from-results RESULTS_DIR [-o OUT_DIR] [--export ...]`` captures nothing: it
+builds the .blend and the exports from the results files already there (``ram-core batch``'s output), so
+GPU machines capture and others build scenes. RESULTS_DIR may also be one results file (``ram-core batch
+--export`` builds each video's scene that way).
+
 The capture flags are ``ram-core capture``'s (both come from :class:`~ram_core.contract.options.CaptureOptions`);
 those not given come from the add-on's preferences (backend, SMPL model, device, weights folder) or
 the defaults. Each video becomes ``OUT_DIR/<stem>.ram.npz`` (raw results), ``OUT_DIR/<stem>.blend`` and its exports.
@@ -17,8 +22,10 @@ from pathlib import Path
 
 import bpy
 
+from ram_core.contract.batch_files import find_results, find_videos, results_path, stem_of_results
 from ram_core.contract.client import CaptureError, check_output_path
 from ram_core.contract.options import CaptureOptions, OptionsError, add_arguments, from_args
+from ram_core.contract.results import load_results
 
 from . import export, preferences, session
 from .capture_job import CaptureJob, CaptureRequest
@@ -26,20 +33,7 @@ from .capture_job import CaptureJob, CaptureRequest
 log = logging.getLogger(__name__)
 
 COMMAND = "ram_capture"
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
 POLL_SECONDS = 0.05
-
-
-def find_videos(inputs: list[str]) -> list[Path]:
-    """Videos named in ``inputs``: files as given, folders expanded to their videos (sorted)."""
-    videos = []
-    for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            videos += sorted(f for f in p.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES)
-        else:
-            videos.append(p)
-    return videos
 
 
 def capture_one(request: CaptureRequest, report=print) -> Path | None:
@@ -82,20 +76,36 @@ def process_video(
 ) -> list[Path]:
     """Capture ``video``, build a fresh scene, save ``<stem>.blend`` and the exports; the paths written
     (none when nobody was found in it: a video without people is not a failure, as in ``ram-core capture``)."""
-    stem = video.stem
-    results_path = out_dir / f"{stem}.ram.npz"
-    if capture_one(CaptureRequest(python, str(video), str(results_path), options)) is None:
+    results = results_path(out_dir, video)
+    if capture_one(CaptureRequest(python, str(video), str(results), options)) is None:
         return []
+    return [results, *build_scene(results, out_dir, exports)]
+
+
+def build_scene(results: Path, out_dir: Path, exports: tuple[str, ...]) -> list[Path]:
+    """A fresh scene from the results file ``results``, saved as ``out_dir/<stem>.blend``, and its exports;
+    the paths written."""
+    stem = stem_of_results(results)
+    load_results(results)  # a file that is not results fails here, before an empty .blend is written
     bpy.ops.wm.read_homefile(use_empty=True)
     blend = out_dir / f"{stem}.blend"
     save_blend(blend)  # first, so the results path is stored relative
     context = bpy.context
-    objects = session.import_results(context, str(results_path))
+    objects = session.import_results(context, str(results))
     save_blend(blend)
-    written = [results_path, blend]
+    written = [blend]
     if exports:
         written += export.export_people(objects, session.edited(context).results, out_dir, stem, exports)
     return written
+
+
+def _output_folder(out_dir: str) -> Path:
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"the output {out} is a file; give a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    check_output_path(out / "batch.ram.npz")  # a folder we cannot write to fails now, not after the work
+    return out
 
 
 def batch_capture(
@@ -112,11 +122,7 @@ def batch_capture(
     s = preferences.settings()
     options = options or preferences.capture_options(s)
     python = python or preferences.worker_python(s)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"the output {out} is a file; give a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    check_output_path(out / "batch.ram.npz")  # a folder we cannot write to fails now, not after the captures
+    out = _output_folder(out_dir)
     videos = find_videos(inputs)
     if not videos:
         report("ram_capture: no videos found")
@@ -138,10 +144,43 @@ def batch_capture(
     return 1 if failed else 0
 
 
+def build_from_results(
+    results_dir: str, out_dir: str | None = None, exports: tuple[str, ...] = (), report=print
+) -> int:
+    """A .blend (and ``exports``) for every results file in ``results_dir`` (or for the one results file
+    it names), into ``out_dir`` (default: the results' folder); 0 if all were built, else 1 (the rest still built)."""
+    export.check_formats(exports)
+    given = Path(results_dir)
+    found = [given] if given.is_file() else find_results(given)
+    if not found:
+        report(f"ram_capture: no results files (*.ram.npz) in {results_dir}")
+        return 1
+    out = _output_folder(out_dir or str(given.parent if given.is_file() else given))
+    failed = 0
+    for i, results in enumerate(found, 1):
+        t0 = time.perf_counter()
+        try:
+            written = build_scene(results, out, exports)
+            report(f"[{i}/{len(found)}] {results.name}: ok in {time.perf_counter() - t0:.1f} s -> {written[0]}")
+        except Exception as e:  # one bad file must not stop the others
+            failed += 1
+            log.debug("building the scene of %s failed", results, exc_info=True)
+            report(f"[{i}/{len(found)}] {results.name}: FAILED: {e}")
+    report(f"ram_capture: {len(found) - failed} of {len(found)} scenes built")
+    return 1 if failed else 0
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=f"blender -b -c {COMMAND}", description=__doc__.splitlines()[0])
-    parser.add_argument("inputs", nargs="+", help="video files or folders of videos")
-    parser.add_argument("-o", "--out", required=True, help="output folder")
+    parser.add_argument("inputs", nargs="*", help="video files or folders of videos")
+    parser.add_argument("-o", "--out", default=None, help="output folder (required when capturing)")
+    parser.add_argument(
+        "--from-results",
+        default=None,
+        metavar="RESULTS",
+        help="capture nothing: build the scenes from the *.ram.npz files in this folder (ram-core batch's output), "
+        "or from this one results file",
+    )
     parser.add_argument("--export", default="", help="comma-separated formats: fbx,bvh,npz")
     parser.add_argument("--python", default=None, help="worker Python (default: preferences / $RAM_WORKER_PYTHON)")
     add_arguments(parser)
@@ -149,9 +188,27 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> int:
-    """Entry point for ``register_cli_command``."""
-    args = parse_args(argv)
+    """Entry point for ``register_cli_command``: the exit code (``--help`` 0, as Blender asks of a
+    command, and a usage error 2, both without a traceback: Blender does not catch ``SystemExit``)."""
+    try:
+        args = parse_args(argv)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 2
     exports = tuple(f for f in args.export.split(",") if f)
+    if args.from_results is not None:
+        if args.inputs:
+            print("ram_capture: give videos or --from-results, not both", file=sys.stderr)
+            return 2
+        try:
+            return build_from_results(args.from_results, args.out, exports)
+        except (OSError, ValueError) as e:
+            print(f"ram_capture: {e}", file=sys.stderr)
+            return 2
+    if not args.inputs or args.out is None:
+        print(
+            "ram_capture: give video files or folders and -o OUT_DIR (or --from-results RESULTS_DIR)", file=sys.stderr
+        )
+        return 2
     try:
         options = from_args(args, preferences.capture_options(preferences.settings()))
         return batch_capture(args.inputs, args.out, options, exports, args.python)

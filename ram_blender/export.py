@@ -11,6 +11,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 
+from ram_core.contract.batch_files import EXPORT_FORMATS
 from ram_core.contract.coords import blender_from_camera
 from ram_core.contract.results import Results, Track
 from ram_core.contract.skeleton import (
@@ -28,7 +29,7 @@ from .importer.plan import FRAME_OFFSET, continuous_quaternions
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("fbx", "bvh", "npz")
+FORMATS = EXPORT_FORMATS
 _EXPORTER_ADDONS = {"fbx": "io_scene_fbx"}
 # Keys of the baked FBX stand-in sit this many frames from the scene's (see _baked_copy).
 FBX_SHIFT = -1

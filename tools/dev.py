@@ -179,7 +179,9 @@ def cmd_test(args: argparse.Namespace) -> int:
     worker = ensure_env(WORKER_FULL)
     worker_env = {"RAM_WORKER_PYTHON": str(worker)}
     pytest_args = [*(["-k", args.k] if args.k else []), *args.pytest_args]
-    runs = [(worker, "unit", ["tests/unit"], {})]
+    # The unit tier's batch tests build scenes with a Python that has bpy (ram-core batch --export --blender).
+    unit_env = {} if args.unit_only else {"RAM_BLENDER_PYTHON": str(blender_env())}
+    runs = [(worker, "unit", ["tests/unit"], unit_env)]
     if not args.unit_only:
         runs.append((blender_env(), "blender", ["tests/blender"], worker_env))
         runs.append((ensure_env(BLENDER_LEGACY), "blender-legacy", ["tests/blender"], worker_env))

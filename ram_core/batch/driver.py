@@ -1,0 +1,117 @@
+"""Run a batch: skip the videos already done, hand the rest to a scheduler, collect every outcome."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ram_core.batch.schedulers import Scheduler
+from ram_core.batch.task import DONE, FAILED, SKIPPED, Outcome, VideoJob, already_done
+from ram_core.contract.batch_files import results_path
+from ram_core.contract.options import CaptureOptions
+
+POLL_S = 0.2
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """Where a batch stands: videos finished of all, failed so far, frames captured (finished videos
+    and the running ones), the running videos' frames in all, and how many run now."""
+
+    finished: int
+    videos: int
+    failed: int
+    frames_done: int
+    running_total: int
+    running: int
+
+
+def make_jobs(
+    videos: list[Path],
+    out_dir: str | os.PathLike,
+    options: CaptureOptions,
+    *,
+    max_retries: int = 2,
+    python: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> list[VideoJob]:
+    """One job per video; ValueError if two videos would write the same results file.
+
+    Paths become absolute here, on the driver: a task runs in another folder, maybe on another machine
+    (which must see the same paths: a shared filesystem).
+    """
+    out = os.path.abspath(out_dir)
+    options = replace(
+        options,
+        smpl_model=options.smpl_model and os.path.abspath(options.smpl_model),
+        weights_dir=options.weights_dir and os.path.abspath(options.weights_dir),
+    )
+    seen: dict[Path, Path] = {}
+    for video in videos:
+        target = results_path(out, video)
+        if target in seen:
+            raise ValueError(
+                f"{seen[target]} and {video} would both write {target.name}; rename one or capture them in two batches"
+            )
+        seen[target] = video
+    env = tuple(sorted((extra_env or {}).items()))
+    return [VideoJob(i, os.path.abspath(v), out, options, max_retries, python, env) for i, v in enumerate(videos)]
+
+
+def run_batch(
+    jobs: list[VideoJob],
+    scheduler: Scheduler,
+    *,
+    force: bool = False,
+    on_update: Callable[[BatchProgress, list[Outcome]], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[Outcome]:
+    """Every job's outcome, in the jobs' order.
+
+    A job whose results and record are complete and match its video (:func:`already_done`) is skipped
+    unless ``force``. ``on_update(progress, new_outcomes)`` is called after each poll; when
+    ``should_stop()`` turns true the outstanding jobs are cancelled (and come back as cancelled).
+    """
+    for folder in {job.out_dir for job in jobs}:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    outcomes: dict[int, Outcome] = {}
+    todo = []
+    for job in jobs:
+        skipped = None if force else already_done(job)
+        if skipped is None:
+            todo.append(job)
+        else:
+            outcomes[job.index] = skipped
+    if on_update is not None and outcomes:
+        on_update(_progress(outcomes, {}, len(jobs)), list(outcomes.values()))
+    if not todo:  # nothing to capture: no need to start a pool or reach a cluster
+        return [outcomes[job.index] for job in jobs]
+    scheduler.start(todo)
+    stopping = False
+    try:
+        while len(outcomes) < len(jobs):
+            new = scheduler.poll(POLL_S)
+            outcomes.update((o.index, o) for o in new)
+            if not stopping and should_stop is not None and should_stop():
+                stopping = True
+                scheduler.cancel()
+            if on_update is not None:
+                on_update(_progress(outcomes, scheduler.progress(), len(jobs)), new)
+    finally:
+        scheduler.close()
+    return [outcomes[job.index] for job in jobs]
+
+
+def _progress(outcomes: dict[int, Outcome], running: dict[int, tuple[int, int]], videos: int) -> BatchProgress:
+    frames = sum(o.frames for o in outcomes.values() if o.status in (DONE, SKIPPED))
+    active = {i: p for i, p in running.items() if i not in outcomes}
+    return BatchProgress(
+        finished=len(outcomes),
+        videos=videos,
+        failed=sum(o.status == FAILED for o in outcomes.values()),
+        frames_done=frames + sum(done for done, _ in active.values()),
+        running_total=sum(total for _, total in active.values()),
+        running=len(active),
+    )

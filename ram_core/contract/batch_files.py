@@ -1,0 +1,52 @@
+"""A batch's files: which inputs are videos, and what a batch writes into its output folder.
+
+``ram-core batch`` (the capture stage) and ``blender -b -c ram_capture --from-results`` (the scene
+stage) agree on these names, so either can run on its own machines. Standard library only.
+
+For a video ``clip.mp4`` the output folder holds ``clip.ram.npz`` (the results) and
+``clip.ram.json`` (the input's checksum and the options it was captured with: a rerun skips the
+video when both files are complete and still match), plus ``batch_summary.csv`` and ``.json``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"})
+RESULTS_SUFFIX = ".ram.npz"
+RECORD_SUFFIX = ".ram.json"
+SUMMARY_NAME = "batch_summary"
+# What the scene stage exports for each person (``ram_blender.export`` writes them).
+EXPORT_FORMATS = ("fbx", "bvh", "npz")
+
+
+def find_videos(inputs: list[str]) -> list[Path]:
+    """Videos named in ``inputs``: files as given, folders expanded to their videos (sorted)."""
+    videos = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            videos += sorted(f for f in p.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES)
+        else:
+            videos.append(p)
+    return videos
+
+
+def results_path(out_dir: str | Path, video: str | Path) -> Path:
+    """Where ``video``'s results go in ``out_dir``: ``<stem>.ram.npz``."""
+    return Path(out_dir) / (Path(video).stem + RESULTS_SUFFIX)
+
+
+def record_path(out_dir: str | Path, video: str | Path) -> Path:
+    """The file beside the results that says what they were captured from: ``<stem>.ram.json``."""
+    return Path(out_dir) / (Path(video).stem + RECORD_SUFFIX)
+
+
+def find_results(out_dir: str | Path) -> list[Path]:
+    """The results files in ``out_dir`` (sorted); hidden files (a write in progress) are not results."""
+    return sorted(p for p in Path(out_dir).glob("*" + RESULTS_SUFFIX) if not p.name.startswith("."))
+
+
+def stem_of_results(path: str | Path) -> str:
+    """``clip`` for ``.../clip.ram.npz``: the name the scene stage gives the .blend and the exports."""
+    return Path(path).name.removesuffix(RESULTS_SUFFIX)

@@ -1,0 +1,46 @@
+"""``blender -b -c ram_capture --from-results DIR``: scenes and exports from results files already made
+(``ram-core batch``'s output), with no capture; one bad file fails alone."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import bpy
+
+from ram_blender import cli
+
+RESULTS = Path(__file__).resolve().parents[2] / "tests" / "data" / "results"
+
+
+def test_scenes_are_built_from_a_results_folder_and_a_bad_file_fails_alone(empty_scene, tmp_path, capsys):
+    results = tmp_path / "results"
+    results.mkdir()
+    shutil.copy(RESULTS / "v2_scene.ram.npz", results / "walk.ram.npz")
+    (results / "broken.ram.npz").write_bytes(b"not a results file")
+    out = tmp_path / "scenes"
+    assert cli.main(["--from-results", str(results), "-o", str(out), "--export", "bvh"]) == 1
+    text = capsys.readouterr().out
+    assert "broken.ram.npz: FAILED" in text and "1 of 2 scenes built" in text
+    assert (out / "walk.blend").is_file() and list(out.glob("walk_person*.bvh"))
+    assert not (out / "broken.blend").exists()
+    bpy.ops.wm.open_mainfile(filepath=str(out / "walk.blend"))
+    armatures = [o for o in bpy.data.objects if o.type == "ARMATURE"]
+    assert armatures and all(o.animation_data.action for o in armatures)
+
+
+def test_from_results_and_videos_together_are_refused(tmp_path, capsys):
+    assert cli.main(["--from-results", str(tmp_path), "clip.mp4"]) == 2
+    assert "not both" in capsys.readouterr().err
+    # Blender asks a command to answer --help with exit code 0; a bad flag is a usage error, not a traceback.
+    assert cli.main(["--help"]) == 0 and "usage: blender -b -c ram_capture" in capsys.readouterr().out
+    assert cli.main(["--no-such-flag"]) == 2
+
+
+def test_one_results_file_builds_its_scene_beside_it(empty_scene, tmp_path):
+    results = tmp_path / "walk.ram.npz"
+    shutil.copy(RESULTS / "v2_scene.ram.npz", results)
+    shutil.copy(RESULTS / "v2_scene.ram.npz", tmp_path / "other.ram.npz")  # not asked for: not built
+    assert cli.main(["--from-results", str(results), "--export", "npz"]) == 0
+    assert (tmp_path / "walk.blend").is_file() and list(tmp_path.glob("walk_person*.npz"))
+    assert not (tmp_path / "other.blend").exists()

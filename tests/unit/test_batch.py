@@ -1,0 +1,286 @@
+"""``ram-core batch`` on the local pool: results equal to ``ram-core capture``'s, reruns skip, a killed
+worker is retried, a corrupt video fails alone, Ctrl-C leaves no partial files. (Ray: test_batch_ray.py.)"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ram_core.batch.driver import make_jobs, run_batch
+from ram_core.batch.scenes import Blender
+from ram_core.batch.schedulers import LocalScheduler, task_resources
+from ram_core.batch.task import CANCELLED, DONE, FAILED, SKIPPED, VideoJob
+from ram_core.cli import main
+from ram_core.commands import CommandError
+from ram_core.contract.batch_files import find_results, record_path, results_path
+from ram_core.contract.options import CaptureOptions
+from tests.conftest import REPO, SCRIPTED
+from tests.unit.batch_clips import assert_same_results, leftovers
+
+pytestmark = pytest.mark.usefixtures("no_leaked_segments")
+SCRIPTED_OPTIONS = CaptureOptions(backend=SCRIPTED)
+
+
+@pytest.fixture(autouse=True)
+def scripted_backend_importable(monkeypatch, worker_env):
+    monkeypatch.setenv("PYTHONPATH", worker_env["PYTHONPATH"])
+
+
+def test_a_folder_captures_to_what_capture_gives_and_a_rerun_skips(batch_clips, tmp_path, capsys):
+    videos, references = batch_clips
+    out = tmp_path / "out"
+    args = ["batch", str(videos[0].parent), "-o", str(out), "--backend", SCRIPTED, "--workers", "2"]
+    assert main(args) == 0
+    for video, ref in zip(videos, references):
+        assert_same_results(results_path(out, video), ref)
+    assert [p.name for p in find_results(out)] == [f"{v.stem}.ram.npz" for v in videos]
+    assert leftovers(out) == []
+    text = capsys.readouterr().out
+    assert "4 done, 0 skipped, 0 failed" in text and "clip1.avi  done" in text
+    with open(out / "batch_summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["video"], r["status"], r["frames"], r["people"]) for r in rows] == [
+        (v.name, "done", "12", "2") for v in videos
+    ]
+
+    # A rerun captures nothing; a video whose record no longer matches is captured again.
+    stamps = {p: p.stat().st_mtime_ns for p in find_results(out)}
+    record = record_path(out, videos[1])
+    changed = json.loads(record.read_text())
+    changed["sha256"] = "0" * 64
+    record.write_text(json.dumps(changed))
+    assert main(args) == 0
+    assert "3 skipped" in capsys.readouterr().out
+    summary = json.loads((out / "batch_summary.json").read_text())["videos"]
+    assert [v["status"] for v in summary] == [SKIPPED, DONE, SKIPPED, SKIPPED]
+    assert [p.stat().st_mtime_ns == stamps[p] for p in find_results(out)] == [True, False, True, True]
+    assert_same_results(results_path(out, videos[1]), references[1])
+
+
+def test_a_corrupt_video_fails_alone_with_its_one_line_message(batch_clips, bad_videos, tmp_path, capsys):
+    videos, references = batch_clips
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    shutil.copy(videos[0], folder / videos[0].name)
+    shutil.copy(bad_videos["text"], folder / "broken.avi")
+    out = tmp_path / "out"
+    assert main(["batch", str(folder), "-o", str(out), "--backend", SCRIPTED]) == 1
+    captured = capsys.readouterr()
+    errors = [ln for ln in captured.err.splitlines() if ln.startswith("ram-core: error:")]
+    assert len(errors) == 1 and "broken.avi: not a video file" in errors[0], captured.err
+    summary = {v["video"]: v for v in json.loads((out / "batch_summary.json").read_text())["videos"]}
+    assert summary["broken.avi"]["status"] == FAILED and summary["broken.avi"]["attempts"] == 1  # not retried
+    assert summary[videos[0].name]["status"] == DONE
+    assert_same_results(results_path(out, videos[0]), references[0])
+    assert not results_path(out, "broken.avi").exists() and leftovers(out) == []
+
+
+def test_a_killed_worker_is_retried(batch_clips, tmp_path):
+    videos, references = batch_clips
+    env = {"RAM_SCRIPTED_KILL_AT": "5", "RAM_SCRIPTED_KILL_MARKER": str(tmp_path / "killed")}
+    jobs = make_jobs(videos[:1], tmp_path / "out", SCRIPTED_OPTIONS, max_retries=1, extra_env=env)
+    [outcome] = run_batch(jobs, LocalScheduler(1))
+    assert (tmp_path / "killed").exists()
+    assert outcome.status == DONE and outcome.attempts == 2, outcome
+    assert_same_results(results_path(tmp_path / "out", videos[0]), references[0])
+
+
+def test_without_retries_a_killed_worker_is_reported(batch_clips, tmp_path):
+    videos, _ = batch_clips
+    jobs = make_jobs(videos[:1], tmp_path, SCRIPTED_OPTIONS, max_retries=0, extra_env={"RAM_SCRIPTED_KILL_AT": "3"})
+    [outcome] = run_batch(jobs, LocalScheduler(1))
+    assert outcome.status == FAILED and "killed by signal 9" in outcome.message, outcome
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_cancels_the_outstanding_videos_and_leaves_no_partial_files(batch_clips, tmp_path, worker_env):
+    videos, _ = batch_clips
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ram_core", "batch", str(videos[0].parent), "-o", str(out)]
+        + ["--backend", SCRIPTED, "--workers", "1"],
+        env={**os.environ, **worker_env, "RAM_SCRIPTED_SIGINT_PARENT_AT": "4", "RAM_SCRIPTED_SLEEP": "0.2"},
+        cwd=REPO,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 130, proc.stderr
+    assert "cancelling the outstanding videos" in proc.stderr
+    statuses = [v["status"] for v in json.loads((out / "batch_summary.json").read_text())["videos"]]
+    assert statuses == [CANCELLED] * 4
+    assert sorted(p.name for p in out.iterdir()) == ["batch_summary.csv", "batch_summary.json"]
+
+
+def test_a_cancel_keeps_an_earlier_complete_result(batch_clips, tmp_path):
+    videos, references = batch_clips
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copy(references[0], results_path(out, videos[0]))
+    jobs = make_jobs(videos[:1], out, SCRIPTED_OPTIONS, extra_env={"RAM_SCRIPTED_SLEEP": "0.2"})
+    scheduler = LocalScheduler(1)
+    [outcome] = run_batch(jobs, scheduler, should_stop=lambda: bool(scheduler.progress()))
+    assert outcome.status == CANCELLED
+    assert_same_results(results_path(out, videos[0]), references[0])
+    assert leftovers(out) == [] and not record_path(out, videos[0]).exists()
+
+
+def test_two_videos_with_one_name_are_refused_before_any_capture(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with pytest.raises(ValueError, match=r"would both write clip\.ram\.npz"):
+        make_jobs([tmp_path / "a" / "clip.mp4", tmp_path / "b" / "clip.mp4"], tmp_path, SCRIPTED_OPTIONS)
+
+
+def test_jobs_and_resources():
+    job = VideoJob(3, "/v/clip.mp4", "/out", CaptureOptions(backend="ram", end=9), 1, None, (("A", "b"),))
+    assert VideoJob.from_json(job.to_json()) == job
+    assert task_resources(CaptureOptions(backend="ram")) == {"num_cpus": 1, "num_gpus": 1}
+    assert task_resources(CaptureOptions(backend="ram", device="cpu")) == {"num_cpus": 1, "num_gpus": 0}
+    assert task_resources(CaptureOptions(backend="lite")) == {"num_cpus": 2}
+    # The scene stage: Blender runs the add-on's command; a Python with bpy runs the add-on's package.
+    results, out = Path("/o/clip.ram.npz"), Path("/o")
+    assert Blender("/b/blender").command(results, out, ("fbx", "bvh")) == [
+        *(
+            "/b/blender",
+            "-b",
+            "-c",
+            "ram_capture",
+            "--from-results",
+            "/o/clip.ram.npz",
+            "-o",
+            "/o",
+            "--export",
+            "fbx,bvh",
+        )
+    ]
+    assert Blender("/p/python", is_python=True).command(results, out, ("npz",))[:3] == [
+        "/p/python",
+        "-m",
+        "ram_blender",
+    ]
+
+
+def test_the_progress_line_counts_videos_and_frames():
+    import io
+
+    from ram_core.batch.driver import BatchProgress
+    from ram_core.batch.task import Outcome
+    from ram_core.commands.batch import BatchBar
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    bar = BatchBar(stream, every_s=0.0)
+    bar.update(BatchProgress(1, 4, 1, 130, 200, 2), [Outcome(0, "/v/bad.mp4", FAILED, message="bad.mp4: no such file")])
+    bar.close()
+    text = stream.getvalue()
+    assert "failed    bad.mp4  (bad.mp4: no such file)\n" in text
+    assert "1/4 videos (1 failed)  130 frames" in text and "2 running" in text
+
+
+BLENDER_PYTHON = os.environ.get("RAM_BLENDER_PYTHON")
+
+
+@pytest.mark.skipif(
+    not BLENDER_PYTHON, reason="RAM_BLENDER_PYTHON (a Python with bpy) not set; tools/dev.py test sets it"
+)
+def test_export_builds_each_videos_scene_and_a_failed_scene_fails_alone(batch_clips, tmp_path, capsys, monkeypatch):
+    videos, references = batch_clips
+    monkeypatch.setenv("BLENDER_USER_RESOURCES", str(tmp_path / "blender-user"))  # not the real user's Blender
+    out = tmp_path / "out"
+    (out / "clip1.blend").mkdir(parents=True)  # a folder where clip1's scene must be saved: that scene fails
+    args = ["batch", str(videos[0]), str(videos[1]), "-o", str(out), "--backend", SCRIPTED]
+    args += ["--export", "bvh", "--blender", str(BLENDER_PYTHON)]
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    summary = {v["video"]: v for v in json.loads((out / "batch_summary.json").read_text())["videos"]}
+    assert summary["clip0.avi"]["status"] == DONE and summary["clip0.avi"]["export"] == DONE
+    assert summary["clip1.avi"]["status"] == DONE and summary["clip1.avi"]["export"] == FAILED
+    assert summary["clip1.avi"]["message"].startswith("scene: Error: Cannot"), summary["clip1.avi"]  # Blender's words
+    assert "scenes: 1 built, 1 failed" in captured.out
+    errors = [ln for ln in captured.err.splitlines() if ln.startswith("ram-core: error:")]
+    assert len(errors) == 1 and errors[0].startswith("ram-core: error: clip1.avi: scene:"), captured.err
+    assert (out / "clip0.blend").is_file() and len(list(out.glob("clip0_person*.bvh"))) == 2
+    assert_same_results(results_path(out, videos[1]), references[1])  # the capture stands
+
+    # Fixed, a rerun skips the capture and builds the scene from the results already there.
+    (out / "clip1.blend").rmdir()
+    assert main([*args[:1], str(videos[1]), *args[3:]]) == 0
+    [row] = json.loads((out / "batch_summary.json").read_text())["videos"]
+    assert (row["status"], row["export"]) == (SKIPPED, DONE)
+    assert (out / "clip1.blend").is_file() and len(list(out.glob("clip1_person*.bvh"))) == 2
+
+
+def test_export_without_blender_or_with_unknown_formats_fails_before_any_capture(batch_clips, tmp_path, monkeypatch):
+    videos, _ = batch_clips
+    monkeypatch.setenv("PATH", str(tmp_path))  # no blender on it
+    out = tmp_path / "out"
+    args = ["batch", str(videos[0]), "-o", str(out), "--backend", SCRIPTED]
+    with pytest.raises(CommandError, match=r"no 'blender' on PATH; give --blender"):
+        run_command([*args, "--export", "fbx"])
+    with pytest.raises(CommandError, match=r"--blender /nowhere/blender: no such program"):
+        run_command([*args, "--export", "fbx", "--blender", "/nowhere/blender"])
+    with pytest.raises(CommandError, match=r"--export 'fbx,obj': give a comma-separated list of fbx, bvh, npz"):
+        run_command([*args, "--export", "fbx,obj"])
+    assert not results_path(out, videos[0]).exists()
+
+
+def test_a_blender_without_the_add_on_is_refused(tmp_path):
+    from ram_core.batch.scenes import find_blender
+
+    def fake_blender(name: str, has_command: bool) -> str:
+        """A program that answers as Blender does: its version, and ``-c ram_capture --help`` when enabled."""
+        path = tmp_path / name
+        usage = "usage: blender -b -c ram_capture [-h]" if has_command else ""
+        path.write_text(
+            f"#!{sys.executable}\nimport sys\n"
+            "if sys.argv[1:] == ['--version']:\n    print('Blender 5.2.0')\n    sys.exit(0)\n"
+            f"print({usage!r} or 'Error: Unrecognized command: ram_capture')\nsys.exit(0 if {has_command} else 1)\n"
+        )
+        path.chmod(0o755)
+        return str(path)
+
+    assert find_blender(fake_blender("blender", True)) == Blender(str(tmp_path / "blender"))
+    with pytest.raises(ValueError, match=r"no 'ram_capture' command; install and enable the RAM add-on"):
+        find_blender(fake_blender("bare-blender", False))
+    with pytest.raises(ValueError, match=r"not Blender \('.*true --version' says"):
+        find_blender(shutil.which("true"))
+
+
+def test_scene_pool_reports_a_failed_scene_and_cancels_those_not_started(tmp_path):
+    from ram_core.batch.scenes import ScenePool
+    from ram_core.batch.task import Outcome
+
+    outcomes = [
+        Outcome(0, "/v/a.mp4", DONE, output=str(tmp_path / "a.ram.npz")),
+        Outcome(1, "/v/b.mp4", FAILED, message="b.mp4: not a video file"),
+    ]
+    no_bpy = Blender(sys.executable, is_python=True)  # this tier's Python has no bpy: the scene fails
+    pool = ScenePool(no_bpy, ("bvh",), workers=2)
+    pool.add(outcomes)
+    built = pool.finish(outcomes)
+    assert [o.export for o in built] == [FAILED, ""]  # a failed capture gets no scene
+    assert built[0].message == "scene: ModuleNotFoundError: No module named 'bpy'", built[0]
+    assert built[1].message == "b.mp4: not a video file"
+    stopped = ScenePool(no_bpy, ("bvh",), should_stop=lambda: True)
+    stopped.add(outcomes)
+    assert [o.export for o in stopped.finish(outcomes)] == [CANCELLED, ""]
+
+
+def run_command(argv: list[str]) -> int:
+    """``ram-core`` with ``argv``, letting its user errors through (``main`` would print them)."""
+    from ram_core.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    return args.run(args)
