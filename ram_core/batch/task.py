@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -22,7 +21,7 @@ from ram_core.contract.batch_files import record_path, results_path
 from ram_core.contract.client import CaptureError, run_capture
 from ram_core.contract.messages import Progress
 from ram_core.contract.options import CaptureOptions
-from ram_core.contract.results import Results, ResultsFormatError, load_results
+from ram_core.contract.results import Results, ResultsFormatError, load_results, write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -122,15 +121,7 @@ def already_done(job: VideoJob) -> Outcome | None:
 
 
 def write_text_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def _one_line(e: BaseException) -> str:

@@ -20,9 +20,10 @@ import os
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
@@ -311,20 +312,29 @@ def save_results(results: Results, path: str | os.PathLike) -> Path:
         "track_offsets": offsets,
         **flat,
     }
+    write_atomically(path, lambda f: np.savez_compressed(f, **payload))  # type: ignore[arg-type]
+    return path
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Call ``write`` on a temporary file beside ``path``, then rename it into place.
+
+    A crash or a full disk leaves either the previous file or none, never a truncated one; the file
+    gets the user's usual mode (not mkstemp's 0600).
+    """
     # The temporary name is kept short: a legal long file name must not make it too long.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **payload)  # type: ignore[arg-type]
+            write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the user's usual mode
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return path
 
 
 def _umask() -> int:
