@@ -1,4 +1,4 @@
-"""Headless batch: ``blender -b -c ram_capture VIDEO_OR_FOLDER... -o OUT_DIR [--backend lite] [--export fbx,bvh,npz]``.
+"""Headless batch: ``blender -b -c ram_capture VIDEO_OR_FOLDER... -o OUT_DIR [--backend lite] [--export fbx,bvh,npz] [--body open|proxy]``.
 
 The capture flags are ``ram-core capture``'s (both come from :class:`~ram_core.contract.options.CaptureOptions`);
 those not given come from the add-on's preferences (backend, SMPL model, device, weights folder) or
@@ -22,6 +22,7 @@ from ram_core.contract.options import CaptureOptions, OptionsError, add_argument
 
 from . import export, preferences, session
 from .capture_job import CaptureJob, CaptureRequest
+from .importer.build import BODIES
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +79,11 @@ def save_blend(path: Path) -> None:
 
 
 def process_video(
-    video: Path, out_dir: Path, python: str, options: CaptureOptions, exports: tuple[str, ...]
+    video: Path, out_dir: Path, python: str, options: CaptureOptions, exports: tuple[str, ...], body: str = ""
 ) -> list[Path]:
-    """Capture ``video``, build a fresh scene, save ``<stem>.blend`` and the exports; the paths written
-    (none when nobody was found in it: a video without people is not a failure, as in ``ram-core capture``)."""
+    """Capture ``video``, build a fresh scene (each person's ``body``: empty for the preference's), save
+    ``<stem>.blend`` and the exports; the paths written (none when nobody was found in it: a video
+    without people is not a failure, as in ``ram-core capture``)."""
     stem = video.stem
     results_path = out_dir / f"{stem}.ram.npz"
     if capture_one(CaptureRequest(python, str(video), str(results_path), options)) is None:
@@ -90,7 +92,7 @@ def process_video(
     blend = out_dir / f"{stem}.blend"
     save_blend(blend)  # first, so the results path is stored relative
     context = bpy.context
-    objects = session.import_results(context, str(results_path))
+    objects = session.import_results(context, str(results_path), session.build_options(context, body=body))
     save_blend(blend)
     written = [results_path, blend]
     if exports:
@@ -105,9 +107,11 @@ def batch_capture(
     exports: tuple[str, ...] = (),
     python: str | None = None,
     report=print,
+    body: str = "",
 ) -> int:
-    """Capture every video in ``inputs`` into ``out_dir`` with ``options`` (None: the preferences');
-    0 if all succeeded, else 1 (the rest still done)."""
+    """Capture every video in ``inputs`` into ``out_dir`` with ``options`` (None: the preferences'),
+    each person with ``body`` (``"open"`` or ``"proxy"``; empty: the preference's); 0 if all
+    succeeded, else 1 (the rest still done)."""
     export.check_formats(exports)  # before any capture
     s = preferences.settings()
     options = options or preferences.capture_options(s)
@@ -127,7 +131,7 @@ def batch_capture(
         try:
             if not video.is_file():
                 raise FileNotFoundError(f"no such file {video}")
-            written = process_video(video, out, python, options, exports)
+            written = process_video(video, out, python, options, exports, body)
             done = f"-> {written[1]}" if written else "nobody was found in it; nothing written"
             report(f"[{i}/{len(videos)}] {video.name}: ok in {time.perf_counter() - t0:.1f} s {done}")
         except Exception as e:  # one bad video must not stop the batch
@@ -144,6 +148,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("-o", "--out", required=True, help="output folder")
     parser.add_argument("--export", default="", help="comma-separated formats: fbx,bvh,npz")
     parser.add_argument("--python", default=None, help="worker Python (default: preferences / $RAM_WORKER_PYTHON)")
+    parser.add_argument(
+        "--body", choices=BODIES, default="", help="each person's body without an SMPL model (default: preferences)"
+    )
     add_arguments(parser)
     return parser.parse_args(argv)
 
@@ -154,7 +161,7 @@ def main(argv: list[str]) -> int:
     exports = tuple(f for f in args.export.split(",") if f)
     try:
         options = from_args(args, preferences.capture_options(preferences.settings()))
-        return batch_capture(args.inputs, args.out, options, exports, args.python)
+        return batch_capture(args.inputs, args.out, options, exports, args.python, body=args.body)
     except (preferences.NoWorkerPython, OptionsError, CaptureError, OSError, ValueError) as e:
         print(f"ram_capture: {e}", file=sys.stderr)
         return 2
