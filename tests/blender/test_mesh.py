@@ -154,3 +154,18 @@ def test_edits_keep_the_body_the_import_chose(empty_scene, results_file):
     session.rebuild(bpy.context, force=True)
     for arm in objects:
         assert ram_bodies(arm) == before[arm.name] and before[arm.name][0]["ram_body"] == "proxy"
+
+
+def test_the_body_is_a_choice_in_the_dialogs_and_ram_capture(empty_scene, results_file):
+    from ram_blender import cli
+    from ram_blender.importer.build import BODIES
+    from ram_blender.operators.capture import RAM_OT_capture_video
+
+    assert BODIES == ("open", "proxy")
+    assert "body" in RAM_OT_capture_video.__annotations__
+    assert cli.parse_args(["clip.mp4", "-o", "out", "--body", "proxy"]).body == "proxy"
+    assert cli.parse_args(["clip.mp4", "-o", "out"]).body == ""  # the preference's
+    assert bpy.ops.ram.import_results(filepath=str(results_file), body="proxy") == {"FINISHED"}
+    state = bpy.context.scene.ram
+    assert state.body == "proxy"
+    assert {b["ram_body"] for t in state.tracks for b in ram_bodies(t.object)} == {"proxy"}
