@@ -57,6 +57,17 @@ def worst_mm(imported, original, first, last):
     return 1000 * max(np.abs(heads_at(imported, f) - heads_at(original, f)).max() for f in range(first, last + 1))
 
 
+def deformed(mesh_obj):
+    """``mesh_obj``'s evaluated vertices ``(V, 3)`` in the world at the current frame."""
+    evaluated = mesh_obj.evaluated_get(bpy.context.evaluated_depsgraph_get())
+    mesh = evaluated.to_mesh()
+    co = np.empty(3 * len(mesh.vertices))
+    mesh.vertices.foreach_get("co", co)
+    evaluated.to_mesh_clear()
+    m = np.array(mesh_obj.matrix_world)
+    return co.reshape(-1, 3) @ m[:3, :3].T + m[:3, 3]
+
+
 def test_bvh_is_y_up_and_reimports_with_default_axes(exported):
     objects, results, out, _paths = exported
     for obj, track in zip(objects, results.tracks):
@@ -100,6 +111,9 @@ def test_fbx_reimports_on_the_same_frames_within_a_millimetre_with_the_body(empt
         assert body.parent == arm and [m.object for m in body.modifiers if m.type == "ARMATURE"] == [arm]
         assert {g.name for g in body.vertex_groups} == set(JOINT_NAMES)
         assert len(body.data.vertices) == load_open_body().num_vertices
+        bpy.context.scene.frame_set((first + last) // 2)  # and it deforms as the original does
+        original = next(c for c in obj.children if c.get("ram_body"))
+        assert np.abs(deformed(body) - deformed(original)).max() < 1e-3
 
 
 def test_fbx_carries_the_smpl_body(empty_scene, results_file, tmp_path):
