@@ -69,6 +69,27 @@ def test_skinned_body_follows_smpl_lbs(empty_scene, results_file, tmp_path):
         np.testing.assert_allclose(evaluated_world(body), lbs_in_blender(model, track, i), atol=1e-3)
 
 
+def test_the_smpl_body_has_the_persons_solved_size(empty_scene, tmp_path):
+    """A person the scene solve scaled 1.2 gets SMPL's body scaled with their skeleton."""
+    from synth import make_results
+
+    make_test_smpl_npz(tmp_path / "model.npz")
+    model = load_smpl_model(tmp_path / "model.npz")
+    raw = make_results()
+    raw.tracks[0].scale[:] = 1.2
+    path = save_results(raw, tmp_path / "scaled.ram.npz")
+    arm = session.import_results(bpy.context, str(path), BuildOptions(smpl_model=model))[0]
+    track = load_results(path).tracks[0]
+    betas = track.betas.mean(axis=0)
+    i = 5
+    bpy.context.scene.frame_set(int(track.frame[i]) + FRAME_OFFSET)
+    rest, verts = 1.2 * smpl_rest_joints(model, betas), 1.2 * shaped_vertices(model, betas)
+    (body,) = ram_bodies(arm)
+    np.testing.assert_allclose(
+        evaluated_world(body), skinned_in_blender(verts, model.weights, rest, track, i), atol=1e-3
+    )
+
+
 def test_the_open_body_is_the_default_and_follows_the_skeleton(empty_scene, results_file):
     """Without an SMPL model each person gets the open body fitted to their rest skeleton, in their colour."""
     objects = session.import_results(bpy.context, str(results_file))
