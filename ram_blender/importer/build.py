@@ -254,7 +254,7 @@ def weight_groups(weights: np.ndarray) -> WeightGroups:
     return groups
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=2)  # the open body and at most one SMPL model in use at a time
 def _source_groups(source: SmplModel | OpenBody) -> WeightGroups:
     """:func:`weight_groups` of a body model, worked out once per model (it is the same for everyone)."""
     return weight_groups(source.weights)
