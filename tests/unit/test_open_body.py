@@ -67,3 +67,23 @@ def test_a_malformed_body_file_is_refused() -> None:
         open_body_from_arrays({k: v for k, v in good.items() if k != "faces"})
     with pytest.raises(OpenBodyError, match="out of range"):
         open_body_from_arrays({**good, "faces": body.faces + body.num_vertices})
+
+
+def test_the_generators_kernels_without_anny() -> None:
+    """tools/make_open_body.py's numpy parts: the skin table covers both sides, weights quantise to rows
+    of 255, a swing turns one direction onto another, and posing onto the same skeleton changes nothing."""
+    from tools.make_open_body import pose_onto, quantise_weights, skin_table, swing
+
+    table = skin_table(["Hips", "LeftArm", "RightArm", "LThumb", "RThumb", "RHipJoint"])
+    assert table["RightArm"] == "right_shoulder" and table["RThumb"] == "right_wrist"
+    with pytest.raises(KeyError, match="Tail"):
+        skin_table(["Tail"])
+    rng = np.random.default_rng(0)
+    dense = rng.random((50, 24)) ** 4
+    index, counts = quantise_weights(dense / dense.sum(axis=1, keepdims=True))
+    assert index.shape == counts.shape == (50, 4) and np.all(counts.astype(int).sum(axis=1) == 255)
+    a, b = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.6, 0.8])
+    np.testing.assert_allclose(swing(a, b) @ a, b, atol=1e-12)
+    body = load_open_body()
+    posed = pose_onto(body.vertices[:200], body.weights[:200], body.rest_joints, body.rest_joints)
+    np.testing.assert_allclose(posed, body.vertices[:200], atol=1e-12)
