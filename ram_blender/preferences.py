@@ -12,6 +12,7 @@ import bpy
 from ram_core.contract.options import CaptureOptions
 
 from . import setup_job
+from .importer.build import BODY_ITEMS
 
 WORKER_PYTHON_ENV = "RAM_WORKER_PYTHON"
 BACKEND_ITEMS = [
@@ -36,6 +37,7 @@ class Settings:
     worker_python: str = ""
     weights_dir: str = ""
     smpl_model: str = ""
+    body: str = "open"
     backend: str = "lite"
     device: str = "auto"
 
@@ -76,6 +78,9 @@ class RAM_AddonPreferences(bpy.types.AddonPreferences):
         description="SMPL body model (.npz; a .pkl is converted once). Adds a skinned body per person",
         subtype="FILE_PATH",
     )
+    body: bpy.props.EnumProperty(
+        name="Body", description="The body each person gets without an SMPL model", items=BODY_ITEMS, default="open"
+    )
     backend: bpy.props.EnumProperty(name="Default backend", items=BACKEND_ITEMS, default="lite")
     device: bpy.props.EnumProperty(name="Device", items=DEVICE_ITEMS, default="auto")
 
@@ -93,6 +98,7 @@ class RAM_AddonPreferences(bpy.types.AddonPreferences):
         col.prop(self, "weights_dir")
         col.prop(self, "smpl_model")
         col.operator("ram.convert_smpl", icon="FILE_REFRESH")
+        col.prop(self, "body")
         col.prop(self, "backend")
         col.prop(self, "device")
 
@@ -108,6 +114,7 @@ def settings(context: bpy.types.Context | None = None) -> Settings:
         worker_python=bpy.path.abspath(p.worker_python) if p.worker_python else "",
         weights_dir=bpy.path.abspath(p.weights_dir) if p.weights_dir else "",
         smpl_model=bpy.path.abspath(p.smpl_model) if p.smpl_model else "",
+        body=p.body,
         backend=p.backend,
         device=p.device,
     )

@@ -47,11 +47,12 @@ def _raw_results(path: str) -> Results:
     return _cache[key]
 
 
-def build_options(context: bpy.types.Context, with_mesh: bool = True) -> BuildOptions:
-    """Options from the preferences: a body mesh when an SMPL model (.npz) is set."""
+def build_options(context: bpy.types.Context, with_mesh: bool = True, body: str = "") -> BuildOptions:
+    """Options from the preferences: the SMPL body when an SMPL model (.npz) is set and ``with_mesh``,
+    else ``body`` (``"open"`` or ``"proxy"``; empty: the preference's)."""
     s = settings(context)
     model = load_smpl_model(s.smpl_model) if (with_mesh and s.smpl_model) else None
-    return BuildOptions(smpl_model=model)
+    return BuildOptions(smpl_model=model, body=body or s.body)
 
 
 def import_results(
@@ -63,15 +64,18 @@ def import_results(
     """
     state = context.scene.ram
     _raw_results(path)  # fail before touching the scene
+    options = options or build_options(context)
     previous = (state.results_path, state.edit_log)
     blend_saved = bool(bpy.data.filepath)
     state.results_path = bpy.path.relpath(str(Path(path).resolve())) if blend_saved else str(Path(path).resolve())
     state.edit_log = "[]"
     try:
-        return _build_fresh(context, options)
+        objects = _build_fresh(context, options)
     except BaseException:
         state.results_path, state.edit_log = previous
         raise
+    state.body = options.body  # rebuilds keep to it
+    return objects
 
 
 def edited(context: bpy.types.Context) -> edits.EditedResults:
@@ -95,7 +99,7 @@ def rebuild(
     if state.collection is None:
         return _build_fresh(context, options)
     result = edited(context)
-    options = options or build_options(context, state.with_mesh)
+    options = options or build_options(context, state.with_mesh, state.body)
     previous = previous if previous is not None else result.results
     objects = update_results(result.results, state.collection, options, result.names, result.colors, force, previous)
     _refresh_tracks(state, result, objects)
@@ -111,7 +115,7 @@ def _build_fresh(context: bpy.types.Context, options: BuildOptions | None = None
     scene = context.scene
     state = scene.ram
     result = edited(context)
-    options = options or build_options(context)
+    options = options or build_options(context, state.with_mesh, state.body)
     old = state.collection
     settings_before = _scene_settings(scene)
     renamed = set_aside(old) if old is not None else []

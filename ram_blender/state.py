@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bpy
 
+from .importer.build import BODY_ITEMS
+
 
 def _select_track(self: RAM_SceneState, context: bpy.types.Context) -> None:
     _keep_other_track(self)
@@ -73,6 +75,12 @@ class RAM_SceneState(bpy.types.PropertyGroup):
         name="Body mesh",
         description="The import asked for SMPL body meshes (edits and rebuilds keep to it)",
         default=True,
+    )
+    body: bpy.props.EnumProperty(
+        name="Body",
+        description="The body the import gave each person without an SMPL model (edits and rebuilds keep to it)",
+        items=BODY_ITEMS,
+        default="open",
     )
     tracks: bpy.props.CollectionProperty(type=RAM_TrackItem)
     active_track: bpy.props.IntProperty(name="Active track", update=_select_track)

@@ -2,7 +2,7 @@
 
 Run by ``python3 tools/dev.py demo`` inside the Blender environment (the ``bpy`` module). Writes, in
 the output folder: ``<video>.ram.npz`` (the raw capture), ``<video>.blend`` (one animated armature per
-person, with a proxy body and the capture camera), exports, and ``preview.png``: the capture camera's
+person, with the open body and the capture camera), exports, and ``preview.png``: the capture camera's
 render laid over the video frame (left) beside an elevated view of the same moment (right).
 """
 

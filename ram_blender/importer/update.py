@@ -18,7 +18,6 @@ from ram_core.contract.colors import track_color
 from ram_core.contract.coords import SMPL_TO_BLENDER
 from ram_core.contract.results import Results, Track
 from ram_core.contract.skeleton import JOINT_NAMES
-from ram_core.contract.smpl_model import shaped_vertices
 
 from .build import (
     BODY_PROP,
@@ -27,6 +26,7 @@ from .build import (
     TRACK_ID_PROP,
     BuildOptions,
     body_kind,
+    body_vertices,
     build_person,
     color_armature,
     key_body,
@@ -39,7 +39,6 @@ from .build import (
 from .hand_keys import HandKeys, read_hand_keys, restore_hand_keys
 from .keys import ACTION_PROP, CHANNELS_PROP
 from .plan import SkeletonPlan, TrackPlan, plan_skeleton, plan_track
-from .proxy import proxy_geometry
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +87,7 @@ def update_person(
     body = ram_body(obj)
     want = body_kind(options)
     if body is not None and body.get(BODY_PROP) == want:
-        _reshape_body(body, skeleton, plan, options)
+        _reshape_body(body, body_vertices(want, skeleton, plan, options))
     else:
         if body is not None:
             remove_object(body)
@@ -141,12 +140,8 @@ def set_rest_bones(obj: bpy.types.Object, skeleton: SkeletonPlan) -> None:
         obj.hide_viewport = hidden
 
 
-def _reshape_body(body: bpy.types.Object, skeleton: SkeletonPlan, plan: TrackPlan, options: BuildOptions) -> None:
-    """New rest vertices for RAM's body mesh (same topology and weights)."""
-    if options.smpl_model is not None:
-        verts = shaped_vertices(options.smpl_model, plan.betas) @ SMPL_TO_BLENDER.T
-    else:
-        verts = proxy_geometry(skeleton).vertices
+def _reshape_body(body: bpy.types.Object, verts: np.ndarray) -> None:
+    """New rest vertices ``(V, 3)`` for RAM's body mesh (same topology and weights)."""
     mesh = body.data
     if len(mesh.vertices) == len(verts):
         mesh.vertices.foreach_set("co", np.asarray(verts, dtype=np.float32).ravel())

@@ -15,6 +15,7 @@ from ram_core.contract.options import CaptureOptions, OptionsError
 from .. import preferences, session, state
 from ..capture_job import CaptureJob, CaptureRequest
 from ..headless import run_to_end
+from ..importer.build import BODY_ITEMS
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,9 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
         default=False,
     )
     backend: bpy.props.EnumProperty(name="Backend", items=preferences.BACKEND_ITEMS)
+    body: bpy.props.EnumProperty(
+        name="Body", description="The body each person gets without an SMPL model", items=BODY_ITEMS
+    )
     output_dir: bpy.props.StringProperty(
         name="Results folder", description="Where the results file goes (empty: beside the .blend)", subtype="DIR_PATH"
     )
@@ -138,10 +142,12 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
         col.prop(self, "fov_deg")
         layout.prop(self, "allow_truncated")
         layout.prop(self, "backend")
+        layout.prop(self, "body")
         layout.prop(self, "output_dir")
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         self.backend = preferences.settings(context).backend
+        self.body = preferences.settings(context).body
         return ImportHelper.invoke(self, context, event)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
@@ -215,7 +221,7 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
         try:
             path, _ = job.finish()
             if path is not None:
-                session.import_results(context, str(path))
+                session.import_results(context, str(path), session.build_options(context, body=self.body))
         except (CaptureError, *session.DOMAIN_ERRORS) as e:  # CaptureError: a damaged video not allowed
             error = error or str(e)
             path = None

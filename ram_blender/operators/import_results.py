@@ -5,7 +5,8 @@ from __future__ import annotations
 import bpy
 from bpy_extras.io_utils import ImportHelper
 
-from .. import session
+from .. import preferences, session
+from ..importer.build import BODY_ITEMS
 
 
 class RAM_OT_import_results(bpy.types.Operator, ImportHelper):
@@ -22,10 +23,18 @@ class RAM_OT_import_results(bpy.types.Operator, ImportHelper):
         description="Add a skinned SMPL body per person (needs the SMPL model preference)",
         default=True,
     )
+    body: bpy.props.EnumProperty(
+        name="Body", description="The body each person gets without an SMPL model", items=BODY_ITEMS
+    )
+
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        self.body = preferences.settings(context).body
+        return ImportHelper.invoke(self, context, event)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:
-            objects = session.import_results(context, self.filepath, session.build_options(context, self.with_mesh))
+            options = session.build_options(context, self.with_mesh, self.body)
+            objects = session.import_results(context, self.filepath, options)
             context.scene.ram.with_mesh = self.with_mesh
         except session.DOMAIN_ERRORS as e:
             self.report({"ERROR"}, str(e))

@@ -205,7 +205,7 @@ def test_with_an_smpl_body_a_reshaped_person_keeps_the_artists_work(empty_scene,
     make_test_smpl_npz(tmp_path / "model.npz")
     model = load_smpl_model(tmp_path / "model.npz")
     options = BuildOptions(smpl_model=model)
-    monkeypatch.setattr(session, "build_options", lambda context, with_mesh=True: options)
+    monkeypatch.setattr(session, "build_options", lambda context, with_mesh=True, body="": options)
     session.import_results(bpy.context, str(results_file), options)
     a = armature(1)
     add_artist_work(a)

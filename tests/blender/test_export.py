@@ -7,15 +7,18 @@ import numpy as np
 import pytest
 
 from ram_blender import export, session
+from ram_blender.importer.build import BuildOptions
 from ram_blender.importer.plan import FRAME_OFFSET
 from ram_core.contract.coords import camera_points_to_blender
+from ram_core.contract.open_body import load_open_body
 from ram_core.contract.results import load_results
 from ram_core.contract.skeleton import JOINT_NAMES, forward_kinematics
 
 
 @pytest.fixture
 def exported(empty_scene, results_file, tmp_path):
-    objects = session.import_results(bpy.context, str(results_file))
+    # The light proxy body: these tests are about the motion; the open body's FBX has its own test.
+    objects = session.import_results(bpy.context, str(results_file), BuildOptions(body="proxy"))
     paths = export.export_people(objects, load_results(results_file), tmp_path, "clip", export.FORMATS)
     return objects, load_results(results_file), tmp_path, paths
 
@@ -52,6 +55,17 @@ def span(track):
 
 def worst_mm(imported, original, first, last):
     return 1000 * max(np.abs(heads_at(imported, f) - heads_at(original, f)).max() for f in range(first, last + 1))
+
+
+def deformed(mesh_obj):
+    """``mesh_obj``'s evaluated vertices ``(V, 3)`` in the world at the current frame."""
+    evaluated = mesh_obj.evaluated_get(bpy.context.evaluated_depsgraph_get())
+    mesh = evaluated.to_mesh()
+    co = np.empty(3 * len(mesh.vertices))
+    mesh.vertices.foreach_get("co", co)
+    evaluated.to_mesh_clear()
+    m = np.array(mesh_obj.matrix_world)
+    return co.reshape(-1, 3) @ m[:3, :3].T + m[:3, 3]
 
 
 def test_bvh_is_y_up_and_reimports_with_default_axes(exported):
@@ -93,13 +107,16 @@ def test_fbx_reimports_on_the_same_frames_within_a_millimetre_with_the_body(empt
         first, last = span(track)
         assert tuple(arm.animation_data.action.frame_range) == (first, last)
         assert worst_mm(arm, obj, first, last) < 1.0
-        body = next(o for o in new if o.type == "MESH")
+        body = next(o for o in new if o.type == "MESH")  # the open body, skinned
         assert body.parent == arm and [m.object for m in body.modifiers if m.type == "ARMATURE"] == [arm]
         assert {g.name for g in body.vertex_groups} == set(JOINT_NAMES)
+        assert len(body.data.vertices) == load_open_body().num_vertices
+        bpy.context.scene.frame_set((first + last) // 2)  # and it deforms as the original does
+        original = next(c for c in obj.children if c.get("ram_body"))
+        assert np.abs(deformed(body) - deformed(original)).max() < 1e-3
 
 
 def test_fbx_carries_the_smpl_body(empty_scene, results_file, tmp_path):
-    from ram_blender.importer.build import BuildOptions
     from ram_core.contract.smpl_model import load_smpl_model
     from tests.fixtures.smpl import make_test_smpl_npz
 
@@ -115,7 +132,7 @@ def test_fbx_carries_the_smpl_body(empty_scene, results_file, tmp_path):
 
 
 def test_export_keeps_the_selection_and_frame(empty_scene, results_file, tmp_path):
-    objects = session.import_results(bpy.context, str(results_file))
+    objects = session.import_results(bpy.context, str(results_file), BuildOptions(body="proxy"))
     scene, view_layer = bpy.context.scene, bpy.context.view_layer
     for o in view_layer.objects:
         o.select_set(False)
