@@ -27,7 +27,7 @@ rest joints times the track's ``scale`` (its size from the scene solve; 1 withou
 
 Grounded (a solved scene, the floor at z = 0): a ``root`` bone, parent of the pelvis, lies on the floor
 at the armature's origin pointing to the body's front; the rest skeleton is moved by ``g`` (the pelvis's
-x, y and the lowest rest joint's z) so it stands on the root: ``h_j = S @ rest_j - g``. The object sits
+x, y and the lowest rest bone end's z, the toes' tips) so it stands on the root: ``h_j = S @ rest_j - g``. The object sits
 at ``o``, the pelvis's first position dropped to the floor. Per frame the root carries ``d = (P - o)``
 with z = 0 and the heading ``psi`` (the pelvis's front turned about Z), ``Z = Rz(psi)``:
 
@@ -136,18 +136,11 @@ class ScenePlan:
     frame_end: int
 
 
-def ground_offset(rest_joints: np.ndarray) -> np.ndarray:
-    """``(3,)`` the point under the rest pelvis at the lowest rest joint's height (Blender axes, metres):
-    where a grounded armature's origin and root bone are in the rest skeleton of ``rest_joints`` ``(24, 3)``."""
-    heads = np.asarray(rest_joints, dtype=np.float64) @ SMPL_TO_BLENDER.T
-    return np.array([heads[0, 0], heads[0, 1], heads[:, 2].min()])
-
-
 def plan_skeleton(rest_joints: np.ndarray, grounded: bool = False) -> SkeletonPlan:
     """Rest bones in Blender space from SMPL rest joints ``(24, 3)`` (canonical frame, metres);
-    ``grounded``: standing on a root bone at the origin (:func:`ground_offset`)."""
-    offset = ground_offset(rest_joints) if grounded else np.zeros(3)
-    heads = np.asarray(rest_joints, dtype=np.float64) @ SMPL_TO_BLENDER.T - offset
+    ``grounded``: moved to stand on the origin, which is under the rest pelvis at the height of the
+    lowest rest bone end (the toes' tips), so the rest body's lowest point is on the root's floor."""
+    heads = np.asarray(rest_joints, dtype=np.float64) @ SMPL_TO_BLENDER.T
     tails = np.empty_like(heads)
     for j, name in enumerate(JOINT_NAMES):
         kids = children(j)
@@ -158,6 +151,10 @@ def plan_skeleton(rest_joints: np.ndarray, grounded: bool = False) -> SkeletonPl
             p = PARENTS[j]
             d = heads[j] - heads[p]
             tails[j] = heads[j] + d / np.linalg.norm(d) * _LEAF_LENGTH.get(name, 0.08)
+    offset = np.zeros(3)
+    if grounded:
+        offset = np.array([heads[0, 0], heads[0, 1], min(heads[:, 2].min(), tails[:, 2].min())])
+        heads, tails = heads - offset, tails - offset
     y = tails - heads
     y /= np.linalg.norm(y, axis=-1, keepdims=True)
     ref = np.where(np.abs(y @ _FRONT)[:, None] > 0.7, _UP, _FRONT)
