@@ -48,10 +48,11 @@ def _raw_results(path: str) -> Results:
 
 
 def build_options(context: bpy.types.Context, with_mesh: bool = True) -> BuildOptions:
-    """Options from the preferences: a body mesh when an SMPL model (.npz) is set."""
+    """Options from the preferences (a body mesh when an SMPL model (.npz) is set) and the scene's import
+    (the foot lock)."""
     s = settings(context)
     model = load_smpl_model(s.smpl_model) if (with_mesh and s.smpl_model) else None
-    return BuildOptions(smpl_model=model)
+    return BuildOptions(smpl_model=model, foot_lock=context.scene.ram.foot_lock)
 
 
 def import_results(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import bpy
 from bpy_extras.io_utils import ImportHelper
 
@@ -22,11 +24,18 @@ class RAM_OT_import_results(bpy.types.Operator, ImportHelper):
         description="Add a skinned SMPL body per person (needs the SMPL model preference)",
         default=True,
     )
+    foot_lock: bpy.props.BoolProperty(
+        name="Foot lock",
+        description="Hold each planted foot still through its contact with the floor (bends the legs; solved scenes)",
+        default=False,
+    )
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:
-            objects = session.import_results(context, self.filepath, session.build_options(context, self.with_mesh))
+            options = replace(session.build_options(context, self.with_mesh), foot_lock=self.foot_lock)
+            objects = session.import_results(context, self.filepath, options)
             context.scene.ram.with_mesh = self.with_mesh
+            context.scene.ram.foot_lock = self.foot_lock
         except session.DOMAIN_ERRORS as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}

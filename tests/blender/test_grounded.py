@@ -128,7 +128,10 @@ def test_the_foot_lock_holds_planted_feet(empty_scene, walking_file):
     free = session.import_results(bpy.context, str(walking_file))
     results = load_results(walking_file)
     before = max(planted_drift(o, t) for o, t in people(free, results))
-    locked = session.import_results(bpy.context, str(walking_file), BuildOptions(foot_lock=True))
+    assert not bpy.context.scene.ram.foot_lock  # off by default
+    assert bpy.ops.ram.import_results(filepath=str(walking_file), foot_lock=True) == {"FINISHED"}
+    session.rebuild(bpy.context, force=True)  # a rebuild keeps to the import's choice
+    locked = [row.object for row in bpy.context.scene.ram.tracks]
     after = max(planted_drift(o, t) for o, t in people(locked, results))
     print(f"foot lock: planted foot drift {before * 100:.2f} cm -> {after * 100:.3f} cm")
     assert before > 0.01 and after < 0.01
@@ -137,7 +140,7 @@ def test_the_foot_lock_holds_planted_feet(empty_scene, walking_file):
             got = world_joints(obj, track.frame[i] + FRAME_OFFSET)
             world = results.meta.world_from_camera
             want = track.joints[i].astype(np.float64) @ world[:3, :3].T + world[:3, 3]
-            upper = [j for j, n in enumerate(JOINT_NAMES) if not n.split("_")[-1] in ("hip", "knee", "ankle", "foot")]
+            upper = [j for j, n in enumerate(JOINT_NAMES) if n.split("_")[-1] not in ("hip", "knee", "ankle", "foot")]
             np.testing.assert_allclose(got[upper], want[upper], atol=1e-3)
 
 
@@ -157,7 +160,9 @@ def test_exports_round_trip_on_the_grounded_scene(empty_scene, walking_file, tmp
         worst = max(np.abs(world_joints(other, f) - world_joints(obj, f)).max() for f in range(first, last + 1))
         assert worst < 1e-3, (other.name, worst)
     with np.load(tmp_path / "g_person1.npz") as z:
-        joints, _ = forward_kinematics(z["poses"][:, :3], z["poses"][:, 3:].reshape(-1, 23, 3), z["rest_joints"], z["trans"])
+        joints, _ = forward_kinematics(
+            z["poses"][:, :3], z["poses"][:, 3:].reshape(-1, 23, 3), z["rest_joints"], z["trans"]
+        )
     world = results.meta.world_from_camera
     scale = float(np.median(track.scale))
     want = track.joints.astype(np.float64) @ world[:3, :3].T + world[:3, 3]
