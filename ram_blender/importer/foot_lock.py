@@ -4,7 +4,8 @@ A foot is planted where the results' ``contact`` is at least 0.5; a run of plant
 gap) pins the foot joint (the ball of the foot) at its mean position over the run. The leg reaches the pin
 by two-bone IK: the ankle goes where the pinned foot needs it (the ankle keeps its fitted world rotation,
 so the foot keeps its roll), the knee stays in the leg's own bending plane, the hip and knee rotations
-change and nothing above the hip moves. Over :data:`BLEND` frames on each side of a run the pin eases in
+change and nothing above the hip moves. A pin out of the leg's reach (the pelvis moved too far from it)
+is approached as far as the straightened leg allows. Over :data:`BLEND` frames on each side of a run the pin eases in
 and out, so the foot never jumps. Everything is in the camera frame (a static camera: a point fixed there
 is fixed in the world).
 """
@@ -79,10 +80,12 @@ def lock_feet(track: Track, rest_joints: np.ndarray) -> Track:
     frames = np.asarray(track.frame)
     for k, (hip, knee, ankle, foot) in enumerate(LEGS):
         run_id, weight = pin_weights(frames, track.contact[:, k] >= PLANTED)
-        pins = np.array([joints[run_id == r, foot].mean(axis=0) for r in range(run_id.max() + 1)]).reshape(-1, 3)
+        inside = weight == 1.0
+        pins = np.array([joints[(run_id == r) & inside, foot].mean(axis=0) for r in range(run_id.max() + 1)])
         t = np.flatnonzero(weight > 0)
         if not len(t):
             continue
+        pins = pins.reshape(-1, 3)
         ball = joints[t, foot]
         goal = joints[t, ankle] + weight[t, None] * (pins[run_id[t]] - ball)
         h, kn, an = joints[t, hip], joints[t, knee], joints[t, ankle]

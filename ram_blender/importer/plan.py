@@ -214,10 +214,17 @@ def rotation_z(angle: np.ndarray) -> np.ndarray:
 
 
 def heading(pelvis_world: np.ndarray) -> np.ndarray:
-    """``(T,)`` radians about Z, unwrapped: where the pelvis's front (``pelvis_world`` ``(T, 3, 3)``, rest to
-    posed in Blender's world) points on the floor, 0 facing -Y as at rest."""
+    """``(T,)`` radians about Z, unwrapped: where the pelvis faces on the floor (``pelvis_world`` ``(T, 3, 3)``,
+    rest to posed in Blender's world), 0 facing -Y as at rest.
+
+    The front's and the hip line's floor directions are summed (the hip line turned a quarter to face
+    front), so bending forward (the front points down) or leaning sideways still has a heading.
+    """
     front = pelvis_world @ _FRONT
-    return np.unwrap(np.arctan2(front[:, 0], -front[:, 1]))
+    left = pelvis_world @ np.array([1.0, 0.0, 0.0])  # SMPL's +x, the body's left, is Blender's +X at rest
+    x = front[:, 0] + left[:, 1]
+    y = front[:, 1] - left[:, 0]
+    return np.unwrap(np.arctan2(x, -y))
 
 
 def plan_track(

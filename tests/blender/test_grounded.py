@@ -17,7 +17,7 @@ from mathutils import Vector
 from synth import make_walking_results
 
 from ram_blender import export, session
-from ram_blender.importer.build import CONTACT_PROPS, PREDICTED_PROP, BuildOptions
+from ram_blender.importer.build import CONTACT_PROPS, PREDICTED_PROP
 from ram_blender.importer.keys import ACTION_PROP, action_fcurves
 from ram_blender.importer.plan import FRAME_OFFSET, ROOT
 from ram_core.contract.results import Results, load_results, save_results
@@ -86,7 +86,7 @@ def test_a_root_bone_on_the_floor_carries_travel_and_heading(empty_scene, walkin
             np.testing.assert_allclose(turn[:, 2], (0, 0, 1), atol=1e-6)  # a turn about Z only
             front = np.array(obj.matrix_world.to_3x3() @ obj.pose.bones["pelvis"].matrix.to_3x3() @ _front(obj))
             flat = front[:2] / np.linalg.norm(front[:2])  # the root bone (its Y) points where the pelvis faces
-            np.testing.assert_allclose(turn[:2, 1], flat, atol=1e-5)
+            np.testing.assert_allclose(turn[:2, 1], flat, atol=2e-3)  # within 0.1 degree (walking upright)
             travel.append(root_head[:2])
         assert np.ptp(np.array(travel), axis=0).max() > 0.5  # they walk: the root travels
 
