@@ -111,12 +111,7 @@ def build_armature(name: str, skeleton: SkeletonPlan, collection: bpy.types.Coll
     view_layer.objects.active = obj
     bpy.ops.object.mode_set(mode="EDIT")
     try:
-        root = None
-        if skeleton.grounded:
-            root = arm.edit_bones.new(ROOT)
-            root.head = (0.0, 0.0, 0.0)
-            root.tail = tuple(ROOT_REST[:3, 1] * ROOT_LENGTH)
-            root.matrix = Matrix(ROOT_REST.tolist())
+        root = add_root_bone(arm.edit_bones) if skeleton.grounded else None
         bones = []
         for j, bone_name in enumerate(skeleton.names):
             eb = arm.edit_bones.new(bone_name)
@@ -136,6 +131,15 @@ def build_armature(name: str, skeleton: SkeletonPlan, collection: bpy.types.Coll
     for pb in obj.pose.bones:
         pb.rotation_mode = "QUATERNION"
     return obj
+
+
+def add_root_bone(edit_bones: bpy.types.ArmatureEditBones) -> bpy.types.EditBone:
+    """The grounded armature's :data:`ROOT` bone at the origin (edit mode)."""
+    root = edit_bones.new(ROOT)
+    root.head = (0.0, 0.0, 0.0)
+    root.tail = tuple(ROOT_REST[:3, 1] * ROOT_LENGTH)
+    root.matrix = Matrix(ROOT_REST.tolist())
+    return root
 
 
 def color_armature(obj: bpy.types.Object, rgb: tuple[float, float, float]) -> None:

@@ -26,10 +26,11 @@ rest joints times the track's ``scale`` (its size from the scene solve; 1 withou
   ``C @ G_p @ (rest_j - rest_p)``, SMPL's forward kinematics mapped by ``C``.
 
 Grounded (a solved scene, the floor at z = 0): a ``root`` bone, parent of the pelvis, lies on the floor
-at the armature's origin pointing to the body's front; the rest skeleton is moved by ``g`` (the pelvis's
-x, y and the lowest rest bone end's z, the toes' tips) so it stands on the root: ``h_j = S @ rest_j - g``. The object sits
-at ``o``, the pelvis's first position dropped to the floor. Per frame the root carries ``d = (P - o)``
-with z = 0 and the heading ``psi`` (the pelvis's front turned about Z), ``Z = Rz(psi)``:
+at the armature's origin pointing to the body's front; the rest skeleton is moved by ``g`` (the
+pelvis's x, y and the lowest rest bone end's z, the toes' tips) so it stands on the root:
+``h_j = S @ rest_j - g``. The object sits at ``o``, the pelvis's first position dropped to the floor.
+Per frame the root carries ``d = (P - o)`` with z = 0 and the heading ``psi`` (where the pelvis faces,
+:func:`heading`), ``Z = Rz(psi)``:
 
       root:   loc = B_r.T @ d,   L_r = B_r.T @ Z @ B_r
       pelvis: L_0 = B_0.T @ Z.T @ (C @ R_0 @ S.T) @ B_0,   loc = B_0.T @ (Z.T @ (P - o - d) - h_0)

@@ -28,6 +28,7 @@ from .build import (
     ORIGIN_PROP,
     TRACK_ID_PROP,
     BuildOptions,
+    add_root_bone,
     body_kind,
     build_person,
     color_armature,
@@ -44,7 +45,7 @@ from .build import (
 from .foot_lock import lock_feet
 from .hand_keys import HandKeys, read_hand_keys, restore_hand_keys
 from .keys import ACTION_PROP
-from .plan import ROOT, ROOT_LENGTH, ROOT_REST, SkeletonPlan, TrackPlan, plan_skeleton, plan_track
+from .plan import ROOT, SkeletonPlan, TrackPlan, plan_skeleton, plan_track
 from .proxy import proxy_geometry
 
 log = logging.getLogger(__name__)
@@ -144,9 +145,7 @@ def set_rest_bones(obj: bpy.types.Object, skeleton: SkeletonPlan) -> None:
     try:
         edit_bones = obj.data.edit_bones
         if skeleton.grounded and ROOT not in edit_bones:
-            root = edit_bones.new(ROOT)
-            root.tail = tuple(ROOT_REST[:3, 1] * ROOT_LENGTH)
-            root.matrix = Matrix(ROOT_REST.tolist())
+            root = add_root_bone(edit_bones)
             pelvis = edit_bones.get(skeleton.names[0])
             if pelvis is not None:
                 pelvis.parent = root

@@ -226,3 +226,21 @@ def test_retarget_follows_the_pelvis_world_motion_on_the_grounded_scene(empty_sc
     assert result.ratio == pytest.approx(1.0, rel=1e-6)
     for frame in result.frames[:: max(1, len(result.frames) // 6)]:
         np.testing.assert_allclose(world_joints(target, frame), world_joints(source, frame), atol=1e-4)
+
+
+def test_a_rebuild_grounds_an_armature_made_before_the_root_bone(empty_scene, walking_file, monkeypatch):
+    """A .blend from before the root bone: its solved capture's armatures get the root in place."""
+    from ram_blender.importer import build
+
+    monkeypatch.setattr(build, "grounded", lambda results: False)
+    obj = session.import_results(bpy.context, str(walking_file))[0]
+    assert ROOT not in obj.data.bones
+    pointer = obj.as_pointer()
+    monkeypatch.undo()
+    session.rebuild(bpy.context, force=True)
+    assert obj.as_pointer() == pointer and obj.data.bones["pelvis"].parent.name == ROOT
+    results = load_results(walking_file)
+    track, world = results.tracks[0], results.meta.world_from_camera
+    for i in (0, len(track) - 1):
+        want = track.joints[i].astype(np.float64) @ world[:3, :3].T + world[:3, 3]
+        np.testing.assert_allclose(world_joints(obj, track.frame[i] + FRAME_OFFSET), want, atol=1e-3)
