@@ -1,13 +1,14 @@
 """The optional foot lock at import: each planted foot held still through its contact run (numpy only).
 
 A foot is planted where the results' ``contact`` is at least 0.5; a run of planted frames (never across a
-gap) pins the foot joint (the ball of the foot) at its mean position over the run. The leg reaches the pin
-by two-bone IK: the ankle goes where the pinned foot needs it (the ankle keeps its fitted world rotation,
-so the foot keeps its roll), the knee stays in the leg's own bending plane, the hip and knee rotations
-change and nothing above the hip moves. A pin out of the leg's reach (the pelvis moved too far from it)
-is approached as far as the straightened leg allows. Over :data:`BLEND` frames on each side of a run the pin eases in
-and out, so the foot never jumps. Everything is in the camera frame (a static camera: a point fixed there
-is fixed in the world).
+gap) pins the foot joint (the ball of the foot) at its mean position over the run, or, where a
+straightened leg could not reach that from every frame, at the reachable place nearest it among the
+run's own foot positions (:func:`_pin`). The leg reaches the pin by two-bone IK: the ankle goes where
+the pinned foot needs it (the ankle keeps its fitted world rotation, so the foot keeps its roll), the
+knee stays in the leg's own bending plane, the hip and knee rotations change and nothing above the hip
+moves. A pin still out of reach is approached as far as the straightened leg allows. Over
+:data:`BLEND` frames on each side of a run the pin eases in and out, so the foot never jumps.
+Everything is in the camera frame (a static camera: a point fixed there is fixed in the world).
 """
 
 from __future__ import annotations
@@ -64,8 +65,23 @@ def pin_weights(frames: np.ndarray, planted: np.ndarray) -> tuple[np.ndarray, np
     return run_id, weight
 
 
+def _pin(run: np.ndarray, reach: float) -> np.ndarray:
+    """Where to hold a foot through its run: ``run`` ``(R, 3, 3)`` the hip, ankle and foot joints per frame.
+
+    The run's mean foot position, unless a straightened leg cannot reach it from some frame: then the
+    foot position (the mean or one of the run's own) that the leg overreaches least in its worst frame.
+    """
+    hip, ankle, foot = run[:, 0], run[:, 1], run[:, 2]
+    candidates = np.concatenate([foot.mean(axis=0)[None], foot])  # (C, 3)
+    # The ankle's place for a foot held at c keeps the ankle-to-foot offset of each frame.
+    ankle_at = candidates[:, None] - (foot - ankle)[None]  # (C, R, 3)
+    over = np.maximum(np.linalg.norm(ankle_at - hip[None], axis=-1) - reach, 0.0).max(axis=1)  # (C,)
+    best = np.flatnonzero(over <= over.min() + 1e-6)
+    return candidates[best[np.argmin(np.linalg.norm(candidates[best] - candidates[0], axis=-1))]]
+
+
 def lock_feet(track: Track, rest_joints: np.ndarray) -> Track:
-    """``track`` with each planted foot held at its run's mean position (see the module docstring).
+    """``track`` with each planted foot held still through each contact run (see the module docstring).
 
     ``rest_joints`` ``(24, 3)`` the track's rest skeleton (SMPL canonical frame, metres). Only the hip,
     knee and ankle rotations (``body_pose``) and the ``joints`` change.
@@ -80,12 +96,12 @@ def lock_feet(track: Track, rest_joints: np.ndarray) -> Track:
     frames = np.asarray(track.frame)
     for k, (hip, knee, ankle, foot) in enumerate(LEGS):
         run_id, weight = pin_weights(frames, track.contact[:, k] >= PLANTED)
-        inside = weight == 1.0
-        pins = np.array([joints[(run_id == r) & inside, foot].mean(axis=0) for r in range(run_id.max() + 1)])
         t = np.flatnonzero(weight > 0)
         if not len(t):
             continue
-        pins = pins.reshape(-1, 3)
+        reach = np.linalg.norm(rest[knee] - rest[hip]) + np.linalg.norm(rest[ankle] - rest[knee])
+        run_frames = [np.flatnonzero((run_id == r) & (weight == 1.0)) for r in range(run_id.max() + 1)]
+        pins = np.array([_pin(joints[f][:, [hip, ankle, foot]], reach) for f in run_frames])
         ball = joints[t, foot]
         goal = joints[t, ankle] + weight[t, None] * (pins[run_id[t]] - ball)
         h, kn, an = joints[t, hip], joints[t, knee], joints[t, ankle]
