@@ -99,7 +99,7 @@ def lock_feet(track: Track, rest_joints: np.ndarray) -> Track:
         t = np.flatnonzero(weight > 0)
         if not len(t):
             continue
-        reach = np.linalg.norm(rest[knee] - rest[hip]) + np.linalg.norm(rest[ankle] - rest[knee])
+        reach = float(np.linalg.norm(rest[knee] - rest[hip]) + np.linalg.norm(rest[ankle] - rest[knee]))
         run_frames = [np.flatnonzero((run_id == r) & (weight == 1.0)) for r in range(run_id.max() + 1)]
         pins = np.array([_pin(joints[f][:, [hip, ankle, foot]], reach) for f in run_frames])
         ball = joints[t, foot]
