@@ -99,16 +99,16 @@ def lock_feet(track: Track, rest_joints: np.ndarray) -> Track:
         t = np.flatnonzero(weight > 0)
         if not len(t):
             continue
-        reach = float(np.linalg.norm(rest[knee] - rest[hip]) + np.linalg.norm(rest[ankle] - rest[knee]))
+        thigh = float(np.linalg.norm(rest[knee] - rest[hip]))
+        shin = float(np.linalg.norm(rest[ankle] - rest[knee]))
         run_frames = [np.flatnonzero((run_id == r) & (weight == 1.0)) for r in range(run_id.max() + 1)]
-        pins = np.array([_pin(joints[f][:, [hip, ankle, foot]], reach) for f in run_frames])
+        pins = np.array([_pin(joints[f][:, [hip, ankle, foot]], thigh + shin) for f in run_frames])
         ball = joints[t, foot]
         goal = joints[t, ankle] + weight[t, None] * (pins[run_id[t]] - ball)
         h, kn, an = joints[t, hip], joints[t, knee], joints[t, ankle]
-        thigh, shin = np.linalg.norm(rest[knee] - rest[hip]), np.linalg.norm(rest[ankle] - rest[knee])
-        reach = goal - h
-        dist = np.clip(np.linalg.norm(reach, axis=-1), abs(thigh - shin) + 1e-6, thigh + shin - 1e-6)
-        u = reach / np.linalg.norm(reach, axis=-1, keepdims=True)
+        to_goal = goal - h
+        dist = np.clip(np.linalg.norm(to_goal, axis=-1), abs(thigh - shin) + 1e-6, thigh + shin - 1e-6)
+        u = to_goal / np.linalg.norm(to_goal, axis=-1, keepdims=True)
         bend = (kn - h) - np.sum((kn - h) * u, axis=-1, keepdims=True) * u  # the knee's side of the hip-ankle line
         bend /= np.maximum(np.linalg.norm(bend, axis=-1, keepdims=True), 1e-9)
         cos_a = np.clip((thigh**2 + dist**2 - shin**2) / (2.0 * thigh * dist), -1.0, 1.0)
