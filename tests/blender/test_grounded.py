@@ -244,3 +244,22 @@ def test_a_rebuild_grounds_an_armature_made_before_the_root_bone(empty_scene, wa
     for i in (0, len(track) - 1):
         want = track.joints[i].astype(np.float64) @ world[:3, :3].T + world[:3, 3]
         np.testing.assert_allclose(world_joints(obj, track.frame[i] + FRAME_OFFSET), want, atol=1e-3)
+
+
+def test_an_edit_that_moves_a_persons_start_moves_the_object_and_keeps_the_artists_move(empty_scene, walking, tmp_path):
+    from ram_blender import edits
+
+    late = walking.tracks[0].select(walking.tracks[0].frame >= 10)
+    path = save_results(Results(walking.meta, [late, *walking.tracks[1:]]), tmp_path / "late.ram.npz")
+    obj = session.import_results(bpy.context, str(path))[0]
+    pointer = obj.as_pointer()
+    obj.location.x += 1.0  # the artist moves person 1 a metre along X
+    session.add_edit(bpy.context, edits.Edit("swap", 1, b=2, frame=5))  # person 1 now starts as person 2 did
+    assert obj.as_pointer() == pointer
+    track, world = session.edited(bpy.context).results.track(1), walking.meta.world_from_camera
+    assert track.frame[0] == 5
+    first = track.joints[0].astype(np.float64) @ world[:3, :3].T + world[:3, 3]
+    np.testing.assert_allclose(np.array(obj.matrix_world.translation), (first[0, 0] + 1.0, first[0, 1], 0.0), atol=1e-5)
+    for i in (0, len(track) // 2):
+        want = track.joints[i].astype(np.float64) @ world[:3, :3].T + world[:3, 3] + (1.0, 0.0, 0.0)
+        np.testing.assert_allclose(world_joints(obj, track.frame[i] + FRAME_OFFSET), want, atol=1e-3)
