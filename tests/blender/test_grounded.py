@@ -263,3 +263,7 @@ def test_an_edit_that_moves_a_persons_start_moves_the_object_and_keeps_the_artis
     for i in (0, len(track) // 2):
         want = track.joints[i].astype(np.float64) @ world[:3, :3].T + world[:3, 3] + (1.0, 0.0, 0.0)
         np.testing.assert_allclose(world_joints(obj, track.frame[i] + FRAME_OFFSET), want, atol=1e-3)
+    curves = {fc.data_path: fc for fc in action_fcurves(obj.data.animation_data.action)}
+    for k, prop in enumerate(CONTACT_PROPS):  # re-keyed with the edit
+        got = [curves[f'["{prop}"]'].evaluate(f) for f in track.frame + FRAME_OFFSET]
+        np.testing.assert_allclose(got, track.contact[:, k], atol=1e-6)
