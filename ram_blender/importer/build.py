@@ -217,16 +217,17 @@ def key_visibility(action: bpy.types.Action, obj: bpy.types.Object, frames: np.n
         key_channels(action, obj, path, keys.frames, keys.values[:, None], "RAM", "CONSTANT")
 
 
+def smpl_vertices(model: SmplModel, skeleton: SkeletonPlan, plan: TrackPlan) -> np.ndarray:
+    """The person's SMPL mesh at rest in armature space ``(V, 3)``: shaped by their betas, sized and moved
+    like their bones (the track's scale about SMPL's origin, then the skeleton's ``offset``)."""
+    return plan.scale * shaped_vertices(model, plan.betas) @ SMPL_TO_BLENDER.T - skeleton.offset
+
+
 def build_skinned_mesh(
-    arm_obj: bpy.types.Object,
-    model: SmplModel,
-    betas: np.ndarray,
-    collection: bpy.types.Collection,
-    offset: np.ndarray | None = None,
+    arm_obj: bpy.types.Object, model: SmplModel, verts: np.ndarray, collection: bpy.types.Collection
 ) -> bpy.types.Object:
-    """The person's SMPL body (shaped by ``betas``, moved by the skeleton's ``offset`` ``(3,)`` like its
-    bones) bound to ``arm_obj`` with one vertex group per joint."""
-    verts = shaped_vertices(model, betas) @ SMPL_TO_BLENDER.T - (0.0 if offset is None else offset)
+    """The person's SMPL body (rest vertices ``verts`` ``(V, 3)``, :func:`smpl_vertices`) bound to
+    ``arm_obj`` with one vertex group per joint."""
     return _bound_mesh(arm_obj, f"{arm_obj.name} body", verts, model.faces.tolist(), model.weights, collection)
 
 
@@ -329,7 +330,9 @@ def make_body(
 ) -> bpy.types.Object | None:
     body = None
     if options.smpl_model is not None:
-        body = build_skinned_mesh(obj, options.smpl_model, plan.betas, collection, skeleton.offset)
+        body = build_skinned_mesh(
+            obj, options.smpl_model, smpl_vertices(options.smpl_model, skeleton, plan), collection
+        )
         body[BODY_PROP] = "smpl"
     else:
         body = build_proxy_mesh(obj, skeleton, collection)

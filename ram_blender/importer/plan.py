@@ -112,6 +112,7 @@ class TrackPlan:
     (metres); ``predicted`` ``(T,)`` bool; ``contact`` ``(T, 2)`` left and right foot planted (0-1).
     Grounded: ``root_rotation`` ``(T, 4)`` and ``root_location`` ``(T, 3)`` the root bone's keys and
     ``origin`` ``(3,)`` the object's place (world, metres); without a root they are None and zeros.
+    ``scale`` the track's size (:func:`track_rest_joints`), which a body mesh takes too.
     """
 
     track_id: int
@@ -125,6 +126,7 @@ class TrackPlan:
     root_rotation: np.ndarray | None = None
     root_location: np.ndarray | None = None
     origin: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -189,10 +191,14 @@ def local_rotations(
     return left[None] @ rots @ right[None]
 
 
+def track_scale(track: Track) -> float:
+    """One track's size from the scene solve: the median of its records' ``scale`` (1 if it has none)."""
+    return float(np.median(track.scale)) if len(track) else 1.0
+
+
 def track_rest_joints(rest_joints: np.ndarray, track: Track) -> np.ndarray:
-    """The rest skeleton ``(24, 3)`` of one track: the capture's, times the track's size (median ``scale``)."""
-    scale = float(np.median(track.scale)) if len(track) else 1.0
-    return np.asarray(rest_joints, dtype=np.float64) * scale
+    """The rest skeleton ``(24, 3)`` of one track: the capture's, times the track's size (:func:`track_scale`)."""
+    return np.asarray(rest_joints, dtype=np.float64) * track_scale(track)
 
 
 def continuous_quaternions(quat: np.ndarray) -> np.ndarray:
@@ -276,6 +282,7 @@ def plan_track(
         root_rotation=root_rotation,
         root_location=root_location,
         origin=place,
+        scale=track_scale(track),
     )
 
 

@@ -18,7 +18,6 @@ from ram_core.contract.colors import track_color
 from ram_core.contract.coords import SMPL_TO_BLENDER
 from ram_core.contract.results import Results, Track
 from ram_core.contract.skeleton import JOINT_NAMES
-from ram_core.contract.smpl_model import shaped_vertices
 
 from .build import (
     BODY_PROP,
@@ -41,6 +40,7 @@ from .build import (
     ram_actions,
     ram_body,
     remove_object,
+    smpl_vertices,
 )
 from .foot_lock import lock_feet
 from .hand_keys import HandKeys, read_hand_keys, restore_hand_keys
@@ -164,7 +164,7 @@ def set_rest_bones(obj: bpy.types.Object, skeleton: SkeletonPlan) -> None:
 def _reshape_body(body: bpy.types.Object, skeleton: SkeletonPlan, plan: TrackPlan, options: BuildOptions) -> None:
     """New rest vertices for RAM's body mesh (same topology and weights)."""
     if options.smpl_model is not None:
-        verts = shaped_vertices(options.smpl_model, plan.betas) @ SMPL_TO_BLENDER.T - skeleton.offset
+        verts = smpl_vertices(options.smpl_model, skeleton, plan)
     else:
         verts = proxy_geometry(skeleton).vertices
     mesh = body.data

@@ -267,3 +267,38 @@ def test_an_edit_that_moves_a_persons_start_moves_the_object_and_keeps_the_artis
     for k, prop in enumerate(CONTACT_PROPS):  # re-keyed with the edit
         got = [curves[f'["{prop}"]'].evaluate(f) for f in track.frame + FRAME_OFFSET]
         np.testing.assert_allclose(got, track.contact[:, k], atol=1e-6)
+
+
+def test_an_smpl_body_is_sized_and_placed_like_its_bones(empty_scene, walking_file, tmp_path):
+    """The skinned body follows SMPL's skinning of the person's solved size in the solved world."""
+    from ram_blender.importer.build import BuildOptions
+    from ram_core.contract.smpl_model import load_smpl_model, shaped_vertices, smpl_rest_joints
+    from tests.fixtures.smpl import make_test_smpl_npz
+
+    make_test_smpl_npz(tmp_path / "model.npz")
+    model = load_smpl_model(tmp_path / "model.npz")
+    objects = session.import_results(bpy.context, str(walking_file), BuildOptions(smpl_model=model))
+    results = load_results(walking_file)
+    world = results.meta.world_from_camera
+    for obj, track in people(objects, results):
+        body = next(c for c in obj.children if c.get("ram_body"))
+        betas, size = track.betas.mean(axis=0), float(np.median(track.scale))
+        rest = smpl_rest_joints(model, betas) * size
+        i = len(track) // 2
+        joints, rots = forward_kinematics(
+            track.global_orient[i : i + 1].astype(float),
+            track.body_pose[i : i + 1].astype(float),
+            rest,
+            track.transl[i : i + 1],
+        )
+        verts = shaped_vertices(model, betas) * size
+        per_joint = np.einsum("jab,vjb->vja", rots[0], verts[:, None, :] - rest[None]) + joints[0][None]
+        want = np.einsum("vj,vja->va", model.weights, per_joint) @ world[:3, :3].T + world[:3, 3]
+        bpy.context.scene.frame_set(int(track.frame[i]) + FRAME_OFFSET)
+        evaluated = body.evaluated_get(bpy.context.evaluated_depsgraph_get())
+        mesh = evaluated.to_mesh()
+        co = np.empty(3 * len(mesh.vertices))
+        mesh.vertices.foreach_get("co", co)
+        evaluated.to_mesh_clear()
+        m = np.array(body.matrix_world)
+        np.testing.assert_allclose(co.reshape(-1, 3) @ m[:3, :3].T + m[:3, 3], want, atol=1e-3)
