@@ -64,15 +64,18 @@ def import_results(
     """
     state = context.scene.ram
     _raw_results(path)  # fail before touching the scene
+    options = options or build_options(context)
     previous = (state.results_path, state.edit_log)
     blend_saved = bool(bpy.data.filepath)
     state.results_path = bpy.path.relpath(str(Path(path).resolve())) if blend_saved else str(Path(path).resolve())
     state.edit_log = "[]"
     try:
-        return _build_fresh(context, options)
+        objects = _build_fresh(context, options)
     except BaseException:
         state.results_path, state.edit_log = previous
         raise
+    state.foot_lock = options.foot_lock  # rebuilds keep to it
+    return objects
 
 
 def edited(context: bpy.types.Context) -> edits.EditedResults:

@@ -35,7 +35,6 @@ class RAM_OT_import_results(bpy.types.Operator, ImportHelper):
             options = replace(session.build_options(context, self.with_mesh), foot_lock=self.foot_lock)
             objects = session.import_results(context, self.filepath, options)
             context.scene.ram.with_mesh = self.with_mesh
-            context.scene.ram.foot_lock = self.foot_lock
         except session.DOMAIN_ERRORS as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}

@@ -17,7 +17,7 @@ from mathutils import Vector
 from synth import make_walking_results
 
 from ram_blender import export, session
-from ram_blender.importer.build import CONTACT_PROPS, PREDICTED_PROP
+from ram_blender.importer.build import CONTACT_PROPS, PREDICTED_PROP, BuildOptions
 from ram_blender.importer.keys import ACTION_PROP, action_fcurves
 from ram_blender.importer.plan import FRAME_OFFSET, ROOT
 from ram_core.contract.results import Results, load_results, save_results
@@ -142,6 +142,8 @@ def test_the_foot_lock_holds_planted_feet(empty_scene, walking_file):
             want = track.joints[i].astype(np.float64) @ world[:3, :3].T + world[:3, 3]
             upper = [j for j, n in enumerate(JOINT_NAMES) if n.split("_")[-1] not in ("hip", "knee", "ankle", "foot")]
             np.testing.assert_allclose(got[upper], want[upper], atol=1e-3)
+    session.import_results(bpy.context, str(walking_file), BuildOptions(foot_lock=False))
+    assert not bpy.context.scene.ram.foot_lock  # each import says
 
 
 def test_exports_round_trip_on_the_grounded_scene(empty_scene, walking_file, tmp_path):
@@ -271,7 +273,6 @@ def test_an_edit_that_moves_a_persons_start_moves_the_object_and_keeps_the_artis
 
 def test_an_smpl_body_is_sized_and_placed_like_its_bones(empty_scene, walking_file, tmp_path):
     """The skinned body follows SMPL's skinning of the person's solved size in the solved world."""
-    from ram_blender.importer.build import BuildOptions
     from ram_core.contract.smpl_model import load_smpl_model, shaped_vertices, smpl_rest_joints
     from tests.fixtures.smpl import make_test_smpl_npz
 
