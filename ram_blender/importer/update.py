@@ -23,8 +23,11 @@ from .build import (
     BODY_PROP,
     DIGEST_PROP,
     NAME_PROP,
+    OFFSET_PROP,
+    ORIGIN_PROP,
     TRACK_ID_PROP,
     BuildOptions,
+    add_root_bone,
     body_kind,
     body_vertices,
     build_person,
@@ -33,12 +36,16 @@ from .build import (
     key_track,
     make_body,
     person_inputs,
+    place,
+    planned,
+    ram_actions,
     ram_body,
     remove_object,
 )
+from .foot_lock import lock_feet
 from .hand_keys import HandKeys, read_hand_keys, restore_hand_keys
-from .keys import ACTION_PROP, CHANNELS_PROP
-from .plan import SkeletonPlan, TrackPlan, plan_skeleton, plan_track
+from .keys import ACTION_PROP
+from .plan import ROOT, SkeletonPlan, TrackPlan, plan_skeleton, plan_track
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +79,13 @@ def update_person(
         body = ram_body(obj)
         if body is not None:
             _recolor_body(body, rgb)
-    rest, world, digest = person_inputs(track, results, options)
+    _, world, digest = person_inputs(track, results, options)
     if not force and obj.get(DIGEST_PROP) == digest:
         return False
-    skeleton = plan_skeleton(rest)
-    plan = plan_track(skeleton, rest, track, plan_name, world)
-    old, hand = _hand_keys_before(obj, previous, world)
+    skeleton, plan, digest = planned(track, results, options, plan_name)
+    old, hand = _hand_keys_before(obj, previous, world, options)
     set_rest_bones(obj, skeleton)
+    place(obj, skeleton, plan)
     key_track(obj, plan)
     if old is not None and hand is not None:
         kept = restore_hand_keys(obj[ACTION_PROP], hand, old, plan)
@@ -99,28 +106,35 @@ def update_person(
 
 
 def _hand_keys_before(
-    obj: bpy.types.Object, previous: Track | None, world: np.ndarray
+    obj: bpy.types.Object, previous: Track | None, world: np.ndarray, options: BuildOptions
 ) -> tuple[TrackPlan | None, HandKeys | None]:
     """RAM's last plan for ``obj`` (rebuilt from ``previous`` on the armature's current rest bones, the
-    skeleton it was keyed on, in the capture's ``world``) and the artist's keys that differ from it."""
+    skeleton it was keyed on, in the capture's ``world``, at the place it was put) and the artist's keys
+    that differ from it."""
     action = obj.get(ACTION_PROP)
     bones = obj.data.bones
     if previous is None or not len(previous) or not isinstance(action, bpy.types.Action):
         return None, None
     if any(n not in bones for n in JOINT_NAMES):
         return None, None
-    rest = np.array([bones[n].head_local for n in JOINT_NAMES], dtype=np.float64) @ SMPL_TO_BLENDER
-    old = plan_track(plan_skeleton(rest), rest, previous, world=world)
+    offset = np.asarray(obj.get(OFFSET_PROP, (0.0, 0.0, 0.0)), dtype=np.float64)
+    origin = np.asarray(obj.get(ORIGIN_PROP, (0.0, 0.0, 0.0)), dtype=np.float64)
+    heads = np.array([bones[n].head_local for n in JOINT_NAMES], dtype=np.float64)
+    rest = (heads + offset) @ SMPL_TO_BLENDER
+    if options.foot_lock:
+        previous = lock_feet(previous, rest)
+    old = plan_track(plan_skeleton(rest, ROOT in bones), rest, previous, world=world, origin=origin)
     return old, read_hand_keys(action, old)
 
 
 def set_rest_bones(obj: bpy.types.Object, skeleton: SkeletonPlan) -> None:
-    """Move ``obj``'s bones named in ``skeleton`` to its rest matrices, if any differs (bones the artist
-    added stay where they are)."""
+    """Move ``obj``'s bones named in ``skeleton`` to its rest matrices and add its root bone if it has none,
+    if anything differs (bones the artist added stay where they are)."""
     bones = obj.data.bones
     heads = np.array([bones[n].head_local if n in bones else skeleton.heads[j] for j, n in enumerate(skeleton.names)])
     tails = np.array([bones[n].tail_local if n in bones else skeleton.tails[j] for j, n in enumerate(skeleton.names)])
-    if np.allclose(heads, skeleton.heads, atol=1e-6) and np.allclose(tails, skeleton.tails, atol=1e-6):
+    same = np.allclose(heads, skeleton.heads, atol=1e-6) and np.allclose(tails, skeleton.tails, atol=1e-6)
+    if same and (ROOT in bones or not skeleton.grounded):
         return
     view_layer = bpy.context.view_layer
     previous, hidden = view_layer.objects.active, obj.hide_viewport
@@ -128,8 +142,14 @@ def set_rest_bones(obj: bpy.types.Object, skeleton: SkeletonPlan) -> None:
     view_layer.objects.active = obj
     bpy.ops.object.mode_set(mode="EDIT")
     try:
+        edit_bones = obj.data.edit_bones
+        if skeleton.grounded and ROOT not in edit_bones:
+            root = add_root_bone(edit_bones)
+            pelvis = edit_bones.get(skeleton.names[0])
+            if pelvis is not None:
+                pelvis.parent = root
         for j, bone_name in enumerate(skeleton.names):
-            eb = obj.data.edit_bones.get(bone_name)
+            eb = edit_bones.get(bone_name)
             if eb is not None:
                 eb.head = skeleton.heads[j]
                 eb.tail = skeleton.tails[j]
@@ -166,7 +186,7 @@ def remove_person(obj: bpy.types.Object) -> None:
     artist's actions it played get a fake user, so saving the file does not drop them with their last user.
     """
     anim = obj.animation_data
-    ram = {obj.get(ACTION_PROP), obj.get(CHANNELS_PROP)}
+    ram = set(ram_actions(obj))
     if anim is not None:
         theirs = [anim.action, *(s.action for t in anim.nla_tracks for s in t.strips)]
         for action in theirs:

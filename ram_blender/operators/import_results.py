@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import bpy
 from bpy_extras.io_utils import ImportHelper
 
@@ -26,6 +28,11 @@ class RAM_OT_import_results(bpy.types.Operator, ImportHelper):
     body: bpy.props.EnumProperty(
         name="Body", description="The body each person gets without an SMPL model", items=BODY_ITEMS
     )
+    foot_lock: bpy.props.BoolProperty(
+        name="Foot lock",
+        description="Hold each planted foot still through its contact with the floor (bends the legs; solved scenes)",
+        default=False,
+    )
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         self.body = preferences.settings(context).body
@@ -33,7 +40,7 @@ class RAM_OT_import_results(bpy.types.Operator, ImportHelper):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:
-            options = session.build_options(context, self.with_mesh, self.body)
+            options = replace(session.build_options(context, self.with_mesh, self.body), foot_lock=self.foot_lock)
             objects = session.import_results(context, self.filepath, options)
             context.scene.ram.with_mesh = self.with_mesh
         except session.DOMAIN_ERRORS as e:

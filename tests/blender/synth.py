@@ -90,3 +90,45 @@ def make_results(seed: int = 0, frame_count: int = 40) -> Results:
     frames = [all_frames, np.concatenate([all_frames[:10], all_frames[18:]]), all_frames[frame_count // 2 :]]
     tracks = [make_random_track(rng, tid, f, rest) for tid, f in zip((1, 2, 5), frames)]
     return Results(make_meta(rest, frame_count), tracks)
+
+
+def make_walking_results(gt_path) -> Results:
+    """Results as the capture pipeline would give them for a committed synthetic clip (two people walking,
+    feet planted): each person's ground-truth joints fitted by IK on the default skeleton, then the real
+    scene solve (floor, camera, sizes) and contact detection."""
+    import dataclasses
+
+    from ram_core.body.ik import solve_rotations
+    from ram_core.contract.smpl_model import default_rest_joints
+    from ram_core.scene.contact import plant_feet
+    from ram_core.scene.solve import solve_and_apply
+
+    gt = np.load(gt_path)
+    rest = default_rest_joints()
+    width, height = (int(v) for v in gt["image_size"])
+    meta = dataclasses.replace(
+        make_meta(rest, int(gt["n_frames"]), float(gt["fps"])), intrinsics=gt["intrinsics"], width=width, height=height
+    )
+    tracks = []
+    for p in range(len(gt["person_ids"])):
+        frames = np.flatnonzero(gt["present"][p])
+        targets = gt["joints_cam"][p, frames]
+        global_orient, body_pose = solve_rotations(targets, rest)
+        transl = targets[:, 0] - rest[0]
+        joints, _ = forward_kinematics(global_orient, body_pose, rest, transl)
+        n = len(frames)
+        tracks.append(
+            make_track(
+                p + 1,
+                frame=frames,
+                global_orient=global_orient,
+                body_pose=body_pose,
+                betas=np.zeros((n, NUM_BETAS)),
+                transl=transl,
+                joints=joints,
+                box=np.tile([10.0, 10.0, 100.0, 300.0], (n, 1)),
+                confidence=np.full(n, 0.9),
+                predicted=np.zeros(n, dtype=bool),
+            )
+        )
+    return plant_feet(solve_and_apply(Results(meta, tracks)))
