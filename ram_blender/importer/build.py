@@ -211,6 +211,7 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
     data's action, all in bulk, replacing RAM's keys there; the artist's curves on other channels stay.
 
     Before a gap the pose keys are CONSTANT: the armature holds (hidden) instead of gliding across it.
+    The pose keys of predicted frames (shown, flagged) are breakdown keys, marked on the timeline.
     """
     action = ensure_action(obj, f"{obj.name} motion")
     frames = plan.frames.astype(np.float64)
@@ -225,6 +226,7 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
             bone_name,
             "LINEAR",
             hold,
+            plan.predicted,
         )
     key_channels(
         action,
@@ -235,10 +237,13 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
         JOINT_NAMES[0],
         "LINEAR",
         hold,
+        plan.predicted,
     )
     if plan.root_rotation is not None and plan.root_location is not None:
         for attr, values in (("rotation_quaternion", plan.root_rotation), ("location", plan.root_location)):
-            key_channels(action, obj, f'pose.bones["{ROOT}"].{attr}', frames, values, ROOT, "LINEAR", hold)
+            key_channels(
+                action, obj, f'pose.bones["{ROOT}"].{attr}', frames, values, ROOT, "LINEAR", hold, plan.predicted
+            )
     key_contact(obj, plan)
     if PREDICTED_PROP not in obj:
         obj[PREDICTED_PROP] = 0.0
