@@ -78,6 +78,24 @@ def test_the_floor_is_kept_through_edits_and_rebuilds_and_goes_with_the_capture(
     assert not [m for m in bpy.data.materials if m.name.startswith(GROUND_NAME)]
 
 
+def test_a_failed_import_leaves_the_one_floor_it_had(empty_scene, walking_file, tmp_path, monkeypatch):
+    from ram_blender.importer import build
+
+    session.import_results(bpy.context, str(walking_file))
+    uid = ram_ground(bpy.context.scene.ram.collection).session_uid
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(build, "build_person", fail)  # after the new floor was made
+    other = tmp_path / "other.ram.npz"
+    other.write_bytes(walking_file.read_bytes())
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        session.import_results(bpy.context, str(other))
+    assert [(g.session_uid, g.name) for g in grounds()] == [(uid, GROUND_NAME)]
+    assert [m.name for m in bpy.data.meshes if m.name.startswith(GROUND_NAME)] == [GROUND_NAME]
+
+
 def test_the_floor_is_optional_and_only_for_solved_scenes(empty_scene, walking_file, results_file):
     session.import_results(bpy.context, str(walking_file), BuildOptions(ground_plane=False))
     assert not grounds() and not bpy.context.scene.ram.ground_plane
@@ -89,7 +107,14 @@ def test_the_floor_is_optional_and_only_for_solved_scenes(empty_scene, walking_f
     assert not grounds()
 
 
-def test_ram_capture_takes_the_ground_plane_choice():
+def test_the_floor_is_a_choice_in_the_dialogs_and_ram_capture(empty_scene, walking_file):
+    from ram_blender.operators.capture import RAM_OT_capture_video
+
+    assert "ground_plane" in RAM_OT_capture_video.__annotations__
+    assert bpy.ops.ram.import_results(filepath=str(walking_file), ground_plane=False) == {"FINISHED"}
+    assert not grounds() and not bpy.context.scene.ram.ground_plane
+    assert bpy.ops.ram.import_results(filepath=str(walking_file)) == {"FINISHED"}  # on by default
+    assert len(grounds()) == 1 and bpy.context.scene.ram.ground_plane
     assert cli.parse_args(["v.mp4", "-o", "out"]).ground_plane is None  # the preference's
     assert cli.parse_args(["v.mp4", "-o", "out", "--no-ground-plane"]).ground_plane is False
     assert cli.parse_args(["v.mp4", "-o", "out", "--ground-plane"]).ground_plane is True
