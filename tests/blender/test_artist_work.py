@@ -138,6 +138,20 @@ def test_an_edit_of_the_armatures_own_track_keeps_the_artists_work(worked, op):
         np.testing.assert_allclose(body.data.materials[0].diffuse_color[:3], (0.1, 0.9, 0.2), atol=1e-6)
 
 
+def test_the_artists_modifier_and_material_on_the_body_survive_edits(empty_scene, results_file):
+    session.import_results(bpy.context, str(results_file))
+    body = next(c for c in armature(1).children if c.get("ram_body"))
+    body.modifiers.new("smooth", "SUBSURF")
+    cloth = bpy.data.materials.new("cloth")
+    body.data.materials.append(cloth)
+    for edit in (EDITS_OF_A["swap"], EDITS_OF_A["color"]):
+        session.add_edit(bpy.context, edit)
+    session.rebuild(bpy.context, force=True)
+    assert next(c for c in armature(1).children if c.get("ram_body")) == body
+    assert [m.name for m in body.modifiers] == ["Armature", "smooth"]
+    assert body.data.materials[1] == cloth and tuple(cloth.diffuse_color) != (0.1, 0.9, 0.2, 1.0)
+
+
 def test_deleting_a_track_keeps_the_artists_objects_where_they_were(worked):
     _a, _before = worked
     scene = bpy.context.scene
