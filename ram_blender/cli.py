@@ -1,4 +1,4 @@
-"""Headless batch: ``blender -b -c ram_capture VIDEO_OR_FOLDER... -o OUT_DIR [--backend lite] [--export fbx,bvh,npz] [--body open|proxy]``.
+"""Headless batch: ``blender -b -c ram_capture VIDEO_OR_FOLDER... -o OUT_DIR [--backend lite] [--export fbx,bvh,npz] [--body open|proxy] [--no-ground-plane]``.
 
 ``blender -b -c ram_capture --from-results RESULTS_DIR [-o OUT_DIR] [--export ...]`` captures nothing: it
 builds the .blend and the exports from the results files already there (``ram-core batch``'s output), so
@@ -73,26 +73,36 @@ def save_blend(path: Path) -> None:
 
 
 def process_video(
-    video: Path, out_dir: Path, python: str, options: CaptureOptions, exports: tuple[str, ...], body: str = ""
+    video: Path,
+    out_dir: Path,
+    python: str,
+    options: CaptureOptions,
+    exports: tuple[str, ...],
+    body: str = "",
+    ground_plane: bool | None = None,
 ) -> list[Path]:
     """Capture ``video``, build a fresh scene, save ``<stem>.blend`` and the exports; the paths written
     (none when nobody was found in it: a video without people is not a failure, as in ``ram-core capture``)."""
     results = results_path(out_dir, video)
     if capture_one(CaptureRequest(python, str(video), str(results), options)) is None:
         return []
-    return [results, *build_scene(results, out_dir, exports, body)]
+    return [results, *build_scene(results, out_dir, exports, body, ground_plane)]
 
 
-def build_scene(results: Path, out_dir: Path, exports: tuple[str, ...], body: str = "") -> list[Path]:
-    """A fresh scene from the results file ``results`` (each person's ``body``: empty for the preference's),
-    saved as ``out_dir/<stem>.blend``, and its exports; the paths written."""
+def build_scene(
+    results: Path, out_dir: Path, exports: tuple[str, ...], body: str = "", ground_plane: bool | None = None
+) -> list[Path]:
+    """A fresh scene from the results file ``results`` (each person's ``body``: empty for the preference's;
+    ``ground_plane``: None for the preference's), saved as ``out_dir/<stem>.blend``, and its exports; the paths written."""
     stem = stem_of_results(results)
     load_results(results)  # a file that is not results fails here, before an empty .blend is written
     bpy.ops.wm.read_homefile(use_empty=True)
     blend = out_dir / f"{stem}.blend"
     save_blend(blend)  # first, so the results path is stored relative
     context = bpy.context
-    objects = session.import_results(context, str(results), session.build_options(context, body=body))
+    objects = session.import_results(
+        context, str(results), session.build_options(context, body=body, ground_plane=ground_plane)
+    )
     save_blend(blend)
     written = [blend]
     if exports:
@@ -117,9 +127,11 @@ def batch_capture(
     python: str | None = None,
     report=print,
     body: str = "",
+    ground_plane: bool | None = None,
 ) -> int:
     """Capture every video in ``inputs`` into ``out_dir`` with ``options`` (None: the preferences'),
-    each person with ``body`` (``"open"`` or ``"proxy"``; empty: the preference's); 0 if all
+    each person with ``body`` (``"open"`` or ``"proxy"``; empty: the preference's), a ground plane under
+    solved scenes by ``ground_plane`` (None: the preference's); 0 if all
     succeeded, else 1 (the rest still done)."""
     export.check_formats(exports)  # before any capture
     s = preferences.settings()
@@ -136,7 +148,7 @@ def batch_capture(
         try:
             if not video.is_file():
                 raise FileNotFoundError(f"no such file {video}")
-            written = process_video(video, out, python, options, exports, body)
+            written = process_video(video, out, python, options, exports, body, ground_plane)
             done = f"-> {written[1]}" if written else "nobody was found in it; nothing written"
             report(f"[{i}/{len(videos)}] {video.name}: ok in {time.perf_counter() - t0:.1f} s {done}")
         except Exception as e:  # one bad video must not stop the batch
@@ -148,7 +160,12 @@ def batch_capture(
 
 
 def build_from_results(
-    results_dir: str, out_dir: str | None = None, exports: tuple[str, ...] = (), report=print, body: str = ""
+    results_dir: str,
+    out_dir: str | None = None,
+    exports: tuple[str, ...] = (),
+    report=print,
+    body: str = "",
+    ground_plane: bool | None = None,
 ) -> int:
     """A .blend (and ``exports``) for every results file in ``results_dir`` (or for the one results file
     it names), into ``out_dir`` (default: the results' folder); 0 if all were built, else 1 (the rest still built)."""
@@ -163,7 +180,7 @@ def build_from_results(
     for i, results in enumerate(found, 1):
         t0 = time.perf_counter()
         try:
-            written = build_scene(results, out, exports, body)
+            written = build_scene(results, out, exports, body, ground_plane)
             report(f"[{i}/{len(found)}] {results.name}: ok in {time.perf_counter() - t0:.1f} s -> {written[0]}")
         except Exception as e:  # one bad file must not stop the others
             failed += 1
@@ -189,6 +206,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--body", choices=BODIES, default="", help="each person's body without an SMPL model (default: preferences)"
     )
+    parser.add_argument(
+        "--ground-plane",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a floor plane (a Cycles shadow catcher) under solved scenes (default: preferences, on)",
+    )
     add_arguments(parser)
     return parser.parse_args(argv)
 
@@ -206,7 +229,9 @@ def main(argv: list[str]) -> int:
             print("ram_capture: give videos or --from-results, not both", file=sys.stderr)
             return 2
         try:
-            return build_from_results(args.from_results, args.out, exports, body=args.body)
+            return build_from_results(
+                args.from_results, args.out, exports, body=args.body, ground_plane=args.ground_plane
+            )
         except (OSError, ValueError) as e:
             print(f"ram_capture: {e}", file=sys.stderr)
             return 2
@@ -217,7 +242,9 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         options = from_args(args, preferences.capture_options(preferences.settings()))
-        return batch_capture(args.inputs, args.out, options, exports, args.python, body=args.body)
+        return batch_capture(
+            args.inputs, args.out, options, exports, args.python, body=args.body, ground_plane=args.ground_plane
+        )
     except (preferences.NoWorkerPython, OptionsError, CaptureError, OSError, ValueError) as e:
         print(f"ram_capture: {e}", file=sys.stderr)
         return 2

@@ -38,6 +38,7 @@ class Settings:
     weights_dir: str = ""
     smpl_model: str = ""
     body: str = "open"
+    ground_plane: bool = True
     backend: str = "lite"
     device: str = "auto"
 
@@ -81,6 +82,11 @@ class RAM_AddonPreferences(bpy.types.AddonPreferences):
     body: bpy.props.EnumProperty(
         name="Body", description="The body each person gets without an SMPL model", items=BODY_ITEMS, default="open"
     )
+    ground_plane: bpy.props.BoolProperty(
+        name="Ground plane",
+        description="Add a floor plane (a Cycles shadow catcher) under captures with a solved scene",
+        default=True,
+    )
     backend: bpy.props.EnumProperty(name="Default backend", items=BACKEND_ITEMS, default="lite")
     device: bpy.props.EnumProperty(name="Device", items=DEVICE_ITEMS, default="auto")
 
@@ -99,6 +105,7 @@ class RAM_AddonPreferences(bpy.types.AddonPreferences):
         col.prop(self, "smpl_model")
         col.operator("ram.convert_smpl", icon="FILE_REFRESH")
         col.prop(self, "body")
+        col.prop(self, "ground_plane")
         col.prop(self, "backend")
         col.prop(self, "device")
 
@@ -115,6 +122,7 @@ def settings(context: bpy.types.Context | None = None) -> Settings:
         weights_dir=bpy.path.abspath(p.weights_dir) if p.weights_dir else "",
         smpl_model=bpy.path.abspath(p.smpl_model) if p.smpl_model else "",
         body=p.body,
+        ground_plane=p.ground_plane,
         backend=p.backend,
         device=p.device,
     )

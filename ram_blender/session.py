@@ -47,12 +47,20 @@ def _raw_results(path: str) -> Results:
     return _cache[key]
 
 
-def build_options(context: bpy.types.Context, with_mesh: bool = True, body: str = "") -> BuildOptions:
+def build_options(
+    context: bpy.types.Context, with_mesh: bool = True, body: str = "", ground_plane: bool | None = None
+) -> BuildOptions:
     """Options from the preferences and the scene's import: the SMPL body when an SMPL model (.npz) is set
-    and ``with_mesh``, else ``body`` (``"open"`` or ``"proxy"``; empty: the preference's); the foot lock."""
+    and ``with_mesh``, else ``body`` (``"open"`` or ``"proxy"``; empty: the preference's); the foot lock;
+    the ground plane (None: the preference's)."""
     s = settings(context)
     model = load_smpl_model(s.smpl_model) if (with_mesh and s.smpl_model) else None
-    return BuildOptions(smpl_model=model, body=body or s.body, foot_lock=context.scene.ram.foot_lock)
+    return BuildOptions(
+        smpl_model=model,
+        body=body or s.body,
+        foot_lock=context.scene.ram.foot_lock,
+        ground_plane=s.ground_plane if ground_plane is None else ground_plane,
+    )
 
 
 def import_results(
@@ -76,6 +84,7 @@ def import_results(
         raise
     state.body = options.body  # rebuilds keep to it
     state.foot_lock = options.foot_lock  # rebuilds keep to it
+    state.ground_plane = options.ground_plane  # rebuilds keep to it
     return objects
 
 
@@ -100,7 +109,7 @@ def rebuild(
     if state.collection is None:
         return _build_fresh(context, options)
     result = edited(context)
-    options = options or build_options(context, state.with_mesh, state.body)
+    options = options or build_options(context, state.with_mesh, state.body, state.ground_plane)
     previous = previous if previous is not None else result.results
     objects = update_results(result.results, state.collection, options, result.names, result.colors, force, previous)
     _refresh_tracks(state, result, objects)
@@ -116,7 +125,7 @@ def _build_fresh(context: bpy.types.Context, options: BuildOptions | None = None
     scene = context.scene
     state = scene.ram
     result = edited(context)
-    options = options or build_options(context, state.with_mesh, state.body)
+    options = options or build_options(context, state.with_mesh, state.body, state.ground_plane)
     old = state.collection
     settings_before = _scene_settings(scene)
     renamed = set_aside(old) if old is not None else []

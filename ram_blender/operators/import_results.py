@@ -34,13 +34,22 @@ class RAM_OT_import_results(bpy.types.Operator, ImportHelper):
         default=False,
     )
 
+    ground_plane: bpy.props.BoolProperty(
+        name="Ground plane",
+        description="Add a floor plane at z = 0 (a Cycles shadow catcher) when the capture has a solved scene",
+        default=True,
+    )
+
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         self.body = preferences.settings(context).body
+        self.ground_plane = preferences.settings(context).ground_plane
         return ImportHelper.invoke(self, context, event)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:
-            options = replace(session.build_options(context, self.with_mesh, self.body), foot_lock=self.foot_lock)
+            options = replace(
+                session.build_options(context, self.with_mesh, self.body, self.ground_plane), foot_lock=self.foot_lock
+            )
             objects = session.import_results(context, self.filepath, options)
             context.scene.ram.with_mesh = self.with_mesh
         except session.DOMAIN_ERRORS as e:

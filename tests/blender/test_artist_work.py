@@ -138,6 +138,20 @@ def test_an_edit_of_the_armatures_own_track_keeps_the_artists_work(worked, op):
         np.testing.assert_allclose(body.data.materials[0].diffuse_color[:3], (0.1, 0.9, 0.2), atol=1e-6)
 
 
+def test_the_artists_modifier_and_material_on_the_body_survive_edits(empty_scene, results_file):
+    session.import_results(bpy.context, str(results_file))
+    body = next(c for c in armature(1).children if c.get("ram_body"))
+    body.modifiers.new("smooth", "SUBSURF")
+    cloth = bpy.data.materials.new("cloth")
+    body.data.materials.append(cloth)
+    for edit in (EDITS_OF_A["swap"], EDITS_OF_A["color"]):
+        session.add_edit(bpy.context, edit)
+    session.rebuild(bpy.context, force=True)
+    assert next(c for c in armature(1).children if c.get("ram_body")) == body
+    assert [m.name for m in body.modifiers] == ["Armature", "smooth"]
+    assert body.data.materials[1] == cloth and tuple(cloth.diffuse_color) != (0.1, 0.9, 0.2, 1.0)
+
+
 def test_deleting_a_track_keeps_the_artists_objects_where_they_were(worked):
     _a, _before = worked
     scene = bpy.context.scene
@@ -186,6 +200,20 @@ def test_a_gap_is_hidden_flagged_and_held_not_glided(empty_scene, results_file):
         assert obj[PREDICTED_PROP] == float(track.predicted[i])
 
 
+def test_a_gap_made_by_a_merge_is_hidden_flagged_and_held_not_glided(empty_scene, results_file):
+    session.import_results(bpy.context, str(results_file))
+    session.add_edit(bpy.context, edits.Edit("split", 1, frame=10))  # person 1 keeps frames 0-9
+    session.add_edit(bpy.context, edits.Edit("merge", 1, b=5))  # person 5 walks on from frame 20
+    track, obj = session.edited(bpy.context).results.track(1), armature(1)
+    assert list(track.frame[9:11]) == [9, 20]
+    held = joints_at(obj, 9 + FRAME_OFFSET)
+    for frame in range(10 + FRAME_OFFSET, 20 + FRAME_OFFSET):
+        assert (joints_at(obj, frame) == held).all(), frame
+        assert obj.hide_viewport and obj.hide_render and obj[PREDICTED_PROP] == 1.0
+    np.testing.assert_allclose(joints_at(obj, 20 + FRAME_OFFSET), camera_points_to_blender(track.joints[10]), atol=1e-3)
+    assert not obj.hide_viewport
+
+
 def test_a_swap_that_moves_nothing_is_refused(empty_scene, results_file):
     session.import_results(bpy.context, str(results_file))
     with pytest.raises(RuntimeError, match="frame 45 is not inside track 1 or 5"):
@@ -205,7 +233,7 @@ def test_with_an_smpl_body_a_reshaped_person_keeps_the_artists_work(empty_scene,
     make_test_smpl_npz(tmp_path / "model.npz")
     model = load_smpl_model(tmp_path / "model.npz")
     options = BuildOptions(smpl_model=model)
-    monkeypatch.setattr(session, "build_options", lambda context, with_mesh=True, body="": options)
+    monkeypatch.setattr(session, "build_options", lambda *args, **kwargs: options)
     session.import_results(bpy.context, str(results_file), options)
     a = armature(1)
     add_artist_work(a)

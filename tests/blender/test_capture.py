@@ -174,7 +174,7 @@ def test_the_capture_dialog_and_the_preferences_together_set_every_option():
             drawn.append(name)
 
     op.RAM_OT_capture_video.draw(SimpleNamespace(layout=Layout()), bpy.context)
-    assert sorted(drawn) == sorted([*op.OPTION_PROPERTIES, "body", "output_dir"])  # the dialog shows every one
+    assert sorted(drawn) == sorted([*op.OPTION_PROPERTIES, "body", "ground_plane", "output_dir"])  # shows every one
     assert sorted([*op.OPTION_PROPERTIES.values(), *op.PREFERENCE_OPTIONS]) == sorted(FIELD_NAMES)
     prefs = preferences.Settings(smpl_model="/m.npz", backend="ram", device="cuda", weights_dir="/w")
     base = preferences.capture_options(prefs)

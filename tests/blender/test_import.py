@@ -9,7 +9,7 @@ from mathutils import Vector
 
 from ram_blender import session
 from ram_blender.importer.build import PREDICTED_PROP, TRACK_ID_PROP
-from ram_blender.importer.keys import action_fcurves
+from ram_blender.importer.keys import PREDICTED_KEY_TYPE, action_fcurves
 from ram_blender.importer.plan import FRAME_OFFSET, plan_skeleton
 from ram_core.contract.colors import track_color
 from ram_core.contract.coords import camera_points_to_blender
@@ -81,6 +81,10 @@ def test_keys_predicted_curve_colour_and_scene(imported):
         flags = [pred.evaluate(f) for f in track.frame + FRAME_OFFSET]
         np.testing.assert_array_equal(np.array(flags) > 0.5, track.predicted)
         assert all(k.interpolation == "CONSTANT" for k in pred.keyframe_points)
+        # The pose keys of predicted frames are marked on the timeline (the Dope Sheet draws their type).
+        for fc in (rot, curves[('pose.bones["pelvis"].location', 2)]):
+            types = [k.type for k in fc.keyframe_points]
+            assert types == [PREDICTED_KEY_TYPE if p else "KEYFRAME" for p in track.predicted]
         np.testing.assert_allclose(obj.color[:3], track_color(track.track_id), atol=1e-6)
 
 

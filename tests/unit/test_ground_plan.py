@@ -85,3 +85,27 @@ def test_lock_feet_holds_a_sliding_planted_foot_and_moves_only_the_legs(bent):
     others = [j for j in range(24) if j not in (4, 7, 10)]
     np.testing.assert_allclose(got[:, others], joints[:, others], atol=1e-6)
     np.testing.assert_allclose(got[:, left_leg][[0, -1]], joints[:, left_leg][[0, -1]], atol=1e-6)  # outside the ease
+
+
+def test_the_ground_plan_covers_every_joint_on_the_solved_floor_only():
+    from dataclasses import replace
+
+    from ram_blender.importer.plan import GROUND_MARGIN, plan_ground
+    from ram_core.contract.results import CaptureMeta, Results
+
+    n = 5
+    joints = np.zeros((n, 24, 3))
+    joints[:, :, 0] = np.linspace(-1.0, 2.0, n)[:, None]  # camera x: right
+    joints[:, :, 2] = np.linspace(3.0, 6.0, n)[:, None]  # camera z: forward
+    zeros = {"global_orient": np.zeros((n, 3)), "body_pose": np.zeros((n, 23, 3)), "transl": np.zeros((n, 3))}
+    track = make_track(1, frame=np.arange(n), betas=np.zeros((n, NUM_BETAS)), joints=joints, box=np.zeros((n, 4)),
+                       confidence=np.ones(n), predicted=np.zeros(n, dtype=bool), **zeros)  # fmt: skip
+    meta = CaptureMeta("v.mp4", 25.0, 640, 480, n, 0, n, np.eye(3), True, "lite", default_rest_joints(), "test")
+    assert plan_ground(Results(meta, [track])) is None  # no scene solve: no floor
+    level = np.array([[1.0, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 2.0], [0, 0, 0, 1]])  # 2 m up, looking level
+    solved = replace(meta, world_from_camera=level)
+    assert plan_ground(Results(solved, [])) is None
+    corners = plan_ground(Results(solved, [track])).corners
+    np.testing.assert_allclose(corners[:, 2], 0.0)
+    np.testing.assert_allclose(corners[:, :2].min(axis=0), np.array([-1.0, 3.0]) - GROUND_MARGIN)
+    np.testing.assert_allclose(corners[:, :2].max(axis=0), np.array([2.0, 6.0]) + GROUND_MARGIN)
