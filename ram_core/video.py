@@ -128,7 +128,11 @@ MAX_CONSECUTIVE_BAD_FRAMES = 16
 
 
 def iter_frames(
-    path: str | os.PathLike, start: int = 0, end: int | None = None, skipped: list[int] | None = None
+    path: str | os.PathLike,
+    start: int = 0,
+    end: int | None = None,
+    skipped: list[int] | None = None,
+    times: dict[int, float] | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(index, image)`` for frames ``start <= index < end`` (``end`` None: to the last frame).
 
@@ -136,7 +140,8 @@ def iter_frames(
     frame-exact for every codec). A frame that fails to decode while later ones still do is skipped (not
     invented): its index is appended to ``skipped`` when given, and a warning counts them. If the file
     ends (:data:`MAX_CONSECUTIVE_BAD_FRAMES` failures in a row, or the last frames fail) before ``end``
-    while the header promised more, iteration stops after the last good frame.
+    while the header promised more, iteration stops after the last good frame. ``times``, when given, gets
+    each yielded frame's presentation time in seconds (the container's timestamp), before it is yielded.
     """
     p, cap = _capture(path)
     header_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
@@ -162,6 +167,8 @@ def iter_frames(
             if skipped is not None:
                 skipped.extend(bad)
             bad = []
+            if times is not None:
+                times[index] = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
             yield index, image
             index += 1
         if bad:

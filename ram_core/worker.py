@@ -46,6 +46,7 @@ from ram_core.contract.messages import (
 from ram_core.contract.options import CaptureOptions, OptionsError
 from ram_core.contract.results import CaptureMeta
 from ram_core.contract.ring import Ring, RingClosed
+from ram_core.contract.timing import off_grid
 from ram_core.video import VideoError, VideoInfo, iter_frames, open_video, prefetch_frames
 
 logger = logging.getLogger("ram_core.worker")
@@ -190,8 +191,12 @@ def capture(args: argparse.Namespace, ring: Ring, channel: Channel, control: Con
         total = end - start
         channel.send(Started(meta.to_json(), total))
         done = people = 0
+        last = start - 1
+        skipped: list[int] = []
+        times: dict[int, float] = {}
+        rate = RateWatch(info)
         # The next frame decodes in a thread while the backend works on this one; closing stops that thread.
-        with closing(prefetch_frames(iter_frames(info.path, start, end))) as frames:
+        with closing(prefetch_frames(iter_frames(info.path, start, end, skipped, times))) as frames:
             for index, image in frames:
                 check_client()
                 if control.cancel.is_set():
@@ -201,15 +206,47 @@ def capture(args: argparse.Namespace, ring: Ring, channel: Channel, control: Con
                 records = to_video_pixels(backend.process(index, image), scale)
                 write(records)
                 done += 1
+                last = index
                 if len(records):  # people on the newest frame reported (an offline backend reports frames late)
                     newest = records["frame"] == records["frame"].max()
                     people = len(np.unique(records["track_id"][newest]))
-                channel.send(Progress(index, done, total, people))
+                time_s = times.get(index)
+                rate.check(index, time_s)
+                channel.send(Progress(index, done, total, people, time_s))
         check_client()
         write(to_video_pixels(backend.finish(), scale))
-        return Done(done, ring.written, control.cancel.is_set())
+        # Frames read ahead of a cancel are not the capture's: only damage before the last frame processed.
+        return Done(done, ring.written, control.cancel.is_set(), [i for i in skipped if i < last])
     finally:
         backend.close()
+
+
+class RateWatch:
+    """Warns once, in one line, when a frame's time shows that the video's frame rate is not constant."""
+
+    def __init__(self, info: VideoInfo) -> None:
+        self.info = info
+        self.first: tuple[int, float] | None = None
+        self.warned = False
+
+    def check(self, index: int, time_s: float | None) -> None:
+        if time_s is None or self.warned:
+            return
+        if self.first is None:
+            self.first = (index, time_s)
+            return
+        if off_grid(np.array([index]), np.array([time_s]), self.info.fps, *self.first)[0]:
+            self.warned = True
+            expected = self.first[1] + (index - self.first[0]) / self.info.fps
+            logger.warning(
+                "%s: variable frame rate: frame %d is shown at %.3f s, not at %.3f s as a constant %g fps "
+                "would; the results keep each frame's time",
+                self.info.path,
+                index,
+                time_s,
+                expected,
+                self.info.fps,
+            )
 
 
 # Backends see frames at most this many pixels on the longer side: a 4K or 8K video is captured from
