@@ -173,3 +173,38 @@ def test_a_solved_scene_stands_on_blenders_floor_with_each_persons_size(empty_sc
     np.testing.assert_allclose(np.array(camera.matrix_world.translation), [0.0, 0.0, 2.5], atol=1e-6)
     looking = np.array(camera.matrix_world.to_3x3() @ Vector((0, 0, -1)))
     assert np.degrees(np.arcsin(-looking[2])) == pytest.approx(20.0, abs=1e-4)  # looking down, as filmed
+
+
+def test_a_variable_frame_rate_capture_is_keyed_at_each_frames_time(empty_scene, results_file, tmp_path):
+    import dataclasses
+
+    from ram_core.contract.results import save_results
+
+    raw = load_results(results_file)
+    n = raw.meta.frame_end - raw.meta.frame_start
+    times = np.where(np.arange(n) < 20, 0.02 * np.arange(n), 0.4 + 0.06 * (np.arange(n) - 20))  # 50 fps, then 16.7
+    raw.meta = dataclasses.replace(raw.meta, frame_times=times)
+    path = save_results(raw, tmp_path / "vfr.ram.npz")
+    objects = session.import_results(bpy.context, str(path))
+    results = load_results(path)
+    scene = bpy.context.scene
+    at = FRAME_OFFSET + times * results.meta.fps  # where each video frame's time falls at the scene's 25 fps
+    assert (scene.render.fps, scene.frame_start, scene.frame_end) == (25, 1, int(np.ceil(at[-1])))
+    worst = 0.0
+    for obj, track in zip(objects, results.tracks):
+        curves = {(fc.data_path, fc.array_index): fc for fc in action_fcurves(obj.animation_data.action)}
+        rot = curves[('pose.bones["left_knee"].rotation_quaternion', 0)]
+        co = np.empty(2 * len(track))
+        rot.keyframe_points.foreach_get("co", co)
+        np.testing.assert_allclose(co[0::2], at[track.frame], atol=1e-4)
+        for i in sorted({0, len(track) // 2, len(track) - 1}):
+            whole = int(np.floor(at[track.frame[i]]))
+            scene.frame_set(whole, subframe=float(at[track.frame[i]] - whole))
+            got = np.array([obj.matrix_world @ obj.pose.bones[name].head for name in JOINT_NAMES])
+            worst = max(worst, float(np.abs(got - camera_points_to_blender(track.joints[i])).max()))
+    assert worst < 1e-3, f"worst joint error {worst * 1000:.3f} mm"
+    late, first = objects[-1], int(results.tracks[-1].frame[0])
+    scene.frame_set(int(np.floor(at[first])) - 1)
+    assert late.hide_viewport
+    scene.frame_set(int(np.ceil(at[first])))
+    assert not late.hide_viewport
