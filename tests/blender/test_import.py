@@ -203,6 +203,9 @@ def test_a_variable_frame_rate_capture_is_keyed_at_each_frames_time(empty_scene,
             got = np.array([obj.matrix_world @ obj.pose.bones[name].head for name in JOINT_NAMES])
             worst = max(worst, float(np.abs(got - camera_points_to_blender(track.joints[i])).max()))
     assert worst < 1e-3, f"worst joint error {worst * 1000:.3f} mm"
+    from ram_blender.export import amass_arrays
+
+    np.testing.assert_allclose(amass_arrays(results.tracks[1], results)["times"], times[results.tracks[1].frame])
     late, first = objects[-1], int(results.tracks[-1].frame[0])
     scene.frame_set(int(np.floor(at[first])) - 1)
     assert late.hide_viewport
