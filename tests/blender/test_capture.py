@@ -239,6 +239,17 @@ def test_ram_capture_into_a_file_fails_before_capturing(tmp_path, capsys):
     assert existing.read_bytes() == b"the user's file"
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"), [(["--max-people", "0"], "max_people is 0"), (["--focal", "inf"], "inf px")]
+)
+def test_ram_capture_refuses_options_that_make_no_sense_before_capturing(tmp_path, capsys, flags, message):
+    out = tmp_path / "out"
+    assert cli.main([str(CLIP), "-o", str(out), "--python", WORKER_PYTHON, "--backend", SCRIPTED, *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+    assert not out.exists()  # nothing made, nothing captured
+
+
 def test_ram_capture_into_an_unwritable_folder_fails_before_capturing(tmp_path, capsys):
     locked = tmp_path / "locked"
     locked.mkdir()
