@@ -152,3 +152,23 @@ def test_tampered_results_files_get_one_line_from_info(tmp_path, capsys):
         if rc != 1 or len(err) != 1 or message not in err[0] or "pickle" in err[0] or captured.out:
             failures.append(f"{name}: rc {rc}, {err}")
     assert failures == []
+
+
+def test_kills_at_random_moments_leak_nothing_and_keep_a_loadable_partial(tmp_path, worker_env):
+    """Three runs of each kind from ``benchmarks/kill_runs.py`` (which does 20 of each)."""
+    import importlib.util
+    import random
+
+    from tests.conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("kill_runs", REPO / "benchmarks" / "kill_runs.py")
+    assert spec is not None and spec.loader is not None
+    kill_runs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(kill_runs)
+    rng = random.Random(15)
+    env = {"PYTHONPATH": worker_env["PYTHONPATH"], "RAM_SCRIPTED_SLEEP": "0.01"}
+    failures = [
+        f"worker kill: {why}" for _ in range(3) if (why := kill_runs.kill_worker(rng, SCRIPTED, "0.01", env, tmp_path))
+    ]
+    failures += [f"client kill: {why}" for _ in range(3) if (why := kill_runs.kill_client(rng, SCRIPTED, "0.01", env))]
+    assert failures == []
