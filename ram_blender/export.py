@@ -25,7 +25,7 @@ from ram_core.contract.skeleton import (
 from .bvh import BvhMotion, write_bvh
 from .importer.build import BODY_PROP, TRACK_ID_PROP
 from .importer.keys import ensure_action, key_channels
-from .importer.plan import FRAME_OFFSET, continuous_quaternions
+from .importer.plan import FRAME_OFFSET, continuous_quaternions, frame_timeline, retime
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +297,9 @@ def export_people(
             if fmt == "npz":
                 export_amass_npz(track, results, path)
             else:
-                span = (int(track.frame[0]) + FRAME_OFFSET, int(track.frame[-1]) + FRAME_OFFSET)
+                # The person's keys span these Blender frames (at the frames' times for a variable-rate video).
+                keyed = retime(track.frame[[0, -1]] + FRAME_OFFSET, frame_timeline(results.meta))
+                span = (int(np.floor(keyed[0])), int(np.ceil(keyed[1])))
                 export_armature(obj, fmt, path, span, y_up=bvh_y_up)
             written.append(path)
             log.info("wrote %s", path)
