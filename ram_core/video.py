@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import queue
+import struct
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -94,11 +95,61 @@ def _capture(path: str | os.PathLike) -> tuple[Path, cv2.VideoCapture]:
         container = _signature(p, _CONTAINER_SIGNATURES)
         if container is None:
             raise VideoError(f"{p}: not a video file (OpenCV cannot open it)")
+        problem = _mp4_problem(p) if container == "MP4/MOV" else None
+        if problem:
+            raise VideoError(f"{p}: {problem}")
         raise VideoError(
             f"{p}: {container} file OpenCV cannot open: damaged or truncated, without a video track, "
             "or in a codec it cannot decode"
         )
     return p, cap
+
+
+def _mp4_problem(p: Path) -> str | None:
+    """What is wrong with an MP4/MOV that OpenCV cannot open, read from its boxes, or None if they do not tell.
+
+    A recording cut off before it finished has no index (``moov`` box); a sound-only file has no track
+    whose handler is ``vide``; an empty one has a video track with no samples (``stsz``).
+    """
+    size = p.stat().st_size
+    with open(p, "rb") as f:
+        offset = 0
+        while offset + 8 <= size:
+            f.seek(offset)
+            head = f.read(16)
+            length, kind = struct.unpack(">I4s", head[:8])
+            header = 8
+            if length == 1 and len(head) == 16:
+                length, header = struct.unpack(">Q", head[8:16])[0], 16
+            elif length == 0:
+                length = size - offset
+            if length < header:
+                return None  # not boxes we understand
+            if kind == b"moov":
+                if offset + length > size:
+                    return "truncated MP4/MOV file: its index (moov box) is cut off"
+                f.seek(offset + header)
+                moov = f.read(min(length - header, 64 << 20))
+                break
+            offset += length
+        else:
+            return "truncated MP4/MOV file: it has no index (moov box), as when a recording is cut off"
+    tracks = moov.split(b"trak")[1:]
+    if not tracks:
+        return "the video has no frames (its MP4/MOV file holds no tracks)"
+    video = [t for t in tracks if _third_word(t, b"hdlr") == b"vide"]
+    if not video:
+        return "MP4/MOV file without a video track (sound or other data only)"
+    if b"mvex" not in moov and all(_third_word(t, b"stsz") == bytes(4) for t in video):  # not fragmented
+        return "the video has no frames"
+    return None
+
+
+def _third_word(box: bytes, kind: bytes) -> bytes | None:
+    """The 4 bytes after the version/flags and the next 4-byte field of the first ``kind`` box in ``box``:
+    ``hdlr``'s handler type, ``stsz``'s sample count."""
+    i = box.find(kind)
+    return None if i < 0 else box[i + 12 : i + 16]
 
 
 def open_video(path: str | os.PathLike) -> VideoInfo:

@@ -43,6 +43,9 @@ def test_an_end_past_the_last_frame_stops_at_it():
         ("text", "not a video file"),
         ("empty", "empty file"),
         ("zero_frames", "has no frames"),
+        ("truncated_mp4", "truncated MP4/MOV file: its index"),
+        ("audio_only_mp4", "MP4/MOV file without a video track"),
+        ("zero_frames_mp4", "has no frames"),
         (
             "codec",
             "AVI file OpenCV cannot open: damaged or truncated, without a video track, or in a codec it cannot decode",
@@ -148,3 +151,14 @@ def test_a_capture_of_a_variable_rate_video_warns_once_and_keeps_the_times(tmp_p
     meta = load_results(out).meta
     assert meta.frame_times is not None and np.allclose(meta.frame_times, VARIABLE_RATE_TIMES, atol=1e-3)
     assert meta.skipped_frames == ()
+
+
+def test_an_mp4_cut_off_before_its_index_says_so(tmp_path):
+    from tests.fixtures.bad_inputs import box_chain, small_mp4
+
+    data = small_mp4(tmp_path / "whole.mp4", 6)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(bytes(data[: box_chain(data, b"moov")[0]]))
+    with pytest.raises(VideoError, match="truncated MP4/MOV file: it has no index") as info:
+        open_video(cut)
+    assert "codec" not in str(info.value)
