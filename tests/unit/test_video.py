@@ -122,7 +122,9 @@ def test_a_capture_of_a_video_with_a_damaged_frame_is_whole_and_lists_the_frame(
     damaged = damaged_frame_avi(tmp_path / "damaged.avi")
     out = tmp_path / "damaged.ram.npz"
     assert main(["capture", str(damaged), "-o", str(out), "--backend", SCRIPTED]) == 0  # not "truncated"
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "frames 0..19 (20 frames, 1 damaged and skipped" in captured.out
+    err = captured.err
     assert "1 damaged frame(s) skipped, left missing: 10" in err and "truncated" not in err
     meta = load_results(out).meta
     assert meta.skipped_frames == (10,) and (meta.frame_start, meta.frame_end) == (0, 20)
