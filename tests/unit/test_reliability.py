@@ -8,6 +8,7 @@ of ours left behind.
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 
 import pytest
@@ -64,7 +65,8 @@ def test_a_full_disk_keeps_the_capture_elsewhere(tmp_path, capsys, scripted_back
 
     small = tmp_path / "small"
     small.mkdir()
-    if os.geteuid() != 0 or os.system(f"mount -t tmpfs -o size=16k tmpfs {small} 2>/dev/null") != 0:
+    mount = ["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(small)]
+    if os.geteuid() != 0 or subprocess.run(mount, capture_output=True, check=False).returncode != 0:
         pytest.skip("mounting a small tmpfs needs root")
     try:
         monkeypatch.setenv("RAM_RESCUE_DIR", str(tmp_path / "rescued"))
@@ -74,7 +76,7 @@ def test_a_full_disk_keeps_the_capture_elsewhere(tmp_path, capsys, scripted_back
         assert len(list((tmp_path / "rescued").glob("*.npz"))) == 1
         assert not any(small.iterdir())  # no partial file left on the full disk
     finally:
-        os.system(f"umount {small}")
+        subprocess.run(["umount", str(small)], capture_output=True, check=False)
 
 
 @pytest.mark.parametrize(
