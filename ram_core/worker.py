@@ -23,6 +23,7 @@ import shutil
 import sys
 import threading
 import traceback
+from collections.abc import Iterator
 from contextlib import closing
 from typing import TextIO
 
@@ -195,14 +196,14 @@ def capture(args: argparse.Namespace, ring: Ring, channel: Channel, control: Con
         skipped: list[int] = []
         times: dict[int, float] = {}
         rate = RateWatch(info)
-        # The next frame decodes in a thread while the backend works on this one; closing stops that thread.
-        with closing(prefetch_frames(iter_frames(info.path, start, end, skipped, times))) as frames:
+        # The next frame decodes (and shrinks to the working size) in a thread while the backend works on this
+        # one, so frames wait in the queue at the working size; closing stops that thread.
+        decoded = iter_frames(info.path, start, end, skipped, times)
+        with closing(prefetch_frames(at_working_size(decoded, work_info, scale))) as frames:
             for index, image in frames:
                 check_client()
                 if control.cancel.is_set():
                     break
-                if scale < 1.0:
-                    image = cv2.resize(image, (work_info.width, work_info.height), interpolation=cv2.INTER_AREA)
                 records = to_video_pixels(backend.process(index, image), scale)
                 write(records)
                 done += 1
@@ -271,6 +272,21 @@ def scaled_camera(info: VideoInfo, intrinsics: np.ndarray, scale: float) -> tupl
     k = np.array(intrinsics, dtype=np.float64)
     k[:2, :] *= scale
     return dataclasses.replace(info, width=width, height=height), k
+
+
+def at_working_size(
+    frames: Iterator[tuple[int, np.ndarray]], work: VideoInfo, scale: float
+) -> Iterator[tuple[int, np.ndarray]]:
+    """``frames`` scaled down to ``work``'s size when ``scale`` < 1 (area averaging), else as they are."""
+    try:
+        for index, image in frames:
+            if scale < 1.0:
+                image = cv2.resize(image, (work.width, work.height), interpolation=cv2.INTER_AREA)
+            yield index, image
+    finally:
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()
 
 
 def to_video_pixels(records: np.ndarray, scale: float) -> np.ndarray:
