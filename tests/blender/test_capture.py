@@ -284,9 +284,10 @@ def test_a_new_capture_of_the_same_video_never_replaces_the_earlier_results_file
     assert results_path_for(video, str(tmp_path)).name == "street-3.ram.npz"
 
 
-def test_the_input_corpus_through_the_headless_batch(empty_scene, tmp_path):
+def test_the_input_corpus_through_the_headless_batch(empty_scene, tmp_path, monkeypatch, no_leaked_segments):
     import json
     import subprocess
+    import tempfile
 
     corpus = json.loads(
         subprocess.run(
@@ -300,6 +301,9 @@ def test_the_input_corpus_through_the_headless_batch(empty_scene, tmp_path):
     )
     out = tmp_path / "out"
     out.mkdir()
+    temporary = tmp_path / "tmp"  # the client's temporary files go here, so what is left can be seen
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     failures = []
     for name, case in sorted(corpus.items()):
         stem = Path(case["path"]).stem
@@ -322,6 +326,7 @@ def test_the_input_corpus_through_the_headless_batch(empty_scene, tmp_path):
         if any(path.read_bytes() != content for path, content in users.items()):
             failures.append(f"{name}: the user's files were replaced")
     assert failures == []
+    assert list(temporary.iterdir()) == []  # (no_leaked_segments checks the shared memory)
 
 
 def test_a_video_without_people_is_not_a_failed_batch(empty_scene, tmp_path, monkeypatch):
