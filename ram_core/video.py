@@ -1,8 +1,10 @@
 """Reading video: what a file holds (:func:`open_video`) and its frames (:func:`iter_frames`), with OpenCV.
 
 Every bad input becomes one :class:`VideoError` whose message says what is wrong: a missing file,
-a file that is not a video, a video with no frames, a codec OpenCV cannot decode. A truncated file
-(fewer decodable frames than its header claims) is read up to its last good frame with a warning.
+a file that is not a video, a video with no frames, an MP4 cut off or without a video track (read from
+its boxes), a codec OpenCV cannot decode. A truncated file (fewer decodable frames than its header
+claims) is read up to its last good frame with a warning; a damaged frame with good ones after it is
+skipped and counted. Each frame's time (the container's timestamp) can be collected beside it.
 """
 
 from __future__ import annotations
