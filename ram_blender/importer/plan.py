@@ -268,6 +268,15 @@ def retime(frames: np.ndarray, timeline: np.ndarray | None) -> np.ndarray:
     return out
 
 
+def video_frame_at(blender_frame: int, timeline: np.ndarray | None) -> int:
+    """The first video frame keyed at or after ``blender_frame`` (an edit "from this frame on" starts there):
+    ``blender_frame - FRAME_OFFSET`` at a constant rate; ``timeline`` is :func:`frame_timeline`'s."""
+    if timeline is None:
+        return int(blender_frame) - FRAME_OFFSET
+    at = float(retime(np.array([blender_frame]), timeline[::-1])[0])  # the timeline read backwards
+    return int(np.ceil(at - 1e-6)) - FRAME_OFFSET
+
+
 def plan_track(
     skeleton: SkeletonPlan,
     rest_joints: np.ndarray,

@@ -211,3 +211,14 @@ def test_a_variable_frame_rate_capture_is_keyed_at_each_frames_time(empty_scene,
     assert late.hide_viewport
     scene.frame_set(int(np.ceil(at[first])))
     assert not late.hide_viewport
+    # An edit at a Blender frame starts at the first video frame keyed there or after: frame 26 (at 20.0)
+    # for Blender frame 19, where frame 25 is keyed at 18.5.
+    assert (at[25], at[26]) == pytest.approx((18.5, 20.0))
+    assert bpy.ops.ram.edit_tracks(op="split", track_a=1, frame=19) == {"FINISHED"}
+    keyed = {}
+    for obj in bpy.context.scene.ram.collection.objects:
+        if obj.type == "ARMATURE":
+            fc = next(f for f in action_fcurves(obj.animation_data.action) if f.data_path.endswith("location"))
+            keyed[obj[TRACK_ID_PROP]] = (fc.keyframe_points[0].co[0], fc.keyframe_points[-1].co[0])
+    new = max(keyed)
+    assert keyed[1][1] == pytest.approx(at[25], abs=1e-4) and keyed[new][0] == pytest.approx(at[26], abs=1e-4)
