@@ -11,10 +11,9 @@ from bpy_extras.io_utils import ImportHelper
 
 from ram_core.contract.client import CaptureError
 from ram_core.contract.options import CaptureOptions, OptionsError
-from ram_core.contract.results import CaptureMeta
 
 from .. import preferences, session, state
-from ..capture_job import CaptureJob, CaptureRequest
+from ..capture_job import CaptureJob, CaptureRequest, video_remarks
 from ..headless import run_to_end
 from ..importer.build import BODY_ITEMS
 
@@ -47,16 +46,6 @@ def results_path_for(video: str, output_dir: str) -> Path:
         path = base / f"{stem}-{n}.ram.npz"
         n += 1
     return path
-
-
-def video_remarks(meta: CaptureMeta | None) -> str:
-    """What the artist should know about how the video was read: damaged frames skipped, a variable rate."""
-    if meta is None:
-        return ""
-    parts = [f"{len(meta.skipped_frames)} damaged frame(s) skipped, left missing"] if meta.skipped_frames else []
-    if meta.frame_times is not None:
-        parts.append("variable frame rate: keyed at each frame's time")
-    return "; ".join(parts)
 
 
 def finish_message(

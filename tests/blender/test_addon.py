@@ -140,7 +140,8 @@ def test_the_report_says_damaged_frames_were_skipped_and_the_rate_varied(tmp_pat
     import numpy as np
     from synth import make_meta
 
-    from ram_blender.operators.capture import finish_message, video_remarks
+    from ram_blender.capture_job import video_remarks
+    from ram_blender.operators.capture import finish_message
 
     meta = dataclasses.replace(make_meta(), skipped_frames=(10,), frame_times=np.cumsum(np.full(40, 0.05)) ** 1.1)
     path = tmp_path / "clip.ram.npz"

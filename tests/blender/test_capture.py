@@ -317,6 +317,9 @@ def test_the_input_corpus_through_the_headless_batch(empty_scene, tmp_path, monk
         if case["ok"]:
             if code != 0:
                 failures.append(f"{name}: expected ok, got {lines}")
+            said = {"damaged_frame": "(1 damaged frame(s) skipped", "variable_rate": "(variable frame rate"}.get(name)
+            if said and not any(": ok in " in ln and said in ln for ln in lines):
+                failures.append(f"{name}: the report line does not say {said!r}: {lines}")
             continue
         # A folder given to the batch is searched for videos (an empty one has none).
         expected = "no videos found" if name == "directory" else case["message"]
