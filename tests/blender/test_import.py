@@ -222,3 +222,29 @@ def test_a_variable_frame_rate_capture_is_keyed_at_each_frames_time(empty_scene,
             keyed[obj[TRACK_ID_PROP]] = (fc.keyframe_points[0].co[0], fc.keyframe_points[-1].co[0])
     new = max(keyed)
     assert keyed[1][1] == pytest.approx(at[25], abs=1e-4) and keyed[new][0] == pytest.approx(at[26], abs=1e-4)
+
+
+def test_a_grounded_variable_frame_rate_capture_keys_the_root_and_the_feet_at_each_frames_time(
+    empty_scene, results_file, tmp_path
+):
+    import dataclasses
+
+    from ram_blender.importer.build import CONTACT_PROPS
+    from ram_blender.importer.plan import ROOT
+    from ram_core.contract.results import save_results
+    from ram_core.scene.solve import Scene, apply_scene, world_from_floor
+
+    floor = np.array([0.0, -np.cos(0.3), -np.sin(0.3), 2.5])
+    raw = apply_scene(load_results(results_file), Scene("solved: test", world_from_floor(floor), floor, {}, {}))
+    n = raw.meta.frame_end - raw.meta.frame_start
+    times = np.where(np.arange(n) < 20, 0.02 * np.arange(n), 0.4 + 0.06 * (np.arange(n) - 20))
+    raw.meta = dataclasses.replace(raw.meta, frame_times=times)
+    objects = session.import_results(bpy.context, str(save_results(raw, tmp_path / "vfr.ram.npz")))
+    at = FRAME_OFFSET + times * raw.meta.fps
+    obj, track = objects[0], raw.tracks[0]
+    root = next(f for f in action_fcurves(obj.animation_data.action) if f.data_path == f'pose.bones["{ROOT}"].location')
+    co = np.empty(2 * len(root.keyframe_points))
+    root.keyframe_points.foreach_get("co", co)
+    np.testing.assert_allclose(co[0::2], at[track.frame], atol=1e-4)
+    contact = next(f for f in action_fcurves(obj.data.animation_data.action) if CONTACT_PROPS[0] in f.data_path)
+    assert contact.keyframe_points[-1].co[0] == pytest.approx(at[track.frame[-1]], abs=1e-4)
