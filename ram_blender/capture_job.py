@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ram_core.contract.client import CaptureClient, CaptureError, save_or_rescue
 from ram_core.contract.options import CaptureOptions
-from ram_core.contract.results import Results
+from ram_core.contract.results import CaptureMeta, Results
 
 log = logging.getLogger(__name__)
 
@@ -107,3 +107,13 @@ class CaptureJob:
 
     def close(self) -> None:
         self._client.close()
+
+
+def video_remarks(meta: CaptureMeta | None) -> str:
+    """What the artist should know about how the video was read: damaged frames skipped, a variable rate."""
+    if meta is None:
+        return ""
+    parts = [f"{len(meta.skipped_frames)} damaged frame(s) skipped, left missing"] if meta.skipped_frames else []
+    if meta.frame_times is not None:
+        parts.append("variable frame rate: keyed at each frame's time")
+    return "; ".join(parts)

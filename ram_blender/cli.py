@@ -28,7 +28,7 @@ from ram_core.contract.options import CaptureOptions, OptionsError, add_argument
 from ram_core.contract.results import load_results
 
 from . import export, preferences, session
-from .capture_job import CaptureJob, CaptureRequest
+from .capture_job import CaptureJob, CaptureRequest, video_remarks
 from .importer.build import BODIES
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,8 @@ def batch_capture(
                 raise FileNotFoundError(f"no such file {video}")
             written = process_video(video, out, python, options, exports, body, ground_plane)
             done = f"-> {written[1]}" if written else "nobody was found in it; nothing written"
+            remarks = video_remarks(load_results(written[0]).meta) if written else ""
+            done += f" ({remarks})" if remarks else ""
             report(f"[{i}/{len(videos)}] {video.name}: ok in {time.perf_counter() - t0:.1f} s {done}")
         except Exception as e:  # one bad video must not stop the batch
             failed += 1

@@ -13,7 +13,7 @@ import numpy as np
 
 from ram_core.contract.batch_files import EXPORT_FORMATS
 from ram_core.contract.coords import blender_from_camera
-from ram_core.contract.results import Results, Track
+from ram_core.contract.results import CaptureMeta, Results, Track
 from ram_core.contract.skeleton import (
     JOINT_NAMES,
     PARENTS,
@@ -25,7 +25,7 @@ from ram_core.contract.skeleton import (
 from .bvh import BvhMotion, write_bvh
 from .importer.build import BODY_PROP, TRACK_ID_PROP
 from .importer.keys import ensure_action, key_channels
-from .importer.plan import FRAME_OFFSET, continuous_quaternions
+from .importer.plan import FRAME_OFFSET, continuous_quaternions, frame_timeline, retime
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,8 @@ def amass_arrays(track: Track, results: Results) -> dict[str, np.ndarray]:
     camera-to-Blender transform (:func:`~ram_core.contract.coords.blender_from_camera`: the solved
     scene's, floor at z = 0, or the camera at the origin), so the pelvis lands where the armature's does
     (the body's size comes from ``betas``; a solved per-track scale is not expressible in AMASS).
-    ``betas`` ``(10,)`` is the track's mean; ``frames`` ``(T,)`` the video frame of each row;
+    ``betas`` ``(10,)`` is the track's mean; ``frames`` ``(T,)`` the video frame of each row; ``times`` ``(T,)``
+    when the video shows it, seconds (``frame / fps``, or the frame's own time in a variable-frame-rate video);
     ``rest_joints`` ``(24, 3)`` the rest skeleton the rotations were fitted to (SMPL's canonical frame,
     metres), so a reader without the SMPL model still gets the joints back.
     """
@@ -62,8 +63,16 @@ def amass_arrays(track: Track, results: Results) -> dict[str, np.ndarray]:
         "mocap_frame_rate": np.array(results.meta.fps, dtype=np.float64),
         "gender": np.array("neutral"),
         "frames": track.frame.astype(np.int32),
+        "times": frame_seconds(track.frame, results.meta),
         "rest_joints": np.asarray(results.meta.rest_joints, dtype=np.float64),
     }
+
+
+def frame_seconds(frames: np.ndarray, meta: CaptureMeta) -> np.ndarray:
+    """``(T,)`` seconds at which the video shows ``frames`` ``(T,)``: its own times when it kept them, else ``frame / fps``."""
+    if meta.frame_times is None:
+        return np.asarray(frames, dtype=np.float64) / meta.fps
+    return np.asarray(meta.frame_times, dtype=np.float64)[np.asarray(frames) - meta.frame_start]
 
 
 def export_amass_npz(track: Track, results: Results, path: str | Path) -> Path:
@@ -288,7 +297,9 @@ def export_people(
             if fmt == "npz":
                 export_amass_npz(track, results, path)
             else:
-                span = (int(track.frame[0]) + FRAME_OFFSET, int(track.frame[-1]) + FRAME_OFFSET)
+                # The person's keys span these Blender frames (at the frames' times for a variable-rate video).
+                keyed = retime(track.frame[[0, -1]] + FRAME_OFFSET, frame_timeline(results.meta))
+                span = (int(np.floor(keyed[0])), int(np.ceil(keyed[1])))
                 export_armature(obj, fmt, path, span, y_up=bvh_y_up)
             written.append(path)
             log.info("wrote %s", path)

@@ -24,7 +24,7 @@ from .importer.build import (
     restore_names,
     set_aside,
 )
-from .importer.plan import FRAME_OFFSET
+from .importer.plan import FRAME_OFFSET, frame_timeline, video_frame_at
 from .importer.update import update_results
 from .preferences import settings
 
@@ -238,6 +238,9 @@ def undo_edit(context: bpy.types.Context) -> edits.Edit:
     return log_[-1]
 
 
-def video_frame(context: bpy.types.Context) -> int:
-    """The current Blender frame as a video frame index (what edits store)."""
-    return context.scene.frame_current - FRAME_OFFSET
+def video_frame(context: bpy.types.Context, blender_frame: int | None = None) -> int:
+    """Blender frame ``blender_frame`` (None: the current one) as a video frame index (what edits store): the
+    first video frame keyed at or after it, which for a variable-frame-rate capture is not a fixed offset."""
+    frame = context.scene.frame_current if blender_frame is None else blender_frame
+    path = context.scene.ram.results_path
+    return video_frame_at(frame, frame_timeline(_raw_results(path).meta) if path else None)

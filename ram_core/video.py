@@ -1,8 +1,10 @@
 """Reading video: what a file holds (:func:`open_video`) and its frames (:func:`iter_frames`), with OpenCV.
 
 Every bad input becomes one :class:`VideoError` whose message says what is wrong: a missing file,
-a file that is not a video, a video with no frames, a codec OpenCV cannot decode. A truncated file
-(fewer decodable frames than its header claims) is read up to its last good frame with a warning.
+a file that is not a video, a video with no frames, an MP4 cut off or without a video track (read from
+its boxes), a codec OpenCV cannot decode. A truncated file (fewer decodable frames than its header
+claims) is read up to its last good frame with a warning; a damaged frame with good ones after it is
+skipped and counted. Each frame's time (the container's timestamp) can be collected beside it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import math
 import os
 import queue
+import struct
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -94,11 +97,61 @@ def _capture(path: str | os.PathLike) -> tuple[Path, cv2.VideoCapture]:
         container = _signature(p, _CONTAINER_SIGNATURES)
         if container is None:
             raise VideoError(f"{p}: not a video file (OpenCV cannot open it)")
+        problem = _mp4_problem(p) if container == "MP4/MOV" else None
+        if problem:
+            raise VideoError(f"{p}: {problem}")
         raise VideoError(
             f"{p}: {container} file OpenCV cannot open: damaged or truncated, without a video track, "
             "or in a codec it cannot decode"
         )
     return p, cap
+
+
+def _mp4_problem(p: Path) -> str | None:
+    """What is wrong with an MP4/MOV that OpenCV cannot open, read from its boxes, or None if they do not tell.
+
+    A recording cut off before it finished has no index (``moov`` box); a sound-only file has no track
+    whose handler is ``vide``; an empty one has a video track with no samples (``stsz``).
+    """
+    size = p.stat().st_size
+    with open(p, "rb") as f:
+        offset = 0
+        while offset + 8 <= size:
+            f.seek(offset)
+            head = f.read(16)
+            length, kind = struct.unpack(">I4s", head[:8])
+            header = 8
+            if length == 1 and len(head) == 16:
+                length, header = struct.unpack(">Q", head[8:16])[0], 16
+            elif length == 0:
+                length = size - offset
+            if length < header:
+                return None  # not boxes we understand
+            if kind == b"moov":
+                if offset + length > size:
+                    return "truncated MP4/MOV file: its index (moov box) is cut off"
+                f.seek(offset + header)
+                moov = f.read(min(length - header, 64 << 20))
+                break
+            offset += length
+        else:
+            return "truncated MP4/MOV file: it has no index (moov box), as when a recording is cut off"
+    tracks = moov.split(b"trak")[1:]
+    if not tracks:
+        return "the video has no frames (its MP4/MOV file holds no tracks)"
+    video = [t for t in tracks if _third_word(t, b"hdlr") == b"vide"]
+    if not video:
+        return "MP4/MOV file without a video track (sound or other data only)"
+    if b"mvex" not in moov and all(_third_word(t, b"stsz") == bytes(4) for t in video):  # not fragmented
+        return "the video has no frames"
+    return None
+
+
+def _third_word(box: bytes, kind: bytes) -> bytes | None:
+    """The 4 bytes after the version/flags and the next 4-byte field of the first ``kind`` box in ``box``:
+    ``hdlr``'s handler type, ``stsz``'s sample count."""
+    i = box.find(kind)
+    return None if i < 0 else box[i + 12 : i + 16]
 
 
 def open_video(path: str | os.PathLike) -> VideoInfo:
@@ -128,7 +181,11 @@ MAX_CONSECUTIVE_BAD_FRAMES = 16
 
 
 def iter_frames(
-    path: str | os.PathLike, start: int = 0, end: int | None = None, skipped: list[int] | None = None
+    path: str | os.PathLike,
+    start: int = 0,
+    end: int | None = None,
+    skipped: list[int] | None = None,
+    times: dict[int, float] | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(index, image)`` for frames ``start <= index < end`` (``end`` None: to the last frame).
 
@@ -136,7 +193,8 @@ def iter_frames(
     frame-exact for every codec). A frame that fails to decode while later ones still do is skipped (not
     invented): its index is appended to ``skipped`` when given, and a warning counts them. If the file
     ends (:data:`MAX_CONSECUTIVE_BAD_FRAMES` failures in a row, or the last frames fail) before ``end``
-    while the header promised more, iteration stops after the last good frame.
+    while the header promised more, iteration stops after the last good frame. ``times``, when given, gets
+    each yielded frame's presentation time in seconds (the container's timestamp), before it is yielded.
     """
     p, cap = _capture(path)
     header_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
@@ -162,6 +220,8 @@ def iter_frames(
             if skipped is not None:
                 skipped.extend(bad)
             bad = []
+            if times is not None:
+                times[index] = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
             yield index, image
             index += 1
         if bad:

@@ -23,6 +23,7 @@ import shutil
 import sys
 import threading
 import traceback
+from collections.abc import Iterator
 from contextlib import closing
 from typing import TextIO
 
@@ -46,6 +47,7 @@ from ram_core.contract.messages import (
 from ram_core.contract.options import CaptureOptions, OptionsError
 from ram_core.contract.results import CaptureMeta
 from ram_core.contract.ring import Ring, RingClosed
+from ram_core.contract.timing import off_grid
 from ram_core.video import VideoError, VideoInfo, iter_frames, open_video, prefetch_frames
 
 logger = logging.getLogger("ram_core.worker")
@@ -190,26 +192,62 @@ def capture(args: argparse.Namespace, ring: Ring, channel: Channel, control: Con
         total = end - start
         channel.send(Started(meta.to_json(), total))
         done = people = 0
-        # The next frame decodes in a thread while the backend works on this one; closing stops that thread.
-        with closing(prefetch_frames(iter_frames(info.path, start, end))) as frames:
+        last = start - 1
+        skipped: list[int] = []
+        times: dict[int, float] = {}
+        rate = RateWatch(info)
+        # The next frame decodes (and shrinks to the working size) in a thread while the backend works on this
+        # one, so frames wait in the queue at the working size; closing stops that thread.
+        decoded = iter_frames(info.path, start, end, skipped, times)
+        with closing(prefetch_frames(at_working_size(decoded, work_info, scale))) as frames:
             for index, image in frames:
                 check_client()
                 if control.cancel.is_set():
                     break
-                if scale < 1.0:
-                    image = cv2.resize(image, (work_info.width, work_info.height), interpolation=cv2.INTER_AREA)
                 records = to_video_pixels(backend.process(index, image), scale)
                 write(records)
                 done += 1
+                last = index
                 if len(records):  # people on the newest frame reported (an offline backend reports frames late)
                     newest = records["frame"] == records["frame"].max()
                     people = len(np.unique(records["track_id"][newest]))
-                channel.send(Progress(index, done, total, people))
+                time_s = times.get(index)
+                rate.check(index, time_s)
+                channel.send(Progress(index, done, total, people, time_s))
         check_client()
         write(to_video_pixels(backend.finish(), scale))
-        return Done(done, ring.written, control.cancel.is_set())
+        # Frames read ahead of a cancel are not the capture's: only damage before the last frame processed.
+        return Done(done, ring.written, control.cancel.is_set(), [i for i in skipped if i < last])
     finally:
         backend.close()
+
+
+class RateWatch:
+    """Warns once, in one line, when a frame's time shows that the video's frame rate is not constant."""
+
+    def __init__(self, info: VideoInfo) -> None:
+        self.info = info
+        self.first: tuple[int, float] | None = None
+        self.warned = False
+
+    def check(self, index: int, time_s: float | None) -> None:
+        if time_s is None or self.warned:
+            return
+        if self.first is None:
+            self.first = (index, time_s)
+            return
+        if off_grid(np.array([index]), np.array([time_s]), self.info.fps, *self.first)[0]:
+            self.warned = True
+            expected = self.first[1] + (index - self.first[0]) / self.info.fps
+            logger.warning(
+                "%s: variable frame rate: frame %d is shown at %.3f s, not at %.3f s as a constant %g fps "
+                "would; the results keep each frame's time",
+                self.info.path,
+                index,
+                time_s,
+                expected,
+                self.info.fps,
+            )
 
 
 # Backends see frames at most this many pixels on the longer side: a 4K or 8K video is captured from
@@ -234,6 +272,21 @@ def scaled_camera(info: VideoInfo, intrinsics: np.ndarray, scale: float) -> tupl
     k = np.array(intrinsics, dtype=np.float64)
     k[:2, :] *= scale
     return dataclasses.replace(info, width=width, height=height), k
+
+
+def at_working_size(
+    frames: Iterator[tuple[int, np.ndarray]], work: VideoInfo, scale: float
+) -> Iterator[tuple[int, np.ndarray]]:
+    """``frames`` scaled down to ``work``'s size when ``scale`` < 1 (area averaging), else as they are."""
+    try:
+        for index, image in frames:
+            if scale < 1.0:
+                image = cv2.resize(image, (work.width, work.height), interpolation=cv2.INTER_AREA)
+            yield index, image
+    finally:
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()
 
 
 def to_video_pixels(records: np.ndarray, scale: float) -> np.ndarray:

@@ -30,6 +30,7 @@ from .plan import (
     ScenePlan,
     SkeletonPlan,
     TrackPlan,
+    frame_timeline,
     gap_filled_keys,
     hold_before_gaps,
     plan_camera,
@@ -214,7 +215,7 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
     The pose keys of predicted frames (shown, flagged) are breakdown keys, marked on the timeline.
     """
     action = ensure_action(obj, f"{obj.name} motion")
-    frames = plan.frames.astype(np.float64)
+    frames = plan.at(plan.frames)
     hold = hold_before_gaps(plan.frames)
     for j, bone_name in enumerate(JOINT_NAMES):
         key_channels(
@@ -249,9 +250,9 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
         obj[PREDICTED_PROP] = 0.0
     channels = channels_action(obj, f"{obj.name} channels")
     pred = predicted_keys(plan.frames, plan.predicted)
-    key_channels(channels, obj, f'["{PREDICTED_PROP}"]', pred.frames, pred.values[:, None], "RAM", "CONSTANT")
+    key_channels(channels, obj, f'["{PREDICTED_PROP}"]', plan.at(pred.frames), pred.values[:, None], "RAM", "CONSTANT")
     if len(frames):
-        key_visibility(channels, obj, plan.frames)
+        key_visibility(channels, obj, plan)
     place_channels_strip(obj, channels)
 
 
@@ -264,14 +265,14 @@ def key_contact(obj: bpy.types.Object, plan: TrackPlan) -> None:
     action = ensure_action(data, f"{obj.name} contact")
     keys = gap_filled_keys(plan.frames, plan.contact, 0.0)
     for k, prop in enumerate(CONTACT_PROPS):
-        key_channels(action, data, f'["{prop}"]', keys.frames, keys.values[:, k : k + 1], "RAM", "CONSTANT")
+        key_channels(action, data, f'["{prop}"]', plan.at(keys.frames), keys.values[:, k : k + 1], "RAM", "CONSTANT")
 
 
-def key_visibility(action: bpy.types.Action, obj: bpy.types.Object, frames: np.ndarray) -> None:
-    """Hide ``obj`` in the viewport and in renders outside ``frames`` (before, after and in every gap)."""
-    keys = visibility_keys(frames)
+def key_visibility(action: bpy.types.Action, obj: bpy.types.Object, plan: TrackPlan) -> None:
+    """Hide ``obj`` in the viewport and in renders outside ``plan``'s frames (before, after and in every gap)."""
+    keys = visibility_keys(plan.frames)
     for path in ("hide_viewport", "hide_render"):
-        key_channels(action, obj, path, keys.frames, keys.values[:, None], "RAM", "CONSTANT")
+        key_channels(action, obj, path, plan.at(keys.frames), keys.values[:, None], "RAM", "CONSTANT")
 
 
 def joint_heads(skeleton: SkeletonPlan) -> np.ndarray:
@@ -426,7 +427,7 @@ def planned(
     skeleton = plan_skeleton(rest, grounded(results))
     if options.foot_lock:
         track = lock_feet(track, rest)
-    return skeleton, plan_track(skeleton, rest, track, name, world, origin), digest
+    return skeleton, plan_track(skeleton, rest, track, name, world, origin, frame_timeline(results.meta)), digest
 
 
 def grounded(results: Results) -> bool:
@@ -442,7 +443,7 @@ def ram_body(obj: bpy.types.Object) -> bpy.types.Object | None:
 def key_body(obj: bpy.types.Object, body: bpy.types.Object | None, plan: TrackPlan, options: BuildOptions) -> None:
     if body is not None and len(plan.frames):
         # A hidden parent does not hide its children: the body keys its own visibility.
-        key_visibility(ensure_action(body, f"{body.name} visibility"), body, plan.frames)
+        key_visibility(ensure_action(body, f"{body.name} visibility"), body, plan)
 
 
 def make_body(

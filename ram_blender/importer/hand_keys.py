@@ -55,7 +55,7 @@ def _record_index(frames: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.nda
 def read_hand_keys(action: bpy.types.Action, old: TrackPlan) -> HandKeys:
     """Keys on RAM's channels in ``action`` that RAM's last re-key (``old``) did not write."""
     channels = ram_channels(old)
-    frames = old.frames.astype(np.float64)
+    frames = old.at(old.frames)
     out: dict[tuple[str, int], np.ndarray] = {}
     for fc in action_fcurves(action):
         values = channels.get(fc.data_path)
@@ -95,7 +95,7 @@ def restore_hand_keys(action: bpy.types.Action, hand: HandKeys, old: TrackPlan, 
     if not hand.keys:
         return 0
     old_ch, new_ch = ram_channels(old), ram_channels(new)
-    old_frames, new_frames = old.frames.astype(np.float64), new.frames.astype(np.float64)
+    old_frames, new_frames = old.at(old.frames), new.at(new.frames)
     fcurves = {(fc.data_path, fc.array_index): fc for fc in action_fcurves(action)}
     kept = 0
     for (path, index), keys in hand.keys.items():
@@ -108,7 +108,7 @@ def restore_hand_keys(action: bpy.types.Action, hand: HandKeys, old: TrackPlan, 
         for f, v in keep:
             i, on_record = _record_index(new_frames, np.array([f]))
             if on_record[0]:
-                points[int(i[0])].co = (f, v)  # new keys are exactly new.frames, in order
+                points[int(i[0])].co = (f, v)  # new keys are exactly at new.frames, in order
             else:
                 between.append((f, v))
         for f, v in between:  # inserted last: an insert shifts the indices used above

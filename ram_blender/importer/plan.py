@@ -36,7 +36,10 @@ Per frame the root carries ``d = (P - o)`` with z = 0 and the heading ``psi`` (w
       pelvis: L_0 = B_0.T @ Z.T @ (C @ R_0 @ S.T) @ B_0,   loc = B_0.T @ (Z.T @ (P - o - d) - h_0)
 
 Blender frame numbers are video frame indices plus :data:`FRAME_OFFSET`, so the timeline reads the
-video's frames 1-based and a movie clip placed at frame 1 lines up.
+video's frames 1-based and a movie clip placed at frame 1 lines up. A variable-frame-rate capture (its
+metadata has ``frame_times``) keys each frame where its time falls at the scene's rate instead
+(:func:`frame_timeline`, :meth:`TrackPlan.at`), between whole frames where it falls between them; gaps,
+holds and visibility are still worked out on the video's frame numbers.
 """
 
 from __future__ import annotations
@@ -112,7 +115,9 @@ class TrackPlan:
     (metres); ``predicted`` ``(T,)`` bool; ``contact`` ``(T, 2)`` left and right foot planted (0-1).
     Grounded: ``root_rotation`` ``(T, 4)`` and ``root_location`` ``(T, 3)`` the root bone's keys and
     ``origin`` ``(3,)`` the object's place (world, metres); without a root they are None and zeros.
-    ``scale`` the track's size (:func:`track_rest_joints`), which a body mesh takes too.
+    ``scale`` the track's size (:func:`track_rest_joints`), which a body mesh takes too. ``timeline``
+    ``(2, N)`` for a variable-frame-rate capture: Blender frame numbers and where their keys go
+    (:func:`frame_timeline`), None at a constant rate.
     """
 
     track_id: int
@@ -127,6 +132,12 @@ class TrackPlan:
     root_location: np.ndarray | None = None
     origin: np.ndarray = field(default_factory=lambda: np.zeros(3))
     scale: float = 1.0
+    timeline: np.ndarray | None = None
+
+    def at(self, frames: np.ndarray) -> np.ndarray:
+        """Where keys meant for Blender frame numbers ``frames`` ``(K,)`` go: the same frames at a constant rate,
+        else at their video frame's time (one frame per frame before and after the captured ones)."""
+        return retime(frames, self.timeline)
 
 
 # How far the ground plane reaches past the outermost joint seen (metres): room for contact shadows.
@@ -246,6 +257,38 @@ def heading(pelvis_world: np.ndarray) -> np.ndarray:
     return np.unwrap(np.arctan2(x, -y))
 
 
+def frame_timeline(meta: CaptureMeta) -> np.ndarray | None:
+    """``(2, N)``: the Blender frame number of each captured video frame and where its time falls at the
+    scene's rate (``meta.fps``), for a variable-frame-rate capture; None when frame ``f`` is at ``f / fps``."""
+    if meta.frame_times is None or not len(meta.frame_times):
+        return None
+    t = np.asarray(meta.frame_times, dtype=np.float64)
+    first = meta.frame_start + FRAME_OFFSET
+    return np.stack([first + np.arange(len(t), dtype=np.float64), first + (t - t[0]) * meta.fps])
+
+
+def retime(frames: np.ndarray, timeline: np.ndarray | None) -> np.ndarray:
+    """Blender frame numbers ``frames`` ``(K,)`` moved along ``timeline`` (:func:`frame_timeline`; None: unmoved),
+    interpolated between captured frames and one frame per frame beyond them; order is kept."""
+    f = np.asarray(frames, dtype=np.float64)
+    if timeline is None:
+        return f
+    xs, ys = timeline
+    out = np.interp(f, xs, ys)
+    out[f < xs[0]] = ys[0] + (f[f < xs[0]] - xs[0])
+    out[f > xs[-1]] = ys[-1] + (f[f > xs[-1]] - xs[-1])
+    return out
+
+
+def video_frame_at(blender_frame: int, timeline: np.ndarray | None) -> int:
+    """The first video frame keyed at or after ``blender_frame`` (an edit "from this frame on" starts there):
+    ``blender_frame - FRAME_OFFSET`` at a constant rate; ``timeline`` is :func:`frame_timeline`'s."""
+    if timeline is None:
+        return int(blender_frame) - FRAME_OFFSET
+    at = float(retime(np.array([blender_frame]), timeline[::-1])[0])  # the timeline read backwards
+    return int(np.ceil(at - 1e-6)) - FRAME_OFFSET
+
+
 def plan_track(
     skeleton: SkeletonPlan,
     rest_joints: np.ndarray,
@@ -253,13 +296,15 @@ def plan_track(
     name: str = "",
     world: np.ndarray | None = None,
     origin: np.ndarray | None = None,
+    timeline: np.ndarray | None = None,
 ) -> TrackPlan:
     """Keys for one track: quaternions per bone, pelvis location, Blender frame numbers; grounded
     (``skeleton.grounded``) also the root's keys and the object's place.
 
     ``skeleton`` and ``rest_joints`` are the track's own (:func:`track_rest_joints`); ``world`` the
     ``(4, 4)`` camera-to-Blender transform (None: the camera at the origin); ``origin`` ``(3,)`` where
-    the object stands (None: the pelvis's first position on the floor).
+    the object stands (None: the pelvis's first position on the floor); ``timeline`` the capture's
+    :func:`frame_timeline`.
     """
     world = blender_from_camera(None) if world is None else world
     go = track.global_orient.astype(np.float64)
@@ -295,6 +340,7 @@ def plan_track(
         root_location=root_location,
         origin=place,
         scale=track_scale(track),
+        timeline=timeline,
     )
 
 
@@ -413,9 +459,12 @@ def plan_camera(meta: CaptureMeta, sensor_width_mm: float = 36.0) -> CameraPlan:
 
 
 def plan_scene(meta: CaptureMeta) -> ScenePlan:
-    """Frame rate and range for the scene; fractional rates (29.97) become ``fps / fps_base``."""
+    """Frame rate and range for the scene; fractional rates (29.97) become ``fps / fps_base``; the range
+    reaches the last key of a variable-frame-rate capture."""
     fps = max(1, int(round(meta.fps)))
     base = fps / meta.fps if meta.fps > 0 else 1.0
-    return ScenePlan(
-        fps, base, meta.frame_start + FRAME_OFFSET, max(meta.frame_end - 1, meta.frame_start) + FRAME_OFFSET
-    )
+    end = max(meta.frame_end - 1, meta.frame_start) + FRAME_OFFSET
+    timeline = frame_timeline(meta)
+    if timeline is not None:
+        end = int(np.ceil(timeline[1, -1]))
+    return ScenePlan(fps, base, meta.frame_start + FRAME_OFFSET, end)

@@ -85,7 +85,7 @@ def update_person(
     if not force and obj.get(DIGEST_PROP) == digest:
         return False
     skeleton, plan, digest = planned(track, results, options, plan_name)
-    old, hand = _hand_keys_before(obj, previous, world, options)
+    old, hand = _hand_keys_before(obj, previous, world, options, plan.timeline)
     set_rest_bones(obj, skeleton)
     place(obj, skeleton, plan)
     key_track(obj, plan)
@@ -108,7 +108,11 @@ def update_person(
 
 
 def _hand_keys_before(
-    obj: bpy.types.Object, previous: Track | None, world: np.ndarray, options: BuildOptions
+    obj: bpy.types.Object,
+    previous: Track | None,
+    world: np.ndarray,
+    options: BuildOptions,
+    timeline: np.ndarray | None,
 ) -> tuple[TrackPlan | None, HandKeys | None]:
     """RAM's last plan for ``obj`` (rebuilt from ``previous`` on the armature's current rest bones, the
     skeleton it was keyed on, in the capture's ``world``, at the place it was put) and the artist's keys
@@ -125,7 +129,7 @@ def _hand_keys_before(
     rest = (heads + offset) @ SMPL_TO_BLENDER
     if options.foot_lock:
         previous = lock_feet(previous, rest)
-    old = plan_track(plan_skeleton(rest, ROOT in bones), rest, previous, world=world, origin=origin)
+    old = plan_track(plan_skeleton(rest, ROOT in bones), rest, previous, world=world, origin=origin, timeline=timeline)
     return old, read_hand_keys(action, old)
 
 

@@ -13,7 +13,7 @@ from ram_core.contract.client import CaptureError
 from ram_core.contract.options import CaptureOptions, OptionsError
 
 from .. import preferences, session, state
-from ..capture_job import CaptureJob, CaptureRequest
+from ..capture_job import CaptureJob, CaptureRequest, video_remarks
 from ..headless import run_to_end
 from ..importer.build import BODY_ITEMS
 
@@ -49,11 +49,12 @@ def results_path_for(video: str, output_dir: str) -> Path:
 
 
 def finish_message(
-    error: str | None, path: Path | None, people: int, progress: tuple[int, int], stopped: bool
+    error: str | None, path: Path | None, people: int, progress: tuple[int, int], stopped: bool, remarks: str = ""
 ) -> tuple[str, str]:
     """The report level and line for a capture that ended: failed, empty, stopped early (Esc, Ctrl+C) or complete.
 
-    ``progress`` is (frames done, frames in the range) as the worker last said.
+    ``progress`` is (frames done, frames in the range) as the worker last said; ``remarks``
+    (:func:`video_remarks`) make a complete capture's report a warning that says them.
     """
     done, total = progress
     early = f"stopped early after {done} of {total} frames" if stopped else ""
@@ -64,6 +65,8 @@ def finish_message(
         return "WARNING", f"RAM capture {early}: nobody was captured" if early else "RAM capture: nobody was captured"
     if early:
         return "WARNING", f"RAM capture {early}; kept {people} people in {path}"
+    if remarks:
+        return "WARNING", f"RAM capture: {people} people, results in {path} ({remarks})"
     return "INFO", f"RAM capture: {people} people, results in {path}"
 
 
@@ -225,8 +228,10 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
         wm = context.window_manager
         job = self._job
         assert job is not None
+        remarks = ""
         try:
-            path, _ = job.finish()
+            path, results = job.finish()
+            remarks = video_remarks(results.meta if results is not None else None)
             if path is not None:
                 session.import_results(
                     context, str(path), session.build_options(context, body=self.body, ground_plane=self.ground_plane)
@@ -244,7 +249,7 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
             state.CAPTURING.discard(self._scene_uid)
             state.sync_capture_flags()
             self._status(context, None)
-        level, text = finish_message(error, path, len(context.scene.ram.tracks), self._progress, job.cancelled)
+        level, text = finish_message(error, path, len(context.scene.ram.tracks), self._progress, job.cancelled, remarks)
         self.report({level}, text)
         return {"CANCELLED"} if path is None else {"FINISHED"}
 

@@ -61,8 +61,8 @@ class RAM_OT_edit_tracks(bpy.types.Operator):
             layout.prop(self, prop)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        frame = self.frame - session.FRAME_OFFSET if self.frame >= 0 else session.video_frame(context)
         try:
+            frame = session.video_frame(context, self.frame if self.frame >= 0 else None)
             edit = edits.Edit(
                 self.op,
                 self.track_a,

@@ -104,9 +104,10 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     meta = results.meta
     frames = meta.frame_end - meta.frame_start
+    skipped = f", {len(meta.skipped_frames)} damaged and skipped" if meta.skipped_frames else ""
     print(
         f"wrote {args.output}: {len(results.tracks)} tracks, frames {meta.frame_start}..{meta.frame_end - 1} "
-        f"({frames} frames, {bar.rate(frames):.1f} frames/s)"
+        f"({frames} frames{skipped}, {bar.rate(frames):.1f} frames/s)"
     )
     if not any(len(t) for t in results.tracks):
         print(f"ram-core: warning: nobody was found in {args.video}", file=sys.stderr)

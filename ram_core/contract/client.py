@@ -47,6 +47,7 @@ from ram_core.contract.messages import (
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import CaptureMeta, Results, save_results
 from ram_core.contract.ring import DEFAULT_CAPACITY, Ring, empty_records, records_to_results
+from ram_core.contract.timing import frame_times
 from ram_core.scene.contact import plant_feet
 from ram_core.scene.depth import smooth_depth
 from ram_core.scene.relink import relink_tracks
@@ -230,6 +231,7 @@ class CaptureClient:
         self.people = 0
         self._total = 0 if options.end is None else options.end - options.start
         self._frames_done = 0
+        self._times: dict[int, float] = {}
         self._error: Error | None = None
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._eof = False
@@ -340,10 +342,20 @@ class CaptureClient:
         return self.done is not None and self.done.cancelled
 
     @property
+    def skipped(self) -> list[int]:
+        """Damaged frames the worker skipped (left missing) while reading on past them."""
+        return [] if self.done is None else list(self.done.skipped)
+
+    @property
     def truncated(self) -> bool:
-        """True when the worker finished without a cancel but read fewer frames than asked for
-        (a truncated or damaged video: the frames before the damage are in the results)."""
-        return self.done is not None and not self.done.cancelled and self.done.frames < self._total
+        """True when the worker finished without a cancel but the video ended before the frames asked for
+        (a truncated or cut-off video: the frames before the end are in the results). Damaged frames it
+        skipped while reading on past them (:attr:`skipped`) do not count: the rest of the video was read."""
+        return (
+            self.done is not None
+            and not self.done.cancelled
+            and self.done.frames + len(self.done.skipped) < self._total
+        )
 
     @property
     def error(self) -> Error | None:
@@ -387,6 +399,8 @@ class CaptureClient:
             self._total = message.total_frames
         elif isinstance(message, Progress):
             self._frames_done, self._total, self.people = message.done, message.total, message.people
+            if message.time_s is not None:
+                self._times[message.frame] = float(message.time_s)
         elif isinstance(message, Done):
             self._frames_done = message.frames
             self.done = message
@@ -479,14 +493,15 @@ class CaptureClient:
     def raw_results(self) -> Results:
         """The records received so far, as the backend sent them: complete after Done, partial after a
         cancel, a crash or a kill. ``meta.frame_end`` is set to the frames actually processed, and
-        ``meta.notes`` says why the capture stopped early. :class:`CaptureError` if the worker never
-        started capturing."""
+        ``meta.notes`` says why the capture stopped early, ``meta.skipped_frames`` which damaged frames were
+        skipped, ``meta.frame_times`` each frame's time for a variable-frame-rate video.
+        :class:`CaptureError` if the worker never started capturing."""
         records = self.records()
         if self.meta is None:
             why = ": it was cancelled" if self.cancelled else (f": {self._error.message}" if self._error else "")
             raise CaptureError(f"no results: the worker stopped before capturing{why}")
         meta = self.meta
-        reached = meta.frame_start + self._frames_done
+        reached = meta.frame_start + self._frames_done + len(self.skipped)
         if len(records):
             reached = max(reached, int(records["frame"].max()) + 1)
         notes = []
@@ -494,12 +509,17 @@ class CaptureClient:
             notes.append(f"cancelled after {self._frames_done} of {self._total} frames")
         if self.truncated:
             notes.append(f"video truncated or damaged: only {self._frames_done} of {self._total} frames could be read")
+        if self.skipped:
+            notes.append(f"{len(self.skipped)} damaged frame(s) skipped, left missing")
         if self._error is not None:
             notes.append(
                 f"stopped by an error after {self._frames_done} of {self._total} frames: {self._error.message}"
             )
         if reached < meta.frame_end:
             meta = replace(meta, frame_end=reached)
+        skipped = tuple(f for f in self.skipped if meta.frame_start <= f < meta.frame_end)
+        times = frame_times(self._times, meta.frame_start, meta.frame_end, meta.fps)
+        meta = replace(meta, skipped_frames=skipped, frame_times=times)
         if notes:
             meta = replace(meta, notes="; ".join([meta.notes, *notes]) if meta.notes else "; ".join(notes))
         return records_to_results(meta, records)

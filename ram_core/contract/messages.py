@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PROTOCOL_VERSION = 1
 
@@ -25,12 +25,14 @@ class Started:
 
 @dataclass(frozen=True)
 class Progress:
-    """Frame ``frame`` (video index) processed: ``done`` of ``total`` frames, ``people`` records on it."""
+    """Frame ``frame`` (video index) processed: ``done`` of ``total`` frames, ``people`` records on it;
+    ``time_s`` is when the video shows the frame, seconds (None: the container gives no time)."""
 
     frame: int
     done: int
     total: int
     people: int
+    time_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,14 @@ class Error:
 
 @dataclass(frozen=True)
 class Done:
-    """The capture ended: ``frames`` processed, ``records`` written to the ring, ``cancelled`` on request."""
+    """The capture ended: ``frames`` processed, ``records`` written to the ring, ``cancelled`` on request;
+    ``skipped``: the video indices of damaged frames that could not be decoded while later ones could
+    (left missing, not counted in ``frames``)."""
 
     frames: int
     records: int
     cancelled: bool = False
+    skipped: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

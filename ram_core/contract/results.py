@@ -14,6 +14,7 @@ From version 3 a record's ``contact`` ``(2,)`` is each foot's (left, right) prob
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 import os
@@ -90,6 +91,11 @@ class CaptureMeta:
     ``floor_cam`` ``(4,)`` is that floor in the camera frame, ``n . x + d = 0`` (``n`` unit, pointing up,
     ``d`` the camera's height). Both None when no scene was solved; ``scene_status`` says why ("" when
     the solve never ran, else "solved ...", "no floor: ...", "moving camera suspected ...").
+
+    ``skipped_frames``: video indices of damaged frames that could not be decoded (no records there; empty
+    in older files). ``frame_times`` ``(frame_end - frame_start,)``: when the video shows each captured frame,
+    seconds, for a variable-frame-rate video (:mod:`ram_core.contract.timing`); None when frame ``f`` is at
+    ``f / fps`` (and in older files).
     """
 
     video_path: str
@@ -111,12 +117,15 @@ class CaptureMeta:
     world_from_camera: np.ndarray | None = None
     floor_cam: np.ndarray | None = None
     scene_status: str = ""
+    skipped_frames: tuple[int, ...] = ()
+    frame_times: np.ndarray | None = None
 
     def to_json(self) -> str:
         d = dataclasses.asdict(self)
-        for name in ("intrinsics", "rest_joints", *_META_OPTIONAL_MATRICES):
+        for name in ("intrinsics", "rest_joints", "frame_times", *_META_OPTIONAL_MATRICES):
             value = getattr(self, name)
             d[name] = None if value is None else np.asarray(value, dtype=float).tolist()
+        d["skipped_frames"] = [int(f) for f in self.skipped_frames]
         return json.dumps(d)
 
     @classmethod
@@ -148,6 +157,12 @@ class CaptureMeta:
         for name, shape in _META_OPTIONAL_MATRICES.items():
             if d.get(name) is not None:
                 d[name] = _meta_matrix(name, d[name], shape)
+        if "skipped_frames" in d:
+            d["skipped_frames"] = _meta_skipped(d["skipped_frames"], d["frame_start"], d["frame_end"])
+        if d.get("frame_times") is not None:
+            d["frame_times"] = _meta_matrix("frame_times", d["frame_times"], (d["frame_end"] - d["frame_start"],))
+            if np.any(np.diff(d["frame_times"]) <= 0):
+                raise ResultsFormatError("metadata frame_times do not increase from frame to frame")
         return cls(**d)
 
 
@@ -193,6 +208,16 @@ def _meta_matrix(name: str, value: object, shape: tuple[int, ...]) -> np.ndarray
     if not np.all(np.isfinite(a)):
         raise ResultsFormatError(f"metadata {name} holds NaN or infinity")
     return a
+
+
+def _meta_skipped(value: object, frame_start: int, frame_end: int) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(_is(f, int) for f in value):
+        raise ResultsFormatError(f"metadata skipped_frames is {str(value)[:80]}, expected a list of frame numbers")
+    if any(not frame_start <= f < frame_end for f in value) or any(b <= a for a, b in itertools.pairwise(value)):
+        raise ResultsFormatError(
+            f"metadata skipped_frames are not increasing frames within {frame_start}..{frame_end - 1}"
+        )
+    return tuple(value)
 
 
 def _no_default(cls: type, name: str) -> bool:
@@ -467,8 +492,18 @@ def summary(results: Results) -> str:
         f"focal {m.intrinsics[0, 0]:.1f} px ({'assumed' if m.intrinsics_assumed else 'given'}), "
         f"skeleton {m.rest_source}, betas {'fitted' if m.betas_fitted else 'zero (not fitted)'}",
         f"scene: {m.scene_status or 'not solved'}",
-        f"{len(results.tracks)} track(s)",
     ]
+    if m.skipped_frames:
+        shown = ", ".join(map(str, m.skipped_frames[:20])) + (" ..." if len(m.skipped_frames) > 20 else "")
+        lines.append(f"{len(m.skipped_frames)} damaged frame(s) skipped, left missing: {shown}")
+    if m.frame_times is not None:
+        span = float(m.frame_times[-1] - m.frame_times[0])
+        rate = (len(m.frame_times) - 1) / span if span > 0 else 0.0
+        lines.append(
+            f"variable frame rate: each frame's time kept ({m.frame_times[0]:.3f}..{m.frame_times[-1]:.3f} s, "
+            f"{rate:.3g} fps on average)"
+        )
+    lines.append(f"{len(results.tracks)} track(s)")
     for t in results.tracks:
         if len(t):
             pred = 100.0 * float(np.mean(t.predicted))

@@ -134,6 +134,25 @@ def test_the_report_of_a_capture_stopped_with_esc_says_it_stopped_early(tmp_path
     assert RAM_OT_capture_video.bl_options == {"UNDO"}  # one undo step; no redo panel rerunning a capture
 
 
+def test_the_report_says_damaged_frames_were_skipped_and_the_rate_varied(tmp_path):
+    import dataclasses
+
+    import numpy as np
+    from synth import make_meta
+
+    from ram_blender.capture_job import video_remarks
+    from ram_blender.operators.capture import finish_message
+
+    meta = dataclasses.replace(make_meta(), skipped_frames=(10,), frame_times=np.cumsum(np.full(40, 0.05)) ** 1.1)
+    path = tmp_path / "clip.ram.npz"
+    assert finish_message(None, path, 3, (40, 40), False, video_remarks(meta)) == (
+        "WARNING",
+        f"RAM capture: 3 people, results in {path} (1 damaged frame(s) skipped, left missing; "
+        "variable frame rate: keyed at each frame's time)",
+    )
+    assert video_remarks(make_meta()) == ""
+
+
 def test_enabling_prints_no_error(tmp_path):
     """Blender 4.2 printed a ValueError on every enable (an option it does not know, caught but printed)."""
     script = "import bpy, ram_blender; ram_blender.register(); ram_blender.unregister(); print('ok')"

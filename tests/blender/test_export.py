@@ -37,6 +37,7 @@ def test_amass_npz_reproduces_the_joints_in_blender_space(exported):
     assert data["poses"].shape == (len(track), 72) and data["trans"].shape == (len(track), 3)
     assert data["betas"].shape == (10,) and float(data["mocap_frame_rate"]) == results.meta.fps
     assert str(data["gender"]) == "neutral"
+    np.testing.assert_allclose(data["times"], track.frame / results.meta.fps)  # a constant-rate capture
     np.testing.assert_array_equal(data["rest_joints"], results.meta.rest_joints)
     joints, _ = forward_kinematics(
         data["poses"][:, :3], data["poses"][:, 3:].reshape(-1, 23, 3), data["rest_joints"], data["trans"]

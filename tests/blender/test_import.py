@@ -177,3 +177,78 @@ def test_a_solved_scene_stands_on_blenders_floor_with_each_persons_size(empty_sc
     np.testing.assert_allclose(np.array(camera.matrix_world.translation), [0.0, 0.0, 2.5], atol=1e-6)
     looking = np.array(camera.matrix_world.to_3x3() @ Vector((0, 0, -1)))
     assert np.degrees(np.arcsin(-looking[2])) == pytest.approx(20.0, abs=1e-4)  # looking down, as filmed
+
+
+def test_a_variable_frame_rate_capture_is_keyed_at_each_frames_time(empty_scene, results_file, tmp_path):
+    import dataclasses
+
+    from ram_core.contract.results import save_results
+
+    raw = load_results(results_file)
+    n = raw.meta.frame_end - raw.meta.frame_start
+    times = np.where(np.arange(n) < 20, 0.02 * np.arange(n), 0.4 + 0.06 * (np.arange(n) - 20))  # 50 fps, then 16.7
+    raw.meta = dataclasses.replace(raw.meta, frame_times=times)
+    path = save_results(raw, tmp_path / "vfr.ram.npz")
+    objects = session.import_results(bpy.context, str(path))
+    results = load_results(path)
+    scene = bpy.context.scene
+    at = FRAME_OFFSET + times * results.meta.fps  # where each video frame's time falls at the scene's 25 fps
+    assert (scene.render.fps, scene.frame_start, scene.frame_end) == (25, 1, int(np.ceil(at[-1])))
+    worst = 0.0
+    for obj, track in zip(objects, results.tracks):
+        curves = {(fc.data_path, fc.array_index): fc for fc in action_fcurves(obj.animation_data.action)}
+        rot = curves[('pose.bones["left_knee"].rotation_quaternion', 0)]
+        co = np.empty(2 * len(track))
+        rot.keyframe_points.foreach_get("co", co)
+        np.testing.assert_allclose(co[0::2], at[track.frame], atol=1e-4)
+        for i in sorted({0, len(track) // 2, len(track) - 1}):
+            whole = int(np.floor(at[track.frame[i]]))
+            scene.frame_set(whole, subframe=float(at[track.frame[i]] - whole))
+            got = np.array([obj.matrix_world @ obj.pose.bones[name].head for name in JOINT_NAMES])
+            worst = max(worst, float(np.abs(got - camera_points_to_blender(track.joints[i])).max()))
+    assert worst < 1e-3, f"worst joint error {worst * 1000:.3f} mm"
+    from ram_blender.export import amass_arrays
+
+    np.testing.assert_allclose(amass_arrays(results.tracks[1], results)["times"], times[results.tracks[1].frame])
+    late, first = objects[-1], int(results.tracks[-1].frame[0])
+    scene.frame_set(int(np.floor(at[first])) - 1)
+    assert late.hide_viewport
+    scene.frame_set(int(np.ceil(at[first])))
+    assert not late.hide_viewport
+    # An edit at a Blender frame starts at the first video frame keyed there or after: frame 26 (at 20.0)
+    # for Blender frame 19, where frame 25 is keyed at 18.5.
+    assert (at[25], at[26]) == pytest.approx((18.5, 20.0))
+    assert bpy.ops.ram.edit_tracks(op="split", track_a=1, frame=19) == {"FINISHED"}
+    keyed = {}
+    for obj in bpy.context.scene.ram.collection.objects:
+        if obj.type == "ARMATURE":
+            fc = next(f for f in action_fcurves(obj.animation_data.action) if f.data_path.endswith("location"))
+            keyed[obj[TRACK_ID_PROP]] = (fc.keyframe_points[0].co[0], fc.keyframe_points[-1].co[0])
+    new = max(keyed)
+    assert keyed[1][1] == pytest.approx(at[25], abs=1e-4) and keyed[new][0] == pytest.approx(at[26], abs=1e-4)
+
+
+def test_a_grounded_variable_frame_rate_capture_keys_the_root_and_the_feet_at_each_frames_time(
+    empty_scene, results_file, tmp_path
+):
+    import dataclasses
+
+    from ram_blender.importer.build import CONTACT_PROPS
+    from ram_blender.importer.plan import ROOT
+    from ram_core.contract.results import save_results
+    from ram_core.scene.solve import Scene, apply_scene, world_from_floor
+
+    floor = np.array([0.0, -np.cos(0.3), -np.sin(0.3), 2.5])
+    raw = apply_scene(load_results(results_file), Scene("solved: test", world_from_floor(floor), floor, {}, {}))
+    n = raw.meta.frame_end - raw.meta.frame_start
+    times = np.where(np.arange(n) < 20, 0.02 * np.arange(n), 0.4 + 0.06 * (np.arange(n) - 20))
+    raw.meta = dataclasses.replace(raw.meta, frame_times=times)
+    objects = session.import_results(bpy.context, str(save_results(raw, tmp_path / "vfr.ram.npz")))
+    at = FRAME_OFFSET + times * raw.meta.fps
+    obj, track = objects[0], raw.tracks[0]
+    root = next(f for f in action_fcurves(obj.animation_data.action) if f.data_path == f'pose.bones["{ROOT}"].location')
+    co = np.empty(2 * len(root.keyframe_points))
+    root.keyframe_points.foreach_get("co", co)
+    np.testing.assert_allclose(co[0::2], at[track.frame], atol=1e-4)
+    contact = next(f for f in action_fcurves(obj.data.animation_data.action) if CONTACT_PROPS[0] in f.data_path)
+    assert contact.keyframe_points[-1].co[0] == pytest.approx(at[track.frame[-1]], abs=1e-4)

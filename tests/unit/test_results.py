@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import io
+import json
 import zipfile
 
 import numpy as np
@@ -130,6 +132,13 @@ def rewrite(tmp_path, change) -> str:
         (lambda d: d.update(track_ids=np.array([3, 3], dtype=np.int32)), "duplicate track ids"),
         (lambda d: d.update(frame=d["frame"][::-1].copy()), "not strictly increasing"),
         (lambda d: d.update(meta_json=np.array("{not json")), "metadata is not valid JSON"),
+        (lambda d: d.update(meta_json=_meta_with(d, skipped_frames="abc")), "skipped_frames is abc"),
+        (lambda d: d.update(meta_json=_meta_with(d, skipped_frames=[5, 500])), "skipped_frames are not increasing"),
+        (lambda d: d.update(meta_json=_meta_with(d, frame_times=[0.0, 0.1])), r"frame_times: shape \(2,\)"),
+        (
+            lambda d: d.update(meta_json=_meta_with(d, frame_times=[0.0] * 120)),
+            "frame_times do not increase",
+        ),
         (lambda d: d.update(meta_json=np.array('{"fps": 10}')), "metadata lacks"),
     ],
 )
@@ -181,6 +190,31 @@ def test_the_file_is_a_plain_zip_of_npy_arrays(tmp_path):
 
 
 FIXTURES = __import__("pathlib").Path(__file__).parents[1] / "data" / "results"
+
+
+def _meta_with(data: dict, **keys) -> np.ndarray:
+    meta = json.loads(data["meta_json"].item())
+    return np.array(json.dumps({**meta, **keys}))
+
+
+def test_skipped_frames_and_frame_times_round_trip_and_show_in_the_summary(tmp_path):
+    r = sample_results()
+    times = np.cumsum(np.full(120, 0.1)) + np.r_[np.zeros(60), np.full(60, 0.5)]
+    r.meta = dataclasses.replace(r.meta, skipped_frames=(10, 11), frame_times=times)
+    back = load_results(save_results(r, tmp_path / "r.npz"))
+    assert back.meta.skipped_frames == (10, 11)
+    assert back.meta.frame_times is not None and np.allclose(back.meta.frame_times, times)
+    text = summary(back)
+    assert "2 damaged frame(s) skipped, left missing: 10, 11" in text
+    assert "variable frame rate: each frame's time kept (0.100..12.500 s" in text
+
+
+def test_files_without_them_load_with_none_skipped_and_a_constant_rate(tmp_path):
+    old = load_results(FIXTURES / "v1_two_tracks.ram.npz")
+    assert old.meta.skipped_frames == () and old.meta.frame_times is None
+    r = load_results(save_results(sample_results(), tmp_path / "r.npz"))
+    assert r.meta.skipped_frames == () and r.meta.frame_times is None
+    assert "skipped" not in summary(r) and "variable" not in summary(r)
 
 
 @pytest.mark.parametrize("name", ["v1_two_tracks.ram.npz", "v1_empty.ram.npz"])

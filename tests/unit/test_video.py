@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from ram_core.video import VideoError, iter_frames, open_video, prefetch_frames
-from tests.conftest import CLIP, CLIP_FRAMES
+from tests.conftest import CLIP, CLIP_FRAMES, SCRIPTED
+from tests.fixtures.bad_inputs import VARIABLE_RATE_TIMES, damaged_frame_avi, variable_rate_mp4
 
 
 def test_the_clip_is_described():
@@ -42,6 +43,9 @@ def test_an_end_past_the_last_frame_stops_at_it():
         ("text", "not a video file"),
         ("empty", "empty file"),
         ("zero_frames", "has no frames"),
+        ("truncated_mp4", "truncated MP4/MOV file: its index"),
+        ("audio_only_mp4", "MP4/MOV file without a video track"),
+        ("zero_frames_mp4", "has no frames"),
         (
             "codec",
             "AVI file OpenCV cannot open: damaged or truncated, without a video track, or in a codec it cannot decode",
@@ -99,21 +103,64 @@ def test_closing_prefetch_frames_stops_its_thread_and_closes_the_source():
 
 
 def test_one_damaged_frame_mid_file_is_skipped_and_counted(tmp_path, caplog):
-    import cv2
-
-    clean = tmp_path / "clean.avi"
-    writer = cv2.VideoWriter(str(clean), cv2.VideoWriter_fourcc(*"MJPG"), 25, (64, 48))
-    for i in range(20):
-        writer.write(np.full((48, 64, 3), i * 10, np.uint8))
-    writer.release()
-    data = bytearray(clean.read_bytes())
-    soi = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xD8]
-    data[soi[10] : soi[11] - 8] = b"\xa5" * (soi[11] - 8 - soi[10])  # frame 10's JPEG payload destroyed
-    damaged = tmp_path / "damaged.avi"
-    damaged.write_bytes(bytes(data))
+    damaged = damaged_frame_avi(tmp_path / "damaged.avi")
     skipped: list[int] = []
     with caplog.at_level(logging.WARNING, logger="ram_core.video"):
         indices = [i for i, _ in iter_frames(damaged, skipped=skipped)]
     assert indices == [i for i in range(20) if i != 10]
     assert skipped == [10]
     assert "1 damaged frame(s) skipped, left missing: 10" in caplog.text
+
+
+def test_a_capture_of_a_video_with_a_damaged_frame_is_whole_and_lists_the_frame(
+    tmp_path, capsys, monkeypatch, worker_env
+):
+    from ram_core.cli import main
+    from ram_core.contract.results import load_results
+
+    monkeypatch.setenv("PYTHONPATH", worker_env["PYTHONPATH"])  # the worker imports the scripted backend
+    damaged = damaged_frame_avi(tmp_path / "damaged.avi")
+    out = tmp_path / "damaged.ram.npz"
+    assert main(["capture", str(damaged), "-o", str(out), "--backend", SCRIPTED]) == 0  # not "truncated"
+    captured = capsys.readouterr()
+    assert "frames 0..19 (20 frames, 1 damaged and skipped" in captured.out
+    err = captured.err
+    assert "1 damaged frame(s) skipped, left missing: 10" in err and "truncated" not in err
+    meta = load_results(out).meta
+    assert meta.skipped_frames == (10,) and (meta.frame_start, meta.frame_end) == (0, 20)
+    assert meta.frame_times is None  # a constant rate
+    assert all(10 not in t.frame for t in load_results(out).tracks)  # missing, not invented
+    assert main(["info", str(out)]) == 0
+    assert "1 damaged frame(s) skipped, left missing: 10" in capsys.readouterr().out
+
+
+def test_a_variable_rate_video_gives_each_frames_time(tmp_path):
+    times: dict[int, float] = {}
+    frames = [i for i, _ in iter_frames(variable_rate_mp4(tmp_path / "vfr.mp4"), times=times)]
+    assert frames == list(range(len(VARIABLE_RATE_TIMES)))
+    assert np.allclose([times[i] for i in frames], VARIABLE_RATE_TIMES, atol=1e-3)
+
+
+def test_a_capture_of_a_variable_rate_video_warns_once_and_keeps_the_times(tmp_path, capsys, monkeypatch, worker_env):
+    from ram_core.cli import main
+    from ram_core.contract.results import load_results
+
+    monkeypatch.setenv("PYTHONPATH", worker_env["PYTHONPATH"])
+    out = tmp_path / "vfr.ram.npz"
+    assert main(["capture", str(variable_rate_mp4(tmp_path / "vfr.mp4")), "-o", str(out), "--backend", SCRIPTED]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "variable frame rate" in line]
+    assert len(warnings) == 1 and "frame 2 is shown at 0.040 s, not at 0.080 s" in warnings[0], warnings
+    meta = load_results(out).meta
+    assert meta.frame_times is not None and np.allclose(meta.frame_times, VARIABLE_RATE_TIMES, atol=1e-3)
+    assert meta.skipped_frames == ()
+
+
+def test_an_mp4_cut_off_before_its_index_says_so(tmp_path):
+    from tests.fixtures.bad_inputs import box_chain, small_mp4
+
+    data = small_mp4(tmp_path / "whole.mp4", 6)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(bytes(data[: box_chain(data, b"moov")[0]]))
+    with pytest.raises(VideoError, match="truncated MP4/MOV file: it has no index") as info:
+        open_video(cut)
+    assert "codec" not in str(info.value)
