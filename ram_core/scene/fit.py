@@ -74,7 +74,7 @@ class FitOptions:
     huber_2d: float = 2.0
     sigma_bone: float = 0.04
     weight_floor: float = 0.05
-    sigma_rotation: float = 0.5
+    sigma_rotation: float = 0.2
     sigma_root: float = 0.15
     sigma_depth: float = 0.02
     sigma_upright: float = 0.5
