@@ -66,6 +66,7 @@ class FitOptions:
         accel_rotation: angular acceleration that costs one unit (rad/s^2).
         accel_root: the pelvis's acceleration that costs one unit (m/s^2).
         sigma_contact: a planted foot off its height or its last frame's place, and a joint below the floor (m).
+        predicted_weight: how much a frame filled while the person was hidden counts as a prior.
         iterations: Gauss-Newton steps.
         damping: Levenberg-Marquardt damping, relative to the normal matrix's diagonal.
     """
@@ -81,7 +82,8 @@ class FitOptions:
     accel_rotation: float = 20.0
     accel_root: float = 3.0
     sigma_contact: float = 0.002
-    iterations: int = 4
+    predicted_weight: float = 0.1
+    iterations: int = 3
     damping: float = 1e-4
 
 
@@ -125,6 +127,8 @@ class Observations:
         floor: ``(4,)`` the floor ``n . x + d = 0`` in the camera frame, or None (no upright or feet terms).
         contact: ``(T, 2)`` bool, left and right foot planted.
         planted: the foot joint's height above the floor when planted (metres).
+        prior: ``(T,)`` how much each frame's record counts as a prior (None: 1; less on frames filled while
+            the person was hidden, so the motion terms shape them rather than the fill's straight line).
     """
 
     pixels: np.ndarray
@@ -133,6 +137,7 @@ class Observations:
     floor: np.ndarray | None = None
     contact: np.ndarray | None = None
     planted: float = 0.0
+    prior: np.ndarray | None = None
 
 
 class _Normal:
@@ -247,14 +252,15 @@ def _terms(
         eq.slot(frames, 3 * q, s[:, None] * (bone - target), -s[:, None, None] * _skew(bone))
 
     # Weak priors: the records' rotations and pelvis.
-    off = matrix_to_axis_angle(glob @ np.swapaxes(prior_glob, -1, -2)) / o.sigma_rotation  # (T, 24, 3)
+    weight = np.ones(n) if obs.prior is None else np.sqrt(obs.prior)
+    off = matrix_to_axis_angle(glob @ np.swapaxes(prior_glob, -1, -2)) * (weight / o.sigma_rotation)[:, None, None]
     for j in range(NUM_JOINTS):
-        eq.slot(frames, 3 * j, off[:, j], eye / o.sigma_rotation)
+        eq.slot(frames, 3 * j, off[:, j], eye * (weight / o.sigma_rotation)[:, None, None])
     # The pelvis: its distance (along its viewing ray) as the depth smoothing and scene solve settled it,
     # its place across the ray loosely (the 2D keypoints know it better).
     ray = prior_root / np.maximum(np.linalg.norm(prior_root, axis=-1, keepdims=True), 1e-9)
     across = (eye - ray[:, :, None] * ray[:, None, :]) / o.sigma_root
-    block = np.concatenate([ray[:, None, :] / o.sigma_depth, across], axis=1)  # (T, 4, 3)
+    block = np.concatenate([ray[:, None, :] / o.sigma_depth, across], axis=1) * weight[:, None, None]  # (T, 4, 3)
     eq.slot(frames, ROOT, np.einsum("tij,tj->ti", block, root - prior_root), block)
 
     # Smoothness: angular acceleration of every joint, the pelvis's acceleration.
@@ -414,7 +420,13 @@ def fit_track(
         if run.stop - run.start < 3:
             continue
         obs = Observations(
-            pixels[run], relative[run], intrinsics, floor, None if contact is None else contact[run], planted
+            pixels[run],
+            relative[run],
+            intrinsics,
+            floor,
+            None if contact is None else contact[run],
+            planted,
+            np.where(track.predicted[run], options.predicted_weight, 1.0),
         )
         out_glob[run], out_root[run] = fit_run(glob[run], root[run], rest, obs, fps, options)
     go, bp = global_to_local(out_glob)

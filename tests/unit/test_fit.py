@@ -202,3 +202,28 @@ def test_the_online_path_is_kept_and_named():
     raw = Results(dataclasses.replace(raw.meta, world_from_camera=None, floor_cam=None, scene_status=""), raw.tracks)
     out = refine(raw, FILTER)
     assert out.meta.motion == FILTER
+
+
+def test_a_hidden_stretch_follows_the_motion_not_a_straight_line():
+    frames = 40
+    go, bp = walking(frames)
+    t = np.arange(frames) / FPS
+    # The pelvis walks round a curve (1.5 m radius) 5 m away: a straight fill cuts the corner.
+    path = np.stack([1.5 * np.sin(t), 0.3 + 0.0 * t, 5.0 + 1.5 * (1.0 - np.cos(t))], -1)
+    truth, glob = forward_kinematics(go, bp, REST, path)
+    pixels, relative, start_glob, _ = noisy(truth, glob, seed=4)
+    start_root = truth[:, 0].copy()  # the records' pelvis right where seen, so the fill's shape is what is tested
+    hidden = np.zeros(frames, bool)
+    hidden[15:25] = True
+    pixels[hidden, :, 2] = 0.0
+    relative[hidden, :, 3] = 0.0
+    # The backend's fill: the pelvis on the straight line between the frames either side.
+    a, b = 14, 25
+    w = ((np.arange(frames) - a) / (b - a))[hidden, None]
+    start_root[hidden] = (1 - w) * start_root[a] + w * start_root[b]
+    prior = np.where(hidden, FitOptions().predicted_weight, 1.0)
+    obs = Observations(pixels, relative, K, prior=prior)
+    _, root = fit_run(start_glob, start_root, REST, obs, FPS)
+    fill_error = np.linalg.norm(start_root[hidden] - truth[hidden, 0], axis=-1).mean()
+    fit_error = np.linalg.norm(root[hidden] - truth[hidden, 0], axis=-1).mean()
+    assert fit_error < 0.5 * fill_error, (fit_error, fill_error)
