@@ -188,13 +188,20 @@ class _Normal:
         return np.concatenate(self.res)
 
 
-def _joint_jacobian(a: np.ndarray, k: int, pos: np.ndarray) -> np.ndarray:
-    """``(n, m, P)``: the Jacobian of ``a @ p_k`` (``a`` ``(n, m, 3)``, ``pos`` ``(n, 24, 3)`` the frames' joints):
-    the pelvis's move and each ancestor's rotation step, which turns the bone below it (``dp = -[child - q]x w``)."""
+def _bone_turns(pos: np.ndarray) -> np.ndarray:
+    """``(n, 24, 3, 3)``: ``-[p_c - p_parent(c)]x`` per child joint ``c`` (zero for the pelvis): how the bone into
+    ``c`` moves when its parent's rotation takes a small step ``w`` (``dp = -[bone]x w``)."""
+    bones = pos - pos[:, [max(p, 0) for p in PARENTS]]
+    return -_skew(bones)
+
+
+def _joint_jacobian(a: np.ndarray, k: int, turns: np.ndarray) -> np.ndarray:
+    """``(n, m, P)``: the Jacobian of ``a @ p_k`` (``a`` ``(n, m, 3)``; ``turns`` the frames' :func:`_bone_turns`):
+    the pelvis's move and each ancestor's rotation step, which turns the bone below it."""
     out = np.zeros((*a.shape[:2], PARAMS))
     out[..., ROOT:] = a
     for q, c in CHAINS[k]:
-        out[..., 3 * q : 3 * q + 3] = -a @ _skew(pos[:, c] - pos[:, q])
+        out[..., 3 * q : 3 * q + 3] = a @ turns[:, c]
     return out
 
 
@@ -219,6 +226,7 @@ def _terms(
     """The normal equations at the current pose (see the module docstring)."""
     n = len(glob)
     pos = pose_joints(glob, root, rest)
+    turns = _bone_turns(pos)
     frames = np.arange(n)
     eq = _Normal(n)
     eye = np.broadcast_to(np.eye(3), (n, 3, 3))
@@ -237,7 +245,7 @@ def _terms(
         zero = np.zeros_like(z)
         a = np.stack([np.stack([s, zero, -s * p[..., 0] / z], -1), np.stack([zero, s, -s * p[..., 1] / z], -1)], -2)
         res = s[..., None] * err * o.sigma_2d  # (T, J, 2): s already holds 1 / sigma
-        jacs = np.concatenate([_joint_jacobian(a[:, i], k, pos) for i, k in enumerate(seen.tolist())], axis=1)
+        jacs = np.concatenate([_joint_jacobian(a[:, i], k, turns) for i, k in enumerate(seen.tolist())], axis=1)
         eq.dense([frames], res.reshape(n, -1), [jacs])
 
     # 3D landmark directions: each bone along the observed one, on its parent's rotation.
@@ -278,17 +286,16 @@ def _terms(
         height = pos @ normal + d  # (T, 24)
         # No joint below the floor: rows for the joints that are (an active set, renewed each step).
         s = np.where(height < 0, 1.0 / o.sigma_contact, 0.0)
-        if np.any(s > 0):
-            jacs = np.concatenate(
-                [_joint_jacobian(s[:, k, None, None] * normal, k, pos) for k in range(NUM_JOINTS)], axis=1
-            )
-            eq.dense([frames], s * height, [jacs])
+        low = np.flatnonzero(np.any(s > 0, axis=0)).tolist()
+        if low:
+            jacs = np.concatenate([_joint_jacobian(s[:, k, None, None] * normal, k, turns) for k in low], axis=1)
+            eq.dense([frames], s[:, low] * height[:, low], [jacs])
         if obs.contact is not None:
             across = _plane_basis(normal)
             on = obs.contact.astype(np.float64) / o.sigma_contact  # (T, 2)
             feet = list(FEET)
             jacs = np.concatenate(
-                [_joint_jacobian(on[:, i, None, None] * normal, k, pos) for i, k in enumerate(feet)], axis=1
+                [_joint_jacobian(on[:, i, None, None] * normal, k, turns) for i, k in enumerate(feet)], axis=1
             )
             eq.dense([frames], on * (height[:, feet] - obs.planted), [jacs])
             # Planted on two frames running: the foot does not slide across the floor.
@@ -297,8 +304,8 @@ def _terms(
                 res = np.concatenate(
                     [held[:, i, None] * ((pos[1:, k] - pos[:-1, k]) @ across.T) for i, k in enumerate(feet)], axis=1
                 )
-                later = [_joint_jacobian(held[:, i, None, None] * across, k, pos[1:]) for i, k in enumerate(feet)]
-                earlier = [-_joint_jacobian(held[:, i, None, None] * across, k, pos[:-1]) for i, k in enumerate(feet)]
+                later = [_joint_jacobian(held[:, i, None, None] * across, k, turns[1:]) for i, k in enumerate(feet)]
+                earlier = [-_joint_jacobian(held[:, i, None, None] * across, k, turns[:-1]) for i, k in enumerate(feet)]
                 eq.dense(
                     [frames[1:], frames[:-1]], res, [np.concatenate(later, axis=1), np.concatenate(earlier, axis=1)]
                 )
