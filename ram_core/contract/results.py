@@ -473,6 +473,7 @@ def summary(results: Results) -> str:
         f"focal {m.intrinsics[0, 0]:.1f} px ({'assumed' if m.intrinsics_assumed else 'given'}), "
         f"skeleton {m.rest_source}, betas {'fitted' if m.betas_fitted else 'zero (not fitted)'}",
         f"scene: {m.scene_status or 'not solved'}",
+        f"motion: {m.motion or 'one-euro (a file from before the temporal fit)'}",
         f"{len(results.tracks)} track(s)",
     ]
     for t in results.tracks:
