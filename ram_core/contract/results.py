@@ -11,7 +11,8 @@ centre) by the scene solve, and the metadata may carry the solved floor and came
 From version 3 a record's ``contact`` ``(2,)`` is each foot's (left, right) probability of being planted.
 From version 4 a record keeps what the backend observed, for the temporal fit (``ram_core.scene.fit``):
 ``keypoints_2d`` ``(24, 3)`` each joint's pixel and weight, ``keypoints_3d`` ``(24, 4)`` each joint's
-position relative to the pelvis (camera-oriented axes, metres) and weight; weight 0 where not observed.
+position relative to the pelvis (metres; axes of a camera looking straight at the person) and weight; weight 0
+where not observed.
 """
 
 from __future__ import annotations
@@ -222,7 +223,8 @@ class _TrackMethods:
     rest_joints``; 1.0 when unsolved or in version-1 files); contact ``(T, 2)`` left and right foot's
     probability of being planted on the floor, planted where ``>= 0.5`` (0 when unsolved or before version 3);
     keypoints_2d ``(T, 24, 3)`` each joint's observed pixel (x, y) and weight, keypoints_3d ``(T, 24, 4)`` its
-    observed position relative to the pelvis (camera-oriented axes, metres) and weight (weight 0: not observed,
+    observed position relative to the pelvis (metres; axes of a camera looking straight at the person, as a
+    landmark model's crop sees them) and weight (weight 0: not observed,
     and everywhere before version 4), what the backend saw before any smoothing.
     """
 

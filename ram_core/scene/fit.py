@@ -7,7 +7,8 @@ and pelvis position, with the track's bone lengths (``scale * rest_joints``) fix
 * reprojection: each joint the backend saw in 2D (``keypoints_2d``) lands on its pixel, weighted by its
   weight, robust (Huber), measured in metres at the joint's depth (``sigma_2d``);
 * the 3D landmark directions as a prior: each bone points where the backend's 3D keypoints say
-  (``keypoints_3d``; the records' own joints for a backend that keeps none);
+  (``keypoints_3d``, seen from straight in front of the person, turned onto their viewing ray; the records'
+  own joints for a backend that keeps none);
 * the records' rotations and pelvis as a weak prior (twists no point shows, the depth the scene settled);
 * an upright prior: the pelvis's up axis near the solved floor's normal;
 * smoothness: the angular acceleration of every joint and the pelvis's acceleration, in rad/s^2 and m/s^2;
@@ -390,6 +391,16 @@ def fit_run(
     return glob, root
 
 
+def view_rotation(points: np.ndarray) -> np.ndarray:
+    """``(T, 3, 3)`` rotations taking the optical axis (camera z) onto the viewing ray of ``points`` ``(T, 3)``
+    (camera frame): from a view straight at each point to the camera's."""
+    ray = points / np.maximum(np.linalg.norm(points, axis=-1, keepdims=True), 1e-9)
+    axis = np.cross(np.array([0.0, 0.0, 1.0]), ray)
+    sin = np.linalg.norm(axis, axis=-1)
+    angle = np.arctan2(sin, ray[:, 2])
+    return axis_angle_to_matrix(axis / np.maximum(sin, 1e-12)[:, None] * angle[:, None])
+
+
 def fit_track(
     track: Track,
     rest_joints: np.ndarray,
@@ -413,7 +424,13 @@ def fit_track(
     root = track.joints[:, 0].astype(np.float64)
     pixels = track.keypoints_2d.astype(np.float64)
     relative = track.keypoints_3d.astype(np.float64)
-    if not np.any(relative[..., 3] > 0):
+    if np.any(relative[..., 3] > 0):
+        # The 3D keypoints (and the rotations fitted to them) are as seen from straight in front of the
+        # person, the landmark model's crop: turned onto each person's own viewing ray they are the camera's.
+        view = view_rotation(root)
+        relative[..., :3] = np.einsum("tij,tkj->tki", view, relative[..., :3])
+        glob = view[:, None] @ glob
+    else:
         # A backend that keeps no 3D keypoints: its own joints are the directions to keep near.
         own = track.joints.astype(np.float64) - root[:, None]
         relative = np.concatenate([own, np.where(track.predicted, 0.0, 1.0)[:, None, None].repeat(NUM_JOINTS, 1)], -1)

@@ -9,7 +9,16 @@ import numpy as np
 from ram_core.contract.results import CaptureMeta, Results, load_results, make_track, save_results
 from ram_core.contract.skeleton import JOINT_INDEX, PARENTS, axis_angle_to_matrix, forward_kinematics, global_to_local
 from ram_core.contract.smpl_model import default_rest_joints
-from ram_core.scene.fit import MOTION, FitOptions, Observations, fit_motion, fit_run, pose_joints, solve_block_banded
+from ram_core.scene.fit import (
+    MOTION,
+    FitOptions,
+    Observations,
+    fit_motion,
+    fit_run,
+    pose_joints,
+    solve_block_banded,
+    view_rotation,
+)
 from ram_core.scene.refine import FILTER, refine
 from ram_core.scene.solve import FEET
 
@@ -227,3 +236,11 @@ def test_a_hidden_stretch_follows_the_motion_not_a_straight_line():
     fill_error = np.linalg.norm(start_root[hidden] - truth[hidden, 0], axis=-1).mean()
     fit_error = np.linalg.norm(root[hidden] - truth[hidden, 0], axis=-1).mean()
     assert fit_error < 0.5 * fill_error, (fit_error, fill_error)
+
+
+def test_the_view_rotation_turns_the_optical_axis_onto_each_ray():
+    points = np.array([[0.0, 0.0, 5.0], [2.0, -1.0, 4.0], [-3.0, 0.5, 1.0]])
+    view = view_rotation(points)
+    ray = points / np.linalg.norm(points, axis=1, keepdims=True)
+    np.testing.assert_allclose(view @ np.array([0.0, 0.0, 1.0]), ray, atol=1e-12)
+    np.testing.assert_allclose(view[0], np.eye(3), atol=1e-12)
