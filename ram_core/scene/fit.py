@@ -67,6 +67,9 @@ class FitOptions:
         accel_rotation: angular acceleration that costs one unit (rad/s^2).
         accel_root: the pelvis's acceleration that costs one unit (m/s^2).
         sigma_contact: a planted foot off its height or its last frame's place, and a joint below the floor (m).
+        still_gain: a foot's slide across the floor counts with ``min(1, still_gain * p)``, ``p`` its contact
+            probability, as well as fully where it is found planted: contact detection misses a third of the
+            planted frames, and a foot that may be planted should not slide either.
         predicted_weight: how much a frame filled while the person was hidden counts as a prior.
         iterations: Gauss-Newton steps.
         damping: Levenberg-Marquardt damping, relative to the normal matrix's diagonal.
@@ -83,6 +86,7 @@ class FitOptions:
     accel_rotation: float = 20.0
     accel_root: float = 3.0
     sigma_contact: float = 0.002
+    still_gain: float = 4.0
     predicted_weight: float = 0.1
     iterations: int = 3
     damping: float = 1e-4
@@ -128,6 +132,8 @@ class Observations:
         floor: ``(4,)`` the floor ``n . x + d = 0`` in the camera frame, or None (no upright or feet terms).
         contact: ``(T, 2)`` bool, left and right foot planted.
         planted: the foot joint's height above the floor when planted (metres).
+        still: ``(T, 2)`` how much each foot's slide across the floor counts, 0 to 1 (None: only on ``contact``
+            frames; a planted foot always counts fully).
         prior: ``(T,)`` how much each frame's record counts as a prior (None: 1; less on frames filled while
             the person was hidden, so the motion terms shape them rather than the fill's straight line).
     """
@@ -139,6 +145,7 @@ class Observations:
     contact: np.ndarray | None = None
     planted: float = 0.0
     prior: np.ndarray | None = None
+    still: np.ndarray | None = None
 
 
 class _Normal:
@@ -299,8 +306,9 @@ def _terms(
                 [_joint_jacobian(on[:, i, None, None] * normal, k, turns) for i, k in enumerate(feet)], axis=1
             )
             eq.dense([frames], on * (height[:, feet] - obs.planted), [jacs])
-            # Planted on two frames running: the foot does not slide across the floor.
-            held = (obs.contact[1:] & obs.contact[:-1]).astype(np.float64) / o.sigma_contact  # (T-1, 2)
+            # Planted (or maybe planted: ``still``) on two frames running: the foot does not slide across the floor.
+            still = obs.contact.astype(np.float64) if obs.still is None else np.maximum(obs.contact, obs.still)
+            held = np.minimum(still[1:], still[:-1]) / o.sigma_contact  # (T-1, 2)
             if np.any(held > 0):
                 res = np.concatenate(
                     [held[:, i, None] * ((pos[1:, k] - pos[:-1, k]) @ across.T) for i, k in enumerate(feet)], axis=1
@@ -451,6 +459,7 @@ def fit_track(
             None if contact is None else contact[run],
             planted,
             np.where(track.predicted[run], options.predicted_weight, 1.0),
+            None if prob is None else np.minimum(1.0, options.still_gain * prob[run]),
         )
         out_glob[run], out_root[run] = fit_run(glob[run], root[run], rest, obs, fps, options)
     go, bp = global_to_local(out_glob)
