@@ -39,6 +39,7 @@ from ram_core.contract.skeleton import (
     global_to_local,
     matrix_to_axis_angle,
 )
+from ram_core.scene.banded import NormalEquations, solve_block_banded
 from ram_core.scene.contact import ContactOptions, detect_contact, stored_contact
 from ram_core.scene.depth import frame_runs
 from ram_core.scene.solve import FEET, rest_stature
@@ -148,54 +149,6 @@ class Observations:
     still: np.ndarray | None = None
 
 
-class _Normal:
-    """The Gauss-Newton normal equations ``J^T J``, ``J^T r`` and the residuals, built term by term.
-
-    ``J^T J`` is kept as its lower blocks ``band`` ``(3, T, P, P)`` (``[k, i]`` couples frame ``i`` with frame
-    ``i - k``; nothing couples frames further apart), each term adding its own products: a row that touches one
-    rotation or the pelvis adds a 3 x 3 block, a row on joint positions a frame's dense block, an acceleration
-    its fixed pattern over three frames."""
-
-    def __init__(self, frames: int) -> None:
-        self.n = frames
-        self.band = np.zeros((3, frames, PARAMS, PARAMS))
-        self.grad = np.zeros((frames, PARAMS))
-        self.res: list[np.ndarray] = []
-
-    def slot(self, frames: np.ndarray, col: int, res: np.ndarray, block: np.ndarray) -> None:
-        """Rows ``res`` ``(n, m)`` at ``frames`` ``(n,)`` whose Jacobian ``block`` ``(n, m, 3)`` is on columns ``col:col+3``."""
-        self.res.append(res.ravel())
-        cols = slice(col, col + 3)
-        self.band[0, frames, cols, cols] += np.einsum("nmi,nmj->nij", block, block)
-        self.grad[frames, cols] += np.einsum("nmi,nm->ni", block, res)
-
-    def dense(self, frames: list[np.ndarray], res: np.ndarray, jac: list[np.ndarray]) -> None:
-        """Rows ``res`` ``(n, m)`` with Jacobians ``jac[s]`` ``(n, m, P)`` at frames ``frames[s]`` ``(n,)``
-        (one or two frames per row: the later first, the earlier one frame before)."""
-        self.res.append(res.ravel())
-        for f, j in zip(frames, jac, strict=True):  # each ``f`` lists a frame once
-            jt = np.swapaxes(j, 1, 2)
-            self.grad[f] += (jt @ res[..., None])[..., 0]
-            self.band[0, f] += jt @ j
-        if len(jac) == 2:
-            self.band[1, frames[0]] += np.swapaxes(jac[0], 1, 2) @ jac[1]
-
-    def acceleration(self, res: np.ndarray, cols: np.ndarray, k: float) -> None:
-        """Rows ``res`` ``(T - 2, C)`` = ``k (x[t+1] - 2 x[t] + x[t-1])`` + const on columns ``cols`` ``(C,)``."""
-        self.res.append(res.ravel())
-        n = self.n
-        kk = k * k
-        for off, coef in ((0, 1.0), (1, -2.0), (2, 1.0)):  # frame t - 1 + off
-            self.grad[off : n - 2 + off, cols] += coef * k * res
-            self.band[0, off : n - 2 + off, cols, cols] += coef * coef * kk
-        self.band[1, 1 : n - 1, cols, cols] += -2.0 * kk  # (t, t - 1)
-        self.band[1, 2:n, cols, cols] += -2.0 * kk  # (t + 1, t)
-        self.band[2, 2:n, cols, cols] += kk  # (t + 1, t - 1)
-
-    def residuals(self) -> np.ndarray:
-        return np.concatenate(self.res)
-
-
 def _bone_turns(pos: np.ndarray) -> np.ndarray:
     """``(n, 24, 3, 3)``: ``-[p_c - p_parent(c)]x`` per child joint ``c`` (zero for the pelvis): how the bone into
     ``c`` moves when its parent's rotation takes a small step ``w`` (``dp = -[bone]x w``)."""
@@ -230,13 +183,13 @@ def _terms(
     obs: Observations,
     fps: float,
     o: FitOptions,
-) -> _Normal:
+) -> NormalEquations:
     """The normal equations at the current pose (see the module docstring)."""
     n = len(glob)
     pos = pose_joints(glob, root, rest)
     turns = _bone_turns(pos)
     frames = np.arange(n)
-    eq = _Normal(n)
+    eq = NormalEquations(n, PARAMS)
     eye = np.broadcast_to(np.eye(3), (n, 3, 3))
 
     # Reprojection, in metres at the joint's depth (unseen joints: weight 0).
@@ -319,40 +272,6 @@ def _terms(
                     [frames[1:], frames[:-1]], res, [np.concatenate(later, axis=1), np.concatenate(earlier, axis=1)]
                 )
     return eq
-
-
-def solve_block_banded(band: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """Solve the symmetric positive definite system given by its lower blocks ``band`` ``(K + 1, T, P, P)``
-    (``[k, i]`` the block coupling frame ``i`` with ``i - k``; frames further apart are not coupled) and
-    ``rhs`` ``(T * P,)``, by block Cholesky: O(T P^3), where a general sparse solver fills in."""
-    bandwidth, n, size = band.shape[0] - 1, band.shape[1], band.shape[2]
-    low = np.zeros_like(band)  # the Cholesky factor's blocks, same layout
-    inv = np.zeros((n, size, size))  # inverses of its diagonal blocks: matrix products from here on
-    for i in range(n):
-        for k in range(bandwidth, 0, -1):
-            if i - k < 0:
-                continue
-            acc = band[k, i].copy()
-            for m in range(k + 1, bandwidth + 1):
-                if i - m >= 0:
-                    acc -= low[m, i] @ low[m - k, i - k].T
-            low[k, i] = acc @ inv[i - k].T
-        diag = band[0, i] - sum(low[k, i] @ low[k, i].T for k in range(1, bandwidth + 1) if i - k >= 0)
-        inv[i] = np.linalg.inv(np.linalg.cholesky(diag))
-    b = rhs.reshape(n, size)
-    y = np.zeros_like(b)
-    for i in range(n):
-        acc = b[i].copy()
-        for k in range(1, min(i, bandwidth) + 1):
-            acc -= low[k, i] @ y[i - k]
-        y[i] = inv[i] @ acc
-    x = np.zeros_like(b)
-    for i in range(n - 1, -1, -1):
-        acc = y[i].copy()
-        for k in range(1, min(n - 1 - i, bandwidth) + 1):
-            acc -= low[k, i + k].T @ x[i + k]
-        x[i] = inv[i].T @ acc
-    return x.ravel()
 
 
 def fit_run(

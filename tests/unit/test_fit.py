@@ -9,6 +9,7 @@ import numpy as np
 from ram_core.contract.results import CaptureMeta, Results, load_results, make_track, save_results
 from ram_core.contract.skeleton import JOINT_INDEX, PARENTS, axis_angle_to_matrix, forward_kinematics, global_to_local
 from ram_core.contract.smpl_model import default_rest_joints
+from ram_core.scene.banded import solve_block_banded
 from ram_core.scene.fit import (
     MOTION,
     FitOptions,
@@ -16,7 +17,6 @@ from ram_core.scene.fit import (
     fit_motion,
     fit_run,
     pose_joints,
-    solve_block_banded,
     view_rotation,
 )
 from ram_core.scene.refine import FILTER, refine
