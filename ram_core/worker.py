@@ -290,10 +290,11 @@ def at_working_size(
 
 
 def to_video_pixels(records: np.ndarray, scale: float) -> np.ndarray:
-    """``records``' boxes from working-frame pixels back to the video's."""
+    """``records``' boxes and 2D keypoints from working-frame pixels back to the video's."""
     if scale < 1.0 and len(records):
         records = records.copy()
         records["box"] = records["box"] / scale
+        records["keypoints_2d"][..., :2] = records["keypoints_2d"][..., :2] / scale
     return records
 
 

@@ -196,6 +196,39 @@ def smpl_targets(world: np.ndarray, visibility: np.ndarray, rest_joints: np.ndar
     return BodyTargets(joints=joints, weights=weights, hint_points=world, hint_weights=vis)
 
 
+def smpl_pixels(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Pixels and weights ``(T, 24, 3)`` of the SMPL joints BlazePose's 2D landmarks show (weight 0 for the rest).
+
+    The joints :data:`DIRECT` names, the hips (SMPL's, as :func:`skeleton_landmarks` equates them), the hands
+    (midpoint of index and pinky) and the feet (:data:`FOOT_ALONG_SOLE` from heel to toe tip), made as
+    :func:`smpl_targets` makes them in 3D; torso, neck and head joints are not points BlazePose marks.
+
+    Args:
+        image: ``(T, 33, 2)`` landmark pixels.
+        weight: ``(T, 33)`` how much each landmark counts (visibility times presence), 0 to 1.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    weight = np.clip(np.asarray(weight, dtype=np.float64), 0.0, 1.0)
+    out = np.zeros((image.shape[0], NUM_JOINTS, 3))
+
+    def put(name: str, pixel: np.ndarray, w: np.ndarray) -> None:
+        out[:, JOINT_INDEX[name], :2] = pixel
+        out[:, JOINT_INDEX[name], 2] = w
+
+    for smpl_name, lm_name in {**DIRECT, "left_hip": "left_hip", "right_hip": "right_hip"}.items():
+        put(smpl_name, image[:, LM[lm_name]], weight[:, LM[lm_name]])
+    for side in ("left", "right"):
+        index, pinky = LM[f"{side}_index"], LM[f"{side}_pinky"]
+        put(f"{side}_hand", 0.5 * (image[:, index] + image[:, pinky]), np.minimum(weight[:, index], weight[:, pinky]))
+        heel, toe = LM[f"{side}_heel"], LM[f"{side}_foot_index"]
+        put(
+            f"{side}_foot",
+            image[:, heel] + FOOT_ALONG_SOLE * (image[:, toe] - image[:, heel]),
+            np.minimum(weight[:, heel], weight[:, toe]),
+        )
+    return np.where(np.isfinite(out), out, 0.0)
+
+
 def rest_heel_and_toe(rest_joints: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray]:
     """Rest positions ``(3,)`` of one foot's heel and toe tip (SMPL body frame, metres): the heel
     :data:`REST_HEEL_FROM_ANKLE` from the ankle, the toe tip on the line from it through the foot joint,

@@ -37,6 +37,7 @@ from ram_core.contract.skeleton import (
     PARENTS,
     axis_angle_to_matrix,
     children,
+    global_to_local,
     matrix_to_axis_angle,
 )
 
@@ -253,10 +254,3 @@ def solve_rotations(
     """
     glob = solve_global_rotations(targets, rest_joints, weights, hint_points, hint_weights, hints, options)
     return global_to_local(glob)
-
-
-def global_to_local(glob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Global rotations ``(T, 24, 3, 3)`` -> (``global_orient`` ``(T, 3)``, ``body_pose`` ``(T, 23, 3)``)."""
-    parents = np.asarray(PARENTS[1:])
-    local = np.swapaxes(glob[:, parents], -1, -2) @ glob[:, 1:]
-    return matrix_to_axis_angle(glob[:, 0]), matrix_to_axis_angle(local)

@@ -48,10 +48,7 @@ from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import CaptureMeta, Results, save_results
 from ram_core.contract.ring import DEFAULT_CAPACITY, Ring, empty_records, records_to_results
 from ram_core.contract.timing import frame_times
-from ram_core.scene.contact import plant_feet
-from ram_core.scene.depth import smooth_depth
-from ram_core.scene.relink import relink_tracks
-from ram_core.scene.solve import solve_and_apply
+from ram_core.scene.refine import DEFAULT_MOTION, refine
 
 logger = logging.getLogger(__name__)
 
@@ -524,18 +521,14 @@ class CaptureClient:
             meta = replace(meta, notes="; ".join([meta.notes, *notes]) if meta.notes else "; ".join(notes))
         return records_to_results(meta, records)
 
-    def results(self) -> Results:
-        """:meth:`raw_results` made whole-clip consistent: a track born where another ended a moment before
-        merged into it (``ram_core.scene.relink``), each person's distance smoothed over the clip
-        (``ram_core.scene.depth``), then the scene solved on them (``ram_core.scene.solve``): tracks sized
-        to stand on one floor, and the floor and camera in the metadata, or ``meta.scene_status`` says
-        why not; then each foot's contact found on that floor and planted feet held still on it by moving the
-        whole body (``ram_core.scene.contact``). All need every track of the clip at once, which only this side
-        holds (the worker streams records and forgets them); all are numpy only, like the contract.
+    def results(self, motion: str = DEFAULT_MOTION) -> Results:
+        """:meth:`raw_results` made whole-clip consistent (``ram_core.scene.refine``): tracklets re-linked,
+        each person's distance smoothed, the floor, camera and sizes solved (or ``meta.scene_status`` says why
+        not), then the motion made steady by ``motion``: the temporal body fit (default) or the worker's
+        filter with planted feet held by moving the whole body; ``meta.motion`` says which. All need every track
+        of the clip at once, which only this side holds (the worker streams records and forgets them).
         """
-        # Tracklets re-linked first (one person, one track), then depth (the floor is found better from
-        # feet that do not jitter), then the floor and sizes, then the feet (contact needs the floor).
-        return plant_feet(solve_and_apply(smooth_depth(relink_tracks(self.raw_results()))))
+        return refine(self.raw_results(), motion)
 
 
 def run_capture(

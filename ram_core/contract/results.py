@@ -9,6 +9,10 @@ Frames: ``transl`` and ``joints`` are in OpenCV's camera frame (x right, y down,
 From version 2 a record's ``scale`` says how much its person's skeleton was scaled (about the camera
 centre) by the scene solve, and the metadata may carry the solved floor and camera extrinsics.
 From version 3 a record's ``contact`` ``(2,)`` is each foot's (left, right) probability of being planted.
+From version 4 a record keeps what the backend observed, for the temporal fit (``ram_core.scene.fit``):
+``keypoints_2d`` ``(24, 3)`` each joint's pixel and weight, ``keypoints_3d`` ``(24, 4)`` each joint's
+position relative to the pelvis (metres; axes of a camera looking straight at the person) and weight; weight 0
+where not observed.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import numpy as np
 from ram_core import __version__
 from ram_core.contract.skeleton import NUM_BETAS, NUM_BODY_JOINTS, NUM_JOINTS
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 FORMAT_NAME = "ram-results"
 
 
@@ -69,6 +73,8 @@ RECORD_FIELDS: dict[str, RecordField] = {
     "predicted": RecordField((), np.dtype(np.bool_)),
     "scale": RecordField((), np.dtype(np.float32), since=2, default=1.0),
     "contact": RecordField((2,), np.dtype(np.float32), since=3, default=0.0),
+    "keypoints_2d": RecordField((NUM_JOINTS, 3), np.dtype(np.float32), since=4, default=0.0),
+    "keypoints_3d": RecordField((NUM_JOINTS, 4), np.dtype(np.float32), since=4, default=0.0),
 }
 
 # Uncompressed bytes a file may declare per byte it holds: deflate cannot pack more than ~1032:1,
@@ -91,6 +97,10 @@ class CaptureMeta:
     ``floor_cam`` ``(4,)`` is that floor in the camera frame, ``n . x + d = 0`` (``n`` unit, pointing up,
     ``d`` the camera's height). Both None when no scene was solved; ``scene_status`` says why ("" when
     the solve never ran, else "solved ...", "no floor: ...", "moving camera suspected ...").
+
+    ``motion`` (version 4): how the motion was made steady: "one-euro" (the causal per-frame filter of the
+    worker's stream, as a live preview shows it) or "temporal fit" (``ram_core.scene.fit``, offline over
+    the whole clip); "" in older files (they used the filter).
 
     ``skipped_frames``: video indices of damaged frames that could not be decoded (no records there; empty
     in older files). ``frame_times`` ``(frame_end - frame_start,)``: when the video shows each captured frame,
@@ -119,6 +129,7 @@ class CaptureMeta:
     scene_status: str = ""
     skipped_frames: tuple[int, ...] = ()
     frame_times: np.ndarray | None = None
+    motion: str = ""
 
     def to_json(self) -> str:
         d = dataclasses.asdict(self)
@@ -186,6 +197,7 @@ _META_TYPES: dict[str, type] = {
     "format_version": int,
     "notes": str,
     "scene_status": str,
+    "motion": str,
 }
 
 
@@ -235,7 +247,11 @@ class _TrackMethods:
     [0, 1]; predicted ``(T,)`` True where the frame was filled by prediction; scale ``(T,)`` the factor
     the scene solve scaled the person by about the camera centre (their skeleton is ``scale *
     rest_joints``; 1.0 when unsolved or in version-1 files); contact ``(T, 2)`` left and right foot's
-    probability of being planted on the floor, planted where ``>= 0.5`` (0 when unsolved or before version 3).
+    probability of being planted on the floor, planted where ``>= 0.5`` (0 when unsolved or before version 3);
+    keypoints_2d ``(T, 24, 3)`` each joint's observed pixel (x, y) and weight, keypoints_3d ``(T, 24, 4)`` its
+    observed position relative to the pelvis (metres; axes of a camera looking straight at the person, as a
+    landmark model's crop sees them) and weight (weight 0: not observed,
+    and everywhere before version 4), what the backend saw before any smoothing.
     """
 
     track_id: int
@@ -268,6 +284,8 @@ if TYPE_CHECKING:
         predicted: np.ndarray
         scale: np.ndarray
         contact: np.ndarray
+        keypoints_2d: np.ndarray
+        keypoints_3d: np.ndarray
 
 else:
     # Generated from RECORD_FIELDS, so the record and the file's arrays cannot drift apart.
@@ -492,6 +510,7 @@ def summary(results: Results) -> str:
         f"focal {m.intrinsics[0, 0]:.1f} px ({'assumed' if m.intrinsics_assumed else 'given'}), "
         f"skeleton {m.rest_source}, betas {'fitted' if m.betas_fitted else 'zero (not fitted)'}",
         f"scene: {m.scene_status or 'not solved'}",
+        f"motion: {m.motion or 'one-euro (a file from before the temporal fit)'}",
     ]
     if m.skipped_frames:
         shown = ", ".join(map(str, m.skipped_frames[:20])) + (" ..." if len(m.skipped_frames) > 20 else "")

@@ -39,7 +39,7 @@ from ram_core.contract.results import RECORD_FIELDS, CaptureMeta, Results, Track
 
 logger = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 4  # 3: records gained scale (results format 2); 4: contact (results format 3)
+LAYOUT_VERSION = 5  # 3: records gained scale (results format 2); 4: contact (3); 5: keypoints (4)
 MAGIC = int.from_bytes(b"RAMRING\0", "little")
 SEGMENT_PREFIX = "ram_"
 DEFAULT_CAPACITY = 4096  # records; about 2.7 MB

@@ -161,3 +161,10 @@ def forward_kinematics(
     if transl is not None:
         g_pos = g_pos + np.asarray(transl, dtype=np.float64)[:, None, :]
     return g_pos, g_rot
+
+
+def global_to_local(glob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Global rotations ``(T, 24, 3, 3)`` -> (``global_orient`` ``(T, 3)``, ``body_pose`` ``(T, 23, 3)``)."""
+    parents = np.asarray(PARENTS[1:])
+    local = np.swapaxes(glob[:, parents], -1, -2) @ glob[:, 1:]
+    return matrix_to_axis_angle(glob[:, 0]), matrix_to_axis_angle(local)

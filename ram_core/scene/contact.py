@@ -222,9 +222,13 @@ def plant_track(
     arrays = track.arrays()
     arrays["joints"] = (joints + delta[:, None]).astype(track.joints.dtype)
     arrays["transl"] = (track.transl.astype(np.float64) + delta).astype(track.transl.dtype)
-    # The stored probability agrees with the flag: planted is ``contact >= 0.5``.
-    arrays["contact"] = np.where(flag, np.maximum(prob, 0.5), np.minimum(prob, 0.49)).astype(np.float32)
+    arrays["contact"] = stored_contact(prob, flag)
     return type(track)(track.track_id, **arrays)
+
+
+def stored_contact(prob: np.ndarray, flag: np.ndarray) -> np.ndarray:
+    """The results' ``contact`` ``(T, 2)``: the probability made to agree with the flag (planted is ``>= 0.5``)."""
+    return np.where(flag, np.maximum(prob, 0.5), np.minimum(prob, 0.49)).astype(np.float32)
 
 
 def plant_feet(results: Results, options: ContactOptions = ContactOptions()) -> Results:
@@ -253,4 +257,5 @@ __all__ = [
     "plant_track",
     "root_correction",
     "smooth_correction",
+    "stored_contact",
 ]

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from ram_core.contract.results import Results, load_results, save_results
+from ram_core.contract.results import FORMAT_VERSION, Results, load_results, save_results
 from ram_core.contract.skeleton import PARENTS
 from ram_core.scene.contact import ContactOptions, detect_contact, plant_feet
 from ram_core.scene.solve import FEET
@@ -121,7 +121,7 @@ def test_contact_round_trips(tmp_path):
     out = plant_feet(captured()[0])
     back = load_results(save_results(out, tmp_path / "c.ram.npz"))
     assert np.array_equal(back.tracks[0].contact, out.tracks[0].contact)
-    assert back.meta.format_version == 3
+    assert back.meta.format_version == FORMAT_VERSION
 
 
 def test_options_are_frozen():

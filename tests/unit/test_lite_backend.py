@@ -83,7 +83,12 @@ def test_records_are_rigid_finite_sorted_and_flagged(results: Results) -> None:
         assert np.all(t.confidence[~t.predicted] > 0)
         # Observed records sit on consecutive frames unless a gap was filled or was too long to fill.
         assert np.all(t.frame[t.predicted] - 1 >= t.frame[0])
+        # What was seen is kept for the temporal fit: observed records carry keypoints, predicted ones none.
+        assert np.all(t.keypoints_2d[~t.predicted, :, 2].max(axis=1) > 0)
+        assert np.all(t.keypoints_3d[~t.predicted, :, 3].max(axis=1) > 0)
+        assert np.all(t.keypoints_2d[t.predicted, :, 2] == 0) and np.all(t.keypoints_3d[t.predicted, :, 3] == 0)
     assert results.meta.backend == "lite"
+    assert results.meta.motion == "temporal fit"
 
 
 def test_sweep_order_visits_every_tile_once_and_spreads_them() -> None:

@@ -243,6 +243,17 @@ def test_version_2_files_load_with_their_scene_and_without_contact():
     assert all(t.contact.shape == (len(t), 2) and np.all(t.contact == 0) for t in r.tracks)
 
 
+def test_version_3_files_load_without_keypoints_and_say_no_fit(tmp_path):
+    data = arrays_of(save_results(sample_results(), tmp_path / "v4.ram.npz"))
+    old = {k: v for k, v in data.items() if not k.startswith("keypoints")}
+    old["format_version"] = np.array(3, dtype=np.int32)
+    r = results_module.results_from_arrays(old)
+    assert r.meta.motion == ""
+    for t in r.tracks:
+        assert t.keypoints_2d.shape == (len(t), 24, 3) and np.all(t.keypoints_2d == 0)
+        assert t.keypoints_3d.shape == (len(t), 24, 4) and np.all(t.keypoints_3d == 0)
+
+
 def test_a_field_added_later_loads_from_old_files_with_its_default(monkeypatch):
     mod = results_module
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ram_core.backends.records import pose_records, rest_skeleton
-from ram_core.body.blazepose import landmarks_to_rotations, skeleton_landmarks
+from ram_core.body.blazepose import landmarks_to_rotations, skeleton_landmarks, smpl_pixels
 from ram_core.body.camera import solve_translation
 from ram_core.body.smoothing import MotionSmoother, SmoothingConfig, fill_gaps
 from ram_core.contract.options import CaptureOptions
@@ -278,7 +278,7 @@ class LiteBackend:
             return []
         rows = np.array([v.detection_index for v in views])
         chosen = people.select(rows)
-        go, bp, _targets = landmarks_to_rotations(chosen.world, chosen.visibility, self._rest)
+        go, bp, targets = landmarks_to_rotations(chosen.world, chosen.visibility, self._rest)
         posed, rotations = forward_kinematics(go, bp, self._rest)
         # The translation that projects the skeleton as it is drawn (the rest skeleton's bone lengths in
         # this pose) onto the landmarks' pixels. Not the world landmarks: their scale is the landmark
@@ -290,6 +290,11 @@ class LiteBackend:
             chosen.visibility * chosen.presence,
             self._intrinsics,
         )
+        # What was seen, before smoothing, for the offline temporal fit (``ram_core.scene.fit``).
+        pixels = smpl_pixels(chosen.image, chosen.visibility * chosen.presence)
+        relative = targets.joints - targets.joints[:, :1]
+        seen_3d = np.concatenate([relative, targets.weights[..., None]], axis=-1)
+        seen_3d = np.where(np.isfinite(seen_3d), seen_3d, 0.0)
         out = []
         for i, v in enumerate(views):
             if not np.all(np.isfinite(found[i])):
@@ -297,18 +302,19 @@ class LiteBackend:
                 continue
             smoother = self._smoothers.setdefault(v.track_id, MotionSmoother(self._fps, self.cfg.smoothing))
             rot, transl = smoother.update(frame_index, np.concatenate([go[i : i + 1], bp[i]]), found[i])
-            out.append(
-                pose_records(
-                    frame_index,
-                    v.track_id,
-                    rot[None, 0],
-                    rot[None, 1:],
-                    transl[None],
-                    self._rest,
-                    boxes[rows[i]][None],
-                    v.confidence,
-                )
+            records = pose_records(
+                frame_index,
+                v.track_id,
+                rot[None, 0],
+                rot[None, 1:],
+                transl[None],
+                self._rest,
+                boxes[rows[i]][None],
+                v.confidence,
             )
+            records["keypoints_2d"] = pixels[i]
+            records["keypoints_3d"] = seen_3d[i]
+            out.append(records)
         return out
 
     def _estimate(self, image_bgr: np.ndarray, boxes: np.ndarray) -> LandmarkBatch:

@@ -1,0 +1,410 @@
+"""Temporal body fit: each track's joint rotations and root, fitted over the whole clip. Numpy and scipy.
+
+The offline replacement for the worker's causal One-Euro filter. Per track and run of consecutive frames,
+Gauss-Newton on a sparse least-squares problem whose unknowns are every frame's 24 global joint rotations
+and pelvis position, with the track's bone lengths (``scale * rest_joints``) fixed:
+
+* reprojection: each joint the backend saw in 2D (``keypoints_2d``) lands on its pixel, weighted by its
+  weight, robust (Huber), measured in metres at the joint's depth (``sigma_2d``);
+* the 3D landmark directions as a prior: each bone points where the backend's 3D keypoints say
+  (``keypoints_3d``, seen from straight in front of the person, turned onto their viewing ray; the records'
+  own joints for a backend that keeps none);
+* the records' rotations and pelvis as a weak prior (twists no point shows, the depth the scene settled);
+* an upright prior: the pelvis's up axis near the solved floor's normal;
+* smoothness: the angular acceleration of every joint and the pelvis's acceleration, in rad/s^2 and m/s^2;
+* feet: on frames where a foot is in contact (``ram_core.scene.contact.detect_contact`` on the solved floor)
+  it stands at its planted height and does not slide; no joint goes below the floor. These are terms
+  of the same fit, so the legs bend to hold a foot instead of the whole body being shifted.
+
+Hidden frames filled by the backend (``predicted``) carry no observation: the motion terms fill them.
+The Jacobian is analytic and sparse: a joint's position moves with the pelvis and with each ancestor's
+rotation ``w`` (about the ancestor, ``dp = w x (child - ancestor)``), so each step is one sparse solve.
+
+Frames: camera frame OpenCV (x right, y down, z forward), metres; rotations SMPL body frame -> camera.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from ram_core.contract.results import Results, Track
+from ram_core.contract.skeleton import (
+    NUM_JOINTS,
+    PARENTS,
+    axis_angle_to_matrix,
+    forward_kinematics,
+    global_to_local,
+    matrix_to_axis_angle,
+)
+from ram_core.scene.banded import NormalEquations, solve_block_banded
+from ram_core.scene.contact import ContactOptions, detect_contact, stored_contact
+from ram_core.scene.depth import frame_runs
+from ram_core.scene.solve import FEET, rest_stature
+
+MOTION = "temporal fit"
+NOTE = "motion from the temporal body fit (offline)"
+PARAMS = 3 * NUM_JOINTS + 3  # per frame: 24 rotation steps, then the pelvis's move
+ROOT = 3 * NUM_JOINTS
+UP = np.array([0.0, 1.0, 0.0])  # SMPL's body frame: y up
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """How much each term counts: each residual is divided by its sigma (metres, radians) or by its
+    acceleration scale (m/s^2, rad/s^2).
+
+    Attributes:
+        sigma_2d: a 2D keypoint's error, in metres at the joint's depth.
+        huber_2d: 2D residuals beyond this many sigmas count linearly.
+        sigma_bone: a bone's end off the direction the 3D keypoints give (metres).
+        weight_floor: the least weight an observed keypoint counts with.
+        sigma_rotation: a joint's rotation off the record's (radians).
+        sigma_root: the pelvis off the record's across its viewing ray (metres).
+        sigma_depth: the pelvis off the record's along its viewing ray (metres).
+        sigma_upright: the pelvis's up axis off the floor's normal (length of the difference).
+        accel_rotation: angular acceleration that costs one unit (rad/s^2).
+        accel_root: the pelvis's acceleration that costs one unit (m/s^2).
+        sigma_contact: a planted foot off its height or its last frame's place, and a joint below the floor (m).
+        still_gain: a foot's slide across the floor counts with ``min(1, still_gain * p)``, ``p`` its contact
+            probability, as well as fully where it is found planted: contact detection misses a third of the
+            planted frames, and a foot that may be planted should not slide either.
+        predicted_weight: how much a frame filled while the person was hidden counts as a prior.
+        iterations: Gauss-Newton steps.
+        damping: Levenberg-Marquardt damping, relative to the normal matrix's diagonal.
+    """
+
+    sigma_2d: float = 0.04
+    huber_2d: float = 2.0
+    sigma_bone: float = 0.04
+    weight_floor: float = 0.05
+    sigma_rotation: float = 0.2
+    sigma_root: float = 0.15
+    sigma_depth: float = 0.02
+    sigma_upright: float = 0.5
+    accel_rotation: float = 20.0
+    accel_root: float = 3.0
+    sigma_contact: float = 0.002
+    still_gain: float = 4.0
+    predicted_weight: float = 0.1
+    iterations: int = 3
+    damping: float = 1e-4
+
+
+def _skew(v: np.ndarray) -> np.ndarray:
+    """``(..., 3, 3)`` cross-product matrices of ``v`` ``(..., 3)``."""
+    z = np.zeros(v.shape[:-1])
+    x, y, w = v[..., 0], v[..., 1], v[..., 2]
+    return np.stack([np.stack([z, -w, y], -1), np.stack([w, z, -x], -1), np.stack([-y, x, z], -1)], -2)
+
+
+def _chains() -> list[list[tuple[int, int]]]:
+    """Per joint ``k``, the bones ``(parent, child)`` on the path from the pelvis to ``k``."""
+    out: list[list[tuple[int, int]]] = [[]]
+    for k in range(1, NUM_JOINTS):
+        out.append([*out[PARENTS[k]], (PARENTS[k], k)])
+    return out
+
+
+CHAINS = _chains()
+
+
+def pose_joints(glob: np.ndarray, root: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """Joint positions ``(T, 24, 3)`` of global rotations ``glob`` ``(T, 24, 3, 3)``, pelvis ``root`` ``(T, 3)``
+    and rest skeleton ``rest`` ``(24, 3)`` (its bone lengths are kept exactly)."""
+    pos = np.empty((len(glob), NUM_JOINTS, 3))
+    pos[:, 0] = root
+    for c in range(1, NUM_JOINTS):
+        q = PARENTS[c]
+        pos[:, c] = pos[:, q] + glob[:, q] @ (rest[c] - rest[q])
+    return pos
+
+
+@dataclass(frozen=True)
+class Observations:
+    """What one run of consecutive frames is fitted to (``T`` frames).
+
+    Attributes:
+        pixels: ``(T, 24, 3)`` each joint's observed pixel and weight (0: unseen).
+        relative: ``(T, 24, 4)`` each joint's observed position relative to the pelvis (camera axes) and weight.
+        intrinsics: ``(3, 3)`` the camera matrix (pixels).
+        floor: ``(4,)`` the floor ``n . x + d = 0`` in the camera frame, or None (no upright or feet terms).
+        contact: ``(T, 2)`` bool, left and right foot planted.
+        planted: the foot joint's height above the floor when planted (metres).
+        still: ``(T, 2)`` how much each foot's slide across the floor counts, 0 to 1 (None: only on ``contact``
+            frames; a planted foot always counts fully).
+        prior: ``(T,)`` how much each frame's record counts as a prior (None: 1; less on frames filled while
+            the person was hidden, so the motion terms shape them rather than the fill's straight line).
+    """
+
+    pixels: np.ndarray
+    relative: np.ndarray
+    intrinsics: np.ndarray
+    floor: np.ndarray | None = None
+    contact: np.ndarray | None = None
+    planted: float = 0.0
+    prior: np.ndarray | None = None
+    still: np.ndarray | None = None
+
+
+def _bone_turns(pos: np.ndarray) -> np.ndarray:
+    """``(n, 24, 3, 3)``: ``-[p_c - p_parent(c)]x`` per child joint ``c`` (zero for the pelvis): how the bone into
+    ``c`` moves when its parent's rotation takes a small step ``w`` (``dp = -[bone]x w``)."""
+    bones = pos - pos[:, [max(p, 0) for p in PARENTS]]
+    return -_skew(bones)
+
+
+def _joint_jacobian(a: np.ndarray, k: int, turns: np.ndarray) -> np.ndarray:
+    """``(n, m, P)``: the Jacobian of ``a @ p_k`` (``a`` ``(n, m, 3)``; ``turns`` the frames' :func:`_bone_turns`):
+    the pelvis's move and each ancestor's rotation step, which turns the bone below it."""
+    out = np.zeros((*a.shape[:2], PARAMS))
+    out[..., ROOT:] = a
+    for q, c in CHAINS[k]:
+        out[..., 3 * q : 3 * q + 3] = a @ turns[:, c]
+    return out
+
+
+def _plane_basis(n: np.ndarray) -> np.ndarray:
+    """``(2, 3)`` two unit vectors across ``n``."""
+    helper = np.array([1.0, 0.0, 0.0]) if abs(n[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    a = np.cross(n, helper)
+    a /= np.linalg.norm(a)
+    return np.stack([a, np.cross(n, a)])
+
+
+def _terms(
+    glob: np.ndarray,
+    root: np.ndarray,
+    rest: np.ndarray,
+    prior_glob: np.ndarray,
+    prior_root: np.ndarray,
+    obs: Observations,
+    fps: float,
+    o: FitOptions,
+) -> NormalEquations:
+    """The normal equations at the current pose (see the module docstring)."""
+    n = len(glob)
+    pos = pose_joints(glob, root, rest)
+    turns = _bone_turns(pos)
+    frames = np.arange(n)
+    eq = NormalEquations(n, PARAMS)
+    eye = np.broadcast_to(np.eye(3), (n, 3, 3))
+
+    # Reprojection, in metres at the joint's depth (unseen joints: weight 0).
+    fx, fy, cx, cy = obs.intrinsics[0, 0], obs.intrinsics[1, 1], obs.intrinsics[0, 2], obs.intrinsics[1, 2]
+    seen = np.flatnonzero(np.any(obs.pixels[:, :, 2] > 0, axis=0))
+    if len(seen):
+        p = pos[:, seen]
+        z = np.maximum(p[..., 2], 1e-3)
+        px = obs.pixels[:, seen]
+        err = np.stack([(fx * p[..., 0] / z + cx - px[..., 0]) / fx, (fy * p[..., 1] / z + cy - px[..., 1]) / fy], -1)
+        err *= z[..., None] / o.sigma_2d
+        robust = np.minimum(1.0, o.huber_2d / np.maximum(np.linalg.norm(err, axis=-1), 1e-12))
+        s = np.where(px[..., 2] > 0, np.sqrt(np.maximum(px[..., 2], o.weight_floor) * robust), 0.0) / o.sigma_2d
+        zero = np.zeros_like(z)
+        a = np.stack([np.stack([s, zero, -s * p[..., 0] / z], -1), np.stack([zero, s, -s * p[..., 1] / z], -1)], -2)
+        res = s[..., None] * err * o.sigma_2d  # (T, J, 2): s already holds 1 / sigma
+        jacs = np.concatenate([_joint_jacobian(a[:, i], k, turns) for i, k in enumerate(seen.tolist())], axis=1)
+        eq.dense([frames], res.reshape(n, -1), [jacs])
+
+    # 3D landmark directions: each bone along the observed one, on its parent's rotation.
+    for c in range(1, NUM_JOINTS):
+        q = PARENTS[c]
+        seen_vec = obs.relative[:, c, :3] - obs.relative[:, q, :3]
+        length = np.linalg.norm(seen_vec, axis=-1)
+        w = np.minimum(obs.relative[:, c, 3], obs.relative[:, q, 3])
+        s = np.where((w > 0) & (length > 1e-6), np.sqrt(np.maximum(w, o.weight_floor)), 0.0) / o.sigma_bone
+        bone = pos[:, c] - pos[:, q]
+        target = seen_vec / np.maximum(length, 1e-6)[:, None] * np.linalg.norm(rest[c] - rest[q])
+        eq.slot(frames, 3 * q, s[:, None] * (bone - target), -s[:, None, None] * _skew(bone))
+
+    # Weak priors: the records' rotations and pelvis.
+    weight = np.ones(n) if obs.prior is None else np.sqrt(obs.prior)
+    off = matrix_to_axis_angle(glob @ np.swapaxes(prior_glob, -1, -2)) * (weight / o.sigma_rotation)[:, None, None]
+    for j in range(NUM_JOINTS):
+        eq.slot(frames, 3 * j, off[:, j], eye * (weight / o.sigma_rotation)[:, None, None])
+    # The pelvis: its distance (along its viewing ray) as the depth smoothing and scene solve settled it,
+    # its place across the ray loosely (the 2D keypoints know it better).
+    ray = prior_root / np.maximum(np.linalg.norm(prior_root, axis=-1, keepdims=True), 1e-9)
+    across = (eye - ray[:, :, None] * ray[:, None, :]) / o.sigma_root
+    block = np.concatenate([ray[:, None, :] / o.sigma_depth, across], axis=1) * weight[:, None, None]  # (T, 4, 3)
+    eq.slot(frames, ROOT, np.einsum("tij,tj->ti", block, root - prior_root), block)
+
+    # Smoothness: angular acceleration of every joint, the pelvis's acceleration.
+    if n >= 3:
+        vel = matrix_to_axis_angle(glob[1:] @ np.swapaxes(glob[:-1], -1, -2))  # (T-1, 24, 3), camera frame
+        k_rot = fps * fps / o.accel_rotation
+        eq.acceleration(((vel[1:] - vel[:-1]) * k_rot).reshape(n - 2, -1), np.arange(ROOT), k_rot)
+        k_root = fps * fps / o.accel_root
+        eq.acceleration((root[2:] - 2 * root[1:-1] + root[:-2]) * k_root, np.arange(ROOT, PARAMS), k_root)
+
+    if obs.floor is not None:
+        normal, d = obs.floor[:3], float(obs.floor[3])
+        up = glob[:, 0] @ UP
+        eq.slot(frames, 0, (up - normal) / o.sigma_upright, -_skew(up) / o.sigma_upright)
+        height = pos @ normal + d  # (T, 24)
+        # No joint below the floor: rows for the joints that are (an active set, renewed each step).
+        s = np.where(height < 0, 1.0 / o.sigma_contact, 0.0)
+        low = np.flatnonzero(np.any(s > 0, axis=0)).tolist()
+        if low:
+            jacs = np.concatenate([_joint_jacobian(s[:, k, None, None] * normal, k, turns) for k in low], axis=1)
+            eq.dense([frames], s[:, low] * height[:, low], [jacs])
+        if obs.contact is not None:
+            across = _plane_basis(normal)
+            on = obs.contact.astype(np.float64) / o.sigma_contact  # (T, 2)
+            feet = list(FEET)
+            jacs = np.concatenate(
+                [_joint_jacobian(on[:, i, None, None] * normal, k, turns) for i, k in enumerate(feet)], axis=1
+            )
+            eq.dense([frames], on * (height[:, feet] - obs.planted), [jacs])
+            # Planted (or maybe planted: ``still``) on two frames running: the foot does not slide across the floor.
+            still = obs.contact.astype(np.float64) if obs.still is None else np.maximum(obs.contact, obs.still)
+            held = np.minimum(still[1:], still[:-1]) / o.sigma_contact  # (T-1, 2)
+            if np.any(held > 0):
+                res = np.concatenate(
+                    [held[:, i, None] * ((pos[1:, k] - pos[:-1, k]) @ across.T) for i, k in enumerate(feet)], axis=1
+                )
+                later = [_joint_jacobian(held[:, i, None, None] * across, k, turns[1:]) for i, k in enumerate(feet)]
+                earlier = [-_joint_jacobian(held[:, i, None, None] * across, k, turns[:-1]) for i, k in enumerate(feet)]
+                eq.dense(
+                    [frames[1:], frames[:-1]], res, [np.concatenate(later, axis=1), np.concatenate(earlier, axis=1)]
+                )
+    return eq
+
+
+def fit_run(
+    glob: np.ndarray,
+    root: np.ndarray,
+    rest: np.ndarray,
+    obs: Observations,
+    fps: float,
+    options: FitOptions = FitOptions(),
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fitted global rotations ``(T, 24, 3, 3)`` and pelvis ``(T, 3)`` of one run of consecutive frames.
+
+    Args:
+        glob: ``(T, 24, 3, 3)`` the records' global rotations (start and prior).
+        root: ``(T, 3)`` the records' pelvis positions (camera frame, metres).
+        rest: ``(24, 3)`` the track's rest skeleton (already scaled): its bone lengths are kept.
+        obs: what the frames are fitted to.
+        fps: frames per second (accelerations are per second squared).
+    """
+    prior_glob, prior_root = np.asarray(glob, dtype=np.float64), np.asarray(root, dtype=np.float64)
+    glob, root = prior_glob.copy(), prior_root.copy()
+    n = len(glob)
+    eq = _terms(glob, root, rest, prior_glob, prior_root, obs, fps, options)
+    cost = float(np.sum(eq.residuals() ** 2))
+    damping = options.damping
+    at = np.arange(PARAMS)
+    for _ in range(options.iterations):
+        diag = eq.band[0][:, at, at].copy()
+        for _try in range(4):
+            lhs = eq.band.copy()
+            lhs[0][:, at, at] += damping * np.maximum(diag, 1e-9) + 1e-12
+            step = -solve_block_banded(lhs, eq.grad.ravel()).reshape(n, PARAMS)
+            new_glob = axis_angle_to_matrix(step[:, :ROOT].reshape(n, NUM_JOINTS, 3)) @ glob
+            new_root = root + step[:, ROOT:]
+            new_eq = _terms(new_glob, new_root, rest, prior_glob, prior_root, obs, fps, options)
+            new_cost = float(np.sum(new_eq.residuals() ** 2))
+            if new_cost < cost:
+                glob, root, eq, cost = new_glob, new_root, new_eq, new_cost
+                damping = max(damping / 3.0, 1e-9)
+                break
+            damping *= 10.0
+        else:
+            break
+    return glob, root
+
+
+def view_rotation(points: np.ndarray) -> np.ndarray:
+    """``(T, 3, 3)`` rotations taking the optical axis (camera z) onto the viewing ray of ``points`` ``(T, 3)``
+    (camera frame): from a view straight at each point to the camera's."""
+    ray = points / np.maximum(np.linalg.norm(points, axis=-1, keepdims=True), 1e-9)
+    axis = np.cross(np.array([0.0, 0.0, 1.0]), ray)
+    sin = np.linalg.norm(axis, axis=-1)
+    angle = np.arctan2(sin, ray[:, 2])
+    return axis_angle_to_matrix(axis / np.maximum(sin, 1e-12)[:, None] * angle[:, None])
+
+
+def fit_track(
+    track: Track,
+    rest_joints: np.ndarray,
+    intrinsics: np.ndarray,
+    fps: float,
+    world_from_camera: np.ndarray | None = None,
+    floor: np.ndarray | None = None,
+    options: FitOptions = FitOptions(),
+    contact_options: ContactOptions | None = None,
+) -> Track:
+    """``track`` refitted (:func:`fit_run` per run of consecutive frames), with ``contact`` set when a floor is given.
+
+    ``rest_joints`` ``(24, 3)`` unscaled (the track's ``scale`` applies); ``world_from_camera`` ``(4, 4)`` and
+    ``floor`` ``(4,)`` the solved scene, or None."""
+    if len(track) < 3:
+        return track
+    contact_options = contact_options or ContactOptions()
+    scale = float(np.median(track.scale))
+    rest = np.asarray(rest_joints, dtype=np.float64) * scale
+    _, glob = forward_kinematics(track.global_orient.astype(np.float64), track.body_pose.astype(np.float64), rest)
+    root = track.joints[:, 0].astype(np.float64)
+    pixels = track.keypoints_2d.astype(np.float64)
+    relative = track.keypoints_3d.astype(np.float64)
+    if np.any(relative[..., 3] > 0):
+        # The 3D keypoints (and the rotations fitted to them) are as seen from straight in front of the
+        # person, the landmark model's crop: turned onto each person's own viewing ray they are the camera's.
+        view = view_rotation(root)
+        relative[..., :3] = np.einsum("tij,tkj->tki", view, relative[..., :3])
+        glob = view[:, None] @ glob
+    else:
+        # A backend that keeps no 3D keypoints: its own joints are the directions to keep near.
+        own = track.joints.astype(np.float64) - root[:, None]
+        relative = np.concatenate([own, np.where(track.predicted, 0.0, 1.0)[:, None, None].repeat(NUM_JOINTS, 1)], -1)
+    contact, prob, planted = None, None, 0.0
+    if world_from_camera is not None and floor is not None:
+        planted = contact_options.foot_height * rest_stature(rest_joints) * scale
+        world = track.joints.astype(np.float64) @ world_from_camera[:3, :3].T + world_from_camera[:3, 3]
+        prob, contact = detect_contact(world[:, list(FEET)], track.frame, planted, fps, contact_options)
+    out_glob, out_root = glob.copy(), root.copy()
+    for run in frame_runs(track.frame):
+        if run.stop - run.start < 3:
+            continue
+        obs = Observations(
+            pixels[run],
+            relative[run],
+            intrinsics,
+            floor,
+            None if contact is None else contact[run],
+            planted,
+            np.where(track.predicted[run], options.predicted_weight, 1.0),
+            None if prob is None else np.minimum(1.0, options.still_gain * prob[run]),
+        )
+        out_glob[run], out_root[run] = fit_run(glob[run], root[run], rest, obs, fps, options)
+    go, bp = global_to_local(out_glob)
+    arrays = track.arrays()
+    arrays["global_orient"] = go.astype(np.float32)
+    arrays["body_pose"] = bp.astype(np.float32)
+    arrays["joints"] = pose_joints(out_glob, out_root, rest).astype(np.float32)
+    arrays["transl"] = (out_root - rest[0]).astype(np.float32)
+    if contact is not None and prob is not None:
+        arrays["contact"] = stored_contact(prob, contact)
+    return type(track)(track.track_id, **arrays)
+
+
+def fit_motion(results: Results, options: FitOptions = FitOptions()) -> Results:
+    """Every track of a whole capture refitted (see the module docstring); ``meta.motion`` says so."""
+    meta = results.meta
+    world = None if meta.world_from_camera is None else np.asarray(meta.world_from_camera, dtype=np.float64)
+    floor = None if meta.floor_cam is None else np.asarray(meta.floor_cam, dtype=np.float64)
+    tracks = [
+        fit_track(
+            t, meta.rest_joints, np.asarray(meta.intrinsics, dtype=np.float64), float(meta.fps), world, floor, options
+        )
+        for t in results.tracks
+    ]
+    notes = "; ".join(n for n in (meta.notes, NOTE) if n)
+    return Results(dataclasses.replace(meta, notes=notes, motion=MOTION), tracks)
+
+
+__all__ = ["MOTION", "NOTE", "FitOptions", "Observations", "fit_motion", "fit_run", "fit_track", "pose_joints"]

@@ -1,0 +1,246 @@
+"""The temporal body fit (ram_core.scene.fit) on synthetic people whose truth is known."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ram_core.contract.results import CaptureMeta, Results, load_results, make_track, save_results
+from ram_core.contract.skeleton import JOINT_INDEX, PARENTS, axis_angle_to_matrix, forward_kinematics, global_to_local
+from ram_core.contract.smpl_model import default_rest_joints
+from ram_core.scene.banded import solve_block_banded
+from ram_core.scene.fit import (
+    MOTION,
+    FitOptions,
+    Observations,
+    fit_motion,
+    fit_run,
+    pose_joints,
+    view_rotation,
+)
+from ram_core.scene.refine import FILTER, refine
+from ram_core.scene.solve import FEET
+
+REST = default_rest_joints()
+FPS = 30.0
+K = np.array([[800.0, 0.0, 320.0], [0.0, 800.0, 240.0], [0.0, 0.0, 1.0]])
+CAMERA_HEIGHT = 1.5
+FLOOR = np.array([0.0, -1.0, 0.0, CAMERA_HEIGHT])  # a level camera 1.5 m up: the floor is y = 1.5
+
+
+def project(points: np.ndarray) -> np.ndarray:
+    p = points @ K.T
+    return p[..., :2] / p[..., 2:]
+
+
+def walking(frames: int, legs: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """``global_orient`` ``(T, 3)`` and ``body_pose`` ``(T, 23, 3)``: facing the camera, turning a little,
+    arms swinging, legs striding (or standing still)."""
+    t = np.arange(frames) / FPS
+    go = np.zeros((frames, 3))
+    go[:, 0] = np.pi
+    go[:, 1] = 0.3 * np.sin(t)
+    bp = np.zeros((frames, 23, 3))
+    for side, phase in (("left", 0.0), ("right", np.pi)):
+        if legs:
+            bp[:, JOINT_INDEX[f"{side}_hip"] - 1, 0] = 0.4 * np.sin(2 * np.pi * t + phase)
+            bp[:, JOINT_INDEX[f"{side}_knee"] - 1, 0] = 0.5 + 0.4 * np.sin(2 * np.pi * t + phase)
+        sign = 1.0 if side == "left" else -1.0
+        bp[:, JOINT_INDEX[f"{side}_shoulder"] - 1, 2] = sign * (-1.1 + 0.2 * np.sin(2 * np.pi * t))
+        bp[:, JOINT_INDEX[f"{side}_elbow"] - 1, 1] = 0.5
+    bp[:, JOINT_INDEX["spine1"] - 1, 2] = 0.1 * np.sin(2 * np.pi * 0.7 * t)
+    return go, bp
+
+
+def noisy(joints: np.ndarray, glob: np.ndarray, seed: int = 0):
+    """What a backend would give for the true ``joints`` ``(T, 24, 3)``: 2D keypoints 2 px off, 3D keypoints
+    3 cm off, and records whose rotations are 0.08 rad off and whose pelvis is 15 cm off in depth."""
+    rng = np.random.default_rng(seed)
+    n = len(joints)
+    pix = project(joints) + rng.normal(0.0, 2.0, (n, 24, 2))
+    pixels = np.concatenate([pix, np.ones((n, 24, 1))], -1)
+    rel = joints - joints[:, :1] + rng.normal(0.0, 0.03, joints.shape)
+    relative = np.concatenate([rel, np.ones((n, 24, 1))], -1)
+    start_glob = axis_angle_to_matrix(rng.normal(0.0, 0.08, (n, 24, 3))) @ glob
+    start_root = joints[:, 0] + rng.normal(0.0, [0.02, 0.02, 0.15], (n, 3))
+    return pixels, relative, start_glob, start_root
+
+
+def mpjpe(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(np.linalg.norm(a - b, axis=-1)))
+
+
+def acceleration(a: np.ndarray) -> float:
+    return float(np.mean(np.linalg.norm(a[2:] - 2 * a[1:-1] + a[:-2], axis=-1))) * FPS * FPS
+
+
+def bone_lengths(joints: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(joints[:, 1:] - joints[:, list(PARENTS[1:])], axis=-1)
+
+
+def test_the_fit_reduces_error_and_jitter_and_keeps_bone_lengths_exact():
+    go, bp = walking(40)
+    truth, glob = forward_kinematics(go, bp, REST, np.tile([0.0, 0.3, 5.0], (40, 1)))
+    pixels, relative, start_glob, start_root = noisy(truth, glob)
+    start = pose_joints(start_glob, start_root, REST)
+    fitted_glob, fitted_root = fit_run(start_glob, start_root, REST, Observations(pixels, relative, K), FPS)
+    fitted = pose_joints(fitted_glob, fitted_root, REST)
+    assert mpjpe(fitted, truth) < 0.3 * mpjpe(start, truth), (mpjpe(fitted, truth), mpjpe(start, truth))
+    assert acceleration(fitted) < 3.0 * acceleration(truth) < 0.2 * acceleration(start)
+    np.testing.assert_allclose(bone_lengths(fitted), np.broadcast_to(bone_lengths(REST[None]), (40, 23)), atol=1e-9)
+    rotations = np.einsum("tjab,tjcb->tjac", fitted_glob, fitted_glob)
+    np.testing.assert_allclose(rotations, np.broadcast_to(np.eye(3), rotations.shape), atol=1e-9)
+
+
+def standing(frames: int = 30):
+    """A person standing still on the floor (legs fixed), moving arms and spine: truth and its rotations."""
+    go, bp = walking(frames, legs=False)
+    joints, glob = forward_kinematics(go, bp, REST)
+    feet = joints[:, list(FEET)]
+    planted = 0.04
+    # Stand the feet ``planted`` above the floor (y grows downwards: the floor is y = CAMERA_HEIGHT), 4 m away.
+    shift = np.array([0.2, CAMERA_HEIGHT - planted - feet[..., 1].max(), 4.0])
+    return joints + shift, glob, planted
+
+
+def slide(joints: np.ndarray) -> np.ndarray:
+    """Per frame and foot, how far the foot moved across the floor (metres)."""
+    return np.linalg.norm(np.diff(joints[:, list(FEET)][..., [0, 2]], axis=0), axis=-1)
+
+
+def test_planted_feet_hold_still_on_the_floor_in_the_fit():
+    truth, glob, planted = standing()
+    pixels, relative, start_glob, start_root = noisy(truth, glob, seed=1)
+    contact = np.ones((len(truth), 2), bool)
+    free = Observations(pixels, relative, K, FLOOR, None, planted)
+    held = dataclasses.replace(free, contact=contact)
+    loose = pose_joints(*fit_run(start_glob, start_root, REST, free, FPS), REST)
+    fitted = pose_joints(*fit_run(start_glob, start_root, REST, held, FPS), REST)
+    assert np.median(slide(fitted)) < 0.003 and np.median(slide(fitted)) < 0.5 * np.median(slide(loose))
+    height = fitted @ FLOOR[:3] + FLOOR[3]
+    np.testing.assert_allclose(height[:, list(FEET)], planted, atol=0.005)
+    assert height.min() > -0.002, "no joint below the floor"
+    np.testing.assert_allclose(
+        bone_lengths(fitted), np.broadcast_to(bone_lengths(REST[None]), (len(truth), 23)), atol=1e-9
+    )
+
+
+def test_the_block_solver_matches_a_dense_solve():
+    rng = np.random.default_rng(2)
+    frames, size = 7, 4
+    dense = np.zeros((frames * size, frames * size))
+    for i in range(frames):
+        for k in range(3):
+            if i - k >= 0:
+                block = rng.normal(size=(size, size))
+                dense[i * size : (i + 1) * size, (i - k) * size : (i - k + 1) * size] = block
+    dense = dense @ dense.T + np.eye(frames * size)  # now couples frames up to 4 apart: cut it back to 2
+    for i in range(frames):
+        for j in range(frames):
+            if abs(i - j) > 2:
+                dense[i * size : (i + 1) * size, j * size : (j + 1) * size] = 0.0
+    dense += frames * size * np.eye(frames * size)
+    band = np.zeros((3, frames, size, size))
+    for k in range(3):
+        for i in range(k, frames):
+            band[k, i] = dense[i * size : (i + 1) * size, (i - k) * size : (i - k + 1) * size]
+    rhs = rng.normal(size=frames * size)
+    np.testing.assert_allclose(solve_block_banded(band, rhs), np.linalg.solve(dense, rhs), atol=1e-10)
+
+
+def capture_of(frames: int = 30) -> Results:
+    """A standing person's records as a backend with keypoints gives them, in a solved scene."""
+    truth, glob, _ = standing(frames)
+    pixels, relative, start_glob, start_root = noisy(truth, glob, seed=3)
+    go, bp = global_to_local(start_glob)
+    joints = pose_joints(start_glob, start_root, REST)
+    track = make_track(
+        1,
+        frame=np.arange(frames),
+        global_orient=go,
+        body_pose=bp,
+        betas=np.zeros((frames, 10)),
+        transl=start_root - REST[0],
+        joints=joints,
+        box=np.tile([0.0, 0.0, 10.0, 10.0], (frames, 1)),
+        confidence=np.ones(frames),
+        predicted=np.zeros(frames, bool),
+        keypoints_2d=pixels,
+        keypoints_3d=relative,
+    )
+    world = np.eye(4)
+    world[:3, :3] = [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]]  # OpenCV -> Z up
+    world[2, 3] = CAMERA_HEIGHT
+    meta = CaptureMeta(
+        video_path="synthetic",
+        fps=FPS,
+        width=640,
+        height=480,
+        frame_count=frames,
+        frame_start=0,
+        frame_end=frames,
+        intrinsics=K,
+        intrinsics_assumed=False,
+        backend="synthetic",
+        rest_joints=REST,
+        rest_source="anny-cmu_mb",
+        world_from_camera=world,
+        floor_cam=FLOOR,
+        scene_status="solved: a test",
+    )
+    return Results(meta, [track])
+
+
+def test_fit_motion_keeps_the_records_consistent_and_says_so(tmp_path):
+    results = capture_of()
+    out = fit_motion(results, FitOptions(iterations=2))
+    assert out.meta.motion == MOTION
+    t = out.tracks[0]
+    joints, _ = forward_kinematics(
+        t.global_orient.astype(np.float64), t.body_pose.astype(np.float64), REST, t.transl.astype(np.float64)
+    )
+    np.testing.assert_allclose(t.joints, joints, atol=2e-5)  # joints are the rotations' forward kinematics
+    assert np.all((t.contact >= 0) & (t.contact <= 1))
+    back = load_results(save_results(out, tmp_path / "fit.ram.npz"))
+    assert back.meta.motion == MOTION and np.array_equal(back.tracks[0].keypoints_2d, t.keypoints_2d)
+
+
+def test_the_online_path_is_kept_and_named():
+    raw = capture_of()
+    raw = Results(dataclasses.replace(raw.meta, world_from_camera=None, floor_cam=None, scene_status=""), raw.tracks)
+    out = refine(raw, FILTER)
+    assert out.meta.motion == FILTER
+
+
+def test_a_hidden_stretch_follows_the_motion_not_a_straight_line():
+    frames = 40
+    go, bp = walking(frames)
+    t = np.arange(frames) / FPS
+    # The pelvis walks round a curve (1.5 m radius) 5 m away: a straight fill cuts the corner.
+    path = np.stack([1.5 * np.sin(t), 0.3 + 0.0 * t, 5.0 + 1.5 * (1.0 - np.cos(t))], -1)
+    truth, glob = forward_kinematics(go, bp, REST, path)
+    pixels, relative, start_glob, _ = noisy(truth, glob, seed=4)
+    start_root = truth[:, 0].copy()  # the records' pelvis right where seen, so the fill's shape is what is tested
+    hidden = np.zeros(frames, bool)
+    hidden[15:25] = True
+    pixels[hidden, :, 2] = 0.0
+    relative[hidden, :, 3] = 0.0
+    # The backend's fill: the pelvis on the straight line between the frames either side.
+    a, b = 14, 25
+    w = ((np.arange(frames) - a) / (b - a))[hidden, None]
+    start_root[hidden] = (1 - w) * start_root[a] + w * start_root[b]
+    prior = np.where(hidden, FitOptions().predicted_weight, 1.0)
+    obs = Observations(pixels, relative, K, prior=prior)
+    _, root = fit_run(start_glob, start_root, REST, obs, FPS)
+    fill_error = np.linalg.norm(start_root[hidden] - truth[hidden, 0], axis=-1).mean()
+    fit_error = np.linalg.norm(root[hidden] - truth[hidden, 0], axis=-1).mean()
+    assert fit_error < 0.5 * fill_error, (fit_error, fill_error)
+
+
+def test_the_view_rotation_turns_the_optical_axis_onto_each_ray():
+    points = np.array([[0.0, 0.0, 5.0], [2.0, -1.0, 4.0], [-3.0, 0.5, 1.0]])
+    view = view_rotation(points)
+    ray = points / np.linalg.norm(points, axis=1, keepdims=True)
+    np.testing.assert_allclose(view @ np.array([0.0, 0.0, 1.0]), ray, atol=1e-12)
+    np.testing.assert_allclose(view[0], np.eye(3), atol=1e-12)
