@@ -6,9 +6,16 @@ bones of common rigs; :func:`auto_map` guesses a map for any rig from its bone n
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from ram_core.contract.skeleton import JOINT_NAMES
+
+# Not a joint: the target bone that carries the travel when it is not the pelvis's (Rigify's torso).
+ROOT_MOTION = "root_motion"
+PRESET_FORMAT = "ram-bone-map"
+PRESET_VERSION = 1
 
 # The joints both sides of the body share, by SMPL's names without the side.
 _SIDED = ("hip", "knee", "ankle", "foot", "collar", "shoulder", "elbow", "wrist")
@@ -145,3 +152,33 @@ def bone_map(preset: str, bone_names: list[str] | tuple[str, ...]) -> dict[str, 
         raise ValueError(f"unknown bone map preset {preset!r}: use one of auto, {', '.join(PRESETS)}")
     have = set(bone_names)
     return {j: b for j, b in PRESETS[preset].items() if b in have}
+
+
+def save_preset(path: str | Path, mapping: dict[str, str]) -> Path:
+    """Write ``mapping`` as a bone-map preset file (JSON, joints in SMPL order); the path written."""
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        path = path.with_suffix(".json")
+    ordered = {j: mapping[j] for j in (*JOINT_NAMES, ROOT_MOTION) if mapping.get(j)}
+    doc = {"format": PRESET_FORMAT, "version": PRESET_VERSION, "bones": ordered}
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def load_preset(path: str | Path) -> dict[str, str]:
+    """The bone map in a preset file written by :func:`save_preset` (ValueError, one line, if it is not one)."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"no bone map preset at {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path.name} is not a bone map preset ({e})") from None
+    if not isinstance(doc, dict) or doc.get("format") != PRESET_FORMAT or not isinstance(doc.get("bones"), dict):
+        raise ValueError(f"{path.name} is not a RAM bone map preset (no {PRESET_FORMAT!r} format and bones)")
+    if doc.get("version", 0) > PRESET_VERSION:
+        raise ValueError(f"{path.name} is a newer bone map preset (version {doc['version']}); update the add-on")
+    unknown = sorted(set(doc["bones"]) - {*JOINT_NAMES, ROOT_MOTION})
+    if unknown:
+        raise ValueError(f"{path.name} maps unknown joints {', '.join(unknown)}: use SMPL joint names")
+    return {j: str(b) for j, b in doc["bones"].items() if b}

@@ -27,12 +27,16 @@ import bpy
 import numpy as np
 from mathutils import Matrix, Quaternion
 
-from ram_core.contract.skeleton import matrix_to_quaternion
+from ram_core.contract.skeleton import JOINT_NAMES, PARENTS, matrix_to_quaternion
 
+from . import bone_maps
+
+from .action_pose import action_of, armature_pose, bones_in_order
 from .importer.keys import key_channels
 from .importer.plan import continuous_quaternions
 
 SOURCE_PROP = "ram_retarget_source"
+LOCATION_TOLERANCE = 1e-4  # metres: below this a bone's head is where its parent carries it
 TARGET_PROP = "ram_target"
 
 
@@ -63,58 +67,205 @@ def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.eye(3) + k + k @ k / (1.0 + c)
 
 
-def _rest_height(obj: bpy.types.Object, bone: str) -> float:
-    """Height (world) of ``bone``'s rest head above the lowest rest head or tail of ``obj``."""
+def _hip_anchor(obj: bpy.types.Object, hips: str, left: str | None, right: str | None) -> np.ndarray:
+    """The rest point ``(3,)`` (armature space) standing for the hip joints: midway between the two thigh
+    heads, or the hips bone's head when either thigh is not known."""
+    bones = obj.data.bones
+    if left in bones and right in bones:
+        return 0.5 * (np.array(bones[left].head_local) + np.array(bones[right].head_local))
+    return np.array(bones[hips].head_local)
+
+
+def _rest_floor(obj: bpy.types.Object) -> float:
+    """The lowest world height of ``obj``'s rest bones (heads and tails): where it stands."""
     mw = obj.matrix_world
-    z = [(mw @ b.head_local).z for b in obj.data.bones] + [(mw @ b.tail_local).z for b in obj.data.bones]
-    return float((mw @ obj.data.bones[bone].head_local).z - min(z))
+    return min(min((mw @ b.head_local).z, (mw @ b.tail_local).z) for b in obj.data.bones)
 
 
-def _ordered(bones: bpy.types.ArmatureBones) -> list[bpy.types.Bone]:
-    """Bones with every parent before its children."""
-    out: list[bpy.types.Bone] = []
-    todo = [b for b in bones if b.parent is None]
-    while todo:
-        b = todo.pop(0)
-        out.append(b)
-        todo.extend(b.children)
+def _effective_parents(
+    target: bpy.types.Object, mapped: set[str], parents: dict[str, str | None]
+) -> dict[str, str | None]:
+    """For each mapped bone, the mapped bone it moves with: ``parents``' entry if it has one, else its
+    nearest mapped ancestor (bones between stay at rest), None for none."""
+    out: dict[str, str | None] = {}
+    for name in mapped:
+        if name in parents:
+            out[name] = parents[name] if parents[name] in mapped else None
+            continue
+        up = target.data.bones[name].parent
+        while up is not None and up.name not in mapped:
+            up = up.parent
+        out[name] = up.name if up is not None else None
     return out
 
 
-def _sample_source(
-    scene: bpy.types.Scene, source: bpy.types.Object, joints: list[str], frames: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Posed armature-space rotations ``(T, J, 3, 3)`` of ``joints`` and the world pelvis head ``(T, 3)``."""
-    previous = scene.frame_current
-    rots = np.empty((len(frames), len(joints), 3, 3))
-    pelvis = np.empty((len(frames), 3))
-    root = source.pose.bones[joints[0]]
-    try:
-        for i, f in enumerate(frames):
-            scene.frame_set(int(f))
-            for j, name in enumerate(joints):
-                rots[i, j] = _rot(source.pose.bones[name].matrix)
-            pelvis[i] = source.matrix_world @ root.head
-    finally:
-        scene.frame_set(previous)
-    return rots, pelvis
+def _source_range(source: bpy.types.Object) -> np.ndarray:
+    action = action_of(source)
+    if action is None:
+        raise ValueError(f"{source.name} has no action to retarget")
+    first, last = (int(round(v)) for v in action.frame_range)
+    return np.arange(first, last + 1)
 
 
-def _action_for(target: bpy.types.Object, name: str, source: bpy.types.Object) -> bpy.types.Action:
-    """The action retargeted from ``source`` before (cleared), else a new one; assigned to ``target``."""
+def _euler_keys(quats: np.ndarray, mode: str) -> np.ndarray:
+    """Euler angles ``(T, 3)`` in ``mode`` for quaternions ``(T, 4)``, each continuous with the last."""
+    eulers = np.empty((len(quats), 3))
+    prev = Quaternion(quats[0]).to_euler(mode)
+    for i, qv in enumerate(quats):
+        prev = Quaternion(qv).to_euler(mode, prev)
+        eulers[i] = prev
+    return eulers
+
+
+def _topological(eff: dict[str, str | None]) -> list[str]:
+    """The bones of ``eff`` with each one's effective parent before it."""
+    out: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str, depth: int = 0) -> None:
+        if name in seen or depth > len(eff):
+            return
+        parent = eff[name]
+        if parent is not None:
+            visit(parent, depth + 1)
+        seen.add(name)
+        out.append(name)
+
+    for name in eff:
+        visit(name)
+    return out
+
+
+def _unit(m: np.ndarray) -> np.ndarray:
+    """``m`` ``(..., 3, 3)`` with unit columns (scale removed)."""
+    return m / np.linalg.norm(m, axis=-2, keepdims=True)
+
+
+def solve(
+    source: bpy.types.Object,
+    target: bpy.types.Object,
+    mapping: dict[str, str],
+    frames: np.ndarray,
+    floor_z: float = 0.0,
+    parents: dict[str, str | None] | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
+    """The target's pose that follows ``source``: local rotations ``(T, 3, 3)`` per driven target bone,
+    locations ``(T, 3)`` for the bones that must move (the root-motion bone, bones detached from their
+    chain) and the size ratio. ``mapping`` is already limited to bones both have and holds ``"pelvis"``;
+    ``parents`` as in :func:`retarget`."""
+    rots, heads = armature_pose(source, frames)
+    n = len(frames)
+    s_world = np.array(source.matrix_world)
+    t_world = np.array(target.matrix_world)
+    k = _rot(target.matrix_world).T @ _rot(source.matrix_world)
+    joints = {j: b for j, b in mapping.items() if j != bone_maps.ROOT_MOTION}
+    hips = joints["pelvis"]
+    root = mapping.get(bone_maps.ROOT_MOTION, hips)
+    rest = {name: np.array(target.data.bones[name].matrix_local) for name in {*joints.values(), root}}
+
+    # Where the hips go: the point between the thighs, scaled about each character's floor.
+    s_hips = ("left_hip", "right_hip")
+    thighs = all(j in joints for j in s_hips)
+    s_anchor = 0.5 * (heads["left_hip"] + heads["right_hip"]) if thighs else heads["pelvis"]
+    s_anchor_w = s_anchor @ s_world[:3, :3].T + s_world[:3, 3]
+    s_rest = _hip_anchor(source, "pelvis", *(s_hips if thighs else (None, None)))
+    t_rest = _hip_anchor(target, hips, *((joints[j] for j in s_hips) if thighs else (None, None)))
+    s_rest_z = (s_world @ np.append(s_rest, 1.0))[2]
+    t_rest_w = (t_world @ np.append(t_rest, 1.0))[:3]
+    t_floor = _rest_floor(target)
+    ratio = float((t_rest_w[2] - t_floor) / max(s_rest_z - _rest_floor(source), 1e-6))
+    desired = np.empty((n, 3))
+    desired[:, :2] = t_rest_w[:2] + ratio * (s_anchor_w[:, :2] - s_anchor_w[0, :2])
+    desired[:, 2] = t_floor + ratio * (s_anchor_w[:, 2] - floor_z)
+    inv = np.linalg.inv(t_world)
+    desired = desired @ inv[:3, :3].T + inv[:3, 3]
+
+    # Each mapped bone's armature-space rotation: the source bone's turn since rest, applied to the
+    # target's rest turned onto the source bone's rest direction.
+    # Each mapped bone's armature-space rotation: the source bone's turn since rest (seen from the
+    # target), applied to the target's rest swung onto the source bone's rest direction. The swing is
+    # taken in armature space, where both characters face the same way, so it never holds a heading.
+    turn: dict[str, np.ndarray] = {}
+    world: dict[str, np.ndarray] = {}
+    for joint, bone in [*joints.items(), *([("pelvis", root)] if root not in joints.values() else [])]:
+        s0 = _rot(source.data.bones[joint].matrix_local)
+        r_t0 = _unit(rest[bone][:3, :3])
+        turn[bone] = np.einsum("ij,tjk->tik", k, _unit(rots[joint])) @ (s0.T @ k.T)
+        # a root-motion bone of its own (Rigify's torso) turns with the pelvis, its rest unswung
+        q = _align(r_t0[:, 1], s0[:, 1]) if bone in joints.values() else np.eye(3)
+        world[bone] = turn[bone] @ (k @ q @ r_t0)
+
+    # Where each head belongs: carried rigidly down the SMPL chain from the root, then the whole body
+    # shifted so the hip anchor lands where it should.
+    head: dict[str, np.ndarray] = {root: np.broadcast_to(rest[root][:3, 3], (n, 3))}
+    for j, joint in enumerate(JOINT_NAMES):
+        if joint not in joints or joints[joint] in head:
+            continue
+        p = PARENTS[j]
+        while p >= 0 and JOINT_NAMES[p] not in joints:
+            p = PARENTS[p]
+        up = joints[JOINT_NAMES[p]] if p >= 0 else root
+        bone = joints[joint]
+        head[bone] = head[up] + np.einsum("tij,j->ti", turn[up], k @ (rest[bone][:3, 3] - rest[up][:3, 3]))
+    anchor = 0.5 * (head[joints["left_hip"]] + head[joints["right_hip"]]) if thighs else head[hips]
+    if not thighs:
+        anchor = anchor + np.einsum("tij,j->ti", turn[hips], k @ (t_rest - rest[hips][:3, 3]))
+    shift = desired - anchor
+    head = {name: h + shift for name, h in head.items()}
+
+    eff = _effective_parents(target, set(world), parents or {})
+    local: dict[str, np.ndarray] = {}
+    location: dict[str, np.ndarray] = {}
+    posed: dict[str, np.ndarray] = {}
+    for name in _topological(eff):
+        e = eff[name]
+        if e is None:
+            base_rot = np.broadcast_to(_unit(rest[name][:3, :3]), (n, 3, 3))
+            base_pos = np.broadcast_to(rest[name][:3, 3], (n, 3))
+        else:
+            rel = np.linalg.inv(rest[e]) @ rest[name]
+            base_rot = _unit(world[e] @ rel[:3, :3])
+            base_pos = posed[e] + np.einsum("tij,j->ti", world[e], rel[:3, 3])
+        local[name] = np.swapaxes(base_rot, 1, 2) @ world[name]
+        loc = np.einsum("tji,tj->ti", base_rot, head[name] - base_pos)
+        # A bone carried by its chain needs no location; one hanging elsewhere (a deform bone under a
+        # helper bone at rest, the root) is moved to where its chain puts it.
+        if name == root or (np.abs(loc).max() > LOCATION_TOLERANCE and not target.data.bones[name].use_connect):
+            location[name] = loc
+            posed[name] = head[name]
+        else:
+            posed[name] = np.ascontiguousarray(base_pos)
+    return local, location, ratio
+
+
+def _nla_home(target: bpy.types.Object, action: bpy.types.Action, track_name: str) -> None:
+    """Play ``action`` as the strip of the target's NLA track ``track_name``: a strip already playing it
+    keeps its place (start, blending, the artist's settings) and is stretched to the keys now there."""
     anim = target.animation_data or target.animation_data_create()
+    first, last = action.frame_range
+    for track in anim.nla_tracks:
+        for strip in track.strips:
+            if strip.action == action:
+                strip.action_frame_start, strip.action_frame_end = first, last
+                strip.frame_end = strip.frame_start + (last - first) * strip.scale * strip.repeat
+                return
+    track = anim.nla_tracks.new()
+    track.name = track_name
+    strip = track.strips.new(track_name, int(first), action)
+    strip.extrapolation = "HOLD"
+
+
+def _action_for(target: bpy.types.Object, source: bpy.types.Object) -> bpy.types.Action:
+    """The action retargeted from ``source`` onto ``target`` before (its keys cleared), else a new one
+    named after the person."""
     action = next(
         (a for a in bpy.data.actions if a.get(SOURCE_PROP) == source.name and a.get(TARGET_PROP) == target.name),
         None,
     )
     if action is None:
-        action = bpy.data.actions.new(name)
+        action = bpy.data.actions.new(f"{source.name} on {target.name}")
         action[SOURCE_PROP] = source.name
         action[TARGET_PROP] = target.name
-    previous = anim.action
-    if previous is not None and previous != action and previous.users <= 1:
-        previous.use_fake_user = True  # nothing the artist made is lost
-    anim.action = action
     if hasattr(action, "layers"):
         for layer in list(action.layers):
             action.layers.remove(layer)
@@ -130,69 +281,26 @@ def retarget(
     mapping: dict[str, str],
     frames: np.ndarray | None = None,
     floor_z: float = 0.0,
+    parents: dict[str, str | None] | None = None,
 ) -> RetargetResult:
     """Key ``target`` to follow ``source`` (a RAM armature) through ``mapping`` (SMPL joint -> target
-    bone) at ``frames`` (default: the source action's range); ``floor_z`` is the source's floor."""
-    mapping = {j: b for j, b in mapping.items() if j in source.pose.bones and b in target.data.bones}
+    bone) at ``frames`` (default: the source action's range); ``floor_z`` is the source's floor (world
+    metres). ``parents`` names, for target bones whose rest parent is not what moves them (Rigify's FK
+    controls hang under constraint-driven helper bones), the mapped bone they move with.
+
+    The source is read from its action's keys (no scene evaluation); the result is an action on an NLA
+    track of the target named after the person (:func:`_nla_home`)."""
+    mapping = {
+        j: b
+        for j, b in mapping.items()
+        if (j in source.pose.bones or j == bone_maps.ROOT_MOTION) and b in target.data.bones
+    }
     if "pelvis" not in mapping:
         raise ValueError("the bone map has no target bone for the pelvis: map the rig's hips bone")
-    if frames is None:
-        act = source.animation_data.action if source.animation_data else None
-        if act is None:
-            raise ValueError(f"{source.name} has no action to retarget")
-        first, last = (int(round(v)) for v in act.frame_range)
-        frames = np.arange(first, last + 1)
-    frames = np.asarray(frames, dtype=np.int64)
-    joints = ["pelvis", *[j for j in mapping if j != "pelvis"]]
-    src_rot, src_pelvis = _sample_source(scene, source, joints, frames)
+    frames = np.asarray(_source_range(source) if frames is None else frames, dtype=np.int64)
+    local, location, ratio = solve(source, target, mapping, frames, floor_z, parents)
 
-    k = _rot(target.matrix_world).T @ _rot(source.matrix_world)
-    hips = mapping["pelvis"]
-    ratio = _rest_height(target, hips) / max(_rest_height(source, "pelvis"), 1e-6)
-    t_world = target.matrix_world
-    t_floor = min(min((t_world @ b.head_local).z, (t_world @ b.tail_local).z) for b in target.data.bones)
-    hips_rest = np.array(t_world @ target.data.bones[hips].head_local)
-    desired = np.empty_like(src_pelvis)
-    desired[:, :2] = hips_rest[:2] + ratio * (src_pelvis[:, :2] - src_pelvis[0, :2])
-    desired[:, 2] = t_floor + ratio * (src_pelvis[:, 2] - floor_z)
-    inv = np.array(t_world.inverted())
-    desired_arm = desired @ inv[:3, :3].T + inv[:3, 3]
-
-    by_target = {b: joints.index(j) for j, b in mapping.items()}
-    n = len(frames)
-    posed_rot: dict[str, np.ndarray] = {}
-    posed_pos: dict[str, np.ndarray] = {}
-    local: dict[str, np.ndarray] = {}
-    root_loc = np.zeros((n, 3))
-    for bone in _ordered(target.data.bones):
-        rest = np.array(bone.matrix_local)
-        if bone.parent is None:
-            base_rot = np.broadcast_to(rest[:3, :3], (n, 3, 3))
-            base_pos = np.broadcast_to(rest[:3, 3], (n, 3))
-        else:
-            rel = np.linalg.inv(np.array(bone.parent.matrix_local)) @ rest
-            p_rot, p_pos = posed_rot[bone.parent.name], posed_pos[bone.parent.name]
-            base_rot = p_rot @ rel[:3, :3]
-            base_pos = p_pos + np.einsum("tij,j->ti", p_rot, rel[:3, 3])
-        base_rot = base_rot / np.linalg.norm(base_rot, axis=1, keepdims=True)
-        if bone.name in by_target:
-            s = by_target[bone.name]
-            src = source.data.bones[joints[s]]
-            s0 = k @ _rot(src.matrix_local)
-            r_t0 = rest[:3, :3] / np.linalg.norm(rest[:3, :3], axis=0)
-            q = _align(r_t0[:, 1], s0[:, 1])
-            world = np.einsum("ij,tjk->tik", k, src_rot[:, s]) @ (s0.T @ q @ r_t0)
-            local[bone.name] = np.swapaxes(base_rot, 1, 2) @ world
-            posed_rot[bone.name] = world
-        else:
-            posed_rot[bone.name] = base_rot
-        if bone.name == hips:
-            root_loc = np.einsum("tji,tj->ti", base_rot, desired_arm - base_pos)
-            posed_pos[bone.name] = desired_arm
-        else:
-            posed_pos[bone.name] = np.ascontiguousarray(base_pos)
-
-    action = _action_for(target, source.name, source)
+    action = _action_for(target, source)
     keyed = frames.astype(np.float64)
     for bone_name, rot in local.items():
         pb = target.pose.bones[bone_name]
@@ -202,11 +310,9 @@ def retarget(
         if pb.rotation_mode == "QUATERNION":
             key_channels(action, target, f'pose.bones["{bone_name}"].rotation_quaternion', keyed, quats, bone_name)
         else:
-            eulers = np.empty((n, 3))
-            prev = Quaternion(quats[0]).to_euler(pb.rotation_mode)
-            for i, qv in enumerate(quats):
-                prev = Quaternion(qv).to_euler(pb.rotation_mode, prev)  # continuous with the last key
-                eulers[i] = prev
+            eulers = _euler_keys(quats, pb.rotation_mode)
             key_channels(action, target, f'pose.bones["{bone_name}"].rotation_euler', keyed, eulers, bone_name)
-    key_channels(action, target, f'pose.bones["{hips}"].location', keyed, root_loc, hips)
+    for bone_name, loc in location.items():
+        key_channels(action, target, f'pose.bones["{bone_name}"].location', keyed, loc, bone_name)
+    _nla_home(target, action, f"RAM {source.name}")
     return RetargetResult(action=action, bone_map=mapping, ratio=ratio, frames=frames)
