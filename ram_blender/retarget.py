@@ -29,7 +29,7 @@ from mathutils import Matrix, Quaternion
 
 from ram_core.contract.skeleton import JOINT_NAMES, PARENTS, matrix_to_quaternion
 
-from . import bone_maps
+from . import bone_map_state, bone_maps
 
 from .action_pose import action_of, armature_pose, bones_in_order
 from .importer.keys import key_channels
@@ -282,6 +282,7 @@ def retarget(
     frames: np.ndarray | None = None,
     floor_z: float = 0.0,
     parents: dict[str, str | None] | None = None,
+    settings: dict[str, float] | None = None,
 ) -> RetargetResult:
     """Key ``target`` to follow ``source`` (a RAM armature) through ``mapping`` (SMPL joint -> target
     bone) at ``frames`` (default: the source action's range); ``floor_z`` is the source's floor (world
@@ -289,7 +290,8 @@ def retarget(
     controls hang under constraint-driven helper bones), the mapped bone they move with.
 
     The source is read from its action's keys (no scene evaluation); the result is an action on an NLA
-    track of the target named after the person (:func:`_nla_home`)."""
+    track of the target named after the person (:func:`_nla_home`). ``settings`` (data path -> value)
+    are keyed constant in it too (Rigify's IK/FK switches)."""
     mapping = {
         j: b
         for j, b in mapping.items()
@@ -314,5 +316,46 @@ def retarget(
             key_channels(action, target, f'pose.bones["{bone_name}"].rotation_euler', keyed, eulers, bone_name)
     for bone_name, loc in location.items():
         key_channels(action, target, f'pose.bones["{bone_name}"].location', keyed, loc, bone_name)
+    for path, value in (settings or {}).items():
+        group = path.split('"')[1] if '"' in path else "RAM"
+        key_channels(action, target, path, keyed[[0, -1]], np.array([[value], [value]]), group, "CONSTANT")
     _nla_home(target, action, f"RAM {source.name}")
     return RetargetResult(action=action, bone_map=mapping, ratio=ratio, frames=frames)
+
+
+def rigify_switches(target: bpy.types.Object) -> dict[str, float]:
+    """Rigify's IK/FK switches of ``target`` set to FK and its neck and head follow set to 1, as data paths
+    to key: the limbs follow their FK controls and the head its neck."""
+    out = {f'pose.bones["{pb.name}"]["IK_FK"]': 1.0 for pb in target.pose.bones if "IK_FK" in pb}
+    torso = target.pose.bones.get("torso")
+    for follow in ("neck_follow", "head_follow"):  # neck and head turn with what carries them, as SMPL's do
+        if torso is not None and follow in torso:
+            out[f'pose.bones["torso"]["{follow}"]'] = 1.0
+    return out
+
+
+def map_for(target: bpy.types.Object, preset: str) -> tuple[dict[str, str], dict[str, str | None], dict[str, float]]:
+    """The bone map, effective parents and constant settings for ``preset``: ``auto``, ``mixamo``,
+    ``ue5``, ``rigify``, ``custom`` (the map stored on ``target``) or a preset file's path (``.json``)."""
+    names = [b.name for b in target.data.bones]
+    if preset == "custom":
+        mapping = {j: b for j, b in bone_map_state.stored_map(target).items() if b in target.data.bones}
+        if not mapping:
+            raise ValueError(f"{target.name} has no bone map of its own: fill one in the Retarget panel first")
+        return mapping, {}, {}
+    if preset.lower().endswith(".json"):
+        return bone_maps.load_preset(preset), {}, {}
+    mapping = bone_maps.bone_map(preset, names)
+    if preset == "rigify":
+        if "torso" not in target.data.bones or "spine_fk" not in target.data.bones:
+            raise ValueError(f"{target.name} is not a generated Rigify rig (no torso and spine_fk controls)")
+        return mapping, dict(bone_maps.RIGIFY_PARENTS), rigify_switches(target)
+    return mapping, {}, {}
+
+
+def retarget_preset(
+    scene: bpy.types.Scene, source: bpy.types.Object, target: bpy.types.Object, preset: str, floor_z: float = 0.0
+) -> RetargetResult:
+    """:func:`retarget` with the map, parents and settings :func:`map_for` gives for ``preset``."""
+    mapping, parents, settings = map_for(target, preset)
+    return retarget(scene, source, target, mapping, floor_z=floor_z, parents=parents, settings=settings)
