@@ -1,9 +1,11 @@
-"""Headless batch: ``blender -b -c ram_capture VIDEO_OR_FOLDER... -o OUT_DIR [--backend lite] [--export fbx,bvh,npz]``.
+"""Headless batch: ``blender -b -c ram_capture VIDEO_OR_FOLDER... -o OUT_DIR [--backend lite] [--export fbx,bvh,npz]
+[--retarget TARGET.blend:ARMATURE --map rigify|mixamo|ue5|auto|PRESET.json]``.
 
 The capture flags are ``ram-core capture``'s (both come from :class:`~ram_core.contract.options.CaptureOptions`);
 those not given come from the add-on's preferences (backend, SMPL model, device, weights folder) or
 the defaults. Each video becomes ``OUT_DIR/<stem>.ram.npz`` (raw results), ``OUT_DIR/<stem>.blend`` and its exports.
-A failed video is reported and the batch goes on; the exit status is 1 if any failed. The same
+With ``--retarget`` each person also gets a copy of the character (appended from TARGET.blend) keyed to
+follow them (:func:`apply_character`). A failed video is reported and the batch goes on; the exit status is 1 if any failed. The same
 :func:`batch_capture` runs from the ``bpy`` module.
 """
 
@@ -20,7 +22,7 @@ import bpy
 from ram_core.contract.client import CaptureError, check_output_path
 from ram_core.contract.options import CaptureOptions, OptionsError, add_arguments, from_args
 
-from . import export, preferences, session
+from . import export, preferences, retarget, session
 from .capture_job import CaptureJob, CaptureRequest
 
 log = logging.getLogger(__name__)
@@ -77,8 +79,48 @@ def save_blend(path: Path) -> None:
         prefs.save_version = versions
 
 
+def parse_character(spec: str) -> tuple[Path, str]:
+    """``TARGET.blend:ARMATURE`` -> (path, armature name), checked to exist (ValueError, one line)."""
+    path, sep, name = spec.rpartition(":")
+    if not sep or not name or not path.lower().endswith(".blend"):
+        raise ValueError(f"--retarget wants TARGET.blend:ARMATURE, not {spec!r}")
+    if not Path(path).is_file():
+        raise ValueError(f"no such file {path} (--retarget)")
+    with bpy.data.libraries.load(path) as (src, _dst):
+        if name not in src.objects:
+            raise ValueError(f"{Path(path).name} has no object {name!r} (--retarget)")
+    return Path(path), name
+
+
+def apply_character(
+    context: bpy.types.Context, people: list[bpy.types.Object], character: tuple[Path, str], preset: str
+) -> list[bpy.types.Object]:
+    """Append a copy of ``character`` (a .blend path and an armature's name in it) per person in
+    ``people`` and retarget that person onto it with ``preset`` (as :func:`retarget.map_for` reads it);
+    the copies, each named ``"<armature> <person>"``."""
+    path, name = character
+    made = []
+    for person in people:
+        with bpy.data.libraries.load(str(path)) as (_src, dst):
+            dst.objects = [name]
+        rig = dst.objects[0]
+        if rig is None or rig.type != "ARMATURE":
+            raise ValueError(f"{name} in {path.name} is not an armature")
+        rig.name = f"{name} {person.name}"
+        context.scene.collection.objects.link(rig)
+        retarget.retarget_preset(context.scene, person, rig, preset)
+        made.append(rig)
+    return made
+
+
 def process_video(
-    video: Path, out_dir: Path, python: str, options: CaptureOptions, exports: tuple[str, ...]
+    video: Path,
+    out_dir: Path,
+    python: str,
+    options: CaptureOptions,
+    exports: tuple[str, ...],
+    character: tuple[Path, str] | None = None,
+    bone_map: str = "auto",
 ) -> list[Path]:
     """Capture ``video``, build a fresh scene, save ``<stem>.blend`` and the exports; the paths written
     (none when nobody was found in it: a video without people is not a failure, as in ``ram-core capture``)."""
@@ -91,6 +133,8 @@ def process_video(
     save_blend(blend)  # first, so the results path is stored relative
     context = bpy.context
     objects = session.import_results(context, str(results_path))
+    if character is not None:
+        apply_character(context, [o for o in objects if o.type == "ARMATURE"], character, bone_map)
     save_blend(blend)
     written = [results_path, blend]
     if exports:
@@ -105,10 +149,19 @@ def batch_capture(
     exports: tuple[str, ...] = (),
     python: str | None = None,
     report=print,
+    character: str | None = None,
+    bone_map: str = "auto",
 ) -> int:
     """Capture every video in ``inputs`` into ``out_dir`` with ``options`` (None: the preferences');
-    0 if all succeeded, else 1 (the rest still done)."""
+    0 if all succeeded, else 1 (the rest still done). ``character`` (``TARGET.blend:ARMATURE``) is
+    retargeted onto every person with ``bone_map`` (``rigify``, ``mixamo``, ``ue5``, ``auto`` or a
+    preset file)."""
     export.check_formats(exports)  # before any capture
+    target = parse_character(character) if character else None
+    if bone_map.lower().endswith(".json"):
+        from . import bone_maps
+
+        bone_maps.load_preset(bone_map)  # a bad preset fails now, not after the captures
     s = preferences.settings()
     options = options or preferences.capture_options(s)
     python = python or preferences.worker_python(s)
@@ -127,7 +180,7 @@ def batch_capture(
         try:
             if not video.is_file():
                 raise FileNotFoundError(f"no such file {video}")
-            written = process_video(video, out, python, options, exports)
+            written = process_video(video, out, python, options, exports, target, bone_map)
             done = f"-> {written[1]}" if written else "nobody was found in it; nothing written"
             report(f"[{i}/{len(videos)}] {video.name}: ok in {time.perf_counter() - t0:.1f} s {done}")
         except Exception as e:  # one bad video must not stop the batch
@@ -144,6 +197,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("-o", "--out", required=True, help="output folder")
     parser.add_argument("--export", default="", help="comma-separated formats: fbx,bvh,npz")
     parser.add_argument("--python", default=None, help="worker Python (default: preferences / $RAM_WORKER_PYTHON)")
+    parser.add_argument("--retarget", default=None, metavar="TARGET.blend:ARMATURE", help="character for every person")
+    parser.add_argument(
+        "--map", default="auto", help="bone map for --retarget: rigify, mixamo, ue5, auto (names) or PRESET.json"
+    )
     add_arguments(parser)
     return parser.parse_args(argv)
 
@@ -154,7 +211,9 @@ def main(argv: list[str]) -> int:
     exports = tuple(f for f in args.export.split(",") if f)
     try:
         options = from_args(args, preferences.capture_options(preferences.settings()))
-        return batch_capture(args.inputs, args.out, options, exports, args.python)
+        return batch_capture(
+            args.inputs, args.out, options, exports, args.python, character=args.retarget, bone_map=args.map
+        )
     except (preferences.NoWorkerPython, OptionsError, CaptureError, OSError, ValueError) as e:
         print(f"ram_capture: {e}", file=sys.stderr)
         return 2

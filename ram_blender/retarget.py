@@ -30,8 +30,7 @@ from mathutils import Matrix, Quaternion
 from ram_core.contract.skeleton import JOINT_NAMES, PARENTS, matrix_to_quaternion
 
 from . import bone_map_state, bone_maps
-
-from .action_pose import action_of, armature_pose, bones_in_order
+from .action_pose import action_of, armature_pose
 from .importer.keys import key_channels
 from .importer.plan import continuous_quaternions
 
