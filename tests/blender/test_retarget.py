@@ -7,10 +7,10 @@ import math
 import bpy
 import numpy as np
 import pytest
-from mathutils import Matrix
+from mathutils import Matrix, Vector
 
 from ram_blender import bone_maps, session
-from ram_blender.importer.keys import action_fcurves
+from ram_blender.importer.keys import action_fcurves, key_channels
 from ram_blender.retarget import retarget
 from ram_core.contract.skeleton import JOINT_NAMES, PARENTS
 
@@ -269,3 +269,41 @@ def test_headless_applies_a_character_from_a_blend_file_to_every_person(empty_sc
     assert all(m.animation_data.nla_tracks[0].strips[0].action.name.startswith(p.name) for m, p in zip(made, people))
     args = cli.parse_args(["clip.mp4", "-o", "out", "--retarget", f"{path}:Character", "--map", "rigify"])
     assert (args.retarget, args.map) == (f"{path}:Character", "rigify")
+
+
+def add_root(source, offset, frames):
+    """Give ``source`` a ``root`` bone at its feet parenting the pelvis (as grounded captures have), keyed
+    to move from 0 to ``offset`` (world metres) over ``frames`` (first, last); the pelvis keys stay."""
+    bpy.context.view_layer.objects.active = source
+    bpy.ops.object.mode_set(mode="EDIT")
+    root = source.data.edit_bones.new("root")
+    root.head, root.tail = (0.0, 0.0, 0.0), (0.0, 0.2, 0.0)
+    source.data.edit_bones["pelvis"].parent = root
+    bpy.ops.object.mode_set(mode="OBJECT")
+    pb = source.pose.bones["root"]
+    local = source.data.bones["root"].matrix_local.to_3x3().inverted() @ source.matrix_world.to_3x3().inverted()
+    values = np.stack([np.zeros(3), np.array(local @ Vector(offset))])
+    key_channels(source["ram_action"], source, 'pose.bones["root"].location', np.array(frames, float), values, "root")
+    return pb
+
+
+def test_a_source_with_a_root_bone_above_the_pelvis_moves_the_target_by_it(empty_scene, results_file):
+    source = session.import_results(bpy.context, str(results_file))[0]
+    target = build_rig(source, bone_maps.MIXAMO, bpy.context.scene.collection)
+    plain = retarget(bpy.context.scene, source, target, bone_maps.MIXAMO)
+    scene = bpy.context.scene
+    frame = int(plain.frames[len(plain.frames) // 2])
+    scene.frame_set(frame)
+    before = {b: np.array(target.matrix_world @ target.pose.bones[b].head) for b in bone_maps.MIXAMO.values()}
+    offset = np.array([0.3, -0.2, 0.1])
+    first, last = int(plain.frames[0]), int(plain.frames[-1])
+    add_root(source, offset, (first, last))
+    rooted = retarget(bpy.context.scene, source, target, bone_maps.MIXAMO, frames=plain.frames)
+    assert rooted.action == plain.action  # the rerun updated the same action and track
+    assert len(target.animation_data.nla_tracks) == 1
+    scene.frame_set(frame)
+    moved = SCALE * offset * (frame - first) / (last - first)
+    for bone, head in before.items():
+        np.testing.assert_allclose(
+            np.array(target.matrix_world @ target.pose.bones[bone].head), head + moved, atol=1e-4
+        )
