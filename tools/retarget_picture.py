@@ -27,7 +27,6 @@ from ram_blender import session
 from ram_blender.action_pose import armature_pose
 from ram_blender.retarget import retarget_preset
 
-
 BODY = (
     "DEF-spine",
     "DEF-spine.001",
