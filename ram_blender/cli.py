@@ -1,5 +1,5 @@
 """Headless batch: ``blender -b -c ram_capture VIDEO_OR_FOLDER... -o OUT_DIR [--backend lite] [--export fbx,bvh,npz]
-[--retarget TARGET.blend:ARMATURE --map rigify|mixamo|ue5|auto|PRESET.json]``.
+[--retarget TARGET.blend:ARMATURE --map rigify|mixamo|ue5|auto|PRESET.json [--pin-feet]]``.
 
 The capture flags are ``ram-core capture``'s (both come from :class:`~ram_core.contract.options.CaptureOptions`);
 those not given come from the add-on's preferences (backend, SMPL model, device, weights folder) or
@@ -93,7 +93,11 @@ def parse_character(spec: str) -> tuple[Path, str]:
 
 
 def apply_character(
-    context: bpy.types.Context, people: list[bpy.types.Object], character: tuple[Path, str], preset: str
+    context: bpy.types.Context,
+    people: list[bpy.types.Object],
+    character: tuple[Path, str],
+    preset: str,
+    pin_feet: bool = False,
 ) -> list[bpy.types.Object]:
     """Append a copy of ``character`` (a .blend path and an armature's name in it) per person in
     ``people`` and retarget that person onto it with ``preset`` (as :func:`retarget.map_for` reads it);
@@ -108,7 +112,7 @@ def apply_character(
             raise ValueError(f"{name} in {path.name} is not an armature")
         rig.name = f"{name} {person.name}"
         context.scene.collection.objects.link(rig)
-        retarget.retarget_preset(context.scene, person, rig, preset)
+        retarget.retarget_preset(context.scene, person, rig, preset, pin_feet=pin_feet)
         made.append(rig)
     return made
 
@@ -121,6 +125,7 @@ def process_video(
     exports: tuple[str, ...],
     character: tuple[Path, str] | None = None,
     bone_map: str = "auto",
+    pin_feet: bool = False,
 ) -> list[Path]:
     """Capture ``video``, build a fresh scene, save ``<stem>.blend`` and the exports; the paths written
     (none when nobody was found in it: a video without people is not a failure, as in ``ram-core capture``)."""
@@ -134,7 +139,7 @@ def process_video(
     context = bpy.context
     objects = session.import_results(context, str(results_path))
     if character is not None:
-        apply_character(context, [o for o in objects if o.type == "ARMATURE"], character, bone_map)
+        apply_character(context, [o for o in objects if o.type == "ARMATURE"], character, bone_map, pin_feet)
     save_blend(blend)
     written = [results_path, blend]
     if exports:
@@ -151,11 +156,12 @@ def batch_capture(
     report=print,
     character: str | None = None,
     bone_map: str = "auto",
+    pin_feet: bool = False,
 ) -> int:
     """Capture every video in ``inputs`` into ``out_dir`` with ``options`` (None: the preferences');
     0 if all succeeded, else 1 (the rest still done). ``character`` (``TARGET.blend:ARMATURE``) is
     retargeted onto every person with ``bone_map`` (``rigify``, ``mixamo``, ``ue5``, ``auto`` or a
-    preset file)."""
+    preset file), ``pin_feet`` as in :func:`retarget.retarget`."""
     export.check_formats(exports)  # before any capture
     target = parse_character(character) if character else None
     if bone_map.lower().endswith(".json"):
@@ -180,7 +186,7 @@ def batch_capture(
         try:
             if not video.is_file():
                 raise FileNotFoundError(f"no such file {video}")
-            written = process_video(video, out, python, options, exports, target, bone_map)
+            written = process_video(video, out, python, options, exports, target, bone_map, pin_feet)
             done = f"-> {written[1]}" if written else "nobody was found in it; nothing written"
             report(f"[{i}/{len(videos)}] {video.name}: ok in {time.perf_counter() - t0:.1f} s {done}")
         except Exception as e:  # one bad video must not stop the batch
@@ -201,6 +207,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--map", default="auto", help="bone map for --retarget: rigify, mixamo, ue5, auto (names) or PRESET.json"
     )
+    parser.add_argument("--pin-feet", action="store_true", help="--retarget: hold feet still during contact")
     add_arguments(parser)
     return parser.parse_args(argv)
 
@@ -212,7 +219,14 @@ def main(argv: list[str]) -> int:
     try:
         options = from_args(args, preferences.capture_options(preferences.settings()))
         return batch_capture(
-            args.inputs, args.out, options, exports, args.python, character=args.retarget, bone_map=args.map
+            args.inputs,
+            args.out,
+            options,
+            exports,
+            args.python,
+            character=args.retarget,
+            bone_map=args.map,
+            pin_feet=args.pin_feet,
         )
     except (preferences.NoWorkerPython, OptionsError, CaptureError, OSError, ValueError) as e:
         print(f"ram_capture: {e}", file=sys.stderr)

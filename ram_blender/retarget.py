@@ -29,7 +29,7 @@ from mathutils import Matrix, Quaternion
 
 from ram_core.contract.skeleton import JOINT_NAMES, PARENTS, matrix_to_quaternion
 
-from . import bone_map_state, bone_maps
+from . import bone_map_state, bone_maps, foot_pin
 from .action_pose import action_of, armature_pose
 from .importer.keys import key_channels
 from .importer.plan import continuous_quaternions
@@ -106,6 +106,21 @@ def _source_range(source: bpy.types.Object) -> np.ndarray:
     return np.arange(first, last + 1)
 
 
+def _contact(scene: bpy.types.Scene, source: bpy.types.Object, frames: np.ndarray) -> dict[str, np.ndarray]:
+    """Per side, foot contact ``(T,)`` at ``frames``: the capture's contact curves, else from the feet's motion."""
+    found = foot_pin.contact_curves(source, frames)
+    if found is not None:
+        return found
+    _rots, heads = armature_pose(source, frames)
+    mw = np.array(source.matrix_world)
+    fps = scene.render.fps / scene.render.fps_base
+    out = {}
+    for side in ("left", "right"):
+        ankle = heads[f"{side}_ankle"] @ mw[:3, :3].T + mw[:3, 3]
+        out[side] = foot_pin.contact_from_motion(ankle, fps)
+    return out
+
+
 def _euler_keys(quats: np.ndarray, mode: str) -> np.ndarray:
     """Euler angles ``(T, 3)`` in ``mode`` for quaternions ``(T, 4)``, each continuous with the last."""
     eulers = np.empty((len(quats), 3))
@@ -147,11 +162,13 @@ def solve(
     frames: np.ndarray,
     floor_z: float = 0.0,
     parents: dict[str, str | None] | None = None,
+    pin: dict[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
     """The target's pose that follows ``source``: local rotations ``(T, 3, 3)`` per driven target bone,
     locations ``(T, 3)`` for the bones that must move (the root-motion bone, bones detached from their
     chain) and the size ratio. ``mapping`` is already limited to bones both have and holds ``"pelvis"``;
-    ``parents`` as in :func:`retarget`."""
+    ``parents`` as in :func:`retarget`; ``pin``: per side (``"left"``/``"right"``) contact ``(T,)``
+    during which that ankle is held (:mod:`foot_pin`)."""
     rots, heads = armature_pose(source, frames)
     n = len(frames)
     s_world = np.array(source.matrix_world)
@@ -213,6 +230,33 @@ def solve(
     head = {name: h + shift for name, h in head.items()}
 
     eff = _effective_parents(target, set(world), parents or {})
+    local, location, posed = _locals(target, rest, world, head, eff, root, None)
+    if pin is not None:
+        ankles = [(side, [joints.get(f"{side}_{j}") for j in ("hip", "knee", "ankle")]) for side in ("left", "right")]
+        for side, (thigh, shin, ankle) in ankles:
+            if thigh is None or shin is None or ankle is None or not pin[side].any():
+                continue
+            goal = foot_pin.pinned_ankles(posed[ankle], pin[side])
+            turn_thigh, turn_shin = foot_pin.reach(posed[thigh], posed[shin], posed[ankle], goal)
+            world[thigh] = turn_thigh @ world[thigh]
+            world[shin] = turn_shin @ turn_thigh @ world[shin]
+        local, location, posed = _locals(target, rest, world, head, eff, root, set(location))
+    return local, location, ratio
+
+
+def _locals(
+    target: bpy.types.Object,
+    rest: dict[str, np.ndarray],
+    world: dict[str, np.ndarray],
+    head: dict[str, np.ndarray],
+    eff: dict[str, str | None],
+    root: str,
+    detached: set[str] | None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Local rotations, the locations to key and the posed heads (armature space) of the driven bones
+    given their armature-space rotations ``world`` and where their heads belong ``head``; ``detached``
+    (None: found here) are the bones that get location keys."""
+    n = len(world[root])
     local: dict[str, np.ndarray] = {}
     location: dict[str, np.ndarray] = {}
     posed: dict[str, np.ndarray] = {}
@@ -229,12 +273,16 @@ def solve(
         loc = np.einsum("tji,tj->ti", base_rot, head[name] - base_pos)
         # A bone carried by its chain needs no location; one hanging elsewhere (a deform bone under a
         # helper bone at rest, the root) is moved to where its chain puts it.
-        if name == root or (np.abs(loc).max() > LOCATION_TOLERANCE and not target.data.bones[name].use_connect):
+        if detached is None:
+            keep = name == root or (np.abs(loc).max() > LOCATION_TOLERANCE and not target.data.bones[name].use_connect)
+        else:
+            keep = name in detached
+        if keep:
             location[name] = loc
             posed[name] = head[name]
         else:
             posed[name] = np.ascontiguousarray(base_pos)
-    return local, location, ratio
+    return local, location, posed
 
 
 def _nla_home(target: bpy.types.Object, action: bpy.types.Action, track_name: str) -> None:
@@ -282,6 +330,7 @@ def retarget(
     floor_z: float = 0.0,
     parents: dict[str, str | None] | None = None,
     settings: dict[str, float] | None = None,
+    pin_feet: bool = False,
 ) -> RetargetResult:
     """Key ``target`` to follow ``source`` (a RAM armature) through ``mapping`` (SMPL joint -> target
     bone) at ``frames`` (default: the source action's range); ``floor_z`` is the source's floor (world
@@ -290,7 +339,8 @@ def retarget(
 
     The source is read from its action's keys (no scene evaluation); the result is an action on an NLA
     track of the target named after the person (:func:`_nla_home`). ``settings`` (data path -> value)
-    are keyed constant in it too (Rigify's IK/FK switches)."""
+    are keyed constant in it too (Rigify's IK/FK switches). ``pin_feet`` holds each ankle still while
+    its foot is in contact (:mod:`foot_pin`; off by default)."""
     mapping = {
         j: b
         for j, b in mapping.items()
@@ -299,7 +349,8 @@ def retarget(
     if "pelvis" not in mapping:
         raise ValueError("the bone map has no target bone for the pelvis: map the rig's hips bone")
     frames = np.asarray(_source_range(source) if frames is None else frames, dtype=np.int64)
-    local, location, ratio = solve(source, target, mapping, frames, floor_z, parents)
+    pin = _contact(scene, source, frames) if pin_feet else None
+    local, location, ratio = solve(source, target, mapping, frames, floor_z, parents, pin)
 
     action = _action_for(target, source)
     keyed = frames.astype(np.float64)
@@ -353,8 +404,15 @@ def map_for(target: bpy.types.Object, preset: str) -> tuple[dict[str, str], dict
 
 
 def retarget_preset(
-    scene: bpy.types.Scene, source: bpy.types.Object, target: bpy.types.Object, preset: str, floor_z: float = 0.0
+    scene: bpy.types.Scene,
+    source: bpy.types.Object,
+    target: bpy.types.Object,
+    preset: str,
+    floor_z: float = 0.0,
+    pin_feet: bool = False,
 ) -> RetargetResult:
     """:func:`retarget` with the map, parents and settings :func:`map_for` gives for ``preset``."""
     mapping, parents, settings = map_for(target, preset)
-    return retarget(scene, source, target, mapping, floor_z=floor_z, parents=parents, settings=settings)
+    return retarget(
+        scene, source, target, mapping, floor_z=floor_z, parents=parents, settings=settings, pin_feet=pin_feet
+    )

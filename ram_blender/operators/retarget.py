@@ -25,6 +25,11 @@ class RAM_OT_retarget(bpy.types.Operator):
     source: bpy.props.StringProperty(name="Person", description="The captured person's armature")
     target: bpy.props.StringProperty(name="Target", description="The armature to drive")
     preset: bpy.props.EnumProperty(name="Bone Map", items=_PRESETS, default="auto")
+    pin_feet: bpy.props.BoolProperty(
+        name="Pin Feet",
+        description="Hold each ankle still while its foot is in contact (the capture's contact, else the feet's motion)",
+        default=False,
+    )
     preset_file: bpy.props.StringProperty(
         name="Preset File",
         description="Custom: a bone map preset (.json) instead of the target's own map",
@@ -46,6 +51,7 @@ class RAM_OT_retarget(bpy.types.Operator):
         layout.prop(self, "preset")
         if self.preset == "custom":
             layout.prop(self, "preset_file")
+        layout.prop(self, "pin_feet")
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         source = bpy.data.objects.get(self.source)
@@ -59,7 +65,7 @@ class RAM_OT_retarget(bpy.types.Operator):
             return {"CANCELLED"}
         try:
             preset = bpy.path.abspath(self.preset_file) if self.preset == "custom" and self.preset_file else self.preset
-            result = retarget_preset(context.scene, source, target, preset)
+            result = retarget_preset(context.scene, source, target, preset, pin_feet=self.pin_feet)
         except ValueError as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}

@@ -307,3 +307,45 @@ def test_a_source_with_a_root_bone_above_the_pelvis_moves_the_target_by_it(empty
         np.testing.assert_allclose(
             np.array(target.matrix_world @ target.pose.bones[bone].head), head + moved, atol=1e-4
         )
+
+
+def test_pinned_feet_stay_put_during_contact_and_pinning_is_off_by_default(empty_scene, results_file):
+    source = session.import_results(bpy.context, str(results_file))[0]
+    target = build_rig(source, bone_maps.MIXAMO, bpy.context.scene.collection)
+    first = int(source["ram_action"].frame_range[0])
+    frames = np.arange(first, first + 30)
+    contact = (frames >= first + 5) & (frames < first + 16)
+    # A body that drifts a few centimetres a frame (the synthetic people jump metres), so a leg can reach
+    # where its foot was.
+    drift = np.zeros((len(frames), 3))
+    drift[:, 0] = 0.01 * np.arange(len(frames))
+    hips = source.pose.bones["pelvis"]
+    scene = bpy.context.scene
+    scene.frame_set(first)
+    key_channels(
+        source["ram_action"],
+        source,
+        'pose.bones["pelvis"].location',
+        frames.astype(float),
+        np.array(hips.location) + drift,
+        "pelvis",
+    )
+    for prop, values in (("ram_contact_l", contact), ("ram_contact_r", np.zeros(len(frames), bool))):
+        source[prop] = 0.0
+        key_channels(source["ram_action"], source, f'["{prop}"]', frames.astype(float), values[:, None] * 1.0, "RAM")
+
+    def ankles(bone):
+        out = []
+        for f in frames:
+            scene.frame_set(int(f))
+            out.append(np.array(target.matrix_world @ target.pose.bones[bone].head))
+        return np.array(out)
+
+    retarget(scene, source, target, bone_maps.MIXAMO, frames=frames)
+    free_left, free_right = ankles("mixamorig:LeftFoot"), ankles("mixamorig:RightFoot")
+    assert np.ptp(free_left[contact, :2], axis=0).max() > 0.05  # the random motion skates a lot
+    retarget(scene, source, target, bone_maps.MIXAMO, frames=frames, pin_feet=True)
+    left, right = ankles("mixamorig:LeftFoot"), ankles("mixamorig:RightFoot")
+    assert np.ptp(left[contact, :2], axis=0).max() < 1e-3  # held during contact
+    np.testing.assert_allclose(left[~contact], free_left[~contact], atol=1e-4)  # free elsewhere
+    np.testing.assert_allclose(right, free_right, atol=1e-4)  # the other foot had no contact
