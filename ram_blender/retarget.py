@@ -1,22 +1,27 @@
 """Retargeting: put a captured person's motion on another armature (the artist's character).
 
-Not a copy of local rotations. Rest poses are aligned first: for each mapped target bone, ``Q`` is the
-smallest rotation taking its rest direction (its Y axis, head to tail) onto the source bone's rest
-direction. Posed, the target bone's rotation (target armature space) is::
+Not a copy of local rotations. Rest poses are aligned first, in armature space where both characters
+face the same way: for each mapped target bone, ``Q`` is the smallest rotation taking its rest direction
+(its Y axis, head to tail) onto the source bone's rest direction. Posed, the target bone's rotation
+(target armature space) is::
 
-    W_t(f) = K @ P_s(f) @ P_s0.T @ K.T @ Q @ R_t0
+    W_t(f) = K @ P_s(f) @ P_s0.T @ Q @ R_t0
 
-with ``P_s(f)``/``P_s0`` the source bone's posed/rest armature-space rotations, ``K`` the source
-armature's rotation seen from the target's and ``R_t0`` the target bone's rest rotation, so the target
-bone's Y axis is the source bone's (same world direction, T-pose vs A-pose and bone rolls absorbed in
-``Q @ R_t0``). Local pose rotations follow from the target's own hierarchy (unmapped bones stay at rest).
+with ``P_s(f)``/``P_s0`` the source bone's posed/rest armature-space rotations (read from its action's
+keys by :mod:`action_pose`, no scene evaluation), ``K`` the source armature's rotation seen from the
+target's and ``R_t0`` the target bone's rest rotation, so the target bone's Y axis points where the
+source bone's does in the world (T-pose vs A-pose and bone rolls absorbed in ``Q @ R_t0``). Local
+rotations are taken against each bone's effective parent: its nearest mapped ancestor, or the one a
+preset names (Rigify's FK controls hang under constraint-driven helper bones).
 
-Root motion goes to the bone mapped to ``pelvis``: its head follows the source pelvis scaled by
-``ratio``, the target's hip height over the source's (each above its lowest rest joint): height above
-the floor scales, and horizontal travel scales from where the target stands.
+The hips: the point between the target's thighs follows the point between the source's, scaled by
+``ratio`` (the target's hip height over the source's, each above its lowest rest bone) about each
+floor, travel measured from where the target stands. The bone that carries it (the pelvis's, or a
+``root_motion`` bone such as Rigify's torso) is keyed with a location; so is any mapped bone its chain
+does not carry (a bone parented to helpers at rest).
 
-Keys go into a new Action named after the person on the target (bulk ``foreach_set``); the source is
-only read. The target's previous action stays in the file (kept with a fake user if nothing else used it).
+Keys go into an action named after the person, played by an NLA track on the target (bulk
+``foreach_set``); the source is only read; the target's active action is left alone.
 """
 
 from __future__ import annotations
