@@ -349,3 +349,22 @@ def test_pinned_feet_stay_put_during_contact_and_pinning_is_off_by_default(empty
     assert np.ptp(left[contact, :2], axis=0).max() < 1e-3  # held during contact
     np.testing.assert_allclose(left[~contact], free_left[~contact], atol=1e-4)  # free elsewhere
     np.testing.assert_allclose(right, free_right, atol=1e-4)  # the other foot had no contact
+
+
+def test_the_bone_map_operators_fill_save_and_load_the_active_armatures_map(empty_scene, results_file, tmp_path):
+    source = session.import_results(bpy.context, str(results_file))[0]
+    target = build_rig(source, bone_maps.UE5, bpy.context.scene.collection)
+    bpy.context.view_layer.objects.active = target
+    assert bpy.ops.ram.bone_map_fill(preset="auto") == {"FINISHED"}
+    assert {r.joint: r.bone for r in target.ram_bone_map if r.bone} == bone_maps.UE5
+    target.ram_bone_map[0].bone = ""  # the artist clears the pelvis row
+    path = tmp_path / "ue5 minus hips.json"
+    assert bpy.ops.ram.bone_map_save(filepath=str(path)) == {"FINISHED"}
+    assert bpy.ops.ram.bone_map_fill(preset="mixamo") == {"FINISHED"}  # nothing matches: all rows empty
+    assert not any(r.bone for r in target.ram_bone_map)
+    assert bpy.ops.ram.bone_map_load(filepath=str(path)) == {"FINISHED"}
+    assert "pelvis" not in {r.joint for r in target.ram_bone_map if r.bone}
+    with pytest.raises(RuntimeError, match="no target bone for the pelvis"):
+        bpy.ops.ram.retarget(source=source.name, target=target.name, preset="custom")
+    target.ram_bone_map[0].bone = "pelvis"
+    assert bpy.ops.ram.retarget(source=source.name, target=target.name, preset="custom") == {"FINISHED"}
