@@ -118,7 +118,7 @@ def main() -> None:
     scene = bpy.context.scene
     first = int(people[0]["ram_action"].frame_range[0])
     short = np.arange(first, first + n)
-    mapping, parents, settings = map_for(spare, "rigify")
+    mapping, parents, settings, _also = map_for(spare, "rigify")
     retarget(scene, people[0], spare, mapping, frames=short[:10], parents=parents, settings=settings)  # warm-up
     t0 = time.perf_counter()
     retarget(scene, people[0], spare, mapping, frames=short, parents=parents, settings=settings)

@@ -130,6 +130,38 @@ RIGIFY_PARENTS: dict[str, str | None] = {
     },
 }
 
+# Rigify's deform bones, keyed as well in the "DEF bones" choice (for export without the rig): each
+# follows its joint directly, its constraints switched off by the action.
+RIGIFY_DEF: dict[str, str] = {
+    "pelvis": "DEF-spine",
+    "spine1": "DEF-spine.001",
+    "spine2": "DEF-spine.002",
+    "spine3": "DEF-spine.003",
+    "neck": "DEF-spine.004",
+    "head": "DEF-spine.006",
+    **_sided(
+        {
+            "hip": "DEF-thigh.{s}",
+            "knee": "DEF-shin.{s}",
+            "ankle": "DEF-foot.{s}",
+            "foot": "DEF-toe.{s}",
+            "collar": "DEF-shoulder.{s}",
+            "shoulder": "DEF-upper_arm.{s}",
+            "elbow": "DEF-forearm.{s}",
+            "wrist": "DEF-hand.{s}",
+        },
+        "L",
+        "R",
+    ),
+}
+
+# The deform bones whose rest parent is an ORG bone: that bone copies the FK control named here.
+RIGIFY_DEF_PARENTS: dict[str, str | None] = {
+    f"DEF-{bone}.{s}": parent.format(s=s)
+    for s in ("L", "R")
+    for bone, parent in (("shoulder", "shoulder.{s}"), ("upper_arm", "shoulder.{s}"), ("thigh", "spine_fk"))
+}
+
 PRESETS: dict[str, dict[str, str]] = {"mixamo": MIXAMO, "ue5": UE5, "rigify": RIGIFY}
 
 # Name stems (lower case, no separators, side removed) each joint answers to, best first.

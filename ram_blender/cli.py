@@ -1,5 +1,5 @@
 """Headless batch: ``blender -b -c ram_capture VIDEO_OR_FOLDER... -o OUT_DIR [--backend lite] [--export fbx,bvh,npz]
-[--retarget TARGET.blend:ARMATURE --map rigify|mixamo|ue5|auto|PRESET.json [--pin-feet]]``.
+[--retarget TARGET.blend:ARMATURE --map rigify|rigify_def|mixamo|ue5|auto|PRESET.json [--pin-feet]]``.
 
 The capture flags are ``ram-core capture``'s (both come from :class:`~ram_core.contract.options.CaptureOptions`);
 those not given come from the add-on's preferences (backend, SMPL model, device, weights folder) or
@@ -205,7 +205,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--python", default=None, help="worker Python (default: preferences / $RAM_WORKER_PYTHON)")
     parser.add_argument("--retarget", default=None, metavar="TARGET.blend:ARMATURE", help="character for every person")
     parser.add_argument(
-        "--map", default="auto", help="bone map for --retarget: rigify, mixamo, ue5, auto (names) or PRESET.json"
+        "--map",
+        default="auto",
+        help="bone map for --retarget: rigify, rigify_def, mixamo, ue5, auto (names) or PRESET.json",
     )
     parser.add_argument("--pin-feet", action="store_true", help="--retarget: hold feet still during contact")
     add_arguments(parser)

@@ -155,6 +155,11 @@ def _topological(eff: dict[str, str | None]) -> list[str]:
     return out
 
 
+def joints_of(mapping: dict[str, str]) -> set[str]:
+    """The SMPL joints ``mapping`` drives (not its ``root_motion`` entry)."""
+    return {j for j in mapping if j != bone_maps.ROOT_MOTION}
+
+
 def _unit(m: np.ndarray) -> np.ndarray:
     """``m`` ``(..., 3, 3)`` with unit columns (scale removed)."""
     return m / np.linalg.norm(m, axis=-2, keepdims=True)
@@ -168,12 +173,15 @@ def solve(
     floor_z: float = 0.0,
     parents: dict[str, str | None] | None = None,
     pin: dict[str, np.ndarray] | None = None,
+    also: dict[str, str] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
     """The target's pose that follows ``source``: local rotations ``(T, 3, 3)`` per driven target bone,
     locations ``(T, 3)`` for the bones that must move (the root-motion bone, bones detached from their
     chain) and the size ratio. ``mapping`` is already limited to bones both have and holds ``"pelvis"``;
     ``parents`` as in :func:`retarget`; ``pin``: per side (``"left"``/``"right"``) contact ``(T,)``
-    during which that ankle is held (:mod:`foot_pin`)."""
+    during which that ankle is held (:mod:`foot_pin`); ``also``: a second target bone per joint that
+    follows it too (Rigify's deform bones)."""
+    also = {j: b for j, b in (also or {}).items() if j in joints_of(mapping)}
     rots, heads = armature_pose(source, frames)
     n = len(frames)
     s_world = np.array(source.matrix_world)
@@ -182,7 +190,7 @@ def solve(
     joints = {j: b for j, b in mapping.items() if j != bone_maps.ROOT_MOTION}
     hips = joints["pelvis"]
     root = mapping.get(bone_maps.ROOT_MOTION, hips)
-    rest = {name: np.array(target.data.bones[name].matrix_local) for name in {*joints.values(), root}}
+    rest = {name: np.array(target.data.bones[name].matrix_local) for name in {*joints.values(), *also.values(), root}}
 
     # Where the hips go: the point between the thighs, scaled about each character's floor.
     s_hips = ("left_hip", "right_hip")
@@ -215,6 +223,10 @@ def solve(
         # a root-motion bone of its own (Rigify's torso) turns with the pelvis, its rest unswung
         q = _align(r_t0[:, 1], s0[:, 1]) if bone in joints.values() else np.eye(3)
         world[bone] = turn[bone] @ (k @ q @ r_t0)
+    for joint, bone in also.items():
+        s0 = _rot(source.data.bones[joint].matrix_local)
+        r_t0 = _unit(rest[bone][:3, :3])
+        world[bone] = turn[joints[joint]] @ (k @ _align(r_t0[:, 1], s0[:, 1]) @ r_t0)
 
     # Where each head belongs: carried rigidly down the SMPL chain from the root, then the whole body
     # shifted so the hip anchor lands where it should.
@@ -228,6 +240,9 @@ def solve(
         up = joints[JOINT_NAMES[p]] if p >= 0 else root
         bone = joints[joint]
         head[bone] = head[up] + np.einsum("tij,j->ti", turn[up], k @ (rest[bone][:3, 3] - rest[up][:3, 3]))
+    for joint, bone in also.items():
+        first = joints[joint]
+        head[bone] = head[first] + np.einsum("tij,j->ti", turn[first], k @ (rest[bone][:3, 3] - rest[first][:3, 3]))
     anchor = 0.5 * (head[joints["left_hip"]] + head[joints["right_hip"]]) if thighs else head[hips]
     if not thighs:
         anchor = anchor + np.einsum("tij,j->ti", turn[hips], k @ (t_rest - rest[hips][:3, 3]))
@@ -243,8 +258,10 @@ def solve(
                 continue
             goal = foot_pin.pinned_ankles(posed[ankle], pin[side])
             turn_thigh, turn_shin = foot_pin.reach(posed[thigh], posed[shin], posed[ankle], goal)
-            world[thigh] = turn_thigh @ world[thigh]
-            world[shin] = turn_shin @ turn_thigh @ world[shin]
+            for joint, turned in ((f"{side}_hip", turn_thigh), (f"{side}_knee", turn_shin @ turn_thigh)):
+                for bone in (joints[joint], also.get(joint)):
+                    if bone is not None:
+                        world[bone] = turned @ world[bone]
         local, location, posed = _locals(target, rest, world, head, eff, root, set(location))
     return local, location, ratio
 
@@ -336,6 +353,7 @@ def retarget(
     parents: dict[str, str | None] | None = None,
     settings: dict[str, float] | None = None,
     pin_feet: bool = False,
+    also: dict[str, str] | None = None,
 ) -> RetargetResult:
     """Key ``target`` to follow ``source`` (a RAM armature) through ``mapping`` (SMPL joint -> target
     bone) at ``frames`` (default: the source action's range); ``floor_z`` is the source's floor (world
@@ -345,7 +363,8 @@ def retarget(
     The source is read from its action's keys (no scene evaluation); the result is an action on an NLA
     track of the target named after the person (:func:`_nla_home`). ``settings`` (data path -> value)
     are keyed constant in it too (Rigify's IK/FK switches). ``pin_feet`` holds each ankle still while
-    its foot is in contact (:mod:`foot_pin`; off by default)."""
+    its foot is in contact (:mod:`foot_pin`; off by default). ``also`` maps joints to a second bone
+    each, keyed too (Rigify's deform bones)."""
     mapping = {
         j: b
         for j, b in mapping.items()
@@ -355,7 +374,8 @@ def retarget(
         raise ValueError("the bone map has no target bone for the pelvis: map the rig's hips bone")
     frames = np.asarray(_source_range(source) if frames is None else frames, dtype=np.int64)
     pin = _contact(scene, source, frames) if pin_feet else None
-    local, location, ratio = solve(source, target, mapping, frames, floor_z, parents, pin)
+    also = {j: b for j, b in (also or {}).items() if j in mapping and b in target.data.bones}
+    local, location, ratio = solve(source, target, mapping, frames, floor_z, parents, pin, also)
 
     action = _action_for(target, source)
     keyed = frames.astype(np.float64)
@@ -389,23 +409,50 @@ def rigify_switches(target: bpy.types.Object) -> dict[str, float]:
     return out
 
 
-def map_for(target: bpy.types.Object, preset: str) -> tuple[dict[str, str], dict[str, str | None], dict[str, float]]:
-    """The bone map, effective parents and constant settings for ``preset``: ``auto``, ``mixamo``,
-    ``ue5``, ``rigify``, ``custom`` (the map stored on ``target``) or a preset file's path (``.json``)."""
+def rigify_def_settings(target: bpy.types.Object, influence: float) -> dict[str, float]:
+    """The constraints of Rigify's body deform bones (those in :data:`bone_maps.RIGIFY_DEF` and the DEF
+    bones hanging from them) at ``influence``, as data paths to key: 0 when the deform bones are keyed
+    directly, 1 when the FK controls drive them (Blender keeps an animated value after its strip stops, so
+    the FK choice keys them back on)."""
+    body = {b for b in bone_maps.RIGIFY_DEF.values() if b in target.data.bones}
+    todo = [target.data.bones[b] for b in body]
+    while todo:
+        for child in todo.pop().children:
+            if child.name.startswith("DEF-") and child.name not in body:
+                body.add(child.name)
+                todo.append(child)
+    return {
+        f'pose.bones["{name}"].constraints["{c.name}"].influence': influence
+        for name in sorted(body)
+        for c in target.pose.bones[name].constraints
+    }
+
+
+def map_for(
+    target: bpy.types.Object, preset: str
+) -> tuple[dict[str, str], dict[str, str | None], dict[str, float], dict[str, str]]:
+    """The bone map, effective parents, constant settings and second bones for ``preset``: ``auto``,
+    ``mixamo``, ``ue5``, ``rigify`` (FK controls), ``rigify_def`` (FK controls and the deform bones),
+    ``custom`` (the map stored on ``target``) or a preset file's path (``.json``)."""
     names = [b.name for b in target.data.bones]
     if preset == "custom":
         mapping = {j: b for j, b in bone_map_state.stored_map(target).items() if b in target.data.bones}
         if not mapping:
             raise ValueError(f"{target.name} has no bone map of its own: fill one in the Retarget panel first")
-        return mapping, {}, {}
+        return mapping, {}, {}, {}
     if preset.lower().endswith(".json"):
-        return bone_maps.load_preset(preset), {}, {}
-    mapping = bone_maps.bone_map(preset, names)
-    if preset == "rigify":
+        return bone_maps.load_preset(preset), {}, {}, {}
+    if preset in ("rigify", "rigify_def"):
         if "torso" not in target.data.bones or "spine_fk" not in target.data.bones:
             raise ValueError(f"{target.name} is not a generated Rigify rig (no torso and spine_fk controls)")
-        return mapping, dict(bone_maps.RIGIFY_PARENTS), rigify_switches(target)
-    return mapping, {}, {}
+        mapping = bone_maps.bone_map("rigify", names)
+        if preset == "rigify":
+            settings = {**rigify_switches(target), **rigify_def_settings(target, 1.0)}
+            return mapping, dict(bone_maps.RIGIFY_PARENTS), settings, {}
+        parents = {**bone_maps.RIGIFY_PARENTS, **bone_maps.RIGIFY_DEF_PARENTS}
+        settings = {**rigify_switches(target), **rigify_def_settings(target, 0.0)}
+        return mapping, parents, settings, dict(bone_maps.RIGIFY_DEF)
+    return bone_maps.bone_map(preset, names), {}, {}, {}
 
 
 def retarget_preset(
@@ -417,7 +464,15 @@ def retarget_preset(
     pin_feet: bool = False,
 ) -> RetargetResult:
     """:func:`retarget` with the map, parents and settings :func:`map_for` gives for ``preset``."""
-    mapping, parents, settings = map_for(target, preset)
+    mapping, parents, settings, also = map_for(target, preset)
     return retarget(
-        scene, source, target, mapping, floor_z=floor_z, parents=parents, settings=settings, pin_feet=pin_feet
+        scene,
+        source,
+        target,
+        mapping,
+        floor_z=floor_z,
+        parents=parents,
+        settings=settings,
+        pin_feet=pin_feet,
+        also=also,
     )

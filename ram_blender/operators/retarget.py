@@ -8,7 +8,8 @@ from ..retarget import retarget_preset
 
 _PRESETS = [
     ("auto", "Match Names", "Guess the bone map from the target's bone names"),
-    ("rigify", "Rigify", "A generated Rigify rig: its FK controls, IK/FK switches keyed to FK"),
+    ("rigify", "Rigify (FK)", "A generated Rigify rig: its FK controls, IK/FK switches keyed to FK"),
+    ("rigify_def", "Rigify (DEF bones)", "A generated Rigify rig: its FK controls and its deform bones keyed directly"),
     ("mixamo", "Mixamo", "mixamorig: bone names"),
     ("ue5", "Unreal Mannequin", "Unreal Engine 5 mannequin bone names"),
     ("custom", "Custom", "The target's own bone map (Retarget panel), or a preset file"),

@@ -233,6 +233,24 @@ def test_a_generated_rigify_rig_follows_through_its_fk_controls(empty_scene, res
     print(f"rigify: worst foot height error {feet:.3f} m")
 
 
+def test_rigify_deform_bones_can_be_driven_directly(empty_scene, results_file, rigify_blend):
+    from ram_blender.retarget import retarget_preset
+
+    source = session.import_results(bpy.context, str(results_file))[0]
+    rig = append_rig(rigify_blend, bpy.context.scene.collection)
+    result = retarget_preset(bpy.context.scene, source, rig, "rigify_def")
+    frames = np.linspace(result.frames[0], result.frames[-1], 5).astype(int)
+    worst, where = worst_direction(source, rig, bone_maps.RIGIFY_DEF, frames)
+    assert worst < 3.0, f"deform bones: worst {worst:.2f} degrees at {where}"
+    worst_org, where_org = worst_direction(source, rig, RIGIFY_ORG, frames)  # the rig's own chain agrees
+    assert worst_org < 3.0, f"ORG bones: worst {worst_org:.2f} degrees at {where_org}"
+    assert rig.pose.bones["DEF-spine.001"].constraints[0].influence == 0.0
+    print(f"rigify DEF: worst deform-bone direction error {worst:.4f} degrees ({where})")
+    retarget_preset(bpy.context.scene, source, rig, "rigify")  # back to FK: Rigify drives the DEF bones again
+    bpy.context.scene.frame_set(int(frames[1]))
+    assert rig.pose.bones["DEF-spine.001"].constraints[0].influence == 1.0
+
+
 def test_a_custom_map_round_trips_through_its_preset_file(empty_scene, results_file, tmp_path):
     from ram_blender import bone_map_state
     from ram_blender.retarget import retarget_preset
