@@ -259,9 +259,9 @@ def solve(
             goal = foot_pin.pinned_ankles(posed[ankle], pin[side])
             turn_thigh, turn_shin = foot_pin.reach(posed[thigh], posed[shin], posed[ankle], goal)
             for joint, turned in ((f"{side}_hip", turn_thigh), (f"{side}_knee", turn_shin @ turn_thigh)):
-                for bone in (joints[joint], also.get(joint)):
-                    if bone is not None:
-                        world[bone] = turned @ world[bone]
+                for driven in (joints[joint], also.get(joint)):
+                    if driven is not None:
+                        world[driven] = turned @ world[driven]
         local, location, posed = _locals(target, rest, world, head, eff, root, set(location))
     return local, location, ratio
 
