@@ -14,7 +14,7 @@ import re
 import bpy
 import numpy as np
 
-from .importer.keys import action_fcurves
+from .importer.keys import ACTION_PROP, action_fcurves
 
 _PATH = re.compile(r'^pose\.bones\["((?:[^"\\]|\\.)*)"\]\.(location|rotation_quaternion|rotation_euler|scale)$')
 _INTERP = {"CONSTANT": 0, "LINEAR": 1}
@@ -84,7 +84,7 @@ def bones_in_order(bones: bpy.types.ArmatureBones) -> list[bpy.types.Bone]:
 
 def action_of(obj: bpy.types.Object) -> bpy.types.Action | None:
     """The action holding ``obj``'s motion: RAM's (``ram_action``, even when pushed to the NLA), else the active one."""
-    action = obj.get("ram_action")
+    action = obj.get(ACTION_PROP)
     if isinstance(action, bpy.types.Action):
         return action
     return obj.animation_data.action if obj.animation_data else None
