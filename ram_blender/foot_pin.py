@@ -3,9 +3,10 @@
 Contact comes from the capture when it is there (``ram_contact_l``/``ram_contact_r`` curves on the
 person's armature, RAM's action or its channel action; above 0.5 is contact), else from the person's
 own feet: low (within :data:`CONTACT_HEIGHT` of the lowest the foot goes) and slow (under
-:data:`CONTACT_SPEED`). During each contact run the target's ankle keeps the run's mean horizontal
-place (its height as posed), and the thigh and shin turn (a two-bone solve in the leg's own bend plane)
-to reach it; the foot keeps its orientation. Numpy only, besides reading the curves.
+:data:`CONTACT_SPEED`). The target's ankle goes where the person's is, scaled about the hips (so the
+feet keep their scaled height whatever the legs' proportions), and during each contact run it keeps the
+run's mean horizontal place; the thigh and shin turn to reach it (a two-bone solve in the leg's own bend
+plane) and the foot keeps its orientation. Numpy only, besides reading the curves.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def pinned_ankles(ankle: np.ndarray, contact: np.ndarray) -> np.ndarray:
-    """Where the ankle ``(T, 3)`` should be: in each contact run, the run's mean horizontal place."""
+    """``ankle`` ``(T, 3)`` with each contact run held at the run's mean horizontal place."""
     out = ankle.copy()
     for start, stop in runs(contact):
         out[start:stop, :2] = ankle[start:stop, :2].mean(axis=0)

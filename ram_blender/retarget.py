@@ -40,7 +40,6 @@ from .importer.keys import key_channels
 from .importer.plan import continuous_quaternions
 
 SOURCE_PROP = "ram_retarget_source"
-LOCATION_TOLERANCE = 1e-4  # metres: below this a bone's head is where its parent carries it
 TARGET_PROP = "ram_target"
 
 
@@ -207,6 +206,7 @@ def solve(
     desired[:, :2] = t_rest_w[:2] + ratio * (s_anchor_w[:, :2] - s_anchor_w[0, :2])
     desired[:, 2] = t_floor + ratio * (s_anchor_w[:, 2] - floor_z)
     inv = np.linalg.inv(t_world)
+    desired_w = desired
     desired = desired @ inv[:3, :3].T + inv[:3, 3]
 
     # Each mapped bone's armature-space rotation: the source bone's turn since rest, applied to the
@@ -254,9 +254,13 @@ def solve(
     if pin is not None:
         ankles = [(side, [joints.get(f"{side}_{j}") for j in ("hip", "knee", "ankle")]) for side in ("left", "right")]
         for side, (thigh, shin, ankle) in ankles:
-            if thigh is None or shin is None or ankle is None or not pin[side].any():
+            if thigh is None or shin is None or ankle is None:
                 continue
-            goal = foot_pin.pinned_ankles(posed[ankle], pin[side])
+            # where the person's ankle is, scaled about the hips: the feet at the scaled heights whatever
+            # the two characters' leg proportions
+            src = heads[f"{side}_ankle"] @ s_world[:3, :3].T + s_world[:3, 3]
+            scaled = desired_w + ratio * (src - s_anchor_w)
+            goal = foot_pin.pinned_ankles(scaled @ inv[:3, :3].T + inv[:3, 3], pin[side])
             turn_thigh, turn_shin = foot_pin.reach(posed[thigh], posed[shin], posed[ankle], goal)
             for joint, turned in ((f"{side}_hip", turn_thigh), (f"{side}_knee", turn_shin @ turn_thigh)):
                 for driven in (joints[joint], also.get(joint)):
@@ -293,12 +297,9 @@ def _locals(
             base_pos = posed[e] + np.einsum("tij,j->ti", world[e], rel[:3, 3])
         local[name] = np.swapaxes(base_rot, 1, 2) @ world[name]
         loc = np.einsum("tji,tj->ti", base_rot, head[name] - base_pos)
-        # A bone carried by its chain needs no location; one hanging elsewhere (a deform bone under a
-        # helper bone at rest, the root) is moved to where its chain puts it.
-        if detached is None:
-            keep = name == root or (np.abs(loc).max() > LOCATION_TOLERANCE and not target.data.bones[name].use_connect)
-        else:
-            keep = name in detached
+        # A bone its effective parent carries needs no location; one nothing carries (the root, a deform
+        # bone hanging from helpers at rest) is moved to where the SMPL chain puts it.
+        keep = name == root or e is None if detached is None else name in detached
         if keep:
             location[name] = loc
             posed[name] = head[name]

@@ -227,10 +227,14 @@ def test_a_generated_rigify_rig_follows_through_its_fk_controls(empty_scene, res
     worst, where = worst_direction(source, rig, RIGIFY_ORG, frames)
     assert worst < 3.0, f"deforming bones: worst {worst:.2f} degrees at {where}"
     print(f"rigify: worst deforming-bone direction error {worst:.4f} degrees ({where})")
-    # Feet: Rigify's metarig has other leg proportions than SMPL's, so without foot pinning the feet
-    # are only near the scaled heights (printed); the scaled rigs above check the 2 cm bound.
-    feet = worst_foot_height(source, rig, {"left": "ORG-foot.L", "right": "ORG-foot.R"}, result, frames)
-    print(f"rigify: worst foot height error {feet:.3f} m")
+    # Feet: Rigify's metarig has other leg proportions than SMPL's, so the feet are only near the scaled
+    # heights (printed); with Pin Feet the ankles are placed there.
+    ankles = {"left": "ORG-foot.L", "right": "ORG-foot.R"}
+    feet = worst_foot_height(source, rig, ankles, result, frames)
+    result = retarget_preset(bpy.context.scene, source, rig, "rigify", pin_feet=True)
+    pinned = worst_foot_height(source, rig, ankles, result, frames)
+    assert pinned < 0.02, f"with Pin Feet a foot is still {pinned:.3f} m off its scaled height"
+    print(f"rigify: worst foot height error {feet:.3f} m, with Pin Feet {pinned:.4f} m")
 
 
 def test_rigify_deform_bones_can_be_driven_directly(empty_scene, results_file, rigify_blend):
