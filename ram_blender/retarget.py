@@ -209,8 +209,6 @@ def solve(
     desired_w = desired
     desired = desired @ inv[:3, :3].T + inv[:3, 3]
 
-    # Each mapped bone's armature-space rotation: the source bone's turn since rest, applied to the
-    # target's rest turned onto the source bone's rest direction.
     # Each mapped bone's armature-space rotation: the source bone's turn since rest (seen from the
     # target), applied to the target's rest swung onto the source bone's rest direction. The swing is
     # taken in armature space, where both characters face the same way, so it never holds a heading.
@@ -228,8 +226,9 @@ def solve(
         r_t0 = _unit(rest[bone][:3, :3])
         world[bone] = turn[joints[joint]] @ (k @ _align(r_t0[:, 1], s0[:, 1]) @ r_t0)
 
-    # Where each head belongs: carried rigidly down the SMPL chain from the root, then the whole body
-    # shifted so the hip anchor lands where it should.
+    # Where each head belongs: carried rigidly down the SMPL chain from the root (what places the bones
+    # nothing carries), then the whole body shifted so the hip anchor, as the rig carries it, lands
+    # where it should.
     head: dict[str, np.ndarray] = {root: np.broadcast_to(rest[root][:3, 3], (n, 3))}
     for j, joint in enumerate(JOINT_NAMES):
         if joint not in joints or joints[joint] in head:
@@ -243,14 +242,18 @@ def solve(
     for joint, bone in also.items():
         first = joints[joint]
         head[bone] = head[first] + np.einsum("tij,j->ti", turn[first], k @ (rest[bone][:3, 3] - rest[first][:3, 3]))
-    anchor = 0.5 * (head[joints["left_hip"]] + head[joints["right_hip"]]) if thighs else head[hips]
-    if not thighs:
-        anchor = anchor + np.einsum("tij,j->ti", turn[hips], k @ (t_rest - rest[hips][:3, 3]))
-    shift = desired - anchor
-    head = {name: h + shift for name, h in head.items()}
 
     eff = _effective_parents(target, set(world), parents or {})
     local, location, posed = _locals(target, rest, world, head, eff, root, None)
+    if thighs:
+        anchor = 0.5 * (posed[joints["left_hip"]] + posed[joints["right_hip"]])
+    else:
+        anchor = posed[hips] + np.einsum(
+            "tij,j->ti", world[hips], _unit(rest[hips][:3, :3]).T @ (t_rest - rest[hips][:3, 3])
+        )
+    shift = desired - anchor
+    head = {name: h + shift for name, h in head.items()}
+    local, location, posed = _locals(target, rest, world, head, eff, root, set(location))
     if pin is not None:
         ankles = [(side, [joints.get(f"{side}_{j}") for j in ("hip", "knee", "ankle")]) for side in ("left", "right")]
         for side, (thigh, shin, ankle) in ankles:
