@@ -390,3 +390,17 @@ def test_the_bone_map_operators_fill_save_and_load_the_active_armatures_map(empt
         bpy.ops.ram.retarget(source=source.name, target=target.name, preset="custom")
     target.ram_bone_map[0].bone = "pelvis"
     assert bpy.ops.ram.retarget(source=source.name, target=target.name, preset="custom") == {"FINISHED"}
+
+
+def test_a_rerun_refills_the_same_strip_where_the_artist_moved_it(empty_scene, results_file):
+    source = session.import_results(bpy.context, str(results_file))[0]
+    target = build_rig(source, bone_maps.UE5, bpy.context.scene.collection)
+    first = retarget(bpy.context.scene, source, target, bone_maps.UE5)
+    strip = target.animation_data.nla_tracks[0].strips[0]
+    strip.frame_start_ui = strip.frame_start + 50  # the artist slides the strip later
+    start = strip.frame_start
+    again = retarget(bpy.context.scene, source, target, bone_maps.UE5, frames=first.frames[:10])
+    assert again.action == first.action and len(target.animation_data.nla_tracks) == 1
+    strip = target.animation_data.nla_tracks[0].strips[0]
+    assert strip.frame_start == start and strip.frame_end == start + 9
+    assert tuple(again.action.frame_range) == (first.frames[0], first.frames[9])
