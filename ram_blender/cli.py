@@ -15,6 +15,7 @@ import argparse
 import logging
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import bpy
@@ -22,7 +23,7 @@ import bpy
 from ram_core.contract.client import CaptureError, check_output_path
 from ram_core.contract.options import CaptureOptions, OptionsError, add_arguments, from_args
 
-from . import export, preferences, retarget, session
+from . import bone_maps, export, preferences, retarget, session
 from .capture_job import CaptureJob, CaptureRequest
 
 log = logging.getLogger(__name__)
@@ -79,40 +80,54 @@ def save_blend(path: Path) -> None:
         prefs.save_version = versions
 
 
-def parse_character(spec: str) -> tuple[Path, str]:
-    """``TARGET.blend:ARMATURE`` -> (path, armature name), checked to exist (ValueError, one line)."""
-    path, sep, name = spec.rpartition(":")
-    if not sep or not name or not path.lower().endswith(".blend"):
-        raise ValueError(f"--retarget wants TARGET.blend:ARMATURE, not {spec!r}")
-    if not Path(path).is_file():
-        raise ValueError(f"no such file {path} (--retarget)")
-    with bpy.data.libraries.load(path) as (src, _dst):
-        if name not in src.objects:
-            raise ValueError(f"{Path(path).name} has no object {name!r} (--retarget)")
-    return Path(path), name
+@dataclass(frozen=True)
+class Character:
+    """The artist's character for ``--retarget``: an armature in a .blend, the bone map to use
+    (``rigify``, ``rigify_def``, ``mixamo``, ``ue5``, ``auto`` or a preset file) and foot pinning."""
+
+    path: Path
+    armature: str
+    bone_map: str = "auto"
+    pin_feet: bool = False
+
+    @classmethod
+    def parse(cls, spec: str, bone_map: str = "auto", pin_feet: bool = False) -> Character:
+        """From ``TARGET.blend:ARMATURE`` (ValueError, one line, if it is not that)."""
+        path, sep, name = spec.rpartition(":")
+        if not sep or not name or not path.lower().endswith(".blend"):
+            raise ValueError(f"--retarget wants TARGET.blend:ARMATURE, not {spec!r}")
+        return cls(Path(path), name, bone_map, pin_feet)
+
+    def check(self) -> None:
+        """ValueError (one line) if the file, the object in it or the preset file is not there."""
+        if not self.path.is_file():
+            raise ValueError(f"no such file {self.path} (--retarget)")
+        with bpy.data.libraries.load(str(self.path)) as (src, _dst):
+            if self.armature not in src.objects:
+                raise ValueError(f"{self.path.name} has no object {self.armature!r} (--retarget)")
+        if self.bone_map.lower().endswith(".json"):
+            bone_maps.load_preset(self.bone_map)
+
+
+def character_of(args: argparse.Namespace) -> Character | None:
+    return Character.parse(args.retarget, args.map, args.pin_feet) if args.retarget else None
 
 
 def apply_character(
-    context: bpy.types.Context,
-    people: list[bpy.types.Object],
-    character: tuple[Path, str],
-    preset: str,
-    pin_feet: bool = False,
+    context: bpy.types.Context, people: list[bpy.types.Object], character: Character
 ) -> list[bpy.types.Object]:
-    """Append a copy of ``character`` (a .blend path and an armature's name in it) per person in
-    ``people`` and retarget that person onto it with ``preset`` (as :func:`retarget.map_for` reads it);
-    the copies, each named ``"<armature> <person>"``."""
-    path, name = character
+    """Append a copy of ``character``'s armature per person in ``people`` and retarget that person onto
+    it (:func:`retarget.retarget_preset`); the copies, each named ``"<armature> <person>"``."""
     made = []
     for person in people:
-        with bpy.data.libraries.load(str(path)) as (_src, dst):
-            dst.objects = [name]
+        with bpy.data.libraries.load(str(character.path)) as (_src, dst):
+            dst.objects = [character.armature]
         rig = dst.objects[0]
         if rig is None or rig.type != "ARMATURE":
-            raise ValueError(f"{name} in {path.name} is not an armature")
-        rig.name = f"{name} {person.name}"
+            raise ValueError(f"{character.armature} in {character.path.name} is not an armature")
+        rig.name = f"{character.armature} {person.name}"
         context.scene.collection.objects.link(rig)
-        retarget.retarget_preset(context.scene, person, rig, preset, pin_feet=pin_feet)
+        retarget.retarget_preset(context.scene, person, rig, character.bone_map, pin_feet=character.pin_feet)
         made.append(rig)
     return made
 
@@ -123,9 +138,7 @@ def process_video(
     python: str,
     options: CaptureOptions,
     exports: tuple[str, ...],
-    character: tuple[Path, str] | None = None,
-    bone_map: str = "auto",
-    pin_feet: bool = False,
+    character: Character | None = None,
 ) -> list[Path]:
     """Capture ``video``, build a fresh scene, save ``<stem>.blend`` and the exports; the paths written
     (none when nobody was found in it: a video without people is not a failure, as in ``ram-core capture``)."""
@@ -139,7 +152,7 @@ def process_video(
     context = bpy.context
     objects = session.import_results(context, str(results_path))
     if character is not None:
-        apply_character(context, [o for o in objects if o.type == "ARMATURE"], character, bone_map, pin_feet)
+        apply_character(context, [o for o in objects if o.type == "ARMATURE"], character)
     save_blend(blend)
     written = [results_path, blend]
     if exports:
@@ -154,20 +167,14 @@ def batch_capture(
     exports: tuple[str, ...] = (),
     python: str | None = None,
     report=print,
-    character: str | None = None,
-    bone_map: str = "auto",
-    pin_feet: bool = False,
+    character: Character | None = None,
 ) -> int:
-    """Capture every video in ``inputs`` into ``out_dir`` with ``options`` (None: the preferences');
-    0 if all succeeded, else 1 (the rest still done). ``character`` (``TARGET.blend:ARMATURE``) is
-    retargeted onto every person with ``bone_map`` (``rigify``, ``mixamo``, ``ue5``, ``auto`` or a
-    preset file), ``pin_feet`` as in :func:`retarget.retarget`."""
+    """Capture every video in ``inputs`` into ``out_dir`` with ``options`` (None: the preferences') and,
+    given a ``character``, a copy of it retargeted onto each person; 0 if all succeeded, else 1 (the
+    rest still done)."""
     export.check_formats(exports)  # before any capture
-    target = parse_character(character) if character else None
-    if bone_map.lower().endswith(".json"):
-        from . import bone_maps
-
-        bone_maps.load_preset(bone_map)  # a bad preset fails now, not after the captures
+    if character is not None:
+        character.check()  # a missing file, armature or bad preset fails now, not after the captures
     s = preferences.settings()
     options = options or preferences.capture_options(s)
     python = python or preferences.worker_python(s)
@@ -186,7 +193,7 @@ def batch_capture(
         try:
             if not video.is_file():
                 raise FileNotFoundError(f"no such file {video}")
-            written = process_video(video, out, python, options, exports, target, bone_map, pin_feet)
+            written = process_video(video, out, python, options, exports, character)
             done = f"-> {written[1]}" if written else "nobody was found in it; nothing written"
             report(f"[{i}/{len(videos)}] {video.name}: ok in {time.perf_counter() - t0:.1f} s {done}")
         except Exception as e:  # one bad video must not stop the batch
@@ -220,16 +227,7 @@ def main(argv: list[str]) -> int:
     exports = tuple(f for f in args.export.split(",") if f)
     try:
         options = from_args(args, preferences.capture_options(preferences.settings()))
-        return batch_capture(
-            args.inputs,
-            args.out,
-            options,
-            exports,
-            args.python,
-            character=args.retarget,
-            bone_map=args.map,
-            pin_feet=args.pin_feet,
-        )
+        return batch_capture(args.inputs, args.out, options, exports, args.python, character=character_of(args))
     except (preferences.NoWorkerPython, OptionsError, CaptureError, OSError, ValueError) as e:
         print(f"ram_capture: {e}", file=sys.stderr)
         return 2

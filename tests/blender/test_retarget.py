@@ -264,12 +264,14 @@ def test_headless_applies_a_character_from_a_blend_file_to_every_person(empty_sc
     path = tmp_path / "character.blend"
     bpy.data.libraries.write(str(path), {rig})
     with pytest.raises(ValueError, match="has no object 'Nobody'"):
-        cli.parse_character(f"{path}:Nobody")
-    made = cli.apply_character(bpy.context, people, cli.parse_character(f"{path}:Character"), "ue5")
+        cli.Character.parse(f"{path}:Nobody").check()
+    with pytest.raises(ValueError, match="wants TARGET.blend:ARMATURE"):
+        cli.Character.parse("character:Character")
+    made = cli.apply_character(bpy.context, people, cli.Character.parse(f"{path}:Character", "ue5"))
     assert [m.name for m in made] == [f"Character {p.name}" for p in people]
     assert all(m.animation_data.nla_tracks[0].strips[0].action.name.startswith(p.name) for m, p in zip(made, people))
-    args = cli.parse_args(["clip.mp4", "-o", "out", "--retarget", f"{path}:Character", "--map", "rigify"])
-    assert (args.retarget, args.map) == (f"{path}:Character", "rigify")
+    args = cli.parse_args(["clip.mp4", "-o", "out", "--retarget", f"{path}:Character", "--map", "rigify", "--pin-feet"])
+    assert cli.character_of(args) == cli.Character(path, "Character", "rigify", True)
 
 
 def add_root(source, offset, frames):
