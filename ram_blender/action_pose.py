@@ -82,7 +82,7 @@ def bones_in_order(bones: bpy.types.ArmatureBones) -> list[bpy.types.Bone]:
     return out
 
 
-def action_of(obj: bpy.types.Object) -> bpy.types.Action | None:
+def action_of(obj: bpy.types.ID) -> bpy.types.Action | None:
     """The action holding ``obj``'s motion: RAM's (``ram_action``, even when pushed to the NLA), else the active one."""
     action = obj.get(ACTION_PROP)
     if isinstance(action, bpy.types.Action):

@@ -1,7 +1,7 @@
 """Foot pinning for retargeting: while a foot is in contact with the ground its ankle stays put.
 
-Contact comes from the capture when it is there (``ram_contact_l``/``ram_contact_r`` curves on the
-person's armature, RAM's action or its channel action; above 0.5 is contact), else from the person's
+Contact comes from the capture when it is there (the ``ram_contact_left``/``ram_contact_right`` curves
+the importer keys on the armature data's own action; at least 0.5 is contact), else from the person's
 own feet: low (within :data:`CONTACT_HEIGHT` of the lowest the foot goes) and slow (under
 :data:`CONTACT_SPEED`). The target's ankle goes where the person's is, scaled about the hips (so the
 feet keep their scaled height whatever the legs' proportions), and during each contact run it keeps the
@@ -17,15 +17,17 @@ import numpy as np
 from .action_pose import action_of, sample_fcurve
 from .importer.keys import CHANNELS_PROP, action_fcurves
 
-CONTACT_CURVES = {"left": "ram_contact_l", "right": "ram_contact_r"}
+# The importer's contact properties (importer.build.CONTACT_PROPS where the ground work landed).
+CONTACT_CURVES = {"left": "ram_contact_left", "right": "ram_contact_right"}
 CONTACT_HEIGHT = 0.05  # metres above the lowest the foot goes
 CONTACT_SPEED = 0.35  # metres per second
 
 
 def contact_curves(source: bpy.types.Object, frames: np.ndarray) -> dict[str, np.ndarray] | None:
-    """Per side, contact ``(T,)`` bool from the capture's contact curves on ``source``; None without them."""
+    """Per side, contact ``(T,)`` bool from the capture's contact curves on ``source``'s armature data (or
+    the object's own actions); None without them."""
     curves = {}
-    for action in (action_of(source), source.get(CHANNELS_PROP)):
+    for action in (action_of(source.data), source.get(CHANNELS_PROP), action_of(source)):
         if isinstance(action, bpy.types.Action):
             for fc in action_fcurves(action):
                 for side, prop in CONTACT_CURVES.items():
@@ -33,7 +35,7 @@ def contact_curves(source: bpy.types.Object, frames: np.ndarray) -> dict[str, np
                         curves[side] = fc
     if len(curves) < 2:
         return None
-    return {side: sample_fcurve(fc, frames.astype(np.float64)) > 0.5 for side, fc in curves.items()}
+    return {side: sample_fcurve(fc, frames.astype(np.float64)) >= 0.5 for side, fc in curves.items()}
 
 
 def contact_from_motion(foot: np.ndarray, fps: float) -> np.ndarray:

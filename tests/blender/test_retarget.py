@@ -10,7 +10,7 @@ import pytest
 from mathutils import Matrix, Vector
 
 from ram_blender import bone_maps, session
-from ram_blender.importer.keys import action_fcurves, key_channels
+from ram_blender.importer.keys import action_fcurves, ensure_action, key_channels
 from ram_blender.retarget import retarget
 from ram_core.contract.skeleton import JOINT_NAMES, PARENTS
 
@@ -333,9 +333,11 @@ def test_pinned_feet_stay_put_during_contact_and_pinning_is_off_by_default(empty
         np.array(hips.location) + drift,
         "pelvis",
     )
-    for prop, values in (("ram_contact_l", contact), ("ram_contact_r", np.zeros(len(frames), bool))):
-        source[prop] = 0.0
-        key_channels(source["ram_action"], source, f'["{prop}"]', frames.astype(float), values[:, None] * 1.0, "RAM")
+    # the contact as the importer keys it: properties on the armature data, in the data's own action
+    contact_action = ensure_action(source.data, "contact")
+    for prop, values in (("ram_contact_left", contact), ("ram_contact_right", np.zeros(len(frames), bool))):
+        source.data[prop] = 0.0
+        key_channels(contact_action, source.data, f'["{prop}"]', frames.astype(float), values[:, None] * 1.0, "RAM")
 
     def ankles(bone):
         out = []
