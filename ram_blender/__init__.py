@@ -11,7 +11,8 @@ _cli_handle = None
 
 def classes() -> tuple[type, ...]:
     """Every class the add-on registers, in registration order."""
-    from . import state
+    from . import bone_map_state, state
+    from .operators.bone_map import RAM_OT_bone_map_fill, RAM_OT_bone_map_load, RAM_OT_bone_map_save
     from .operators.capture import RAM_OT_capture_video
     from .operators.edit_tracks import RAM_OT_edit_tracks, RAM_OT_rebuild, RAM_OT_undo_edit
     from .operators.export import RAM_OT_export_people
@@ -20,11 +21,13 @@ def classes() -> tuple[type, ...]:
     from .operators.setup import RAM_OT_convert_smpl, RAM_OT_setup_worker_env
     from .panel import RAM_PT_capture, RAM_PT_tracks, RAM_UL_tracks
     from .preferences import RAM_AddonPreferences
+    from .retarget_panel import RAM_PT_retarget, RAM_UL_bone_map
 
     return (
         RAM_AddonPreferences,
         state.RAM_TrackItem,
         state.RAM_SceneState,
+        bone_map_state.RAM_BoneMapItem,
         RAM_OT_capture_video,
         RAM_OT_import_results,
         RAM_OT_edit_tracks,
@@ -32,11 +35,16 @@ def classes() -> tuple[type, ...]:
         RAM_OT_rebuild,
         RAM_OT_export_people,
         RAM_OT_retarget,
+        RAM_OT_bone_map_fill,
+        RAM_OT_bone_map_save,
+        RAM_OT_bone_map_load,
         RAM_OT_setup_worker_env,
         RAM_OT_convert_smpl,
         RAM_UL_tracks,
         RAM_PT_capture,
         RAM_PT_tracks,
+        RAM_UL_bone_map,
+        RAM_PT_retarget,
     )
 
 
@@ -51,12 +59,13 @@ def _menu_import(self, context) -> None:
 def register() -> None:
     import bpy
 
-    from . import cli, state
+    from . import bone_map_state, cli, state
 
     global _cli_handle
     for cls in classes():
         bpy.utils.register_class(cls)
     state.register_state()
+    bone_map_state.register_state()
     bpy.types.TOPBAR_MT_file_import.append(_menu_import)
     _cli_handle = bpy.utils.register_cli_command(cli.COMMAND, cli.main)
 
@@ -64,12 +73,13 @@ def register() -> None:
 def unregister() -> None:
     import bpy
 
-    from . import state
+    from . import bone_map_state, state
 
     global _cli_handle
     bpy.utils.unregister_cli_command(_cli_handle)
     _cli_handle = None
     bpy.types.TOPBAR_MT_file_import.remove(_menu_import)
+    bone_map_state.unregister_state()
     state.unregister_state()
     for cls in reversed(classes()):
         bpy.utils.unregister_class(cls)

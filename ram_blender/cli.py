@@ -1,4 +1,5 @@
-"""Headless batch: ``blender -b -c ram_capture VIDEO_OR_FOLDER... -o OUT_DIR [--backend lite] [--export fbx,bvh,npz] [--body open|proxy] [--no-ground-plane]``.
+"""Headless batch: ``blender -b -c ram_capture VIDEO_OR_FOLDER... -o OUT_DIR [--backend lite] [--export fbx,bvh,npz] [--body open|proxy] [--no-ground-plane]
+[--retarget TARGET.blend:ARMATURE --map rigify|rigify_def|mixamo|ue5|auto|PRESET.json [--pin-feet]]``.
 
 ``blender -b -c ram_capture --from-results RESULTS_DIR [-o OUT_DIR] [--export ...]`` captures nothing: it
 builds the .blend and the exports from the results files already there (``ram-core batch``'s output), so
@@ -8,7 +9,8 @@ GPU machines capture and others build scenes. RESULTS_DIR may also be one result
 The capture flags are ``ram-core capture``'s (both come from :class:`~ram_core.contract.options.CaptureOptions`);
 those not given come from the add-on's preferences (backend, SMPL model, device, weights folder) or
 the defaults. Each video becomes ``OUT_DIR/<stem>.ram.npz`` (raw results), ``OUT_DIR/<stem>.blend`` and its exports.
-A failed video is reported and the batch goes on; the exit status is 1 if any failed. The same
+With ``--retarget`` each person also gets a copy of the character (appended from TARGET.blend) keyed to
+follow them (:func:`apply_character`). A failed video is reported and the batch goes on; the exit status is 1 if any failed. The same
 :func:`batch_capture` runs from the ``bpy`` module.
 """
 
@@ -18,6 +20,7 @@ import argparse
 import logging
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import bpy
@@ -27,7 +30,7 @@ from ram_core.contract.client import CaptureError, check_output_path
 from ram_core.contract.options import CaptureOptions, OptionsError, add_arguments, from_args
 from ram_core.contract.results import load_results
 
-from . import export, preferences, session
+from . import bone_maps, export, preferences, retarget, session
 from .capture_job import CaptureJob, CaptureRequest, video_remarks
 from .importer.build import BODIES
 
@@ -72,6 +75,58 @@ def save_blend(path: Path) -> None:
         prefs.save_version = versions
 
 
+@dataclass(frozen=True)
+class Character:
+    """The artist's character for ``--retarget``: an armature in a .blend, the bone map to use
+    (``rigify``, ``rigify_def``, ``mixamo``, ``ue5``, ``auto`` or a preset file) and foot pinning."""
+
+    path: Path
+    armature: str
+    bone_map: str = "auto"
+    pin_feet: bool = False
+
+    @classmethod
+    def parse(cls, spec: str, bone_map: str = "auto", pin_feet: bool = False) -> Character:
+        """From ``TARGET.blend:ARMATURE`` (ValueError, one line, if it is not that)."""
+        path, sep, name = spec.rpartition(":")
+        if not sep or not name or not path.lower().endswith(".blend"):
+            raise ValueError(f"--retarget wants TARGET.blend:ARMATURE, not {spec!r}")
+        return cls(Path(path), name, bone_map, pin_feet)
+
+    def check(self) -> None:
+        """ValueError (one line) if the file, the object in it or the preset file is not there."""
+        if not self.path.is_file():
+            raise ValueError(f"no such file {self.path} (--retarget)")
+        with bpy.data.libraries.load(str(self.path)) as (src, _dst):
+            if self.armature not in src.objects:
+                raise ValueError(f"{self.path.name} has no object {self.armature!r} (--retarget)")
+        if self.bone_map.lower().endswith(".json"):
+            bone_maps.load_preset(self.bone_map)
+
+
+def character_of(args: argparse.Namespace) -> Character | None:
+    return Character.parse(args.retarget, args.map, args.pin_feet) if args.retarget else None
+
+
+def apply_character(
+    context: bpy.types.Context, people: list[bpy.types.Object], character: Character
+) -> list[bpy.types.Object]:
+    """Append a copy of ``character``'s armature per person in ``people`` and retarget that person onto
+    it (:func:`retarget.retarget_preset`); the copies, each named ``"<armature> <person>"``."""
+    made = []
+    for person in people:
+        with bpy.data.libraries.load(str(character.path)) as (_src, dst):
+            dst.objects = [character.armature]
+        rig = dst.objects[0]
+        if rig is None or rig.type != "ARMATURE":
+            raise ValueError(f"{character.armature} in {character.path.name} is not an armature")
+        rig.name = f"{character.armature} {person.name}"
+        context.scene.collection.objects.link(rig)
+        retarget.retarget_preset(context.scene, person, rig, character.bone_map, pin_feet=character.pin_feet)
+        made.append(rig)
+    return made
+
+
 def process_video(
     video: Path,
     out_dir: Path,
@@ -80,20 +135,27 @@ def process_video(
     exports: tuple[str, ...],
     body: str = "",
     ground_plane: bool | None = None,
+    character: Character | None = None,
 ) -> list[Path]:
     """Capture ``video``, build a fresh scene, save ``<stem>.blend`` and the exports; the paths written
     (none when nobody was found in it: a video without people is not a failure, as in ``ram-core capture``)."""
     results = results_path(out_dir, video)
     if capture_one(CaptureRequest(python, str(video), str(results), options)) is None:
         return []
-    return [results, *build_scene(results, out_dir, exports, body, ground_plane)]
+    return [results, *build_scene(results, out_dir, exports, body, ground_plane, character)]
 
 
 def build_scene(
-    results: Path, out_dir: Path, exports: tuple[str, ...], body: str = "", ground_plane: bool | None = None
+    results: Path,
+    out_dir: Path,
+    exports: tuple[str, ...],
+    body: str = "",
+    ground_plane: bool | None = None,
+    character: Character | None = None,
 ) -> list[Path]:
     """A fresh scene from the results file ``results`` (each person's ``body``: empty for the preference's;
-    ``ground_plane``: None for the preference's), saved as ``out_dir/<stem>.blend``, and its exports; the paths written."""
+    ``ground_plane``: None for the preference's; a copy of ``character`` retargeted onto each person),
+    saved as ``out_dir/<stem>.blend``, and its exports; the paths written."""
     stem = stem_of_results(results)
     load_results(results)  # a file that is not results fails here, before an empty .blend is written
     bpy.ops.wm.read_homefile(use_empty=True)
@@ -103,6 +165,8 @@ def build_scene(
     objects = session.import_results(
         context, str(results), session.build_options(context, body=body, ground_plane=ground_plane)
     )
+    if character is not None:
+        apply_character(context, [o for o in objects if o.type == "ARMATURE"], character)
     save_blend(blend)
     written = [blend]
     if exports:
@@ -128,12 +192,15 @@ def batch_capture(
     report=print,
     body: str = "",
     ground_plane: bool | None = None,
+    character: Character | None = None,
 ) -> int:
     """Capture every video in ``inputs`` into ``out_dir`` with ``options`` (None: the preferences'),
     each person with ``body`` (``"open"`` or ``"proxy"``; empty: the preference's), a ground plane under
-    solved scenes by ``ground_plane`` (None: the preference's); 0 if all
-    succeeded, else 1 (the rest still done)."""
+    solved scenes by ``ground_plane`` (None: the preference's) and, given a ``character``, a copy of it
+    retargeted onto each person; 0 if all succeeded, else 1 (the rest still done)."""
     export.check_formats(exports)  # before any capture
+    if character is not None:
+        character.check()  # a missing file, armature or bad preset fails now, not after the captures
     s = preferences.settings()
     options = options or preferences.capture_options(s)
     python = python or preferences.worker_python(s)
@@ -148,7 +215,7 @@ def batch_capture(
         try:
             if not video.is_file():
                 raise FileNotFoundError(f"no such file {video}")
-            written = process_video(video, out, python, options, exports, body, ground_plane)
+            written = process_video(video, out, python, options, exports, body, ground_plane, character)
             done = f"-> {written[1]}" if written else "nobody was found in it; nothing written"
             remarks = video_remarks(load_results(written[0]).meta) if written else ""
             done += f" ({remarks})" if remarks else ""
@@ -168,10 +235,13 @@ def build_from_results(
     report=print,
     body: str = "",
     ground_plane: bool | None = None,
+    character: Character | None = None,
 ) -> int:
     """A .blend (and ``exports``) for every results file in ``results_dir`` (or for the one results file
     it names), into ``out_dir`` (default: the results' folder); 0 if all were built, else 1 (the rest still built)."""
     export.check_formats(exports)
+    if character is not None:
+        character.check()
     given = Path(results_dir)
     found = [given] if given.is_file() else find_results(given)
     if not found:
@@ -182,7 +252,7 @@ def build_from_results(
     for i, results in enumerate(found, 1):
         t0 = time.perf_counter()
         try:
-            written = build_scene(results, out, exports, body, ground_plane)
+            written = build_scene(results, out, exports, body, ground_plane, character)
             report(f"[{i}/{len(found)}] {results.name}: ok in {time.perf_counter() - t0:.1f} s -> {written[0]}")
         except Exception as e:  # one bad file must not stop the others
             failed += 1
@@ -214,6 +284,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=None,
         help="a floor plane (a Cycles shadow catcher) under solved scenes (default: preferences, on)",
     )
+    parser.add_argument("--retarget", default=None, metavar="TARGET.blend:ARMATURE", help="character for every person")
+    parser.add_argument(
+        "--map",
+        default="auto",
+        help="bone map for --retarget: rigify, rigify_def, mixamo, ue5, auto (names) or PRESET.json",
+    )
+    parser.add_argument("--pin-feet", action="store_true", help="--retarget: hold feet still during contact")
     add_arguments(parser)
     return parser.parse_args(argv)
 
@@ -232,7 +309,12 @@ def main(argv: list[str]) -> int:
             return 2
         try:
             return build_from_results(
-                args.from_results, args.out, exports, body=args.body, ground_plane=args.ground_plane
+                args.from_results,
+                args.out,
+                exports,
+                body=args.body,
+                ground_plane=args.ground_plane,
+                character=character_of(args),
             )
         except (OSError, ValueError) as e:
             print(f"ram_capture: {e}", file=sys.stderr)
@@ -245,7 +327,14 @@ def main(argv: list[str]) -> int:
     try:
         options = from_args(args, preferences.capture_options(preferences.settings()))
         return batch_capture(
-            args.inputs, args.out, options, exports, args.python, body=args.body, ground_plane=args.ground_plane
+            args.inputs,
+            args.out,
+            options,
+            exports,
+            args.python,
+            body=args.body,
+            ground_plane=args.ground_plane,
+            character=character_of(args),
         )
     except (preferences.NoWorkerPython, OptionsError, CaptureError, OSError, ValueError) as e:
         print(f"ram_capture: {e}", file=sys.stderr)

@@ -7,10 +7,10 @@ import math
 import bpy
 import numpy as np
 import pytest
-from mathutils import Matrix
+from mathutils import Matrix, Vector
 
 from ram_blender import bone_maps, session
-from ram_blender.importer.keys import action_fcurves
+from ram_blender.importer.keys import action_fcurves, ensure_action, key_channels
 from ram_blender.retarget import retarget
 from ram_core.contract.skeleton import JOINT_NAMES, PARENTS
 
@@ -60,6 +60,10 @@ def build_rig(source, names: dict[str, str], collection) -> bpy.types.Object:
 
 
 def y_axis(obj, bone):
+    if isinstance(bone, tuple):  # a chain of bones: from the first's head to the last's tail
+        mw = obj.matrix_world
+        v = np.array(mw @ obj.pose.bones[bone[1]].tail - mw @ obj.pose.bones[bone[0]].head)
+        return v / np.linalg.norm(v)
     m = obj.matrix_world.to_3x3().normalized() @ obj.pose.bones[bone].matrix.to_3x3()
     v = np.array(m.col[1])
     return v / np.linalg.norm(v)
@@ -67,7 +71,7 @@ def y_axis(obj, bone):
 
 def curve_values(obj):
     out = []
-    for fc in action_fcurves(obj.animation_data.action):
+    for fc in action_fcurves(obj["ram_action"]):
         co = np.empty(2 * len(fc.keyframe_points))
         fc.keyframe_points.foreach_get("co", co)
         out.append(co)
@@ -86,7 +90,9 @@ def test_mapped_bones_follow_the_source_directions_and_root_travel_scales(empty_
     assert mapping == names
     result = retarget(bpy.context.scene, source, target, mapping)
 
-    assert result.action.name.startswith(source.name) and target.animation_data.action == result.action
+    assert result.action.name.startswith(source.name)
+    strips = [s for t in target.animation_data.nla_tracks for s in t.strips]
+    assert [s.action for s in strips] == [result.action] and target.animation_data.action is None
     assert result.ratio == pytest.approx(SCALE, rel=1e-4)
     np.testing.assert_array_equal(curve_values(source), before)  # the source is only read
     hips = mapping["pelvis"]
@@ -106,7 +112,10 @@ def test_mapped_bones_follow_the_source_directions_and_root_travel_scales(empty_
         np.testing.assert_allclose(tgt[:2] - tgt0[:2], SCALE * (src[:2] - src0[:2]), atol=1e-4)
         assert tgt[2] == pytest.approx(SCALE * src[2], abs=1e-4)  # both floors at z = 0
     assert worst < 3.0, f"worst bone direction error {worst:.2f} degrees"
-    print(f"retarget {preset}: worst direction error {worst:.4f} degrees")
+    frames = np.linspace(result.frames[0], result.frames[-1], 6).astype(int)
+    feet = worst_foot_height(source, target, {s: mapping[f"{s}_ankle"] for s in ("left", "right")}, result, frames)
+    assert feet < 0.02, f"a foot is {feet:.3f} m off its scaled height"
+    print(f"retarget {preset}: worst direction error {worst:.4f} degrees, worst foot height error {feet:.4f} m")
 
 
 def test_a_map_without_hips_is_refused(empty_scene, results_file):
@@ -122,5 +131,259 @@ def test_the_operator_retargets_and_reports_a_bad_pick(empty_scene, results_file
     with pytest.raises(RuntimeError, match="pick an armature as the target"):
         bpy.ops.ram.retarget(source=source.name, target="nothing")
     assert bpy.ops.ram.retarget(source=source.name, target=target.name, preset="ue5") == {"FINISHED"}
-    assert target.animation_data.action.name.startswith(source.name)
-    assert source.animation_data.action != target.animation_data.action
+    action = target.animation_data.nla_tracks[0].strips[0].action
+    assert action.name.startswith(source.name) and action != source["ram_action"]
+
+
+def worst_foot_height(source, target, ankles, result, frames):
+    """The largest difference (metres) between a target ankle's height above its floor and the source's
+    scaled by the size ratio (the source's floor is z = 0), over ``frames``; ``ankles``: side -> bone."""
+    scene = bpy.context.scene
+    mw = target.matrix_world
+    floor = min(min((mw @ b.head_local).z, (mw @ b.tail_local).z) for b in target.data.bones)
+    worst = 0.0
+    for frame in frames:
+        scene.frame_set(int(frame))
+        for side in ("left", "right"):
+            bone = ankles[side]
+            src = (source.matrix_world @ source.pose.bones[f"{side}_ankle"].head).z
+            worst = max(worst, abs((mw @ target.pose.bones[bone].head).z - floor - result.ratio * src))
+    return worst
+
+
+@pytest.fixture(scope="module")
+def rigify_blend(tmp_path_factory, addon):
+    """A .blend holding a rig Rigify generated from its human metarig (made once: generating takes seconds)."""
+    import addon_utils
+
+    addon_utils.enable("rigify", default_set=True)
+    bpy.ops.wm.read_homefile(use_empty=True)
+    bpy.ops.object.armature_human_metarig_add()
+    bpy.ops.pose.rigify_generate()
+    rig = bpy.context.view_layer.objects.active
+    rig.name = "Rigify"
+    path = tmp_path_factory.mktemp("rigify") / "rigify.blend"
+    bpy.data.libraries.write(str(path), {rig})
+    return path
+
+
+def append_rig(path, collection):
+    with bpy.data.libraries.load(str(path)) as (_src, dst):
+        dst.objects = ["Rigify"]
+    rig = dst.objects[0]
+    collection.objects.link(rig)
+    return rig
+
+
+# The bones the mesh deforms with, for each SMPL joint: Rigify's DEF bones (driven by its own constraints
+# in the FK choice). The neck is two bones: from the first's head to the second's tail.
+RIGIFY_SHOWN = {**bone_maps.RIGIFY_DEF, "neck": ("DEF-spine.004", "DEF-spine.005")}
+
+
+def worst_direction(source, target, pairs, frames):
+    scene = bpy.context.scene
+    worst, where = 0.0, ""
+    for frame in frames:
+        scene.frame_set(int(frame))
+        for joint, bone in pairs.items():
+            cos = float(np.clip(np.dot(y_axis(source, joint), y_axis(target, bone)), -1.0, 1.0))
+            if math.degrees(math.acos(cos)) > worst:
+                worst, where = math.degrees(math.acos(cos)), f"{joint}->{bone}@{frame}"
+    return worst, where
+
+
+def test_a_generated_rigify_rig_follows_through_its_fk_controls(empty_scene, results_file, rigify_blend):
+    from ram_blender.retarget import retarget_preset
+
+    source = session.import_results(bpy.context, str(results_file))[0]
+    rig = append_rig(rigify_blend, bpy.context.scene.collection)
+    result = retarget_preset(bpy.context.scene, source, rig, "rigify")
+    assert result.bone_map["left_shoulder"] == "upper_arm_fk.L"
+    frames = np.linspace(result.frames[0], result.frames[-1], 5).astype(int)
+    bpy.context.scene.frame_set(int(frames[0]))
+    assert rig.pose.bones["upper_arm_parent.L"]["IK_FK"] == 1.0 and rig.pose.bones["thigh_parent.R"]["IK_FK"] == 1.0
+    controls = {j: b for j, b in result.bone_map.items() if j in JOINT_NAMES}
+    worst, where = worst_direction(source, rig, controls, frames)
+    assert worst < 3.0, f"controls: worst {worst:.2f} degrees at {where}"
+    worst, where = worst_direction(source, rig, RIGIFY_SHOWN, frames)
+    assert worst < 3.0, f"deforming bones: worst {worst:.2f} degrees at {where}"
+    print(f"rigify: worst deforming-bone direction error {worst:.4f} degrees ({where})")
+    # Feet: Rigify's metarig has other leg proportions than SMPL's, so the feet are only near the scaled
+    # heights (printed); with Pin Feet the ankles are placed there.
+    ankles = {"left": "ORG-foot.L", "right": "ORG-foot.R"}
+    feet = worst_foot_height(source, rig, ankles, result, frames)
+    result = retarget_preset(bpy.context.scene, source, rig, "rigify", pin_feet=True)
+    pinned = worst_foot_height(source, rig, ankles, result, frames)
+    assert pinned < 0.02, f"with Pin Feet a foot is still {pinned:.3f} m off its scaled height"
+    print(f"rigify: worst foot height error {feet:.3f} m, with Pin Feet {pinned:.4f} m")
+
+
+def test_rigify_deform_bones_can_be_driven_directly(empty_scene, results_file, rigify_blend):
+    from ram_blender.retarget import retarget_preset
+
+    source = session.import_results(bpy.context, str(results_file))[0]
+    rig = append_rig(rigify_blend, bpy.context.scene.collection)
+    result = retarget_preset(bpy.context.scene, source, rig, "rigify_def")
+    frames = np.linspace(result.frames[0], result.frames[-1], 5).astype(int)
+    worst, where = worst_direction(source, rig, bone_maps.RIGIFY_DEF, frames)
+    assert worst < 3.0, f"deform bones: worst {worst:.2f} degrees at {where}"
+    assert rig.pose.bones["DEF-spine.001"].constraints[0].influence == 0.0
+    print(f"rigify DEF: worst deform-bone direction error {worst:.4f} degrees ({where})")
+    retarget_preset(bpy.context.scene, source, rig, "rigify")  # back to FK: Rigify drives the DEF bones again
+    bpy.context.scene.frame_set(int(frames[1]))
+    assert rig.pose.bones["DEF-spine.001"].constraints[0].influence == 1.0
+
+
+def test_a_custom_map_round_trips_through_its_preset_file(empty_scene, results_file, tmp_path):
+    from ram_blender import bone_map_state
+    from ram_blender.retarget import retarget_preset
+
+    source = session.import_results(bpy.context, str(results_file))[0]
+    names = {j: f"bone_{i}" for i, j in enumerate(JOINT_NAMES)}
+    target = build_rig(source, names, bpy.context.scene.collection)
+    assert bone_maps.auto_map([b.name for b in target.data.bones]) == {}  # nothing to guess from
+    bone_map_state.store_map(target, names)
+    path = bone_maps.save_preset(tmp_path / "character", bone_map_state.stored_map(target))
+    assert path.suffix == ".json" and bone_maps.load_preset(path) == names
+    bone_map_state.store_map(target, {})
+    with pytest.raises(ValueError, match="no bone map of its own"):
+        retarget_preset(bpy.context.scene, source, target, "custom")
+    result = retarget_preset(bpy.context.scene, source, target, str(path))
+    assert result.bone_map == names
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "ram-bone-map", "bones": {"elbow": "x"}}')
+    with pytest.raises(ValueError, match="unknown joints elbow"):
+        bone_maps.load_preset(bad)
+
+
+def test_headless_applies_a_character_from_a_blend_file_to_every_person(empty_scene, results_file, tmp_path):
+    from ram_blender import cli
+
+    people = [o for o in session.import_results(bpy.context, str(results_file)) if o.type == "ARMATURE"]
+    rig = build_rig(people[0], bone_maps.UE5, bpy.context.scene.collection)
+    path = tmp_path / "character.blend"
+    bpy.data.libraries.write(str(path), {rig})
+    with pytest.raises(ValueError, match="has no object 'Nobody'"):
+        cli.Character.parse(f"{path}:Nobody").check()
+    with pytest.raises(ValueError, match="wants TARGET.blend:ARMATURE"):
+        cli.Character.parse("character:Character")
+    made = cli.apply_character(bpy.context, people, cli.Character.parse(f"{path}:Character", "ue5"))
+    assert [m.name for m in made] == [f"Character {p.name}" for p in people]
+    assert all(m.animation_data.nla_tracks[0].strips[0].action.name.startswith(p.name) for m, p in zip(made, people))
+    args = cli.parse_args(["clip.mp4", "-o", "out", "--retarget", f"{path}:Character", "--map", "rigify", "--pin-feet"])
+    assert cli.character_of(args) == cli.Character(path, "Character", "rigify", True)
+
+
+def add_root(source, offset, frames):
+    """Give ``source`` a ``root`` bone at its feet parenting the pelvis (as grounded captures have), keyed
+    to move from 0 to ``offset`` (world metres) over ``frames`` (first, last); the pelvis keys stay."""
+    bpy.context.view_layer.objects.active = source
+    bpy.ops.object.mode_set(mode="EDIT")
+    root = source.data.edit_bones.new("root")
+    root.head, root.tail = (0.0, 0.0, 0.0), (0.0, 0.2, 0.0)
+    source.data.edit_bones["pelvis"].parent = root
+    bpy.ops.object.mode_set(mode="OBJECT")
+    pb = source.pose.bones["root"]
+    local = source.data.bones["root"].matrix_local.to_3x3().inverted() @ source.matrix_world.to_3x3().inverted()
+    values = np.stack([np.zeros(3), np.array(local @ Vector(offset))])
+    key_channels(source["ram_action"], source, 'pose.bones["root"].location', np.array(frames, float), values, "root")
+    return pb
+
+
+def test_a_source_with_a_root_bone_above_the_pelvis_moves_the_target_by_it(empty_scene, results_file):
+    source = session.import_results(bpy.context, str(results_file))[0]
+    target = build_rig(source, bone_maps.MIXAMO, bpy.context.scene.collection)
+    plain = retarget(bpy.context.scene, source, target, bone_maps.MIXAMO)
+    scene = bpy.context.scene
+    frame = int(plain.frames[len(plain.frames) // 2])
+    scene.frame_set(frame)
+    before = {b: np.array(target.matrix_world @ target.pose.bones[b].head) for b in bone_maps.MIXAMO.values()}
+    offset = np.array([0.3, -0.2, 0.1])
+    first, last = int(plain.frames[0]), int(plain.frames[-1])
+    add_root(source, offset, (first, last))
+    rooted = retarget(bpy.context.scene, source, target, bone_maps.MIXAMO, frames=plain.frames)
+    assert rooted.action == plain.action  # the rerun updated the same action and track
+    assert len(target.animation_data.nla_tracks) == 1
+    scene.frame_set(frame)
+    moved = SCALE * offset * (frame - first) / (last - first)
+    for bone, head in before.items():
+        np.testing.assert_allclose(
+            np.array(target.matrix_world @ target.pose.bones[bone].head), head + moved, atol=1e-4
+        )
+
+
+def test_pinned_feet_stay_put_during_contact_and_pinning_is_off_by_default(empty_scene, results_file):
+    source = session.import_results(bpy.context, str(results_file))[0]
+    target = build_rig(source, bone_maps.MIXAMO, bpy.context.scene.collection)
+    first = int(source["ram_action"].frame_range[0])
+    frames = np.arange(first, first + 30)
+    contact = (frames >= first + 5) & (frames < first + 16)
+    # A body that drifts a few centimetres a frame (the synthetic people jump metres), so a leg can reach
+    # where its foot was.
+    drift = np.zeros((len(frames), 3))
+    drift[:, 0] = 0.01 * np.arange(len(frames))
+    hips = source.pose.bones["pelvis"]
+    scene = bpy.context.scene
+    scene.frame_set(first)
+    key_channels(
+        source["ram_action"],
+        source,
+        'pose.bones["pelvis"].location',
+        frames.astype(float),
+        np.array(hips.location) + drift,
+        "pelvis",
+    )
+    # the contact as the importer keys it: properties on the armature data, in the data's own action
+    contact_action = ensure_action(source.data, "contact")
+    for prop, values in (("ram_contact_left", contact), ("ram_contact_right", np.zeros(len(frames), bool))):
+        source.data[prop] = 0.0
+        key_channels(contact_action, source.data, f'["{prop}"]', frames.astype(float), values[:, None] * 1.0, "RAM")
+
+    def ankles(bone):
+        out = []
+        for f in frames:
+            scene.frame_set(int(f))
+            out.append(np.array(target.matrix_world @ target.pose.bones[bone].head))
+        return np.array(out)
+
+    retarget(scene, source, target, bone_maps.MIXAMO, frames=frames)
+    free_left, free_right = ankles("mixamorig:LeftFoot"), ankles("mixamorig:RightFoot")
+    assert np.ptp(free_left[contact, :2], axis=0).max() > 0.05  # the random motion skates a lot
+    retarget(scene, source, target, bone_maps.MIXAMO, frames=frames, pin_feet=True)
+    left, right = ankles("mixamorig:LeftFoot"), ankles("mixamorig:RightFoot")
+    assert np.ptp(left[contact, :2], axis=0).max() < 1e-3  # held during contact
+    np.testing.assert_allclose(left[~contact], free_left[~contact], atol=1e-4)  # free elsewhere
+    np.testing.assert_allclose(right, free_right, atol=1e-4)  # the other foot had no contact
+
+
+def test_the_bone_map_operators_fill_save_and_load_the_active_armatures_map(empty_scene, results_file, tmp_path):
+    source = session.import_results(bpy.context, str(results_file))[0]
+    target = build_rig(source, bone_maps.UE5, bpy.context.scene.collection)
+    bpy.context.view_layer.objects.active = target
+    assert bpy.ops.ram.bone_map_fill(preset="auto") == {"FINISHED"}
+    assert {r.joint: r.bone for r in target.ram_bone_map if r.bone} == bone_maps.UE5
+    target.ram_bone_map[0].bone = ""  # the artist clears the pelvis row
+    path = tmp_path / "ue5 minus hips.json"
+    assert bpy.ops.ram.bone_map_save(filepath=str(path)) == {"FINISHED"}
+    assert bpy.ops.ram.bone_map_fill(preset="mixamo") == {"FINISHED"}  # nothing matches: all rows empty
+    assert not any(r.bone for r in target.ram_bone_map)
+    assert bpy.ops.ram.bone_map_load(filepath=str(path)) == {"FINISHED"}
+    assert "pelvis" not in {r.joint for r in target.ram_bone_map if r.bone}
+    with pytest.raises(RuntimeError, match="no target bone for the pelvis"):
+        bpy.ops.ram.retarget(source=source.name, target=target.name, preset="custom")
+    target.ram_bone_map[0].bone = "pelvis"
+    assert bpy.ops.ram.retarget(source=source.name, target=target.name, preset="custom") == {"FINISHED"}
+
+
+def test_a_rerun_refills_the_same_strip_where_the_artist_moved_it(empty_scene, results_file):
+    source = session.import_results(bpy.context, str(results_file))[0]
+    target = build_rig(source, bone_maps.UE5, bpy.context.scene.collection)
+    first = retarget(bpy.context.scene, source, target, bone_maps.UE5)
+    strip = target.animation_data.nla_tracks[0].strips[0]
+    strip.frame_start_ui = strip.frame_start + 50  # the artist slides the strip later
+    start = strip.frame_start
+    again = retarget(bpy.context.scene, source, target, bone_maps.UE5, frames=first.frames[:10])
+    assert again.action == first.action and len(target.animation_data.nla_tracks) == 1
+    strip = target.animation_data.nla_tracks[0].strips[0]
+    assert strip.frame_start == start and strip.frame_end == start + 9
+    assert tuple(again.action.frame_range) == (first.frames[0], first.frames[9])

@@ -1,0 +1,97 @@
+"""Foot pinning for retargeting: while a foot is in contact with the ground its ankle stays put.
+
+Contact comes from the capture when it is there (the ``ram_contact_left``/``ram_contact_right`` curves
+the importer keys on the armature data's own action; at least 0.5 is contact), else from the person's
+own feet: low (within :data:`CONTACT_HEIGHT` of the lowest the foot goes) and slow (under
+:data:`CONTACT_SPEED`). The target's ankle goes where the person's is, scaled about the hips (so the
+feet keep their scaled height whatever the legs' proportions), and during each contact run it keeps the
+run's mean horizontal place; the thigh and shin turn to reach it (a two-bone solve in the leg's own bend
+plane) and the foot keeps its orientation. Numpy only, besides reading the curves.
+"""
+
+from __future__ import annotations
+
+import bpy
+import numpy as np
+
+from .action_pose import action_of, sample_fcurve
+from .importer.keys import CHANNELS_PROP, action_fcurves
+
+# The importer's contact properties (importer.build.CONTACT_PROPS where the ground work landed).
+CONTACT_CURVES = {"left": "ram_contact_left", "right": "ram_contact_right"}
+CONTACT_HEIGHT = 0.05  # metres above the lowest the foot goes
+CONTACT_SPEED = 0.35  # metres per second
+
+
+def contact_curves(source: bpy.types.Object, frames: np.ndarray) -> dict[str, np.ndarray] | None:
+    """Per side, contact ``(T,)`` bool from the capture's contact curves on ``source``'s armature data (or
+    the object's own actions); None without them."""
+    curves = {}
+    for action in (action_of(source.data), source.get(CHANNELS_PROP), action_of(source)):
+        if isinstance(action, bpy.types.Action):
+            for fc in action_fcurves(action):
+                for side, prop in CONTACT_CURVES.items():
+                    if fc.data_path == f'["{prop}"]':
+                        curves[side] = fc
+    if len(curves) < 2:
+        return None
+    return {side: sample_fcurve(fc, frames.astype(np.float64)) >= 0.5 for side, fc in curves.items()}
+
+
+def contact_from_motion(foot: np.ndarray, fps: float) -> np.ndarray:
+    """Contact ``(T,)`` of a foot from its world positions ``(T, 3)`` (metres, Z up): low and slow."""
+    speed = np.zeros(len(foot))
+    if len(foot) > 1:
+        step = np.linalg.norm(np.diff(foot[:, :2], axis=0), axis=1) * fps
+        speed[1:] = step
+        speed[0] = step[0]
+    low = foot[:, 2] - np.percentile(foot[:, 2], 2) < CONTACT_HEIGHT
+    return low & (speed < CONTACT_SPEED)
+
+
+def runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """``(start, stop)`` index ranges where ``flags`` ``(T,)`` is True."""
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
+
+
+def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Smallest rotations ``(T, 3, 3)`` taking vectors ``a`` onto ``b`` (both ``(T, 3)``, any length)."""
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    v = np.cross(a, b)
+    c = np.clip(np.sum(a * b, axis=1), -1.0 + 1e-9, None)
+    k = np.zeros((len(a), 3, 3))
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -v[:, 2], v[:, 1], -v[:, 0]
+    k -= np.swapaxes(k, 1, 2)
+    return np.eye(3) + k + k @ k / (1.0 + c)[:, None, None]
+
+
+def pinned_ankles(ankle: np.ndarray, contact: np.ndarray) -> np.ndarray:
+    """``ankle`` ``(T, 3)`` with each contact run held at the run's mean horizontal place."""
+    out = ankle.copy()
+    for start, stop in runs(contact):
+        out[start:stop, :2] = ankle[start:stop, :2].mean(axis=0)
+    return out
+
+
+def reach(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, goal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rotations ``(T, 3, 3)`` for the thigh and (applied after it) the shin that bring the ankle from
+    ``ankle`` to ``goal`` (all ``(T, 3)``) with the hip fixed and the bone lengths kept, bending in the
+    plane the leg bends in now."""
+    a = np.linalg.norm(knee - hip, axis=1)
+    b = np.linalg.norm(ankle - knee, axis=1)
+    to_goal = goal - hip
+    c = np.clip(np.linalg.norm(to_goal, axis=1), np.abs(a - b) + 1e-6, a + b - 1e-6)
+    u = to_goal / np.maximum(np.linalg.norm(to_goal, axis=1, keepdims=True), 1e-9)
+    bend = knee - hip
+    v = bend - np.sum(bend * u, axis=1, keepdims=True) * u
+    straight = np.linalg.norm(v, axis=1) < 1e-6
+    v[straight] = np.cross(u[straight], [1.0, 0.0, 0.0])  # a straight leg: bend it any way (rare)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    x = (a * a - b * b + c * c) / (2.0 * c)
+    new_knee = hip + x[:, None] * u + np.sqrt(np.maximum(a * a - x * x, 0.0))[:, None] * v
+    thigh = _align(knee - hip, new_knee - hip)
+    moved = np.einsum("tij,tj->ti", thigh, ankle - knee)
+    shin = _align(moved, hip + c[:, None] * u - new_knee)
+    return thigh, shin
