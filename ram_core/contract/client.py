@@ -49,6 +49,7 @@ from ram_core.contract.results import CaptureMeta, Results, save_results
 from ram_core.contract.ring import DEFAULT_CAPACITY, Ring, empty_records, records_to_results
 from ram_core.scene.contact import plant_feet
 from ram_core.scene.depth import smooth_depth
+from ram_core.scene.gaps import fill_track_gaps
 from ram_core.scene.relink import relink_tracks
 from ram_core.scene.solve import solve_and_apply
 
@@ -506,16 +507,17 @@ class CaptureClient:
 
     def results(self) -> Results:
         """:meth:`raw_results` made whole-clip consistent: a track born where another ended a moment before
-        merged into it (``ram_core.scene.relink``), each person's distance smoothed over the clip
+        merged into it (``ram_core.scene.relink``), each track's gaps of up to 2 s filled where nobody else was seen
+        (``ram_core.scene.gaps``), each person's distance smoothed over the clip
         (``ram_core.scene.depth``), then the scene solved on them (``ram_core.scene.solve``): tracks sized
         to stand on one floor, and the floor and camera in the metadata, or ``meta.scene_status`` says
         why not; then each foot's contact found on that floor and planted feet held still on it by moving the
         whole body (``ram_core.scene.contact``). All need every track of the clip at once, which only this side
         holds (the worker streams records and forgets them); all are numpy only, like the contract.
         """
-        # Tracklets re-linked first (one person, one track), then depth (the floor is found better from
+        # Tracklets re-linked first (one person, one track), their gaps filled, then depth (the floor is found better from
         # feet that do not jitter), then the floor and sizes, then the feet (contact needs the floor).
-        return plant_feet(solve_and_apply(smooth_depth(relink_tracks(self.raw_results()))))
+        return plant_feet(solve_and_apply(smooth_depth(fill_track_gaps(relink_tracks(self.raw_results())))))
 
 
 def run_capture(

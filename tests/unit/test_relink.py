@@ -7,6 +7,7 @@ import numpy as np
 
 from ram_core.contract.results import CaptureMeta, Results, make_track
 from ram_core.contract.smpl_model import default_rest_joints
+from ram_core.scene.gaps import fill_track_gaps
 from ram_core.scene.relink import RelinkConfig, link_cost, relink_tracks
 
 FPS = 30.0
@@ -75,3 +76,44 @@ def test_the_nearest_of_two_candidates_wins_and_each_track_is_continued_once():
     out = relink_tracks(Results(meta(), [lost, near, far]))
     assert [t.track_id for t in out.tracks] == [1, 6]
     assert out.track(1).frame.max() == 89 and len(out.track(1)) == 80
+
+
+def test_the_gap_a_relink_joins_is_filled_except_where_another_track_was_seen():
+    """A 15-frame gap (30 fps) inside one track after a re-link: filled, flagged predicted, boxes on the walk;
+    the frames where the fill would lie on someone else's observed box stay empty."""
+    lost, found = walker(1, np.arange(0, 40), 100), walker(4, np.arange(55, 90), 100)
+    # Someone walking the other way, seen all along, passes the hidden walker at frame 47 (box IoU > 0.5 on
+    # frames 44-50): a fill there would be a second body on them.
+    stand = walker(2, np.arange(0, 90), 288, speed=-2.0)
+    out = fill_track_gaps(relink_tracks(Results(meta(), [lost, stand, found])))
+    merged = out.track(1)
+    frames = merged.frame.tolist()
+    assert frames == [f for f in range(90) if not 44 <= f <= 50]
+    fill = merged.predicted
+    assert fill.sum() == 8 and not fill[merged.frame < 40].any() and not fill[merged.frame >= 55].any()
+    whole = walker(1, np.arange(90), 100)
+    np.testing.assert_allclose(merged.box, whole.box[merged.frame], atol=1e-3)
+    assert np.all(merged.confidence[fill] == 0) and np.all(np.isfinite(merged.joints))
+
+
+def test_a_fill_keeps_rotations_between_its_ends_and_joints_follow_them():
+    frames = np.array([0, 10])
+    go = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    track = make_track(
+        1,
+        frame=frames,
+        global_orient=go,
+        body_pose=np.zeros((2, 23, 3)),
+        betas=np.zeros((2, 10)),
+        transl=np.array([[0.0, 0.0, 5.0], [1.0, 0.0, 5.0]]),
+        joints=np.zeros((2, 24, 3)),
+        box=np.array([[0.0, 0.0, 10.0, 20.0], [10.0, 0.0, 20.0, 20.0]]),
+        confidence=np.ones(2),
+        predicted=np.zeros(2, bool),
+    )
+    out = fill_track_gaps(Results(meta(), [track])).track(1)
+    assert out.frame.tolist() == list(range(11))
+    np.testing.assert_allclose(out.global_orient[5], [0.0, 0.0, 0.5], atol=1e-6)  # slerp halfway
+    np.testing.assert_allclose(out.transl[5], [0.5, 0.0, 5.0], atol=1e-6)
+    np.testing.assert_allclose(out.box[5], [5.0, 0.0, 15.0, 20.0], atol=1e-6)
+    assert np.allclose(out.joints[5, 0], out.transl[5] + meta().rest_joints[0], atol=1e-5)
