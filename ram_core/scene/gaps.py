@@ -5,9 +5,9 @@ behind someone and found them again) and the gap a re-link joins (``ram_core.sce
 a person hidden for a second is missing from the capture, though every tracker benchmark counts them (their
 amodal box is where they are). With the whole clip at hand, each such gap is filled as the backend fills a
 short one: rotations slerped, translation, box and scale interpolated linearly, joints by forward
-kinematics, flagged ``predicted``, confidence 0. A frame whose filled box lies on another track's observed
-box (IoU above ``max_iou``) is left empty: that person was seen there by the other track, and the fill
-would be a second track on them. Numpy only, like the contract (it runs in ``CaptureClient.results``).
+kinematics, flagged ``predicted``, confidence 0. A frame whose filled box lies on another track's box
+(IoU above ``max_iou``) is left empty: that person was seen (or filled) there by the other track, and the
+fill would be a second track on them. Numpy only, like the contract (it runs in ``CaptureClient.results``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class GapConfig:
     """Which gaps are filled.
 
     max_gap_s: gaps of at most this many seconds (the re-link's reach: a person hidden up to about 2 s).
-    max_iou: a filled box overlapping another track's observed box on that frame by more than this IoU is
+    max_iou: a filled box overlapping another track's box on that frame by more than this IoU is
       dropped (the issue's test for two tracks on one person is IoU > 0.5).
     """
 
@@ -97,21 +97,18 @@ def _box_iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     return np.divide(inter, area - inter, out=np.zeros_like(inter), where=area - inter > 0)
 
 
-def _observed_boxes(results: Results) -> dict[int, list[tuple[int, np.ndarray]]]:
-    """frame -> [(track id, (4,) box)] of every observed (not predicted) record."""
-    seen: dict[int, list[tuple[int, np.ndarray]]] = {}
-    for t in results.tracks:
-        for f, box, pred in zip(t.frame, t.box, t.predicted):
-            if not pred:
-                seen.setdefault(int(f), []).append((t.track_id, box.astype(np.float64)))
-    return seen
+def _boxes_by_frame(tracks: list[Track], seen: dict[int, list[tuple[int, np.ndarray]]]) -> None:
+    """Add every record's (track id, (4,) box) of ``tracks`` to ``seen`` (frame -> list)."""
+    for t in tracks:
+        for f, box in zip(t.frame, t.box):
+            seen.setdefault(int(f), []).append((t.track_id, box.astype(np.float64)))
 
 
 def filled_track(
     track: Track, rest_joints: np.ndarray, max_gap: int, seen: dict[int, list[tuple[int, np.ndarray]]], max_iou: float
 ) -> Track:
     """``track`` with its gaps of at most ``max_gap`` frames filled, except on frames where the filled box
-    overlaps another track's observed box (``seen``: frame -> [(track id, box)]) by more than ``max_iou``."""
+    overlaps another track's box (``seen``: frame -> [(track id, box)]) by more than ``max_iou``."""
     if len(track) < 2 or not np.any(np.diff(track.frame) > 1):
         return track
     frames, go, bp, transl, filled = fill_gaps(track.frame, track.global_orient, track.body_pose, track.transl, max_gap)
@@ -149,9 +146,25 @@ def filled_track(
 
 
 def fill_track_gaps(results: Results, cfg: GapConfig | None = None) -> Results:
-    """``results`` with every track's gaps of up to ``cfg.max_gap_s`` filled (``filled_track``)."""
+    """``results`` with every track's gaps of up to ``cfg.max_gap_s`` filled (``filled_track``).
+
+    A fill never lies on another track's record, observed or filled (by the backend or here, tracks in order).
+    """
     cfg = cfg or GapConfig()
-    seen = _observed_boxes(results)
+    seen: dict[int, list[tuple[int, np.ndarray]]] = {}
+    _boxes_by_frame(results.tracks, seen)
     max_gap = int(round(cfg.max_gap_s * results.meta.fps))
-    tracks = [filled_track(t, results.meta.rest_joints, max_gap, seen, cfg.max_iou) for t in results.tracks]
+    tracks = []
+    for t in results.tracks:
+        filled = filled_track(t, results.meta.rest_joints, max_gap, seen, cfg.max_iou)
+        _boxes_by_frame(
+            [
+                make_track(
+                    t.track_id,
+                    **{k: v[filled.predicted & ~np.isin(filled.frame, t.frame)] for k, v in filled.arrays().items()},
+                )
+            ],
+            seen,
+        )
+        tracks.append(filled)
     return Results(meta=results.meta, tracks=tracks)

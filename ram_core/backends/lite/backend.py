@@ -15,8 +15,8 @@ Per frame:
 3. Each candidate's box is the extent of its 33 landmarks, padded to the head top and the soles
    (:func:`~ram_core.perception.people.landmark_boxes`): tight, so two people side by side overlap little. The shared
    :class:`~ram_core.tracking.tracker.Tracker` associates them to tracks with the gated sum of motion
-   (IoU with the Kalman prediction) and appearance (colour histograms, the track's EMA memory), with
-   the confidence-gated update; the next frame's crop is that box scaled by ``roi_scale``, which
+   (IoU with the Kalman prediction) and appearance (colour histograms of the person's own torso and legs,
+   the track's EMA memory), with the confidence-gated update; the next frame's crop is that box scaled by ``roi_scale``, which
    gives MediaPipe's own region of interest.
 4. Each observed track's landmarks become SMPL rotations (inverse kinematics onto the rest
    skeleton), a root translation that projects that posed skeleton onto the 2D landmarks with the
@@ -81,7 +81,8 @@ class LiteConfig:
       observed person-frames) at 8.8 instead of 6.3 frames/s (benchmarks/lite_capture.py).
     min_pose_score: a crop whose pose flag is below this is "nobody there" (the track coasts).
     duplicate_tolerance: two candidate skeletons closer than this fraction of body height are one person.
-    hist_bins: (hue, saturation) bins of each half-body colour histogram used as appearance.
+    hist_bins: (hue, saturation) bins of the torso and the legs colour histograms used as appearance
+      (`appearance_features`: each person's own pixels, found from their landmarks).
     box_pad: (top, sides, bottom) padding of the landmark extent, as fractions of its height: the top
       landmarks are the eyes and ears, so the head top is about 0.1 above them.
     box_aspect: smallest width / height of a person's box (``landmark_boxes``).
@@ -216,7 +217,7 @@ class LiteBackend:
                 fresh = self._estimate(image_bgr, found)
                 people, rois = self._distinct(image_bgr, concat_batches(people, fresh), np.concatenate([rois, found]))
         boxes = landmark_boxes(people.image, cfg.box_pad, cfg.box_aspect)
-        features = appearance_features(image_bgr, boxes, cfg.hist_bins)
+        features = appearance_features(image_bgr, people.image, cfg.hist_bins, cfg.paint_width)
         views = self._tracker.step(frame_index, boxes, people.score, features)
         live = {v.track_id for v in views}
         for table in (self._smoothers, self._pending, self._last):
