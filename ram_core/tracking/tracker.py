@@ -48,7 +48,8 @@ class TrackerConfig:
       0.3-0.5). A person far behind another is not one: in cross_hidden 0.23 of the near one's height, feet
       0.56 of it higher. inf (the default) disables it; lite sets 0.9.
     coast_iou, coast_frames: a coasting track whose predicted box overlaps an observed confirmed track's box
-      with IoU above coast_iou for coast_frames consecutive frames ends: the observed track explains whoever is there, and a
+      with IoU above coast_iou for coast_frames frames ends (counted per pair of tracks, whichever of the two
+      coasts, until they part): the observed track explains whoever is there, and a
       prediction left on top of them is how a lost track slid onto the person in front and took them over
       (issue 12; a second skeleton on one person's legs coasted on them in the synthetic toward_away clip).
       A person hidden behind that track for that long is lost either way; a shorter overlap is left alone, as
@@ -117,7 +118,7 @@ class Tracker:
         self._next_id = 1
         self._frame: int | None = None
         self._duplicate_count: dict[tuple[int, int], int] = {}
-        self._covered_count: dict[int, int] = {}
+        self._covered_count: dict[tuple[int, int], int] = {}
 
     @property
     def frame_index(self) -> int | None:
@@ -322,20 +323,33 @@ class Tracker:
     def _covered_coasts(self, observed: list[int]) -> set[int]:
         """Ids of the coasting confirmed tracks that have lain on an observed one (IoU > coast_iou) too long.
 
-        ``observed``: indices into the live tracks of the confirmed, observed ones.
+        ``observed``: indices into the live tracks of the confirmed, observed ones. The frames are counted per
+        pair of tracks, whichever of the two is observed: two tracks on one person that take turns (one observed
+        while the other coasts on it, then the other way round; on vtest.avi by the sign post) are one person as
+        surely as one that only coasts. A frame where both are observed leaves the count as it is (two people
+        side by side are both seen); the count restarts when the two part.
         """
         cfg = self.cfg
         coasting = [i for i, t in enumerate(self._tracks) if t.confirmed and not t.observed]
-        counts: dict[int, int] = {}
+        counts: dict[tuple[int, int], int] = {}
         ended: set[int] = set()
-        if coasting and observed and np.isfinite(cfg.coast_iou):
+        if not np.isfinite(cfg.coast_iou):
+            return ended
+        if len(observed) >= 2:  # both observed: the pair's count is kept, not advanced
+            boxes = np.stack([self._tracks[i].box for i in observed])
+            for a, b in zip(*np.nonzero(np.triu(iou_matrix(boxes, boxes) > cfg.coast_iou, k=1))):
+                key = _pair(self._tracks[observed[a]].track_id, self._tracks[observed[b]].track_id)
+                if key in self._covered_count:
+                    counts[key] = self._covered_count[key]
+        if coasting and observed:
             iou = iou_matrix(
                 np.stack([self._tracks[i].box for i in coasting]), np.stack([self._tracks[i].box for i in observed])
             )
-            for row in np.flatnonzero(iou.max(axis=1) > cfg.coast_iou):
+            for row, col in zip(*np.nonzero(iou > cfg.coast_iou)):
                 track = self._tracks[coasting[row]]
-                counts[track.track_id] = self._covered_count.get(track.track_id, 0) + 1
-                if counts[track.track_id] >= cfg.coast_frames:
+                key = _pair(track.track_id, self._tracks[observed[col]].track_id)
+                counts[key] = self._covered_count.get(key, 0) + 1
+                if counts[key] >= cfg.coast_frames:
                     log.debug("coasting track %d lies on an observed track and ends", track.track_id)
                     ended.add(track.track_id)
         self._covered_count = counts
@@ -380,6 +394,10 @@ def _part_of(boxes: np.ndarray, inside: float, height: tuple[float, float], edge
     )
     part = (overlap / area[:, None] >= inside) & (ratio >= height[0]) & (ratio <= height[1]) & shared
     return part | part.T
+
+
+def _pair(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
 
 
 def _assign(score: np.ndarray, allowed: np.ndarray) -> dict[int, int]:

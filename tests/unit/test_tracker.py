@@ -268,3 +268,27 @@ def test_a_coasting_track_left_on_an_observed_one_ends_after_coast_frames():
     # Off (the default): it coasts on until max_coast_frames.
     views = run(Tracker(replace(cfg, coast_iou=float("inf"))), frames)
     assert {v.track_id for v in views[19]} == {1, 2}
+
+
+def test_two_tracks_taking_turns_on_one_person_are_one_person():
+    """Two tracks on one walking man that take turns (each frame one of them gets his only candidate, the other
+    coasts on him, IoU 0.67), as by the sign post on vtest.avi: a count per track that restarts whenever the
+    track is observed never ends either; counted per pair, one of them ends after coast_frames frames."""
+    cfg = TrackerConfig(confirm_hits=3, coast_iou=0.5, coast_frames=8, duplicate_frames=100)
+
+    def live_counts(cfg):
+        tracker = Tracker(with_association(cfg, birth_iou=0.95))
+        for f in range(1, 6):  # two tracks born 10 px apart, both confirmed
+            tracker.step(f, np.stack([box(200 + 2 * f, 300), box(210 + 2 * f, 300)]), np.array([0.9, 0.9]))
+        counts = []
+        for f in range(6, 30):
+            man = box(200 + 2 * f if f % 2 else 210 + 2 * f, 300)  # where one track or the other expects him
+            views = tracker.step(f, man[None], np.array([0.9]))
+            counts.append(len(views))
+            if len(views) == 2:
+                assert sum(v.observed for v in views) == 1, f  # one observed, the other coasting on it
+        return counts
+
+    counts = live_counts(cfg)
+    assert counts[:7] == [2] * 7 and counts[7:] == [1] * 17
+    assert live_counts(replace(cfg, coast_iou=float("inf"))) == [2] * 24
