@@ -117,3 +117,14 @@ def test_a_fill_keeps_rotations_between_its_ends_and_joints_follow_them():
     np.testing.assert_allclose(out.transl[5], [0.5, 0.0, 5.0], atol=1e-6)
     np.testing.assert_allclose(out.box[5], [5.0, 0.0, 15.0, 20.0], atol=1e-6)
     assert np.allclose(out.joints[5, 0], out.transl[5] + meta().rest_joints[0], atol=1e-5)
+
+
+def test_a_track_found_on_part_of_another_person_on_all_its_frames_is_dropped():
+    """A skeleton on a man's legs (its box inside his, 0.45 of his height) for 6 frames: not a person. A man
+    beside him for the same frames, half inside the first one's box, is kept."""
+    man = walker(1, np.arange(0, 40), 200, height=240.0)
+    legs = walker(2, np.arange(0, 6), 200, height=100.0)
+    legs = make_track(2, **{**legs.arrays(), "box": legs.box + np.array([0.0, 140.0, 0.0, 140.0])})
+    beside = walker(3, np.arange(0, 6), 260, height=240.0)
+    out = relink_tracks(Results(meta(), [man, legs, beside]))
+    assert [t.track_id for t in out.tracks] == [1, 3]
