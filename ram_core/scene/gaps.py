@@ -97,13 +97,6 @@ def _box_iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     return np.divide(inter, area - inter, out=np.zeros_like(inter), where=area - inter > 0)
 
 
-def _boxes_by_frame(tracks: list[Track], seen: dict[int, list[tuple[int, np.ndarray]]]) -> None:
-    """Add every record's (track id, (4,) box) of ``tracks`` to ``seen`` (frame -> list)."""
-    for t in tracks:
-        for f, box in zip(t.frame, t.box):
-            seen.setdefault(int(f), []).append((t.track_id, box.astype(np.float64)))
-
-
 def filled_track(
     track: Track, rest_joints: np.ndarray, max_gap: int, seen: dict[int, list[tuple[int, np.ndarray]]], max_iou: float
 ) -> Track:
@@ -151,20 +144,16 @@ def fill_track_gaps(results: Results, cfg: GapConfig | None = None) -> Results:
     A fill never lies on another track's record, observed or filled (by the backend or here, tracks in order).
     """
     cfg = cfg or GapConfig()
-    seen: dict[int, list[tuple[int, np.ndarray]]] = {}
-    _boxes_by_frame(results.tracks, seen)
+    seen: dict[int, list[tuple[int, np.ndarray]]] = {}  # frame -> (track id, box) of every record
+    for t in results.tracks:
+        for f, box in zip(t.frame, t.box):
+            seen.setdefault(int(f), []).append((t.track_id, box.astype(np.float64)))
     max_gap = int(round(cfg.max_gap_s * results.meta.fps))
     tracks = []
     for t in results.tracks:
         filled = filled_track(t, results.meta.rest_joints, max_gap, seen, cfg.max_iou)
-        _boxes_by_frame(
-            [
-                make_track(
-                    t.track_id,
-                    **{k: v[filled.predicted & ~np.isin(filled.frame, t.frame)] for k, v in filled.arrays().items()},
-                )
-            ],
-            seen,
-        )
+        made = ~np.isin(filled.frame, t.frame)
+        for f, box in zip(filled.frame[made], filled.box[made]):
+            seen.setdefault(int(f), []).append((t.track_id, box.astype(np.float64)))
         tracks.append(filled)
     return Results(meta=results.meta, tracks=tracks)

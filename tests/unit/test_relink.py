@@ -128,3 +128,13 @@ def test_a_track_found_on_part_of_another_person_on_all_its_frames_is_dropped():
     beside = walker(3, np.arange(0, 6), 260, height=240.0)
     out = relink_tracks(Results(meta(), [man, legs, beside]))
     assert [t.track_id for t in out.tracks] == [1, 3]
+
+
+def test_two_tracks_with_a_gap_at_one_place_get_one_fill_there():
+    """Two tracks both lost over frames 20-29 where their boxes would coincide: only the first is filled there,
+    so the gap shows one body, not two on top of each other."""
+    a = walker(1, np.r_[0:20, 30:40], 100)
+    b = walker(2, np.r_[0:20, 30:40], 104)
+    out = fill_track_gaps(Results(meta(), [a, b]))
+    assert out.track(1).frame.tolist() == list(range(40))
+    assert out.track(2).frame.tolist() == b.frame.tolist()
