@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ram_core.contract.results import Results, Track, make_track
+from ram_core.contract.results import RECORD_FIELDS, Results, Track, make_track
 from ram_core.contract.skeleton import (
     NUM_JOINTS,
     axis_angle_to_quaternion,
@@ -133,6 +133,9 @@ def filled_track(
         "scale": scale,
         "contact": np.zeros((n, 2)),
     }
+    for name, field in RECORD_FIELDS.items():  # any other field: its default (what a file without it loads as)
+        if name not in fill:
+            fill[name] = np.full((n, *field.shape), 0 if field.default is None else field.default, field.dtype)
     order = np.argsort(np.concatenate([track.frame, new]), kind="stable")
     arrays = {k: np.concatenate([v, fill[k]])[order] for k, v in track.arrays().items()}
     return make_track(track.track_id, **arrays)
