@@ -138,3 +138,15 @@ def test_two_tracks_with_a_gap_at_one_place_get_one_fill_there():
     out = fill_track_gaps(Results(meta(), [a, b]))
     assert out.track(1).frame.tolist() == list(range(40))
     assert out.track(2).frame.tolist() == b.frame.tolist()
+
+
+def test_a_tracklet_whose_last_frames_collapsed_still_links_by_its_earlier_ones():
+    """The lost tracklet's last two boxes shrank to a third of the person (a pose collapsing as they leave the
+    crop): the last box alone is too small to be the same person, the frames before it are not."""
+    lost, found = walker(1, np.arange(0, 30), 100), walker(4, np.arange(32, 60), 100)
+    box = lost.box.copy()
+    box[-2:, 1] = box[-2:, 3] - 40.0  # 40 px tall instead of 120
+    lost = make_track(1, **{**lost.arrays(), "box": box})
+    assert link_cost(lost, found, FPS, RelinkConfig(end_records=1)) is None
+    out = relink_tracks(Results(meta(), [lost, found]))
+    assert [t.track_id for t in out.tracks] == [1]
