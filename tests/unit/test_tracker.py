@@ -292,3 +292,25 @@ def test_two_tracks_taking_turns_on_one_person_are_one_person():
     counts = live_counts(cfg)
     assert counts[:7] == [2] * 7 and counts[7:] == [1] * 17
     assert live_counts(replace(cfg, coast_iou=float("inf"))) == [2] * 24
+
+
+def test_two_tracks_seen_together_on_one_man_now_and_then_are_one_person():
+    """Two tracks, then one walking man: both tracks observed on him (IoU 0.85) only every third frame, one
+    coasting in between. With duplicate_gap the both-observed frames add up and the weaker track ends; without
+    it they never count three in a row."""
+    cfg = TrackerConfig(confirm_hits=3, duplicate_frames=3)
+
+    def live_counts(cfg):
+        tracker = Tracker(cfg)
+        for f in range(1, 6):  # two people 20 px apart (IoU 0.43), both confirmed
+            tracker.step(f, np.stack([box(200 + 2 * f, 300), box(220 + 2 * f, 300)]), np.array([0.9, 0.9]))
+        counts = []
+        for f in range(6, 30):
+            man = box(200 + 2 * f, 300)
+            two = f % 3 == 0  # a second candidate on him now and then, else one (the other track coasts)
+            boxes = np.stack([man, box(204 + 2 * f, 300)]) if two else man[None]
+            counts.append(len(tracker.step(f, boxes, np.full(len(boxes), 0.9))))
+        return counts
+
+    assert live_counts(replace(cfg, duplicate_gap=15))[-1] == 1
+    assert live_counts(cfg)[-1] == 2

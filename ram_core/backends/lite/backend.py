@@ -73,7 +73,8 @@ class LiteConfig:
       detector's (a far person's box changed width by half between frames), and 5.99 ended young tracks.
       coast_iou 0.5 (coast_frames 8): a coasting track lying on an observed one ends (in the synthetic toward_away clip a
       skeleton found on one man's legs coasted on him and later took him over). part_inside 0.9: that
-      skeleton on his legs, inside his box, is him (`TrackerConfig`).
+      skeleton on his legs, inside his box, is him. duplicate_gap 15: two tracks seen together on one man now
+      and then are one person (`TrackerConfig`).
 
     sweep_frames: the detector covers the whole frame once every this many frames, a few tiles per frame
       (all tiles on a frame where no track lives). At 10 frames/s the default looks at every place once a
@@ -103,7 +104,9 @@ class LiteConfig:
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     landmarks: LandmarkConfig = field(default_factory=LandmarkConfig)
     tracker: TrackerConfig = field(
-        default_factory=lambda: TrackerConfig(confirm_hits=5, max_mahalanobis=13.8, coast_iou=0.5, part_inside=0.9)
+        default_factory=lambda: TrackerConfig(
+            confirm_hits=5, max_mahalanobis=13.8, coast_iou=0.5, part_inside=0.9, duplicate_gap=15
+        )
     )
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     sweep_frames: int = 10
