@@ -10,7 +10,11 @@ Prints one table per clip and overall (all clips, and the clips not used for tun
 the baseline and ours / baseline where both are defined:
 
     PYTHONPATH=. python benchmarks/synthetic_suite.py [--suite DIR] [--json OUT.json] [--keep DIR]
-        [--tuning a,b] [--require-better-than-baseline]
+        [--clips a,b] [--reuse DIR] [--tuning a,b] [--require-better-than-baseline]
+
+``--reuse DIR`` scores the captures an earlier ``--keep DIR`` left (``DIR/<clip>/lite.ram.npz`` and
+``baseline.ram.npz``) instead of running them, for the clips that have both (their capture time shows as 0):
+rerun a few clips with ``--clips a,b --keep DIR``, then ``--reuse DIR`` gives the whole suite's table.
 
 Run it with the worker env's Python (``python3 tools/dev.py env worker-full``): scoring needs scipy and
 trackeval. Clips used to tune anything are named by ``--tuning`` or listed in ``DIR/tuning.txt`` (one name a
@@ -247,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tuning", default=None, metavar="A,B", help="clips used for tuning (default: tuning.txt)")
     parser.add_argument("--clips", default=None, metavar="A,B", help="only these clips")
     parser.add_argument(
+        "--reuse", type=Path, default=None, metavar="DIR", help="score the captures kept in DIR/<clip> instead"
+    )
+    parser.add_argument(
         "--require-better-than-baseline",
         action="store_true",
         help="exit 1 unless our overall PA-MPJPE is below the baseline's",
@@ -268,7 +275,12 @@ def main(argv: list[str] | None = None) -> int:
         for clip in clips:
             work = (args.keep or Path(tmp)) / clip.name
             work.mkdir(parents=True, exist_ok=True)
+            kept = None if args.reuse is None else args.reuse / clip.name
             try:
+                if kept is not None and (kept / "lite.ram.npz").is_file() and (kept / "baseline.ram.npz").is_file():
+                    gt = load_gt(clip / "gt.npz")
+                    runs.append(score_clip(clip.name, gt, kept / "lite.ram.npz", kept / "baseline.ram.npz", 0.0))
+                    continue
                 runs.append(run_clip(clip, work, args.python))
             except RuntimeError as e:
                 print(f"{clip.name}: {e}", file=sys.stderr)

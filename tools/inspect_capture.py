@@ -6,7 +6,9 @@ Prints, per track: frame span, records, % predicted, mean confidence, the larges
 a bone's length over the track (metres; the skeleton is rigid, so this must be ~0), and the number of
 jumps (observed frames whose box centre moved more than half the box height since the previous observed
 frame: a hint of an id switch). Then every pair of tracks observed on one frame with box IoU above
-``--iou`` for at least ``--min-frames`` frames (two tracks on one person, or two people crossing).
+``--iou`` for at least ``--min-frames`` frames (two tracks on one person, or two people crossing), and the
+frames where a gap-filled record lies on another track's record with box IoU above ``--iou`` (a second,
+invented body on one person).
 ``--plot`` draws each track's life (observed / predicted), its knee angles and its foot heights above
 the pelvis (joint positions in the camera frame, y down, so higher feet are smaller y differences).
 ``--sheets PREFIX`` writes one contact sheet (12 frames, tracks drawn) per ``--sheet-frames`` frames of the
@@ -101,6 +103,30 @@ def overlapping_pairs(results: Results, iou: float, min_frames: int) -> dict[tup
     return {k: v for k, v in pairs.items() if len(v) >= min_frames}
 
 
+def fill_overlaps(results: Results, iou: float) -> dict[tuple[int, int], list[int]]:
+    """Gap-filled records lying on another track's record of the same frame (box IoU above ``iou``).
+
+    Two tracks on one person where one of them is only a fill: the fill invents a second body there.
+
+    Returns:
+        {(filled id, other id): [frames]}.
+    """
+    by_frame: dict[int, list[tuple[int, np.ndarray, bool]]] = defaultdict(list)
+    for t in results.tracks:
+        for f, box, pred in zip(t.frame, t.box, t.predicted):
+            by_frame[int(f)].append((t.track_id, box.astype(np.float64), bool(pred)))
+    pairs: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for f, entries in sorted(by_frame.items()):
+        if len(entries) < 2:
+            continue
+        m = iou_matrix(np.stack([e[1] for e in entries]), np.stack([e[1] for e in entries]))
+        np.fill_diagonal(m, 0.0)
+        for a, b in zip(*np.nonzero(m > iou)):
+            if entries[a][2] and (a < b or not entries[b][2]):
+                pairs[(entries[a][0], entries[b][0])].append(f)
+    return dict(pairs)
+
+
 def knee_angles(joints: np.ndarray) -> np.ndarray:
     """``(T, 2)`` left and right knee flexion in degrees (0 = straight leg) from ``(T, 24, 3)`` joints."""
     out = []
@@ -192,6 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pairs observed together with box IoU > {args.iou} on >= {args.min_frames} frames: {len(pairs)}")
     for (a, b), frames in sorted(pairs.items()):
         print(f"  {a} & {b}: {len(frames)} frames ({frames[0]}..{frames[-1]})")
+    fills = fill_overlaps(results, args.iou)
+    frames_with = sorted({f for v in fills.values() for f in v})
+    print(f"frames with a gap fill on another track (box IoU > {args.iou}): {len(frames_with)}")
+    for (a, b), frames in sorted(fills.items()):
+        print(f"  fill of {a} on {b}: {len(frames)} frames ({frames[0]}..{frames[-1]})")
     if stats:
         spans = np.array([s.last - s.first + 1 for s in stats])
         print(

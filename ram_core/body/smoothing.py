@@ -1,4 +1,4 @@
-"""Temporal smoothing that keeps motion crisp, and filling of short gaps.
+"""Temporal smoothing that keeps motion crisp.
 
 One-Euro filters (Casiez et al., CHI 2012): a low-pass whose cutoff rises with speed, so a still
 pose loses its jitter while a fast move is followed with little lag.
@@ -13,8 +13,7 @@ pose loses its jitter while a fast move is followed with little lag.
   becomes that median, along the same ray from the camera (:class:`SmoothingConfig`).
 
 :class:`MotionSmoother` is the causal, one-frame-at-a-time form with per-track state (for the
-worker's stream). :func:`fill_gaps` fills short gaps between observed frames by slerp/linear
-interpolation and marks the frames it made.
+worker's stream). Gaps between observed frames are filled by ``ram_core.scene.gaps.fill_gaps``.
 """
 
 from __future__ import annotations
@@ -24,7 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ram_core.contract.skeleton import NUM_JOINTS, axis_angle_to_quaternion, quaternion_to_axis_angle
+from ram_core.contract.skeleton import (
+    NUM_JOINTS,
+    axis_angle_to_quaternion,
+    quaternion_multiply,
+    quaternion_to_axis_angle,
+    rotation_between,
+)
 
 
 @dataclass(frozen=True)
@@ -70,39 +75,6 @@ def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray:
     return 1.0 / (1.0 + tau / dt)
 
 
-# --- quaternion helpers ((..., 4) as w, x, y, z) ------------------------------------------------------
-
-
-def _qmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    aw, ax, ay, az = np.moveaxis(a, -1, 0)
-    bw, bx, by, bz = np.moveaxis(b, -1, 0)
-    return np.stack(
-        [
-            aw * bw - ax * bx - ay * by - az * bz,
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-        ],
-        axis=-1,
-    )
-
-
-def _qconj(q: np.ndarray) -> np.ndarray:
-    return q * np.array([1.0, -1.0, -1.0, -1.0])
-
-
-def _step_towards(q_from: np.ndarray, q_to: np.ndarray) -> np.ndarray:
-    """Axis-angle ``(..., 3)`` of the shortest rotation from ``q_from`` to ``q_to`` (either sign of ``q_to``)."""
-    delta = _qmul(_qconj(q_from), q_to)
-    return quaternion_to_axis_angle(delta)  # takes the w >= 0 hemisphere: the short way round
-
-
-def slerp(q0: np.ndarray, q1: np.ndarray, t: np.ndarray | float) -> np.ndarray:
-    """Spherical interpolation of unit quaternions ``(..., 4)`` the short way; ``t`` broadcasts over ``...``."""
-    step = _step_towards(q0, q1)
-    return _qmul(q0, axis_angle_to_quaternion(step * np.asarray(t, dtype=np.float64)[..., None]))
-
-
 # --- the filters -----------------------------------------------------------------------------------------
 
 
@@ -132,11 +104,11 @@ def rotation_filter_step(
     quat = np.asarray(quat, dtype=np.float64)
     if state is None:
         return RotationFilterState(quat=quat * np.where(quat[..., :1] < 0, -1.0, 1.0), speed=np.zeros(quat.shape[:-1]))
-    step = _step_towards(state.quat, quat)
+    step = rotation_between(state.quat, quat)
     raw_speed = np.linalg.norm(step, axis=-1) / dt
     speed = state.speed + _alpha(cfg.d_cutoff, dt) * (raw_speed - state.speed)
     alpha = _alpha(cfg.min_cutoff + cfg.beta * speed, dt)
-    out = _qmul(state.quat, axis_angle_to_quaternion(step * alpha[..., None]))
+    out = quaternion_multiply(state.quat, axis_angle_to_quaternion(step * alpha[..., None]))
     out /= np.linalg.norm(out, axis=-1, keepdims=True)
     return RotationFilterState(quat=out, speed=speed)
 
@@ -214,59 +186,10 @@ class MotionSmoother:
         return steps / self.fps
 
 
-def fill_gaps(
-    frames: np.ndarray,
-    global_orient: np.ndarray,
-    body_pose: np.ndarray,
-    transl: np.ndarray,
-    max_gap: int = SmoothingConfig.max_gap,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fill gaps of up to ``max_gap`` missing frames between observed ones.
-
-    Rotations are slerped per joint and the translation interpolated linearly between the frames on
-    either side of a gap; longer gaps stay gaps.
-
-    Args:
-        frames: ``(T,)`` strictly increasing frame indices of one track.
-        global_orient: ``(T, 3)``; body_pose ``(T, 23, 3)``; transl ``(T, 3)``.
-
-    Returns:
-        ``frames`` ``(T',)``, ``global_orient`` ``(T', 3)``, ``body_pose`` ``(T', 23, 3)``,
-        ``transl`` ``(T', 3)`` and ``filled`` ``(T',)`` bool (True for frames made here).
-    """
-    frames = np.asarray(frames, dtype=np.int64)
-    if np.any(np.diff(frames) <= 0):
-        raise ValueError("frames must be strictly increasing")
-    rot = np.concatenate(
-        [np.asarray(global_orient, dtype=np.float64)[:, None], np.asarray(body_pose, dtype=np.float64)], axis=1
-    )
-    tr = np.asarray(transl, dtype=np.float64)
-    gaps = np.diff(frames) - 1
-    fill = np.nonzero((gaps > 0) & (gaps <= max_gap))[0]
-    if len(fill) == 0:
-        return frames.copy(), rot[:, 0], rot[:, 1:], tr.copy(), np.zeros(len(frames), dtype=bool)
-    # Which interval each output frame belongs to, and how far along it lies.
-    new_frames = np.concatenate([np.arange(frames[i] + 1, frames[i + 1]) for i in fill])
-    left = np.searchsorted(frames, new_frames) - 1
-    t = (new_frames - frames[left]) / (frames[left + 1] - frames[left])
-    quat = axis_angle_to_quaternion(rot)
-    new_rot = quaternion_to_axis_angle(
-        slerp(quat[left], quat[left + 1], np.broadcast_to(t[:, None], (len(t), NUM_JOINTS)))
-    )
-    new_tr = tr[left] + t[:, None] * (tr[left + 1] - tr[left])
-    all_frames = np.concatenate([frames, new_frames])
-    order = np.argsort(all_frames, kind="stable")
-    all_rot = np.concatenate([rot, new_rot])[order]
-    filled = np.concatenate([np.zeros(len(frames), bool), np.ones(len(new_frames), bool)])[order]
-    return all_frames[order], all_rot[:, 0], all_rot[:, 1:], np.concatenate([tr, new_tr])[order], filled
-
-
 __all__ = [
     "MotionSmoother",
     "OneEuroConfig",
     "SmoothingConfig",
-    "fill_gaps",
     "rotation_filter_step",
-    "slerp",
     "vector_filter_step",
 ]

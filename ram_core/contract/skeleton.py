@@ -130,6 +130,33 @@ def quaternion_to_axis_angle(quat: np.ndarray) -> np.ndarray:
     return xyz * scale
 
 
+def quaternion_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Hamilton product of quaternions ``(..., 4)`` (w, x, y, z): the rotation ``b`` then ``a``."""
+    aw, ax, ay, az = np.moveaxis(a, -1, 0)
+    bw, bx, by, bz = np.moveaxis(b, -1, 0)
+    return np.stack(
+        [
+            aw * bw - ax * bx - ay * by - az * bz,
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+        ],
+        axis=-1,
+    )
+
+
+def rotation_between(q_from: np.ndarray, q_to: np.ndarray) -> np.ndarray:
+    """Axis-angle ``(..., 3)`` of the shortest rotation from ``q_from`` to ``q_to`` (either sign of ``q_to``)."""
+    delta = quaternion_multiply(q_from * np.array([1.0, -1.0, -1.0, -1.0]), q_to)
+    return quaternion_to_axis_angle(delta)  # takes the w >= 0 hemisphere: the short way round
+
+
+def slerp(q0: np.ndarray, q1: np.ndarray, t: np.ndarray | float) -> np.ndarray:
+    """Spherical interpolation of unit quaternions ``(..., 4)`` the short way; ``t`` broadcasts over ``...``."""
+    step = rotation_between(q0, q1)
+    return quaternion_multiply(q0, axis_angle_to_quaternion(step * np.asarray(t, dtype=np.float64)[..., None]))
+
+
 def forward_kinematics(
     global_orient: np.ndarray,
     body_pose: np.ndarray,

@@ -141,13 +141,16 @@ def suppress_overlaps(boxes: np.ndarray, scores: np.ndarray, iou_threshold: floa
     return np.asarray(kept, dtype=np.int64)
 
 
-def person_boxes(keypoints: np.ndarray, box_aspect: float, width: int, height: int) -> np.ndarray:
+def person_boxes(
+    keypoints: np.ndarray, box_aspect: float, width: int | None = None, height: int | None = None
+) -> np.ndarray:
     """Upright person boxes from the full-body keypoints.
 
     Args:
         keypoints: (N, 4, 2) detector keypoints in frame pixels.
         box_aspect: box width / height.
-        width, height: frame size in pixels, for clipping.
+        width, height: frame size in pixels, for clipping; None leaves the boxes whole (a person half out
+            of the frame keeps a box centred on their hips, which a landmark crop needs).
 
     Returns:
         (N, 4) float32 (x0, y0, x1, y1): centred on the mid-hip keypoint, ``2 r`` tall.
@@ -156,8 +159,9 @@ def person_boxes(keypoints: np.ndarray, box_aspect: float, width: int, height: i
     radius = np.linalg.norm(keypoints[:, 1] - keypoints[:, 0], axis=1)
     half = np.stack([radius * box_aspect, radius], axis=1)
     boxes = np.concatenate([centre - half, centre + half], axis=1)
-    boxes[:, 0::2] = np.clip(boxes[:, 0::2], 0, width)
-    boxes[:, 1::2] = np.clip(boxes[:, 1::2], 0, height)
+    if width is not None and height is not None:
+        boxes[:, 0::2] = np.clip(boxes[:, 0::2], 0, width)
+        boxes[:, 1::2] = np.clip(boxes[:, 1::2], 0, height)
     return boxes.astype(np.float32)
 
 

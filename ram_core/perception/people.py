@@ -86,30 +86,64 @@ def paint_people(image_bgr: np.ndarray, image_points: np.ndarray, width: float) 
     return out
 
 
-def appearance_features(image_bgr: np.ndarray, boxes: np.ndarray, bins: tuple[int, int]) -> np.ndarray:
-    """L2-normalised hue/saturation histograms of the upper and lower half of each box.
+#: Body parts whose colours make a person's appearance: the torso (shoulders and hips) and the legs.
+LEGS = tuple(
+    (LM[f"{side}_{a}"], LM[f"{side}_{b}"])
+    for side in ("left", "right")
+    for a, b in (("hip", "knee"), ("knee", "ankle"))
+)
+
+
+def part_masks(image_points: np.ndarray, shape: tuple[int, int], width: float) -> np.ndarray:
+    """``(N, 2, H, W)`` bool: each person's torso polygon and legs (lines ``width`` times their height thick).
+
+    A pixel that lies on another person's part too is left out of both: whose it is cannot be told.
+    """
+    pts = np.asarray(image_points, dtype=np.float64).reshape(-1, image_points.shape[-2], 2)
+    out = np.zeros((len(pts), 2, *shape), dtype=np.uint8)
+    for i, p in enumerate(pts):
+        ipts = np.round(p).astype(np.int32)
+        cv2.fillConvexPoly(out[i, 0], cv2.convexHull(ipts[list(TORSO)]), 1)
+        thick = max(2, round(width * float(np.ptp(p[:, 1]))))
+        for a, b in LEGS:
+            cv2.line(out[i, 1], tuple(int(v) for v in ipts[a]), tuple(int(v) for v in ipts[b]), 1, thick)
+    masks = out.astype(bool)
+    if len(pts) > 1:
+        anyone = masks.any(axis=1)
+        shared = anyone.sum(axis=0) > 1
+        masks &= ~shared[None, None]
+    return masks
+
+
+def appearance_features(
+    image_bgr: np.ndarray, image_points: np.ndarray, bins: tuple[int, int], width: float, min_pixels: int = 20
+) -> np.ndarray:
+    """L2-normalised hue/saturation histograms of each person's own torso and legs (``part_masks``).
+
+    Only the person's pixels count (not the background beside them, not a neighbour inside their box), so two
+    people in one box keep their own colours. A part with fewer than ``min_pixels`` pixels of its own gives zeros.
 
     Args:
         image_bgr: ``(H, W, 3)`` uint8 frame.
-        boxes: ``(N, 4)`` xyxy pixels.
+        image_points: ``(N, 33, 2)`` landmark pixels.
+        width: leg thickness as a fraction of the person's height.
 
     Returns:
-        ``(N, 2 * bins[0] * bins[1])`` float64; rows of zeros for boxes outside the frame.
+        ``(N, 2 * bins[0] * bins[1])`` float64 (torso, then legs).
     """
     h, w = image_bgr.shape[:2]
     dim = bins[0] * bins[1]
-    out = np.zeros((len(boxes), 2 * dim))
-    for i, (x0, y0, x1, y1) in enumerate(np.asarray(boxes, dtype=np.float64)):
-        # The inner 60% of the width keeps the background at the box's sides out.
-        cx, half = (x0 + x1) / 2, 0.3 * (x1 - x0)
-        xa, xb = int(max(0, cx - half)), int(min(w, cx + half))
-        ya, yb = int(max(0, y0)), int(min(h, y1))
-        if xb - xa < 2 or yb - ya < 4:
-            continue
-        hsv = cv2.cvtColor(image_bgr[ya:yb, xa:xb], cv2.COLOR_BGR2HSV)
-        mid = hsv.shape[0] // 2
-        for k, part in enumerate((hsv[:mid], hsv[mid:])):
-            hist = cv2.calcHist([part], [0, 1], None, list(bins), [0, 180, 0, 256]).reshape(-1)
-            out[i, k * dim : (k + 1) * dim] = hist
+    out = np.zeros((len(image_points), 2 * dim))
+    if not len(image_points):
+        return out
+    hsv = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2HSV)
+    masks = part_masks(image_points, (h, w), width)
+    for i in range(len(image_points)):
+        for k in range(2):
+            m = masks[i, k]
+            if m.sum() < min_pixels:
+                continue
+            hist = cv2.calcHist([hsv], [0, 1], m.astype(np.uint8), list(bins), [0, 180, 0, 256]).reshape(-1)
+            out[i, k * dim : (k + 1) * dim] = hist / np.linalg.norm(hist)
     norm = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.where(norm > 0, norm, 1.0)

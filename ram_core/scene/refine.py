@@ -1,7 +1,8 @@
 """The whole-clip refinement a capture's records go through on the client's side, in one place. Numpy/scipy.
 
-Tracklets re-linked first (one person, one track: ``ram_core.scene.relink``), then each person's distance
-smoothed (``ram_core.scene.depth``; the floor is found better from feet that do not jitter), then the floor,
+Tracklets re-linked first (one person, one track: ``ram_core.scene.relink``), their gaps of up to 2 s filled
+where nobody else was seen (``ram_core.scene.gaps``; flagged predicted, so the fit shapes them by its motion
+terms), then each person's distance smoothed (``ram_core.scene.depth``; the floor is found better from feet that do not jitter), then the floor,
 the camera and each person's size (``ram_core.scene.solve``), then the motion made steady on that floor:
 
 * ``"temporal fit"`` (:data:`FIT`): the offline body fit over the whole clip (``ram_core.scene.fit``), which
@@ -24,6 +25,7 @@ from ram_core.scene.contact import plant_feet
 from ram_core.scene.depth import smooth_depth
 from ram_core.scene.fit import MOTION as FIT
 from ram_core.scene.fit import fit_motion
+from ram_core.scene.gaps import fill_track_gaps
 from ram_core.scene.relink import relink_tracks
 from ram_core.scene.solve import solve_and_apply
 
@@ -36,7 +38,7 @@ def refine(raw: Results, motion: str = DEFAULT_MOTION) -> Results:
     """``raw`` (a capture's records as the backend sent them) refined over the whole clip; see the module docstring."""
     if motion not in MOTIONS:
         raise ValueError(f"motion is {motion!r}; expected one of {', '.join(MOTIONS)}")
-    solved = solve_and_apply(smooth_depth(relink_tracks(raw)))
+    solved = solve_and_apply(smooth_depth(fill_track_gaps(relink_tracks(raw))))
     planted = plant_feet(solved)
     if motion == FIT:
         return fit_motion(planted)

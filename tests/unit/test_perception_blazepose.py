@@ -15,6 +15,7 @@ from ram_core.perception import anchors, tflite
 from ram_core.perception.blazepose_detector import (
     DetectorConfig,
     PersonDetector,
+    person_boxes,
     suppress_overlaps,
     tile_origins,
     weighted_nms,
@@ -103,6 +104,16 @@ def test_suppress_overlaps_keeps_best():
     boxes = np.array([[0, 0, 10, 20], [1, 0, 11, 20], [30, 0, 40, 20]], np.float32)
     keep = suppress_overlaps(boxes, np.array([0.5, 0.9, 0.7]), 0.6)
     assert keep.tolist() == [1, 2]
+
+
+def test_person_boxes_stay_whole_unless_a_frame_size_is_given():
+    """A person half out of the frame (hips at x = 10, body circle radius 100) keeps a box centred on the hips
+    for the landmark crop; clipped, its centre moves 20 px into the frame."""
+    keypoints = np.array([[[10.0, 200.0], [10.0, 100.0], [10.0, 150.0], [10.0, 120.0]]], np.float32)
+    whole = person_boxes(keypoints, 0.5)
+    np.testing.assert_allclose(whole, [[-40.0, 100.0, 60.0, 300.0]])
+    clipped = person_boxes(keypoints, 0.5, 640, 480)
+    np.testing.assert_allclose(clipped, [[0.0, 100.0, 60.0, 300.0]])
 
 
 def test_refine_from_heatmap_moves_to_peak():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("cv2")
+cv2 = pytest.importorskip("cv2")
 
-from ram_core.perception.people import landmark_boxes, paint_people
+from ram_core.perception.people import appearance_features, landmark_boxes, paint_people
 from ram_core.tracking.boxes import inside_fraction, scale_boxes
 
 
@@ -57,3 +57,46 @@ def test_paint_people_paints_the_skeleton_not_the_box() -> None:
 def test_inside_fraction_counts_the_area_in_the_frame() -> None:
     boxes = np.array([[0.0, 0.0, 10.0, 10.0], [-10.0, 0.0, 10.0, 10.0], [100.0, 100.0, 110.0, 110.0]])
     np.testing.assert_allclose(inside_fraction(boxes, 50, 50), [1.0, 0.5, 0.0])
+
+
+def _standing(cx: float, top: float, height: float) -> np.ndarray:
+    """(33, 2) landmarks of an upright person centred at x ``cx``: head at ``top``, feet ``height`` below."""
+    from ram_core.body.blazepose import LM
+
+    pts = np.tile([[cx, top + 0.05 * height]], (33, 1)).astype(np.float64)
+    for side, dx in (("left", 0.1), ("right", -0.1)):
+        pts[LM[f"{side}_shoulder"]] = [cx + dx * height, top + 0.2 * height]
+        pts[LM[f"{side}_hip"]] = [cx + 0.7 * dx * height, top + 0.5 * height]
+        pts[LM[f"{side}_knee"]] = [cx + 0.7 * dx * height, top + 0.75 * height]
+        pts[LM[f"{side}_ankle"]] = [cx + 0.7 * dx * height, top + 0.98 * height]
+    return pts
+
+
+def test_appearance_is_each_persons_own_torso_and_legs_not_their_box() -> None:
+    """Two people half overlapping (one's box holds half of the other): each keeps their own colours, a box
+    histogram would mix them. Red shirt / blue trousers against green shirt / blue trousers."""
+    image = np.full((240, 320, 3), 200, np.uint8)
+    a, b = _standing(120.0, 20.0, 200.0), _standing(170.0, 20.0, 200.0)
+    for pts, shirt in ((a, (0, 0, 220)), (b, (0, 200, 0))):
+        torso = np.round(pts[[11, 12, 24, 23]]).astype(np.int32)
+        cv2.fillConvexPoly(image, torso, shirt)
+        for hip, knee, ankle in ((23, 25, 27), (24, 26, 28)):
+            for p, q in ((hip, knee), (knee, ankle)):
+                cv2.line(image, tuple(int(v) for v in pts[p]), tuple(int(v) for v in pts[q]), (200, 0, 0), 24)
+    # The same red person alone, elsewhere in another frame.
+    alone = np.full((240, 320, 3), 200, np.uint8)
+    c = _standing(160.0, 20.0, 200.0)
+    cv2.fillConvexPoly(alone, np.round(c[[11, 12, 24, 23]]).astype(np.int32), (0, 0, 220))
+    for hip, knee, ankle in ((23, 25, 27), (24, 26, 28)):
+        for p, q in ((hip, knee), (knee, ankle)):
+            cv2.line(alone, tuple(int(v) for v in c[p]), tuple(int(v) for v in c[q]), (200, 0, 0), 24)
+    pair = appearance_features(image, np.stack([a, b]), (12, 4), 0.12)
+    single = appearance_features(alone, c[None], (12, 4), 0.12)[0]
+    assert pair[0] @ single > 0.95 and pair[1] @ single < 0.6
+    assert np.allclose(np.linalg.norm(pair, axis=1), 1.0)
+
+
+def test_appearance_of_a_person_with_no_pixels_of_their_own_is_zero() -> None:
+    image = np.zeros((100, 100, 3), np.uint8)
+    tiny = _standing(50.0, 40.0, 4.0)  # a few pixels tall
+    assert not appearance_features(image, tiny[None], (12, 4), 0.12).any()

@@ -7,6 +7,7 @@ import numpy as np
 
 from ram_core.contract.results import CaptureMeta, Results, make_track
 from ram_core.contract.smpl_model import default_rest_joints
+from ram_core.scene.gaps import fill_track_gaps
 from ram_core.scene.relink import RelinkConfig, link_cost, relink_tracks
 
 FPS = 30.0
@@ -75,3 +76,77 @@ def test_the_nearest_of_two_candidates_wins_and_each_track_is_continued_once():
     out = relink_tracks(Results(meta(), [lost, near, far]))
     assert [t.track_id for t in out.tracks] == [1, 6]
     assert out.track(1).frame.max() == 89 and len(out.track(1)) == 80
+
+
+def test_the_gap_a_relink_joins_is_filled_except_where_another_track_was_seen():
+    """A 15-frame gap (30 fps) inside one track after a re-link: filled, flagged predicted, boxes on the walk;
+    the frames where the fill would lie on someone else's observed box stay empty."""
+    lost, found = walker(1, np.arange(0, 40), 100), walker(4, np.arange(55, 90), 100)
+    # Someone walking the other way, seen all along, passes the hidden walker at frame 47 (box IoU > 0.5 on
+    # frames 44-50): a fill there would be a second body on them.
+    stand = walker(2, np.arange(0, 90), 288, speed=-2.0)
+    out = fill_track_gaps(relink_tracks(Results(meta(), [lost, stand, found])))
+    merged = out.track(1)
+    frames = merged.frame.tolist()
+    assert frames == [f for f in range(90) if not 44 <= f <= 50]
+    fill = merged.predicted
+    assert fill.sum() == 8 and not fill[merged.frame < 40].any() and not fill[merged.frame >= 55].any()
+    whole = walker(1, np.arange(90), 100)
+    np.testing.assert_allclose(merged.box, whole.box[merged.frame], atol=1e-3)
+    assert np.all(merged.confidence[fill] == 0) and np.all(np.isfinite(merged.joints))
+
+
+def test_a_fill_keeps_rotations_between_its_ends_and_joints_follow_them():
+    frames = np.array([0, 10])
+    go = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    track = make_track(
+        1,
+        frame=frames,
+        global_orient=go,
+        body_pose=np.zeros((2, 23, 3)),
+        betas=np.zeros((2, 10)),
+        transl=np.array([[0.0, 0.0, 5.0], [1.0, 0.0, 5.0]]),
+        joints=np.zeros((2, 24, 3)),
+        box=np.array([[0.0, 0.0, 10.0, 20.0], [10.0, 0.0, 20.0, 20.0]]),
+        confidence=np.ones(2),
+        predicted=np.zeros(2, bool),
+    )
+    out = fill_track_gaps(Results(meta(), [track])).track(1)
+    assert out.frame.tolist() == list(range(11))
+    np.testing.assert_allclose(out.global_orient[5], [0.0, 0.0, 0.5], atol=1e-6)  # slerp halfway
+    np.testing.assert_allclose(out.transl[5], [0.5, 0.0, 5.0], atol=1e-6)
+    np.testing.assert_allclose(out.box[5], [5.0, 0.0, 15.0, 20.0], atol=1e-6)
+    assert np.allclose(out.joints[5, 0], out.transl[5] + meta().rest_joints[0], atol=1e-5)
+
+
+def test_a_track_found_on_part_of_another_person_on_all_its_frames_is_dropped():
+    """A skeleton on a man's legs (its box inside his, 0.45 of his height) for 6 frames: not a person. A man
+    beside him for the same frames, half inside the first one's box, is kept."""
+    man = walker(1, np.arange(0, 40), 200, height=240.0)
+    legs = walker(2, np.arange(0, 6), 200, height=100.0)
+    legs = make_track(2, **{**legs.arrays(), "box": legs.box + np.array([0.0, 140.0, 0.0, 140.0])})
+    beside = walker(3, np.arange(0, 6), 260, height=240.0)
+    out = relink_tracks(Results(meta(), [man, legs, beside]))
+    assert [t.track_id for t in out.tracks] == [1, 3]
+
+
+def test_two_tracks_with_a_gap_at_one_place_get_one_fill_there():
+    """Two tracks both lost over frames 20-29 where their boxes would coincide: only the first is filled there,
+    so the gap shows one body, not two on top of each other."""
+    a = walker(1, np.r_[0:20, 30:40], 100)
+    b = walker(2, np.r_[0:20, 30:40], 104)
+    out = fill_track_gaps(Results(meta(), [a, b]))
+    assert out.track(1).frame.tolist() == list(range(40))
+    assert out.track(2).frame.tolist() == b.frame.tolist()
+
+
+def test_a_tracklet_whose_last_frames_collapsed_still_links_by_its_earlier_ones():
+    """The lost tracklet's last two boxes shrank to a third of the person (a pose collapsing as they leave the
+    crop): the last box alone is too small to be the same person, the frames before it are not."""
+    lost, found = walker(1, np.arange(0, 30), 100), walker(4, np.arange(32, 60), 100)
+    box = lost.box.copy()
+    box[-2:, 1] = box[-2:, 3] - 40.0  # 40 px tall instead of 120
+    lost = make_track(1, **{**lost.arrays(), "box": box})
+    assert link_cost(lost, found, FPS, RelinkConfig(end_records=1)) is None
+    out = relink_tracks(Results(meta(), [lost, found]))
+    assert [t.track_id for t in out.tracks] == [1]

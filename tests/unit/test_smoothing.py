@@ -9,10 +9,10 @@ from ram_core.body.smoothing import (
     MotionSmoother,
     OneEuroConfig,
     SmoothingConfig,
-    fill_gaps,
     rotation_filter_step,
 )
 from ram_core.contract.skeleton import axis_angle_to_matrix, axis_angle_to_quaternion, matrix_to_axis_angle
+from ram_core.scene.gaps import fill_gaps
 
 FPS = 30.0
 
@@ -122,7 +122,7 @@ def test_fill_gaps_slerps_short_gaps_and_marks_them() -> None:
     np.testing.assert_allclose(angle_between_deg(go_f[2], go[1]), 20.0 / 3.0, atol=1e-9)
     np.testing.assert_allclose(tr_f[2], tr[1] + (tr[2] - tr[1]) / 3.0)
     np.testing.assert_allclose(bp_f[~filled], bp)
-    nothing = fill_gaps(frames[:2], go[:2], bp[:2], tr[:2])
+    nothing = fill_gaps(frames[:2], go[:2], bp[:2], tr[:2], max_gap=8)
     assert not nothing[4].any() and len(nothing[0]) == 2
 
 

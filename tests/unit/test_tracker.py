@@ -268,3 +268,49 @@ def test_a_coasting_track_left_on_an_observed_one_ends_after_coast_frames():
     # Off (the default): it coasts on until max_coast_frames.
     views = run(Tracker(replace(cfg, coast_iou=float("inf"))), frames)
     assert {v.track_id for v in views[19]} == {1, 2}
+
+
+def test_two_tracks_taking_turns_on_one_person_are_one_person():
+    """Two tracks on one walking man that take turns (each frame one of them gets his only candidate, the other
+    coasts on him, IoU 0.67), as by the sign post on vtest.avi: a count per track that restarts whenever the
+    track is observed never ends either; counted per pair, one of them ends after coast_frames frames."""
+    cfg = TrackerConfig(confirm_hits=3, coast_iou=0.5, coast_frames=8, duplicate_frames=100)
+
+    def live_counts(cfg):
+        tracker = Tracker(with_association(cfg, birth_iou=0.95))
+        for f in range(1, 6):  # two tracks born 10 px apart, both confirmed
+            tracker.step(f, np.stack([box(200 + 2 * f, 300), box(210 + 2 * f, 300)]), np.array([0.9, 0.9]))
+        counts = []
+        for f in range(6, 30):
+            man = box(200 + 2 * f if f % 2 else 210 + 2 * f, 300)  # where one track or the other expects him
+            views = tracker.step(f, man[None], np.array([0.9]))
+            counts.append(len(views))
+            if len(views) == 2:
+                assert sum(v.observed for v in views) == 1, f  # one observed, the other coasting on it
+        return counts
+
+    counts = live_counts(cfg)
+    assert counts[:7] == [2] * 7 and counts[7:] == [1] * 17
+    assert live_counts(replace(cfg, coast_iou=float("inf"))) == [2] * 24
+
+
+def test_two_tracks_seen_together_on_one_man_now_and_then_are_one_person():
+    """Two tracks, then one walking man: both tracks observed on him (IoU 0.85) only every third frame, one
+    coasting in between. With duplicate_gap the both-observed frames add up and the weaker track ends; without
+    it they never count three in a row."""
+    cfg = TrackerConfig(confirm_hits=3, duplicate_frames=3)
+
+    def live_counts(cfg):
+        tracker = Tracker(cfg)
+        for f in range(1, 6):  # two people 20 px apart (IoU 0.43), both confirmed
+            tracker.step(f, np.stack([box(200 + 2 * f, 300), box(220 + 2 * f, 300)]), np.array([0.9, 0.9]))
+        counts = []
+        for f in range(6, 30):
+            man = box(200 + 2 * f, 300)
+            two = f % 3 == 0  # a second candidate on him now and then, else one (the other track coasts)
+            boxes = np.stack([man, box(204 + 2 * f, 300)]) if two else man[None]
+            counts.append(len(tracker.step(f, boxes, np.full(len(boxes), 0.9))))
+        return counts
+
+    assert live_counts(replace(cfg, duplicate_gap=15))[-1] == 1
+    assert live_counts(cfg)[-1] == 2

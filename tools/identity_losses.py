@@ -1,0 +1,122 @@
+"""Where a capture loses people against synthetic ground truth: identity losses, duplicates, coverage misses.
+
+Run: ``PYTHONPATH=. python tools/identity_losses.py GT.npz OUT.ram.npz [...more GT OUT pairs]``
+
+Matching is the capture scorer's (``ram_core.eval.capture.match``: per frame Hungarian on amodal box IoU).
+For every person it prints their visible frames, the frames on their main track, and runs of frames that
+count against them, each with its cause as far as the records show it:
+
+- ``other T (obs|fill)``: matched to track T, not the main one (an identity loss); ``fill`` when T's records
+  there are gap fills (``predicted``).
+- ``dup T (obs|fill)``: a second track T on them (box IoU >= 0.5) beside the matched one.
+- ``miss (before-first|after-last|gap)``: visible but unmatched; before-first: before any track was matched to them (detection delay), after-last: after the last match,
+  gap: between matches (the track lost them and nothing filled or coasted).
+Each run also gives the mean unoccluded fraction of the person (``visible_fraction``: others hiding them)
+and the mean fraction of their amodal box inside the frame. Then the number of tracks against people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from ram_core.contract.results import load_results
+from ram_core.eval.capture import DUPLICATE_IOU, dense_tracks, load_gt, match, visible_mask
+from ram_core.tracking.boxes import inside_fraction, iou_matrix
+
+
+def _runs(labels: list[str | None]) -> list[tuple[int, int, str]]:
+    """(first, last, label) of each run of equal non-None labels."""
+    out: list[tuple[int, int, str]] = []
+    for f, lab in enumerate(labels):
+        if lab is None:
+            continue
+        if out and out[-1][2] == lab and out[-1][1] == f - 1:
+            out[-1] = (out[-1][0], f, lab)
+        else:
+            out.append((f, f, lab))
+    return out
+
+
+def report(gt_path: str, results_path: str) -> str:
+    """The text report of one clip."""
+    gt = load_gt(gt_path)
+    results = load_results(results_path)
+    p, f = gt["present"].shape
+    ids, _joints, boxes = dense_tracks(results, f)
+    predicted = np.zeros((len(ids), f), dtype=bool)
+    for k, t in enumerate(results.tracks):
+        keep = (t.frame >= 0) & (t.frame < f)
+        predicted[k, t.frame[keep]] = t.predicted[keep]
+    present = gt["present"].astype(bool)
+    gt_boxes = np.where(present[..., None], gt["box_amodal"].astype(np.float64), np.nan)
+    assign, _dup = match(gt_boxes, boxes)
+    vis = visible_mask(gt)
+    vfrac = np.nan_to_num(gt.get("visible_fraction", np.ones((p, f))))
+    w, h = (int(v) for v in gt["image_size"])
+    inside = np.nan_to_num(inside_fraction(np.nan_to_num(gt_boxes.reshape(-1, 4)), w, h).reshape(p, f))
+    lines = [f"{results_path}: {p} people, {len(ids)} tracks ({', '.join(str(i) for i in ids)})"]
+    totals = {"visible": 0, "on_main": 0, "dup": 0, "miss": 0}
+    for i in range(p):
+        track = np.where(vis[i], assign[i], -1)
+        counts = np.bincount(track[track >= 0], minlength=max(len(ids), 1))
+        main = int(np.argmax(counts)) if counts.sum() else -1
+        matched = np.flatnonzero(track >= 0)
+        labels: list[str | None] = [None] * f
+        for t in range(f):
+            if not vis[i, t]:
+                continue
+            k = track[t]
+            if k < 0:
+                where = (
+                    "before-first" if not len(matched) or t < matched[0] else "after-last" if t > matched[-1] else "gap"
+                )
+                labels[t] = f"miss ({where})"
+            elif k != main:
+                labels[t] = f"other {ids[k]} ({'fill' if predicted[k, t] else 'obs'})"
+            others = [c for c in range(len(ids)) if c != k and np.all(np.isfinite(boxes[c, t]))]
+            for c in others:
+                if k >= 0 and iou_matrix(gt_boxes[i, t], boxes[c, t])[0, 0] >= DUPLICATE_IOU:
+                    claimed = any(assign[j, t] == c for j in range(p))
+                    if not claimed:
+                        lab = f"dup {ids[c]} ({'fill' if predicted[c, t] else 'obs'})"
+                        labels[t] = lab if labels[t] is None else f"{labels[t]} + {lab}"
+        visible = int(vis[i].sum())
+        on_main = int((track == main).sum()) if main >= 0 else 0
+        miss = int((vis[i] & (track < 0)).sum())
+        dups = sum(1 for lab in labels if lab and "dup" in lab)
+        totals["visible"] += visible
+        totals["on_main"] += on_main
+        totals["miss"] += miss
+        totals["dup"] += dups
+        main_id = ids[main] if main >= 0 else "-"
+        lines.append(
+            f"  person {i}: visible {visible}, main track {main_id} on {on_main} "
+            f"({on_main / max(visible, 1):.3f}), missed {miss}, duplicate frames {dups}"
+        )
+        for a, b, lab in _runs(labels):
+            v, n = float(vfrac[i, a : b + 1].mean()), float(inside[i, a : b + 1].mean())
+            lines.append(f"    {a:4d}-{b:<4d} {lab} (not occluded {v:.2f}, in frame {n:.2f})")
+    lines.append(
+        f"  total: visible {totals['visible']}, on main {totals['on_main']}, missed {totals['miss']}, "
+        f"duplicate frames {totals['dup']}, tracks {len(ids)} for {p} people"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pairs", nargs="+", help="GT.npz OUT.ram.npz, repeated")
+    args = parser.parse_args(argv)
+    if len(args.pairs) % 2:
+        print("give ground truth and results in pairs", file=sys.stderr)
+        return 2
+    for g, r in zip(args.pairs[::2], args.pairs[1::2]):
+        print(report(g, r))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
