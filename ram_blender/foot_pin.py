@@ -3,8 +3,8 @@
 Contact comes from the capture when it is there (the ``ram_contact_left``/``ram_contact_right`` curves
 the importer keys on the armature data's own action; at least 0.5 is contact), else from the person's
 own feet: low (within :data:`CONTACT_HEIGHT` of the lowest the foot goes) and slow (under
-:data:`CONTACT_SPEED`). The target's ankle goes where the person's is, scaled about the hips (so the
-feet keep their scaled height whatever the legs' proportions), and during each contact run it keeps the
+:data:`CONTACT_SPEED`). The target's ankle goes where the person's is, scaled about the hips, at the
+person's scaled lift above where it stands (whatever the legs' proportions), and during each contact run it keeps the
 run's mean horizontal place; the thigh and shin turn to reach it (a two-bone solve in the leg's own bend
 plane) and the foot keeps its orientation. Numpy only, besides reading the curves.
 """

@@ -16,9 +16,11 @@ preset names (Rigify's FK controls hang under constraint-driven helper bones).
 
 The hips: the point between the target's thighs follows the point between the source's, scaled by
 ``ratio`` (the target's hip height over the source's, each above its lowest rest bone) about each
-floor, travel measured from where the target stands. The bone that carries it (the pelvis's, or a
-``root_motion`` bone such as Rigify's torso) is keyed with a location; so is any mapped bone its chain
-does not carry (a bone parented to helpers at rest).
+floor, travel measured from where the target stands; then the whole body moves vertically so the foot
+that carries it (in contact, else the lower) lifts as far above where it stands at rest as the person's,
+scaled (:mod:`foot_height`: legs of other proportions would otherwise float or sink a few centimetres).
+The bone that carries it (the pelvis's, or a ``root_motion`` bone such as Rigify's torso) is keyed with
+a location; so is any mapped bone its chain does not carry (a bone parented to helpers at rest).
 
 Keys go into an action named after the person, played by an NLA track on the target (bulk
 ``foreach_set``); the source is only read; the target's active action is left alone.
@@ -34,7 +36,7 @@ from mathutils import Matrix, Quaternion
 
 from ram_core.contract.skeleton import JOINT_NAMES, PARENTS, matrix_to_quaternion
 
-from . import bone_map_state, bone_maps, foot_pin
+from . import bone_map_state, bone_maps, foot_height, foot_pin
 from .action_pose import action_of, armature_pose
 from .importer.keys import key_channels
 from .importer.plan import continuous_quaternions
@@ -110,14 +112,14 @@ def _source_range(source: bpy.types.Object) -> np.ndarray:
     return np.arange(first, last + 1)
 
 
-def _contact(scene: bpy.types.Scene, source: bpy.types.Object, frames: np.ndarray) -> dict[str, np.ndarray]:
-    """Per side, foot contact ``(T,)`` at ``frames``: the capture's contact curves, else from the feet's motion."""
-    found = foot_pin.contact_curves(source, frames)
-    if found is not None:
-        return found
+def _contact(
+    source: bpy.types.Object, frames: np.ndarray, curves: dict[str, np.ndarray] | None, fps: float
+) -> dict[str, np.ndarray]:
+    """Per side, foot contact ``(T,)`` at ``frames``: the capture's contact ``curves``, else from the feet's motion."""
+    if curves is not None:
+        return curves
     _rots, heads = armature_pose(source, frames)
     mw = np.array(source.matrix_world)
-    fps = scene.render.fps / scene.render.fps_base
     out = {}
     for side in ("left", "right"):
         ankle = heads[f"{side}_ankle"] @ mw[:3, :3].T + mw[:3, 3]
@@ -173,13 +175,17 @@ def solve(
     parents: dict[str, str | None] | None = None,
     pin: dict[str, np.ndarray] | None = None,
     also: dict[str, str] | None = None,
+    contact: np.ndarray | None = None,
+    fps: float = 30.0,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
     """The target's pose that follows ``source``: local rotations ``(T, 3, 3)`` per driven target bone,
     locations ``(T, 3)`` for the bones that must move (the root-motion bone, bones detached from their
     chain) and the size ratio. ``mapping`` is already limited to bones both have and holds ``"pelvis"``;
     ``parents`` as in :func:`retarget`; ``pin``: per side (``"left"``/``"right"``) contact ``(T,)``
     during which that ankle is held (:mod:`foot_pin`); ``also``: a second target bone per joint that
-    follows it too (Rigify's deform bones)."""
+    follows it too (Rigify's deform bones); ``contact``: the capture's foot contact ``(T, 2)`` (left,
+    right; 0 to 1) if it has any, and ``fps`` the frame rate, for choosing the foot that carries the body
+    (:mod:`foot_height`)."""
     also = {j: b for j, b in (also or {}).items() if j in joints_of(mapping)}
     rots, heads = armature_pose(source, frames)
     n = len(frames)
@@ -200,8 +206,8 @@ def solve(
     t_rest = _hip_anchor(target, hips, *((joints[j] for j in s_hips) if thighs else (None, None)))
     s_rest_z = (s_world @ np.append(s_rest, 1.0))[2]
     t_rest_w = (t_world @ np.append(t_rest, 1.0))[:3]
-    t_floor = _rest_floor(target)
-    ratio = float((t_rest_w[2] - t_floor) / max(s_rest_z - _rest_floor(source), 1e-6))
+    t_floor, s_floor = _rest_floor(target), _rest_floor(source)
+    ratio = float((t_rest_w[2] - t_floor) / max(s_rest_z - s_floor, 1e-6))
     desired = np.empty((n, 3))
     desired[:, :2] = t_rest_w[:2] + ratio * (s_anchor_w[:, :2] - s_anchor_w[0, :2])
     desired[:, 2] = t_floor + ratio * (s_anchor_w[:, 2] - floor_z)
@@ -252,6 +258,22 @@ def solve(
             "tij,j->ti", world[hips], _unit(rest[hips][:3, :3]).T @ (t_rest - rest[hips][:3, 3])
         )
     shift = desired - anchor
+
+    # The feet: each ankle's lift above where it stands at rest is the person's scaled; the body moves
+    # vertically so the foot that carries it gets there (:mod:`foot_height`), every bone keeping its turn.
+    sides = [side for side in ("left", "right") if f"{side}_ankle" in joints]
+    lift: dict[str, np.ndarray] = {}
+    goal_z: dict[str, np.ndarray] = {}
+    for side in sides:
+        s_stand = (s_world @ np.append(source.data.bones[f"{side}_ankle"].head_local, 1.0))[2] - s_floor
+        t_stand = (t_world @ np.append(rest[joints[f"{side}_ankle"]][:3, 3], 1.0))[2] - t_floor
+        lift[side] = heads[f"{side}_ankle"] @ s_world[2, :3] + s_world[2, 3] - floor_z - s_stand
+        goal_z[side] = t_floor + t_stand + ratio * lift[side]
+    if len(sides) == 2:
+        now = np.stack([(posed[joints[f"{side}_ankle"]] + shift) @ t_world[2, :3] + t_world[2, 3] for side in sides], 1)
+        weight = foot_height.support(np.stack([lift[side] for side in sides], 1), contact, fps)
+        rise = foot_height.correction(now, np.stack([goal_z[side] for side in sides], 1), weight)
+        shift = shift + rise[:, None] * inv[:3, 2]  # world metres up, in the target's armature space
     head = {name: h + shift for name, h in head.items()}
     local, location, posed = _locals(target, rest, world, head, eff, root, set(location))
     if pin is not None:
@@ -259,10 +281,11 @@ def solve(
         for side, (thigh, shin, ankle) in ankles:
             if thigh is None or shin is None or ankle is None:
                 continue
-            # where the person's ankle is, scaled about the hips: the feet at the scaled heights whatever
-            # the two characters' leg proportions
+            # where the person's ankle is, scaled about the hips, at its height above the floor: the feet
+            # at the scaled heights whatever the two characters' leg proportions
             src = heads[f"{side}_ankle"] @ s_world[:3, :3].T + s_world[:3, 3]
             scaled = desired_w + ratio * (src - s_anchor_w)
+            scaled[:, 2] = goal_z[side]
             goal = foot_pin.pinned_ankles(scaled @ inv[:3, :3].T + inv[:3, 3], pin[side])
             turn_thigh, turn_shin = foot_pin.reach(posed[thigh], posed[shin], posed[ankle], goal)
             for joint, turned in ((f"{side}_hip", turn_thigh), (f"{side}_knee", turn_shin @ turn_thigh)):
@@ -377,9 +400,12 @@ def retarget(
     if "pelvis" not in mapping:
         raise ValueError("the bone map has no target bone for the pelvis: map the rig's hips bone")
     frames = np.asarray(_source_range(source) if frames is None else frames, dtype=np.int64)
-    pin = _contact(scene, source, frames) if pin_feet else None
+    fps = scene.render.fps / scene.render.fps_base
+    curves = foot_pin.contact_curves(source, frames)
+    contact = None if curves is None else np.stack([curves["left"], curves["right"]], axis=1)
+    pin = _contact(source, frames, curves, fps) if pin_feet else None
     also = {j: b for j, b in (also or {}).items() if j in mapping and b in target.data.bones}
-    local, location, ratio = solve(source, target, mapping, frames, floor_z, parents, pin, also)
+    local, location, ratio = solve(source, target, mapping, frames, floor_z, parents, pin, also, contact, fps)
 
     action = _action_for(target, source)
     keyed = frames.astype(np.float64)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import bpy
 import numpy as np
 import pytest
 from mathutils import Matrix, Vector
 
-from ram_blender import bone_maps, session
+from ram_blender import bone_maps, foot_pin, session
 from ram_blender.importer.keys import action_fcurves, ensure_action, key_channels
 from ram_blender.retarget import retarget
+from ram_core.contract.results import save_results
 from ram_core.contract.skeleton import JOINT_NAMES, PARENTS
 
 SCALE = 0.8
@@ -19,14 +21,31 @@ A_POSE = math.radians(40.0)
 ARMS = {"shoulder", "elbow", "wrist", "hand"}
 
 
-def build_rig(source, names: dict[str, str], collection) -> bpy.types.Object:
-    """A rig named by ``names`` (SMPL joint -> bone): the source's rest bones scaled by SCALE, arms
-    lowered into an A-pose, every bone with its own roll, an extra end bone, the object moved and
-    turned."""
+def stretch_legs(rest, thigh: float, shin: float):
+    """``rest`` (bone -> head, tail) with the thighs and shins ``thigh`` and ``shin`` times as long (what is
+    below them moved along)."""
+    out = dict(rest)
+    for side in ("left", "right"):
+        hip, knee, ankle = (rest[f"{side}_{j}"][0] for j in ("hip", "knee", "ankle"))
+        at_knee = (thigh - 1.0) * (knee - hip)
+        at_ankle = at_knee + (shin - 1.0) * (ankle - knee)
+        moves = {"hip": (0.0, at_knee), "knee": (at_knee, at_ankle), "ankle": (at_ankle, at_ankle)}
+        moves["foot"] = moves["ankle"]
+        for joint, (by_head, by_tail) in moves.items():
+            head, tail = rest[f"{side}_{joint}"]
+            out[f"{side}_{joint}"] = (head + by_head, tail + by_tail)
+    return out
+
+
+def build_rig(source, names: dict[str, str], collection, legs: tuple[float, float] = (1.0, 1.0)) -> bpy.types.Object:
+    """A rig named by ``names`` (SMPL joint -> bone): the source's rest bones scaled by SCALE (thighs and
+    shins also by ``legs``), arms lowered into an A-pose, every bone with its own roll, an extra end bone,
+    the object moved and turned."""
     arm = bpy.data.armatures.new("Character")
     obj = bpy.data.objects.new("Character", arm)
     collection.objects.link(obj)
     rest = {b.name: (np.array(b.head_local), np.array(b.tail_local)) for b in source.data.bones}
+    rest = stretch_legs(rest, *legs)
     lowest = min(min(h[2], t[2]) for h, t in rest.values())  # standing on the floor at z = 0
     obj.matrix_world = Matrix.Translation((3.0, 1.0, -SCALE * lowest)) @ Matrix.Rotation(math.radians(30), 4, "Z")
     bpy.context.view_layer.objects.active = obj
@@ -135,20 +154,33 @@ def test_the_operator_retargets_and_reports_a_bad_pick(empty_scene, results_file
     assert action.name.startswith(source.name) and action != source["ram_action"]
 
 
-def worst_foot_height(source, target, ankles, result, frames):
-    """The largest difference (metres) between a target ankle's height above its floor and the source's
-    scaled by the size ratio (the source's floor is z = 0), over ``frames``; ``ankles``: side -> bone."""
+def foot_lifts(source, target, ankles, frames):
+    """The source's and the target's ankles' lifts above where they stand at rest ``(T, 2)`` each (metres,
+    left and right; the source's floor is z = 0) at ``frames``; ``ankles``: side -> target bone."""
     scene = bpy.context.scene
-    mw = target.matrix_world
-    floor = min(min((mw @ b.head_local).z, (mw @ b.tail_local).z) for b in target.data.bones)
-    worst = 0.0
-    for frame in frames:
-        scene.frame_set(int(frame))
-        for side in ("left", "right"):
-            bone = ankles[side]
-            src = (source.matrix_world @ source.pose.bones[f"{side}_ankle"].head).z
-            worst = max(worst, abs((mw @ target.pose.bones[bone].head).z - floor - result.ratio * src))
-    return worst
+    both = []
+    for obj, bones in ((source, {s: f"{s}_ankle" for s in ankles}), (target, ankles)):
+        mw = obj.matrix_world
+        lowest = min(min((mw @ b.head_local).z, (mw @ b.tail_local).z) for b in obj.data.bones)
+        floor = 0.0 if obj is source else lowest
+        stand = np.array([(mw @ obj.data.bones[bones[s]].head_local).z - lowest for s in ("left", "right")])
+        lifts = []
+        for frame in frames:
+            scene.frame_set(int(frame))
+            lifts.append([(mw @ obj.pose.bones[bones[s]].head).z - floor for s in ("left", "right")] - stand)
+        both.append(np.array(lifts))
+    return both[0], both[1]
+
+
+def foot_errors(source, target, ankles, result, frames):
+    """How far ``(T, 2)`` (metres) each target ankle's lift is from the source's scaled by the size ratio."""
+    lift, got = foot_lifts(source, target, ankles, frames)
+    return got - result.ratio * lift, lift
+
+
+def worst_foot_height(source, target, ankles, result, frames):
+    """The largest of :func:`foot_errors` over both feet."""
+    return float(np.abs(foot_errors(source, target, ankles, result, frames)[0]).max())
 
 
 @pytest.fixture(scope="module")
@@ -208,14 +240,64 @@ def test_a_generated_rigify_rig_follows_through_its_fk_controls(empty_scene, res
     worst, where = worst_direction(source, rig, RIGIFY_SHOWN, frames)
     assert worst < 3.0, f"deforming bones: worst {worst:.2f} degrees at {where}"
     print(f"rigify: worst deforming-bone direction error {worst:.4f} degrees ({where})")
-    # Feet: Rigify's metarig has other leg proportions than SMPL's, so the feet are only near the scaled
-    # heights (printed); with Pin Feet the ankles are placed there.
+    # Feet: Rigify's metarig has other leg proportions than SMPL's; the body moves vertically so the foot
+    # that carries it is at its scaled height. On these random poses (the body tilted, feet anywhere) that
+    # means something where one foot is clearly the lower; the other foot is only printed. With Pin Feet
+    # both ankles are placed.
     ankles = {"left": "ORG-foot.L", "right": "ORG-foot.R"}
-    feet = worst_foot_height(source, rig, ankles, result, frames)
+    every = result.frames
+    error, lift = foot_errors(source, rig, ankles, result, every)
+    lower = np.argmin(lift, axis=1)
+    single = np.abs(lift[:, 0] - lift[:, 1]) > 0.05
+    supporting = np.abs(error[np.arange(len(every)), lower])[single]
+    assert single.sum() > len(every) // 2 and supporting.max() < 0.02, f"a lower foot {supporting.max():.3f} m off"
     result = retarget_preset(bpy.context.scene, source, rig, "rigify", pin_feet=True)
     pinned = worst_foot_height(source, rig, ankles, result, frames)
     assert pinned < 0.02, f"with Pin Feet a foot is still {pinned:.3f} m off its scaled height"
-    print(f"rigify: worst foot height error {feet:.3f} m, with Pin Feet {pinned:.4f} m")
+    print(
+        f"rigify, random poses: the lower foot at most {supporting.max():.4f} m off its scaled height "
+        f"({single.sum()} of {len(every)} frames), either foot {np.abs(error).max():.3f} m; "
+        f"with Pin Feet {pinned:.4f} m"
+    )
+
+
+@pytest.fixture(scope="module")
+def walking_file(tmp_path_factory):
+    """The synthetic couple clip's people walking, fitted and solved as a capture is (feet planted, contact)."""
+    from synth import make_walking_results
+
+    results = make_walking_results(Path(__file__).resolve().parents[1] / "data" / "synth" / "couple" / "gt.npz")
+    return save_results(results, tmp_path_factory.mktemp("walk") / "couple.ram.npz")
+
+
+def test_a_captured_walk_keeps_both_feet_at_their_scaled_heights_on_rigs_with_other_legs(
+    empty_scene, walking_file, rigify_blend
+):
+    from ram_blender.retarget import retarget_preset
+
+    source = session.import_results(bpy.context, str(walking_file))[0]
+    col = bpy.context.scene.collection
+    rigs = {
+        "rigify": (append_rig(rigify_blend, col), {"left": "ORG-foot.L", "right": "ORG-foot.R"}),
+        "mixamo": (build_rig(source, bone_maps.MIXAMO, col, legs=(1.12, 0.9)), None),
+        "ue5": (build_rig(source, bone_maps.UE5, col, legs=(0.9, 1.12)), None),
+    }
+    for preset, (rig, ankles) in rigs.items():
+        result = retarget_preset(bpy.context.scene, source, rig, preset)
+        ankles = ankles or {s: result.bone_map[f"{s}_ankle"] for s in ("left", "right")}
+        error, lift = foot_errors(source, rig, ankles, result, result.frames)
+        contact = foot_pin.contact_curves(source, result.frames)
+        # a foot flat on the floor (in contact, the ankle where it stands): it carries the body
+        flat = np.stack([contact["left"], contact["right"]], axis=1) & (lift < 0.02)
+        planted = np.abs(error[flat])
+        controls = {j: b for j, b in result.bone_map.items() if j in JOINT_NAMES}
+        worst, where = worst_direction(source, rig, controls, result.frames[::15])
+        print(
+            f"walk onto {preset} (ratio {result.ratio:.3f}): feet off their scaled heights by at most "
+            f"{np.abs(error[:, 0]).max():.4f} m (left), {np.abs(error[:, 1]).max():.4f} m (right), "
+            f"{planted.max():.4f} m flat on the floor ({len(planted)} foot-frames); bones within {worst:.3f} degrees"
+        )
+        assert np.abs(error).max() < 0.02 and planted.max() < 0.003 and worst < 3.0, f"{preset}: {where}"
 
 
 def test_rigify_deform_bones_can_be_driven_directly(empty_scene, results_file, rigify_blend):
