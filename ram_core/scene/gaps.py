@@ -98,10 +98,16 @@ def _box_iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
 
 
 def filled_track(
-    track: Track, rest_joints: np.ndarray, max_gap: int, seen: dict[int, list[tuple[int, np.ndarray]]], max_iou: float
+    track: Track,
+    rest_joints: np.ndarray,
+    max_gap: int,
+    seen: dict[int, list[tuple[int, np.ndarray]]],
+    max_iou: float,
+    skipped: frozenset[int] = frozenset(),
 ) -> Track:
     """``track`` with its gaps of at most ``max_gap`` frames filled, except on frames where the filled box
-    overlaps another track's box (``seen``: frame -> [(track id, box)]) by more than ``max_iou``."""
+    overlaps another track's box (``seen``: frame -> [(track id, box)]) by more than ``max_iou``, and on
+    ``skipped`` frames (damaged frames the video could not decode: they stay missing, not invented)."""
     if len(track) < 2 or not np.any(np.diff(track.frame) > 1):
         return track
     frames, go, bp, transl, filled = fill_gaps(track.frame, track.global_orient, track.body_pose, track.transl, max_gap)
@@ -112,7 +118,7 @@ def filled_track(
     free = np.ones(len(new), dtype=bool)
     for i, f in enumerate(new):
         others = [b for tid, b in seen.get(int(f), []) if tid != track.track_id]
-        free[i] = not others or _box_iou(box[i], np.stack(others)).max() <= max_iou
+        free[i] = int(f) not in skipped and (not others or _box_iou(box[i], np.stack(others)).max() <= max_iou)
     if not free.any():
         return track
     new, left, t, box = new[free], left[free], t[free], box[free]
@@ -144,7 +150,8 @@ def filled_track(
 def fill_track_gaps(results: Results, cfg: GapConfig | None = None) -> Results:
     """``results`` with every track's gaps of up to ``cfg.max_gap_s`` filled (``filled_track``).
 
-    A fill never lies on another track's record, observed or filled (by the backend or here, tracks in order).
+    A fill never lies on another track's record, observed or filled (by the backend or here, tracks in order),
+    nor on a frame the video could not decode (``meta.skipped_frames``).
     """
     cfg = cfg or GapConfig()
     seen: dict[int, list[tuple[int, np.ndarray]]] = {}  # frame -> (track id, box) of every record
@@ -152,9 +159,10 @@ def fill_track_gaps(results: Results, cfg: GapConfig | None = None) -> Results:
         for f, box in zip(t.frame, t.box):
             seen.setdefault(int(f), []).append((t.track_id, box.astype(np.float64)))
     max_gap = int(round(cfg.max_gap_s * results.meta.fps))
+    skipped = frozenset(results.meta.skipped_frames)
     tracks = []
     for t in results.tracks:
-        filled = filled_track(t, results.meta.rest_joints, max_gap, seen, cfg.max_iou)
+        filled = filled_track(t, results.meta.rest_joints, max_gap, seen, cfg.max_iou, skipped)
         made = ~np.isin(filled.frame, t.frame)
         for f, box in zip(filled.frame[made], filled.box[made]):
             seen.setdefault(int(f), []).append((t.track_id, box.astype(np.float64)))
