@@ -86,6 +86,8 @@ class FitOptions:
             probability, as well as fully where it is found planted: contact detection misses a third of the
             planted frames, and a foot that may be planted should not slide either.
         predicted_weight: how much a frame filled while the person was hidden counts as a prior.
+        sigma_support: on a filled frame, the lower foot off its planted height, and its slide while it stays the
+            lower one (metres).
         iterations: Gauss-Newton steps.
         damping: Levenberg-Marquardt damping, relative to the normal matrix's diagonal.
     """
@@ -106,6 +108,7 @@ class FitOptions:
     sigma_contact: float = 0.002
     still_gain: float = 4.0
     predicted_weight: float = 0.1
+    sigma_support: float = 0.01
     iterations: int = 3
     damping: float = 1e-4
 
@@ -164,6 +167,7 @@ class Observations:
     planted: float = 0.0
     prior: np.ndarray | None = None
     still: np.ndarray | None = None
+    support: np.ndarray | None = None
 
 
 def _bone_turns(pos: np.ndarray) -> np.ndarray:
@@ -277,6 +281,8 @@ def _terms(
         if low:
             jacs = np.concatenate([_joint_jacobian(s[:, k, None, None] * normal, k, turns) for k in low], axis=1)
             eq.dense([frames], s[:, low] * height[:, low], [jacs])
+        if obs.support is not None and np.any(obs.support):
+            _support_terms(eq, pos, turns, height, normal, obs, o)
         if obs.contact is not None:
             across = _plane_basis(normal)
             on = obs.contact.astype(np.float64) / o.sigma_contact  # (T, 2)
@@ -298,6 +304,38 @@ def _terms(
                     [frames[1:], frames[:-1]], res, [np.concatenate(later, axis=1), np.concatenate(earlier, axis=1)]
                 )
     return eq
+
+
+def _support_terms(
+    eq: NormalEquations,
+    pos: np.ndarray,
+    turns: np.ndarray,
+    height: np.ndarray,
+    normal: np.ndarray,
+    obs: Observations,
+    o: FitOptions,
+) -> None:
+    """On ``obs.support`` frames (filled while the person was hidden) the lower foot stands on the floor and, while
+    it stays the lower one, does not slide: a hidden person walks on the floor instead of floating or gliding."""
+    assert obs.support is not None
+    n = len(pos)
+    frames = np.arange(n)
+    feet = list(FEET)
+    lower = np.argmin(height[:, feet], axis=1)
+    on = np.stack([obs.support & (lower == i) for i in range(2)], axis=1).astype(np.float64) / o.sigma_support
+    jacs = np.concatenate(
+        [_joint_jacobian(on[:, i, None, None] * normal, k, turns) for i, k in enumerate(feet)], axis=1
+    )
+    eq.dense([frames], on * (height[:, feet] - obs.planted), [jacs])
+    held = np.minimum(on[1:], on[:-1])
+    if n >= 2 and np.any(held > 0):
+        across = _plane_basis(normal)
+        res = np.concatenate(
+            [held[:, i, None] * ((pos[1:, k] - pos[:-1, k]) @ across.T) for i, k in enumerate(feet)], axis=1
+        )
+        later = [_joint_jacobian(held[:, i, None, None] * across, k, turns[1:]) for i, k in enumerate(feet)]
+        earlier = [-_joint_jacobian(held[:, i, None, None] * across, k, turns[:-1]) for i, k in enumerate(feet)]
+        eq.dense([frames[1:], frames[:-1]], res, [np.concatenate(later, axis=1), np.concatenate(earlier, axis=1)])
 
 
 def fit_run(
@@ -422,6 +460,7 @@ def fit_track(
             planted,
             np.where(track.predicted[run], options.predicted_weight, 1.0),
             None if prob is None else np.minimum(1.0, options.still_gain * prob[run]),
+            None if contact is None else track.predicted[run].astype(bool),
         )
         out_glob[run], out_root[run] = fit_run(glob[run], root[run], rest, obs, fps, options)
     go, bp = global_to_local(out_glob)

@@ -295,3 +295,28 @@ def test_the_torso_stands_upright_where_the_3d_keypoints_lean_it_away():
 
     # A soft, robust prior: it pulls toward upright (here 14.7 -> 12.3 degrees; the truth's own lean is 6.3).
     assert lean(upright) < lean(loose) - 2.0, (lean(upright), lean(loose), lean(truth))
+
+
+def test_a_hidden_person_stands_on_the_floor_and_the_lower_foot_does_not_slide():
+    # Standing still; hidden for 24 frames, over which the fill drifts up 50 cm and 20 cm sideways.
+    truth, glob, planted = standing(36)
+    pixels, relative, start_glob, start_root = noisy(truth, glob, seed=5)
+    start_root = truth[:, 0].copy()
+    hidden = np.zeros(len(truth), bool)
+    hidden[6:30] = True
+    pixels[hidden, :, 2] = 0.0
+    relative[hidden, :, 3] = 0.0
+    drift = np.sin(np.pi * (np.arange(len(truth)) - 5) / 25)[:, None] * np.array([0.2, -0.5, 0.0])
+    start_root[hidden] += drift[hidden]
+    prior = np.where(hidden, FitOptions().predicted_weight, 1.0)
+    free = Observations(pixels, relative, K, FLOOR, np.zeros((len(truth), 2), bool), planted, prior)
+    held = dataclasses.replace(free, support=hidden)
+    loose = pose_joints(*fit_run(start_glob, start_root, REST, free, FPS), REST)
+    fitted = pose_joints(*fit_run(start_glob, start_root, REST, held, FPS), REST)
+
+    def lower_foot(j: np.ndarray) -> np.ndarray:
+        return np.min(j[:, list(FEET)] @ FLOOR[:3] + FLOOR[3], axis=1)
+
+    off, loose_off = (np.max(np.abs(lower_foot(j)[hidden] - planted)) for j in (fitted, loose))
+    assert off < 0.01 and off < 0.3 * loose_off, (off, loose_off)
+    assert np.median(slide(fitted)[hidden[1:] & hidden[:-1]].min(axis=1)) < 0.005
