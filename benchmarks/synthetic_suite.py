@@ -61,6 +61,7 @@ COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("skate", "s", "foot_skate_cm", "{:.2f}"),
     ("pen95", "s", "penetration_p95_cm", "{:.1f}"),
     ("jit/gt", "s", "jitter_ratio", "{:.2f}"),
+    ("lean", "s", "lean_deg", "{:.1f}"),
     ("contP", "s", "contact_precision", "{:.2f}"),
     ("contR", "s", "contact_recall", "{:.2f}"),
     ("height%", "s", "height_error_pct", "{:.1f}"),
@@ -69,7 +70,7 @@ COLUMNS: tuple[tuple[str, str, str, str], ...] = (
 )
 #: Figures both captures have a meaning for. Not the absolute errors (the baseline's pelvis is the ground
 #: truth's) nor identity and coverage (the baseline's tracks are the ground truth's people).
-RATIO_KEYS = ("pa_mpjpe_mm", "mpjpe_mm", "foot_skate_cm", "penetration_p95_cm", "jitter_ratio")
+RATIO_KEYS = ("pa_mpjpe_mm", "mpjpe_mm", "foot_skate_cm", "penetration_p95_cm", "jitter_ratio", "lean_deg")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ MIN_IOU = 0.3  # a track and a person overlap at least this much to be matched i
 DUPLICATE_IOU = 0.5  # an unmatched track this close to a matched person's box is a duplicate
 PELVIS = JOINT_NAMES.index("pelvis")
 FEET = (JOINT_NAMES.index("left_foot"), JOINT_NAMES.index("right_foot"))
+NECK = JOINT_NAMES.index("neck")
 WORLD_NOTE = "world frame: ground truth's world_from_camera applied to the predicted camera-frame joints"
 SCENE_NOTE = "world frame: the results' solved scene (their world_from_camera and floor)"
 #: ``CaptureMeta.backend`` of results whose pelvis was placed at the ground truth's (``ram_core.eval.baseline``).
@@ -81,6 +82,7 @@ class Scores:
     jitter_ratio: float | None
     contact_precision: float | None = None
     contact_recall: float | None = None
+    lean_deg: float | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,15 @@ def _mean(values: list[np.ndarray]) -> float | None:
     return float(v.mean()) if v.size else None
 
 
+def torso_lean(joints: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """``(F,)`` the torso's angle from the floor's normal (degrees): pelvis -> neck of ``joints`` ``(F, 24, 3)``
+    against ``floor[:3]`` (both in one frame; 0: upright)."""
+    torso = joints[:, NECK] - joints[:, PELVIS]
+    normal = floor[:3] / np.linalg.norm(floor[:3])
+    cos = torso @ normal / np.maximum(np.linalg.norm(torso, axis=-1), 1e-9)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
 def _person_parts(
     gt: dict[str, np.ndarray],
     i: int,
@@ -201,6 +212,9 @@ def _person_parts(
     g = gt["joints_cam"][i].astype(np.float64)
     pred = joints[track[frames], frames] if frames.size else np.zeros((0, len(JOINT_NAMES), 3))
     out: dict[str, object] = {"visible": int(vis.sum()), "matched": int(frames.size), "pred": pred, "gt": g[frames]}
+    # Lean: each one's torso against its own floor (ours: the world we are scored in; the truth's: its own).
+    lean = torso_lean(pred, world[1]) - torso_lean(g[frames], gt["floor_cam"].astype(np.float64))
+    out["lean"] = np.abs(lean)
     counts = np.bincount(track[vis & (track >= 0)], minlength=1)
     main = int(np.argmax(counts)) if counts.sum() else -1
     out["on_main"] = int(counts[main]) if main >= 0 else 0
@@ -267,6 +281,7 @@ def _scores(person: int | None, parts: list[dict[str, object]], dup: int, root_f
         jitter_ratio=jit / gjit if jit is not None and gjit is not None and gjit > STILL else None,
         contact_precision=tp / (tp + fp) if counts and tp + fp else None,
         contact_recall=tp / (tp + fn) if counts and tp + fn else None,
+        lean_deg=_mean([p["lean"] for p in parts]),
     )
 
 
@@ -414,6 +429,7 @@ COLUMNS = (
     ("pen95", "penetration_p95_cm", "{:.1f}"),
     ("jitter", "jitter", "{:.1f}"),
     ("jit/gt", "jitter_ratio", "{:.2f}"),
+    ("lean", "lean_deg", "{:.1f}"),
     ("contactP", "contact_precision", "{:.2f}"),
     ("contactR", "contact_recall", "{:.2f}"),
 )

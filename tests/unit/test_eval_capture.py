@@ -212,3 +212,34 @@ def test_contact_flags_are_scored_against_the_ground_truths(tmp_path):
     s = score_capture(gt, Results(plain.meta, tracks)).overall
     assert s.contact_recall == pytest.approx(1.0)
     assert s.contact_precision == pytest.approx(0.5, abs=0.05)
+
+
+def test_lean_is_the_torsos_angle_from_the_floor_normal_against_the_truths():
+    from ram_core.eval.capture import NECK, PELVIS, torso_lean
+
+    joints = np.zeros((2, 24, 3))
+    angle = math.radians(20.0)
+    joints[0, NECK] = [0.0, -0.5, 0.0]  # straight up (camera y is down): floor normal (0, -1, 0)
+    joints[1, NECK] = [0.0, -0.5 * math.cos(angle), 0.5 * math.sin(angle)]
+    joints[:, PELVIS] = [0.1, 0.2, 4.0]
+    joints[:, NECK] += joints[:, PELVIS]
+    floor = np.array([0.0, -1.0, 0.0, 1.5])
+    np.testing.assert_allclose(torso_lean(joints, floor), [0.0, 20.0], atol=1e-9)
+
+
+def test_a_tilted_body_shows_in_lean(tmp_path):
+    from ram_core.eval.capture import torso_lean
+
+    gt = make_gt()
+    assert score_capture(gt, results_of(gt, tmp_path)).overall.lean_deg == pytest.approx(0, abs=1e-3)
+    c, s_ = math.cos(0.3), math.sin(0.3)
+    rot = np.array([[1, 0, 0], [0, c, -s_], [0, s_, c]])
+    pelvis = gt["joints_cam"][:, :, :1]
+    tilted = (gt["joints_cam"] - pelvis) @ rot.T + pelvis
+    floor = gt["floor_cam"].astype(np.float64)
+    flat = gt["joints_cam"].reshape(-1, 24, 3).astype(np.float64)
+    expected = np.mean(
+        np.abs(torso_lean(tilted.reshape(-1, 24, 3).astype(np.float64), floor) - torso_lean(flat, floor))
+    )
+    lean = score_capture(gt, results_of(gt, tmp_path, tilted.astype(np.float32))).overall.lean_deg
+    assert lean == pytest.approx(expected, rel=1e-4) and lean > 1.0
