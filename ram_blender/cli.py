@@ -50,7 +50,8 @@ def capture_one(request: CaptureRequest, report=print) -> Path | None:
             status = job.step()
             if status.finished or status.error:
                 break
-            if status.fraction - last >= 0.25:
+            # Until the worker reports the frame count there is no progress to show (not "frame 0/0").
+            if status.total and status.fraction - last >= 0.25:
                 last = status.fraction
                 report(f"  {Path(request.video).name}: frame {status.done}/{status.total}")
             time.sleep(POLL_SECONDS)

@@ -3,7 +3,8 @@
 Run with a Python that has ``bpy``: ``PYTHONPATH=. python tools/retarget_picture.py RESULTS.ram.npz [-o PNG]
 [--frame N]`` (the demo's ``out/demo/vtest_clip.ram.npz`` made the docs image). The person with the
 longest track is retargeted onto a rig Rigify generates from its human metarig, placed a metre to its
-side on the person's floor; orthographic Workbench render from the front, object colours.
+side on the person's floor (the other people are left out); orthographic Workbench render from the front,
+framed on the two figures, object colours.
 """
 
 from __future__ import annotations
@@ -73,6 +74,25 @@ def dress(rig: bpy.types.Object, color: tuple[float, float, float, float]) -> No
         tube.color = color
 
 
+def front_bounds(owners: tuple[bpy.types.Object, ...]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The (x, z) corners of the meshes of ``owners`` (their children) at the current frame, seen from the
+    front, as deformed."""
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    points = []
+    for obj in bpy.context.scene.objects:
+        if obj.type != "MESH" or obj.parent not in owners:
+            continue
+        evaluated = obj.evaluated_get(depsgraph)
+        mesh = evaluated.to_mesh()
+        co = np.empty(len(mesh.vertices) * 3)
+        mesh.vertices.foreach_get("co", co)
+        evaluated.to_mesh_clear()
+        mw = np.array(evaluated.matrix_world)
+        points.append(co.reshape(-1, 3) @ mw[:3, :3].T + mw[:3, 3])
+    xyz = np.concatenate(points)
+    return (float(xyz[:, 0].min()), float(xyz[:, 2].min())), (float(xyz[:, 0].max()), float(xyz[:, 2].max()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results")
@@ -86,11 +106,14 @@ def main() -> None:
     bpy.ops.wm.read_homefile(use_empty=True)
     people = [o for o in session.import_results(bpy.context, args.results) if o.type == "ARMATURE"]
     person = max(people, key=lambda o: o["ram_action"].frame_range[1] - o["ram_action"].frame_range[0])
+    # Only the one person: the others and their bodies go (a body keys its own visibility, so hiding it
+    # would not hold).
+    for obj in list(bpy.context.scene.objects):
+        if obj.parent in people and obj.parent != person:
+            bpy.data.objects.remove(obj)
     for other in people:
-        other.hide_render = other != person
-    for obj in bpy.context.scene.objects:
-        if obj.type == "MESH" and obj.parent in people and obj.parent != person:
-            obj.hide_render = True
+        if other != person:
+            bpy.data.objects.remove(other)
     first, last = (int(v) for v in person["ram_action"].frame_range)
     frames = np.arange(first, last + 1)
     _rots, heads = armature_pose(person, frames)
@@ -127,22 +150,23 @@ def main() -> None:
     scene = bpy.context.scene
     frame = args.frame if args.frame is not None else int(frames[len(frames) // 2])
     scene.frame_set(frame)
-    a = person.matrix_world @ person.pose.bones["pelvis"].head
-    b = rig.matrix_world @ rig.pose.bones["torso"].head
-    mid = (a + b) / 2
-    mid.z = floor + 0.85
+    (x0, z0), (x1, z1) = front_bounds((person, rig))
+    margin = 0.06 * (z1 - z0)  # a little white around the two figures
+    width, height = x1 - x0 + 2 * margin, z1 - z0 + 2 * margin
     cam_data = bpy.data.cameras.new("picture")
     cam_data.type = "ORTHO"  # no perspective: heights compare across the two
-    cam_data.ortho_scale = 3.2
+    cam_data.ortho_scale = max(width, height)
     cam = bpy.data.objects.new("picture", cam_data)
     scene.collection.objects.link(cam)
-    cam.location = mid + Vector((0.0, -6.0, 0.0))
+    cam.location = Vector(((x0 + x1) / 2, pelvis0[1] - 6.0, (z0 + z1) / 2))
     cam.rotation_euler = (math.radians(90), 0.0, 0.0)
     scene.camera = cam
     scene.render.engine = "BLENDER_WORKBENCH"
     scene.display.shading.color_type = "OBJECT"
     scene.display.shading.show_xray = False
-    scene.render.resolution_x, scene.render.resolution_y = 960, 720
+    # The image takes the figures' own proportions, so they fill it.
+    scene.render.resolution_y = 800
+    scene.render.resolution_x = 2 * round(400 * width / height)
     scene.render.film_transparent = False
     scene.render.filepath = str(Path(args.out).resolve())
     bpy.ops.render.render(write_still=True)

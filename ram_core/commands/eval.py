@@ -1,4 +1,6 @@
-"""Score results against ground truth: 'eval track' for MOTChallenge tracks (HOTA, MOTA, IDF1 via trackeval),
+"""Score results against ground truth (tracks, joints, captures, the baseline).
+
+'eval track' for MOTChallenge tracks (HOTA, MOTA, IDF1 via trackeval),
 'eval pose' for joints given as arrays (MPJPE, PA-MPJPE, PCK@0.05/0.1),
 'eval capture' for a results file against a synthetic clip's gt.npz,
 'eval baseline' for the raw-landmark baseline's results file of such a clip (score it with 'eval capture')."""

@@ -36,9 +36,9 @@ def describe(v: Variant) -> str:
         sha = f"sha256 {v.sha256_prefix}... (only its first {len(v.sha256_prefix)} hex digits are published)"
     else:
         sha = "sha256 not published"
-    where = f"{v.url} ({v.source})" if v.url else v.source
-    fetch = f"; or run `ram-core weights fetch {v.name}`" if v.url else ""
-    return f"{v.file_name} ({size}, {sha}, licence: {v.licence}); get it from {where}{fetch}"
+    # Without a download address the source is itself the instruction ("register at ...", "train it ...").
+    where = f"get it from {v.url} ({v.source}); or run `ram-core weights fetch {v.name}`" if v.url else v.source
+    return f"{v.file_name} ({size}, {sha}, licence: {v.licence}); {where}"
 
 
 def missing_weights(v: Variant, path: Path, problem: str = "missing") -> MissingWeightsError:

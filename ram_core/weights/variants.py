@@ -27,7 +27,7 @@ class Variant:
         licence: the licence the publisher states.
         url: where ``ram-core weights fetch`` downloads it from; None: manual download only.
         archive_member: when ``url`` is a .tar.gz, the member that is the file.
-        source: where a person gets it, in words.
+        source: where a person gets it, in words; with no ``url``, an instruction that reads on its own.
         approx_size: the size as published in words ("about 149 MiB") when no exact byte count is.
         sha256_prefix: the leading hex digits of the sha256 when only those are published.
     """
@@ -131,7 +131,7 @@ VARIANTS: tuple[Variant, ...] = (
         licence="yours (trained with `ram-core train`)",
         url=None,
         archive_member=None,
-        source="no public RAM weights exist; train the temporal parts with `ram-core train` (HMR2.0 alone works)",
+        source="no public RAM weights exist; train them with `ram-core train` (HMR2.0 alone works without them)",
     ),
 )
 

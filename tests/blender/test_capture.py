@@ -50,7 +50,9 @@ def shm_exists(name: str) -> bool:
 
 
 def test_capture_imports_moving_armatures(empty_scene, tmp_path):
-    path = cli.capture_one(request(tmp_path), report=lambda line: None)
+    lines: list[str] = []
+    path = cli.capture_one(request(tmp_path), report=lines.append)
+    assert not [ln for ln in lines if ln.endswith("/0")], lines  # progress only once the total is known
     objects = session.import_results(bpy.context, str(path))
     assert len(objects) == 3
     walker = objects[0]

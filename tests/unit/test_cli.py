@@ -32,6 +32,17 @@ def test_help_lists_the_commands(capsys):
     assert "capture" in out and "info" in out and "motion capture" in out
 
 
+def test_every_command_help_line_is_a_whole_sentence():
+    import argparse
+
+    from ram_core.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for choice in sub._choices_actions:
+        assert choice.help and choice.help.endswith("."), (choice.dest, choice.help)
+
+
 def test_capture_help_says_what_it_does(capsys):
     with pytest.raises(SystemExit):
         main(["capture", "--help"])

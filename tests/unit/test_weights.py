@@ -82,6 +82,16 @@ def test_missing_weights_error_names_file_size_checksum_and_source(tmp_path):
     assert "hmr2_epoch35.ckpt" in msg and "123 bytes" in msg and "ab" * 32 in msg and "4dhumans" in msg
 
 
+def test_a_manual_only_source_reads_as_an_instruction():
+    from ram_core.weights.store import describe
+
+    for name in ("ram", "smpl"):
+        text = describe(variant(name))
+        assert "get it from" not in text and "weights fetch" not in text, text
+    assert "; no public RAM weights exist; train them with `ram-core train`" in describe(variant("ram"))
+    assert "; get it from https://" in describe(variant("hmr2"))
+
+
 def test_download_resumes_with_range_and_checks_sha256(tmp_path, server):
     digest = hashlib.sha256(PAYLOAD).hexdigest()
     dest = tmp_path / "w.bin"
