@@ -20,6 +20,7 @@ import argparse
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,23 +211,34 @@ def batch_capture(
     if not videos:
         report("ram_capture: no videos found")
         return 1
-    failed = 0
-    for i, video in enumerate(videos, 1):
-        t0 = time.perf_counter()
-        try:
-            if not video.is_file():
-                raise FileNotFoundError(f"no such file {video}")
-            written = process_video(video, out, python, options, exports, body, ground_plane, character)
-            done = f"-> {written[1]}" if written else "nobody was found in it; nothing written"
-            remarks = video_remarks(load_results(written[0]).meta) if written else ""
-            done += f" ({remarks})" if remarks else ""
-            report(f"[{i}/{len(videos)}] {video.name}: ok in {time.perf_counter() - t0:.1f} s {done}")
-        except Exception as e:  # one bad video must not stop the batch
-            failed += 1
-            log.debug("capture of %s failed", video, exc_info=True)
-            report(f"[{i}/{len(videos)}] {video.name}: FAILED: {e}")
+
+    def capture(video: Path) -> str:
+        if not video.is_file():
+            raise FileNotFoundError(f"no such file {video}")
+        written = process_video(video, out, python, options, exports, body, ground_plane, character)
+        done = f"-> {written[1]}" if written else "nobody was found in it; nothing written"
+        remarks = video_remarks(load_results(written[0]).meta) if written else ""
+        return done + (f" ({remarks})" if remarks else "")
+
+    failed = _each(videos, capture, report)
     report(f"ram_capture: {len(videos) - failed} of {len(videos)} videos done")
     return 1 if failed else 0
+
+
+def _each(paths: list[Path], work: Callable[[Path], str], report) -> int:
+    """Run ``work`` on each path in turn, one report line each (``ok in N s`` and what ``work`` returned, or
+    ``FAILED`` and why); one that fails does not stop the others. The number that failed."""
+    failed = 0
+    for i, path in enumerate(paths, 1):
+        t0 = time.perf_counter()
+        try:
+            done = work(path)
+            report(f"[{i}/{len(paths)}] {path.name}: ok in {time.perf_counter() - t0:.1f} s {done}")
+        except Exception as e:  # one bad input must not stop the batch
+            failed += 1
+            log.debug("%s failed", path, exc_info=True)
+            report(f"[{i}/{len(paths)}] {path.name}: FAILED: {e}")
+    return failed
 
 
 def build_from_results(
@@ -249,16 +261,9 @@ def build_from_results(
         report(f"ram_capture: no results files (*.ram.npz) in {results_dir}")
         return 1
     out = _output_folder(out_dir or str(given.parent if given.is_file() else given))
-    failed = 0
-    for i, results in enumerate(found, 1):
-        t0 = time.perf_counter()
-        try:
-            written = build_scene(results, out, exports, body, ground_plane, character)
-            report(f"[{i}/{len(found)}] {results.name}: ok in {time.perf_counter() - t0:.1f} s -> {written[0]}")
-        except Exception as e:  # one bad file must not stop the others
-            failed += 1
-            log.debug("building the scene of %s failed", results, exc_info=True)
-            report(f"[{i}/{len(found)}] {results.name}: FAILED: {e}")
+    failed = _each(
+        found, lambda results: f"-> {build_scene(results, out, exports, body, ground_plane, character)[0]}", report
+    )
     report(f"ram_capture: {len(found) - failed} of {len(found)} scenes built")
     return 1 if failed else 0
 
