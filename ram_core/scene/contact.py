@@ -16,6 +16,10 @@ Runs after the scene solve (``ram_core.scene.solve``), in its world (Z up, floor
    last it is held. Then a lift keeps every joint above the floor. The correction is added to every
    joint and ``transl`` alike, so bone lengths and rotations are exact: the legs are never bent to
    reach a target. Double support with two anchors that disagree leaves each foot half the difference.
+3. No flying: where the lower foot stays more than ``float_tolerance`` above its standing height for
+   ``float_window_s`` either side of a frame (no contact pulls it down: a body placed too near, e.g. its
+   landmarks on someone else's legs), the body is lowered along its pelvis's viewing ray by the lower
+   foot's running minimum height there, eased in and out; a run's flight phase or a jump is shorter.
 
 Frames: camera frame OpenCV (x right, y down, z forward) for the records, metres; corrections are made
 in the world of ``meta.world_from_camera`` and rotated back. Without a solved scene nothing changes and
@@ -57,6 +61,11 @@ class ContactOptions:
             higher holds feet tighter, lower leaves a planted foot's own frame-to-frame noise on the foot
             instead of shaking the whole body with it.
         lift_window_s: the lift that keeps every joint above the floor is eased in and out over this long.
+        float_tolerance: how far (m) above its standing height the lower foot may stay without a pull down.
+        float_window_s: the lower foot must stay above that tolerance this long either side of a frame
+            before the body is lowered (people do not fly: a run's flight phase lasts about 0.1 s, a 30 cm
+            standing jump's 0.5 s, which the window's 2 x 0.25 s + 1 frame always catches a landing of).
+        max_float_move: the pull down moves the body along its viewing ray by at most this fraction of its distance.
     """
 
     foot_height: float = SceneOptions().foot_height
@@ -74,6 +83,9 @@ class ContactOptions:
     free_sigma: float = 0.2
     accel: float = 10.0
     lift_window_s: float = 0.1
+    float_tolerance: float = 0.1
+    float_window_s: float = 0.25
+    max_float_move: float = 0.5
 
 
 def _speed(xy: np.ndarray, fps: float, window: int) -> np.ndarray:
@@ -184,6 +196,21 @@ def _lift(lowest: np.ndarray, radius: int) -> np.ndarray:
     return np.mean(np.stack([pad[i + k] for k in range(2 * radius + 1)]), axis=0)
 
 
+def _sink(lower: np.ndarray, radius: int, tolerance: float) -> np.ndarray:
+    """How far ``(T,)`` to lower a body whose lower foot stands ``lower`` ``(T,)`` (m) above its standing height:
+    its running minimum over ``radius`` frames either side (the window cut at the run's ends), where that is
+    above ``tolerance`` (a short flight or a jump gives none), then its running mean over as many."""
+    n = len(lower)
+    if radius <= 0 or n < 2 * radius + 1:
+        return np.zeros(n)
+    i = np.arange(n)
+    pad = np.concatenate([np.full(radius, np.inf), lower, np.full(radius, np.inf)])
+    low = np.min(np.stack([pad[i + k] for k in range(2 * radius + 1)]), axis=0)
+    low = np.where(low > tolerance, low, 0.0)
+    pad = np.concatenate([np.full(radius, low[0]), low, np.full(radius, low[-1])])
+    return np.mean(np.stack([pad[i + k] for k in range(2 * radius + 1)]), axis=0)
+
+
 def plant_track(
     track: Track,
     world_from_camera: np.ndarray,
@@ -209,13 +236,20 @@ def plant_track(
         # The move along the ray closest (least squares) to the one that puts the planted foot on its anchor
         # at its standing height: a wrong distance displaces it along the ray, in ground position and height.
         along = np.sum(wanted * ray[run], axis=1)
+        steep = ray[run, 2] < -0.05
+        # People do not fly: a lower foot held far above the floor (no contact pulls it down, e.g. landmarks
+        # on someone else's legs made the body too near) is lowered along the ray, away from the camera.
+        feet_z = world[run][:, list(FEET), 2] + along[:, None] * ray[run, None, 2]
+        sink = _sink(feet_z.min(axis=1) - planted, round(options.float_window_s * fps), options.float_tolerance)
+        deeper = np.where(steep, -sink / np.where(steep, ray[run, 2], -1.0), 0.0)
+        distance = np.linalg.norm(joints[run, 0], axis=1)
+        along = along + np.minimum(deeper, options.max_float_move * distance)
         z = world[run, :, 2] + along[:, None] * ray[run, None, 2]
         lowest = z.min(axis=1)
         # A planted foot counts as low as it is below its standing height, so the lift stands it on the floor.
         foot_z = np.where(flag[run], z[:, list(FEET)] - planted, np.inf).min(axis=1)
         lowest = np.minimum(lowest, foot_z)
         lift = _lift(lowest, radius)  # metres up; along a ray that dips below the horizon, toward the camera
-        steep = ray[run, 2] < -0.05
         along = along + np.where(steep, lift / np.where(steep, ray[run, 2], -1.0), 0.0)
         move[run] = along[:, None] * ray[run]
     delta = move @ rot  # world -> camera: the inverse rotation

@@ -131,3 +131,43 @@ def test_options_are_frozen():
     except dataclasses.FrozenInstanceError:
         return
     raise AssertionError("ContactOptions is not frozen")
+
+
+def nearer(world: np.ndarray, by: np.ndarray, seed: int = 0) -> Results:
+    """The walker ``world`` seen ``by`` ``(F,)`` metres too near along its pelvis's viewing ray (it floats),
+    each joint jittered by 3 mm, in the true solved scene."""
+    rng = np.random.default_rng(seed)
+    cam = camera(2.5, 15.0, 1.0)
+    ray = world[:, 0] - np.linalg.inv(cam)[:3, 3]
+    ray /= np.linalg.norm(ray, axis=1, keepdims=True)
+    seen = world - (by[:, None] * ray)[:, None] + 0.003 * rng.standard_normal(world.shape)
+    joints = seen @ cam[:3, :3].T + cam[:3, 3]
+    up = cam[:3, :3] @ np.array([0.0, 0.0, 1.0])
+    m = dataclasses.replace(
+        meta(len(world)), world_from_camera=np.linalg.inv(cam), floor_cam=np.append(up, 2.5), scene_status="solved"
+    )
+    return Results(m, [track_of(1, joints)])
+
+
+def test_a_body_held_far_above_the_floor_is_lowered_along_its_ray():
+    world = walker(1.70, (-1.0, 6.0), -70.0, FRAMES, np.random.default_rng(0))
+    t = np.arange(FRAMES) / FPS
+    results = nearer(world, 2.0 + 1.0 * np.sin(2 * np.pi * 0.3 * t))  # 0.3-0.7 m above the floor
+    lower = to_world(results)[:, list(FEET), 2].min(axis=1) - FOOT_HEIGHT
+    assert np.median(lower) > 0.3
+    out = plant_feet(results)
+    lower = to_world(out)[:, list(FEET), 2].min(axis=1) - FOOT_HEIGHT
+    assert np.median(lower) < 0.15 and np.percentile(lower, 90) < 0.25, np.percentile(lower, [50, 90])
+    assert lower.min() > -0.03
+    before, after = results.tracks[0].joints[:, 0], out.tracks[0].joints[:, 0]
+    np.testing.assert_allclose(after[:, :2] / after[:, 2:], before[:, :2] / before[:, 2:], atol=1e-6)
+
+
+def test_a_short_jump_is_not_pulled_down():
+    world = walker(1.70, (-1.0, 6.0), -70.0, FRAMES, np.random.default_rng(0))
+    t = np.arange(FRAMES) / FPS
+    hop = np.clip(np.sin(np.pi * (t - 2.0) / 0.4), 0.0, None) * ((t > 2.0) & (t < 2.4))  # 0.4 s in the air
+    world = world + (0.4 * hop)[:, None, None] * np.array([0.0, 0.0, 1.0])
+    out = plant_feet(nearer(world, np.zeros(FRAMES)))
+    peak = to_world(out)[:, list(FEET), 2].min(axis=1)[(t > 2.1) & (t < 2.3)]
+    assert peak.min() > 0.25, peak.min()
