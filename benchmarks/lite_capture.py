@@ -7,7 +7,14 @@ interpolation are not counted). Prints the rates as a ratio to the video's own f
 1.0: real time with everybody tracked) and the machine's load average before and after, since other
 programs on the machine slow it down. Then the client's whole-clip refinement of the same records, timed by
 part (``ram_core.scene.refine``: relink + depth + scene solve, the foot lock, the temporal fit) and as a
-fraction of the capture's wall time (the goal: scene solve and fit add at most 25%):
+fraction of the capture's wall time (the goal: scene solve and fit add at most 25%).
+
+Then, in this process on the same frames (decoded up front and timed apart): ``LiteBackend`` once per
+interpreter thread count (``--threads``, one interpreter per model, the knob of ``lite_scaling.py``), with
+its parts timed by wrapping them from here (detector, landmark model, association = appearance features +
+tracker step, IK = rotations + translation solve + smoothing + records; the rest of ``process`` apart), and
+MediaPipe's own single-person Pose solution (``mediapipe.solutions.pose.Pose``, CPU, video mode) on the same
+frames: how many frames it finds a person on, and the lite backend's person-frames/s as a ratio to its own:
 
     PYTHONPATH=. python benchmarks/lite_capture.py [--video ../shared/data/vtest.avi] [--start 0] [--end 200]
 """
@@ -22,16 +29,92 @@ from pathlib import Path
 
 import numpy as np
 
+import ram_core.backends.lite.backend as lite_module
+from ram_core.backends.base import camera_intrinsics
+from ram_core.backends.lite.backend import LiteBackend, LiteConfig
 from ram_core.contract.client import CaptureClient
 from ram_core.contract.options import CaptureOptions
+from ram_core.perception.blazepose_detector import DetectorConfig
+from ram_core.perception.landmarks import LandmarkConfig
 from ram_core.scene.contact import plant_feet
 from ram_core.scene.depth import smooth_depth
 from ram_core.scene.fit import fit_motion
 from ram_core.scene.relink import relink_tracks
 from ram_core.scene.solve import solve_and_apply
+from ram_core.video import iter_frames, open_video
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VIDEO = ROOT.parent / "shared" / "data" / "vtest.avi"
+
+
+class StageClock:
+    """Seconds and calls per named stage, gathered by wrapping callables."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.items: dict[str, int] = {}
+
+    def wrap(self, name: str, function, count=None):
+        self.seconds.setdefault(name, 0.0)
+        self.items.setdefault(name, 0)
+
+        def timed(*args, **kwargs):
+            tic = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - tic
+                if count is not None:
+                    self.items[name] += count(*args, **kwargs)
+
+        return timed
+
+
+def staged_capture(video: Path, frames: list[tuple[int, np.ndarray]], threads: int) -> tuple[int, float, StageClock]:
+    """Observed person-frames, frames/s after the first frame, and the stage times (first frame excluded)."""
+    info = open_video(video)
+    intrinsics, assumed = camera_intrinsics(info.width, info.height, None)
+    cfg = LiteConfig(detector=DetectorConfig(num_threads=threads), landmarks=LandmarkConfig(num_threads=threads))
+    backend = LiteBackend(cfg=cfg)
+    backend.open(info, intrinsics, assumed)
+    records = [backend.process(*frames[0])]
+    clock = StageClock()
+    detector, landmarker, tracker = backend._detector, backend._landmarker, backend._tracker
+    assert detector is not None and landmarker is not None
+    regions = lambda image, regions=None: len(regions) if regions is not None else 0  # noqa: E731
+    detector.detect_all = clock.wrap("detector", detector.detect_all, regions)  # type: ignore[method-assign]
+    crops = lambda image, boxes: len(boxes)  # noqa: E731
+    landmarker.estimate = clock.wrap("landmarks", landmarker.estimate, crops)  # type: ignore[method-assign]
+    tracker.step = clock.wrap("association", tracker.step)  # type: ignore[method-assign]
+    backend._observed_records = clock.wrap("IK", backend._observed_records)  # type: ignore[method-assign]
+    features = lite_module.appearance_features
+    lite_module.appearance_features = clock.wrap("association", features)  # type: ignore[assignment]
+    process = clock.wrap("whole process()", backend.process)
+    try:
+        begin = time.perf_counter()
+        records += [process(index, image) for index, image in frames[1:]]
+        fps = (len(frames) - 1) / (time.perf_counter() - begin)
+    finally:
+        lite_module.appearance_features = features  # type: ignore[assignment]
+    records.append(backend.finish())
+    backend.close()
+    every = np.concatenate(records)
+    return int(np.sum(~every["predicted"])), fps, clock
+
+
+def mediapipe_pose(frames: list[tuple[int, np.ndarray]]) -> tuple[int, float]:
+    """Frames MediaPipe's single-person Pose finds a person on, and its frames/s (its first frame excluded)."""
+    import cv2
+    import mediapipe as mp
+
+    found = 0
+    with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) as pose:
+        for k, (_, image) in enumerate(frames):
+            if k == 1:
+                begin = time.perf_counter()
+            result = pose.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+            found += result.pose_landmarks is not None
+    return found, (len(frames) - 1) / (time.perf_counter() - begin)
 
 
 def main() -> int:
@@ -40,6 +123,7 @@ def main() -> int:
     parser.add_argument("--start", type=int, default=0)
     parser.add_argument("--end", type=int, default=200, help="end frame (exclusive); -1 for the whole video")
     parser.add_argument("--python", default=sys.executable, help="the Python that runs the worker")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, 4], help="interpreter threads, one run each")
     args = parser.parse_args()
     if not args.video.is_file():
         print(f"{args.video}: not found (pass --video)", file=sys.stderr)
@@ -100,6 +184,44 @@ def main() -> int:
     print(
         f"refinement in all: {added:.2f} s, {100 * added / total_s:.1f}% added to the capture's wall time (goal: <= 25%)"
     )
+
+    tic = time.perf_counter()
+    frames_in = list(iter_frames(args.video, meta.frame_start, meta.frame_end))
+    decode_s = time.perf_counter() - tic
+    count = len(frames_in) - 1  # the staged runs and MediaPipe skip the first frame
+    print(f"in process, {len(frames_in)} frames decoded up front (rates exclude the first frame):")
+    print(f"  stage decode: {1000 * decode_s / len(frames_in):.1f} ms/frame")
+    rates = {}
+    for threads in args.threads:
+        load = os.getloadavg()[0]
+        person_frames, rate, clock = staged_capture(args.video, frames_in, threads)
+        rates[threads] = (person_frames, rate)
+        print(
+            f"  1 interpreter x {threads} thread(s): {rate:.2f} frames/s, {person_frames} observed person-frames; "
+            f"load average {load:.2f} before, {os.getloadavg()[0]:.2f} after"
+        )
+        whole = clock.seconds.pop("whole process()")
+        for name, seconds in clock.seconds.items():
+            calls = clock.items[name]
+            extra = f", {calls / count:.1f} {'tiles' if name == 'detector' else 'crops'}/frame" if calls else ""
+            print(f"    stage {name}: {1000 * seconds / count:.1f} ms/frame{extra}")
+        rest = whole - sum(clock.seconds.values())
+        print(f"    stage other (painting out, boxes, gap fill): {1000 * rest / count:.1f} ms/frame")
+        print(f"    whole process(): {1000 * whole / count:.1f} ms/frame")
+    load = os.getloadavg()[0]
+    mp_found, mp_rate = mediapipe_pose(frames_in)
+    mp_person_fps = mp_found / len(frames_in) * mp_rate
+    print(
+        f"  MediaPipe Pose (single person): {mp_rate:.2f} frames/s, a person on {mp_found} of {len(frames_in)} frames, "
+        f"{mp_person_fps:.1f} person-frames/s; load average {load:.2f} before, {os.getloadavg()[0]:.2f} after"
+    )
+    for threads, (person_frames, rate) in rates.items():
+        lite_person_fps = person_frames / len(frames_in) * rate
+        ratio = f"{lite_person_fps / mp_person_fps:.2f}" if mp_person_fps > 0 else "n/a (MediaPipe found nobody)"
+        print(
+            f"  lite at {threads} thread(s): {lite_person_fps:.1f} person-frames/s, "
+            f"ratio to MediaPipe Pose {ratio} (frames/s ratio {rate / mp_rate:.2f})"
+        )
     return 0
 
 
