@@ -55,43 +55,9 @@ def runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
 
 
-def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Smallest rotations ``(T, 3, 3)`` taking vectors ``a`` onto ``b`` (both ``(T, 3)``, any length)."""
-    a = a / np.linalg.norm(a, axis=1, keepdims=True)
-    b = b / np.linalg.norm(b, axis=1, keepdims=True)
-    v = np.cross(a, b)
-    c = np.clip(np.sum(a * b, axis=1), -1.0 + 1e-9, None)
-    k = np.zeros((len(a), 3, 3))
-    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -v[:, 2], v[:, 1], -v[:, 0]
-    k -= np.swapaxes(k, 1, 2)
-    return np.eye(3) + k + k @ k / (1.0 + c)[:, None, None]
-
-
 def pinned_ankles(ankle: np.ndarray, contact: np.ndarray) -> np.ndarray:
     """``ankle`` ``(T, 3)`` with each contact run held at the run's mean horizontal place."""
     out = ankle.copy()
     for start, stop in runs(contact):
         out[start:stop, :2] = ankle[start:stop, :2].mean(axis=0)
     return out
-
-
-def reach(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, goal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rotations ``(T, 3, 3)`` for the thigh and (applied after it) the shin that bring the ankle from
-    ``ankle`` to ``goal`` (all ``(T, 3)``) with the hip fixed and the bone lengths kept, bending in the
-    plane the leg bends in now."""
-    a = np.linalg.norm(knee - hip, axis=1)
-    b = np.linalg.norm(ankle - knee, axis=1)
-    to_goal = goal - hip
-    c = np.clip(np.linalg.norm(to_goal, axis=1), np.abs(a - b) + 1e-6, a + b - 1e-6)
-    u = to_goal / np.maximum(np.linalg.norm(to_goal, axis=1, keepdims=True), 1e-9)
-    bend = knee - hip
-    v = bend - np.sum(bend * u, axis=1, keepdims=True) * u
-    straight = np.linalg.norm(v, axis=1) < 1e-6
-    v[straight] = np.cross(u[straight], [1.0, 0.0, 0.0])  # a straight leg: bend it any way (rare)
-    v /= np.linalg.norm(v, axis=1, keepdims=True)
-    x = (a * a - b * b + c * c) / (2.0 * c)
-    new_knee = hip + x[:, None] * u + np.sqrt(np.maximum(a * a - x * x, 0.0))[:, None] * v
-    thigh = _align(knee - hip, new_knee - hip)
-    moved = np.einsum("tij,tj->ti", thigh, ankle - knee)
-    shin = _align(moved, hip + c[:, None] * u - new_knee)
-    return thigh, shin

@@ -34,7 +34,7 @@ import bpy
 import numpy as np
 from mathutils import Matrix, Quaternion
 
-from ram_core.contract.skeleton import JOINT_NAMES, PARENTS, matrix_to_quaternion
+from ram_core.contract.skeleton import JOINT_NAMES, PARENTS, matrix_to_quaternion, two_bone_reach
 
 from . import bone_map_state, bone_maps, foot_height, foot_pin
 from .action_pose import action_of, armature_pose
@@ -287,7 +287,7 @@ def solve(
             scaled = desired_w + ratio * (src - s_anchor_w)
             scaled[:, 2] = goal_z[side]
             goal = foot_pin.pinned_ankles(scaled @ inv[:3, :3].T + inv[:3, 3], pin[side])
-            turn_thigh, turn_shin = foot_pin.reach(posed[thigh], posed[shin], posed[ankle], goal)
+            turn_thigh, turn_shin = two_bone_reach(posed[thigh], posed[shin], posed[ankle], goal)
             for joint, turned in ((f"{side}_hip", turn_thigh), (f"{side}_knee", turn_shin @ turn_thigh)):
                 for driven in (joints[joint], also.get(joint)):
                     if driven is not None:

@@ -18,23 +18,12 @@ import dataclasses
 import numpy as np
 
 from ram_core.contract.results import Track
-from ram_core.contract.skeleton import JOINT_INDEX, PARENTS, forward_kinematics, matrix_to_axis_angle
+from ram_core.contract.skeleton import JOINT_INDEX, PARENTS, forward_kinematics, matrix_to_axis_angle, two_bone_reach
 
 BLEND = 3
 PLANTED = 0.5
 # Per foot (left, right): hip, knee, ankle, foot joints.
 LEGS = tuple(tuple(JOINT_INDEX[f"{side}_{j}"] for j in ("hip", "knee", "ankle", "foot")) for side in ("left", "right"))
-
-
-def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``(T, 3, 3)`` the smallest rotations taking directions ``a`` ``(T, 3)`` onto ``b`` ``(T, 3)``."""
-    a = a / np.linalg.norm(a, axis=-1, keepdims=True)
-    b = b / np.linalg.norm(b, axis=-1, keepdims=True)
-    v = np.cross(a, b)
-    c = np.clip(np.sum(a * b, axis=-1), -1.0 + 1e-9, None)
-    zero = np.zeros(len(a))
-    k = np.stack([zero, -v[:, 2], v[:, 1], v[:, 2], zero, -v[:, 0], -v[:, 1], v[:, 0], zero], axis=-1).reshape(-1, 3, 3)
-    return np.eye(3) + k + k @ k / (1.0 + c)[:, None, None]
 
 
 def pin_weights(frames: np.ndarray, planted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -105,18 +94,9 @@ def lock_feet(track: Track, rest_joints: np.ndarray) -> Track:
         pins = np.array([_pin(joints[f][:, [hip, ankle, foot]], thigh + shin) for f in run_frames])
         ball = joints[t, foot]
         goal = joints[t, ankle] + weight[t, None] * (pins[run_id[t]] - ball)
-        h, kn, an = joints[t, hip], joints[t, knee], joints[t, ankle]
-        to_goal = goal - h
-        dist = np.clip(np.linalg.norm(to_goal, axis=-1), abs(thigh - shin) + 1e-6, thigh + shin - 1e-6)
-        u = to_goal / np.linalg.norm(to_goal, axis=-1, keepdims=True)
-        bend = (kn - h) - np.sum((kn - h) * u, axis=-1, keepdims=True) * u  # the knee's side of the hip-ankle line
-        bend /= np.maximum(np.linalg.norm(bend, axis=-1, keepdims=True), 1e-9)
-        cos_a = np.clip((thigh**2 + dist**2 - shin**2) / (2.0 * thigh * dist), -1.0, 1.0)
-        new_knee = h + thigh * (cos_a[:, None] * u + np.sqrt(1.0 - cos_a**2)[:, None] * bend)
-        new_ankle = h + dist[:, None] * u
-        turn_hip = _swing(kn - h, new_knee - h)
+        turn_hip, turn_shin = two_bone_reach(joints[t, hip], joints[t, knee], joints[t, ankle], goal)
+        turn_knee = turn_shin @ turn_hip
         g_hip = turn_hip @ rots[t, hip]
-        turn_knee = _swing(np.einsum("tij,tj->ti", turn_hip, an - kn), new_ankle - new_knee) @ turn_hip
         g_knee = turn_knee @ rots[t, knee]
         g_pelvis = rots[t, PARENTS[hip]]
         body_pose[t, hip - 1] = matrix_to_axis_angle(np.swapaxes(g_pelvis, 1, 2) @ g_hip)

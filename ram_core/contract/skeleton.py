@@ -157,6 +157,43 @@ def slerp(q0: np.ndarray, q1: np.ndarray, t: np.ndarray | float) -> np.ndarray:
     return quaternion_multiply(q0, axis_angle_to_quaternion(step * np.asarray(t, dtype=np.float64)[..., None]))
 
 
+def swing_matrices(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(T, 3, 3)`` the smallest rotations taking directions ``a`` ``(T, 3)`` onto ``b`` ``(T, 3)`` (any length)."""
+    a = a / np.linalg.norm(a, axis=-1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    v = np.cross(a, b)
+    c = np.clip(np.sum(a * b, axis=-1), -1.0 + 1e-9, None)
+    k = np.zeros((len(a), 3, 3))
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -v[:, 2], v[:, 1], -v[:, 0]
+    k -= np.swapaxes(k, 1, 2)
+    return np.eye(3) + k + k @ k / (1.0 + c)[:, None, None]
+
+
+def two_bone_reach(
+    hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, goal: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two-bone IK: world rotations ``(T, 3, 3)`` for the upper bone and (applied after it) the lower bone
+    that bring the end from ``ankle`` to ``goal`` (all ``(T, 3)``) with the root ``hip`` fixed and both
+    lengths kept, bending in the plane the limb bends in now; a goal out of reach is approached as far as
+    the straightened limb allows."""
+    a = np.linalg.norm(knee - hip, axis=1)
+    b = np.linalg.norm(ankle - knee, axis=1)
+    to_goal = goal - hip
+    c = np.clip(np.linalg.norm(to_goal, axis=1), np.abs(a - b) + 1e-6, a + b - 1e-6)
+    u = to_goal / np.maximum(np.linalg.norm(to_goal, axis=1, keepdims=True), 1e-9)
+    bend = knee - hip
+    v = bend - np.sum(bend * u, axis=1, keepdims=True) * u  # the knee's side of the hip-goal line
+    straight = np.linalg.norm(v, axis=1) < 1e-6
+    v[straight] = np.cross(u[straight], [1.0, 0.0, 0.0])  # a straight limb: bend it any way (rare)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    x = (a * a - b * b + c * c) / (2.0 * c)
+    new_knee = hip + x[:, None] * u + np.sqrt(np.maximum(a * a - x * x, 0.0))[:, None] * v
+    upper = swing_matrices(knee - hip, new_knee - hip)
+    moved = np.einsum("tij,tj->ti", upper, ankle - knee)
+    lower = swing_matrices(moved, hip + c[:, None] * u - new_knee)
+    return upper, lower
+
+
 def forward_kinematics(
     global_orient: np.ndarray,
     body_pose: np.ndarray,
