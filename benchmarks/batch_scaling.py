@@ -29,33 +29,9 @@ from ram_core.batch.task import DONE
 from ram_core.contract.batch_files import results_path
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import load_results
+from tests.fixtures.clips import cut_clips
 
 DEFAULT_VIDEO = ROOT / "tests" / "data" / "vtest_clip.avi"
-
-
-def cut_clips(video: Path, folder: Path, clips: int, frames: int) -> list[Path]:
-    """``clips`` MJPEG clips of ``frames`` frames, one after another from ``video``."""
-    import cv2
-
-    cap = cv2.VideoCapture(str(video))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 10.0
-    out = []
-    for i in range(clips):
-        path = folder / f"clip{i}.avi"
-        writer = None
-        for _ in range(frames):
-            ok, image = cap.read()
-            if not ok:
-                raise SystemExit(f"{video} has fewer than {clips * frames} frames; pass fewer --clips or --frames")
-            if writer is None:
-                writer = cv2.VideoWriter(
-                    str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (image.shape[1], image.shape[0])
-                )
-            writer.write(image)
-        writer.release()
-        out.append(path)
-    cap.release()
-    return out
 
 
 def arrays(path: Path) -> list[np.ndarray]:
@@ -90,7 +66,10 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory(prefix="batch_scaling_") as tmp:
         folder = Path(tmp)
-        videos = cut_clips(args.video, folder, args.clips, args.frames)
+        try:
+            videos = cut_clips(args.video, folder, args.clips, args.frames)
+        except ValueError as e:
+            raise SystemExit(f"{e}; pass fewer --clips or --frames") from None
         rates: dict[str, float] = {}
         outputs: dict[str, list[Path]] = {}
         for workers in (1, 2):

@@ -9,32 +9,14 @@ import numpy as np
 
 from ram_core.contract.results import load_results
 from tests.conftest import CLIP
+from tests.fixtures.clips import cut_clips
 
 CLIP_FRAMES = 12
 
 
 def make_clips(folder: Path, count: int) -> list[Path]:
     """``count`` MJPEG clips of :data:`CLIP_FRAMES` frames, each from another part of the test clip."""
-    import cv2
-
-    folder.mkdir(parents=True, exist_ok=True)
-    cap = cv2.VideoCapture(str(CLIP))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 10.0
-    clips = []
-    for i in range(count):
-        path = folder / f"clip{i}.avi"
-        writer = None
-        for _ in range(CLIP_FRAMES):
-            ok, image = cap.read()
-            assert ok
-            if writer is None:
-                h, w = image.shape[:2]
-                writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
-            writer.write(image)
-        writer.release()
-        clips.append(path)
-    cap.release()
-    return clips
+    return cut_clips(CLIP, folder, count, CLIP_FRAMES)
 
 
 def assert_same_results(a: Path, b: Path) -> None:
