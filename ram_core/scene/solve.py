@@ -1,26 +1,36 @@
 """Scene solve for a static camera: one floor under everyone, the camera above it, a size per person.
 
 A monocular backend places each person at the depth that makes an assumed skeleton (1.70 m tall)
-project onto their pixels, so a person of true height ``h`` is placed at ``1.70 / h`` of their true
+project onto their pixels, so a person of true height ``h`` is placed at about ``1.70 / h`` of their true
 distance: scaling a track by ``s`` about the camera centre changes their height and distance together
 and nothing in the image. The floor breaks that tie. Feet planted on the floor satisfy, in the track's
 own (unscaled) camera-frame coordinates ``p``, ``n . p + c_i = f`` with one floor normal ``n`` for
-everyone, a per-track offset ``c_i = d / s_i`` (``d`` the camera's height above the floor, ``s_i`` the
-track's true scale) and ``f`` the foot joint's height above the sole. So:
+everyone, a per-track offset ``c_i`` (the camera's height ``d`` over the factor that puts the track's
+planted feet on the floor) and ``f`` the foot joint's height above the sole. The backend's skeletons are
+not the people scaled, though: their lean is off (the ``lite`` backend's by 8-23 degrees on the synthetic
+suite, more from a high camera) and their distances are off their sizes by a few to 15 percent. So the
+normal and the heights come from the image where they can:
 
 1. Stance points: per record, the lower foot (along the current floor normal) when its speed across
    the image (the viewing ray's jitter left out: monocular depth is the noisy part) is below
    ``max_stance_speed``.
-2. The normal and the offsets: a plane fit with one offset per track (the eigenvector of least spread
-   of the stance points about their tracks' means), Tukey-reweighted (IRLS), with the people's mean
-   feet-to-head axis as a weak prior for directions their paths do not span (people walking along one
-   line). Repeated with the stance points re-chosen under the new normal. Then the normal is refined
-   jointly with the sizes (Gauss-Newton over its two angles): the plane alone can pivot about any
-   direction the paths do not span, where the pitch trades against the people's sizes, and the prior
-   on the sizes (step 3) decides it.
-3. The sizes: only the ratios ``s_i / s_j = c_j / c_i`` are observed; the overall size follows a prior
-   on every ``log s_i`` toward 0 (the assumed height), each track's floor evidence and the prior
-   combined by their variances, and ``s_i`` kept within a plausible height range.
+2. The image's vertical (:func:`_image_vertical`): an upright body's axis (ankles to shoulders, their
+   pixels) lies in a plane through the camera centre that contains the floor's normal; the planes of
+   every record, Tukey-reweighted, give the normal where the people stand at different places across the
+   image (the axes converge to its vanishing point), the skeletons' mean axis a weak prior elsewhere.
+3. The normal and the offsets: a plane fit with one offset per track (the eigenvector of least spread
+   of the stance points about their tracks' means, plus step 2's information), Tukey-reweighted (IRLS),
+   repeated with the stance points re-chosen under the new normal. Then the normal is refined
+   (Gauss-Newton over its two angles) on the stance points, the body axes, each person's height measured
+   in the image (:func:`shoulder_heights`) staying the same from frame to frame, and the heights' prior:
+   the plane alone can pivot about any direction the paths do not span, where the pitch trades against
+   the people's sizes.
+4. The heights: with the floor in units of ``d``, each person's shoulders over their planted foot give
+   their height over ``d`` from pixels alone; the prior that people are about the assumed height (their
+   ``log`` toward it) sets ``d``, each person's measurement and the prior combined by their variances,
+   and heights kept within a plausible range. Each track's skeleton is sized by its height and its
+   distance from the camera scaled by ``d / c_i`` (:attr:`Scene.distances`), so its planted feet stay on
+   the floor whatever the backend's own distances were.
 
 Too few stance frames, an implausible plane, or floors that differ between the clip's halves (a moving
 camera) give a :class:`Scene` that says so and scales nobody.
@@ -62,13 +72,15 @@ class SceneOptions:
         max_stance_speed: a foot moving slower than this across the image (m/s) may be planted.
         speed_window_s: the speed is measured over this long either side of a frame (noise averages out).
         min_stance_frames: fewer stance points over all tracks: no floor.
-        min_track_stance: a track with fewer stance points keeps scale 1 and does not vote for the floor.
-        height_range: the plausible standing heights, metres; scales are kept inside.
-        scale_prior_sigma: spread of ``log s`` about 0 (people's heights about the assumed one).
-        frames_per_sample: consecutive stance frames of one foot are not independent: this many count once.
-        up_prior_m2: the weight of the people's mean upright axis as a normal prior, as a spread (m^2):
-            it decides directions the stance points span less than about its square root (first fit).
-        up_prior_deg: the same axis's spread when the heights prior refines the normal.
+        min_track_stance: a track with fewer stance points does not vote for the floor or the camera height.
+        height_range: the plausible standing heights, metres; sizes are kept inside.
+        scale_prior_sigma: spread of ``log`` height about the assumed height's (people's heights about it).
+        frames_per_sample: consecutive frames of one person are not independent: this many count once.
+        up_prior_deg: the spread of the skeletons' mean upright axis as a prior on the normal (weak: the
+            ``lite`` backend's is 8-23 degrees off on the synthetic suite).
+        axis_noise_deg: a body axis's angle out of the vertical plane through it, one frame (gait, lean,
+            landmark noise; about 3 degrees at the ground truth's floor on the synthetic suite).
+        height_noise: the relative spread of one frame's shoulder height measured in the image.
         max_tilt_deg: a floor normal further than this from the image's up (-y) is refused.
         moving_angle_deg: floors fitted on the clip's two halves further apart than this: moving camera.
             On the street clip (static camera, lite backend) the halves differ by 7.5 degrees: the lite
@@ -89,13 +101,13 @@ class SceneOptions:
     frames_per_sample: float = 10.0
     up_prior_deg: float = 20.0
     axis_noise_deg: float = 3.0
+    height_noise: float = 0.05
     max_tilt_deg: float = 70.0
     moving_angle_deg: float = 12.0
     min_camera_height: float = 0.3
     rounds: int = 3
     iterations: int = 10
     min_pixel_weight: float = 0.5
-    height_noise: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -107,7 +119,7 @@ class Scene:
         world_from_camera: ``(4, 4)`` camera frame -> world (Z up, floor z = 0); None unless solved.
         floor_cam: ``(4,)`` the floor ``n . x + d = 0`` in the camera frame (``n`` unit, up; ``d`` the
             camera's height); None unless solved.
-        scales: track id -> the factor to scale that track by about the camera centre (1.0 unless solved).
+        scales: track id -> the factor to size that track's skeleton by (1.0 unless solved).
         heights: track id -> the person's standing height after scaling, metres.
         stance_frames: the stance points the floor was fitted to.
         distances: track id -> the factor its distance from the camera changes by (its planted feet on the
@@ -422,14 +434,16 @@ def _solve_floor(ev: _Evidence, n_tracks: int, up: np.ndarray, options: SceneOpt
 def _refine_with_heights(
     ev: _Evidence, fit: _Fit, n_tracks: int, vertical: _Vertical, up: np.ndarray, options: SceneOptions
 ) -> _Fit:
-    """The normal that best explains the stance points *and* keeps people near the assumed height.
+    """The normal that best explains the stance points, the body axes and people's heights.
 
     The plane fit alone leaves the floor free to pivot about any direction the stance points do not
     span (everyone walking across the image at their own depth: the pitch trades against their sizes).
     Here the normal minimises, by Gauss-Newton over its two angles, the stance residuals (robust weights
     and noise levels of the plane fit, correlated frames counted :attr:`SceneOptions.frames_per_sample`
-    to one) plus each voting track's ``log s_i`` against the prior (the camera height profiled out as in
-    :func:`_scaled_scene`) plus the angle to the upright axis (``up_prior_deg``).
+    to one), each stance point's shoulder height measured in the image (:func:`shoulder_heights`) against
+    its track's mean (``height_noise``), each voting track's ``log`` height against the prior (the camera
+    height profiled out as in :func:`_scaled_scene`), the body axes' planes (``vertical``) and the angle to
+    the skeletons' upright axis (``up_prior_deg``).
     """
     used = fit.weights > 0
     if used.sum() < 3:
