@@ -561,6 +561,10 @@ def solve_scene(results: Results, options: SceneOptions = SceneOptions()) -> Sce
             stature,
             stance,
         )
+    count = np.bincount(fit.track[used], minlength=len(tracks))
+    if not np.any((count >= options.min_track_stance) & (fit.offsets > 0)):
+        # The floor passes above the camera for everyone: no plane under them (not a moving camera's sign).
+        return _unsolved(f"{NO_FLOOR}: no person with enough stance frames under the camera", results.tracks, stature)
     # Before the tilt: one plane fitted to a camera that moved can lie anywhere.
     moving = _halves_disagree(ev, select, fit, len(tracks), up, options)
     if moving is not None:
