@@ -1,26 +1,36 @@
 """Scene solve for a static camera: one floor under everyone, the camera above it, a size per person.
 
 A monocular backend places each person at the depth that makes an assumed skeleton (1.70 m tall)
-project onto their pixels, so a person of true height ``h`` is placed at ``1.70 / h`` of their true
+project onto their pixels, so a person of true height ``h`` is placed at about ``1.70 / h`` of their true
 distance: scaling a track by ``s`` about the camera centre changes their height and distance together
 and nothing in the image. The floor breaks that tie. Feet planted on the floor satisfy, in the track's
 own (unscaled) camera-frame coordinates ``p``, ``n . p + c_i = f`` with one floor normal ``n`` for
-everyone, a per-track offset ``c_i = d / s_i`` (``d`` the camera's height above the floor, ``s_i`` the
-track's true scale) and ``f`` the foot joint's height above the sole. So:
+everyone, a per-track offset ``c_i`` (the camera's height ``d`` over the factor that puts the track's
+planted feet on the floor) and ``f`` the foot joint's height above the sole. The backend's skeletons are
+not the people scaled, though: their lean is off (the ``lite`` backend's by 8-23 degrees on the synthetic
+suite, more from a high camera) and their distances are off their sizes by a few to 15 percent. So the
+normal and the heights come from the image where they can:
 
 1. Stance points: per record, the lower foot (along the current floor normal) when its speed across
    the image (the viewing ray's jitter left out: monocular depth is the noisy part) is below
    ``max_stance_speed``.
-2. The normal and the offsets: a plane fit with one offset per track (the eigenvector of least spread
-   of the stance points about their tracks' means), Tukey-reweighted (IRLS), with the people's mean
-   feet-to-head axis as a weak prior for directions their paths do not span (people walking along one
-   line). Repeated with the stance points re-chosen under the new normal. Then the normal is refined
-   jointly with the sizes (Gauss-Newton over its two angles): the plane alone can pivot about any
-   direction the paths do not span, where the pitch trades against the people's sizes, and the prior
-   on the sizes (step 3) decides it.
-3. The sizes: only the ratios ``s_i / s_j = c_j / c_i`` are observed; the overall size follows a prior
-   on every ``log s_i`` toward 0 (the assumed height), each track's floor evidence and the prior
-   combined by their variances, and ``s_i`` kept within a plausible height range.
+2. The image's vertical (:func:`_image_vertical`): an upright body's axis (ankles to shoulders, their
+   pixels) lies in a plane through the camera centre that contains the floor's normal; the planes of
+   every record, Tukey-reweighted, give the normal where the people stand at different places across the
+   image (the axes converge to its vanishing point), the skeletons' mean axis a weak prior elsewhere.
+3. The normal and the offsets: a plane fit with one offset per track (the eigenvector of least spread
+   of the stance points about their tracks' means, plus step 2's information), Tukey-reweighted (IRLS),
+   repeated with the stance points re-chosen under the new normal. Then the normal is refined
+   (Gauss-Newton over its two angles) on the stance points, the body axes, each person's height measured
+   in the image (:func:`shoulder_heights`) staying the same from frame to frame, and the heights' prior:
+   the plane alone can pivot about any direction the paths do not span, where the pitch trades against
+   the people's sizes.
+4. The heights: with the floor in units of ``d``, each person's shoulders over their planted foot give
+   their height over ``d`` from pixels alone; the prior that people are about the assumed height (their
+   ``log`` toward it) sets ``d``, each person's measurement and the prior combined by their variances,
+   and heights kept within a plausible range. Each track's skeleton is sized by its height and its
+   distance from the camera scaled by ``d / c_i`` (:attr:`Scene.distances`), so its planted feet stay on
+   the floor whatever the backend's own distances were.
 
 Too few stance frames, an implausible plane, or floors that differ between the clip's halves (a moving
 camera) give a :class:`Scene` that says so and scales nobody.
@@ -41,6 +51,9 @@ from ram_core.contract.results import Results, Track
 from ram_core.contract.skeleton import JOINT_INDEX
 
 FEET = (JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"])
+SHOULDERS = (JOINT_INDEX["left_shoulder"], JOINT_INDEX["right_shoulder"])
+ANKLES = (JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"])
+HIPS = (JOINT_INDEX["left_hip"], JOINT_INDEX["right_hip"])
 HEAD = JOINT_INDEX["head"]
 # The default skeleton (anny, 1.70 m) has its head joint 1.5254 m above its foot joints; stature per
 # metre of that span, for any rest skeleton of the same proportions.
@@ -59,19 +72,23 @@ class SceneOptions:
         max_stance_speed: a foot moving slower than this across the image (m/s) may be planted.
         speed_window_s: the speed is measured over this long either side of a frame (noise averages out).
         min_stance_frames: fewer stance points over all tracks: no floor.
-        min_track_stance: a track with fewer stance points keeps scale 1 and does not vote for the floor.
-        height_range: the plausible standing heights, metres; scales are kept inside.
-        scale_prior_sigma: spread of ``log s`` about 0 (people's heights about the assumed one).
-        frames_per_sample: consecutive stance frames of one foot are not independent: this many count once.
-        up_prior_m2: the weight of the people's mean upright axis as a normal prior, as a spread (m^2):
-            it decides directions the stance points span less than about its square root (first fit).
-        up_prior_deg: the same axis's spread when the heights prior refines the normal.
+        min_track_stance: a track with fewer stance points does not vote for the floor or the camera height.
+        height_range: the plausible standing heights, metres; sizes are kept inside.
+        scale_prior_sigma: spread of ``log`` height about the assumed height's (people's heights about it).
+        frames_per_sample: consecutive frames of one person are not independent: this many count once.
+        up_prior_deg: the spread of the skeletons' mean upright axis as a prior on the normal (weak: the
+            ``lite`` backend's is 8-23 degrees off on the synthetic suite).
+        axis_noise_deg: a body axis's angle out of the vertical plane through it, one frame (gait, lean,
+            landmark noise; about 3 degrees at the ground truth's floor on the synthetic suite).
+        height_noise: the relative spread of one frame's shoulder height measured in the image.
         max_tilt_deg: a floor normal further than this from the image's up (-y) is refused.
         moving_angle_deg: floors fitted on the clip's two halves further apart than this: moving camera.
             On the street clip (static camera, lite backend) the halves differ by 7.5 degrees: the lite
             backend's depth errors tilt each half's plane, so a smaller move than this goes unnoticed.
         min_camera_height: a floor fitted closer under the camera than this (metres) is refused.
         rounds: stance re-selection rounds; iterations: IRLS steps per round.
+        min_pixel_weight: a joint's observed pixel (``keypoints_2d``) with at least this weight gives its
+            viewing ray; else the posed joint does.
     """
 
     foot_height: float = 0.026 / 1.70
@@ -82,13 +99,15 @@ class SceneOptions:
     height_range: tuple[float, float] = (1.4, 2.0)
     scale_prior_sigma: float = 0.05
     frames_per_sample: float = 10.0
-    up_prior_m2: float = 0.01
-    up_prior_deg: float = 10.0
+    up_prior_deg: float = 20.0
+    axis_noise_deg: float = 3.0
+    height_noise: float = 0.05
     max_tilt_deg: float = 70.0
     moving_angle_deg: float = 12.0
     min_camera_height: float = 0.3
     rounds: int = 3
     iterations: int = 10
+    min_pixel_weight: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -100,9 +119,11 @@ class Scene:
         world_from_camera: ``(4, 4)`` camera frame -> world (Z up, floor z = 0); None unless solved.
         floor_cam: ``(4,)`` the floor ``n . x + d = 0`` in the camera frame (``n`` unit, up; ``d`` the
             camera's height); None unless solved.
-        scales: track id -> the factor to scale that track by about the camera centre (1.0 unless solved).
+        scales: track id -> the factor to size that track's skeleton by (1.0 unless solved).
         heights: track id -> the person's standing height after scaling, metres.
         stance_frames: the stance points the floor was fitted to.
+        distances: track id -> the factor its distance from the camera changes by (its planted feet on the
+            floor); a track not named here moves with its ``scales``.
     """
 
     status: str
@@ -111,6 +132,7 @@ class Scene:
     scales: dict[int, float]
     heights: dict[int, float]
     stance_frames: int = 0
+    distances: dict[int, float] = dataclasses.field(default_factory=dict)
 
     @property
     def solved(self) -> bool:
@@ -149,8 +171,12 @@ def world_from_floor(floor_cam: np.ndarray) -> np.ndarray:
 @dataclass
 class _Evidence:
     """The stance-candidate samples of every track, flattened: feet ``(R, 2, 3)``, their image speeds
-    ``(R, 2)`` m/s, the track index ``(R,)``, the frame ``(R,)``, the foot height ``(R,)`` and the track's
-    relative depth jitter ``(R,)`` per record."""
+    ``(R, 2)`` m/s, the track index ``(R,)``, the frame ``(R,)``, the foot height ``(R,)``, the track's
+    relative depth jitter ``(R,)`` per record, the viewing rays (unit, camera frame) of the feet
+    ``(R, 2, 3)`` and of the shoulders' midpoint ``(R, 3)``, and the unit normal ``(R, 3)`` of the plane through
+    the camera centre, the ankles' midpoint and the shoulders' midpoint (zero where they are not seen): an
+    upright body's axis lies in it, so the floor's normal does too; the hips' line ``(R, 3)`` (right to left) and per foot
+    the horizontal step from it to under the shoulders (:func:`foot_to_shoulders` at the track's size) ``(R, 2, 2)``."""
 
     feet: np.ndarray
     speed: np.ndarray
@@ -158,6 +184,11 @@ class _Evidence:
     frame: np.ndarray
     foot_height: np.ndarray
     jitter: np.ndarray
+    foot_ray: np.ndarray
+    shoulder_ray: np.ndarray
+    axis_plane: np.ndarray
+    across: np.ndarray
+    step: np.ndarray
 
     def select(self, mask: np.ndarray) -> _Evidence:
         return _Evidence(*(getattr(self, f.name)[mask] for f in dataclasses.fields(self)))
@@ -202,8 +233,24 @@ def _image_speed(feet: np.ndarray, frame: np.ndarray, fps: float, window: int) -
     return out
 
 
-def _evidence(tracks: list[Track], fps: float, stature: float, options: SceneOptions) -> _Evidence:
+def _rays(track: Track, joints: tuple[int, ...], from_camera: np.ndarray, min_weight: float) -> np.ndarray:
+    """Unit viewing rays ``(T, len(joints), 3)`` of ``joints``: through the pixel the backend saw where it saw
+    it (weight at least ``min_weight``), else through the posed joint (``from_camera``: the inverse intrinsics)."""
+    idx = list(joints)
+    ray = track.joints[:, idx].astype(np.float64)
+    seen = track.keypoints_2d[:, idx].astype(np.float64)
+    pixel = np.concatenate([seen[..., :2], np.ones(seen.shape[:-1] + (1,))], axis=-1) @ from_camera.T
+    ray = np.where((seen[..., 2] >= min_weight)[..., None], pixel, ray)
+    return ray / np.maximum(np.linalg.norm(ray, axis=-1, keepdims=True), 1e-9)
+
+
+def _evidence(
+    tracks: list[Track], fps: float, rest: np.ndarray, intrinsics: np.ndarray, options: SceneOptions
+) -> _Evidence:
+    stature = rest_stature(rest)
+    step = foot_to_shoulders(rest)
     window = max(1, int(round(options.speed_window_s * fps)))
+    from_camera = np.linalg.inv(np.asarray(intrinsics, dtype=np.float64))
     parts = []
     for i, t in enumerate(tracks):
         keep = ~t.predicted
@@ -211,10 +258,42 @@ def _evidence(tracks: list[Track], fps: float, stature: float, options: SceneOpt
         speed = _image_speed(feet, t.frame, fps, window)
         h = options.foot_height * stature * t.scale.astype(np.float64)
         jitter = np.full(int(keep.sum()), _depth_jitter(t.joints[keep, 0].astype(np.float64), t.frame[keep]))
-        parts.append((feet[keep], speed[keep], np.full(int(keep.sum()), i), t.frame[keep], h[keep], jitter))
+        foot_ray = _rays(t, FEET, from_camera, options.min_pixel_weight)
+        shoulder = _rays(t, SHOULDERS, from_camera, options.min_pixel_weight).sum(axis=1)
+        shoulder /= np.maximum(np.linalg.norm(shoulder, axis=-1, keepdims=True), 1e-9)
+        axis = np.cross(_rays(t, ANKLES, from_camera, options.min_pixel_weight).sum(axis=1), shoulder)
+        length = np.linalg.norm(axis, axis=-1, keepdims=True)
+        axis = np.where(length > 1e-6, axis / np.maximum(length, 1e-9), 0.0)
+        parts.append(
+            (
+                feet[keep],
+                speed[keep],
+                np.full(int(keep.sum()), i),
+                t.frame[keep],
+                h[keep],
+                jitter,
+                foot_ray[keep],
+                shoulder[keep],
+                axis[keep],
+                (t.joints[keep, HIPS[0]] - t.joints[keep, HIPS[1]]).astype(np.float64),
+                step[None] * t.scale[keep].astype(np.float64)[:, None, None],
+            )
+        )
     if not parts:
         empty = np.zeros(0)
-        return _Evidence(np.zeros((0, 2, 3)), np.zeros((0, 2)), empty.astype(int), empty.astype(int), empty, empty)
+        return _Evidence(
+            np.zeros((0, 2, 3)),
+            np.zeros((0, 2)),
+            empty.astype(int),
+            empty.astype(int),
+            empty,
+            empty,
+            np.zeros((0, 2, 3)),
+            np.zeros((0, 3)),
+            np.zeros((0, 3)),
+            np.zeros((0, 3)),
+            np.zeros((0, 2, 2)),
+        )
     return _Evidence(*(np.concatenate(p) for p in zip(*parts)))
 
 
@@ -240,6 +319,7 @@ class _Fit:
     noise: np.ndarray  # (M,) their tracks' relative depth jitter
     foot: np.ndarray  # (M,) the foot joint's height above the sole each should lie at
     scale: float  # the robust scale of the residuals over their modelled noise (1: as modelled)
+    select: np.ndarray  # (2, M) the stance points' record and foot in the evidence
 
 
 def _stance(ev: _Evidence, normal: np.ndarray, options: SceneOptions) -> np.ndarray:
@@ -251,13 +331,24 @@ def _stance(ev: _Evidence, normal: np.ndarray, options: SceneOptions) -> np.ndar
     return np.stack([rows[slow], lower[slow]])
 
 
-def _fit_plane(ev: _Evidence, select: np.ndarray, n_tracks: int, up: np.ndarray, options: SceneOptions) -> _Fit:
-    """The shared normal and per-track offsets fitted to the stance points ``select`` (rows, foot)."""
+def _fit_plane(ev: _Evidence, select: np.ndarray, n_tracks: int, vertical: _Vertical, options: SceneOptions) -> _Fit:
+    """The shared normal and per-track offsets fitted to the stance points ``select`` (rows, foot), with the body
+    axes' information on the normal (``vertical``) added."""
+    up = vertical.normal
     rows, foot = select
     if len(rows) == 0:
         empty = np.zeros(0)
         return _Fit(
-            up.copy(), np.full(n_tracks, np.nan), np.zeros((0, 3)), empty.astype(int), empty, empty, empty, empty, 1.0
+            up.copy(),
+            np.full(n_tracks, np.nan),
+            np.zeros((0, 3)),
+            empty.astype(int),
+            empty,
+            empty,
+            empty,
+            empty,
+            1.0,
+            np.asarray(select),
         )
     p = ev.feet[rows, foot]
     k = ev.track[rows]
@@ -281,7 +372,7 @@ def _fit_plane(ev: _Evidence, select: np.ndarray, n_tracks: int, up: np.ndarray,
         total = max(w.sum(), 1e-12)
         scatter = np.einsum("m,mi,mj->ij", w, centred, centred) / total
         noise = np.einsum("m,mi,mj->ij", w * var_ray, ray, ray) / total
-        _, vecs = np.linalg.eigh(scatter - noise - options.up_prior_m2 * np.outer(up, up))
+        _, vecs = np.linalg.eigh((scatter - noise) * total / options.frames_per_sample + vertical.info)
         normal = vecs[:, 0] * (1.0 if vecs[:, 0] @ up >= 0 else -1.0)
         offsets = np.where(count > 0, np.bincount(k, weights=w * (f - p @ normal), minlength=n_tracks) / safe, np.nan)
         residual = p @ normal + offsets[k] - f
@@ -290,29 +381,69 @@ def _fit_plane(ev: _Evidence, select: np.ndarray, n_tracks: int, up: np.ndarray,
         spread = max(1.4826 * float(np.median(np.abs(scaled))), 1.0)
         u = scaled / (4.685 * spread)
         robust = np.where(np.abs(u) < 1.0, (1.0 - u**2) ** 2, 0.0)
-    return _Fit(normal, offsets, p, k, robust, residual, ev.jitter[rows], f, spread)
+    return _Fit(normal, offsets, p, k, robust, residual, ev.jitter[rows], f, spread, np.asarray(select))
+
+
+@dataclass(frozen=True)
+class _Vertical:
+    """The floor's normal as the image's people show it: each record's body axis (ankles to shoulders) lies in a
+    plane through the camera centre, whose unit normal ``planes`` ``(N, 3)`` is perpendicular to the floor's normal
+    for an upright body. ``weights`` ``(N,)``: their final robust weights over their noise (1 / rad^2, correlated
+    frames counted :attr:`SceneOptions.frames_per_sample` to one); ``info`` ``(3, 3)``: the information on the
+    normal (``n^T info n`` its cost, the people's mean skeleton axis as a weak prior included); ``normal`` ``(3,)``:
+    the normal it alone gives (weakly decided along directions the people's positions in the image do not span)."""
+
+    normal: np.ndarray
+    planes: np.ndarray
+    weights: np.ndarray
+    info: np.ndarray
+
+
+def _image_vertical(ev: _Evidence, up: np.ndarray, options: SceneOptions) -> _Vertical:
+    """The body axes' vanishing direction (:class:`_Vertical`), Tukey-reweighted, with ``up`` as its prior."""
+    planes = ev.axis_plane[np.linalg.norm(ev.axis_plane, axis=-1) > 0.5]
+    sigma = np.radians(options.axis_noise_deg)
+    prior = (np.eye(3) - np.outer(up, up)) / np.radians(options.up_prior_deg) ** 2
+    robust = np.ones(len(planes))
+    normal, info, w = up.copy(), prior, np.zeros(len(planes))
+    for _ in range(options.iterations):
+        w = robust / (sigma**2 * options.frames_per_sample)
+        info = (planes * w[:, None]).T @ planes + prior
+        vec = np.linalg.eigh(info)[1][:, 0]
+        normal = vec if vec @ up >= 0 else -vec
+        if not len(planes):
+            break
+        scaled = (planes @ normal) / sigma
+        spread = max(1.4826 * float(np.median(np.abs(scaled))), 1.0)
+        u = scaled / (4.685 * spread)
+        robust = np.where(np.abs(u) < 1.0, (1.0 - u**2) ** 2, 0.0)
+    return _Vertical(normal, planes, w, info)
 
 
 def _solve_floor(ev: _Evidence, n_tracks: int, up: np.ndarray, options: SceneOptions) -> tuple[_Fit, np.ndarray]:
     """Rounds of stance selection and plane fit; the last fit and its stance selection."""
-    normal = up
-    select = _stance(ev, normal, options)
-    fit = _fit_plane(ev, select, n_tracks, up, options)
+    vertical = _image_vertical(ev, up, options)
+    select = _stance(ev, vertical.normal, options)
+    fit = _fit_plane(ev, select, n_tracks, vertical, options)
     for _ in range(options.rounds - 1):
         select = _stance(ev, fit.normal, options)
-        fit = _fit_plane(ev, select, n_tracks, up, options)
-    return _refine_with_heights(ev, fit, n_tracks, up, options), select
+        fit = _fit_plane(ev, select, n_tracks, vertical, options)
+    return _refine_with_heights(ev, fit, n_tracks, vertical, up, options), select
 
 
-def _refine_with_heights(ev: _Evidence, fit: _Fit, n_tracks: int, up: np.ndarray, options: SceneOptions) -> _Fit:
-    """The normal that best explains the stance points *and* keeps people near the assumed height.
+def _refine_with_heights(
+    ev: _Evidence, fit: _Fit, n_tracks: int, vertical: _Vertical, up: np.ndarray, options: SceneOptions
+) -> _Fit:
+    """The normal that best explains the stance points, the body axes and people's heights.
 
     The plane fit alone leaves the floor free to pivot about any direction the stance points do not
     span (everyone walking across the image at their own depth: the pitch trades against their sizes).
     Here the normal minimises, by Gauss-Newton over its two angles, the stance residuals (robust weights
     and noise levels of the plane fit, correlated frames counted :attr:`SceneOptions.frames_per_sample`
-    to one) plus each voting track's ``log s_i`` against the prior (the camera height profiled out as in
-    :func:`_scaled_scene`) plus the angle to the upright axis (``up_prior_deg``).
+    to one), each stance point's shoulder height measured in the image (:func:`shoulder_heights`) against
+    its track's mean (``height_noise``), each voting track's ``log`` height against the prior (the camera
+    height profiled out as in :func:`_scaled_scene`), the body axes' planes (``vertical``) and the angle to
+    the skeletons' upright axis (``up_prior_deg``).
     """
     used = fit.weights > 0
     if used.sum() < 3:
@@ -335,6 +466,24 @@ def _refine_with_heights(ev: _Evidence, fit: _Fit, n_tracks: int, up: np.ndarray
         n = n0 + x[0] * e1 + x[1] * e2
         return n / np.linalg.norm(n)
 
+    rows, foot = fit.select[0][used], fit.select[1][used]
+    foot_ray, shoulder_ray = ev.foot_ray[rows, foot], ev.shoulder_ray[rows]
+    ok0 = voters & (fit.offsets > 1e-3)
+    d0 = float(np.exp(np.mean(np.log(fit.offsets[ok0])))) if ok0.any() else np.inf
+    lift, to_shoulders, across = f / d0, ev.step[rows, foot] / d0, ev.across[rows]
+    m_weight = np.ones(len(f))
+
+    def heights(n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per point its measured shoulder height (camera heights), per track their mean and its variance."""
+        eta = shoulder_heights(n, foot_ray, shoulder_ray, lift, across, to_shoulders)
+        good = np.isfinite(eta) & (eta > 0)
+        w = np.where(good, m_weight, 0.0)
+        eta = np.where(good, eta, 0.0)
+        wsum = np.bincount(k, weights=w, minlength=n_tracks)
+        mean = np.bincount(k, weights=w * eta, minlength=n_tracks) / np.maximum(wsum, 1e-12)
+        var = options.height_noise**2 * options.frames_per_sample / np.maximum(wsum, 1e-12)
+        return eta, mean, np.where(wsum > 0, var, np.inf)
+
     def residuals(x: np.ndarray) -> np.ndarray:
         n = normal_of(x)
         var = fit.scale**2 * (POINT_NOISE**2 + var_ray * (ray @ n) ** 2)
@@ -342,13 +491,18 @@ def _refine_with_heights(ev: _Evidence, fit: _Fit, n_tracks: int, up: np.ndarray
         wsum = np.maximum(np.bincount(k, weights=w, minlength=n_tracks), 1e-12)
         c = np.bincount(k, weights=w * (f - p @ n), minlength=n_tracks) / wsum
         data = np.sqrt(w) * (p @ n + c[k] - f)
-        ok = voters & (c > 1e-3)
-        log_c = np.log(np.where(ok, c, 1.0))
-        a = np.where(ok, 1.0 / (prior + 1.0 / (wsum * np.where(ok, c, 1.0) ** 2)), 0.0)
-        log_d = float(np.sum(a * log_c) / max(a.sum(), 1e-12))
-        sizes = np.where(ok, np.sqrt(a) * (log_d - log_c), 0.0)
+        eta, mean, var_eta = heights(n)
+        ok = voters & (mean > 1e-3) & np.isfinite(var_eta)
+        safe = np.where(ok, mean, 1.0)
+        constancy = np.sqrt(m_weight / options.frames_per_sample) * (eta - safe[k]) / (options.height_noise * safe[k])
+        constancy = np.where(ok[k] & (eta > 0), constancy, 0.0)
+        log_h = np.log(safe)
+        a = np.where(ok, 1.0 / (prior + np.where(ok, var_eta, 1.0)), 0.0)
+        log_mean = float(np.sum(a * log_h) / max(a.sum(), 1e-12))
+        sizes = np.where(ok, np.sqrt(a) * (log_h - log_mean), 0.0)
         tilt = np.arccos(np.clip(n @ up, -1.0, 1.0)) / sigma_up
-        return np.concatenate([data, sizes, [tilt]])
+        axes = np.sqrt(vertical.weights) * (vertical.planes @ n)
+        return np.concatenate([data, constancy, sizes, axes, [tilt]])
 
     x = np.zeros(2)
     r = residuals(x)
@@ -393,7 +547,7 @@ def solve_scene(results: Results, options: SceneOptions = SceneOptions()) -> Sce
     """
     tracks = [t for t in results.tracks if len(t)]
     stature = rest_stature(results.meta.rest_joints)
-    ev = _evidence(tracks, float(results.meta.fps), stature, options)
+    ev = _evidence(tracks, float(results.meta.fps), results.meta.rest_joints, results.meta.intrinsics, options)
     up = _upright_axis(tracks)
     if len(ev.feet) == 0:
         return _unsolved(f"{NO_FLOOR}: no observed person", results.tracks, stature)
@@ -407,6 +561,10 @@ def solve_scene(results: Results, options: SceneOptions = SceneOptions()) -> Sce
             stature,
             stance,
         )
+    count = np.bincount(fit.track[used], minlength=len(tracks))
+    if not np.any((count >= options.min_track_stance) & (fit.offsets > 0)):
+        # The floor passes above the camera for everyone: no plane under them (not a moving camera's sign).
+        return _unsolved(f"{NO_FLOOR}: no person with enough stance frames under the camera", results.tracks, stature)
     # Before the tilt: one plane fitted to a camera that moved can lie anywhere.
     moving = _halves_disagree(ev, select, fit, len(tracks), up, options)
     if moving is not None:
@@ -437,6 +595,56 @@ def _halves_disagree(
     return None
 
 
+def shoulder_heights(
+    normal: np.ndarray,
+    foot_ray: np.ndarray,
+    shoulder_ray: np.ndarray,
+    lift: np.ndarray,
+    across: np.ndarray | None = None,
+    step: np.ndarray | None = None,
+) -> np.ndarray:
+    """The shoulders' heights above the floor ``(M,)``, in units of the camera's height, measured in the image.
+
+    The planted foot's viewing ray ``foot_ray`` ``(M, 3)`` meets the floor ``normal . x + 1 = lift`` (``lift``
+    ``(M,)`` the foot joint's own height, in the same units) at the foot; the shoulders stand on the vertical
+    through the point ``step`` ``(M, 2)`` (to the body's left, forward; same units) from it, the body's left
+    along the hips' line ``across`` ``(M, 3)``, where that vertical passes closest to their ray ``shoulder_ray``
+    ``(M, 3)``. Nothing here depends on the backend's depth: only on pixels, the body's heading and the floor.
+    NaN where the foot's ray does not meet the floor.
+    """
+    down = foot_ray @ normal
+    ok = down < -1e-3
+    base = foot_ray * ((lift - 1.0) / np.where(ok, down, -1.0))[:, None]
+    if across is not None and step is not None:
+        left = across - (across @ normal)[:, None] * normal
+        left /= np.maximum(np.linalg.norm(left, axis=-1, keepdims=True), 1e-9)
+        base = base + step[:, :1] * left + step[:, 1:] * np.cross(left, normal)
+    c = shoulder_ray @ normal
+    above = (-(base @ normal) + c * np.einsum("mi,mi->m", base, shoulder_ray)) / np.maximum(1.0 - c**2, 1e-9)
+    return np.where(ok, lift + above, np.nan)
+
+
+def foot_to_shoulders(rest_joints: np.ndarray) -> np.ndarray:
+    """``(2, 2)`` per foot (left, right) the horizontal step from the foot joint to under the shoulders' midpoint
+    (to the body's left, forward), metres, in a rest skeleton ``(24, 3)`` (SMPL body frame: x left, z front)."""
+    rest = np.asarray(rest_joints, dtype=np.float64)
+    step = rest[list(SHOULDERS)].mean(axis=0)[None] - rest[list(FEET)]
+    return step[:, [0, 2]]
+
+
+def shoulder_fraction(rest_joints: np.ndarray, foot_height: float) -> float:
+    """The shoulders' height above the soles as a fraction of the stature, for a rest skeleton ``(24, 3)``."""
+    rest = np.asarray(rest_joints, dtype=np.float64)
+    above = rest[list(SHOULDERS), 1].mean() - rest[list(FEET), 1].min()
+    return float(above / rest_stature(rest) + foot_height)
+
+
+def _robust_location(values: np.ndarray) -> tuple[float, float]:
+    """Median and robust spread (1.4826 MAD) of ``values``."""
+    mid = float(np.median(values))
+    return mid, 1.4826 * float(np.median(np.abs(values - mid)))
+
+
 def _scaled_scene(
     results: Results,
     tracks: list[Track],
@@ -446,11 +654,14 @@ def _scaled_scene(
     stance: int,
     options: SceneOptions,
 ) -> Scene:
-    """The camera height and per-track scales from a fitted floor (see the module docstring, step 3).
+    """The camera height, each person's height and each track's distance factor from a fitted floor
+    (see the module docstring, step 3).
 
-    Tracks with enough stance points set the camera's height; the others (a person seen for a second)
-    get their offset from the median of every frame's lower foot, which is mostly the planted one, and
-    lean on the prior by as much as that is noisier.
+    Heights are measured in the image (:func:`shoulder_heights`) in units of the camera's height, whose
+    value follows from the prior on people's heights; each track's distance factor is the camera height over
+    its plane offset (its planted feet on the floor). Tracks with enough stance points set the camera's
+    height; the others (a person seen for a second) are measured on every frame's lower foot, which is
+    mostly the planted one, and lean on the prior by as much as that is noisier.
     """
     used = fit.weights > 0
     k = fit.track[used]
@@ -461,30 +672,65 @@ def _scaled_scene(
     voters = (count >= options.min_track_stance) & (offsets > 0)
     if not voters.any():
         return _unsolved(f"{NO_FLOOR}: no person with enough stance frames under the camera", results.tracks, stature)
+    lower_foot = np.argmin(ev.feet @ fit.normal, axis=1)
     lower = (ev.feet @ fit.normal).min(axis=1)
+    rows, foot = fit.select[0][used], fit.select[1][used]
+    points = [rows[k == i] if voters[i] else np.flatnonzero(ev.track == i) for i in range(n_tracks)]
+    feet = [foot[k == i] if voters[i] else lower_foot[ev.track == i] for i in range(n_tracks)]
     for i in np.flatnonzero(~voters):
         mine = ev.track == i
         if mine.sum() >= 3:
-            gap = ev.foot_height[mine] - lower[mine]
-            offsets[i] = float(np.median(gap))
-            spread[i] = 1.4826 * float(np.median(np.abs(gap - offsets[i])))
+            offsets[i], spread[i] = _robust_location(ev.foot_height[mine] - lower[mine])
             count[i] = int(mine.sum())
     placed = offsets > 0
-    log_c = np.log(np.where(placed, offsets, 1.0))
     samples = np.maximum(count / options.frames_per_sample, 1.0)
     var_c = (np.maximum(spread, 0.01) / np.where(placed, offsets, 1.0)) ** 2 / samples
     prior = options.scale_prior_sigma**2
+    # First guess of the camera height from the offsets (people about the assumed size), for the feet's lift.
     a = np.where(voters, 1.0 / (prior + var_c), 0.0)
-    log_d = float(np.sum(a * log_c) / a.sum())
-    shrink = prior / (prior + var_c)
-    lo, hi = (h / stature for h in options.height_range)
+    log_d = float(np.sum(a * np.log(np.where(placed, offsets, 1.0))) / a.sum())
+    target = np.log(stature * shoulder_fraction(results.meta.rest_joints, options.foot_height))
+    log_eta, var_eta = np.zeros(n_tracks), np.full(n_tracks, np.inf)
+    for _ in range(2):
+        for i in range(n_tracks):
+            r, f = points[i], feet[i]
+            if len(r) < 3:
+                continue
+            d = np.exp(log_d)
+            lift, step = ev.foot_height[r] / d, ev.step[r, f] / d
+            eta = shoulder_heights(fit.normal, ev.foot_ray[r, f], ev.shoulder_ray[r], lift, ev.across[r], step)
+            eta = eta[np.isfinite(eta) & (eta > 0)]
+            if len(eta) < 3:
+                continue
+            mid, mad = _robust_location(eta)
+            if mid <= 0:
+                continue
+            log_eta[i] = np.log(mid)
+            var_eta[i] = (max(mad, 0.01) / mid) ** 2 / max(len(eta) / options.frames_per_sample, 1.0)
+        measured = np.isfinite(var_eta)
+        a = np.where(voters & measured, 1.0 / (prior + np.where(measured, var_eta, 1.0)), 0.0)
+        if a.sum() <= 0:
+            return _unsolved(f"{NO_FLOOR}: nobody's height could be measured on the floor", results.tracks, stature)
+        log_d = float(np.sum(a * (target - log_eta)) / a.sum())
+    shrink = np.where(measured, prior / (prior + np.where(measured, var_eta, 1.0)), 0.0)
+    log_size = np.where(measured, shrink * (log_eta + log_d - target), 0.0)  # log(height / assumed height)
+    log_far = np.log(np.where(placed, np.exp(log_d) / np.where(placed, offsets, 1.0), 1.0))
+    # The backend's distances are off its people's sizes by a common factor (its pose and proportions): the
+    # tracks whose own offset is noisy lean on it.
+    a_far = np.where(voters & measured, 1.0 / (prior + var_c), 0.0)
+    bias = float(np.sum(a_far * (log_far - log_size)) / a_far.sum()) if a_far.sum() > 0 else 0.0
+    trust = np.where(placed, prior / (prior + var_c), 0.0)
+    log_far = trust * log_far + (1.0 - trust) * (log_size + bias)
+    lo, hi = (np.log(h / stature) for h in options.height_range)
     by_id = {t.track_id: i for i, t in enumerate(tracks)}
-    scales, heights = {}, {}
+    scales, distances, heights = {}, {}, {}
     for t in results.tracks:
         i = by_id.get(t.track_id)
-        s = float(np.clip(np.exp(shrink[i] * (log_d - log_c[i])), lo, hi)) if i is not None and placed[i] else 1.0
-        scales[t.track_id] = s
-        heights[t.track_id] = stature * s * (float(t.scale[0]) if len(t) else 1.0)
+        ok = i is not None and (placed[i] or measured[i])
+        size = float(np.exp(np.clip(log_size[i], lo, hi))) if ok else 1.0
+        scales[t.track_id] = size
+        distances[t.track_id] = float(np.exp(log_far[i])) if ok else size
+        heights[t.track_id] = stature * size * (float(t.scale[0]) if len(t) else 1.0)
     d = float(np.exp(log_d))
     if d < options.min_camera_height:
         return _unsolved(
@@ -498,24 +744,31 @@ def _scaled_scene(
         f"{SOLVED}: floor from {stance} stance frames of {int(voters.sum())} people; camera {height:.2f} m above it, "
         f"pitched {pitch:.1f} degrees down, roll {roll:.1f}"
     )
-    return Scene(status, world_from_floor(floor), floor, scales, heights, stance)
+    return Scene(status, world_from_floor(floor), floor, scales, heights, stance, distances)
 
 
 def apply_scene(results: Results, scene: Scene) -> Results:
-    """``results`` with each track scaled by its ``scene.scales`` about the camera centre, and the scene in its metadata.
+    """``results`` with each track sized by its ``scene.scales`` and moved to its ``scene.distances`` from the
+    camera, and the scene in its metadata.
 
-    Joints and ``transl`` scale (``transl`` with the skeleton: SMPL's pelvis is ``rest[0] + transl``, and the
-    track's skeleton becomes ``scale * rest_joints``), rotations do not, so bone lengths stay constant per
-    track; each record's ``scale`` is multiplied by the factor.
+    The skeleton scales about the pelvis by the size factor and the pelvis moves along its viewing ray by the
+    distance factor (both the same: the whole track scaled about the camera centre). ``transl`` follows
+    (SMPL's pelvis is ``scale * rest[0] + transl``, and the track's skeleton becomes ``scale * rest_joints``),
+    rotations do not change, so bone lengths stay constant per track; each record's ``scale`` is multiplied
+    by the size factor.
     """
     tracks = []
     for t in results.tracks:
-        s = scene.scales.get(t.track_id, 1.0)
+        size = scene.scales.get(t.track_id, 1.0)
+        far = scene.distances.get(t.track_id, size)
         arrays = t.arrays()
-        if s != 1.0:
-            arrays["joints"] = (t.joints * s).astype(t.joints.dtype)
-            arrays["transl"] = (t.transl * s).astype(t.transl.dtype)
-            arrays["scale"] = (t.scale * s).astype(t.scale.dtype)
+        if size != 1.0 or far != 1.0:
+            joints, transl = t.joints.astype(np.float64), t.transl.astype(np.float64)
+            pelvis = joints[:, :1]
+            rest_pelvis = t.scale.astype(np.float64)[:, None] * np.asarray(results.meta.rest_joints, np.float64)[0]
+            arrays["joints"] = (size * joints + (far - size) * pelvis).astype(t.joints.dtype)
+            arrays["transl"] = (far * transl + (far - size) * rest_pelvis).astype(t.transl.dtype)
+            arrays["scale"] = (t.scale * size).astype(t.scale.dtype)
         tracks.append(type(t)(t.track_id, **arrays))
     meta = dataclasses.replace(
         results.meta,

@@ -107,8 +107,9 @@ def meta(frames: int) -> CaptureMeta:
     )
 
 
-def track_of(track_id: int, joints: np.ndarray) -> object:
+def track_of(track_id: int, joints: np.ndarray, pixels: np.ndarray | None = None) -> object:
     n = len(joints)
+    extra = {} if pixels is None else {"keypoints_2d": pixels}
     transl = joints[:, 0] - REST[0]
     go = np.zeros((n, 3))
     bp = np.zeros((n, 23, 3))
@@ -123,6 +124,7 @@ def track_of(track_id: int, joints: np.ndarray) -> object:
         box=np.tile([0.0, 0.0, 10.0, 10.0], (n, 1)),
         confidence=np.ones(n),
         predicted=np.zeros(n, bool),
+        **extra,
     )
 
 
@@ -161,15 +163,19 @@ def test_the_solve_recovers_a_known_street() -> None:
 
 def test_applied_scene_puts_feet_on_the_floor_and_keeps_bone_lengths() -> None:
     results, _ = street(seed=1)
-    solved = solve_and_apply(results)
+    scene = solve_scene(results)
+    solved = apply_scene(results, scene)
     assert solved.meta.scene_status.startswith(SOLVED)
     world = solved.meta.world_from_camera
     feet = [JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"]]
     for before, after in zip(results.tracks, solved.tracks):
-        s = float(after.scale[0])
-        assert np.all(after.scale == after.scale[0])
-        np.testing.assert_allclose(after.joints, before.joints * s, rtol=1e-5, atol=1e-5)
-        np.testing.assert_allclose(after.transl, before.transl * s, rtol=1e-5, atol=1e-5)
+        s, far = float(after.scale[0]), scene.distances[before.track_id]
+        assert np.all(after.scale == after.scale[0]) and s == pytest.approx(scene.scales[before.track_id])
+        # The skeleton sized about its pelvis, the pelvis moved along its ray: bone lengths scale exactly.
+        pelvis = before.joints[:, :1].astype(np.float64)
+        np.testing.assert_allclose(after.joints, s * before.joints + (far - s) * pelvis, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(after.joints[:, 0], far * before.joints[:, 0], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(after.transl, far * before.transl + (far - s) * REST[0], rtol=1e-5, atol=1e-5)
         np.testing.assert_array_equal(after.body_pose, before.body_pose)
         z = after.joints[:, feet] @ world[2, :3] + world[2, 3]
         lower = z.min(axis=1)  # the planted foot's joint, most frames; 3% depth jitter moves it +-10 cm
@@ -259,6 +265,49 @@ def test_people_all_walking_across_still_give_the_pitch_through_their_heights() 
     assert scene.solved, scene.status
     angle = np.degrees(np.arccos(np.clip(scene.floor_cam[:3] @ floor_of(cam)[:3], -1, 1)))
     assert angle < 2.0 and abs(camera_pose(scene.floor_cam)[0] / 2.5 - 1) < 0.05, scene.status
+
+
+def test_heights_come_from_the_image_when_the_backend_misplaces_its_skeletons() -> None:
+    # A monocular backend's skeleton is not the person scaled: here each is leaned 8 degrees toward the camera
+    # and placed 10% too near on top of the 1.70 m guess (what lite does from a raised camera). Its
+    # upright axis and its distances mislead; the pixels it saw (keypoints_2d: shoulders, ankles, feet) do
+    # not, and the solve measures the floor and everyone's height on them.
+    rng = np.random.default_rng(4)
+    cam = camera(4.0, 25.0, -3.0)
+    intrinsics = meta(1).intrinsics
+    tracks, heights = [], (1.58, 1.72, 1.92)
+    paths = (((-4.0, 9.0), -90.0), ((1.5, 14.0), 160.0), ((-1.0, 6.5), -25.0))
+    seen = [JOINT_INDEX[n] for n in ("left_shoulder", "right_shoulder", "left_ankle", "right_ankle")] + [
+        JOINT_INDEX["left_foot"],
+        JOINT_INDEX["right_foot"],
+    ]
+    lean = np.radians(8.0)
+    tilt = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(lean), -np.sin(lean)], [0.0, np.sin(lean), np.cos(lean)]])
+    for i, (h, (start, heading)) in enumerate(zip(heights, paths)):
+        world = walker(h, start, heading, 150, rng)
+        true_cam = world @ cam[:3, :3].T + cam[:3, 3]
+        pixels = np.zeros((150, 24, 3))
+        projected = true_cam @ intrinsics.T
+        pixels[:, seen, :2] = projected[:, seen, :2] / projected[:, seen, 2:] + rng.normal(0, 1.0, (150, len(seen), 2))
+        pixels[:, seen, 2] = 1.0
+        raw = lite_like(world, cam, h, rng)
+        pelvis = raw[:, :1]
+        raw = 0.9 * ((raw - pelvis) @ tilt.T + pelvis)
+        tracks.append(track_of(i + 1, raw, pixels))
+    results = Results(meta(150), tracks)
+    scene = solve_scene(results)
+    assert scene.solved, scene.status
+    truth = floor_of(cam)
+    angle = np.degrees(np.arccos(np.clip(scene.floor_cam[:3] @ truth[:3], -1, 1)))
+    assert angle < 2.0 and abs(scene.floor_cam[3] / truth[3] - 1) < 0.05, scene.status
+    for track_id, h in zip((1, 2, 3), heights):
+        assert abs(scene.heights[track_id] / h - 1) < 0.03, scene.heights
+    # Each track's distance factor puts it where its feet meet the floor: within 4% of the true distance.
+    solved = apply_scene(results, scene)
+    for t, h, (start, heading) in zip(solved.tracks, heights, paths):
+        true = walker(h, start, heading, 150, np.random.default_rng(0))[:, 0] @ cam[:3, :3].T + cam[:3, 3]
+        ratio = np.linalg.norm(t.joints[:, 0], axis=-1) / np.linalg.norm(true, axis=-1)
+        assert abs(np.median(ratio) - 1) < 0.04, (t.track_id, np.median(ratio))
 
 
 @pytest.mark.parametrize("name", ["v1_two_tracks.ram.npz", "v1_empty.ram.npz"])
