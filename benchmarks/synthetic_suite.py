@@ -10,11 +10,15 @@ Prints one table per clip and overall (all clips, and the clips not used for tun
 the baseline and ours / baseline where both are defined:
 
     PYTHONPATH=. python benchmarks/synthetic_suite.py [--suite DIR] [--json OUT.json] [--keep DIR]
-        [--clips a,b] [--reuse DIR] [--tuning a,b] [--require-better-than-baseline]
+        [--clips a,b] [--reuse DIR [--refine]] [--tuning a,b] [--require-better-than-baseline]
 
 ``--reuse DIR`` scores the captures an earlier ``--keep DIR`` left (``DIR/<clip>/lite.ram.npz`` and
 ``baseline.ram.npz``) instead of running them, for the clips that have both (their capture time shows as 0):
-rerun a few clips with ``--clips a,b --keep DIR``, then ``--reuse DIR`` gives the whole suite's table.
+rerun a few clips with ``--clips a,b --keep DIR``, then ``--reuse DIR`` gives the whole suite's table. It
+scores the refined results as they were kept; with ``--refine`` it runs this code's whole-clip refinement
+(``ram_core.scene.refine``: re-link, gaps, depth, scene solve, fit) again on the records the backend sent
+(``DIR/<clip>/raw.ram.npz``, which captures keep since ``--raw``), so a refinement change is scored without
+capturing again (seconds per clip); the refined results go to ``--keep``'s folder when given.
 
 Run it with the worker env's Python (``python3 tools/dev.py env worker-full``): scoring needs scipy and
 trackeval. Clips used to tune anything are named by ``--tuning`` or listed in ``DIR/tuning.txt`` (one name a
@@ -154,7 +158,7 @@ def run_clip(clip: Path, work: Path, python: str) -> ClipRun:
         python,
         [
             *("capture", str(clip / "clip.mp4"), "-o", str(ours_path)),
-            *("--backend", "lite", "--focal", repr(focal), "--python", python),
+            *("--backend", "lite", "--focal", repr(focal), "--python", python, "--raw", str(work / "raw.ram.npz")),
         ],
         work / "capture.log",
     )
@@ -173,6 +177,14 @@ def score_clip(name: str, gt: dict[str, np.ndarray], ours_path: Path, base_path:
     base_results = load_results(base_path)
     base = clip_parts(gt, base_results, mask=ours.matched)
     return ClipRun(name, int(gt["present"].shape[1]), ours, base, clip_parts(gt, base_results), capture_s)
+
+
+def refine_kept(raw_path: Path, out: Path) -> Path:
+    """The raw records at ``raw_path`` refined by this code (``ram_core.scene.refine``), saved to ``out``."""
+    from ram_core.contract.results import save_results
+    from ram_core.scene.refine import refine
+
+    return save_results(refine(load_results(raw_path)), out)
 
 
 def clip_dirs(suite: Path) -> list[Path]:
@@ -255,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
         "--reuse", type=Path, default=None, metavar="DIR", help="score the captures kept in DIR/<clip> instead"
     )
     parser.add_argument(
+        "--refine",
+        action="store_true",
+        help="with --reuse: refine the kept raw records (DIR/<clip>/raw.ram.npz) again with this code",
+    )
+    parser.add_argument(
         "--require-better-than-baseline",
         action="store_true",
         help="exit 1 unless our overall PA-MPJPE is below the baseline's",
@@ -278,6 +295,15 @@ def main(argv: list[str] | None = None) -> int:
             work.mkdir(parents=True, exist_ok=True)
             kept = None if args.reuse is None else args.reuse / clip.name
             try:
+                if kept is not None and args.refine:
+                    if not (kept / "raw.ram.npz").is_file() or not (kept / "baseline.ram.npz").is_file():
+                        raise RuntimeError(
+                            f"{kept}: no raw.ram.npz and baseline.ram.npz to refine (capture with --keep)"
+                        )
+                    ours_path = refine_kept(kept / "raw.ram.npz", work / "lite.ram.npz")
+                    gt = load_gt(clip / "gt.npz")
+                    runs.append(score_clip(clip.name, gt, ours_path, kept / "baseline.ram.npz", 0.0))
+                    continue
                 if kept is not None and (kept / "lite.ram.npz").is_file() and (kept / "baseline.ram.npz").is_file():
                     gt = load_gt(clip / "gt.npz")
                     runs.append(score_clip(clip.name, gt, kept / "lite.ram.npz", kept / "baseline.ram.npz", 0.0))

@@ -29,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--contact-sheet", default=None, metavar="OUT.png", help="also write a grid of frames with the tracks drawn"
     )
     parser.add_argument(
+        "--raw",
+        default=None,
+        metavar="RAW.npz",
+        help="also write the records as the backend sent them, before the whole-clip refinement",
+    )
+    parser.add_argument(
         "--python",
         default=sys.executable,
         metavar="PY",
@@ -94,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
             progress=bar.update,
             should_cancel=cancel.is_set,
             options=options,
+            raw_path=args.raw,
         )
     except KeyboardInterrupt:
         bar.close()

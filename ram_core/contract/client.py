@@ -541,8 +541,12 @@ def run_capture(
     poll_s: float = 0.05,
     options: CaptureOptions | None = None,
     extra_env: dict[str, str] | None = None,
+    raw_path: str | os.PathLike | None = None,
 ) -> Results:
     """Capture ``video`` in a worker and save the results to ``out_path``; blocks until the end.
+
+    ``raw_path``: also save the records as the backend sent them (:meth:`CaptureClient.raw_results`), before
+    the whole-clip refinement, so that the refinement can be run again on them (``ram_core.scene.refine``).
 
     ``progress`` is called with each :class:`Progress`; when ``should_cancel()`` turns true the worker
     is cancelled, and what it did so far is saved and returned (``meta.notes`` says it was cancelled).
@@ -550,6 +554,7 @@ def run_capture(
     for a truncated video). The output folder is checked before the worker starts.
     """
     out = check_output_path(out_path)
+    raw_out = None if raw_path is None else check_output_path(raw_path)
     with CaptureClient(python, video, options, extra_env=extra_env) as client:
         client.start()
         while not client.finished:
@@ -565,5 +570,8 @@ def run_capture(
             partial = client.results() if client.meta is not None else None
             raise CaptureError(client.error.message, client.error.traceback, client.error.kind, partial)
         results = client.final_results()
+        raw = None if raw_out is None else client.raw_results()
     save_or_rescue(results, out)
+    if raw_out is not None and raw is not None:
+        save_or_rescue(raw, raw_out)
     return results

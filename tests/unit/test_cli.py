@@ -211,3 +211,21 @@ def test_a_video_without_people_is_a_capture_with_a_warning(tmp_path, capsys, mo
     assert main(["capture", str(CLIP), "-o", str(out), "--backend", SCRIPTED, "--end", "3"]) == 0
     assert "nobody was found" in capsys.readouterr().err
     assert load_results(out).tracks == []
+
+
+def test_raw_records_are_kept_and_refine_into_the_results(tmp_path):
+    """``--raw``: the records as the backend sent them, which the whole-clip refinement turns into the results
+    file again (so a refinement change can be scored without capturing again)."""
+    import numpy as np
+
+    from ram_core.scene.refine import refine
+
+    out, raw = tmp_path / "out.npz", tmp_path / "raw.npz"
+    assert main(["capture", str(CLIP), "-o", str(out), "--raw", str(raw), "--backend", SCRIPTED, "--end", "12"]) == 0
+    kept, results = load_results(raw), load_results(out)
+    assert kept.meta.motion != results.meta.motion and len(kept.tracks) >= len(results.tracks) > 0
+    again = refine(kept)
+    assert [t.track_id for t in again.tracks] == [t.track_id for t in results.tracks]
+    for a, b in zip(again.tracks, results.tracks):
+        np.testing.assert_array_equal(a.frame, b.frame)
+        np.testing.assert_allclose(a.joints, b.joints, atol=1e-6)

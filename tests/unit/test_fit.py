@@ -127,6 +127,21 @@ def test_planted_feet_hold_still_on_the_floor_in_the_fit():
     )
 
 
+def test_a_foot_that_may_be_planted_does_not_slide_and_the_legs_keep_their_length():
+    """Contact detection misses planted frames: a foot with some contact probability (``still``) is held too."""
+    truth, glob, planted = standing()
+    pixels, relative, start_glob, start_root = noisy(truth, glob, seed=2)
+    unsure = np.zeros((len(truth), 2), bool)
+    free = Observations(pixels, relative, K, FLOOR, unsure, planted)
+    maybe = dataclasses.replace(free, still=np.full((len(truth), 2), min(1.0, FitOptions().still_gain * 0.05)))
+    loose = pose_joints(*fit_run(start_glob, start_root, REST, free, FPS), REST)
+    fitted = pose_joints(*fit_run(start_glob, start_root, REST, maybe, FPS), REST)
+    assert np.median(slide(fitted)) < 0.003 and np.median(slide(fitted)) < 0.5 * np.median(slide(loose))
+    np.testing.assert_allclose(
+        bone_lengths(fitted), np.broadcast_to(bone_lengths(REST[None]), (len(truth), 23)), atol=1e-9
+    )
+
+
 def test_the_block_solver_matches_a_dense_solve():
     rng = np.random.default_rng(2)
     frames, size = 7, 4
