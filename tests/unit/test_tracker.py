@@ -238,6 +238,15 @@ def test_the_tracker_keeps_its_association_defaults():
     assert (a.min_score, a.min_motion, a.birth_score, a.birth_iou, a.max_coast_frames, a.max_tracks) == expected
 
 
+def test_front_bonus_is_on_for_ram_core_track_only():
+    # The lite backend's tracker keeps TrackerConfig's default (off); `ram-core track` turns it on.
+    from ram_core.backends.lite.backend import LiteConfig
+    from ram_core.tracking.mot import MOT_TRACKER
+
+    assert TrackerConfig().front_bonus == 0 and LiteConfig().tracker.front_bonus == 0
+    assert replace(TrackerConfig(), front_bonus=MOT_TRACKER.front_bonus) == MOT_TRACKER and MOT_TRACKER.front_bonus > 0
+
+
 def test_a_skeleton_on_one_persons_legs_ends_as_a_duplicate_but_a_far_person_behind_them_does_not():
     # A man 240 px tall; a second "person" on his legs (the lower half, feet shared) is him again.
     legs = [[(box(200, 300, 80, 240), 0.95), (box(200, 360, 60, 120), 0.8)] for _ in range(15)]
