@@ -128,12 +128,13 @@ def _grid(**axes: tuple) -> list[dict]:
     return [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
 
 
-#: 12 settings per tracker over its main thresholds, its defaults among them. Ours: the Mahalanobis gate, the
-#: Kalman noise (`KalmanConfig` or its `agile` variant) and how long a track coasts (`MOT_TRACKER` otherwise).
+#: 12 settings per tracker over its main thresholds, its defaults among them. Ours: how many matched frames
+#: confirm a track (its first frames are written once it is), the Kalman noise (`KalmanConfig` or its `agile`
+#: variant) and how long a track coasts (`MOT_TRACKER` otherwise).
 #: OC-SORT's min_hits: it reports a track only after that many consecutive matched frames, so at 3 every missed
 #: detection hides the person for 3 frames more (its default; 1 reports every matched frame, as the others do).
 GRIDS: dict[str, list[dict]] = {
-    OURS: _grid(max_mahalanobis=(5.99, 13.8), kalman=("default", "agile"), max_coast_frames=(15, 30, 60)),
+    OURS: _grid(confirm_hits=(2, 3), kalman=("default", "agile"), max_coast_frames=(15, 30, 60)),
     "ByteTrack": _grid(track_thresh=(0.45, 0.6), match_thresh=(0.7, 0.8, 0.9), track_buffer=(25, 50)),
     "OcSort": _grid(det_thresh=(0.3, 0.5), iou_threshold=(0.2, 0.3, 0.4), min_hits=(1, 3)),
     "BotSort": _grid(track_high_thresh=(0.5, 0.6), match_thresh=(0.7, 0.8, 0.9), track_buffer=(30, 60)),
@@ -149,7 +150,7 @@ def subsample(gt: MotTable, step: int) -> MotTable:
 def ours_config(params: dict) -> TrackerConfig:
     """`TrackerConfig` with one grid setting applied."""
     kalman = KalmanConfig.agile() if params["kalman"] == "agile" else KalmanConfig()
-    cfg = replace(MOT_TRACKER, max_mahalanobis=params["max_mahalanobis"])
+    cfg = replace(MOT_TRACKER, confirm_hits=params["confirm_hits"])
     return with_association(cfg, kalman=kalman, max_coast_frames=params["max_coast_frames"])
 
 

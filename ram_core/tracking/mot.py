@@ -12,16 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
+from ram_core.tracking.association import with_association
 from ram_core.tracking.boxes import xywh_to_xyxy, xyxy_to_xywh
 from ram_core.tracking.tracker import Tracker, TrackerConfig
 
 log = logging.getLogger(__name__)
 
 
-#: `ram-core track`'s tracker: `TrackerConfig`'s defaults with the nearest-person preference (``front_bonus``)
-#: on, chosen on the tuning seeds of benchmarks/track_vs_peers.py (0.1: of 0, 0.05, 0.1, 0.2, the fewest ID
-#: switches, 8 -> 6 at every frame and 17 -> 13 at every third, HOTA within 0.1).
-MOT_TRACKER = TrackerConfig(front_bonus=0.1)
+#: `ram-core track`'s tracker: `TrackerConfig` with the settings chosen on the tuning seeds of
+#: benchmarks/track_vs_peers.py at every frame (its grid: confirm_hits 2, the default Kalman noise, 15 frames
+#: of coasting) and the nearest-person preference on (front_bonus 0.1: of 0, 0.05, 0.1, 0.2 on those seeds the
+#: fewest ID switches, 8 -> 6 at every frame and 17 -> 13 at every third, HOTA within 0.1).
+MOT_TRACKER = with_association(TrackerConfig(confirm_hits=2, front_bonus=0.1), max_coast_frames=15)
 
 
 class MotFormatError(ValueError):
