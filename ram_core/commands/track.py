@@ -26,8 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ram_core.commands import CommandError
     from ram_core.tracking.association import with_association
-    from ram_core.tracking.mot import read_mot, track_detections, write_mot
-    from ram_core.tracking.tracker import TrackerConfig
+    from ram_core.tracking.mot import MOT_TRACKER, read_mot, track_detections, write_mot
 
     if not args.dets.is_file():
         raise CommandError(f"no such detection file: {args.dets}")
@@ -35,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("--fill-gaps must be >= 0")
     if not args.output.parent.resolve().is_dir():
         raise CommandError(f"output folder does not exist: {args.output.parent}")
-    cfg = TrackerConfig()
+    cfg = MOT_TRACKER
     if args.max_coast is not None:
         cfg = with_association(cfg, max_coast_frames=args.max_coast)
     dets = read_mot(args.dets)

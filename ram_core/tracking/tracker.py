@@ -60,6 +60,12 @@ class TrackerConfig:
       a track coasting past someone in a crossing may find its own person again. inf (the default) disables the rule; the lite
       backend sets 0.5 (`LiteConfig`), `ram-core track` keeps it off until benchmarks/track_vs_peers.py has
       measured it.
+    front_bonus: added to the score of the nearest of the tracks whose predictions overlap a detection (the one
+      whose predicted box reaches lowest in the image, as the feet of a nearer person do): when two people
+      overlap, the one behind is the one a detector misses, so a lone box between them is more likely the front
+      one's (`benchmarks/track_vs_peers.py`: most of `ram-core track`'s ID switches were such a box taken by the
+      hidden person's track for one frame, at IoU 0.75 against 0.74). 0 (the default, lite's) disables it;
+      `ram-core track` sets it (`ram_core.tracking.mot.MOT_TRACKER`).
     """
 
     association: AssociationConfig = TRACKER_ASSOCIATION
@@ -73,6 +79,7 @@ class TrackerConfig:
     part_edge: float = 0.1
     coast_iou: float = float("inf")
     coast_frames: int = 8
+    front_bonus: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -202,6 +209,8 @@ class Tracker:
             motion = iou_matrix(prior_boxes, boxes)
             score = self._score(prior, motion, features)
             allowed = (motion >= cfg.association.min_motion) & (score >= cfg.association.min_score)
+            if cfg.front_bonus > 0:
+                score = score + cfg.front_bonus * _nearest(prior_boxes, motion)
             if np.isfinite(cfg.max_mahalanobis):
                 allowed &= kalman.mahalanobis(prior, boxes, cfg.association.kalman) <= cfg.max_mahalanobis
             reliable_det = scores > cfg.association.update.tau
@@ -408,6 +417,15 @@ def _part_of(boxes: np.ndarray, inside: float, height: tuple[float, float], edge
     )
     part = (overlap / area[:, None] >= inside) & (ratio >= height[0]) & (ratio <= height[1]) & shared
     return part | part.T
+
+
+def _nearest(prior_boxes: np.ndarray, motion: np.ndarray) -> np.ndarray:
+    """(T, N) 1 where track t is, of the tracks whose predicted boxes (T, 4) xyxy overlap detection n (motion > 0),
+    the one whose box reaches lowest in the image; 0 elsewhere and where only one track overlaps it."""
+    overlaps = motion > 0
+    bottom = np.where(overlaps, prior_boxes[:, 3:4], -np.inf)
+    nearest = overlaps & (bottom == bottom.max(axis=0, keepdims=True))
+    return (nearest & (overlaps.sum(axis=0, keepdims=True) >= 2)).astype(np.float64)
 
 
 def _pair(a: int, b: int) -> tuple[int, int]:

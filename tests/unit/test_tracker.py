@@ -238,6 +238,15 @@ def test_the_tracker_keeps_its_association_defaults():
     assert (a.min_score, a.min_motion, a.birth_score, a.birth_iou, a.max_coast_frames, a.max_tracks) == expected
 
 
+def test_front_bonus_is_on_for_ram_core_track_only():
+    # The lite backend's tracker keeps TrackerConfig's default (off); `ram-core track` turns it on.
+    from ram_core.backends.lite.backend import LiteConfig
+    from ram_core.tracking.mot import MOT_TRACKER
+
+    assert TrackerConfig().front_bonus == 0 and LiteConfig().tracker.front_bonus == 0
+    assert MOT_TRACKER.front_bonus > 0
+
+
 def test_a_skeleton_on_one_persons_legs_ends_as_a_duplicate_but_a_far_person_behind_them_does_not():
     # A man 240 px tall; a second "person" on his legs (the lower half, feet shared) is him again.
     legs = [[(box(200, 300, 80, 240), 0.95), (box(200, 360, 60, 120), 0.8)] for _ in range(15)]
@@ -314,3 +323,20 @@ def test_two_tracks_seen_together_on_one_man_now_and_then_are_one_person():
 
     assert live_counts(replace(cfg, duplicate_gap=15))[-1] == 1
     assert live_counts(cfg)[-1] == 2
+
+
+@pytest.mark.parametrize("front_bonus, owner", [(0.0, "behind"), (0.1, "front")])
+def test_a_lone_box_between_two_overlapping_people_goes_to_the_front_one_with_front_bonus(front_bonus, owner):
+    # A stands in front (feet lower in the image), B beside and behind; both are seen for 10 frames. Then one
+    # box lies between them, a shade closer to B's: the detector missed one of the two, and the one behind is
+    # the one it misses, so with front_bonus the box is A's (MOT_TRACKER), without it B's. (No Mahalanobis gate:
+    # the box is half a width from either still person's centre.)
+    a, b = box(200, 300), box(225, 290, 50, 110)
+    lone = (a + 1.2 * b) / 2.2
+    assert iou_matrix(lone, b)[0, 0] > iou_matrix(lone, a)[0, 0]
+    frames = [[(a, 0.9), (b, 0.85)]] * 10 + [[(lone, 0.9)]]
+    views = run(Tracker(TrackerConfig(max_mahalanobis=float("inf"), front_bonus=front_bonus)), frames)
+    ids = {"front": id_near(views[9], a, 0.9), "behind": id_near(views[9], b, 0.9)}
+    assert ids["front"] > 0 and ids["behind"] > 0 and ids["front"] != ids["behind"]
+    (taker,) = [v.track_id for v in views[10] if v.detection_index == 0]
+    assert taker == ids[owner]
