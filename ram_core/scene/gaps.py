@@ -5,7 +5,10 @@ behind someone and found them again) and the gap a re-link joins (``ram_core.sce
 a person hidden for a second is missing from the capture, though every tracker benchmark counts them (their
 amodal box is where they are). With the whole clip at hand, each such gap is filled as the backend fills a
 short one: rotations slerped, translation, box and scale interpolated linearly, joints by forward
-kinematics, flagged ``predicted``, confidence 0. A frame whose filled box lies on another track's box
+kinematics, flagged ``predicted``, confidence 0; except that a person who walks keeps walking: their body
+pose is copied from their own strides a whole number of periods before and after the gap (the period from
+their legs' swing over the frames they were seen), not slerped between the gap's two ends (which leaves a
+hidden walker gliding with legs half apart). A frame whose filled box lies on another track's box
 (IoU above ``max_iou``) is left empty: that person was seen (or filled) there by the other track, and the
 fill would be a second track on them. Numpy only, like the contract (it runs in ``CaptureClient.results``).
 """
@@ -18,12 +21,18 @@ import numpy as np
 
 from ram_core.contract.results import RECORD_FIELDS, Results, Track, make_track
 from ram_core.contract.skeleton import (
+    JOINT_INDEX,
     NUM_JOINTS,
+    axis_angle_to_matrix,
     axis_angle_to_quaternion,
     forward_kinematics,
     quaternion_to_axis_angle,
     slerp,
 )
+
+# The legs' joints whose left-minus-right offset swings once per stride.
+LEFT = [JOINT_INDEX[n] for n in ("left_knee", "left_ankle", "left_foot")]
+RIGHT = [JOINT_INDEX[n] for n in ("right_knee", "right_ankle", "right_foot")]
 
 
 @dataclass(frozen=True)
@@ -33,10 +42,27 @@ class GapConfig:
     max_gap_s: gaps of at most this many seconds (the re-link's reach: a person hidden up to about 2 s).
     max_iou: a filled box overlapping another track's box on that frame by more than this IoU is
       dropped (the issue's test for two tracks on one person is IoU > 0.5).
+    gait: fill a walking person's body pose from their own strides (:func:`gait_period`, :func:`gait_fill`)
+      rather than slerping it. On the suite's tuning clips (couple, pillar, toward_away, crouch) with 1 s cut
+      from each track's records (6 tracks, 160 person-frames filled), PA-MPJPE on the filled frames 151 -> 96 mm
+      and on all 75.5 rather than 96.5, root-relative 93 rather than 119 mm (the fit's ``predicted_weight`` 0.1);
+      the crouching person shows no gait and keeps the slerp.
+    gait_min_s, gait_max_s: the strides' periods looked for (seconds; walking about 1 s, running 0.7).
+    gait_seen: the least weight of every leg keypoint on a frame the period is measured on (a partly hidden
+      person's legs are guesses).
+    gait_frames: the fewest such frames to measure a period on.
+    gait_fit: the least share of the legs' variance the period's sinusoid must explain (walkers on the suite's
+      clips 0.6 to 0.9; a crouch 0.4).
     """
 
     max_gap_s: float = 2.0
     max_iou: float = 0.5
+    gait: bool = True
+    gait_min_s: float = 0.6
+    gait_max_s: float = 1.6
+    gait_seen: float = 0.5
+    gait_frames: int = 20
+    gait_fit: float = 0.5
 
 
 def fill_gaps(
@@ -86,6 +112,66 @@ def fill_gaps(
     return all_frames[order], all_rot[:, 0], all_rot[:, 1:], np.concatenate([tr, new_tr])[order], filled
 
 
+def gait_period(track: Track, fps: float, cfg: GapConfig) -> float | None:
+    """The period (frames) of a track's gait, or None when it shows none.
+
+    The legs' left-minus-right offsets (knees, ankles, feet, in the body's frame) swing once per stride: over the
+    frames they were seen on (observed, every leg keypoint's weight at least ``cfg.gait_seen``, at least
+    ``cfg.gait_frames`` of them), the period between ``cfg.gait_min_s`` and ``cfg.gait_max_s`` whose sinusoid
+    explains most of their variance (a periodogram: missing frames need no care), if it explains at least
+    ``cfg.gait_fit``."""
+    keep = ~track.predicted.astype(bool) & (track.keypoints_2d[:, LEFT + RIGHT, 2].min(axis=1) >= cfg.gait_seen)
+    if keep.sum() < cfg.gait_frames:
+        return None
+    turn = axis_angle_to_matrix(track.global_orient[keep].astype(np.float64))
+    apart = (track.joints[keep][:, LEFT] - track.joints[keep][:, RIGHT]).astype(np.float64)
+    signal = np.einsum("tji,tkj->tki", turn, apart).reshape(int(keep.sum()), -1)
+    signal -= signal.mean(axis=0)
+    total = float(np.sum(signal**2))
+    if not total > 0:
+        return None
+    t = track.frame[keep].astype(np.float64)
+    best, best_period = 0.0, None
+    for period in np.arange(cfg.gait_min_s * fps, cfg.gait_max_s * fps, 0.01 * fps):
+        w = 2.0 * np.pi / period
+        basis = np.stack([np.cos(w * t), np.sin(w * t), np.ones_like(t)], axis=1)
+        coef, *_ = np.linalg.lstsq(basis, signal, rcond=None)
+        explained = 1.0 - float(np.sum((signal - basis @ coef) ** 2)) / total
+        if explained > best:
+            best, best_period = explained, float(period)
+    return best_period if best >= cfg.gait_fit else None
+
+
+def gait_fill(
+    frames: np.ndarray, body_pose: np.ndarray, observed: np.ndarray, new_frames: np.ndarray, period: float
+) -> np.ndarray:
+    """``(N, 23, 3)`` local rotations for ``new_frames`` (missing from the track) that go on with its gait: the pose
+    a whole number of ``period`` s (frames) before each (at or before the gap's start, observed) and the one as many
+    after it (at or after the gap's end), blended across the gap as the slerp blends the gap's ends; one of them
+    where the other was not seen; NaN where neither was."""
+    frames = np.asarray(frames, dtype=np.int64)
+    keep = np.asarray(observed, dtype=bool)
+    index = {int(f): i for i, f in enumerate(frames) if keep[i]}
+    pose = np.asarray(body_pose, dtype=np.float64)
+    quat = axis_angle_to_quaternion(pose)
+    out = np.full((len(new_frames), pose.shape[1], 3), np.nan)
+    for n, f in enumerate(np.asarray(new_frames, dtype=np.int64)):
+        left = int(np.searchsorted(frames, f)) - 1
+        a, b = int(frames[left]), int(frames[left + 1])
+        back = [int(round(f - k * period)) for k in range(1, 6)]
+        ahead = [int(round(f + k * period)) for k in range(1, 6)]
+        before = next((index[g] for g in back if g <= a and g in index), None)
+        after = next((index[g] for g in ahead if g >= b and g in index), None)
+        if before is None and after is None:
+            continue
+        if before is None or after is None:
+            out[n] = pose[before if after is None else after]
+            continue
+        t = (f - a) / (b - a)
+        out[n] = quaternion_to_axis_angle(slerp(quat[before], quat[after], np.full(pose.shape[1], t)))
+    return out
+
+
 def _box_iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     """IoU of one xyxy box ``(4,)`` with each of ``others`` ``(K, 4)`` -> ``(K,)``."""
     lt = np.maximum(box[:2], others[:, :2])
@@ -104,6 +190,8 @@ def filled_track(
     seen: dict[int, list[tuple[int, np.ndarray]]],
     max_iou: float,
     skipped: frozenset[int] = frozenset(),
+    fps: float | None = None,
+    cfg: GapConfig | None = None,
 ) -> Track:
     """``track`` with its gaps of at most ``max_gap`` frames filled, except on frames where the filled box
     overlaps another track's box (``seen``: frame -> [(track id, box)]) by more than ``max_iou``, and on
@@ -124,6 +212,12 @@ def filled_track(
     new, left, t, box = new[free], left[free], t[free], box[free]
     rows = np.flatnonzero(filled)[free]
     scale = (1 - t[:, 0]) * track.scale[left] + t[:, 0] * track.scale[left + 1]
+    period = None if fps is None or cfg is None or not cfg.gait else gait_period(track, fps, cfg)
+    if period is not None:
+        copied = gait_fill(track.frame, track.body_pose, ~track.predicted.astype(bool), new, period)
+        got = np.isfinite(copied[:, 0, 0])
+        bp = bp.copy()
+        bp[rows[got]] = copied[got]
     joints, _ = forward_kinematics(go[rows], bp[rows], np.asarray(rest_joints, dtype=np.float64), transl[rows])
     n = len(new)
     fill = {
@@ -162,7 +256,9 @@ def fill_track_gaps(results: Results, cfg: GapConfig | None = None) -> Results:
     skipped = frozenset(results.meta.skipped_frames)
     tracks = []
     for t in results.tracks:
-        filled = filled_track(t, results.meta.rest_joints, max_gap, seen, cfg.max_iou, skipped)
+        filled = filled_track(
+            t, results.meta.rest_joints, max_gap, seen, cfg.max_iou, skipped, float(results.meta.fps), cfg
+        )
         made = ~np.isin(filled.frame, t.frame)
         for f, box in zip(filled.frame[made], filled.box[made]):
             seen.setdefault(int(f), []).append((t.track_id, box.astype(np.float64)))

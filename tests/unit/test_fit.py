@@ -247,7 +247,8 @@ def test_a_hidden_stretch_follows_the_motion_not_a_straight_line():
     w = ((np.arange(frames) - a) / (b - a))[hidden, None]
     start_root[hidden] = (1 - w) * start_root[a] + w * start_root[b]
     prior = np.where(hidden, FitOptions().predicted_weight, 1.0)
-    obs = Observations(pixels, relative, K, prior=prior)
+    root_prior = np.where(hidden, FitOptions().predicted_root_weight, 1.0)
+    obs = Observations(pixels, relative, K, prior=prior, root_prior=root_prior)
     _, root = fit_run(start_glob, start_root, REST, obs, FPS)
     fill_error = np.linalg.norm(start_root[hidden] - truth[hidden, 0], axis=-1).mean()
     fit_error = np.linalg.norm(root[hidden] - truth[hidden, 0], axis=-1).mean()
