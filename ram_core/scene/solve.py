@@ -17,7 +17,9 @@ normal and the heights come from the image where they can:
 2. The image's vertical (:func:`_image_vertical`): an upright body's axis (ankles to shoulders, their
    pixels) lies in a plane through the camera centre that contains the floor's normal; the planes of
    every record, Tukey-reweighted, give the normal where the people stand at different places across the
-   image (the axes converge to its vanishing point), the skeletons' mean axis a weak prior elsewhere.
+   image (the axes converge to its vanishing point), the skeletons' mean axis a weak prior elsewhere. A bent
+   body (crouching: its skeleton's ankles-to-shoulders span short of its track's standing span) is left out
+   here and in step 4's heights, and the axes count by their measured spread, not only the modelled one.
 3. The normal and the offsets: a plane fit with one offset per track (the eigenvector of least spread
    of the stance points about their tracks' means, plus step 2's information), Tukey-reweighted (IRLS),
    repeated with the stance points re-chosen under the new normal. Then the normal is refined
@@ -79,7 +81,8 @@ class SceneOptions:
         up_prior_deg: the spread of the skeletons' mean upright axis as a prior on the normal (weak: the
             ``lite`` backend's is 8-23 degrees off on the synthetic suite).
         axis_noise_deg: a body axis's angle out of the vertical plane through it, one frame (gait, lean,
-            landmark noise; about 3 degrees at the ground truth's floor on the synthetic suite).
+            landmark noise; about 3 degrees at the ground truth's floor on the synthetic suite); scaled up by
+            the axes' own robust spread about the fitted normal where that is wider.
         height_noise: the relative spread of one frame's shoulder height measured in the image.
         max_tilt_deg: a floor normal further than this from the image's up (-y) is refused.
         moving_angle_deg: floors fitted on the clip's two halves further apart than this: moving camera.
@@ -89,6 +92,10 @@ class SceneOptions:
         rounds: stance re-selection rounds; iterations: IRLS steps per round.
         min_pixel_weight: a joint's observed pixel (``keypoints_2d``) with at least this weight gives its
             viewing ray; else the posed joint does.
+        min_upright: a record whose ankles-to-shoulders span (the skeleton's, bone lengths fixed) is shorter
+            than this fraction of its track's standing span (90th percentile) is bent (crouching, sitting,
+            a stride's deep knee): its body axis and its shoulder height say nothing of the vertical or the
+            person's height.
     """
 
     foot_height: float = 0.026 / 1.70
@@ -108,6 +115,7 @@ class SceneOptions:
     rounds: int = 3
     iterations: int = 10
     min_pixel_weight: float = 0.5
+    min_upright: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -194,6 +202,11 @@ class _Evidence:
         return _Evidence(*(getattr(self, f.name)[mask] for f in dataclasses.fields(self)))
 
 
+def _straight(ev: _Evidence, rows: np.ndarray) -> np.ndarray:
+    """Whether the records ``rows`` stand straight and show their body axis (:attr:`SceneOptions.min_upright`)."""
+    return np.linalg.norm(ev.axis_plane[rows], axis=-1) > 0.5
+
+
 def _depth_jitter(pelvis: np.ndarray, frame: np.ndarray) -> float:
     """The relative frame-to-frame noise of a track's distance from the camera (robust std of ``log |pelvis|``).
 
@@ -208,6 +221,15 @@ def _depth_jitter(pelvis: np.ndarray, frame: np.ndarray) -> float:
     if len(second) < 3:
         return 0.0
     return float(1.4826 * np.median(np.abs(second - np.median(second))) / np.sqrt(6.0))
+
+
+def _upright(joints: np.ndarray, min_upright: float) -> np.ndarray:
+    """``(T,)`` whether each posed record ``joints`` ``(T, 24, 3)`` stands straight: its ankles-to-shoulders span at
+    least ``min_upright`` of the track's standing span (the 90th percentile; bone lengths are fixed per track)."""
+    span = np.linalg.norm(joints[:, list(SHOULDERS)].mean(axis=1) - joints[:, list(ANKLES)].mean(axis=1), axis=-1)
+    if not len(span):
+        return np.zeros(0, dtype=bool)
+    return span >= min_upright * float(np.percentile(span, 90))
 
 
 def _image_speed(feet: np.ndarray, frame: np.ndarray, fps: float, window: int) -> np.ndarray:
@@ -264,6 +286,8 @@ def _evidence(
         axis = np.cross(_rays(t, ANKLES, from_camera, options.min_pixel_weight).sum(axis=1), shoulder)
         length = np.linalg.norm(axis, axis=-1, keepdims=True)
         axis = np.where(length > 1e-6, axis / np.maximum(length, 1e-9), 0.0)
+        upright = _upright(t.joints.astype(np.float64), options.min_upright)
+        axis = np.where(upright[:, None], axis, 0.0)
         parts.append(
             (
                 feet[keep],
@@ -406,8 +430,9 @@ def _image_vertical(ev: _Evidence, up: np.ndarray, options: SceneOptions) -> _Ve
     prior = (np.eye(3) - np.outer(up, up)) / np.radians(options.up_prior_deg) ** 2
     robust = np.ones(len(planes))
     normal, info, w = up.copy(), prior, np.zeros(len(planes))
+    spread = 1.0
     for _ in range(options.iterations):
-        w = robust / (sigma**2 * options.frames_per_sample)
+        w = robust / (sigma**2 * options.frames_per_sample * spread**2)
         info = (planes * w[:, None]).T @ planes + prior
         vec = np.linalg.eigh(info)[1][:, 0]
         normal = vec if vec @ up >= 0 else -vec
@@ -471,7 +496,7 @@ def _refine_with_heights(
     ok0 = voters & (fit.offsets > 1e-3)
     d0 = float(np.exp(np.mean(np.log(fit.offsets[ok0])))) if ok0.any() else np.inf
     lift, to_shoulders, across = f / d0, ev.step[rows, foot] / d0, ev.across[rows]
-    m_weight = np.ones(len(f))
+    m_weight = _straight(ev, rows).astype(np.float64)  # a bent body's shoulders are not its height
 
     def heights(n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per point its measured shoulder height (camera heights), per track their mean and its variance."""
@@ -694,6 +719,9 @@ def _scaled_scene(
     for _ in range(2):
         for i in range(n_tracks):
             r, f = points[i], feet[i]
+            straight = _straight(ev, r)
+            if straight.sum() >= 3:
+                r, f = r[straight], f[straight]
             if len(r) < 3:
                 continue
             d = np.exp(log_d)

@@ -320,3 +320,31 @@ def test_old_and_empty_captures_fall_back_quietly(name) -> None:
     assert out.meta.scene_status.startswith(NO_FLOOR) and out.meta.floor_cam is None
     for a, b in zip(out.tracks, old.tracks):
         np.testing.assert_array_equal(a.joints, b.joints)
+
+
+def crouched(world: np.ndarray, frames: slice, lean_m: float = 0.4, drop_m: float = 0.5) -> np.ndarray:
+    """``world`` joints with the body above the knees dropped ``drop_m`` and pushed ``lean_m`` along +X (a crouch)."""
+    out = world.copy()
+    above = [j for name, j in JOINT_INDEX.items() if "ankle" not in name and "foot" not in name and "knee" not in name]
+    out[frames, above, 2] -= drop_m
+    out[frames, above, 0] += lean_m
+    return out
+
+
+def test_a_crouching_body_says_nothing_of_the_vertical_or_the_height() -> None:
+    from ram_core.scene.solve import _upright
+
+    rng = np.random.default_rng(3)
+    world = crouched(walker(1.75, (-1.0, 6.0), -90.0, 100, rng), slice(40, 70))
+    bent = ~_upright(world, SceneOptions().min_upright)
+    assert bent[40:70].all() and not bent[:40].any() and not bent[70:].any()
+    # A street where one person crouches for 1.2 s, leaning across the image: the floor and heights hold.
+    results, cam = street()
+    cam_joints = (
+        crouched((results.tracks[0].joints - cam[:3, 3]) @ cam[:3, :3], slice(40, 70)) @ cam[:3, :3].T + cam[:3, 3]
+    )
+    tracks = [track_of(1, cam_joints)] + list(results.tracks[1:])
+    scene = solve_scene(Results(results.meta, tracks))
+    assert scene.status.startswith(SOLVED), scene.status
+    angle = np.degrees(np.arccos(np.clip(scene.floor_cam[:3] @ floor_of(cam)[:3], -1, 1)))
+    assert angle < 2.0 and abs(camera_pose(scene.floor_cam)[0] / 2.5 - 1) < 0.05, scene.status
