@@ -61,6 +61,11 @@ class ContactOptions:
             higher holds feet tighter, lower leaves a planted foot's own frame-to-frame noise on the foot
             instead of shaking the whole body with it.
         lift_window_s: the lift that keeps every joint above the floor is eased in and out over this long.
+        lift_tolerance: how far (m) below the floor a joint (or a planted foot below its standing height) may dip
+            before the body is lifted. The lift moves
+            the body along its viewing ray, toward the camera, by the dip over the ray's slope (3-8 times the
+            dip for rays 7-20 degrees below the horizon), so lifting out every last centimetre of landmark
+            noise placed people too near; the temporal fit after it holds feet on the floor.
         float_tolerance: how far (m) above its standing height the lower foot may stay without a pull down.
         float_window_s: the lower foot must stay above that tolerance this long either side of a frame
             before the body is lowered (people do not fly: a run's flight phase lasts about 0.1 s, a 30 cm
@@ -83,6 +88,7 @@ class ContactOptions:
     free_sigma: float = 0.2
     accel: float = 10.0
     lift_window_s: float = 0.1
+    lift_tolerance: float = 0.03
     float_tolerance: float = 0.1
     float_window_s: float = 0.25
     max_float_move: float = 0.5
@@ -249,7 +255,10 @@ def plant_track(
         # A planted foot counts as low as it is below its standing height, so the lift stands it on the floor.
         foot_z = np.where(flag[run], z[:, list(FEET)] - planted, np.inf).min(axis=1)
         lowest = np.minimum(lowest, foot_z)
-        lift = _lift(lowest, radius)  # metres up; along a ray that dips below the horizon, toward the camera
+        # Landmark noise dips a joint below the floor by a few centimetres; lifting it out moves the body along its
+        # ray by several times as much, so only a dip beyond ``lift_tolerance`` is lifted.
+        # Metres up; along a ray that dips below the horizon, toward the camera.
+        lift = _lift(lowest + options.lift_tolerance, radius)
         along = along + np.where(steep, lift / np.where(steep, ray[run, 2], -1.0), 0.0)
         move[run] = along[:, None] * ray[run]
     delta = move @ rot  # world -> camera: the inverse rotation

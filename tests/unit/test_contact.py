@@ -76,9 +76,13 @@ def test_planted_feet_do_not_slide_or_sink_and_bones_keep_their_length():
     # Moving only along the pelvis ray (so the capture stays on the video) takes out most of the slide a
     # wrong distance makes, not all: the anchors are means of the drifting feet.
     assert step.mean() < 0.8 * skate_before.mean(), (step.mean(), skate_before.mean())
-    assert world[..., 2].min() > -1e-5, "no joint below the floor"
-    # Along the ray, height and ground position move together: planted feet end within 3 cm of standing.
-    assert np.abs(feet[..., 2][flag] - FOOT_HEIGHT).max() < 0.03, "planted feet stand on the floor"
+    assert world[..., 2].min() > -ContactOptions().lift_tolerance - 1e-5, "no joint below the floor's tolerance"
+    strict = to_world(plant_feet(results, ContactOptions(lift_tolerance=0.0)))
+    assert strict[..., 2].min() > -1e-5, "without a tolerance no joint is below the floor"
+    # Along the ray, height and ground position move together: planted feet end within 3 cm of standing, or as
+    # far below it as the lift's tolerance lets them dip.
+    tolerance = 0.03 + ContactOptions().lift_tolerance
+    assert np.abs(feet[..., 2][flag] - FOOT_HEIGHT).max() < tolerance, "planted feet stand on the floor"
     bones = np.linalg.norm(track.joints[:, 1:] - track.joints[:, list(PARENTS[1:])], axis=-1)
     bones0 = np.linalg.norm(before.joints[:, 1:] - before.joints[:, list(PARENTS[1:])], axis=-1)
     assert np.allclose(bones, bones0, atol=2e-6)
@@ -106,7 +110,7 @@ def test_gaps_split_contact_and_the_correction():
     keep[50:60] = False
     out = plant_feet(Results(results.meta, [t.select(keep)]))
     assert len(out.tracks[0]) == keep.sum()
-    assert to_world(out)[..., 2].min() > -1e-5
+    assert to_world(out)[..., 2].min() > -ContactOptions().lift_tolerance - 1e-5
 
 
 def test_without_a_scene_nothing_moves_and_contact_is_zero():
