@@ -22,7 +22,8 @@ above the best peer (by HOTA) and at most half its ID switches; the last lines s
 offline command (a track's tentative first frames are written once it is confirmed), the peers are online;
 '+ interp.' fills every tracker's gaps alike. Ours' fixed settings (`MOT_TRACKER`, `TrackerConfig`) were
 chosen on the tuning seeds (TUD-Campus seeds 0-9 for the older ones, both sequences seeds 0-2 for
-front_bonus); TUD-Stadtmitte seeds >= 10 were never used to tune anything.
+front_bonus, seeds 0-9 for direction_weight and the offline re-link, `ram_core.tracking.relink`, which ours
+runs at the variant's frame rate; ``--no-relink`` leaves it out); seeds >= 10 were never used to tune anything.
 
 Run it in its own environment (boxmot is AGPL-3.0: benchmark-only, never imported by ram_core):
 
@@ -54,7 +55,7 @@ from ram_core.eval.track import TrackScores, evaluate_sequences
 from ram_core.tracking.association import with_association
 from ram_core.tracking.boxes import intersection_matrix, xywh_to_xyxy, xyxy_to_xywh
 from ram_core.tracking.kalman import KalmanConfig
-from ram_core.tracking.mot import MOT_TRACKER, MotTable, interpolate_gaps, read_mot, track_detections
+from ram_core.tracking.mot import MOT_RELINK, MOT_TRACKER, MotTable, interpolate_gaps, read_mot, track_detections
 from ram_core.tracking.tracker import TrackerConfig
 
 IMAGE_SIZE = (480, 640)  # TUD sequences are 640x480
@@ -193,9 +194,10 @@ def run_peer(name: str, params: dict, dets: MotTable, last: int, fps: float) -> 
 class Runner:
     """Simulated detections and tracker outputs, kept in memory and (for peers) in an optional cache folder."""
 
-    def __init__(self, data: Path, sim: SimConfig, cache: Path | None) -> None:
+    def __init__(self, data: Path, sim: SimConfig, cache: Path | None, relink: bool = True) -> None:
         self.sim = sim
         self.cache = cache
+        self.relink = MOT_RELINK if relink else None
         self.gt = {s: read_mot(data / s / "gt.txt") for s in ("TUD-Campus", "TUD-Stadtmitte")}
         self._dets: dict[tuple, tuple[MotTable, MotTable, int]] = {}
         self.seconds: dict[str, float] = {}
@@ -224,7 +226,7 @@ class Runner:
                     return MotTable(z["frames"], z["ids"], z["boxes"], z["conf"])
         t0 = time.perf_counter()
         if tracker == OURS:
-            pred = track_detections(dets, ours_config(params))
+            pred = track_detections(dets, ours_config(params), relink=self.relink, fps=variant.fps)
         else:
             pred = run_peer(tracker, params, dets, last, variant.fps)
         self.seconds[tracker] = self.seconds.get(tracker, 0.0) + time.perf_counter() - t0
@@ -265,6 +267,7 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=[v.name for v in VARIANTS], choices=[v.name for v in VARIANTS])
     parser.add_argument("--fill-gaps", type=int, default=10, help="gap length (frames at 25/s) for '+ interpolation'")
     parser.add_argument("--cache", type=Path, default=None, help="folder keeping the peers' outputs between runs")
+    parser.add_argument("--no-relink", action="store_true", help="ours without its offline re-linking (to measure it)")
     args = parser.parse_args()
     if set(args.tune_seeds) & set(args.seeds):
         parser.error("the reported seeds must differ from the tuning seeds")
@@ -276,7 +279,7 @@ def main() -> None:
     except ImportError:
         pass
 
-    runner = Runner(args.data, SimConfig(), args.cache)
+    runner = Runner(args.data, SimConfig(), args.cache, relink=not args.no_relink)
     trackers = [OURS, *args.peers]
     print(f"simulated detections: {runner.sim}")
     print(f"tuning seeds {args.tune_seeds} ({', '.join(args.sequences)}); reported seeds {args.seeds}")

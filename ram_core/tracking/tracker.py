@@ -66,6 +66,10 @@ class TrackerConfig:
       one's (`benchmarks/track_vs_peers.py`: most of `ram-core track`'s ID switches were such a box taken by the
       hidden person's track for one frame, at IoU 0.75 against 0.74). 0 (the default, lite's) disables it;
       `ram-core track` sets it (`ram_core.tracking.mot.MOT_TRACKER`).
+    direction_weight: OC-SORT's velocity-direction consistency: adds direction_weight times (pi/2 - the angle
+      between a moving track's velocity and the step from its last position to a detection) / pi, in
+      [-0.5, 0.5] times the weight, to that pair's score, so of two detections near a prediction the one ahead
+      along the track's motion wins. 0 (the default, lite's) disables it; `ram-core track` sets it.
     """
 
     association: AssociationConfig = TRACKER_ASSOCIATION
@@ -80,6 +84,7 @@ class TrackerConfig:
     coast_iou: float = float("inf")
     coast_frames: int = 8
     front_bonus: float = 0.0
+    direction_weight: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -211,6 +216,9 @@ class Tracker:
             allowed = (motion >= cfg.association.min_motion) & (score >= cfg.association.min_score)
             if cfg.front_bonus > 0:
                 score = score + cfg.front_bonus * _nearest(prior_boxes, motion)
+            if cfg.direction_weight > 0:
+                last = np.stack([t.state.mean for t in self._tracks])
+                score = score + cfg.direction_weight * _direction_agreement(last, boxes)
             if np.isfinite(cfg.max_mahalanobis):
                 allowed &= kalman.mahalanobis(prior, boxes, cfg.association.kalman) <= cfg.max_mahalanobis
             reliable_det = scores > cfg.association.update.tau
@@ -426,6 +434,20 @@ def _nearest(prior_boxes: np.ndarray, motion: np.ndarray) -> np.ndarray:
     bottom = np.where(overlaps, prior_boxes[:, 3:4], -np.inf)
     nearest = overlaps & (bottom == bottom.max(axis=0, keepdims=True))
     return (nearest & (overlaps.sum(axis=0, keepdims=True) >= 2)).astype(np.float64)
+
+
+def _direction_agreement(last: np.ndarray, boxes: np.ndarray, still: float = 0.01) -> np.ndarray:
+    """(T, N) (pi/2 - angle) / pi between each track's velocity and the step from its centre to each detection's,
+    from the tracks' last Kalman means (T, 8) and detections (N, 4) xyxy; 0 where the track moves less than
+    ``still`` of its height per frame or the detection sits on its centre."""
+    velocity = last[:, 4:6]
+    step = 0.5 * (boxes[None, :, :2] + boxes[None, :, 2:]) - last[:, None, :2]
+    speed = np.linalg.norm(velocity, axis=1)
+    length = np.linalg.norm(step, axis=2)
+    cos = np.einsum("tnk,tk->tn", step, velocity) / np.maximum(length * speed[:, None], 1e-9)
+    agreement = (np.pi / 2 - np.arccos(np.clip(cos, -1.0, 1.0))) / np.pi
+    moving = (speed > still * np.maximum(last[:, 3], 1.0))[:, None] & (length > 1e-6)
+    return np.where(moving, agreement, 0.0)
 
 
 def _pair(a: int, b: int) -> tuple[int, int]:

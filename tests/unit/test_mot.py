@@ -99,5 +99,9 @@ def test_cli_track_writes_tracks(tmp_path):
     assert main(["track", "--dets", str(tmp_path / "dets.txt"), "-o", str(tmp_path / "tracks.txt")]) == 0
     out = read_mot(tmp_path / "tracks.txt")
     assert len(out) == len(gt) and len(np.unique(out.ids)) == 2
+    args = ["--fps", "8.3", "--no-relink", "--fill-gaps", "0"]
+    assert main(["track", "--dets", str(tmp_path / "dets.txt"), "-o", str(tmp_path / "t2.txt"), *args]) == 0
+    assert len(read_mot(tmp_path / "t2.txt")) == len(gt)
+    assert main(["track", "--dets", str(tmp_path / "dets.txt"), "-o", str(tmp_path / "x.txt"), "--fps", "0"]) == 1
     assert main(["track", "--dets", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "x.txt")]) == 1
     assert not (tmp_path / "x.txt").exists()

@@ -245,6 +245,8 @@ def test_front_bonus_is_on_for_ram_core_track_only():
 
     assert TrackerConfig().front_bonus == 0 and LiteConfig().tracker.front_bonus == 0
     assert MOT_TRACKER.front_bonus > 0
+    assert TrackerConfig().direction_weight == 0 and LiteConfig().tracker.direction_weight == 0
+    assert MOT_TRACKER.direction_weight > 0
 
 
 def test_a_skeleton_on_one_persons_legs_ends_as_a_duplicate_but_a_far_person_behind_them_does_not():
@@ -340,3 +342,18 @@ def test_a_lone_box_between_two_overlapping_people_goes_to_the_front_one_with_fr
     assert ids["front"] > 0 and ids["behind"] > 0 and ids["front"] != ids["behind"]
     (taker,) = [v.track_id for v in views[10] if v.detection_index == 0]
     assert taker == ids[owner]
+
+
+@pytest.mark.parametrize("direction_weight, taken", [(0.0, "behind"), (0.15, "ahead")])
+def test_of_two_boxes_near_a_moving_tracks_prediction_direction_weight_prefers_the_one_ahead(direction_weight, taken):
+    # A man walks right at 6 px/frame for 10 frames; then two boxes lie either side of his prediction, the one
+    # behind him a shade closer. By overlap alone he takes that one; with direction_weight the one ahead.
+    frames = [[(box(100 + 6 * f, 300), 0.9)] for f in range(10)]
+    predicted = 100 + 6 * 10
+    ahead, behind = box(predicted + 10, 300), box(predicted - 9, 300)
+    frames.append([(behind, 0.9), (ahead, 0.9)])
+    cfg = TrackerConfig(max_mahalanobis=float("inf"), direction_weight=direction_weight)
+    views = run(Tracker(cfg), frames)
+    man = id_near(views[9], box(154, 300), 0.9)
+    (view,) = [v for v in views[10] if v.track_id == man]
+    assert view.detection_index == {"behind": 0, "ahead": 1}[taken]
