@@ -182,6 +182,7 @@ class LiteBackend:
         self._tiles: list[tuple[int, int, int]] = []
         self._sweep_at = 0
         self._recent: deque[tuple[int, np.ndarray]] = deque()  # the last frames, for looking back
+        self._sent: set[int] = set()  # tracks whose records are being sent (confirmed)
 
     @property
     def rest_joints(self) -> np.ndarray:
@@ -232,6 +233,7 @@ class LiteBackend:
         for table in (self._smoothers, self._pending, self._last):
             for tid in [t for t in table if t not in live]:
                 del table[tid]
+        self._sent &= live
 
         observed = [v for v in views if v.observed and v.detection_index >= 0]
         out = [empty_records()]
@@ -251,7 +253,10 @@ class LiteBackend:
             held.append(records)
             self._last[view.track_id] = records[0].copy()
             if view.confirmed:
-                out += self._looked_back(view.track_id, held) + held
+                if view.track_id not in self._sent:  # confirmed now: its person may show in earlier frames
+                    self._sent.add(view.track_id)
+                    held[:0] = self._looked_back(view.track_id, held)
+                out += held
                 del self._pending[view.track_id]
         self._recent.append((frame_index, image_bgr))
         while len(self._recent) > self._recent_frames(image_bgr):
@@ -412,3 +417,4 @@ class LiteBackend:
         self._pending.clear()
         self._seen.clear()
         self._recent.clear()
+        self._sent.clear()
