@@ -22,7 +22,8 @@ Per frame:
    skeleton), a root translation that projects that posed skeleton onto the 2D landmarks with the
    focal length (a robust solve, :func:`~ram_core.body.camera.solve_translation`), then a One-Euro
    smoother whose depth gate holds a frame's outlying depth at the track's recent one. A tentative track's frames are held back and sent once it is confirmed (a person is
-   captured from the frame they were first found), or dropped if it ends unconfirmed. A track that
+   captured from the frame they were first found, and from earlier frames where looking back with the
+   landmark model finds them: ``look_back``), or dropped if it ends unconfirmed. A track that
    coasts (occluded) sends nothing; when it is seen again within the smoother's ``max_gap`` frames,
    the gap is filled by interpolating between the frames on either side (rotations slerped,
    translation and box linear), flagged ``predicted``. A track that never comes back leaves no
