@@ -32,8 +32,7 @@ class RelinkConfig:
       ends when, on each of those frames, the smaller of their two boxes lies at least overlap_inside inside
       the other: one person handed from a failing track to a new one (in the synthetic enter_leave clip a
       man's track kept a 56 px skeleton on his trunk for one frame while a new track took all 106 px of him).
-      The earlier track's frames from the later one's first are dropped (a tracklet's last frames are its
-      worst).
+      On the shared frames the merged track keeps the record with the larger box (the whole person).
     part_inside, part_height, part_edge: a track whose box looks, on every one of its frames, like part of
       another track's person on that frame (``_part_of``) is a skeleton found on their legs or trunk and is
       dropped: the lite backend's part rule ends such a track after a few frames, but its frames were sent (in
@@ -105,8 +104,16 @@ def _handed_over(before: Track, after: Track, cfg: RelinkConfig) -> bool:
 
 
 def _joined(before: Track, after: Track) -> Track:
-    before = _until(before, int(after.frame.min()))
-    arrays = {k: np.concatenate([v, getattr(after, k)]) for k, v in before.arrays().items()}
+    """One track of ``before`` then ``after``; on frames both have, the record with the larger box (the other's
+    box lies inside it: the smaller one is part of the person, ``_handed_over``)."""
+    area = lambda t: np.prod(np.clip(t.box[:, 2:] - t.box[:, :2], 0, None).astype(np.float64), axis=1)  # noqa: E731
+    both, i, j = np.intersect1d(before.frame, after.frame, return_indices=True)
+    drop_before = np.isin(before.frame, both[area(before)[i] <= area(after)[j]])
+    drop_after = np.isin(after.frame, both[area(before)[i] > area(after)[j]])
+    first = {k: v[~drop_before] for k, v in before.arrays().items()}
+    second = {k: v[~drop_after] for k, v in after.arrays().items()}
+    order = np.argsort(np.concatenate([first["frame"], second["frame"]]), kind="stable")
+    arrays = {k: np.concatenate([v, second[k]])[order] for k, v in first.items()}
     return make_track(before.track_id, **arrays)
 
 
