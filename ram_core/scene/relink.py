@@ -28,6 +28,11 @@ class RelinkConfig:
       three_crossing one 0.6 over 21.
     max_size_ratio: the two boxes' heights differ by at most this factor.
     end_records: how many observed records at each tracklet's end may make the link (``link_cost``).
+    max_overlap, overlap_inside: the later track may start up to max_overlap frames before the earlier one
+      ends when, on each of those frames, the smaller of their two boxes lies at least overlap_inside inside
+      the other: one person handed from a failing track to a new one (in the synthetic enter_leave clip a
+      man's track kept a 56 px skeleton on his trunk for one frame while a new track took all 106 px of him).
+      On the shared frames the merged track keeps the record with the larger box (the whole person).
     part_inside, part_height, part_edge: a track whose box looks, on every one of its frames, like part of
       another track's person on that frame (``_part_of``) is a skeleton found on their legs or trunk and is
       dropped: the lite backend's part rule ends such a track after a few frames, but its frames were sent (in
@@ -44,6 +49,8 @@ class RelinkConfig:
     part_height: tuple[float, float] = (0.35, 0.7)
     part_edge: float = 0.15
     end_records: int = 5
+    max_overlap: int = 2
+    overlap_inside: float = 0.8
 
 
 def _observed(track: Track) -> tuple[np.ndarray, np.ndarray]:
@@ -60,8 +67,13 @@ def link_cost(before: Track, after: Track, fps: float, cfg: RelinkConfig) -> flo
     and the best pair counts: a tracklet's last frames are often its worst (a pose collapsing as the person
     leaves the crop: in the synthetic enter_leave clip a box shrank from 1.8 to 0.5 of the next tracklet's
     height over its last two frames)."""
-    if int(after.frame.min()) - int(before.frame.max()) < 1:
-        return None
+    start = int(after.frame.min())
+    if start - int(before.frame.max()) < 1:
+        if int(before.frame.max()) - start + 1 > cfg.max_overlap or not _handed_over(before, after, cfg):
+            return None
+        before = _until(before, start)
+        if not len(before):
+            return None
     f0, b0 = (a[-cfg.end_records :] for a in _observed(before))
     f1, b1 = (a[: cfg.end_records] for a in _observed(after))
     gap = (f1[None, :] - f0[:, None]).astype(np.float64)  # (k0, k1)
@@ -74,8 +86,34 @@ def link_cost(before: Track, after: Track, fps: float, cfg: RelinkConfig) -> flo
     return float((distance / allowed)[ok].min()) if ok.any() else None
 
 
+def _until(track: Track, frame: int) -> Track:
+    """``track``'s records before ``frame``."""
+    keep = track.frame < frame
+    return make_track(track.track_id, **{k: v[keep] for k, v in track.arrays().items()})
+
+
+def _handed_over(before: Track, after: Track, cfg: RelinkConfig) -> bool:
+    """True where, on every frame both tracks have, the smaller box lies ``overlap_inside`` inside the other."""
+    both, i, j = np.intersect1d(before.frame, after.frame, return_indices=True)
+    for a, b in zip(before.box[i].astype(np.float64), after.box[j].astype(np.float64)):
+        inter = np.prod(np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None))
+        smaller = min(np.prod(np.clip(a[2:] - a[:2], 0, None)), np.prod(np.clip(b[2:] - b[:2], 0, None)))
+        if smaller <= 0 or inter / smaller < cfg.overlap_inside:
+            return False
+    return len(both) > 0
+
+
 def _joined(before: Track, after: Track) -> Track:
-    arrays = {k: np.concatenate([v, getattr(after, k)]) for k, v in before.arrays().items()}
+    """One track of ``before`` then ``after``; on frames both have, the record with the larger box (the other's
+    box lies inside it: the smaller one is part of the person, ``_handed_over``)."""
+    area = lambda t: np.prod(np.clip(t.box[:, 2:] - t.box[:, :2], 0, None).astype(np.float64), axis=1)  # noqa: E731
+    both, i, j = np.intersect1d(before.frame, after.frame, return_indices=True)
+    drop_before = np.isin(before.frame, both[area(before)[i] <= area(after)[j]])
+    drop_after = np.isin(after.frame, both[area(before)[i] > area(after)[j]])
+    first = {k: v[~drop_before] for k, v in before.arrays().items()}
+    second = {k: v[~drop_after] for k, v in after.arrays().items()}
+    order = np.argsort(np.concatenate([first["frame"], second["frame"]]), kind="stable")
+    arrays = {k: np.concatenate([v, second[k]])[order] for k, v in first.items()}
     return make_track(before.track_id, **arrays)
 
 

@@ -108,3 +108,19 @@ def test_a_gap_fill_is_dropped_where_another_track_observed_that_person() -> Non
     got = seen_by_another(np.array([11, 12, 13]), fill, 1, seen, 0.7)
     assert got.tolist() == [True, False, False]
     assert not seen_by_another(np.array([11]), fill[:1] + 40, 1, seen, 0.7).any()  # IoU 0.3: another person
+
+
+@needs_models
+def test_each_track_frame_is_sent_once() -> None:
+    """The backend itself, frames 0-14: no record for a (track, frame) pair twice (a track's look-back runs
+    when it is confirmed, not again on later frames, where it found the frames already sent)."""
+    from ram_core.backends.lite.backend import LiteBackend
+    from ram_core.video import iter_frames, open_video
+
+    info = open_video(CLIP)
+    backend = LiteBackend()
+    backend.open(info, np.array([[info.width, 0, info.width / 2], [0, info.width, info.height / 2], [0, 0, 1.0]]), True)
+    sent = np.concatenate([backend.process(i, image) for i, image in iter_frames(CLIP, 0, 15)])
+    pairs = list(zip(sent["track_id"].tolist(), sent["frame"].tolist()))
+    assert len(pairs) > 20 and len(set(pairs)) == len(pairs)
+    backend.close()

@@ -150,3 +150,27 @@ def test_a_tracklet_whose_last_frames_collapsed_still_links_by_its_earlier_ones(
     assert link_cost(lost, found, FPS, RelinkConfig(end_records=1)) is None
     out = relink_tracks(Results(meta(), [lost, found]))
     assert [t.track_id for t in out.tracks] == [1]
+
+
+def test_a_track_handed_over_to_a_new_one_on_the_same_person_links_despite_one_shared_frame():
+    """The lost tracklet's last frame is a small skeleton on the person's trunk (inside the new track's box)
+    while a new track already has all of them: one person; the shared frame keeps the larger box, whichever
+    track it came from. Two frames shared where the boxes are side by side (two people) do not link."""
+    lost, found = walker(1, np.arange(0, 30), 100), walker(4, np.arange(29, 60), 100)
+    box = lost.box.copy()
+    box[-1] = [box[-1, 0] + 10, box[-1, 1] + 10, box[-1, 2] - 10, box[-1, 1] + 60]  # 50 px of a 120 px person
+    lost = make_track(1, **{**lost.arrays(), "box": box})
+    out = relink_tracks(Results(meta(), [lost, found]))
+    assert [t.track_id for t in out.tracks] == [1]
+    merged = out.track(1)
+    assert merged.frame.tolist() == list(range(60))
+    np.testing.assert_allclose(merged.box[29], found.box[0])
+    beside = walker(5, np.arange(28, 60), 160)  # 60 px to the right: beside, not on, the lost one
+    assert link_cost(walker(1, np.arange(0, 30), 100), beside, FPS, RelinkConfig()) is None
+    assert link_cost(lost, walker(6, np.arange(26, 60), 100), FPS, RelinkConfig()) is None  # 4 frames shared
+    # The other way round: the new track's first frame is the small skeleton; the lost track's whole person wins.
+    whole = walker(1, np.arange(0, 30), 100)
+    part = make_track(4, **{**found.arrays(), "box": np.concatenate([box[-1:], found.box[1:]])})
+    merged = relink_tracks(Results(meta(), [whole, part])).track(1)
+    assert merged.frame.tolist() == list(range(60))
+    np.testing.assert_allclose(merged.box[29], whole.box[29])

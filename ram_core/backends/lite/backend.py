@@ -22,7 +22,8 @@ Per frame:
    skeleton), a root translation that projects that posed skeleton onto the 2D landmarks with the
    focal length (a robust solve, :func:`~ram_core.body.camera.solve_translation`), then a One-Euro
    smoother whose depth gate holds a frame's outlying depth at the track's recent one. A tentative track's frames are held back and sent once it is confirmed (a person is
-   captured from the frame they were first found), or dropped if it ends unconfirmed. A track that
+   captured from the frame they were first found, and from earlier frames where looking back with the
+   landmark model finds them: ``look_back``), or dropped if it ends unconfirmed. A track that
    coasts (occluded) sends nothing; when it is seen again within the smoother's ``max_gap`` frames,
    the gap is filled by interpolating between the frames on either side (rotations slerped,
    translation and box linear), flagged ``predicted``. A track that never comes back leaves no
@@ -33,10 +34,12 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ram_core.backends.lite.look_back import LookBackConfig, look_back
 from ram_core.backends.records import pose_records, rest_skeleton
 from ram_core.body.blazepose import landmarks_to_rotations, skeleton_landmarks, smpl_pixels
 from ram_core.body.camera import solve_translation
@@ -56,7 +59,7 @@ from ram_core.perception.people import appearance_features, landmark_boxes, pain
 from ram_core.scene.gaps import fill_gaps
 from ram_core.tracking.association import with_association
 from ram_core.tracking.boxes import inside_fraction, iou_matrix, scale_boxes
-from ram_core.tracking.tracker import Tracker, TrackerConfig
+from ram_core.tracking.tracker import Tracker, TrackerConfig, TrackView
 from ram_core.video import VideoInfo
 
 log = logging.getLogger(__name__)
@@ -99,6 +102,8 @@ class LiteConfig:
       above this is not filled: that person was seen there by the other track, and the fill would be a
       second track on them. 0.5, the issue's test for two tracks on one person (0.7 left a fill of one man
       on his neighbour at IoU 0.5-0.7 on two frames of vtest_clip.avi) and the client's (``scene.gaps``).
+    look_back: when a track is confirmed, the frames before its first one are searched for its person
+      (``look_back``): people entering the picture are found before the detector can see them.
     """
 
     detector: DetectorConfig = field(default_factory=DetectorConfig)
@@ -120,6 +125,7 @@ class LiteConfig:
     min_inside: float = 0.3
     known_iou: float = 0.5
     fill_iou: float = 0.5
+    look_back: LookBackConfig = field(default_factory=LookBackConfig)
 
 
 def sweep_order(count: int) -> np.ndarray:
@@ -176,6 +182,8 @@ class LiteBackend:
         self._fps = 30.0
         self._tiles: list[tuple[int, int, int]] = []
         self._sweep_at = 0
+        self._recent: deque[tuple[int, np.ndarray]] = deque()  # the last frames, for looking back
+        self._sent: set[int] = set()  # tracks whose records are being sent (confirmed)
 
     @property
     def rest_joints(self) -> np.ndarray:
@@ -226,13 +234,15 @@ class LiteBackend:
         for table in (self._smoothers, self._pending, self._last):
             for tid in [t for t in table if t not in live]:
                 del table[tid]
+        self._sent &= live
 
         observed = [v for v in views if v.observed and v.detection_index >= 0]
         out = [empty_records()]
         made = self._observed_records(frame_index, observed, people, boxes)
         seen = [np.concatenate([[float(r["track_id"][0])], r["box"][0]]) for r in made if len(r)]
         self._seen[frame_index] = np.array(seen, dtype=np.float64).reshape(-1, 5)
-        for f in [f for f in self._seen if f < frame_index - cfg.smoothing.max_gap - 1]:
+        keep = max(cfg.smoothing.max_gap + 1, self._recent_frames(image_bgr))
+        for f in [f for f in self._seen if f < frame_index - keep]:
             del self._seen[f]
         for view, records in zip(observed, made):
             if not len(records):
@@ -244,9 +254,52 @@ class LiteBackend:
             held.append(records)
             self._last[view.track_id] = records[0].copy()
             if view.confirmed:
+                if view.track_id not in self._sent:  # confirmed now: its person may show in earlier frames
+                    self._sent.add(view.track_id)
+                    held[:0] = self._looked_back(view.track_id, held)
                 out += held
                 del self._pending[view.track_id]
+        self._recent.append((frame_index, image_bgr))
+        while len(self._recent) > self._recent_frames(image_bgr):
+            self._recent.popleft()
         return np.concatenate(out)
+
+    def _recent_frames(self, image_bgr: np.ndarray) -> int:
+        """How many past frames are kept for looking back: the search's reach plus the frames a track takes to
+        be confirmed (twice its hits: unreliable frames do not count), within the memory allowed."""
+        want = self.cfg.look_back.frames + 2 * self.cfg.tracker.confirm_hits
+        return min(want, self.cfg.look_back.memory_bytes // max(image_bgr.nbytes, 1))
+
+    def _looked_back(self, track_id: int, held: list[np.ndarray]) -> list[np.ndarray]:
+        """Records of the frames before a newly confirmed track's first one where its person was found
+        (``look_back``), oldest first; ``held``: the track's records so far (its first frames)."""
+        cfg = self.cfg
+        first = [r for r in held[:2] if len(r) == 1 and not r["predicted"][0]]
+        if not first or not self._recent or cfg.look_back.frames <= 0:
+            return []
+        frames = [int(r["frame"][0]) for r in first]
+        boxes = np.stack([r["box"][0] for r in first]).astype(np.float64)
+        if len(frames) > 1 and frames[1] != frames[0] + 1:
+            boxes = boxes[:1]
+        found = look_back(
+            self._recent,
+            frames[0],
+            boxes,
+            self._estimate,
+            lambda points: landmark_boxes(points, cfg.box_pad, cfg.box_aspect),
+            self._seen,
+            track_id,
+            cfg.roi_scale,
+            replace(cfg.look_back, min_score=cfg.min_pose_score, known_iou=cfg.known_iou),
+        )
+        smoothers: dict[int, MotionSmoother] = {}
+        out = []
+        for frame, pose, box in reversed(found):
+            view = TrackView(track_id, box, True, float(pose.score[0]), 0, 0, 0, True)
+            out += self._observed_records(frame, [view], pose, box[None], smoothers)
+        if found:
+            log.debug("track %d found on %d frames before its first", track_id, len(found))
+        return out
 
     def _sweep_regions(self, everything: bool) -> list[tuple[int, int, int]]:
         """This frame's share of the detector's tiles (all of them when ``everything``)."""
@@ -277,11 +330,17 @@ class LiteBackend:
         return people.select(keep), rois[keep]
 
     def _observed_records(
-        self, frame_index: int, views: list, people: LandmarkBatch, boxes: np.ndarray
+        self,
+        frame_index: int,
+        views: list,
+        people: LandmarkBatch,
+        boxes: np.ndarray,
+        smoothers: dict[int, MotionSmoother] | None = None,
     ) -> list[np.ndarray]:
         """One record array (length 0 or 1) per view, from the candidate each view was updated with.
 
-        ``boxes`` ``(N, 4)`` are the candidates' landmark boxes (the record's box).
+        ``boxes`` ``(N, 4)`` are the candidates' landmark boxes (the record's box); ``smoothers``: each track's
+        smoother (the backend's own when None).
         """
         if not views:
             return []
@@ -309,7 +368,8 @@ class LiteBackend:
             if not np.all(np.isfinite(found[i])):
                 out.append(empty_records())
                 continue
-            smoother = self._smoothers.setdefault(v.track_id, MotionSmoother(self._fps, self.cfg.smoothing))
+            table = self._smoothers if smoothers is None else smoothers
+            smoother = table.setdefault(v.track_id, MotionSmoother(self._fps, self.cfg.smoothing))
             rot, transl = smoother.update(frame_index, np.concatenate([go[i : i + 1], bp[i]]), found[i])
             records = pose_records(
                 frame_index,
@@ -357,3 +417,5 @@ class LiteBackend:
         self._smoothers.clear()
         self._pending.clear()
         self._seen.clear()
+        self._recent.clear()
+        self._sent.clear()
