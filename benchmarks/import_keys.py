@@ -15,8 +15,10 @@ before and after the full bulk import.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -25,7 +27,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "blender"))
-os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="ram-bench-"))
+if "BLENDER_USER_RESOURCES" not in os.environ:  # a Blender user folder of its own, removed at exit
+    os.environ["BLENDER_USER_RESOURCES"] = tempfile.mkdtemp(prefix="ram-bench-")
+    atexit.register(shutil.rmtree, os.environ["BLENDER_USER_RESOURCES"], ignore_errors=True)
 
 import bpy
 from synth import REST_JOINTS, make_meta, make_random_track

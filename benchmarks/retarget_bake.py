@@ -14,7 +14,9 @@ size, so two ratios are printed: one measured at the same size, one against the 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -23,7 +25,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "blender"))
-os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="ram-bench-"))
+if "BLENDER_USER_RESOURCES" not in os.environ:  # a Blender user folder of its own, removed at exit
+    os.environ["BLENDER_USER_RESOURCES"] = tempfile.mkdtemp(prefix="ram-bench-")
+    atexit.register(shutil.rmtree, os.environ["BLENDER_USER_RESOURCES"], ignore_errors=True)
 
 import bpy
 from synth import REST_JOINTS, make_meta, make_random_track

@@ -8,7 +8,7 @@ GPU machines capture and others build scenes. RESULTS_DIR may also be one result
 
 The capture flags are ``ram-core capture``'s (both come from :class:`~ram_core.contract.options.CaptureOptions`);
 those not given come from the add-on's preferences (backend, SMPL model, device, weights folder) or
-the defaults. Each video becomes ``OUT_DIR/<stem>.ram.npz`` (raw results), ``OUT_DIR/<stem>.blend`` and its exports.
+the defaults. Each video becomes ``OUT_DIR/<stem>.ram.npz`` (the results), ``OUT_DIR/<stem>.blend`` and its exports.
 With ``--retarget`` each person also gets a copy of the character (appended from TARGET.blend) keyed to
 follow them (:func:`apply_character`). A failed video is reported and the batch goes on; the exit status is 1 if any failed. The same
 :func:`batch_capture` runs from the ``bpy`` module.

@@ -10,13 +10,17 @@ framed on the two figures, object colours.
 from __future__ import annotations
 
 import argparse
+import atexit
 import math
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="ram-picture-"))
+if "BLENDER_USER_RESOURCES" not in os.environ:  # a Blender user folder of its own, removed at exit
+    os.environ["BLENDER_USER_RESOURCES"] = tempfile.mkdtemp(prefix="ram-picture-")
+    atexit.register(shutil.rmtree, os.environ["BLENDER_USER_RESOURCES"], ignore_errors=True)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import bpy

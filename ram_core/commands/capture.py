@@ -32,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--raw",
         default=None,
         metavar="RAW.npz",
-        help="also write the records as the backend sent them, before the whole-clip refinement",
+        help="also write the records as the backend sent them, before the whole-clip refinement (re-linking, "
+        "floor, sizes, fit)",
     )
     parser.add_argument(
         "--python",
@@ -116,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         f"wrote {args.output}: {len(results.tracks)} tracks, frames {meta.frame_start}..{meta.frame_end - 1} "
         f"({frames} frames{skipped}, {bar.rate(frames):.1f} frames/s)"
     )
+    if args.raw:
+        print(f"wrote {args.raw}: the records before the whole-clip refinement")
     if not any(len(t) for t in results.tracks):
         print(f"ram-core: warning: nobody was found in {args.video}", file=sys.stderr)
     if client_notes := [n for n in meta.notes.split("; ") if n.startswith("video truncated")]:

@@ -1,4 +1,4 @@
-"""Print a summary of a results file: tracks, frame ranges, backend, versions."""
+"""Print a summary of a results file: tracks, frame ranges, backend, versions, the scene and people's heights."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ram_core.contract.results import load_results, summary
+    import numpy as np
 
-    print(summary(load_results(args.results)))
+    from ram_core.contract.results import load_results, summary
+    from ram_core.scene.solve import rest_stature
+
+    results = load_results(args.results)
+    heights = {}
+    if results.meta.floor_cam is not None:  # sizes solved with the floor: each skeleton scaled to its person
+        stature = rest_stature(results.meta.rest_joints)
+        heights = {t.track_id: stature * float(np.median(t.scale)) for t in results.tracks if len(t)}
+    print(summary(results, heights))
     return 0

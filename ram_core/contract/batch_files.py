@@ -48,5 +48,7 @@ def find_results(out_dir: str | Path) -> list[Path]:
 
 
 def stem_of_results(path: str | Path) -> str:
-    """``clip`` for ``.../clip.ram.npz``: the name the scene stage gives the .blend and the exports."""
-    return Path(path).name.removesuffix(RESULTS_SUFFIX)
+    """``clip`` for ``.../clip.ram.npz`` (``clip.raw`` for any other ``clip.raw.npz``): the name the scene stage
+    gives the .blend and the exports."""
+    name = Path(path).name
+    return name.removesuffix(RESULTS_SUFFIX) if name.endswith(RESULTS_SUFFIX) else Path(name).stem

@@ -555,6 +555,8 @@ def run_capture(
     """
     out = check_output_path(out_path)
     raw_out = None if raw_path is None else check_output_path(raw_path)
+    if raw_out is not None and raw_out.resolve() == out.resolve():
+        raise CaptureError(f"{raw_out}: the raw records would replace the results; give them another file name")
     with CaptureClient(python, video, options, extra_env=extra_env) as client:
         client.start()
         while not client.finished:

@@ -25,7 +25,7 @@ import os
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -500,9 +500,17 @@ def _checked_array(what: str, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarr
     return a
 
 
-def summary(results: Results) -> str:
-    """A few human-readable lines: metadata and one line per track (used by ``ram-core info``)."""
+def summary(results: Results, heights: Mapping[int, float] | None = None) -> str:
+    """A few human-readable lines: metadata and one line per track (used by ``ram-core info``), with each
+    track's standing height (metres) where ``heights`` names it."""
     m = results.meta
+    heights = heights or {}
+    if m.motion:
+        motion = m.motion
+    elif m.format_version >= 4:  # the refinement always names its motion since version 4
+        motion = "not refined: the records as the backend sent them ('ram-core capture --raw')"
+    else:
+        motion = "one-euro (a file from before the temporal fit)"
     lines = [
         f"backend {m.backend}, format v{m.format_version}, ram_core {m.package_version}",
         f"video {m.video_path}: {m.width}x{m.height} at {m.fps:g} fps, {m.frame_count} frames "
@@ -510,7 +518,7 @@ def summary(results: Results) -> str:
         f"focal {m.intrinsics[0, 0]:.1f} px ({'assumed' if m.intrinsics_assumed else 'given'}), "
         f"skeleton {m.rest_source}, betas {'fitted' if m.betas_fitted else 'zero (not fitted)'}",
         f"scene: {m.scene_status or 'not solved'}",
-        f"motion: {m.motion or 'one-euro (a file from before the temporal fit)'}",
+        f"motion: {motion}",
     ]
     if m.skipped_frames:
         shown = ", ".join(map(str, m.skipped_frames[:20])) + (" ..." if len(m.skipped_frames) > 20 else "")
@@ -526,9 +534,11 @@ def summary(results: Results) -> str:
     for t in results.tracks:
         if len(t):
             pred = 100.0 * float(np.mean(t.predicted))
+            height = f", {heights[t.track_id]:.2f} m tall" if t.track_id in heights else ""
             lines.append(
                 f"  track {t.track_id:3d}: frames {int(t.frame[0])}..{int(t.frame[-1])} "
-                f"({len(t)} records, {pred:.0f}% predicted, mean confidence {float(np.mean(t.confidence)):.2f})"
+                f"({len(t)} records, {pred:.0f}% predicted, mean confidence {float(np.mean(t.confidence)):.2f}"
+                f"{height})"
             )
         else:
             lines.append(f"  track {t.track_id:3d}: empty")

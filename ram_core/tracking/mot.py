@@ -6,7 +6,9 @@ corner and (w, h) the size in pixels. Detection files carry id -1.
 
 from __future__ import annotations
 
+import configparser
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +33,8 @@ MOT_TRACKER = with_association(
 )
 #: `ram-core track`'s offline re-linking of tracklets (`ram_core.tracking.relink`); None turns it off.
 MOT_RELINK: TrackletLinkConfig | None = TrackletLinkConfig()
-#: Frame rate assumed for a detection file (MOTChallenge's TUD and most of its sequences are 25 frames/s).
+#: Frame rate assumed for a detection file without a `sequence_fps` (MOTChallenge's TUD and most of its
+#: sequences are 25 frames/s).
 MOT_FPS = 25.0
 
 
@@ -64,30 +67,57 @@ class MotTable:
 def read_mot(path: str | Path) -> MotTable:
     """Read a MOTChallenge text file (at least 6 comma-separated columns; conf defaults to 1)."""
     path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise MotFormatError(f"{path}: not MOTChallenge text (not UTF-8 text)") from None
     rows: list[list[float]] = []
-    with path.open("r", encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            line = line.strip()
-            if not line:
-                continue
-            parts = line.replace(" ", "").split(",")
-            if len(parts) < 6:
-                raise MotFormatError(f"{path}:{n}: expected at least 6 comma-separated values, got {len(parts)}")
-            try:
-                values = [float(p) for p in parts[:7]]
-            except ValueError as e:
-                raise MotFormatError(f"{path}:{n}: not a number ({e})") from None
-            if len(values) == 6:
-                values.append(1.0)
-            if values[0] < 1 or values[0] != int(values[0]):
-                raise MotFormatError(f"{path}:{n}: frame must be an integer >= 1, got {parts[0]}")
-            if values[4] < 0 or values[5] < 0:
-                raise MotFormatError(f"{path}:{n}: negative box size")
-            rows.append(values)
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        parts = line.replace(" ", "").split(",")
+        if len(parts) < 6:
+            raise MotFormatError(f"{path}:{n}: expected at least 6 comma-separated values, got {len(parts)}")
+        try:
+            values = [float(p) for p in parts[:7]]
+        except ValueError as e:
+            raise MotFormatError(f"{path}:{n}: not a number ({e})") from None
+        if not np.all(np.isfinite(values)):
+            raise MotFormatError(f"{path}:{n}: NaN or infinity")
+        if len(values) == 6:
+            values.append(1.0)
+        if values[0] < 1 or values[0] != int(values[0]):
+            raise MotFormatError(f"{path}:{n}: frame must be an integer >= 1, got {parts[0]}")
+        if values[4] < 0 or values[5] < 0:
+            raise MotFormatError(f"{path}:{n}: negative box size")
+        rows.append(values)
     if not rows:
         return MotTable.empty()
     a = np.asarray(rows, dtype=np.float64)
     return MotTable(a[:, 0].astype(np.int64), a[:, 1].astype(np.int64), a[:, 2:6], a[:, 6]).sorted()
+
+
+def sequence_fps(path: str | Path) -> tuple[float, Path] | None:
+    """The frame rate of the sequence a MOTChallenge file belongs to, and the file it was read from.
+
+    MOTChallenge keeps it as ``frameRate`` in ``[Sequence]`` of ``seqinfo.ini`` in the sequence's folder,
+    beside ``det/`` and ``gt/`` (``SEQ/det/det.txt``, ``SEQ/seqinfo.ini``): looked for beside ``path`` and one
+    folder up. None when neither has a positive ``frameRate``.
+    """
+    folder = Path(path).resolve().parent
+    for ini in (folder / "seqinfo.ini", folder.parent / "seqinfo.ini"):
+        if not ini.is_file():
+            continue
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(ini, encoding="utf-8")
+            fps = parser.getfloat("Sequence", "frameRate")
+        except (configparser.Error, UnicodeDecodeError, ValueError):
+            continue
+        if math.isfinite(fps) and fps > 0:
+            return fps, ini
+    return None
 
 
 def write_mot(path: str | Path, table: MotTable) -> None:

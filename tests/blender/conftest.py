@@ -6,7 +6,9 @@ imported, so no test touches the real user's Blender setup.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 
 os.environ["BLENDER_USER_RESOURCES"] = tempfile.mkdtemp(prefix="ram-blender-user-")
+atexit.register(shutil.rmtree, os.environ["BLENDER_USER_RESOURCES"], ignore_errors=True)  # left one per run before
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 bpy = pytest.importorskip("bpy")

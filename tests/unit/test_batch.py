@@ -19,7 +19,7 @@ from ram_core.batch.schedulers import LocalScheduler, task_resources
 from ram_core.batch.task import CANCELLED, DONE, FAILED, SKIPPED, VideoJob
 from ram_core.cli import main
 from ram_core.commands import CommandError
-from ram_core.contract.batch_files import find_results, record_path, results_path
+from ram_core.contract.batch_files import find_results, record_path, results_path, stem_of_results
 from ram_core.contract.options import CaptureOptions
 from tests.conftest import REPO, SCRIPTED
 from tests.unit.batch_clips import assert_same_results, leftovers
@@ -138,6 +138,12 @@ def test_two_videos_with_one_name_are_refused_before_any_capture(tmp_path):
     (tmp_path / "b").mkdir()
     with pytest.raises(ValueError, match=r"would both write clip\.ram\.npz"):
         make_jobs([tmp_path / "a" / "clip.mp4", tmp_path / "b" / "clip.mp4"], tmp_path, SCRIPTED_OPTIONS)
+
+
+def test_the_scene_of_a_results_file_is_named_without_its_suffix():
+    assert stem_of_results("/o/clip.ram.npz") == "clip"
+    assert stem_of_results("/o/clip.raw.npz") == "clip.raw"  # ram-core capture --raw's file: not clip.raw.npz.blend
+    assert stem_of_results("out.npz") == "out"
 
 
 def test_jobs_and_resources():

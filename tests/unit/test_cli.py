@@ -213,7 +213,7 @@ def test_a_video_without_people_is_a_capture_with_a_warning(tmp_path, capsys, mo
     assert load_results(out).tracks == []
 
 
-def test_raw_records_are_kept_and_refine_into_the_results(tmp_path):
+def test_raw_records_are_kept_and_refine_into_the_results(tmp_path, capsys):
     """``--raw``: the records as the backend sent them, which the whole-clip refinement turns into the results
     file again (so a refinement change can be scored without capturing again)."""
     import numpy as np
@@ -222,6 +222,7 @@ def test_raw_records_are_kept_and_refine_into_the_results(tmp_path):
 
     out, raw = tmp_path / "out.npz", tmp_path / "raw.npz"
     assert main(["capture", str(CLIP), "-o", str(out), "--raw", str(raw), "--backend", SCRIPTED, "--end", "12"]) == 0
+    assert f"wrote {raw}: the records before the whole-clip refinement" in capsys.readouterr().out
     kept, results = load_results(raw), load_results(out)
     assert kept.meta.motion != results.meta.motion and len(kept.tracks) >= len(results.tracks) > 0
     again = refine(kept)
@@ -229,3 +230,14 @@ def test_raw_records_are_kept_and_refine_into_the_results(tmp_path):
     for a, b in zip(again.tracks, results.tracks):
         np.testing.assert_array_equal(a.frame, b.frame)
         np.testing.assert_allclose(a.joints, b.joints, atol=1e-6)
+
+
+def test_raw_records_never_replace_the_results(tmp_path, capsys):
+    """``--raw`` naming the output file: refused before the capture (it used to overwrite the refined results)."""
+    out = tmp_path / "out.npz"
+    args = ["capture", str(CLIP), "-o", str(out), "--raw", str(tmp_path / "out.npz"), "--backend", SCRIPTED]
+    assert main(args) == 1
+    assert error_lines(capsys.readouterr().err) == [
+        f"ram-core: error: {out}: the raw records would replace the results; give them another file name"
+    ]
+    assert list(tmp_path.iterdir()) == []

@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from ram_core.tracking.boxes import xywh_to_xyxy
-from ram_core.tracking.mot import MotFormatError, MotTable, interpolate_gaps, read_mot, track_detections, write_mot
+from ram_core.tracking.mot import (
+    MotFormatError,
+    MotTable,
+    interpolate_gaps,
+    read_mot,
+    sequence_fps,
+    track_detections,
+    write_mot,
+)
 
 
 def table(rows: list[tuple]) -> MotTable:
@@ -52,6 +60,8 @@ def test_reads_six_and_ten_column_files_and_empty_ones(tmp_path):
         ("1,1,a,2,3,4\n", ":1: not a number"),
         ("0,1,1,2,3,4\n", "frame must be"),
         ("1,1,0,0,3,4\n1,1,1,2,-3,4\n", ":2: negative box size"),
+        ("1,1,nan,2,3,4\n", ":1: NaN or infinity"),
+        ("1,1,1,2,inf,4,1\n", ":1: NaN or infinity"),
     ],
 )
 def test_malformed_files_name_the_line(tmp_path, text, message):
@@ -59,6 +69,27 @@ def test_malformed_files_name_the_line(tmp_path, text, message):
     p.write_text(text)
     with pytest.raises(MotFormatError, match=message):
         read_mot(p)
+
+
+def test_a_binary_file_is_not_motchallenge_text(tmp_path):
+    p = tmp_path / "bad.txt"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n\xe3\xff")
+    with pytest.raises(MotFormatError, match="bad.txt: not MOTChallenge text"):
+        read_mot(p)
+
+
+def test_sequence_fps_from_seqinfo_beside_or_one_folder_up(tmp_path):
+    seq = tmp_path / "TUD-Campus"
+    (seq / "det").mkdir(parents=True)
+    dets = seq / "det" / "det.txt"
+    dets.write_text("")
+    assert sequence_fps(dets) is None
+    (seq / "seqinfo.ini").write_text("[Sequence]\nname=TUD-Campus\nframeRate=30\nseqLength=71\n")
+    assert sequence_fps(dets) == (30.0, (seq / "seqinfo.ini").resolve())
+    (seq / "det" / "seqinfo.ini").write_text("[Sequence]\nframeRate=14\n")
+    assert sequence_fps(dets)[0] == 14.0
+    (seq / "det" / "seqinfo.ini").write_text("no section here\n")
+    assert sequence_fps(dets)[0] == 30.0  # an unreadable one is skipped
 
 
 def test_interpolate_gaps_fills_short_gaps_per_id_only():
@@ -105,3 +136,33 @@ def test_cli_track_writes_tracks(tmp_path):
     assert main(["track", "--dets", str(tmp_path / "dets.txt"), "-o", str(tmp_path / "x.txt"), "--fps", "0"]) == 1
     assert main(["track", "--dets", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "x.txt")]) == 1
     assert not (tmp_path / "x.txt").exists()
+
+
+@pytest.mark.parametrize("args", [["--fps", "inf"], ["--fps", "nan"], ["--max-coast", "-1"], ["-o", "."]])
+def test_cli_track_refuses_in_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys, args):
+    from ram_core.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    gt = two_walkers()
+    write_mot(tmp_path / "dets.txt", MotTable(gt.frames, -np.ones(len(gt), np.int64), gt.boxes, np.full(len(gt), 0.9)))
+    out = ["-o", "x.txt"] if "-o" not in args else []
+    assert main(["track", "--dets", "dets.txt", *out, *args]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ram-core: error:") and "\n" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dets.txt"]
+
+
+def test_cli_track_reads_the_frame_rate_from_seqinfo(tmp_path, capsys):
+    from ram_core.cli import main
+
+    gt = two_walkers()
+    (tmp_path / "det").mkdir()
+    dets = tmp_path / "det" / "det.txt"
+    write_mot(dets, MotTable(gt.frames, -np.ones(len(gt), np.int64), gt.boxes, np.full(len(gt), 0.9)))
+    assert main(["track", "--dets", str(dets), "-o", str(tmp_path / "t.txt")]) == 0
+    assert "at 25 fps (assumed: no seqinfo.ini" in capsys.readouterr().out
+    (tmp_path / "seqinfo.ini").write_text("[Sequence]\nframeRate=30\n")
+    assert main(["track", "--dets", str(dets), "-o", str(tmp_path / "t.txt")]) == 0
+    assert "at 30 fps (" in capsys.readouterr().out
+    assert main(["track", "--dets", str(dets), "-o", str(tmp_path / "t.txt"), "--fps", "12.5"]) == 0
+    assert "at 12.5 fps (--fps)" in capsys.readouterr().out

@@ -254,6 +254,19 @@ def test_version_3_files_load_without_keypoints_and_say_no_fit(tmp_path):
         assert t.keypoints_3d.shape == (len(t), 24, 4) and np.all(t.keypoints_3d == 0)
 
 
+def test_summary_tells_raw_records_apart_and_shows_heights():
+    raw = sample_results()  # motion "": records as the backend sent them (ram-core capture --raw)
+    assert raw.meta.format_version >= 4 and raw.meta.motion == ""
+    text = summary(raw)
+    assert "motion: not refined: the records as the backend sent them" in text and " tall" not in text
+    raw.meta = dataclasses.replace(raw.meta, format_version=3)
+    assert "motion: one-euro (a file from before the temporal fit)" in summary(raw)
+    raw.meta = dataclasses.replace(raw.meta, motion="temporal fit")
+    text = summary(raw, {2: 1.734})
+    assert "motion: temporal fit" in text
+    assert "track   2: frames 10..17" in text and text.count(" tall") == 1 and text.endswith(", 1.73 m tall)")
+
+
 def test_a_field_added_later_loads_from_old_files_with_its_default(monkeypatch):
     mod = results_module
 
