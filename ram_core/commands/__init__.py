@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ram_core.contract.client import CaptureError
 
-COMMANDS: tuple[str, ...] = ("capture", "batch", "info", "track", "eval", "smpl", "weights", "train")
+COMMANDS: tuple[str, ...] = ("capture", "batch", "refine", "info", "track", "eval", "smpl", "weights", "train")
 
 
 class CommandError(Exception):

@@ -232,6 +232,28 @@ def test_raw_records_are_kept_and_refine_into_the_results(tmp_path, capsys):
         np.testing.assert_allclose(a.joints, b.joints, atol=1e-6)
 
 
+def test_refine_turns_raw_records_into_the_results(tmp_path, capsys):
+    """``ram-core refine RAW -o OUT``: the same results as the capture wrote; a refined file or its own path refused."""
+    import numpy as np
+
+    out, raw, again = tmp_path / "out.npz", tmp_path / "raw.npz", tmp_path / "again.npz"
+    assert main(["capture", str(CLIP), "-o", str(out), "--raw", str(raw), "--backend", SCRIPTED, "--end", "12"]) == 0
+    capsys.readouterr()
+    assert main(["refine", str(raw), "-o", str(again)]) == 0
+    assert f"wrote {again}: " in capsys.readouterr().out
+    results, refined = load_results(out), load_results(again)
+    assert refined.meta.motion == results.meta.motion
+    assert [t.track_id for t in refined.tracks] == [t.track_id for t in results.tracks]
+    for a, b in zip(refined.tracks, results.tracks):
+        np.testing.assert_allclose(a.joints, b.joints, atol=1e-6)
+    assert main(["refine", str(out), "-o", str(tmp_path / "twice.npz")]) == 1
+    assert "already refined" in capsys.readouterr().err
+    assert main(["refine", str(raw), "-o", str(raw)]) == 1
+    assert "would replace the raw records" in capsys.readouterr().err
+    assert not (tmp_path / "twice.npz").exists()
+    assert load_results(raw).meta.motion == ""
+
+
 def test_raw_records_never_replace_the_results(tmp_path, capsys):
     """``--raw`` naming the output file: refused before the capture (it used to overwrite the refined results)."""
     out = tmp_path / "out.npz"
