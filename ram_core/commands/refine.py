@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 
-from ram_core.scene.refine import DEFAULT_MOTION, MOTIONS
+from ram_core.scene.refine import FILTER, FIT
+
+#: ``--motion``'s words (one shell word each) for the refinement's motion paths.
+MOTION_CHOICES = {"fit": FIT, "one-euro": FILTER}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,9 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUT.npz", help="the results file to write")
     parser.add_argument(
         "--motion",
-        choices=MOTIONS,
-        default=DEFAULT_MOTION,
-        help=f"how the motion is made steady (default: {DEFAULT_MOTION}; one-euro: the causal filter a live preview shows)",
+        choices=tuple(MOTION_CHOICES),
+        default="fit",
+        help="how the motion is made steady: fit, the temporal body fit (default), or one-euro, the causal filter",
     )
 
 
@@ -40,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
             f"{raw_path}: already refined (motion: {raw.meta.motion}); "
             "give the file written by 'ram-core capture --raw'"
         )
-    results = refine(raw, args.motion)
+    results = refine(raw, MOTION_CHOICES[args.motion])
     save_or_rescue(results, out)
     print(f"wrote {out}: {len(results.tracks)} people, motion: {results.meta.motion}")
     return 0

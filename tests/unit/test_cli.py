@@ -252,6 +252,8 @@ def test_refine_turns_raw_records_into_the_results(tmp_path, capsys):
     assert "would replace the raw records" in capsys.readouterr().err
     assert not (tmp_path / "twice.npz").exists()
     assert load_results(raw).meta.motion == ""
+    assert main(["refine", str(raw), "-o", str(again), "--motion", "one-euro"]) == 0
+    assert load_results(again).meta.motion == "one-euro"
 
 
 def test_raw_records_never_replace_the_results(tmp_path, capsys):
