@@ -162,9 +162,7 @@ def appearance_features(
         x0, y0, x1, y1 = (int(v) for v in window[i])
         if x1 <= x0 or y1 <= y0:
             continue
-        near = np.flatnonzero(
-            (bounds[:, 0] < x1) & (bounds[:, 2] > x0) & (bounds[:, 1] < y1) & (bounds[:, 3] > y0)
-        )
+        near = np.flatnonzero((bounds[:, 0] < x1) & (bounds[:, 2] > x0) & (bounds[:, 1] < y1) & (bounds[:, 3] > y0))
         near = np.concatenate([[i], near[near != i]])
         # Drawn on a canvas holding every one of them whole: a polygon cut by the canvas's edge fills
         # slightly different pixels than the same polygon whole.

@@ -78,8 +78,7 @@ def solve_block_banded(band: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     bandwidth, n, size = band.shape[0] - 1, band.shape[1], band.shape[2]
     off = ~np.eye(size, dtype=bool)
     scale = [None] + [
-        np.diagonal(band[k], axis1=1, axis2=2) if not np.any(band[k][:, off]) else None
-        for k in range(1, bandwidth + 1)
+        np.diagonal(band[k], axis1=1, axis2=2) if not np.any(band[k][:, off]) else None for k in range(1, bandwidth + 1)
     ]
 
     def times(k: int, i: int, m: np.ndarray) -> np.ndarray:
