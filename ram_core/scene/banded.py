@@ -70,56 +70,34 @@ class NormalEquations:
 def solve_block_banded(band: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Solve the symmetric positive definite system given by its lower blocks ``band`` ``(K + 1, T, P, P)``
     (``[k, i]`` the block coupling frame ``i`` with ``i - k``; frames further apart are not coupled) and
-    ``rhs`` ``(T * P,)``, by block ``L D L^T`` (``L`` unit lower, ``D`` block diagonal): O(T P^3), where a
-    general sparse solver fills in.
-
-    A band whose blocks are all diagonal (the fit's frames two apart meet only in the accelerations) is
-    applied as a scaling, not a matrix product: two products and one inverse per frame remain."""
+    ``rhs`` ``(T * P,)``, by block Cholesky: O(T P^3), where a general sparse solver fills in."""
     bandwidth, n, size = band.shape[0] - 1, band.shape[1], band.shape[2]
-    off = ~np.eye(size, dtype=bool)
-    scale = [None] + [
-        np.diagonal(band[k], axis1=1, axis2=2) if not np.any(band[k][:, off]) else None for k in range(1, bandwidth + 1)
-    ]
-
-    def times(k: int, i: int, m: np.ndarray) -> np.ndarray:
-        """``band[k, i] @ m``."""
-        d = scale[k]
-        return band[k, i] @ m if d is None else d[i][:, None] * m
-
-    low = np.zeros_like(band)  # ``[k, i]``: L's block coupling frame ``i`` with ``i - k``
-    inv = np.zeros((n, size, size))  # inverses of D's blocks
+    low = np.zeros_like(band)  # the Cholesky factor's blocks, same layout
+    inv = np.zeros((n, size, size))  # inverses of its diagonal blocks: matrix products from here on
     for i in range(n):
-        diag = band[0, i].copy()
-        top = min(i, bandwidth)
-        g: dict[int, np.ndarray | None] = {}  # G_k = L[k, i] D[i - k]; None: band[k, i] itself
-        for k in range(top, 0, -1):
-            if k == top:
-                g[k] = None
-                low[k, i] = times(k, i, inv[i - k])
-                diag -= times(k, i, low[k, i].T)
+        for k in range(bandwidth, 0, -1):
+            if i - k < 0:
                 continue
-            # G_k = band[k, i] - sum over m > k of G_m L[i - k, i - m]^T.
-            gk = band[k, i].copy()
-            for m in range(k + 1, top + 1):
-                gm = g[m]
-                gk -= times(m, i, low[m - k, i - k].T) if gm is None else gm @ low[m - k, i - k].T
-            g[k] = gk
-            low[k, i] = gk @ inv[i - k]
-            diag -= gk @ low[k, i].T
-        inv[i] = np.linalg.inv(diag)
+            acc = band[k, i].copy()
+            for m in range(k + 1, bandwidth + 1):
+                if i - m >= 0:
+                    acc -= low[m, i] @ low[m - k, i - k].T
+            low[k, i] = acc @ inv[i - k].T
+        diag = band[0, i] - sum(low[k, i] @ low[k, i].T for k in range(1, bandwidth + 1) if i - k >= 0)
+        inv[i] = np.linalg.inv(np.linalg.cholesky(diag))
     b = rhs.reshape(n, size)
     y = np.zeros_like(b)
     for i in range(n):
         acc = b[i].copy()
         for k in range(1, min(i, bandwidth) + 1):
             acc -= low[k, i] @ y[i - k]
-        y[i] = acc
+        y[i] = inv[i] @ acc
     x = np.zeros_like(b)
     for i in range(n - 1, -1, -1):
-        acc = inv[i] @ y[i]
+        acc = y[i].copy()
         for k in range(1, min(n - 1 - i, bandwidth) + 1):
             acc -= low[k, i + k].T @ x[i + k]
-        x[i] = acc
+        x[i] = inv[i].T @ acc
     return x.ravel()
 
 
