@@ -48,7 +48,9 @@ class LandmarkConfig:
         max_batch: most crops per interpreter call. Each crop's output is the same in any batch, but the
             time per crop is not: on 2 cores (2 threads) 7.7 ms alone, 7.0-7.3 ms in batches of 2-6, 7.6-8.0 ms
             in batches of 8-12. With 4, the landmark model took 6% less time on vtest.avi frames 0-199 than with
-            16 (whole batches), 5 saved 5%.
+            16 (whole batches), 5 saved 5%. Changing the batch size from call to call (the interpreter
+            resized) costs nothing measurable: batches of 4, 3, 1, 2 crops took 22.7 ms a crop on one
+            interpreter resized each time, 22.2 on one interpreter per size (interleaved, a loaded machine).
         num_threads: threads of each interpreter.
         interpreters: interpreters running parts of a batch of crops at once (``tflite.BatchedModel``). On
             2 cores (shared with other jobs) neither won consistently: on vtest.avi frames 0-199, 1 x 2 threads

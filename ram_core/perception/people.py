@@ -94,15 +94,20 @@ LEGS = tuple(
 )
 
 
-def part_masks(image_points: np.ndarray, shape: tuple[int, int], width: float) -> np.ndarray:
+def part_masks(
+    image_points: np.ndarray, shape: tuple[int, int], width: float, origin: tuple[int, int] = (0, 0)
+) -> np.ndarray:
     """``(N, 2, H, W)`` bool: each person's torso polygon and legs (lines ``width`` times their height thick).
 
     A pixel that lies on another person's part too is left out of both: whose it is cannot be told.
+    ``shape`` (H, W) and ``origin`` (x, y) give the window of the frame drawn (pixels): the landmarks are rounded
+    first and then moved by ``origin``, so a window shows exactly the pixels the whole frame's masks have there.
     """
     pts = np.asarray(image_points, dtype=np.float64).reshape(-1, image_points.shape[-2], 2)
     out = np.zeros((len(pts), 2, *shape), dtype=np.uint8)
+    shift = np.asarray(origin, dtype=np.int32)
     for i, p in enumerate(pts):
-        ipts = np.round(p).astype(np.int32)
+        ipts = np.round(p).astype(np.int32) - shift
         cv2.fillConvexPoly(out[i, 0], cv2.convexHull(ipts[list(TORSO)]), 1)
         thick = max(2, round(width * float(np.ptp(p[:, 1]))))
         for a, b in LEGS:
@@ -115,6 +120,19 @@ def part_masks(image_points: np.ndarray, shape: tuple[int, int], width: float) -
     return masks
 
 
+#: Landmarks :func:`part_masks` draws: the torso's corners and the legs' ends.
+PARTS = sorted(set(TORSO) | {k for leg in LEGS for k in leg})
+
+
+def part_bounds(image_points: np.ndarray, width: float) -> np.ndarray:
+    """``(N, 4)`` int64 ``(x0, y0, x1, y1)`` (end exclusive, pixels, not clipped): a window holding every pixel of
+    each person's :func:`part_masks` (the rounded points' extent, padded by the legs' thickness)."""
+    pts = np.asarray(image_points, dtype=np.float64).reshape(-1, image_points.shape[-2], 2)
+    ipts = np.round(pts[:, PARTS]).astype(np.int64)
+    thick = np.maximum(2, np.round(width * np.ptp(pts[:, :, 1], axis=1))).astype(np.int64)[:, None]
+    return np.concatenate([ipts.min(axis=1) - thick - 1, ipts.max(axis=1) + thick + 2], axis=1)
+
+
 def appearance_features(
     image_bgr: np.ndarray, image_points: np.ndarray, bins: tuple[int, int], width: float, min_pixels: int = 20
 ) -> np.ndarray:
@@ -122,6 +140,8 @@ def appearance_features(
 
     Only the person's pixels count (not the background beside them, not a neighbour inside their box), so two
     people in one box keep their own colours. A part with fewer than ``min_pixels`` pixels of its own gives zeros.
+    Each person's pixels are read in their own window (:func:`part_bounds`) with the people overlapping it: the
+    same histograms as masks over the whole frame, without drawing and converting the whole frame per person.
 
     Args:
         image_bgr: ``(H, W, 3)`` uint8 frame.
@@ -136,11 +156,23 @@ def appearance_features(
     out = np.zeros((len(image_points), 2 * dim))
     if not len(image_points):
         return out
-    hsv = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2HSV)
-    masks = part_masks(image_points, (h, w), width)
+    bounds = part_bounds(image_points, width)
+    window = np.clip(bounds, 0, [w, h, w, h])
     for i in range(len(image_points)):
+        x0, y0, x1, y1 = (int(v) for v in window[i])
+        if x1 <= x0 or y1 <= y0:
+            continue
+        near = np.flatnonzero((bounds[:, 0] < x1) & (bounds[:, 2] > x0) & (bounds[:, 1] < y1) & (bounds[:, 3] > y0))
+        near = np.concatenate([[i], near[near != i]])
+        # Drawn on a canvas holding every one of them whole: a polygon cut by the canvas's edge fills
+        # slightly different pixels than the same polygon whole.
+        cx0, cy0 = (int(v) for v in window[near, :2].min(axis=0))
+        cx1, cy1 = (int(v) for v in window[near, 2:].max(axis=0))
+        canvas = part_masks(image_points[near], (cy1 - cy0, cx1 - cx0), width, (cx0, cy0))[0]
+        masks = canvas[:, y0 - cy0 : y1 - cy0, x0 - cx0 : x1 - cx0]
+        hsv = cv2.cvtColor(image_bgr[y0:y1, x0:x1], cv2.COLOR_BGR2HSV)
         for k in range(2):
-            m = masks[i, k]
+            m = masks[k]
             if m.sum() < min_pixels:
                 continue
             hist = cv2.calcHist([hsv], [0, 1], m.astype(np.uint8), list(bins), [0, 180, 0, 256]).reshape(-1)

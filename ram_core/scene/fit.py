@@ -250,8 +250,8 @@ def _terms(
         zero = np.zeros_like(z)
         a = np.stack([np.stack([s, zero, -s * p[..., 0] / z], -1), np.stack([zero, s, -s * p[..., 1] / z], -1)], -2)
         res = s[..., None] * err * o.sigma_2d  # (T, J, 2): s already holds 1 / sigma
-        jacs = np.concatenate([_joint_jacobian(a[:, i], k, turns) for i, k in enumerate(seen.tolist())], axis=1)
-        eq.dense([frames], res.reshape(n, -1), [jacs])
+        for i, k in enumerate(seen.tolist()):  # joint by joint: each touches only its own chain's columns
+            eq.dense([frames], res[:, i], [_joint_jacobian(a[:, i], k, turns)])
 
     # 3D landmark directions: each bone along the observed one, on its parent's rotation.
     for c in range(1, NUM_JOINTS):

@@ -16,7 +16,8 @@ import pytest
 pytest.importorskip("ai_edge_litert")
 pytest.importorskip("cv2")
 
-from ram_core.backends.lite.backend import seen_by_another, sweep_order
+from ram_core.backends.lite.backend import crop_now, seen_by_another
+from ram_core.backends.lite.sweep import StillTiles, sweep_order
 from ram_core.contract.client import run_capture
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import Results
@@ -95,6 +96,30 @@ def test_sweep_order_visits_every_tile_once_and_spreads_them() -> None:
     order = sweep_order(42)
     assert sorted(order.tolist()) == list(range(42))
     assert np.abs(np.diff(order)).min() >= 5
+
+
+def test_tracks_lost_long_ago_are_cropped_every_third_frame_taking_turns() -> None:
+    ids = np.array([1, 2, 3, 4])
+    coasting = np.array([1, 10, 11, 30])  # seen on the frame before, 10 frames ago, 11 and 30 frames ago
+    crops = np.array([crop_now(f, ids, coasting, long_coast=10, every=3) for f in range(6)])
+    assert crops[:, :2].all()  # recently seen: every frame
+    assert crops[:, 2:].sum(axis=0).tolist() == [2, 2]  # lost long ago: every third frame
+    assert not (crops[:, 2] & crops[:, 3]).any()  # in turns, not on the same frames
+
+
+def test_a_tile_unchanged_since_the_detector_last_saw_it_is_skipped() -> None:
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    tiles = [(0, 0, 200), (120, 40, 200), (-40, -80, 400)]  # the last one reaches beyond the frame
+    still = StillTiles(change=0.002, level=12, max_skips=2)
+    assert still.to_run(frame, tiles) == tiles  # never seen
+    noisy = np.clip(frame.astype(np.int16) + rng.integers(-6, 7, frame.shape), 0, 255).astype(np.uint8)
+    assert still.to_run(noisy, tiles) == []  # sensor noise only
+    person = noisy.copy()
+    person[20:80, 30:45] = 30  # someone 60 px tall walks into the first tile
+    assert still.to_run(person, tiles) == [(0, 0, 200), (-40, -80, 400)]
+    assert still.to_run(person, tiles) == [(120, 40, 200)]  # skipped twice in a row: run anyway
+    assert StillTiles(change=0.0, level=12, max_skips=2).to_run(frame, tiles) == tiles  # 0: every tile
 
 
 def test_a_gap_fill_is_dropped_where_another_track_observed_that_person() -> None:

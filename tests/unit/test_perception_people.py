@@ -7,7 +7,7 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from ram_core.perception.people import appearance_features, landmark_boxes, paint_people
+from ram_core.perception.people import appearance_features, landmark_boxes, paint_people, part_masks
 from ram_core.tracking.boxes import inside_fraction, scale_boxes
 
 
@@ -100,3 +100,25 @@ def test_appearance_of_a_person_with_no_pixels_of_their_own_is_zero() -> None:
     image = np.zeros((100, 100, 3), np.uint8)
     tiny = _standing(50.0, 40.0, 4.0)  # a few pixels tall
     assert not appearance_features(image, tiny[None], (12, 4), 0.12).any()
+
+
+def test_appearance_read_in_each_persons_window_equals_masks_over_the_whole_frame() -> None:
+    """The windowed histograms are those of the whole frame's masks, to the bit: people overlapping, at the
+    frame's edges, half out of it and outside it, at fractional pixels."""
+    bins, width = (12, 4), 0.12
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    for _ in range(10):
+        count = 8
+        people = [_standing(x, y, h) for x, y, h in rng.uniform([-40, -60, 30], [360, 200, 160], (count, 3))]
+        points = np.stack(people) + rng.normal(0.0, 3.0, (count, 33, 2))
+        masks = part_masks(points, image.shape[:2], width)
+        expected = np.zeros((count, 2 * 48))
+        for i in range(count):
+            for k in range(2):
+                if masks[i, k].sum() >= 20:
+                    hist = cv2.calcHist([hsv], [0, 1], masks[i, k].astype(np.uint8), list(bins), [0, 180, 0, 256])
+                    expected[i, 48 * k : 48 * (k + 1)] = hist.reshape(-1) / np.linalg.norm(hist)
+        expected /= np.maximum(np.linalg.norm(expected, axis=1, keepdims=True), 1e-300)
+        np.testing.assert_array_equal(appearance_features(image, points, bins, width), expected)
