@@ -14,6 +14,7 @@ from ram_core.scene.solve import (
     MOVING,
     NO_FLOOR,
     SOLVED,
+    UNCERTAIN,
     SceneOptions,
     apply_scene,
     camera_pose,
@@ -348,3 +349,15 @@ def test_a_crouching_body_says_nothing_of_the_vertical_or_the_height() -> None:
     assert scene.status.startswith(SOLVED), scene.status
     angle = np.degrees(np.arccos(np.clip(scene.floor_cam[:3] @ floor_of(cam)[:3], -1, 1)))
     assert angle < 2.0 and abs(camera_pose(scene.floor_cam)[0] / 2.5 - 1) < 0.05, scene.status
+
+
+def test_a_lone_walker_across_the_image_gives_a_floor_marked_uncertain() -> None:
+    # One person's path along one line leaves the floor free to pivot about it (only their body axis and
+    # height prior hold it): the solve says so instead of a confident floor; three people's street does not.
+    rng = np.random.default_rng(0)
+    cam = camera(2.5, 5.0, 0.0)
+    alone = [track_of(1, lite_like(walker(1.70, (-4.0, 7.0), -90.0, 150, rng), cam, 1.70, rng))]
+    scene = solve_scene(Results(meta(150), alone))
+    assert scene.solved and UNCERTAIN in scene.status and scene.normal_sd > 1.8, scene.status
+    street_scene = solve_scene(street()[0])
+    assert street_scene.solved and UNCERTAIN not in street_scene.status, street_scene.status
