@@ -89,6 +89,8 @@ class SceneOptions:
         moving_angle_deg: floors fitted on the clip's two halves further apart than this: moving camera.
             On the street clip (static camera, lite backend) the halves differ by 7.5 degrees: the lite
             backend's depth errors tilt each half's plane, so a smaller move than this goes unnoticed.
+            The halves must also differ by more than 3 times their combined standard errors (``normal_sd``):
+            a lone person's path leaves each half's floor free to tilt by as much.
         min_camera_height: a floor fitted closer under the camera than this (metres) is refused.
         rounds: stance re-selection rounds; iterations: IRLS steps per round.
         min_pixel_weight: a joint's observed pixel (``keypoints_2d``) with at least this weight gives its
@@ -627,12 +629,13 @@ def _halves_disagree(
     if len(frames) < 2 * options.min_stance_frames:
         return None
     cut = float(np.median(frames))
-    normals = []
+    normals, sds = [], []
     for half in (ev.frame <= cut, ev.frame > cut):
         sub, _ = _solve_floor(ev.select(half), n_tracks, up, options)
         normals.append(sub.normal)
+        sds.append(sub.normal_sd)
     angle = _angle_deg(normals[0], normals[1])
-    if angle > options.moving_angle_deg:
+    if angle > max(options.moving_angle_deg, 3.0 * float(np.hypot(*sds))):
         return f"the floors of the clip's two halves differ by {angle:.1f} degrees"
     return None
 
