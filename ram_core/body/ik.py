@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -71,23 +72,37 @@ class IkOptions:
     spine_split: bool = False
 
 
+def _norm(v: np.ndarray) -> np.ndarray:
+    """``|v|`` over the last axis: ``np.linalg.norm``'s arithmetic (the same bits) without its overhead."""
+    return np.sqrt(np.add.reduce(v * v, axis=-1))
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.cross`` of 3-vectors over the last axis (the same arithmetic, so the same bits), without its overhead."""
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
+    out[..., 0] = a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1]
+    out[..., 1] = a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2]
+    out[..., 2] = a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+    return out
+
+
 def unit_vectors(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``v / |v|`` (zero where ``|v|`` is ~0) and ``|v|``, over the last axis."""
-    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    n = _norm(v)[..., None]
     return v / np.where(n > _EPS, n, 1.0), n[..., 0]
 
 
 def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``(T, 3, 3)`` smallest rotations taking unit vectors ``a`` ``(T, 3)`` to unit vectors ``b``."""
-    cross = np.cross(a, b)
-    sin = np.linalg.norm(cross, axis=-1)
+    cross = _cross(a, b)
+    sin = _norm(cross)
     cos = np.einsum("ti,ti->t", a, b)
     axis = cross / np.where(sin > _EPS, sin, 1.0)[:, None]
     # Opposite vectors: any axis across ``a`` will do.
     opposite = (sin <= 1e-7) & (cos < 0)
     if np.any(opposite):
         helper = np.where(np.abs(a[:, :1]) < 0.9, np.array([[1.0, 0.0, 0.0]]), np.array([[0.0, 1.0, 0.0]]))
-        perp, _ = unit_vectors(np.cross(a, helper))
+        perp, _ = unit_vectors(_cross(a, helper))
         axis = np.where(opposite[:, None], perp, axis)
     angle = np.arctan2(sin, cos)
     return axis_angle_to_matrix(axis * angle[:, None])
@@ -126,7 +141,7 @@ def _twist(axis: np.ndarray, pred: np.ndarray, obs: np.ndarray, w: np.ndarray) -
     along_o = np.einsum("tki,ti->tk", obs, axis)[..., None] * axis[:, None, :]
     p_perp, o_perp = pred - along_p, obs - along_o
     cos = np.einsum("tk,tki,tki->t", w, p_perp, o_perp)
-    sin = np.einsum("tk,tki,ti->t", w, np.cross(p_perp, o_perp), axis)
+    sin = np.einsum("tk,tki,ti->t", w, _cross(p_perp, o_perp), axis)
     angle = np.where(np.hypot(sin, cos) > 1e-8, np.arctan2(sin, cos), 0.0)
     return axis_angle_to_matrix(axis * angle[:, None])
 
@@ -150,39 +165,34 @@ def solve_global_rotations(
         hint_weights = (
             np.ones(hint_points.shape[:2]) if hint_weights is None else np.asarray(hint_weights, dtype=np.float64)
         )
-    by_joint: dict[int, list[Hint]] = {}
-    for hint in hints:
-        by_joint.setdefault(hint.joint, []).append(hint)
+    plans = _joint_plans(rest.tobytes(), tuple(hints))
 
     glob = np.empty((n, NUM_JOINTS, 3, 3))
     eye = np.broadcast_to(np.eye(3), (n, 3, 3))
-    for j in range(NUM_JOINTS):
+    for j, plan in enumerate(plans):
         if options.spine_split and j in SPINE_CHAIN[:2]:
             continue  # filled in when spine3 is solved
         if options.spine_split and j == SPINE_CHAIN[2]:
             parent_rot = glob[:, PARENTS[SPINE_CHAIN[0]]]  # the pelvis: spine3 is fitted relative to it
         else:
             parent_rot = eye if PARENTS[j] < 0 else glob[:, PARENTS[j]]
-        # Vectors from this joint: children first, then hints.
-        rest_vecs, obs_vecs, vec_w = [], [], []
-        for c in children(j):
-            rest_vecs.append(np.broadcast_to(rest[c] - rest[j], (n, 3)))
-            obs_vecs.append(targets[:, c] - targets[:, j])
-            vec_w.append(np.minimum(w_joint[:, j], w_joint[:, c]))
-        n_children = len(rest_vecs)
-        for hint in by_joint.get(j, []):
-            rest_vecs.append(np.broadcast_to(np.asarray(hint.rest_direction, dtype=np.float64), (n, 3)))
-            obs_vecs.append(hint_points[:, hint.point] - targets[:, j])
-            vec_w.append(hint_weights[:, hint.point] * hint.scale)
-        if not rest_vecs:
+        if plan is None:
             glob[:, j] = parent_rot
             continue
-        rest_dir, _ = unit_vectors(np.stack(rest_vecs, axis=1))
-        obs_dir, obs_len = unit_vectors(np.stack(obs_vecs, axis=1))
+        # Vectors from this joint: children first, then hints.
+        kids, points, scales, rest_unit = plan
+        n_children = len(kids)
+        obs_vecs = targets[:, kids] - targets[:, j, None]
+        vec_w = np.minimum(w_joint[:, j, None], w_joint[:, kids])
+        if len(points):
+            obs_vecs = np.concatenate([obs_vecs, hint_points[:, points] - targets[:, j, None]], axis=1)
+            vec_w = np.concatenate([vec_w, hint_weights[:, points] * scales], axis=1)
+        rest_dir = _frames_of(rest_unit, n)
+        obs_dir, obs_len = unit_vectors(obs_vecs)
         usable = np.isfinite(obs_len) & (obs_len > _EPS)
         obs_dir = np.where(usable[..., None], obs_dir, 0.0)
         obs_len = np.where(usable, obs_len, 0.0)
-        w = np.nan_to_num(np.stack(vec_w, axis=1), nan=0.0)
+        w = np.nan_to_num(vec_w, nan=0.0)
         w = np.where(usable, np.maximum(w, options.weight_floor), 0.0)
 
         if n_children == 1:
@@ -196,6 +206,40 @@ def solve_global_rotations(
             rot = glob[:, SPINE_CHAIN[1]] @ step
         glob[:, j] = rot
     return glob
+
+
+def _frames_of(unit: np.ndarray, n: int) -> np.ndarray:
+    """``unit`` ``(K, 3)`` repeated over ``n`` frames, laid out in memory as the stacked per-frame copies
+    used to be (coordinate, frame, vector order): ``einsum`` sums in memory order, so this layout keeps the
+    rotations the same to the last bit."""
+    if n == 1:
+        return unit[None].copy()
+    out = np.empty((3, n, len(unit))).transpose(1, 2, 0)
+    out[...] = unit
+    return out
+
+
+_JointPlan = tuple[list[int], list[int], np.ndarray, np.ndarray]
+
+
+@lru_cache(maxsize=8)
+def _joint_plans(rest_bytes: bytes, hints: tuple[Hint, ...]) -> tuple[_JointPlan | None, ...]:
+    """Per joint, what :func:`solve_global_rotations` builds its vectors from, the same for every call with
+    this rest skeleton (``(24, 3)`` float64 as bytes) and these hints: the children, the hint points, the
+    hints' scales and the unit rest directions ``(K, 3)`` (children first, then hints); None for a joint
+    with neither (a leaf without hints)."""
+    rest = np.frombuffer(rest_bytes, dtype=np.float64).reshape(NUM_JOINTS, 3)
+    plans: list[_JointPlan | None] = []
+    for j in range(NUM_JOINTS):
+        kids = children(j)
+        mine = [hint for hint in hints if hint.joint == j]
+        vecs = [rest[c] - rest[j] for c in kids] + [np.asarray(h.rest_direction, dtype=np.float64) for h in mine]
+        if not vecs:
+            plans.append(None)
+            continue
+        unit, _ = unit_vectors(np.stack(vecs))
+        plans.append((kids, [h.point for h in mine], np.array([h.scale for h in mine], dtype=np.float64), unit))
+    return tuple(plans)
 
 
 def _single_child(

@@ -44,6 +44,9 @@ NUM_BETAS = 10
 JOINT_INDEX: dict[str, int] = {name: i for i, name in enumerate(JOINT_NAMES)}
 
 
+_EYE3 = np.eye(3)
+
+
 def children(joint: int) -> list[int]:
     """Indices of the joints whose parent is ``joint``."""
     return [i for i, p in enumerate(PARENTS) if p == joint]
@@ -59,15 +62,16 @@ def axis_angle_to_matrix(rotvec: np.ndarray) -> np.ndarray:
         ``(..., 3, 3)`` rotation matrices.
     """
     rotvec = np.asarray(rotvec, dtype=np.float64)
-    angle = np.linalg.norm(rotvec, axis=-1, keepdims=True)
+    angle = np.sqrt(np.add.reduce(rotvec * rotvec, axis=-1))[..., None]  # np.linalg.norm's arithmetic
     axis = rotvec / np.where(angle > 1e-12, angle, 1.0)
     x, y, z = axis[..., 0], axis[..., 1], axis[..., 2]
-    zero = np.zeros_like(x)
-    k = np.stack([zero, -z, y, z, zero, -x, -y, x, zero], axis=-1).reshape(*rotvec.shape[:-1], 3, 3)
+    k = np.zeros((*rotvec.shape[:-1], 3, 3))
+    k[..., 0, 1], k[..., 0, 2] = -z, y
+    k[..., 1, 0], k[..., 1, 2] = z, -x
+    k[..., 2, 0], k[..., 2, 1] = -y, x
     s = np.sin(angle)[..., None]
     c = np.cos(angle)[..., None]
-    eye = np.broadcast_to(np.eye(3), k.shape)
-    return eye + s * k + (1.0 - c) * (k @ k)
+    return _EYE3 + s * k + (1.0 - c) * (k @ k)
 
 
 def matrix_to_axis_angle(rot: np.ndarray) -> np.ndarray:
@@ -132,17 +136,15 @@ def quaternion_to_axis_angle(quat: np.ndarray) -> np.ndarray:
 
 def quaternion_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Hamilton product of quaternions ``(..., 4)`` (w, x, y, z): the rotation ``b`` then ``a``."""
-    aw, ax, ay, az = np.moveaxis(a, -1, 0)
-    bw, bx, by, bz = np.moveaxis(b, -1, 0)
-    return np.stack(
-        [
-            aw * bw - ax * bx - ay * by - az * bz,
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-        ],
-        axis=-1,
-    )
+    a, b = np.asarray(a), np.asarray(b)
+    aw, ax, ay, az = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
+    bw, bx, by, bz = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape), dtype=np.result_type(a, b))
+    out[..., 0] = aw * bw - ax * bx - ay * by - az * bz
+    out[..., 1] = aw * bx + ax * bw + ay * bz - az * by
+    out[..., 2] = aw * by - ax * bz + ay * bw + az * bx
+    out[..., 3] = aw * bz + ax * by - ay * bx + az * bw
+    return out
 
 
 def rotation_between(q_from: np.ndarray, q_to: np.ndarray) -> np.ndarray:

@@ -389,9 +389,10 @@ def fit_run(
     for _ in range(options.iterations):
         diag = eq.band[0][:, at, at].copy()
         for _try in range(4):
-            lhs = eq.band.copy()
-            lhs[0][:, at, at] += damping * np.maximum(diag, 1e-9) + 1e-12
-            step = -solve_block_banded(lhs, eq.grad.ravel()).reshape(n, PARAMS)
+            # Damped in place (no copy of the band), the diagonal put back after the solve.
+            eq.band[0][:, at, at] += damping * np.maximum(diag, 1e-9) + 1e-12
+            step = -solve_block_banded(eq.band, eq.grad.ravel()).reshape(n, PARAMS)
+            eq.band[0][:, at, at] = diag
             new_glob = axis_angle_to_matrix(step[:, :ROOT].reshape(n, NUM_JOINTS, 3)) @ glob
             new_root = root + step[:, ROOT:]
             new_eq = _terms(new_glob, new_root, rest, prior_glob, prior_root, obs, fps, options)

@@ -163,6 +163,13 @@ def test_the_block_solver_matches_a_dense_solve():
             band[k, i] = dense[i * size : (i + 1) * size, (i - k) * size : (i - k + 1) * size]
     rhs = rng.normal(size=frames * size)
     np.testing.assert_allclose(solve_block_banded(band, rhs), np.linalg.solve(dense, rhs), atol=1e-10)
+    # Frames two apart coupled by diagonal blocks only (an acceleration's): the row-scaling path.
+    for i in range(2, frames):
+        block = np.diag(rng.uniform(-1.0, 1.0, size))
+        band[2, i] = block
+        dense[i * size : (i + 1) * size, (i - 2) * size : (i - 1) * size] = block
+        dense[(i - 2) * size : (i - 1) * size, i * size : (i + 1) * size] = block.T
+    np.testing.assert_allclose(solve_block_banded(band, rhs), np.linalg.solve(dense, rhs), atol=1e-10)
 
 
 def capture_of(frames: int = 30) -> Results:

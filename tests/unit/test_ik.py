@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ram_core.body.ik import SPINE_CHAIN, Hint, IkOptions, solve_global_rotations, solve_rotations
+from ram_core.body.ik import (
+    SPINE_CHAIN,
+    Hint,
+    IkOptions,
+    _cross,
+    _kabsch_or_swing,
+    _norm,
+    _single_child,
+    solve_global_rotations,
+    solve_rotations,
+    unit_vectors,
+)
 from ram_core.contract.skeleton import (
     JOINT_INDEX,
     JOINT_NAMES,
@@ -173,3 +184,64 @@ def test_antiparallel_bone_does_not_break_the_swing() -> None:
     pos, _ = forward_kinematics(go_s, bp_s, REST)
     assert np.all(np.isfinite(bp_s))
     assert np.abs(pos - targets).max() < 1e-6
+
+
+def reference_global_rotations(targets, rest, weights, hint_points, hint_weights, hints):
+    """The solver as it was before its per-joint plans were cached (vectors built per call, joint by joint)."""
+    n = targets.shape[0]
+    by_joint: dict[int, list[Hint]] = {}
+    for hint in hints:
+        by_joint.setdefault(hint.joint, []).append(hint)
+    glob = np.empty((n, NUM_JOINTS, 3, 3))
+    eye = np.broadcast_to(np.eye(3), (n, 3, 3))
+    for j in range(NUM_JOINTS):
+        parent_rot = eye if PARENTS[j] < 0 else glob[:, PARENTS[j]]
+        rest_vecs, obs_vecs, vec_w = [], [], []
+        for c in children(j):
+            rest_vecs.append(np.broadcast_to(rest[c] - rest[j], (n, 3)))
+            obs_vecs.append(targets[:, c] - targets[:, j])
+            vec_w.append(np.minimum(weights[:, j], weights[:, c]))
+        n_children = len(rest_vecs)
+        for hint in by_joint.get(j, []):
+            rest_vecs.append(np.broadcast_to(np.asarray(hint.rest_direction, dtype=np.float64), (n, 3)))
+            obs_vecs.append(hint_points[:, hint.point] - targets[:, j])
+            vec_w.append(hint_weights[:, hint.point] * hint.scale)
+        if not rest_vecs:
+            glob[:, j] = parent_rot
+            continue
+        rest_dir, _ = unit_vectors(np.stack(rest_vecs, axis=1))
+        obs_dir, obs_len = unit_vectors(np.stack(obs_vecs, axis=1))
+        usable = np.isfinite(obs_len) & (obs_len > 1e-9)
+        obs_dir = np.where(usable[..., None], obs_dir, 0.0)
+        obs_len = np.where(usable, obs_len, 0.0)
+        w = np.nan_to_num(np.stack(vec_w, axis=1), nan=0.0)
+        w = np.where(usable, np.maximum(w, IkOptions().weight_floor), 0.0)
+        if n_children == 1:
+            glob[:, j] = _single_child(parent_rot, rest_dir, obs_dir, obs_len, w)
+        else:
+            glob[:, j] = _kabsch_or_swing(parent_rot, rest_dir, obs_dir, w)
+    return glob
+
+
+def test_cached_joint_plans_give_the_same_rotations_to_the_last_bit() -> None:
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 5):
+        go, bp, tr = random_poses(n, seed=n)
+        targets, glob = forward_kinematics(go, bp, REST, tr)
+        points, hints = twist_hints(glob, targets)
+        targets = targets + rng.normal(scale=0.02, size=targets.shape)
+        weights = rng.uniform(0.0, 1.0, size=(n, NUM_JOINTS))
+        weights[0, 4] = np.nan
+        hint_weights = rng.uniform(0.0, 1.0, size=points.shape[:2])
+        hints = [
+            Hint(h.joint, h.point, h.rest_direction, scale=0.3 if k % 3 == 0 else 1.0) for k, h in enumerate(hints)
+        ]
+        expected = reference_global_rotations(targets, REST, weights, points, hint_weights, hints)
+        got = solve_global_rotations(targets, REST, weights, points, hint_weights, hints)
+        assert np.array_equal(got, expected)
+
+
+def test_cross_and_norm_match_numpy_to_the_last_bit() -> None:
+    a, b = np.random.default_rng(4).normal(size=(2, 7, 5, 3))
+    assert np.array_equal(_cross(a, b), np.cross(a, b))
+    assert np.array_equal(_norm(a), np.linalg.norm(a, axis=-1))

@@ -392,28 +392,34 @@ class LiteBackend:
         relative = targets.joints - targets.joints[:, :1]
         seen_3d = np.concatenate([relative, targets.weights[..., None]], axis=-1)
         seen_3d = np.where(np.isfinite(seen_3d), seen_3d, 0.0)
-        out = []
+        table = self._smoothers if smoothers is None else smoothers
+        kept, rots, transl = [], [], []
         for i, v in enumerate(views):
             if not np.all(np.isfinite(found[i])):
-                out.append(empty_records())
                 continue
-            table = self._smoothers if smoothers is None else smoothers
             smoother = table.setdefault(v.track_id, MotionSmoother(self._fps, self.cfg.smoothing))
-            rot, transl = smoother.update(frame_index, np.concatenate([go[i : i + 1], bp[i]]), found[i])
-            records = pose_records(
-                frame_index,
-                v.track_id,
-                rot[None, 0],
-                rot[None, 1:],
-                transl[None],
-                self._rest,
-                boxes[rows[i]][None],
-                v.confidence,
-            )
-            records["keypoints_2d"] = pixels[i]
-            records["keypoints_3d"] = seen_3d[i]
-            out.append(records)
-        return out
+            rot, moved = smoother.update(frame_index, np.concatenate([go[i : i + 1], bp[i]]), found[i])
+            kept.append(i)
+            rots.append(rot)
+            transl.append(moved)
+        if not kept:
+            return [empty_records() for _ in views]
+        rot = np.stack(rots)
+        # One forward kinematics for the frame's people; each view gets its own row.
+        made = pose_records(
+            frame_index,
+            np.array([views[i].track_id for i in kept]),
+            rot[:, 0],
+            rot[:, 1:],
+            np.stack(transl),
+            self._rest,
+            boxes[rows[kept]],
+            np.array([views[i].confidence for i in kept]),
+        )
+        made["keypoints_2d"] = pixels[kept]
+        made["keypoints_3d"] = seen_3d[kept]
+        row = {i: k for k, i in enumerate(kept)}
+        return [made[row[i] : row[i] + 1] if i in row else empty_records() for i in range(len(views))]
 
     def _estimate(self, image_bgr: np.ndarray, boxes: np.ndarray) -> LandmarkBatch:
         if self._landmarker is None:
