@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ram_core.contract.client import CaptureClient, CaptureError, save_or_rescue
 from ram_core.contract.options import CaptureOptions
-from ram_core.contract.results import CaptureMeta, Results
+from ram_core.contract.results import SCENE_SOLVED, SCENE_UNCERTAIN, CaptureMeta, Results
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +110,16 @@ class CaptureJob:
 
 
 def video_remarks(meta: CaptureMeta | None) -> str:
-    """What the artist should know about how the video was read: damaged frames skipped, a variable rate."""
+    """What the artist should know about how the video was read: damaged frames skipped, a variable rate, and
+    whether the scene solve found a floor (else the people stand in the camera's frame, with no ground)."""
     if meta is None:
         return ""
     parts = [f"{len(meta.skipped_frames)} damaged frame(s) skipped, left missing"] if meta.skipped_frames else []
     if meta.frame_times is not None:
         parts.append("variable frame rate: keyed at each frame's time")
+    status = meta.scene_status
+    if status and not status.startswith(SCENE_SOLVED):
+        parts.append(f"no floor solved ({status.split(':')[0]}): camera at the origin, no ground")
+    elif SCENE_UNCERTAIN in status:
+        parts.append(f"{SCENE_UNCERTAIN}: the ground's tilt may be off")
     return "; ".join(parts)

@@ -38,6 +38,11 @@ from ram_core.contract.skeleton import NUM_BETAS, NUM_BODY_JOINTS, NUM_JOINTS
 FORMAT_VERSION = 4
 FORMAT_NAME = "ram-results"
 
+#: The words a ``scene_status`` starts with (``ram_core.scene.solve`` writes it; the Blender report reads it).
+SCENE_SOLVED, SCENE_NO_FLOOR, SCENE_MOVING = "solved", "no floor", "moving camera suspected"
+#: In a solved scene's status: the evidence leaves the floor free to tilt.
+SCENE_UNCERTAIN = "floor uncertain"
+
 
 class ResultsFormatError(ValueError):
     """A results file that is not one, is of another version, or has a malformed array."""

@@ -49,7 +49,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ram_core.contract.results import Results, Track
+from ram_core.contract.results import (
+    SCENE_MOVING,
+    SCENE_NO_FLOOR,
+    SCENE_SOLVED,
+    SCENE_UNCERTAIN,
+    Results,
+    Track,
+)
 from ram_core.contract.skeleton import JOINT_INDEX
 
 FEET = (JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"])
@@ -61,8 +68,7 @@ HEAD = JOINT_INDEX["head"]
 # metre of that span, for any rest skeleton of the same proportions.
 STATURE_PER_HEAD_SPAN = 1.70 / 1.5254
 POINT_NOISE = 0.02  # m: a stance foot joint's noise apart from depth (landmarks, the foot's own roll)
-SOLVED, NO_FLOOR, MOVING = "solved", "no floor", "moving camera suspected"
-UNCERTAIN = "floor uncertain"  # in a solved scene's status: the evidence leaves the floor free to tilt
+SOLVED, NO_FLOOR, MOVING, UNCERTAIN = SCENE_SOLVED, SCENE_NO_FLOOR, SCENE_MOVING, SCENE_UNCERTAIN
 
 
 @dataclass(frozen=True)

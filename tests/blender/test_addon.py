@@ -151,6 +151,16 @@ def test_the_report_says_damaged_frames_were_skipped_and_the_rate_varied(tmp_pat
         "variable frame rate: keyed at each frame's time)",
     )
     assert video_remarks(make_meta()) == ""
+    solved = "solved: floor from 200 stance frames of 3 people; camera 5.80 m above it"
+    assert video_remarks(dataclasses.replace(make_meta(), scene_status=solved)) == ""
+    doubt = "solved: floor uncertain (about +-2.1 degrees: ...); floor from 40 stance frames of 1 people"
+    assert video_remarks(dataclasses.replace(make_meta(), scene_status=doubt)) == (
+        "floor uncertain: the ground's tilt may be off"
+    )
+    moving = "moving camera suspected: the two halves' floors differ by 12 degrees"
+    assert video_remarks(dataclasses.replace(make_meta(), scene_status=moving)) == (
+        "no floor solved (moving camera suspected): camera at the origin, no ground"
+    )
 
 
 def test_enabling_prints_no_error(tmp_path):
