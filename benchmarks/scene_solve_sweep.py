@@ -1,6 +1,6 @@
 """How the scene solve holds across camera setups, crowds and the backend's errors, without rendering.
 
-Synthetic streets (the generator of ``tests/unit/test_scene.py``, generalised): a static camera 1.2-8 m up,
+Synthetic streets (``tests/fixtures/streets.py``, the scene tests' generator, over many settings): a static camera 1.2-8 m up,
 pitched 0-45 degrees down, rolled 0-5 degrees, 50-90 degrees of horizontal field of view (1920 x 1080); 1-6
 people 1.50-1.95 m tall walking across the image, toward / away from the camera or both, placed where the
 camera sees their feet. Each track is what a monocular backend assuming a 1.70 m skeleton makes of them: the
@@ -33,65 +33,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ram_core.contract.results import CaptureMeta, Results, make_track
+from ram_core.contract.results import Results
 from ram_core.contract.skeleton import JOINT_INDEX
-from ram_core.contract.smpl_model import default_rest_joints
-from ram_core.scene.solve import UNCERTAIN, SceneOptions, rest_stature, solve_scene
+from ram_core.scene.solve import UNCERTAIN, solve_scene
+from tests.fixtures.streets import FPS, STATURE, camera, track_of, walker
+from tests.fixtures.streets import meta as synthetic_meta
 
-REST = default_rest_joints()
-STATURE = rest_stature(REST)
-FPS = 25.0
 WIDTH, HEIGHT = 1920, 1080
-FOOT_HEIGHT = SceneOptions().foot_height * STATURE
-BODY_TO_WORLD = np.array([[-1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
 SEEN = [
     JOINT_INDEX[n] for n in ("left_shoulder", "right_shoulder", "left_ankle", "right_ankle", "left_foot", "right_foot")
 ]
 BOUNDS = (2.0, 0.05, 0.03)  # floor degrees, camera height, each person's height
-
-
-def rot_z(a: float) -> np.ndarray:
-    c, s = np.cos(a), np.sin(a)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-
-
-def camera(height: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
-    """``(4, 4)`` world -> camera for a camera at ``(0, 0, height)`` looking along +Y, pitched down, rolled."""
-    level = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
-    p, r = np.radians(pitch_deg), np.radians(roll_deg)
-    pitch = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(p), -np.sin(p)], [0.0, np.sin(p), np.cos(p)]])
-    roll = np.array([[np.cos(r), -np.sin(r), 0.0], [np.sin(r), np.cos(r), 0.0], [0.0, 0.0, 1.0]])
-    rot = roll @ pitch @ level
-    out = np.eye(4)
-    out[:3, :3] = rot
-    out[:3, 3] = -rot @ np.array([0.0, 0.0, height])
-    return out
-
-
-def walker(height: float, start: np.ndarray, heading_deg: float, frames: int, rng) -> np.ndarray:
-    """``(F, 24, 3)`` world joints of a person walking at 1.3 m/s from ``start`` (pelvis xy), each foot planted
-    60 % of a 1.1 s cycle (as ``tests/unit/test_scene.py``'s walker)."""
-    s = height / STATURE
-    heading = np.radians(heading_deg)
-    fwd = np.array([-np.sin(heading), np.cos(heading), 0.0])
-    t = np.arange(frames) / FPS
-    pelvis_xy = np.asarray(start)[None] + 1.3 * t[:, None] * fwd[None, :2]
-    body = (s * REST) @ BODY_TO_WORLD.T @ rot_z(heading).T
-    body[:, 2] -= body[[JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"]], 2].min() - FOOT_HEIGHT * s
-    joints = np.repeat(body[None], frames, axis=0)
-    joints[:, :, :2] += pelvis_xy[:, None] - body[0, :2]
-    cycle, phase0 = 1.1, rng.uniform(0, 1.1)
-    for k, name in enumerate(("left_foot", "right_foot")):
-        j = JOINT_INDEX[name]
-        side = body[j, :2] - body[0, :2]
-        ph = ((t + phase0 + 0.5 * k * cycle) % cycle) / cycle
-        plant_t = t - ph * cycle + 0.3 * cycle
-        planted = start + 1.3 * plant_t[:, None] * fwd[None, :2] + side
-        next_planted = planted + 1.3 * cycle * fwd[None, :2]
-        u = np.clip((ph - 0.6) / 0.4, 0, 1)[:, None]
-        joints[:, j, :2] = np.where(ph[:, None] < 0.6, planted, (1 - u) * planted + u * next_planted)
-        joints[:, j, 2] = FOOT_HEIGHT * s + np.where(ph < 0.6, 0.0, 0.12 * np.sin(np.pi * u[:, 0]))
-    return joints
 
 
 @dataclass(frozen=True)
@@ -172,40 +124,10 @@ def scene_of(
         tilt = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(lean), -np.sin(lean)], [0.0, np.sin(lean), np.cos(lean)]])
         pelvis = raw[:, :1]
         raw = (raw - pelvis) @ tilt.T + pelvis
-        tracks.append(_track(len(tracks) + 1, raw[keep], pixels[keep], np.flatnonzero(keep)))
+        tracks.append(track_of(len(tracks) + 1, raw[keep], pixels[keep], np.flatnonzero(keep)))
         heights.append(h)
-    meta = CaptureMeta(
-        video_path="synthetic",
-        fps=FPS,
-        width=WIDTH,
-        height=HEIGHT,
-        frame_count=frames,
-        frame_start=0,
-        frame_end=frames,
-        intrinsics=k,
-        intrinsics_assumed=False,
-        backend="synthetic",
-        rest_joints=REST,
-        rest_source="anny-cmu_mb",
-    )
+    meta = synthetic_meta(frames, k, (WIDTH, HEIGHT))
     return Results(meta, tracks), cam, heights
-
-
-def _track(track_id: int, joints: np.ndarray, pixels: np.ndarray, frame: np.ndarray):
-    n = len(joints)
-    return make_track(
-        track_id,
-        frame=frame,
-        global_orient=np.zeros((n, 3)),
-        body_pose=np.zeros((n, 23, 3)),
-        betas=np.zeros((n, 10)),
-        transl=joints[:, 0] - REST[0],
-        joints=joints,
-        box=np.tile([0.0, 0.0, 10.0, 10.0], (n, 1)),
-        confidence=np.ones(n),
-        predicted=np.zeros(n, bool),
-        keypoints_2d=pixels,
-    )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from ram_core.contract.results import FORMAT_VERSION, Results, load_results, sav
 from ram_core.contract.skeleton import PARENTS
 from ram_core.scene.contact import ContactOptions, detect_contact, plant_feet
 from ram_core.scene.solve import FEET
-from tests.unit.test_scene import FOOT_HEIGHT, FPS, camera, meta, track_of, walker
+from tests.fixtures.streets import FOOT_HEIGHT, FPS, camera, meta, track_of, walker
 
 FRAMES = 120
 

@@ -7,9 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from ram_core.contract.results import FORMAT_VERSION, CaptureMeta, Results, load_results, make_track, save_results
+from ram_core.contract.results import FORMAT_VERSION, Results, load_results, make_track, save_results
 from ram_core.contract.skeleton import JOINT_INDEX, forward_kinematics
-from ram_core.contract.smpl_model import default_rest_joints
 from ram_core.scene.solve import (
     MOVING,
     NO_FLOOR,
@@ -18,69 +17,19 @@ from ram_core.scene.solve import (
     SceneOptions,
     apply_scene,
     camera_pose,
-    rest_stature,
     solve_and_apply,
     solve_scene,
     world_from_floor,
 )
-
-REST = default_rest_joints()
-STATURE = rest_stature(REST)
-FPS = 25.0
-FOOT_HEIGHT = SceneOptions().foot_height * STATURE  # the foot joint above the sole at scale 1
-# SMPL body frame (y up, x left, z front) -> world (Z up) for a person facing +Y: their left is -X.
-BODY_TO_WORLD = np.array([[-1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
-
-
-def rot_z(a: float) -> np.ndarray:
-    c, s = np.cos(a), np.sin(a)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-
-
-def camera(height: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
-    """``(4, 4)`` world -> camera for a camera at ``(0, 0, height)`` looking along +Y, pitched down, rolled."""
-    level = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # world -> OpenCV camera axes
-    p, r = np.radians(pitch_deg), np.radians(roll_deg)
-    pitch = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(p), -np.sin(p)], [0.0, np.sin(p), np.cos(p)]])
-    roll = np.array([[np.cos(r), -np.sin(r), 0.0], [np.sin(r), np.cos(r), 0.0], [0.0, 0.0, 1.0]])
-    rot = roll @ pitch @ level
-    out = np.eye(4)
-    out[:3, :3] = rot
-    out[:3, 3] = -rot @ np.array([0.0, 0.0, height])
-    return out
-
-
-def walker(height: float, start: tuple[float, float], heading_deg: float, frames: int, rng) -> np.ndarray:
-    """``(F, 24, 3)`` world joints of a person walking at 1.3 m/s, each foot planted 60% of a 1.1 s cycle.
-
-    The body is the rest skeleton scaled to ``height``, upright, gliding with the pelvis; only its feet
-    step (planted feet stay put, with their joint ``FOOT_HEIGHT * s`` above the floor), which is all the
-    solve looks at besides the upright axis.
-    """
-    s = height / STATURE
-    heading = np.radians(heading_deg)
-    fwd = np.array([-np.sin(heading), np.cos(heading), 0.0])
-    t = np.arange(frames) / FPS
-    pelvis_xy = np.asarray(start)[None] + 1.3 * t[:, None] * fwd[None, :2]
-    body = (s * REST) @ BODY_TO_WORLD.T @ rot_z(heading).T
-    body[:, 2] -= body[[JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"]], 2].min() - FOOT_HEIGHT * s
-    joints = np.repeat(body[None], frames, axis=0)
-    joints[:, :, :2] += pelvis_xy[:, None] - body[0, :2]
-    cycle, phase0 = 1.1, rng.uniform(0, 1.1)
-    for k, name in enumerate(("left_foot", "right_foot")):
-        j = JOINT_INDEX[name]
-        side = body[j, :2] - body[0, :2]
-        ph = ((t + phase0 + 0.5 * k * cycle) % cycle) / cycle  # 0..0.6 planted, 0.6..1 swinging
-        step_start = t - ph * cycle  # when this cycle's stance began
-        plant_t = step_start + 0.3 * cycle  # the pelvis passes over the planted foot mid-stance
-        planted = start + 1.3 * plant_t[:, None] * fwd[None, :2] + side
-        next_planted = planted + 1.3 * cycle * fwd[None, :2]
-        u = np.clip((ph - 0.6) / 0.4, 0, 1)[:, None]
-        xy = np.where(ph[:, None] < 0.6, planted, (1 - u) * planted + u * next_planted)
-        lift = np.where(ph < 0.6, 0.0, 0.12 * np.sin(np.pi * u[:, 0]))
-        joints[:, j, :2] = xy
-        joints[:, j, 2] = FOOT_HEIGHT * s + lift
-    return joints
+from tests.fixtures.streets import (
+    FOOT_HEIGHT,
+    REST,
+    STATURE,
+    camera,
+    meta,
+    track_of,
+    walker,
+)
 
 
 def lite_like(world: np.ndarray, camera_from_world: np.ndarray, height: float, rng) -> np.ndarray:
@@ -89,44 +38,6 @@ def lite_like(world: np.ndarray, camera_from_world: np.ndarray, height: float, r
     cam = world @ camera_from_world[:3, :3].T + camera_from_world[:3, 3]
     cam = cam * (STATURE / height) * (1 + 0.03 * rng.standard_normal((len(cam), 1, 1)))
     return cam + 0.015 * rng.standard_normal(cam.shape)
-
-
-def meta(frames: int) -> CaptureMeta:
-    return CaptureMeta(
-        video_path="synthetic",
-        fps=FPS,
-        width=1920,
-        height=1080,
-        frame_count=frames,
-        frame_start=0,
-        frame_end=frames,
-        intrinsics=np.array([[1400.0, 0, 960], [0, 1400.0, 540], [0, 0, 1]]),
-        intrinsics_assumed=False,
-        backend="synthetic",
-        rest_joints=REST,
-        rest_source="anny-cmu_mb",
-    )
-
-
-def track_of(track_id: int, joints: np.ndarray, pixels: np.ndarray | None = None) -> object:
-    n = len(joints)
-    extra = {} if pixels is None else {"keypoints_2d": pixels}
-    transl = joints[:, 0] - REST[0]
-    go = np.zeros((n, 3))
-    bp = np.zeros((n, 23, 3))
-    return make_track(
-        track_id,
-        frame=np.arange(n),
-        global_orient=go,
-        body_pose=bp,
-        betas=np.zeros((n, 10)),
-        transl=transl,
-        joints=joints,
-        box=np.tile([0.0, 0.0, 10.0, 10.0], (n, 1)),
-        confidence=np.ones(n),
-        predicted=np.zeros(n, bool),
-        **extra,
-    )
 
 
 HEIGHTS = (1.55, 1.75, 1.90)
