@@ -6,31 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ram_core.contract.results import CaptureMeta, Results, make_track
+from ram_core.contract.results import Results, make_track
 from ram_core.contract.skeleton import JOINT_INDEX, forward_kinematics
 from ram_core.contract.smpl_model import default_rest_joints
 from ram_core.scene.gaps import GapConfig, fill_track_gaps, gait_period
+from tests.unit.test_relink import FPS, meta
 
-FPS = 30.0
 PERIOD = 32.0  # frames per stride
 HIDDEN = np.arange(50, 80)  # a 1 s hiding
-
-
-def meta() -> CaptureMeta:
-    return CaptureMeta(
-        video_path="synthetic",
-        fps=FPS,
-        width=640,
-        height=480,
-        frame_count=120,
-        frame_start=0,
-        frame_end=120,
-        intrinsics=np.array([[500.0, 0, 320], [0, 500.0, 240], [0, 0, 1]]),
-        intrinsics_assumed=False,
-        backend="synthetic",
-        rest_joints=default_rest_joints(),
-        rest_source="test",
-    )
 
 
 def gait_pose(frames: np.ndarray, swing: float) -> np.ndarray:
@@ -89,8 +72,8 @@ def test_the_stride_period_is_found_from_the_legs_seen_and_none_for_a_person_sta
 
 def test_a_hidden_walker_keeps_walking_where_a_slerp_would_glide_with_legs_half_apart():
     track, truth = walker(swing=0.5)
-    gait = fill_track_gaps(Results(meta(), [track])).track(1)
-    slerped = fill_track_gaps(Results(meta(), [track]), GapConfig(gait=False)).track(1)
+    gait = fill_track_gaps(Results(meta(120), [track])).track(1)
+    slerped = fill_track_gaps(Results(meta(120), [track]), GapConfig(gait=False)).track(1)
     assert gait.frame.tolist() == list(range(120))
     assert gait.predicted[HIDDEN].all() and not gait.predicted[~np.isin(gait.frame, HIDDEN)].any()
     assert leg_error(gait, truth) < 0.08  # about the records' own noise
@@ -105,6 +88,6 @@ def test_a_hidden_walker_keeps_walking_where_a_slerp_would_glide_with_legs_half_
 
 def test_a_person_who_does_not_walk_is_slerped_across_the_gap():
     track, _ = walker(swing=0.0)
-    out = fill_track_gaps(Results(meta(), [track])).track(1)
-    slerped = fill_track_gaps(Results(meta(), [track]), GapConfig(gait=False)).track(1)
+    out = fill_track_gaps(Results(meta(120), [track])).track(1)
+    slerped = fill_track_gaps(Results(meta(120), [track]), GapConfig(gait=False)).track(1)
     np.testing.assert_allclose(out.body_pose, slerped.body_pose)

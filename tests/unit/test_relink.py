@@ -13,15 +13,16 @@ from ram_core.scene.relink import RelinkConfig, link_cost, relink_tracks
 FPS = 30.0
 
 
-def meta() -> CaptureMeta:
+def meta(frames: int = 200) -> CaptureMeta:
+    """A 640 x 480 capture's metadata, ``frames`` frames at :data:`FPS`."""
     return CaptureMeta(
         video_path="synthetic",
         fps=FPS,
         width=640,
         height=480,
-        frame_count=200,
+        frame_count=frames,
         frame_start=0,
-        frame_end=200,
+        frame_end=frames,
         intrinsics=np.array([[500.0, 0, 320], [0, 500.0, 240], [0, 0, 1]]),
         intrinsics_assumed=False,
         backend="synthetic",
