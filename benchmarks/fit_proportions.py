@@ -7,7 +7,10 @@ capture's raw records, three times, the fit keeping a different skeleton per tra
 * ``true``: the person's true bone lengths (the scenario's body template, ``tools/synth/bodies.npz``), along
   the capture's skeleton's bone directions and scaled to the track's solved height: the upper bound of what
   proportions can give;
-* ``estimated``: ``ram_core.scene.proportions.estimate_proportions`` from the track's own keypoints.
+* ``estimated``: ``ram_core.scene.proportions.estimate_proportions`` from the track's own keypoints;
+* ``true+2D``: the true bone lengths and the ground truth's own pixels in place of the backend's 2D keypoints
+  (their weights kept): how far exact bones and exact 2D take the fit, which the landmarks' 2D (about 3 px
+  off, 30-50 mm at these people's distance) keeps it from.
 
 It prints PA-MPJPE and root-relative MPJPE (mm) per clip beside the raw-landmark baseline on the same
 person-frames (as ``benchmarks/synthetic_suite.py`` scores them), then the tuning clips', the held-out clips'
@@ -39,7 +42,7 @@ from ram_core.scene.proportions import LIMB_PAIRS, bone_lengths, estimate_propor
 from ram_core.scene.refine import settle
 
 BODIES = ROOT / "tools" / "synth" / "bodies.npz"
-VARIANTS = ("default", "true", "estimated")
+VARIANTS = ("default", "true", "estimated", "true+2D")
 #: The templates' body frame (x to the body's right, y forward, z up) into SMPL's (x left, y up, z forward).
 TEMPLATE_TO_SMPL = np.array([[-1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
 
@@ -68,6 +71,21 @@ def true_factors(clip: Path, person: int, rest_joints: np.ndarray) -> np.ndarray
     own = bone_lengths(rest)
     skeleton = proportioned_skeleton(rest, np.where(own > 0, lengths / np.maximum(own, 1e-12), 1.0))
     return np.where(own > 0, bone_lengths(skeleton) / np.maximum(own, 1e-12), 1.0)
+
+
+def with_true_pixels(gt: dict[str, np.ndarray], results: Results, owner: dict[int, int]) -> Results:
+    """``results`` with each matched track's 2D keypoints moved onto its person's true pixels where present."""
+    tracks = []
+    for t in results.tracks:
+        arrays = t.arrays()
+        if t.track_id in owner:
+            person = owner[t.track_id]
+            present = gt["present"][person][t.frame]
+            pixels = arrays["keypoints_2d"].copy()
+            pixels[present, :, :2] = gt["joints_2d"][person][t.frame[present]]
+            arrays["keypoints_2d"] = pixels
+        tracks.append(type(t)(t.track_id, **arrays))
+    return Results(results.meta, tracks)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,7 +119,12 @@ def main(argv: list[str] | None = None) -> int:
             if t.track_id in truth:
                 errors.append(factors[limbs] - truth[t.track_id][limbs])
                 spread.append(1.0 - truth[t.track_id][limbs])
-        ours = {v: clip_parts(gt, fit_motion(settled, skeletons=skeletons[v])) for v in VARIANTS}
+        skeletons["true+2D"] = skeletons["true"]
+        exact = with_true_pixels(gt, settled, owner)
+        ours = {
+            v: clip_parts(gt, fit_motion(exact if v == "true+2D" else settled, skeletons=skeletons[v]))
+            for v in VARIANTS
+        }
         base = clip_parts(gt, load_results(args.kept / clip.name / "baseline.ram.npz"), mask=ours["default"].matched)
         parts[clip.name] = {**ours, "baseline": base}
         cells = []

@@ -61,7 +61,10 @@ class FitOptions:
     acceleration scale (m/s^2, rad/s^2).
 
     Attributes:
-        sigma_2d: a 2D keypoint's error, in metres at the joint's depth.
+        sigma_2d: a 2D keypoint's error, in metres at the joint's depth. With each person's true bone lengths
+            (``benchmarks/fit_proportions.py``) 0.03 / 0.04 / 0.06 gave PA-MPJPE 67.6 / 67.6 / 68.3 mm on all 9
+            clips; with the true 2D keypoints too, 0.01 gave 55.8 against 62.9 at 0.04: the landmarks' 2D
+            (about 3 px off) is what limits the limbs' depth, not this weight.
         huber_2d: 2D residuals beyond this many sigmas count linearly (1 rather than 2: PA-MPJPE 65.7 rather
             than 66.1 mm, root-relative 84.8 rather than 84.3 mm on the tuning clips; a landmark that jumps to
             the other leg for a frame pulls less).
