@@ -61,7 +61,10 @@ class FitOptions:
     acceleration scale (m/s^2, rad/s^2).
 
     Attributes:
-        sigma_2d: a 2D keypoint's error, in metres at the joint's depth.
+        sigma_2d: a 2D keypoint's error, in metres at the joint's depth. With each person's true bone lengths
+            (``benchmarks/fit_proportions.py``) 0.03 / 0.04 / 0.06 gave PA-MPJPE 67.6 / 67.6 / 68.3 mm on all 9
+            clips; with the true 2D keypoints too, 0.01 gave 55.8 against 62.9 at 0.04: the landmarks' 2D
+            (about 3 px off) is what limits the limbs' depth, not this weight.
         huber_2d: 2D residuals beyond this many sigmas count linearly (1 rather than 2: PA-MPJPE 65.7 rather
             than 66.1 mm, root-relative 84.8 rather than 84.3 mm on the tuning clips; a landmark that jumps to
             the other leg for a frame pulls less).
@@ -70,6 +73,9 @@ class FitOptions:
             0.1 gave PA-MPJPE 65.3 / 65.4 / 65.7 / 65.9 mm and root-relative MPJPE 86.8 / 85.4 / 84.8 / 84.6 mm:
             the landmark model's depth is the least reliable part of its 3D keypoints, and the 2D keypoints
             with the bones' exact lengths know the rest (the ground truth's 2D keypoints in their place: 60.2 mm at 0.04).
+            With each person's true bone lengths (``benchmarks/fit_proportions.py``'s upper bound), 0.08 / 0.16 / 0.32
+            gave 67.6 / 68.1 / 68.3 mm on all 9 clips: a weaker prior does not let the reprojection find the
+            limbs' depth better, even with exact bones.
         weight_floor: the least weight an observed keypoint counts with.
         sigma_rotation: a joint's rotation off the record's (radians).
         sigma_root: the pelvis off the record's across its viewing ray (metres).
@@ -500,14 +506,27 @@ def fit_track(
     return type(track)(track.track_id, **arrays)
 
 
-def fit_motion(results: Results, options: FitOptions = FitOptions()) -> Results:
-    """Every track of a whole capture refitted (see the module docstring); ``meta.motion`` says so."""
+def fit_motion(
+    results: Results, options: FitOptions = FitOptions(), skeletons: dict[int, np.ndarray] | None = None
+) -> Results:
+    """Every track of a whole capture refitted (see the module docstring); ``meta.motion`` says so.
+
+    ``skeletons``: a rest skeleton ``(24, 3)`` (unscaled: the track's ``scale`` applies) per track id for the
+    fit to keep instead of the capture's ``meta.rest_joints`` (``benchmarks/fit_proportions.py`` measures
+    what one gives). Such tracks' ``joints`` are not the capture's skeleton posed by their rotations."""
+    skeletons = skeletons or {}
     meta = results.meta
     world = None if meta.world_from_camera is None else np.asarray(meta.world_from_camera, dtype=np.float64)
     floor = None if meta.floor_cam is None else np.asarray(meta.floor_cam, dtype=np.float64)
     tracks = [
         fit_track(
-            t, meta.rest_joints, np.asarray(meta.intrinsics, dtype=np.float64), float(meta.fps), world, floor, options
+            t,
+            skeletons.get(t.track_id, meta.rest_joints),
+            np.asarray(meta.intrinsics, dtype=np.float64),
+            float(meta.fps),
+            world,
+            floor,
+            options,
         )
         for t in results.tracks
     ]

@@ -34,15 +34,20 @@ MOTIONS = (FIT, FILTER)
 DEFAULT_MOTION = FIT
 
 
+def settle(raw: Results) -> Results:
+    """``raw`` re-linked, its gaps filled, its depth smoothed, its scene solved and its planted feet put on the
+    floor: what either motion starts from (see the module docstring)."""
+    return plant_feet(solve_and_apply(smooth_depth(fill_track_gaps(relink_tracks(raw)))))
+
+
 def refine(raw: Results, motion: str = DEFAULT_MOTION) -> Results:
     """``raw`` (a capture's records as the backend sent them) refined over the whole clip; see the module docstring."""
     if motion not in MOTIONS:
         raise ValueError(f"motion is {motion!r}; expected one of {', '.join(MOTIONS)}")
-    solved = solve_and_apply(smooth_depth(fill_track_gaps(relink_tracks(raw))))
-    planted = plant_feet(solved)
+    planted = settle(raw)
     if motion == FIT:
         return fit_motion(planted)
     return Results(dataclasses.replace(planted.meta, motion=FILTER), planted.tracks)
 
 
-__all__ = ["DEFAULT_MOTION", "FILTER", "FIT", "MOTIONS", "refine"]
+__all__ = ["DEFAULT_MOTION", "FILTER", "FIT", "MOTIONS", "refine", "settle"]
