@@ -13,7 +13,10 @@ normal and the heights come from the image where they can:
 
 1. Stance points: per record, the lower foot (along the current floor normal) when its speed across
    the image (the viewing ray's jitter left out: monocular depth is the noisy part) is below
-   ``max_stance_speed``.
+   ``max_stance_speed``. Each foot is on the ray through the pixel the backend saw it at, at the backend's
+   distance: the backend's posed feet miss their own pixels by its pose error (``lite`` draws the farther foot
+   of a walker seen from the side 2-8 px below it on the synthetic suite), which a track's plane reads as pitch
+   and its offset as distance.
 2. The image's vertical (:func:`_image_vertical`): an upright body's axis (ankles to shoulders, their
    pixels) lies in a plane through the camera centre that contains the floor's normal; the planes of
    every record, Tukey-reweighted, give the normal where the people stand at different places across the
@@ -197,7 +200,7 @@ def world_from_floor(floor_cam: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Evidence:
-    """The stance-candidate samples of every track, flattened: feet ``(R, 2, 3)``, their image speeds
+    """The stance-candidate samples of every track, flattened: feet ``(R, 2, 3)`` (on their pixels' rays), their image speeds
     ``(R, 2)`` m/s, the track index ``(R,)``, the frame ``(R,)``, the foot height ``(R,)``, the track's
     relative depth jitter ``(R,)`` per record, the viewing rays (unit, camera frame) of the feet
     ``(R, 2, 3)`` and of the shoulders' midpoint ``(R, 3)``, and the unit normal ``(R, 3)`` of the plane through
@@ -300,6 +303,9 @@ def _evidence(
         h = options.foot_height * stature * t.scale.astype(np.float64)
         jitter = np.full(int(keep.sum()), _depth_jitter(t.joints[keep, 0].astype(np.float64), t.frame[keep]))
         foot_ray = _rays(t, FEET, from_camera, options.min_pixel_weight)
+        # Each foot on the ray through its own pixel at the backend's distance (step 1 of the module docstring):
+        # the pixel is what was measured, the distance is the part it does not give.
+        on_ray = foot_ray * np.linalg.norm(feet, axis=-1, keepdims=True)
         shoulder = _rays(t, SHOULDERS, from_camera, options.min_pixel_weight).sum(axis=1)
         shoulder /= np.maximum(np.linalg.norm(shoulder, axis=-1, keepdims=True), 1e-9)
         axis = np.cross(_rays(t, ANKLES, from_camera, options.min_pixel_weight).sum(axis=1), shoulder)
@@ -309,7 +315,7 @@ def _evidence(
         axis = np.where(upright[:, None], axis, 0.0)
         parts.append(
             (
-                feet[keep],
+                on_ray[keep],
                 speed[keep],
                 np.full(int(keep.sum()), i),
                 t.frame[keep],
