@@ -14,9 +14,8 @@ normal and the heights come from the image where they can:
 1. Stance points: per record, the lower foot (along the current floor normal) when its speed across
    the image (the viewing ray's jitter left out: monocular depth is the noisy part) is below
    ``max_stance_speed``. Each foot is on the ray through the pixel the backend saw it at, at the backend's
-   distance: the backend's posed feet miss their own pixels by its pose error (``lite`` draws the farther foot
-   of a walker seen from the side 2-8 px below it on the synthetic suite), which a track's plane reads as pitch
-   and its offset as distance.
+   distance (:func:`seen_feet`): the backend's posed feet miss their own pixels by its pose error, which a
+   track's plane reads as pitch and its offset as distance.
 2. The image's vertical (:func:`_image_vertical`): an upright body's axis (ankles to shoulders, their
    pixels) lies in a plane through the camera centre that contains the floor's normal; the planes of
    every record, Tukey-reweighted, give the normal where the people stand at different places across the
@@ -288,6 +287,20 @@ def _rays(track: Track, joints: tuple[int, ...], from_camera: np.ndarray, min_we
     return ray / np.maximum(np.linalg.norm(ray, axis=-1, keepdims=True), 1e-9)
 
 
+def seen_feet(track: Track, intrinsics: np.ndarray, min_weight: float = SceneOptions.min_pixel_weight) -> np.ndarray:
+    """``(T, 2, 3)`` the feet (camera frame) on the rays through the pixels the backend saw them at (weight at least
+    ``min_weight``), at the distances of its posed feet; the posed feet where unseen.
+
+    The pixel is the measurement and the distance the part it does not give: the backend's posed feet miss their
+    own pixels by its pose error (``lite`` draws the farther foot of a walker seen from the side 2-8 px below it
+    on the synthetic suite), a few centimetres that a floor seen nearly edge-on turns into degrees of pitch and,
+    along a viewing ray 7-20 degrees below the horizon, 3-8 times as much distance.
+    """
+    feet = track.joints[:, list(FEET)].astype(np.float64)
+    from_camera = np.linalg.inv(np.asarray(intrinsics, dtype=np.float64))
+    return _rays(track, FEET, from_camera, min_weight) * np.linalg.norm(feet, axis=-1, keepdims=True)
+
+
 def _evidence(
     tracks: list[Track], fps: float, rest: np.ndarray, intrinsics: np.ndarray, options: SceneOptions
 ) -> _Evidence:
@@ -303,9 +316,7 @@ def _evidence(
         h = options.foot_height * stature * t.scale.astype(np.float64)
         jitter = np.full(int(keep.sum()), _depth_jitter(t.joints[keep, 0].astype(np.float64), t.frame[keep]))
         foot_ray = _rays(t, FEET, from_camera, options.min_pixel_weight)
-        # Each foot on the ray through its own pixel at the backend's distance (step 1 of the module docstring):
-        # the pixel is what was measured, the distance is the part it does not give.
-        on_ray = foot_ray * np.linalg.norm(feet, axis=-1, keepdims=True)
+        on_ray = seen_feet(t, intrinsics, options.min_pixel_weight)
         shoulder = _rays(t, SHOULDERS, from_camera, options.min_pixel_weight).sum(axis=1)
         shoulder /= np.maximum(np.linalg.norm(shoulder, axis=-1, keepdims=True), 1e-9)
         axis = np.cross(_rays(t, ANKLES, from_camera, options.min_pixel_weight).sum(axis=1), shoulder)
@@ -859,6 +870,7 @@ __all__ = [
     "apply_scene",
     "camera_pose",
     "rest_stature",
+    "seen_feet",
     "solve_and_apply",
     "solve_scene",
     "world_from_floor",
