@@ -202,8 +202,8 @@ def world_from_floor(floor_cam: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Evidence:
-    """The stance-candidate samples of every track, flattened: feet ``(R, 2, 3)`` (on their pixels' rays), their image speeds
-    ``(R, 2)`` m/s, the track index ``(R,)``, the frame ``(R,)``, the foot height ``(R,)``, the track's
+    """The stance-candidate samples of every track, flattened: feet ``(R, 2, 3)`` (:func:`seen_feet`), their
+    image speeds ``(R, 2)`` m/s, the track index ``(R,)``, the frame ``(R,)``, the foot height ``(R,)``, the track's
     relative depth jitter ``(R,)`` per record, the viewing rays (unit, camera frame) of the feet
     ``(R, 2, 3)`` and of the shoulders' midpoint ``(R, 3)``, and the unit normal ``(R, 3)`` of the plane through
     the camera centre, the ankles' midpoint and the shoulders' midpoint (zero where they are not seen): an
