@@ -21,6 +21,11 @@ Runs after the scene solve (``ram_core.scene.solve``), in its world (Z up, floor
    landmarks on someone else's legs), the body is lowered along its pelvis's viewing ray by the lower
    foot's running minimum height there, eased in and out; a run's flight phase or a jump is shorter.
 
+The feet are where their pixels put them (``ram_core.scene.solve.seen_feet``: on the ray through the pixel the
+backend saw each at, at its posed distance), as the scene solve measured the floor on them: the backend's posed
+feet miss their pixels by a few centimetres, which a lift or a pull along a ray 7-20 degrees below the horizon
+turns into 3-8 times as much distance.
+
 Frames: camera frame OpenCV (x right, y down, z forward) for the records, metres; corrections are made
 in the world of ``meta.world_from_camera`` and rotated back. Without a solved scene nothing changes and
 ``contact`` stays 0.
@@ -35,7 +40,7 @@ import numpy as np
 
 from ram_core.contract.results import Results, Track
 from ram_core.scene.depth import frame_runs, solve_pentadiagonal
-from ram_core.scene.solve import FEET, SceneOptions, rest_stature
+from ram_core.scene.solve import FEET, SceneOptions, rest_stature, seen_feet
 
 NOTE = "feet planted by root-motion correction (offline)"
 
@@ -223,11 +228,17 @@ def plant_track(
     planted: float,
     fps: float,
     options: ContactOptions = ContactOptions(),
+    intrinsics: np.ndarray | None = None,
 ) -> Track:
-    """``track`` with ``contact`` set and its body moved so that planted feet hold still on the floor."""
+    """``track`` with ``contact`` set and its body moved so that planted feet hold still on the floor.
+
+    With ``intrinsics`` the feet are where their pixels put them (:func:`ram_core.scene.solve.seen_feet`, as the
+    scene solve measured the floor on them), else the posed feet."""
     rot, shift = world_from_camera[:3, :3], world_from_camera[:3, 3]
     joints = track.joints.astype(np.float64)
     world = joints @ rot.T + shift
+    if intrinsics is not None:
+        world[:, list(FEET)] = seen_feet(track, intrinsics) @ rot.T + shift
     feet = world[:, list(FEET)]
     prob, flag = detect_contact(feet, track.frame, planted, fps, options)
     move = np.zeros((len(track), 3))
@@ -287,7 +298,7 @@ def plant_feet(results: Results, options: ContactOptions = ContactOptions()) -> 
             tracks.append(t)
             continue
         planted = options.foot_height * stature * float(np.median(t.scale))
-        tracks.append(plant_track(t, world, planted, meta.fps, options))
+        tracks.append(plant_track(t, world, planted, meta.fps, options, meta.intrinsics))
     notes = "; ".join(n for n in (meta.notes, NOTE) if n)
     return Results(dataclasses.replace(meta, notes=notes), tracks)
 

@@ -175,3 +175,30 @@ def test_a_short_jump_is_not_pulled_down():
     out = plant_feet(nearer(world, np.zeros(FRAMES)))
     peak = to_world(out)[:, list(FEET), 2].min(axis=1)[(t > 2.1) & (t < 2.3)]
     assert peak.min() > 0.25, peak.min()
+
+
+def test_feet_are_where_their_pixels_put_them_not_where_the_backend_posed_them():
+    # A walker across a camera at head height (1.6 m, pitched 5 degrees) at its true distance on the solved floor,
+    # its farther foot posed 5 cm low (lite draws it a few pixels below where it saw it). Lifting that foot out of
+    # the floor (beyond the lift's 3 cm tolerance) would move the body toward the camera by 5-10 times the dip
+    # along a ray this flat; its pixel says it stands on the floor, so the body stays where it is.
+    rng = np.random.default_rng(0)
+    world = walker(1.70, (-2.0, 5.0), -90.0, FRAMES, rng)
+    cam = camera(1.6, 5.0, 0.0)
+    joints = world @ cam[:3, :3].T + cam[:3, 3]
+    m = meta(FRAMES)
+    projected = joints @ m.intrinsics.T
+    pixels = np.concatenate([projected[..., :2] / projected[..., 2:], np.ones(joints.shape[:2] + (1,))], axis=-1)
+    posed = joints.copy()
+    far = np.array(FEET)[np.argmax(joints[:, list(FEET), 2], axis=1)]
+    posed[np.arange(FRAMES), far, 1] += 0.05  # camera y is down
+    floor = np.append(cam[:3, :3] @ np.array([0.0, 0.0, 1.0]), 1.6)
+    solved = dataclasses.replace(m, world_from_camera=np.linalg.inv(cam), floor_cam=floor, scene_status="solved")
+
+    def moved(weight: float) -> float:
+        track = track_of(1, posed, pixels * np.array([1.0, 1.0, weight]))
+        out = plant_feet(Results(solved, [track])).tracks[0]
+        return float(np.median(np.linalg.norm(out.joints[:, 0], axis=-1) / np.linalg.norm(joints[:, 0], axis=-1)) - 1)
+
+    assert abs(moved(1.0)) < 0.005, moved(1.0)
+    assert moved(0.0) < -0.015, moved(0.0)  # without its pixels the posed foot is lifted out, the body brought near

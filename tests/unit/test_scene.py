@@ -40,6 +40,43 @@ def lite_like(world: np.ndarray, camera_from_world: np.ndarray, height: float, r
     return cam + 0.015 * rng.standard_normal(cam.shape)
 
 
+SEEN = [
+    JOINT_INDEX[n] for n in ("left_shoulder", "right_shoulder", "left_ankle", "right_ankle", "left_foot", "right_foot")
+]
+
+
+def seen_street(
+    cam: np.ndarray,
+    heights: tuple[float, ...],
+    paths: tuple[tuple[tuple[float, float], float], ...],
+    rng,
+    frames: int = 150,
+    lean_deg: float = 8.0,
+    near: float = 0.9,
+) -> list:
+    """Tracks of people walking ``paths`` as a monocular backend sees them: ``lite_like`` skeletons leaned
+    ``lean_deg`` toward the camera about their pelvis and placed at ``near`` of that distance, with the pixels it
+    saw (``keypoints_2d``: shoulders, ankles, feet; 1 px of noise) where the people really are."""
+    intrinsics = meta(1).intrinsics
+    lean = np.radians(lean_deg)
+    tilt = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(lean), -np.sin(lean)], [0.0, np.sin(lean), np.cos(lean)]])
+    tracks = []
+    for i, (h, (start, heading)) in enumerate(zip(heights, paths)):
+        world = walker(h, start, heading, frames, rng)
+        true_cam = world @ cam[:3, :3].T + cam[:3, 3]
+        pixels = np.zeros((frames, 24, 3))
+        projected = true_cam @ intrinsics.T
+        pixels[:, SEEN, :2] = projected[:, SEEN, :2] / projected[:, SEEN, 2:] + rng.normal(
+            0, 1.0, (frames, len(SEEN), 2)
+        )
+        pixels[:, SEEN, 2] = 1.0
+        raw = lite_like(world, cam, h, rng)
+        pelvis = raw[:, :1]
+        raw = near * ((raw - pelvis) @ tilt.T + pelvis)
+        tracks.append(track_of(i + 1, raw, pixels))
+    return tracks
+
+
 HEIGHTS = (1.55, 1.75, 1.90)
 PATHS = (((-4.0, 7.0), -90.0), ((1.5, 13.0), 160.0), ((-1.0, 4.5), -25.0))  # across, toward, away and across
 
@@ -184,28 +221,10 @@ def test_heights_come_from_the_image_when_the_backend_misplaces_its_skeletons() 
     # and placed 10% too near on top of the 1.70 m guess (what lite does from a raised camera). Its
     # upright axis and its distances mislead; the pixels it saw (keypoints_2d: shoulders, ankles, feet) do
     # not, and the solve measures the floor and everyone's height on them.
-    rng = np.random.default_rng(4)
     cam = camera(4.0, 25.0, -3.0)
-    intrinsics = meta(1).intrinsics
-    tracks, heights = [], (1.58, 1.72, 1.92)
+    heights = (1.58, 1.72, 1.92)
     paths = (((-4.0, 9.0), -90.0), ((1.5, 14.0), 160.0), ((-1.0, 6.5), -25.0))
-    seen = [JOINT_INDEX[n] for n in ("left_shoulder", "right_shoulder", "left_ankle", "right_ankle")] + [
-        JOINT_INDEX["left_foot"],
-        JOINT_INDEX["right_foot"],
-    ]
-    lean = np.radians(8.0)
-    tilt = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(lean), -np.sin(lean)], [0.0, np.sin(lean), np.cos(lean)]])
-    for i, (h, (start, heading)) in enumerate(zip(heights, paths)):
-        world = walker(h, start, heading, 150, rng)
-        true_cam = world @ cam[:3, :3].T + cam[:3, 3]
-        pixels = np.zeros((150, 24, 3))
-        projected = true_cam @ intrinsics.T
-        pixels[:, seen, :2] = projected[:, seen, :2] / projected[:, seen, 2:] + rng.normal(0, 1.0, (150, len(seen), 2))
-        pixels[:, seen, 2] = 1.0
-        raw = lite_like(world, cam, h, rng)
-        pelvis = raw[:, :1]
-        raw = 0.9 * ((raw - pelvis) @ tilt.T + pelvis)
-        tracks.append(track_of(i + 1, raw, pixels))
+    tracks = seen_street(cam, heights, paths, np.random.default_rng(4))
     results = Results(meta(150), tracks)
     scene = solve_scene(results)
     assert scene.solved, scene.status
@@ -290,3 +309,45 @@ def test_a_lone_walkers_uncertain_halves_do_not_make_a_static_camera_move() -> N
     spec.loader.exec_module(sweep)
     outcome = sweep.evaluate(sweep.Setting(6.0, 12.0, 2.0, 65.0, 1, "across", seed=210))
     assert outcome.solved and UNCERTAIN in outcome.status and outcome.floor_deg < 2.0, outcome
+
+
+def test_a_low_camera_reads_the_feet_from_their_pixels_not_the_backends_pose() -> None:
+    # A camera at head height (1.6 m, pitched 5 degrees) and three people walking across it at 4.5-12 m: the floor
+    # seen nearly edge-on, where a few centimetres of a foot's height are a degree of pitch and several percent of
+    # everyone's distance. The backend's posed feet miss their own pixels (lite draws the farther foot 2-8 px below
+    # where it saw it on the synthetic suite); the solve puts each foot on the ray through its pixel, so that error
+    # moves neither the floor nor anyone's distance, and the scene is recovered within the issue's bounds.
+    cam = camera(1.6, 5.0, 0.0)
+    heights = (1.66, 1.78, 1.70)
+    paths = (((-3.0, 4.5), -90.0), ((3.0, 8.0), 90.0), ((-3.0, 12.0), -90.0))
+    feet = [JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"]]
+
+    def far_foot_low(tracks: list, drop: float) -> list:
+        out = []
+        for t in tracks:
+            joints = t.joints.astype(np.float64).copy()
+            far = np.array(feet)[np.argmax(joints[:, feet, 2], axis=1)]
+            joints[np.arange(len(joints)), far, 1] += drop  # camera y is down
+            out.append(track_of(t.track_id, joints, t.keypoints_2d.astype(np.float64)))
+        return out
+
+    tracks = seen_street(cam, heights, paths, np.random.default_rng(1), lean_deg=0.0)
+    exact = solve_scene(Results(meta(150), tracks))
+    results = Results(meta(150), far_foot_low(tracks, 0.05))
+    scene = solve_scene(results)
+    assert scene.solved and exact.solved, scene.status
+    truth = floor_of(cam)
+    angle = np.degrees(np.arccos(np.clip(scene.floor_cam[:3] @ truth[:3], -1, 1)))
+    assert angle < 2.0 and abs(scene.floor_cam[3] / truth[3] - 1) < 0.05, scene.status
+    np.testing.assert_allclose(scene.floor_cam, exact.floor_cam, atol=2e-3)
+    for track_id, h in zip((1, 2, 3), heights):
+        assert abs(scene.heights[track_id] / h - 1) < 0.03, scene.heights
+        assert abs(scene.distances[track_id] / exact.distances[track_id] - 1) < 0.005, (
+            scene.distances,
+            exact.distances,
+        )
+    solved = apply_scene(results, scene)
+    for t, h, (start, heading) in zip(solved.tracks, heights, paths):
+        true = walker(h, start, heading, 150, np.random.default_rng(0))[:, 0] @ cam[:3, :3].T + cam[:3, 3]
+        ratio = np.linalg.norm(t.joints[:, 0], axis=-1) / np.linalg.norm(true, axis=-1)
+        assert abs(np.median(ratio) - 1) < 0.04, (t.track_id, np.median(ratio))
