@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ram_core.contract.client import CaptureClient, CaptureError, save_or_rescue
+from ram_core.contract.client import CaptureClient, CaptureError, check_output_path, save_or_rescue
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import SCENE_SOLVED, SCENE_UNCERTAIN, CaptureMeta, Results
 
@@ -52,6 +52,8 @@ class CaptureJob:
     """A started worker plus where its results go."""
 
     def __init__(self, request: CaptureRequest) -> None:
+        # A results folder that is missing or read-only fails now (CaptureError), not after the whole capture.
+        check_output_path(request.out_path)
         self.request = request
         self.cancelled_at: float | None = None
         self._client = CaptureClient(

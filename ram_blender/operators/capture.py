@@ -114,7 +114,9 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
         default=True,
     )
     output_dir: bpy.props.StringProperty(
-        name="Results folder", description="Where the results file goes (empty: beside the .blend)", subtype="DIR_PATH"
+        name="Results folder",
+        description="Where the results file goes (empty: beside the .blend, or beside the video in an unsaved file)",
+        subtype="DIR_PATH",
     )
 
     _job: CaptureJob | None = None

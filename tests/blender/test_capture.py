@@ -273,6 +273,17 @@ def test_ram_capture_into_an_unwritable_folder_fails_before_capturing(tmp_path, 
             locked.chmod(0o700)
 
 
+def test_a_missing_results_folder_fails_before_any_worker_starts(empty_scene, tmp_path, scripted_dialog):
+    """Before: the whole capture ran, then its results went to the rescue folder."""
+    missing = tmp_path / "not made yet"
+    never = CaptureRequest(python="/no/such/python", video=str(CLIP), out_path=str(missing / "clip.ram.npz"))
+    with pytest.raises(CaptureError, match="output folder does not exist"):
+        CaptureJob(never)  # the path is checked first: a started worker would fail on its Python instead
+    with pytest.raises(RuntimeError, match="output folder does not exist") as e:
+        bpy.ops.ram.capture_video(filepath=str(CLIP), frame_end=30, output_dir=str(missing))
+    assert "kept in" not in str(e.value) and not missing.exists() and people() == []
+
+
 def test_a_new_capture_of_the_same_video_never_replaces_the_earlier_results_file(tmp_path):
     from ram_blender.operators.capture import results_path_for
 
