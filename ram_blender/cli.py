@@ -303,7 +303,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     """Entry point for ``register_cli_command``: the exit code (``--help`` 0, as Blender asks of a
-    command, and a usage error 2, both without a traceback: Blender does not catch ``SystemExit``)."""
+    command, and a usage error 2, both without a traceback: Blender does not catch ``SystemExit``; Ctrl-C
+    130, one line: the video in progress leaves no file, those done before stay)."""
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        print(f"{COMMAND}: stopped by Ctrl-C; the videos done before it are kept", file=sys.stderr)
+        return 130
+
+
+def _run(argv: list[str]) -> int:
     try:
         args = parse_args(argv)
     except SystemExit as e:

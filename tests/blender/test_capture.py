@@ -403,6 +403,20 @@ def test_ctrl_c_stops_the_capture_and_the_report_says_so(empty_scene, tmp_path, 
     assert str(out / "vtest_clip.ram.npz") in report
 
 
+def test_ctrl_c_stops_ram_capture_in_one_line_and_keeps_the_users_files(tmp_path, capfd, monkeypatch):
+    """Before: a KeyboardInterrupt traceback of 20 lines."""
+    monkeypatch.setenv("RAM_SCRIPTED_SIGINT_PARENT_AT", "5")
+    monkeypatch.setenv("RAM_SCRIPTED_SLEEP", "0.02")
+    earlier = tmp_path / "vtest_clip.ram.npz"
+    earlier.write_bytes(b"the user's earlier capture")
+    argv = [str(CLIP), "-o", str(tmp_path), "--python", WORKER_PYTHON, "--backend", SCRIPTED, "--end", "70"]
+    assert cli.main(argv) == 130
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1 and "ram_capture: stopped by Ctrl-C" in err, err
+    assert earlier.read_bytes() == b"the user's earlier capture"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vtest_clip.ram.npz"]
+
+
 def test_ram_capture_takes_the_frame_range_and_the_field_of_view(tmp_path, capsys):
     from ram_blender import preferences
     from ram_core.contract.options import from_args
