@@ -1,0 +1,61 @@
+"""What the artist attached to a capture outlives a new capture or import that replaces it.
+
+A new capture is built beside the scene's old one, which is then removed (``session``). Before that,
+:func:`hand_over` moves the artist's things across: their objects and child collections in the old
+collection go to the new one, and whatever pointed at an old armature (a constraint's target, a
+parent, a driver, a modifier) or at the old capture camera (the scene camera) points at the new one of
+the same track. An armature whose track is not in the new capture goes as a deleted track's does
+(``update.remove_person``: its children stay where they are). What the artist put on an old armature
+itself (bone constraints, custom properties, keys) goes with it: edits and rebuilds keep those, a
+replacement does not.
+"""
+
+from __future__ import annotations
+
+import bpy
+
+from .build import TRACK_ID_PROP, ram_body, ram_made, remove_object
+from .update import keep_artists_actions, remove_person
+
+
+def hand_over(old: bpy.types.Collection, new: bpy.types.Collection) -> None:
+    """Move the artist's objects and references from the ``old`` capture collection to the ``new`` one;
+    what stays in ``old`` is RAM's alone (for ``build.remove_collection``)."""
+    for child in list(old.children):
+        new.children.link(child)
+        old.children.unlink(child)
+    for obj in list(old.objects):
+        if not ram_made(obj):
+            new.objects.link(obj)
+            old.objects.unlink(obj)
+    people = {int(o[TRACK_ID_PROP]): o for o in new.objects if o.type == "ARMATURE" and TRACK_ID_PROP in o}
+    camera = next((o for o in new.objects if o.type == "CAMERA" and ram_made(o)), None)
+    armatures = [o for o in old.objects if o.type == "ARMATURE" and TRACK_ID_PROP in o]
+    cameras = [o for o in old.objects if o.type == "CAMERA"]  # RAM's: the artist's moved out above
+    for obj in armatures:
+        successor = people.get(int(obj[TRACK_ID_PROP]))
+        if successor is None:
+            remove_person(obj)
+            continue
+        body = ram_body(obj)
+        if body is not None:
+            remove_object(body)
+        keep_artists_actions(obj)
+        _replace(obj, successor)
+    for obj in cameras if camera is not None else ():
+        _replace(obj, camera)
+
+
+def _replace(obj: bpy.types.Object, successor: bpy.types.Object) -> None:
+    """Point every user of ``obj`` at ``successor``, then delete ``obj`` (unlinked first, so its
+    collections are not remapped too)."""
+    for collection in list(obj.users_collection):
+        collection.objects.unlink(obj)
+    obj.user_remap(successor)
+    data = obj.data
+    if isinstance(data, bpy.types.Camera):
+        bpy.data.objects.remove(obj)
+        if data.users == 0:
+            bpy.data.cameras.remove(data)
+    else:
+        remove_object(obj)
