@@ -395,3 +395,19 @@ def test_a_new_import_hands_the_artists_objects_and_references_to_the_new_captur
     assert bpy.data.actions["wave"].use_fake_user  # the artist's NLA action outlives the old armature
     assert not [b.name for b in (*bpy.data.objects, *bpy.data.collections) if b.name.endswith("(replaced)")]
     assert len(bpy.data.collections) == 2  # the new capture's and the artist's "props"
+
+
+def test_undo_of_a_new_import_brings_back_the_old_capture_with_the_artists_work(undo, results_file):
+    assert bpy.ops.ram.import_results("EXEC_DEFAULT", True, filepath=str(results_file)) == {"FINISHED"}
+    old = bpy.context.scene.ram.collection.name
+    add_artist_work(armature(1))
+    bpy.data.collections[old].objects.link(bpy.data.objects.new("prop", None))
+    before = artist_work(armature(1))
+    bpy.ops.ed.undo_push(message="artist work")
+    again = results_file.parent / "again.ram.npz"
+    again.write_bytes(results_file.read_bytes())
+    assert bpy.ops.ram.import_results("EXEC_DEFAULT", True, filepath=str(again)) == {"FINISHED"}
+    assert artist_work(armature(1))["constraint"] == []  # what was on the old armature itself went with it
+    undo()
+    assert bpy.context.scene.ram.collection.name == old and "prop" in bpy.context.scene.ram.collection.objects
+    assert artist_work(armature(1)) == before
