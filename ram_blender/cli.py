@@ -206,11 +206,11 @@ def batch_capture(
     s = preferences.settings()
     options = options or preferences.capture_options(s)
     python = python or preferences.worker_python(s)
-    out = _output_folder(out_dir)
     videos = find_videos(inputs)
     if not videos:
         report("ram_capture: no videos found")
         return 1
+    out = _output_folder(out_dir)
 
     def capture(video: Path) -> str:
         if not video.is_file():
@@ -332,7 +332,7 @@ def _run(argv: list[str]) -> int:
                 character=character_of(args),
             )
         except (OSError, ValueError) as e:
-            print(f"ram_capture: {e}", file=sys.stderr)
+            print(f"{COMMAND}: {_one_line(e)}", file=sys.stderr)
             return 2
     if not args.inputs or args.out is None:
         print(
@@ -352,5 +352,12 @@ def _run(argv: list[str]) -> int:
             character=character_of(args),
         )
     except (preferences.NoWorkerPython, OptionsError, CaptureError, OSError, ValueError) as e:
-        print(f"ram_capture: {e}", file=sys.stderr)
+        print(f"{COMMAND}: {_one_line(e)}", file=sys.stderr)
         return 2
+
+
+def _one_line(error: BaseException) -> str:
+    """``PATH: reason`` for a file the system refused (not ``[Errno 2] No such file or directory: 'PATH'``)."""
+    if isinstance(error, OSError) and error.filename is not None and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)

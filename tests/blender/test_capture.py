@@ -403,6 +403,15 @@ def test_ctrl_c_stops_the_capture_and_the_report_says_so(empty_scene, tmp_path, 
     assert str(out / "vtest_clip.ram.npz") in report
 
 
+def test_ram_capture_with_no_videos_makes_no_output_folder(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "out"
+    assert cli.main([str(tmp_path / "empty"), "-o", str(out), "--python", WORKER_PYTHON]) == 1
+    assert "no videos found" in capsys.readouterr().out and not out.exists()
+    assert cli.main([str(CLIP), "-o", "/proc/no/such/folder", "--python", WORKER_PYTHON]) == 2
+    assert capsys.readouterr().err == "ram_capture: /proc/no: No such file or directory\n"  # mkdir -p stops there
+
+
 def test_ctrl_c_stops_ram_capture_in_one_line_and_keeps_the_users_files(tmp_path, capfd, monkeypatch):
     """Before: a KeyboardInterrupt traceback of 20 lines."""
     monkeypatch.setenv("RAM_SCRIPTED_SIGINT_PARENT_AT", "5")
