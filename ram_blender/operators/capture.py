@@ -172,7 +172,14 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
                 options=self.capture_options(preferences.capture_options(s)),
             )
             self._job = CaptureJob(request)
-        except (preferences.NoWorkerPython, CaptureError, OptionsError, OSError, ValueError) as e:
+        except CaptureError as e:
+            # With no Results folder an unsaved file's results go beside the video, maybe on a read-only share.
+            hint = (
+                "" if self.output_dir or bpy.data.filepath else " (save the .blend first, or choose a Results folder)"
+            )
+            self.report({"ERROR"}, f"{e}{hint}")
+            return {"CANCELLED"}
+        except (preferences.NoWorkerPython, OptionsError, OSError, ValueError) as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}
         self._scene_uid = context.scene.session_uid

@@ -284,6 +284,31 @@ def test_a_missing_results_folder_fails_before_any_worker_starts(empty_scene, tm
     assert "kept in" not in str(e.value) and not missing.exists() and people() == []
 
 
+def test_an_unsaved_file_capturing_from_a_read_only_folder_is_told_what_to_do(empty_scene, tmp_path, scripted_dialog):
+    import shutil
+    import subprocess
+
+    share = tmp_path / "share"
+    share.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(share)]
+    if os.geteuid() == 0 and subprocess.run(mount, check=False).returncode:  # root writes anywhere: a read-only tmpfs
+        pytest.skip("as root, a read-only folder needs a mount, and mounting one failed")
+    shutil.copy(CLIP, share / CLIP.name)
+    if os.geteuid() == 0:
+        subprocess.run(["mount", "-o", "remount,ro", str(share)], check=True)
+    else:
+        share.chmod(0o500)
+    try:
+        with pytest.raises(RuntimeError) as e:
+            bpy.ops.ram.capture_video(filepath=str(share / CLIP.name), frame_end=30)
+        assert "not writable" in str(e.value) and "(save the .blend first, or choose a Results folder)" in str(e.value)
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["umount", str(share)], check=False)
+        else:
+            share.chmod(0o700)
+
+
 def test_a_new_capture_of_the_same_video_never_replaces_the_earlier_results_file(tmp_path):
     from ram_blender.operators.capture import results_path_for
 
