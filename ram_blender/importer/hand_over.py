@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bpy
 
-from .build import TRACK_ID_PROP, ram_body, ram_made, remove_object
+from .build import TRACK_ID_PROP, ram_actions, ram_body, ram_made, remove_object
 from .update import keep_artists_actions, remove_person
 
 
@@ -47,15 +47,17 @@ def hand_over(old: bpy.types.Collection, new: bpy.types.Collection) -> None:
 
 
 def _replace(obj: bpy.types.Object, successor: bpy.types.Object) -> None:
-    """Point every user of ``obj`` at ``successor``, then delete ``obj`` (unlinked first, so its
-    collections are not remapped too)."""
+    """Point every user of ``obj`` and of its data at ``successor`` and its data, then delete ``obj``, its
+    data and RAM's actions (unlinked first, so its collections are not remapped too)."""
+    data, actions = obj.data, ram_actions(obj)
     for collection in list(obj.users_collection):
         collection.objects.unlink(obj)
     obj.user_remap(successor)
-    data = obj.data
-    if isinstance(data, bpy.types.Camera):
-        bpy.data.objects.remove(obj)
-        if data.users == 0:
-            bpy.data.cameras.remove(data)
-    else:
-        remove_object(obj)
+    bpy.data.objects.remove(obj)
+    if data is not None and data.users == 0:
+        if successor.data is not None and type(successor.data) is type(data):
+            data.user_remap(successor.data)  # a driver reading obj.data["ram_contact_left"], say
+        bpy.data.batch_remove([data])
+    for action in actions:
+        if action.users == 0:
+            bpy.data.actions.remove(action)

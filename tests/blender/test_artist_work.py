@@ -373,6 +373,11 @@ def test_a_new_import_hands_the_artists_objects_and_references_to_the_new_captur
     scene.collection.objects.link(rig)
     follow = rig.constraints.new("COPY_LOCATION")
     follow.target = armature(1)
+    rig["step"] = 0.0
+    var = rig.driver_add('["step"]').driver.variables.new()  # reads RAM's contact curve on the armature data
+    var.targets[0].id_type = "ARMATURE"
+    var.targets[0].id = armature(1).data
+    var.targets[0].data_path = '["ram_contact_left"]'
     add_artist_work(armature(1))
     hat = next(c for c in armature(1).children if c.name == "hat")
     cap = bpy.data.objects.new("cap", None)
@@ -390,6 +395,7 @@ def test_a_new_import_hands_the_artists_objects_and_references_to_the_new_captur
     new = scene.ram.collection
     assert new != old and "prop" in new.objects and "props" in new.children
     assert follow.target == armature(1) and hat.parent == armature(1) and hat.parent_bone == "head"
+    assert var.targets[0].id == armature(1).data
     assert scene.camera is not None and scene.camera.name in new.objects
     assert cap.parent is None and np.allclose(np.array(cap.matrix_world), cap_world, atol=1e-5)
     assert bpy.data.actions["wave"].use_fake_user  # the artist's NLA action outlives the old armature
