@@ -3,18 +3,18 @@
 A new capture is built beside the scene's old one, which is then removed (``session``). Before that,
 :func:`hand_over` moves the artist's things across: their objects and child collections in the old
 collection go to the new one, and whatever pointed at an old armature (a constraint's target, a
-parent, a driver, a modifier) or at the old capture camera (the scene camera) points at the new one of
-the same track. An armature whose track is not in the new capture goes as a deleted track's does
-(``update.remove_person``: its children stay where they are). What the artist put on an old armature
-itself (bone constraints, custom properties, keys) goes with it: edits and rebuilds keep those, a
-replacement does not.
+parent, a driver, a modifier), the old capture camera (the scene camera) or the old ground plane
+points at the new one (the armature of the same track). An armature whose track is not in the new
+capture goes as a deleted track's does (``update.remove_person``: its children stay where they are).
+What the artist put on an old armature itself (bone constraints, custom properties, keys) goes with
+it: edits and rebuilds keep those, a replacement does not.
 """
 
 from __future__ import annotations
 
 import bpy
 
-from .build import TRACK_ID_PROP, ram_actions, ram_body, ram_made, remove_object
+from .build import BODY_PROP, GROUND_PROP, TRACK_ID_PROP, ram_actions, ram_body, ram_ground, ram_made, remove_object
 from .update import keep_artists_actions, remove_person
 
 
@@ -32,6 +32,15 @@ def hand_over(old: bpy.types.Collection, new: bpy.types.Collection) -> None:
     camera = next((o for o in new.objects if o.type == "CAMERA" and ram_made(o)), None)
     armatures = [o for o in old.objects if o.type == "ARMATURE" and TRACK_ID_PROP in o]
     cameras = [o for o in old.objects if o.type == "CAMERA"]  # RAM's: the artist's moved out above
+    grounds = [o for o in old.objects if o.get(GROUND_PROP)]
+    for obj, successor in [*((c, camera) for c in cameras), *((g, ram_ground(new)) for g in grounds)]:
+        if successor is not None:
+            _replace(obj, successor)
+        else:  # a capture without a solved scene has no ground: the artist's children stay where they are
+            for child in [c for c in obj.children if not ram_made(c)]:
+                world = child.matrix_world.copy()
+                child.parent = None
+                child.matrix_world = world
     for obj in armatures:
         successor = people.get(int(obj[TRACK_ID_PROP]))
         if successor is None:
@@ -42,14 +51,15 @@ def hand_over(old: bpy.types.Collection, new: bpy.types.Collection) -> None:
             remove_object(body)
         keep_artists_actions(obj)
         _replace(obj, successor)
-    for obj in cameras if camera is not None else ():
-        _replace(obj, camera)
 
 
 def _replace(obj: bpy.types.Object, successor: bpy.types.Object) -> None:
     """Point every user of ``obj`` and of its data at ``successor`` and its data, then delete ``obj``, its
     data and RAM's actions (unlinked first, so its collections are not remapped too)."""
     data, actions = obj.data, ram_actions(obj)
+    materials = [
+        m for m in getattr(data, "materials", ()) if m is not None and (m.get(BODY_PROP) or m.get(GROUND_PROP))
+    ]
     for collection in list(obj.users_collection):
         collection.objects.unlink(obj)
     obj.user_remap(successor)
@@ -58,6 +68,6 @@ def _replace(obj: bpy.types.Object, successor: bpy.types.Object) -> None:
         if successor.data is not None and type(successor.data) is type(data):
             data.user_remap(successor.data)  # a driver reading obj.data["ram_contact_left"], say
         bpy.data.batch_remove([data])
-    for action in actions:
-        if action.users == 0:
-            bpy.data.actions.remove(action)
+    for block in (*actions, *materials):
+        if block.users == 0:
+            bpy.data.batch_remove([block])
