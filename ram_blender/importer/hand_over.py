@@ -35,7 +35,7 @@ def hand_over(old: bpy.types.Collection, new: bpy.types.Collection) -> None:
     grounds = [o for o in old.objects if o.get(GROUND_PROP)]
     for obj, successor in [*((c, camera) for c in cameras), *((g, ram_ground(new)) for g in grounds)]:
         if successor is not None:
-            _replace(obj, successor)
+            _replace(obj, successor, old)
         else:  # a capture without a solved scene has no ground: the artist's children stay where they are
             for child in [c for c in obj.children if not ram_made(c)]:
                 world = child.matrix_world.copy()
@@ -50,18 +50,18 @@ def hand_over(old: bpy.types.Collection, new: bpy.types.Collection) -> None:
         if body is not None:
             remove_object(body)
         keep_artists_actions(obj)
-        _replace(obj, successor)
+        _replace(obj, successor, old)
 
 
-def _replace(obj: bpy.types.Object, successor: bpy.types.Object) -> None:
+def _replace(obj: bpy.types.Object, successor: bpy.types.Object, capture: bpy.types.Collection) -> None:
     """Point every user of ``obj`` and of its data at ``successor`` and its data, then delete ``obj``, its
-    data and RAM's actions (unlinked first, so its collections are not remapped too)."""
+    data and RAM's actions. ``obj`` leaves the old ``capture`` collection first (which would otherwise get
+    ``successor`` and delete it); a collection of the artist's that also held it holds ``successor`` now."""
     data, actions = obj.data, ram_actions(obj)
     materials = [
         m for m in getattr(data, "materials", ()) if m is not None and (m.get(BODY_PROP) or m.get(GROUND_PROP))
     ]
-    for collection in list(obj.users_collection):
-        collection.objects.unlink(obj)
+    capture.objects.unlink(obj)
     obj.user_remap(successor)
     bpy.data.objects.remove(obj)
     if data is not None and data.users == 0:

@@ -380,6 +380,9 @@ def test_a_new_import_hands_the_artists_objects_and_references_to_the_new_captur
     var.targets[0].data_path = '["ram_contact_left"]'
     add_artist_work(armature(1))
     hat = next(c for c in armature(1).children if c.name == "hat")
+    heroes = bpy.data.collections.new("heroes")  # the artist's collection, also holding RAM person 1
+    scene.collection.children.link(heroes)
+    heroes.objects.link(armature(1))
     cap = bpy.data.objects.new("cap", None)
     scene.collection.objects.link(cap)
     cap.parent = armature(gone)
@@ -396,11 +399,12 @@ def test_a_new_import_hands_the_artists_objects_and_references_to_the_new_captur
     assert new != old and "prop" in new.objects and "props" in new.children
     assert follow.target == armature(1) and hat.parent == armature(1) and hat.parent_bone == "head"
     assert var.targets[0].id == armature(1).data
+    assert list(heroes.objects) == [armature(1)] and armature(1).name in new.objects
     assert scene.camera is not None and scene.camera.name in new.objects
     assert cap.parent is None and np.allclose(np.array(cap.matrix_world), cap_world, atol=1e-5)
     assert bpy.data.actions["wave"].use_fake_user  # the artist's NLA action outlives the old armature
     assert not [b.name for b in (*bpy.data.objects, *bpy.data.collections) if b.name.endswith("(replaced)")]
-    assert len(bpy.data.collections) == 2  # the new capture's and the artist's "props"
+    assert len(bpy.data.collections) == 3  # the new capture's and the artist's "props" and "heroes"
 
 
 def test_undo_of_a_new_import_brings_back_the_old_capture_with_the_artists_work(undo, results_file):
