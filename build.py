@@ -58,7 +58,10 @@ def find_blender_ext(python: str) -> Path:
     code = "import importlib.util, pathlib; print(pathlib.Path(importlib.util.find_spec('bpy').origin).parent)"
     out = subprocess.run([python, "-c", code], check=False, capture_output=True, text=True)
     if out.returncode != 0:
-        raise SystemExit(f"{python} has no bpy module; pass --blender-ext PATH/TO/blender_ext.py")
+        raise SystemExit(
+            f"{python} has no bpy module; give --python PYTHON_WITH_BPY, or --blender-ext "
+            "BLENDER_DIR/<version>/scripts/addons_core/bl_pkg/cli/blender_ext.py from a Blender install"
+        )
     found = sorted(Path(out.stdout.strip()).glob("*/scripts/addons_core/bl_pkg/cli/blender_ext.py"))
     if not found:
         raise SystemExit(f"no blender_ext.py inside {out.stdout.strip()}; pass --blender-ext")

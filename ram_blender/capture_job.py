@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ram_core.contract.client import CaptureClient, CaptureError, save_or_rescue
+from ram_core.contract.client import CaptureClient, CaptureError, check_output_path, save_or_rescue
 from ram_core.contract.options import CaptureOptions
-from ram_core.contract.results import SCENE_SOLVED, SCENE_UNCERTAIN, CaptureMeta, Results
+from ram_core.contract.results import SCENE_NO_FLOOR, SCENE_SOLVED, SCENE_UNCERTAIN, CaptureMeta, Results
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ class CaptureJob:
     """A started worker plus where its results go."""
 
     def __init__(self, request: CaptureRequest) -> None:
+        # A results folder that is missing or read-only fails now (CaptureError), not after the whole capture.
+        check_output_path(request.out_path)
         self.request = request
         self.cancelled_at: float | None = None
         self._client = CaptureClient(
@@ -119,7 +121,10 @@ def video_remarks(meta: CaptureMeta | None) -> str:
         parts.append("variable frame rate: keyed at each frame's time")
     status = meta.scene_status
     if status and not status.startswith(SCENE_SOLVED):
-        parts.append(f"no floor solved ({status.split(':')[0]}): camera at the origin, no ground")
+        kind, _, why = status.partition(":")
+        # "no floor" alone said nothing ("no floor solved (no floor)"): its reason does.
+        what = why.strip() if kind == SCENE_NO_FLOOR and why.strip() else kind
+        parts.append(f"no floor solved ({what}): camera at the origin, no ground")
     elif SCENE_UNCERTAIN in status:
         parts.append(f"{SCENE_UNCERTAIN}: the ground's tilt may be off")
     return "; ".join(parts)

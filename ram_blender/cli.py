@@ -206,15 +206,15 @@ def batch_capture(
     s = preferences.settings()
     options = options or preferences.capture_options(s)
     python = python or preferences.worker_python(s)
-    out = _output_folder(out_dir)
     videos = find_videos(inputs)
     if not videos:
         report("ram_capture: no videos found")
         return 1
+    out = _output_folder(out_dir)
 
     def capture(video: Path) -> str:
         if not video.is_file():
-            raise FileNotFoundError(f"no such file {video}")
+            raise FileNotFoundError(f"{video}: no such file")  # as the other inputs: PATH: reason
         written = process_video(video, out, python, options, exports, body, ground_plane, character)
         done = f"-> {written[1]}" if written else "nobody was found in it; nothing written"
         remarks = video_remarks(load_results(written[0]).meta) if written else ""
@@ -303,7 +303,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     """Entry point for ``register_cli_command``: the exit code (``--help`` 0, as Blender asks of a
-    command, and a usage error 2, both without a traceback: Blender does not catch ``SystemExit``)."""
+    command, and a usage error 2, both without a traceback: Blender does not catch ``SystemExit``; Ctrl-C
+    130, one line: the video in progress leaves no file, those done before stay)."""
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        print(f"{COMMAND}: stopped by Ctrl-C; the videos done before it are kept", file=sys.stderr)
+        return 130
+
+
+def _run(argv: list[str]) -> int:
     try:
         args = parse_args(argv)
     except SystemExit as e:
@@ -323,7 +332,7 @@ def main(argv: list[str]) -> int:
                 character=character_of(args),
             )
         except (OSError, ValueError) as e:
-            print(f"ram_capture: {e}", file=sys.stderr)
+            print(f"{COMMAND}: {_one_line(e)}", file=sys.stderr)
             return 2
     if not args.inputs or args.out is None:
         print(
@@ -343,5 +352,12 @@ def main(argv: list[str]) -> int:
             character=character_of(args),
         )
     except (preferences.NoWorkerPython, OptionsError, CaptureError, OSError, ValueError) as e:
-        print(f"ram_capture: {e}", file=sys.stderr)
+        print(f"{COMMAND}: {_one_line(e)}", file=sys.stderr)
         return 2
+
+
+def _one_line(error: BaseException) -> str:
+    """``PATH: reason`` for a file the system refused (not ``[Errno 2] No such file or directory: 'PATH'``)."""
+    if isinstance(error, OSError) and error.filename is not None and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)

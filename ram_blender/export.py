@@ -12,6 +12,7 @@ import bpy
 import numpy as np
 
 from ram_core.contract.batch_files import EXPORT_FORMATS
+from ram_core.contract.client import check_output_path
 from ram_core.contract.coords import blender_from_camera
 from ram_core.contract.results import CaptureMeta, Results, Track
 from ram_core.contract.skeleton import (
@@ -287,6 +288,7 @@ def export_people(
     check_formats(formats)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    check_output_path(out_dir / f"{safe_name(stem)}.export")  # a read-only folder: one line now, not a traceback
     written = []
     for obj in objects:
         tid = int(obj[TRACK_ID_PROP])

@@ -143,8 +143,13 @@ def worker_python(s: Settings) -> str:
             "the add-on's worker environment is not ready (its setup did not finish): press "
             "'Set Up Worker Environment' in the add-on preferences again"
         )
+    headless = (
+        " (without a window: ram_capture --python PATH, $RAM_WORKER_PYTHON, or set it up with blender -b "
+        '--online-mode --python-expr "import bpy; bpy.ops.ram.setup_worker_env()")'
+    )
     raise NoWorkerPython(
         "no worker Python: set one in the add-on preferences, or press 'Set Up Worker Environment' there"
+        + (headless if bpy.app.background else "")
     )
 
 

@@ -24,6 +24,7 @@ from .importer.build import (
     restore_names,
     set_aside,
 )
+from .importer.hand_over import hand_over
 from .importer.plan import FRAME_OFFSET, frame_timeline, video_frame_at
 from .importer.update import update_results
 from .preferences import settings
@@ -120,7 +121,8 @@ def _build_fresh(context: bpy.types.Context, options: BuildOptions | None = None
     """Replace the scene's RAM collection with a new one built from the edited results.
 
     The new collection is built beside the old one, which is removed only once the build succeeded;
-    a build that fails leaves the old one exactly as it was.
+    a build that fails leaves the old one exactly as it was. The artist's objects in the old one, and
+    whatever pointed at its armatures and camera, move to the new one (``importer.hand_over``).
     """
     scene = context.scene
     state = scene.ram
@@ -140,6 +142,7 @@ def _build_fresh(context: bpy.types.Context, options: BuildOptions | None = None
         _restore_scene_settings(scene, settings_before)
         raise
     if old is not None:
+        hand_over(old, collection)  # the artist's objects and what pointed at RAM's move to the new capture
         remove_collection(old)
     state.collection = collection
     _refresh_tracks(state, result, objects)

@@ -60,8 +60,15 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as e:
         if args.debug:
             raise
-        print(f"ram-core: error: {e}", file=sys.stderr)
+        print(f"ram-core: error: {_one_line(e)}", file=sys.stderr)
         return 1
     finally:
         root.removeHandler(handler)
         root.setLevel(previous_level)
+
+
+def _one_line(error: BaseException) -> str:
+    """``PATH: reason`` for a file the system refused (not ``[Errno 2] No such file or directory: 'PATH'``)."""
+    if isinstance(error, OSError) and error.filename is not None and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)

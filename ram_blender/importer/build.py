@@ -65,6 +65,8 @@ OFFSET_PROP = "ram_rest_offset"
 # The mark on the ground plane RAM makes for a solved capture and on its material (see build_ground).
 GROUND_PROP = "ram_ground"
 GROUND_NAME = "RAM ground"
+# The capture camera RAM made (files from before this mark: a camera named "RAM camera ...").
+CAMERA_PROP = "ram_camera"
 
 
 # The bodies a person can get without an SMPL model (``BuildOptions.body``), as Blender enum items.
@@ -115,6 +117,7 @@ def build_camera(
     cam.shift_y = plan.shift_y
     cam.clip_end = 1000.0
     obj = bpy.data.objects.new(name, cam)
+    obj[CAMERA_PROP] = True
     obj.matrix_world = Matrix(plan.matrix_world.tolist())
     collection.objects.link(obj)
     if scene.camera is None:
@@ -547,14 +550,26 @@ def build_results(
     ]
 
 
+def ram_made(obj: bpy.types.Object) -> bool:
+    """Whether RAM made ``obj``: a person's armature, a body, the ground plane or the capture camera."""
+    camera = obj.type == "CAMERA" and (obj.get(CAMERA_PROP) or obj.name.startswith("RAM camera"))
+    return bool(TRACK_ID_PROP in obj or obj.get(BODY_PROP) or obj.get(GROUND_PROP) or camera)
+
+
 def _datablocks(collection: bpy.types.Collection) -> list[bpy.types.ID]:
-    """``collection`` and the objects, data, actions and materials in it."""
+    """``collection`` and the objects RAM made in it, with their data, RAM's actions and RAM's materials."""
     ids: list[bpy.types.ID] = [collection]
     for obj in collection.objects:
+        if not ram_made(obj):
+            continue
         ids.append(obj)
         if obj.data is not None:
             ids.append(obj.data)
-            ids += [m for m in getattr(obj.data, "materials", ()) if m is not None]
+            ids += [
+                m
+                for m in getattr(obj.data, "materials", ())
+                if m is not None and (m.get(BODY_PROP) or m.get(GROUND_PROP))
+            ]
         ids += ram_actions(obj)
     return ids
 

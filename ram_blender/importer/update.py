@@ -185,12 +185,8 @@ def _recolor_body(body: bpy.types.Object, rgb: tuple[float, ...]) -> None:
             bsdf.inputs["Base Color"].default_value = (*rgb, 1.0)
 
 
-def remove_person(obj: bpy.types.Object) -> None:
-    """Delete the armature of a track that is gone, with RAM's body mesh and RAM's action.
-
-    The artist's children are kept where they are now (unparented, world transform unchanged), and the
-    artist's actions it played get a fake user, so saving the file does not drop them with their last user.
-    """
+def keep_artists_actions(obj: bpy.types.Object) -> None:
+    """A fake user on the artist's actions ``obj`` plays (not RAM's), so they outlive it in the saved file."""
     anim = obj.animation_data
     ram = set(ram_actions(obj))
     if anim is not None:
@@ -198,6 +194,15 @@ def remove_person(obj: bpy.types.Object) -> None:
         for action in theirs:
             if action is not None and action not in ram:
                 action.use_fake_user = True
+
+
+def remove_person(obj: bpy.types.Object) -> None:
+    """Delete the armature of a track that is gone, with RAM's body mesh and RAM's action.
+
+    The artist's children are kept where they are now (unparented, world transform unchanged), and the
+    artist's actions it played get a fake user, so saving the file does not drop them with their last user.
+    """
+    keep_artists_actions(obj)
     for child in list(obj.children):
         if child.get(BODY_PROP):
             remove_object(child)

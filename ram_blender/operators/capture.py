@@ -114,7 +114,9 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
         default=True,
     )
     output_dir: bpy.props.StringProperty(
-        name="Results folder", description="Where the results file goes (empty: beside the .blend)", subtype="DIR_PATH"
+        name="Results folder",
+        description="Where the results file goes (empty: beside the .blend, or beside the video in an unsaved file)",
+        subtype="DIR_PATH",
     )
 
     _job: CaptureJob | None = None
@@ -170,7 +172,14 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
                 options=self.capture_options(preferences.capture_options(s)),
             )
             self._job = CaptureJob(request)
-        except (preferences.NoWorkerPython, CaptureError, OptionsError, OSError, ValueError) as e:
+        except CaptureError as e:
+            # With no Results folder an unsaved file's results go beside the video, maybe on a read-only share.
+            hint = (
+                "" if self.output_dir or bpy.data.filepath else " (save the .blend first, or choose a Results folder)"
+            )
+            self.report({"ERROR"}, f"{e}{hint}")
+            return {"CANCELLED"}
+        except (preferences.NoWorkerPython, OptionsError, OSError, ValueError) as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}
         self._scene_uid = context.scene.session_uid

@@ -40,6 +40,9 @@ class RAM_OT_export_people(bpy.types.Operator):
             written = export.export_people(
                 objects, results, bpy.path.abspath(self.directory), stem, formats, self.bvh_y_up
             )
+        except OSError as e:  # the folder: "PATH: reason", not "[Errno 13] ..." (or a traceback)
+            self.report({"ERROR"}, f"{e.filename}: {e.strerror}" if e.filename is not None and e.strerror else str(e))
+            return {"CANCELLED"}
         except (*session.DOMAIN_ERRORS, ValueError, RuntimeError) as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}

@@ -31,7 +31,10 @@ def resolve(spec: str) -> Callable[[CaptureOptions], Backend]:
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
-        raise BackendNotFound(f"backend {spec!r} is not available: cannot import {module_name} ({e})") from e
+        # A registered backend whose third-party packages are missing: say which extra installs them.
+        missing = isinstance(e, ModuleNotFoundError) and spec in BACKENDS and not (e.name or "").startswith("ram_core")
+        hint = f"; install its packages in the worker's Python: pip install 'ram-core[{spec}]'" if missing else ""
+        raise BackendNotFound(f"backend {spec!r} is not available: cannot import {module_name} ({e}){hint}") from e
     try:
         return getattr(module, attr)
     except AttributeError:

@@ -134,7 +134,6 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CommandError(f"{out}: is a file; give a folder")
-    out.mkdir(parents=True, exist_ok=True)
     videos = find_videos(args.inputs)
     if not videos:
         raise CommandError(f"no videos found in {' '.join(args.inputs)}")
@@ -148,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.blender is not None:
         raise CommandError("--blender builds the scenes of --export; give --export fbx,bvh,npz too")
     jobs = make_jobs(videos, out, options, max_retries=args.max_retries, python=args.python)
+    out.mkdir(parents=True, exist_ok=True)  # only now: a batch refused above leaves no empty folder behind
     if args.ray is not None:
         if args.workers is not None:
             raise CommandError("--workers is for the local pool; Ray places the tasks by their resources")

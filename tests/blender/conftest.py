@@ -75,4 +75,5 @@ def pytest_unconfigure(config):
     if bpy.app.version < (4, 3, 0) and "rigify" in sys.modules:
         sys.stdout.flush()
         sys.stderr.flush()
+        shutil.rmtree(os.environ["BLENDER_USER_RESOURCES"], ignore_errors=True)  # os._exit skips atexit
         os._exit(getattr(config, "ram_exitstatus", 0))

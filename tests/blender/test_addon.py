@@ -161,6 +161,10 @@ def test_the_report_says_damaged_frames_were_skipped_and_the_rate_varied(tmp_pat
     assert video_remarks(dataclasses.replace(make_meta(), scene_status=moving)) == (
         "no floor solved (moving camera suspected): camera at the origin, no ground"
     )
+    few = "no floor: too few stance frames (23, at least 30)"
+    assert video_remarks(dataclasses.replace(make_meta(), scene_status=few)) == (
+        "no floor solved (too few stance frames (23, at least 30)): camera at the origin, no ground"
+    )
 
 
 def test_enabling_prints_no_error(tmp_path):

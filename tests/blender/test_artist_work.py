@@ -354,3 +354,70 @@ def test_on_a_solved_scene_an_edit_resizes_the_same_armature_and_exports_round_t
     for other in (fbx, bvh):
         worst = max(np.abs(joints_at(other, f) - joints_at(a, f)).max() for f in range(first, last + 1))
         assert worst < 1e-3, (other.name, worst)
+
+
+def test_a_new_import_hands_the_artists_objects_and_references_to_the_new_capture(empty_scene, results_file):
+    """A re-capture replaces the armatures; before, it deleted the artist's objects in the capture's
+    collection, cleared constraints aimed at RAM's armatures and moved their children (15 m on the street)."""
+    from ram_core.contract.results import load_results, save_results
+
+    scene = bpy.context.scene
+    session.import_results(bpy.context, str(results_file))
+    old = scene.ram.collection
+    gone = max(t.track_id for t in load_results(results_file).tracks)
+    prop = bpy.data.objects.new("prop", None)
+    old.objects.link(prop)
+    props = bpy.data.collections.new("props")
+    old.children.link(props)
+    rig = bpy.data.objects.new("rig", bpy.data.armatures.new("rig"))
+    scene.collection.objects.link(rig)
+    follow = rig.constraints.new("COPY_LOCATION")
+    follow.target = armature(1)
+    rig["step"] = 0.0
+    var = rig.driver_add('["step"]').driver.variables.new()  # reads RAM's contact curve on the armature data
+    var.targets[0].id_type = "ARMATURE"
+    var.targets[0].id = armature(1).data
+    var.targets[0].data_path = '["ram_contact_left"]'
+    add_artist_work(armature(1))
+    hat = next(c for c in armature(1).children if c.name == "hat")
+    heroes = bpy.data.collections.new("heroes")  # the artist's collection, also holding RAM person 1
+    scene.collection.children.link(heroes)
+    heroes.objects.link(armature(1))
+    cap = bpy.data.objects.new("cap", None)
+    scene.collection.objects.link(cap)
+    cap.parent = armature(gone)
+    cap.location = (0.3, 0.2, 0.1)
+    scene.frame_set(FRAME_OFFSET + 10)
+    cap_world = np.array(cap.matrix_world)
+    assert scene.camera.get("ram_camera")
+
+    raw = load_results(results_file)
+    raw.tracks = [t for t in raw.tracks if t.track_id != gone]
+    session.import_results(bpy.context, str(save_results(raw, results_file.parent / "again.ram.npz")))
+
+    new = scene.ram.collection
+    assert new != old and "prop" in new.objects and "props" in new.children
+    assert follow.target == armature(1) and hat.parent == armature(1) and hat.parent_bone == "head"
+    assert var.targets[0].id == armature(1).data
+    assert list(heroes.objects) == [armature(1)] and armature(1).name in new.objects
+    assert scene.camera is not None and scene.camera.name in new.objects
+    assert cap.parent is None and np.allclose(np.array(cap.matrix_world), cap_world, atol=1e-5)
+    assert bpy.data.actions["wave"].use_fake_user  # the artist's NLA action outlives the old armature
+    assert not [b.name for b in (*bpy.data.objects, *bpy.data.collections) if b.name.endswith("(replaced)")]
+    assert len(bpy.data.collections) == 3  # the new capture's and the artist's "props" and "heroes"
+
+
+def test_undo_of_a_new_import_brings_back_the_old_capture_with_the_artists_work(undo, results_file):
+    assert bpy.ops.ram.import_results("EXEC_DEFAULT", True, filepath=str(results_file)) == {"FINISHED"}
+    old = bpy.context.scene.ram.collection.name
+    add_artist_work(armature(1))
+    bpy.data.collections[old].objects.link(bpy.data.objects.new("prop", None))
+    before = artist_work(armature(1))
+    bpy.ops.ed.undo_push(message="artist work")
+    again = results_file.parent / "again.ram.npz"
+    again.write_bytes(results_file.read_bytes())
+    assert bpy.ops.ram.import_results("EXEC_DEFAULT", True, filepath=str(again)) == {"FINISHED"}
+    assert artist_work(armature(1))["constraint"] == []  # what was on the old armature itself went with it
+    undo()
+    assert bpy.context.scene.ram.collection.name == old and "prop" in bpy.context.scene.ram.collection.objects
+    assert artist_work(armature(1)) == before

@@ -273,6 +273,42 @@ def test_ram_capture_into_an_unwritable_folder_fails_before_capturing(tmp_path, 
             locked.chmod(0o700)
 
 
+def test_a_missing_results_folder_fails_before_any_worker_starts(empty_scene, tmp_path, scripted_dialog):
+    """Before: the whole capture ran, then its results went to the rescue folder."""
+    missing = tmp_path / "not made yet"
+    never = CaptureRequest(python="/no/such/python", video=str(CLIP), out_path=str(missing / "clip.ram.npz"))
+    with pytest.raises(CaptureError, match="output folder does not exist"):
+        CaptureJob(never)  # the path is checked first: a started worker would fail on its Python instead
+    with pytest.raises(RuntimeError, match="output folder does not exist") as e:
+        bpy.ops.ram.capture_video(filepath=str(CLIP), frame_end=30, output_dir=str(missing))
+    assert "kept in" not in str(e.value) and not missing.exists() and people() == []
+
+
+def test_an_unsaved_file_capturing_from_a_read_only_folder_is_told_what_to_do(empty_scene, tmp_path, scripted_dialog):
+    import shutil
+    import subprocess
+
+    share = tmp_path / "share"
+    share.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(share)]
+    if os.geteuid() == 0 and subprocess.run(mount, check=False).returncode:  # root writes anywhere: a read-only tmpfs
+        pytest.skip("as root, a read-only folder needs a mount, and mounting one failed")
+    shutil.copy(CLIP, share / CLIP.name)
+    if os.geteuid() == 0:
+        subprocess.run(["mount", "-o", "remount,ro", str(share)], check=True)
+    else:
+        share.chmod(0o500)
+    try:
+        with pytest.raises(RuntimeError) as e:
+            bpy.ops.ram.capture_video(filepath=str(share / CLIP.name), frame_end=30)
+        assert "not writable" in str(e.value) and "(save the .blend first, or choose a Results folder)" in str(e.value)
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["umount", str(share)], check=False)
+        else:
+            share.chmod(0o700)
+
+
 def test_a_new_capture_of_the_same_video_never_replaces_the_earlier_results_file(tmp_path):
     from ram_blender.operators.capture import results_path_for
 
@@ -390,6 +426,29 @@ def test_ctrl_c_stops_the_capture_and_the_report_says_so(empty_scene, tmp_path, 
     results = session.edited(bpy.context).results
     assert 12 <= done < 70 and results.meta.frame_end == done and "cancelled" in results.meta.notes
     assert str(out / "vtest_clip.ram.npz") in report
+
+
+def test_ram_capture_with_no_videos_makes_no_output_folder(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "out"
+    assert cli.main([str(tmp_path / "empty"), "-o", str(out), "--python", WORKER_PYTHON]) == 1
+    assert "no videos found" in capsys.readouterr().out and not out.exists()
+    assert cli.main([str(CLIP), "-o", "/proc/no/such/folder", "--python", WORKER_PYTHON]) == 2
+    assert capsys.readouterr().err == "ram_capture: /proc/no: No such file or directory\n"  # mkdir -p stops there
+
+
+def test_ctrl_c_stops_ram_capture_in_one_line_and_keeps_the_users_files(tmp_path, capfd, monkeypatch):
+    """Before: a KeyboardInterrupt traceback of 20 lines."""
+    monkeypatch.setenv("RAM_SCRIPTED_SIGINT_PARENT_AT", "5")
+    monkeypatch.setenv("RAM_SCRIPTED_SLEEP", "0.02")
+    earlier = tmp_path / "vtest_clip.ram.npz"
+    earlier.write_bytes(b"the user's earlier capture")
+    argv = [str(CLIP), "-o", str(tmp_path), "--python", WORKER_PYTHON, "--backend", SCRIPTED, "--end", "70"]
+    assert cli.main(argv) == 130
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1 and "ram_capture: stopped by Ctrl-C" in err, err
+    assert earlier.read_bytes() == b"the user's earlier capture"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vtest_clip.ram.npz"]
 
 
 def test_ram_capture_takes_the_frame_range_and_the_field_of_view(tmp_path, capsys):

@@ -152,3 +152,32 @@ def test_bvh_z_up_on_request(empty_scene, results_file, tmp_path):
     export.export_people(objects[:1], load_results(results_file), tmp_path, "z", ("bvh",), bvh_y_up=False)
     first = (tmp_path / "z_person1.bvh").read_text().split("OFFSET", 1)[1].split("\n", 1)[0].split()
     np.testing.assert_allclose(np.array(first, dtype=float), objects[0].data.bones["pelvis"].head_local, atol=1e-5)
+
+
+def test_an_export_folder_that_cannot_be_written_is_one_line(empty_scene, results_file, tmp_path):
+    """Before: a read-only folder gave Blender's Python traceback from inside the BVH writer."""
+    import os
+    import subprocess
+
+    session.import_results(bpy.context, str(results_file), BuildOptions(body="proxy"))
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("the user's")
+    with pytest.raises(RuntimeError) as e:
+        bpy.ops.ram.export_people(directory=str(a_file / "exports"), fbx=False)
+    assert str(e.value).strip() == f"Error: {a_file / 'exports'}: Not a directory"
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", "ro,size=16k", "tmpfs", str(locked)]
+    if os.geteuid() != 0:
+        locked.chmod(0o500)
+    elif subprocess.run(mount, capture_output=True, check=False).returncode != 0:
+        pytest.skip("as root, a read-only folder needs a read-only mount, and mounting one failed")
+    try:
+        with pytest.raises(RuntimeError) as e:
+            bpy.ops.ram.export_people(directory=str(locked), fbx=False)
+        assert "\n" not in str(e.value).strip() and "output folder is not writable" in str(e.value)
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["umount", str(locked)], capture_output=True, check=False)
+        else:
+            locked.chmod(0o700)

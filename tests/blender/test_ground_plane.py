@@ -70,8 +70,13 @@ def test_the_floor_is_kept_through_edits_and_rebuilds_and_goes_with_the_capture(
     assert ground.location.z == pytest.approx(0.01)
     left = Results(walking.meta, [walking.tracks[0]])
     np.testing.assert_allclose(corners(ground)[:, :2].max(axis=0), paths(left)[:, :2].max(axis=0) + GROUND_MARGIN, 1e-4)
+    cone = bpy.data.objects.new("traffic cone", None)  # the artist's prop, standing on RAM's floor
+    bpy.context.scene.collection.objects.link(cone)
+    cone.parent = ground
     session.import_results(bpy.context, str(walking_file))  # a re-import replaces it
     assert len(grounds()) == 1 and grounds()[0].name == GROUND_NAME
+    assert cone.parent == grounds()[0]  # handed to the new floor, not left unparented
+    assert len([m for m in bpy.data.materials if m.name.startswith(GROUND_NAME)]) == 1
     remove_collection(bpy.context.scene.ram.collection)
     assert not grounds()
     assert not [m for m in bpy.data.meshes if m.name.startswith(GROUND_NAME)]

@@ -100,3 +100,12 @@ def test_the_preferences_say_setting_up_while_a_setup_runs(fake_setup):
     finally:
         job.close()
     assert preferences.managed_state() == "not set up" and bpy.ops.ram.setup_worker_env.poll()
+
+
+def test_without_a_worker_python_the_headless_error_says_how_to_get_one(addon, monkeypatch):
+    monkeypatch.delenv(preferences.WORKER_PYTHON_ENV, raising=False)
+    monkeypatch.setattr(preferences, "managed_python", lambda: preferences.managed_env_dir() / "no" / "python")
+    with pytest.raises(preferences.NoWorkerPython) as e:
+        preferences.worker_python(preferences.Settings(worker_python=""))
+    message = str(e.value)
+    assert "\n" not in message and "--python PATH" in message and "bpy.ops.ram.setup_worker_env()" in message

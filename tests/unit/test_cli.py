@@ -165,6 +165,24 @@ def test_info_on_a_file_that_is_not_results(tmp_path, capsys):
     assert "not a RAM results file" in capsys.readouterr().err
 
 
+def test_info_on_a_missing_file_names_it_plainly(tmp_path, capsys):
+    missing = tmp_path / "nope.npz"
+    assert main(["info", str(missing)]) == 1
+    assert error_lines(capsys.readouterr().err) == [f"ram-core: error: {missing}: No such file or directory"]
+
+
+def test_a_backend_without_its_packages_says_which_extra_installs_them(monkeypatch):
+    from ram_core.backends import registry
+
+    # A registered backend whose module needs a package that is not installed (as `ram` without torch).
+    monkeypatch.setitem(registry.BACKENDS, "heavy", "package_not_installed_here:Backend")
+    with pytest.raises(registry.BackendNotFound, match=r"pip install 'ram-core\[heavy\]'"):
+        registry.resolve("heavy")
+    with pytest.raises(registry.BackendNotFound) as e:  # an unregistered module:attr gets no extra to name
+        registry.resolve("package_not_installed_here:Backend")
+    assert "pip install" not in str(e.value)
+
+
 def test_ctrl_c_saves_what_was_done(tmp_path, worker_env):
     out = tmp_path / "out.npz"
     proc = subprocess.run(
