@@ -2,7 +2,7 @@
 
 Tracklets re-linked first (one person, one track: ``ram_core.scene.relink``), their gaps of up to 2 s filled
 where nobody else was seen (``ram_core.scene.gaps``; flagged predicted, so the fit shapes them by its motion
-terms), then each person's distance smoothed (``ram_core.scene.depth``; the floor is found better from feet that do not jitter), then the floor,
+terms), tracks entering or leaving the picture extended while part of their person shows (``ram_core.scene.edges``), then each person's distance smoothed (``ram_core.scene.depth``; the floor is found better from feet that do not jitter), then the floor,
 the camera and each person's size (``ram_core.scene.solve``), then the motion made steady on that floor:
 
 * ``"temporal fit"`` (:data:`FIT`): the offline body fit over the whole clip (``ram_core.scene.fit``), which
@@ -23,6 +23,7 @@ import dataclasses
 from ram_core.contract.results import Results
 from ram_core.scene.contact import plant_feet
 from ram_core.scene.depth import smooth_depth
+from ram_core.scene.edges import extend_at_edges
 from ram_core.scene.fit import MOTION as FIT
 from ram_core.scene.fit import fit_motion
 from ram_core.scene.gaps import fill_track_gaps
@@ -38,7 +39,7 @@ def refine(raw: Results, motion: str = DEFAULT_MOTION) -> Results:
     """``raw`` (a capture's records as the backend sent them) refined over the whole clip; see the module docstring."""
     if motion not in MOTIONS:
         raise ValueError(f"motion is {motion!r}; expected one of {', '.join(MOTIONS)}")
-    solved = solve_and_apply(smooth_depth(fill_track_gaps(relink_tracks(raw))))
+    solved = solve_and_apply(smooth_depth(extend_at_edges(fill_track_gaps(relink_tracks(raw)))))
     planted = plant_feet(solved)
     if motion == FIT:
         return fit_motion(planted)
