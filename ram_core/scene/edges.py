@@ -143,6 +143,8 @@ def extended_track(
     frames, boxes = track.frame[observed], track.box[observed].astype(np.float64)
     period = gait_period(track, fps, gaps) if gaps.gait else None
     index = {int(f): i for i, f in enumerate(track.frame) if observed[i]}
+    inside = inside_fraction(track.box, *meta_size)
+    whole = {i for i in index.values() if inside[i] >= cfg.touch}  # observed records wholly in the picture
     parts: list[dict[str, np.ndarray]] = []
     for side in (-1, 1):
         found = edge_frames(frames, boxes, side, meta_size, frame_range, fps, cfg)
@@ -165,13 +167,16 @@ def extended_track(
         moves = track.transl[observed][near].astype(np.float64)
         (velocity, start), *_ = np.linalg.lstsq(np.stack([t, np.ones_like(t)], axis=1), moves, rcond=None)
         transl = start + side * steps[:, None] * velocity
-        go = np.repeat(track.global_orient[end : end + 1], count, axis=0).astype(np.float64)
-        bp = np.repeat(track.body_pose[end : end + 1], count, axis=0).astype(np.float64)
+        # The pose of a person wholly in the picture: the landmark model guesses a half-shown body's turn and lean.
+        shown = [i for i in whole if abs(int(track.frame[i]) - int(track.frame[end])) <= cfg.max_s * fps]
+        pose = min(shown, key=lambda i: abs(int(track.frame[i]) - int(track.frame[end])), default=end)
+        go = np.repeat(track.global_orient[pose : pose + 1], count, axis=0).astype(np.float64)
+        bp = np.repeat(track.body_pose[pose : pose + 1], count, axis=0).astype(np.float64)
         if period is not None:  # the gait goes on: the pose a whole number of periods nearer the track
             for i, f in enumerate(new):
                 for k in range(1, 6):
                     source = index.get(int(round(f - side * k * period)))
-                    if source is not None:
+                    if source is not None and source in whole:
                         bp[i] = track.body_pose[source]
                         break
         joints, _ = forward_kinematics(go, bp, np.asarray(rest_joints, dtype=np.float64), transl)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ram_core.contract.results import Results
+from ram_core.contract.results import Results, make_track
 from ram_core.scene.edges import EdgeConfig, extend_at_edges, inside_fraction
 from tests.unit.test_relink import meta, walker
 
@@ -55,3 +55,13 @@ def test_no_extension_onto_another_tracks_person_nor_before_the_clip():
     early = walker(1, np.arange(3, 40), -20, speed=3.0)  # would be found back to frame -1
     out = extend_at_edges(Results(meta(), [early])).track(1)
     assert out.frame.min() == 0
+
+
+def test_the_extension_takes_the_pose_of_the_nearest_frame_the_person_was_wholly_in_the_picture():
+    track = walker(1, np.arange(0, 45), 460, speed=4.0)  # boxes cross the edge from frame 40 (x 596 .. 644)
+    turned = track.global_orient.copy()
+    turned[40:] = [0.0, 0.0, 0.8]  # the landmark model's guess for a half-shown body: leaning
+    track = make_track(1, **{**track.arrays(), "global_orient": turned})
+    out = extend_at_edges(Results(meta(), [track])).track(1)
+    new = ~np.isin(out.frame, track.frame)
+    np.testing.assert_allclose(out.global_orient[new], 0.0)  # frame 39's, the last wholly inside
