@@ -23,7 +23,7 @@ import numpy as np
 
 from ram_core.contract.results import RECORD_FIELDS, Results, Track, make_track
 from ram_core.contract.skeleton import forward_kinematics
-from ram_core.scene.gaps import GapConfig, gait_period
+from ram_core.scene.gaps import GapConfig, box_iou, gait_period
 
 
 @dataclass(frozen=True)
@@ -56,14 +56,6 @@ def inside_fraction(boxes: np.ndarray, width: float, height: float) -> np.ndarra
     h = np.clip(np.minimum(boxes[:, 3], height) - np.maximum(boxes[:, 1], 0), 0, None)
     area = np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0, None), axis=1)
     return np.divide(w * h, area, out=np.zeros(len(boxes)), where=area > 0)
-
-
-def _box_iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
-    lt = np.maximum(box[:2], others[:, :2])
-    rb = np.minimum(box[2:], others[:, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=1)
-    union = np.prod(box[2:] - box[:2]) + np.prod(others[:, 2:] - others[:, :2], axis=1) - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
 def edge_frames(
@@ -156,7 +148,7 @@ def extended_track(
         free &= ~np.isin(new, track.frame)
         for i, f in enumerate(new):
             others = [b for tid, b in seen.get(int(f), []) if tid != track.track_id]
-            free[i] &= not others or _box_iou(box[i], np.stack(others)).max() <= cfg.max_iou
+            free[i] &= not others or box_iou(box[i], np.stack(others)).max() <= cfg.max_iou
         stop = np.flatnonzero(~free)
         count = int(stop[0]) if len(stop) else len(new)
         if count == 0:
