@@ -1,7 +1,8 @@
-"""Tracks entering or leaving the picture, extended while part of their person shows (ram_core.scene.edges), on
-scripted tracks in a 640 x 480 picture: a walker leaving on the right and one entering on the left are carried
-until their box is out, one stopping inside the picture or merely near its edge is not, nor onto another
-track's person, nor before the clip's first frame."""
+"""Track ends extended where their person still is (ram_core.scene.edges), on scripted tracks in a 640 x 480
+picture: a walker leaving on the right and one entering on the left are carried until their box is out, one
+stopping inside the picture or merely near its edge is not, nor onto another track's person, nor before the
+clip's first frame; a walker going behind something shortly before the clip's end is carried to it on the path
+and at the size they had while wholly seen, not from further away; the pose comes from a frame wholly seen."""
 
 from __future__ import annotations
 
@@ -65,3 +66,33 @@ def test_the_extension_takes_the_pose_of_the_nearest_frame_the_person_was_wholly
     out = extend_at_edges(Results(meta(), [track])).track(1)
     new = ~np.isin(out.frame, track.frame)
     np.testing.assert_allclose(out.global_orient[new], 0.0)  # frame 39's, the last wholly inside
+
+
+def going_behind(frames: np.ndarray, hidden_from: int) -> object:
+    """A walker (2 px a frame to the right, 48 x 120 px) whose box shrinks from ``hidden_from`` on as they go
+    behind something: its right side and bottom cut away, its centre moving left of their path."""
+    track = walker(1, frames, 100, speed=2.0)
+    box = track.box.copy()
+    cut = np.clip(frames - hidden_from + 1, 0, None)[:, None] * np.array([0.0, 0.0, -8.0, -20.0])
+    return make_track(1, **{**track.arrays(), "box": box + cut})
+
+
+def test_a_walker_going_behind_something_before_the_clip_ends_is_carried_to_its_last_frame():
+    track = going_behind(np.arange(0, 50), 45)  # 60 frames at 30 frames/s: lost 10 frames before the end
+    out = extend_at_edges(Results(meta(60), [track])).track(1)
+    new = ~np.isin(out.frame, track.frame)
+    assert out.frame[new].tolist() == list(range(50, 60))
+    # on the path and at the size they had while wholly seen, not the shrinking boxes' drift
+    np.testing.assert_allclose(out.box[new, 0], 100 + 2.0 * out.frame[new] - 24, atol=1e-6)
+    np.testing.assert_allclose(out.box[new, 3] - out.box[new, 1], 120, atol=1e-6)
+    assert np.all(out.predicted[new]) and not out.predicted[~new].any()
+
+
+def test_no_carry_to_a_clip_end_more_than_a_second_away_and_a_late_start_is_carried_back():
+    track = going_behind(np.arange(0, 50), 45)
+    out = extend_at_edges(Results(meta(90), [track])).track(1)  # lost 40 frames (1.3 s) before the end
+    assert out.frame.tolist() == track.frame.tolist()
+    late = walker(1, np.arange(12, 60), 100, speed=2.0)  # first seen 12 frames into the clip, mid-picture
+    out = extend_at_edges(Results(meta(60), [late])).track(1)
+    assert out.frame.tolist() == list(range(0, 60))
+    np.testing.assert_allclose(out.box[:12, 0], 100 + 2.0 * np.arange(12) - 24, atol=1e-6)
