@@ -88,11 +88,10 @@ def test_a_walker_going_behind_something_before_the_clip_ends_is_carried_to_its_
     assert np.all(out.predicted[new]) and not out.predicted[~new].any()
 
 
-def test_no_carry_to_a_clip_end_more_than_a_second_away_and_a_late_start_is_carried_back():
+def test_no_carry_to_a_clip_end_more_than_a_second_away_nor_back_to_its_start():
     track = going_behind(np.arange(0, 50), 45)
     out = extend_at_edges(Results(meta(90), [track])).track(1)  # lost 40 frames (1.3 s) before the end
     assert out.frame.tolist() == track.frame.tolist()
-    late = walker(1, np.arange(12, 60), 100, speed=2.0)  # first seen 12 frames into the clip, mid-picture
-    out = extend_at_edges(Results(meta(60), [late])).track(1)
-    assert out.frame.tolist() == list(range(0, 60))
-    np.testing.assert_allclose(out.box[:12, 0], 100 + 2.0 * np.arange(12) - 24, atol=1e-6)
+    late = walker(1, np.arange(12, 60), 100, speed=2.0)  # first seen 12 frames into the clip, mid-picture:
+    out = extend_at_edges(Results(meta(60), [late])).track(1)  # perhaps come in through a door there
+    assert out.frame.tolist() == list(range(12, 60))

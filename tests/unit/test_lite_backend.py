@@ -80,15 +80,14 @@ def test_records_are_rigid_finite_sorted_and_flagged(results: Results) -> None:
         assert lengths.std(axis=0).max() < 1e-6 + rounding, f"track {t.track_id}: bone lengths vary"
         assert np.all(lengths > 0.01)
         # Predicted frames fill gaps between observed ones, confidence 0, or carry a track through the picture's
-        # edge or to the clip's start or end (ram_core.scene.edges): it starts (ends) predicted only where its
-        # first (last) observed box crosses the edge or that record lies within clip_end_s of the clip's end.
+        # edge or to the clip's end (ram_core.scene.edges): it starts (ends) predicted only where its first (last)
+        # observed box crosses the edge, or ends so where its last lies within clip_end_s of the clip's end.
         seen, meta, cfg = np.flatnonzero(~t.predicted), results.meta, EdgeConfig()
-        near = cfg.clip_end_s * meta.fps
         for end, first in ((seen[0], True), (seen[-1], False)):
             if t.predicted[0 if first else -1]:
                 inside = inside_fraction(t.box[end], meta.width, meta.height)[0]
-                to_end = t.frame[end] - meta.frame_start if first else meta.frame_end - 1 - t.frame[end]
-                assert inside < cfg.touch or to_end <= near, f"track {t.track_id}: extended from mid-clip"
+                near = not first and meta.frame_end - 1 - t.frame[end] <= cfg.clip_end_s * meta.fps
+                assert inside < cfg.touch or near, f"track {t.track_id}: extended from mid-clip"
         assert np.all(t.confidence[t.predicted] == 0)
         assert np.all(t.confidence[~t.predicted] > 0)
         # What was seen is kept for the temporal fit: observed records carry keypoints, predicted ones none.
