@@ -13,12 +13,18 @@ count against them, each with its cause as far as the records show it:
   gap: between matches (the track lost them and nothing filled or coasted).
 Each run also gives the mean unoccluded fraction of the person (``visible_fraction``: others hiding them)
 and the mean fraction of their amodal box inside the frame. Then the number of tracks against people.
+
+``--probe`` also runs the `lite` backend's models on each run's frames (the clip's video is ``clip.mp4`` beside
+the ground truth): the landmark model on the person's true box, as a track's own crop would be (padded beyond
+the picture's edge), gives its pose flag (the backend keeps a pose from 0.5), and the detector over the whole
+frame says on how many frames one of its boxes lies on the person's visible box (IoU at least 0.5).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -40,7 +46,44 @@ def _runs(labels: list[str | None]) -> list[tuple[int, int, str]]:
     return out
 
 
-def report(gt_path: str, results_path: str) -> str:
+class Probe:
+    """The `lite` backend's landmark model and detector, run on a run of frames of one person (``--probe``)."""
+
+    def __init__(self) -> None:
+        from ram_core.backends.lite.backend import LiteConfig
+        from ram_core.perception.blazepose_detector import PersonDetector
+        from ram_core.perception.landmarks import PoseLandmarker
+
+        self.cfg = LiteConfig()
+        self.landmarks = PoseLandmarker(self.cfg.landmarks)
+        self.detector = PersonDetector(self.cfg.detector)
+        self.frames: dict[int, np.ndarray] = {}
+
+    def load(self, video: str, count: int) -> None:
+        from ram_core.video import iter_frames
+
+        self.frames = dict(iter_frames(video, 0, count))
+
+    def __call__(self, amodal: np.ndarray, visible: np.ndarray, frames: range) -> str:
+        """``amodal``, ``visible``: the person's ``(F, 4)`` boxes; the pose flags' range and the detector's hits."""
+        from ram_core.perception.blazepose_detector import person_boxes
+        from ram_core.tracking.boxes import scale_boxes
+
+        flags, hits = [], 0
+        for t in frames:
+            if t not in self.frames or not np.all(np.isfinite(amodal[t])):
+                continue
+            crop = scale_boxes(amodal[t][None].astype(np.float64), self.cfg.roi_scale)
+            flags.append(float(self.landmarks.estimate(self.frames[t], crop).score[0]))
+            found = person_boxes(self.detector.detect_all(self.frames[t]).keypoints, self.cfg.detector.box_aspect)
+            seen = np.nan_to_num(visible[t].astype(np.float64))[None]
+            hits += bool(len(found) and iou_matrix(seen, found.astype(np.float64)).max() >= 0.5)
+        if not flags:
+            return ""
+        return f"; pose flag on the true box {min(flags):.2f}-{max(flags):.2f}, detector on {hits} of {len(flags)}"
+
+
+def report(gt_path: str, results_path: str, probe: Probe | None = None) -> str:
     """The text report of one clip."""
     gt = load_gt(gt_path)
     results = load_results(results_path)
@@ -58,6 +101,8 @@ def report(gt_path: str, results_path: str) -> str:
     w, h = (int(v) for v in gt["image_size"])
     inside = np.nan_to_num(inside_fraction(np.nan_to_num(gt_boxes.reshape(-1, 4)), w, h).reshape(p, f))
     lines = [f"{results_path}: {p} people, {len(ids)} tracks ({', '.join(str(i) for i in ids)})"]
+    if probe is not None:
+        probe.load(str(Path(gt_path).with_name("clip.mp4")), f)
     totals = {"visible": 0, "on_main": 0, "dup": 0, "miss": 0}
     for i in range(p):
         track = np.where(vis[i], assign[i], -1)
@@ -98,7 +143,8 @@ def report(gt_path: str, results_path: str) -> str:
         )
         for a, b, lab in _runs(labels):
             v, n = float(vfrac[i, a : b + 1].mean()), float(inside[i, a : b + 1].mean())
-            lines.append(f"    {a:4d}-{b:<4d} {lab} (not occluded {v:.2f}, in frame {n:.2f})")
+            seen = probe(gt["box_amodal"][i], gt["box_visible"][i], range(a, b + 1)) if probe is not None else ""
+            lines.append(f"    {a:4d}-{b:<4d} {lab} (not occluded {v:.2f}, in frame {n:.2f}{seen})")
     lines.append(
         f"  total: visible {totals['visible']}, on main {totals['on_main']}, missed {totals['miss']}, "
         f"duplicate frames {totals['dup']}, tracks {len(ids)} for {p} people"
@@ -109,12 +155,14 @@ def report(gt_path: str, results_path: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pairs", nargs="+", help="GT.npz OUT.ram.npz, repeated")
+    parser.add_argument("--probe", action="store_true", help="run the lite backend's models on each run's frames")
     args = parser.parse_args(argv)
     if len(args.pairs) % 2:
         print("give ground truth and results in pairs", file=sys.stderr)
         return 2
+    probe = Probe() if args.probe else None
     for g, r in zip(args.pairs[::2], args.pairs[1::2]):
-        print(report(g, r))
+        print(report(g, r, probe))
     return 0
 
 

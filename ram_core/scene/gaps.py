@@ -172,7 +172,7 @@ def gait_fill(
     return out
 
 
-def _box_iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+def box_iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     """IoU of one xyxy box ``(4,)`` with each of ``others`` ``(K, 4)`` -> ``(K,)``."""
     lt = np.maximum(box[:2], others[:, :2])
     rb = np.minimum(box[2:], others[:, 2:])
@@ -206,7 +206,7 @@ def filled_track(
     free = np.ones(len(new), dtype=bool)
     for i, f in enumerate(new):
         others = [b for tid, b in seen.get(int(f), []) if tid != track.track_id]
-        free[i] = int(f) not in skipped and (not others or _box_iou(box[i], np.stack(others)).max() <= max_iou)
+        free[i] = int(f) not in skipped and (not others or box_iou(box[i], np.stack(others)).max() <= max_iou)
     if not free.any():
         return track
     new, left, t, box = new[free], left[free], t[free], box[free]

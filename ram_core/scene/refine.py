@@ -2,8 +2,9 @@
 
 Tracklets re-linked first (one person, one track: ``ram_core.scene.relink``), their gaps of up to 2 s filled
 where nobody else was seen (``ram_core.scene.gaps``; flagged predicted, so the fit shapes them by its motion
-terms), then each person's distance smoothed (``ram_core.scene.depth``; the floor is found better from feet that do not jitter), then the floor,
-the camera and each person's size (``ram_core.scene.solve``), then the motion made steady on that floor:
+terms), tracks entering or leaving the picture extended while part of their person shows
+(``ram_core.scene.edges``), then each person's distance smoothed (``ram_core.scene.depth``; the floor is found
+better from feet that do not jitter), then the floor, the camera and each person's size (``ram_core.scene.solve``), then the motion made steady on that floor:
 
 * ``"temporal fit"`` (:data:`FIT`): the offline body fit over the whole clip (``ram_core.scene.fit``), which
   also finds each foot's contact and holds planted feet in the fit itself. It starts from the records with
@@ -23,6 +24,7 @@ import dataclasses
 from ram_core.contract.results import Results
 from ram_core.scene.contact import plant_feet
 from ram_core.scene.depth import smooth_depth
+from ram_core.scene.edges import extend_at_edges
 from ram_core.scene.fit import MOTION as FIT
 from ram_core.scene.fit import fit_motion
 from ram_core.scene.gaps import fill_track_gaps
@@ -35,9 +37,10 @@ DEFAULT_MOTION = FIT
 
 
 def settle(raw: Results) -> Results:
-    """``raw`` re-linked, its gaps filled, its depth smoothed, its scene solved and its planted feet put on the
-    floor: what either motion starts from (see the module docstring)."""
-    return plant_feet(solve_and_apply(smooth_depth(fill_track_gaps(relink_tracks(raw)))))
+    """``raw`` re-linked, its gaps filled, its tracks carried through the picture's edges, its depth smoothed,
+    its scene solved and its planted feet put on the floor: what either motion starts from (see the module
+    docstring)."""
+    return plant_feet(solve_and_apply(smooth_depth(extend_at_edges(fill_track_gaps(relink_tracks(raw))))))
 
 
 def refine(raw: Results, motion: str = DEFAULT_MOTION) -> Results:

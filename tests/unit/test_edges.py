@@ -1,0 +1,97 @@
+"""Track ends extended where their person still is (ram_core.scene.edges), on scripted tracks in a 640 x 480
+picture: a walker leaving on the right and one entering on the left are carried until their box is out, one
+stopping inside the picture or merely near its edge is not, nor onto another track's person, nor before the
+clip's first frame; a walker going behind something shortly before the clip's end is carried to it on the path
+and at the size they had while wholly seen, not from further away; the pose comes from a frame wholly seen."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ram_core.contract.results import Results, make_track
+from ram_core.scene.edges import EdgeConfig, extend_at_edges, inside_fraction
+from tests.unit.test_relink import meta, walker
+
+WIDTH = 640.0  # meta()'s picture
+
+
+def test_a_walker_leaving_on_the_right_is_carried_until_their_box_is_out_of_the_picture():
+    # 48 px wide, 4 px a frame to the right: the last box (frame 44) is x 612 .. 660, 0.58 inside; frame 50's
+    # x 636 .. 684 still shows 4 px (0.08), frame 51's none.
+    track = walker(1, np.arange(0, 45), 460, speed=4.0)
+    out = extend_at_edges(Results(meta(), [track])).track(1)
+    new = ~np.isin(out.frame, track.frame)
+    assert out.frame[new].tolist() == list(range(45, 51))
+    assert np.all(out.predicted[new]) and np.all(out.confidence[new] == 0)
+    np.testing.assert_allclose(out.box[new, 0], 460 + 4.0 * out.frame[new] - 24, atol=1e-6)  # on the walk's line
+    assert np.all(inside_fraction(out.box[new], WIDTH, 480) >= EdgeConfig().out)
+    np.testing.assert_allclose(out.transl[new], np.tile([0.0, 0.0, 5.0], (6, 1)), atol=1e-9)  # its 3D walk goes on
+
+
+def test_a_walker_entering_on_the_left_is_found_back_to_where_their_box_came_in():
+    track = walker(1, np.arange(10, 60), -30, speed=3.0)  # first box x -24 .. 24 on frame 10: half outside
+    out = extend_at_edges(Results(meta(), [track])).track(1)
+    new = out.frame[~np.isin(out.frame, track.frame)]
+    assert new.tolist() == list(range(3, 10))  # frame 3's box x -45 .. 3 shows 3 px, frame 2's none
+    assert not out.predicted[np.isin(out.frame, track.frame)].any()
+
+
+def test_a_track_ending_inside_the_picture_or_just_short_of_its_edge_is_not_extended():
+    inside = walker(1, np.arange(0, 40), 100, speed=4.0)  # ends at x 232 .. 280
+    near = walker(2, np.arange(0, 40), 430, speed=4.0)  # ends at x 562 .. 610: near the edge, not across it
+    stopped = walker(3, np.arange(0, 40), 630, speed=0.0)  # stands across the edge: never leaves
+    out = extend_at_edges(Results(meta(), [inside, near, stopped]))
+    for before, after in zip((inside, near, stopped), out.tracks):
+        assert after.frame.tolist() == before.frame.tolist()
+
+
+def test_no_extension_onto_another_tracks_person_nor_before_the_clip():
+    leaving = walker(1, np.arange(0, 45), 460, speed=4.0)
+    far = walker(2, np.arange(40, 70), 100, speed=0.0)  # someone standing far from the edge
+    out = extend_at_edges(Results(meta(), [far, leaving])).track(1)
+    assert out.frame[~np.isin(out.frame, leaving.frame)].tolist() == list(range(45, 51))
+    blocker = walker(2, np.arange(48, 70), 652, speed=0.0)  # from frame 48 where the walk would be then
+    out = extend_at_edges(Results(meta(), [blocker, leaving])).track(1)
+    assert out.frame[~np.isin(out.frame, leaving.frame)].tolist() == [45, 46, 47]
+    early = walker(1, np.arange(3, 40), -20, speed=3.0)  # would be found back to frame -1
+    out = extend_at_edges(Results(meta(), [early])).track(1)
+    assert out.frame.min() == 0
+
+
+def test_the_extension_takes_the_pose_of_the_nearest_frame_the_person_was_wholly_in_the_picture():
+    track = walker(1, np.arange(0, 45), 460, speed=4.0)  # boxes cross the edge from frame 40 (x 596 .. 644)
+    turned = track.global_orient.copy()
+    turned[40:] = [0.0, 0.0, 0.8]  # the landmark model's guess for a half-shown body: leaning
+    track = make_track(1, **{**track.arrays(), "global_orient": turned})
+    out = extend_at_edges(Results(meta(), [track])).track(1)
+    new = ~np.isin(out.frame, track.frame)
+    np.testing.assert_allclose(out.global_orient[new], 0.0)  # frame 39's, the last wholly inside
+
+
+def going_behind(frames: np.ndarray, hidden_from: int) -> object:
+    """A walker (2 px a frame to the right, 48 x 120 px) whose box shrinks from ``hidden_from`` on as they go
+    behind something: its right side and bottom cut away, its centre moving left of their path."""
+    track = walker(1, frames, 100, speed=2.0)
+    box = track.box.copy()
+    cut = np.clip(frames - hidden_from + 1, 0, None)[:, None] * np.array([0.0, 0.0, -8.0, -20.0])
+    return make_track(1, **{**track.arrays(), "box": box + cut})
+
+
+def test_a_walker_going_behind_something_before_the_clip_ends_is_carried_to_its_last_frame():
+    track = going_behind(np.arange(0, 50), 45)  # 60 frames at 30 frames/s: lost 10 frames before the end
+    out = extend_at_edges(Results(meta(60), [track])).track(1)
+    new = ~np.isin(out.frame, track.frame)
+    assert out.frame[new].tolist() == list(range(50, 60))
+    # on the path and at the size they had while wholly seen, not the shrinking boxes' drift
+    np.testing.assert_allclose(out.box[new, 0], 100 + 2.0 * out.frame[new] - 24, atol=1e-6)
+    np.testing.assert_allclose(out.box[new, 3] - out.box[new, 1], 120, atol=1e-6)
+    assert np.all(out.predicted[new]) and not out.predicted[~new].any()
+
+
+def test_no_carry_to_a_clip_end_more_than_a_second_away_nor_back_to_its_start():
+    track = going_behind(np.arange(0, 50), 45)
+    out = extend_at_edges(Results(meta(90), [track])).track(1)  # lost 40 frames (1.3 s) before the end
+    assert out.frame.tolist() == track.frame.tolist()
+    late = walker(1, np.arange(12, 60), 100, speed=2.0)  # first seen 12 frames into the clip, mid-picture:
+    out = extend_at_edges(Results(meta(60), [late])).track(1)  # perhaps come in through a door there
+    assert out.frame.tolist() == list(range(12, 60))
