@@ -4,7 +4,8 @@ Tracklets re-linked first (one person, one track: ``ram_core.scene.relink``), th
 where nobody else was seen (``ram_core.scene.gaps``; flagged predicted, so the fit shapes them by its motion
 terms), tracks entering or leaving the picture extended while part of their person shows
 (``ram_core.scene.edges``), then each person's distance smoothed (``ram_core.scene.depth``; the floor is found
-better from feet that do not jitter), then the floor, the camera and each person's size (``ram_core.scene.solve``), then the motion made steady on that floor:
+better from feet that do not jitter), then the floor, the camera and each person's size
+(``ram_core.scene.solve``), then the motion made steady on that floor:
 
 * ``"temporal fit"`` (:data:`FIT`): the offline body fit over the whole clip (``ram_core.scene.fit``), which
   also finds each foot's contact and holds planted feet in the fit itself. It starts from the records with
