@@ -119,6 +119,9 @@ def test_a_tile_unchanged_since_the_detector_last_saw_it_is_skipped() -> None:
     person[20:80, 30:45] = 30  # someone 60 px tall walks into the first tile
     assert still.to_run(person, tiles) == [(0, 0, 200), (-40, -80, 400)]
     assert still.to_run(person, tiles) == [(120, 40, 200)]  # skipped twice in a row: run anyway
+    unlimited = StillTiles(change=0.002, level=12, max_skips=None)
+    assert unlimited.to_run(frame, tiles) == tiles
+    assert all(unlimited.to_run(noisy, tiles) == [] for _ in range(5))  # still, however often it comes round
     assert StillTiles(change=0.0, level=12, max_skips=2).to_run(frame, tiles) == tiles  # 0: every tile
 
 
