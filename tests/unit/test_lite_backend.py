@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("ai_edge_litert")
 pytest.importorskip("cv2")
 
-from ram_core.backends.lite.backend import crop_now, seen_by_another
+from ram_core.backends.lite.backend import crop_now, crop_reasons, seen_by_another
 from ram_core.backends.lite.sweep import StillTiles, sweep_order
 from ram_core.contract.client import run_capture
 from ram_core.contract.options import CaptureOptions
@@ -105,6 +105,12 @@ def test_tracks_lost_long_ago_are_cropped_every_third_frame_taking_turns() -> No
     assert crops[:, :2].all()  # recently seen: every frame
     assert crops[:, 2:].sum(axis=0).tolist() == [2, 2]  # lost long ago: every third frame
     assert not (crops[:, 2] & crops[:, 3]).any()  # in turns, not on the same frames
+
+
+def test_each_tracks_crop_says_why_it_runs() -> None:
+    why = crop_reasons([True, True, True, False], np.array([1, 2, 16, 1]), long_coast=15)
+    assert why.tolist() == ["track seen", "track lost", "track lost long", "new track seen"]
+    assert crop_reasons([], np.zeros(0, dtype=np.int64), long_coast=15).shape == (0,)
 
 
 def test_a_tile_unchanged_since_the_detector_last_saw_it_is_skipped() -> None:
