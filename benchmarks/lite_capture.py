@@ -16,9 +16,16 @@ its parts timed by wrapping them from here (detector, landmark model, associatio
 tracker step, IK = rotations + translation solve + smoothing + records; the rest of ``process`` apart; the
 fit = the refinement above per frame), and
 MediaPipe's own single-person Pose solution (``mediapipe.solutions.pose.Pose``, CPU, video mode) on the same
-frames: how many frames it finds a person on, and the lite backend's person-frames/s as a ratio to its own:
+frames: how many frames it finds a person on, and the lite backend's person-frames/s as a ratio to its own.
 
-    PYTHONPATH=. python benchmarks/lite_capture.py [--video ../shared/data/vtest.avi] [--start 0] [--end 200]
+``--why`` adds, for the first thread count's run, the model work by reason: the detector's tiles due in the
+sweep and run (the others were still), and the landmark crops by why they ran (a track seen on the frame before,
+lost, lost for long, a detector box, looking back, and each of those again with the people found painted out)
+with what each found: nobody (pose flag below ``min_pose_score``), a duplicate of a better pose (dropped), a
+pose the tracker took for the crop's own track, another track, a new track or none, or (looking back) a pose,
+which the search then checks:
+
+    PYTHONPATH=. python benchmarks/lite_capture.py [--video ../shared/data/vtest.avi] [--start 0] [--end 200] [--why]
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from ram_core.scene.fit import fit_motion
 from ram_core.scene.gaps import fill_track_gaps
 from ram_core.scene.relink import relink_tracks
 from ram_core.scene.solve import solve_and_apply
+from ram_core.tracking.boxes import scale_boxes
 from ram_core.video import iter_frames, open_video
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,8 +81,113 @@ class StageClock:
         return timed
 
 
-def staged_capture(video: Path, frames: list[tuple[int, np.ndarray]], threads: int) -> tuple[int, float, StageClock]:
-    """Observed person-frames, frames/s after the first frame, and the stage times (first frame excluded)."""
+class CropLedger:
+    """Why each landmark crop and detector tile of a ``LiteBackend`` ran, and what each crop found.
+
+    Wraps the backend's ``_estimate`` (the reasons it passes), ``_sweep_regions`` (tiles due), the detector
+    (tiles run), the tracker's ``peek_predictions`` and ``step`` and the backend's ``appearance_features`` (the
+    poses kept on the frame) from outside; counts from the second frame on.
+    """
+
+    OUTCOMES = ("nobody", "duplicate", "own track", "other track", "new track", "not associated", "a pose")
+
+    def __init__(self, backend: LiteBackend) -> None:
+        self.backend = backend
+        self.frames = 0
+        self.tiles = {"due": 0, "run": 0}
+        self.crops: dict[str, dict[str, int]] = {}
+        self._calls: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._views: list = []
+        self._kept = np.zeros((0, 33, 2))
+
+    def attach(self, features):
+        """Wrap the backend's parts; returns the wrapped ``appearance_features`` for the caller to install."""
+        backend, tracker, detector = self.backend, self.backend._tracker, self.backend._detector
+        assert detector is not None
+        estimate, sweep, detect = backend._estimate, backend._sweep_regions, detector.detect_all
+        peek, step = tracker.peek_predictions, tracker.step
+
+        def counted_estimate(image, boxes, why):
+            out = estimate(image, boxes, why)
+            self._calls.append((np.asarray(why), np.asarray(boxes, np.float64), out.image, out.score))
+            return out
+
+        def counted_sweep(everything):
+            regions = sweep(everything)
+            self.tiles["due"] += len(regions)
+            return regions
+
+        def counted_detect(image, regions=None):
+            self.tiles["run"] += len(regions) if regions is not None else 0
+            return detect(image, regions)
+
+        def peeked(frame_index):
+            self._views = peek(frame_index)
+            return self._views
+
+        def kept_features(image, points, *args):
+            self._kept = np.asarray(points)
+            return features(image, points, *args)
+
+        def stepped(*args, **kwargs):
+            views = step(*args, **kwargs)
+            self._tally(views)
+            return views
+
+        backend._estimate = counted_estimate  # type: ignore[method-assign]
+        backend._sweep_regions = counted_sweep  # type: ignore[method-assign]
+        detector.detect_all = counted_detect  # type: ignore[method-assign]
+        tracker.peek_predictions = peeked  # type: ignore[method-assign]
+        tracker.step = stepped  # type: ignore[method-assign]
+        return kept_features
+
+    def _tally(self, views) -> None:
+        """Count the frame's crops by reason and outcome (a look-back's crops count on the frame it ran)."""
+        self.frames += 1
+        by_detection = {v.detection_index: v for v in views if v.detection_index >= 0}
+        predicted = [(v.track_id, scale_boxes(v.box[None], self.backend.cfg.roi_scale)[0]) for v in self._views]
+        min_score = self.backend.cfg.min_pose_score
+        for why, boxes, points, scores in self._calls:
+            for k, reason in enumerate(why):
+                row = self.crops.setdefault(str(reason), {})
+                row["crops"] = row.get("crops", 0) + 1
+                kept = [i for i in range(len(self._kept)) if np.array_equal(self._kept[i], points[k])]
+                if scores[k] < min_score:
+                    outcome = "nobody"
+                elif reason == "look back":
+                    outcome = "a pose"
+                elif not kept:
+                    outcome = "duplicate"
+                elif (view := by_detection.get(kept[0])) is None:
+                    outcome = "not associated"
+                elif "track" in reason:
+                    own = [t for t, box in predicted if np.allclose(box, boxes[k])]
+                    outcome = "own track" if view.track_id in own else "other track"
+                else:
+                    outcome = "new track" if view.age == 0 else "other track"
+                row[outcome] = row.get(outcome, 0) + 1
+        self._calls = []
+
+    def report(self) -> list[str]:
+        """Lines: tiles and crops per frame, then each reason's crops per frame and outcomes."""
+        per = max(self.frames, 1)
+        total = sum(row["crops"] for row in self.crops.values())
+        lines = [
+            f"    model work by reason ({self.frames} frames): detector tiles {self.tiles['due'] / per:.2f} due, "
+            f"{self.tiles['run'] / per:.2f} run/frame (the rest still); landmark crops {total / per:.2f}/frame",
+        ]
+        for reason in sorted(self.crops, key=lambda r: -self.crops[r]["crops"]):
+            row = self.crops[reason]
+            found = ", ".join(f"{name} {row[name]}" for name in self.OUTCOMES if row.get(name))
+            lines.append(f"      {reason:24s} {row['crops'] / per:5.2f} crops/frame ({row['crops']}): {found}")
+        return lines
+
+
+def staged_capture(
+    video: Path, frames: list[tuple[int, np.ndarray]], threads: int, why: bool = False
+) -> tuple[int, float, StageClock, CropLedger | None]:
+    """Observed person-frames, frames/s after the first frame, the stage times (first frame excluded), and
+    with ``why`` the model work by reason (``CropLedger``)."""
     info = open_video(video)
     intrinsics, assumed = camera_intrinsics(info.width, info.height, None)
     cfg = LiteConfig(detector=DetectorConfig(num_threads=threads), landmarks=LandmarkConfig(num_threads=threads))
@@ -91,7 +204,9 @@ def staged_capture(video: Path, frames: list[tuple[int, np.ndarray]], threads: i
     tracker.step = clock.wrap("association", tracker.step)  # type: ignore[method-assign]
     backend._observed_records = clock.wrap("IK", backend._observed_records)  # type: ignore[method-assign]
     features = lite_module.appearance_features
-    lite_module.appearance_features = clock.wrap("association", features)  # type: ignore[assignment]
+    ledger = CropLedger(backend) if why else None
+    timed_features = clock.wrap("association", features)
+    lite_module.appearance_features = ledger.attach(timed_features) if ledger else timed_features  # type: ignore[assignment]
     process = clock.wrap("whole process()", backend.process)
     try:
         begin = time.perf_counter()
@@ -102,7 +217,7 @@ def staged_capture(video: Path, frames: list[tuple[int, np.ndarray]], threads: i
     records.append(backend.finish())
     backend.close()
     every = np.concatenate(records)
-    return int(np.sum(~every["predicted"])), fps, clock
+    return int(np.sum(~every["predicted"])), fps, clock, ledger
 
 
 def mediapipe_pose(frames: list[tuple[int, np.ndarray]]) -> tuple[int, float]:
@@ -127,6 +242,7 @@ def main() -> int:
     parser.add_argument("--end", type=int, default=200, help="end frame (exclusive); -1 for the whole video")
     parser.add_argument("--python", default=sys.executable, help="the Python that runs the worker")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, 4], help="interpreter threads, one run each")
+    parser.add_argument("--why", action="store_true", help="model work by reason (first thread count's run)")
     args = parser.parse_args()
     if not args.video.is_file():
         print(f"{args.video}: not found (pass --video)", file=sys.stderr)
@@ -202,7 +318,7 @@ def main() -> int:
     rates = {}
     for threads in args.threads:
         load = os.getloadavg()[0]
-        person_frames, rate, clock = staged_capture(args.video, frames_in, threads)
+        person_frames, rate, clock, ledger = staged_capture(args.video, frames_in, threads, args.why and not rates)
         rates[threads] = (person_frames, rate)
         print(
             f"  1 interpreter x {threads} thread(s): {rate:.2f} frames/s, {person_frames} observed person-frames; "
@@ -219,6 +335,8 @@ def main() -> int:
         print(
             f"    whole process(): {1000 * whole / count:.1f} ms/frame, with the fit {1000 * (whole / count + added / frames):.1f}"
         )
+        if ledger is not None:
+            print("\n".join(ledger.report()))
     load = os.getloadavg()[0]
     mp_found, mp_rate = mediapipe_pose(frames_in)
     mp_person_fps = mp_found / len(frames_in) * mp_rate

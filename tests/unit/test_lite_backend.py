@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("ai_edge_litert")
 pytest.importorskip("cv2")
 
-from ram_core.backends.lite.backend import crop_now, seen_by_another
+from ram_core.backends.lite.backend import crop_now, crop_reasons, seen_by_another
 from ram_core.backends.lite.sweep import StillTiles, sweep_order
 from ram_core.contract.client import run_capture
 from ram_core.contract.options import CaptureOptions
@@ -113,6 +113,12 @@ def test_tracks_lost_long_ago_are_cropped_every_third_frame_taking_turns() -> No
     assert not (crops[:, 2] & crops[:, 3]).any()  # in turns, not on the same frames
 
 
+def test_each_tracks_crop_says_why_it_runs() -> None:
+    why = crop_reasons([True, True, True, False], np.array([1, 2, 16, 1]), long_coast=15)
+    assert why.tolist() == ["track seen", "track lost", "track lost long", "new track seen"]
+    assert crop_reasons([], np.zeros(0, dtype=np.int64), long_coast=15).shape == (0,)
+
+
 def test_a_tile_unchanged_since_the_detector_last_saw_it_is_skipped() -> None:
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)
@@ -125,6 +131,9 @@ def test_a_tile_unchanged_since_the_detector_last_saw_it_is_skipped() -> None:
     person[20:80, 30:45] = 30  # someone 60 px tall walks into the first tile
     assert still.to_run(person, tiles) == [(0, 0, 200), (-40, -80, 400)]
     assert still.to_run(person, tiles) == [(120, 40, 200)]  # skipped twice in a row: run anyway
+    unlimited = StillTiles(change=0.002, level=12, max_skips=None)
+    assert unlimited.to_run(frame, tiles) == tiles
+    assert all(unlimited.to_run(noisy, tiles) == [] for _ in range(5))  # still, however often it comes round
     assert StillTiles(change=0.0, level=12, max_skips=2).to_run(frame, tiles) == tiles  # 0: every tile
 
 

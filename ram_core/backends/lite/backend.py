@@ -112,10 +112,12 @@ class LiteConfig:
     still_change, still_level, still_skips: a tile of the sweep whose view (people painted out) has not
       changed since the detector last ran on it is skipped (``sweep.StillTiles``): changed means at least
       ``still_change`` of its 64 x 64 grey thumbnail moved by more than ``still_level`` grey levels (a person
-      60 px tall in a 200 px tile moves about 3%); at most ``still_skips`` skips in a row. On vtest.avi frames
-      0-199 41% of the 200 px tiles were still when due (none of the larger ones); skipping them (at most 2 in a
-      row) gave the same 17 tracks frame for frame (1024 person-frames) with 4.08 instead of 5.19 tiles a frame,
-      at most 4 in a row 3.83 tiles (the same tracks again); the synthetic suite's captures did not change.
+      60 px tall in a 200 px tile moves about 3%); at most ``still_skips`` skips in a row (None: no limit). On
+      vtest.avi frames 0-199 41% of the 200 px tiles were still when due (none of the larger ones); skipping them
+      (at most 2 in a row) gave the same 17 tracks frame for frame (1024 person-frames) with 4.08 instead of 5.19
+      tiles a frame, at most 4 in a row 3.83 tiles (the same tracks again); the synthetic suite's captures did
+      not change. With no limit 3.61 tiles a frame and the same records, bit for bit (1044 person-frames): the
+      tiles no longer run found nobody the landmark model confirmed.
     known_iou: a detector box overlapping a found person's crop box by more than this IoU is that person
       again and gets no landmark pass.
     fill_iou: a gap-filled frame whose box overlaps another track's observed box on that frame with IoU
@@ -147,7 +149,7 @@ class LiteConfig:
     long_coast_every: int = 2
     still_change: float = 0.002
     still_level: int = 12
-    still_skips: int = 4
+    still_skips: int | None = None
     known_iou: float = 0.5
     fill_iou: float = 0.5
     look_back: LookBackConfig = field(default_factory=LookBackConfig)
@@ -158,6 +160,14 @@ def crop_now(frame_index: int, track_ids: np.ndarray, coasting: np.ndarray, long
     ``long_coast`` frames (``coasting`` ``(N,)``: frames since it was last observed, 1 if on the frame before),
     the others on every ``every``-th frame, tracks taking turns (``track_ids`` ``(N,)``)."""
     return (coasting <= long_coast) | ((frame_index + track_ids) % max(1, every) == 0)
+
+
+def crop_reasons(confirmed: list[bool], coasting: np.ndarray, long_coast: int) -> np.ndarray:
+    """``(N,)`` why each track's prediction is cropped: the track confirmed or not (``confirmed`` (N,)), seen on
+    the frame before, lost for up to ``long_coast`` frames or for longer (``coasting`` (N,), as in ``crop_now``)."""
+    kind = np.where(confirmed, "track", "new track").astype(object)
+    state = np.where(coasting <= 1, "seen", np.where(coasting <= long_coast, "lost", "lost long")).astype(object)
+    return (kind + " " + state).reshape(-1)
 
 
 def seen_by_another(
@@ -235,15 +245,17 @@ class LiteBackend:
         predicted = np.array([p.box for p in views]).reshape(-1, 4)
         inside = inside_fraction(predicted, width, height) >= cfg.min_inside
         regions = self._sweep_regions(everything=not np.any(inside))
+        coasting = np.array([p.coasting_frames for p in views], dtype=np.int64)
         cropped = inside & crop_now(
             frame_index,
             np.array([p.track_id for p in views], dtype=np.int64),
-            np.array([p.coasting_frames for p in views], dtype=np.int64),
+            coasting,
             cfg.long_coast,
             cfg.long_coast_every,
         )
         rois = scale_boxes(predicted[cropped], cfg.roi_scale)
-        people, rois = self._distinct(image_bgr, self._estimate(image_bgr, rois), rois)
+        why = crop_reasons([p.confirmed for p in views], coasting, cfg.long_coast)[cropped]
+        people, rois, why = self._distinct(image_bgr, self._estimate(image_bgr, rois, why), rois, why)
         if regions:
             masked = paint_people(image_bgr, people.image, cfg.paint_width)
             regions = self._still.to_run(masked, regions)
@@ -254,8 +266,14 @@ class LiteBackend:
             if len(found) and len(rois):
                 found = found[iou_matrix(found, rois).max(axis=1) <= cfg.known_iou]
             if len(found):
-                fresh = self._estimate(image_bgr, found)
-                people, rois = self._distinct(image_bgr, concat_batches(people, fresh), np.concatenate([rois, found]))
+                boxed = np.array(["detector box"] * len(found), dtype=object)
+                fresh = self._estimate(image_bgr, found, boxed)
+                people, rois, why = self._distinct(
+                    image_bgr,
+                    concat_batches(people, fresh),
+                    np.concatenate([rois, found]),
+                    np.concatenate([why, boxed]),
+                )
         boxes = landmark_boxes(people.image, cfg.box_pad, cfg.box_aspect)
         features = appearance_features(image_bgr, people.image, cfg.hist_bins, cfg.paint_width)
         views = self._tracker.step(frame_index, boxes, people.score, features)
@@ -314,7 +332,7 @@ class LiteBackend:
             self._recent,
             frames[0],
             boxes,
-            self._estimate,
+            lambda image, boxes: self._estimate(image, boxes, np.array(["look back"] * len(boxes), dtype=object)),
             lambda points: landmark_boxes(points, cfg.box_pad, cfg.box_aspect),
             self._seen,
             track_id,
@@ -341,9 +359,10 @@ class LiteBackend:
         return picked
 
     def _distinct(
-        self, image_bgr: np.ndarray, people: LandmarkBatch, rois: np.ndarray
-    ) -> tuple[LandmarkBatch, np.ndarray]:
-        """The distinct present poses among ``people`` (estimated in boxes ``rois`` (N, 4)), and their boxes.
+        self, image_bgr: np.ndarray, people: LandmarkBatch, rois: np.ndarray, why: np.ndarray
+    ) -> tuple[LandmarkBatch, np.ndarray, np.ndarray]:
+        """The distinct present poses among ``people`` (estimated in boxes ``rois`` (N, 4), for the reasons
+        ``why`` (N,)), their boxes and reasons.
 
         A pose dropped as the duplicate of a better one is estimated again in its box with the kept people
         painted out; what that finds joins the others (then the same selection again).
@@ -353,10 +372,12 @@ class LiteBackend:
         retry = np.setdiff1d(np.flatnonzero(people.score >= cfg.min_pose_score), keep)
         if len(retry):
             masked = paint_people(image_bgr, people.image[keep], cfg.paint_width)
-            people = concat_batches(people.select(keep), self._estimate(masked, rois[retry]))
+            again = np.array([f"again: {w}" for w in why[retry]], dtype=object)
+            people = concat_batches(people.select(keep), self._estimate(masked, rois[retry], again))
             rois = np.concatenate([rois[keep], rois[retry]])
+            why = np.concatenate([why[keep], again])
             keep = distinct_people(people, min_score=cfg.min_pose_score, tolerance=cfg.duplicate_tolerance)
-        return people.select(keep), rois[keep]
+        return people.select(keep), rois[keep], why[keep]
 
     def _observed_records(
         self,
@@ -421,7 +442,10 @@ class LiteBackend:
         row = {i: k for k, i in enumerate(kept)}
         return [made[row[i] : row[i] + 1] if i in row else empty_records() for i in range(len(views))]
 
-    def _estimate(self, image_bgr: np.ndarray, boxes: np.ndarray) -> LandmarkBatch:
+    def _estimate(self, image_bgr: np.ndarray, boxes: np.ndarray, why: np.ndarray) -> LandmarkBatch:
+        """The landmark model on the crops ``boxes`` (N, 4); ``why`` (N,): why each crop is run, the reasons
+        ``benchmarks/lite_capture.py --why`` counts (:func:`crop_reasons`, "detector box", "look back", and
+        "again: " before the reason of a crop run again with the people found painted out)."""
         if self._landmarker is None:
             raise RuntimeError("LiteBackend used before open")
         return self._landmarker.estimate(image_bgr, boxes)

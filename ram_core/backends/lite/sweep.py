@@ -35,11 +35,13 @@ class StillTiles:
         change: a tile is run again when at least this fraction of its thumbnail's pixels moved by more than
             ``level`` grey levels since its last run; 0 runs every tile.
         level: grey levels (0-255) a thumbnail pixel must move by to count as changed (above the video's noise).
-        max_skips: a tile skipped this many times in a row is run anyway.
+        max_skips: a tile skipped this many times in a row is run anyway; None: never (the detector gives the
+            same answer on the same input, and a tile is compared with how it looked when it last ran, so
+            changes too slow to show from one frame to the next add up until it runs).
         size: the thumbnail's side in pixels (an area average of the tile: noise cancels, a person does not).
     """
 
-    def __init__(self, change: float, level: int, max_skips: int, size: int = 64) -> None:
+    def __init__(self, change: float, level: int, max_skips: int | None, size: int = 64) -> None:
         self.change = change
         self.level = level
         self.max_skips = max_skips
@@ -63,7 +65,7 @@ class StillTiles:
         for tile in tiles:
             now = self.thumbnail(image_bgr, tile)
             before = self._seen.get(tile)
-            if before is not None and before[1] < self.max_skips:
+            if before is not None and (self.max_skips is None or before[1] < self.max_skips):
                 moved = float(np.mean(np.abs(now - before[0]) > self.level))
                 if moved < self.change:
                     self._seen[tile] = (before[0], before[1] + 1)
