@@ -556,6 +556,11 @@ def ram_made(obj: bpy.types.Object) -> bool:
     return bool(TRACK_ID_PROP in obj or obj.get(BODY_PROP) or obj.get(GROUND_PROP) or camera)
 
 
+def ram_materials(data: bpy.types.ID | None) -> list[bpy.types.Material]:
+    """The materials RAM made (a body's, the ground's) among those of an object's ``data``."""
+    return [m for m in getattr(data, "materials", ()) if m is not None and (m.get(BODY_PROP) or m.get(GROUND_PROP))]
+
+
 def _datablocks(collection: bpy.types.Collection) -> list[bpy.types.ID]:
     """``collection`` and the objects RAM made in it, with their data, RAM's actions and RAM's materials."""
     ids: list[bpy.types.ID] = [collection]
@@ -565,11 +570,7 @@ def _datablocks(collection: bpy.types.Collection) -> list[bpy.types.ID]:
         ids.append(obj)
         if obj.data is not None:
             ids.append(obj.data)
-            ids += [
-                m
-                for m in getattr(obj.data, "materials", ())
-                if m is not None and (m.get(BODY_PROP) or m.get(GROUND_PROP))
-            ]
+            ids += ram_materials(obj.data)
         ids += ram_actions(obj)
     return ids
 
