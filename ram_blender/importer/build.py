@@ -501,13 +501,16 @@ def ram_actions(obj: bpy.types.Object) -> list[bpy.types.Action]:
     return [a for a in found if isinstance(a, bpy.types.Action)]
 
 
+def ram_materials(data: bpy.types.ID | None) -> list[bpy.types.Material]:
+    """The materials RAM made (a body's, the ground's) among those of an object's ``data``."""
+    return [m for m in getattr(data, "materials", ()) if m is not None and (m.get(BODY_PROP) or m.get(GROUND_PROP))]
+
+
 def remove_object(obj: bpy.types.Object) -> None:
     """Remove ``obj`` and what RAM made for it only (its data, RAM's action, RAM's material) once unused."""
     data = obj.data
     actions = ram_actions(obj)
-    materials = [
-        m for m in getattr(data, "materials", ()) if m is not None and (m.get(BODY_PROP) or m.get(GROUND_PROP))
-    ]
+    materials = ram_materials(data)
     bpy.data.objects.remove(obj)
     if data is not None and data.users == 0:
         if isinstance(data, bpy.types.Armature):
@@ -554,11 +557,6 @@ def ram_made(obj: bpy.types.Object) -> bool:
     """Whether RAM made ``obj``: a person's armature, a body, the ground plane or the capture camera."""
     camera = obj.type == "CAMERA" and (obj.get(CAMERA_PROP) or obj.name.startswith("RAM camera"))
     return bool(TRACK_ID_PROP in obj or obj.get(BODY_PROP) or obj.get(GROUND_PROP) or camera)
-
-
-def ram_materials(data: bpy.types.ID | None) -> list[bpy.types.Material]:
-    """The materials RAM made (a body's, the ground's) among those of an object's ``data``."""
-    return [m for m in getattr(data, "materials", ()) if m is not None and (m.get(BODY_PROP) or m.get(GROUND_PROP))]
 
 
 def _datablocks(collection: bpy.types.Collection) -> list[bpy.types.ID]:
