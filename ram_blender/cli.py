@@ -28,6 +28,7 @@ import bpy
 
 from ram_core.contract.batch_files import find_results, find_videos, results_path, stem_of_results
 from ram_core.contract.client import CaptureError, check_output_path
+from ram_core.contract.errors import one_line
 from ram_core.contract.options import CaptureOptions, OptionsError, add_arguments, from_args
 from ram_core.contract.results import load_results
 
@@ -332,7 +333,7 @@ def _run(argv: list[str]) -> int:
                 character=character_of(args),
             )
         except (OSError, ValueError) as e:
-            print(f"{COMMAND}: {_one_line(e)}", file=sys.stderr)
+            print(f"{COMMAND}: {one_line(e)}", file=sys.stderr)
             return 2
     if not args.inputs or args.out is None:
         print(
@@ -352,12 +353,5 @@ def _run(argv: list[str]) -> int:
             character=character_of(args),
         )
     except (preferences.NoWorkerPython, OptionsError, CaptureError, OSError, ValueError) as e:
-        print(f"{COMMAND}: {_one_line(e)}", file=sys.stderr)
+        print(f"{COMMAND}: {one_line(e)}", file=sys.stderr)
         return 2
-
-
-def _one_line(error: BaseException) -> str:
-    """``PATH: reason`` for a file the system refused (not ``[Errno 2] No such file or directory: 'PATH'``)."""
-    if isinstance(error, OSError) and error.filename is not None and error.strerror:
-        return f"{error.filename}: {error.strerror}"
-    return str(error)

@@ -11,6 +11,7 @@ import sys
 
 from ram_core import __version__
 from ram_core.commands import COMMANDS, USER_ERRORS
+from ram_core.contract.errors import one_line
 
 DESCRIPTION = (
     "RAM: markerless multi-person motion capture from ordinary video. Captures every person's SMPL "
@@ -60,15 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as e:
         if args.debug:
             raise
-        print(f"ram-core: error: {_one_line(e)}", file=sys.stderr)
+        print(f"ram-core: error: {one_line(e)}", file=sys.stderr)
         return 1
     finally:
         root.removeHandler(handler)
         root.setLevel(previous_level)
-
-
-def _one_line(error: BaseException) -> str:
-    """``PATH: reason`` for a file the system refused (not ``[Errno 2] No such file or directory: 'PATH'``)."""
-    if isinstance(error, OSError) and error.filename is not None and error.strerror:
-        return f"{error.filename}: {error.strerror}"
-    return str(error)

@@ -501,13 +501,16 @@ def ram_actions(obj: bpy.types.Object) -> list[bpy.types.Action]:
     return [a for a in found if isinstance(a, bpy.types.Action)]
 
 
+def ram_materials(data: bpy.types.ID | None) -> list[bpy.types.Material]:
+    """The materials RAM made (a body's, the ground's) among those of an object's ``data``."""
+    return [m for m in getattr(data, "materials", ()) if m is not None and (m.get(BODY_PROP) or m.get(GROUND_PROP))]
+
+
 def remove_object(obj: bpy.types.Object) -> None:
     """Remove ``obj`` and what RAM made for it only (its data, RAM's action, RAM's material) once unused."""
     data = obj.data
     actions = ram_actions(obj)
-    materials = [
-        m for m in getattr(data, "materials", ()) if m is not None and (m.get(BODY_PROP) or m.get(GROUND_PROP))
-    ]
+    materials = ram_materials(data)
     bpy.data.objects.remove(obj)
     if data is not None and data.users == 0:
         if isinstance(data, bpy.types.Armature):
@@ -565,11 +568,7 @@ def _datablocks(collection: bpy.types.Collection) -> list[bpy.types.ID]:
         ids.append(obj)
         if obj.data is not None:
             ids.append(obj.data)
-            ids += [
-                m
-                for m in getattr(obj.data, "materials", ())
-                if m is not None and (m.get(BODY_PROP) or m.get(GROUND_PROP))
-            ]
+            ids += ram_materials(obj.data)
         ids += ram_actions(obj)
     return ids
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bpy
 
-from .build import BODY_PROP, GROUND_PROP, TRACK_ID_PROP, ram_actions, ram_body, ram_ground, ram_made, remove_object
+from .build import GROUND_PROP, TRACK_ID_PROP, ram_actions, ram_body, ram_ground, ram_made, ram_materials, remove_object
 from .update import keep_artists_actions, remove_person
 
 
@@ -57,10 +57,7 @@ def _replace(obj: bpy.types.Object, successor: bpy.types.Object, capture: bpy.ty
     """Point every user of ``obj`` and of its data at ``successor`` and its data, then delete ``obj``, its
     data and RAM's actions. ``obj`` leaves the old ``capture`` collection first (which would otherwise get
     ``successor`` and delete it); a collection of the artist's that also held it holds ``successor`` now."""
-    data, actions = obj.data, ram_actions(obj)
-    materials = [
-        m for m in getattr(data, "materials", ()) if m is not None and (m.get(BODY_PROP) or m.get(GROUND_PROP))
-    ]
+    data, actions, materials = obj.data, ram_actions(obj), ram_materials(obj.data)
     capture.objects.unlink(obj)
     obj.user_remap(successor)
     bpy.data.objects.remove(obj)

@@ -9,7 +9,7 @@ from pathlib import Path
 import bpy
 from bpy_extras.io_utils import ImportHelper
 
-from ram_core.contract.client import CaptureError
+from ram_core.contract.client import CaptureError, check_output_path
 from ram_core.contract.options import CaptureOptions, OptionsError
 
 from .. import preferences, session, state
@@ -165,21 +165,23 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
     def execute(self, context: bpy.types.Context) -> set[str]:
         s = preferences.settings(context)
         try:
+            out_path = str(results_path_for(self.filepath, self.output_dir))
+            try:
+                check_output_path(out_path)
+            except CaptureError as e:
+                # With no Results folder an unsaved file's results go beside the video, maybe on a read-only share.
+                unsaved = not self.output_dir and not bpy.data.filepath
+                raise CaptureError(
+                    f"{e} (save the .blend first, or choose a Results folder)" if unsaved else str(e)
+                ) from None
             request = CaptureRequest(
                 python=preferences.worker_python(s),
                 video=self.filepath,
-                out_path=str(results_path_for(self.filepath, self.output_dir)),
+                out_path=out_path,
                 options=self.capture_options(preferences.capture_options(s)),
             )
             self._job = CaptureJob(request)
-        except CaptureError as e:
-            # With no Results folder an unsaved file's results go beside the video, maybe on a read-only share.
-            hint = (
-                "" if self.output_dir or bpy.data.filepath else " (save the .blend first, or choose a Results folder)"
-            )
-            self.report({"ERROR"}, f"{e}{hint}")
-            return {"CANCELLED"}
-        except (preferences.NoWorkerPython, OptionsError, OSError, ValueError) as e:
+        except (preferences.NoWorkerPython, CaptureError, OptionsError, OSError, ValueError) as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}
         self._scene_uid = context.scene.session_uid

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import bpy
 
+from ram_core.contract.errors import one_line
+
 from .. import export, session
 
 
@@ -41,7 +43,7 @@ class RAM_OT_export_people(bpy.types.Operator):
                 objects, results, bpy.path.abspath(self.directory), stem, formats, self.bvh_y_up
             )
         except OSError as e:  # the folder: "PATH: reason", not "[Errno 13] ..." (or a traceback)
-            self.report({"ERROR"}, f"{e.filename}: {e.strerror}" if e.filename is not None and e.strerror else str(e))
+            self.report({"ERROR"}, one_line(e))
             return {"CANCELLED"}
         except (*session.DOMAIN_ERRORS, ValueError, RuntimeError) as e:
             self.report({"ERROR"}, str(e))

@@ -46,7 +46,8 @@ class EdgeConfig:
     max_s: at the picture's edge the extension must reach ``out`` within this many seconds, or the track is not
       extended at that end (someone standing at the edge, a velocity too small to trust).
     fit_s, fit_min: at the edge, the velocity is the least-squares line through the observed records of the last
-      ``fit_s`` seconds before the end, at least ``fit_min`` of them (fewer: not extended).
+      ``fit_s`` seconds before the end (at least ``fit_min`` frames' span: a low frame rate's few frames), at
+      least ``fit_min`` of them (fewer: not extended).
     clip_end_s: a track lost inside the picture at most this many seconds before the clip's last frame is
       carried there. Not at the clip's start: a track first seen within a second of it may be a person who
       came in there (a door; the test suite's scripted walker), and the synthetic suite's figures were the
@@ -106,7 +107,7 @@ def edge_frames(
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     width, height = size
     end = 0 if side < 0 else len(frames) - 1
-    near = np.abs(frames - frames[end]) <= cfg.fit_s * fps
+    near = np.abs(frames - frames[end]) <= max(cfg.fit_s * fps, cfg.fit_min - 1)
     if len(frames) < cfg.fit_min or near.sum() < cfg.fit_min:
         return None
     t = (frames[near] - frames[end]).astype(np.float64)
@@ -260,8 +261,8 @@ def extended_track(
 
 
 def extend_at_edges(results: Results, cfg: EdgeConfig | None = None) -> Results:
-    """``results`` with every track entering or leaving the picture, or hidden at the clip's start or end,
-    extended (``extended_track``); tracks in order, each one's new records seen by the next."""
+    """``results`` with every track entering or leaving the picture, or hidden near the clip's end, extended
+    (``extended_track``); tracks in order, each one's new records seen by the next."""
     cfg = cfg or EdgeConfig()
     meta = results.meta
     seen: dict[int, list[tuple[int, np.ndarray]]] = {}

@@ -98,6 +98,8 @@ def estimate_proportions(
     """``(24,)`` factors for the bone into each joint (1: as ``rest_joints``; torso bones stay 1) of the person
     of ``track``, measured as the module docstring says; ``rest_joints`` ``(24, 3)`` unscaled (``track.scale``
     applies), ``intrinsics`` ``(3, 3)`` pixels."""
+    if len(track) == 0:
+        return np.ones(NUM_JOINTS)
     rest_len = bone_lengths(rest_joints) * float(np.median(track.scale))
     seen = ~np.asarray(track.predicted, dtype=bool)
     kp3, kp2, joints = track.keypoints_3d, track.keypoints_2d, track.joints

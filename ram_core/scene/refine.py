@@ -2,10 +2,10 @@
 
 Tracklets re-linked first (one person, one track: ``ram_core.scene.relink``), their gaps of up to 2 s filled
 where nobody else was seen (``ram_core.scene.gaps``; flagged predicted, so the fit shapes them by its motion
-terms), tracks entering or leaving the picture extended while part of their person shows
-(``ram_core.scene.edges``), then each person's distance smoothed (``ram_core.scene.depth``; the floor is found
-better from feet that do not jitter), then the floor, the camera and each person's size
-(``ram_core.scene.solve``), then the motion made steady on that floor:
+terms), tracks entering or leaving the picture extended while part of their person shows, and those lost
+inside it within 1 s of the clip's end carried to it (``ram_core.scene.edges``), then each person's distance
+smoothed (``ram_core.scene.depth``; the floor is found better from feet that do not jitter), then the floor,
+the camera and each person's size (``ram_core.scene.solve``), then the motion made steady on that floor:
 
 * ``"temporal fit"`` (:data:`FIT`): the offline body fit over the whole clip (``ram_core.scene.fit``), which
   also finds each foot's contact and holds planted feet in the fit itself. It starts from the records with

@@ -309,6 +309,20 @@ def test_an_unsaved_file_capturing_from_a_read_only_folder_is_told_what_to_do(em
             share.chmod(0o700)
 
 
+def test_a_worker_that_cannot_start_is_not_blamed_on_the_unsaved_file(empty_scene, tmp_path, monkeypatch):
+    """The save-first hint is for a results folder that cannot be written, not for every capture error."""
+    import shutil
+
+    shutil.copy(CLIP, tmp_path / CLIP.name)
+    python = tmp_path / "python"
+    python.write_text("")  # exists, but no one may run it
+    python.chmod(0o644)
+    monkeypatch.setenv("RAM_WORKER_PYTHON", str(python))
+    with pytest.raises(RuntimeError, match="cannot start the worker") as e:
+        bpy.ops.ram.capture_video(filepath=str(tmp_path / CLIP.name), frame_end=30)
+    assert "save the .blend first" not in str(e.value) and not list(tmp_path.glob("*.ram.npz"))
+
+
 def test_a_new_capture_of_the_same_video_never_replaces_the_earlier_results_file(tmp_path):
     from ram_blender.operators.capture import results_path_for
 

@@ -84,6 +84,13 @@ def test_a_default_proportioned_person_stays_near_the_default():
     assert np.max(np.abs(estimate[LIMBS] - 1.0)) < 0.05
 
 
+def test_a_track_with_no_records_keeps_the_skeletons_proportions(recwarn):
+    track = noisy_track(REST, seed=1)
+    empty = make_track(1, **{k: v[:0] for k, v in track.arrays().items()})
+    np.testing.assert_array_equal(estimate_proportions(empty, REST, K), 1.0)
+    assert not recwarn.list  # not numpy's "Mean of empty slice"
+
+
 def test_the_fit_keeps_each_tracks_own_skeleton_exactly():
     results = capture_of()
     other = dataclasses.replace(results.tracks[0], track_id=2)
