@@ -10,14 +10,18 @@ Chained strategies crop a person's frame from the model's own landmarks on that 
 a tracker does (the ground truth's visible box on their first frame and after a gap):
 
 - ``box``: the ground truth's visible box, ``crop_scale`` 1.25 (the suite's baseline).
+- ``box-exact``: the same square, its centre and side not rounded to whole pixels (resampled).
 - ``lite``: the previous landmarks' padded box (``landmark_boxes``) scaled by ``roi_scale`` 1.07, then the
   square crop 1.25 times its longer side (the lite backend's crop, less the Kalman prediction).
 - ``mp``: MediaPipe's region of interest from the previous landmarks' auxiliary hip centre and body-circle
   points (``roi_from_landmarks``): centred on the hips, side 2.5 times the circle radius, rotated upright.
 - ``mp-axis``: the same, not rotated.
 
-Run: ``PYTHONPATH=. python benchmarks/landmark_rois.py [--suite tests/data/synth] [--clips a,b]
-[--strategies box,lite,mp] [--scale 1.25] [--flip]``.
+``--kept DIR`` scores instead the 2D keypoints a kept suite run's records carry (``DIR/<clip>/raw.ram.npz``),
+each track on the person the capture scorer matched it to; ``--bias`` prints each joint's mean signed error.
+
+Run: ``PYTHONPATH=. python benchmarks/landmark_rois.py [--suite tests/data/synth] [--clips a,b|all]
+[--strategies box,lite,mp] [--scale 1.25] [--flip] [--bias] [--kept DIR]``. Findings: docs/evaluation.md.
 """
 
 from __future__ import annotations

@@ -3,9 +3,11 @@
 Each person box becomes a square crop (``crop_scale`` times its longer side, centred, zeros outside the
 frame) resized to 256x256 and fed to ``pose_landmark_full.tflite``; the outputs are decoded as MediaPipe's
 ``PoseLandmarkByRoiCpu`` does (sigmoid on visibility and presence, heatmap refinement of x and y with a
-7x7 kernel, the first 33 of 39 landmarks kept) and mapped back to frame pixels. Crops are axis-aligned
-(MediaPipe rotates them so the body is upright; pedestrians already are), so world landmarks need no
-rotation back.
+7x7 kernel, the first 33 of 39 landmarks kept) and mapped back to frame pixels. ``estimate`` crops are axis-aligned
+(MediaPipe rotates them so the body is upright; pedestrians already are); ``estimate_rois`` also takes turned
+squares (``roi_from_landmarks``, MediaPipe's region of interest from the previous pose), whose world landmarks
+are turned back. ``benchmarks/landmark_rois.py`` measured neither turning nor MediaPipe's ROI to beat the
+ground-truth box's axis-aligned crop (docs/evaluation.md).
 
 Typical use: ``batch = landmarker.estimate(frame, boxes)`` then ``batch.select(distinct_people(batch))``
 drops the detector's false positives (their pose flag is low) and duplicate boxes on one person.
@@ -60,8 +62,18 @@ class LandmarkConfig:
         flip: also run the model on every crop mirrored left to right and average the two poses
             (``PoseLandmarker.estimate_rois``): twice the model's work. On the synthetic suite's tuning clips
             (ground-truth boxes, ``benchmarks/landmark_rois.py``) it took the world landmarks' PA-MPJPE from
-            77.7 to 75.0 mm and left the 2D keypoints as they were (median error 2.8 px either way): the two
-            passes' 2D errors are mostly the same error.
+            77.7 to 75.0 mm and the 2D keypoints' mean error from 4.62 to 4.52 px (median 2.78 and 2.82: the
+            two passes' 2D errors are mostly one error). A full suite run with it: PA-MPJPE 69.4 instead of
+            70.5 mm (0.83 of the raw landmarks instead of 0.84), but consistency 0.917 instead of 0.944 and
+            coverage 0.940 instead of 0.953 (three_crossing), so it is off.
+        heatmap_power: the heatmap refinement weighs each cell of the 7x7 window around a point by its
+            confidence to this power (``refine_from_heatmap``; MediaPipe's 1). The confidences are sigmoids,
+            flat near 1 over the peak and not near 0 around it, so a power sharpens the mean. On the synthetic
+            suite's ground-truth boxes (``benchmarks/landmark_rois.py``) 4 took the median 2D error from 2.78
+            to 2.61 px on the tuning clips and from 3.18 to 2.93 px on the five others (means 1.5% lower), but
+            in a full suite run the tuning clips' PA-MPJPE rose (couple 76.9 -> 77.4, crouch 49.2 -> 50.4,
+            toward_away 70.7 -> 70.9 mm on the same frames) and the tracks changed (cross_hidden's coverage
+            1.0 -> 0.84, three_crossing's consistency 0.92 -> 0.75): so 1.
     """
 
     crop_scale: float = 1.25
@@ -71,6 +83,7 @@ class LandmarkConfig:
     interpreters: int = 1
     model_dir: str | None = None
     flip: bool = False
+    heatmap_power: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -215,12 +228,13 @@ def _mirrored(name: str) -> str:
 MIRRORED = np.array([LM[_mirrored(n)] for n in LANDMARK_NAMES] + list(range(NUM_LANDMARKS, NUM_MODEL_POINTS)))
 
 
-def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
+def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray, power: float = 1.0) -> np.ndarray:
     """MediaPipe's ``RefineLandmarksFromHeatmapCalculator`` (kernel 7, refine when max confidence >= 0.5).
 
     Args:
         points: (N, K, 2) landmark (x, y) normalised to [0, 1] of the crop.
         heatmap: (N, h, w, >=K) logits.
+        power: the weights are the confidences to this power (MediaPipe's: 1; ``LandmarkConfig.heatmap_power``).
 
     Returns:
         (N, K, 2) refined points: each point within the heatmap whose 7x7 neighbourhood (cut at the heatmap's
@@ -246,8 +260,11 @@ def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
         ]
     )
     conf = conf * (row_ok[..., :, None] & col_ok[..., None, :])
+    peak = conf.max(axis=(-1, -2))
+    if power != 1.0:
+        conf = conf**power
     total = conf.sum(axis=(-1, -2))
-    refine = inside & (conf.max(axis=(-1, -2)) >= HEATMAP_MIN_CONFIDENCE) & (total > 0)
+    refine = inside & (peak >= HEATMAP_MIN_CONFIDENCE) & (total > 0)
     safe = np.where(total > 0, total, 1.0)
     mean_col = (conf * cols[..., None, :]).sum(axis=(-1, -2)) / safe
     mean_row = (conf * rows[..., :, None]).sum(axis=(-1, -2)) / safe
@@ -341,7 +358,7 @@ class PoseLandmarker:
         # Each pass refined in its own crop's coordinates: the heatmap's cell c stands for c / 64 (MediaPipe's
         # convention, which the model's training matches), so a mirrored heatmap read in the original crop's
         # coordinates would be one cell off.
-        refined = refine_from_heatmap(normalised[:, :NUM_LANDMARKS], out["heatmap"])
+        refined = refine_from_heatmap(normalised[:, :NUM_LANDMARKS], out["heatmap"], self.cfg.heatmap_power)
         visibility = _sigmoid(points[:, :NUM_LANDMARKS, 3])
         presence = _sigmoid(points[:, :NUM_LANDMARKS, 4])
         aux_uv = normalised[:, [AUX_HIP_CENTRE, AUX_BODY_CIRCLE]]

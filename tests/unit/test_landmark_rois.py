@@ -124,3 +124,16 @@ def test_flipped_estimate_is_the_mirror_image_of_the_mirrored_frame():
     plain = model.estimate_rois(frame, roi, flip=False)
     height = box[3] - box[1]
     assert np.median(np.linalg.norm(plain.image[0] - pose.image[0], axis=1)) < 0.03 * height
+
+
+def test_heatmap_power_sharpens_the_refinement():
+    from ram_core.perception.landmarks import refine_from_heatmap
+
+    heatmap = np.full((1, 64, 64, 1), -10.0, np.float32)
+    heatmap[0, 20, 30, 0] = 6.0  # the peak
+    heatmap[0, 20, 31, 0] = 0.0  # a half-confident neighbour on its right
+    points = np.array([[[30.5 / 64, 20.5 / 64]]], np.float32)
+    plain = refine_from_heatmap(points, heatmap)[0, 0] * 64
+    sharp = refine_from_heatmap(points, heatmap, power=4.0)[0, 0] * 64
+    assert plain[0] == pytest.approx((30 * 0.9975 + 31 * 0.5) / 1.4975, abs=1e-3)
+    assert 30 < sharp[0] < 30.1 and sharp[1] == pytest.approx(20, abs=1e-4)
