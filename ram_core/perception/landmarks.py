@@ -3,9 +3,11 @@
 Each person box becomes a square crop (``crop_scale`` times its longer side, centred, zeros outside the
 frame) resized to 256x256 and fed to ``pose_landmark_full.tflite``; the outputs are decoded as MediaPipe's
 ``PoseLandmarkByRoiCpu`` does (sigmoid on visibility and presence, heatmap refinement of x and y with a
-7x7 kernel, the first 33 of 39 landmarks kept) and mapped back to frame pixels. Crops are axis-aligned
-(MediaPipe rotates them so the body is upright; pedestrians already are), so world landmarks need no
-rotation back.
+7x7 kernel, the first 33 of 39 landmarks kept) and mapped back to frame pixels. ``estimate`` crops are axis-aligned
+(MediaPipe rotates them so the body is upright; pedestrians already are); ``estimate_rois`` also takes turned
+squares (``roi_from_landmarks``, MediaPipe's region of interest from the previous pose), whose world landmarks
+are turned back. ``benchmarks/landmark_rois.py`` measured neither turning nor MediaPipe's ROI to beat the
+ground-truth box's axis-aligned crop (docs/evaluation.md).
 
 Typical use: ``batch = landmarker.estimate(frame, boxes)`` then ``batch.select(distinct_people(batch))``
 drops the detector's false positives (their pose flag is low) and duplicate boxes on one person.
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ram_core.body.blazepose import LM, NUM_LANDMARKS
+from ram_core.body.blazepose import LANDMARK_NAMES, LM, NUM_LANDMARKS
 from ram_core.perception.blazepose_detector import PersonDetector, person_boxes, square_crop
 from ram_core.perception.tflite import POSE_LANDMARK_FULL, BatchedModel
 
@@ -57,6 +59,21 @@ class LandmarkConfig:
             ran 8.0, 10.4 and 7.4 frames/s, 2 x 1 ran 7.4, 9.7 and 9.2, 1 x 1 6.2 (benchmarks/lite_scaling.py),
             records identical in every case.
         model_dir: folder holding ``pose_landmark_full.tflite``; None uses the installed mediapipe package.
+        flip: also run the model on every crop mirrored left to right and average the two poses
+            (``PoseLandmarker.estimate_rois``): twice the model's work. On the synthetic suite's tuning clips
+            (ground-truth boxes, ``benchmarks/landmark_rois.py``) it took the world landmarks' PA-MPJPE from
+            77.7 to 75.0 mm and the 2D keypoints' mean error from 4.62 to 4.52 px (median 2.78 and 2.82: the
+            two passes' 2D errors are mostly one error). A full suite run with it: PA-MPJPE 69.4 instead of
+            70.5 mm (0.83 of the raw landmarks instead of 0.84), but consistency 0.917 instead of 0.944 and
+            coverage 0.940 instead of 0.953 (three_crossing), so it is off.
+        heatmap_power: the heatmap refinement weighs each cell of the 7x7 window around a point by its
+            confidence to this power (``refine_from_heatmap``; MediaPipe's 1). The confidences are sigmoids,
+            flat near 1 over the peak and not near 0 around it, so a power sharpens the mean. On the synthetic
+            suite's ground-truth boxes (``benchmarks/landmark_rois.py``) 4 took the median 2D error from 2.78
+            to 2.61 px on the tuning clips and from 3.18 to 2.93 px on the five others (means 1.5% lower), but
+            in a full suite run the tuning clips' PA-MPJPE rose (couple 76.9 -> 77.4, crouch 49.2 -> 50.4,
+            toward_away 70.7 -> 70.9 mm on the same frames) and the tracks changed (cross_hidden's coverage
+            1.0 -> 0.84, three_crossing's consistency 0.92 -> 0.75): so 1.
     """
 
     crop_scale: float = 1.25
@@ -65,6 +82,8 @@ class LandmarkConfig:
     num_threads: int = 2
     interpreters: int = 1
     model_dir: str | None = None
+    flip: bool = False
+    heatmap_power: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -81,7 +100,9 @@ class LandmarkBatch:
         boxes_from_landmarks: (N, 4) float32 (x0, y0, x1, y1) frame pixels: the next frame's box for this
             person, built from the auxiliary hip-centre and body-circle landmarks exactly as the detector
             builds its boxes (MediaPipe's landmarks-to-ROI step), clipped to the frame.
-        crops: (N, 3) float32 (x0, y0, side) of the square crops used, frame pixels.
+        crops: (N, 3) float32 (x0, y0, side) of the square crops used, frame pixels (before any rotation).
+        aux: (N, 2, 2) float32 the auxiliary hip-centre and body-circle points (x, y), frame pixels: the next
+            frame's region of interest (``roi_from_landmarks``).
     """
 
     image: np.ndarray
@@ -91,6 +112,7 @@ class LandmarkBatch:
     score: np.ndarray
     boxes_from_landmarks: np.ndarray
     crops: np.ndarray
+    aux: np.ndarray
 
     def __len__(self) -> int:
         return len(self.score)
@@ -142,12 +164,77 @@ def crop_regions(boxes: np.ndarray, crop_scale: float) -> np.ndarray:
     return np.concatenate([origin, side[:, None]], axis=1).astype(np.int64)
 
 
-def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
+def box_rois(boxes: np.ndarray, crop_scale: float) -> np.ndarray:
+    """Axis-aligned regions of interest ``(N, 4)`` (centre x, centre y, side, angle 0) of the integer square
+    crops ``crop_regions`` makes of boxes ``(N, 4)`` xyxy."""
+    crops = crop_regions(np.asarray(boxes, np.float64).reshape(-1, 4), crop_scale).astype(np.float64)
+    return np.stack([crops[:, 0] + crops[:, 2] / 2, crops[:, 1] + crops[:, 2] / 2, crops[:, 2], 0 * crops[:, 2]], 1)
+
+
+def roi_from_landmarks(aux: np.ndarray, crop_scale: float = 1.25) -> np.ndarray:
+    """MediaPipe's region of interest from a pose's auxiliary points (``PoseLandmarksToRoi``).
+
+    Centred on the hip centre, a square ``2 r crop_scale`` wide (``r`` the distance from the hip centre to
+    the body-circle point), turned so that the body-circle point is straight above the hip centre in the
+    crop (MediaPipe's ``AlignmentPointsRectsCalculator``, target angle 90 degrees).
+
+    Args:
+        aux: ``(N, 2, 2)`` hip centre and body-circle point (x, y), frame pixels.
+        crop_scale: side / ``2 r`` (MediaPipe 1.25).
+
+    Returns:
+        ``(N, 4)`` float64 (centre x, centre y, side, angle): angle in radians, positive when the body's top
+        leans to the image's right; in [-pi, pi).
+    """
+    aux = np.asarray(aux, np.float64).reshape(-1, 2, 2)
+    delta = aux[:, 1] - aux[:, 0]
+    side = 2 * crop_scale * np.maximum(np.linalg.norm(delta, axis=1), 4.0)
+    angle = np.pi / 2 - np.arctan2(-delta[:, 1], delta[:, 0])
+    angle = (angle + np.pi) % (2 * np.pi) - np.pi
+    return np.stack([aux[:, 0, 0], aux[:, 0, 1], side, angle], axis=1)
+
+
+def roi_to_frame(roi: np.ndarray) -> np.ndarray:
+    """``(N, 2, 3)`` affine maps from crop-normalised (u, v) in [0, 1] to frame pixels of regions ``(N, 4)``
+    (centre x, centre y, side, angle): ``p = centre + side R(angle) ((u, v) - 0.5)``."""
+    roi = np.asarray(roi, np.float64).reshape(-1, 4)
+    cos, sin = np.cos(roi[:, 3]), np.sin(roi[:, 3])
+    linear = roi[:, 2, None, None] * np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], 1)
+    offset = roi[:, :2] - 0.5 * linear.sum(axis=2)
+    return np.concatenate([linear, offset[:, :, None]], axis=2)
+
+
+def rotated_crop(image: np.ndarray, roi: np.ndarray, size: int) -> np.ndarray:
+    """The region ``roi`` (centre x, centre y, side, angle) of ``image`` resampled to ``(size, size)``
+    (bilinear, zeros outside the frame); pixel centres at half-integers in both, as ``roi_to_frame`` maps."""
+    affine = roi_to_frame(roi)[0]
+    linear = affine[:, :2] / size
+    # Output pixel (i, j) has crop coordinates ((i + 0.5) / size, ...); the frame pixel index is p - 0.5.
+    offset = affine[:, 2] + linear @ np.array([0.5, 0.5]) - 0.5
+    matrix = np.concatenate([linear, offset[:, None]], axis=1)
+    return cv2.warpAffine(
+        image, matrix, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT
+    )
+
+
+def _mirrored(name: str) -> str:
+    for side, other in (("left", "right"), ("right", "left")):
+        if side in name:
+            return name.replace(side, other)
+    return name
+
+
+#: The model's 39 points with left and right swapped (the nose and the auxiliary points map to themselves).
+MIRRORED = np.array([LM[_mirrored(n)] for n in LANDMARK_NAMES] + list(range(NUM_LANDMARKS, NUM_MODEL_POINTS)))
+
+
+def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray, power: float = 1.0) -> np.ndarray:
     """MediaPipe's ``RefineLandmarksFromHeatmapCalculator`` (kernel 7, refine when max confidence >= 0.5).
 
     Args:
         points: (N, K, 2) landmark (x, y) normalised to [0, 1] of the crop.
         heatmap: (N, h, w, >=K) logits.
+        power: the weights are the confidences to this power (MediaPipe's: 1; ``LandmarkConfig.heatmap_power``).
 
     Returns:
         (N, K, 2) refined points: each point within the heatmap whose 7x7 neighbourhood (cut at the heatmap's
@@ -173,8 +260,11 @@ def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
         ]
     )
     conf = conf * (row_ok[..., :, None] & col_ok[..., None, :])
+    peak = conf.max(axis=(-1, -2))
+    if power != 1.0:
+        conf = conf**power
     total = conf.sum(axis=(-1, -2))
-    refine = inside & (conf.max(axis=(-1, -2)) >= HEATMAP_MIN_CONFIDENCE) & (total > 0)
+    refine = inside & (peak >= HEATMAP_MIN_CONFIDENCE) & (total > 0)
     safe = np.where(total > 0, total, 1.0)
     mean_col = (conf * cols[..., None, :]).sum(axis=(-1, -2)) / safe
     mean_row = (conf * rows[..., :, None]).sum(axis=(-1, -2)) / safe
@@ -222,37 +312,87 @@ class PoseLandmarker:
         Returns:
             ``LandmarkBatch`` of N people, in the order of ``boxes``.
         """
+        return self.estimate_rois(image_bgr, box_rois(boxes, self.cfg.crop_scale))
+
+    def estimate_rois(self, image_bgr: np.ndarray, rois: np.ndarray, flip: bool | None = None) -> LandmarkBatch:
+        """Landmarks of the person in each region of interest.
+
+        Args:
+            image_bgr: (H, W, 3) uint8 frame, BGR.
+            rois: (N, 4) squares (centre x, centre y, side, angle) in frame pixels and radians (``box_rois``,
+                ``roi_from_landmarks``). One with angle 0 and an integer corner and side is cropped as is
+                (``square_crop``), any other one resampled (``rotated_crop``).
+            flip: also run the model on each crop mirrored left to right and average the two poses (left and
+                right swapped back): twice the model's work. None: ``LandmarkConfig.flip``.
+
+        Returns:
+            ``LandmarkBatch`` of N people, in the order of ``rois``.
+        """
         height, width = image_bgr.shape[:2]
-        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-        crops = crop_regions(boxes, self.cfg.crop_scale)
-        if not len(crops):
+        rois = np.asarray(rois, np.float64).reshape(-1, 4)
+        if not len(rois):
             return _empty()
+        corner = rois[:, :2] - rois[:, 2:3] / 2
+        whole = (rois[:, 3] == 0) & np.all(corner == np.round(corner), axis=1) & (rois[:, 2] == np.round(rois[:, 2]))
         # Cropped from the BGR frame and each crop turned to RGB: half the time of cropping a channel-reversed
         # view of the frame, with the same pixels.
         batch = np.stack(
             [
-                cv2.cvtColor(square_crop(image_bgr, int(x0), int(y0), int(side), INPUT_SIZE), cv2.COLOR_BGR2RGB)
-                for x0, y0, side in crops
+                cv2.cvtColor(
+                    square_crop(image_bgr, int(x0), int(y0), int(roi[2]), INPUT_SIZE)
+                    if ok
+                    else rotated_crop(image_bgr, roi[None], INPUT_SIZE),
+                    cv2.COLOR_BGR2RGB,
+                )
+                for (x0, y0), roi, ok in zip(corner, rois, whole, strict=True)
             ]
         ).astype(np.float32)
         batch /= np.float32(255.0)
+        count = len(rois)
+        flip = self.cfg.flip if flip is None else flip
+        if flip:
+            batch = np.concatenate([batch, batch[:, :, ::-1]])
         out = self.run(batch)
-        count = len(crops)
-        points = out["landmarks"].reshape(count, NUM_MODEL_POINTS, 5)
+        points = out["landmarks"].reshape(len(batch), NUM_MODEL_POINTS, 5)
         normalised = points[..., :2] / INPUT_SIZE
-        refined = refine_from_heatmap(normalised[:, :NUM_LANDMARKS], out["heatmap"])
-        origin = crops[:, None, :2].astype(np.float32)
-        side = crops[:, None, 2:3].astype(np.float32)
-        aux = normalised[:, [AUX_HIP_CENTRE, AUX_BODY_CIRCLE]] * side + origin
-        aux4 = np.concatenate([aux, aux], axis=1)
+        # Each pass refined in its own crop's coordinates: the heatmap's cell c stands for c / 64 (MediaPipe's
+        # convention, which the model's training matches), so a mirrored heatmap read in the original crop's
+        # coordinates would be one cell off.
+        refined = refine_from_heatmap(normalised[:, :NUM_LANDMARKS], out["heatmap"], self.cfg.heatmap_power)
+        visibility = _sigmoid(points[:, :NUM_LANDMARKS, 3])
+        presence = _sigmoid(points[:, :NUM_LANDMARKS, 4])
+        aux_uv = normalised[:, [AUX_HIP_CENTRE, AUX_BODY_CIRCLE]]
+        world = out["world"].reshape(len(batch), NUM_MODEL_POINTS, 3)[:, :NUM_LANDMARKS]
+        flag = out["flag"].reshape(len(batch))
+        if flip:
+            swap = MIRRORED[:NUM_LANDMARKS]
+            refined, visibility, presence, world = (
+                np.concatenate([x[:count], x[count:][:, swap]]) for x in (refined, visibility, presence, world)
+            )
+            for x in (refined, aux_uv):
+                x[count:, :, 0] = 1 - x[count:, :, 0]
+            world[count:, :, 0] *= -1
+            refined, visibility, presence, aux_uv, world, flag = (
+                0.5 * (x[:count] + x[count:]) for x in (refined, visibility, presence, aux_uv, world, flag)
+            )
+        affine = roi_to_frame(rois)
+        image = np.einsum("nij,nkj->nki", affine[:, :, :2], refined) + affine[:, None, :, 2]
+        aux = np.einsum("nij,nkj->nki", affine[:, :, :2], aux_uv) + affine[:, None, :, 2]
+        # World landmarks come in the crop's axes: turned back by the crop's angle about the camera's axis.
+        cos, sin = np.cos(rois[:, 3])[:, None], np.sin(rois[:, 3])[:, None]
+        world = world.astype(np.float64)
+        world = np.stack(
+            [cos * world[..., 0] - sin * world[..., 1], sin * world[..., 0] + cos * world[..., 1], world[..., 2]], -1
+        )
         return LandmarkBatch(
-            image=(refined * side + origin).astype(np.float32),
-            world=out["world"].reshape(count, NUM_MODEL_POINTS, 3)[:, :NUM_LANDMARKS].astype(np.float32),
-            visibility=_sigmoid(points[:, :NUM_LANDMARKS, 3]),
-            presence=_sigmoid(points[:, :NUM_LANDMARKS, 4]),
-            score=np.clip(out["flag"].reshape(count), 0.0, 1.0).astype(np.float32),
-            boxes_from_landmarks=person_boxes(aux4, self.cfg.box_aspect, width, height),
-            crops=crops.astype(np.float32),
+            image=image.astype(np.float32),
+            world=world.astype(np.float32),
+            visibility=visibility,
+            presence=presence,
+            score=np.clip(flag, 0.0, 1.0).astype(np.float32),
+            boxes_from_landmarks=person_boxes(np.concatenate([aux, aux], axis=1), self.cfg.box_aspect, width, height),
+            crops=np.concatenate([corner, rois[:, 2:3]], axis=1).astype(np.float32),
+            aux=aux.astype(np.float32),
         )
 
 
@@ -265,6 +405,7 @@ def _empty() -> LandmarkBatch:
         score=np.zeros(0, np.float32),
         boxes_from_landmarks=np.zeros((0, 4), np.float32),
         crops=np.zeros((0, 3), np.float32),
+        aux=np.zeros((0, 2, 2), np.float32),
     )
 
 

@@ -39,6 +39,7 @@ def estimate(image: np.ndarray, rois: np.ndarray) -> LandmarkBatch:
         score=np.where(inside & (frame >= SHOWS), 1.0, 0.0).astype(np.float32),
         boxes_from_landmarks=rois.astype(np.float32),
         crops=np.zeros((n, 3), np.float32),
+        aux=np.zeros((n, 2, 2), np.float32),
     )
 
 

@@ -223,6 +223,7 @@ def test_distinct_people_drops_absent_and_duplicates():
         score=np.array([0.9, 0.95, 0.8, 0.1], np.float32),
         boxes_from_landmarks=np.zeros((4, 4), np.float32),
         crops=np.zeros((4, 3), np.float32),
+        aux=np.zeros((4, 2, 2), np.float32),
     )
     assert distinct_people(batch).tolist() == [1, 2]
 
