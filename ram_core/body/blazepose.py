@@ -241,10 +241,11 @@ def rest_heel_and_toe(rest_joints: np.ndarray, side: str) -> tuple[np.ndarray, n
 def skeleton_landmarks(joints: np.ndarray, rotations: np.ndarray, rest_joints: np.ndarray) -> np.ndarray:
     """Where BlazePose's landmarks lie on a posed SMPL skeleton: the inverse of :func:`smpl_targets`.
 
-    The joints :data:`DIRECT` names are themselves; the hip landmarks are SMPL's hip joints (BlazePose's
-    sit a few centimetres further out); ears and nose are :data:`REST_FROM_HEAD` from the head, heel and
-    toe tip :data:`REST_HEEL_FROM_ANKLE` and the line through the foot joint from the ankle, each carried
-    by its joint's rotation. Eyes, mouth and fingers have no counterpart and are NaN.
+    The joints :data:`DIRECT` names are themselves; the hip landmarks are SMPL's hip joints (on the synthetic
+    suite BlazePose's sit about 2 cm further in, its knees and feet 3-5 cm behind: docs/evaluation.md); ears
+    and nose are :data:`REST_FROM_HEAD` from the head, heel and toe tip :data:`REST_HEEL_FROM_ANKLE` and the
+    line through the foot joint from the ankle, each carried by its joint's rotation. Eyes, mouth and fingers
+    have no counterpart and are NaN.
 
     Args:
         joints: ``(T, 24, 3)`` posed joint positions (any frame, metres), as :func:`forward_kinematics`.
