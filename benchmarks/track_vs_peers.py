@@ -22,8 +22,9 @@ above the best peer (by HOTA) and at most half its ID switches; the last lines s
 offline command (a track's tentative first frames are written once it is confirmed), the peers are online;
 '+ interp.' fills every tracker's gaps alike. Ours' fixed settings (`MOT_TRACKER`, `TrackerConfig`) were
 chosen on the tuning seeds (TUD-Campus seeds 0-9 for the older ones, both sequences seeds 0-2 for
-front_bonus, seeds 0-9 for direction_weight and the offline re-link, `ram_core.tracking.relink`, which ours
-runs at the variant's frame rate; ``--no-relink`` leaves it out); seeds >= 10 were never used to tune anything.
+front_bonus, seeds 0-9 for direction_weight, max_height_ratio, agile's vertical and size velocity noise and the
+offline re-link, `ram_core.tracking.relink`, which ours runs at the variant's frame rate; ``--no-relink`` leaves it
+out); seeds >= 10 were never used to tune anything.
 
 Run it in its own environment (boxmot is AGPL-3.0: benchmark-only, never imported by ram_core):
 

@@ -70,6 +70,13 @@ class TrackerConfig:
       between a moving track's velocity and the step from its last position to a detection) / pi, in
       [-0.5, 0.5] times the weight, to that pair's score, so of two detections near a prediction the one ahead
       along the track's motion wins. 0 (the default, lite's) disables it; `ram-core track` sets it.
+    max_height_ratio: a detection whose box is more than this many times taller or shorter than a track's
+      predicted box is not that track's person: a person's box changes height only as they near or leave the
+      camera, slowly even between frames far apart, while a near person overlapping a far one is much taller
+      (the centre gate and IoU let a far person's track take the near one's box at IoU ~0.3: most of
+      `ram-core track`'s ID switches at every third frame of benchmarks/track_vs_peers.py began so). inf (the
+      default, lite's, whose boxes come from landmarks and change with the pose) disables it; `ram-core track`
+      sets it.
     """
 
     association: AssociationConfig = TRACKER_ASSOCIATION
@@ -85,6 +92,7 @@ class TrackerConfig:
     coast_frames: int = 8
     front_bonus: float = 0.0
     direction_weight: float = 0.0
+    max_height_ratio: float = float("inf")
 
 
 @dataclass(frozen=True)
@@ -219,6 +227,8 @@ class Tracker:
             if cfg.direction_weight > 0:
                 last = np.stack([t.state.mean for t in self._tracks])
                 score = score + cfg.direction_weight * _direction_agreement(last, boxes)
+            if np.isfinite(cfg.max_height_ratio):
+                allowed &= _height_ratio(prior_boxes, boxes) <= cfg.max_height_ratio
             if np.isfinite(cfg.max_mahalanobis):
                 allowed &= kalman.mahalanobis(prior, boxes, cfg.association.kalman) <= cfg.max_mahalanobis
             reliable_det = scores > cfg.association.update.tau
@@ -448,6 +458,13 @@ def _direction_agreement(last: np.ndarray, boxes: np.ndarray, still: float = 0.0
     agreement = (np.pi / 2 - np.arccos(np.clip(cos, -1.0, 1.0))) / np.pi
     moving = (speed > still * np.maximum(last[:, 3], 1.0))[:, None] & (length > 1e-6)
     return np.where(moving, agreement, 0.0)
+
+
+def _height_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(T, N) the taller over the shorter height of boxes a (T, 4) and b (N, 4) xyxy."""
+    ha = np.maximum(a[:, 3] - a[:, 1], 1e-9)[:, None]
+    hb = np.maximum(b[:, 3] - b[:, 1], 1e-9)[None, :]
+    return np.maximum(ha / hb, hb / ha)
 
 
 def _pair(a: int, b: int) -> tuple[int, int]:
