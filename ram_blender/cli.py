@@ -211,6 +211,11 @@ def _earlier_outputs(
     return set(), reruns.replaced_folder(out)
 
 
+def _say_replaced(replaced: Path | None, report) -> None:
+    if replaced is not None and replaced.is_dir():
+        report(f"ram_capture: the earlier files that were replaced are kept in {replaced}")
+
+
 def _output_folder(out_dir: str) -> Path:
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -265,6 +270,7 @@ def batch_capture(
 
     failed = _each(videos, capture, report)
     report(f"ram_capture: {len(videos) - failed} of {len(videos)} videos done")
+    _say_replaced(replaced, report)
     return 1 if failed else 0
 
 
@@ -318,6 +324,7 @@ def build_from_results(
 
     failed = _each(found, build, report)
     report(f"ram_capture: {len(found) - failed} of {len(found)} scenes built")
+    _say_replaced(replaced, report)
     return 1 if failed else 0
 
 

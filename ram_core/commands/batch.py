@@ -221,6 +221,8 @@ def run(args: argparse.Namespace) -> int:
         f"{counts[DONE]} done, {counts[SKIPPED]} skipped, {bad} failed, {counts[CANCELLED]} cancelled "
         f"of {len(outcomes)} videos{scenes_line}; summary in {csv_path} and {json_path.name}"
     )
+    if args.existing == reruns.OVERWRITE and Path(jobs[0].replaced).is_dir():
+        print(f"ram-core: the earlier files that were replaced are kept in {jobs[0].replaced}", file=sys.stderr)
     for o in outcomes:
         if o.status not in (DONE, SKIPPED, CANCELLED):
             print(f"ram-core: error: {o.message}", file=sys.stderr)

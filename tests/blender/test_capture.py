@@ -404,6 +404,8 @@ def test_a_rerun_of_ram_capture_never_replaces_the_artists_scene_silently(empty_
 
     assert cli.main([*argv, "--overwrite"]) == 0
     [replaced] = list((out / "replaced").iterdir())
+    said = capsys.readouterr().out.splitlines()
+    assert said[-1] == f"ram_capture: the earlier files that were replaced are kept in {replaced}"
     assert {p.name: p.read_bytes() for p in replaced.iterdir()} == before  # the pair, as it was
     bpy.ops.wm.open_mainfile(filepath=str(replaced / "vtest_clip.blend"))
     assert "artist's prop" in bpy.data.objects  # and it still opens with its own results beside it

@@ -70,7 +70,10 @@ def test_a_folder_captures_to_what_capture_gives_and_a_rerun_never_replaces_sile
     record.write_text(json.dumps(changed))
     assert main([*args, "--skip-existing"]) == 0
     captured = capsys.readouterr()
-    assert "ram-core: 3 of 4 videos skipped: their outputs from an earlier run are kept (--skip-existing)\n" in captured.err
+    assert (
+        "ram-core: 3 of 4 videos skipped: their outputs from an earlier run are kept (--skip-existing)\n"
+        in captured.err
+    )
     assert "1 done, 3 skipped" in captured.out
     summary = json.loads((out / "batch_summary.json").read_text())["videos"]
     assert [v["status"] for v in summary] == [SKIPPED, SKIPPED, SKIPPED, DONE]
@@ -80,8 +83,10 @@ def test_a_folder_captures_to_what_capture_gives_and_a_rerun_never_replaces_sile
 
     # --overwrite captures all again; each video's earlier files move together to replaced/<date>_<time>/.
     assert main([*args, "--overwrite"]) == 0
-    assert "4 done, 0 skipped" in capsys.readouterr().out
+    captured = capsys.readouterr()
     [replaced] = list((out / "replaced").iterdir())
+    assert "4 done, 0 skipped" in captured.out
+    assert f"ram-core: the earlier files that were replaced are kept in {replaced}\n" in captured.err
     assert sorted(p.name for p in replaced.iterdir()) == sorted(
         [f"clip{i}.ram.{ext}" for i in range(4) for ext in ("npz", "json")] + ["clip2.blend"]
     )
