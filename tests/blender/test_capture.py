@@ -310,7 +310,8 @@ def test_an_unsaved_file_capturing_from_a_read_only_folder_is_told_what_to_do(em
             share.chmod(0o700)
 
 
-def test_a_new_capture_of_the_same_video_never_replaces_the_earlier_results_file(tmp_path):
+def test_a_new_capture_of_the_same_video_never_replaces_the_earlier_results_file(tmp_path, monkeypatch):
+    from ram_blender.operators import capture
     from ram_blender.operators.capture import results_path_for
 
     video = str(tmp_path / "street.mp4")
@@ -321,6 +322,9 @@ def test_a_new_capture_of_the_same_video_never_replaces_the_earlier_results_file
     assert second.name == "street-2.ram.npz"
     second.write_bytes(b"")
     assert results_path_for(video, str(tmp_path)).name == "street-3.ram.npz"
+    # A capture running in another scene writes street-3 when it ends: a capture started now takes street-4.
+    monkeypatch.setattr(capture, "WRITING", {tmp_path / "street-3.ram.npz"})
+    assert results_path_for(video, str(tmp_path)).name == "street-4.ram.npz"
 
 
 def test_the_input_corpus_through_the_headless_batch(empty_scene, tmp_path, monkeypatch, no_leaked_segments):
@@ -452,6 +456,9 @@ def test_the_capture_operator_is_one_undo_step(undo, tmp_path, scripted_dialog):
     state = bpy.context.scene.ram
     assert people() == [1, 2] and [t.track_id for t in state.tracks] == [1, 2] and not state.capture_running
     assert (out / "vtest_clip.ram.npz").is_file()
+    from ram_blender.operators import capture
+
+    assert capture.WRITING == set()  # the name is free again once the capture has written it
     undo()
     assert people() == [] and not bpy.context.scene.ram.results_path
     undo(redo=True)
