@@ -458,7 +458,7 @@ def test_the_capture_operator_is_one_undo_step(undo, tmp_path, scripted_dialog):
     assert (out / "vtest_clip.ram.npz").is_file()
     from ram_blender.operators import capture
 
-    assert capture.WRITING == set()  # the name is free again once the capture has written it
+    assert not capture.WRITING  # the name is free again once the capture has written it
     undo()
     assert people() == [] and not bpy.context.scene.ram.results_path
     undo(redo=True)
