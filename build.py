@@ -1,12 +1,15 @@
 """Build the installable Blender extension: ``python build.py [--python PY] [--blender-ext PATH] [--out DIR]``.
 
 1. ``pip wheel --no-deps`` builds ram_core's own pure-Python wheel into ``wheels/`` (its base
-   install needs only numpy, which Blender bundles).
-2. The manifest's ``wheels = [...]`` list is rewritten to name exactly the wheels in ``wheels/``
-   (``--check`` fails instead when it differs).
-3. The extension is staged (``ram_blender/``'s contents, the manifest, ``wheels/``) and built and
-   validated with Blender's own tool, ``bl_pkg/cli/blender_ext.py``, which runs under plain Python:
-   found inside the ``bpy`` module of ``--python``, or given with ``--blender-ext``.
+   install needs only numpy, which Blender bundles), versioned ``<version>+<hash>``: the hash is of
+   ram_core's content, so a rebuilt extension of the same version whose ram_core differs bundles a
+   wheel of another name and version. (Blender keeps an installed wheel whose ``.dist-info`` folder,
+   ``ram_core-<version>.dist-info``, is already there, and pip one whose version is installed: without
+   the hash a reinstall would keep running the old ram_core.)
+2. The extension is staged (``ram_blender/``'s contents, the manifest with its ``wheels = [...]``
+   list naming the wheels in ``wheels/``, ``wheels/``) and built and validated with Blender's own
+   tool, ``bl_pkg/cli/blender_ext.py``, which runs under plain Python: found inside the ``bpy`` module
+   of ``--python``, or given with ``--blender-ext``.
 
 Standard library only. Prints the path of the zip.
 """
@@ -14,6 +17,7 @@ Standard library only. Prints the path of the zip.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import shutil
 import subprocess
@@ -26,13 +30,45 @@ MANIFEST = ROOT / "blender_manifest.toml"
 WHEELS = ROOT / "wheels"
 ADDON = ROOT / "ram_blender"
 _WHEELS_LIST = re.compile(r"^wheels = \[.*?\]\n", re.S | re.M)
+_VERSION = re.compile(r'^__version__ = "([^"+]+)"$', re.M)
+# What ram_core's wheel is built from (pyproject.toml reads the version from ram_core/__init__.py).
+WHEEL_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "ram_core")
+_NOT_SOURCES = ("__pycache__", "*.pyc", "*.egg-info")
+
+
+def content_hash(root: Path = ROOT) -> str:
+    """The first 12 hex digits of the sha256 of ram_core's wheel sources under ``root`` (names and bytes)."""
+    digest = hashlib.sha256()
+    for name in WHEEL_SOURCES:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for f in files:
+            if "__pycache__" in f.parts or f.suffix == ".pyc":
+                continue
+            data = f.read_bytes()
+            digest.update(f"{f.relative_to(root).as_posix()}\0{len(data)}\0".encode())
+            digest.update(data)
+    return digest.hexdigest()[:12]
 
 
 def build_wheels(python: str) -> list[Path]:
-    """ram_core's wheel into ``wheels/`` (older ram_core wheels removed); the wheels now there."""
+    """ram_core's wheel, version ``<version>+<content hash>``, into ``wheels/`` (older ram_core wheels
+    removed); the wheels now there."""
     for old in WHEELS.glob("ram_core-*.whl"):
         old.unlink()
-    subprocess.run([python, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(WHEELS), str(ROOT)], check=True)
+    with tempfile.TemporaryDirectory(prefix="ram_core_src_") as tmp:
+        src = Path(tmp)
+        for name in WHEEL_SOURCES:
+            if (ROOT / name).is_dir():
+                shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns(*_NOT_SOURCES))
+            else:
+                shutil.copy2(ROOT / name, src / name)
+        init = src / "ram_core" / "__init__.py"
+        text = init.read_text()
+        if not _VERSION.search(text):
+            raise SystemExit(f"{ROOT / 'ram_core' / '__init__.py'}: no '__version__ = \"X.Y.Z\"' line")
+        init.write_text(_VERSION.sub(lambda m: f'__version__ = "{m[1]}+{content_hash()}"', text, count=1))
+        subprocess.run([python, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(WHEELS), str(src)], check=True)
     return sorted(WHEELS.glob("*.whl"))
 
 
@@ -41,16 +77,13 @@ def wheels_list(wheels: list[Path]) -> str:
     return f"wheels = [\n{lines}]\n"
 
 
-def sync_manifest(wheels: list[Path], check: bool) -> None:
-    """Make the manifest's ``wheels`` list name ``wheels``; with ``check``, raise if it does not."""
+def staged_manifest(wheels: list[Path]) -> str:
+    """The manifest with its ``wheels`` list naming ``wheels`` (the file in the repository keeps an empty
+    list: the names change with ram_core's content)."""
     text = MANIFEST.read_text()
     if not _WHEELS_LIST.search(text):
         raise SystemExit(f"{MANIFEST}: no 'wheels = [...]' list")
-    new = _WHEELS_LIST.sub(wheels_list(wheels), text, count=1)
-    if new != text:
-        if check:
-            raise SystemExit(f"{MANIFEST}: wheels list differs from wheels/ (run build.py without --check)")
-        MANIFEST.write_text(new)
+    return _WHEELS_LIST.sub(wheels_list(wheels), text, count=1)
 
 
 def find_blender_ext(python: str) -> Path:
@@ -68,21 +101,20 @@ def find_blender_ext(python: str) -> Path:
     return found[-1]
 
 
-def stage(directory: Path) -> Path:
-    """Lay the extension out as Blender wants it: ``__init__.py`` and the manifest at the top."""
+def stage(directory: Path, wheels: list[Path]) -> Path:
+    """Lay the extension out as Blender wants it: ``__init__.py`` and the manifest (listing ``wheels``) at the top."""
     shutil.copytree(ADDON, directory, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copy2(MANIFEST, directory / MANIFEST.name)
+    (directory / MANIFEST.name).write_text(staged_manifest(wheels))
     shutil.copytree(WHEELS, directory / "wheels", ignore=shutil.ignore_patterns(".gitkeep", "README.md"))
     return directory
 
 
-def build(python: str, blender_ext: Path | None, out_dir: Path, check: bool) -> Path:
+def build(python: str, blender_ext: Path | None, out_dir: Path) -> Path:
     wheels = build_wheels(python)
-    sync_manifest(wheels, check)
     tool = blender_ext or find_blender_ext(python)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ram_ext_") as tmp:
-        src = stage(Path(tmp) / "ram_mocap")
+        src = stage(Path(tmp) / "ram_mocap", wheels)
         subprocess.run([python, str(tool), "build", "--source-dir", str(src), "--output-dir", str(out_dir)], check=True)
     zips = sorted(out_dir.glob("ram_mocap-*.zip"), key=lambda p: p.stat().st_mtime)
     subprocess.run([python, str(tool), "validate", str(zips[-1])], check=True)
@@ -94,9 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", default=sys.executable, help="Python with pip (and bpy, unless --blender-ext)")
     parser.add_argument("--blender-ext", type=Path, default=None, help="path to Blender's blender_ext.py")
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="where the zip goes (default: dist/)")
-    parser.add_argument("--check", action="store_true", help="fail if the manifest's wheels list is out of date")
     args = parser.parse_args(argv)
-    print(build(args.python, args.blender_ext, args.out, args.check))
+    print(build(args.python, args.blender_ext, args.out))
     return 0
 
 

@@ -1,7 +1,7 @@
 """Videos per hour of ``ram-core batch`` with 1 and 2 local workers, and the Ray path's cost over the local pool.
 
 Cuts ``--clips`` clips of ``--frames`` frames each from a video, then in one run captures them all three ways
-(``--force``, fresh output folders): the local pool with 1 worker, with 2 workers, and Ray tasks on a
+(``--overwrite``, fresh output folders): the local pool with 1 worker, with 2 workers, and Ray tasks on a
 local Ray runtime started here with this machine's CPUs (its start-up time printed apart). Prints
 videos/hour for each, the ratio 2 workers / 1 worker, the ratio Ray / local pool at the same number of
 captures at once, and whether every way gave identical results:
@@ -42,7 +42,7 @@ def arrays(path: Path) -> list[np.ndarray]:
 def timed(videos: list[Path], out: Path, options: CaptureOptions, scheduler) -> tuple[float, list[Path]]:
     jobs = make_jobs(videos, out, options, max_retries=0)
     begin = time.perf_counter()
-    outcomes = run_batch(jobs, scheduler, force=True)
+    outcomes = run_batch(jobs, scheduler, skip_existing=False)
     seconds = time.perf_counter() - begin
     failed = [f"{o.video}: {o.message}" for o in outcomes if o.status != DONE]
     if failed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,8 +90,10 @@ class CaptureJob:
             self.cancelled_at = time.monotonic()
             self._client.cancel(wait_s=0)
 
-    def finish(self) -> tuple[Path | None, Results | None]:
+    def finish(self, before_save: Callable[[], None] | None = None) -> tuple[Path | None, Results | None]:
         """Save what was captured (even partial) to the request's path; ``(None, None)`` if nothing was.
+        ``before_save`` runs just before the file is written (``ram_capture --overwrite`` moves the
+        earlier outputs aside there).
 
         A truncated video the options do not allow raises :class:`CaptureError` (nothing saved), as
         ``ram-core capture`` does.
@@ -104,6 +107,8 @@ class CaptureJob:
             return None, None
         if not any(len(t) for t in results.tracks):
             return None, results
+        if before_save is not None:
+            before_save()
         path = save_or_rescue(results, self.request.out_path)
         return path, results
 

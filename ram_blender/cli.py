@@ -1,5 +1,5 @@
 """Headless batch: ``blender -b -c ram_capture VIDEO_OR_FOLDER... -o OUT_DIR [--backend lite] [--export fbx,bvh,npz] [--body open|proxy] [--no-ground-plane]
-[--retarget TARGET.blend:ARMATURE --map rigify|rigify_def|mixamo|ue5|auto|PRESET.json [--pin-feet]]``.
+[--retarget TARGET.blend:ARMATURE --map rigify|rigify_def|mixamo|ue5|auto|PRESET.json [--pin-feet]] [--skip-existing | --overwrite]``.
 
 ``blender -b -c ram_capture --from-results RESULTS_DIR [-o OUT_DIR] [--export ...]`` captures nothing: it
 builds the .blend and the exports from the results files already there (``ram-core batch``'s output), so
@@ -9,6 +9,9 @@ GPU machines capture and others build scenes. RESULTS_DIR may also be one result
 The capture flags are ``ram-core capture``'s (both come from :class:`~ram_core.contract.options.CaptureOptions`);
 those not given come from the add-on's preferences (backend, SMPL model, device, weights folder) or
 the defaults. Each video becomes ``OUT_DIR/<stem>.ram.npz`` (the results), ``OUT_DIR/<stem>.blend`` and its exports.
+Outputs of an earlier run are never replaced silently (:mod:`ram_core.contract.reruns`): the run is refused
+before any capture unless ``--skip-existing`` (do only the videos without outputs) or ``--overwrite`` (redo
+them; the earlier files move to ``OUT_DIR/replaced/<date>_<time>/`` as they are replaced).
 With ``--retarget`` each person also gets a copy of the character (appended from TARGET.blend) keyed to
 follow them (:func:`apply_character`). A failed video is reported and the batch goes on; the exit status is 1 if any failed. The same
 :func:`batch_capture` runs from the ``bpy`` module.
@@ -26,6 +29,7 @@ from pathlib import Path
 
 import bpy
 
+from ram_core.contract import reruns
 from ram_core.contract.batch_files import find_results, find_videos, results_path, stem_of_results
 from ram_core.contract.client import CaptureError, check_output_path
 from ram_core.contract.errors import one_line
@@ -42,9 +46,9 @@ COMMAND = "ram_capture"
 POLL_SECONDS = 0.05
 
 
-def capture_one(request: CaptureRequest, report=print) -> Path | None:
+def capture_one(request: CaptureRequest, report=print, before_save: Callable[[], None] | None = None) -> Path | None:
     """Run one capture to completion on this thread; the results path (None: nobody was found, nothing
-    written), or RuntimeError on failure."""
+    written), or RuntimeError on failure. ``before_save`` runs just before the results are written."""
     job = CaptureJob(request)
     try:
         last = -1.0
@@ -59,7 +63,7 @@ def capture_one(request: CaptureRequest, report=print) -> Path | None:
             time.sleep(POLL_SECONDS)
         # A failed capture writes nothing: a batch rerun must not replace a good earlier results file
         # with a partial one (the operator, by contrast, imports what arrived).
-        path = None if status.error else job.finish()[0]
+        path = None if status.error else job.finish(before_save)[0]
     finally:
         job.close()
     if status.error:
@@ -139,11 +143,19 @@ def process_video(
     body: str = "",
     ground_plane: bool | None = None,
     character: Character | None = None,
+    replaced: Path | None = None,
 ) -> list[Path]:
     """Capture ``video``, build a fresh scene, save ``<stem>.blend`` and the exports; the paths written
-    (none when nobody was found in it: a video without people is not a failure, as in ``ram-core capture``)."""
+    (none when nobody was found in it: a video without people is not a failure, as in ``ram-core capture``).
+    With ``replaced`` (a folder), the video's earlier outputs move there just before the new results are
+    written (a failed capture leaves them in place)."""
     results = results_path(out_dir, video)
-    if capture_one(CaptureRequest(python, str(video), str(results), options)) is None:
+
+    def move_earlier() -> None:
+        if replaced is not None:
+            reruns.set_aside(reruns.video_outputs(out_dir, video.stem), replaced)
+
+    if capture_one(CaptureRequest(python, str(video), str(results), options), before_save=move_earlier) is None:
         return []
     return [results, *build_scene(results, out_dir, exports, body, ground_plane, character)]
 
@@ -155,12 +167,16 @@ def build_scene(
     body: str = "",
     ground_plane: bool | None = None,
     character: Character | None = None,
+    replaced: Path | None = None,
 ) -> list[Path]:
     """A fresh scene from the results file ``results`` (each person's ``body``: empty for the preference's;
     ``ground_plane``: None for the preference's; a copy of ``character`` retargeted onto each person),
-    saved as ``out_dir/<stem>.blend``, and its exports; the paths written."""
+    saved as ``out_dir/<stem>.blend``, and its exports; the paths written. With ``replaced`` (a folder), an
+    earlier scene of ``stem`` moves there first, with a copy of ``results`` beside it."""
     stem = stem_of_results(results)
     load_results(results)  # a file that is not results fails here, before an empty .blend is written
+    if replaced is not None:
+        reruns.set_aside(reruns.scene_outputs(out_dir, stem), replaced, keep_copy=results)
     bpy.ops.wm.read_homefile(use_empty=True)
     blend = out_dir / f"{stem}.blend"
     save_blend(blend)  # first, so the results path is stored relative
@@ -175,6 +191,30 @@ def build_scene(
     if exports:
         written += export.export_people(objects, session.edited(context).results, out_dir, stem, exports)
     return written
+
+
+def _earlier_outputs(
+    stems: list[str], out: Path, existing: str, outputs: Callable[[Path, str], list[Path]], what: str, report
+) -> tuple[set[str], Path | None]:
+    """Apply the rerun rule (:mod:`ram_core.contract.reruns`) to ``stems`` whose outputs in ``out`` are
+    ``outputs(out, stem)``: the stems to skip and the folder for replaced files (``--overwrite``); ValueError
+    (one line) when earlier outputs are there and neither flag was given."""
+    earlier = {stem: found for stem in stems if (found := outputs(out, stem))}
+    if not earlier:
+        return set(), None
+    if existing == reruns.REFUSE:
+        raise ValueError(reruns.refusal(earlier, len(stems), what))
+    if existing == reruns.SKIP:
+        report(
+            f"ram_capture: {len(earlier)} of {len(stems)} {what} skipped: their outputs from an earlier run are kept (--skip-existing)"
+        )
+        return set(earlier), None
+    return set(), reruns.replaced_folder(out)
+
+
+def _say_replaced(replaced: Path | None, report) -> None:
+    if replaced is not None and replaced.is_dir():
+        report(f"ram_capture: the earlier files that were replaced are kept in {replaced}")
 
 
 def _output_folder(out_dir: str) -> Path:
@@ -196,11 +236,13 @@ def batch_capture(
     body: str = "",
     ground_plane: bool | None = None,
     character: Character | None = None,
+    existing: str = reruns.REFUSE,
 ) -> int:
     """Capture every video in ``inputs`` into ``out_dir`` with ``options`` (None: the preferences'),
     each person with ``body`` (``"open"`` or ``"proxy"``; empty: the preference's), a ground plane under
     solved scenes by ``ground_plane`` (None: the preference's) and, given a ``character``, a copy of it
-    retargeted onto each person; 0 if all succeeded, else 1 (the rest still done)."""
+    retargeted onto each person; 0 if all succeeded, else 1 (the rest still done). Videos with outputs
+    of an earlier run: ``existing`` (:mod:`ram_core.contract.reruns`: refuse, skip or overwrite)."""
     export.check_formats(exports)  # before any capture
     if character is not None:
         character.check()  # a missing file, armature or bad preset fails now, not after the captures
@@ -211,18 +253,25 @@ def batch_capture(
     if not videos:
         report("ram_capture: no videos found")
         return 1
+    skip, replaced = _earlier_outputs(
+        [v.stem for v in videos], Path(out_dir), existing, reruns.video_outputs, "videos", report
+    )
+    videos = [v for v in videos if v.stem not in skip]
+    if not videos:
+        return 0
     out = _output_folder(out_dir)
 
     def capture(video: Path) -> str:
         if not video.is_file():
             raise FileNotFoundError(f"{video}: no such file")  # as the other inputs: PATH: reason
-        written = process_video(video, out, python, options, exports, body, ground_plane, character)
+        written = process_video(video, out, python, options, exports, body, ground_plane, character, replaced)
         done = f"-> {written[1]}" if written else "nobody was found in it; nothing written"
         remarks = video_remarks(load_results(written[0]).meta) if written else ""
         return done + (f" ({remarks})" if remarks else "")
 
     failed = _each(videos, capture, report)
     report(f"ram_capture: {len(videos) - failed} of {len(videos)} videos done")
+    _say_replaced(replaced, report)
     return 1 if failed else 0
 
 
@@ -250,9 +299,11 @@ def build_from_results(
     body: str = "",
     ground_plane: bool | None = None,
     character: Character | None = None,
+    existing: str = reruns.REFUSE,
 ) -> int:
     """A .blend (and ``exports``) for every results file in ``results_dir`` (or for the one results file
-    it names), into ``out_dir`` (default: the results' folder); 0 if all were built, else 1 (the rest still built)."""
+    it names), into ``out_dir`` (default: the results' folder); 0 if all were built, else 1 (the rest still
+    built). Results files whose scene is there from an earlier run: ``existing`` (refuse, skip or overwrite)."""
     export.check_formats(exports)
     if character is not None:
         character.check()
@@ -261,11 +312,20 @@ def build_from_results(
     if not found:
         report(f"ram_capture: no results files (*.ram.npz) in {results_dir}")
         return 1
-    out = _output_folder(out_dir or str(given.parent if given.is_file() else given))
-    failed = _each(
-        found, lambda results: f"-> {build_scene(results, out, exports, body, ground_plane, character)[0]}", report
-    )
+    folder = Path(out_dir or (given.parent if given.is_file() else given))
+    stems = {stem_of_results(r): r for r in found}
+    skip, replaced = _earlier_outputs(list(stems), folder, existing, reruns.scene_outputs, "scenes", report)
+    found = [r for stem, r in stems.items() if stem not in skip]
+    if not found:
+        return 0
+    out = _output_folder(str(folder))
+
+    def build(results: Path) -> str:
+        return f"-> {build_scene(results, out, exports, body, ground_plane, character, replaced)[0]}"
+
+    failed = _each(found, build, report)
     report(f"ram_capture: {len(found) - failed} of {len(found)} scenes built")
+    _say_replaced(replaced, report)
     return 1 if failed else 0
 
 
@@ -298,6 +358,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="bone map for --retarget: rigify, rigify_def, mixamo, ue5, auto (names) or PRESET.json",
     )
     parser.add_argument("--pin-feet", action="store_true", help="--retarget: hold feet still during contact")
+    reruns.add_arguments(parser)
     add_arguments(parser)
     return parser.parse_args(argv)
 
@@ -331,6 +392,7 @@ def _run(argv: list[str]) -> int:
                 body=args.body,
                 ground_plane=args.ground_plane,
                 character=character_of(args),
+                existing=args.existing,
             )
         except (OSError, ValueError) as e:
             print(f"{COMMAND}: {one_line(e)}", file=sys.stderr)
@@ -351,6 +413,7 @@ def _run(argv: list[str]) -> int:
             body=args.body,
             ground_plane=args.ground_plane,
             character=character_of(args),
+            existing=args.existing,
         )
     except (preferences.NoWorkerPython, OptionsError, CaptureError, OSError, ValueError) as e:
         print(f"{COMMAND}: {one_line(e)}", file=sys.stderr)

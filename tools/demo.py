@@ -27,6 +27,7 @@ from ram_blender.cli import batch_capture, save_blend
 from ram_blender.importer.build import ram_ground
 from ram_blender.importer.plan import FRAME_OFFSET
 from ram_core.contract.options import CaptureOptions
+from ram_core.contract.reruns import OVERWRITE
 
 # Writes one decoded frame as PNG; runs in the worker's Python, which has OpenCV (Blender's has not).
 _GRAB_FRAME = """
@@ -143,7 +144,10 @@ def main() -> int:
 
     ram_blender.register()
     options = CaptureOptions(backend="lite")
-    code = batch_capture([str(video)], str(out), options, exports=("fbx", "npz"), python=args.worker_python)
+    # A rerun redoes the demo; its earlier files (maybe a .blend the user played with) move to out/replaced/.
+    code = batch_capture(
+        [str(video)], str(out), options, exports=("fbx", "npz"), python=args.worker_python, existing=OVERWRITE
+    )
     if code != 0:
         print("demo: the capture failed (see above)", file=sys.stderr)
         return code

@@ -32,17 +32,21 @@ OPTION_PROPERTIES = {
     "allow_truncated": "allow_truncated",
 }
 PREFERENCE_OPTIONS = ("smpl_model", "device", "weights_dir")
+# The results files of the captures still running: written only when each ends, so a capture started
+# meanwhile (in another scene) must not pick the same name.
+WRITING: set[Path] = set()
 
 
 def results_path_for(video: str, output_dir: str) -> Path:
     """``<dir>/<video stem>.ram.npz`` in ``output_dir``, else beside the .blend, else beside the video;
-    ``<stem>-2.ram.npz`` and so on when that exists, so an earlier capture's file is never replaced."""
+    ``<stem>-2.ram.npz`` and so on when that exists or a running capture will write it, so an earlier
+    capture's file is never replaced."""
     folder = output_dir or (str(Path(bpy.data.filepath).parent) if bpy.data.filepath else str(Path(video).parent))
     base = Path(bpy.path.abspath(folder))
     stem = Path(video).stem
     path = base / f"{stem}.ram.npz"
     n = 2
-    while path.exists():
+    while path.exists() or path in WRITING:
         path = base / f"{stem}-{n}.ram.npz"
         n += 1
     return path
@@ -181,6 +185,7 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
                 options=self.capture_options(preferences.capture_options(s)),
             )
             self._job = CaptureJob(request)
+            WRITING.add(Path(request.out_path))
         except (preferences.NoWorkerPython, CaptureError, OptionsError, OSError, ValueError) as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}
@@ -252,6 +257,7 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
             path = None
         finally:
             job.close()
+            WRITING.discard(Path(job.request.out_path))
             self._job = None
             if self._timer is not None:
                 wm.event_timer_remove(self._timer)

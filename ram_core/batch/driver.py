@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ram_core.batch.schedulers import Scheduler
-from ram_core.batch.task import DONE, FAILED, SKIPPED, Outcome, VideoJob, already_done
+from ram_core.batch.task import DONE, FAILED, SKIPPED, Outcome, VideoJob, kept
+from ram_core.contract import reruns
 from ram_core.contract.batch_files import results_path
 from ram_core.contract.options import CaptureOptions
 
@@ -36,8 +37,10 @@ def make_jobs(
     max_retries: int = 2,
     python: str | None = None,
     extra_env: dict[str, str] | None = None,
+    replaced: str | None = None,
 ) -> list[VideoJob]:
-    """One job per video; ValueError if two videos would write the same results file.
+    """One job per video; ValueError if two videos would write the same results file. ``replaced``: the
+    folder earlier outputs move to when a job replaces them (default: a new ``out_dir/replaced/<date>_<time>``).
 
     Paths become absolute here, on the driver: a task runs in another folder, maybe on another machine
     (which must see the same paths: a shared filesystem).
@@ -57,21 +60,25 @@ def make_jobs(
             )
         seen[target] = video
     env = tuple(sorted((extra_env or {}).items()))
-    return [VideoJob(i, os.path.abspath(v), out, options, max_retries, python, env) for i, v in enumerate(videos)]
+    aside = os.path.abspath(replaced) if replaced else str(reruns.replaced_folder(out))
+    return [
+        VideoJob(i, os.path.abspath(v), out, options, max_retries, python, env, aside) for i, v in enumerate(videos)
+    ]
 
 
 def run_batch(
     jobs: list[VideoJob],
     scheduler: Scheduler,
     *,
-    force: bool = False,
+    skip_existing: bool = True,
     on_update: Callable[[BatchProgress, list[Outcome]], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> list[Outcome]:
     """Every job's outcome, in the jobs' order.
 
-    A job whose results and record are complete and match its video (:func:`already_done`) is skipped
-    unless ``force``. ``on_update(progress, new_outcomes)`` is called after each poll; when
+    A job whose video has outputs of an earlier run in its folder is skipped (:func:`kept`) with
+    ``skip_existing``; without it every job runs, and a job's earlier outputs move to its ``replaced``
+    folder when its new results replace them. ``on_update(progress, new_outcomes)`` is called after each poll; when
     ``should_stop()`` turns true the outstanding jobs are cancelled (and come back as cancelled).
     """
     for folder in {job.out_dir for job in jobs}:
@@ -79,7 +86,7 @@ def run_batch(
     outcomes: dict[int, Outcome] = {}
     todo = []
     for job in jobs:
-        skipped = None if force else already_done(job)
+        skipped = kept(job) if skip_existing else None
         if skipped is None:
             todo.append(job)
         else:

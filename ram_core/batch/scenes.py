@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ram_core.batch.task import CANCELLED, DONE, FAILED, SKIPPED, Outcome
-from ram_core.contract.batch_files import EXPORT_FORMATS
+from ram_core.contract import reruns
+from ram_core.contract.batch_files import EXPORT_FORMATS, stem_of_results
 
 PROBE_TIMEOUT_S = 120
 
@@ -29,9 +30,12 @@ class Blender:
     path: str
     is_python: bool = False
 
-    def command(self, results: Path, out_dir: Path, formats: tuple[str, ...]) -> list[str]:
+    def command(
+        self, results: Path, out_dir: Path, formats: tuple[str, ...], existing: str = reruns.REFUSE
+    ) -> list[str]:
         head = [self.path, "-m", "ram_blender"] if self.is_python else [self.path, "-b", "-c", "ram_capture"]
-        return [*head, "--from-results", str(results), "-o", str(out_dir), "--export", ",".join(formats)]
+        flag = {reruns.SKIP: ["--skip-existing"], reruns.OVERWRITE: ["--overwrite"]}.get(existing, [])
+        return [*head, "--from-results", str(results), "-o", str(out_dir), "--export", ",".join(formats), *flag]
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -98,11 +102,14 @@ def _failure(output: str, returncode: int) -> str:
     return lines[-1] if lines else f"Blender exited with code {returncode}"
 
 
-def build_one(blender: Blender, results: Path, out_dir: Path, formats: tuple[str, ...]) -> tuple[str, str]:
-    """(status, message): build one results file's scene and exports into ``out_dir``."""
+def build_one(
+    blender: Blender, results: Path, out_dir: Path, formats: tuple[str, ...], existing: str = reruns.REFUSE
+) -> tuple[str, str]:
+    """(status, message): build one results file's scene and exports into ``out_dir`` (an earlier scene
+    there: ``existing``, as ``ram_capture`` takes it)."""
     try:
         proc = subprocess.run(
-            blender.command(results, out_dir, formats),
+            blender.command(results, out_dir, formats, existing),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -123,7 +130,8 @@ class ScenePool:
     :meth:`finish` waits for the rest.
 
     When ``should_stop()`` turns true the scenes not yet started are cancelled; ``on_done(outcome)`` is
-    called (from a pool thread) as each scene ends.
+    called (from a pool thread) as each scene ends. ``existing``: what becomes of a scene there from an
+    earlier run (:mod:`ram_core.contract.reruns`; with ``skip`` it is kept and its export says ``skipped``).
     """
 
     def __init__(
@@ -133,24 +141,27 @@ class ScenePool:
         workers: int = 1,
         should_stop: Callable[[], bool] | None = None,
         on_done: Callable[[Outcome], None] | None = None,
+        existing: str = reruns.REFUSE,
     ) -> None:
-        self.blender, self.formats = blender, formats
+        self.blender, self.formats, self.existing = blender, formats, existing
         self.should_stop, self.on_done = should_stop, on_done
         self._pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="ram-scene")
         self._futures: dict[int, Future[Outcome]] = {}
 
     def add(self, outcomes: list[Outcome]) -> None:
         for o in outcomes:
-            if o.status in (DONE, SKIPPED):  # failed or cancelled captures have no results to build from
+            if o.status in (DONE, SKIPPED) and o.output:  # failed or cancelled captures have no results to build from
                 self._futures[o.index] = self._pool.submit(self._build, o)
 
     def _build(self, o: Outcome) -> Outcome:
         stopping = self.should_stop is not None and self.should_stop
         if stopping and stopping():
             new = replace(o, export=CANCELLED)
+        elif self.existing == reruns.SKIP and reruns.scene_outputs(Path(o.output).parent, stem_of_results(o.output)):
+            new = replace(o, export=SKIPPED)
         else:
             results = Path(o.output)  # a done or skipped video's results file
-            status, message = build_one(self.blender, results, results.parent, self.formats)
+            status, message = build_one(self.blender, results, results.parent, self.formats, self.existing)
             if status == FAILED and stopping and stopping():
                 status, message = CANCELLED, ""  # Ctrl-C reached Blender too
             new = replace(o, export=status, message=message or o.message)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ram_core.contract import reruns
 from ram_core.contract.batch_files import record_path, results_path
 from ram_core.contract.client import CaptureError, run_capture
 from ram_core.contract.messages import Progress
@@ -40,7 +41,8 @@ class VideoJob:
     index: the video's place in the batch (0-based). python: the worker's Python, None for the Python
     that runs the task (on a cluster the driver's path may not exist on the node). extra_env: environment
     variables for the capture's worker process. max_retries: further tries after a worker died or an
-    error that is not about the input.
+    error that is not about the input. replaced: the folder the video's earlier outputs move to when its
+    new results replace them (:func:`ram_core.contract.reruns.set_aside`).
     """
 
     index: int
@@ -50,6 +52,7 @@ class VideoJob:
     max_retries: int = 2
     python: str | None = None
     extra_env: tuple[tuple[str, str], ...] = ()
+    replaced: str = ""
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -120,6 +123,23 @@ def already_done(job: VideoJob) -> Outcome | None:
     return Outcome(job.index, job.video, SKIPPED, frames, people, output=str(out))
 
 
+def kept(job: VideoJob) -> Outcome | None:
+    """A skipped outcome for a video with outputs of an earlier run in its folder (``--skip-existing``),
+    None when it has none; its message says when the results there are not this video's with these options."""
+    if not reruns.video_outputs(job.out_dir, Path(job.video).stem):
+        return None
+    done = already_done(job)
+    if done is not None:
+        return done
+    out = results_path(job.out_dir, job.video)
+    try:
+        frames, people = _counts(load_results(out))
+    except (OSError, ValueError, ResultsFormatError, AttributeError):
+        return Outcome(job.index, job.video, SKIPPED, message="kept the earlier outputs (no readable results file)")
+    why = "kept the earlier results, captured from another version of the video or with other options"
+    return Outcome(job.index, job.video, SKIPPED, frames, people, output=str(out), message=why)
+
+
 def write_text_atomically(path: Path, text: str) -> None:
     write_atomically(path, lambda f: f.write(text.encode("utf-8")))
 
@@ -141,7 +161,8 @@ def run_job(
 
     The capture goes to a hidden file that replaces the results only when it is complete; a cancel, a
     failure or an interrupt (a KeyboardInterrupt from Ray's cancel) removes it, so an earlier good file
-    stays and nothing partial is left. The record (checksum, options) is written after the results.
+    stays and nothing partial is left. Only then do the video's earlier outputs (results, record, scene)
+    move to ``job.replaced``. The record (checksum, options) is written after the results.
     """
     begin = time.perf_counter()
     out, rec = results_path(job.out_dir, job.video), record_path(job.out_dir, job.video)
@@ -183,6 +204,8 @@ def run_job(
         if should_cancel is not None and should_cancel():
             return outcome(CANCELLED, "cancelled; nothing saved")
         checksum = file_sha256(job.video)
+        if job.replaced:
+            reruns.set_aside(reruns.video_outputs(job.out_dir, Path(job.video).stem), job.replaced)
         rec.unlink(missing_ok=True)  # results and an old record must never match by accident
         os.replace(part, out)
         record = {

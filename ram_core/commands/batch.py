@@ -1,14 +1,16 @@
 """Capture many videos into a folder of results files, on this machine or on a Ray cluster.
 
 Each video becomes OUT_DIR/<stem>.ram.npz, captured as `ram-core capture` does, beside <stem>.ram.json
-(the video's checksum and the options). A rerun skips the videos whose results are complete and still
-match (--force captures them again). A failed video is retried (--max-retries) when its worker died or
+(the video's checksum and the options). Outputs of an earlier run are never replaced silently: a run over
+them is refused before any capture unless --skip-existing (do only the videos without outputs: a stopped
+batch resumes) or --overwrite (capture them all again; each video's earlier files move to
+OUT_DIR/replaced/<date>_<time>/ when its new results replace them). A failed video is retried (--max-retries) when its worker died or
 failed for a reason other than the input, then reported; the others go on. The summary (video, status,
 frames, people, seconds) is printed and written to OUT_DIR/batch_summary.csv and .json. Exit code 0 if
 every video is done or skipped, 1 if any failed, 130 after Ctrl-C (outstanding videos are cancelled and
 leave no partial files; a second Ctrl-C stops at once). Without --ray the videos run on a local pool;
 --ray runs each as a Ray task (pip install "ram-core[ray]"; see docs/batch.md). --export fbx,bvh,npz
-also builds each captured (or skipped) video's OUT_DIR/<stem>.blend and exports with Blender (--blender,
+also builds each captured (or skipped, unless it has one) video's OUT_DIR/<stem>.blend and exports with Blender (--blender,
 default: blender on PATH) on this machine, as soon as its capture ends; a failed scene is that video's
 alone and makes the exit code 1. Or build the scenes elsewhere with `blender -b -c ram_capture --from-results OUT_DIR`.
 """
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from ram_core.commands import CommandError
 from ram_core.contract import options as capture_options
+from ram_core.contract import reruns
 
 if TYPE_CHECKING:
     from ram_core.batch.driver import BatchProgress
@@ -54,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-retries", type=int, default=2, metavar="N", help="tries after a worker died or failed (default 2)"
     )
-    parser.add_argument("--force", action="store_true", help="capture every video again, even those done")
+    reruns.add_arguments(parser)
     parser.add_argument(
         "--export",
         default=None,
@@ -147,6 +150,15 @@ def run(args: argparse.Namespace) -> int:
     elif args.blender is not None:
         raise CommandError("--blender builds the scenes of --export; give --export fbx,bvh,npz too")
     jobs = make_jobs(videos, out, options, max_retries=args.max_retries, python=args.python)
+    earlier = {v.stem: found for v in videos if (found := reruns.video_outputs(out, v.stem))}
+    if earlier and args.existing == reruns.REFUSE:
+        raise CommandError(reruns.refusal(earlier, len(videos)))
+    if earlier and args.existing == reruns.SKIP:
+        print(
+            f"ram-core: {len(earlier)} of {len(videos)} videos skipped: their outputs from an earlier run are kept "
+            "(--skip-existing)",
+            file=sys.stderr,
+        )
     out.mkdir(parents=True, exist_ok=True)  # only now: a batch refused above leaves no empty folder behind
     if args.ray is not None:
         if args.workers is not None:
@@ -168,7 +180,9 @@ def run(args: argparse.Namespace) -> int:
     if blender is not None:
         workers = args.workers or scenes.default_workers()
         print(f"ram-core: scenes built by {blender.path} as the captures end, {workers} at once", file=sys.stderr)
-        pool = scenes.ScenePool(blender, formats, workers, should_stop=stop.is_set, on_done=bar.scene_done)
+        pool = scenes.ScenePool(
+            blender, formats, workers, should_stop=stop.is_set, on_done=bar.scene_done, existing=args.existing
+        )
 
     def on_update(progress: BatchProgress, new: list[Outcome]) -> None:
         bar.update(progress, new)
@@ -177,7 +191,8 @@ def run(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        outcomes = run_batch(jobs, scheduler, force=args.force, on_update=on_update, should_stop=stop.is_set)
+        skip = args.existing == reruns.SKIP
+        outcomes = run_batch(jobs, scheduler, skip_existing=skip, on_update=on_update, should_stop=stop.is_set)
         bar.close()
         if pool is not None:
             if pool.pending():
@@ -199,12 +214,15 @@ def run(args: argparse.Namespace) -> int:
     bad = len(outcomes) - counts[DONE] - counts[SKIPPED] - counts[CANCELLED]
     scenes_line = ""
     if blender is not None:
-        built = {s: sum(o.export == s for o in outcomes) for s in (DONE, FAILED, CANCELLED)}
-        scenes_line = f"; scenes: {built[DONE]} built, {built[FAILED]} failed, {built[CANCELLED]} cancelled"
+        built = {s: sum(o.export == s for o in outcomes) for s in (DONE, SKIPPED, FAILED, CANCELLED)}
+        kept = f", {built[SKIPPED]} kept" if built[SKIPPED] else ""
+        scenes_line = f"; scenes: {built[DONE]} built{kept}, {built[FAILED]} failed, {built[CANCELLED]} cancelled"
     print(
         f"{counts[DONE]} done, {counts[SKIPPED]} skipped, {bad} failed, {counts[CANCELLED]} cancelled "
         f"of {len(outcomes)} videos{scenes_line}; summary in {csv_path} and {json_path.name}"
     )
+    if args.existing == reruns.OVERWRITE and Path(jobs[0].replaced).is_dir():
+        print(f"ram-core: the earlier files that were replaced are kept in {jobs[0].replaced}", file=sys.stderr)
     for o in outcomes:
         if o.status not in (DONE, SKIPPED, CANCELLED):
             print(f"ram-core: error: {o.message}", file=sys.stderr)

@@ -41,7 +41,7 @@ bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_default",
 name = "bl_ext.user_default.ram_mocap"
 import ram_core
 info = {"enabled": name in bpy.context.preferences.addons, "op": hasattr(bpy.ops.ram, "import_results"),
-        "scene": hasattr(bpy.types.Scene, "ram"), "ram_core": ram_core.__file__,
+        "scene": hasattr(bpy.types.Scene, "ram"), "ram_core": ram_core.__file__, "version": ram_core.__version__,
         "prefs": type(bpy.context.preferences.addons[name].preferences).__name__}
 bpy.ops.preferences.addon_disable(module=name)
 info["after_disable"] = [hasattr(bpy.types.Scene, "ram"), name in bpy.context.preferences.addons,
@@ -50,34 +50,68 @@ print("RESULT", json.dumps(info))
 """
 
 
-def test_built_zip_installs_enables_and_disables(tmp_path):
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), "--python", sys.executable, "--out", str(tmp_path), "--check"],
+def build_zip(root: Path, out: Path) -> Path:
+    """``root/build.py`` run: the extension zip it printed."""
+    run = subprocess.run(
+        [sys.executable, str(root / "build.py"), "--python", sys.executable, "--out", str(out)],
         check=False,
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=root,
     )
-    assert out.returncode == 0, out.stderr[-2000:]
-    zip_path = Path(out.stdout.strip().splitlines()[-1])
-    assert zip_path.is_file()
+    assert run.returncode == 0, run.stderr[-2000:]
+    return Path(run.stdout.strip().splitlines()[-1])
+
+
+def install(zip_path: Path, user: Path) -> dict:
+    """Install and enable ``zip_path`` in a fresh Blender whose user folder is ``user``; what it saw."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["BLENDER_USER_RESOURCES"] = str(tmp_path / "user")
+    env["BLENDER_USER_RESOURCES"] = str(user)
     run = subprocess.run(
         [sys.executable, "-c", INSTALL_SCRIPT, str(zip_path)],
         check=False,
         capture_output=True,
         text=True,
         env=env,
-        cwd=tmp_path,
+        cwd=user.parent,
         timeout=120,
     )
     line = next((ln for ln in run.stdout.splitlines() if ln.startswith("RESULT ")), None)
     assert line, run.stdout[-2000:] + run.stderr[-2000:]
-    info = json.loads(line[len("RESULT ") :])
+    return json.loads(line[len("RESULT ") :])
+
+
+def test_built_zip_installs_enables_disables_and_a_rebuild_replaces_its_ram_core(tmp_path):
+    """Before: the wheel was ram_core-0.1.0-py3-none-any.whl whatever its content, and Blender keeps a wheel
+    whose ram_core-0.1.0.dist-info is installed: a reinstalled rebuild ran the new add-on on the old ram_core."""
+    import shutil
+
+    sys.path.insert(0, str(ROOT))
+    try:
+        from build import WHEEL_SOURCES, content_hash
+    finally:
+        sys.path.remove(str(ROOT))
+    zip_path = build_zip(ROOT, tmp_path / "dist")
+    info = install(zip_path, tmp_path / "user")
     assert info["enabled"] and info["op"] and info["scene"] and info["prefs"] == "RAM_AddonPreferences"
     assert str(tmp_path / "user") in info["ram_core"]  # the bundled wheel, not this checkout
     assert info["after_disable"] == [False, False, False]
+    assert info["version"] == f"0.1.0+{content_hash(ROOT)}"
+
+    copy = tmp_path / "checkout"  # the same sources: the same name; ram_core changed: another
+    (copy / "wheels").mkdir(parents=True)
+    for name in (*WHEEL_SOURCES, "ram_blender", "build.py", "blender_manifest.toml"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(ROOT / name, copy / name)
+    assert content_hash(copy) == content_hash(ROOT)
+    with open(copy / "ram_core" / "contract" / "options.py", "a") as f:
+        f.write("# changed\n")
+    assert content_hash(copy) != content_hash(ROOT)
+    rebuilt = install(build_zip(copy, tmp_path / "dist2"), tmp_path / "user")
+    assert rebuilt["version"] == f"0.1.0+{content_hash(copy)}" and rebuilt["ram_core"] == info["ram_core"]
+    assert [p.name for p in (copy / "wheels").glob("*.whl")] == [f"ram_core-{rebuilt['version']}-py3-none-any.whl"]
 
 
 def test_worker_environment_is_built_from_a_python_mediapipe_supports(tmp_path, monkeypatch):

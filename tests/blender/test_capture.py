@@ -14,6 +14,7 @@ import pytest
 from ram_blender import cli, session
 from ram_blender.capture_job import CaptureJob, CaptureRequest
 from ram_blender.importer.plan import FRAME_OFFSET
+from ram_core.contract import reruns
 from ram_core.contract.client import CaptureError
 from ram_core.contract.options import CaptureOptions, OptionsError
 
@@ -323,7 +324,8 @@ def test_a_worker_that_cannot_start_is_not_blamed_on_the_unsaved_file(empty_scen
     assert "save the .blend first" not in str(e.value) and not list(tmp_path.glob("*.ram.npz"))
 
 
-def test_a_new_capture_of_the_same_video_never_replaces_the_earlier_results_file(tmp_path):
+def test_a_new_capture_of_the_same_video_never_replaces_the_earlier_results_file(tmp_path, monkeypatch):
+    from ram_blender.operators import capture
     from ram_blender.operators.capture import results_path_for
 
     video = str(tmp_path / "street.mp4")
@@ -334,6 +336,9 @@ def test_a_new_capture_of_the_same_video_never_replaces_the_earlier_results_file
     assert second.name == "street-2.ram.npz"
     second.write_bytes(b"")
     assert results_path_for(video, str(tmp_path)).name == "street-3.ram.npz"
+    # A capture running in another scene writes street-3 when it ends: a capture started now takes street-4.
+    monkeypatch.setattr(capture, "WRITING", {tmp_path / "street-3.ram.npz"})
+    assert results_path_for(video, str(tmp_path)).name == "street-4.ram.npz"
 
 
 def test_the_input_corpus_through_the_headless_batch(empty_scene, tmp_path, monkeypatch, no_leaked_segments):
@@ -364,11 +369,19 @@ def test_the_input_corpus_through_the_headless_batch(empty_scene, tmp_path, monk
             path.write_bytes(content)
         lines: list[str] = []
         code = cli.batch_capture(
-            [case["path"]], str(out), CaptureOptions(backend=SCRIPTED), python=WORKER_PYTHON, report=lines.append
+            [case["path"]],
+            str(out),
+            CaptureOptions(backend=SCRIPTED),
+            python=WORKER_PYTHON,
+            report=lines.append,
+            existing=reruns.OVERWRITE,
         )
         if case["ok"]:
             if code != 0:
                 failures.append(f"{name}: expected ok, got {lines}")
+            kept = [p for p in (out / "replaced").rglob(f"{stem}.blend") if p.read_bytes() == b"user's blend"]
+            if len(kept) != 1 or (kept[0].parent / f"{stem}.ram.npz").read_bytes() != b"user's results":
+                failures.append(f"{name}: the user's files were not kept aside together: {kept}")
             said = {"damaged_frame": "(1 damaged frame(s) skipped", "variable_rate": "(variable frame rate"}.get(name)
             if said and not any(": ok in " in ln and said in ln for ln in lines):
                 failures.append(f"{name}: the report line does not say {said!r}: {lines}")
@@ -382,6 +395,42 @@ def test_the_input_corpus_through_the_headless_batch(empty_scene, tmp_path, monk
             failures.append(f"{name}: the user's files were replaced")
     assert failures == []
     assert list(temporary.iterdir()) == []  # (no_leaked_segments checks the shared memory)
+
+
+def test_a_rerun_of_ram_capture_never_replaces_the_artists_scene_silently(empty_scene, tmp_path, capsys):
+    """Before: a rerun replaced <stem>.ram.npz and <stem>.blend, the artist's work in it lost."""
+    out = tmp_path / "out"
+    argv = [str(CLIP), "-o", str(out), "--python", WORKER_PYTHON, "--backend", SCRIPTED, "--end", "30"]
+    assert cli.main(argv) == 0
+    bpy.ops.wm.open_mainfile(filepath=str(out / "vtest_clip.blend"))
+    bpy.context.scene.collection.objects.link(bpy.data.objects.new("artist's prop", None))
+    cli.save_blend(out / "vtest_clip.blend")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+
+    assert cli.main(argv) == 2  # refused before any capture, in one line
+    assert capsys.readouterr().err == (
+        f"ram_capture: {out / 'vtest_clip.ram.npz'} and 1 more file(s) from an earlier run would be replaced (1 of 1 "
+        "videos); give --skip-existing to keep them and do only the others, or --overwrite to redo them (the "
+        f"earlier files move to {out / 'replaced'}/<date>_<time>/)\n"
+    )
+    assert cli.main([*argv, "--skip-existing"]) == 0
+    assert capsys.readouterr().out == (
+        "ram_capture: 1 of 1 videos skipped: their outputs from an earlier run are kept (--skip-existing)\n"
+    )
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+    assert cli.main([*argv, "--overwrite"]) == 0
+    [replaced] = list((out / "replaced").iterdir())
+    said = capsys.readouterr().out.splitlines()
+    assert said[-1] == f"ram_capture: the earlier files that were replaced are kept in {replaced}"
+    assert {p.name: p.read_bytes() for p in replaced.iterdir()} == before  # the pair, as it was
+    bpy.ops.wm.open_mainfile(filepath=str(replaced / "vtest_clip.blend"))
+    assert "artist's prop" in bpy.data.objects  # and it still opens with its own results beside it
+    assert Path(bpy.path.abspath(bpy.context.scene.ram.results_path)) == replaced / "vtest_clip.ram.npz"
+    assert len(session.edited(bpy.context).results.tracks) == 2
+    bpy.ops.wm.open_mainfile(filepath=str(out / "vtest_clip.blend"))
+    assert "artist's prop" not in bpy.data.objects and people() == [1, 2]
 
 
 def test_a_video_without_people_is_not_a_failed_batch(empty_scene, tmp_path, monkeypatch):
@@ -421,6 +470,9 @@ def test_the_capture_operator_is_one_undo_step(undo, tmp_path, scripted_dialog):
     state = bpy.context.scene.ram
     assert people() == [1, 2] and [t.track_id for t in state.tracks] == [1, 2] and not state.capture_running
     assert (out / "vtest_clip.ram.npz").is_file()
+    from ram_blender.operators import capture
+
+    assert not capture.WRITING  # the name is free again once the capture has written it
     undo()
     assert people() == [] and not bpy.context.scene.ram.results_path
     undo(redo=True)
@@ -458,7 +510,7 @@ def test_ctrl_c_stops_ram_capture_in_one_line_and_keeps_the_users_files(tmp_path
     earlier = tmp_path / "vtest_clip.ram.npz"
     earlier.write_bytes(b"the user's earlier capture")
     argv = [str(CLIP), "-o", str(tmp_path), "--python", WORKER_PYTHON, "--backend", SCRIPTED, "--end", "70"]
-    assert cli.main(argv) == 130
+    assert cli.main([*argv, "--overwrite"]) == 130  # nothing moves aside: no new results replaced it
     err = capfd.readouterr().err
     assert err.count("\n") == 1 and "ram_capture: stopped by Ctrl-C" in err, err
     assert earlier.read_bytes() == b"the user's earlier capture"

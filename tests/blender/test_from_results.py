@@ -37,10 +37,24 @@ def test_from_results_and_videos_together_are_refused(tmp_path, capsys):
     assert cli.main(["--no-such-flag"]) == 2
 
 
-def test_one_results_file_builds_its_scene_beside_it(empty_scene, tmp_path):
+def test_one_results_file_builds_its_scene_beside_it_and_a_rebuild_keeps_the_earlier_scene(
+    empty_scene, tmp_path, capsys
+):
     results = tmp_path / "walk.ram.npz"
     shutil.copy(RESULTS / "v2_scene.ram.npz", results)
     shutil.copy(RESULTS / "v2_scene.ram.npz", tmp_path / "other.ram.npz")  # not asked for: not built
-    assert cli.main(["--from-results", str(results), "--export", "npz"]) == 0
-    assert (tmp_path / "walk.blend").is_file() and list(tmp_path.glob("walk_person*.npz"))
+    argv = ["--from-results", str(results), "--export", "npz"]
+    assert cli.main(argv) == 0
+    scene = sorted(p.name for p in tmp_path.glob("walk*") if p != results)
+    assert "walk.blend" in scene and any(n.startswith("walk_person") for n in scene)
     assert not (tmp_path / "other.blend").exists()
+    capsys.readouterr()
+
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "from an earlier run would be replaced (1 of 1 scenes); give --skip-existing" in err
+    assert cli.main([*argv, "--overwrite"]) == 0
+    [replaced] = list((tmp_path / "replaced").iterdir())
+    # The earlier scene and a copy of the results it was built from (which stay where they are).
+    assert sorted(p.name for p in replaced.iterdir()) == sorted([*scene, "walk.ram.npz"]) and results.is_file()
+    assert (tmp_path / "walk.blend").is_file()

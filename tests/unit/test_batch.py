@@ -1,4 +1,5 @@
-"""``ram-core batch`` on the local pool: results equal to ``ram-core capture``'s, reruns skip, a killed
+"""``ram-core batch`` on the local pool: results equal to ``ram-core capture``'s, a rerun refused, skipping or
+replacing (the earlier files kept aside), a killed
 worker is retried, a corrupt video fails alone, Ctrl-C leaves no partial files. (Ray: test_batch_ray.py.)"""
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def scripted_backend_importable(monkeypatch, worker_env):
     monkeypatch.setenv("PYTHONPATH", worker_env["PYTHONPATH"])
 
 
-def test_a_folder_captures_to_what_capture_gives_and_a_rerun_skips(batch_clips, tmp_path, capsys):
+def test_a_folder_captures_to_what_capture_gives_and_a_rerun_never_replaces_silently(batch_clips, tmp_path, capsys):
     videos, references = batch_clips
     out = tmp_path / "out"
     args = ["batch", str(videos[0].parent), "-o", str(out), "--backend", SCRIPTED, "--workers", "2"]
@@ -50,18 +51,51 @@ def test_a_folder_captures_to_what_capture_gives_and_a_rerun_skips(batch_clips, 
         (v.name, "done", "12", "2") for v in videos
     ]
 
-    # A rerun captures nothing; a video whose record no longer matches is captured again.
+    # A rerun is refused before any capture, in one line naming what is there and the two flags.
     stamps = {p: p.stat().st_mtime_ns for p in find_results(out)}
+    (out / "clip2.blend").write_bytes(b"the artist's scene")
+    with pytest.raises(CommandError) as refused:
+        run_command(args)
+    assert str(refused.value) == (
+        f"{out / 'clip0.ram.npz'} and 8 more file(s) from an earlier run would be replaced (4 of 4 videos); give "
+        "--skip-existing to keep them and do only the others, or --overwrite to redo them (the earlier files "
+        f"move to {out / 'replaced'}/<date>_<time>/)"
+    )
+    # --skip-existing resumes: the videos with outputs are skipped (one whose record does not match says so).
+    (out / "clip3.ram.npz").unlink()
+    (out / "clip3.ram.json").unlink()
     record = record_path(out, videos[1])
     changed = json.loads(record.read_text())
     changed["sha256"] = "0" * 64
     record.write_text(json.dumps(changed))
-    assert main(args) == 0
-    assert "3 skipped" in capsys.readouterr().out
+    assert main([*args, "--skip-existing"]) == 0
+    captured = capsys.readouterr()
+    assert (
+        "ram-core: 3 of 4 videos skipped: their outputs from an earlier run are kept (--skip-existing)\n"
+        in captured.err
+    )
+    assert "1 done, 3 skipped" in captured.out
     summary = json.loads((out / "batch_summary.json").read_text())["videos"]
-    assert [v["status"] for v in summary] == [SKIPPED, DONE, SKIPPED, SKIPPED]
-    assert [p.stat().st_mtime_ns == stamps[p] for p in find_results(out)] == [True, False, True, True]
-    assert_same_results(results_path(out, videos[1]), references[1])
+    assert [v["status"] for v in summary] == [SKIPPED, SKIPPED, SKIPPED, DONE]
+    assert "captured from another version of the video or with other options" in summary[1]["message"]
+    assert [p.stat().st_mtime_ns == stamps[p] for p in find_results(out)[:3]] == [True, True, True]
+    assert (out / "clip2.blend").read_bytes() == b"the artist's scene"
+
+    # --overwrite captures all again; each video's earlier files move together to replaced/<date>_<time>/.
+    assert main([*args, "--overwrite"]) == 0
+    captured = capsys.readouterr()
+    [replaced] = list((out / "replaced").iterdir())
+    assert "4 done, 0 skipped" in captured.out
+    assert f"ram-core: the earlier files that were replaced are kept in {replaced}\n" in captured.err
+    assert sorted(p.name for p in replaced.iterdir()) == sorted(
+        [f"clip{i}.ram.{ext}" for i in range(4) for ext in ("npz", "json")] + ["clip2.blend"]
+    )
+    assert (replaced / "clip2.blend").read_bytes() == b"the artist's scene" and not (out / "clip2.blend").exists()
+    assert json.loads((replaced / "clip1.ram.json").read_text())["sha256"] == "0" * 64
+    for video, ref in zip(videos, references):
+        assert_same_results(results_path(out, video), ref)
+        assert_same_results(replaced / results_path(out, video).name, ref)
+    assert leftovers(out) == []
 
 
 def test_a_corrupt_video_fails_alone_with_its_one_line_message(batch_clips, bad_videos, tmp_path, capsys):
@@ -127,10 +161,11 @@ def test_a_cancel_keeps_an_earlier_complete_result(batch_clips, tmp_path):
     shutil.copy(references[0], results_path(out, videos[0]))
     jobs = make_jobs(videos[:1], out, SCRIPTED_OPTIONS, extra_env={"RAM_SCRIPTED_SLEEP": "0.2"})
     scheduler = LocalScheduler(1)
-    [outcome] = run_batch(jobs, scheduler, should_stop=lambda: bool(scheduler.progress()))
+    [outcome] = run_batch(jobs, scheduler, skip_existing=False, should_stop=lambda: bool(scheduler.progress()))
     assert outcome.status == CANCELLED
     assert_same_results(results_path(out, videos[0]), references[0])
     assert leftovers(out) == [] and not record_path(out, videos[0]).exists()
+    assert not (out / "replaced").exists()  # earlier files move aside only when new ones replace them
 
 
 def test_two_videos_with_one_name_are_refused_before_any_capture(tmp_path):
@@ -220,12 +255,16 @@ def test_export_builds_each_videos_scene_and_a_failed_scene_fails_alone(batch_cl
     assert (out / "clip0.blend").is_file() and len(list(out.glob("clip0_person*.bvh"))) == 2
     assert_same_results(results_path(out, videos[1]), references[1])  # the capture stands
 
-    # Fixed, a rerun skips the capture and builds the scene from the results already there.
+    # Fixed, a rerun with --skip-existing skips the captures, builds the missing scene from the results
+    # already there and keeps the scene that is there (the artist may have worked in it).
     (out / "clip1.blend").rmdir()
-    assert main([*args[:1], str(videos[1]), *args[3:]]) == 0
-    [row] = json.loads((out / "batch_summary.json").read_text())["videos"]
-    assert (row["status"], row["export"]) == (SKIPPED, DONE)
+    blend0 = (out / "clip0.blend").read_bytes()
+    assert main([*args, "--skip-existing"]) == 0
+    rows = json.loads((out / "batch_summary.json").read_text())["videos"]
+    assert [(row["status"], row["export"]) for row in rows] == [(SKIPPED, SKIPPED), (SKIPPED, DONE)]
+    assert "scenes: 1 built, 1 kept, 0 failed" in capsys.readouterr().out
     assert (out / "clip1.blend").is_file() and len(list(out.glob("clip1_person*.bvh"))) == 2
+    assert (out / "clip0.blend").read_bytes() == blend0
 
 
 def test_export_without_blender_or_with_unknown_formats_fails_before_any_capture(batch_clips, tmp_path, monkeypatch):

@@ -1,0 +1,103 @@
+"""What a rerun does with the outputs of an earlier run: ``ram-core batch`` and ``blender -b -c ram_capture``
+agree on it. Standard library only.
+
+By default a run whose videos (or results files) already have outputs in the folder is refused before
+any work, in one line that names them and the two flags: ``--skip-existing`` does only the videos with
+none (a stopped batch resumes), ``--overwrite`` does them all again and moves each video's earlier
+outputs together into ``OUT/replaced/<date>_<time>/`` at the moment the new ones replace them (a failed
+or cancelled video keeps its files where they were). A .blend and its results file move together, so the
+.blend, which names its results by a path relative to itself, still opens with its own capture and edits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+from ram_core.contract.batch_files import EXPORT_FORMATS, RECORD_SUFFIX, RESULTS_SUFFIX
+
+REFUSE, SKIP, OVERWRITE = "refuse", "skip", "overwrite"
+REPLACED = "replaced"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--skip-existing",
+        dest="existing",
+        action="store_const",
+        const=SKIP,
+        default=REFUSE,
+        help="keep the outputs of an earlier run and do only the videos that have none (resume)",
+    )
+    group.add_argument(
+        "--overwrite",
+        dest="existing",
+        action="store_const",
+        const=OVERWRITE,
+        help=f"do every video again; earlier outputs move to OUT_DIR/{REPLACED}/<date>_<time>/ as they are replaced",
+    )
+
+
+def scene_outputs(out_dir: str | Path, stem: str) -> list[Path]:
+    """The files of ``stem``'s scene in ``out_dir`` that exist: ``<stem>.blend`` (and Blender's ``.blend1``
+    backup beside it) and each person's exports ``<stem>_person<N>.fbx|bvh|npz``."""
+    out = Path(out_dir)
+    export = re.compile(rf"{re.escape(stem)}_person\d+\.({'|'.join(EXPORT_FORMATS)})")
+    found = [p for p in (out / f"{stem}.blend", out / f"{stem}.blend1") if p.is_file()]
+    if out.is_dir():
+        found += sorted(p for p in out.iterdir() if export.fullmatch(p.name) and p.is_file())
+    return found
+
+
+def video_outputs(out_dir: str | Path, stem: str) -> list[Path]:
+    """Every file a run writes for the video ``stem`` that exists in ``out_dir``: its results
+    (``<stem>.ram.npz``), their record (``<stem>.ram.json``) and its scene (:func:`scene_outputs`)."""
+    out = Path(out_dir)
+    capture = [p for p in (out / f"{stem}{RESULTS_SUFFIX}", out / f"{stem}{RECORD_SUFFIX}") if p.is_file()]
+    return capture + scene_outputs(out, stem)
+
+
+def refusal(existing: dict[str, list[Path]], total: int, what: str = "videos") -> str:
+    """The one line that refuses a run over ``existing`` (stem -> its earlier files) of ``total`` ``what``."""
+    files = [p for paths in existing.values() for p in paths]
+    more = f" and {len(files) - 1} more file(s)" if len(files) > 1 else ""
+    folder = files[0].parent / REPLACED
+    return (
+        f"{files[0]}{more} from an earlier run would be replaced ({len(existing)} of {total} {what}); "
+        f"give --skip-existing to keep them and do only the others, or --overwrite to redo them "
+        f"(the earlier files move to {folder}/<date>_<time>/)"
+    )
+
+
+def replaced_folder(out_dir: str | Path) -> Path:
+    """A new folder name for this run's replaced files, ``OUT/replaced/<date>_<time>[-N]`` (made when
+    the first file moves there; an earlier run's folder is never reused)."""
+    base = Path(out_dir).resolve() / REPLACED / time.strftime("%Y-%m-%d_%H-%M-%S")
+    folder, n = base, 2
+    while folder.exists():
+        folder = base.with_name(f"{base.name}-{n}")
+        n += 1
+    return folder
+
+
+def set_aside(files: list[Path], folder: str | Path, keep_copy: Path | None = None) -> None:
+    """Move ``files`` into ``folder`` (made if needed), never over a file there; with ``keep_copy`` (the
+    results a scene was built from, which stay where they are) a copy of it goes there too, so a moved
+    .blend still finds its results beside it."""
+    if not files:
+        return
+    target = Path(folder)
+    moves = [(p, target / p.name) for p in files]
+    taken = [dst for _, dst in moves if dst.exists()]
+    if taken:  # checked before anything moves: a video's files stay together
+        raise FileExistsError(f"{taken[0]}: exists; the earlier files stay where they are")
+    target.mkdir(parents=True, exist_ok=True)
+    if keep_copy is not None and not (target / keep_copy.name).exists():
+        shutil.copy2(keep_copy, target / keep_copy.name)
+    for src, dst in moves:
+        os.replace(src, dst)

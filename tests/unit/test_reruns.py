@@ -1,0 +1,48 @@
+"""What a rerun does with an earlier run's outputs (``ram_core.contract.reruns``): which files are a
+video's, and moving them aside together without ever replacing a file."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from ram_core.contract import reruns
+
+
+def test_a_videos_outputs_are_its_results_record_scene_and_exports_only(tmp_path):
+    names = ["clip.ram.npz", "clip.ram.json", "clip.blend", "clip.blend1", "clip_person1.fbx", "clip_person12.bvh"]
+    others = ["clip_person1.obj", "clip_personA.fbx", "clip2.blend", "clip2_person1.fbx", "my_clip.blend", "clip.mp4"]
+    for name in names + others:
+        (tmp_path / name).write_bytes(name.encode())
+    assert sorted(p.name for p in reruns.video_outputs(tmp_path, "clip")) == sorted(names)
+    assert [p.name for p in reruns.scene_outputs(tmp_path, "clip")] == names[2:]
+    assert reruns.video_outputs(tmp_path / "missing", "clip") == []
+
+
+def test_files_move_aside_together_and_never_over_a_file(tmp_path):
+    results = tmp_path / "clip.ram.npz"
+    results.write_bytes(b"results")
+    blend = tmp_path / "clip.blend"
+    blend.write_bytes(b"scene")
+    folder = reruns.replaced_folder(tmp_path)
+    assert folder.parent == tmp_path / "replaced" and not folder.exists()  # made only when a file moves
+    reruns.set_aside([blend], folder, keep_copy=results)
+    assert (folder / "clip.blend").read_bytes() == b"scene" and not blend.exists()
+    assert (folder / "clip.ram.npz").read_bytes() == b"results" and results.exists()  # a copy: the input stays
+    assert reruns.replaced_folder(tmp_path) != folder  # a later run never mixes into this one's folder
+    blend.write_bytes(b"second scene")
+    (tmp_path / "clip_person1.fbx").write_bytes(b"fbx")
+    with pytest.raises(FileExistsError, match="clip.blend: exists; the earlier files stay where they are"):
+        reruns.set_aside([tmp_path / "clip_person1.fbx", blend], folder)
+    assert blend.read_bytes() == b"second scene" and (tmp_path / "clip_person1.fbx").exists()
+
+
+def test_the_flags_exclude_each_other_and_refusing_is_the_default():
+    parser = argparse.ArgumentParser()
+    reruns.add_arguments(parser)
+    assert parser.parse_args([]).existing == reruns.REFUSE
+    assert parser.parse_args(["--skip-existing"]).existing == reruns.SKIP
+    assert parser.parse_args(["--overwrite"]).existing == reruns.OVERWRITE
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--skip-existing", "--overwrite"])
