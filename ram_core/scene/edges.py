@@ -32,8 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ram_core.contract.results import RECORD_FIELDS, Results, Track, make_track
-from ram_core.contract.skeleton import forward_kinematics
-from ram_core.scene.gaps import GapConfig, box_iou, gait_period
+from ram_core.scene.gaps import GapConfig, box_iou, gait_period, posed_joints
 
 
 @dataclass(frozen=True)
@@ -232,7 +231,8 @@ def extended_track(
                     if source is not None and source in whole:
                         bp[i] = track.body_pose[source]
                         break
-        joints, _ = forward_kinematics(go, bp, np.asarray(rest_joints, dtype=np.float64), transl)
+        scale = np.repeat(track.scale[end : end + 1], count, axis=0)
+        joints = posed_joints(go, bp, rest_joints, transl, scale)
         parts.append(
             {
                 "frame": new,
@@ -244,7 +244,7 @@ def extended_track(
                 "box": box,
                 "confidence": np.zeros(count),
                 "predicted": np.ones(count, dtype=bool),
-                "scale": np.repeat(track.scale[end : end + 1], count, axis=0),
+                "scale": scale,
                 "contact": np.zeros((count, 2)),
             }
         )

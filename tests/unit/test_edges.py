@@ -12,6 +12,7 @@ import dataclasses
 import numpy as np
 
 from ram_core.contract.results import Results, make_track
+from ram_core.contract.skeleton import forward_kinematics
 from ram_core.scene.edges import EdgeConfig, extend_at_edges, inside_fraction
 from tests.unit.test_relink import meta, walker
 
@@ -37,6 +38,17 @@ def test_a_walker_entering_on_the_left_is_found_back_to_where_their_box_came_in(
     new = out.frame[~np.isin(out.frame, track.frame)]
     assert new.tolist() == list(range(3, 10))  # frame 3's box x -45 .. 3 shows 3 px, frame 2's none
     assert not out.predicted[np.isin(out.frame, track.frame)].any()
+
+
+def test_the_extension_poses_the_skeleton_at_the_tracks_scale():
+    # A track the scene solve sized by 1.25: the new records' joints are forward kinematics on 1.25 * rest_joints.
+    track = walker(1, np.arange(0, 45), 460, speed=4.0)
+    track = make_track(1, **{**track.arrays(), "scale": np.full(45, 1.25)})
+    out = extend_at_edges(Results(meta(), [track])).track(1)
+    new = ~np.isin(out.frame, track.frame)
+    assert new.sum() == 6 and np.all(out.scale[new] == np.float32(1.25))
+    want, _ = forward_kinematics(out.global_orient[new], out.body_pose[new], 1.25 * meta().rest_joints, out.transl[new])
+    np.testing.assert_allclose(out.joints[new], want, atol=1e-5)
 
 
 def test_a_track_ending_inside_the_picture_or_just_short_of_its_edge_is_not_extended():
