@@ -201,5 +201,7 @@ def test_a_filled_frame_poses_the_skeleton_at_the_tracks_scale():
     np.testing.assert_allclose(out.scale[new], 1.2 + 0.01 * out.frame[new], atol=1e-6)
     for i in np.flatnonzero(new):
         rest = meta().rest_joints * float(out.scale[i])
-        want, _ = forward_kinematics(out.global_orient[i : i + 1], out.body_pose[i : i + 1], rest, out.transl[i : i + 1])
+        want, _ = forward_kinematics(
+            out.global_orient[i : i + 1], out.body_pose[i : i + 1], rest, out.transl[i : i + 1]
+        )
         np.testing.assert_allclose(out.joints[i], want[0], atol=1e-5)
