@@ -40,7 +40,7 @@ import numpy as np
 
 import ram_core.backends.lite.backend as lite_module
 from ram_core.backends.base import camera_intrinsics
-from ram_core.backends.lite.backend import LiteBackend, LiteConfig
+from ram_core.backends.lite.backend import LiteBackend, LiteConfig, crop_reason
 from ram_core.contract.client import CaptureClient
 from ram_core.contract.options import CaptureOptions
 from ram_core.perception.blazepose_detector import DetectorConfig
@@ -85,9 +85,9 @@ class StageClock:
 class CropLedger:
     """Why each landmark crop and detector tile of a ``LiteBackend`` ran, and what each crop found.
 
-    Wraps the backend's ``_estimate`` (the reasons it passes), ``_sweep_regions`` (tiles due), the detector
-    (tiles run), the tracker's ``peek_predictions`` and ``step`` and the backend's ``appearance_features`` (the
-    poses kept on the frame) from outside; counts from the second frame on.
+    Listens to the backend's ``on_crops`` (each crop's reason, box and pose) and wraps its ``_sweep_regions``
+    (tiles due), the detector (tiles run), the tracker's ``peek_predictions`` and ``step`` and the backend's
+    ``appearance_features`` (the poses kept on the frame) from outside; counts from the second frame on.
     """
 
     OUTCOMES = ("nobody", "duplicate", "own track", "other track", "new track", "not associated", "a pose")
@@ -105,13 +105,11 @@ class CropLedger:
         """Wrap the backend's parts; returns the wrapped ``appearance_features`` for the caller to install."""
         backend, tracker, detector = self.backend, self.backend._tracker, self.backend._detector
         assert detector is not None
-        estimate, sweep, detect = backend._estimate, backend._sweep_regions, detector.detect_all
+        sweep, detect = backend._sweep_regions, detector.detect_all
         peek, step = tracker.peek_predictions, tracker.step
 
-        def counted_estimate(image, boxes, why):
-            out = estimate(image, boxes, why)
+        def counted_crops(why, boxes, out):
             self._calls.append((np.asarray(why), np.asarray(boxes, np.float64), out.image, out.score))
-            return out
 
         def counted_sweep(everything):
             regions = sweep(everything)
@@ -135,7 +133,7 @@ class CropLedger:
             self._tally(views)
             return views
 
-        backend._estimate = counted_estimate  # type: ignore[method-assign]
+        backend.on_crops = counted_crops
         backend._sweep_regions = counted_sweep  # type: ignore[method-assign]
         detector.detect_all = counted_detect  # type: ignore[method-assign]
         tracker.peek_predictions = peeked  # type: ignore[method-assign]
@@ -149,8 +147,8 @@ class CropLedger:
         predicted = [(v.track_id, scale_boxes(v.box[None], self.backend.cfg.roi_scale)[0]) for v in self._views]
         min_score = self.backend.cfg.min_pose_score
         for why, boxes, points, scores in self._calls:
-            for k, reason in enumerate(why):
-                row = self.crops.setdefault(str(reason), {})
+            for k, reason in enumerate(map(crop_reason, why)):
+                row = self.crops.setdefault(reason, {})
                 row["crops"] = row.get("crops", 0) + 1
                 kept = [i for i in range(len(self._kept)) if np.array_equal(self._kept[i], points[k])]
                 if scores[k] < min_score:

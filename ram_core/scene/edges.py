@@ -32,8 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ram_core.contract.results import RECORD_FIELDS, Results, Track, make_track
-from ram_core.contract.skeleton import forward_kinematics
-from ram_core.scene.gaps import GapConfig, box_iou, gait_period
+from ram_core.scene.gaps import GapConfig, box_iou, gait_period, posed_joints
 
 
 @dataclass(frozen=True)
@@ -141,16 +140,18 @@ def tail_frames(
     fps: float,
     cfg: EdgeConfig,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Where one end of a track goes on to the clip's end (``side`` +1; -1: its start, the same backwards) when
-    it lies within ``cfg.clip_end_s`` of it; arguments and returns as ``edge_frames``'s, None when the clip's end is further
-    or the track has fewer than ``cfg.fit_min`` records showing all of the person near that end. The boxes
-    leave the picture's frames once they are (almost) wholly outside it."""
+    """Where one end of a track lost inside the picture goes on to the clip's end (``side`` +1; -1: its start,
+    the same backwards) when it lies within ``cfg.clip_end_s`` of it; arguments and returns as ``edge_frames``'s.
+    None when the clip's end is further, when the end's box is not (almost) wholly inside the picture (less than
+    ``cfg.touch`` of it: a track lost at the edge is ``edge_frames``'s, which leaves someone standing there or
+    leaving too slowly to trust unextended), or when the track has fewer than ``cfg.fit_min`` records showing all
+    of the person near that end. The boxes leave the picture's frames once they are (almost) wholly outside it."""
     frames = np.asarray(frames, dtype=np.int64)
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     width, height = size
     end = 0 if side < 0 else len(frames) - 1
     left = (frame_range[1] - frames[end]) if side > 0 else (frames[end] - frame_range[0])
-    if left <= 0 or left > cfg.clip_end_s * fps:
+    if left <= 0 or left > cfg.clip_end_s * fps or inside_fraction(boxes[end], width, height)[0] < cfg.touch:
         return None
     window = np.abs(frames - frames[end]) <= cfg.whole_s * fps
     heights = boxes[:, 3] - boxes[:, 1]
@@ -232,7 +233,8 @@ def extended_track(
                     if source is not None and source in whole:
                         bp[i] = track.body_pose[source]
                         break
-        joints, _ = forward_kinematics(go, bp, np.asarray(rest_joints, dtype=np.float64), transl)
+        scale = np.repeat(track.scale[end : end + 1], count, axis=0)
+        joints = posed_joints(go, bp, rest_joints, transl, scale)
         parts.append(
             {
                 "frame": new,
@@ -244,7 +246,7 @@ def extended_track(
                 "box": box,
                 "confidence": np.zeros(count),
                 "predicted": np.ones(count, dtype=bool),
-                "scale": np.repeat(track.scale[end : end + 1], count, axis=0),
+                "scale": scale,
                 "contact": np.zeros((count, 2)),
             }
         )

@@ -5,8 +5,8 @@ behind someone and found them again) and the gap a re-link joins (``ram_core.sce
 a person hidden for a second is missing from the capture, though every tracker benchmark counts them (their
 amodal box is where they are). With the whole clip at hand, each such gap is filled as the backend fills a
 short one: rotations slerped, translation, box and scale interpolated linearly, joints by forward
-kinematics, flagged ``predicted``, confidence 0; except that a person who walks keeps walking: their body
-pose is copied from their own strides a whole number of periods before and after the gap (the period from
+kinematics on the scaled skeleton (``scale * rest_joints``), flagged ``predicted``, confidence 0; except that
+a person who walks keeps walking: their body pose is copied from their own strides a whole number of periods before and after the gap (the period from
 their legs' swing over the frames they were seen), not slerped between the gap's two ends (which leaves a
 hidden walker gliding with legs half apart). A frame whose filled box lies on another track's box
 (IoU above ``max_iou``) is left empty: that person was seen (or filled) there by the other track, and the
@@ -183,6 +183,16 @@ def box_iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     return np.divide(inter, area - inter, out=np.zeros_like(inter), where=area - inter > 0)
 
 
+def posed_joints(
+    global_orient: np.ndarray, body_pose: np.ndarray, rest_joints: np.ndarray, transl: np.ndarray, scale: np.ndarray
+) -> np.ndarray:
+    """``(T, 24, 3)`` new records' joints as the results format has them: forward kinematics of the rotations on
+    ``scale * rest_joints`` (``scale`` ``(T,)``, each record its own; ``rest_joints`` ``(24, 3)`` unscaled), plus
+    ``transl``. The posed skeleton is linear in the rest joints, so it is scaled after posing."""
+    joints, _ = forward_kinematics(global_orient, body_pose, np.asarray(rest_joints, dtype=np.float64))
+    return joints * np.asarray(scale, dtype=np.float64)[:, None, None] + np.asarray(transl, dtype=np.float64)[:, None]
+
+
 def filled_track(
     track: Track,
     rest_joints: np.ndarray,
@@ -218,7 +228,7 @@ def filled_track(
         got = np.isfinite(copied[:, 0, 0])
         bp = bp.copy()
         bp[rows[got]] = copied[got]
-    joints, _ = forward_kinematics(go[rows], bp[rows], np.asarray(rest_joints, dtype=np.float64), transl[rows])
+    joints = posed_joints(go[rows], bp[rows], rest_joints, transl[rows], scale)
     n = len(new)
     fill = {
         "frame": new,

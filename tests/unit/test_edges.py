@@ -2,8 +2,8 @@
 picture: a walker leaving on the right and one entering on the left are carried until their box is out, one
 stopping inside the picture or merely near its edge is not, nor onto another track's person, nor before the
 clip's first frame; a walker going behind something shortly before the clip's end is carried to it on the path
-and at the size they had while wholly seen, not from further away; the pose comes from a frame wholly seen; a
-walker leaving a 5 fps video is carried out as at 10 fps."""
+and at the size they had while wholly seen, not from further away, and one lost across the edge is not; the pose
+comes from a frame wholly seen; a walker leaving a 5 fps video is carried out as at 10 fps."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import dataclasses
 import numpy as np
 
 from ram_core.contract.results import Results, make_track
+from ram_core.contract.skeleton import forward_kinematics
 from ram_core.scene.edges import EdgeConfig, extend_at_edges, inside_fraction
 from tests.unit.test_relink import meta, walker
 
@@ -37,6 +38,17 @@ def test_a_walker_entering_on_the_left_is_found_back_to_where_their_box_came_in(
     new = out.frame[~np.isin(out.frame, track.frame)]
     assert new.tolist() == list(range(3, 10))  # frame 3's box x -45 .. 3 shows 3 px, frame 2's none
     assert not out.predicted[np.isin(out.frame, track.frame)].any()
+
+
+def test_the_extension_poses_the_skeleton_at_the_tracks_scale():
+    # A track the scene solve sized by 1.25: the new records' joints are forward kinematics on 1.25 * rest_joints.
+    track = walker(1, np.arange(0, 45), 460, speed=4.0)
+    track = make_track(1, **{**track.arrays(), "scale": np.full(45, 1.25)})
+    out = extend_at_edges(Results(meta(), [track])).track(1)
+    new = ~np.isin(out.frame, track.frame)
+    assert new.sum() == 6 and np.all(out.scale[new] == np.float32(1.25))
+    want, _ = forward_kinematics(out.global_orient[new], out.body_pose[new], 1.25 * meta().rest_joints, out.transl[new])
+    np.testing.assert_allclose(out.joints[new], want, atol=1e-5)
 
 
 def test_a_track_ending_inside_the_picture_or_just_short_of_its_edge_is_not_extended():
@@ -89,6 +101,16 @@ def test_a_walker_going_behind_something_before_the_clip_ends_is_carried_to_its_
     np.testing.assert_allclose(out.box[new, 0], 100 + 2.0 * out.frame[new] - 24, atol=1e-6)
     np.testing.assert_allclose(out.box[new, 3] - out.box[new, 1], 120, atol=1e-6)
     assert np.all(out.predicted[new]) and not out.predicted[~new].any()
+
+
+def test_a_track_lost_across_the_edge_near_the_clip_end_is_not_carried_to_it():
+    # Lost 10 frames before the end with the box across the right edge (x 606 .. 654), drifting out at 0.5 px a
+    # frame: not out within a second, so not leaving (edge_frames), and not lost inside the picture either.
+    slow = walker(1, np.arange(0, 50), 605.5, speed=0.5)
+    stopped = walker(2, np.arange(0, 50), 630, speed=0.0, height=200.0)  # stands across the edge
+    out = extend_at_edges(Results(meta(60), [slow, stopped]))
+    for before, after in zip((slow, stopped), out.tracks):
+        assert after.frame.tolist() == before.frame.tolist()
 
 
 def test_no_carry_to_a_clip_end_more_than_a_second_away_nor_back_to_its_start():

@@ -16,7 +16,15 @@ import pytest
 pytest.importorskip("ai_edge_litert")
 pytest.importorskip("cv2")
 
-from ram_core.backends.lite.backend import crop_now, crop_reasons, seen_by_another
+from ram_core.backends.lite.backend import (
+    AGAIN,
+    DETECTOR_BOX,
+    LOOK_BACK,
+    crop_now,
+    crop_reason,
+    crop_reasons,
+    seen_by_another,
+)
 from ram_core.backends.lite.sweep import StillTiles, sweep_order
 from ram_core.contract.client import run_capture
 from ram_core.contract.options import CaptureOptions
@@ -114,9 +122,11 @@ def test_tracks_lost_long_ago_are_cropped_every_third_frame_taking_turns() -> No
 
 
 def test_each_tracks_crop_says_why_it_runs() -> None:
-    why = crop_reasons([True, True, True, False], np.array([1, 2, 16, 1]), long_coast=15)
-    assert why.tolist() == ["track seen", "track lost", "track lost long", "new track seen"]
+    why = crop_reasons([True, True, True, False, False], np.array([1, 2, 16, 1, 16]), long_coast=15)
+    names = ["track seen", "track lost", "track lost long", "new track seen", "new track lost long"]
+    assert [crop_reason(code) for code in why] == names
     assert crop_reasons([], np.zeros(0, dtype=np.int64), long_coast=15).shape == (0,)
+    assert crop_reason(DETECTOR_BOX + AGAIN) == "again: detector box" and crop_reason(LOOK_BACK) == "look back"
 
 
 def test_a_tile_unchanged_since_the_detector_last_saw_it_is_skipped() -> None:
@@ -153,14 +163,19 @@ def test_a_gap_fill_is_dropped_where_another_track_observed_that_person() -> Non
 @needs_models
 def test_each_track_frame_is_sent_once() -> None:
     """The backend itself, frames 0-14: no record for a (track, frame) pair twice (a track's look-back runs
-    when it is confirmed, not again on later frames, where it found the frames already sent)."""
+    when it is confirmed, not again on later frames, where it found the frames already sent). Its ``on_crops``
+    hears why each landmark crop ran, with the crop's box and pose (``benchmarks/lite_capture.py --why``)."""
     from ram_core.backends.lite.backend import LiteBackend
     from ram_core.video import iter_frames, open_video
 
     info = open_video(CLIP)
     backend = LiteBackend()
     backend.open(info, np.array([[info.width, 0, info.width / 2], [0, info.width, info.height / 2], [0, 0, 1.0]]), True)
+    calls: list = []
+    backend.on_crops = lambda why, boxes, found: calls.append((why, boxes, found))
     sent = np.concatenate([backend.process(i, image) for i, image in iter_frames(CLIP, 0, 15)])
     pairs = list(zip(sent["track_id"].tolist(), sent["frame"].tolist()))
     assert len(pairs) > 20 and len(set(pairs)) == len(pairs)
+    assert all(len(why) == len(boxes) == len(found.score) for why, boxes, found in calls)
+    assert {"track seen", "detector box"} <= {crop_reason(code) for why, _, _ in calls for code in why}
     backend.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ram_core.contract.results import CaptureMeta, Results, make_track
+from ram_core.contract.skeleton import forward_kinematics
 from ram_core.contract.smpl_model import default_rest_joints
 from ram_core.scene.gaps import fill_track_gaps
 from ram_core.scene.relink import RelinkConfig, link_cost, relink_tracks
@@ -175,3 +176,32 @@ def test_a_track_handed_over_to_a_new_one_on_the_same_person_links_despite_one_s
     merged = relink_tracks(Results(meta(), [whole, part])).track(1)
     assert merged.frame.tolist() == list(range(60))
     np.testing.assert_allclose(merged.box[29], whole.box[29])
+
+
+def test_a_filled_frame_poses_the_skeleton_at_the_tracks_scale():
+    """A track the scene solve sized (``scale`` 1.2 and 1.3 at the gap's ends): the fill's joints are forward
+    kinematics on ``scale * rest_joints`` at the interpolated scale, as the results format has every record's."""
+    frames = np.array([0, 10])
+    track = make_track(
+        1,
+        frame=frames,
+        global_orient=np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+        body_pose=np.zeros((2, 23, 3)),
+        betas=np.zeros((2, 10)),
+        transl=np.array([[0.0, 0.0, 5.0], [1.0, 0.0, 5.0]]),
+        joints=np.zeros((2, 24, 3)),
+        box=np.array([[0.0, 0.0, 10.0, 20.0], [10.0, 0.0, 20.0, 20.0]]),
+        confidence=np.ones(2),
+        predicted=np.zeros(2, bool),
+        scale=np.array([1.2, 1.3]),
+    )
+    out = fill_track_gaps(Results(meta(), [track])).track(1)
+    new = out.predicted.astype(bool)
+    assert out.frame[new].tolist() == list(range(1, 10))
+    np.testing.assert_allclose(out.scale[new], 1.2 + 0.01 * out.frame[new], atol=1e-6)
+    for i in np.flatnonzero(new):
+        rest = meta().rest_joints * float(out.scale[i])
+        want, _ = forward_kinematics(
+            out.global_orient[i : i + 1], out.body_pose[i : i + 1], rest, out.transl[i : i + 1]
+        )
+        np.testing.assert_allclose(out.joints[i], want[0], atol=1e-5)

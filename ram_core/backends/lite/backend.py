@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -65,6 +66,25 @@ from ram_core.tracking.tracker import Tracker, TrackerConfig, TrackView
 from ram_core.video import VideoInfo
 
 log = logging.getLogger(__name__)
+
+CROP_REASONS = (
+    "track seen",
+    "track lost",
+    "track lost long",
+    "new track seen",
+    "new track lost",
+    "new track lost long",
+    "detector box",
+    "look back",
+)
+"""Why a landmark crop runs, by code (the index): a track's prediction (:func:`crop_reasons`), a detector's box, a
+look back. A crop run again with the people already found painted out has its first run's code plus ``AGAIN``."""
+DETECTOR_BOX, LOOK_BACK, AGAIN = 6, 7, len(CROP_REASONS)
+
+
+def crop_reason(code: int) -> str:
+    """The name of a crop reason ``code``: ``CROP_REASONS``'s, after "again: " for each time it was run again."""
+    return "again: " * (int(code) // AGAIN) + CROP_REASONS[int(code) % AGAIN]
 
 
 @dataclass(frozen=True)
@@ -163,11 +183,12 @@ def crop_now(frame_index: int, track_ids: np.ndarray, coasting: np.ndarray, long
 
 
 def crop_reasons(confirmed: list[bool], coasting: np.ndarray, long_coast: int) -> np.ndarray:
-    """``(N,)`` why each track's prediction is cropped: the track confirmed or not (``confirmed`` (N,)), seen on
-    the frame before, lost for up to ``long_coast`` frames or for longer (``coasting`` (N,), as in ``crop_now``)."""
-    kind = np.where(confirmed, "track", "new track").astype(object)
-    state = np.where(coasting <= 1, "seen", np.where(coasting <= long_coast, "lost", "lost long")).astype(object)
-    return (kind + " " + state).reshape(-1)
+    """``(N,)`` int16 codes (``CROP_REASONS``) of why each track's prediction is cropped: the track confirmed or
+    not (``confirmed`` (N,)), seen on the frame before, lost for up to ``long_coast`` frames or for longer
+    (``coasting`` (N,), as in ``crop_now``)."""
+    coasting = np.asarray(coasting).reshape(-1)
+    fresh = ~np.asarray(confirmed, dtype=bool).reshape(-1)
+    return (3 * fresh + (coasting > 1) + (coasting > long_coast)).astype(np.int16)
 
 
 def seen_by_another(
@@ -213,6 +234,10 @@ class LiteBackend:
         self._recent: deque[tuple[int, np.ndarray]] = deque()  # the last frames, for looking back
         self._sent: set[int] = set()  # tracks whose records are being sent (confirmed)
         self._still = StillTiles(cfg.still_change, cfg.still_level, cfg.still_skips)
+        # Called, when set, after each landmark model run with why each crop ran (``(N,)`` codes,
+        # ``CROP_REASONS``), the crops' boxes ``(N, 4)`` and what the model found in them (``LandmarkBatch``):
+        # ``benchmarks/lite_capture.py --why`` counts the model work by reason with it.
+        self.on_crops: Callable[[np.ndarray, np.ndarray, LandmarkBatch], None] | None = None
 
     @property
     def rest_joints(self) -> np.ndarray:
@@ -266,7 +291,7 @@ class LiteBackend:
             if len(found) and len(rois):
                 found = found[iou_matrix(found, rois).max(axis=1) <= cfg.known_iou]
             if len(found):
-                boxed = np.array(["detector box"] * len(found), dtype=object)
+                boxed = np.full(len(found), DETECTOR_BOX, dtype=np.int16)
                 fresh = self._estimate(image_bgr, found, boxed)
                 people, rois, why = self._distinct(
                     image_bgr,
@@ -332,7 +357,7 @@ class LiteBackend:
             self._recent,
             frames[0],
             boxes,
-            lambda image, boxes: self._estimate(image, boxes, np.array(["look back"] * len(boxes), dtype=object)),
+            lambda image, boxes: self._estimate(image, boxes, np.full(len(boxes), LOOK_BACK, dtype=np.int16)),
             lambda points: landmark_boxes(points, cfg.box_pad, cfg.box_aspect),
             self._seen,
             track_id,
@@ -362,7 +387,7 @@ class LiteBackend:
         self, image_bgr: np.ndarray, people: LandmarkBatch, rois: np.ndarray, why: np.ndarray
     ) -> tuple[LandmarkBatch, np.ndarray, np.ndarray]:
         """The distinct present poses among ``people`` (estimated in boxes ``rois`` (N, 4), for the reasons
-        ``why`` (N,)), their boxes and reasons.
+        ``why`` (N,) codes, ``CROP_REASONS``), their boxes and reasons.
 
         A pose dropped as the duplicate of a better one is estimated again in its box with the kept people
         painted out; what that finds joins the others (then the same selection again).
@@ -372,7 +397,7 @@ class LiteBackend:
         retry = np.setdiff1d(np.flatnonzero(people.score >= cfg.min_pose_score), keep)
         if len(retry):
             masked = paint_people(image_bgr, people.image[keep], cfg.paint_width)
-            again = np.array([f"again: {w}" for w in why[retry]], dtype=object)
+            again = why[retry] + AGAIN
             people = concat_batches(people.select(keep), self._estimate(masked, rois[retry], again))
             rois = np.concatenate([rois[keep], rois[retry]])
             why = np.concatenate([why[keep], again])
@@ -443,12 +468,14 @@ class LiteBackend:
         return [made[row[i] : row[i] + 1] if i in row else empty_records() for i in range(len(views))]
 
     def _estimate(self, image_bgr: np.ndarray, boxes: np.ndarray, why: np.ndarray) -> LandmarkBatch:
-        """The landmark model on the crops ``boxes`` (N, 4); ``why`` (N,): why each crop is run, the reasons
-        ``benchmarks/lite_capture.py --why`` counts (:func:`crop_reasons`, "detector box", "look back", and
-        "again: " before the reason of a crop run again with the people found painted out)."""
+        """The landmark model on the crops ``boxes`` (N, 4), run for the reasons ``why`` (N,) (codes,
+        ``CROP_REASONS``); the reasons, boxes and what was found go to ``on_crops`` when it is set."""
         if self._landmarker is None:
             raise RuntimeError("LiteBackend used before open")
-        return self._landmarker.estimate(image_bgr, boxes)
+        found = self._landmarker.estimate(image_bgr, boxes)
+        if self.on_crops is not None:
+            self.on_crops(why, boxes, found)
+        return found
 
     def _gap_records(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
         """Records filling the frames strictly between two records of one track (none beyond ``max_gap``).
