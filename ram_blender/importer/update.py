@@ -99,9 +99,10 @@ def update_person(
     if body is not None and body.get(BODY_PROP) == want:
         _reshape_body(body, body_vertices(want, skeleton, plan, options))
     else:
+        new_body = make_body(obj, skeleton, plan, options, obj.users_collection[0])
         if body is not None:
-            remove_object(body)
-        body = make_body(obj, skeleton, plan, options, obj.users_collection[0])
+            replace_body(body, new_body)
+        body = new_body
     key_body(obj, body, plan, options)
     obj[DIGEST_PROP] = digest
     log.info("re-keyed %s: %d frames", obj.name, len(plan.frames))
@@ -165,6 +166,17 @@ def set_rest_bones(obj: bpy.types.Object, skeleton: SkeletonPlan) -> None:
         bpy.ops.object.mode_set(mode="OBJECT")
         view_layer.objects.active = previous
         obj.hide_viewport = hidden
+
+
+def replace_body(body: bpy.types.Object, new_body: bpy.types.Object) -> None:
+    """Point every user of RAM's old ``body`` (the artist's children, a modifier or constraint aimed at it)
+    at ``new_body``, then delete ``body``. It leaves the collections ``new_body`` is in first (which would
+    otherwise hold ``new_body`` twice)."""
+    for collection in body.users_collection:
+        if new_body.name in collection.objects:
+            collection.objects.unlink(body)
+    body.user_remap(new_body)
+    remove_object(body)
 
 
 def _reshape_body(body: bpy.types.Object, verts: np.ndarray) -> None:

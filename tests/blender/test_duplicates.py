@@ -178,3 +178,16 @@ def test_the_record_follows_undo(undo, results_file):
     assert ram_made(person(1)) and not ram_made(bpy.data.objects["crowd"])
     assert bpy.ops.ram.import_results("EXEC_DEFAULT", True, filepath=str(again)) == {"FINISHED"}
     assert all(name in bpy.context.scene.ram.collection.objects for name in ("crowd", "twin", "shot"))
+
+
+def test_the_artists_child_of_a_body_follows_a_change_of_body(empty_scene, results_file):
+    from ram_blender.importer.build import BuildOptions
+
+    session.import_results(bpy.context, str(results_file))
+    badge = bpy.data.objects.new("badge", None)
+    empty_scene.collection.objects.link(badge)
+    badge.parent = ram_body(person(1))
+    session.rebuild(bpy.context, BuildOptions(body="proxy"), force=True)
+    body = ram_body(person(1))
+    assert body.get("ram_body") == "proxy" and badge.parent == body
+    assert len([o for o in empty_scene.ram.collection.objects if o.type == "MESH" and ram_made(o)]) == 3
