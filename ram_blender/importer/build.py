@@ -614,6 +614,16 @@ def restore_names(renamed: list[tuple[bpy.types.ID, str]]) -> None:
         block.name = name
 
 
+def name_survivors(renamed: list[tuple[bpy.types.ID, str]]) -> None:
+    """Once the old capture is removed: what of it the artist's copies still use (the action a duplicate
+    plays, its shared data) gets its name back, numbered by Blender where the new capture took the name."""
+    for block, name in renamed:
+        try:
+            block.name = name
+        except ReferenceError:  # removed with the old capture
+            continue
+
+
 def remove_collection(collection: bpy.types.Collection) -> None:
     """Delete ``collection``, its objects and what RAM made for them (data, RAM's actions and materials)."""
     for obj in list(collection.objects):

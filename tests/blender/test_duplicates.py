@@ -72,7 +72,8 @@ def test_the_artists_duplicates_survive_a_new_capture_with_their_keys(empty_scen
     assert crowd.constraints["Track To"].target == person(2)  # re-pointed at the new capture's person 2
     assert ram_made(scene.camera) and scene.camera.name != "shot"
     assert {item.object.name for item in scene.ram.tracks}.isdisjoint({"crowd", "twin"})
-    assert not [b.name for b in (*bpy.data.objects, *bpy.data.collections) if b.name.endswith("(replaced)")]
+    everything = (*bpy.data.objects, *bpy.data.collections, *bpy.data.actions, *bpy.data.armatures, *bpy.data.cameras)
+    assert not [b.name for b in everything if b.name.endswith("(replaced)")]  # what the copies share included
 
 
 def test_an_edit_rekeys_rams_armature_and_leaves_the_duplicate_alone(empty_scene, results_file):
