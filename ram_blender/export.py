@@ -24,7 +24,7 @@ from ram_core.contract.skeleton import (
 )
 
 from .bvh import BvhMotion, write_bvh
-from .importer.build import BODY_PROP, TRACK_ID_PROP
+from .importer.build import BODY_PROP, TRACK_ID_PROP, ram_made
 from .importer.keys import ensure_action, key_channels
 from .importer.plan import FRAME_OFFSET, continuous_quaternions, frame_timeline, retime
 
@@ -183,7 +183,7 @@ def _baked_copy(obj: bpy.types.Object, frames: np.ndarray, shift: int) -> Iterat
             for attr, values in (("location", loc), ("rotation_quaternion", quat), ("scale", scale)):
                 key_channels(action, rig, f'pose.bones["{pb.name}"].{attr}', keyed, values, pb.name)
         for child in obj.children:
-            if child.get(BODY_PROP) and child.type == "MESH":
+            if child.get(BODY_PROP) and child.type == "MESH" and ram_made(child):  # not the artist's copy
                 body = child.copy()
                 body.animation_data_clear()
                 bpy.context.scene.collection.objects.link(body)

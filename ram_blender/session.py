@@ -20,6 +20,7 @@ from . import edits
 from .importer.build import (
     BuildOptions,
     build_results,
+    name_survivors,
     remove_collection,
     restore_names,
     set_aside,
@@ -144,6 +145,7 @@ def _build_fresh(context: bpy.types.Context, options: BuildOptions | None = None
     if old is not None:
         hand_over(old, collection)  # the artist's objects and what pointed at RAM's move to the new capture
         remove_collection(old)
+        name_survivors(renamed)
     state.collection = collection
     _refresh_tracks(state, result, objects)
     return objects

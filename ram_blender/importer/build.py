@@ -67,6 +67,12 @@ GROUND_PROP = "ram_ground"
 GROUND_NAME = "RAM ground"
 # The capture camera RAM made (files from before this mark: a camera named "RAM camera ...").
 CAMERA_PROP = "ram_camera"
+# Which objects RAM made is told by a record, not by the marks above: the artist's copy of one (Duplicate,
+# ``obj.copy()``) has its custom properties but is a new ID, so it is in no record. A capture collection
+# holds the objects built into it (ID pointers, kept by saving, reloading and undo) in RECORD_PROP; each
+# such object is marked RECORDED_PROP, so one without that mark predates records and is told by its marks.
+RECORD_PROP = "ram_objects"
+RECORDED_PROP = "ram_recorded"
 
 
 # The bodies a person can get without an SMPL model (``BuildOptions.body``), as Blender enum items.
@@ -120,6 +126,7 @@ def build_camera(
     obj[CAMERA_PROP] = True
     obj.matrix_world = Matrix(plan.matrix_world.tolist())
     collection.objects.link(obj)
+    remember(obj, collection)
     if scene.camera is None:
         scene.camera = obj
         scene.render.resolution_x = plan.width
@@ -140,12 +147,13 @@ def build_ground(plan: GroundPlan, collection: bpy.types.Collection) -> bpy.type
     obj[GROUND_PROP] = True
     obj.is_shadow_catcher = True
     collection.objects.link(obj)
+    remember(obj, collection)
     return obj
 
 
 def ram_ground(collection: bpy.types.Collection) -> bpy.types.Object | None:
     """The ground plane RAM made in ``collection`` (None if there is none, or the artist deleted it)."""
-    return next((o for o in collection.objects if o.get(GROUND_PROP)), None)
+    return next((o for o in collection.objects if o.get(GROUND_PROP) and ram_made(o)), None)
 
 
 def fit_ground(obj: bpy.types.Object, plan: GroundPlan) -> None:
@@ -162,6 +170,7 @@ def build_armature(name: str, skeleton: SkeletonPlan, collection: bpy.types.Coll
     arm.display_type = "OCTAHEDRAL"
     obj = bpy.data.objects.new(name, arm)
     collection.objects.link(obj)
+    remember(obj, collection)
     view_layer = bpy.context.view_layer
     previous = view_layer.objects.active
     view_layer.objects.active = obj
@@ -382,6 +391,7 @@ def _bound_mesh(
     mesh.materials.append(_person_material(arm_obj))
     obj = bpy.data.objects.new(name, mesh)
     collection.objects.link(obj)
+    remember(obj, collection)
     obj.parent = arm_obj
     obj.color = arm_obj.color
     for joint, pairs in zip(JOINT_NAMES, groups):
@@ -440,7 +450,7 @@ def grounded(results: Results) -> bool:
 
 def ram_body(obj: bpy.types.Object) -> bpy.types.Object | None:
     """The body mesh RAM made for ``obj`` (the artist's own children are never it)."""
-    return next((c for c in obj.children if c.get(BODY_PROP)), None)
+    return next((c for c in obj.children if c.get(BODY_PROP) and ram_made(c)), None)
 
 
 def key_body(obj: bpy.types.Object, body: bpy.types.Object | None, plan: TrackPlan, options: BuildOptions) -> None:
@@ -553,8 +563,25 @@ def build_results(
     ]
 
 
+def remember(obj: bpy.types.Object, collection: bpy.types.Collection) -> None:
+    """Add ``obj`` (just built) to ``collection``'s record of what RAM made (see :data:`RECORD_PROP`)."""
+    obj[RECORDED_PROP] = True
+    kept = [o for o in collection.get(RECORD_PROP, ()) if o is not None]  # objects removed since read None
+    collection[RECORD_PROP] = [*kept, obj]
+
+
+def recorded() -> set[int]:
+    """The objects (as pointers) in every collection's record of what RAM made."""
+    return {o.as_pointer() for c in bpy.data.collections for o in c.get(RECORD_PROP, ()) if o is not None}
+
+
 def ram_made(obj: bpy.types.Object) -> bool:
-    """Whether RAM made ``obj``: a person's armature, a body, the ground plane or the capture camera."""
+    """Whether RAM made ``obj``: a person's armature, a body, the ground plane or the capture camera.
+
+    An object from a capture with a record is RAM's only if it is in one (the artist's copy of it is not);
+    one from before records (a file saved by an older RAM) is told by its marks, as it was then."""
+    if obj.get(RECORDED_PROP):
+        return obj.as_pointer() in recorded()
     camera = obj.type == "CAMERA" and (obj.get(CAMERA_PROP) or obj.name.startswith("RAM camera"))
     return bool(TRACK_ID_PROP in obj or obj.get(BODY_PROP) or obj.get(GROUND_PROP) or camera)
 
@@ -585,6 +612,16 @@ def set_aside(collection: bpy.types.Collection) -> list[tuple[bpy.types.ID, str]
 def restore_names(renamed: list[tuple[bpy.types.ID, str]]) -> None:
     for block, name in renamed:
         block.name = name
+
+
+def name_survivors(renamed: list[tuple[bpy.types.ID, str]]) -> None:
+    """Once the old capture is removed: what of it the artist's copies still use (the action a duplicate
+    plays, its shared data) gets its name back, numbered by Blender where the new capture took the name."""
+    for block, name in renamed:
+        try:
+            block.name = name
+        except ReferenceError:  # removed with the old capture
+            continue
 
 
 def remove_collection(collection: bpy.types.Collection) -> None:

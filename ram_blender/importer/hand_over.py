@@ -4,7 +4,9 @@ A new capture is built beside the scene's old one, which is then removed (``sess
 :func:`hand_over` moves the artist's things across: their objects and child collections in the old
 collection go to the new one, and whatever pointed at an old armature (a constraint's target, a
 parent, a driver, a modifier), the old capture camera (the scene camera) or the old ground plane
-points at the new one (the armature of the same track). An armature whose track is not in the new
+points at the new one (the armature of the same track; its body for what pointed at the old body, a
+child of it say). Objects are RAM's by the capture's record (``build.ram_made``): the artist's copy of
+an armature, body or camera is the artist's and moves across like their other objects. An armature whose track is not in the new
 capture goes as a deleted track's does (``update.remove_person``: its children stay where they are).
 What the artist put on an old armature itself (bone constraints, custom properties, keys) goes with
 it: edits and rebuilds keep those, a replacement does not.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import bpy
 
 from .build import GROUND_PROP, TRACK_ID_PROP, ram_actions, ram_body, ram_ground, ram_made, ram_materials, remove_object
-from .update import keep_artists_actions, remove_person
+from .update import free_children, is_person, keep_artists_actions, remove_person
 
 
 def hand_over(old: bpy.types.Collection, new: bpy.types.Collection) -> None:
@@ -28,7 +30,7 @@ def hand_over(old: bpy.types.Collection, new: bpy.types.Collection) -> None:
         if not ram_made(obj):
             new.objects.link(obj)
             old.objects.unlink(obj)
-    people = {int(o[TRACK_ID_PROP]): o for o in new.objects if o.type == "ARMATURE" and TRACK_ID_PROP in o}
+    people = {int(o[TRACK_ID_PROP]): o for o in new.objects if is_person(o)}
     camera = next((o for o in new.objects if o.type == "CAMERA" and ram_made(o)), None)
     armatures = [o for o in old.objects if o.type == "ARMATURE" and TRACK_ID_PROP in o]
     cameras = [o for o in old.objects if o.type == "CAMERA"]  # RAM's: the artist's moved out above
@@ -37,17 +39,17 @@ def hand_over(old: bpy.types.Collection, new: bpy.types.Collection) -> None:
         if successor is not None:
             _replace(obj, successor, old)
         else:  # a capture without a solved scene has no ground: the artist's children stay where they are
-            for child in [c for c in obj.children if not ram_made(c)]:
-                world = child.matrix_world.copy()
-                child.parent = None
-                child.matrix_world = world
+            free_children(obj)
     for obj in armatures:
         successor = people.get(int(obj[TRACK_ID_PROP]))
         if successor is None:
             remove_person(obj)
             continue
-        body = ram_body(obj)
-        if body is not None:
+        body, new_body = ram_body(obj), ram_body(successor)
+        if body is not None and new_body is not None:
+            _replace(body, new_body, old)
+        elif body is not None:
+            free_children(body)
             remove_object(body)
         keep_artists_actions(obj)
         _replace(obj, successor, old)

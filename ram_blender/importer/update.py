@@ -42,6 +42,7 @@ from .build import (
     ram_actions,
     ram_body,
     ram_ground,
+    ram_made,
     remove_object,
 )
 from .foot_lock import lock_feet
@@ -98,9 +99,10 @@ def update_person(
     if body is not None and body.get(BODY_PROP) == want:
         _reshape_body(body, body_vertices(want, skeleton, plan, options))
     else:
+        new_body = make_body(obj, skeleton, plan, options, obj.users_collection[0])
         if body is not None:
-            remove_object(body)
-        body = make_body(obj, skeleton, plan, options, obj.users_collection[0])
+            replace_body(body, new_body)
+        body = new_body
     key_body(obj, body, plan, options)
     obj[DIGEST_PROP] = digest
     log.info("re-keyed %s: %d frames", obj.name, len(plan.frames))
@@ -166,6 +168,17 @@ def set_rest_bones(obj: bpy.types.Object, skeleton: SkeletonPlan) -> None:
         obj.hide_viewport = hidden
 
 
+def replace_body(body: bpy.types.Object, new_body: bpy.types.Object) -> None:
+    """Point every user of RAM's old ``body`` (the artist's children, a modifier or constraint aimed at it)
+    at ``new_body``, then delete ``body``. It leaves the collections ``new_body`` is in first (which would
+    otherwise hold ``new_body`` twice)."""
+    for collection in body.users_collection:
+        if new_body.name in collection.objects:
+            collection.objects.unlink(body)
+    body.user_remap(new_body)
+    remove_object(body)
+
+
 def _reshape_body(body: bpy.types.Object, verts: np.ndarray) -> None:
     """New rest vertices ``(V, 3)`` for RAM's body mesh (same topology and weights)."""
     mesh = body.data
@@ -185,6 +198,11 @@ def _recolor_body(body: bpy.types.Object, rgb: tuple[float, ...]) -> None:
             bsdf.inputs["Base Color"].default_value = (*rgb, 1.0)
 
 
+def is_person(obj: bpy.types.Object) -> bool:
+    """Whether ``obj`` is a person's armature RAM made (the artist's copy of one is not)."""
+    return obj.type == "ARMATURE" and TRACK_ID_PROP in obj and ram_made(obj)
+
+
 def keep_artists_actions(obj: bpy.types.Object) -> None:
     """A fake user on the artist's actions ``obj`` plays (not RAM's), so they outlive it in the saved file."""
     anim = obj.animation_data
@@ -199,18 +217,25 @@ def keep_artists_actions(obj: bpy.types.Object) -> None:
 def remove_person(obj: bpy.types.Object) -> None:
     """Delete the armature of a track that is gone, with RAM's body mesh and RAM's action.
 
-    The artist's children are kept where they are now (unparented, world transform unchanged), and the
+    The artist's children (of it and of its body) are kept where they are now (unparented, world transform
+    unchanged), and the
     artist's actions it played get a fake user, so saving the file does not drop them with their last user.
     """
     keep_artists_actions(obj)
     for child in list(obj.children):
-        if child.get(BODY_PROP):
+        if ram_made(child):
+            free_children(child)
             remove_object(child)
-        else:
-            world = child.matrix_world.copy()
-            child.parent = None
-            child.matrix_world = world
+    free_children(obj)
     remove_object(obj)
+
+
+def free_children(obj: bpy.types.Object) -> None:
+    """Unparent ``obj``'s children (RAM's are gone first) where they are now (world transform unchanged)."""
+    for child in list(obj.children):
+        world = child.matrix_world.copy()
+        child.parent = None
+        child.matrix_world = world
 
 
 def update_results(
@@ -228,7 +253,7 @@ def update_results(
     options = options or BuildOptions()
     names, colors = names or {}, colors or {}
     before = {t.track_id: t for t in previous.tracks} if previous is not None else {}
-    existing = {int(o[TRACK_ID_PROP]): o for o in collection.objects if o.type == "ARMATURE" and TRACK_ID_PROP in o}
+    existing = {int(o[TRACK_ID_PROP]): o for o in collection.objects if is_person(o)}
     objects = []
     for t in results.tracks:
         if not len(t):
