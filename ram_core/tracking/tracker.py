@@ -77,6 +77,8 @@ class TrackerConfig:
       `ram-core track`'s ID switches at every third frame of benchmarks/track_vs_peers.py began so). inf (the
       default, lite's, whose boxes come from landmarks and change with the pose) disables it; `ram-core track`
       sets it.
+    gate_shorter: the height gate also refuses a box that many times shorter than the prediction (True, the
+      default); False refuses only taller ones (a shorter box may be the visible part of a hidden person).
     cut_edge, cut_below: a detection shorter than cut_below times a track's predicted height whose top (or
       bottom) edge lies within cut_edge times that height of the prediction's is taken, for that track, as
       the visible part of its person with the rest hidden (a detector boxes only the head and trunk of a
@@ -99,6 +101,7 @@ class TrackerConfig:
     front_bonus: float = 0.0
     direction_weight: float = 0.0
     max_height_ratio: float = float("inf")
+    gate_shorter: bool = True
     cut_edge: float = 0.0
     cut_below: float = 0.8
 
@@ -238,7 +241,7 @@ class Tracker:
                 last = np.stack([t.state.mean for t in self._tracks])
                 score = score + cfg.direction_weight * _direction_agreement(last, boxes)
             if np.isfinite(cfg.max_height_ratio):
-                allowed &= _pair_height_ratio(prior_boxes, pair_boxes) <= cfg.max_height_ratio
+                allowed &= _pair_height_ratio(prior_boxes, pair_boxes, cfg.gate_shorter) <= cfg.max_height_ratio
             if np.isfinite(cfg.max_mahalanobis):
                 allowed &= self._mahalanobis(prior, pair_boxes if cut else boxes) <= cfg.max_mahalanobis
             reliable_det = scores > cfg.association.update.tau
@@ -510,11 +513,12 @@ def _pair_iou(prior_boxes: np.ndarray, pair_boxes: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area_a + area_b - inter, 1e-12)
 
 
-def _pair_height_ratio(prior_boxes: np.ndarray, pair_boxes: np.ndarray) -> np.ndarray:
-    """(T, N) the taller over the shorter height of each predicted box (T, 4) and its row of ``pair_boxes``."""
+def _pair_height_ratio(prior_boxes: np.ndarray, pair_boxes: np.ndarray, shorter: bool = True) -> np.ndarray:
+    """(T, N) the taller over the shorter height of each predicted box (T, 4) and its row of ``pair_boxes``;
+    with ``shorter`` False, the box's height over the prediction's (below 1 where the box is shorter)."""
     ha = np.maximum(prior_boxes[:, 3] - prior_boxes[:, 1], 1e-9)[:, None]
     hb = np.maximum(pair_boxes[..., 3] - pair_boxes[..., 1], 1e-9)
-    return np.maximum(ha / hb, hb / ha)
+    return np.maximum(ha / hb, hb / ha) if shorter else hb / ha
 
 
 def _pair(a: int, b: int) -> tuple[int, int]:
