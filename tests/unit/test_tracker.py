@@ -425,7 +425,7 @@ def test_a_person_whose_box_is_cut_to_the_part_above_an_obstacle_keeps_their_id(
     frames = [[(seen(t), 0.9)] for t in range(26)]
     cfg = TrackerConfig(confirm_hits=2, max_height_ratio=1.5)
     gated = with_association(cfg, kalman=KalmanConfig.agile(), max_coast_frames=15)
-    for cfg, keeps in ((replace(gated, cut_edge=0.1), True), (gated, False)):
+    for cfg, keeps in ((replace(gated, cut_edge=0.05), True), (gated, False)):
         views = run(Tracker(cfg), frames)
         first = id_near(views[6], person(6))
         assert first > 0
