@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 #: and 66.6 -> 67.2, ID switches 42 -> 35 and 55 -> 35) with cut boxes let through (cut_edge 0.05: a box cut to
 #: the part of a person above an obstacle or a nearer person, whose top still lines up with the prediction, is
 #: taken as that person's; the gate alone had cost those detections, `-cut` variants, HOTA and ID switches.
-#: Of 0, 0.05, 0.1, 0.15 on seeds 0-2 of the four variants the best summed HOTA, 236.7 -> 241.4, ID switches
-#: 80 -> 79; 0.1 and 0.15, the latter measured on three variants, lost 2.8 HOTA at every frame without cuts).
+#: Of 0, 0.05, 0.075, 0.1, 0.15 on seeds 0-2 of the four variants the best summed HOTA, 236.7 -> 241.4, ID
+#: switches 80 -> 79; 0.075 240.4 with 65; 0.1 and 0.15, the latter measured on three variants, lost 2.8 HOTA at
+#: every frame without cuts).
 MOT_TRACKER = with_association(
     TrackerConfig(confirm_hits=2, front_bonus=0.1, direction_weight=0.15, max_height_ratio=1.5, cut_edge=0.05),
     max_coast_frames=15,
