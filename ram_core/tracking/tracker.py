@@ -77,6 +77,14 @@ class TrackerConfig:
       `ram-core track`'s ID switches at every third frame of benchmarks/track_vs_peers.py began so). inf (the
       default, lite's, whose boxes come from landmarks and change with the pose) disables it; `ram-core track`
       sets it.
+    gate_shorter: the height gate also refuses a box that many times shorter than the prediction (True, the
+      default); False refuses only taller ones (a shorter box may be the visible part of a hidden person).
+    cut_edge, cut_below: a detection shorter than cut_below times a track's predicted height whose top (or
+      bottom) edge lies within cut_edge times that height of the prediction's is taken, for that track, as
+      the visible part of its person with the rest hidden (a detector boxes only the head and trunk of a
+      pedestrian behind a car or a nearer person's shoulder): it is scored, gated (height, centre) and
+      applied as the box of the predicted height hanging from that edge, so the track neither refuses it
+      nor shrinks. 0 (the default, lite's) disables it; `ram-core track` sets it.
     """
 
     association: AssociationConfig = TRACKER_ASSOCIATION
@@ -93,6 +101,9 @@ class TrackerConfig:
     front_bonus: float = 0.0
     direction_weight: float = 0.0
     max_height_ratio: float = float("inf")
+    gate_shorter: bool = True
+    cut_edge: float = 0.0
+    cut_below: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -219,7 +230,9 @@ class Tracker:
         motion = np.zeros((len(self._tracks), boxes.shape[0]))
         if prior is not None:
             prior_boxes = kalman.predicted_box(prior)
-            motion = iou_matrix(prior_boxes, boxes)
+            pair_boxes = _completed(prior_boxes, boxes, cfg.cut_edge, cfg.cut_below)
+            cut = cfg.cut_edge > 0
+            motion = _pair_iou(prior_boxes, pair_boxes) if cut else iou_matrix(prior_boxes, boxes)
             score = self._score(prior, motion, features)
             allowed = (motion >= cfg.association.min_motion) & (score >= cfg.association.min_score)
             if cfg.front_bonus > 0:
@@ -228,9 +241,9 @@ class Tracker:
                 last = np.stack([t.state.mean for t in self._tracks])
                 score = score + cfg.direction_weight * _direction_agreement(last, boxes)
             if np.isfinite(cfg.max_height_ratio):
-                allowed &= _height_ratio(prior_boxes, boxes) <= cfg.max_height_ratio
+                allowed &= _pair_height_ratio(prior_boxes, pair_boxes, cfg.gate_shorter) <= cfg.max_height_ratio
             if np.isfinite(cfg.max_mahalanobis):
-                allowed &= kalman.mahalanobis(prior, boxes, cfg.association.kalman) <= cfg.max_mahalanobis
+                allowed &= self._mahalanobis(prior, pair_boxes if cut else boxes) <= cfg.max_mahalanobis
             reliable_det = scores > cfg.association.update.tau
             matches = _assign(score, allowed & reliable_det[None, :])
             rest_tracks = np.array([i for i in range(len(self._tracks)) if i not in matches], dtype=np.int64)
@@ -239,7 +252,7 @@ class Tracker:
             matches.update({int(rest_tracks[t]): int(rest_dets[d]) for t, d in sub.items()})
 
         if prior is not None:
-            self._apply(prior, matches, boxes, scores, features, motion, steps)
+            self._apply(prior, matches, pair_boxes, scores, features, motion, steps)
         ended = [
             t
             for t in self._tracks
@@ -251,6 +264,16 @@ class Tracker:
         self._births(frame_index, boxes, scores, features, set(matches.values()))
         self._suppress_duplicates()
         return self._views(frame_index)
+
+    def _mahalanobis(self, prior: kalman.KalmanState, boxes: np.ndarray) -> np.ndarray:
+        """(T, N) `kalman.mahalanobis` of boxes (N, 4), or per track of its own row of boxes (T, N, 4)."""
+        kcfg = self.cfg.association.kalman
+        if boxes.ndim == 2:
+            return kalman.mahalanobis(prior, boxes, kcfg)
+        rows = [
+            kalman.mahalanobis(kalman.KalmanState(prior.mean[t], prior.cov[t]), b, kcfg) for t, b in enumerate(boxes)
+        ]
+        return np.stack(rows).reshape(boxes.shape[:2])
 
     def _score(self, prior: kalman.KalmanState, motion: np.ndarray, features: np.ndarray | None) -> np.ndarray:
         """Gated sum s (T, N); without features the affinity term is dropped (s = m)."""
@@ -265,13 +288,14 @@ class Tracker:
         self,
         prior: kalman.KalmanState,
         matches: dict[int, int],
-        boxes: np.ndarray,
+        pair_boxes: np.ndarray,
         scores: np.ndarray,
         features: np.ndarray | None,
         motion: np.ndarray,
         steps: int,
     ) -> None:
-        """The confidence-gated update of every track given its associated detection; one batched Kalman update."""
+        """The confidence-gated update of every track given its associated detection (``pair_boxes`` (T, N, 4):
+        each detection's box as seen by each track, `_completed`); one batched Kalman update."""
         cfg = self.cfg
         dets = np.array([matches.get(i, -1) for i in range(len(self._tracks))], dtype=np.int64)
         accept = np.zeros(len(self._tracks), dtype=bool)
@@ -293,7 +317,9 @@ class Tracker:
         mean, cov = prior.mean.copy(), prior.cov.copy()
         if accept.any():
             post = kalman.update(
-                kalman.KalmanState(mean[accept], cov[accept]), boxes[dets[accept]], cfg.association.kalman
+                kalman.KalmanState(mean[accept], cov[accept]),
+                pair_boxes[np.flatnonzero(accept), dets[accept]],
+                cfg.association.kalman,
             )
             mean[accept], cov[accept] = post.mean, post.cov
         now = kalman.predicted_box(kalman.KalmanState(mean, cov))
@@ -460,11 +486,39 @@ def _direction_agreement(last: np.ndarray, boxes: np.ndarray, still: float = 0.0
     return np.where(moving, agreement, 0.0)
 
 
-def _height_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(T, N) the taller over the shorter height of boxes a (T, 4) and b (N, 4) xyxy."""
-    ha = np.maximum(a[:, 3] - a[:, 1], 1e-9)[:, None]
-    hb = np.maximum(b[:, 3] - b[:, 1], 1e-9)[None, :]
-    return np.maximum(ha / hb, hb / ha)
+def _completed(prior_boxes: np.ndarray, boxes: np.ndarray, edge: float, below: float) -> np.ndarray:
+    """(T, N, 4) xyxy: detection n's box as track t sees it: where it is shorter than ``below`` times the predicted
+    box's height and its top (else bottom) edge lies within ``edge`` times that height of the prediction's, the
+    box of the predicted height hanging from (standing on) that edge; else the box itself. edge 0: the boxes."""
+    out = np.broadcast_to(boxes[None], (len(prior_boxes), *boxes.shape)).copy()
+    if edge <= 0:
+        return out
+    ph = (prior_boxes[:, 3] - prior_boxes[:, 1])[:, None]
+    short = (boxes[None, :, 3] - boxes[None, :, 1]) < below * ph
+    top = short & (np.abs(boxes[None, :, 1] - prior_boxes[:, 1:2]) <= edge * ph)
+    bottom = short & ~top & (np.abs(boxes[None, :, 3] - prior_boxes[:, 3:4]) <= edge * ph)
+    out[..., 3] = np.where(top, out[..., 1] + ph, out[..., 3])
+    out[..., 1] = np.where(bottom, out[..., 3] - ph, out[..., 1])
+    return out
+
+
+def _pair_iou(prior_boxes: np.ndarray, pair_boxes: np.ndarray) -> np.ndarray:
+    """(T, N) IoU of each predicted box (T, 4) with its row of ``pair_boxes`` (T, N, 4), all xyxy."""
+    a, b = prior_boxes[:, None, :], pair_boxes
+    w = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
+    h = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
+    inter = w * h
+    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
+    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+    return inter / np.maximum(area_a + area_b - inter, 1e-12)
+
+
+def _pair_height_ratio(prior_boxes: np.ndarray, pair_boxes: np.ndarray, shorter: bool = True) -> np.ndarray:
+    """(T, N) the taller over the shorter height of each predicted box (T, 4) and its row of ``pair_boxes``;
+    with ``shorter`` False, the box's height over the prediction's (below 1 where the box is shorter)."""
+    ha = np.maximum(prior_boxes[:, 3] - prior_boxes[:, 1], 1e-9)[:, None]
+    hb = np.maximum(pair_boxes[..., 3] - pair_boxes[..., 1], 1e-9)
+    return np.maximum(ha / hb, hb / ha) if shorter else hb / ha
 
 
 def _pair(a: int, b: int) -> tuple[int, int]:

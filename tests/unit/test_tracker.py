@@ -407,3 +407,28 @@ def test_a_far_persons_track_does_not_take_a_near_persons_much_taller_box():
         assert far_id > 0
         assert (id_near(views[13], scene(13)[0]) == far_id) == keeps
         assert (id_near(views[9], scene(9)[1]) not in (far_id, -1)) == keeps
+
+
+def test_a_person_whose_box_is_cut_to_the_part_above_an_obstacle_keeps_their_id():
+    # At a third of the frame rate a person (120 px tall) walks right and slows to half speed behind a car for 12
+    # frames, where the detector boxes only their head and trunk (the top 45%), then walks on. The height gate
+    # refuses that box as another person's, so the track coasts on ahead of them and they come back as a new
+    # track; taken as the visible part hanging from the predicted top edge (cut_edge), it keeps the track
+    # observed, full size and on them.
+    def person(t: int) -> np.ndarray:
+        return box(60 + 16 * t - 8 * np.clip(t - 8, 0, 12), 300, 50, 120)
+
+    def seen(t: int) -> np.ndarray:
+        b = person(t)
+        return np.array([b[0], b[1], b[2], b[1] + 0.45 * (b[3] - b[1])]) if 8 <= t < 20 else b
+
+    frames = [[(seen(t), 0.9)] for t in range(26)]
+    cfg = TrackerConfig(confirm_hits=2, max_height_ratio=1.5)
+    gated = with_association(cfg, kalman=KalmanConfig.agile(), max_coast_frames=15)
+    for cfg, keeps in ((replace(gated, cut_edge=0.05), True), (gated, False)):
+        views = run(Tracker(cfg), frames)
+        first = id_near(views[6], person(6))
+        assert first > 0
+        assert (id_near(views[25], person(25)) == first) == keeps
+        cut = [v for t in range(8, 20) for v in views[t] if v.track_id == first]
+        assert all(v.observed and v.box[3] - v.box[1] > 100 for v in cut) == keeps
