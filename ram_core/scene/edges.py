@@ -78,6 +78,15 @@ def inside_fraction(boxes: np.ndarray, width: float, height: float) -> np.ndarra
     return np.divide(w * h, area, out=np.zeros(len(boxes)), where=area > 0)
 
 
+def _centre_line(frames: np.ndarray, boxes: np.ndarray, use: np.ndarray, origin: int) -> tuple[np.ndarray, np.ndarray]:
+    """The least-squares straight line through the centres of ``boxes[use]``: its velocity ``(2,)`` in pixels a
+    frame and its centre ``(2,)`` at frame ``origin``."""
+    t = (frames[use] - origin).astype(np.float64)
+    centre = (boxes[use, :2] + boxes[use, 2:]) / 2
+    (velocity, start), *_ = np.linalg.lstsq(np.stack([t, np.ones_like(t)], axis=1), centre, rcond=None)
+    return velocity, start
+
+
 def edge_frames(
     frames: np.ndarray,
     boxes: np.ndarray,
@@ -96,11 +105,12 @@ def edge_frames(
 
     Returns:
         ``(new frames (K,), boxes (K, 4), used (T,))`` for the frames beyond that end (nearest first, none
-        outside the clip), ``used`` the records whose straight line they follow, up to where the person has left the picture; None unless
-        the end's box crosses the picture's edge and moves straight out through it within ``cfg.max_s``. The boxes keep the end box's size (the landmark model places a half-shown person's
-        hidden landmarks about where they are, so that box is already about whole: in the synthetic run clip
-        0.86-1.22 of the true box's width on the first four frames of a man running in from the left) and move
-        at the velocity of the end's observed records over the last ``cfg.fit_s`` seconds.
+        outside the clip), ``used`` the records whose straight line they follow, up to where the person has
+        left the picture; None unless the end's box crosses the picture's edge and moves straight out through
+        it within ``cfg.max_s``. The boxes keep the end box's size (the landmark model places a half-shown
+        person's hidden landmarks about where they are, so that box is already about whole: in the synthetic
+        run clip 0.86-1.22 of the true box's width on the first four frames of a man running in from the left)
+        and move at the velocity of the end's observed records over the last ``cfg.fit_s`` seconds.
     """
     frames = np.asarray(frames, dtype=np.int64)
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
@@ -109,10 +119,7 @@ def edge_frames(
     near = np.abs(frames - frames[end]) <= max(cfg.fit_s * fps, cfg.fit_min - 1)
     if len(frames) < cfg.fit_min or near.sum() < cfg.fit_min:
         return None
-    t = (frames[near] - frames[end]).astype(np.float64)
-    centre = (boxes[near, :2] + boxes[near, 2:]) / 2
-    basis = np.stack([t, np.ones_like(t)], axis=1)
-    (velocity, start), *_ = np.linalg.lstsq(basis, centre, rcond=None)
+    velocity, start = _centre_line(frames, boxes, near, frames[end])
     half = (boxes[end, 2:] - boxes[end, :2]) / 2
     most = int(np.ceil(cfg.max_s * fps))
     steps = np.arange(1, most + 1)
@@ -158,9 +165,7 @@ def tail_frames(
     whole = window & (heights >= cfg.whole_height * np.median(heights[window]))
     if whole.sum() < cfg.fit_min:
         return None
-    t = frames[whole].astype(np.float64)
-    centre = (boxes[whole, :2] + boxes[whole, 2:]) / 2
-    (velocity, start), *_ = np.linalg.lstsq(np.stack([t, np.ones_like(t)], axis=1), centre, rcond=None)
+    velocity, start = _centre_line(frames, boxes, whole, 0)
     half = np.median(boxes[whole, 2:] - boxes[whole, :2], axis=0) / 2
     steps = np.arange(1, left + 1)
     new = frames[end] + side * steps
