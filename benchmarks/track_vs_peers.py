@@ -371,7 +371,6 @@ def main() -> None:
     parser.add_argument(
         "--max-height-ratio", type=float, default=None, help="ours with this height gate (inf: off; to measure it)"
     )
-    parser.add_argument("--taller-only", action="store_true", help="ours with a height gate on taller boxes only")
     parser.add_argument("--cut-edge", type=float, default=None, help="ours with this cut_edge (0: off; to measure it)")
     args = parser.parse_args()
     if set(args.tune_seeds) & set(args.seeds):
@@ -387,14 +386,12 @@ def main() -> None:
     ours = MOT_TRACKER
     if args.max_height_ratio is not None:
         ours = replace(ours, max_height_ratio=args.max_height_ratio)
-    if args.taller_only:
-        ours = replace(ours, gate_shorter=False)
     if args.cut_edge is not None:
         ours = replace(ours, cut_edge=args.cut_edge)
     runner = Runner(args.data, SimConfig(), args.cache, relink=not args.no_relink, ours=ours)
     trackers = [OURS, *args.peers]
     print(f"simulated detections: {runner.sim}; '-cut' variants: {runner.cut}")
-    print(f"ours: max_height_ratio {ours.max_height_ratio}, gate_shorter {ours.gate_shorter}, cut_edge {ours.cut_edge}")
+    print(f"ours: max_height_ratio {ours.max_height_ratio}, cut_edge {ours.cut_edge}")
     print(f"tuning seeds {args.tune_seeds} ({', '.join(args.sequences)}); reported seeds {args.seeds}")
     print("each row combines all its seeds (trackeval combine_sequences); '+ interp.': gaps filled linearly\n")
     verdicts: list[str] = []

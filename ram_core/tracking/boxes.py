@@ -53,6 +53,17 @@ def intersection_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return wh[..., 0] * wh[..., 1]
 
 
+def paired_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of xyxy boxes a (..., 4) and b (..., 4) broadcast against each other -> (...) in
+    [0, 1] (``iou_matrix`` is every pair of two lists; this is each box with its counterpart)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    wh = np.clip(np.minimum(a[..., 2:], b[..., 2:]) - np.maximum(a[..., :2], b[..., :2]), 0, None)
+    inter = wh[..., 0] * wh[..., 1]
+    union = box_area(a) + box_area(b) - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pairwise intersection over union of xyxy boxes a (N, 4) and b (M, 4) -> (N, M) in [0, 1]."""
     a = np.asarray(a, dtype=np.float64).reshape(-1, 4)

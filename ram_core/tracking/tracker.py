@@ -16,7 +16,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ram_core.tracking import kalman
 from ram_core.tracking.association import TRACKER_ASSOCIATION, AssociationConfig
-from ram_core.tracking.boxes import iou_matrix
+from ram_core.tracking.boxes import iou_matrix, paired_iou
 from ram_core.tracking.selector import ema_update, gate, gated_scores, reliability_step
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,6 @@ class TrackerConfig:
       `ram-core track`'s ID switches at every third frame of benchmarks/track_vs_peers.py began so). inf (the
       default, lite's, whose boxes come from landmarks and change with the pose) disables it; `ram-core track`
       sets it.
-    gate_shorter: the height gate also refuses a box that many times shorter than the prediction (True, the
-      default); False refuses only taller ones (a shorter box may be the visible part of a hidden person).
     cut_edge, cut_below: a detection shorter than cut_below times a track's predicted height whose top (or
       bottom) edge lies within cut_edge times that height of the prediction's is taken, for that track, as
       the visible part of its person with the rest hidden (a detector boxes only the head and trunk of a
@@ -101,7 +99,6 @@ class TrackerConfig:
     front_bonus: float = 0.0
     direction_weight: float = 0.0
     max_height_ratio: float = float("inf")
-    gate_shorter: bool = True
     cut_edge: float = 0.0
     cut_below: float = 0.8
 
@@ -232,7 +229,7 @@ class Tracker:
             prior_boxes = kalman.predicted_box(prior)
             pair_boxes = _completed(prior_boxes, boxes, cfg.cut_edge, cfg.cut_below)
             cut = cfg.cut_edge > 0
-            motion = _pair_iou(prior_boxes, pair_boxes) if cut else iou_matrix(prior_boxes, boxes)
+            motion = paired_iou(prior_boxes[:, None], pair_boxes) if cut else iou_matrix(prior_boxes, boxes)
             score = self._score(prior, motion, features)
             allowed = (motion >= cfg.association.min_motion) & (score >= cfg.association.min_score)
             if cfg.front_bonus > 0:
@@ -241,7 +238,7 @@ class Tracker:
                 last = np.stack([t.state.mean for t in self._tracks])
                 score = score + cfg.direction_weight * _direction_agreement(last, boxes)
             if np.isfinite(cfg.max_height_ratio):
-                allowed &= _pair_height_ratio(prior_boxes, pair_boxes, cfg.gate_shorter) <= cfg.max_height_ratio
+                allowed &= _pair_height_ratio(prior_boxes, pair_boxes) <= cfg.max_height_ratio
             if np.isfinite(cfg.max_mahalanobis):
                 allowed &= self._mahalanobis(prior, pair_boxes if cut else boxes) <= cfg.max_mahalanobis
             reliable_det = scores > cfg.association.update.tau
@@ -502,23 +499,13 @@ def _completed(prior_boxes: np.ndarray, boxes: np.ndarray, edge: float, below: f
     return out
 
 
-def _pair_iou(prior_boxes: np.ndarray, pair_boxes: np.ndarray) -> np.ndarray:
-    """(T, N) IoU of each predicted box (T, 4) with its row of ``pair_boxes`` (T, N, 4), all xyxy."""
-    a, b = prior_boxes[:, None, :], pair_boxes
-    w = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    h = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    inter = w * h
-    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
-    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
-    return inter / np.maximum(area_a + area_b - inter, 1e-12)
-
-
-def _pair_height_ratio(prior_boxes: np.ndarray, pair_boxes: np.ndarray, shorter: bool = True) -> np.ndarray:
-    """(T, N) the taller over the shorter height of each predicted box (T, 4) and its row of ``pair_boxes``;
-    with ``shorter`` False, the box's height over the prediction's (below 1 where the box is shorter)."""
+def _pair_height_ratio(prior_boxes: np.ndarray, pair_boxes: np.ndarray) -> np.ndarray:
+    """(T, N) the taller over the shorter height of each predicted box (T, 4) and its row of ``pair_boxes``.
+    (Refusing only taller boxes, a shorter one being maybe a hidden person's visible part, gained nothing on
+    benchmarks/track_vs_peers.py's cut-box variants: summed HOTA 236.8 against 236.7 on the tuning seeds.)"""
     ha = np.maximum(prior_boxes[:, 3] - prior_boxes[:, 1], 1e-9)[:, None]
     hb = np.maximum(pair_boxes[..., 3] - pair_boxes[..., 1], 1e-9)
-    return np.maximum(ha / hb, hb / ha) if shorter else hb / ha
+    return np.maximum(ha / hb, hb / ha)
 
 
 def _pair(a: int, b: int) -> tuple[int, int]:
