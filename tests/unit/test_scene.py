@@ -339,7 +339,9 @@ def test_a_low_camera_reads_the_feet_from_their_pixels_not_the_backends_pose() -
     truth = floor_of(cam)
     angle = np.degrees(np.arccos(np.clip(scene.floor_cam[:3] @ truth[:3], -1, 1)))
     assert angle < 2.0 and abs(scene.floor_cam[3] / truth[3] - 1) < 0.05, scene.status
-    np.testing.assert_allclose(scene.floor_cam, exact.floor_cam, atol=2e-3)
+    # The 5 cm drop moves the floor by hundredths of a degree and the camera height by under half a percent.
+    moved = np.degrees(np.arccos(np.clip(scene.floor_cam[:3] @ exact.floor_cam[:3], -1, 1)))
+    assert moved < 0.1 and abs(scene.floor_cam[3] / exact.floor_cam[3] - 1) < 0.005, (scene.floor_cam, exact.floor_cam)
     for track_id, h in zip((1, 2, 3), heights):
         assert abs(scene.heights[track_id] / h - 1) < 0.03, scene.heights
         assert abs(scene.distances[track_id] / exact.distances[track_id] - 1) < 0.005, (
