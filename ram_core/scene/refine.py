@@ -37,11 +37,16 @@ MOTIONS = (FIT, FILTER)
 DEFAULT_MOTION = FIT
 
 
+def unsolved(raw: Results) -> Results:
+    """``raw`` re-linked, its gaps filled, its tracks carried through the picture's edges and its depth smoothed:
+    what the scene solve starts from."""
+    return smooth_depth(extend_at_edges(fill_track_gaps(relink_tracks(raw))))
+
+
 def settle(raw: Results) -> Results:
-    """``raw`` re-linked, its gaps filled, its tracks carried through the picture's edges, its depth smoothed,
-    its scene solved and its planted feet put on the floor: what either motion starts from (see the module
-    docstring)."""
-    return plant_feet(solve_and_apply(smooth_depth(extend_at_edges(fill_track_gaps(relink_tracks(raw))))))
+    """:func:`unsolved` with its scene solved and its planted feet put on the floor: what either motion starts
+    from (see the module docstring)."""
+    return plant_feet(solve_and_apply(unsolved(raw)))
 
 
 def refine(raw: Results, motion: str = DEFAULT_MOTION) -> Results:
@@ -54,4 +59,4 @@ def refine(raw: Results, motion: str = DEFAULT_MOTION) -> Results:
     return Results(dataclasses.replace(planted.meta, motion=FILTER), planted.tracks)
 
 
-__all__ = ["DEFAULT_MOTION", "FILTER", "FIT", "MOTIONS", "refine", "settle"]
+__all__ = ["DEFAULT_MOTION", "FILTER", "FIT", "MOTIONS", "refine", "settle", "unsolved"]
