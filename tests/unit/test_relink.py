@@ -96,6 +96,16 @@ def test_the_gap_a_relink_joins_is_filled_behind_someone_seen_apart_on_both_side
     assert np.all(merged.confidence[fill] == 0) and np.all(np.isfinite(merged.joints))
 
 
+def test_someone_passing_in_front_counts_as_apart_though_their_track_has_a_gap_at_this_gaps_end():
+    """As above, but the walker passing in front was not seen on frames 36-41 (around the hidden one's last
+    frame, 39): their last record before it (frame 35) was apart, so the fill goes on behind them."""
+    lost, found = walker(1, np.arange(0, 40), 100), walker(4, np.arange(55, 90), 100)
+    frames = np.r_[0:36, 42:90]
+    stand = walker(2, frames, 288, speed=-2.0)
+    merged = fill_track_gaps(relink_tracks(Results(meta(), [lost, stand, found]))).track(1)
+    assert merged.frame.tolist() == list(range(90))
+
+
 def test_a_gap_is_not_filled_onto_a_track_that_was_on_the_same_person_at_its_end():
     """The same gap, but the other track lies on the lost walker's box on the gap's first end (two tracks on
     one person there, then it goes its own way): the frames where the fill would lie on it stay empty, as they
