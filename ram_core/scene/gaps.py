@@ -181,12 +181,15 @@ def gait_fill(
 
 
 def box_iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """IoU of one xyxy box ``(4,)`` with each of ``others`` ``(K, 4)`` -> ``(K,)``."""
-    lt = np.maximum(box[:2], others[:, :2])
-    rb = np.minimum(box[2:], others[:, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=1)
-    area = np.prod(np.clip(box[2:] - box[:2], 0, None)) + np.prod(
-        np.clip(others[:, 2:] - others[:, :2], 0, None), axis=1
+    """IoU of xyxy boxes broadcast against each other: one box ``(4,)`` with each of ``others`` ``(K, 4)`` ->
+    ``(K,)``, or each of ``(K, 4)`` with its counterpart in ``(K, 4)`` -> ``(K,)``."""
+    box = np.asarray(box, dtype=np.float64)
+    others = np.asarray(others, dtype=np.float64)
+    lt = np.maximum(box[..., :2], others[..., :2])
+    rb = np.minimum(box[..., 2:], others[..., 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=-1)
+    area = np.prod(np.clip(box[..., 2:] - box[..., :2], 0, None), axis=-1) + np.prod(
+        np.clip(others[..., 2:] - others[..., :2], 0, None), axis=-1
     )
     return np.divide(inter, area - inter, out=np.zeros_like(inter), where=area - inter > 0)
 

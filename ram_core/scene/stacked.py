@@ -96,9 +96,7 @@ def _stacked(tracks: list[Track], cfg: StackConfig) -> dict[tuple[int, int], np.
             both, ia, ib = np.intersect1d(a.frame, b.frame, return_indices=True)
             if not len(both):
                 continue
-            iou = np.array(
-                [box_iou(x.astype(np.float64), y.astype(np.float64)[None])[0] for x, y in zip(a.box[ia], b.box[ib])]
-            )
+            iou = box_iou(a.box[ia], b.box[ib])
             if (iou >= cfg.stack_iou).any():
                 out[(i, j)] = both[iou >= cfg.stack_iou]
     return out
