@@ -39,12 +39,17 @@ MOTIONS = (FIT, FILTER)
 DEFAULT_MOTION = FIT
 
 
-def settle(raw: Results) -> Results:
-    """``raw`` re-linked, its gaps filled, its tracks carried through the picture's edges, its depth smoothed,
-    its scene solved and its planted feet put on the floor: what either motion starts from (see the module
-    docstring)."""
+def solved(raw: Results) -> Results:
+    """``raw`` re-linked, unstacked, its gaps filled, its tracks carried through the picture's edges, its depth
+    smoothed and its scene solved (see the module docstring)."""
     unstacked, behind = unstack_tracks(relink_tracks(raw))
-    return plant_feet(solve_and_apply(smooth_depth(extend_at_edges(fill_track_gaps(unstacked, behind=behind)))))
+    return solve_and_apply(smooth_depth(extend_at_edges(fill_track_gaps(unstacked, behind=behind))))
+
+
+def settle(raw: Results) -> Results:
+    """``solved(raw)`` with its planted feet put on the floor: what either motion starts from (see the module
+    docstring)."""
+    return plant_feet(solved(raw))
 
 
 def refine(raw: Results, motion: str = DEFAULT_MOTION) -> Results:
@@ -57,4 +62,4 @@ def refine(raw: Results, motion: str = DEFAULT_MOTION) -> Results:
     return Results(dataclasses.replace(planted.meta, motion=FILTER), planted.tracks)
 
 
-__all__ = ["DEFAULT_MOTION", "FILTER", "FIT", "MOTIONS", "refine", "settle"]
+__all__ = ["DEFAULT_MOTION", "FILTER", "FIT", "MOTIONS", "refine", "settle", "solved"]
