@@ -2,8 +2,8 @@
 
 When people cross, the one in front hides the others, and a hidden person's track, whose crop now holds mostly
 the person in front, often follows that person for a few frames: two tracks with about the same box (in the
-synthetic three_crossing clip a walker's track took the front man's box, 1.15 times its own height, for eight
-frames while his own track kept a smaller box on him) and then, as the people part, each track goes on with
+synthetic three_crossing clip a walker's track took the box of the person in front, 1.15 times its own height,
+for eight frames while that person's own track kept a smaller box on them) and then, as the people part, each track goes on with
 one of them. Online the tracker cannot tell which of the two is the intruder; with the whole clip at hand the
 motion can: the front person's own track goes on through the run with the box and size it had before and
 after, the intruder's records there jump away from the line between its own records on either side.
@@ -37,7 +37,7 @@ class StackConfig:
       person's track keeps the box of what shows of them).
     ratio, min_stray: the intruder strays from its own line at least ``ratio`` times as far as the other track
       and at least ``min_stray`` (heights); otherwise both stay (neither's motion says which). In the synthetic
-      three_crossing clip the intruder strayed 0.19, the front man's own track 0.11 (its records in the run
+      three_crossing clip the intruder strayed 0.19, the front person's own track 0.11 (its records in the run
       are partly mixed skeletons): any ratio from 1.0 to 1.5 gave the same suite figures, 2.0 changed nothing.
     max_gap_s: the intruder's records on either side of the run lie within this many seconds of each other
       (what ``ram_core.scene.gaps`` fills), or it keeps its records.
@@ -110,14 +110,13 @@ def _drop(track: Track, first: int, last: int) -> Track:
 
 def unstack_tracks(results: Results, cfg: StackConfig | None = None) -> tuple[Results, dict[tuple[int, int], set[int]]]:
     """``results`` with, for every run of frames two tracks share one person on, the intruder's records there
-    dropped (see the module docstring), the clearest case (largest ratio of the two strays) first, then the
-    rest looked at again; and ``behind``: (intruder's id, frame) -> the ids of the tracks its person is
+    dropped (see the module docstring), the clearest case (largest ratio of the two strays) first, then all
+    looked at again (each drop removes records, so this ends); and ``behind``: (intruder's id, frame) -> the ids of the tracks its person is
     hidden behind there (for ``ram_core.scene.gaps.fill_track_gaps``)."""
     cfg = cfg or StackConfig()
     max_gap = int(round(cfg.max_gap_s * results.meta.fps))
     tracks = [t for t in results.tracks if len(t)]
     empty = [t for t in results.tracks if not len(t)]
-    done: set[tuple[int, int, int, int]] = set()
     behind: dict[tuple[int, int], set[int]] = {}
     while True:
         stacked = _stacked(tracks, cfg)
@@ -128,9 +127,6 @@ def unstack_tracks(results: Results, cfg: StackConfig | None = None) -> tuple[Re
         best: tuple[float, int, int, int, int] | None = None
         for (i, j), frames in stacked.items():
             for first, last in _runs(frames):
-                if (tracks[i].track_id, tracks[j].track_id, first, last) in done:
-                    continue
-                done.add((tracks[i].track_id, tracks[j].track_id, first, last))
                 si, sj = (stray(tracks[k], first, last, clear[k], max_gap) for k in (i, j))
                 for k, mine, theirs in ((i, si, sj), (j, sj, si)):
                     if mine is None or theirs is None or mine < cfg.min_stray or mine < cfg.ratio * theirs:
@@ -144,7 +140,6 @@ def unstack_tracks(results: Results, cfg: StackConfig | None = None) -> tuple[Re
         for f in range(first, last + 1):
             behind.setdefault((tracks[k].track_id, f), set()).add(tracks[other].track_id)
         tracks[k] = _drop(tracks[k], first, last)
-        done.clear()
     out = sorted(tracks + empty, key=lambda t: t.track_id)
     return Results(meta=results.meta, tracks=out), behind
 
