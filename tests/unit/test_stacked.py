@@ -65,3 +65,15 @@ def test_a_run_with_no_clear_record_on_one_side_is_left_alone():
     cut = make_track(1, **{k: v[:46] for k, v in swapped.arrays().items()})
     out, behind = unstack_tracks(Results(meta(), [cut, near]))
     assert behind == {} and len(out.track(1)) == 46
+
+
+def test_behind_lets_a_fill_lie_on_the_named_track_on_the_named_frames_only():
+    """A gap over frames 40-47 on a track that another track overlaps all along (never apart): without
+    ``behind`` nothing is filled; with (1, f) -> {2} for frames 42-45 those four frames are."""
+    frames = np.r_[0:40, 48:90]
+    a = walker(1, frames, 100)
+    b = walker(2, np.arange(90), 104)
+    assert fill_track_gaps(Results(meta(), [a, b])).track(1).frame.tolist() == frames.tolist()
+    behind = {(1, f): {2} for f in range(42, 46)}
+    filled = fill_track_gaps(Results(meta(), [a, b]), behind=behind).track(1)
+    assert filled.frame.tolist() == sorted(frames.tolist() + [42, 43, 44, 45])
