@@ -6,7 +6,7 @@ printed apart. Person-frames are observed records (one person on one frame; fram
 interpolation are not counted). Prints the rates as a ratio to the video's own frame rate (the goal is
 1.0: real time with everybody tracked) and the machine's load average before and after, since other
 programs on the machine slow it down. Then the client's whole-clip refinement of the same records, timed by
-part (the steps of ``ram_core.scene.refine``: relink + gap filling + edges + depth + scene solve, the foot lock,
+part (the steps of ``ram_core.scene.refine``: relink + unstack + gap filling + edges + depth + scene solve, the foot lock,
 the temporal fit), as a fraction of the capture's wall time (the goal: scene solve and fit add at most 25%), and
 the frame rate with it (issue 17's goal: the video's own rate, capture and refinement together).
 
@@ -46,12 +46,8 @@ from ram_core.contract.options import CaptureOptions
 from ram_core.perception.blazepose_detector import DetectorConfig
 from ram_core.perception.landmarks import LandmarkConfig
 from ram_core.scene.contact import plant_feet
-from ram_core.scene.depth import smooth_depth
-from ram_core.scene.edges import extend_at_edges
 from ram_core.scene.fit import fit_motion
-from ram_core.scene.gaps import fill_track_gaps
-from ram_core.scene.relink import relink_tracks
-from ram_core.scene.solve import solve_and_apply
+from ram_core.scene.refine import solved
 from ram_core.tracking.boxes import scale_boxes
 from ram_core.video import iter_frames, open_video
 
@@ -267,10 +263,10 @@ def main() -> int:
     total_s = time.perf_counter() - begin
     parts = {}
     tic = time.perf_counter()
-    solved = solve_and_apply(smooth_depth(extend_at_edges(fill_track_gaps(relink_tracks(results)))))
-    parts["relink + gaps + edges + depth + scene solve"] = time.perf_counter() - tic
+    scene = solved(results)
+    parts["relink + unstack + gaps + edges + depth + scene solve"] = time.perf_counter() - tic
     tic = time.perf_counter()
-    planted = plant_feet(solved)
+    planted = plant_feet(scene)
     parts["foot lock (the fit's depth prior)"] = time.perf_counter() - tic
     tic = time.perf_counter()
     fit_motion(planted)

@@ -10,11 +10,14 @@ a person who walks keeps walking: their body pose is copied from their own strid
 their legs' swing over the frames they were seen), not slerped between the gap's two ends (which leaves a
 hidden walker gliding with legs half apart). A frame whose filled box lies on another track's box
 (IoU above ``max_iou``) is left empty: that person was seen (or filled) there by the other track, and the
-fill would be a second track on them. Numpy only, like the contract (it runs in ``CaptureClient.results``).
+fill would be a second track on them; unless the two tracks were apart on both sides of the gap (two people,
+one passing behind the other) or ``ram_core.scene.stacked`` found this track's person hidden behind the
+other's there. Numpy only, like the contract (it runs in ``CaptureClient.results``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +45,10 @@ class GapConfig:
     max_gap_s: gaps of at most this many seconds (the re-link's reach: a person hidden up to about 2 s).
     max_iou: a filled box overlapping another track's box on that frame by more than this IoU is
       dropped (the issue's test for two tracks on one person is IoU > 0.5).
+    apart: except where the other track's records on the gap's two end frames overlap this track's by at most
+      ``max_iou``: two people apart before and after, one passing behind the other (whose amodal box lies on
+      the front one's), not one person with two tracks. On the synthetic suite with ``ram_core.scene.stacked``
+      three_crossing's consistency 0.917 -> 0.960, ID switches 7 -> 0; no other clip changed.
     gait: fill a walking person's body pose from their own strides (:func:`gait_period`, :func:`gait_fill`)
       rather than slerping it. On the suite's tuning clips (couple, pillar, toward_away, crouch) with 1 s cut
       from each track's records (6 tracks, 160 person-frames filled), PA-MPJPE on the filled frames 151 -> 96 mm
@@ -57,6 +64,7 @@ class GapConfig:
 
     max_gap_s: float = 2.0
     max_iou: float = 0.5
+    apart: bool = True
     gait: bool = True
     gait_min_s: float = 0.6
     gait_max_s: float = 1.6
@@ -173,12 +181,15 @@ def gait_fill(
 
 
 def box_iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """IoU of one xyxy box ``(4,)`` with each of ``others`` ``(K, 4)`` -> ``(K,)``."""
-    lt = np.maximum(box[:2], others[:, :2])
-    rb = np.minimum(box[2:], others[:, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=1)
-    area = np.prod(np.clip(box[2:] - box[:2], 0, None)) + np.prod(
-        np.clip(others[:, 2:] - others[:, :2], 0, None), axis=1
+    """IoU of xyxy boxes broadcast against each other: one box ``(4,)`` with each of ``others`` ``(K, 4)`` ->
+    ``(K,)``, or each of ``(K, 4)`` with its counterpart in ``(K, 4)`` -> ``(K,)``."""
+    box = np.asarray(box, dtype=np.float64)
+    others = np.asarray(others, dtype=np.float64)
+    lt = np.maximum(box[..., :2], others[..., :2])
+    rb = np.minimum(box[..., 2:], others[..., 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=-1)
+    area = np.prod(np.clip(box[..., 2:] - box[..., :2], 0, None), axis=-1) + np.prod(
+        np.clip(others[..., 2:] - others[..., :2], 0, None), axis=-1
     )
     return np.divide(inter, area - inter, out=np.zeros_like(inter), where=area - inter > 0)
 
@@ -193,6 +204,36 @@ def posed_joints(
     return joints * np.asarray(scale, dtype=np.float64)[:, None, None] + np.asarray(transl, dtype=np.float64)[:, None]
 
 
+def apart_at_ends(
+    track: Track, a: int, b: int, seen: dict[int, list[tuple[int, np.ndarray]]], max_iou: float
+) -> set[int]:
+    """Ids of the other tracks whose last record on or before ``a`` and first on or after ``b`` (the observed
+    frames around one of ``track``'s gaps), each at most the gap's length away, overlap ``track``'s record
+    there by at most ``max_iou``: someone else on both sides of the gap. (Not only on ``a`` and ``b``
+    themselves: the other track may have a gap there too, one that ``ram_core.scene.stacked`` left or that
+    is filled only after this track's.)"""
+    ia, ib = int(np.flatnonzero(track.frame == a)[0]), int(np.flatnonzero(track.frame == b)[0])
+    reach = b - a
+
+    def near(frames: range) -> dict[int, np.ndarray]:
+        """The first record of each other track met on ``frames``, in their order."""
+        out: dict[int, np.ndarray] = {}
+        for f in frames:
+            for tid, o in seen.get(f, []):
+                if tid != track.track_id and tid not in out:
+                    out[tid] = o
+        return out
+
+    at_a = near(range(a, a - reach - 1, -1))
+    at_b = near(range(b, b + reach + 1))
+    return {
+        tid
+        for tid in set(at_a) & set(at_b)
+        if box_iou(track.box[ia].astype(np.float64), at_a[tid][None])[0] <= max_iou
+        and box_iou(track.box[ib].astype(np.float64), at_b[tid][None])[0] <= max_iou
+    }
+
+
 def filled_track(
     track: Track,
     rest_joints: np.ndarray,
@@ -202,10 +243,15 @@ def filled_track(
     skipped: frozenset[int] = frozenset(),
     fps: float | None = None,
     cfg: GapConfig | None = None,
+    behind: Mapping[tuple[int, int], set[int]] | None = None,
 ) -> Track:
     """``track`` with its gaps of at most ``max_gap`` frames filled, except on frames where the filled box
     overlaps another track's box (``seen``: frame -> [(track id, box)]) by more than ``max_iou``, and on
-    ``skipped`` frames (damaged frames the video could not decode: they stay missing, not invented)."""
+    ``skipped`` frames (damaged frames the video could not decode: they stay missing, not invented).
+
+    Another track does not count where it was apart from this one at both ends of the gap (``cfg.apart``,
+    ``apart_at_ends``), nor on the frames ``behind`` ((this track's id, frame) -> ids) names: there this
+    track's person is known to be hidden behind that track's (``ram_core.scene.stacked``)."""
     if len(track) < 2 or not np.any(np.diff(track.frame) > 1):
         return track
     frames, go, bp, transl, filled = fill_gaps(track.frame, track.global_orient, track.body_pose, track.transl, max_gap)
@@ -215,7 +261,10 @@ def filled_track(
     box = (1 - t) * track.box[left] + t * track.box[left + 1]
     free = np.ones(len(new), dtype=bool)
     for i, f in enumerate(new):
-        others = [b for tid, b in seen.get(int(f), []) if tid != track.track_id]
+        a, b = int(track.frame[left[i]]), int(track.frame[left[i] + 1])
+        ignore = apart_at_ends(track, a, b, seen, max_iou) if (cfg or GapConfig()).apart else set()
+        ignore |= (behind or {}).get((track.track_id, int(f)), set())
+        others = [o for tid, o in seen.get(int(f), []) if tid != track.track_id and tid not in ignore]
         free[i] = int(f) not in skipped and (not others or box_iou(box[i], np.stack(others)).max() <= max_iou)
     if not free.any():
         return track
@@ -251,11 +300,14 @@ def filled_track(
     return make_track(track.track_id, **arrays)
 
 
-def fill_track_gaps(results: Results, cfg: GapConfig | None = None) -> Results:
+def fill_track_gaps(
+    results: Results, cfg: GapConfig | None = None, behind: Mapping[tuple[int, int], set[int]] | None = None
+) -> Results:
     """``results`` with every track's gaps of up to ``cfg.max_gap_s`` filled (``filled_track``).
 
     A fill never lies on another track's record, observed or filled (by the backend or here, tracks in order),
-    nor on a frame the video could not decode (``meta.skipped_frames``).
+    unless that track was apart from this one at both ends of the gap or this one's person is ``behind`` it
+    there (``filled_track``), nor on a frame the video could not decode (``meta.skipped_frames``).
     """
     cfg = cfg or GapConfig()
     seen: dict[int, list[tuple[int, np.ndarray]]] = {}  # frame -> (track id, box) of every record
@@ -267,7 +319,7 @@ def fill_track_gaps(results: Results, cfg: GapConfig | None = None) -> Results:
     tracks = []
     for t in results.tracks:
         filled = filled_track(
-            t, results.meta.rest_joints, max_gap, seen, cfg.max_iou, skipped, float(results.meta.fps), cfg
+            t, results.meta.rest_joints, max_gap, seen, cfg.max_iou, skipped, float(results.meta.fps), cfg, behind
         )
         made = ~np.isin(filled.frame, t.frame)
         for f, box in zip(filled.frame[made], filled.box[made]):

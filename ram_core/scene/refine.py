@@ -1,8 +1,9 @@
 """The whole-clip refinement a capture's records go through on the client's side, in one place. Numpy/scipy.
 
-Tracklets re-linked first (one person, one track: ``ram_core.scene.relink``), their gaps of up to 2 s filled
-where nobody else was seen (``ram_core.scene.gaps``; flagged predicted, so the fit shapes them by its motion
-terms), tracks entering or leaving the picture extended while part of their person shows, and those lost
+Tracklets re-linked first (one person, one track: ``ram_core.scene.relink``), a track that followed the
+person in front of its own for a few frames let go of them there (``ram_core.scene.stacked``), gaps of up to
+2 s filled where nobody else was seen (``ram_core.scene.gaps``; flagged predicted, so the fit shapes them by
+its motion terms), tracks entering or leaving the picture extended while part of their person shows, and those lost
 inside it within 1 s of the clip's end carried to it (``ram_core.scene.edges``), then each person's distance
 smoothed (``ram_core.scene.depth``; the floor is found better from feet that do not jitter), then the floor,
 the camera and each person's size (``ram_core.scene.solve``), then the motion made steady on that floor:
@@ -31,6 +32,7 @@ from ram_core.scene.fit import fit_motion
 from ram_core.scene.gaps import fill_track_gaps
 from ram_core.scene.relink import relink_tracks
 from ram_core.scene.solve import solve_and_apply
+from ram_core.scene.stacked import unstack_tracks
 
 FILTER = "one-euro"
 MOTIONS = (FIT, FILTER)
@@ -38,15 +40,21 @@ DEFAULT_MOTION = FIT
 
 
 def unsolved(raw: Results) -> Results:
-    """``raw`` re-linked, its gaps filled, its tracks carried through the picture's edges and its depth smoothed:
-    what the scene solve starts from."""
-    return smooth_depth(extend_at_edges(fill_track_gaps(relink_tracks(raw))))
+    """``raw`` re-linked, unstacked, its gaps filled, its tracks carried through the picture's edges and its depth
+    smoothed: what the scene solve starts from."""
+    unstacked, behind = unstack_tracks(relink_tracks(raw))
+    return smooth_depth(extend_at_edges(fill_track_gaps(unstacked, behind=behind)))
+
+
+def solved(raw: Results) -> Results:
+    """:func:`unsolved` with its scene solved (see the module docstring)."""
+    return solve_and_apply(unsolved(raw))
 
 
 def settle(raw: Results) -> Results:
-    """:func:`unsolved` with its scene solved and its planted feet put on the floor: what either motion starts
-    from (see the module docstring)."""
-    return plant_feet(solve_and_apply(unsolved(raw)))
+    """:func:`solved` with its planted feet put on the floor: what either motion starts from (see the module
+    docstring)."""
+    return plant_feet(solved(raw))
 
 
 def refine(raw: Results, motion: str = DEFAULT_MOTION) -> Results:
@@ -59,4 +67,4 @@ def refine(raw: Results, motion: str = DEFAULT_MOTION) -> Results:
     return Results(dataclasses.replace(planted.meta, motion=FILTER), planted.tracks)
 
 
-__all__ = ["DEFAULT_MOTION", "FILTER", "FIT", "MOTIONS", "refine", "settle", "unsolved"]
+__all__ = ["DEFAULT_MOTION", "FILTER", "FIT", "MOTIONS", "refine", "settle", "solved", "unsolved"]

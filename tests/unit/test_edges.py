@@ -32,6 +32,19 @@ def test_a_walker_leaving_on_the_right_is_carried_until_their_box_is_out_of_the_
     np.testing.assert_allclose(out.transl[new], np.tile([0.0, 0.0, 5.0], (6, 1)), atol=1e-9)  # its 3D walk goes on
 
 
+def test_a_leaving_walker_whose_last_boxes_shrank_is_carried_out_at_their_whole_height():
+    """The landmark model's box of a half-shown person often shrinks: the last four boxes' tops fall by 30 px
+    (120 -> 90 px tall). The extension's boxes keep the 120 px and the place they had along the right edge."""
+    track = walker(1, np.arange(0, 45), 460, speed=4.0)
+    box = track.box.copy()
+    box[41:, 1] += 30.0
+    out = extend_at_edges(Results(meta(), [make_track(1, **{**track.arrays(), "box": box})])).track(1)
+    new = ~np.isin(out.frame, track.frame)
+    assert out.frame[new].tolist() == list(range(45, 51))
+    np.testing.assert_allclose(out.box[new][:, [1, 3]], np.tile([100.0, 220.0], (6, 1)), atol=1e-6)
+    np.testing.assert_allclose(out.box[new, 0], 460 + 4.0 * out.frame[new] - 24, atol=1e-6)  # across: as before
+
+
 def test_a_walker_entering_on_the_left_is_found_back_to_where_their_box_came_in():
     track = walker(1, np.arange(10, 60), -30, speed=3.0)  # first box x -24 .. 24 on frame 10: half outside
     out = extend_at_edges(Results(meta(), [track])).track(1)

@@ -80,22 +80,47 @@ def test_the_nearest_of_two_candidates_wins_and_each_track_is_continued_once():
     assert out.track(1).frame.max() == 89 and len(out.track(1)) == 80
 
 
-def test_the_gap_a_relink_joins_is_filled_except_where_another_track_was_seen():
+def test_the_gap_a_relink_joins_is_filled_behind_someone_seen_apart_on_both_sides():
     """A 15-frame gap (30 fps) inside one track after a re-link: filled, flagged predicted, boxes on the walk;
-    the frames where the fill would lie on someone else's observed box stay empty."""
+    also on the frames where someone walking the other way passes in front (box IoU > 0.5 on frames 44-50):
+    the two tracks were apart on both sides of the gap, so the hidden walker is there, behind them."""
     lost, found = walker(1, np.arange(0, 40), 100), walker(4, np.arange(55, 90), 100)
-    # Someone walking the other way, seen all along, passes the hidden walker at frame 47 (box IoU > 0.5 on
-    # frames 44-50): a fill there would be a second body on them.
     stand = walker(2, np.arange(0, 90), 288, speed=-2.0)
     out = fill_track_gaps(relink_tracks(Results(meta(), [lost, stand, found])))
     merged = out.track(1)
-    frames = merged.frame.tolist()
-    assert frames == [f for f in range(90) if not 44 <= f <= 50]
+    assert merged.frame.tolist() == list(range(90))
     fill = merged.predicted
-    assert fill.sum() == 8 and not fill[merged.frame < 40].any() and not fill[merged.frame >= 55].any()
+    assert fill.sum() == 15 and not fill[merged.frame < 40].any() and not fill[merged.frame >= 55].any()
     whole = walker(1, np.arange(90), 100)
     np.testing.assert_allclose(merged.box, whole.box[merged.frame], atol=1e-3)
     assert np.all(merged.confidence[fill] == 0) and np.all(np.isfinite(merged.joints))
+
+
+def test_someone_passing_in_front_counts_as_apart_though_their_track_has_a_gap_at_this_gaps_end():
+    """As above, but the walker passing in front was not seen on frames 36-41 (around the hidden one's last
+    frame, 39): their last record before it (frame 35) was apart, so the fill goes on behind them."""
+    lost, found = walker(1, np.arange(0, 40), 100), walker(4, np.arange(55, 90), 100)
+    frames = np.r_[0:36, 42:90]
+    stand = walker(2, frames, 288, speed=-2.0)
+    merged = fill_track_gaps(relink_tracks(Results(meta(), [lost, stand, found]))).track(1)
+    assert merged.frame.tolist() == list(range(90))
+
+
+def test_a_gap_is_not_filled_onto_a_track_that_was_on_the_same_person_at_its_end():
+    """The same gap, but the other track lies on the lost walker's box on the gap's first end (two tracks on
+    one person there, then it goes its own way): the frames where the fill would lie on it stay empty, as they
+    do where it was apart on one side only."""
+    lost, found = walker(1, np.arange(0, 40), 100), walker(4, np.arange(55, 90), 100)
+    onto = walker(2, np.arange(0, 90), 100 + 2.0 * 39 - 0.5 * 39, speed=0.5)  # on the walker at frame 39
+    out = fill_track_gaps(relink_tracks(Results(meta(), [lost, onto, found])))
+    merged = out.track(1)
+    missing = sorted(set(range(90)) - set(merged.frame.tolist()))
+    assert missing and all(40 <= f < 55 for f in missing)
+    mine = walker(1, np.array(missing), 100).box
+    theirs = onto.box[np.array(missing)]
+    assert all(
+        np.prod(np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None)) > 0 for a, b in zip(mine, theirs)
+    )
 
 
 def test_a_fill_keeps_rotations_between_its_ends_and_joints_follow_them():
