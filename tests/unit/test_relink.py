@@ -83,14 +83,15 @@ def test_the_nearest_of_two_candidates_wins_and_each_track_is_continued_once():
 def test_the_gap_a_relink_joins_is_filled_behind_someone_seen_apart_on_both_sides():
     """A 15-frame gap (30 fps) inside one track after a re-link: filled, flagged predicted, boxes on the walk;
     also on the frames where someone walking the other way passes in front (box IoU > 0.5 on frames 44-50):
-    the two tracks were apart on both sides of the gap, so the hidden walker is there, behind them."""
+    the two tracks were apart on both sides of the gap, so the hidden walker is there, behind them. The records
+    within 0.2 s of the gap (``GapConfig.edge_s``, 6 frames) are filled with it."""
     lost, found = walker(1, np.arange(0, 40), 100), walker(4, np.arange(55, 90), 100)
     stand = walker(2, np.arange(0, 90), 288, speed=-2.0)
     out = fill_track_gaps(relink_tracks(Results(meta(), [lost, stand, found])))
     merged = out.track(1)
     assert merged.frame.tolist() == list(range(90))
     fill = merged.predicted
-    assert fill.sum() == 15 and not fill[merged.frame < 40].any() and not fill[merged.frame >= 55].any()
+    assert fill.sum() == 15 + 12 and not fill[merged.frame < 34].any() and not fill[merged.frame >= 61].any()
     whole = walker(1, np.arange(90), 100)
     np.testing.assert_allclose(merged.box, whole.box[merged.frame], atol=1e-3)
     assert np.all(merged.confidence[fill] == 0) and np.all(np.isfinite(merged.joints))
