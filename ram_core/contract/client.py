@@ -542,11 +542,14 @@ def run_capture(
     options: CaptureOptions | None = None,
     extra_env: dict[str, str] | None = None,
     raw_path: str | os.PathLike | None = None,
+    before_save: Callable[[], None] | None = None,
 ) -> Results:
     """Capture ``video`` in a worker and save the results to ``out_path``; blocks until the end.
 
     ``raw_path``: also save the records as the backend sent them (:meth:`CaptureClient.raw_results`), before
     the whole-clip refinement, so that the refinement can be run again on them (``ram_core.scene.refine``).
+    ``before_save`` is called once there are results to save, just before they are written (``ram-core
+    capture --overwrite`` moves the earlier files aside then, so a failed capture leaves them in place).
 
     ``progress`` is called with each :class:`Progress`; when ``should_cancel()`` turns true the worker
     is cancelled, and what it did so far is saved and returned (``meta.notes`` says it was cancelled).
@@ -573,6 +576,8 @@ def run_capture(
             raise CaptureError(client.error.message, client.error.traceback, client.error.kind, partial)
         results = client.final_results()
         raw = None if raw_out is None else client.raw_results()
+    if before_save is not None:
+        before_save()
     save_or_rescue(results, out)
     if raw_out is not None and raw is not None:
         save_or_rescue(raw, raw_out)

@@ -1,7 +1,7 @@
 """Every input of the corpus (tests/fixtures/bad_inputs.py) through ``ram-core capture``.
 
 For each: the exit code; on failure one line on stderr (no traceback), no results file, the user's
-existing results file at that path untouched; always no shared-memory segment and no temporary file
+existing results file at that path untouched even with ``--overwrite``; always no shared-memory segment and no temporary file
 of ours left behind.
 """
 
@@ -34,7 +34,7 @@ def test_every_input_of_the_corpus(
     for name, case in sorted(bad_inputs.items()):
         out = tmp_path / f"{name}.ram.npz"
         out.write_bytes(USERS_FILE)
-        rc = main(["capture", case.path, "-o", str(out), "--backend", SCRIPTED])
+        rc = main(["capture", case.path, "-o", str(out), "--backend", SCRIPTED, "--overwrite"])
         err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
         if case.ok:
             if rc != 0 or out.read_bytes() == USERS_FILE:
