@@ -18,9 +18,8 @@ import signal
 import sys
 import threading
 import time
-from typing import TextIO
-
 from pathlib import Path
+from typing import TextIO
 
 from ram_core.contract import options as capture_options
 from ram_core.contract import reruns
@@ -104,7 +103,9 @@ def run(args: argparse.Namespace) -> int:
         check_output_path(path)
     earlier = [Path(p) for p in dict.fromkeys((args.output, args.raw, *extras)) if p and Path(p).is_file()]
     if earlier and args.existing == reruns.SKIP:
-        print(f"ram-core: {earlier[0]} is kept from an earlier run; nothing captured (--skip-existing)", file=sys.stderr)
+        print(
+            f"ram-core: {earlier[0]} is kept from an earlier run; nothing captured (--skip-existing)", file=sys.stderr
+        )
         return 0
     if earlier and args.existing == reruns.REFUSE:
         raise CaptureError(refusal(earlier))

@@ -310,5 +310,7 @@ def test_a_capture_over_an_earlier_one_follows_the_rerun_rules(tmp_path, capsys)
     assert main([*args, "--overwrite"]) == 0
     assert "moved to" in capsys.readouterr().err
     (folder,) = (tmp_path / "replaced").iterdir()
-    assert (folder / "out.npz").read_bytes() == USERS_FILE and (folder / "raw.npz").read_bytes() == b"earlier raw records"
+    assert (folder / "out.npz").read_bytes() == USERS_FILE and (
+        folder / "raw.npz"
+    ).read_bytes() == b"earlier raw records"
     assert load_results(out).meta.frame_end == 6 and load_results(raw).meta.frame_end == 6
