@@ -140,10 +140,11 @@ def _build_fresh(context: bpy.types.Context, options: BuildOptions | None = None
     name = Path(result.results.meta.video_path).stem or "capture"
     collection = bpy.data.collections.new(f"RAM {name}")
     scene.collection.children.link(collection)
+    copies: dict[int, bpy.types.ID] = {}
     try:
         if old is not None:
             people = {t.track_id for t in result.results.tracks if len(t)}
-            carry_people(old, collection, people, {block.as_pointer(): n for block, n in renamed})
+            copies = carry_people(old, collection, people, {block.as_pointer(): n for block, n in renamed})
         build_setting(result.results, collection, scene, options)
         objects = update_results(result.results, collection, options, result.names, result.colors, force=True)
     except BaseException:
@@ -152,7 +153,7 @@ def _build_fresh(context: bpy.types.Context, options: BuildOptions | None = None
         _restore_scene_settings(scene, settings_before)
         raise
     if old is not None:
-        kept = keep_edited_actions(old)
+        kept = keep_edited_actions(old, copies)
         hand_over(old, collection)  # the artist's objects and what pointed at RAM's move to the new capture
         remove_collection(old)
         originals = dict(renamed)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import bpy
 
 from .build import TRACK_ID_PROP, ram_actions, ram_body, ram_made, ram_materials, remember
-from .keys import ACTION_PROP, CHANNELS_PROP, keys_edited
+from .keys import ACTION_PROP, CHANNELS_PROP, has_record, keys_edited
 from .update import is_person
 
 EDITED_SUFFIX = " (edited)"
@@ -33,30 +33,32 @@ EDITED_SUFFIX = " (edited)"
 
 def carry_people(
     old: bpy.types.Collection, new: bpy.types.Collection, track_ids: set[int], names: dict[int, str]
-) -> list[bpy.types.Object]:
+) -> dict[int, bpy.types.ID]:
     """Copies of the ``old`` capture's armatures (with their bodies) of ``track_ids`` in the ``new``
     collection, recorded there as RAM's; ``names``: each old block's name by its pointer (the old ones are
-    renamed aside, ``build.set_aside``). The old objects and everything they use stay as they were."""
+    renamed aside, ``build.set_aside``). The old objects and everything they use stay as they were.
+    Returns each copied block (object data, RAM's actions and materials) by the old block's pointer."""
     people = [o for o in old.objects if is_person(o) and int(o[TRACK_ID_PROP]) in track_ids]
-    copies = []
+    copies: dict[int, bpy.types.ID] = {}
     for obj in people:
         body = ram_body(obj)
-        twin = _copy(obj, new, names)
+        twin = _copy(obj, new, names, copies)
         if body is not None:
-            body_twin = _copy(body, new, names)
+            body_twin = _copy(body, new, names, copies)
             body_twin.parent = twin  # the parent inverse matrix comes with the copy
             for mod in body_twin.modifiers:
                 if mod.type == "ARMATURE" and mod.object == obj:
                     mod.object = twin
-        copies.append(twin)
     return copies
 
 
-def _copy(obj: bpy.types.Object, collection: bpy.types.Collection, names: dict[int, str]) -> bpy.types.Object:
+def _copy(
+    obj: bpy.types.Object, collection: bpy.types.Collection, names: dict[int, str], made: dict[int, bpy.types.ID]
+) -> bpy.types.Object:
     """``obj`` copied with its own data, RAM's actions and RAM's materials (so re-keying the copy leaves
-    ``obj`` alone); the artist's actions, NLA tracks, constraints and properties come as they are."""
+    ``obj`` alone; ``made`` gets them by the old block's pointer); the artist's actions, NLA tracks,
+    constraints and properties come as they are."""
     copy = obj.copy()
-    made: dict[int, bpy.types.ID] = {}
 
     def own(block):
         if block.as_pointer() not in made:
@@ -95,18 +97,28 @@ def _copy(obj: bpy.types.Object, collection: bpy.types.Collection, names: dict[i
     return copy
 
 
-def keep_edited_actions(old: bpy.types.Collection) -> list[bpy.types.Action]:
-    """RAM's actions in the ``old`` capture whose keys the artist edited, given a fake user so they
-    outlive it (call once the new capture is built; the caller renames them, :func:`edited_name`)."""
+def keep_edited_actions(old: bpy.types.Collection, copies: dict[int, bpy.types.ID]) -> list[bpy.types.Action]:
+    """RAM's actions in the ``old`` capture whose keys the artist edited (``keys.keys_edited``, against
+    their re-keyed ``copies`` from :func:`carry_people` for an action saved by an older RAM), given a fake
+    user so they outlive it (call once the new capture is built; the caller renames them, :func:`edited_name`)."""
     kept: list[bpy.types.Action] = []
     for obj in old.objects:
         if not ram_made(obj):
             continue
         for action in ram_actions(obj):
-            if action not in kept and keys_edited(action):
-                action.use_fake_user = True
-                kept.append(action)
+            if action in kept or not keys_edited(action, _alive(copies.get(action.as_pointer()))):
+                continue
+            action.use_fake_user = True
+            kept.append(action)
     return kept
+
+
+def _alive(block: bpy.types.ID | None) -> bpy.types.Action | None:
+    """``block`` if it is an action still in the file (a body replaced by another kind took its copy along)."""
+    try:
+        return block if isinstance(block, bpy.types.Action) and block.name is not None else None
+    except ReferenceError:
+        return None
 
 
 def edited_name(name: str) -> str:
@@ -114,11 +126,13 @@ def edited_name(name: str) -> str:
 
 
 def edited_note(actions: list[bpy.types.Action]) -> str:
-    """The one line that says where the artist's edited keys went."""
+    """The one line that says where the artist's edited keys went (``actions`` already renamed)."""
     listed = ", ".join(f"'{a.name}'" for a in actions[:3]) + (
         f" and {len(actions) - 3} more" if len(actions) > 3 else ""
     )
+    older = sum(not has_record(a) for a in actions)
+    why = f"; {older} saved by an earlier RAM may not hold any" if older else ""
     return (
-        f"Your edits of RAM's keys are kept in {len(actions)} action(s) {listed} (not played): "
-        "the new capture replaced RAM's keys"
+        f"RAM's keys you edited are kept in {len(actions)} old action(s) {listed}, not played: the new capture "
+        f"replaced RAM's keys{why}"
     )

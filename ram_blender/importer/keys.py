@@ -185,12 +185,23 @@ def mark_keyed(action: bpy.types.Action, fcurves: list[bpy.types.FCurve]) -> Non
     action[KEYED_DIGEST_PROP] = _keys_digest(curves)
 
 
-def keys_edited(action: bpy.types.Action) -> bool:
+def keys_edited(action: bpy.types.Action, rekeyed: bpy.types.Action | None = None) -> bool:
     """Whether the keys RAM last wrote in ``action`` were changed since (a key moved, added, deleted or
-    given another interpolation; a curve deleted). An action with no record (keyed by an older RAM) counts
-    as edited: nothing tells that it was not."""
+    given another interpolation; a curve deleted).
+
+    An action keyed by an older RAM has no record (:func:`has_record`): it counts as unchanged only if its
+    curves hold exactly the keys RAM just wrote in its copy ``rekeyed`` (the same capture imported again),
+    else as edited, since nothing tells that it was not.
+    """
     names, digest = action.get(KEYED_CURVES_PROP), action.get(KEYED_DIGEST_PROP)
-    if not isinstance(names, str) or not isinstance(digest, str):
-        return True
+    if not has_record(action):
+        if rekeyed is None or not has_record(rekeyed):
+            return True
+        names, digest = rekeyed[KEYED_CURVES_PROP], rekeyed[KEYED_DIGEST_PROP]
     present = {_curve_name(fc): fc for fc in action_fcurves(action)}
     return _keys_digest({n: present.get(n) for n in names.split("\n") if n}) != digest
+
+
+def has_record(action: bpy.types.Action) -> bool:
+    """Whether ``action`` records the curves RAM wrote in it (:func:`mark_keyed`; not before this version)."""
+    return isinstance(action.get(KEYED_CURVES_PROP), str) and isinstance(action.get(KEYED_DIGEST_PROP), str)

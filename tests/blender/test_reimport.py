@@ -195,3 +195,27 @@ def test_a_reimported_file_reopens_with_the_artists_work(empty_scene, results_fi
         "edited": ["RAM person 1 motion (edited)"],
         "tail": True,
     }
+
+
+def test_actions_from_an_earlier_ram_are_kept_unless_the_same_capture_comes_again(empty_scene, results_file):
+    """Actions keyed before RAM recorded its keys: the same capture again tells they were not edited (their
+    keys equal the new ones); another capture cannot tell, so they are kept, and the note says why."""
+    from ram_blender.importer.keys import KEYED_CURVES_PROP, KEYED_DIGEST_PROP
+
+    def as_saved_by_an_earlier_ram():
+        for action in bpy.data.actions:
+            for prop in (KEYED_CURVES_PROP, KEYED_DIGEST_PROP):
+                action.pop(prop, None)
+
+    session.import_results(bpy.context, str(results_file))
+    as_saved_by_an_earlier_ram()
+    again = results_file.parent / "same.ram.npz"
+    again.write_bytes(results_file.read_bytes())
+    session.import_results(bpy.context, str(again))
+    assert session.take_notes() == [] and not [a for a in bpy.data.actions if a.name.endswith("(edited)")]
+    as_saved_by_an_earlier_ram()
+    session.import_results(bpy.context, str(moved(results_file)))
+    (note,) = session.take_notes()
+    kept = [a.name for a in bpy.data.actions if a.name.endswith("(edited)")]
+    assert kept == ["RAM person 1 motion (edited)"]  # track 1's motion moved; its visibility and contact did not
+    assert "1 saved by an earlier RAM may not hold any" in note
