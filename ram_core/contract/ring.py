@@ -306,7 +306,7 @@ class Ring:
                 resource_tracker.unregister(_tracker_name(self._shm), "shared_memory")
 
 
-def _alive(pid: int) -> bool:
+def process_exists(pid: int) -> bool:
     """Whether process ``pid`` exists (one of another user counts: it cannot be signalled, but it is there)."""
     try:
         os.kill(pid, 0)
@@ -332,7 +332,7 @@ def sweep_stale(shm_dir: Path = SHM_DIR) -> list[str]:
     removed = []
     for path in shm_dir.iterdir():
         match = SEGMENT_NAME.fullmatch(path.name)
-        if match is None or _alive(int(match.group(1))):
+        if match is None or process_exists(int(match.group(1))):
             continue
         try:
             with path.open("rb") as f:

@@ -30,6 +30,9 @@ def test_every_input_of_the_corpus(
     temporary = tmp_path / "tmp"  # the client's temporary files go here, so what is left can be seen
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    dead = _ended()  # a client and worker killed together left theirs: the next capture's start removes them
+    (temporary / f"ram_worker_{dead}_abcd_123.log").write_text("worker log")
+    (temporary / f"ram_path_{dead}_abcd_123").mkdir()
     failures = []
     for name, case in sorted(bad_inputs.items()):
         out = tmp_path / f"{name}.ram.npz"
@@ -48,6 +51,30 @@ def test_every_input_of_the_corpus(
             failures.append(f"{name}: the user's results file was changed")
     assert failures == []
     assert list(temporary.iterdir()) == []  # (no_leaked_segments checks the shared memory)
+
+
+def _ended() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_only_temporary_files_of_clients_that_are_gone_are_swept(tmp_path):
+    from ram_core.contract.client import sweep_stale_temporary
+
+    dead, live = _ended(), os.getpid()
+    stale = [f"ram_worker_{dead}_abcd_123.log", f"ram_path_{dead}_x1y2z3w4"]
+    kept = [f"ram_worker_{live}_abcd_123.log", f"ram_worker_{dead}_abcd_123.txt", f"ram_worker_{dead}.log", "notes"]
+    for name in stale[:1] + kept:
+        (tmp_path / name).write_text("x")
+    (tmp_path / stale[1]).mkdir()
+    (tmp_path / stale[1] / "sitecustomize.pth").write_text("x")
+    (tmp_path / f"ram_path_{dead}_abcdefgh.log").mkdir()  # a folder named as a log: not ours
+    (tmp_path / f"ram_path_{dead}_12345678").write_text("a file named as a path folder: not ours")
+    assert sorted(sweep_stale_temporary(tmp_path)) == sorted(stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*kept, f"ram_path_{dead}_abcdefgh.log", f"ram_path_{dead}_12345678"]
+    )
 
 
 def test_the_unusual_but_valid_videos_capture_with_the_lite_backend(bad_inputs, tmp_path, capsys):
