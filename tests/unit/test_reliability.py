@@ -184,7 +184,8 @@ def test_tampered_results_files_get_one_line_from_info(tmp_path, capsys):
 
 
 def test_kills_at_random_moments_leak_nothing_and_keep_a_loadable_partial(tmp_path, worker_env):
-    """Three runs of each kind from ``benchmarks/kill_runs.py`` (which does 20 of each)."""
+    """Three runs of the worker and client kills from ``benchmarks/kill_runs.py`` (which does 20 of each),
+    two of both killed together (what they leave, the next capture's start removes)."""
     import importlib.util
     import random
 
@@ -200,4 +201,5 @@ def test_kills_at_random_moments_leak_nothing_and_keep_a_loadable_partial(tmp_pa
         f"worker kill: {why}" for _ in range(3) if (why := kill_runs.kill_worker(rng, SCRIPTED, "0.01", env, tmp_path))
     ]
     failures += [f"client kill: {why}" for _ in range(3) if (why := kill_runs.kill_client(rng, SCRIPTED, "0.01", env))]
+    failures += [f"both killed: {why}" for _ in range(2) if (why := kill_runs.kill_both(rng, SCRIPTED, "0.01", env)[0])]
     assert failures == []
