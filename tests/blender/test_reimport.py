@@ -88,11 +88,13 @@ def moved(results_file, name="moved.ram.npz", dx=0.3):
     return save_results(raw, results_file.parent / name)
 
 
-def assert_follows(track_id):
-    """RAM's armature plays the scene's results (the artist's bone constraint and NLA strips muted)."""
+def assert_follows(track_id, keep=()):
+    """RAM's armature plays the scene's results (the artist's bone constraint and NLA strips muted, but
+    those playing the actions in ``keep``)."""
     obj = person(track_id)
     track = session.edited(bpy.context).results.track(track_id)
-    muted = [*obj.pose.bones["head"].constraints, *(s for t in obj.animation_data.nla_tracks for s in t.strips)]
+    strips = [s for t in obj.animation_data.nla_tracks for s in t.strips if s.action not in keep]
+    muted = [*obj.pose.bones["head"].constraints, *strips]
     for m in muted:
         m.mute = True
     try:
@@ -219,3 +221,23 @@ def test_actions_from_an_earlier_ram_are_kept_unless_the_same_capture_comes_agai
     kept = [a.name for a in bpy.data.actions if a.name.endswith("(edited)")]
     assert kept == ["RAM person 1 motion (edited)"]  # track 1's motion moved; its visibility and contact did not
     assert "1 saved by an earlier RAM may not hold any" in note
+
+
+def test_rams_action_pushed_into_the_nla_under_the_artists_own_stays_there(empty_scene, results_file):
+    session.import_results(bpy.context, str(results_file))
+    obj = person(1)
+    anim = obj.animation_data
+    ram_action = anim.action
+    anim.nla_tracks.new().strips.new("RAM motion", 1, ram_action)  # pushed down
+    mine = bpy.data.actions.new("my layer")
+    anim.action = mine
+    obj.pose.bones["head"].keyframe_insert("scale", frame=4)
+
+    session.import_results(bpy.context, str(moved(results_file)))
+
+    anim = person(1).animation_data
+    assert anim.action == mine  # the artist's active action, as they left it
+    played = [s.action for t in anim.nla_tracks for s in t.strips]
+    assert person(1)["ram_action"] in played and person(1)["ram_action"].name == "RAM person 1 motion"
+    anim.action = None  # RAM's keys (the new capture's) play from the strip
+    assert_follows(1, keep=(person(1)["ram_action"],))
