@@ -146,7 +146,9 @@ def _build_fresh(context: bpy.types.Context, options: BuildOptions | None = None
             people = {t.track_id for t in result.results.tracks if len(t)}
             copies = carry_people(old, collection, people, {block.as_pointer(): n for block, n in renamed})
         build_setting(result.results, collection, scene, options)
-        objects = update_results(result.results, collection, options, result.names, result.colors, force=True)
+        # A copy whose motion is built from exactly what it was built from before is not re-keyed: it
+        # keeps every key, the artist's edits of RAM's included (the same capture imported again).
+        objects = update_results(result.results, collection, options, result.names, result.colors)
     except BaseException:
         remove_collection(collection)
         restore_names(renamed)

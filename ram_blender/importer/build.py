@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -421,13 +422,18 @@ def body_kind(options: BuildOptions) -> str:
 
 def person_inputs(track: Track, results: Results, options: BuildOptions) -> tuple[np.ndarray, np.ndarray, str]:
     """What a track's armature is built on: its rest joints ``(24, 3)`` (the capture's or the SMPL model's,
-    times the track's solved size), the ``(4, 4)`` camera-to-Blender transform, and the digest of all that."""
+    times the track's solved size), the ``(4, 4)`` camera-to-Blender transform, and the digest of all that
+    (with a variable-frame-rate capture's timeline: another capture of the same records keys elsewhere)."""
     rest = results.meta.rest_joints
     if options.smpl_model is not None:
         rest = smpl_rest_joints(options.smpl_model, track.betas.mean(axis=0))
     rest = track_rest_joints(rest, track)
     world = blender_from_camera(results.meta.world_from_camera)
-    return rest, world, track_digest(track, rest, world.round(9).tolist(), body_kind(options), options.foot_lock)
+    extra: list[object] = [world.round(9).tolist(), body_kind(options), options.foot_lock]
+    timeline = frame_timeline(results.meta)
+    if timeline is not None:
+        extra.append(hashlib.sha1(np.ascontiguousarray(timeline).tobytes()).hexdigest())
+    return rest, world, track_digest(track, rest, *extra)
 
 
 def planned(

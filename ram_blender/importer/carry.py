@@ -15,9 +15,11 @@ constraints, custom properties (object, data, pose bones), bones they added, oth
 actions (a bone's scale, a custom property), their own actions and NLA tracks, object constraints and
 modifiers, the body's modifiers and materials, where they moved the object to.
 
-Keys the artist edited on RAM's own curves (a pose corrected by hand) cannot be carried onto motion that
-may have changed: the old action holding them is kept whole (fake user), renamed ``<name> (edited)``,
-and the import says so in one line (:func:`keep_edited_actions`).
+A person whose motion is built from exactly what it was built from before (the same capture imported
+again: ``build.person_inputs``' digest) is not re-keyed at all, so the copy plays every key it had, the
+artist's edits of RAM's keys included. Otherwise keys the artist edited on RAM's own curves (a pose
+corrected by hand) cannot be carried onto motion that changed: the old action holding them is kept whole
+(fake user), renamed ``<name> (edited)``, and the import says so in one line (:func:`keep_edited_actions`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from __future__ import annotations
 import bpy
 
 from .build import TRACK_ID_PROP, ram_actions, ram_body, ram_made, ram_materials, remember
-from .keys import ACTION_PROP, CHANNELS_PROP, has_record, keys_edited
+from .keys import ACTION_PROP, CHANNELS_PROP, has_record, keys_edited, same_keys
 from .update import is_person
 
 EDITED_SUFFIX = " (edited)"
@@ -106,8 +108,9 @@ def keep_edited_actions(old: bpy.types.Collection, copies: dict[int, bpy.types.I
         if not ram_made(obj):
             continue
         for action in ram_actions(obj):
-            if action in kept or not keys_edited(action, _alive(copies.get(action.as_pointer()))):
-                continue
+            copy = _alive(copies.get(action.as_pointer()))
+            if action in kept or (copy is not None and same_keys(action, copy)) or not keys_edited(action, copy):
+                continue  # the new armature plays these keys (not re-keyed: the same motion), or nothing was edited
             action.use_fake_user = True
             kept.append(action)
     return kept

@@ -202,6 +202,18 @@ def keys_edited(action: bpy.types.Action, rekeyed: bpy.types.Action | None = Non
     return _keys_digest({n: present.get(n) for n in names.split("\n") if n}) != digest
 
 
+def same_keys(action: bpy.types.Action, other: bpy.types.Action) -> bool:
+    """Whether ``other`` holds the same keys as ``action`` on the curves RAM writes in ``action`` (all its
+    curves if it has no record): ``other`` plays what ``action`` played, edits of RAM's keys included."""
+    if has_record(action):
+        names = [n for n in action[KEYED_CURVES_PROP].split("\n") if n]
+    else:
+        names = [_curve_name(fc) for fc in action_fcurves(action)]
+    mine = {_curve_name(fc): fc for fc in action_fcurves(action)}
+    theirs = {_curve_name(fc): fc for fc in action_fcurves(other)}
+    return _keys_digest({n: mine.get(n) for n in names}) == _keys_digest({n: theirs.get(n) for n in names})
+
+
 def has_record(action: bpy.types.Action) -> bool:
     """Whether ``action`` records the curves RAM wrote in it (:func:`mark_keyed`; not before this version)."""
     return isinstance(action.get(KEYED_CURVES_PROP), str) and isinstance(action.get(KEYED_DIGEST_PROP), str)

@@ -13,7 +13,7 @@ from ram_blender.importer.keys import PREDICTED_KEY_TYPE, action_fcurves
 from ram_blender.importer.plan import FRAME_OFFSET, plan_skeleton
 from ram_core.contract.colors import track_color
 from ram_core.contract.coords import camera_points_to_blender
-from ram_core.contract.results import load_results
+from ram_core.contract.results import load_results, save_results
 from ram_core.contract.skeleton import JOINT_NAMES, PARENTS
 
 
@@ -140,8 +140,10 @@ def test_a_failed_import_keeps_the_scenes_capture(imported, results_file, tmp_pa
 
     real = keys.set_keys
     monkeypatch.setattr(keys, "set_keys", fail_on_the_second_person)
-    other = tmp_path / "other.ram.npz"
-    other.write_bytes(results_file.read_bytes())
+    raw = load_results(results_file)
+    for t in raw.tracks:  # another capture's motion: each person is re-keyed
+        t.joints[..., 0] += 0.1
+    other = save_results(raw, tmp_path / "other.ram.npz")
     with pytest.raises(RuntimeError, match="disk on fire"):
         session.import_results(bpy.context, str(other))
     assert (state.collection.name, state.results_path, state.edit_log, scene.camera, scene.frame_end) == before

@@ -241,3 +241,18 @@ def test_rams_action_pushed_into_the_nla_under_the_artists_own_stays_there(empty
     assert person(1)["ram_action"] in played and person(1)["ram_action"].name == "RAM person 1 motion"
     anim.action = None  # RAM's keys (the new capture's) play from the strip
     assert_follows(1, keep=(person(1)["ram_action"],))
+
+
+def test_the_same_capture_again_keeps_rams_keys_the_artist_edited_on_the_armature(empty_scene, results_file):
+    """Nothing to re-key (the same records, rest and camera): the copy plays every key it had, the artist's
+    edit of RAM's keys included, and nothing is set aside or said."""
+    session.import_results(bpy.context, str(results_file))
+    fc = next(f for f in action_fcurves(person(1).animation_data.action) if f.data_path.endswith("location"))
+    fc.keyframe_points[3].co.y += 0.25
+    edited = tuple(fc.keyframe_points[3].co)
+    again = results_file.parent / "same.ram.npz"
+    again.write_bytes(results_file.read_bytes())
+    session.import_results(bpy.context, str(again))
+    fc = next(f for f in action_fcurves(person(1).animation_data.action) if f.data_path.endswith("location"))
+    assert tuple(fc.keyframe_points[3].co) == pytest.approx(edited)
+    assert session.take_notes() == [] and not [a for a in bpy.data.actions if a.name.endswith("(edited)")]
