@@ -5,8 +5,10 @@ Each run starts a real capture of the test clip (``--backend`` default: the scri
 Worker kills: SIGKILL the worker after a random delay; the client must report it, keep the frames
 received, and a results file saved from them must load. Client kills: SIGKILL a client process after a
 random delay; the worker must stop, and no shared-memory segment, worker log or path folder of that
-client may remain. Exits 1 if any run leaked or lost its partial capture. (A killed client's Python
-resource tracker may warn on stderr that the segment it registered is already gone: the worker removed it.)
+client may remain. Both kills: SIGKILL the client, its resource tracker and the worker at the same moment
+(nobody is left to clean up); the next capture's start must remove the segment and temporary files they
+left. Exits 1 if any run leaked or lost its partial capture. (A killed client's Python resource tracker
+may warn on stderr that the segment it registered is already gone: the worker removed it.)
 
     python benchmarks/kill_runs.py --runs 20
 """
@@ -14,6 +16,7 @@ resource tracker may warn on stderr that the segment it registered is already go
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import signal
@@ -121,6 +124,41 @@ def kill_client(rng: random.Random, backend: str, sleep: str, env: dict[str, str
     return None
 
 
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux's /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def kill_both(rng: random.Random, backend: str, sleep: str, env: dict[str, str]) -> tuple[str | None, bool]:
+    """One kill of the client, its resource tracker and its worker together, then a new capture's start;
+    (None if nothing was left after that start, else what was; whether the kill itself left anything)."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", CLIENT, str(CLIP), backend, sleep],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+        cwd=REPO,
+    )
+    name, pid, *temporary = parent.stdout.readline().split()
+    time.sleep(rng.uniform(0.0, 1.5))
+    family = list(dict.fromkeys([parent.pid, int(pid), *children(parent.pid)]))  # with the resource tracker
+    for member in family:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(member, signal.SIGKILL)
+    parent.wait()
+    wait_until(lambda: not any(alive(m) for m in family), 10)
+    left = name in segments() or any(os.path.exists(p) for p in temporary)
+    with CaptureClient(sys.executable, CLIP, CaptureOptions(backend=backend), extra_env=env) as c:
+        c.start()
+    if name in segments():
+        return f"segment {name} still there after the next start", left
+    still = [p for p in temporary if os.path.exists(p)]
+    return (f"temporary files {still} still there after the next start" if still else None), left
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="runs of each kind (default 20)")
@@ -138,11 +176,17 @@ def main() -> int:
         for i in range(args.runs):
             why = kill_client(rng, args.backend, args.sleep, env)
             failures += [f"client kill {i}: {why}"] if why else []
+        left = 0
+        for i in range(args.runs):
+            why, leftover = kill_both(rng, args.backend, args.sleep, env)
+            failures += [f"both kill {i}: {why}"] if why else []
+            left += leftover
     for f in failures:
         print(f)
     print(
-        f"{2 * args.runs} kills ({args.runs} of the worker, {args.runs} of the client): "
-        f"{2 * args.runs - len(failures)} held, {len(failures)} leaked or lost a partial capture"
+        f"{3 * args.runs} kills ({args.runs} of the worker, {args.runs} of the client, {args.runs} of both): "
+        f"{3 * args.runs - len(failures)} held, {len(failures)} leaked or lost a partial capture "
+        f"(killing both left a segment or files {left} times, each removed by the next capture's start)"
     )
     return 1 if failures else 0
 

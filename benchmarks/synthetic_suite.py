@@ -159,6 +159,7 @@ def run_clip(clip: Path, work: Path, python: str) -> ClipRun:
         [
             *("capture", str(clip / "clip.mp4"), "-o", str(ours_path)),
             *("--backend", "lite", "--focal", repr(focal), "--python", python, "--raw", str(work / "raw.ram.npz")),
+            "--overwrite",  # a clip captured again into --keep DIR: the earlier capture moves to replaced/
         ],
         work / "capture.log",
     )

@@ -19,12 +19,13 @@ from ram_core.contract.smpl_model import SmplModelError, load_smpl_model
 from . import edits
 from .importer.build import (
     BuildOptions,
-    build_results,
+    build_setting,
     name_survivors,
     remove_collection,
     restore_names,
     set_aside,
 )
+from .importer.carry import carry_people, edited_name, edited_note, keep_edited_actions
 from .importer.hand_over import hand_over
 from .importer.plan import FRAME_OFFSET, frame_timeline, video_frame_at
 from .importer.update import update_results
@@ -122,11 +123,15 @@ def _build_fresh(context: bpy.types.Context, options: BuildOptions | None = None
     """Replace the scene's RAM collection with a new one built from the edited results.
 
     The new collection is built beside the old one, which is removed only once the build succeeded;
-    a build that fails leaves the old one exactly as it was. The artist's objects in the old one, and
-    whatever pointed at its armatures and camera, move to the new one (``importer.hand_over``).
+    a build that fails leaves the old one exactly as it was. A person in both is a copy of their old
+    armature re-keyed in place, so what the artist put on it comes along (``importer.carry``); the
+    artist's objects in the old collection, and whatever pointed at its armatures and camera, move to the
+    new one (``importer.hand_over``). RAM's actions whose keys the artist edited are kept, renamed, and
+    said in one line (:func:`take_notes`).
     """
     scene = context.scene
     state = scene.ram
+    _notes.clear()
     result = edited(context)
     options = options or build_options(context, state.with_mesh, state.body, state.ground_plane)
     old = state.collection
@@ -135,20 +140,45 @@ def _build_fresh(context: bpy.types.Context, options: BuildOptions | None = None
     name = Path(result.results.meta.video_path).stem or "capture"
     collection = bpy.data.collections.new(f"RAM {name}")
     scene.collection.children.link(collection)
+    copies: dict[int, bpy.types.ID] = {}
     try:
-        objects = build_results(result.results, collection, scene, options, result.names, result.colors)
+        if old is not None:
+            people = {t.track_id for t in result.results.tracks if len(t)}
+            copies = carry_people(old, collection, people, {block.as_pointer(): n for block, n in renamed})
+        build_setting(result.results, collection, scene, options)
+        # A copy whose motion is built from exactly what it was built from before is not re-keyed: it
+        # keeps every key, the artist's edits of RAM's included (the same capture imported again).
+        objects = update_results(result.results, collection, options, result.names, result.colors)
     except BaseException:
         remove_collection(collection)
         restore_names(renamed)
         _restore_scene_settings(scene, settings_before)
         raise
     if old is not None:
+        kept = keep_edited_actions(old, copies)
         hand_over(old, collection)  # the artist's objects and what pointed at RAM's move to the new capture
         remove_collection(old)
-        name_survivors(renamed)
+        originals = dict(renamed)
+        name_survivors([(block, n) for block, n in renamed if block not in kept])
+        for action in kept:
+            action.name = edited_name(originals.get(action, action.name))
+        if kept:
+            _notes.append(edited_note(kept))
+            log.warning(_notes[-1])
     state.collection = collection
     _refresh_tracks(state, result, objects)
     return objects
+
+
+# One-line notes of the last import for the operator that ran it to report (see take_notes).
+_notes: list[str] = []
+
+
+def take_notes() -> list[str]:
+    """The notes the last import left (RAM's actions with the artist's edits kept, say), once."""
+    out = list(_notes)
+    _notes.clear()
+    return out
 
 
 _SCENE_SETTINGS = (

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,15 @@ from ram_core.contract.skeleton import JOINT_NAMES
 from ram_core.contract.smpl_model import SmplModel, shaped_vertices, smpl_rest_joints
 
 from .foot_lock import lock_feet
-from .keys import ACTION_PROP, CHANNELS_PROP, channels_action, ensure_action, key_channels, place_channels_strip
+from .keys import (
+    ACTION_PROP,
+    CHANNELS_PROP,
+    channels_action,
+    ensure_action,
+    key_channels,
+    mark_keyed,
+    place_channels_strip,
+)
 from .plan import (
     ROOT,
     ROOT_LENGTH,
@@ -222,6 +231,7 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
     """Key every bone's rotation and the pelvis (and root) location in RAM's action, the predicted flag
     and the visibility in RAM's channel action (an NLA strip) and the feet's contact in the armature
     data's action, all in bulk, replacing RAM's keys there; the artist's curves on other channels stay.
+    Each action records the curves RAM wrote and their keys (``keys.mark_keyed``).
 
     Before a gap the pose keys are CONSTANT: the armature holds (hidden) instead of gliding across it.
     The pose keys of predicted frames (shown, flagged) are breakdown keys, marked on the timeline.
@@ -229,42 +239,26 @@ def key_track(obj: bpy.types.Object, plan: TrackPlan) -> None:
     action = ensure_action(obj, f"{obj.name} motion")
     frames = plan.at(plan.frames)
     hold = hold_before_gaps(plan.frames)
-    for j, bone_name in enumerate(JOINT_NAMES):
-        key_channels(
-            action,
-            obj,
-            f'pose.bones["{bone_name}"].rotation_quaternion',
-            frames,
-            plan.rotations[:, j],
-            bone_name,
-            "LINEAR",
-            hold,
-            plan.predicted,
-        )
-    key_channels(
-        action,
-        obj,
-        f'pose.bones["{JOINT_NAMES[0]}"].location',
-        frames,
-        plan.location,
-        JOINT_NAMES[0],
-        "LINEAR",
-        hold,
-        plan.predicted,
-    )
+    paths = [(f'pose.bones["{n}"].rotation_quaternion', plan.rotations[:, j], n) for j, n in enumerate(JOINT_NAMES)]
+    paths.append((f'pose.bones["{JOINT_NAMES[0]}"].location', plan.location, JOINT_NAMES[0]))
     if plan.root_rotation is not None and plan.root_location is not None:
         for attr, values in (("rotation_quaternion", plan.root_rotation), ("location", plan.root_location)):
-            key_channels(
-                action, obj, f'pose.bones["{ROOT}"].{attr}', frames, values, ROOT, "LINEAR", hold, plan.predicted
-            )
+            paths.append((f'pose.bones["{ROOT}"].{attr}', values, ROOT))
+    motion = []
+    for path, values, group in paths:
+        motion += key_channels(action, obj, path, frames, values, group, "LINEAR", hold, plan.predicted)
+    mark_keyed(action, motion)
     key_contact(obj, plan)
     if PREDICTED_PROP not in obj:
         obj[PREDICTED_PROP] = 0.0
     channels = channels_action(obj, f"{obj.name} channels")
     pred = predicted_keys(plan.frames, plan.predicted)
-    key_channels(channels, obj, f'["{PREDICTED_PROP}"]', plan.at(pred.frames), pred.values[:, None], "RAM", "CONSTANT")
+    curves = key_channels(
+        channels, obj, f'["{PREDICTED_PROP}"]', plan.at(pred.frames), pred.values[:, None], "RAM", "CONSTANT"
+    )
     if len(frames):
-        key_visibility(channels, obj, plan)
+        curves += key_visibility(channels, obj, plan)
+    mark_keyed(channels, curves)
     place_channels_strip(obj, channels)
 
 
@@ -276,15 +270,20 @@ def key_contact(obj: bpy.types.Object, plan: TrackPlan) -> None:
             data[prop] = 0.0
     action = ensure_action(data, f"{obj.name} contact")
     keys = gap_filled_keys(plan.frames, plan.contact, 0.0)
+    curves = []
     for k, prop in enumerate(CONTACT_PROPS):
-        key_channels(action, data, f'["{prop}"]', plan.at(keys.frames), keys.values[:, k : k + 1], "RAM", "CONSTANT")
+        values = keys.values[:, k : k + 1]
+        curves += key_channels(action, data, f'["{prop}"]', plan.at(keys.frames), values, "RAM", "CONSTANT")
+    mark_keyed(action, curves)
 
 
-def key_visibility(action: bpy.types.Action, obj: bpy.types.Object, plan: TrackPlan) -> None:
+def key_visibility(action: bpy.types.Action, obj: bpy.types.Object, plan: TrackPlan) -> list[bpy.types.FCurve]:
     """Hide ``obj`` in the viewport and in renders outside ``plan``'s frames (before, after and in every gap)."""
     keys = visibility_keys(plan.frames)
+    curves = []
     for path in ("hide_viewport", "hide_render"):
-        key_channels(action, obj, path, plan.at(keys.frames), keys.values[:, None], "RAM", "CONSTANT")
+        curves += key_channels(action, obj, path, plan.at(keys.frames), keys.values[:, None], "RAM", "CONSTANT")
+    return curves
 
 
 def joint_heads(skeleton: SkeletonPlan) -> np.ndarray:
@@ -423,13 +422,18 @@ def body_kind(options: BuildOptions) -> str:
 
 def person_inputs(track: Track, results: Results, options: BuildOptions) -> tuple[np.ndarray, np.ndarray, str]:
     """What a track's armature is built on: its rest joints ``(24, 3)`` (the capture's or the SMPL model's,
-    times the track's solved size), the ``(4, 4)`` camera-to-Blender transform, and the digest of all that."""
+    times the track's solved size), the ``(4, 4)`` camera-to-Blender transform, and the digest of all that
+    (with a variable-frame-rate capture's timeline: another capture of the same records keys elsewhere)."""
     rest = results.meta.rest_joints
     if options.smpl_model is not None:
         rest = smpl_rest_joints(options.smpl_model, track.betas.mean(axis=0))
     rest = track_rest_joints(rest, track)
     world = blender_from_camera(results.meta.world_from_camera)
-    return rest, world, track_digest(track, rest, world.round(9).tolist(), body_kind(options), options.foot_lock)
+    extra: list[object] = [world.round(9).tolist(), body_kind(options), options.foot_lock]
+    timeline = frame_timeline(results.meta)
+    if timeline is not None:
+        extra.append(hashlib.sha1(np.ascontiguousarray(timeline).tobytes()).hexdigest())
+    return rest, world, track_digest(track, rest, *extra)
 
 
 def planned(
@@ -456,7 +460,8 @@ def ram_body(obj: bpy.types.Object) -> bpy.types.Object | None:
 def key_body(obj: bpy.types.Object, body: bpy.types.Object | None, plan: TrackPlan, options: BuildOptions) -> None:
     if body is not None and len(plan.frames):
         # A hidden parent does not hide its children: the body keys its own visibility.
-        key_visibility(ensure_action(body, f"{body.name} visibility"), body, plan)
+        action = ensure_action(body, f"{body.name} visibility")
+        mark_keyed(action, key_visibility(action, body, plan))
 
 
 def make_body(
@@ -551,16 +556,24 @@ def build_results(
     the bones agree.
     """
     names, colors = names or {}, colors or {}
-    apply_scene_plan(scene, plan_scene(results.meta))
-    build_camera(f"RAM camera {Path(results.meta.video_path).stem}", plan_camera(results.meta), collection, scene)
-    ground = plan_ground(results) if options.ground_plane else None
-    if ground is not None:
-        build_ground(ground, collection)
+    build_setting(results, collection, scene, options)
     return [
         build_person(t, results, collection, options, names.get(t.track_id, ""), colors.get(t.track_id))
         for t in results.tracks
         if len(t)
     ]
+
+
+def build_setting(
+    results: Results, collection: bpy.types.Collection, scene: bpy.types.Scene, options: BuildOptions
+) -> None:
+    """What a capture has besides its people: the scene's fps and range, the capture camera and, with
+    ``options.ground_plane`` and a scene solve, the ground plane."""
+    apply_scene_plan(scene, plan_scene(results.meta))
+    build_camera(f"RAM camera {Path(results.meta.video_path).stem}", plan_camera(results.meta), collection, scene)
+    ground = plan_ground(results) if options.ground_plane else None
+    if ground is not None:
+        build_ground(ground, collection)
 
 
 def remember(obj: bpy.types.Object, collection: bpy.types.Collection) -> None:

@@ -8,8 +8,8 @@ points at the new one (the armature of the same track; its body for what pointed
 child of it say). Objects are RAM's by the capture's record (``build.ram_made``): the artist's copy of
 an armature, body or camera is the artist's and moves across like their other objects. An armature whose track is not in the new
 capture goes as a deleted track's does (``update.remove_person``: its children stay where they are).
-What the artist put on an old armature itself (bone constraints, custom properties, keys) goes with
-it: edits and rebuilds keep those, a replacement does not.
+What the artist put on an old armature itself (bone constraints, custom properties, keys) is on its
+successor already: a person in both captures is a re-keyed copy of the old armature (``carry``).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import bpy
 import numpy as np
 
@@ -22,6 +24,11 @@ ACTION_PROP = "ram_action"
 # of the bone action so that action can drive another rig through the NLA without hiding it.
 CHANNELS_PROP = "ram_channels"
 CHANNELS_STRIP = "RAM channels"
+# What RAM keyed in one of its actions: the F-curves it wrote, one ``data_path[index]`` a line, and a digest
+# of their keys as it wrote them. Those curves are RAM's; every other curve in the action is the artist's.
+# Keys that no longer match the digest were edited by the artist (:func:`keys_edited`).
+KEYED_CURVES_PROP = "ram_keyed_curves"
+KEYED_DIGEST_PROP = "ram_keyed_digest"
 
 
 def ensure_action(obj: bpy.types.Object, name: str) -> bpy.types.Action:
@@ -137,9 +144,76 @@ def key_channels(
     interpolation: str = "LINEAR",
     hold: np.ndarray | None = None,
     predicted: np.ndarray | None = None,
-) -> None:
+) -> list[bpy.types.FCurve]:
     """Key every component of ``values`` ``(T, C)`` on ``data_path[0..C-1]`` at ``frames`` ``(T,)``
-    (replacing the keys there; ``hold`` and ``predicted`` as in :func:`set_keys`)."""
+    (replacing the keys there; ``hold`` and ``predicted`` as in :func:`set_keys`); returns the curves."""
+    curves = []
     for i in range(values.shape[1]):
         fcurve = new_fcurve(action, obj, data_path, i, group)
         set_keys(fcurve, frames, values[:, i], interpolation, hold, predicted)
+        curves.append(fcurve)
+    return curves
+
+
+def _curve_name(fcurve: bpy.types.FCurve) -> str:
+    return f"{fcurve.data_path}[{fcurve.array_index}]"
+
+
+def _keys_digest(curves: dict[str, bpy.types.FCurve | None]) -> str:
+    """A digest of the named curves' keys (frame, value, interpolation); a missing curve counts too."""
+    h = hashlib.sha1()
+    for name in sorted(curves):
+        h.update(name.encode())
+        fcurve = curves[name]
+        n = -1 if fcurve is None else len(fcurve.keyframe_points)
+        h.update(np.int64(n).tobytes())
+        if fcurve is not None and n > 0:
+            co = np.empty(2 * n, dtype=np.float32)
+            modes = np.empty(n, dtype=np.int32)
+            fcurve.keyframe_points.foreach_get("co", co)
+            fcurve.keyframe_points.foreach_get("interpolation", modes)
+            h.update(co.tobytes())
+            h.update(modes.tobytes())
+    return h.hexdigest()
+
+
+def mark_keyed(action: bpy.types.Action, fcurves: list[bpy.types.FCurve]) -> None:
+    """Record on ``action`` that RAM just wrote ``fcurves`` (:data:`KEYED_CURVES_PROP`) and their keys'
+    digest, before anything of the artist's is put back on them."""
+    curves = {_curve_name(fc): fc for fc in fcurves}
+    action[KEYED_CURVES_PROP] = "\n".join(sorted(curves))
+    action[KEYED_DIGEST_PROP] = _keys_digest(curves)
+
+
+def keys_edited(action: bpy.types.Action, rekeyed: bpy.types.Action | None = None) -> bool:
+    """Whether the keys RAM last wrote in ``action`` were changed since (a key moved, added, deleted or
+    given another interpolation; a curve deleted).
+
+    An action keyed by an older RAM has no record (:func:`has_record`): it counts as unchanged only if its
+    curves hold exactly the keys RAM just wrote in its copy ``rekeyed`` (the same capture imported again),
+    else as edited, since nothing tells that it was not.
+    """
+    names, digest = action.get(KEYED_CURVES_PROP), action.get(KEYED_DIGEST_PROP)
+    if not has_record(action):
+        if rekeyed is None or not has_record(rekeyed):
+            return True
+        names, digest = rekeyed[KEYED_CURVES_PROP], rekeyed[KEYED_DIGEST_PROP]
+    present = {_curve_name(fc): fc for fc in action_fcurves(action)}
+    return _keys_digest({n: present.get(n) for n in names.split("\n") if n}) != digest
+
+
+def same_keys(action: bpy.types.Action, other: bpy.types.Action) -> bool:
+    """Whether ``other`` holds the same keys as ``action`` on the curves RAM writes in ``action`` (all its
+    curves if it has no record): ``other`` plays what ``action`` played, edits of RAM's keys included."""
+    if has_record(action):
+        names = [n for n in action[KEYED_CURVES_PROP].split("\n") if n]
+    else:
+        names = [_curve_name(fc) for fc in action_fcurves(action)]
+    mine = {_curve_name(fc): fc for fc in action_fcurves(action)}
+    theirs = {_curve_name(fc): fc for fc in action_fcurves(other)}
+    return _keys_digest({n: mine.get(n) for n in names}) == _keys_digest({n: theirs.get(n) for n in names})
+
+
+def has_record(action: bpy.types.Action) -> bool:
+    """Whether ``action`` records the curves RAM wrote in it (:func:`mark_keyed`; not before this version)."""
+    return isinstance(action.get(KEYED_CURVES_PROP), str) and isinstance(action.get(KEYED_DIGEST_PROP), str)

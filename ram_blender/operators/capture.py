@@ -268,6 +268,8 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
             self._status(context, None)
         level, text = finish_message(error, path, len(context.scene.ram.tracks), self._progress, job.cancelled, remarks)
         self.report({level}, text)
+        for note in session.take_notes():
+            self.report({"WARNING"}, note)
         return {"CANCELLED"} if path is None else {"FINISHED"}
 
     @staticmethod

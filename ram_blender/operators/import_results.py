@@ -56,4 +56,6 @@ class RAM_OT_import_results(bpy.types.Operator, ImportHelper):
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}
         self.report({"INFO"}, f"Imported {len(objects)} people from {bpy.path.basename(self.filepath)}")
+        for note in session.take_notes():
+            self.report({"WARNING"}, note)
         return {"FINISHED"}

@@ -3,6 +3,12 @@
 Runs the capture in a worker process (the same path Blender uses) and shows a progress bar.
 Ctrl-C stops cleanly and saves the frames done so far (exit code 130); a second Ctrl-C abandons
 the capture without saving. On any error nothing is written and the exit code is 1.
+
+An output file that exists (``-o``, ``--raw``, ``--preview``, ``--contact-sheet``) is never replaced
+silently: as ``ram-core batch`` and ``ram_capture`` do (:mod:`ram_core.contract.reruns`), the capture is
+refused before it starts unless ``--skip-existing`` (keep the results, capture nothing) or ``--overwrite``
+(the earlier files move together to ``replaced/<date>_<time>/`` beside ``-o`` once the new results are
+there to save; a failed capture leaves them where they were).
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import TextIO
 
 from ram_core.contract import options as capture_options
+from ram_core.contract import reruns
 from ram_core.contract.messages import Progress
 
 EXIT_CANCELLED = 130
@@ -40,6 +48,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=sys.executable,
         metavar="PY",
         help="the Python that runs the worker (default: this one)",
+    )
+    reruns.add_arguments(parser)
+
+
+def refusal(earlier: list[Path]) -> str:
+    """The one line that refuses a capture over the ``earlier`` files (its outputs that exist)."""
+    more = f" and {len(earlier) - 1} more file(s)" if len(earlier) > 1 else ""
+    return (
+        f"{earlier[0]}{more} from an earlier run would be replaced; give --overwrite to capture again (the earlier "
+        f"files move to {earlier[0].parent.resolve() / reruns.REPLACED}/<date>_<time>/) or --skip-existing to keep them"
     )
 
 
@@ -77,12 +95,26 @@ class ProgressBar:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ram_core.contract.client import check_output_path, run_capture
+    from ram_core.contract.client import CaptureError, check_output_path, run_capture
 
     options = capture_options.from_args(args)
     extras = [p for p in (args.preview, args.contact_sheet) if p]
     for path in extras:
         check_output_path(path)
+    earlier = [Path(p) for p in dict.fromkeys((args.output, args.raw, *extras)) if p and Path(p).is_file()]
+    if earlier and args.existing == reruns.SKIP:
+        print(
+            f"ram-core: {earlier[0]} is kept from an earlier run; nothing captured (--skip-existing)", file=sys.stderr
+        )
+        return 0
+    if earlier and args.existing == reruns.REFUSE:
+        raise CaptureError(refusal(earlier))
+    folder = reruns.replaced_folder(Path(args.output).parent)
+
+    def move_earlier() -> None:  # --overwrite: once there are new results to save
+        reruns.set_aside(earlier, folder)
+        print(f"ram-core: the earlier {', '.join(p.name for p in earlier)} moved to {folder}", file=sys.stderr)
+
     cancel = threading.Event()
 
     def on_sigint(signum, frame) -> None:
@@ -102,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
             should_cancel=cancel.is_set,
             options=options,
             raw_path=args.raw,
+            before_save=move_earlier if earlier else None,
         )
     except KeyboardInterrupt:
         bar.close()

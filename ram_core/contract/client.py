@@ -46,7 +46,7 @@ from ram_core.contract.messages import (
 )
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.results import CaptureMeta, Results, save_results
-from ram_core.contract.ring import DEFAULT_CAPACITY, Ring, empty_records, records_to_results
+from ram_core.contract.ring import DEFAULT_CAPACITY, Ring, empty_records, process_exists, records_to_results
 from ram_core.contract.timing import frame_times
 from ram_core.scene.refine import DEFAULT_MOTION, refine
 
@@ -172,6 +172,43 @@ def _worker_pythonpath(directory: str) -> str:
     return directory
 
 
+# The client's temporary files, named after its process (``<prefix><pid>_<tempfile's 8 characters>``): the
+# worker's log and the folder that puts ram_core on the worker's path. The client removes them at the end,
+# the worker if the client dies; if both are killed, the next capture's start does (sweep_stale_temporary).
+WORKER_LOG_PREFIX, PATH_DIR_PREFIX = "ram_worker_", "ram_path_"
+_TEMPORARY = re.compile(rf"(?:{WORKER_LOG_PREFIX}(\d+)_[a-z0-9_]{{8}}\.log|{PATH_DIR_PREFIX}(\d+)_[a-z0-9_]{{8}})")
+
+
+def sweep_stale_temporary(folder: str | os.PathLike | None = None) -> list[str]:
+    """Remove the temporary files of clients that are gone from ``folder`` (default: the system's); returns
+    their names. Only names as :meth:`CaptureClient.start` makes them with a process id that no longer
+    exists are touched (a worker log must be a file, a path folder a folder); as for rings
+    (``ring.sweep_stale``), a pid reused since keeps them."""
+    root = Path(folder if folder is not None else tempfile.gettempdir())
+    removed = []
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return []
+    for path in entries:
+        match = _TEMPORARY.fullmatch(path.name)
+        if match is None or process_exists(int(match.group(1) or match.group(2))):
+            continue
+        log_file = match.group(1) is not None
+        try:
+            if log_file and path.is_file() and not path.is_symlink():
+                path.unlink()
+            elif not log_file and path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                continue
+        except OSError:
+            continue
+        removed.append(path.name)
+        logger.info("removed %s left by a capture whose process is gone", path)
+    return removed
+
+
 def check_output_path(path: str | os.PathLike) -> Path:
     """Fail early, with :class:`CaptureError`, if ``path`` cannot be written (before any work starts)."""
     p = Path(path)
@@ -262,8 +299,9 @@ class CaptureClient:
             raise RuntimeError("this capture was already started")
         res = self._res
         res.ring = Ring.create(self.capacity)
-        fd, res.log_path = tempfile.mkstemp(prefix="ram_worker_", suffix=".log")
-        res.path_dir = tempfile.mkdtemp(prefix="ram_path_")
+        sweep_stale_temporary()
+        fd, res.log_path = tempfile.mkstemp(prefix=f"{WORKER_LOG_PREFIX}{os.getpid()}_", suffix=".log")
+        res.path_dir = tempfile.mkdtemp(prefix=f"{PATH_DIR_PREFIX}{os.getpid()}_")
         env = {**os.environ, **self.extra_env}
         env.pop("PYTHONHOME", None)  # Blender's would point the worker's Python at Blender's standard library
         env["PYTHONPATH"] = os.pathsep.join(
@@ -542,11 +580,14 @@ def run_capture(
     options: CaptureOptions | None = None,
     extra_env: dict[str, str] | None = None,
     raw_path: str | os.PathLike | None = None,
+    before_save: Callable[[], None] | None = None,
 ) -> Results:
     """Capture ``video`` in a worker and save the results to ``out_path``; blocks until the end.
 
     ``raw_path``: also save the records as the backend sent them (:meth:`CaptureClient.raw_results`), before
     the whole-clip refinement, so that the refinement can be run again on them (``ram_core.scene.refine``).
+    ``before_save`` is called once there are results to save, just before they are written (``ram-core
+    capture --overwrite`` moves the earlier files aside then, so a failed capture leaves them in place).
 
     ``progress`` is called with each :class:`Progress`; when ``should_cancel()`` turns true the worker
     is cancelled, and what it did so far is saved and returned (``meta.notes`` says it was cancelled).
@@ -573,6 +614,8 @@ def run_capture(
             raise CaptureError(client.error.message, client.error.traceback, client.error.kind, partial)
         results = client.final_results()
         raw = None if raw_out is None else client.raw_results()
+    if before_save is not None:
+        before_save()
     save_or_rescue(results, out)
     if raw_out is not None and raw is not None:
         save_or_rescue(raw, raw_out)

@@ -1,5 +1,5 @@
-"""What a rerun does with the outputs of an earlier run: ``ram-core batch`` and ``blender -b -c ram_capture``
-agree on it. Standard library only.
+"""What a rerun does with the outputs of an earlier run: ``ram-core batch``, ``blender -b -c ram_capture`` and
+``ram-core capture`` (for its one video's files) agree on it. Standard library only.
 
 By default a run whose videos (or results files) already have outputs in the folder is refused before
 any work, in one line that names them and the two flags: ``--skip-existing`` does only the videos with

@@ -21,17 +21,25 @@ counter move before the record bytes land. So each slot also carries a stamp, a 
 lock: the writer stamps record ``i``'s slot ``2i + 1`` (being written), copies the bytes, then stamps
 ``2i + 2`` (complete). The reader keeps a record only if the slot's stamp reads ``2i + 2`` both before
 and after its copy; the first record that fails stays unread and is read again on the next call.
+
+A segment is named ``ram_<pid>_<16 hex digits>`` after the process that created it. The creator unlinks
+it when the capture ends, and its resource tracker does if the creator dies; if the creator and its
+tracker are killed together the segment would stay until reboot, so :meth:`Ring.create` first removes
+the rings whose creator is gone (:func:`sweep_stale`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
 import secrets
 import sys
 import threading
 import time
 from collections.abc import Callable
 from multiprocessing import resource_tracker, shared_memory
+from pathlib import Path
 
 import numpy as np
 
@@ -42,6 +50,11 @@ logger = logging.getLogger(__name__)
 LAYOUT_VERSION = 5  # 3: records gained scale (results format 2); 4: contact (3); 5: keypoints (4)
 MAGIC = int.from_bytes(b"RAMRING\0", "little")
 SEGMENT_PREFIX = "ram_"
+# A ring's full name: the prefix, its creator's process id, a random token (see sweep_stale).
+SEGMENT_NAME = re.compile(rf"{SEGMENT_PREFIX}(\d+)_[0-9a-f]{{16}}")
+# Where Linux shows POSIX shared memory as files (macOS has no listing; Windows frees a segment with its
+# last handle, so nothing is left there to sweep).
+SHM_DIR = Path("/dev/shm")
 DEFAULT_CAPACITY = 4096  # records; about 2.7 MB
 
 RECORD_DTYPE = np.dtype([("track_id", np.int32)] + [(name, f.dtype, f.shape) for name, f in RECORD_FIELDS.items()])
@@ -119,11 +132,14 @@ class Ring:
 
     @classmethod
     def create(cls, capacity: int = DEFAULT_CAPACITY) -> Ring:
-        """Create a new segment named ``ram_<random>`` holding ``capacity`` records (the client side)."""
+        """Create a new segment named ``ram_<pid>_<random>`` holding ``capacity`` records (the client side),
+        after removing rings whose creator is gone (:func:`sweep_stale`)."""
         if capacity < 1:
             raise ValueError(f"capacity must be positive, got {capacity}")
+        sweep_stale()
         size = segment_size(capacity)
-        shm = shared_memory.SharedMemory(name=SEGMENT_PREFIX + secrets.token_hex(8), create=True, size=size)
+        name = f"{SEGMENT_PREFIX}{os.getpid()}_{secrets.token_hex(8)}"
+        shm = shared_memory.SharedMemory(name=name, create=True, size=size)
         np.ndarray((size,), dtype=np.uint8, buffer=shm.buf)[:] = 0
         header: np.ndarray = np.ndarray((HEADER_WORDS,), dtype=np.uint64, buffer=shm.buf)
         header[[MAGIC_WORD, VERSION_WORD, ITEMSIZE_WORD, CAPACITY_WORD]] = (
@@ -288,6 +304,46 @@ class Ring:
         except FileNotFoundError:
             if self.owner or untracked_old_python:
                 resource_tracker.unregister(_tracker_name(self._shm), "shared_memory")
+
+
+def process_exists(pid: int) -> bool:
+    """Whether process ``pid`` exists (one of another user counts: it cannot be signalled, but it is there)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(shm_dir: Path = SHM_DIR) -> list[str]:
+    """Remove the RAM rings left by creators that are gone; returns their names.
+
+    Only a segment named as :meth:`Ring.create` names them (``ram_<pid>_<16 hex>``), whose creator
+    ``pid`` no longer exists and whose first word is a ring's magic, is removed: a live capture's ring,
+    another program's segment and a ring named by an older version (no pid) are never touched. A pid
+    reused by another process keeps its dead ring until that process ends too (kept, never wrongly
+    removed). Rings of another PID namespace sharing ``/dev/shm`` (a container given the host's IPC)
+    would look dead: RAM's client and worker run in one namespace.
+    """
+    if not shm_dir.is_dir():
+        return []
+    removed = []
+    for path in shm_dir.iterdir():
+        match = SEGMENT_NAME.fullmatch(path.name)
+        if match is None or process_exists(int(match.group(1))):
+            continue
+        try:
+            with path.open("rb") as f:
+                if f.read(8) != MAGIC.to_bytes(8, sys.byteorder):
+                    continue
+            path.unlink()
+        except OSError:  # gone meanwhile, or not ours to remove
+            continue
+        removed.append(path.name)
+        logger.info("removed shared memory %s left by process %s, which is gone", path.name, match.group(1))
+    return removed
 
 
 # -- records <-> results -------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def test_the_floor_is_kept_through_edits_and_rebuilds_and_goes_with_the_capture(
 
 
 def test_a_failed_import_leaves_the_one_floor_it_had(empty_scene, walking_file, tmp_path, monkeypatch):
-    from ram_blender.importer import build
+    from ram_blender.importer import update
 
     session.import_results(bpy.context, str(walking_file))
     uid = ram_ground(bpy.context.scene.ram.collection).session_uid
@@ -92,7 +92,7 @@ def test_a_failed_import_leaves_the_one_floor_it_had(empty_scene, walking_file, 
     def fail(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(build, "build_person", fail)  # after the new floor was made
+    monkeypatch.setattr(update, "update_person", fail)  # after the new floor was made (people are re-keyed copies)
     other = tmp_path / "other.ram.npz"
     other.write_bytes(walking_file.read_bytes())
     with pytest.raises(RuntimeError, match="disk on fire"):

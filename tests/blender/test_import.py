@@ -13,7 +13,7 @@ from ram_blender.importer.keys import PREDICTED_KEY_TYPE, action_fcurves
 from ram_blender.importer.plan import FRAME_OFFSET, plan_skeleton
 from ram_core.contract.colors import track_color
 from ram_core.contract.coords import camera_points_to_blender
-from ram_core.contract.results import load_results
+from ram_core.contract.results import load_results, save_results
 from ram_core.contract.skeleton import JOINT_NAMES, PARENTS
 
 
@@ -123,30 +123,34 @@ def test_import_operator_reports_a_bad_file(empty_scene, tmp_path):
 
 
 def test_a_failed_import_keeps_the_scenes_capture(imported, results_file, tmp_path, monkeypatch):
-    from ram_blender.importer import build
+    from ram_blender.importer import keys
 
     scene = bpy.context.scene
     state = scene.ram
     before_objects = sorted(o.name for o in state.collection.objects)
     before = (state.collection.name, state.results_path, state.edit_log, scene.camera, scene.frame_end)
+    before_keys = {a.name: [len(fc.keyframe_points) for fc in keys.action_fcurves(a)] for a in bpy.data.actions}
     calls = []
 
     def fail_on_the_second_person(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 2:
+        if len(calls) == 150:  # about 106 curves a person: half-way through re-keying the copy of the second
             raise RuntimeError("disk on fire")
         return real(*args, **kwargs)
 
-    real = build.build_armature
-    monkeypatch.setattr(build, "build_armature", fail_on_the_second_person)
-    other = tmp_path / "other.ram.npz"
-    other.write_bytes(results_file.read_bytes())
+    real = keys.set_keys
+    monkeypatch.setattr(keys, "set_keys", fail_on_the_second_person)
+    raw = load_results(results_file)
+    for t in raw.tracks:  # another capture's motion: each person is re-keyed
+        t.joints[..., 0] += 0.1
+    other = save_results(raw, tmp_path / "other.ram.npz")
     with pytest.raises(RuntimeError, match="disk on fire"):
         session.import_results(bpy.context, str(other))
     assert (state.collection.name, state.results_path, state.edit_log, scene.camera, scene.frame_end) == before
     assert sorted(o.name for o in state.collection.objects) == before_objects
     assert not [o for o in bpy.data.objects if o.name.endswith("(replaced)") or o.users_collection == ()]
     assert len(bpy.data.collections) == 1
+    assert {a.name: [len(fc.keyframe_points) for fc in keys.action_fcurves(a)] for a in bpy.data.actions} == before_keys
 
 
 def test_a_solved_scene_stands_on_blenders_floor_with_each_persons_size(empty_scene, results_file, tmp_path):

@@ -283,3 +283,34 @@ def test_raw_records_never_replace_the_results(tmp_path, capsys):
         f"ram-core: error: {out}: the raw records would replace the results; give them another file name"
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_capture_over_an_earlier_one_follows_the_rerun_rules(tmp_path, capsys):
+    """``-o`` naming an existing file: refused before any work unless --skip-existing (kept, nothing captured)
+    or --overwrite (the earlier results and raw records move together to replaced/<stamp>/ when the new
+    ones are saved; a failed capture leaves them where they were), as ``ram-core batch`` and ``ram_capture`` do."""
+    from tests.unit.test_reliability import USERS_FILE
+
+    out, raw = tmp_path / "out.npz", tmp_path / "raw.npz"
+    args = ["capture", str(CLIP), "-o", str(out), "--raw", str(raw), "--backend", SCRIPTED, "--end", "6"]
+    out.write_bytes(USERS_FILE)
+    assert main(args) == 1
+    err = error_lines(capsys.readouterr().err)
+    assert len(err) == 1 and f"{out} from an earlier run would be replaced" in err[0] and "--overwrite" in err[0], err
+    assert main([*args, "--skip-existing"]) == 0
+    assert "nothing captured (--skip-existing)" in capsys.readouterr().err
+    assert out.read_bytes() == USERS_FILE and not raw.exists()
+
+    raw.write_bytes(b"earlier raw records")
+    assert main(["capture", str(tmp_path / "missing.mp4"), *args[2:], "--overwrite"]) == 1  # fails: nothing moves
+    capsys.readouterr()
+    assert out.read_bytes() == USERS_FILE and raw.read_bytes() == b"earlier raw records"
+    assert not (tmp_path / "replaced").exists()
+
+    assert main([*args, "--overwrite"]) == 0
+    assert "moved to" in capsys.readouterr().err
+    (folder,) = (tmp_path / "replaced").iterdir()
+    assert (folder / "out.npz").read_bytes() == USERS_FILE and (
+        folder / "raw.npz"
+    ).read_bytes() == b"earlier raw records"
+    assert load_results(out).meta.frame_end == 6 and load_results(raw).meta.frame_end == 6

@@ -1,7 +1,7 @@
 """Every input of the corpus (tests/fixtures/bad_inputs.py) through ``ram-core capture``.
 
 For each: the exit code; on failure one line on stderr (no traceback), no results file, the user's
-existing results file at that path untouched; always no shared-memory segment and no temporary file
+existing results file at that path untouched even with ``--overwrite``; always no shared-memory segment and no temporary file
 of ours left behind.
 """
 
@@ -30,11 +30,14 @@ def test_every_input_of_the_corpus(
     temporary = tmp_path / "tmp"  # the client's temporary files go here, so what is left can be seen
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    dead = _ended()  # a client and worker killed together left theirs: the next capture's start removes them
+    (temporary / f"ram_worker_{dead}_abcd_123.log").write_text("worker log")
+    (temporary / f"ram_path_{dead}_abcd_123").mkdir()
     failures = []
     for name, case in sorted(bad_inputs.items()):
         out = tmp_path / f"{name}.ram.npz"
         out.write_bytes(USERS_FILE)
-        rc = main(["capture", case.path, "-o", str(out), "--backend", SCRIPTED])
+        rc = main(["capture", case.path, "-o", str(out), "--backend", SCRIPTED, "--overwrite"])
         err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
         if case.ok:
             if rc != 0 or out.read_bytes() == USERS_FILE:
@@ -48,6 +51,30 @@ def test_every_input_of_the_corpus(
             failures.append(f"{name}: the user's results file was changed")
     assert failures == []
     assert list(temporary.iterdir()) == []  # (no_leaked_segments checks the shared memory)
+
+
+def _ended() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_only_temporary_files_of_clients_that_are_gone_are_swept(tmp_path):
+    from ram_core.contract.client import sweep_stale_temporary
+
+    dead, live = _ended(), os.getpid()
+    stale = [f"ram_worker_{dead}_abcd_123.log", f"ram_path_{dead}_x1y2z3w4"]
+    kept = [f"ram_worker_{live}_abcd_123.log", f"ram_worker_{dead}_abcd_123.txt", f"ram_worker_{dead}.log", "notes"]
+    for name in stale[:1] + kept:
+        (tmp_path / name).write_text("x")
+    (tmp_path / stale[1]).mkdir()
+    (tmp_path / stale[1] / "sitecustomize.pth").write_text("x")
+    (tmp_path / f"ram_path_{dead}_abcdefgh.log").mkdir()  # a folder named as a log: not ours
+    (tmp_path / f"ram_path_{dead}_12345678").write_text("a file named as a path folder: not ours")
+    assert sorted(sweep_stale_temporary(tmp_path)) == sorted(stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*kept, f"ram_path_{dead}_abcdefgh.log", f"ram_path_{dead}_12345678"]
+    )
 
 
 def test_the_unusual_but_valid_videos_capture_with_the_lite_backend(bad_inputs, tmp_path, capsys):
@@ -157,7 +184,8 @@ def test_tampered_results_files_get_one_line_from_info(tmp_path, capsys):
 
 
 def test_kills_at_random_moments_leak_nothing_and_keep_a_loadable_partial(tmp_path, worker_env):
-    """Three runs of each kind from ``benchmarks/kill_runs.py`` (which does 20 of each)."""
+    """Three runs of the worker and client kills from ``benchmarks/kill_runs.py`` (which does 20 of each),
+    two of both killed together (what they leave, the next capture's start removes)."""
     import importlib.util
     import random
 
@@ -173,4 +201,5 @@ def test_kills_at_random_moments_leak_nothing_and_keep_a_loadable_partial(tmp_pa
         f"worker kill: {why}" for _ in range(3) if (why := kill_runs.kill_worker(rng, SCRIPTED, "0.01", env, tmp_path))
     ]
     failures += [f"client kill: {why}" for _ in range(3) if (why := kill_runs.kill_client(rng, SCRIPTED, "0.01", env))]
+    failures += [f"both killed: {why}" for _ in range(2) if (why := kill_runs.kill_both(rng, SCRIPTED, "0.01", env)[0])]
     assert failures == []

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import threading
-from multiprocessing import shared_memory
+from multiprocessing import resource_tracker, shared_memory
 
 import numpy as np
 import pytest
@@ -21,8 +23,9 @@ from ram_core.contract.ring import (
     RingError,
     empty_records,
     records_to_tracks,
+    sweep_stale,
 )
-from tests.conftest import REPO, ram_segments
+from tests.conftest import REPO, SHM_DIR, ram_segments
 
 
 def numbered(n: int, first: int = 0, track_id: int = 1) -> np.ndarray:
@@ -171,6 +174,49 @@ def test_a_writer_in_another_process(no_leaked_segments):
         ring.close()
         ring.unlink()
     assert ring.name not in ram_segments()
+
+
+# A client killed together with its resource tracker (the pkill of a whole process tree): nobody unlinks.
+KILLED_CLIENT = """
+import os, signal
+from multiprocessing import resource_tracker
+from ram_core.contract.ring import Ring
+ring = Ring.create(capacity=4)
+print(ring.name, flush=True)
+os.kill(resource_tracker._resource_tracker._pid, signal.SIGKILL)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _untracked_segment(name: str, first: bytes) -> None:
+    shm = shared_memory.SharedMemory(name=name, create=True, size=4096)
+    shm.buf[: len(first)] = first
+    resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
+    shm.close()
+
+
+@pytest.mark.skipif(not SHM_DIR.is_dir(), reason="needs /dev/shm (Linux)")
+def test_a_new_ring_sweeps_rings_whose_creator_is_gone_and_nothing_else(no_leaked_segments):
+    proc = subprocess.run([sys.executable, "-c", KILLED_CLIENT], cwd=REPO, capture_output=True, text=True, check=False)
+    stale = proc.stdout.strip()
+    assert proc.returncode == -signal.SIGKILL and stale in ram_segments()  # left behind, as before the sweep
+    dead = int(stale.split("_")[1])
+    magic = (SHM_DIR / stale).read_bytes()[:8]
+    others = [f"ram_{dead}_{'0' * 16}", "ram_0123456789abcdef", f"ram_{dead}_x"]  # not a ring; old-style; no token
+    for name in others:
+        _untracked_segment(name, magic if name != others[0] else b"not ours")
+    live = Ring.create(capacity=4)
+    try:
+        assert stale not in ram_segments()
+        assert live.name in ram_segments() and live.name.startswith(f"ram_{os.getpid()}_")
+        assert set(others) <= ram_segments()
+        assert sweep_stale() == []  # a live creator's ring (this process's) is kept
+        assert live.name in ram_segments()
+    finally:
+        live.close()
+        live.unlink()
+        for name in others:
+            (SHM_DIR / name).unlink()
 
 
 def test_records_become_tracks():
