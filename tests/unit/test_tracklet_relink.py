@@ -83,3 +83,19 @@ def test_a_person_standing_behind_passers_by_is_continued_though_their_cut_boxes
     centre_only = TrackletLinkConfig(width_rate=float("inf"))
     assert relinked_ids(ids, frames, boxes, 25.0, centre_only).tolist() == ids.tolist()
     assert set(relinked_ids(ids, frames, boxes, 25.0, TrackletLinkConfig()).tolist()) == {1}
+
+
+def test_a_person_seen_whole_after_being_boxed_by_their_top_part_is_continued():
+    # A man (100 px tall, 40 wide) walks right; his first tracklet is boxed by his head and trunk only (the top
+    # 45 %: his legs behind a car), his second, after 10 hidden frames, whole. The heights differ 2.2x, so the size
+    # test alone refuses the link; the widths agree, and the first hanging from its top edge lines up with him.
+    first, second = np.arange(1, 21), np.arange(31, 51)
+    cut = walker(first, 0, 3)
+    cut[:, 3] = cut[:, 1] + 45
+    frames, ids = np.concatenate([first, second]), np.repeat([1, 2], 20)
+    boxes = np.concatenate([cut, walker(second, 0, 3)])
+    assert relinked_ids(ids, frames, boxes, 25.0, TrackletLinkConfig(cut_ratio=1.0)).tolist() == ids.tolist()
+    assert set(relinked_ids(ids, frames, boxes, 25.0, TrackletLinkConfig()).tolist()) == {1}
+    # A box as short but more than twice as wide (someone else) is not taken for his cut part.
+    wide = np.concatenate([walker(first, 0, 3), walker(second, 0, 3, w=90.0, h=45.0)])
+    assert relinked_ids(ids, frames, wide, 25.0, TrackletLinkConfig()).tolist() == ids.tolist()
