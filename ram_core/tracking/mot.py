@@ -34,9 +34,23 @@ log = logging.getLogger(__name__)
 #: taken as that person's; the gate alone had cost those detections, `-cut` variants, HOTA and ID switches.
 #: Of 0, 0.05, 0.075, 0.1, 0.15 on seeds 0-2 of the four variants the best summed HOTA, 236.7 -> 241.4, ID
 #: switches 80 -> 79; 0.075 240.4 with 65; 0.1 and 0.15, the latter measured on three variants, lost 2.8 HOTA at
-#: every frame without cuts).
+#: every frame without cuts). A lost track keeps its person's height (lost_height_ratio 1.2 after lost_after 4
+#: frames: benchmarks/track_switches.py showed, at every frame of the tuning seeds, a man's track lost for 14
+#: frames taking the box of a 1.36x taller man entering in front of him, and swaps of that kind). Of 1.1, 1.15, 1.2, 1.25 after 4 frames and 1.2 after 1,
+#: 2, 4, 6 on seeds 0-2 of the four variants, with the re-link's `TrackletLinkConfig`: summed HOTA 241.41 ->
+#: 242.36, ID switches 73 -> 58; 1.1-1.2 after 2-6 frames a plateau (242.4-242.7, 57-60), 1.25 keeps almost none
+#: of it (241.49, 72), after 1 frame 241.88, 60; the plateau's loosest ratio is kept for real detectors' noisier
+#: heights. Checked on seeds 3-9 (neither tuned on nor reported): ID switches 160 -> 155, HOTA -0.36.
 MOT_TRACKER = with_association(
-    TrackerConfig(confirm_hits=2, front_bonus=0.1, direction_weight=0.15, max_height_ratio=1.5, cut_edge=0.05),
+    TrackerConfig(
+        confirm_hits=2,
+        front_bonus=0.1,
+        direction_weight=0.15,
+        max_height_ratio=1.5,
+        cut_edge=0.05,
+        lost_height_ratio=1.2,
+        lost_after=4,
+    ),
     max_coast_frames=15,
 )
 #: `ram-core track`'s offline re-linking of tracklets (`ram_core.tracking.relink`); None turns it off.

@@ -83,6 +83,13 @@ class TrackerConfig:
       pedestrian behind a car or a nearer person's shoulder): it is scored, gated (height, centre) and
       applied as the box of the predicted height hanging from that edge, so the track neither refuses it
       nor shrinks. 0 (the default, lite's) disables it; `ram-core track` sets it.
+    lost_height_ratio, lost_after: a track that has gone more than lost_after processed frames without an update
+      (its person hidden or missed) takes only a box (as `cut_edge` completes it) within lost_height_ratio times
+      the height it had when last seen, either way: a person hardly changes size while hidden, and the one who
+      walks by in front of them is seldom their size (benchmarks/track_switches.py, at every frame of
+      benchmarks/track_vs_peers.py's tuning seeds: a man's track lost for 14 frames took the box of a 1.36x taller
+      man entering in front of him, inside max_height_ratio, and the first man came back as a new track). inf (the
+      default, lite's) disables it; `ram-core track` sets it (`ram_core.tracking.mot.MOT_TRACKER`).
     """
 
     association: AssociationConfig = TRACKER_ASSOCIATION
@@ -101,6 +108,8 @@ class TrackerConfig:
     max_height_ratio: float = float("inf")
     cut_edge: float = 0.0
     cut_below: float = 0.8
+    lost_height_ratio: float = float("inf")
+    lost_after: int = 4
 
 
 @dataclass(frozen=True)
@@ -140,6 +149,7 @@ class _Track:
     observed: bool = True
     confidence: float = 0.0
     detection_index: int = -1
+    seen_height: float = 0.0  # px, the box's height after its last accepted update
 
 
 class Tracker:
@@ -239,6 +249,8 @@ class Tracker:
                 score = score + cfg.direction_weight * _direction_agreement(last, boxes)
             if np.isfinite(cfg.max_height_ratio):
                 allowed &= _pair_height_ratio(prior_boxes, pair_boxes) <= cfg.max_height_ratio
+            if np.isfinite(cfg.lost_height_ratio):
+                allowed &= self._lost_height_ok(prior_boxes, pair_boxes, steps)
             if np.isfinite(cfg.max_mahalanobis):
                 allowed &= self._mahalanobis(prior, pair_boxes if cut else boxes) <= cfg.max_mahalanobis
             reliable_det = scores > cfg.association.update.tau
@@ -261,6 +273,14 @@ class Tracker:
         self._births(frame_index, boxes, scores, features, set(matches.values()))
         self._suppress_duplicates()
         return self._views(frame_index)
+
+    def _lost_height_ok(self, prior_boxes: np.ndarray, pair_boxes: np.ndarray, steps: int) -> np.ndarray:
+        """(T, N) False where track t is lost (cfg.lost_after) and detection n's box as it sees it (``pair_boxes``
+        (T, N, 4)) is more than cfg.lost_height_ratio times taller or shorter than the track was when last seen."""
+        lost = np.array([t.coasting + steps > self.cfg.lost_after for t in self._tracks])
+        seen = prior_boxes.copy()
+        seen[:, 3] = seen[:, 1] + np.array([t.seen_height for t in self._tracks])
+        return ~lost[:, None] | (_pair_height_ratio(seen, pair_boxes) <= self.cfg.lost_height_ratio)
 
     def _mahalanobis(self, prior: kalman.KalmanState, boxes: np.ndarray) -> np.ndarray:
         """(T, N) `kalman.mahalanobis` of boxes (N, 4), or per track of its own row of boxes (T, N, 4)."""
@@ -323,6 +343,8 @@ class Tracker:
         for i, track in enumerate(self._tracks):
             track.state = kalman.KalmanState(mean=mean[i], cov=cov[i])
             track.box = now[i]
+            if accept[i]:
+                track.seen_height = float(now[i][3] - now[i][1])
 
     def _births(
         self, frame_index: int, boxes: np.ndarray, scores: np.ndarray, features: np.ndarray | None, taken: set[int]
@@ -346,6 +368,7 @@ class Tracker:
                 confirmed=cfg.confirm_hits <= 1,
                 confidence=float(scores[d]),
                 detection_index=int(d),
+                seen_height=float(boxes[d][3] - boxes[d][1]),
             )
             self._next_id += 1
             self._tracks.append(track)

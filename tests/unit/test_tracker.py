@@ -9,6 +9,7 @@ import pytest
 from ram_core.tracking.association import with_association
 from ram_core.tracking.boxes import cxcywh_to_xyxy, iou_matrix
 from ram_core.tracking.kalman import KalmanConfig
+from ram_core.tracking.mot import MOT_TRACKER
 from ram_core.tracking.selector import UpdateConfig
 from ram_core.tracking.tracker import Tracker, TrackerConfig, TrackView
 
@@ -432,3 +433,23 @@ def test_a_person_whose_box_is_cut_to_the_part_above_an_obstacle_keeps_their_id(
         assert (id_near(views[25], person(25)) == first) == keeps
         cut = [v for t in range(8, 20) for v in views[t] if v.track_id == first]
         assert all(v.observed and v.box[3] - v.box[1] > 100 for v in cut) == keeps
+
+
+def test_a_lost_track_does_not_take_the_box_of_a_taller_person_walking_past_in_front():
+    # A (120 px tall) stands, hidden on frames 10-23; B (160 px: nearer, 1.33x A) walks left in front of where A
+    # stands on frames 15-27, their first box 20 px from A's and under the height gate's 1.5x. `ram-core track`'s
+    # lost track keeps A's height (lost_height_ratio), so B gets a track of their own and A's track finds A
+    # again; without it A's lost track takes B's box, follows B and A comes back as a new track.
+    def a(t: int) -> np.ndarray:
+        return box(300 + 0.5 * t, 300, 50, 120)
+
+    def b(t: int) -> np.ndarray:
+        return box(320 - 3 * (t - 15), 300, 65, 160)
+
+    frames = [([(a(t), 0.9)] if not 10 <= t < 24 else []) + ([(b(t), 0.9)] if 15 <= t < 28 else []) for t in range(32)]
+    for cfg, keeps in ((MOT_TRACKER, True), (replace(MOT_TRACKER, lost_height_ratio=float("inf")), False)):
+        views = run(Tracker(cfg), frames)
+        first = id_near(views[8], a(8))
+        assert first > 0
+        assert all((id_near(views[t], a(t)) == first) == keeps for t in (24, 28, 31))
+        assert all((id_near(views[t], b(t)) not in (first, -1)) == keeps for t in range(17, 28))

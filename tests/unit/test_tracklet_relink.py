@@ -64,3 +64,38 @@ def test_links_are_one_to_one_and_respect_gap_and_distance():
         np.testing.assert_array_equal(
             relinked_ids(two, frames, np.concatenate([walker(f1, 0, 3), boxes]), 25.0, cfg), two
         )
+
+
+def test_a_person_standing_behind_passers_by_is_continued_though_their_cut_boxes_slide_apart():
+    # A man stands at x 300-340 (100 px tall). His first tracklet ends as someone walks in front of his left side
+    # (the box narrows from the left: its centre slides right); 10 frames later his second begins as another
+    # passer-by covers his right side (the box narrows from the right: its centre slides left). The centres move
+    # opposite ways, so the direction test alone refuses the link; the boxes' changing widths show the cuts, and
+    # the sides that stay put agree.
+    first, second = np.arange(1, 21), np.arange(31, 51)
+    left = np.where(first > 14, 300 + 3.0 * (first - 14), 300)
+    right = 340 - 3.0 * np.clip(second - 31, 0, 6)
+    top, bottom = np.full(20, 100.0), np.full(20, 200.0)
+    boxes = np.concatenate(
+        [np.stack([left, top, np.full(20, 340.0), bottom], 1), np.stack([np.full(20, 300.0), top, right, bottom], 1)]
+    )
+    frames, ids = np.concatenate([first, second]), np.repeat([1, 2], 20)
+    centre_only = TrackletLinkConfig(width_rate=float("inf"))
+    assert relinked_ids(ids, frames, boxes, 25.0, centre_only).tolist() == ids.tolist()
+    assert set(relinked_ids(ids, frames, boxes, 25.0, TrackletLinkConfig()).tolist()) == {1}
+
+
+def test_a_person_seen_whole_after_being_boxed_by_their_top_part_is_continued():
+    # A man (100 px tall, 40 wide) walks right; his first tracklet is boxed by his head and trunk only (the top
+    # 45 %: his legs behind a car), his second, after 10 hidden frames, whole. The heights differ 2.2x, so the size
+    # test alone refuses the link; the widths agree, and the first hanging from its top edge lines up with him.
+    first, second = np.arange(1, 21), np.arange(31, 51)
+    cut = walker(first, 0, 3)
+    cut[:, 3] = cut[:, 1] + 45
+    frames, ids = np.concatenate([first, second]), np.repeat([1, 2], 20)
+    boxes = np.concatenate([cut, walker(second, 0, 3)])
+    assert relinked_ids(ids, frames, boxes, 25.0, TrackletLinkConfig(cut_ratio=1.0)).tolist() == ids.tolist()
+    assert set(relinked_ids(ids, frames, boxes, 25.0, TrackletLinkConfig()).tolist()) == {1}
+    # A box as short but more than twice as wide (someone else) is not taken for his cut part.
+    wide = np.concatenate([walker(first, 0, 3), walker(second, 0, 3, w=90.0, h=45.0)])
+    assert relinked_ids(ids, frames, wide, 25.0, TrackletLinkConfig()).tolist() == ids.tolist()
