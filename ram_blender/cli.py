@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import bpy
 
-from ram_core.contract import reruns
+from ram_core.contract import reruns, stopping
 from ram_core.contract.batch_files import find_results, find_videos, results_path, stem_of_results
 from ram_core.contract.client import CaptureError, check_output_path
 from ram_core.contract.errors import one_line
@@ -366,12 +367,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     """Entry point for ``register_cli_command``: the exit code (``--help`` 0, as Blender asks of a
     command, and a usage error 2, both without a traceback: Blender does not catch ``SystemExit``; Ctrl-C
-    130, one line: the video in progress leaves no file, those done before stay)."""
+    130 and SIGTERM 143, one line: the video in progress leaves no file, those done before stay)."""
+    stopped_by: list[int] = []
+
+    def on_stop(signum, frame) -> None:
+        stopped_by.append(signum)
+        raise KeyboardInterrupt
+
     try:
-        return _run(argv)
+        with stopping.on_stop(on_stop):
+            return _run(argv)
     except KeyboardInterrupt:
-        print(f"{COMMAND}: stopped by Ctrl-C; the videos done before it are kept", file=sys.stderr)
-        return 130
+        signum = stopped_by[0] if stopped_by else signal.SIGINT
+        print(f"{COMMAND}: stopped by {stopping.said(signum)}; the videos done before it are kept", file=sys.stderr)
+        return stopping.exit_code(signum)
 
 
 def _run(argv: list[str]) -> int:

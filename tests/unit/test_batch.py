@@ -134,20 +134,24 @@ def test_without_retries_a_killed_worker_is_reported(batch_clips, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ctrl_c_cancels_the_outstanding_videos_and_leaves_no_partial_files(batch_clips, tmp_path, worker_env):
+@pytest.mark.parametrize(("signal_name", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_ctrl_c_cancels_the_outstanding_videos_and_leaves_no_partial_files(
+    batch_clips, tmp_path, worker_env, signal_name, code
+):
     videos, _ = batch_clips
     out = tmp_path / "out"
+    env = {"RAM_SCRIPTED_SIGINT_PARENT_AT": "4", "RAM_SCRIPTED_SLEEP": "0.2", "RAM_SCRIPTED_SIGNAL": signal_name}
     proc = subprocess.run(
         [sys.executable, "-m", "ram_core", "batch", str(videos[0].parent), "-o", str(out)]
         + ["--backend", SCRIPTED, "--workers", "1"],
-        env={**os.environ, **worker_env, "RAM_SCRIPTED_SIGINT_PARENT_AT": "4", "RAM_SCRIPTED_SLEEP": "0.2"},
+        env={**os.environ, **worker_env, **env},
         cwd=REPO,
         capture_output=True,
         check=False,
         text=True,
         timeout=120,
     )
-    assert proc.returncode == 130, proc.stderr
+    assert proc.returncode == code, proc.stderr
     assert "cancelling the outstanding videos" in proc.stderr
     statuses = [v["status"] for v in json.loads((out / "batch_summary.json").read_text())["videos"]]
     assert statuses == [CANCELLED] * 4
@@ -228,6 +232,28 @@ def test_the_progress_line_counts_videos_and_frames():
     text = stream.getvalue()
     assert "failed    bad.mp4  (bad.mp4: no such file)\n" in text
     assert "1/4 videos (1 failed)  130 frames" in text and "2 running" in text
+
+
+def test_a_batch_writing_to_a_log_says_each_finished_video():
+    """Before: nothing until the summary, however long the batch (the bar shows only on a terminal)."""
+    import io
+
+    from ram_core.batch.driver import BatchProgress
+    from ram_core.batch.task import Outcome
+    from ram_core.commands.batch import BatchBar
+
+    stream = io.StringIO()
+    bar = BatchBar(stream, every_s=0.0)
+    bar.update(BatchProgress(0, 4, 0, 0, 0, 2), [])
+    bar.update(
+        BatchProgress(2, 4, 1, 130, 200, 2),
+        [Outcome(0, "/v/a.mp4", DONE), Outcome(1, "/v/bad.mp4", FAILED, message="bad.mp4: no such file")],
+    )
+    bar.scene_done(Outcome(0, "/v/a.mp4", DONE, export=DONE))
+    bar.close()
+    assert stream.getvalue() == (
+        "[1/4] done      a.mp4\n[2/4] failed    bad.mp4  (bad.mp4: no such file)\nscene done      a.mp4\n"
+    )
 
 
 BLENDER_PYTHON = os.environ.get("RAM_BLENDER_PYTHON")

@@ -183,22 +183,43 @@ def test_a_backend_without_its_packages_says_which_extra_installs_them(monkeypat
     assert "pip install" not in str(e.value)
 
 
-def test_ctrl_c_saves_what_was_done(tmp_path, worker_env):
+@pytest.mark.parametrize(("signal_name", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_ctrl_c_saves_what_was_done(tmp_path, worker_env, signal_name, code):
+    """SIGTERM (a pipeline's kill or timeout) as Ctrl-C; before, it ended the client at once, without a line,
+    and left the worker running until it noticed."""
     out = tmp_path / "out.npz"
+    env = {"RAM_SCRIPTED_SIGINT_PARENT_AT": "15", "RAM_SCRIPTED_SLEEP": "0.03", "RAM_SCRIPTED_SIGNAL": signal_name}
     proc = subprocess.run(
         [sys.executable, "-m", "ram_core", "capture", str(CLIP), "-o", str(out), "--backend", SCRIPTED],
-        env={**os.environ, **worker_env, "RAM_SCRIPTED_SIGINT_PARENT_AT": "15", "RAM_SCRIPTED_SLEEP": "0.03"},
+        env={**os.environ, **worker_env, **env},
         cwd=REPO,
         capture_output=True,
         check=False,
         text=True,
         timeout=120,
     )
-    assert proc.returncode == 130, proc.stderr
+    assert proc.returncode == code, proc.stderr
     assert "cancelled: saved the" in proc.stderr
     meta = load_results(out).meta
     assert 15 <= meta.frame_end < 120
     assert "cancelled" in meta.notes
+
+
+def test_a_capture_writing_to_a_log_says_how_far_it_is_every_tenth():
+    """Before: nothing until the end, however long the video (the bar shows only on a terminal)."""
+    import io
+
+    from ram_core.commands.capture import ProgressBar
+    from ram_core.contract.messages import Progress
+
+    stream = io.StringIO()
+    bar = ProgressBar(stream, log_every_s=0.0)
+    for done in range(1, 101):
+        bar.update(Progress(frame=done - 1, done=done, total=100, people=3))
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 10 and lines[-1].startswith("ram-core: 100/100 frames, ")
+    assert lines[-1].endswith(" frames/s, 3 people")
 
 
 def test_info_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path):
