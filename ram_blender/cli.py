@@ -178,7 +178,7 @@ def build_scene(
     load_results(results)  # a file that is not results fails here, before an empty .blend is written
     if replaced is not None:
         reruns.set_aside(reruns.scene_outputs(out_dir, stem), replaced, keep_copy=results)
-    bpy.ops.wm.read_homefile(use_empty=True)
+    fresh_scene()
     blend = out_dir / f"{stem}.blend"
     save_blend(blend)  # first, so the results path is stored relative
     context = bpy.context
@@ -192,6 +192,19 @@ def build_scene(
     if exports:
         written += export.export_people(objects, session.edited(context).results, out_dir, stem, exports)
     return written
+
+
+def fresh_scene() -> None:
+    """An empty file whose render (F12) shows the people: Blender's empty file renders black (EEVEE, no world,
+    no light). Workbench, as the demo's preview: each person in their colour, shadows on the ground plane."""
+    bpy.ops.wm.read_homefile(use_empty=True)
+    scene = bpy.context.scene
+    scene.world = bpy.data.worlds.new("World")  # Blender's default grey background
+    scene.render.engine = "BLENDER_WORKBENCH"
+    shading = scene.display.shading
+    shading.light = "STUDIO"
+    shading.color_type = "MATERIAL"
+    shading.show_shadows = True
 
 
 def _earlier_outputs(
