@@ -31,7 +31,7 @@ from pathlib import Path
 import bpy
 
 from ram_core.contract import reruns, stopping
-from ram_core.contract.batch_files import find_results, find_videos, results_path, stem_of_results
+from ram_core.contract.batch_files import find_results, find_videos, no_videos, results_path, stem_of_results
 from ram_core.contract.client import CaptureError, check_output_path
 from ram_core.contract.errors import one_line
 from ram_core.contract.options import CaptureOptions, OptionsError, add_arguments, from_args
@@ -265,7 +265,7 @@ def batch_capture(
     python = python or preferences.worker_python(s)
     videos = find_videos(inputs)
     if not videos:
-        report("ram_capture: no videos found")
+        report(f"{COMMAND}: {no_videos(inputs)}")
         return 1
     skip, replaced = _earlier_outputs(
         [v.stem for v in videos], Path(out_dir), existing, reruns.video_outputs, "videos", report

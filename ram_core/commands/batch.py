@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     from ram_core.batch.driver import make_jobs, run_batch
     from ram_core.batch.schedulers import LocalScheduler, RayScheduler, local_workers
     from ram_core.batch.task import CANCELLED, DONE, FAILED, SKIPPED
-    from ram_core.contract.batch_files import find_videos
+    from ram_core.contract.batch_files import find_videos, no_videos
 
     options = capture_options.from_args(args)
     if args.max_retries < 0:
@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{out}: is a file; give a folder")
     videos = find_videos(args.inputs)
     if not videos:
-        raise CommandError(f"no videos found in {' '.join(args.inputs)}")
+        raise CommandError(no_videos(args.inputs))
     blender, formats = None, ()
     if args.export is not None:  # every reason the scene stage could not run is found before any capture
         try:

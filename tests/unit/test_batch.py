@@ -355,3 +355,23 @@ def run_command(argv: list[str]) -> int:
 
     args = build_parser().parse_args(argv)
     return args.run(args)
+
+
+def test_a_folder_without_videos_says_what_counts_and_where_they_are(tmp_path, capsys):
+    """Before: 'no videos found in footage', with the videos one folder down and nothing saying why."""
+    footage = tmp_path / "footage"
+    (footage / "day1").mkdir(parents=True)
+    (footage / "notes.txt").write_text("shot list")
+    assert main(["batch", str(footage), "-o", str(tmp_path / "out"), "--backend", SCRIPTED]) == 1
+    err = capsys.readouterr().err
+    assert err.endswith(
+        "no videos found in " + str(footage) + " (videos are files ending .avi, .m4v, .mkv, .mov, "
+        ".mp4, .mpeg, .mpg, .webm)\n"
+    ), err
+    (footage / "day1" / "clip.MP4").write_bytes(b"")
+    assert main(["batch", str(footage), "-o", str(tmp_path / "out"), "--backend", SCRIPTED]) == 1
+    err = capsys.readouterr().err
+    assert (
+        err == f"ram-core: error: no videos found in {footage}; subfolders are not searched: give {footage / 'day1'}\n"
+    )
+    assert not (tmp_path / "out").exists()
