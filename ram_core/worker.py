@@ -47,8 +47,10 @@ from ram_core.contract.messages import (
 from ram_core.contract.options import CaptureOptions, OptionsError
 from ram_core.contract.results import CaptureMeta
 from ram_core.contract.ring import Ring, RingClosed
+from ram_core.contract.smpl_model import SmplModelError
 from ram_core.contract.timing import off_grid
 from ram_core.video import VideoError, VideoInfo, iter_frames, open_video, prefetch_frames
+from ram_core.weights.store import MissingWeightsError
 
 logger = logging.getLogger("ram_core.worker")
 
@@ -65,7 +67,7 @@ class ClientGone(Exception):
 
 
 # Errors whose message is clear by itself; any other exception is reported as "Kind: message".
-_USER_ERRORS = (VideoError, BackendNotFound, CaptureArgsError, OptionsError)
+_USER_ERRORS = (VideoError, BackendNotFound, CaptureArgsError, OptionsError, SmplModelError, MissingWeightsError)
 
 
 class Channel:

@@ -304,3 +304,16 @@ def test_raw_records_never_replace_the_results(tmp_path, capsys):
         f"ram-core: error: {out}: the raw records would replace the results; give them another file name"
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bad_smpl_file_reads_as_one_plain_line(tmp_path, capsys):
+    """Before: 'SmplModelError: ...', and numpy's advice to load a text file with allow_pickle."""
+    junk = tmp_path / "smpl.npz"
+    junk.write_text("not a model")
+    out = tmp_path / "out.npz"
+    assert main(["capture", str(CLIP), "-o", str(out), "--end", "2", "--smpl", str(junk)]) == 1
+    assert error_lines(capsys.readouterr().err) == [
+        f"ram-core: error: {junk}: not an .npz file (an SMPL .pkl? convert it once with "
+        "`ram-core smpl convert IN.pkl OUT.npz`)"
+    ]
+    assert not out.exists()
