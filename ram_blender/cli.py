@@ -279,7 +279,7 @@ def batch_capture(
         if not video.is_file():
             raise FileNotFoundError(f"{video}: no such file")  # as the other inputs: PATH: reason
         written = process_video(video, out, python, options, exports, body, ground_plane, character, replaced)
-        done = f"-> {written[1]}" if written else "nobody was found in it; nothing written"
+        done = f"-> {written[1]}" if written else "but nobody was found in it; nothing written"
         remarks = video_remarks(load_results(written[0]).meta) if written else ""
         return done + (f" ({remarks})" if remarks else "")
 

@@ -153,6 +153,9 @@ def main() -> int:
         return code
 
     blend = out / f"{video.stem}.blend"
+    if not blend.is_file():  # nobody was found in the video: batch_capture said so and wrote nothing
+        print(f"demo: nobody was found in {video.name}; no scene or preview to make", file=sys.stderr)
+        return 1
     bpy.ops.wm.open_mainfile(filepath=str(blend))
     scene = bpy.context.scene
     frame = busiest_frame(scene)
