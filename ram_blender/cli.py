@@ -57,8 +57,9 @@ def capture_one(request: CaptureRequest, report=print, before_save: Callable[[],
             status = job.step()
             if status.finished or status.error:
                 break
-            # Until the worker reports the frame count there is no progress to show (not "frame 0/0").
-            if status.total and status.fraction - last >= 0.25:
+            # Until the worker has done a frame there is no progress to show (not "frame 0/0", nor "frame 0/5"
+            # for a file that then turns out not to be a video).
+            if status.done and status.total and status.fraction - last >= 0.25:
                 last = status.fraction
                 report(f"  {Path(request.video).name}: frame {status.done}/{status.total}")
             time.sleep(POLL_SECONDS)
