@@ -96,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
 
     options = capture_options.from_args(args)
     extras = [p for p in (args.preview, args.contact_sheet) if p]
+    if extras:
+        from ram_core.preview import check_names
+
+        check_names(args.preview, args.contact_sheet)  # before the capture, not after it
     for path in extras:
         check_output_path(path)
     cancel = threading.Event()

@@ -317,3 +317,22 @@ def test_a_bad_smpl_file_reads_as_one_plain_line(tmp_path, capsys):
         "`ram-core smpl convert IN.pkl OUT.npz`)"
     ]
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("flag", "name", "message"),
+    [
+        ("--preview", "p.png", "--preview {}: give a video file name ending .mp4, .m4v, .mov, .avi"),
+        ("--contact-sheet", "s.mp4", "--contact-sheet {}: give an image file name ending .png, .jpg, .jpeg"),
+    ],
+)
+def test_a_preview_or_contact_sheet_named_as_the_other_kind_is_refused_before_the_capture(
+    tmp_path, capsys, flag, name, message
+):
+    """Before: a preview named .png was written as a broken image with FFmpeg warnings; a contact sheet named
+    .mp4 failed with OpenCV's traceback after the whole capture."""
+    path = tmp_path / name
+    out = tmp_path / "out.npz"
+    assert main(["capture", str(CLIP), "-o", str(out), "--backend", SCRIPTED, flag, str(path)]) == 1
+    assert error_lines(capsys.readouterr().err) == ["ram-core: error: " + message.format(path)]
+    assert list(tmp_path.iterdir()) == []
