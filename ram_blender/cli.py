@@ -37,7 +37,7 @@ from ram_core.contract.errors import one_line
 from ram_core.contract.options import CaptureOptions, OptionsError, add_arguments, from_args
 from ram_core.contract.results import load_results
 
-from . import bone_maps, export, preferences, retarget, session
+from . import export, preferences, retarget, session
 from .capture_job import CaptureJob, CaptureRequest, video_remarks
 from .importer.build import BODIES
 
@@ -103,14 +103,29 @@ class Character:
         return cls(Path(path), name, bone_map, pin_feet)
 
     def check(self) -> None:
-        """ValueError (one line) if the file, the object in it or the preset file is not there."""
+        """ValueError (one line) if the file or the object in it is not there, the object is not an armature,
+        or the bone map does not fit it (an unknown map, a bad preset file, a Rigify map on another rig, no
+        hips bone): found before any capture rather than after each."""
         if not self.path.is_file():
             raise ValueError(f"no such file {self.path} (--retarget)")
-        with bpy.data.libraries.load(str(self.path)) as (src, _dst):
+        with bpy.data.libraries.load(str(self.path)) as (src, dst):
             if self.armature not in src.objects:
                 raise ValueError(f"{self.path.name} has no object {self.armature!r} (--retarget)")
-        if self.bone_map.lower().endswith(".json"):
-            bone_maps.load_preset(self.bone_map)
+            dst.objects = [self.armature]
+        rig = dst.objects[0]
+        try:
+            if rig is None or rig.type != "ARMATURE":
+                kind = "nothing" if rig is None else f"a {rig.type.lower()}"
+                raise ValueError(f"{self.armature} in {self.path.name} is {kind}, not an armature (--retarget)")
+            try:
+                mapping = retarget.map_for(rig, self.bone_map)[0]
+            except ValueError as e:  # named as in its file, not as the copy ("Character.001") looked at here
+                raise ValueError(str(e).replace(rig.name, self.armature)) from None
+            if "pelvis" not in mapping:
+                raise ValueError(f"--map {self.bone_map} finds no hips bone in {self.armature}: give another map")
+        finally:
+            if rig is not None:  # only a look: apply_character appends its own copies (its data, now
+                bpy.data.objects.remove(rig)  # without users, is not saved)
 
 
 def character_of(args: argparse.Namespace) -> Character | None:
