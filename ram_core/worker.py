@@ -27,8 +27,15 @@ from collections.abc import Iterator
 from contextlib import closing
 from typing import TextIO
 
-import cv2
-import numpy as np
+try:
+    import cv2
+    import numpy as np
+except ModuleNotFoundError as e:  # a Python without ram-core's packages (a base install, Blender's own)
+    raise ModuleNotFoundError(
+        f"{e.msg} in {sys.executable}, the worker's Python: install ram-core's packages there "
+        "(pip install 'ram-core[lite]') or choose another Python",
+        name=e.name,
+    ) from None
 
 from ram_core.backends.base import Backend, camera_intrinsics
 from ram_core.backends.registry import BackendNotFound, create_backend
