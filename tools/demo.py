@@ -200,4 +200,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the capture stopped its worker; an earlier run's files were not moved
+        print("demo: stopped by Ctrl-C", file=sys.stderr)
+        sys.exit(130)

@@ -126,7 +126,11 @@ def blender_env() -> Path:
 def run_env(python: Path, args: list[str], env: dict[str, str] | None = None) -> int:
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **(env or {})}
     full_env.pop("PYTHONHOME", None)
-    return subprocess.run([str(python), *args], check=False, cwd=ROOT, env=full_env).returncode
+    proc = subprocess.Popen([str(python), *args], cwd=ROOT, env=full_env)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:  # the child got the Ctrl-C too and stops on its own: no traceback from here
+        return proc.wait()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
