@@ -336,3 +336,19 @@ def test_a_preview_or_contact_sheet_named_as_the_other_kind_is_refused_before_th
     assert main(["capture", str(CLIP), "-o", str(out), "--backend", SCRIPTED, flag, str(path)]) == 1
     assert error_lines(capsys.readouterr().err) == ["ram-core: error: " + message.format(path)]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_info_on_a_folder_names_a_results_file_in_it(tmp_path, capsys):
+    """Before: 'not a RAM results file (unreadable .npz: IsADirectoryError: [Errno 21] ...)'."""
+    from ram_core.contract.results import save_results
+    from tests.unit.test_results import sample_results
+
+    assert main(["info", str(tmp_path)]) == 1
+    assert error_lines(capsys.readouterr().err) == [
+        f"ram-core: error: {tmp_path}: is a folder; give one results file (none there)"
+    ]
+    save_results(sample_results(n_tracks=1), tmp_path / "clip.ram.npz")
+    assert main(["info", str(tmp_path)]) == 1
+    assert error_lines(capsys.readouterr().err) == [
+        f"ram-core: error: {tmp_path}: is a folder; give one results file, e.g. {tmp_path / 'clip.ram.npz'} (1 there)"
+    ]
