@@ -233,7 +233,10 @@ def bone_map(preset: str, bone_names: list[str] | tuple[str, ...]) -> dict[str, 
     if preset == "auto":
         return auto_map(bone_names)
     if preset not in PRESETS:
-        raise ValueError(f"unknown bone map preset {preset!r}: use one of auto, {', '.join(PRESETS)}")
+        raise ValueError(
+            f"unknown bone map preset {preset!r}: use one of auto, {', '.join(PRESETS)}, rigify_def or a preset "
+            "file (.json)"
+        )
     have = set(bone_names)
     return {j: b for j, b in PRESETS[preset].items() if b in have}
 

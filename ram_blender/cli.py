@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -29,14 +30,14 @@ from pathlib import Path
 
 import bpy
 
-from ram_core.contract import reruns
-from ram_core.contract.batch_files import find_results, find_videos, results_path, stem_of_results
+from ram_core.contract import reruns, stopping
+from ram_core.contract.batch_files import find_results, find_videos, no_videos, results_path, stem_of_results
 from ram_core.contract.client import CaptureError, check_output_path
 from ram_core.contract.errors import one_line
 from ram_core.contract.options import CaptureOptions, OptionsError, add_arguments, from_args
 from ram_core.contract.results import load_results
 
-from . import bone_maps, export, preferences, retarget, session
+from . import export, preferences, retarget, session
 from .capture_job import CaptureJob, CaptureRequest, video_remarks
 from .importer.build import BODIES
 
@@ -56,8 +57,9 @@ def capture_one(request: CaptureRequest, report=print, before_save: Callable[[],
             status = job.step()
             if status.finished or status.error:
                 break
-            # Until the worker reports the frame count there is no progress to show (not "frame 0/0").
-            if status.total and status.fraction - last >= 0.25:
+            # Until the worker has done a frame there is no progress to show (not "frame 0/0", nor "frame 0/5"
+            # for a file that then turns out not to be a video).
+            if status.done and status.total and status.fraction - last >= 0.25:
                 last = status.fraction
                 report(f"  {Path(request.video).name}: frame {status.done}/{status.total}")
             time.sleep(POLL_SECONDS)
@@ -101,14 +103,29 @@ class Character:
         return cls(Path(path), name, bone_map, pin_feet)
 
     def check(self) -> None:
-        """ValueError (one line) if the file, the object in it or the preset file is not there."""
+        """ValueError (one line) if the file or the object in it is not there, the object is not an armature,
+        or the bone map does not fit it (an unknown map, a bad preset file, a Rigify map on another rig, no
+        hips bone): found before any capture rather than after each."""
         if not self.path.is_file():
             raise ValueError(f"no such file {self.path} (--retarget)")
-        with bpy.data.libraries.load(str(self.path)) as (src, _dst):
+        with bpy.data.libraries.load(str(self.path)) as (src, dst):
             if self.armature not in src.objects:
                 raise ValueError(f"{self.path.name} has no object {self.armature!r} (--retarget)")
-        if self.bone_map.lower().endswith(".json"):
-            bone_maps.load_preset(self.bone_map)
+            dst.objects = [self.armature]
+        rig = dst.objects[0]
+        try:
+            if rig is None or rig.type != "ARMATURE":
+                kind = "nothing" if rig is None else f"a {rig.type.lower()}"
+                raise ValueError(f"{self.armature} in {self.path.name} is {kind}, not an armature (--retarget)")
+            try:
+                mapping = retarget.map_for(rig, self.bone_map)[0]
+            except ValueError as e:  # named as in its file, not as the copy ("Character.001") looked at here
+                raise ValueError(str(e).replace(rig.name, self.armature)) from None
+            if "pelvis" not in mapping:
+                raise ValueError(f"--map {self.bone_map} finds no hips bone in {self.armature}: give another map")
+        finally:
+            if rig is not None:  # only a look: apply_character appends its own copies (its data, now
+                bpy.data.objects.remove(rig)  # without users, is not saved)
 
 
 def character_of(args: argparse.Namespace) -> Character | None:
@@ -177,7 +194,7 @@ def build_scene(
     load_results(results)  # a file that is not results fails here, before an empty .blend is written
     if replaced is not None:
         reruns.set_aside(reruns.scene_outputs(out_dir, stem), replaced, keep_copy=results)
-    bpy.ops.wm.read_homefile(use_empty=True)
+    fresh_scene()
     blend = out_dir / f"{stem}.blend"
     save_blend(blend)  # first, so the results path is stored relative
     context = bpy.context
@@ -191,6 +208,19 @@ def build_scene(
     if exports:
         written += export.export_people(objects, session.edited(context).results, out_dir, stem, exports)
     return written
+
+
+def fresh_scene() -> None:
+    """An empty file whose render (F12) shows the people: Blender's empty file renders black (EEVEE, no world,
+    no light). Workbench, as the demo's preview: each person in their colour, shadows on the ground plane."""
+    bpy.ops.wm.read_homefile(use_empty=True)
+    scene = bpy.context.scene
+    scene.world = bpy.data.worlds.new("World")  # Blender's default grey background
+    scene.render.engine = "BLENDER_WORKBENCH"
+    shading = scene.display.shading
+    shading.light = "STUDIO"
+    shading.color_type = "MATERIAL"
+    shading.show_shadows = True
 
 
 def _earlier_outputs(
@@ -251,7 +281,7 @@ def batch_capture(
     python = python or preferences.worker_python(s)
     videos = find_videos(inputs)
     if not videos:
-        report("ram_capture: no videos found")
+        report(f"{COMMAND}: {no_videos(inputs)}")
         return 1
     skip, replaced = _earlier_outputs(
         [v.stem for v in videos], Path(out_dir), existing, reruns.video_outputs, "videos", report
@@ -265,7 +295,7 @@ def batch_capture(
         if not video.is_file():
             raise FileNotFoundError(f"{video}: no such file")  # as the other inputs: PATH: reason
         written = process_video(video, out, python, options, exports, body, ground_plane, character, replaced)
-        done = f"-> {written[1]}" if written else "nobody was found in it; nothing written"
+        done = f"-> {written[1]}" if written else "but nobody was found in it; nothing written"
         remarks = video_remarks(load_results(written[0]).meta) if written else ""
         return done + (f" ({remarks})" if remarks else "")
 
@@ -366,12 +396,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     """Entry point for ``register_cli_command``: the exit code (``--help`` 0, as Blender asks of a
     command, and a usage error 2, both without a traceback: Blender does not catch ``SystemExit``; Ctrl-C
-    130, one line: the video in progress leaves no file, those done before stay)."""
+    130 and SIGTERM 143, one line: the video in progress leaves no file, those done before stay)."""
+    stopped_by: list[int] = []
+
+    def on_stop(signum, frame) -> None:
+        stopped_by.append(signum)
+        raise KeyboardInterrupt
+
     try:
-        return _run(argv)
+        with stopping.on_stop(on_stop):
+            return _run(argv)
     except KeyboardInterrupt:
-        print(f"{COMMAND}: stopped by Ctrl-C; the videos done before it are kept", file=sys.stderr)
-        return 130
+        signum = stopped_by[0] if stopped_by else signal.SIGINT
+        print(f"{COMMAND}: stopped by {stopping.said(signum)}; the videos done before it are kept", file=sys.stderr)
+        return stopping.exit_code(signum)
 
 
 def _run(argv: list[str]) -> int:

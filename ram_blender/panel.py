@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import bpy
@@ -63,8 +64,12 @@ class RAM_PT_capture(bpy.types.Panel):
         col.operator("ram.import_results", icon="IMPORT")
         if state.capture_running:
             col.progress(factor=state.capture_progress / 100.0, text=state.capture_status or "Capturing")
-        if state.results_path:
+        if state.results_path and Path(bpy.path.abspath(state.results_path)).is_file():
             col.label(text=f"Results: {bpy.path.basename(state.results_path)}", icon="FILE")
+        elif state.results_path:  # the .blend moved without its capture: edits and exports need it
+            col.alert = True
+            col.label(text="Results file missing: point this at it", icon="ERROR")
+            col.prop(state, "results_path", text="")
 
 
 class RAM_PT_tracks(bpy.types.Panel):

@@ -38,11 +38,20 @@ DOMAIN_ERRORS = (ResultsFormatError, SmplModelError, edits.EditError, FileNotFou
 _cache: dict[tuple[str, float], Results] = {}
 
 
-def _raw_results(path: str) -> Results:
-    """The raw results at ``path``, read once per file version."""
+def _raw_results(path: str, importing: bool = False) -> Results:
+    """The raw results at ``path``, read once per file version. Missing, the error says what to do: a
+    file to import is named as any other missing file; the scene's own capture (the .blend moved without
+    it) can be pointed at again in the Capture panel."""
     p = Path(bpy.path.abspath(path))
+    if p.is_dir():
+        raise FileNotFoundError(f"{p}: is a folder; choose a results file (.ram.npz)")
     if not p.is_file():
-        raise FileNotFoundError(f"results file not found: {p}")
+        if importing:
+            raise FileNotFoundError(f"{p}: no such file")
+        raise FileNotFoundError(
+            f"{p}: this scene's results file is missing; put it back, or set Results file in Sidebar > RAM > "
+            "Capture to where it is now"
+        )
     key = (str(p), p.stat().st_mtime)
     if key not in _cache:
         _cache.clear()
@@ -74,7 +83,7 @@ def import_results(
     On any failure the scene keeps its previous capture: collection, results path and edit log.
     """
     state = context.scene.ram
-    _raw_results(path)  # fail before touching the scene
+    _raw_results(path, importing=True)  # fail before touching the scene
     options = options or build_options(context)
     previous = (state.results_path, state.edit_log)
     blend_saved = bool(bpy.data.filepath)

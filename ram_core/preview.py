@@ -22,6 +22,18 @@ from ram_core.contract.skeleton import PARENTS
 from ram_core.video import iter_frames
 
 _DASH_PX = 7
+# What the two files can be: OpenCV's mp4v writer and its image writers (another name wrote a broken file or
+# failed with a traceback after the whole capture).
+PREVIEW_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi")
+SHEET_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def check_names(preview: str | None, contact_sheet: str | None) -> None:
+    """ValueError, one line, for a preview not named as a video or a contact sheet not named as an image."""
+    if preview and Path(preview).suffix.lower() not in PREVIEW_SUFFIXES:
+        raise ValueError(f"--preview {preview}: give a video file name ending {', '.join(PREVIEW_SUFFIXES)}")
+    if contact_sheet and Path(contact_sheet).suffix.lower() not in SHEET_SUFFIXES:
+        raise ValueError(f"--contact-sheet {contact_sheet}: give an image file name ending {', '.join(SHEET_SUFFIXES)}")
 
 
 def _dashed_line(image: np.ndarray, p: np.ndarray, q: np.ndarray, color: tuple[int, int, int], thickness: int) -> None:

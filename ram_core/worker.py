@@ -27,8 +27,15 @@ from collections.abc import Iterator
 from contextlib import closing
 from typing import TextIO
 
-import cv2
-import numpy as np
+try:
+    import cv2
+    import numpy as np
+except ModuleNotFoundError as e:  # a Python without ram-core's packages (a base install, Blender's own)
+    raise ModuleNotFoundError(
+        f"{e.msg} in {sys.executable}, the worker's Python: install ram-core's packages there "
+        "(pip install 'ram-core[lite]') or choose another Python",
+        name=e.name,
+    ) from None
 
 from ram_core.backends.base import Backend, camera_intrinsics
 from ram_core.backends.registry import BackendNotFound, create_backend
@@ -47,8 +54,10 @@ from ram_core.contract.messages import (
 from ram_core.contract.options import CaptureOptions, OptionsError
 from ram_core.contract.results import CaptureMeta
 from ram_core.contract.ring import Ring, RingClosed
+from ram_core.contract.smpl_model import SmplModelError
 from ram_core.contract.timing import off_grid
 from ram_core.video import VideoError, VideoInfo, iter_frames, open_video, prefetch_frames
+from ram_core.weights.store import MissingWeightsError
 
 logger = logging.getLogger("ram_core.worker")
 
@@ -65,7 +74,7 @@ class ClientGone(Exception):
 
 
 # Errors whose message is clear by itself; any other exception is reported as "Kind: message".
-_USER_ERRORS = (VideoError, BackendNotFound, CaptureArgsError, OptionsError)
+_USER_ERRORS = (VideoError, BackendNotFound, CaptureArgsError, OptionsError, SmplModelError, MissingWeightsError)
 
 
 class Channel:

@@ -153,6 +153,9 @@ def main() -> int:
         return code
 
     blend = out / f"{video.stem}.blend"
+    if not blend.is_file():  # nobody was found in the video: batch_capture said so and wrote nothing
+        print(f"demo: nobody was found in {video.name}; no scene or preview to make", file=sys.stderr)
+        return 1
     bpy.ops.wm.open_mainfile(filepath=str(blend))
     scene = bpy.context.scene
     frame = busiest_frame(scene)
@@ -197,4 +200,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the capture stopped its worker; an earlier run's files were not moved
+        print("demo: stopped by Ctrl-C", file=sys.stderr)
+        sys.exit(130)

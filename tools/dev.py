@@ -126,7 +126,11 @@ def blender_env() -> Path:
 def run_env(python: Path, args: list[str], env: dict[str, str] | None = None) -> int:
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **(env or {})}
     full_env.pop("PYTHONHOME", None)
-    return subprocess.run([str(python), *args], check=False, cwd=ROOT, env=full_env).returncode
+    proc = subprocess.Popen([str(python), *args], cwd=ROOT, env=full_env)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:  # the child got the Ctrl-C too and stops on its own: no traceback from here
+        return proc.wait()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -209,8 +213,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tools/dev.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo", help="capture a video with the lite backend into a .blend and a rendered preview")
-    p.add_argument("--video", default=str(ROOT / "tests" / "data" / "vtest_clip.avi"))
-    p.add_argument("--out", default=str(ROOT / "out" / "demo"))
+    p.add_argument(
+        "--video",
+        default=str(ROOT / "tests" / "data" / "vtest_clip.avi"),
+        help="the video to capture (default: the bundled 12 s street clip, tests/data/vtest_clip.avi)",
+    )
+    p.add_argument(
+        "--out",
+        default=str(ROOT / "out" / "demo"),
+        help="the folder for the results, .blend, exports and preview.png (default: out/demo); an earlier "
+        "run's files there move to OUT/replaced/<date>_<time>/",
+    )
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("test", help="lint, then run every test tier (unit, Blender 5.x, Blender 4.2)")
     p.add_argument("--unit-only", action="store_true", help="only the tests that need no Blender")

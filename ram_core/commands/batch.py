@@ -7,8 +7,8 @@ batch resumes) or --overwrite (capture them all again; each video's earlier file
 OUT_DIR/replaced/<date>_<time>/ when its new results replace them). A failed video is retried (--max-retries) when its worker died or
 failed for a reason other than the input, then reported; the others go on. The summary (video, status,
 frames, people, seconds) is printed and written to OUT_DIR/batch_summary.csv and .json. Exit code 0 if
-every video is done or skipped, 1 if any failed, 130 after Ctrl-C (outstanding videos are cancelled and
-leave no partial files; a second Ctrl-C stops at once). Without --ray the videos run on a local pool;
+every video is done or skipped, 1 if any failed, 130 after Ctrl-C, 143 after SIGTERM (outstanding videos are
+cancelled and leave no partial files; a second Ctrl-C stops at once). Without --ray the videos run on a local pool;
 --ray runs each as a Ray task (pip install "ram-core[ray]"; see docs/batch.md). --export fbx,bvh,npz
 also builds each captured (or skipped, unless it has one) video's OUT_DIR/<stem>.blend and exports with Blender (--blender,
 default: blender on PATH) on this machine, as soon as its capture ends; a failed scene is that video's
@@ -27,13 +27,11 @@ from typing import TYPE_CHECKING, TextIO
 
 from ram_core.commands import CommandError
 from ram_core.contract import options as capture_options
-from ram_core.contract import reruns
+from ram_core.contract import reruns, stopping
 
 if TYPE_CHECKING:
     from ram_core.batch.driver import BatchProgress
     from ram_core.batch.task import Outcome
-
-EXIT_CANCELLED = 130
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +78,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class BatchBar:
-    """One line on a terminal: videos finished, failed, frames captured, captures running."""
+    """One line on a terminal: videos finished, failed, frames captured, captures running. Elsewhere (a
+    pipeline's log) a plain line for each finished video, so a long batch is not silent until its summary."""
 
     def __init__(self, stream: TextIO | None = None, every_s: float = 0.2) -> None:
         self.stream = sys.stderr if stream is None else stream
@@ -90,11 +89,16 @@ class BatchBar:
         self._shown = 0.0
 
     def update(self, p: BatchProgress, new: list[Outcome]) -> None:
+        for i, o in enumerate(new):  # finished videos scroll above the bar
+            why = f"  ({o.message})" if o.message else ""
+            line = f"{o.status:9} {os.path.basename(o.video)}{why}"
+            if self.enabled:
+                self.stream.write(f"\r\x1b[K{line}\n")
+            else:
+                self.stream.write(f"[{p.finished - len(new) + i + 1}/{p.videos}] {line}\n")
+                self.stream.flush()
         if not self.enabled:
             return
-        for o in new:  # finished videos scroll above the bar
-            why = f"  ({o.message})" if o.message else ""
-            self.stream.write(f"\r\x1b[K{o.status:9} {os.path.basename(o.video)}{why}\n")
         now = time.monotonic()
         if now - self._shown < self.every_s and not new:
             return
@@ -111,10 +115,10 @@ class BatchBar:
 
     def scene_done(self, o: Outcome) -> None:
         """A line for a finished scene (the scene stage shows no bar: Blender says nothing of its progress)."""
-        if self.enabled:
-            why = f"  ({o.message})" if o.export != "done" and o.message else ""
-            self.stream.write(f"\r\x1b[Kscene {o.export:9} {os.path.basename(o.video)}{why}\n")
-            self.stream.flush()
+        why = f"  ({o.message})" if o.export != "done" and o.message else ""
+        clear = "\r\x1b[K" if self.enabled else ""  # the bar's line, on a terminal
+        self.stream.write(f"{clear}scene {o.export:9} {os.path.basename(o.video)}{why}\n")
+        self.stream.flush()
 
     def close(self) -> None:
         if self.enabled:
@@ -129,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     from ram_core.batch.driver import make_jobs, run_batch
     from ram_core.batch.schedulers import LocalScheduler, RayScheduler, local_workers
     from ram_core.batch.task import CANCELLED, DONE, FAILED, SKIPPED
-    from ram_core.contract.batch_files import find_videos
+    from ram_core.contract.batch_files import find_videos, no_videos
 
     options = capture_options.from_args(args)
     if args.max_retries < 0:
@@ -139,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{out}: is a file; give a folder")
     videos = find_videos(args.inputs)
     if not videos:
-        raise CommandError(f"no videos found in {' '.join(args.inputs)}")
+        raise CommandError(no_videos(args.inputs))
     blender, formats = None, ()
     if args.export is not None:  # every reason the scene stage could not run is found before any capture
         try:
@@ -169,11 +173,16 @@ def run(args: argparse.Namespace) -> int:
 
     stop = threading.Event()
 
-    def on_sigint(signum, frame) -> None:
+    stopped_by: list[int] = []  # the signal that cancelled the batch
+
+    def on_stop(signum, frame) -> None:
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        sys.stderr.write("\nram-core: cancelling the outstanding videos (Ctrl-C again to stop at once)\n")
+        stopped_by.append(signum)
+        sys.stderr.write(
+            f"\nram-core: cancelling the outstanding videos ({stopping.said(signum)} again to stop at once)\n"
+        )
 
     bar = BatchBar()
     pool = None
@@ -189,23 +198,22 @@ def run(args: argparse.Namespace) -> int:
         if pool is not None:
             pool.add(new)
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        skip = args.existing == reruns.SKIP
-        outcomes = run_batch(jobs, scheduler, skip_existing=skip, on_update=on_update, should_stop=stop.is_set)
-        bar.close()
-        if pool is not None:
-            if pool.pending():
-                print(f"ram-core: captures ended; waiting for {pool.pending()} scenes", file=sys.stderr)
-            outcomes = pool.finish(outcomes)
+        with stopping.on_stop(on_stop):
+            skip = args.existing == reruns.SKIP
+            outcomes = run_batch(jobs, scheduler, skip_existing=skip, on_update=on_update, should_stop=stop.is_set)
+            bar.close()
+            if pool is not None:
+                if pool.pending():
+                    print(f"ram-core: captures ended; waiting for {pool.pending()} scenes", file=sys.stderr)
+                outcomes = pool.finish(outcomes)
     except KeyboardInterrupt:
         bar.close()
         print("ram-core: interrupted", file=sys.stderr)
-        return EXIT_CANCELLED
+        return stopping.exit_code(stopped_by[0] if stopped_by else signal.SIGINT)
     except RuntimeError as e:  # Ray missing or unreachable
         raise CommandError(str(e)) from None
     finally:
-        signal.signal(signal.SIGINT, previous)
         if pool is not None:
             pool.close()
     print(summary.table(outcomes))
@@ -229,5 +237,5 @@ def run(args: argparse.Namespace) -> int:
         elif o.export == FAILED:
             print(f"ram-core: error: {os.path.basename(o.video)}: {o.message}", file=sys.stderr)
     if counts[CANCELLED] or any(o.export == CANCELLED for o in outcomes):
-        return EXIT_CANCELLED
+        return stopping.exit_code(stopped_by[0] if stopped_by else signal.SIGINT)
     return 1 if bad or any(o.export == FAILED for o in outcomes) else 0

@@ -2,7 +2,8 @@
 
 Runs the capture in a worker process (the same path Blender uses) and shows a progress bar.
 Ctrl-C stops cleanly and saves the frames done so far (exit code 130); a second Ctrl-C abandons
-the capture without saving. On any error nothing is written and the exit code is 1.
+the capture without saving. SIGTERM does the same (exit code 143). On any error nothing is written
+and the exit code is 1.
 
 An output file that exists (``-o``, ``--raw``, ``--preview``, ``--contact-sheet``) is never replaced
 silently: as ``ram-core batch`` and ``ram_capture`` do (:mod:`ram_core.contract.reruns`), the capture is
@@ -22,10 +23,8 @@ from pathlib import Path
 from typing import TextIO
 
 from ram_core.contract import options as capture_options
-from ram_core.contract import reruns
+from ram_core.contract import reruns, stopping
 from ram_core.contract.messages import Progress
-
-EXIT_CANCELLED = 130
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,15 +61,21 @@ def refusal(earlier: list[Path]) -> str:
 
 
 class ProgressBar:
-    """A one-line progress bar on a terminal (nothing when ``stream`` is not one)."""
+    """A one-line progress bar on a terminal. Elsewhere (a pipeline's log) a plain line each time another
+    tenth of the frames is done and ``log_every_s`` has passed, so a long capture is not silent to its end
+    and a short one adds nothing."""
 
-    def __init__(self, stream: TextIO | None = None, width: int = 30, every_s: float = 0.1) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, width: int = 30, every_s: float = 0.1, log_every_s: float = 10.0
+    ) -> None:
         self.stream = sys.stderr if stream is None else stream
         self.enabled = self.stream.isatty()
         self.width = width
         self.every_s = every_s
+        self.log_every_s = log_every_s
         self.started = time.monotonic()
         self._shown = 0.0
+        self._logged = (self.started, 0)  # when, and at which tenth of the frames, the last plain line was written
 
     def rate(self, done: int) -> float:
         """Frames per second since the bar was made."""
@@ -78,7 +83,16 @@ class ProgressBar:
 
     def update(self, p: Progress) -> None:
         now = time.monotonic()
-        if not self.enabled or (now - self._shown < self.every_s and p.done < p.total):
+        if not self.enabled:
+            tenth = 10 * p.done // max(p.total, 1)
+            if now - self._logged[0] >= self.log_every_s and tenth > self._logged[1]:
+                self._logged = (now, tenth)
+                self.stream.write(
+                    f"ram-core: {p.done}/{p.total} frames, {self.rate(p.done):.1f} frames/s, {p.people} people\n"
+                )
+                self.stream.flush()
+            return
+        if now - self._shown < self.every_s and p.done < p.total:
             return
         self._shown = now
         filled = int(self.width * p.done / max(p.total, 1))
@@ -99,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
 
     options = capture_options.from_args(args)
     extras = [p for p in (args.preview, args.contact_sheet) if p]
+    if extras:
+        from ram_core.preview import check_names
+
+        check_names(args.preview, args.contact_sheet)  # before the capture, not after it
     for path in extras:
         check_output_path(path)
     earlier = [Path(p) for p in dict.fromkeys((args.output, args.raw, *extras)) if p and Path(p).is_file()]
@@ -116,32 +134,34 @@ def run(args: argparse.Namespace) -> int:
         print(f"ram-core: the earlier {', '.join(p.name for p in earlier)} moved to {folder}", file=sys.stderr)
 
     cancel = threading.Event()
+    stopped_by: list[int] = []  # the signal that stopped the capture
 
-    def on_sigint(signum, frame) -> None:
+    def on_stop(signum, frame) -> None:
         if cancel.is_set():
             raise KeyboardInterrupt
         cancel.set()
-        sys.stderr.write("\nram-core: stopping; saving the frames done so far (Ctrl-C again to abandon)\n")
+        stopped_by.append(signum)
+        sys.stderr.write(
+            f"\nram-core: stopping; saving the frames done so far ({stopping.said(signum)} again to abandon)\n"
+        )
 
     bar = ProgressBar()
-    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        results = run_capture(
-            args.python,
-            args.video,
-            args.output,
-            progress=bar.update,
-            should_cancel=cancel.is_set,
-            options=options,
-            raw_path=args.raw,
-            before_save=move_earlier if earlier else None,
-        )
+        with stopping.on_stop(on_stop):
+            results = run_capture(
+                args.python,
+                args.video,
+                args.output,
+                progress=bar.update,
+                should_cancel=cancel.is_set,
+                options=options,
+                raw_path=args.raw,
+                before_save=move_earlier if earlier else None,
+            )
     except KeyboardInterrupt:
         bar.close()
         print("ram-core: interrupted; nothing saved", file=sys.stderr)
-        return EXIT_CANCELLED
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        return stopping.exit_code(stopped_by[0] if stopped_by else signal.SIGINT)
     bar.close()
     meta = results.meta
     frames = meta.frame_end - meta.frame_start
@@ -165,5 +185,5 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {write_contact_sheet(results, args.contact_sheet)}")
     if cancel.is_set():
         print(f"ram-core: cancelled: saved the {frames} frames done to {args.output}", file=sys.stderr)
-        return EXIT_CANCELLED
+        return stopping.exit_code(stopped_by[0])
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,6 +16,13 @@ def run(args: argparse.Namespace) -> int:
     from ram_core.contract.results import load_results, summary
     from ram_core.scene.solve import rest_stature
 
+    if os.path.isdir(args.results):  # a batch's output folder, say: name what it holds
+        from ram_core.commands import CommandError
+        from ram_core.contract.batch_files import find_results
+
+        found = find_results(args.results)
+        hint = f", e.g. {found[0]} ({len(found)} there)" if found else " (none there)"
+        raise CommandError(f"{args.results}: is a folder; give one results file{hint}")
     results = load_results(args.results)
     heights = {}
     if results.meta.floor_cam is not None:  # sizes solved with the floor: each skeleton scaled to its person

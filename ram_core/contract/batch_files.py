@@ -32,6 +32,22 @@ def find_videos(inputs: list[str]) -> list[Path]:
     return videos
 
 
+def no_videos(inputs: list[str]) -> str:
+    """The line for inputs in which :func:`find_videos` found nothing: which files count as videos, or, when
+    the videos are one folder down (folders are not searched within), which subfolders to name instead."""
+    folders = [Path(item) for item in inputs if Path(item).is_dir()]
+    below = sorted(
+        str(sub)
+        for folder in folders
+        for sub in folder.iterdir()
+        if sub.is_dir() and any(f.suffix.lower() in VIDEO_SUFFIXES for f in sub.iterdir())
+    )
+    if below:
+        more = f" and {len(below) - 3} more" if len(below) > 3 else ""
+        return f"no videos found in {' '.join(inputs)}; subfolders are not searched: give {' '.join(below[:3])}{more}"
+    return f"no videos found in {' '.join(inputs)} (videos are files ending {', '.join(sorted(VIDEO_SUFFIXES))})"
+
+
 def results_path(out_dir: str | Path, video: str | Path) -> Path:
     """Where ``video``'s results go in ``out_dir``: ``<stem>.ram.npz``."""
     return Path(out_dir) / (Path(video).stem + RESULTS_SUFFIX)

@@ -120,6 +120,10 @@ def load_smpl_model(path: str | Path) -> SmplModel:
         raise SmplModelError(f"{path} is a pickled SMPL model; {CONVERT_HINT}")
     if not path.is_file():
         raise SmplModelError(f"SMPL model file not found: {path}")
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if magic != b"PK\x03\x04":  # numpy would read it as a pickle and suggest allow_pickle
+        raise SmplModelError(f"{path}: not an .npz file (an SMPL .pkl? {CONVERT_HINT})")
     try:
         with np.load(path, allow_pickle=False) as npz:
             data = {k: npz[k] for k in npz.files}

@@ -503,16 +503,20 @@ def test_ram_capture_with_no_videos_makes_no_output_folder(tmp_path, capsys):
     assert capsys.readouterr().err == "ram_capture: /proc/no: No such file or directory\n"  # mkdir -p stops there
 
 
-def test_ctrl_c_stops_ram_capture_in_one_line_and_keeps_the_users_files(tmp_path, capfd, monkeypatch):
-    """Before: a KeyboardInterrupt traceback of 20 lines."""
+@pytest.mark.parametrize(("signal_name", "code", "said"), [("SIGINT", 130, "Ctrl-C"), ("SIGTERM", 143, "SIGTERM")])
+def test_ctrl_c_stops_ram_capture_in_one_line_and_keeps_the_users_files(
+    tmp_path, capfd, monkeypatch, no_leaked_segments, signal_name, code, said
+):
+    """Before: a KeyboardInterrupt traceback of 20 lines; SIGTERM ended Blender without a line."""
     monkeypatch.setenv("RAM_SCRIPTED_SIGINT_PARENT_AT", "5")
+    monkeypatch.setenv("RAM_SCRIPTED_SIGNAL", signal_name)
     monkeypatch.setenv("RAM_SCRIPTED_SLEEP", "0.02")
     earlier = tmp_path / "vtest_clip.ram.npz"
     earlier.write_bytes(b"the user's earlier capture")
     argv = [str(CLIP), "-o", str(tmp_path), "--python", WORKER_PYTHON, "--backend", SCRIPTED, "--end", "70"]
-    assert cli.main([*argv, "--overwrite"]) == 130  # nothing moves aside: no new results replaced it
+    assert cli.main([*argv, "--overwrite"]) == code  # nothing moves aside: no new results replaced it
     err = capfd.readouterr().err
-    assert err.count("\n") == 1 and "ram_capture: stopped by Ctrl-C" in err, err
+    assert err.count("\n") == 1 and f"ram_capture: stopped by {said}" in err, err
     assert earlier.read_bytes() == b"the user's earlier capture"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["vtest_clip.ram.npz"]
 

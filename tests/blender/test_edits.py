@@ -222,3 +222,24 @@ def test_the_tracks_panel_and_the_redo_panel_draw(empty_scene, results_file):
     swap = drawn(RAM_OT_edit_tracks.draw, op="swap", track_b=5)
     assert swap == [("label", "With track 5  person 5", "NONE"), ("prop", "frame", None)]
     assert drawn(RAM_OT_edit_tracks.draw, op="rename", track_b=1) == [("prop", "name", None)]
+
+
+def test_a_scene_whose_results_file_moved_says_so_and_takes_its_new_place(empty_scene, results_file, tmp_path):
+    """Before: 'results file not found: PATH' from every edit and export, and nothing in the panel to mend it."""
+    from ram_blender.panel import RAM_PT_capture
+
+    session.import_results(bpy.context, str(results_file))
+    moved = tmp_path / "elsewhere" / results_file.name
+    moved.parent.mkdir()
+    results_file.rename(moved)
+    with pytest.raises(RuntimeError, match=r"this scene's results file is missing; put it back, or set Results file"):
+        bpy.ops.ram.rebuild()
+    log = drawn(RAM_PT_capture.draw)
+    assert ("label", "Results file missing: point this at it", "ERROR") in log and ("prop", "results_path", "") in log
+    bpy.context.scene.ram.results_path = str(moved)
+    assert bpy.ops.ram.rebuild() == {"FINISHED"}
+    assert ("label", f"Results: {moved.name}", "FILE") in drawn(RAM_PT_capture.draw)
+    with pytest.raises(RuntimeError, match=r"elsewhere: is a folder; choose a results file"):
+        bpy.ops.ram.import_results(filepath=str(moved.parent))
+    with pytest.raises(RuntimeError, match=r"gone\.ram\.npz: no such file"):
+        bpy.ops.ram.import_results(filepath=str(tmp_path / "gone.ram.npz"))

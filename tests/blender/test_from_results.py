@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import bpy
+import numpy as np
 
 from ram_blender import cli
 
@@ -27,6 +28,17 @@ def test_scenes_are_built_from_a_results_folder_and_a_bad_file_fails_alone(empty
     bpy.ops.wm.open_mainfile(filepath=str(out / "walk.blend"))
     armatures = [o for o in bpy.data.objects if o.type == "ARMATURE"]
     assert armatures and all(o.animation_data.action for o in armatures)
+    # F12 in the built file shows the people (Blender's empty file, EEVEE without world or light, rendered black).
+    scene = bpy.context.scene
+    scene.render.resolution_percentage = 10
+    scene.frame_set(scene.frame_start + 10)
+    scene.render.filepath = str(tmp_path / "f12.png")
+    bpy.ops.render.render(write_still=True)
+    image = bpy.data.images.load(str(tmp_path / "f12.png"))
+    pixels = np.empty(image.size[0] * image.size[1] * image.channels, np.float32)
+    image.pixels.foreach_get(pixels)
+    rgb = pixels.reshape(-1, image.channels)[:, :3]
+    assert rgb.mean() > 0.02 and rgb.std(axis=0).max() > 0.01  # not black, not one colour
 
 
 def test_from_results_and_videos_together_are_refused(tmp_path, capsys):

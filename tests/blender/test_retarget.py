@@ -349,6 +349,20 @@ def test_headless_applies_a_character_from_a_blend_file_to_every_person(empty_sc
         cli.Character.parse(f"{path}:Nobody").check()
     with pytest.raises(ValueError, match="wants TARGET.blend:ARMATURE"):
         cli.Character.parse("character:Character")
+    # Found before any capture (before: after each capture, or never: a bad --map retargeted nothing).
+    body = bpy.data.objects.new("Body", bpy.data.meshes.new("Body"))
+    bpy.data.libraries.write(str(tmp_path / "body.blend"), {body})
+    for spec, bone_map, message in (
+        (f"{tmp_path / 'body.blend'}:Body", "ue5", "Body in body.blend is a mesh, not an armature"),
+        (f"{path}:Character", "nomap", "unknown bone map preset 'nomap'"),
+        (f"{path}:Character", "rigify", "Character is not a generated Rigify rig"),
+        (f"{path}:Character", "mixamo", "--map mixamo finds no hips bone in Character"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            cli.Character.parse(spec, bone_map).check()
+    before = set(bpy.data.objects)
+    cli.Character.parse(f"{path}:Character", "ue5").check()
+    assert set(bpy.data.objects) == before  # the look leaves nothing behind
     made = cli.apply_character(bpy.context, people, cli.Character.parse(f"{path}:Character", "ue5"))
     assert [m.name for m in made] == [f"Character {p.name}" for p in people]
     assert all(m.animation_data.nla_tracks[0].strips[0].action.name.startswith(p.name) for m, p in zip(made, people))

@@ -134,20 +134,24 @@ def test_without_retries_a_killed_worker_is_reported(batch_clips, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ctrl_c_cancels_the_outstanding_videos_and_leaves_no_partial_files(batch_clips, tmp_path, worker_env):
+@pytest.mark.parametrize(("signal_name", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_ctrl_c_cancels_the_outstanding_videos_and_leaves_no_partial_files(
+    batch_clips, tmp_path, worker_env, signal_name, code
+):
     videos, _ = batch_clips
     out = tmp_path / "out"
+    env = {"RAM_SCRIPTED_SIGINT_PARENT_AT": "4", "RAM_SCRIPTED_SLEEP": "0.2", "RAM_SCRIPTED_SIGNAL": signal_name}
     proc = subprocess.run(
         [sys.executable, "-m", "ram_core", "batch", str(videos[0].parent), "-o", str(out)]
         + ["--backend", SCRIPTED, "--workers", "1"],
-        env={**os.environ, **worker_env, "RAM_SCRIPTED_SIGINT_PARENT_AT": "4", "RAM_SCRIPTED_SLEEP": "0.2"},
+        env={**os.environ, **worker_env, **env},
         cwd=REPO,
         capture_output=True,
         check=False,
         text=True,
         timeout=120,
     )
-    assert proc.returncode == 130, proc.stderr
+    assert proc.returncode == code, proc.stderr
     assert "cancelling the outstanding videos" in proc.stderr
     statuses = [v["status"] for v in json.loads((out / "batch_summary.json").read_text())["videos"]]
     assert statuses == [CANCELLED] * 4
@@ -228,6 +232,28 @@ def test_the_progress_line_counts_videos_and_frames():
     text = stream.getvalue()
     assert "failed    bad.mp4  (bad.mp4: no such file)\n" in text
     assert "1/4 videos (1 failed)  130 frames" in text and "2 running" in text
+
+
+def test_a_batch_writing_to_a_log_says_each_finished_video():
+    """Before: nothing until the summary, however long the batch (the bar shows only on a terminal)."""
+    import io
+
+    from ram_core.batch.driver import BatchProgress
+    from ram_core.batch.task import Outcome
+    from ram_core.commands.batch import BatchBar
+
+    stream = io.StringIO()
+    bar = BatchBar(stream, every_s=0.0)
+    bar.update(BatchProgress(0, 4, 0, 0, 0, 2), [])
+    bar.update(
+        BatchProgress(2, 4, 1, 130, 200, 2),
+        [Outcome(0, "/v/a.mp4", DONE), Outcome(1, "/v/bad.mp4", FAILED, message="bad.mp4: no such file")],
+    )
+    bar.scene_done(Outcome(0, "/v/a.mp4", DONE, export=DONE))
+    bar.close()
+    assert stream.getvalue() == (
+        "[1/4] done      a.mp4\n[2/4] failed    bad.mp4  (bad.mp4: no such file)\nscene done      a.mp4\n"
+    )
 
 
 BLENDER_PYTHON = os.environ.get("RAM_BLENDER_PYTHON")
@@ -329,3 +355,23 @@ def run_command(argv: list[str]) -> int:
 
     args = build_parser().parse_args(argv)
     return args.run(args)
+
+
+def test_a_folder_without_videos_says_what_counts_and_where_they_are(tmp_path, capsys):
+    """Before: 'no videos found in footage', with the videos one folder down and nothing saying why."""
+    footage = tmp_path / "footage"
+    (footage / "day1").mkdir(parents=True)
+    (footage / "notes.txt").write_text("shot list")
+    assert main(["batch", str(footage), "-o", str(tmp_path / "out"), "--backend", SCRIPTED]) == 1
+    err = capsys.readouterr().err
+    assert err.endswith(
+        "no videos found in " + str(footage) + " (videos are files ending .avi, .m4v, .mkv, .mov, "
+        ".mp4, .mpeg, .mpg, .webm)\n"
+    ), err
+    (footage / "day1" / "clip.MP4").write_bytes(b"")
+    assert main(["batch", str(footage), "-o", str(tmp_path / "out"), "--backend", SCRIPTED]) == 1
+    err = capsys.readouterr().err
+    assert (
+        err == f"ram-core: error: no videos found in {footage}; subfolders are not searched: give {footage / 'day1'}\n"
+    )
+    assert not (tmp_path / "out").exists()

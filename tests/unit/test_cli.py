@@ -183,22 +183,43 @@ def test_a_backend_without_its_packages_says_which_extra_installs_them(monkeypat
     assert "pip install" not in str(e.value)
 
 
-def test_ctrl_c_saves_what_was_done(tmp_path, worker_env):
+@pytest.mark.parametrize(("signal_name", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_ctrl_c_saves_what_was_done(tmp_path, worker_env, signal_name, code):
+    """SIGTERM (a pipeline's kill or timeout) as Ctrl-C; before, it ended the client at once, without a line,
+    and left the worker running until it noticed."""
     out = tmp_path / "out.npz"
+    env = {"RAM_SCRIPTED_SIGINT_PARENT_AT": "15", "RAM_SCRIPTED_SLEEP": "0.03", "RAM_SCRIPTED_SIGNAL": signal_name}
     proc = subprocess.run(
         [sys.executable, "-m", "ram_core", "capture", str(CLIP), "-o", str(out), "--backend", SCRIPTED],
-        env={**os.environ, **worker_env, "RAM_SCRIPTED_SIGINT_PARENT_AT": "15", "RAM_SCRIPTED_SLEEP": "0.03"},
+        env={**os.environ, **worker_env, **env},
         cwd=REPO,
         capture_output=True,
         check=False,
         text=True,
         timeout=120,
     )
-    assert proc.returncode == 130, proc.stderr
+    assert proc.returncode == code, proc.stderr
     assert "cancelled: saved the" in proc.stderr
     meta = load_results(out).meta
     assert 15 <= meta.frame_end < 120
     assert "cancelled" in meta.notes
+
+
+def test_a_capture_writing_to_a_log_says_how_far_it_is_every_tenth():
+    """Before: nothing until the end, however long the video (the bar shows only on a terminal)."""
+    import io
+
+    from ram_core.commands.capture import ProgressBar
+    from ram_core.contract.messages import Progress
+
+    stream = io.StringIO()
+    bar = ProgressBar(stream, log_every_s=0.0)
+    for done in range(1, 101):
+        bar.update(Progress(frame=done - 1, done=done, total=100, people=3))
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 10 and lines[-1].startswith("ram-core: 100/100 frames, ")
+    assert lines[-1].endswith(" frames/s, 3 people")
 
 
 def test_info_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path):
@@ -314,3 +335,51 @@ def test_a_capture_over_an_earlier_one_follows_the_rerun_rules(tmp_path, capsys)
         folder / "raw.npz"
     ).read_bytes() == b"earlier raw records"
     assert load_results(out).meta.frame_end == 6 and load_results(raw).meta.frame_end == 6
+
+
+def test_a_bad_smpl_file_reads_as_one_plain_line(tmp_path, capsys):
+    """Before: 'SmplModelError: ...', and numpy's advice to load a text file with allow_pickle."""
+    junk = tmp_path / "smpl.npz"
+    junk.write_text("not a model")
+    out = tmp_path / "out.npz"
+    assert main(["capture", str(CLIP), "-o", str(out), "--end", "2", "--smpl", str(junk)]) == 1
+    assert error_lines(capsys.readouterr().err) == [
+        f"ram-core: error: {junk}: not an .npz file (an SMPL .pkl? convert it once with "
+        "`ram-core smpl convert IN.pkl OUT.npz`)"
+    ]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("flag", "name", "message"),
+    [
+        ("--preview", "p.png", "--preview {}: give a video file name ending .mp4, .m4v, .mov, .avi"),
+        ("--contact-sheet", "s.mp4", "--contact-sheet {}: give an image file name ending .png, .jpg, .jpeg"),
+    ],
+)
+def test_a_preview_or_contact_sheet_named_as_the_other_kind_is_refused_before_the_capture(
+    tmp_path, capsys, flag, name, message
+):
+    """Before: a preview named .png was written as a broken image with FFmpeg warnings; a contact sheet named
+    .mp4 failed with OpenCV's traceback after the whole capture."""
+    path = tmp_path / name
+    out = tmp_path / "out.npz"
+    assert main(["capture", str(CLIP), "-o", str(out), "--backend", SCRIPTED, flag, str(path)]) == 1
+    assert error_lines(capsys.readouterr().err) == ["ram-core: error: " + message.format(path)]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_info_on_a_folder_names_a_results_file_in_it(tmp_path, capsys):
+    """Before: 'not a RAM results file (unreadable .npz: IsADirectoryError: [Errno 21] ...)'."""
+    from ram_core.contract.results import save_results
+    from tests.unit.test_results import sample_results
+
+    assert main(["info", str(tmp_path)]) == 1
+    assert error_lines(capsys.readouterr().err) == [
+        f"ram-core: error: {tmp_path}: is a folder; give one results file (none there)"
+    ]
+    save_results(sample_results(n_tracks=1), tmp_path / "clip.ram.npz")
+    assert main(["info", str(tmp_path)]) == 1
+    assert error_lines(capsys.readouterr().err) == [
+        f"ram-core: error: {tmp_path}: is a folder; give one results file, e.g. {tmp_path / 'clip.ram.npz'} (1 there)"
+    ]

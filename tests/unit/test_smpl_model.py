@@ -106,8 +106,9 @@ def test_npz_loader_refuses_pkl_missing_and_object_arrays(tmp_path: Path) -> Non
     with pytest.raises(SmplModelError, match="not a plain-array"):
         load_smpl_model(tmp_path / "obj.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(SmplModelError):
+    with pytest.raises(SmplModelError, match=r"junk\.npz: not an \.npz file \(an SMPL \.pkl\? convert it once") as e:
         load_smpl_model(tmp_path / "junk.npz")
+    assert "allow_pickle" not in str(e.value)  # numpy's advice, before: to load it unsafely
 
 
 def test_pkl_convert_round_trip(tmp_path: Path) -> None:

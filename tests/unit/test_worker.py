@@ -345,3 +345,21 @@ def test_frames_larger_than_the_working_size_are_captured_scaled_down_with_a_mat
     records["box"] = [100, 50, 200, 300]
     np.testing.assert_allclose(to_video_pixels(records, scale)["box"], [[400, 200, 800, 1200]])
     assert working_scale(1920, 1080) == 1.0 and scaled_camera(VideoInfo("v", 25, 1920, 1080, 5), k, 1.0)[1] is k
+
+
+def test_a_worker_python_without_the_packages_says_what_to_install():
+    """Before: 'ModuleNotFoundError: No module named cv2' was the whole of it (a base install, Blender's Python)."""
+    hide_cv2 = "import sys, runpy; sys.modules['cv2'] = None; runpy.run_module('ram_core.worker', run_name='__main__')"
+    proc = subprocess.run(
+        [sys.executable, "-c", hide_cv2, "--help"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    last = proc.stderr.strip().splitlines()[-1]
+    assert proc.returncode == 1 and last.startswith("ModuleNotFoundError: import of cv2 halted"), proc.stderr
+    assert f"in {sys.executable}, the worker's Python: install ram-core's packages there" in last
+    assert "(pip install 'ram-core[lite]')" in last
