@@ -102,8 +102,8 @@ def kill_worker(rng: random.Random, backend: str, sleep: str, env: dict[str, str
     return f"left temporary files {left}" if left else None
 
 
-def kill_client(rng: random.Random, backend: str, sleep: str, env: dict[str, str]) -> str | None:
-    """One client kill; None if all held, else what failed."""
+def start_client(backend: str, sleep: str, env: dict[str, str]) -> tuple[subprocess.Popen, str, str, list[str]]:
+    """A capture client running; it, its ring's name, its worker's pid and its temporary files' paths."""
     parent = subprocess.Popen(
         [sys.executable, "-c", CLIENT, str(CLIP), backend, sleep],
         stdout=subprocess.PIPE,
@@ -112,6 +112,12 @@ def kill_client(rng: random.Random, backend: str, sleep: str, env: dict[str, str
         cwd=REPO,
     )
     name, pid, *temporary = parent.stdout.readline().split()
+    return parent, name, pid, temporary
+
+
+def kill_client(rng: random.Random, backend: str, sleep: str, env: dict[str, str]) -> str | None:
+    """One client kill; None if all held, else what failed."""
+    parent, name, pid, temporary = start_client(backend, sleep, env)
     time.sleep(rng.uniform(0.0, 1.5))
     parent.kill()
     parent.wait()
@@ -135,14 +141,7 @@ def children(pid: int) -> list[int]:
 def kill_both(rng: random.Random, backend: str, sleep: str, env: dict[str, str]) -> tuple[str | None, bool]:
     """One kill of the client, its resource tracker and its worker together, then a new capture's start;
     (None if nothing was left after that start, else what was; whether the kill itself left anything)."""
-    parent = subprocess.Popen(
-        [sys.executable, "-c", CLIENT, str(CLIP), backend, sleep],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **env},
-        cwd=REPO,
-    )
-    name, pid, *temporary = parent.stdout.readline().split()
+    parent, name, pid, temporary = start_client(backend, sleep, env)
     time.sleep(rng.uniform(0.0, 1.5))
     family = list(dict.fromkeys([parent.pid, int(pid), *children(parent.pid)]))  # with the resource tracker
     for member in family:
