@@ -27,8 +27,8 @@ feet miss their pixels by a few centimetres, which a lift or a pull along a ray 
 turns into 3-8 times as much distance.
 
 Frames: camera frame OpenCV (x right, y down, z forward) for the records, metres; corrections are made
-in the world of ``meta.world_from_camera`` and rotated back. Without a solved scene nothing changes and
-``contact`` stays 0.
+in the world of ``meta.world_from_camera`` and rotated back. Without a solved floor ``contact`` stays 0 and planted
+feet are only kept at one distance from the camera (``ram_core.scene.planted``).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import numpy as np
 
 from ram_core.contract.results import Results, Track
 from ram_core.scene.depth import frame_runs, solve_pentadiagonal
+from ram_core.scene.planted import hold_planted
 from ram_core.scene.solve import FEET, SceneOptions, rest_stature, seen_feet
 
 NOTE = "feet planted by root-motion correction (offline)"
@@ -286,10 +287,11 @@ def stored_contact(prob: np.ndarray, flag: np.ndarray) -> np.ndarray:
 
 
 def plant_feet(results: Results, options: ContactOptions = ContactOptions()) -> Results:
-    """Every track of ``results`` with its contact found and enforced; unchanged when no scene was solved."""
+    """Every track of ``results`` with its contact found and enforced; where no floor was found, planted feet
+    only kept at one distance (``ram_core.scene.planted``), and nothing for a camera suspected of moving."""
     meta = results.meta
     if meta.world_from_camera is None or meta.floor_cam is None:
-        return results
+        return hold_planted(results)
     world = np.asarray(meta.world_from_camera, dtype=np.float64)
     stature = rest_stature(meta.rest_joints)
     tracks = []

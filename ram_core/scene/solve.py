@@ -252,7 +252,7 @@ def _depth_jitter(pelvis: np.ndarray, frame: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(second - np.median(second))) / np.sqrt(6.0))
 
 
-def _upright(joints: np.ndarray, min_upright: float) -> np.ndarray:
+def upright_records(joints: np.ndarray, min_upright: float) -> np.ndarray:
     """``(T,)`` whether each posed record ``joints`` ``(T, 24, 3)`` stands straight: its ankles-to-shoulders span at
     least ``min_upright`` of the track's standing span (the 90th percentile; bone lengths are fixed per track)."""
     span = np.linalg.norm(joints[:, list(SHOULDERS)].mean(axis=1) - joints[:, list(ANKLES)].mean(axis=1), axis=-1)
@@ -261,7 +261,7 @@ def _upright(joints: np.ndarray, min_upright: float) -> np.ndarray:
     return span >= min_upright * float(np.percentile(span, 90))
 
 
-def _image_speed(feet: np.ndarray, frame: np.ndarray, fps: float, window: int) -> np.ndarray:
+def image_speed(feet: np.ndarray, frame: np.ndarray, fps: float, window: int) -> np.ndarray:
     """Speed across the image (m/s, at the foot's depth) of ``feet`` ``(T, 2, 3)``; inf where unmeasured.
 
     Measured between the records ``window`` frames before and after (both must exist), as the change of
@@ -320,7 +320,7 @@ def _evidence(
     for i, t in enumerate(tracks):
         keep = ~t.predicted
         feet = t.joints[:, list(FEET)].astype(np.float64)
-        speed = _image_speed(feet, t.frame, fps, window)
+        speed = image_speed(feet, t.frame, fps, window)
         h = options.foot_height * stature * t.scale.astype(np.float64)
         jitter = np.full(int(keep.sum()), _depth_jitter(t.joints[keep, 0].astype(np.float64), t.frame[keep]))
         foot_ray = _rays(t, FEET, from_camera, options.min_pixel_weight)
@@ -330,7 +330,7 @@ def _evidence(
         axis = np.cross(_rays(t, ANKLES, from_camera, options.min_pixel_weight).sum(axis=1), shoulder)
         length = np.linalg.norm(axis, axis=-1, keepdims=True)
         axis = np.where(length > 1e-6, axis / np.maximum(length, 1e-9), 0.0)
-        upright = _upright(t.joints.astype(np.float64), options.min_upright)
+        upright = upright_records(t.joints.astype(np.float64), options.min_upright)
         axis = np.where(upright[:, None], axis, 0.0)
         parts.append(
             (

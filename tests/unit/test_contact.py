@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from ram_core.contract.results import FORMAT_VERSION, Results, load_results, save_results
+from ram_core.contract.results import FORMAT_VERSION, SCENE_MOVING, Results, load_results, save_results
 from ram_core.contract.skeleton import PARENTS
 from ram_core.scene.contact import ContactOptions, detect_contact, plant_feet
 from ram_core.scene.solve import FEET
@@ -113,12 +113,18 @@ def test_gaps_split_contact_and_the_correction():
     assert to_world(out)[..., 2].min() > -ContactOptions().lift_tolerance - 1e-5
 
 
-def test_without_a_scene_nothing_moves_and_contact_is_zero():
+def test_without_a_floor_contact_is_zero_and_bodies_move_only_along_their_pelvis_rays():
+    """No floor: planted feet are only kept at one distance (``ram_core.scene.planted``); a camera suspected of
+    moving: nothing moves."""
     results, _, _ = captured()
     bare = Results(dataclasses.replace(results.meta, world_from_camera=None, floor_cam=None), results.tracks)
     out = plant_feet(bare)
-    assert np.array_equal(out.tracks[0].joints, results.tracks[0].joints)
     assert np.all(out.tracks[0].contact == 0)
+    before, after = results.tracks[0].joints, out.tracks[0].joints
+    np.testing.assert_allclose(after - after[:, :1], before - before[:, :1], atol=1e-5)
+    np.testing.assert_allclose(after[:, 0, :2] / after[:, 0, 2:], before[:, 0, :2] / before[:, 0, 2:], atol=1e-6)
+    moving = dataclasses.replace(bare.meta, scene_status=f"{SCENE_MOVING}: test")
+    assert np.array_equal(plant_feet(Results(moving, results.tracks)).tracks[0].joints, before)
 
 
 def test_contact_round_trips(tmp_path):

@@ -280,11 +280,11 @@ def crouched(world: np.ndarray, frames: slice, lean_m: float = 0.4, drop_m: floa
 
 
 def test_a_crouching_body_says_nothing_of_the_vertical_or_the_height() -> None:
-    from ram_core.scene.solve import _upright
+    from ram_core.scene.solve import upright_records
 
     rng = np.random.default_rng(3)
     world = crouched(walker(1.75, (-1.0, 6.0), -90.0, 100, rng), slice(40, 70))
-    bent = ~_upright(world, SceneOptions().min_upright)
+    bent = ~upright_records(world, SceneOptions().min_upright)
     assert bent[40:70].all() and not bent[:40].any() and not bent[70:].any()
     # A street where one person crouches for 1.2 s, leaning across the image: the floor and heights hold.
     results, cam = street()
