@@ -80,7 +80,7 @@ def model_path(model: ModelFile, folder: str | Path | None = None) -> Path:
     if folder is not None:
         path = Path(folder) / model.name
         if not path.is_file():
-            raise ModelNotFoundError(f"{model.name} not found in the model folder {folder}")
+            raise ModelNotFoundError(f"{path}: no such file")
         return path
     root = mediapipe_dir()
     if root is None:
@@ -88,7 +88,7 @@ def model_path(model: ModelFile, folder: str | Path | None = None) -> Path:
     path = root / model.package_dir / model.name
     if not path.is_file():
         raise ModelNotFoundError(
-            f"{model.name} not found at {path}: only MediaPipe 0.10.14's wheel ships it; {INSTALL_HINT}"
+            f"{path}: no such file; only MediaPipe 0.10.14's wheel ships {model.name}; {INSTALL_HINT}"
         )
     return path
 
