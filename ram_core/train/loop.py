@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import random
+import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -112,6 +113,13 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def _ignore_stop_signals(worker_id: int) -> None:
+    """A DataLoader worker leaves Ctrl-C and SIGTERM to the main process, which checkpoints and then shuts the
+    workers down; a worker that died of the signal would fail the step that saves the checkpoint."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+
+
 def _to_device(batch: Mapping[str, torch.Tensor], device: torch.device) -> Batch:
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
@@ -192,6 +200,7 @@ def train(
         num_workers=cfg.num_workers,
         generator=torch.Generator().manual_seed(cfg.seed),
         persistent_workers=cfg.num_workers > 0,
+        worker_init_fn=_ignore_stop_signals,
     )
     writer = MetricsWriter(out_dir / "metrics.jsonl" if info.is_main else None)
     record = config_record or {"loop": asdict(cfg)}
