@@ -107,7 +107,7 @@ class Character:
         or the bone map does not fit it (an unknown map, a bad preset file, a Rigify map on another rig, no
         hips bone): found before any capture rather than after each."""
         if not self.path.is_file():
-            raise ValueError(f"no such file {self.path} (--retarget)")
+            raise ValueError(f"{self.path}: no such file (--retarget)")
         with bpy.data.libraries.load(str(self.path)) as (src, dst):
             if self.armature not in src.objects:
                 raise ValueError(f"{self.path.name} has no object {self.armature!r} (--retarget)")

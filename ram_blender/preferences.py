@@ -133,7 +133,7 @@ def worker_python(s: Settings) -> str:
     for candidate in (os.environ.get(WORKER_PYTHON_ENV, ""), s.worker_python):
         if candidate:
             if not Path(candidate).exists():
-                raise NoWorkerPython(f"worker Python {candidate} does not exist")
+                raise NoWorkerPython(f"{candidate}: no such file (the worker Python)")
             return candidate
     managed = managed_python()
     if managed.exists() and setup_job.is_ready(managed_env_dir()):

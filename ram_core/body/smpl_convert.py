@@ -199,7 +199,7 @@ def read_smpl_pkl(path: str | Path) -> dict[str, np.ndarray]:
     """
     path = Path(path)
     if not path.is_file():
-        raise SmplModelError(f"SMPL model file not found: {path}")
+        raise SmplModelError(f"{path}: no such file (the SMPL model)")
     with path.open("rb") as fh:
         try:
             raw = restricted_load(fh)
@@ -246,7 +246,7 @@ def convert_smpl_pkl(src: str | Path, dst: str | Path) -> dict[str, tuple[int, .
     arrays = read_smpl_pkl(src)
     dst = Path(dst)
     if not dst.parent.is_dir():
-        raise SmplModelError(f"output folder does not exist: {dst.parent}")
+        raise SmplModelError(f"{dst.parent}: output folder does not exist")
     fd, tmp = tempfile.mkstemp(prefix=dst.name + ".", suffix=".part", dir=dst.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

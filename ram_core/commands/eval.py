@@ -17,7 +17,7 @@ def _require_files(*paths: Path) -> None:
 
     for path in paths:
         if not path.is_file():
-            raise CommandError(f"no such file: {path}")
+            raise CommandError(f"{path}: no such file")
 
 
 def _add_track(parser: argparse.ArgumentParser) -> None:

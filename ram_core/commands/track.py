@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output.is_dir():
         raise CommandError(f"{args.output}: is a folder, expected a file name")
     if not args.output.parent.resolve().is_dir():
-        raise CommandError(f"output folder does not exist: {args.output.parent}")
+        raise CommandError(f"{args.output.parent}: output folder does not exist")
     if args.fps is not None:
         fps, fps_from = args.fps, "--fps"
     elif found := sequence_fps(args.dets):

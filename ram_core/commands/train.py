@@ -4,14 +4,20 @@ Single process: ``ram-core train stage1 --config stage1.json --out runs/s1``. Se
 ``torchrun --nproc-per-node 8 -m ram_core train stage1 --config ... --out ...`` (the same
 ``--out`` on shared storage for every node). A run resumes from the latest checkpoint under
 ``--out`` unless told otherwise; the model is ``<out>/checkpoints/step_N/ram.safetensors``.
+Ctrl-C or SIGTERM (SLURM's and ``timeout``'s warning before a kill) checkpoints at the end of the
+current step and exits 130 or 143; the same command resumes from there.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import shlex
+import signal
 import sys
 from pathlib import Path
+
+from ram_core.contract import stopping
 
 STAGE_HELP = {
     "stage1": "T-HMR (backbone + SMPL decoder) on single images",
@@ -42,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from ram_core.train.config import load_config
     from ram_core.train.distributed import init_distributed, shutdown_distributed
     from ram_core.train.run import MODEL_FILE, run_stage
+    from ram_core.train.state import checkpoint_step
 
     cfg = load_config(args.config)
     if args.init:
@@ -56,12 +63,65 @@ def run(args: argparse.Namespace) -> int:
         train_log.addHandler(handler)
         train_log.setLevel(logging.INFO)
         train_log.propagate = False
+    stopped_by: list[int] = []  # the signal that asked for a stop
+
+    def on_stop(signum, frame) -> None:
+        if stopped_by:
+            raise KeyboardInterrupt
+        stopped_by.append(signum)
+        if info.is_main:
+            sys.stderr.write(
+                f"\nram-core: stopping after this step to save a checkpoint ({stopping.said(signum)} again to stop at once)\n"
+            )
+
     try:
-        final = run_stage(args.stage, cfg, args.out, info, resume=resume, until_step=args.until_step)
+        with stopping.on_stop(on_stop):
+            final = run_stage(
+                args.stage,
+                cfg,
+                args.out,
+                info,
+                resume=resume,
+                until_step=args.until_step,
+                should_stop=lambda: bool(stopped_by),
+            )
+    except KeyboardInterrupt:
+        signum = stopped_by[0] if stopped_by else signal.SIGINT
+        if info.is_main:
+            print(
+                f"ram-core: stopped at once by {stopping.said(signum)}; the latest checkpoint under "
+                f"{args.out / 'checkpoints'} is kept; resume: {resume_command(args, info.distributed)}",
+                file=sys.stderr,
+            )
+        return stopping.exit_code(signum)
     finally:
         train_log.removeHandler(handler)
         train_log.propagate = True
         shutdown_distributed()
+    step = checkpoint_step(final)
+    target = cfg.loop.max_steps if args.until_step is None else min(args.until_step, cfg.loop.max_steps)
+    if stopped_by and step < target:
+        if info.is_main:
+            print(
+                f"ram-core: stopped by {stopping.said(stopped_by[0])} at step {step} of {target}: "
+                f"checkpoint {final}; resume: {resume_command(args, info.distributed)}",
+                file=sys.stderr,
+            )
+        return stopping.exit_code(stopped_by[0])
     if info.is_main:
         print(f"model: {final / MODEL_FILE}")
     return 0
+
+
+def resume_command(args: argparse.Namespace, distributed: bool = False) -> str:
+    """The command that resumes this run: the same stage, config and output ('--resume auto' finds the checkpoint)."""
+    if distributed:
+        return "the same torchrun command"
+    words = ["ram-core", "train", args.stage, "--config", str(args.config), "--out", str(args.out)]
+    if args.init:
+        words += ["--init", args.init]
+    if args.until_step is not None:
+        words += ["--until-step", str(args.until_step)]
+    if args.device != "auto":
+        words += ["--device", args.device]
+    return shlex.join(words)

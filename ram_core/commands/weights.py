@@ -1,6 +1,6 @@
 """List, locate, verify and download the weight files of the ``ram`` backend.
 
-  ram-core weights list            the table: name, file, size, sha256, licence, source
+  ram-core weights list            each file: name, kind, file, size, sha256, licence, source
   ram-core weights path NAME       where NAME's file is expected
   ram-core weights verify [NAME]   check presence, size and sha256 (all files when no NAME), and that
                                    the safe loader accepts each torch checkpoint; exits 1 for a file
@@ -72,7 +72,7 @@ def _load_problem(path: Path) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from ram_core.commands import CommandError
-    from ram_core.weights import VARIANTS, Variant, check, describe, fetch, variant, weights_path
+    from ram_core.weights import VARIANTS, Variant, check, fetch, listing, variant, weights_path
 
     def pick(name: str) -> Variant:
         try:
@@ -81,9 +81,7 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError(e.args[0]) from None
 
     if args.action == "list":
-        name_w, kind_w = max(len(v.name) for v in VARIANTS), max(len(v.kind) for v in VARIANTS)
-        for v in VARIANTS:
-            print(f"{v.name:{name_w}} {v.kind:{kind_w}} {describe(v)}")
+        print("\n\n".join("\n".join(listing(v)) for v in VARIANTS))
         return 0
     if args.action == "path":
         print(weights_path(pick(args.name), args.dir))

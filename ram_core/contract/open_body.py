@@ -81,7 +81,7 @@ def load_open_body() -> OpenBody:
         with ref.open("rb") as fh, np.load(fh, allow_pickle=False) as npz:
             data = {k: npz[k] for k in npz.files}
     except (OSError, ValueError) as exc:
-        raise OpenBodyError(f"ram_core/{OPEN_BODY_FILE} is missing or unreadable ({exc}); reinstall") from exc
+        raise OpenBodyError(f"ram_core/{OPEN_BODY_FILE}: missing or unreadable ({exc}); reinstall") from exc
     return open_body_from_arrays(data)
 
 

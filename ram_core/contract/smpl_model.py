@@ -119,7 +119,7 @@ def load_smpl_model(path: str | Path) -> SmplModel:
     if path.suffix.lower() == ".pkl":
         raise SmplModelError(f"{path} is a pickled SMPL model; {CONVERT_HINT}")
     if not path.is_file():
-        raise SmplModelError(f"SMPL model file not found: {path}")
+        raise SmplModelError(f"{path}: no such file (the SMPL model)")
     with path.open("rb") as fh:
         magic = fh.read(4)
     if magic != b"PK\x03\x04":  # numpy would read it as a pickle and suggest allow_pickle

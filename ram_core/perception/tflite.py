@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
+import sys
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,7 +80,7 @@ def model_path(model: ModelFile, folder: str | Path | None = None) -> Path:
     if folder is not None:
         path = Path(folder) / model.name
         if not path.is_file():
-            raise ModelNotFoundError(f"{model.name} not found in the model folder {folder}")
+            raise ModelNotFoundError(f"{path}: no such file")
         return path
     root = mediapipe_dir()
     if root is None:
@@ -84,9 +88,39 @@ def model_path(model: ModelFile, folder: str | Path | None = None) -> Path:
     path = root / model.package_dir / model.name
     if not path.is_file():
         raise ModelNotFoundError(
-            f"{model.name} not found at {path}: only MediaPipe 0.10.14's wheel ships it; {INSTALL_HINT}"
+            f"{path}: no such file; only MediaPipe 0.10.14's wheel ships {model.name}; {INSTALL_HINT}"
         )
     return path
+
+
+_STDERR_SWAP = threading.Lock()
+
+
+@contextmanager
+def native_info_dropped() -> Iterator[None]:
+    """Within: native code's ``INFO: ...`` lines on file descriptor 2 are dropped, everything else is kept.
+
+    LiteRT prints ``INFO: Created TensorFlow Lite XNNPACK delegate for CPU.`` from C++ when an interpreter
+    first allocates its tensors, past Python's ``sys.stderr``. Descriptor 2 points at a temporary file
+    meanwhile; after, the lines that are not INFO go to the real stderr. Python exceptions pass through.
+    """
+    with _STDERR_SWAP, tempfile.TemporaryFile() as caught:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):  # no descriptor 2 to point elsewhere
+            yield
+            return
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            kept = [line for line in caught.read().splitlines(keepends=True) if not line.startswith(b"INFO: ")]
+            if kept:
+                os.write(2, b"".join(kept))
 
 
 def load_interpreter(model: ModelFile, folder: str | Path | None = None, num_threads: int = 2) -> Interpreter:
@@ -104,8 +138,9 @@ def load_interpreter(model: ModelFile, folder: str | Path | None = None, num_thr
     if size != model.size_bytes:
         logger.warning("%s is %d bytes, expected %d (MediaPipe 0.10.14's copy)", path, size, model.size_bytes)
     logger.debug("loading %s with %d threads", path, num_threads)
-    interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
-    interpreter.allocate_tensors()
+    with native_info_dropped():
+        interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+        interpreter.allocate_tensors()
     return interpreter
 
 

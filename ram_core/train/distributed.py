@@ -89,10 +89,19 @@ def mean_across_ranks(values: dict[str, float], info: DistInfo) -> dict[str, flo
     return {k: float(v) for k, v in zip(keys, buf.tolist())}
 
 
+def any_rank(flag: bool, info: DistInfo) -> bool:
+    """True on every rank when ``flag`` is true on any (itself in a single process), so all ranks stop together."""
+    if not info.distributed:
+        return flag
+    buf = torch.tensor([1.0 if flag else 0.0], device=info.device)
+    dist.all_reduce(buf, op=dist.ReduceOp.MAX)
+    return bool(buf.item())
+
+
 def barrier(info: DistInfo) -> None:
     """Wait for all ranks (no-op alone)."""
     if info.distributed:
         dist.barrier()
 
 
-__all__ = ["DistInfo", "barrier", "init_distributed", "mean_across_ranks", "shutdown_distributed"]
+__all__ = ["DistInfo", "any_rank", "barrier", "init_distributed", "mean_across_ranks", "shutdown_distributed"]

@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import random
+import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -24,7 +25,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
-from ram_core.train.distributed import DistInfo, barrier, mean_across_ranks
+from ram_core.train.distributed import DistInfo, any_rank, barrier, mean_across_ranks
 from ram_core.train.sampling import StepBatches, step_generator
 from ram_core.train.state import TrainState, checkpoint_dir, latest_checkpoint, load_checkpoint, save_checkpoint
 
@@ -112,6 +113,13 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def _ignore_stop_signals(worker_id: int) -> None:
+    """A DataLoader worker leaves Ctrl-C and SIGTERM to the main process, which checkpoints and then shuts the
+    workers down; a worker that died of the signal would fail the step that saves the checkpoint."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+
+
 def _to_device(batch: Mapping[str, torch.Tensor], device: torch.device) -> Batch:
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
@@ -141,6 +149,7 @@ def train(
     config_record: dict[str, Any] | None = None,
     resume: Path | str | None = "auto",
     until_step: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Path:
     """Train ``task`` up to ``cfg.max_steps``; checkpoint and log under ``out_dir``.
 
@@ -153,6 +162,8 @@ def train(
         resume: ``"auto"`` (latest checkpoint under ``out_dir`` if any), a checkpoint directory, or None.
         until_step: stop (and checkpoint) at this step though the schedule runs to ``cfg.max_steps``,
             e.g. to fit a cluster's time limit; a later call resumes.
+        should_stop: asked after each step; when it says True (on any rank), the loop checkpoints
+            that step and returns, as at ``until_step`` (the CLI's answer to Ctrl-C and SIGTERM).
 
     Returns:
         The final checkpoint directory.
@@ -189,6 +200,7 @@ def train(
         num_workers=cfg.num_workers,
         generator=torch.Generator().manual_seed(cfg.seed),
         persistent_workers=cfg.num_workers > 0,
+        worker_init_fn=_ignore_stop_signals,
     )
     writer = MetricsWriter(out_dir / "metrics.jsonl" if info.is_main else None)
     record = config_record or {"loop": asdict(cfg)}
@@ -217,6 +229,8 @@ def train(
             writer.write({"step": state.step, "lr": scheduler.get_last_lr()[0], **values})
         if cfg.checkpoint_every and state.step % cfg.checkpoint_every == 0 and state.step < stop:
             last_saved = _save(out_dir, state, record, task, info)
+        if should_stop is not None and any_rank(should_stop(), info):
+            break
     if last_saved is None or last_saved.name != f"step_{state.step:08d}":
         last_saved = _save(out_dir, state, record, task, info)
     return last_saved

@@ -8,6 +8,7 @@ format of :mod:`ram_core.models.checkpoint`), so the output of any stage loads w
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from torch import nn
@@ -113,11 +114,15 @@ def run_stage(
     info: DistInfo,
     resume: str | Path | None = "auto",
     until_step: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Path:
-    """Train ``stage``; returns the final checkpoint directory (its ``ram.safetensors`` is the model)."""
+    """Train ``stage``; returns the final checkpoint directory (its ``ram.safetensors`` is the model).
+    ``should_stop`` is asked after each step (see :func:`ram_core.train.loop.train`)."""
     task = build_task(stage, cfg)
     record = {"stage": stage, **cfg.to_dict()}
-    return train(task, cfg.loop, Path(out_dir), info, record, resume=resume, until_step=until_step)
+    return train(
+        task, cfg.loop, Path(out_dir), info, record, resume=resume, until_step=until_step, should_stop=should_stop
+    )
 
 
 __all__ = ["MODEL_FILE", "build_dataset", "build_task", "initial_model", "load_model", "run_stage", "save_model"]

@@ -61,6 +61,11 @@ def checkpoint_dir(out_dir: Path, step: int) -> Path:
     return Path(out_dir) / "checkpoints" / f"step_{step:08d}"
 
 
+def checkpoint_step(path: Path) -> int:
+    """The step of a checkpoint directory made by :func:`checkpoint_dir`."""
+    return int(Path(path).name.removeprefix("step_"))
+
+
 def latest_checkpoint(out_dir: Path) -> Path | None:
     """The newest complete checkpoint under ``out_dir``, or None."""
     pointer = Path(out_dir) / "checkpoints" / LATEST
@@ -196,6 +201,7 @@ def load_checkpoint(
 __all__ = [
     "TrainState",
     "checkpoint_dir",
+    "checkpoint_step",
     "latest_checkpoint",
     "load_checkpoint",
     "save_checkpoint",

@@ -225,7 +225,7 @@ def read_state_dict(path: str | Path, key: str | None, variant: Variant | None =
     if not path.is_file():
         if variant is not None:
             raise missing_weights(variant, path)
-        raise MissingWeightsError(f"weights not found: {path}")
+        raise MissingWeightsError(f"{path}: no such file (weights)")
     blob = safe_torch_load(path)
     state = blob if key is None else blob.get(key) if isinstance(blob, dict) else None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):

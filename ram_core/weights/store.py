@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,18 +28,51 @@ def weights_path(v: Variant, directory: Path | None = None) -> Path:
     return (directory or weights_dir()) / v.file_name
 
 
-def describe(v: Variant) -> str:
-    """File name, size, checksum and source of a variant, for error messages and ``weights list``."""
-    size = f"{v.size:,} bytes" if v.size is not None else (v.approx_size or "size not published")
+def _size(v: Variant) -> str:
+    return f"{v.size:,} bytes" if v.size is not None else (v.approx_size or "size not published")
+
+
+def _sha(v: Variant) -> str:
     if v.sha256:
-        sha = f"sha256 {v.sha256}"
-    elif v.sha256_prefix:
-        sha = f"sha256 {v.sha256_prefix}... (only its first {len(v.sha256_prefix)} hex digits are published)"
-    else:
-        sha = "sha256 not published"
+        return f"sha256 {v.sha256}"
+    if v.sha256_prefix:
+        return f"sha256 {v.sha256_prefix}... (only its first {len(v.sha256_prefix)} hex digits are published)"
+    return "sha256 not published"
+
+
+def describe(v: Variant) -> str:
+    """File name, size, checksum and source of a variant on one line, for error messages."""
     # Without a download address the source is itself the instruction ("register at ...", "train it ...").
     where = f"get it from {v.url} ({v.source}); or run `ram-core weights fetch {v.name}`" if v.url else v.source
-    return f"{v.file_name} ({size}, {sha}, licence: {v.licence}); {where}"
+    return f"{v.file_name} ({_size(v)}, {_sha(v)}, licence: {v.licence}); {where}"
+
+
+def listing(v: Variant, width: int = 100) -> list[str]:
+    """The facts of :func:`describe` as ``weights list`` shows them: the name, then labelled lines wrapped
+    to ``width`` columns (an address or a file name is never broken, so one may run longer)."""
+    rows = [
+        ("kind", v.kind),
+        ("file", v.file_name),
+        ("size", _size(v).removeprefix("size ")),
+        ("sha256", _sha(v).removeprefix("sha256 ")),
+        ("licence", v.licence),
+    ]
+    if v.url:
+        rows += [("source", v.source), ("get it from", v.url), ("or run", f"ram-core weights fetch {v.name}")]
+    else:
+        rows.append(("get it", v.source))  # the source is itself the instruction
+    lines = [v.name]
+    for label, text in rows:
+        first = f"  {label:11}  "
+        lines += textwrap.wrap(
+            text,
+            width,
+            initial_indent=first,
+            subsequent_indent=" " * len(first),
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    return lines
 
 
 def missing_weights(v: Variant, path: Path, problem: str = "missing") -> MissingWeightsError:

@@ -212,6 +212,14 @@ def test_enabling_prints_no_error(tmp_path):
     assert "Error" not in done.stderr + done.stdout, done.stderr
 
 
+def test_a_worker_python_that_is_not_there_is_named_first(addon, monkeypatch, tmp_path):
+    from ram_blender import preferences
+
+    monkeypatch.setenv(preferences.WORKER_PYTHON_ENV, str(tmp_path / "python3"))
+    with pytest.raises(preferences.NoWorkerPython, match=r"python3: no such file \(the worker Python\)"):
+        preferences.worker_python(preferences.Settings())
+
+
 def test_a_managed_environment_is_used_only_once_its_setup_finished(addon, monkeypatch):
     from ram_blender import preferences
     from ram_blender.setup_job import READY_MARKER

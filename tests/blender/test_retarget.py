@@ -347,6 +347,8 @@ def test_headless_applies_a_character_from_a_blend_file_to_every_person(empty_sc
     bpy.data.libraries.write(str(path), {rig})
     with pytest.raises(ValueError, match="has no object 'Nobody'"):
         cli.Character.parse(f"{path}:Nobody").check()
+    with pytest.raises(ValueError, match=r"gone\.blend: no such file \(--retarget\)"):
+        cli.Character.parse(f"{tmp_path / 'gone.blend'}:Character").check()
     with pytest.raises(ValueError, match="wants TARGET.blend:ARMATURE"):
         cli.Character.parse("character:Character")
     # Found before any capture (before: after each capture, or never: a bad --map retargeted nothing).

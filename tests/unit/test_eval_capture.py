@@ -170,7 +170,7 @@ def test_eval_capture_and_baseline_commands(tmp_path, capsys):
     assert doc["overall"]["consistency"] == 1.0 and doc["idsw"] == 0 and len(doc["people"]) == 2
     args = ["eval", "baseline", "--gt", str(tmp_path / "gt.npz"), "--video", str(tmp_path / "none.mp4")]
     assert main([*args, "--out", str(tmp_path / "b.npz")]) != 0
-    assert "no such file" in capsys.readouterr().err
+    assert f"{tmp_path / 'none.mp4'}: no such file" in capsys.readouterr().err
 
 
 def test_a_solved_scene_is_scored_and_used_for_the_world(tmp_path):

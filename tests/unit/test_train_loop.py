@@ -1,4 +1,5 @@
-"""The shared training loop on a toy stage: resume is bit-for-bit, and 2-process DDP (gloo) agrees."""
+"""The shared training loop on a toy stage: resume is bit-for-bit, and 2-process DDP (gloo) agrees, also on
+when to stop."""
 
 from __future__ import annotations
 
@@ -132,7 +133,14 @@ def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
     info = init_distributed("cpu")
     task = _task()
     before = {k: v.clone() for k, v in task.model.state_dict().items()}
-    train(task, LoopConfig(max_steps=2, batch_size=4, lr=1e-2, log_every=1), Path(out), info, resume=None)
+    asked: list[int] = []
+
+    def stop_on_rank1_after_two() -> bool:  # a signal that reached one rank only: both must stop together
+        asked.append(1)
+        return rank == 1 and len(asked) >= 2
+
+    cfg = LoopConfig(max_steps=4, batch_size=4, lr=1e-2, log_every=1)
+    train(task, cfg, Path(out), info, resume=None, should_stop=stop_on_rank1_after_two)
     weights = {k: v.contiguous() for k, v in task.model.state_dict().items()}
     moved = any(not torch.equal(before[k], weights[k]) for k in weights)
     save_file({**weights, "moved": torch.tensor(int(moved))}, str(Path(out) / f"rank{rank}.safetensors"))
@@ -149,3 +157,4 @@ def test_ddp_two_processes_agree(tmp_path: Path) -> None:
         assert torch.equal(r0[k], r1[k]), k
     lines = [json.loads(s) for s in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in lines] == [1, 2]
+    assert [p.name for p in (tmp_path / "checkpoints").glob("step_*")] == ["step_00000002"]

@@ -188,3 +188,21 @@ def test_verify_never_says_ok_for_a_file_nothing_published_vouches_for(tmp_path,
     path.write_bytes(b"abc")
     assert weights_command.run(parser.parse_args([*verify, "--allow-unverified"])) == 1
     assert "refused by the loader" in capsys.readouterr().out
+
+
+def test_weights_list_fits_100_columns_and_keeps_every_fact(capsys):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    weights_command.add_arguments(parser)
+    assert weights_command.run(parser.parse_args(["list"])) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    blocks = {b.split("\n", 1)[0]: " ".join(b.split()) for b in out.strip().split("\n\n")}
+    assert list(blocks) == [v.name for v in VARIANTS]
+    for v in VARIANTS:
+        text = blocks[v.name]
+        for fact in (v.kind, v.file_name, v.licence, " ".join(v.source.split()), v.url or "", v.approx_size or ""):
+            assert fact in text, (v.name, fact)
+        assert ("ram-core weights fetch " + v.name in text) == bool(v.url)
+    assert "sha256 a79551df... (only its first 8 hex digits are published)" in blocks["ssdlite320_mobilenet_v3_large"]
