@@ -31,6 +31,7 @@ from .keys import (
     place_channels_strip,
 )
 from .plan import (
+    FRAME_OFFSET,
     ROOT,
     ROOT_LENGTH,
     ROOT_REST,
@@ -121,9 +122,10 @@ def apply_scene_plan(scene: bpy.types.Scene, plan: ScenePlan) -> None:
 
 
 def build_camera(
-    name: str, plan: CameraPlan, collection: bpy.types.Collection, scene: bpy.types.Scene
+    name: str, plan: CameraPlan, collection: bpy.types.Collection, scene: bpy.types.Scene, video: str = ""
 ) -> bpy.types.Object:
-    """The capture camera; it becomes the scene camera (with the video's resolution) if there is none."""
+    """The capture camera; it becomes the scene camera (with the video's resolution) if there is none. With
+    ``video`` (a path), the footage is its background image where the file exists (:func:`show_video`)."""
     cam = bpy.data.cameras.new(name)
     cam.sensor_fit = "HORIZONTAL"
     cam.sensor_width = plan.sensor_width_mm
@@ -141,7 +143,34 @@ def build_camera(
         scene.render.resolution_x = plan.width
         scene.render.resolution_y = plan.height
         scene.render.pixel_aspect_x = scene.render.pixel_aspect_y = 1.0
+    if video:
+        show_video(cam, video)
     return obj
+
+
+def show_video(cam: bpy.types.Camera, video: str) -> bpy.types.MovieClip | None:
+    """The footage ``video`` as ``cam``'s background image (camera view, the viewport only), its first frame on
+    Blender frame 1 = video frame 0, as the keys are; None, and no background, when the file is not there (the
+    scene still builds: a .blend moved without its video). Blender's movie reader finds a frame by its time,
+    so a variable-frame-rate video lines up with the retimed keys (``plan.frame_timeline``) too."""
+    path = Path(bpy.path.abspath(video))
+    if not path.is_file():
+        log.info("%s: no such video; the capture camera gets no background", path)
+        return None
+    try:
+        clip = bpy.data.movieclips.load(str(path), check_existing=True)
+    except RuntimeError as e:  # a file Blender cannot read: the capture still imports
+        log.warning("%s: no camera background (%s)", path, str(e).strip())
+        return None
+    clip.frame_start = FRAME_OFFSET
+    bg = cam.background_images.new()
+    bg.source = "MOVIE_CLIP"
+    bg.clip = clip
+    bg.use_camera_clip = False  # this clip, not the scene's active one
+    bg.frame_method = "FIT"  # the camera's frame is the video's (resolution and sensor fit from plan_camera)
+    bg.alpha = 1.0
+    cam.show_background_images = True
+    return clip
 
 
 def build_ground(plan: GroundPlan, collection: bpy.types.Collection) -> bpy.types.Object:
@@ -570,7 +599,8 @@ def build_setting(
     """What a capture has besides its people: the scene's fps and range, the capture camera and, with
     ``options.ground_plane`` and a scene solve, the ground plane."""
     apply_scene_plan(scene, plan_scene(results.meta))
-    build_camera(f"RAM camera {Path(results.meta.video_path).stem}", plan_camera(results.meta), collection, scene)
+    video = results.meta.video_path
+    build_camera(f"RAM camera {Path(video).stem}", plan_camera(results.meta), collection, scene, video)
     ground = plan_ground(results) if options.ground_plane else None
     if ground is not None:
         build_ground(ground, collection)
