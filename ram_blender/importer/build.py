@@ -101,12 +101,15 @@ class BuildOptions:
     ``"proxy"``, a tube per bone (``proxy.py``). Each is sized to the person's rest skeleton. Pose keys
     are linear (CONSTANT before a gap); every person is hidden outside their track's frames and in its gaps.
     ``foot_lock`` holds each planted foot still through its contact (``foot_lock.py``). ``ground_plane``
-    adds a floor (:func:`build_ground`) under a capture with a scene solve."""
+    adds a floor (:func:`build_ground`) under a capture with a scene solve. ``scene_camera`` makes the capture
+    camera the scene camera even where the scene has another one (which is kept, only no longer active);
+    without it the capture camera becomes the scene camera only where there is none."""
 
     smpl_model: SmplModel | None = None
     body: str = "open"
     foot_lock: bool = False
     ground_plane: bool = True
+    scene_camera: bool = False
 
     def __post_init__(self) -> None:
         if self.body not in BODIES:
@@ -122,10 +125,16 @@ def apply_scene_plan(scene: bpy.types.Scene, plan: ScenePlan) -> None:
 
 
 def build_camera(
-    name: str, plan: CameraPlan, collection: bpy.types.Collection, scene: bpy.types.Scene, video: str = ""
+    name: str,
+    plan: CameraPlan,
+    collection: bpy.types.Collection,
+    scene: bpy.types.Scene,
+    video: str = "",
+    active: bool = False,
 ) -> bpy.types.Object:
-    """The capture camera; it becomes the scene camera (with the video's resolution) if there is none. With
-    ``video`` (a path), the footage is its background image where the file exists (:func:`show_video`)."""
+    """The capture camera; it becomes the scene camera (with the video's resolution) if there is none, or
+    with ``active`` (the scene's camera stays in the file). With ``video`` (a path), the footage is its
+    background image where the file exists (:func:`show_video`)."""
     cam = bpy.data.cameras.new(name)
     cam.sensor_fit = "HORIZONTAL"
     cam.sensor_width = plan.sensor_width_mm
@@ -138,7 +147,7 @@ def build_camera(
     obj.matrix_world = Matrix(plan.matrix_world.tolist())
     collection.objects.link(obj)
     remember(obj, collection)
-    if scene.camera is None:
+    if scene.camera is None or active:
         scene.camera = obj
         scene.render.resolution_x = plan.width
         scene.render.resolution_y = plan.height
@@ -600,7 +609,8 @@ def build_setting(
     ``options.ground_plane`` and a scene solve, the ground plane."""
     apply_scene_plan(scene, plan_scene(results.meta))
     video = results.meta.video_path
-    build_camera(f"RAM camera {Path(video).stem}", plan_camera(results.meta), collection, scene, video)
+    camera = plan_camera(results.meta)
+    build_camera(f"RAM camera {Path(video).stem}", camera, collection, scene, video, options.scene_camera)
     ground = plan_ground(results) if options.ground_plane else None
     if ground is not None:
         build_ground(ground, collection)

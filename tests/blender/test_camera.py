@@ -74,3 +74,26 @@ def test_capture_camera_shows_the_video_in_camera_view(empty_scene, tmp_path):
     cam = bpy.context.scene.camera
     assert cam.name.startswith("RAM camera") and len(cam.data.background_images) == 0
     assert any(o.type == "ARMATURE" for o in bpy.context.scene.objects)
+
+
+def test_a_scene_with_its_own_camera_keeps_it_unless_asked(addon, tmp_path):
+    """The default startup scene has a camera: it stays the scene camera (and is never removed), the import
+    says how to render from RAM's; asked (Use as Scene Camera), RAM's becomes the scene camera."""
+    bpy.ops.wm.read_homefile(use_empty=False)  # Blender's startup scene: Cube, Light, Camera
+    scene = bpy.context.scene
+    own = scene.camera
+    assert own is not None and own.name == "Camera"
+    path = str(_video_results(tmp_path, tmp_path / "gone.mp4"))
+    session.take_notes()
+    session.import_results(bpy.context, path)
+    assert scene.camera == own
+    (note,) = session.take_notes()
+    assert "scene camera stays 'Camera'" in note and "'RAM camera gone'" in note and "Use as Scene Camera" in note
+
+    assert bpy.ops.ram.import_results(filepath=path, scene_camera=True) == {"FINISHED"}
+    assert scene.camera.name == "RAM camera gone" and scene.camera.type == "CAMERA"
+    assert (scene.render.resolution_x, scene.render.resolution_y) == (640, 480)
+    assert bpy.data.objects.get("Camera") == own and own.name in scene.objects  # the artist's camera is kept
+    # A re-import keeps the scene camera on RAM's new one, and says nothing.
+    session.import_results(bpy.context, path)
+    assert scene.camera.name == "RAM camera gone" and session.take_notes() == []
