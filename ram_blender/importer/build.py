@@ -160,8 +160,8 @@ def build_camera(
 def show_video(cam: bpy.types.Camera, video: str) -> bpy.types.MovieClip | None:
     """The footage ``video`` as ``cam``'s background image (camera view, the viewport only), its first frame on
     Blender frame 1 = video frame 0, as the keys are; None, and no background, when the file is not there (the
-    scene still builds: a .blend moved without its video). Blender's movie reader finds a frame by its time,
-    so a variable-frame-rate video lines up with the retimed keys (``plan.frame_timeline``) too."""
+    scene still builds: a .blend moved without its video). A variable-frame-rate video is shown as Blender reads
+    the movie (at its average rate), not retimed as the keys are (``plan.frame_timeline``)."""
     path = Path(bpy.path.abspath(video))
     if not path.is_file():
         log.info("%s: no such video; the capture camera gets no background", path)
