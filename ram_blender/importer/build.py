@@ -77,6 +77,8 @@ GROUND_PROP = "ram_ground"
 GROUND_NAME = "RAM ground"
 # The capture camera RAM made (files from before this mark: a camera named "RAM camera ...").
 CAMERA_PROP = "ram_camera"
+# The movie clip RAM loaded for the capture camera's background (an artist's clip of the video is not it).
+CLIP_PROP = "ram_clip"
 # Which objects RAM made is told by a record, not by the marks above: the artist's copy of one (Duplicate,
 # ``obj.copy()``) has its custom properties but is a new ID, so it is in no record. A capture collection
 # holds the objects built into it (ID pointers, kept by saving, reloading and undo) in RECORD_PROP; each
@@ -166,11 +168,17 @@ def show_video(cam: bpy.types.Camera, video: str) -> bpy.types.MovieClip | None:
     if not path.is_file():
         log.info("%s: no such video; the capture camera gets no background", path)
         return None
-    try:
-        clip = bpy.data.movieclips.load(str(path), check_existing=True)
-    except RuntimeError as e:  # a file Blender cannot read: the capture still imports
-        log.warning("%s: no camera background (%s)", path, str(e).strip())
-        return None
+    # RAM's own clip of the video (reused by a re-import); a clip of it the artist loaded keeps its settings.
+    clip = next(
+        (c for c in bpy.data.movieclips if c.get(CLIP_PROP) and Path(bpy.path.abspath(c.filepath)) == path), None
+    )
+    if clip is None:
+        try:
+            clip = bpy.data.movieclips.load(str(path))
+        except RuntimeError as e:  # a file Blender cannot read: the capture still imports
+            log.warning("%s: no camera background (%s)", path, str(e).strip())
+            return None
+        clip[CLIP_PROP] = True
     clip.frame_start = FRAME_OFFSET
     bg = cam.background_images.new()
     bg.source = "MOVIE_CLIP"

@@ -97,3 +97,18 @@ def test_a_scene_with_its_own_camera_keeps_it_unless_asked(addon, tmp_path):
     # A re-import keeps the scene camera on RAM's new one, and says nothing.
     session.import_results(bpy.context, path)
     assert scene.camera.name == "RAM camera gone" and session.take_notes() == []
+
+
+def test_the_artists_clip_of_the_video_keeps_its_settings_and_a_reimport_reuses_rams(empty_scene, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    video = Path(shutil.copy(Path(__file__).parents[1] / "data/synth/couple/clip.mp4", tmp_path / "clip.mp4"))
+    own = bpy.data.movieclips.load(str(video))  # loaded for tracking, say, and moved along the timeline
+    own.frame_start = 50
+    path = str(_video_results(tmp_path, video))
+    session.import_results(bpy.context, path)
+    session.import_results(bpy.context, path)
+    clips = [bg.clip for bg in bpy.context.scene.camera.data.background_images]
+    assert len(clips) == 1 and clips[0] != own and clips[0].frame_start == 1 and own.frame_start == 50
+    assert len(bpy.data.movieclips) == 2  # the re-import reused RAM's clip
