@@ -196,11 +196,12 @@ def build_scene(
         reruns.set_aside(reruns.scene_outputs(out_dir, stem), replaced, keep_copy=results)
     fresh_scene()
     blend = out_dir / f"{stem}.blend"
-    save_blend(blend)  # first, so the results path is stored relative
     context = bpy.context
     objects = session.import_results(
         context, str(results), session.build_options(context, body=body, ground_plane=ground_plane)
     )
+    # Relative to the .blend, so the two move together; saved once (each save prints Blender's "Saved as").
+    context.scene.ram.results_path = bpy.path.relpath(str(results.resolve()), start=str(blend.resolve().parent))
     if character is not None:
         apply_character(context, [o for o in objects if o.type == "ARMATURE"], character)
     save_blend(blend)

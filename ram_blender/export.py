@@ -275,17 +275,31 @@ def check_formats(formats: tuple[str, ...]) -> None:
         raise ValueError(f"unknown export format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
 
 
+def keyed_span(obj: bpy.types.Object) -> tuple[int, int]:
+    """The Blender frames (first, last) ``obj``'s motion action is keyed on: the person's frames, read from the
+    .blend alone (a file moved without its results file)."""
+    action = obj.animation_data.action if obj.animation_data is not None else None
+    if action is None:
+        raise ValueError(f"{obj.name}: has no motion action to export; Rebuild Armatures in Sidebar > RAM > Capture")
+    first, last = action.curve_frame_range
+    return int(np.floor(first)), int(np.ceil(last))
+
+
 def export_people(
     objects: list[bpy.types.Object],
-    results: Results,
+    results: Results | None,
     out_dir: str | Path,
     stem: str,
     formats: tuple[str, ...],
     bvh_y_up: bool = True,
 ) -> list[Path]:
     """Every format in ``formats`` for every armature in ``objects``: ``OUT/STEM_person<ID>.<ext>``, each
-    over its person's frames (BVH Y up unless ``bvh_y_up`` is False)."""
+    over its person's frames (BVH Y up unless ``bvh_y_up`` is False). FBX and BVH need only the armatures:
+    without ``results`` (the results file is gone) each covers its motion action's keys (:func:`keyed_span`);
+    the AMASS .npz is made from the results' SMPL parameters, so it needs them."""
     check_formats(formats)
+    if results is None and "npz" in formats:
+        raise ValueError("the AMASS .npz is made from the capture's results file, which is missing")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     check_output_path(out_dir / f"{safe_name(stem)}.export")  # a read-only folder: one line now, not a traceback
@@ -295,11 +309,13 @@ def export_people(
         base = out_dir / f"{safe_name(stem)}_person{tid}"
         for fmt in formats:
             path = base.with_suffix(f".{fmt}")
-            track = results.track(tid)
-            if fmt == "npz":
-                export_amass_npz(track, results, path)
+            if results is None:
+                export_armature(obj, fmt, path, keyed_span(obj), y_up=bvh_y_up)
+            elif fmt == "npz":
+                export_amass_npz(results.track(tid), results, path)
             else:
                 # The person's keys span these Blender frames (at the frames' times for a variable-rate video).
+                track = results.track(tid)
                 keyed = retime(track.frame[[0, -1]] + FRAME_OFFSET, frame_timeline(results.meta))
                 span = (int(np.floor(keyed[0])), int(np.ceil(keyed[1])))
                 export_armature(obj, fmt, path, span, y_up=bvh_y_up)

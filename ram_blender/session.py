@@ -21,6 +21,7 @@ from .importer.build import (
     BuildOptions,
     build_setting,
     name_survivors,
+    ram_made,
     remove_collection,
     restore_names,
     set_aside,
@@ -60,11 +61,15 @@ def _raw_results(path: str, importing: bool = False) -> Results:
 
 
 def build_options(
-    context: bpy.types.Context, with_mesh: bool = True, body: str = "", ground_plane: bool | None = None
+    context: bpy.types.Context,
+    with_mesh: bool = True,
+    body: str = "",
+    ground_plane: bool | None = None,
+    scene_camera: bool = False,
 ) -> BuildOptions:
     """Options from the preferences and the scene's import: the SMPL body when an SMPL model (.npz) is set
     and ``with_mesh``, else ``body`` (``"open"`` or ``"proxy"``; empty: the preference's); the foot lock;
-    the ground plane (None: the preference's)."""
+    the ground plane (None: the preference's); whether the capture camera replaces the scene's camera."""
     s = settings(context)
     model = load_smpl_model(s.smpl_model) if (with_mesh and s.smpl_model) else None
     return BuildOptions(
@@ -72,6 +77,7 @@ def build_options(
         body=body or s.body,
         foot_lock=context.scene.ram.foot_lock,
         ground_plane=s.ground_plane if ground_plane is None else ground_plane,
+        scene_camera=scene_camera,
     )
 
 
@@ -174,9 +180,21 @@ def _build_fresh(context: bpy.types.Context, options: BuildOptions | None = None
         if kept:
             _notes.append(edited_note(kept))
             log.warning(_notes[-1])
+    elif scene.camera is not None and not ram_made(scene.camera):
+        _notes.append(camera_note(scene.camera, collection))
     state.collection = collection
     _refresh_tracks(state, result, objects)
     return objects
+
+
+def camera_note(camera: bpy.types.Object, collection: bpy.types.Collection) -> str:
+    """What a first import into a scene that has its own camera says: that camera stays the scene's, and how
+    to render from the capture's instead (F12 then lines up with the video)."""
+    ram_camera = next((o.name for o in collection.objects if o.type == "CAMERA" and ram_made(o)), "RAM camera")
+    return (
+        f"The scene camera stays '{camera.name}'; for renders that line up with the video, make '{ram_camera}' "
+        "the scene camera (Use as Scene Camera in the import, or select it and press Ctrl+Numpad 0)"
+    )
 
 
 # One-line notes of the last import for the operator that ran it to report (see take_notes).

@@ -31,6 +31,7 @@ from .keys import (
     place_channels_strip,
 )
 from .plan import (
+    FRAME_OFFSET,
     ROOT,
     ROOT_LENGTH,
     ROOT_REST,
@@ -76,6 +77,8 @@ GROUND_PROP = "ram_ground"
 GROUND_NAME = "RAM ground"
 # The capture camera RAM made (files from before this mark: a camera named "RAM camera ...").
 CAMERA_PROP = "ram_camera"
+# The movie clip RAM loaded for the capture camera's background (an artist's clip of the video is not it).
+CLIP_PROP = "ram_clip"
 # Which objects RAM made is told by a record, not by the marks above: the artist's copy of one (Duplicate,
 # ``obj.copy()``) has its custom properties but is a new ID, so it is in no record. A capture collection
 # holds the objects built into it (ID pointers, kept by saving, reloading and undo) in RECORD_PROP; each
@@ -100,12 +103,15 @@ class BuildOptions:
     ``"proxy"``, a tube per bone (``proxy.py``). Each is sized to the person's rest skeleton. Pose keys
     are linear (CONSTANT before a gap); every person is hidden outside their track's frames and in its gaps.
     ``foot_lock`` holds each planted foot still through its contact (``foot_lock.py``). ``ground_plane``
-    adds a floor (:func:`build_ground`) under a capture with a scene solve."""
+    adds a floor (:func:`build_ground`) under a capture with a scene solve. ``scene_camera`` makes the capture
+    camera the scene camera even where the scene has another one (which is kept, only no longer active);
+    without it the capture camera becomes the scene camera only where there is none."""
 
     smpl_model: SmplModel | None = None
     body: str = "open"
     foot_lock: bool = False
     ground_plane: bool = True
+    scene_camera: bool = False
 
     def __post_init__(self) -> None:
         if self.body not in BODIES:
@@ -121,9 +127,16 @@ def apply_scene_plan(scene: bpy.types.Scene, plan: ScenePlan) -> None:
 
 
 def build_camera(
-    name: str, plan: CameraPlan, collection: bpy.types.Collection, scene: bpy.types.Scene
+    name: str,
+    plan: CameraPlan,
+    collection: bpy.types.Collection,
+    scene: bpy.types.Scene,
+    video: str = "",
+    active: bool = False,
 ) -> bpy.types.Object:
-    """The capture camera; it becomes the scene camera (with the video's resolution) if there is none."""
+    """The capture camera; it becomes the scene camera (with the video's resolution) if there is none, or
+    with ``active`` (the scene's camera stays in the file). With ``video`` (a path), the footage is its
+    background image where the file exists (:func:`show_video`)."""
     cam = bpy.data.cameras.new(name)
     cam.sensor_fit = "HORIZONTAL"
     cam.sensor_width = plan.sensor_width_mm
@@ -136,12 +149,45 @@ def build_camera(
     obj.matrix_world = Matrix(plan.matrix_world.tolist())
     collection.objects.link(obj)
     remember(obj, collection)
-    if scene.camera is None:
+    if scene.camera is None or active:
         scene.camera = obj
         scene.render.resolution_x = plan.width
         scene.render.resolution_y = plan.height
         scene.render.pixel_aspect_x = scene.render.pixel_aspect_y = 1.0
+    if video:
+        show_video(cam, video)
     return obj
+
+
+def show_video(cam: bpy.types.Camera, video: str) -> bpy.types.MovieClip | None:
+    """The footage ``video`` as ``cam``'s background image (camera view, the viewport only), its first frame on
+    Blender frame 1 = video frame 0, as the keys are; None, and no background, when the file is not there (the
+    scene still builds: a .blend moved without its video). A variable-frame-rate video is shown as Blender reads
+    the movie (at its average rate), not retimed as the keys are (``plan.frame_timeline``)."""
+    path = Path(bpy.path.abspath(video))
+    if not path.is_file():
+        log.info("%s: no such video; the capture camera gets no background", path)
+        return None
+    # RAM's own clip of the video (reused by a re-import); a clip of it the artist loaded keeps its settings.
+    clip = next(
+        (c for c in bpy.data.movieclips if c.get(CLIP_PROP) and Path(bpy.path.abspath(c.filepath)) == path), None
+    )
+    if clip is None:
+        try:
+            clip = bpy.data.movieclips.load(str(path))
+        except RuntimeError as e:  # a file Blender cannot read: the capture still imports
+            log.warning("%s: no camera background (%s)", path, str(e).strip())
+            return None
+        clip[CLIP_PROP] = True
+    clip.frame_start = FRAME_OFFSET
+    bg = cam.background_images.new()
+    bg.source = "MOVIE_CLIP"
+    bg.clip = clip
+    bg.use_camera_clip = False  # this clip, not the scene's active one
+    bg.frame_method = "FIT"  # the camera's frame is the video's (resolution and sensor fit from plan_camera)
+    bg.alpha = 1.0
+    cam.show_background_images = True
+    return clip
 
 
 def build_ground(plan: GroundPlan, collection: bpy.types.Collection) -> bpy.types.Object:
@@ -570,7 +616,9 @@ def build_setting(
     """What a capture has besides its people: the scene's fps and range, the capture camera and, with
     ``options.ground_plane`` and a scene solve, the ground plane."""
     apply_scene_plan(scene, plan_scene(results.meta))
-    build_camera(f"RAM camera {Path(results.meta.video_path).stem}", plan_camera(results.meta), collection, scene)
+    video = results.meta.video_path
+    camera = plan_camera(results.meta)
+    build_camera(f"RAM camera {Path(video).stem}", camera, collection, scene, video, options.scene_camera)
     ground = plan_ground(results) if options.ground_plane else None
     if ground is not None:
         build_ground(ground, collection)

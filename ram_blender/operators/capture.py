@@ -117,6 +117,12 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
         description="Add a floor plane at z = 0 (a Cycles shadow catcher) when the capture has a solved scene",
         default=True,
     )
+    scene_camera: bpy.props.BoolProperty(
+        name="Use as Scene Camera",
+        description="Render (F12) from the capture camera even if the scene has a camera of its own (which stays "
+        "in the scene); off: only a scene without a camera gets it",
+        default=False,
+    )
     output_dir: bpy.props.StringProperty(
         name="Results folder",
         description="Where the results file goes (empty: beside the .blend, or beside the video in an unsaved file)",
@@ -158,6 +164,7 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
         layout.prop(self, "backend")
         layout.prop(self, "body")
         layout.prop(self, "ground_plane")
+        layout.prop(self, "scene_camera")
         layout.prop(self, "output_dir")
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
@@ -249,9 +256,10 @@ class RAM_OT_capture_video(bpy.types.Operator, ImportHelper):
             path, results = job.finish()
             remarks = video_remarks(results.meta if results is not None else None)
             if path is not None:
-                session.import_results(
-                    context, str(path), session.build_options(context, body=self.body, ground_plane=self.ground_plane)
+                options = session.build_options(
+                    context, body=self.body, ground_plane=self.ground_plane, scene_camera=self.scene_camera
                 )
+                session.import_results(context, str(path), options)
         except (CaptureError, *session.DOMAIN_ERRORS) as e:  # CaptureError: a damaged video not allowed
             error = error or str(e)
             path = None

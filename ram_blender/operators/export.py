@@ -35,10 +35,20 @@ class RAM_OT_export_people(bpy.types.Operator):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         formats = tuple(f for f in export.FORMATS if getattr(self, f))
-        objects = [t.object for t in context.scene.ram.tracks if t.object is not None]
+        state = context.scene.ram
+        objects = [t.object for t in state.tracks if t.object is not None]
+        skipped = ""
         try:
-            results = session.edited(context).results
-            stem = Path(results.meta.video_path).stem or "capture"
+            try:
+                results = session.edited(context).results
+                stem = Path(results.meta.video_path).stem or "capture"
+            except FileNotFoundError as e:  # a .blend moved without its results: the armatures are enough for FBX, BVH
+                results, stem = None, capture_stem(state)
+                if "npz" in formats:
+                    formats = tuple(f for f in formats if f != "npz")
+                    skipped = f"; no AMASS .npz (made from the results file): {e}"
+                if not formats:
+                    raise
             written = export.export_people(
                 objects, results, bpy.path.abspath(self.directory), stem, formats, self.bvh_y_up
             )
@@ -48,5 +58,15 @@ class RAM_OT_export_people(bpy.types.Operator):
         except (*session.DOMAIN_ERRORS, ValueError, RuntimeError) as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}
-        self.report({"INFO"}, f"Wrote {len(written)} files to {self.directory}")
+        self.report({"WARNING"} if skipped else {"INFO"}, f"Wrote {len(written)} files to {self.directory}{skipped}")
         return {"FINISHED"}
+
+
+def capture_stem(state: bpy.types.PropertyGroup) -> str:
+    """The video's stem without its results file: from the capture collection's name (``RAM clip``), else the
+    results file's (``clip.ram.npz``)."""
+    collection = state.collection.name if state.collection is not None else ""
+    if collection.startswith("RAM "):
+        return collection.removeprefix("RAM ")
+    name = Path(bpy.path.abspath(state.results_path)).name
+    return name.removesuffix(".ram.npz") if name.endswith(".ram.npz") else "capture"

@@ -39,6 +39,12 @@ class RAM_OT_import_results(bpy.types.Operator, ImportHelper):
         description="Add a floor plane at z = 0 (a Cycles shadow catcher) when the capture has a solved scene",
         default=True,
     )
+    scene_camera: bpy.props.BoolProperty(
+        name="Use as Scene Camera",
+        description="Render (F12) from the capture camera even if the scene has a camera of its own (which stays "
+        "in the scene); off: only a scene without a camera gets it",
+        default=False,
+    )
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         self.body = preferences.settings(context).body
@@ -48,7 +54,8 @@ class RAM_OT_import_results(bpy.types.Operator, ImportHelper):
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:
             options = replace(
-                session.build_options(context, self.with_mesh, self.body, self.ground_plane), foot_lock=self.foot_lock
+                session.build_options(context, self.with_mesh, self.body, self.ground_plane, self.scene_camera),
+                foot_lock=self.foot_lock,
             )
             objects = session.import_results(context, self.filepath, options)
             context.scene.ram.with_mesh = self.with_mesh

@@ -37,3 +37,78 @@ def test_capture_camera_reprojects_joints_to_their_pixels(empty_scene, tmp_path)
             assert np.allclose(pixel, expected[j], atol=0.05), (f, name, pixel, expected[j])
             assert ndc.z > 0 and abs(ndc.z - joints[j, 2]) < 1e-4  # depth along the view axis
     assert cam.matrix_world.to_translation().length < 1e-9
+
+
+def _video_results(tmp_path, video):
+    from synth import make_meta, make_random_track
+
+    meta = dataclasses.replace(make_meta(), video_path=str(video))
+    track = make_random_track(np.random.default_rng(4), 1, np.arange(10), meta.rest_joints)
+    return save_results(Results(meta, [track]), tmp_path / "clip.ram.npz")
+
+
+def test_capture_camera_shows_the_video_in_camera_view(empty_scene, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    video = Path(shutil.copy(Path(__file__).parents[1] / "data/synth/couple/clip.mp4", tmp_path / "clip.mp4"))
+    session.import_results(bpy.context, str(_video_results(tmp_path, video)))
+    blend = tmp_path / "scene.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+    bpy.ops.wm.open_mainfile(filepath=str(blend))  # what the artist finds on opening the file
+    cam = bpy.context.scene.camera.data
+    assert cam.show_background_images and len(cam.background_images) == 1
+    bg = cam.background_images[0]
+    assert bg.source == "MOVIE_CLIP" and not bg.use_camera_clip and bg.show_background_image
+    clip = bg.clip
+    assert Path(bpy.path.abspath(clip.filepath)).resolve() == video.resolve() and not clip.is_missing
+    # Blender frame = video frame + 1, as the keys: the clip's first frame (video frame 0) plays on frame 1.
+    assert clip.frame_start == 1 and clip.frame_offset == 0
+    assert tuple(clip.size) == (640, 480) and clip.frame_duration == 75
+
+    # The video gone: the .blend opens and a re-import builds all but the background.
+    video.unlink()
+    bpy.ops.wm.open_mainfile(filepath=str(blend))
+    assert bpy.context.scene.camera.data.background_images[0].clip is not None  # shows nothing, no error
+    session.import_results(bpy.context, str(tmp_path / "clip.ram.npz"))
+    cam = bpy.context.scene.camera
+    assert cam.name.startswith("RAM camera") and len(cam.data.background_images) == 0
+    assert any(o.type == "ARMATURE" for o in bpy.context.scene.objects)
+
+
+def test_a_scene_with_its_own_camera_keeps_it_unless_asked(addon, tmp_path):
+    """The default startup scene has a camera: it stays the scene camera (and is never removed), the import
+    says how to render from RAM's; asked (Use as Scene Camera), RAM's becomes the scene camera."""
+    bpy.ops.wm.read_homefile(use_empty=False)  # Blender's startup scene: Cube, Light, Camera
+    scene = bpy.context.scene
+    own = scene.camera
+    assert own is not None and own.name == "Camera"
+    path = str(_video_results(tmp_path, tmp_path / "gone.mp4"))
+    session.take_notes()
+    session.import_results(bpy.context, path)
+    assert scene.camera == own
+    (note,) = session.take_notes()
+    assert "scene camera stays 'Camera'" in note and "'RAM camera gone'" in note and "Use as Scene Camera" in note
+
+    assert bpy.ops.ram.import_results(filepath=path, scene_camera=True) == {"FINISHED"}
+    assert scene.camera.name == "RAM camera gone" and scene.camera.type == "CAMERA"
+    assert (scene.render.resolution_x, scene.render.resolution_y) == (640, 480)
+    assert bpy.data.objects.get("Camera") == own and own.name in scene.objects  # the artist's camera is kept
+    # A re-import keeps the scene camera on RAM's new one, and says nothing.
+    session.import_results(bpy.context, path)
+    assert scene.camera.name == "RAM camera gone" and session.take_notes() == []
+
+
+def test_the_artists_clip_of_the_video_keeps_its_settings_and_a_reimport_reuses_rams(empty_scene, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    video = Path(shutil.copy(Path(__file__).parents[1] / "data/synth/couple/clip.mp4", tmp_path / "clip.mp4"))
+    own = bpy.data.movieclips.load(str(video))  # loaded for tracking, say, and moved along the timeline
+    own.frame_start = 50
+    path = str(_video_results(tmp_path, video))
+    session.import_results(bpy.context, path)
+    session.import_results(bpy.context, path)
+    clips = [bg.clip for bg in bpy.context.scene.camera.data.background_images]
+    assert len(clips) == 1 and clips[0] != own and clips[0].frame_start == 1 and own.frame_start == 50
+    assert len(bpy.data.movieclips) == 2  # the re-import reused RAM's clip

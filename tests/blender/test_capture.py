@@ -62,6 +62,8 @@ def test_capture_imports_moving_armatures(empty_scene, tmp_path):
     bpy.context.scene.frame_set(FRAME_OFFSET + 25)
     b = np.array(walker.matrix_world @ walker.pose.bones["left_ankle"].head)
     assert np.linalg.norm(a - b) > 0.05
+    (background,) = bpy.context.scene.camera.data.background_images  # the captured video, behind the people
+    assert background.clip is not None and Path(background.clip.filepath).name == Path(request(tmp_path).video).name
 
 
 def test_killed_worker_gives_one_error_keeps_partial_and_leaks_nothing(empty_scene, tmp_path):
@@ -177,7 +179,8 @@ def test_the_capture_dialog_and_the_preferences_together_set_every_option():
             drawn.append(name)
 
     op.RAM_OT_capture_video.draw(SimpleNamespace(layout=Layout()), bpy.context)
-    assert sorted(drawn) == sorted([*op.OPTION_PROPERTIES, "body", "ground_plane", "output_dir"])  # shows every one
+    drawn_too = ["body", "ground_plane", "scene_camera", "output_dir"]
+    assert sorted(drawn) == sorted([*op.OPTION_PROPERTIES, *drawn_too])  # shows every one
     assert sorted([*op.OPTION_PROPERTIES.values(), *op.PREFERENCE_OPTIONS]) == sorted(FIELD_NAMES)
     prefs = preferences.Settings(smpl_model="/m.npz", backend="ram", device="cuda", weights_dir="/w")
     base = preferences.capture_options(prefs)

@@ -181,3 +181,32 @@ def test_an_export_folder_that_cannot_be_written_is_one_line(empty_scene, result
             subprocess.run(["umount", str(locked)], capture_output=True, check=False)
         else:
             locked.chmod(0o700)
+
+
+def test_a_blend_moved_without_its_results_still_exports_fbx_and_bvh(empty_scene, results_file, tmp_path):
+    """The armatures in the .blend are enough for FBX and BVH; the AMASS .npz (made from the results' SMPL
+    parameters) is skipped with one line saying what is missing and what to do."""
+    import shutil
+
+    objects = session.import_results(bpy.context, str(results_file), BuildOptions(body="proxy"))
+    tracks = load_results(results_file).tracks
+    spans = {obj.name: span(t) for obj, t in zip(objects, tracks)}
+    blend = tmp_path / "shot.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    shutil.copy(blend, moved / "shot.blend")  # without synthetic.ram.npz
+    results_file.unlink()
+    bpy.ops.wm.open_mainfile(filepath=str(moved / "shot.blend"))
+    out = tmp_path / "out"
+    assert bpy.ops.ram.export_people(directory=str(out)) == {"FINISHED"}
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(f"synthetic_person{t.track_id}.{f}" for t in tracks for f in ("fbx", "bvh"))
+    for obj in (t.object for t in bpy.context.scene.ram.tracks):
+        first, last = spans[obj.name]
+        text = (out / f"synthetic_person{obj['ram_track_id']}.bvh").read_text()
+        assert f"Frames: {last - first + 1}\n" in text  # the person's own frames, as with the results file
+    with pytest.raises(RuntimeError) as e:  # npz alone: nothing to write, one line naming the file
+        bpy.ops.ram.export_people(directory=str(out), fbx=False, bvh=False)
+    assert "synthetic.ram.npz: this scene's results file is missing" in str(e.value)
+    assert "\n" not in str(e.value).strip()

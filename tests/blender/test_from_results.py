@@ -70,3 +70,20 @@ def test_one_results_file_builds_its_scene_beside_it_and_a_rebuild_keeps_the_ear
     # The earlier scene and a copy of the results it was built from (which stay where they are).
     assert sorted(p.name for p in replaced.iterdir()) == sorted([*scene, "walk.ram.npz"]) and results.is_file()
     assert (tmp_path / "walk.blend").is_file()
+
+
+def test_each_scene_is_saved_once_with_its_results_named_relative_to_it(empty_scene, tmp_path, capfd):
+    """Blender prints "Info: Saved as" per save: the scene was saved twice (once only to make the results path
+    relative). Once now, and the .blend and its results still move together."""
+    results = tmp_path / "walk.ram.npz"
+    shutil.copy(RESULTS / "v2_scene.ram.npz", results)
+    capfd.readouterr()
+    assert cli.main(["--from-results", str(results)]) == 0
+    assert capfd.readouterr().out.count("Saved") == 1
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for name in ("walk.blend", "walk.ram.npz"):
+        shutil.move(tmp_path / name, moved / name)
+    bpy.ops.wm.open_mainfile(filepath=str(moved / "walk.blend"))
+    assert bpy.context.scene.ram.results_path == "//walk.ram.npz"
+    assert Path(bpy.path.abspath(bpy.context.scene.ram.results_path)) == moved / "walk.ram.npz"
