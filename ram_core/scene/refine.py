@@ -30,6 +30,7 @@ from ram_core.scene.edges import extend_at_edges
 from ram_core.scene.fit import MOTION as FIT
 from ram_core.scene.fit import fit_motion
 from ram_core.scene.gaps import fill_track_gaps
+from ram_core.scene.heading import refill_turned
 from ram_core.scene.relink import relink_tracks
 from ram_core.scene.solve import solve_and_apply
 from ram_core.scene.stacked import unstack_tracks
@@ -43,7 +44,8 @@ def unsolved(raw: Results) -> Results:
     """``raw`` re-linked, unstacked, its gaps filled, its tracks carried through the picture's edges and its depth
     smoothed: what the scene solve starts from."""
     unstacked, behind = unstack_tracks(relink_tracks(raw))
-    return smooth_depth(extend_at_edges(fill_track_gaps(unstacked, behind=behind)))
+    smoothed = smooth_depth(extend_at_edges(fill_track_gaps(unstacked, behind=behind)))
+    return refill_turned(smoothed, behind=behind)
 
 
 def solved(raw: Results) -> Results:
