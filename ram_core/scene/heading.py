@@ -96,12 +96,18 @@ def refill_turned(
     behind: Mapping[tuple[int, int], set[int]] | None = None,
 ) -> Results:
     """``results`` with each track's turned records (:func:`turned_records`) filled from the frames around them as
-    ``ram_core.scene.gaps`` fills a gap (flagged predicted); one that cannot be filled there is kept."""
+    ``ram_core.scene.gaps`` fills a gap (flagged predicted). Another track's box there does not stop the fill (as it
+    stops a gap's): the record was this track's person, only its pose is replaced."""
     fps = float(results.meta.fps)
     drop = {t.track_id: turned_records(t, fps, cfg) for t in results.tracks}
     if not any(m.any() for m in drop.values()):
         return results
-    return fill_track_gaps(results, gaps, behind=behind, drop=drop)
+    everyone = {t.track_id for t in results.tracks}
+    over = dict(behind or {})
+    for t in results.tracks:
+        for f in t.frame[drop[t.track_id]]:
+            over[(t.track_id, int(f))] = everyone
+    return fill_track_gaps(results, gaps, behind=over, drop=drop)
 
 
 __all__ = ["HeadingConfig", "refill_turned", "travel", "turned_records"]
