@@ -46,19 +46,25 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 def travel(frames: np.ndarray, pelvis: np.ndarray, half: int) -> np.ndarray:
     """``(T, 3)`` velocity per frame at each record: the slope of a least-squares line through the pelvis
-    positions ``(T, 3)`` of the records within ``half`` frames (``frames`` ``(T,)`` increasing)."""
-    out = np.zeros_like(pelvis)
-    for i, f in enumerate(frames):
-        near = np.abs(frames - f) <= half
-        if near.sum() < 3:
-            continue
-        t = (frames[near] - f).astype(np.float64)
-        t -= t.mean()
-        if np.sum(t * t) <= 0:
-            continue
-        p = pelvis[near]
-        out[i] = (t[:, None] * (p - p.mean(axis=0))).sum(axis=0) / np.sum(t * t)
-    return out
+    positions ``(T, 3)`` of the records within ``half`` frames (``frames`` ``(T,)`` increasing); zero where
+    fewer than 3 records are."""
+    frames = np.asarray(frames, dtype=np.int64)
+    lo = np.searchsorted(frames, frames - half, side="left")
+    hi = np.searchsorted(frames, frames + half, side="right")
+    t = (frames - frames[0]).astype(np.float64)
+    p = np.asarray(pelvis, dtype=np.float64)
+
+    def window(x: np.ndarray) -> np.ndarray:  # sums over each record's window
+        c = np.concatenate([np.zeros((1, *x.shape[1:])), np.cumsum(x, axis=0)])
+        return c[hi] - c[lo]
+
+    n = (hi - lo).astype(np.float64)
+    st, stt = window(t), window(t * t)
+    sp, stp = window(p), window(t[:, None] * p)
+    var = stt - st * st / np.maximum(n, 1.0)
+    ok = (n >= 3) & (var > 1e-9)
+    slope = (stp - st[:, None] * sp / np.maximum(n, 1.0)[:, None]) / np.where(ok, var, 1.0)[:, None]
+    return np.where(ok[:, None], slope, 0.0)
 
 
 def turned_records(track: Track, fps: float, cfg: HeadingConfig | None = None) -> np.ndarray:

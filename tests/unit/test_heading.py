@@ -8,7 +8,7 @@ import numpy as np
 from ram_core.contract.results import Results, make_track
 from ram_core.contract.skeleton import axis_angle_to_matrix, forward_kinematics, matrix_to_axis_angle
 from ram_core.contract.smpl_model import default_rest_joints
-from ram_core.scene.heading import refill_turned, turned_records
+from ram_core.scene.heading import refill_turned, travel, turned_records
 from tests.unit.test_gap_edges import heading_error_deg
 from tests.unit.test_relink import FPS, meta
 
@@ -65,3 +65,12 @@ def test_turned_records_are_filled_facing_the_walk_and_flagged_predicted():
     clean = walker_toward_camera(1.2, turned=np.arange(0))
     results = Results(meta(90), [clean])
     assert refill_turned(results) is results
+
+
+def test_the_travel_is_the_slope_of_a_line_through_the_records_near_each_and_zero_where_too_few():
+    frames = np.r_[0:20, 40:41, 60:80]
+    pelvis = np.stack([0.04 * frames, np.zeros(len(frames)), 5.0 - 0.02 * frames], axis=1).astype(np.float64)
+    v = travel(frames, pelvis + np.random.default_rng(1).normal(0.0, 0.001, pelvis.shape), half=5)
+    lone = frames == 40
+    assert np.allclose(v[~lone], [0.04, 0.0, -0.02], atol=2e-3)
+    assert np.all(v[lone] == 0.0)
