@@ -2,7 +2,7 @@
 
 Run: ``PYTHONPATH=. python tools/heading_stages.py SUITE KEPT [--clips a,b]``, ``KEPT`` a
 ``benchmarks/synthetic_suite.py --keep`` folder (``KEPT/<clip>/raw.ram.npz``). For each clip it refines the raw
-records step by step (relink, unstack, gaps, edges, depth, solve, plant, fit: ``ram_core.scene.refine``) and prints
+records step by step (relink, unstack, gaps, edges, depth, heading, solve, plant, fit: ``ram_core.scene.refine``) and prints
 per ground-truth person one line per step: a character per frame for how far the best rotation of that step's
 matched joints onto the truth turns about the floor's normal (``.`` under 30 degrees, ``o`` under 60, ``X`` over 60,
 space unmatched), then the matched record's kind (``p`` predicted, ``.`` observed) and the truth's visible fraction
