@@ -74,3 +74,37 @@ def test_the_travel_is_the_slope_of_a_line_through_the_records_near_each_and_zer
     lone = frames == 40
     assert np.allclose(v[~lone], [0.04, 0.0, -0.02], atol=2e-3)
     assert np.all(v[lone] == 0.0)
+
+
+def turning_walker(turns: bool) -> object:
+    """Toward the camera for 2 s, a third of a second on the spot, then away from it for 1 s; the body turns round
+    on the spot when ``turns`` (else it walks away backwards)."""
+    n = 100
+    frames = np.arange(n)
+    z = np.where(frames < 60, 8.0 - 1.2 * frames / FPS, 8.0 - 1.2 * 60 / FPS)
+    z = np.where(frames >= 70, z + 1.2 * (frames - 69) / FPS, z)
+    turn = np.clip((frames - 60) / 10.0, 0.0, 1.0) * (np.pi if turns else 0.0)
+    rot = axis_angle_to_matrix(np.stack([np.zeros(n), turn, np.zeros(n)], axis=1))
+    go = matrix_to_axis_angle(rot @ axis_angle_to_matrix(np.tile([np.pi, 0.0, 0.0], (n, 1))))
+    transl = np.stack([np.zeros(n), np.zeros(n), z], axis=1)
+    pose = np.zeros((n, 23, 3))
+    joints, _ = forward_kinematics(go, pose, default_rest_joints(), transl)
+    return make_track(
+        1,
+        frame=frames,
+        global_orient=go,
+        body_pose=pose,
+        betas=np.zeros((n, 10)),
+        transl=transl,
+        joints=joints,
+        box=np.tile([300.0, 100.0, 340.0, 220.0], (n, 1)),
+        confidence=np.ones(n),
+        predicted=np.zeros(n, bool),
+    )
+
+
+def test_a_person_who_turns_round_and_walks_back_is_not_taken_as_turned():
+    assert not turned_records(turning_walker(turns=True), FPS).any()
+    # The same walk with the body never turning: its walk away faces against it.
+    backwards = turning_walker(turns=False)
+    assert set(backwards.frame[turned_records(backwards, FPS)].tolist()) >= set(range(80, 95))
