@@ -280,6 +280,7 @@ def filled_track(
     fps: float | None = None,
     cfg: GapConfig | None = None,
     behind: Mapping[tuple[int, int], set[int]] | None = None,
+    drop: np.ndarray | None = None,
 ) -> Track:
     """``track`` with its gaps of at most ``max_gap`` frames filled, except on frames where the filled box
     overlaps another track's box (``seen``: frame -> [(track id, box)]) by more than ``max_iou``, and on
@@ -289,13 +290,18 @@ def filled_track(
     ``apart_at_ends``), nor on the frames ``behind`` ((this track's id, frame) -> ids) names: there this
     track's person is known to be hidden behind that track's (``ram_core.scene.stacked``). Given ``fps`` and
     ``cfg``, the records at a gap's edges are filled with it (``GapConfig.edge_s``); one whose frame cannot be
-    filled is kept."""
-    if len(track) < 2 or not np.any(np.diff(track.frame) > 1):
+    filled is kept. ``drop`` ``(T,)``: records to fill likewise in place of their own (``ram_core.scene.heading``)."""
+    dropping = drop is not None and bool(np.any(drop))
+    if not dropping and (len(track) < 2 or not np.any(np.diff(track.frame) > 1)):
         return track
-    if fps is None or cfg is None:
+    if not dropping and (fps is None or cfg is None):
         return _filled(track, rest_joints, max_gap, seen, max_iou, skipped, fps, cfg, behind)
-    edge, min_gap = (int(np.ceil(s * fps - 1e-6)) for s in (cfg.edge_s, cfg.edge_gap_s))
-    keep = trim_gap_edges(track.frame, edge, min_gap, max_gap)
+    keep = np.ones(len(track), dtype=bool)
+    if fps is not None and cfg is not None:
+        edge, min_gap = (int(np.ceil(s * fps - 1e-6)) for s in (cfg.edge_s, cfg.edge_gap_s))
+        keep = trim_gap_edges(track.frame, edge, min_gap, max_gap)
+    if dropping:
+        keep &= ~np.asarray(drop, dtype=bool)
     trimmed = make_track(track.track_id, **{k: v[keep] for k, v in track.arrays().items()})
     out = _filled(trimmed, rest_joints, max_gap, seen, max_iou, skipped, fps, cfg, behind)
     back = ~keep & ~np.isin(track.frame, out.frame)
@@ -366,13 +372,17 @@ def _filled(
 
 
 def fill_track_gaps(
-    results: Results, cfg: GapConfig | None = None, behind: Mapping[tuple[int, int], set[int]] | None = None
+    results: Results,
+    cfg: GapConfig | None = None,
+    behind: Mapping[tuple[int, int], set[int]] | None = None,
+    drop: Mapping[int, np.ndarray] | None = None,
 ) -> Results:
     """``results`` with every track's gaps of up to ``cfg.max_gap_s`` filled (``filled_track``).
 
     A fill never lies on another track's record, observed or filled (by the backend or here, tracks in order),
     unless that track was apart from this one at both ends of the gap or this one's person is ``behind`` it
-    there (``filled_track``), nor on a frame the video could not decode (``meta.skipped_frames``).
+    there (``filled_track``), nor on a frame the video could not decode (``meta.skipped_frames``). ``drop``: track id
+    -> ``(T,)`` records filled in place of their own (``filled_track``).
     """
     cfg = cfg or GapConfig()
     seen: dict[int, list[tuple[int, np.ndarray]]] = {}  # frame -> (track id, box) of every record
@@ -384,7 +394,16 @@ def fill_track_gaps(
     tracks = []
     for t in results.tracks:
         filled = filled_track(
-            t, results.meta.rest_joints, max_gap, seen, cfg.max_iou, skipped, float(results.meta.fps), cfg, behind
+            t,
+            results.meta.rest_joints,
+            max_gap,
+            seen,
+            cfg.max_iou,
+            skipped,
+            float(results.meta.fps),
+            cfg,
+            behind,
+            None if drop is None else drop.get(t.track_id),
         )
         made = ~np.isin(filled.frame, t.frame)
         for f, box in zip(filled.frame[made], filled.box[made]):

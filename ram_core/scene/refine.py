@@ -5,7 +5,9 @@ person in front of its own for a few frames let go of them there (``ram_core.sce
 2 s filled where nobody else was seen (``ram_core.scene.gaps``; flagged predicted, so the fit shapes them by
 its motion terms), tracks entering or leaving the picture extended while part of their person shows, and those lost
 inside it within 1 s of the clip's end carried to it (``ram_core.scene.edges``), then each person's distance
-smoothed (``ram_core.scene.depth``; the floor is found better from feet that do not jitter), then the floor,
+smoothed (``ram_core.scene.depth``; the floor is found better from feet that do not jitter), records whose body
+faces against the person's walk (a mostly covered body turned round) filled like a gap
+(``ram_core.scene.heading``), then the floor,
 the camera and each person's size (``ram_core.scene.solve``), then the motion made steady on that floor:
 
 * ``"temporal fit"`` (:data:`FIT`): the offline body fit over the whole clip (``ram_core.scene.fit``), which
@@ -30,6 +32,7 @@ from ram_core.scene.edges import extend_at_edges
 from ram_core.scene.fit import MOTION as FIT
 from ram_core.scene.fit import fit_motion
 from ram_core.scene.gaps import fill_track_gaps
+from ram_core.scene.heading import refill_turned
 from ram_core.scene.relink import relink_tracks
 from ram_core.scene.solve import solve_and_apply
 from ram_core.scene.stacked import unstack_tracks
@@ -40,10 +43,11 @@ DEFAULT_MOTION = FIT
 
 
 def unsolved(raw: Results) -> Results:
-    """``raw`` re-linked, unstacked, its gaps filled, its tracks carried through the picture's edges and its depth
-    smoothed: what the scene solve starts from."""
+    """``raw`` re-linked, unstacked, its gaps filled, its tracks carried through the picture's edges, its depth
+    smoothed and its turned-round records refilled: what the scene solve starts from."""
     unstacked, behind = unstack_tracks(relink_tracks(raw))
-    return smooth_depth(extend_at_edges(fill_track_gaps(unstacked, behind=behind)))
+    smoothed = smooth_depth(extend_at_edges(fill_track_gaps(unstacked, behind=behind)))
+    return refill_turned(smoothed, behind=behind)
 
 
 def solved(raw: Results) -> Results:
