@@ -7,8 +7,9 @@ its motion terms), tracks entering or leaving the picture extended while part of
 inside it within 1 s of the clip's end carried to it (``ram_core.scene.edges``), then each person's distance
 smoothed (``ram_core.scene.depth``; the floor is found better from feet that do not jitter), records whose body
 faces against the person's walk (a mostly covered body turned round) filled like a gap
-(``ram_core.scene.heading``), then the floor,
-the camera and each person's size (``ram_core.scene.solve``), then the motion made steady on that floor:
+(``ram_core.scene.heading``), then the floor, the camera and each person's size (``ram_core.scene.solve``;
+where no floor is found, planted feet are only kept at one distance: ``ram_core.scene.planted``), then the
+motion made steady on that floor:
 
 * ``"temporal fit"`` (:data:`FIT`): the offline body fit over the whole clip (``ram_core.scene.fit``), which
   also finds each foot's contact and holds planted feet in the fit itself. It starts from the records with
