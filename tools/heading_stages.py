@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ram_core.contract.results import Results, load_results
-from ram_core.eval.capture import dense_tracks, load_gt, match, visible_mask
+from ram_core.eval.capture import amodal_boxes, dense_predicted, dense_tracks, load_gt, match, visible_mask
 from ram_core.scene.contact import plant_feet
 from ram_core.scene.depth import smooth_depth
 from ram_core.scene.edges import extend_at_edges
@@ -54,12 +54,8 @@ def headings(gt: dict[str, np.ndarray], results: Results) -> tuple[np.ndarray, n
     """``(P, F)`` heading error in degrees (NaN unmatched) and ``(P, F)`` the matched record's predicted flag."""
     p, f = gt["present"].shape
     _ids, joints, boxes = dense_tracks(results, f)
-    predicted = np.zeros((len(results.tracks), f), bool)
-    for k, t in enumerate(results.tracks):
-        keep = (t.frame >= 0) & (t.frame < f)
-        predicted[k, t.frame[keep]] = t.predicted[keep]
-    present = gt["present"].astype(bool)
-    gt_boxes = np.where(present[..., None], gt["box_amodal"].astype(np.float64), np.nan)
+    predicted = dense_predicted(results, f)
+    gt_boxes = amodal_boxes(gt)
     assign, _dup = match(gt_boxes, boxes)
     ok = visible_mask(gt) & (assign >= 0)
     normal = gt["floor_cam"][:3] / np.linalg.norm(gt["floor_cam"][:3])

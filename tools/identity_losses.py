@@ -29,7 +29,15 @@ from pathlib import Path
 import numpy as np
 
 from ram_core.contract.results import load_results
-from ram_core.eval.capture import DUPLICATE_IOU, dense_tracks, load_gt, match, visible_mask
+from ram_core.eval.capture import (
+    DUPLICATE_IOU,
+    amodal_boxes,
+    dense_predicted,
+    dense_tracks,
+    load_gt,
+    match,
+    visible_mask,
+)
 from ram_core.tracking.boxes import inside_fraction, iou_matrix
 
 
@@ -89,12 +97,8 @@ def report(gt_path: str, results_path: str, probe: Probe | None = None) -> str:
     results = load_results(results_path)
     p, f = gt["present"].shape
     ids, _joints, boxes = dense_tracks(results, f)
-    predicted = np.zeros((len(ids), f), dtype=bool)
-    for k, t in enumerate(results.tracks):
-        keep = (t.frame >= 0) & (t.frame < f)
-        predicted[k, t.frame[keep]] = t.predicted[keep]
-    present = gt["present"].astype(bool)
-    gt_boxes = np.where(present[..., None], gt["box_amodal"].astype(np.float64), np.nan)
+    predicted = dense_predicted(results, f)
+    gt_boxes = amodal_boxes(gt)
     assign, _dup = match(gt_boxes, boxes)
     vis = visible_mask(gt)
     vfrac = np.nan_to_num(gt.get("visible_fraction", np.ones((p, f))))

@@ -116,6 +116,20 @@ def dense_tracks(results: Results, n_frames: int) -> tuple[np.ndarray, np.ndarra
     return np.array([t.track_id for t in results.tracks], dtype=np.int64), joints, boxes
 
 
+def dense_predicted(results: Results, n_frames: int) -> np.ndarray:
+    """Each track's ``predicted`` flag ``(K, F)``, False where it has no record."""
+    out = np.zeros((len(results.tracks), n_frames), dtype=bool)
+    for i, t in enumerate(results.tracks):
+        keep = (t.frame >= 0) & (t.frame < n_frames)
+        out[i, t.frame[keep]] = t.predicted[keep]
+    return out
+
+
+def amodal_boxes(gt: dict[str, np.ndarray]) -> np.ndarray:
+    """The ground truth's amodal boxes ``(P, F, 4)``, NaN where a person is not in the clip (what ``match`` takes)."""
+    return np.where(gt["present"].astype(bool)[..., None], gt["box_amodal"].astype(np.float64), np.nan)
+
+
 def dense_contact(results: Results, n_frames: int) -> np.ndarray | None:
     """Each track's foot contact probabilities ``(K, F, 2)`` (NaN where it has no record), or None when no record
     of the results has any contact (files before version 3, an unsolved scene): nothing to score."""
@@ -323,7 +337,7 @@ def clip_parts(
     p, f = gt["present"].shape
     _ids, joints, boxes = dense_tracks(results, f)
     present = gt["present"].astype(bool)
-    gt_boxes = np.where(present[..., None], gt["box_amodal"].astype(np.float64), np.nan)
+    gt_boxes = amodal_boxes(gt)
     assign, dup = match(gt_boxes, boxes)
     vis = visible_mask(gt)
     scored = present.copy()
