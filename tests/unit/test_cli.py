@@ -291,8 +291,15 @@ def test_refine_turns_raw_records_into_the_results(tmp_path, capsys):
     assert "would replace the raw records" in capsys.readouterr().err
     assert not (tmp_path / "twice.npz").exists()
     assert load_results(raw).meta.motion == ""
-    assert main(["refine", str(raw), "-o", str(again), "--motion", "one-euro"]) == 0
+    assert main(["refine", str(raw), "-o", str(again), "--motion", "one-euro"]) == 1  # again.npz exists
+    err = error_lines(capsys.readouterr().err)
+    assert len(err) == 1 and "would be replaced" in err[0] and "--overwrite" in err[0], err
+    assert main(["refine", str(raw), "-o", str(again), "--motion", "one-euro", "--skip-existing"]) == 0
+    assert load_results(again).meta.motion == results.meta.motion
+    assert main(["refine", str(raw), "-o", str(again), "--motion", "one-euro", "--overwrite"]) == 0
     assert load_results(again).meta.motion == "one-euro"
+    (folder,) = (tmp_path / "replaced").iterdir()
+    assert load_results(folder / "again.npz").meta.motion == results.meta.motion
 
 
 def test_raw_records_never_replace_the_results(tmp_path, capsys):
