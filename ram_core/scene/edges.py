@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ram_core.contract.results import RECORD_FIELDS, Results, Track, make_track
-from ram_core.scene.gaps import GapConfig, box_iou, gait_period, posed_joints
+from ram_core.contract.results import Results, Track
+from ram_core.scene.gaps import GapConfig, box_iou, gait_period, merge_records, note_boxes, posed_joints
 
 
 @dataclass(frozen=True)
@@ -271,22 +271,12 @@ def extended_track(
                 "transl": transl,
                 "joints": joints,
                 "box": box,
-                "confidence": np.zeros(count),
-                "predicted": np.ones(count, dtype=bool),
                 "scale": scale,
-                "contact": np.zeros((count, 2)),
             }
         )
     if not parts:
         return track
-    added = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    n = len(added["frame"])
-    for name, field in RECORD_FIELDS.items():  # any other field: its default (what a file without it loads as)
-        if name not in added:
-            added[name] = np.full((n, *field.shape), 0 if field.default is None else field.default, field.dtype)
-    order = np.argsort(np.concatenate([track.frame, added["frame"]]), kind="stable")
-    arrays = {k: np.concatenate([v, added[k].astype(v.dtype)])[order] for k, v in track.arrays().items()}
-    return make_track(track.track_id, **arrays)
+    return merge_records(track, {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}, predicted=True)
 
 
 def extend_at_edges(results: Results, cfg: EdgeConfig | None = None) -> Results:
@@ -296,8 +286,7 @@ def extend_at_edges(results: Results, cfg: EdgeConfig | None = None) -> Results:
     meta = results.meta
     seen: dict[int, list[tuple[int, np.ndarray]]] = {}
     for t in results.tracks:
-        for f, box in zip(t.frame, t.box):
-            seen.setdefault(int(f), []).append((t.track_id, box.astype(np.float64)))
+        note_boxes(seen, t.track_id, t.frame, t.box)
     last = meta.frame_end - 1 if meta.frame_end > meta.frame_start else max(meta.frame_count - 1, 0)
     tracks = []
     for t in results.tracks:
@@ -312,7 +301,6 @@ def extend_at_edges(results: Results, cfg: EdgeConfig | None = None) -> Results:
             cfg,
         )
         made = ~np.isin(grown.frame, t.frame)
-        for f, box in zip(grown.frame[made], grown.box[made]):
-            seen.setdefault(int(f), []).append((t.track_id, box.astype(np.float64)))
+        note_boxes(seen, t.track_id, grown.frame[made], grown.box[made])
         tracks.append(grown)
     return Results(meta=meta, tracks=tracks)

@@ -270,6 +270,33 @@ def apart_at_ends(
     }
 
 
+def note_boxes(
+    seen: dict[int, list[tuple[int, np.ndarray]]], track_id: int, frames: np.ndarray, boxes: np.ndarray
+) -> None:
+    """Add a track's records (``frames`` ``(N,)``, ``boxes`` ``(N, 4)``) to ``seen``: frame -> (track id, box) of every
+    record, what a fill may not lie on (``filled_track``, ``ram_core.scene.edges``)."""
+    for f, box in zip(frames, boxes):
+        seen.setdefault(int(f), []).append((track_id, np.asarray(box, dtype=np.float64)))
+
+
+def merge_records(track: Track, added: dict[str, np.ndarray], predicted: bool = False) -> Track:
+    """``track`` with the records ``added`` (field -> ``(N, ...)``) put in among its own in frame order. A field
+    ``added`` lacks takes its default (what a file without it loads as); ``predicted``: they are made here, flagged
+    predicted, with confidence 0 and no contact."""
+    n = len(added["frame"])
+    if predicted:
+        added = {"confidence": np.zeros(n), "predicted": np.ones(n, dtype=bool), "contact": np.zeros((n, 2)), **added}
+    for name, field in RECORD_FIELDS.items():
+        if name not in added:
+            added = {
+                **added,
+                name: np.full((n, *field.shape), 0 if field.default is None else field.default, field.dtype),
+            }
+    order = np.argsort(np.concatenate([track.frame, added["frame"]]), kind="stable")
+    arrays = {k: np.concatenate([v, np.asarray(added[k]).astype(v.dtype)])[order] for k, v in track.arrays().items()}
+    return make_track(track.track_id, **arrays)
+
+
 def filled_track(
     track: Track,
     rest_joints: np.ndarray,
@@ -307,9 +334,7 @@ def filled_track(
     back = ~keep & ~np.isin(track.frame, out.frame)
     if not back.any():
         return out
-    order = np.argsort(np.concatenate([out.frame, track.frame[back]]), kind="stable")
-    arrays = {k: np.concatenate([v, track.arrays()[k][back]])[order] for k, v in out.arrays().items()}
-    return make_track(track.track_id, **arrays)
+    return merge_records(out, {k: v[back] for k, v in track.arrays().items()})
 
 
 def _filled(
@@ -349,7 +374,6 @@ def _filled(
         bp = bp.copy()
         bp[rows[got]] = copied[got]
     joints = posed_joints(go[rows], bp[rows], rest_joints, transl[rows], scale)
-    n = len(new)
     fill = {
         "frame": new,
         "global_orient": go[rows],
@@ -358,17 +382,9 @@ def _filled(
         "transl": transl[rows],
         "joints": joints,
         "box": box,
-        "confidence": np.zeros(n),
-        "predicted": np.ones(n, dtype=bool),
         "scale": scale,
-        "contact": np.zeros((n, 2)),
     }
-    for name, field in RECORD_FIELDS.items():  # any other field: its default (what a file without it loads as)
-        if name not in fill:
-            fill[name] = np.full((n, *field.shape), 0 if field.default is None else field.default, field.dtype)
-    order = np.argsort(np.concatenate([track.frame, new]), kind="stable")
-    arrays = {k: np.concatenate([v, fill[k]])[order] for k, v in track.arrays().items()}
-    return make_track(track.track_id, **arrays)
+    return merge_records(track, fill, predicted=True)
 
 
 def fill_track_gaps(
@@ -385,10 +401,9 @@ def fill_track_gaps(
     -> ``(T,)`` records filled in place of their own (``filled_track``).
     """
     cfg = cfg or GapConfig()
-    seen: dict[int, list[tuple[int, np.ndarray]]] = {}  # frame -> (track id, box) of every record
+    seen: dict[int, list[tuple[int, np.ndarray]]] = {}
     for t in results.tracks:
-        for f, box in zip(t.frame, t.box):
-            seen.setdefault(int(f), []).append((t.track_id, box.astype(np.float64)))
+        note_boxes(seen, t.track_id, t.frame, t.box)
     max_gap = int(round(cfg.max_gap_s * results.meta.fps))
     skipped = frozenset(results.meta.skipped_frames)
     tracks = []
@@ -406,7 +421,6 @@ def fill_track_gaps(
             None if drop is None else drop.get(t.track_id),
         )
         made = ~np.isin(filled.frame, t.frame)
-        for f, box in zip(filled.frame[made], filled.box[made]):
-            seen.setdefault(int(f), []).append((t.track_id, box.astype(np.float64)))
+        note_boxes(seen, t.track_id, filled.frame[made], filled.box[made])
         tracks.append(filled)
     return Results(meta=results.meta, tracks=tracks)
