@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ram_core.contract.results import Results, Track
-from ram_core.scene.depth import frame_runs, solve_pentadiagonal
+from ram_core.scene.depth import frame_runs, solve_pentadiagonal, true_runs
 from ram_core.scene.planted import hold_planted
 from ram_core.scene.solve import FEET, SceneOptions, rest_stature, seen_feet
 
@@ -118,16 +118,10 @@ def _hysteresis(p: np.ndarray, on: float, off: float, min_frames: int) -> np.nda
     for t, v in enumerate(p):
         state = v > on if not state else v >= off
         flag[t] = state
-    for a, b in _true_runs(flag):
+    for a, b in true_runs(flag):
         if b - a < min_frames:
             flag[a:b] = False
     return flag
-
-
-def _true_runs(flag: np.ndarray) -> list[tuple[int, int]]:
-    """``[start, end)`` of each run of True in ``flag`` ``(T,)``."""
-    d = np.diff(np.concatenate([[0], flag.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -168,7 +162,7 @@ def root_correction(feet_world: np.ndarray, flag: np.ndarray, planted: float) ->
     total = np.zeros((n, 3))
     count = np.zeros(n)
     for k in range(2):
-        for a, b in _true_runs(flag[:, k]):
+        for a, b in true_runs(flag[:, k]):
             anchor = np.append(feet_world[a:b, k, :2].mean(axis=0), planted)
             total[a:b] += anchor - feet_world[a:b, k]
             count[a:b] += 1

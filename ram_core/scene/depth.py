@@ -100,6 +100,12 @@ def solve_pentadiagonal(w: np.ndarray, rough: float, rhs: np.ndarray) -> np.ndar
     return x
 
 
+def true_runs(flag: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, end)`` of each run of True in ``flag`` ``(T,)``."""
+    d = np.diff(np.concatenate([[0], np.asarray(flag).astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
+
+
 def frame_runs(frame: np.ndarray) -> list[slice]:
     """Slices of consecutive frames (a gap in ``frame`` ``(T,)`` ends a run)."""
     cuts = np.flatnonzero(np.diff(frame) != 1) + 1

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ram_core.contract.results import SCENE_MOVING, Results, Track
-from ram_core.scene.depth import frame_runs
+from ram_core.scene.depth import frame_runs, true_runs
 from ram_core.scene.solve import image_speed, seen_feet, upright_records
 
 NOTE = "planted feet held at one distance (no floor found; offline)"
@@ -45,12 +45,6 @@ class PlantedOptions:
     ease_s: float = 0.5
 
 
-def _runs(flag: np.ndarray, shortest: int) -> list[tuple[int, int]]:
-    """``[start, stop)`` of the runs of True in ``flag`` ``(T,)`` at least ``shortest`` long."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], flag.astype(np.int8), [0]])))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if b - a >= shortest]
-
-
 def planted_moves(
     feet: np.ndarray, frame: np.ndarray, upright: np.ndarray, fps: float, options: PlantedOptions = PlantedOptions()
 ) -> np.ndarray:
@@ -62,7 +56,8 @@ def planted_moves(
     dist = np.linalg.norm(feet, axis=-1)
     total, count = np.zeros(n), np.zeros(n)
     for foot in range(2):
-        for a, b in _runs(speed[:, foot] < options.max_speed, max(2, int(round(options.min_s * fps)))):
+        shortest = max(2, int(round(options.min_s * fps)))
+        for a, b in (r for r in true_runs(speed[:, foot] < options.max_speed) if r[1] - r[0] >= shortest):
             straight = upright[a:b]
             anchor = float(np.median(dist[a:b, foot][straight] if straight.any() else dist[a:b, foot]))
             total[a:b] += anchor - dist[a:b, foot]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ram_core.contract.results import Results, Track, make_track
+from ram_core.scene.depth import frame_runs
 from ram_core.scene.gaps import box_iou
 
 
@@ -47,16 +48,6 @@ class StackConfig:
     ratio: float = 1.25
     min_stray: float = 0.1
     max_gap_s: float = 2.0
-
-
-def _runs(frames: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last) of each run of consecutive frames in ascending ``frames``."""
-    if not len(frames):
-        return []
-    cut = np.flatnonzero(np.diff(frames) > 1)
-    starts = np.concatenate([[0], cut + 1])
-    ends = np.concatenate([cut, [len(frames) - 1]])
-    return [(int(frames[s]), int(frames[e])) for s, e in zip(starts, ends)]
 
 
 def _cwh(box: np.ndarray) -> np.ndarray:
@@ -126,7 +117,7 @@ def unstack_tracks(results: Results, cfg: StackConfig | None = None) -> tuple[Re
             clear[j] &= ~np.isin(tracks[j].frame, frames)
         best: tuple[float, int, int, int, int] | None = None
         for (i, j), frames in stacked.items():
-            for first, last in _runs(frames):
+            for first, last in ((int(frames[r.start]), int(frames[r.stop - 1])) for r in frame_runs(frames)):
                 si, sj = (stray(tracks[k], first, last, clear[k], max_gap) for k in (i, j))
                 for k, mine, theirs in ((i, si, sj), (j, sj, si)):
                     if mine is None or theirs is None or mine < cfg.min_stray or mine < cfg.ratio * theirs:
