@@ -318,18 +318,13 @@ def filled_track(
     track's person is known to be hidden behind that track's (``ram_core.scene.stacked``). Given ``fps`` and
     ``cfg``, the records at a gap's edges are filled with it (``GapConfig.edge_s``); one whose frame cannot be
     filled is kept. ``drop`` ``(T,)``: records to fill likewise in place of their own (``ram_core.scene.heading``)."""
-    dropping = drop is not None and bool(np.any(drop))
-    if not dropping and (len(track) < 2 or not np.any(np.diff(track.frame) > 1)):
-        return track
-    if not dropping and (fps is None or cfg is None):
-        return _filled(track, rest_joints, max_gap, seen, max_iou, skipped, fps, cfg, behind)
     keep = np.ones(len(track), dtype=bool)
     if fps is not None and cfg is not None:
         edge, min_gap = (int(np.ceil(s * fps - 1e-6)) for s in (cfg.edge_s, cfg.edge_gap_s))
         keep = trim_gap_edges(track.frame, edge, min_gap, max_gap)
-    if dropping:
+    if drop is not None:
         keep &= ~np.asarray(drop, dtype=bool)
-    trimmed = make_track(track.track_id, **{k: v[keep] for k, v in track.arrays().items()})
+    trimmed = track if keep.all() else make_track(track.track_id, **{k: v[keep] for k, v in track.arrays().items()})
     out = _filled(trimmed, rest_joints, max_gap, seen, max_iou, skipped, fps, cfg, behind)
     back = ~keep & ~np.isin(track.frame, out.frame)
     if not back.any():
