@@ -15,6 +15,24 @@ from tests.unit.test_relink import FPS, meta
 TURNED = np.arange(40, 52)  # 0.4 s at 30 fps seen turned round
 
 
+def posed_track(go: np.ndarray, pose: np.ndarray, transl: np.ndarray) -> object:
+    """Track 1 on frames 0.. with these rotations and pelvis path, posed on the default skeleton, observed."""
+    n = len(go)
+    joints, _ = forward_kinematics(go, pose, default_rest_joints(), transl)
+    return make_track(
+        1,
+        frame=np.arange(n),
+        global_orient=go,
+        body_pose=pose,
+        betas=np.zeros((n, 10)),
+        transl=transl,
+        joints=joints,
+        box=np.tile([300.0, 100.0, 340.0, 220.0], (n, 1)),
+        confidence=np.ones(n),
+        predicted=np.zeros(n, bool),
+    )
+
+
 def walker_toward_camera(speed: float, turned: np.ndarray = TURNED, backwards: bool = False) -> object:
     """A person facing the camera (body z along the camera's -z) and walking toward it at ``speed`` m/s for 3 s
     (away from it when ``backwards``), their records on ``turned`` frames turned 180 degrees about the vertical."""
@@ -27,21 +45,7 @@ def walker_toward_camera(speed: float, turned: np.ndarray = TURNED, backwards: b
     turn = axis_angle_to_matrix(np.array([0.0, np.pi, 0.0]))
     rows = np.isin(frames, turned)
     go[rows] = matrix_to_axis_angle(turn[None] @ axis_angle_to_matrix(go[rows]))
-    pose = rng.normal(0.0, 0.05, (n, 23, 3))
-    joints, _ = forward_kinematics(go, pose, default_rest_joints(), transl)
-    box = np.tile([300.0, 100.0, 340.0, 220.0], (n, 1))
-    return make_track(
-        1,
-        frame=frames,
-        global_orient=go,
-        body_pose=pose,
-        betas=np.zeros((n, 10)),
-        transl=transl,
-        joints=joints,
-        box=box,
-        confidence=np.ones(n),
-        predicted=np.zeros(n, bool),
-    )
+    return posed_track(go, rng.normal(0.0, 0.05, (n, 23, 3)), transl)
 
 
 def test_records_facing_against_the_walk_are_found_and_nothing_else():
@@ -87,20 +91,7 @@ def turning_walker(turns: bool) -> object:
     rot = axis_angle_to_matrix(np.stack([np.zeros(n), turn, np.zeros(n)], axis=1))
     go = matrix_to_axis_angle(rot @ axis_angle_to_matrix(np.tile([np.pi, 0.0, 0.0], (n, 1))))
     transl = np.stack([np.zeros(n), np.zeros(n), z], axis=1)
-    pose = np.zeros((n, 23, 3))
-    joints, _ = forward_kinematics(go, pose, default_rest_joints(), transl)
-    return make_track(
-        1,
-        frame=frames,
-        global_orient=go,
-        body_pose=pose,
-        betas=np.zeros((n, 10)),
-        transl=transl,
-        joints=joints,
-        box=np.tile([300.0, 100.0, 340.0, 220.0], (n, 1)),
-        confidence=np.ones(n),
-        predicted=np.zeros(n, bool),
-    )
+    return posed_track(go, np.zeros((n, 23, 3)), transl)
 
 
 def test_a_person_who_turns_round_and_walks_back_is_not_taken_as_turned():
