@@ -1,9 +1,10 @@
 """Track ends extended where their person still is (ram_core.scene.edges), on scripted tracks in a 640 x 480
 picture: a walker leaving on the right and one entering on the left are carried until their box is out, one
 stopping inside the picture or merely near its edge is not, nor onto another track's person, nor before the
-clip's first frame; a walker going behind something shortly before the clip's end is carried to it on the path
-and at the size they had while wholly seen, not from further away, and one lost across the edge is not; the pose
-comes from a frame wholly seen; a walker leaving a 5 fps video is carried out as at 10 fps."""
+clip's first frame; one entering from the bottom is found back at their whole height; a walker going behind
+something shortly before the clip's end is carried to it on the path and at the size they had while wholly seen,
+not from further away, and one lost across the edge is not; the pose comes from a frame wholly seen; a walker
+leaving a 5 fps video is carried out as at 10 fps."""
 
 from __future__ import annotations
 
@@ -51,6 +52,25 @@ def test_a_walker_entering_on_the_left_is_found_back_to_where_their_box_came_in(
     new = out.frame[~np.isin(out.frame, track.frame)]
     assert new.tolist() == list(range(3, 10))  # frame 3's box x -45 .. 3 shows 3 px, frame 2's none
     assert not out.predicted[np.isin(out.frame, track.frame)].any()
+
+
+def test_a_walker_entering_from_the_bottom_is_found_back_at_their_whole_height_hung_from_their_head():
+    """Cut by the bottom edge, a person shows their head; the landmark model guesses the rest: too long (1.3 or 1.6
+    times their 120 px) while the box crosses the edge, then squeezed into what shows (0.5-0.7 of it). The
+    extension's boxes are 120 px tall, the height of the tallest boxes in the picture, hung from the heads' line
+    (6 px a frame up) until 2 % of them shows."""
+    frames = np.arange(10, 60)
+    track = walker(1, frames, 300, speed=0.0)
+    top = 430.0 - 6.0 * (frames - 10)
+    tall = np.where(frames < 16, np.where(frames % 2, 1.6, 1.3) * 120.0, 120.0)
+    tall = np.where((frames >= 16) & (frames < 22), 0.7 * (480.0 - top), tall)
+    box = np.stack([track.box[:, 0], top, track.box[:, 2], top + tall], axis=1)
+    out = extend_at_edges(Results(meta(), [make_track(1, **{**track.arrays(), "box": box})])).track(1)
+    new = ~np.isin(out.frame, frames)
+    assert out.frame[new].tolist() == list(range(3, 10))  # frame 3's top at 472 shows 8 px, frame 2's 2 px
+    np.testing.assert_allclose(out.box[new, 1], 430.0 + 6.0 * (10 - out.frame[new]), atol=1e-6)
+    np.testing.assert_allclose(out.box[new, 3] - out.box[new, 1], 120.0, atol=1e-6)
+    np.testing.assert_allclose(out.box[new][:, [0, 2]], np.tile([276.0, 324.0], (7, 1)), atol=1e-6)  # along: kept
 
 
 def test_the_extension_poses_the_skeleton_at_the_tracks_scale():
