@@ -243,6 +243,19 @@ def tail_frames(
     return new[keep], out[keep], whole
 
 
+def _track_ends(frames: np.ndarray, observed: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """The ends a track may be extended at: ``(side, part)``, ``part`` ``(T,)`` bool over its ``observed`` frames
+    ``(T,)`` (ascending) of the records that end is the end of. The track's first and last (side -1 and +1, all of
+    them), then both sides of every hole among its records ``frames`` (all of them, ascending): a person who left
+    the picture and came back through its edge, their track continued by the backend (``reentry``) across frames
+    that no fill reaches."""
+    everything = np.ones(len(observed), dtype=bool)
+    ends = [(-1, everything), (1, everything)]
+    for i in np.flatnonzero(np.diff(frames) > 1):
+        ends += [(1, observed <= frames[i]), (-1, observed >= frames[i + 1])]
+    return ends
+
+
 def extended_track(
     track: Track,
     rest_joints: np.ndarray,
@@ -271,16 +284,20 @@ def extended_track(
     inside = inside_fraction(track.box, *meta_size)
     whole = {i for i in index.values() if inside[i] >= cfg.touch}  # observed records wholly in the picture
     parts: list[dict[str, np.ndarray]] = []
-    for side in (-1, 1):
-        found = edge_frames(frames, boxes, side, meta_size, frame_range, fps, cfg)
-        if found is None and side > 0:
+    taken: list[int] = []  # frames an earlier end's extension took (the two sides of a hole may meet)
+    for side, part in _track_ends(track.frame, frames):
+        found = edge_frames(frames[part], boxes[part], side, meta_size, frame_range, fps, cfg)
+        if found is None and side > 0 and part.all():
             found = tail_frames(frames, boxes, side, meta_size, frame_range, fps, cfg)
         if found is None:
             continue
-        new, box, used = found
-        end = int(np.flatnonzero(track.frame == frames[0 if side < 0 else -1])[0])
+        new, box, near = found
+        used = np.zeros(len(frames), dtype=bool)
+        used[np.flatnonzero(part)[near]] = True
+        mine = {index[int(f)] for f in frames[part]}
+        end = index[int(frames[part][0 if side < 0 else -1])]
         free = ~np.isin(new, list(skipped))
-        free &= ~np.isin(new, track.frame)
+        free &= ~np.isin(new, track.frame) & ~np.isin(new, taken)
         for i, f in enumerate(new):
             others = [b for tid, b in seen.get(int(f), []) if tid != track.track_id]
             free[i] &= not others or box_iou(box[i], np.stack(others)).max() <= cfg.max_iou
@@ -289,12 +306,13 @@ def extended_track(
         if count == 0:
             continue
         new, box = new[:count], box[:count]
+        taken += new.tolist()
         t = frames[used].astype(np.float64)
         moves = track.transl[observed][used].astype(np.float64)
         (velocity, start), *_ = np.linalg.lstsq(np.stack([t, np.ones_like(t)], axis=1), moves, rcond=None)
         transl = start + new[:, None] * velocity
         # The pose of a person wholly in the picture: the landmark model guesses a half-shown body's turn and lean.
-        shown = [i for i in whole if abs(int(track.frame[i]) - int(track.frame[end])) <= cfg.max_s * fps]
+        shown = [i for i in whole & mine if abs(int(track.frame[i]) - int(track.frame[end])) <= cfg.max_s * fps]
         pose = min(shown, key=lambda i: abs(int(track.frame[i]) - int(track.frame[end])), default=end)
         go = np.repeat(track.global_orient[pose : pose + 1], count, axis=0).astype(np.float64)
         bp = np.repeat(track.body_pose[pose : pose + 1], count, axis=0).astype(np.float64)
@@ -302,7 +320,7 @@ def extended_track(
             for i, f in enumerate(new):
                 for k in range(1, 6):
                     source = index.get(int(round(f - side * k * period)))
-                    if source is not None and source in whole:
+                    if source is not None and source in whole and source in mine:
                         bp[i] = track.body_pose[source]
                         break
         scale = np.repeat(track.scale[end : end + 1], count, axis=0)

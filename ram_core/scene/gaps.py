@@ -12,7 +12,9 @@ hidden walker gliding with legs half apart). A frame whose filled box lies on an
 (IoU above ``max_iou``) is left empty: that person was seen (or filled) there by the other track, and the
 fill would be a second track on them; unless the two tracks were apart on both sides of the gap (two people,
 one passing behind the other) or ``ram_core.scene.stacked`` found this track's person hidden behind the
-other's there. Numpy only, like the contract (it runs in ``CaptureClient.results``).
+other's there. A gap whose two end records both cross one edge of the picture is not filled: the person left the
+picture there and came back (``ram_core.backends.lite.reentry``), and was not where a line between the two ends
+puts them; ``ram_core.scene.edges`` carries each end out. Numpy only, like the contract (it runs in ``CaptureClient.results``).
 """
 
 from __future__ import annotations
@@ -308,10 +310,12 @@ def filled_track(
     cfg: GapConfig | None = None,
     behind: Mapping[tuple[int, int], set[int]] | None = None,
     drop: np.ndarray | None = None,
+    size: tuple[float, float] | None = None,
 ) -> Track:
     """``track`` with its gaps of at most ``max_gap`` frames filled, except on frames where the filled box
-    overlaps another track's box (``seen``: frame -> [(track id, box)]) by more than ``max_iou``, and on
-    ``skipped`` frames (damaged frames the video could not decode: they stay missing, not invented).
+    overlaps another track's box (``seen``: frame -> [(track id, box)]) by more than ``max_iou``, on
+    ``skipped`` frames (damaged frames the video could not decode: they stay missing, not invented) and, given
+    the picture's ``size`` (width, height), in the gaps its person spent out of the picture (``out_and_back``).
 
     Another track does not count where it was apart from this one at both ends of the gap (``cfg.apart``,
     ``apart_at_ends``), nor on the frames ``behind`` ((this track's id, frame) -> ids) names: there this
@@ -319,12 +323,17 @@ def filled_track(
     ``cfg``, the records at a gap's edges are filled with it (``GapConfig.edge_s``); one whose frame cannot be
     filled is kept. ``drop`` ``(T,)``: records to fill likewise in place of their own (``ram_core.scene.heading``)."""
     keep = np.ones(len(track), dtype=bool)
+    away = out_and_back(track, size) if size is not None else frozenset()
     if fps is not None and cfg is not None:
         edge, min_gap = (int(np.ceil(s * fps - 1e-6)) for s in (cfg.edge_s, cfg.edge_gap_s))
         keep = trim_gap_edges(track.frame, edge, min_gap, max_gap)
+        if away:  # not a person going behind someone: the records beside such a gap stay
+            keep |= np.abs(track.frame[:, None] - np.array(sorted(away))[None, :]).min(axis=1) <= edge
     if drop is not None:
         keep &= ~np.asarray(drop, dtype=bool)
     trimmed = track if keep.all() else make_track(track.track_id, **{k: v[keep] for k, v in track.arrays().items()})
+    if size is not None:
+        skipped = skipped | away | out_and_back(trimmed, size)
     out = _filled(trimmed, rest_joints, max_gap, seen, max_iou, skipped, fps, cfg, behind)
     back = ~keep & ~np.isin(track.frame, out.frame)
     if not back.any():
@@ -382,6 +391,21 @@ def _filled(
     return merge_records(track, fill, predicted=True)
 
 
+def out_and_back(track: Track, size: tuple[float, float]) -> frozenset[int]:
+    """The frames of ``track``'s gaps whose two end records' boxes both reach beyond one edge of the picture
+    (``size``: width, height): the person left the picture there and came back."""
+    width, height = size
+
+    def crossed(box: np.ndarray) -> np.ndarray:
+        return np.array([box[0] < 0, box[1] < 0, box[2] > width, box[3] > height])
+
+    out: set[int] = set()
+    for i in np.flatnonzero(np.diff(track.frame) > 1):
+        if (crossed(track.box[i]) & crossed(track.box[i + 1])).any():
+            out.update(range(int(track.frame[i]) + 1, int(track.frame[i + 1])))
+    return frozenset(out)
+
+
 def fill_track_gaps(
     results: Results,
     cfg: GapConfig | None = None,
@@ -392,7 +416,8 @@ def fill_track_gaps(
 
     A fill never lies on another track's record, observed or filled (by the backend or here, tracks in order),
     unless that track was apart from this one at both ends of the gap or this one's person is ``behind`` it
-    there (``filled_track``), nor on a frame the video could not decode (``meta.skipped_frames``). ``drop``: track id
+    there (``filled_track``), nor on a frame the video could not decode (``meta.skipped_frames``), nor in a gap its
+    person spent out of the picture (``out_and_back``). ``drop``: track id
     -> ``(T,)`` records filled in place of their own (``filled_track``).
     """
     cfg = cfg or GapConfig()
@@ -414,6 +439,7 @@ def fill_track_gaps(
             cfg,
             behind,
             None if drop is None else drop.get(t.track_id),
+            (float(results.meta.width), float(results.meta.height)),
         )
         made = ~np.isin(filled.frame, t.frame)
         note_boxes(seen, t.track_id, filled.frame[made], filled.box[made])

@@ -15,6 +15,7 @@ import numpy as np
 from ram_core.contract.results import Results, make_track
 from ram_core.contract.skeleton import forward_kinematics
 from ram_core.scene.edges import EdgeConfig, extend_at_edges, inside_fraction
+from ram_core.scene.gaps import fill_track_gaps
 from tests.unit.test_relink import meta, walker
 
 WIDTH = 640.0  # meta()'s picture
@@ -161,3 +162,26 @@ def test_a_walker_leaving_in_a_5_fps_video_is_carried_out_too():
     out = extend_at_edges(Results(dataclasses.replace(meta(), fps=5.0), [track])).track(1)
     new = ~np.isin(out.frame, track.frame)
     assert out.frame[new].tolist() == [20, 21, 22] and np.all(out.predicted[new])
+
+
+def test_a_walker_who_leaves_on_the_right_and_comes_back_there_is_carried_out_and_back_not_filled_between():
+    """One track (the lite backend's ``reentry`` keeps it): out through the right edge on frame 44, back through it
+    on frame 60. The gap is not filled on a line between the two ends (both at the edge, where the walker was
+    not); each end is carried through the edge instead, while part of them shows."""
+    out = walker(1, np.arange(0, 45), 460, speed=4.0)  # last box x 612 .. 660; out of the picture after frame 50
+    back = walker(1, np.arange(60, 80), 890, speed=-4.0)  # first box x 626 .. 674; frame 57's shows 2 px, 56's none
+    track = make_track(
+        1, **{k: np.concatenate([a, b]) for (k, a), b in zip(out.arrays().items(), back.arrays().values())}
+    )
+    results = Results(meta(), [track])
+    filled = fill_track_gaps(results).track(1)
+    assert filled.frame.tolist() == track.frame.tolist()
+    extended = extend_at_edges(results).track(1)
+    new = extended.frame[~np.isin(extended.frame, track.frame)]
+    assert new.tolist() == list(range(45, 51)) + [57, 58, 59]
+    inside = walker(1, np.arange(0, 45), 100, speed=4.0)  # a gap inside the picture is filled as before
+    again = walker(1, np.arange(60, 80), 100, speed=4.0)
+    hidden = make_track(
+        1, **{k: np.concatenate([a, b]) for (k, a), b in zip(inside.arrays().items(), again.arrays().values())}
+    )
+    assert fill_track_gaps(Results(meta(), [hidden])).track(1).frame.tolist() == list(range(80))

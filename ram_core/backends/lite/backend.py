@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ram_core.backends.lite.look_back import LookBackConfig, look_back
+from ram_core.backends.lite.reentry import Reentries, ReentryConfig
 from ram_core.backends.lite.sweep import StillTiles, sweep_order
 from ram_core.backends.records import pose_records, rest_skeleton
 from ram_core.body.blazepose import landmarks_to_rotations, skeleton_landmarks, smpl_pixels
@@ -155,6 +156,9 @@ class LiteConfig:
       on his neighbour at IoU 0.5-0.7 on two frames of vtest_clip.avi) and the client's (``scene.gaps``).
     look_back: when a track is confirmed, the frames before its first one are searched for its person
       (``look_back``): people entering the picture are found before the detector can see them.
+    reentry: a track born across the picture's edge continues a confirmed one that left by that edge there
+      shortly before, when their colours match (``reentry``): a person coming back keeps their track and is
+      sent at once.
     """
 
     detector: DetectorConfig = field(default_factory=DetectorConfig)
@@ -182,6 +186,7 @@ class LiteConfig:
     known_iou: float = 0.5
     fill_iou: float = 0.5
     look_back: LookBackConfig = field(default_factory=LookBackConfig)
+    reentry: ReentryConfig = field(default_factory=ReentryConfig)
 
 
 def crop_now(frame_index: int, track_ids: np.ndarray, coasting: np.ndarray, long_coast: int, every: int) -> np.ndarray:
@@ -243,6 +248,7 @@ class LiteBackend:
         self._recent: deque[tuple[int, np.ndarray]] = deque()  # the last frames, for looking back
         self._sent: set[int] = set()  # tracks whose records are being sent (confirmed)
         self._still = StillTiles(cfg.still_change, cfg.still_level, cfg.still_skips)
+        self._reentries = Reentries(cfg.reentry, (0.0, 0.0), 30.0)
         # Called, when set, after each landmark model run with why each crop ran (``(N,)`` codes,
         # ``CROP_REASONS``), the crops' boxes ``(N, 4)`` and what the model found in them (``LandmarkBatch``):
         # ``benchmarks/lite_capture.py --why`` counts the model work by reason with it.
@@ -269,6 +275,7 @@ class LiteBackend:
         self._tiles = [tiles[i] for i in sweep_order(len(tiles))]
         self._sweep_at = 0
         self._still = StillTiles(self.cfg.still_change, self.cfg.still_level, self.cfg.still_skips)
+        self._reentries = Reentries(self.cfg.reentry, (float(info.width), float(info.height)), self._fps)
 
     def process(self, frame_index: int, image_bgr: np.ndarray) -> np.ndarray:
         if self._detector is None or self._landmarker is None:
@@ -310,7 +317,9 @@ class LiteBackend:
                 )
         boxes = landmark_boxes(people.image, cfg.box_pad, cfg.box_aspect)
         features = appearance_features(image_bgr, people.image, cfg.hist_bins, cfg.paint_width)
-        views = self._tracker.step(frame_index, boxes, people.score, features)
+        views = self._returned(
+            frame_index, self._tracker.step(frame_index, boxes, people.score, features), boxes, features
+        )
         live = {v.track_id for v in views}
         for table in (self._smoothers, self._pending, self._last):
             for tid in [t for t in table if t not in live]:
@@ -344,6 +353,40 @@ class LiteBackend:
         while len(self._recent) > self._recent_frames(image_bgr):
             self._recent.popleft()
         return np.concatenate(out)
+
+    def _returned(
+        self, frame_index: int, views: list[TrackView], boxes: np.ndarray, features: np.ndarray
+    ) -> list[TrackView]:
+        """The tracker's ``views`` with each track that continues an earlier one (a person back through the
+        picture's edge: ``reentry``) under that one's id and confirmed, the earlier one's own view dropped; the
+        tracks born on this frame looked at for it, every observed track's colours and exits noted."""
+        known = self._reentries
+        raw = {v.track_id for v in views}
+        for tid in [t for t in known.alias if t not in raw]:
+            del known.alias[tid]
+        present = {known.alias.get(v.track_id, v.track_id) for v in views if v.observed and v.detection_index >= 0}
+        for v in views:
+            if v.observed and v.detection_index >= 0 and v.age == 0 and not v.confirmed:
+                d = v.detection_index
+                earlier = known.returning(frame_index, boxes[d], features[d], present)
+                if earlier is not None:
+                    known.alias[v.track_id] = earlier
+                    known.exits.pop(earlier, None)
+                    self._sent.discard(earlier)  # sent from now on, looking back first
+                    log.debug("track %d on frame %d continues track %d", v.track_id, frame_index, earlier)
+        continued = set(known.alias.values())
+        out = []
+        for v in views:
+            if v.track_id in known.alias:
+                out.append(replace(v, track_id=known.alias[v.track_id], confirmed=True))
+            elif v.track_id not in continued:
+                out.append(v)
+        for v in out:
+            if v.observed and v.detection_index >= 0:
+                d = v.detection_index
+                known.observe(frame_index, v.track_id, v.confirmed, boxes[d], features[d])
+        known.forget(frame_index)
+        return out
 
     def _recent_frames(self, image_bgr: np.ndarray) -> int:
         """How many past frames are kept for looking back: the search's reach plus the frames a track takes to
@@ -514,3 +557,4 @@ class LiteBackend:
         self._seen.clear()
         self._recent.clear()
         self._sent.clear()
+        self._reentries = Reentries(self.cfg.reentry, (0.0, 0.0), self._fps)
