@@ -19,7 +19,8 @@ Per frame:
    :class:`~ram_core.tracking.tracker.Tracker` associates them to tracks with the gated sum of motion
    (IoU with the Kalman prediction) and appearance (colour histograms of the person's own torso and legs,
    the track's EMA memory), with the confidence-gated update; the next frame's crop is that box scaled by ``roi_scale``, which
-   gives MediaPipe's own region of interest.
+   gives MediaPipe's own region of interest. A track born across the picture's edge where a confirmed track left
+   it shortly before, in that person's colours, continues that track (``reentry``: a person coming back).
 4. Each observed track's landmarks become SMPL rotations (inverse kinematics onto the rest
    skeleton), a root translation that projects that posed skeleton onto the 2D landmarks with the
    focal length (a robust solve, :func:`~ram_core.body.camera.solve_translation`), then a One-Euro
