@@ -165,8 +165,9 @@ class FitOptions:
             68.6 / 68.5), root-relative 88.5 / 88.5 / 88.6; 0.1, 0.1: 65.6; 0.02, 0.1: 65.4; ``huber_limits`` 1 / 3 /
             10 at 0.05, 0.1: 65.8 / 65.5 / 65.4. With the twist against the collar (itself poorly seen) instead of
             the thorax and the knees' hinge on too, all 9 clips 69.1 at best (hinge 0.1, twist 0.25) and 72.6 at
-            0.03, 0.05 without a Huber bound (a prior that overrules the keypoints). toward_away alone gets worse
-            (71.4 -> 72.6 mm).
+            0.03, 0.05 without a Huber bound (a prior that overrules the keypoints); against the pelvis, 65.6 (all 9
+            clips 68.7, root-relative 93.2). toward_away alone gets worse (71.4 -> 72.6 mm: people facing the
+            camera, whose arms bend in a plane that holds the viewing ray).
         sigma_hinge_leg, sigma_twist_leg: the same for knees (about x) and thighs (against the pelvis), None:
             free. Measured with the arms' terms on: hinge 0.05 with twist 0.2 PA-MPJPE 68.6 -> 67.8 mm (all 9
             clips), crouch 47.8 -> 43.5, but root-relative MPJPE 93.0 -> 94.9 (enter_leave 110.5 -> 114.4,
