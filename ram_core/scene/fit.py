@@ -154,25 +154,30 @@ class FitOptions:
         sigma_hinge_arm: an elbow's turn other than about its hinge axis (:data:`LIMBS`; the length of the
             hinge axis's move, about radians); None: free.
         sigma_twist_arm: an upper arm's turn about itself against the thorax, counted from the arm hanging down
-            with the forearm bending forward (radians); None: free. Alone each of the two arm terms moves no joint
-            (a turn about a bone's own axis moves nothing below it); together they keep the forearm in the plane
-            an arm bends in, where the landmarks' depth of the wrist is the least reliable. On the suite's raw
-            landmarks and the captures, the elbow's bend axis lay 15-23 degrees (median; 43-56 at p90) off the
-            body's left-right axis, the ground truth's 2; turned onto it after the fit, PA-MPJPE would be 69.6 ->
-            66.8 mm. Measured on the suite (``--reuse`` of one capture with ``--refine``; tuning clips couple,
-            pillar, toward_away, crouch; PA-MPJPE / root-relative MPJPE mm): None, None 66.3 / 88.5 (all 9 clips
-            69.6 / 93.1, held out 71.6 / 96.0); hinge 0.05 with twist 0.2 / 0.1 / 0.05: 65.8 / 65.5 / 65.4 (all 69.0 /
-            68.6 / 68.5), root-relative 88.5 / 88.5 / 88.6; 0.1, 0.1: 65.6; 0.02, 0.1: 65.4; ``huber_limits`` 1 / 3 /
-            10 at 0.05, 0.1: 65.8 / 65.5 / 65.4. With the twist against the collar (itself poorly seen) instead of
-            the thorax and the knees' hinge on too, all 9 clips 69.1 at best (hinge 0.1, twist 0.25) and 72.6 at
-            0.03, 0.05 without a Huber bound (a prior that overrules the keypoints); against the pelvis, 65.6 (all 9
-            clips 68.7, root-relative 93.2). toward_away alone gets worse (71.4 -> 72.6 mm: people facing the
-            camera, whose arms bend in a plane that holds the viewing ray).
+            with the forearm bending forward (radians); None: free. Where set, the records' rotation of the upper
+            arm is a prior on its swing only: its twist is the IK's guess from the wrist, which this replaces.
+            Alone each of the two arm terms moves no joint (a turn about a bone's own axis moves nothing below
+            it); together they keep the forearm in the plane an arm bends in, where the landmarks' depth of the
+            wrist is the least reliable. On the suite's raw landmarks and the captures, the elbow's bend axis lay
+            15-23 degrees (median; 43-56 at p90) off the body's left-right axis, the ground truth's 2; turned onto
+            it after the fit, PA-MPJPE would be 69.6 -> 66.8 mm. Measured on the suite (``--reuse`` of one
+            capture with ``--refine``; tuning clips couple, pillar, toward_away, crouch; PA-MPJPE / root-relative
+            MPJPE mm): None, None 66.3 / 88.5 (all 9 clips 69.6 / 93.1, held out 71.6 / 96.0). With the records'
+            full rotation as the prior: hinge 0.05 with twist 0.2 / 0.1 / 0.05: 65.8 / 65.5 / 65.4 (all 69.0 / 68.6 /
+            68.5), root-relative 88.5 / 88.5 / 88.6; 0.1, 0.1: 65.6; 0.02, 0.1: 65.4; ``huber_limits`` 1 / 3 / 10 at
+            0.05, 0.1: 65.8 / 65.5 / 65.4; the twist against the pelvis instead of the thorax 65.6; against the
+            collar (itself poorly seen), the knees' hinge on too, all 9 clips 69.1 at best and 72.6 at 0.03, 0.05
+            without a Huber bound (a prior that overrules the keypoints). With the swing-only prior: hinge 0.05
+            with twist 0.2 / 0.1 / 0.05: 65.4 / 65.0 / 64.8, root-relative 88.1 / 87.9 / 87.9 (all 9 clips 68.5 /
+            68.1 / 68.1, root-relative 92.7 / 92.5 / 92.5; held out 70.5 / 70.1 / 70.1); at 0.05, 0.1 ``huber_limits``
+            1 / 10: 65.2 / 64.9, hinge 0.1: 65.1. toward_away alone gets worse (71.4 -> 72.0 mm: people facing
+            the camera, whose arms bend in a plane that holds the viewing ray).
         sigma_hinge_leg, sigma_twist_leg: the same for knees (about x) and thighs (against the pelvis), None:
-            free. Measured with the arms' terms on: hinge 0.05 with twist 0.2 PA-MPJPE 68.6 -> 67.8 mm (all 9
-            clips), crouch 47.8 -> 43.5, but root-relative MPJPE 93.0 -> 94.9 (enter_leave 110.5 -> 114.4,
-            three_crossing 101.7 -> 105.2) and foot skate 0.85 -> 0.88 cm/frame; hinge only 67.7, root-relative
-            94.4: off.
+            free. Measured with the arms' terms on (twist 0.1, the records' full rotation as the prior): hinge 0.05
+            with twist 0.2 PA-MPJPE 68.6 -> 67.8 mm (all 9 clips), crouch 47.8 -> 43.5, but root-relative MPJPE
+            93.0 -> 94.9 (enter_leave 110.5 -> 114.4, three_crossing 101.7 -> 105.2) and foot skate 0.85 -> 0.88
+            cm/frame; hinge only 67.7, root-relative 94.4; the thigh's prior on its swing only, 68.0 / 94.2 and
+            67.9 / 94.8: off (the knees come out better shaped and worse placed in depth).
         sigma_hyperextension: a knee or elbow bent backwards past straight (radians, one-sided); None: free. The
             captures bend a limb the wrong way on 18 of the suite's 1462 person-frames (PA-MPJPE 126 mm on them);
             0.1 changed no figure by 0.1 mm (the fit's frames with a backwards bend are few, and are wrong
@@ -208,7 +213,7 @@ class FitOptions:
     walk_window_s: float = 1.0
     drop_covered: bool = True
     sigma_hinge_arm: float | None = 0.05
-    sigma_twist_arm: float | None = 0.1
+    sigma_twist_arm: float | None = 0.05
     sigma_hinge_leg: float | None = None
     sigma_twist_leg: float | None = None
     sigma_hyperextension: float | None = None
@@ -353,8 +358,17 @@ def _terms(
     # Weak priors: the records' rotations and pelvis.
     weight = np.ones(n) if obs.prior is None else np.sqrt(obs.prior)
     off = matrix_to_axis_angle(glob @ np.swapaxes(prior_glob, -1, -2)) * (weight / o.sigma_rotation)[:, None, None]
+    # A limb's turn about its own bone is the records' guess from the joint beyond (the IK twists the upper arm so
+    # its forearm bends forward): where the twist limit holds it, the records' rotation keeps only the swing.
+    swing_only = _twist_limited(o)
     for j in range(NUM_JOINTS):
-        eq.slot(frames, 3 * j, off[:, j], eye * (weight / o.sigma_rotation)[:, None, None])
+        block = eye * (weight / o.sigma_rotation)[:, None, None]
+        res = off[:, j]
+        if j in swing_only:
+            bone = glob[:, j] @ ((rest[CHILD[j]] - rest[j]) / np.linalg.norm(rest[CHILD[j]] - rest[j]))
+            across = eye - bone[:, :, None] * bone[:, None, :]
+            block, res = across @ block, np.einsum("tij,tj->ti", across, res)
+        eq.slot(frames, 3 * j, res, block)
     # The pelvis: its distance (along its viewing ray) as the depth smoothing and scene solve settled it,
     # its place across the ray loosely (the 2D keypoints know it better).
     ray = prior_root / np.maximum(np.linalg.norm(prior_root, axis=-1, keepdims=True), 1e-9)
@@ -462,6 +476,12 @@ def _limit_terms(eq: NormalEquations, glob: np.ndarray, rest: np.ndarray, o: Fit
             _straight_rows(eq, glob, rest, c, axis, o.sigma_hyperextension, o.huber_limits)
         if twist is not None:
             _twist_rows(eq, glob, rest, ball, reference, twist, o.huber_limits)
+
+
+def _twist_limited(o: FitOptions) -> set[int]:
+    """The ball joints (:data:`LIMBS`) whose turn about their own bone a twist limit holds."""
+    sigma = {"leg": o.sigma_twist_leg, "arm": o.sigma_twist_arm}
+    return {ball for group, _, _, ball, _ in LIMBS if sigma[group] is not None}
 
 
 def _hinge_rows(eq: NormalEquations, glob: np.ndarray, c: int, axis: np.ndarray, sigma: float, huber: float) -> None:
