@@ -177,7 +177,12 @@ class FitOptions:
             with twist 0.2 PA-MPJPE 68.6 -> 67.8 mm (all 9 clips), crouch 47.8 -> 43.5, but root-relative MPJPE
             93.0 -> 94.9 (enter_leave 110.5 -> 114.4, three_crossing 101.7 -> 105.2) and foot skate 0.85 -> 0.88
             cm/frame; hinge only 67.7, root-relative 94.4; the thigh's prior on its swing only, 68.0 / 94.2 and
-            67.9 / 94.8: off (the knees come out better shaped and worse placed in depth).
+            67.9 / 94.8. With the arms' terms as they are now (all 9 clips 68.1 / 92.5, held out 70.1 / 95.4, skate
+            0.86 / 0.89 cm/frame), the knees' hinge alone at 0.4 / 0.2 / 0.1: 67.9 / 67.6 / 67.4, root-relative
+            92.8 / 93.1 / 93.6 (held out 95.8 / 96.4 / 96.9), skate 0.87 / 0.87 / 0.88 (held out 0.90 / 0.91 / 0.92),
+            tuning clips 64.6 / 64.0 / 63.6 with root-relative 87.9 / 87.9 / 88.1; 0.2 with ``huber_limits`` 1: 67.8 /
+            93.1; with the thigh's twist at 0.5: 67.5 / 93.2. Off: the knees come out better shaped and worse placed
+            in depth (the root-relative error of the held-out clips and foot skate rise).
         sigma_hyperextension: a knee or elbow bent backwards past straight (radians, one-sided); None: free. The
             captures bend a limb the wrong way on 18 of the suite's 1462 person-frames (PA-MPJPE 126 mm on them);
             0.1 changed no figure by 0.1 mm (the fit's frames with a backwards bend are few, and are wrong
