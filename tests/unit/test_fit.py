@@ -404,3 +404,74 @@ def test_keypoints_inside_a_nearer_persons_box_are_not_fitted_to_but_the_hips_ar
     assert not got[1].any()  # nobody stands nearer than the near person
     hidden = one(2, 6.0, [100.0, 100.0, 340.0, 300.0], xs, predicted=True)
     assert not covered_keypoints(Results(meta, [near, hidden]))[2].any()  # a fill has no keypoints to drop
+
+
+def test_the_limbs_limits_jacobian_matches_finite_differences():
+    from ram_core.scene.banded import NormalEquations
+    from ram_core.scene.fit import PARAMS, ROOT, _limit_terms
+
+    rng = np.random.default_rng(3)
+    n = 3
+    glob = axis_angle_to_matrix(rng.normal(0.0, 0.6, (n, 24, 3)))
+    options = FitOptions(
+        sigma_hinge_leg=0.3,
+        sigma_hinge_arm=0.2,
+        sigma_twist_leg=0.5,
+        sigma_twist_arm=0.4,
+        sigma_hyperextension=0.2,
+        huber_limits=1e6,  # every row inside its quadratic zone: the Jacobian is exact
+    )
+
+    def build(g: np.ndarray):
+        eq = NormalEquations(n, PARAMS)
+        _limit_terms(eq, g, REST, options)
+        return eq
+
+    eq = build(glob)
+    r0 = eq.residuals()
+    eps = 1e-6
+    jac = np.zeros((len(r0), n * PARAMS))
+    for t in range(n):
+        for k in range(ROOT):
+            step = np.zeros((n, 24, 3))
+            step[t, k // 3, k % 3] = eps
+            jac[:, t * PARAMS + k] = (build(axis_angle_to_matrix(step) @ glob).residuals() - r0) / eps
+    assert np.count_nonzero(r0) > 16 * n  # 12 hinge and 4 twist rows a frame, and some hyperextended joints
+    np.testing.assert_allclose(eq.grad.ravel(), jac.T @ r0, atol=1e-3 * np.abs(eq.grad).max())
+    normal = jac.T @ jac
+    for t in range(n):
+        block = normal[t * PARAMS : (t + 1) * PARAMS, t * PARAMS : (t + 1) * PARAMS]
+        np.testing.assert_allclose(eq.band[0, t], block, atol=1e-4 * np.abs(block).max())
+
+
+def test_an_upper_arm_twisted_against_its_elbow_is_turned_back_into_the_hinge_where_the_joints_stay():
+    from ram_core.scene.fit import LIMBS
+
+    frames = 12
+    go, bp = walking(frames)
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        bp[:, JOINT_INDEX[f"{side}_elbow"] - 1] = [0.0, -sign * 0.6, 0.0]  # a forearm bent forward
+    joints, glob = forward_kinematics(go, bp, REST)
+    joints = joints + np.array([0.0, 0.2, 3.0])
+    shoulder, elbow = JOINT_INDEX["left_shoulder"], JOINT_INDEX["left_elbow"]
+    # The records: the left upper arm twisted 0.6 rad about itself, the forearm where it was (the same joints).
+    axis = joints[:, elbow] - joints[:, shoulder]
+    twisted = glob.copy()
+    twisted[:, shoulder] = (
+        axis_angle_to_matrix(0.6 * axis / np.linalg.norm(axis, axis=-1, keepdims=True)) @ glob[:, shoulder]
+    )
+    pixels = np.concatenate([project(joints), np.ones((frames, 24, 1))], -1)
+    relative = np.concatenate([joints - joints[:, :1], np.ones((frames, 24, 1))], -1)
+    obs = Observations(pixels, relative, K)
+    hinge = next(axis for _, c, axis, _, _ in LIMBS if c == elbow)
+
+    def off_hinge(g: np.ndarray) -> float:
+        return float(np.max(np.linalg.norm(g[:, elbow] @ hinge - g[:, shoulder] @ hinge, axis=-1)))
+
+    free = FitOptions(sigma_hinge_arm=None, sigma_twist_arm=None)
+    kept, _ = fit_run(twisted, joints[:, 0], REST, obs, FPS, free)
+    fitted, root = fit_run(twisted, joints[:, 0], REST, obs, FPS, FitOptions())
+    assert off_hinge(twisted) > 0.4
+    assert off_hinge(kept) > 0.3  # nothing else sees a turn of the upper arm about itself
+    assert off_hinge(fitted) < 0.05
+    assert mpjpe(pose_joints(fitted, root, REST), joints) < 0.01
