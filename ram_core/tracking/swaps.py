@@ -33,8 +33,11 @@ class SwapRepairConfig:
     max_tracks: a meeting of more tracks than this (connected by overlapping meetings) is left alone.
     window: how many of each track's boxes just before and just after a meeting its ends are fitted to; at
       least ``min_rows`` boxes each side, within 2 * window frames of the meeting, or the meeting is left alone.
-    sigma: spread of a box's centre (across) and bottom edge about where its person is expected, in heights;
-      the ends' extrapolations across a meeting of g frames are allowed sigma * (1 + g / window).
+    sigma: spread of a box's centre across (in widths) and of its bottom edge (in heights) about where its person
+      is expected (a detector's box jitters with its size, and a person is narrower than tall, so the centre
+      across tells two people apart better than the edges' heights: measured in heights too, a passer-by's
+      jittered short boxes were given to the man standing behind him); the ends' extrapolations across a
+      meeting of g frames are allowed sigma * (1 + g / window) heights.
     size_sigma: spread of the log of a box's height about the expected one.
     switch_cost: cost of two tracks exchanging their people inside a meeting (the costs are half the squared
       deviations in those spreads: negative log-likelihoods).
@@ -56,12 +59,14 @@ class SwapRepairConfig:
 @dataclass(frozen=True)
 class _End:
     """One side of a meeting for one track: the frame of its box nearest the meeting, where its line puts the
-    centre across and the bottom edge (x, bottom) px on that frame, their velocity px/frame, the median height."""
+    centre across and the bottom edge (x, bottom) px on that frame, their velocity px/frame, the median height and
+    width."""
 
     frame: int
     at: np.ndarray
     velocity: np.ndarray
     height: float
+    width: float
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,7 @@ def _side(
     points = np.stack([0.5 * (b[:, 0] + b[:, 2]), b[:, 3]], axis=1)
     nearest = f[0] if after else f[-1]
     velocity, at = np.polyfit(f - nearest, points, 1)
-    return _End(int(nearest), at, velocity, float(np.median(b[:, 3] - b[:, 1])))
+    return _End(int(nearest), at, velocity, float(np.median(b[:, 3] - b[:, 1])), float(np.median(b[:, 2] - b[:, 0])))
 
 
 def _join_cost(before: _End, after: _End, cfg: SwapRepairConfig) -> float:
@@ -179,19 +184,25 @@ def _join_cost(before: _End, after: _End, cfg: SwapRepairConfig) -> float:
 
 
 def _box_cost(box: np.ndarray, expected: np.ndarray, cfg: SwapRepairConfig) -> float:
-    """How far one box (4,) xyxy lies from where a person is expected (x, bottom, height) px: centre across and
-    bottom edge in heights and log height ratio, as a negative log-likelihood."""
+    """How far one box (4,) xyxy lies from where a person is expected (x, bottom, height, width) px: its centre
+    across in widths, its bottom edge in heights and its log height ratio, as a negative log-likelihood."""
     h = max(expected[2], 1.0)
-    across = (0.5 * (box[0] + box[2]) - expected[0]) / h / cfg.sigma
+    across = (0.5 * (box[0] + box[2]) - expected[0]) / max(expected[3], 1.0) / cfg.sigma
     bottom = (box[3] - expected[1]) / h / cfg.sigma
     size = np.log(max(box[3] - box[1], 1.0) / h) / cfg.size_sigma
     return float(0.5 * (across**2 + bottom**2 + size**2))
 
 
 def _expected(before: _End, after: _End, f: int) -> np.ndarray:
-    """(x, bottom, height) px on frame f, on the line from one end to the other."""
+    """(x, bottom, height, width) px on frame f, on the line from one end to the other."""
     w = (f - before.frame) / max(after.frame - before.frame, 1)
-    return np.array([*(before.at + w * (after.at - before.at)), before.height + w * (after.height - before.height)])
+    return np.array(
+        [
+            *(before.at + w * (after.at - before.at)),
+            before.height + w * (after.height - before.height),
+            before.width + w * (after.width - before.width),
+        ]
+    )
 
 
 def _rejudge(ids: np.ndarray, frames: np.ndarray, boxes: np.ndarray, m: _Meeting, cfg: SwapRepairConfig) -> None:
