@@ -85,14 +85,15 @@ def unswapped_ids(ids: np.ndarray, frames: np.ndarray, boxes: np.ndarray, cfg: S
     frames = np.asarray(frames)
     boxes = np.asarray(boxes, np.float64)
     judged: set[_Meeting] = set()
+    meetings = _meetings(ids, frames, boxes, cfg)
     while True:
-        meetings = [m for m in _meetings(ids, frames, boxes, cfg) if m not in judged]
-        if not meetings:
+        waiting = [m for m in meetings if m not in judged]
+        if not waiting:
             return ids
-        m = min(meetings, key=lambda m: (m.first, m.tracks))
+        m = min(waiting, key=lambda m: (m.first, m.tracks))
         judged.add(m)
-        if len(m.tracks) <= cfg.max_tracks:
-            _rejudge(ids, frames, boxes, m, cfg)
+        if len(m.tracks) <= cfg.max_tracks and _rejudge(ids, frames, boxes, m, cfg):
+            meetings = _meetings(ids, frames, boxes, cfg)
 
 
 def _dense(frames: np.ndarray, boxes: np.ndarray, start: int, stop: int, max_fill: int) -> np.ndarray:
@@ -205,8 +206,9 @@ def _expected(before: _End, after: _End, f: int) -> np.ndarray:
     )
 
 
-def _rejudge(ids: np.ndarray, frames: np.ndarray, boxes: np.ndarray, m: _Meeting, cfg: SwapRepairConfig) -> None:
-    """Relabel (in place) the meeting's tracks' boxes in and after it when another labelling fits clearly better.
+def _rejudge(ids: np.ndarray, frames: np.ndarray, boxes: np.ndarray, m: _Meeting, cfg: SwapRepairConfig) -> bool:
+    """Relabel (in place) the meeting's tracks' boxes in and after it when another labelling fits clearly better;
+    True when it did.
 
     Person i is whoever track m.tracks[i] followed before the meeting; a labelling is a permutation p per frame
     (person i's box is track p[i]'s) inside the meeting and one after it."""
@@ -214,7 +216,7 @@ def _rejudge(ids: np.ndarray, frames: np.ndarray, boxes: np.ndarray, m: _Meeting
     pre = [_side(ids, frames, boxes, t, m, cfg, after=False) for t in m.tracks]
     post = [_side(ids, frames, boxes, t, m, cfg, after=True) for t in m.tracks]
     if any(e is None for e in pre) or any(e is None for e in post):
-        return
+        return False
     inside = [
         {int(frames[r]): int(r) for r in np.flatnonzero((ids == t) & (frames >= m.first) & (frames <= m.last))}
         for t in m.tracks
@@ -241,7 +243,7 @@ def _rejudge(ids: np.ndarray, frames: np.ndarray, boxes: np.ndarray, m: _Meeting
     assert best is not None and original is not None
     total, path, end = best
     if original - total <= cfg.margin or (end == 0 and not any(path)):
-        return
+        return False
     new = ids.copy()
     for f, j in zip(steps, path):
         for i, t in enumerate(perms[j]):
@@ -250,6 +252,7 @@ def _rejudge(ids: np.ndarray, frames: np.ndarray, boxes: np.ndarray, m: _Meeting
     for i, t in enumerate(perms[end]):
         new[(ids == m.tracks[t]) & (frames > m.last)] = m.tracks[i]
     ids[:] = new
+    return True
 
 
 def _cheapest_path(emission: np.ndarray, changes: np.ndarray, end: int) -> tuple[list[int], float]:
