@@ -27,7 +27,8 @@ offline command (a track's tentative first frames are written once it is confirm
 chosen on the tuning seeds (TUD-Campus seeds 0-9 for the older ones, both sequences seeds 0-2 for
 front_bonus, seeds 0-9 for direction_weight, max_height_ratio, agile's vertical and size velocity noise and the
 offline re-link, `ram_core.tracking.relink`, which ours runs at the variant's frame rate; ``--no-relink`` leaves it
-out; seeds 0-2 of all four variants for cut_edge); seeds >= 10 were never used to tune anything.
+out; seeds 0-2 of all four variants for cut_edge and the swap repair, `ram_core.tracking.swaps`, ``--no-swaps``
+leaves it out); seeds >= 10 were never used to tune anything.
 
 Run it in its own environment (boxmot is AGPL-3.0: benchmark-only, never imported by ram_core):
 
