@@ -213,10 +213,11 @@ def _rejudge(ids: np.ndarray, frames: np.ndarray, boxes: np.ndarray, m: _Meeting
     Person i is whoever track m.tracks[i] followed before the meeting; a labelling is a permutation p per frame
     (person i's box is track p[i]'s) inside the meeting and one after it."""
     k = len(m.tracks)
-    pre = [_side(ids, frames, boxes, t, m, cfg, after=False) for t in m.tracks]
-    post = [_side(ids, frames, boxes, t, m, cfg, after=True) for t in m.tracks]
-    if any(e is None for e in pre) or any(e is None for e in post):
+    sides = [_side(ids, frames, boxes, t, m, cfg, after) for after in (False, True) for t in m.tracks]
+    ends = [e for e in sides if e is not None]
+    if len(ends) < len(sides):
         return False
+    pre, post = ends[:k], ends[k:]
     inside = [
         {int(frames[r]): int(r) for r in np.flatnonzero((ids == t) & (frames >= m.first) & (frames <= m.last))}
         for t in m.tracks
@@ -227,10 +228,10 @@ def _rejudge(ids: np.ndarray, frames: np.ndarray, boxes: np.ndarray, m: _Meeting
     original = None
     best = None
     for end, after in enumerate(perms):
-        joins = sum(_join_cost(pre[i], post[after[i]], cfg) for i in range(k))  # type: ignore[arg-type]
+        joins = sum(_join_cost(pre[i], post[after[i]], cfg) for i in range(k))
         emission = np.zeros((len(steps), len(perms)))
         for s, f in enumerate(steps):
-            expected = [_expected(pre[i], post[after[i]], f) for i in range(k)]  # type: ignore[arg-type]
+            expected = [_expected(pre[i], post[after[i]], f) for i in range(k)]
             for j, p in enumerate(perms):
                 emission[s, j] = sum(
                     _box_cost(boxes[inside[p[i]][f]], expected[i], cfg) for i in range(k) if f in inside[p[i]]
