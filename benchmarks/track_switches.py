@@ -13,7 +13,8 @@ previous frame while it still overlaps) on ours' output and says, for every ID s
 - ``other``: none of these.
 
 Each line gives the frame, the ground-truth id, old -> new id (final, after re-linking; ``raw`` the tracker's
-own), how long the person went unmatched before it, and whether the new track had coasted just before.
+own after the swap repair, `ram_core.tracking.swaps`, which ours runs before the re-link), how long the person
+went unmatched before it, and whether the new track had coasted just before.
 ``--links`` lists every re-link the offline step made instead, each marked by whether the two tracklets' boxes
 were on the same person (by majority of their end boxes' best-overlapping ground truth).
 
@@ -37,15 +38,17 @@ from scipy.optimize import linear_sum_assignment
 from track_vs_peers import VARIANTS, Runner, SimConfig, ours_config  # beside this script (sys.path[0])
 
 from ram_core.tracking.boxes import iou_matrix, xywh_to_xyxy
-from ram_core.tracking.mot import MOT_RELINK, MotTable
+from ram_core.tracking.mot import MOT_RELINK, MOT_SWAPS, MotTable
 from ram_core.tracking.relink import TrackletEnds, link_cost, link_tracklets, tracklet_ends
+from ram_core.tracking.swaps import unswapped_ids
 from ram_core.tracking.tracker import Tracker, TrackerConfig
 
-#: The grid settings benchmarks/track_vs_peers.py chose for ours on the tuning seeds (at 8c17eff).
+#: The grid settings benchmarks/track_vs_peers.py chose for ours on the tuning seeds (at 9edd20e and with the swap
+#: repair alike).
 TUNED = {
-    "normal": {"confirm_hits": 2, "kalman": "default", "max_coast_frames": 15},
+    "normal": {"confirm_hits": 2, "kalman": "default", "max_coast_frames": 60},
     "fast": {"confirm_hits": 2, "kalman": "agile", "max_coast_frames": 15},
-    "normal-cut": {"confirm_hits": 3, "kalman": "default", "max_coast_frames": 15},
+    "normal-cut": {"confirm_hits": 3, "kalman": "default", "max_coast_frames": 30},
     "fast-cut": {"confirm_hits": 2, "kalman": "agile", "max_coast_frames": 15},
 }
 #: Frames before a switch within which a track counts as "born a moment ago" or a piece as "starting here".
@@ -64,7 +67,8 @@ class Row:
 
 
 def run_ours(dets: MotTable, cfg: TrackerConfig) -> list[Row]:
-    """The rows `ram_core.tracking.mot.track_detections` writes (before re-linking), with what the tracker did."""
+    """The rows `ram_core.tracking.mot.track_detections` writes (after the swap repair, before re-linking), with what
+    the tracker did (``coasted``: the track the row had before the repair)."""
     tracker = Tracker(cfg)
     last = int(dets.frames.max())
     starts = np.searchsorted(dets.frames, np.arange(1, last + 2))
@@ -79,7 +83,12 @@ def run_ours(dets: MotTable, cfg: TrackerConfig) -> list[Row]:
             if v.detection_index >= 0:
                 rows.append(Row(frame, v.track_id, v.box, v.observed, coasting.get(v.track_id, 0)))
             coasting[v.track_id] = v.coasting_frames
-    return [r for r in rows if r.raw in confirmed]
+    rows = [r for r in rows if r.raw in confirmed]
+    if MOT_SWAPS is not None and rows:
+        frames, boxes = np.array([r.frame for r in rows]), np.stack([r.box for r in rows])
+        ids = unswapped_ids(np.array([r.raw for r in rows]), frames, boxes, MOT_SWAPS)
+        rows = [Row(r.frame, int(i), r.box, r.observed, r.coasted) for r, i in zip(rows, ids)]
+    return rows
 
 
 def pieces(rows: list[Row]) -> dict[int, TrackletEnds]:

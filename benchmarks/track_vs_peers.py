@@ -27,7 +27,8 @@ offline command (a track's tentative first frames are written once it is confirm
 chosen on the tuning seeds (TUD-Campus seeds 0-9 for the older ones, both sequences seeds 0-2 for
 front_bonus, seeds 0-9 for direction_weight, max_height_ratio, agile's vertical and size velocity noise and the
 offline re-link, `ram_core.tracking.relink`, which ours runs at the variant's frame rate; ``--no-relink`` leaves it
-out; seeds 0-2 of all four variants for cut_edge); seeds >= 10 were never used to tune anything.
+out; seeds 0-2 of all four variants for cut_edge and the swap repair, `ram_core.tracking.swaps`, ``--no-swaps``
+leaves it out); seeds >= 10 were never used to tune anything.
 
 Run it in its own environment (boxmot is AGPL-3.0: benchmark-only, never imported by ram_core):
 
@@ -59,7 +60,15 @@ from ram_core.eval.track import TrackScores, evaluate_sequences
 from ram_core.tracking.association import with_association
 from ram_core.tracking.boxes import intersection_matrix, xywh_to_xyxy, xyxy_to_xywh
 from ram_core.tracking.kalman import KalmanConfig
-from ram_core.tracking.mot import MOT_RELINK, MOT_TRACKER, MotTable, interpolate_gaps, read_mot, track_detections
+from ram_core.tracking.mot import (
+    MOT_RELINK,
+    MOT_SWAPS,
+    MOT_TRACKER,
+    MotTable,
+    interpolate_gaps,
+    read_mot,
+    track_detections,
+)
 from ram_core.tracking.tracker import TrackerConfig
 
 IMAGE_SIZE = (480, 640)  # TUD sequences are 640x480
@@ -287,13 +296,20 @@ class Runner:
     """Simulated detections and tracker outputs, kept in memory and (for peers) in an optional cache folder."""
 
     def __init__(
-        self, data: Path, sim: SimConfig, cache: Path | None, relink: bool = True, ours: TrackerConfig = MOT_TRACKER
+        self,
+        data: Path,
+        sim: SimConfig,
+        cache: Path | None,
+        relink: bool = True,
+        ours: TrackerConfig = MOT_TRACKER,
+        swaps: bool = True,
     ) -> None:
         self.sim = sim
         self.cut = CutConfig()
         self.ours = ours
         self.cache = cache
         self.relink = MOT_RELINK if relink else None
+        self.swaps = MOT_SWAPS if swaps else None
         self.gt = {s: read_mot(data / s / "gt.txt") for s in ("TUD-Campus", "TUD-Stadtmitte")}
         self._dets: dict[tuple, tuple[MotTable, MotTable, int]] = {}
         self.seconds: dict[str, float] = {}
@@ -326,7 +342,8 @@ class Runner:
                     return MotTable(z["frames"], z["ids"], z["boxes"], z["conf"])
         t0 = time.perf_counter()
         if tracker == OURS:
-            pred = track_detections(dets, ours_config(params, self.ours), relink=self.relink, fps=variant.fps)
+            cfg = ours_config(params, self.ours)
+            pred = track_detections(dets, cfg, relink=self.relink, fps=variant.fps, swaps=self.swaps)
         else:
             pred = run_peer(tracker, params, dets, last, variant.fps)
         self.seconds[tracker] = self.seconds.get(tracker, 0.0) + time.perf_counter() - t0
@@ -368,6 +385,7 @@ def main() -> None:
     parser.add_argument("--fill-gaps", type=int, default=10, help="gap length (frames at 25/s) for '+ interpolation'")
     parser.add_argument("--cache", type=Path, default=None, help="folder keeping the peers' outputs between runs")
     parser.add_argument("--no-relink", action="store_true", help="ours without its offline re-linking (to measure it)")
+    parser.add_argument("--no-swaps", action="store_true", help="ours without its offline swap repair (to measure it)")
     parser.add_argument(
         "--max-height-ratio", type=float, default=None, help="ours with this height gate (inf: off; to measure it)"
     )
@@ -388,7 +406,7 @@ def main() -> None:
         ours = replace(ours, max_height_ratio=args.max_height_ratio)
     if args.cut_edge is not None:
         ours = replace(ours, cut_edge=args.cut_edge)
-    runner = Runner(args.data, SimConfig(), args.cache, relink=not args.no_relink, ours=ours)
+    runner = Runner(args.data, SimConfig(), args.cache, relink=not args.no_relink, ours=ours, swaps=not args.no_swaps)
     trackers = [OURS, *args.peers]
     print(f"simulated detections: {runner.sim}; '-cut' variants: {runner.cut}")
     print(f"ours: max_height_ratio {ours.max_height_ratio}, cut_edge {ours.cut_edge}")
