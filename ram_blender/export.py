@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
 import bpy
@@ -222,7 +223,13 @@ def export_armature(
                     other.select_set(other in made)
                 bpy.context.view_layer.objects.active = made[0]
                 scene.frame_start, scene.frame_end = first + FBX_SHIFT, last + FBX_SHIFT
-                with bpy.context.temp_override(selected_objects=made, active_object=made[0], object=made[0]):
+                # Blender's FBX exporter prints three lines per file ("FBX export starting...", a debug tuple,
+                # "export finished"): in a batch of people and videos they bury the progress lines.
+                chatter = io.StringIO()
+                with (
+                    bpy.context.temp_override(selected_objects=made, active_object=made[0], object=made[0]),
+                    redirect_stdout(chatter),
+                ):
                     bpy.ops.export_scene.fbx(
                         filepath=str(path),
                         use_selection=True,
@@ -234,6 +241,7 @@ def export_armature(
                         bake_anim_use_nla_strips=False,
                         bake_anim_use_all_actions=False,
                     )
+                log.debug("FBX exporter: %s", chatter.getvalue().strip())
         else:
             write_bvh(path, bvh_motion(obj, span), y_up=y_up)
     return path

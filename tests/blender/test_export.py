@@ -29,6 +29,13 @@ def test_one_file_per_person_and_format(exported):
     assert {p.name for p in paths} == want and all(p.stat().st_size > 0 for p in paths)
 
 
+def test_fbx_export_prints_nothing(empty_scene, results_file, tmp_path, capsys):
+    # Blender's exporter prints three lines per file; a batch's progress lines must not drown in them.
+    objects = session.import_results(bpy.context, str(results_file), BuildOptions(body="proxy"))
+    export.export_people(objects[:1], load_results(results_file), tmp_path, "clip", ("fbx",))
+    assert "FBX export" not in capsys.readouterr().out
+
+
 def test_amass_npz_reproduces_the_joints_in_blender_space(exported):
     _objects, results, out, _paths = exported
     track = results.tracks[1]
