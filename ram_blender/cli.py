@@ -257,6 +257,29 @@ def _output_folder(out_dir: str) -> Path:
     return out
 
 
+def _first_missing(folder: Path) -> Path | None:
+    """The topmost folder of ``folder``'s path that does not exist yet (what ``mkdir(parents=True)`` makes)."""
+    missing = None
+    for path in (folder.absolute(), *folder.absolute().parents):
+        if path.exists():
+            break
+        missing = path
+    return missing
+
+
+def _drop_if_empty(out: Path, made: Path | None) -> None:
+    """The folders this run made for ``out`` (``made``: the topmost) removed again if nothing was written in
+    them (every video failed or held nobody, or the run was stopped before one was done): no trace is left."""
+    if made is None:
+        return
+    folder = out.absolute()
+    while folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        if folder == made:
+            break
+        folder = folder.parent
+
+
 def batch_capture(
     inputs: list[str],
     out_dir: str,
@@ -290,6 +313,7 @@ def batch_capture(
     videos = [v for v in videos if v.stem not in skip]
     if not videos:
         return 0
+    made = _first_missing(Path(out_dir))
     out = _output_folder(out_dir)
 
     def capture(video: Path) -> str:
@@ -300,7 +324,10 @@ def batch_capture(
         remarks = video_remarks(load_results(written[0]).meta) if written else ""
         return done + (f" ({remarks})" if remarks else "")
 
-    failed = _each(videos, capture, report)
+    try:
+        failed = _each(videos, capture, report)
+    finally:
+        _drop_if_empty(out, made)
     report(f"ram_capture: {len(videos) - failed} of {len(videos)} videos done")
     _say_replaced(replaced, report)
     return 1 if failed else 0
@@ -349,12 +376,16 @@ def build_from_results(
     found = [r for stem, r in stems.items() if stem not in skip]
     if not found:
         return 0
+    made = _first_missing(folder)
     out = _output_folder(str(folder))
 
     def build(results: Path) -> str:
         return f"-> {build_scene(results, out, exports, body, ground_plane, character, replaced)[0]}"
 
-    failed = _each(found, build, report)
+    try:
+        failed = _each(found, build, report)
+    finally:
+        _drop_if_empty(out, made)
     report(f"ram_capture: {len(found) - failed} of {len(found)} scenes built")
     _say_replaced(replaced, report)
     return 1 if failed else 0

@@ -132,6 +132,21 @@ def test_batch_goes_on_after_a_failed_video_and_exits_non_zero(empty_scene, tmp_
     assert bpy.context.scene.ram.results_path == "//vtest_clip.ram.npz"  # moves with the .blend
 
 
+def test_a_batch_whose_every_video_fails_leaves_no_output_folder(empty_scene, tmp_path):
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video")
+    for out in (tmp_path / "new" / "out", tmp_path / "there"):
+        lines: list[str] = []
+        existed = out == tmp_path / "there"
+        if existed:
+            out.mkdir()
+        args = [str(tmp_path / "missing.mp4"), str(text)], str(out), CaptureOptions(backend=SCRIPTED, end=5)
+        assert cli.batch_capture(*args, python=WORKER_PYTHON, report=lines.append) == 1
+        assert lines[-1].endswith("0 of 2 videos done")
+        assert out.is_dir() == existed and not (existed and any(out.iterdir()))  # the user's own folder stays
+        assert not (tmp_path / "new").exists()
+
+
 def test_cli_rejects_unknown_export_before_capturing(tmp_path, capsys):
     assert cli.main([str(CLIP), "-o", str(tmp_path), "--export", "obj", "--python", WORKER_PYTHON]) == 2
     assert "unknown export format" in capsys.readouterr().err
