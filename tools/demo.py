@@ -26,6 +26,7 @@ import ram_blender
 from ram_blender.cli import batch_capture, save_blend
 from ram_blender.importer.build import ram_ground
 from ram_blender.importer.plan import FRAME_OFFSET
+from ram_core.contract.errors import one_line
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.reruns import OVERWRITE
 
@@ -139,15 +140,19 @@ def main() -> int:
     parser.add_argument("--worker-python", required=True)
     args = parser.parse_args()
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     video = Path(args.video)
 
     ram_blender.register()
     options = CaptureOptions(backend="lite")
     # A rerun redoes the demo; its earlier files (maybe a .blend the user played with) move to out/replaced/.
-    code = batch_capture(
-        [str(video)], str(out), options, exports=("fbx", "npz"), python=args.worker_python, existing=OVERWRITE
-    )
+    # batch_capture makes the output folder, and removes it again if the capture failed.
+    try:
+        code = batch_capture(
+            [str(video)], str(out), options, exports=("fbx", "npz"), python=args.worker_python, existing=OVERWRITE
+        )
+    except (OSError, ValueError) as e:  # an output folder that cannot be made or written: one line
+        print(f"demo: {one_line(e)}", file=sys.stderr)
+        return 2
     if code != 0:
         print("demo: the capture failed (see above)", file=sys.stderr)
         return code

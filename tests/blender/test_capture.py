@@ -147,6 +147,13 @@ def test_a_batch_whose_every_video_fails_leaves_no_output_folder(empty_scene, tm
         assert not (tmp_path / "new").exists()
 
 
+def test_cli_says_in_one_line_that_it_cannot_make_the_output_folder(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    out = tmp_path / "notes.txt" / "out"  # below a file: no folder can be made there
+    assert cli.main([str(CLIP), "-o", str(out), "--python", WORKER_PYTHON]) == 2
+    assert capsys.readouterr().err.strip() == f"ram_capture: {out}: cannot make the output folder (Not a directory)"
+
+
 def test_cli_rejects_unknown_export_before_capturing(tmp_path, capsys):
     assert cli.main([str(CLIP), "-o", str(tmp_path), "--export", "obj", "--python", WORKER_PYTHON]) == 2
     assert "unknown export format" in capsys.readouterr().err
