@@ -48,7 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PY",
         help="the Python that runs the worker (default: this one)",
     )
-    reruns.add_arguments(parser)
+    reruns.add_arguments(
+        parser,
+        skip_help="if OUT.npz (or --raw, --preview, --contact-sheet) exists, keep it and capture nothing",
+        overwrite_help=f"capture again; the earlier files move to {reruns.REPLACED}/<date>_<time>/ beside OUT.npz",
+    )
 
 
 def refusal(earlier: list[Path]) -> str:

@@ -29,7 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="fit",
         help="how the motion is made steady: fit, the temporal body fit (default), or one-euro, the causal filter",
     )
-    reruns.add_arguments(parser)
+    reruns.add_arguments(
+        parser,
+        skip_help="if OUT.npz exists, keep it and refine nothing",
+        overwrite_help=f"refine again; the earlier OUT.npz moves to {reruns.REPLACED}/<date>_<time>/ beside it",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

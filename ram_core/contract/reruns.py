@@ -24,7 +24,9 @@ REFUSE, SKIP, OVERWRITE = "refuse", "skip", "overwrite"
 REPLACED = "replaced"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, skip_help: str = "", overwrite_help: str = "") -> None:
+    """``--skip-existing`` and ``--overwrite`` (one or neither), as ``existing``; the help says what they do
+    for a folder of videos unless a command of one output file gives its own."""
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--skip-existing",
@@ -32,14 +34,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_const",
         const=SKIP,
         default=REFUSE,
-        help="keep the outputs of an earlier run and do only the videos that have none (resume)",
+        help=skip_help or "keep the outputs of an earlier run and do only the videos that have none (resume)",
     )
     group.add_argument(
         "--overwrite",
         dest="existing",
         action="store_const",
         const=OVERWRITE,
-        help=f"do every video again; earlier outputs move to OUT_DIR/{REPLACED}/<date>_<time>/ as they are replaced",
+        help=overwrite_help
+        or f"do every video again; earlier outputs move to OUT_DIR/{REPLACED}/<date>_<time>/ as they are replaced",
     )
 
 

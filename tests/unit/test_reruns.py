@@ -46,3 +46,13 @@ def test_the_flags_exclude_each_other_and_refusing_is_the_default():
     assert parser.parse_args(["--overwrite"]).existing == reruns.OVERWRITE
     with pytest.raises(SystemExit):
         parser.parse_args(["--skip-existing", "--overwrite"])
+
+
+@pytest.mark.parametrize("command", ["capture", "refine"])
+def test_a_command_of_one_output_file_says_what_the_flags_do_for_it(command, capsys):
+    from ram_core.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"keep it and {command} nothing" in text and "videos" not in text.rsplit("--skip-existing", 1)[1]
