@@ -44,6 +44,13 @@ from .importer.build import BODIES
 log = logging.getLogger(__name__)
 
 COMMAND = "ram_capture"
+DESCRIPTION = (
+    "Capture every person in the videos (files or folders of videos) into OUT_DIR: per video <stem>.ram.npz (the "
+    "results), <stem>.blend (one animated armature per person) and the --export files. --from-results captures "
+    "nothing and builds the .blend and exports from results files (ram-core batch's). Outputs of an earlier run "
+    "are never replaced silently (--skip-existing, --overwrite). Exit status 0, 1 if a video failed, 2 for bad "
+    "arguments, 130 after Ctrl-C, 143 after SIGTERM."
+)
 POLL_SECONDS = 0.05
 
 
@@ -395,9 +402,9 @@ def build_from_results(
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=f"blender -b -c {COMMAND}", description=__doc__.splitlines()[0])
-    parser.add_argument("inputs", nargs="*", help="video files or folders of videos")
-    parser.add_argument("-o", "--out", default=None, help="output folder (required when capturing)")
+    parser = argparse.ArgumentParser(prog=f"blender -b -c {COMMAND}", description=DESCRIPTION)
+    parser.add_argument("inputs", nargs="*", metavar="VIDEO_OR_FOLDER", help="video files or folders of videos")
+    parser.add_argument("-o", "--out", default=None, metavar="OUT_DIR", help="output folder (required when capturing)")
     parser.add_argument(
         "--from-results",
         default=None,
@@ -405,7 +412,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="capture nothing: build the scenes from the *.ram.npz files in this folder (ram-core batch's output), "
         "or from this one results file",
     )
-    parser.add_argument("--export", default="", help="comma-separated formats: fbx,bvh,npz")
+    parser.add_argument("--export", default="", metavar="FORMATS", help="comma-separated formats: fbx,bvh,npz")
     parser.add_argument("--python", default=None, help="worker Python (default: preferences / $RAM_WORKER_PYTHON)")
     parser.add_argument(
         "--body", choices=BODIES, default="", help="each person's body without an SMPL model (default: preferences)"
