@@ -40,10 +40,12 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ram_core.commands import CommandError
+    from ram_core.commands.capture import check_results_names
     from ram_core.contract.client import check_output_path, save_or_rescue
     from ram_core.contract.results import load_results
     from ram_core.scene.refine import refine
 
+    check_results_names(args.output)
     raw_path, out = Path(args.raw), check_output_path(args.output)
     if out.resolve() == raw_path.resolve():
         raise CommandError(f"{out}: the results would replace the raw records; give them another file name")
