@@ -256,13 +256,7 @@ def _say_replaced(replaced: Path | None, report) -> None:
 
 
 def _output_folder(out_dir: str) -> Path:
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"the output {out} is a file; give a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:  # not "/proc/out: No such file or directory", which reads as if it should be there
-        raise ValueError(f"{out}: cannot make the output folder ({e.strerror or e})") from None
+    out = export.output_folder(Path(out_dir))
     check_output_path(out / "batch.ram.npz")  # a folder we cannot write to fails now, not after the work
     return out
 

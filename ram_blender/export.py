@@ -293,6 +293,18 @@ def keyed_span(obj: bpy.types.Object) -> tuple[int, int]:
     return int(np.floor(first)), int(np.ceil(last))
 
 
+def output_folder(out: Path) -> Path:
+    """``out``, made if it is not there; ValueError, one line, if it is a file or cannot be made (not
+    "out: File exists" or "/proc/out: No such file or directory", which read as if it should be there)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"the output {out} is a file; give a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"{out}: cannot make the output folder ({e.strerror or e})") from None
+    return out
+
+
 def export_people(
     objects: list[bpy.types.Object],
     results: Results | None,
@@ -308,8 +320,7 @@ def export_people(
     check_formats(formats)
     if results is None and "npz" in formats:
         raise ValueError("the AMASS .npz is made from the capture's results file, which is missing")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_folder(Path(out_dir))
     check_output_path(out_dir / f"{safe_name(stem)}.export")  # a read-only folder: one line now, not a traceback
     written = []
     for obj in objects:
