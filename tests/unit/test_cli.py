@@ -404,3 +404,9 @@ def test_info_on_a_folder_names_a_results_file_in_it(tmp_path, capsys):
     assert error_lines(capsys.readouterr().err) == [
         f"ram-core: error: {tmp_path}: is a folder; give one results file, e.g. {tmp_path / 'clip.ram.npz'} (1 there)"
     ]
+
+
+def test_track_on_a_missing_detection_file_names_it_as_the_other_commands_do(tmp_path, capsys):
+    missing = tmp_path / "dets.txt"
+    assert main(["track", "--dets", str(missing), "-o", str(tmp_path / "tracks.txt")]) == 1
+    assert error_lines(capsys.readouterr().err) == [f"ram-core: error: {missing}: no such file (--dets)"]
