@@ -372,7 +372,8 @@ def build_from_results(
     given = Path(results_dir)
     found = [given] if given.is_file() else find_results(given)
     if not found:
-        report(f"ram_capture: no results files (*.ram.npz) in {results_dir}")
+        why = "no such file or folder" if not given.exists() else "no results files (*.ram.npz) in it"
+        report(f"ram_capture: {results_dir}: {why}")
         return 1
     folder = Path(out_dir or (given.parent if given.is_file() else given))
     stems = {stem_of_results(r): r for r in found}
