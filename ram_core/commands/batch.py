@@ -163,7 +163,10 @@ def run(args: argparse.Namespace) -> int:
             "(--skip-existing)",
             file=sys.stderr,
         )
-    out.mkdir(parents=True, exist_ok=True)  # only now: a batch refused above leaves no empty folder behind
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # only now: a batch refused above leaves no empty folder behind
+    except OSError as e:  # not "/proc/out: No such file or directory", which reads as if it should be there
+        raise CommandError(f"{out}: cannot make the output folder ({e.strerror or e})") from None
     if args.ray is not None:
         if args.workers is not None:
             raise CommandError("--workers is for the local pool; Ray places the tasks by their resources")

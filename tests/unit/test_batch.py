@@ -375,3 +375,12 @@ def test_a_folder_without_videos_says_what_counts_and_where_they_are(tmp_path, c
         err == f"ram-core: error: no videos found in {footage}; subfolders are not searched: give {footage / 'day1'}\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    out = tmp_path / "notes.txt" / "out"  # below a file: no folder can be made there
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"")
+    assert main(["batch", str(video), "-o", str(out), "--backend", SCRIPTED]) == 1
+    assert capsys.readouterr().err == f"ram-core: error: {out}: cannot make the output folder (Not a directory)\n"
