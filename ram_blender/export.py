@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from ram_core.contract.batch_files import EXPORT_FORMATS
+from ram_core.contract.batch_files import EXPORT_FORMATS, export_stem
 from ram_core.contract.client import check_output_path
 from ram_core.contract.coords import blender_from_camera
 from ram_core.contract.results import CaptureMeta, Results, Track
@@ -272,10 +271,6 @@ def scene_fps(scene: bpy.types.Scene) -> float:
     return scene.render.fps / scene.render.fps_base
 
 
-def safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "person"
-
-
 def check_formats(formats: tuple[str, ...]) -> None:
     """ValueError naming the formats in ``formats`` that are not in :data:`FORMATS`."""
     unknown = sorted(set(formats) - set(FORMATS))
@@ -321,11 +316,11 @@ def export_people(
     if results is None and "npz" in formats:
         raise ValueError("the AMASS .npz is made from the capture's results file, which is missing")
     out_dir = output_folder(Path(out_dir))
-    check_output_path(out_dir / f"{safe_name(stem)}.export")  # a read-only folder: one line now, not a traceback
+    check_output_path(out_dir / f"{export_stem(stem)}.export")  # a read-only folder: one line now, not a traceback
     written = []
     for obj in objects:
         tid = int(obj[TRACK_ID_PROP])
-        base = out_dir / f"{safe_name(stem)}_person{tid}"
+        base = out_dir / f"{export_stem(stem)}_person{tid}"
         for fmt in formats:
             path = base.with_suffix(f".{fmt}")
             if results is None:

@@ -10,6 +10,7 @@ video when both files are complete and still match), plus ``batch_summary.csv`` 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"})
@@ -61,6 +62,13 @@ def record_path(out_dir: str | Path, video: str | Path) -> Path:
 def find_results(out_dir: str | Path) -> list[Path]:
     """The results files in ``out_dir`` (sorted); hidden files (a write in progress) are not results."""
     return sorted(p for p in Path(out_dir).glob("*" + RESULTS_SUFFIX) if not p.name.startswith("."))
+
+
+def export_stem(stem: str) -> str:
+    """The name a video's per-person exports start with (``<export_stem>_person<N>.fbx``): ``stem`` with each run
+    of characters other than letters, digits, ``_``, ``.`` and ``-`` made one ``_`` (``street walk`` ->
+    ``street_walk``), so the names survive any tool the files go to."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_") or "person"
 
 
 def stem_of_results(path: str | Path) -> str:
