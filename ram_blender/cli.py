@@ -31,7 +31,14 @@ from pathlib import Path
 import bpy
 
 from ram_core.contract import reruns, stopping
-from ram_core.contract.batch_files import find_results, find_videos, no_videos, results_path, stem_of_results
+from ram_core.contract.batch_files import (
+    clashing_names,
+    find_results,
+    find_videos,
+    no_videos,
+    results_path,
+    stem_of_results,
+)
 from ram_core.contract.client import CaptureError, check_output_path
 from ram_core.contract.errors import one_line
 from ram_core.contract.options import CaptureOptions, OptionsError, add_arguments, from_args
@@ -311,6 +318,9 @@ def batch_capture(
     if not videos:
         report(f"{COMMAND}: {no_videos(inputs)}")
         return 1
+    clash = clashing_names(videos, exports=bool(exports))
+    if clash:  # the second would write over the first's results, .blend and exports
+        raise ValueError(clash)
     skip, replaced = _earlier_outputs(
         [v.stem for v in videos], Path(out_dir), existing, reruns.video_outputs, "videos", report
     )

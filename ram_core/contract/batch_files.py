@@ -49,6 +49,19 @@ def no_videos(inputs: list[str]) -> str:
     return f"no videos found in {' '.join(inputs)} (videos are files ending {', '.join(sorted(VIDEO_SUFFIXES))})"
 
 
+def clashing_names(videos: list[Path], exports: bool = False) -> str | None:
+    """The line refusing two of ``videos`` that would write the same files (``a/clip.mp4`` and ``b/clip.mp4``;
+    with ``exports``, also ``my clip.mp4`` and ``my_clip.mp4``, whose exports share :func:`export_stem`), or None."""
+    seen: dict[str, Path] = {}
+    for video in videos:
+        names = [video.stem + RESULTS_SUFFIX] + ([f"{export_stem(video.stem)}_person<N> exports"] if exports else [])
+        for name in names:
+            if name in seen and seen[name] != video:
+                return f"{seen[name]} and {video} would both write {name}; rename one or capture them in two runs"
+            seen[name] = video
+    return None
+
+
 def results_path(out_dir: str | Path, video: str | Path) -> Path:
     """Where ``video``'s results go in ``out_dir``: ``<stem>.ram.npz``."""
     return Path(out_dir) / (Path(video).stem + RESULTS_SUFFIX)

@@ -154,6 +154,17 @@ def test_cli_says_in_one_line_that_it_cannot_make_the_output_folder(tmp_path, ca
     assert capsys.readouterr().err.strip() == f"ram_capture: {out}: cannot make the output folder (Not a directory)"
 
 
+def test_two_videos_with_one_name_are_refused_before_any_capture(tmp_path, capsys):
+    """Before: the second ``clip.avi`` was captured over the first's results and .blend."""
+    videos = [tmp_path / "a" / "clip.avi", tmp_path / "b" / "clip.avi"]
+    for video in videos:
+        video.parent.mkdir()
+        video.write_bytes(b"")
+    assert cli.main([*map(str, videos), "-o", str(tmp_path / "out"), "--python", WORKER_PYTHON]) == 2
+    said = f"ram_capture: {videos[0]} and {videos[1]} would both write clip.ram.npz; rename one or capture them in two runs"
+    assert capsys.readouterr().err == said + "\n" and not (tmp_path / "out").exists()
+
+
 def test_cli_rejects_unknown_export_before_capturing(tmp_path, capsys):
     assert cli.main([str(CLIP), "-o", str(tmp_path), "--export", "obj", "--python", WORKER_PYTHON]) == 2
     assert "unknown export format" in capsys.readouterr().err
