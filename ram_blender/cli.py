@@ -31,7 +31,14 @@ from pathlib import Path
 import bpy
 
 from ram_core.contract import reruns, stopping
-from ram_core.contract.batch_files import find_results, find_videos, no_videos, results_path, stem_of_results
+from ram_core.contract.batch_files import (
+    clashing_names,
+    find_results,
+    find_videos,
+    no_videos,
+    results_path,
+    stem_of_results,
+)
 from ram_core.contract.client import CaptureError, check_output_path
 from ram_core.contract.errors import one_line
 from ram_core.contract.options import CaptureOptions, OptionsError, add_arguments, from_args
@@ -44,6 +51,13 @@ from .importer.build import BODIES
 log = logging.getLogger(__name__)
 
 COMMAND = "ram_capture"
+DESCRIPTION = (
+    "Capture every person in the videos (files or folders of videos) into OUT_DIR: per video <stem>.ram.npz (the "
+    "results), <stem>.blend (one animated armature per person) and the --export files. --from-results captures "
+    "nothing and builds the .blend and exports from results files (ram-core batch's). Outputs of an earlier run "
+    "are never replaced silently (--skip-existing, --overwrite). Exit status 0, 1 if a video failed, 2 for bad "
+    "arguments, 130 after Ctrl-C, 143 after SIGTERM."
+)
 POLL_SECONDS = 0.05
 
 
@@ -249,12 +263,32 @@ def _say_replaced(replaced: Path | None, report) -> None:
 
 
 def _output_folder(out_dir: str) -> Path:
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"the output {out} is a file; give a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    out = export.output_folder(Path(out_dir))
     check_output_path(out / "batch.ram.npz")  # a folder we cannot write to fails now, not after the work
     return out
+
+
+def _first_missing(folder: Path) -> Path | None:
+    """The topmost folder of ``folder``'s path that does not exist yet (what ``mkdir(parents=True)`` makes)."""
+    missing = None
+    for path in (folder.absolute(), *folder.absolute().parents):
+        if path.exists():
+            break
+        missing = path
+    return missing
+
+
+def _drop_if_empty(out: Path, made: Path | None) -> None:
+    """The folders this run made for ``out`` (``made``: the topmost) removed again if nothing was written in
+    them (every video failed or held nobody, or the run was stopped before one was done): no trace is left."""
+    if made is None:
+        return
+    folder = out.absolute()
+    while folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        if folder == made:
+            break
+        folder = folder.parent
 
 
 def batch_capture(
@@ -284,12 +318,16 @@ def batch_capture(
     if not videos:
         report(f"{COMMAND}: {no_videos(inputs)}")
         return 1
+    clash = clashing_names(videos, exports=bool(exports))
+    if clash:  # the second would write over the first's results, .blend and exports
+        raise ValueError(clash)
     skip, replaced = _earlier_outputs(
         [v.stem for v in videos], Path(out_dir), existing, reruns.video_outputs, "videos", report
     )
     videos = [v for v in videos if v.stem not in skip]
     if not videos:
         return 0
+    made = _first_missing(Path(out_dir))
     out = _output_folder(out_dir)
 
     def capture(video: Path) -> str:
@@ -300,7 +338,10 @@ def batch_capture(
         remarks = video_remarks(load_results(written[0]).meta) if written else ""
         return done + (f" ({remarks})" if remarks else "")
 
-    failed = _each(videos, capture, report)
+    try:
+        failed = _each(videos, capture, report)
+    finally:
+        _drop_if_empty(out, made)
     report(f"ram_capture: {len(videos) - failed} of {len(videos)} videos done")
     _say_replaced(replaced, report)
     return 1 if failed else 0
@@ -341,7 +382,8 @@ def build_from_results(
     given = Path(results_dir)
     found = [given] if given.is_file() else find_results(given)
     if not found:
-        report(f"ram_capture: no results files (*.ram.npz) in {results_dir}")
+        why = "no such file or folder" if not given.exists() else "no results files (*.ram.npz) in it"
+        report(f"ram_capture: {results_dir}: {why}")
         return 1
     folder = Path(out_dir or (given.parent if given.is_file() else given))
     stems = {stem_of_results(r): r for r in found}
@@ -349,21 +391,25 @@ def build_from_results(
     found = [r for stem, r in stems.items() if stem not in skip]
     if not found:
         return 0
+    made = _first_missing(folder)
     out = _output_folder(str(folder))
 
     def build(results: Path) -> str:
         return f"-> {build_scene(results, out, exports, body, ground_plane, character, replaced)[0]}"
 
-    failed = _each(found, build, report)
+    try:
+        failed = _each(found, build, report)
+    finally:
+        _drop_if_empty(out, made)
     report(f"ram_capture: {len(found) - failed} of {len(found)} scenes built")
     _say_replaced(replaced, report)
     return 1 if failed else 0
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=f"blender -b -c {COMMAND}", description=__doc__.splitlines()[0])
-    parser.add_argument("inputs", nargs="*", help="video files or folders of videos")
-    parser.add_argument("-o", "--out", default=None, help="output folder (required when capturing)")
+    parser = argparse.ArgumentParser(prog=f"blender -b -c {COMMAND}", description=DESCRIPTION)
+    parser.add_argument("inputs", nargs="*", metavar="VIDEO_OR_FOLDER", help="video files or folders of videos")
+    parser.add_argument("-o", "--out", default=None, metavar="OUT_DIR", help="output folder (required when capturing)")
     parser.add_argument(
         "--from-results",
         default=None,
@@ -371,7 +417,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="capture nothing: build the scenes from the *.ram.npz files in this folder (ram-core batch's output), "
         "or from this one results file",
     )
-    parser.add_argument("--export", default="", help="comma-separated formats: fbx,bvh,npz")
+    parser.add_argument("--export", default="", metavar="FORMATS", help="comma-separated formats: fbx,bvh,npz")
     parser.add_argument("--python", default=None, help="worker Python (default: preferences / $RAM_WORKER_PYTHON)")
     parser.add_argument(
         "--body", choices=BODIES, default="", help="each person's body without an SMPL model (default: preferences)"

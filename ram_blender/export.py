@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import logging
-import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
 import bpy
 import numpy as np
 
-from ram_core.contract.batch_files import EXPORT_FORMATS
+from ram_core.contract.batch_files import EXPORT_FORMATS, export_stem
 from ram_core.contract.client import check_output_path
 from ram_core.contract.coords import blender_from_camera
 from ram_core.contract.results import CaptureMeta, Results, Track
@@ -222,7 +222,13 @@ def export_armature(
                     other.select_set(other in made)
                 bpy.context.view_layer.objects.active = made[0]
                 scene.frame_start, scene.frame_end = first + FBX_SHIFT, last + FBX_SHIFT
-                with bpy.context.temp_override(selected_objects=made, active_object=made[0], object=made[0]):
+                # Blender's FBX exporter prints three lines per file ("FBX export starting...", a debug tuple,
+                # "export finished"): in a batch of people and videos they bury the progress lines.
+                chatter = io.StringIO()
+                with (
+                    bpy.context.temp_override(selected_objects=made, active_object=made[0], object=made[0]),
+                    redirect_stdout(chatter),
+                ):
                     bpy.ops.export_scene.fbx(
                         filepath=str(path),
                         use_selection=True,
@@ -234,6 +240,7 @@ def export_armature(
                         bake_anim_use_nla_strips=False,
                         bake_anim_use_all_actions=False,
                     )
+                log.debug("FBX exporter: %s", chatter.getvalue().strip())
         else:
             write_bvh(path, bvh_motion(obj, span), y_up=y_up)
     return path
@@ -264,10 +271,6 @@ def scene_fps(scene: bpy.types.Scene) -> float:
     return scene.render.fps / scene.render.fps_base
 
 
-def safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "person"
-
-
 def check_formats(formats: tuple[str, ...]) -> None:
     """ValueError naming the formats in ``formats`` that are not in :data:`FORMATS`."""
     unknown = sorted(set(formats) - set(FORMATS))
@@ -285,6 +288,18 @@ def keyed_span(obj: bpy.types.Object) -> tuple[int, int]:
     return int(np.floor(first)), int(np.ceil(last))
 
 
+def output_folder(out: Path) -> Path:
+    """``out``, made if it is not there; ValueError, one line, if it is a file or cannot be made (not
+    "out: File exists" or "/proc/out: No such file or directory", which read as if it should be there)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"the output {out} is a file; give a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"{out}: cannot make the output folder ({e.strerror or e})") from None
+    return out
+
+
 def export_people(
     objects: list[bpy.types.Object],
     results: Results | None,
@@ -300,13 +315,12 @@ def export_people(
     check_formats(formats)
     if results is None and "npz" in formats:
         raise ValueError("the AMASS .npz is made from the capture's results file, which is missing")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    check_output_path(out_dir / f"{safe_name(stem)}.export")  # a read-only folder: one line now, not a traceback
+    out_dir = output_folder(Path(out_dir))
+    check_output_path(out_dir / f"{export_stem(stem)}.export")  # a read-only folder: one line now, not a traceback
     written = []
     for obj in objects:
         tid = int(obj[TRACK_ID_PROP])
-        base = out_dir / f"{safe_name(stem)}_person{tid}"
+        base = out_dir / f"{export_stem(stem)}_person{tid}"
         for fmt in formats:
             path = base.with_suffix(f".{fmt}")
             if results is None:

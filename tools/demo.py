@@ -9,9 +9,12 @@ render laid over the video frame (left) beside an elevated view of the same mome
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +29,7 @@ import ram_blender
 from ram_blender.cli import batch_capture, save_blend
 from ram_blender.importer.build import ram_ground
 from ram_blender.importer.plan import FRAME_OFFSET
+from ram_core.contract.errors import one_line
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.reruns import OVERWRITE
 
@@ -46,6 +50,26 @@ def busiest_frame(scene: bpy.types.Scene) -> int:
     return int(frames[int(np.argmax(counts))]) if len(tracks) else scene.frame_start
 
 
+@contextmanager
+def gpu_noise_dropped() -> Iterator[None]:
+    """Blender's own stderr without the ``EGL Error (0x3009): EGL_BAD_MATCH ...`` lines that a render without a
+    display prints while it picks a GPU context (it then renders fine): they read as if the demo had failed.
+    Every other line is passed on."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            kept = [line for line in caught.read().splitlines(keepends=True) if not line.startswith(b"EGL Error")]
+            sys.stderr.buffer.write(b"".join(kept))
+            sys.stderr.flush()
+
+
 def render(scene: bpy.types.Scene, camera: bpy.types.Object, path: Path) -> np.ndarray:
     """Render ``camera``'s view with Workbench (people in their colours) and return RGBA ``(H, W, 4)`` top row first."""
     scene.camera = camera
@@ -57,7 +81,8 @@ def render(scene: bpy.types.Scene, camera: bpy.types.Object, path: Path) -> np.n
     scene.render.image_settings.file_format = "PNG"
     scene.render.image_settings.color_mode = "RGBA"
     scene.render.filepath = str(path)
-    bpy.ops.render.render(write_still=True)
+    with gpu_noise_dropped():
+        bpy.ops.render.render(write_still=True)
     return read_png(path)
 
 
@@ -139,15 +164,19 @@ def main() -> int:
     parser.add_argument("--worker-python", required=True)
     args = parser.parse_args()
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     video = Path(args.video)
 
     ram_blender.register()
     options = CaptureOptions(backend="lite")
     # A rerun redoes the demo; its earlier files (maybe a .blend the user played with) move to out/replaced/.
-    code = batch_capture(
-        [str(video)], str(out), options, exports=("fbx", "npz"), python=args.worker_python, existing=OVERWRITE
-    )
+    # batch_capture makes the output folder, and removes it again if the capture failed.
+    try:
+        code = batch_capture(
+            [str(video)], str(out), options, exports=("fbx", "npz"), python=args.worker_python, existing=OVERWRITE
+        )
+    except (OSError, ValueError) as e:  # an output folder that cannot be made or written: one line
+        print(f"demo: {one_line(e)}", file=sys.stderr)
+        return 2
     if code != 0:
         print("demo: the capture failed (see above)", file=sys.stderr)
         return code
@@ -167,6 +196,7 @@ def main() -> int:
     shown = ground is not None and not ground.hide_render
     if ground is not None:
         ground.hide_render = True
+    transparent = scene.render.film_transparent  # the renders below are laid over the video; F12 in the file is not
     with tempfile.TemporaryDirectory(prefix="ram-demo-") as tmp:
         tmp = Path(tmp)
         overlay = render(scene, capture_camera, tmp / "camera.png")
@@ -188,6 +218,7 @@ def main() -> int:
     preview = out / "preview.png"
     write_png(np.concatenate([left, right], axis=1), preview)
     scene.camera = capture_camera
+    scene.render.film_transparent = transparent
     scene.render.filepath = "//render/"
     save_blend(blend)
     print(

@@ -111,9 +111,24 @@ def _create_env(spec: EnvSpec, python: str, target: Path) -> None:
     log(f"creating environment {spec.name} in {target} (first run only; a few minutes)")
     t0 = time.monotonic()
     env = {**os.environ, **dict(spec.extra_env)}
-    subprocess.run([python, "-m", "venv", str(target)], check=True, env=env)
     pip = [str(env_python), "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "-r", str(REQUIREMENTS / spec.requirements)], check=True, env=env)
+    steps = {
+        f"{python} -m venv": [python, "-m", "venv", str(target)],
+        f"pip install -r requirements/{spec.requirements}": [
+            *pip,
+            "install",
+            "-r",
+            str(REQUIREMENTS / spec.requirements),
+        ],
+    }
+    for said, step in steps.items():
+        code = subprocess.run(step, check=False, env=env).returncode
+        if code != 0:  # no venv module (Debian's python3.x-venv), no network, no wheel: its output says which
+            shutil.rmtree(target, ignore_errors=True)
+            raise SystemExit(
+                f"[dev] creating environment {spec.name} failed at '{said}' (exit {code}); the lines above say why: "
+                "run the command again once that is fixed"
+            )
     (target / ".complete").write_text(f"{time.time()}\n")
     log(f"{spec.name} ready in {time.monotonic() - t0:.0f} s")
 

@@ -85,7 +85,18 @@ class RAM_OT_setup_worker_env(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return bpy.app.online_access and preferences.managed_env_dir() not in setup_job.RUNNING
+        # The message is the greyed button's tooltip, and the headless call's error instead of Blender's
+        # "poll() failed, context is incorrect".
+        if not bpy.app.online_access:
+            cls.poll_message_set(  # Blender cuts a poll message at about 200 characters
+                "Allow Online Access is off (the setup downloads from PyPI): turn it on in Preferences > System, "
+                "or blender --online-mode, or preferences.system.use_online_access = True"
+            )
+            return False
+        if preferences.managed_env_dir() in setup_job.RUNNING:
+            cls.poll_message_set("the worker environment is being set up (progress in the status bar)")
+            return False
+        return True
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         env_dir = preferences.managed_env_dir()

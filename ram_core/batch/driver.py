@@ -10,7 +10,7 @@ from pathlib import Path
 from ram_core.batch.schedulers import Scheduler
 from ram_core.batch.task import DONE, FAILED, SKIPPED, Outcome, VideoJob, kept
 from ram_core.contract import reruns
-from ram_core.contract.batch_files import results_path
+from ram_core.contract.batch_files import clashing_names
 from ram_core.contract.options import CaptureOptions
 
 POLL_S = 0.2
@@ -51,14 +51,9 @@ def make_jobs(
         smpl_model=options.smpl_model and os.path.abspath(options.smpl_model),
         weights_dir=options.weights_dir and os.path.abspath(options.weights_dir),
     )
-    seen: dict[Path, Path] = {}
-    for video in videos:
-        target = results_path(out, video)
-        if target in seen:
-            raise ValueError(
-                f"{seen[target]} and {video} would both write {target.name}; rename one or capture them in two batches"
-            )
-        seen[target] = video
+    clash = clashing_names([Path(v) for v in videos])
+    if clash:
+        raise ValueError(clash)
     env = tuple(sorted((extra_env or {}).items()))
     aside = os.path.abspath(replaced) if replaced else str(reruns.replaced_folder(out))
     return [

@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     from ram_core.batch.driver import make_jobs, run_batch
     from ram_core.batch.schedulers import LocalScheduler, RayScheduler, local_workers
     from ram_core.batch.task import CANCELLED, DONE, FAILED, SKIPPED
-    from ram_core.contract.batch_files import find_videos, no_videos
+    from ram_core.contract.batch_files import clashing_names, find_videos, no_videos
 
     options = capture_options.from_args(args)
     if args.max_retries < 0:
@@ -153,6 +153,9 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError(str(e)) from None
     elif args.blender is not None:
         raise CommandError("--blender builds the scenes of --export; give --export fbx,bvh,npz too")
+    clash = clashing_names(videos, exports=args.export is not None)  # the exports' names too: one line, exit 1
+    if clash:
+        raise CommandError(clash)
     jobs = make_jobs(videos, out, options, max_retries=args.max_retries, python=args.python)
     earlier = {v.stem: found for v in videos if (found := reruns.video_outputs(out, v.stem))}
     if earlier and args.existing == reruns.REFUSE:
@@ -163,7 +166,10 @@ def run(args: argparse.Namespace) -> int:
             "(--skip-existing)",
             file=sys.stderr,
         )
-    out.mkdir(parents=True, exist_ok=True)  # only now: a batch refused above leaves no empty folder behind
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # only now: a batch refused above leaves no empty folder behind
+    except OSError as e:  # not "/proc/out: No such file or directory", which reads as if it should be there
+        raise CommandError(f"{out}: cannot make the output folder ({e.strerror or e})") from None
     if args.ray is not None:
         if args.workers is not None:
             raise CommandError("--workers is for the local pool; Ray places the tasks by their resources")

@@ -48,7 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PY",
         help="the Python that runs the worker (default: this one)",
     )
-    reruns.add_arguments(parser)
+    reruns.add_arguments(
+        parser,
+        skip_help="if OUT.npz (or --raw, --preview, --contact-sheet) exists, keep it and capture nothing",
+        overwrite_help=f"capture again; the earlier files move to {reruns.REPLACED}/<date>_<time>/ beside OUT.npz",
+    )
 
 
 def refusal(earlier: list[Path]) -> str:
@@ -108,9 +112,21 @@ class ProgressBar:
             self.stream.flush()
 
 
+def check_results_names(output: str, raw: str | None = None) -> None:
+    """ValueError, one line, for a results file (``-o``, ``--raw``) not named ``.npz``: ``-o clip.blend`` would
+    write the results under a name Blender then cannot open."""
+    for flag, path in (("-o", output), ("--raw", raw)):
+        if path and Path(path).suffix.lower() != ".npz" and not Path(path).is_dir():  # a folder: said later
+            raise ValueError(
+                f"{flag} {path}: the results file is an .npz, give a name ending .npz (a .blend and FBX/BVH come "
+                "from it in Blender: File > Import > RAM Results, or blender -b -c ram_capture --from-results)"
+            )
+
+
 def run(args: argparse.Namespace) -> int:
     from ram_core.contract.client import CaptureError, check_output_path, run_capture
 
+    check_results_names(args.output, args.raw)
     options = capture_options.from_args(args)
     extras = [p for p in (args.preview, args.contact_sheet) if p]
     if extras:

@@ -29,17 +29,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="fit",
         help="how the motion is made steady: fit, the temporal body fit (default), or one-euro, the causal filter",
     )
-    reruns.add_arguments(parser)
+    reruns.add_arguments(
+        parser,
+        skip_help="if OUT.npz exists, keep it and refine nothing",
+        overwrite_help=f"refine again; the earlier OUT.npz moves to {reruns.REPLACED}/<date>_<time>/ beside it",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ram_core.commands import CommandError
+    from ram_core.commands.capture import check_results_names
     from ram_core.contract.client import check_output_path, save_or_rescue
     from ram_core.contract.results import load_results
     from ram_core.scene.refine import refine
 
+    check_results_names(args.output)
     raw_path, out = Path(args.raw), check_output_path(args.output)
     if out.resolve() == raw_path.resolve():
         raise CommandError(f"{out}: the results would replace the raw records; give them another file name")

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     if not args.dets.is_file():
-        raise CommandError(f"no such detection file: {args.dets}")
+        raise CommandError(f"{args.dets}: no such file (--dets)")
     if args.fill_gaps < 0:
         raise CommandError("--fill-gaps must be >= 0")
     if args.max_coast is not None and args.max_coast < 0:

@@ -10,6 +10,7 @@ video when both files are complete and still match), plus ``batch_summary.csv`` 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"})
@@ -48,6 +49,19 @@ def no_videos(inputs: list[str]) -> str:
     return f"no videos found in {' '.join(inputs)} (videos are files ending {', '.join(sorted(VIDEO_SUFFIXES))})"
 
 
+def clashing_names(videos: list[Path], exports: bool = False) -> str | None:
+    """The line refusing two of ``videos`` that would write the same files (``a/clip.mp4`` and ``b/clip.mp4``;
+    with ``exports``, also ``my clip.mp4`` and ``my_clip.mp4``, whose exports share :func:`export_stem`), or None."""
+    seen: dict[str, Path] = {}
+    for video in videos:
+        names = [video.stem + RESULTS_SUFFIX] + ([f"{export_stem(video.stem)}_person<N> exports"] if exports else [])
+        for name in names:
+            if name in seen and seen[name] != video:
+                return f"{seen[name]} and {video} would both write {name}; rename one or capture them in two runs"
+            seen[name] = video
+    return None
+
+
 def results_path(out_dir: str | Path, video: str | Path) -> Path:
     """Where ``video``'s results go in ``out_dir``: ``<stem>.ram.npz``."""
     return Path(out_dir) / (Path(video).stem + RESULTS_SUFFIX)
@@ -61,6 +75,13 @@ def record_path(out_dir: str | Path, video: str | Path) -> Path:
 def find_results(out_dir: str | Path) -> list[Path]:
     """The results files in ``out_dir`` (sorted); hidden files (a write in progress) are not results."""
     return sorted(p for p in Path(out_dir).glob("*" + RESULTS_SUFFIX) if not p.name.startswith("."))
+
+
+def export_stem(stem: str) -> str:
+    """The name a video's per-person exports start with (``<export_stem>_person<N>.fbx``): ``stem`` with each run
+    of characters other than letters, digits, ``_``, ``.`` and ``-`` made one ``_`` (``street walk`` ->
+    ``street_walk``), so the names survive any tool the files go to."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_") or "person"
 
 
 def stem_of_results(path: str | Path) -> str:

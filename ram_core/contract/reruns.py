@@ -18,13 +18,15 @@ import shutil
 import time
 from pathlib import Path
 
-from ram_core.contract.batch_files import EXPORT_FORMATS, RECORD_SUFFIX, RESULTS_SUFFIX
+from ram_core.contract.batch_files import EXPORT_FORMATS, RECORD_SUFFIX, RESULTS_SUFFIX, export_stem
 
 REFUSE, SKIP, OVERWRITE = "refuse", "skip", "overwrite"
 REPLACED = "replaced"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, skip_help: str = "", overwrite_help: str = "") -> None:
+    """``--skip-existing`` and ``--overwrite`` (one or neither), as ``existing``; the help says what they do
+    for a folder of videos unless a command of one output file gives its own."""
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--skip-existing",
@@ -32,22 +34,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_const",
         const=SKIP,
         default=REFUSE,
-        help="keep the outputs of an earlier run and do only the videos that have none (resume)",
+        help=skip_help or "keep the outputs of an earlier run and do only the videos that have none (resume)",
     )
     group.add_argument(
         "--overwrite",
         dest="existing",
         action="store_const",
         const=OVERWRITE,
-        help=f"do every video again; earlier outputs move to OUT_DIR/{REPLACED}/<date>_<time>/ as they are replaced",
+        help=overwrite_help
+        or f"do every video again; earlier outputs move to OUT_DIR/{REPLACED}/<date>_<time>/ as they are replaced",
     )
 
 
 def scene_outputs(out_dir: str | Path, stem: str) -> list[Path]:
     """The files of ``stem``'s scene in ``out_dir`` that exist: ``<stem>.blend`` (and Blender's ``.blend1``
-    backup beside it) and each person's exports ``<stem>_person<N>.fbx|bvh|npz``."""
+    backup beside it) and each person's exports ``<export stem>_person<N>.fbx|bvh|npz`` (``batch_files.export_stem``:
+    ``street walk.blend``'s are ``street_walk_person1.fbx``)."""
     out = Path(out_dir)
-    export = re.compile(rf"{re.escape(stem)}_person\d+\.({'|'.join(EXPORT_FORMATS)})")
+    export = re.compile(rf"{re.escape(export_stem(stem))}_person\d+\.({'|'.join(EXPORT_FORMATS)})")
     found = [p for p in (out / f"{stem}.blend", out / f"{stem}.blend1") if p.is_file()]
     if out.is_dir():
         found += sorted(p for p in out.iterdir() if export.fullmatch(p.name) and p.is_file())

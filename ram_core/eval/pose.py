@@ -180,7 +180,11 @@ def evaluate_pose(pred: dict[str, np.ndarray], gt: dict[str, np.ndarray]) -> Pos
     has3d = "joints3d" in pred and "joints3d" in gt
     has2d = "keypoints2d" in pred and "keypoints2d" in gt
     if not (has3d or has2d):
-        raise PoseEvalError("prediction and ground truth share neither 'joints3d' nor 'keypoints2d'")
+        results = "format_name" in pred or "format_name" in gt  # a RAM results file: its joints are per track
+        raise PoseEvalError(
+            "prediction and ground truth share neither 'joints3d' nor 'keypoints2d'"
+            + ("; a RAM results file is scored with 'ram-core eval capture --gt GT.npz RESULTS.npz'" if results else "")
+        )
     n = int(np.asarray(gt["joints3d" if has3d else "keypoints2d"]).shape[0])
     mp = pa = None
     pcks = None
@@ -198,6 +202,8 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
     try:
         with np.load(Path(path), allow_pickle=False) as npz:
             return {k: np.asarray(npz[k]) for k in npz.files}
+    except FileNotFoundError:
+        raise PoseEvalError(f"{path}: no such file") from None
     except (OSError, ValueError) as exc:
         raise PoseEvalError(f"{path}: not a readable .npz of plain arrays ({exc})") from exc
 

@@ -146,6 +146,8 @@ def load_config(path: str | Path) -> TrainConfig:
     """Read a JSON training config."""
     try:
         data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise TrainConfigError(f"{path}: no such file (the training config; see docs/training.md)") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise TrainConfigError(f"{path}: cannot read the config ({exc})") from exc
     return config_from_dict(data)

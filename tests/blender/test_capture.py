@@ -132,6 +132,39 @@ def test_batch_goes_on_after_a_failed_video_and_exits_non_zero(empty_scene, tmp_
     assert bpy.context.scene.ram.results_path == "//vtest_clip.ram.npz"  # moves with the .blend
 
 
+def test_a_batch_whose_every_video_fails_leaves_no_output_folder(empty_scene, tmp_path):
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video")
+    for out in (tmp_path / "new" / "out", tmp_path / "there"):
+        lines: list[str] = []
+        existed = out == tmp_path / "there"
+        if existed:
+            out.mkdir()
+        args = [str(tmp_path / "missing.mp4"), str(text)], str(out), CaptureOptions(backend=SCRIPTED, end=5)
+        assert cli.batch_capture(*args, python=WORKER_PYTHON, report=lines.append) == 1
+        assert lines[-1].endswith("0 of 2 videos done")
+        assert out.is_dir() == existed and not (existed and any(out.iterdir()))  # the user's own folder stays
+        assert not (tmp_path / "new").exists()
+
+
+def test_cli_says_in_one_line_that_it_cannot_make_the_output_folder(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    out = tmp_path / "notes.txt" / "out"  # below a file: no folder can be made there
+    assert cli.main([str(CLIP), "-o", str(out), "--python", WORKER_PYTHON]) == 2
+    assert capsys.readouterr().err.strip() == f"ram_capture: {out}: cannot make the output folder (Not a directory)"
+
+
+def test_two_videos_with_one_name_are_refused_before_any_capture(tmp_path, capsys):
+    """Before: the second ``clip.avi`` was captured over the first's results and .blend."""
+    videos = [tmp_path / "a" / "clip.avi", tmp_path / "b" / "clip.avi"]
+    for video in videos:
+        video.parent.mkdir()
+        video.write_bytes(b"")
+    assert cli.main([*map(str, videos), "-o", str(tmp_path / "out"), "--python", WORKER_PYTHON]) == 2
+    said = f"ram_capture: {videos[0]} and {videos[1]} would both write clip.ram.npz; rename one or capture them in two runs"
+    assert capsys.readouterr().err == said + "\n" and not (tmp_path / "out").exists()
+
+
 def test_cli_rejects_unknown_export_before_capturing(tmp_path, capsys):
     assert cli.main([str(CLIP), "-o", str(tmp_path), "--export", "obj", "--python", WORKER_PYTHON]) == 2
     assert "unknown export format" in capsys.readouterr().err
@@ -503,7 +536,8 @@ def test_ram_capture_with_no_videos_makes_no_output_folder(tmp_path, capsys):
     assert cli.main([str(tmp_path / "empty"), "-o", str(out), "--python", WORKER_PYTHON]) == 1
     assert "no videos found" in capsys.readouterr().out and not out.exists()
     assert cli.main([str(CLIP), "-o", "/proc/no/such/folder", "--python", WORKER_PYTHON]) == 2
-    assert capsys.readouterr().err == "ram_capture: /proc/no: No such file or directory\n"  # mkdir -p stops there
+    said = capsys.readouterr().err
+    assert said == "ram_capture: /proc/no/such/folder: cannot make the output folder (No such file or directory)\n"
 
 
 @pytest.mark.parametrize(("signal_name", "code", "said"), [("SIGINT", 130, "Ctrl-C"), ("SIGTERM", 143, "SIGTERM")])

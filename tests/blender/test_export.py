@@ -29,6 +29,13 @@ def test_one_file_per_person_and_format(exported):
     assert {p.name for p in paths} == want and all(p.stat().st_size > 0 for p in paths)
 
 
+def test_fbx_export_prints_nothing(empty_scene, results_file, tmp_path, capsys):
+    # Blender's exporter prints three lines per file; a batch's progress lines must not drown in them.
+    objects = session.import_results(bpy.context, str(results_file), BuildOptions(body="proxy"))
+    export.export_people(objects[:1], load_results(results_file), tmp_path, "clip", ("fbx",))
+    assert "FBX export" not in capsys.readouterr().out
+
+
 def test_amass_npz_reproduces_the_joints_in_blender_space(exported):
     _objects, results, out, _paths = exported
     track = results.tracks[1]
@@ -164,7 +171,11 @@ def test_an_export_folder_that_cannot_be_written_is_one_line(empty_scene, result
     a_file.write_text("the user's")
     with pytest.raises(RuntimeError) as e:
         bpy.ops.ram.export_people(directory=str(a_file / "exports"), fbx=False)
-    assert str(e.value).strip() == f"Error: {a_file / 'exports'}: Not a directory"
+    assert str(e.value).strip() == f"Error: {a_file / 'exports'}: cannot make the output folder (Not a directory)"
+    with pytest.raises(RuntimeError) as e:  # Before: "notes.txt: File exists"
+        bpy.ops.ram.export_people(directory=str(a_file), fbx=False)
+    assert str(e.value).strip() == f"Error: the output {a_file} is a file; give a folder"
+    assert a_file.read_text() == "the user's"
     locked = tmp_path / "locked"
     locked.mkdir()
     mount = ["mount", "-t", "tmpfs", "-o", "ro,size=16k", "tmpfs", str(locked)]

@@ -41,11 +41,20 @@ def test_scenes_are_built_from_a_results_folder_and_a_bad_file_fails_alone(empty
     assert rgb.mean() > 0.02 and rgb.std(axis=0).max() > 0.01  # not black, not one colour
 
 
+def test_from_results_on_nothing_says_what_it_found(tmp_path, capsys):
+    assert cli.main(["--from-results", str(tmp_path / "nope")]) == 1
+    assert capsys.readouterr().out == f"ram_capture: {tmp_path / 'nope'}: no such file or folder\n"
+    assert cli.main(["--from-results", str(tmp_path)]) == 1
+    assert capsys.readouterr().out == f"ram_capture: {tmp_path}: no results files (*.ram.npz) in it\n"
+
+
 def test_from_results_and_videos_together_are_refused(tmp_path, capsys):
     assert cli.main(["--from-results", str(tmp_path), "clip.mp4"]) == 2
     assert "not both" in capsys.readouterr().err
     # Blender asks a command to answer --help with exit code 0; a bad flag is a usage error, not a traceback.
-    assert cli.main(["--help"]) == 0 and "usage: blender -b -c ram_capture" in capsys.readouterr().out
+    assert cli.main(["--help"]) == 0
+    said = capsys.readouterr().out
+    assert "usage: blender -b -c ram_capture" in said and "Capture every person" in said and "``" not in said
     assert cli.main(["--no-such-flag"]) == 2
 
 

@@ -102,6 +102,17 @@ def test_the_preferences_say_setting_up_while_a_setup_runs(fake_setup):
     assert preferences.managed_state() == "not set up" and bpy.ops.ram.setup_worker_env.poll()
 
 
+def test_with_online_access_off_the_setup_says_how_to_turn_it_on(addon):
+    system = bpy.context.preferences.system
+    online = system.use_online_access
+    system.use_online_access = False
+    try:
+        with pytest.raises(RuntimeError, match=r"Allow Online Access is off \(.*use_online_access = True$"):
+            bpy.ops.ram.setup_worker_env()
+    finally:
+        system.use_online_access = online
+
+
 def test_without_a_worker_python_the_headless_error_says_how_to_get_one(addon, monkeypatch):
     monkeypatch.delenv(preferences.WORKER_PYTHON_ENV, raising=False)
     monkeypatch.setattr(preferences, "managed_python", lambda: preferences.managed_env_dir() / "no" / "python")

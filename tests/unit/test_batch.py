@@ -179,6 +179,20 @@ def test_two_videos_with_one_name_are_refused_before_any_capture(tmp_path):
         make_jobs([tmp_path / "a" / "clip.mp4", tmp_path / "b" / "clip.mp4"], tmp_path, SCRIPTED_OPTIONS)
 
 
+def test_two_videos_whose_exports_share_a_name_are_refused_with_export(tmp_path, capsys):
+    """``my clip.mp4`` and ``my_clip.mp4`` write different results but the same ``my_clip_person1.fbx``."""
+    videos = [tmp_path / "my clip.mp4", tmp_path / "my_clip.mp4"]
+    for video in videos:
+        video.write_bytes(b"")
+    args = ["batch", str(tmp_path), "-o", str(tmp_path / "out"), "--backend", SCRIPTED]
+    assert main([*args, "--export", "fbx", "--blender", sys.executable]) == 1
+    assert capsys.readouterr().err == (
+        f"ram-core: error: {videos[0]} and {videos[1]} would both write my_clip_person<N> exports; rename one or "
+        "capture them in two runs\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_scene_of_a_results_file_is_named_without_its_suffix():
     assert stem_of_results("/o/clip.ram.npz") == "clip"
     assert stem_of_results("/o/clip.raw.npz") == "clip.raw"  # ram-core capture --raw's file: not clip.raw.npz.blend
@@ -375,3 +389,12 @@ def test_a_folder_without_videos_says_what_counts_and_where_they_are(tmp_path, c
         err == f"ram-core: error: no videos found in {footage}; subfolders are not searched: give {footage / 'day1'}\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    out = tmp_path / "notes.txt" / "out"  # below a file: no folder can be made there
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"")
+    assert main(["batch", str(video), "-o", str(out), "--backend", SCRIPTED]) == 1
+    assert capsys.readouterr().err == f"ram-core: error: {out}: cannot make the output folder (Not a directory)\n"

@@ -376,6 +376,20 @@ def test_a_preview_or_contact_sheet_named_as_the_other_kind_is_refused_before_th
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("args", "named"), [(["-o", "{}/clip.blend"], "-o"), (["-o", "{}/a.npz", "--raw", "{}/raw"], "--raw")]
+)
+def test_a_results_file_not_named_npz_is_refused_before_the_capture(tmp_path, capsys, args, named):
+    """Before: ``-o clip.blend`` wrote the results as clip.blend, which Blender then could not open."""
+    args = [a.format(tmp_path) for a in args]
+    assert main(["capture", str(CLIP), "--backend", SCRIPTED, *args]) == 1
+    (line,) = error_lines(capsys.readouterr().err)
+    assert line.startswith(f"ram-core: error: {named} {args[-1]}: the results file is an .npz, give a name ending .npz")
+    assert list(tmp_path.iterdir()) == []
+    assert main(["refine", args[-1], "-o", str(tmp_path / "out.txt")]) == 1
+    assert "-o " + str(tmp_path / "out.txt") + ": the results file is an .npz" in capsys.readouterr().err
+
+
 def test_info_on_a_folder_names_a_results_file_in_it(tmp_path, capsys):
     """Before: 'not a RAM results file (unreadable .npz: IsADirectoryError: [Errno 21] ...)'."""
     from ram_core.contract.results import save_results
@@ -390,3 +404,9 @@ def test_info_on_a_folder_names_a_results_file_in_it(tmp_path, capsys):
     assert error_lines(capsys.readouterr().err) == [
         f"ram-core: error: {tmp_path}: is a folder; give one results file, e.g. {tmp_path / 'clip.ram.npz'} (1 there)"
     ]
+
+
+def test_track_on_a_missing_detection_file_names_it_as_the_other_commands_do(tmp_path, capsys):
+    missing = tmp_path / "dets.txt"
+    assert main(["track", "--dets", str(missing), "-o", str(tmp_path / "tracks.txt")]) == 1
+    assert error_lines(capsys.readouterr().err) == [f"ram-core: error: {missing}: no such file (--dets)"]

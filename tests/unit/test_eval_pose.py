@@ -95,3 +95,11 @@ def test_mismatched_shapes_are_refused() -> None:
         pose.mpjpe(np.zeros((2, 4, 3)), np.zeros((2, 5, 3)))
     with pytest.raises(pose.PoseEvalError):
         pose.evaluate_pose({"joints3d": np.zeros((1, 4, 3))}, {"keypoints2d": np.zeros((1, 4, 2))})
+
+
+def test_a_missing_file_or_a_results_file_says_what_to_do(tmp_path) -> None:
+    with pytest.raises(pose.PoseEvalError, match=r"nope.npz: no such file$"):
+        pose.load_arrays(tmp_path / "nope.npz")
+    results = {"format_name": np.array("ram-results"), "tracks": np.zeros(1)}
+    with pytest.raises(pose.PoseEvalError, match=r"scored with 'ram-core eval capture --gt GT.npz RESULTS.npz'"):
+        pose.evaluate_pose(results, {"joints3d": np.zeros((1, 4, 3))})

@@ -38,6 +38,15 @@ def test_files_move_aside_together_and_never_over_a_file(tmp_path):
     assert blend.read_bytes() == b"second scene" and (tmp_path / "clip_person1.fbx").exists()
 
 
+def test_a_video_named_with_spaces_has_its_exports_among_its_outputs(tmp_path):
+    """Exports are named by ``export_stem`` (``street walk`` -> ``street_walk_person1.fbx``): before, --overwrite
+    left them out of what moves to replaced/ and the new ones were written over them."""
+    names = ["street walk.ram.npz", "street walk.blend", "street_walk_person1.fbx", "street_walk_person2.npz"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    assert sorted(p.name for p in reruns.video_outputs(tmp_path, "street walk")) == sorted(names)
+
+
 def test_the_flags_exclude_each_other_and_refusing_is_the_default():
     parser = argparse.ArgumentParser()
     reruns.add_arguments(parser)
@@ -46,3 +55,13 @@ def test_the_flags_exclude_each_other_and_refusing_is_the_default():
     assert parser.parse_args(["--overwrite"]).existing == reruns.OVERWRITE
     with pytest.raises(SystemExit):
         parser.parse_args(["--skip-existing", "--overwrite"])
+
+
+@pytest.mark.parametrize("command", ["capture", "refine"])
+def test_a_command_of_one_output_file_says_what_the_flags_do_for_it(command, capsys):
+    from ram_core.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"keep it and {command} nothing" in text and "videos" not in text.rsplit("--skip-existing", 1)[1]

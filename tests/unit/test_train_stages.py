@@ -96,3 +96,10 @@ def test_stage3_combiner_learns_to_trust_the_image(stage1_run: Path, tmp_path: P
     records = [json.loads(s) for s in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert records[-1]["loss"] <= 0.1 * records[0]["loss"], (records[0]["loss"], records[-1]["loss"])
     assert records[-1]["gate"] > 0.9 > records[0]["gate"]
+
+
+def test_a_missing_config_is_named_plainly(tmp_path):
+    from ram_core.train.config import TrainConfigError, load_config
+
+    with pytest.raises(TrainConfigError, match=r"c.json: no such file \(the training config; see docs/training.md\)$"):
+        load_config(tmp_path / "c.json")
