@@ -75,5 +75,7 @@ def pytest_unconfigure(config):
     if bpy.app.version < (4, 3, 0) and "rigify" in sys.modules:
         sys.stdout.flush()
         sys.stderr.flush()
-        shutil.rmtree(os.environ["BLENDER_USER_RESOURCES"], ignore_errors=True)  # os._exit skips atexit
+        # os._exit skips atexit and Blender's own exit, which would remove these two folders.
+        shutil.rmtree(os.environ["BLENDER_USER_RESOURCES"], ignore_errors=True)
+        shutil.rmtree(bpy.app.tempdir, ignore_errors=True)
         os._exit(getattr(config, "ram_exitstatus", 0))
