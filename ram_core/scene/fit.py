@@ -189,10 +189,10 @@ class FitOptions:
             upper arm held where it stands at each step (:func:`_axis_rows`): all 9 clips 68.4 -> 67.9 mm,
             root-relative 93.3 -> 92.7 (held out 70.5 -> 70.3, 96.7 -> 96.3), toward_away 72.0 -> 70.1, couple
             73.4 -> 71.5, fast_10fps 70.9 -> 71.5; with 6 iterations instead of 3, 68.4 and 67.8 (the same
-            figures: not a matter of stopping early). With the other limits as they are now (tuning clips
-            62.6 / 84.9, all 9 clips 66.8 / 91.2): hinge None / 0.1 / 0.05 / 0.02 gave 65.7 / 63.0 / 62.6 / 62.5
-            (root-relative 86.9 / 85.1 / 84.9 / 84.8); twist None / 0.1: 65.6 / 62.6; ``huber_limits`` 1 / 3 / 10:
-            63.4 / 62.6 / 62.6.
+            figures: not a matter of stopping early). With the wrists' and ankles' terms at 0.05 and 0.2 (the
+            records' swing kept) and the knees' hinge at 0.2 (tuning clips 62.6 / 84.9, all 9 clips 66.8 / 91.2):
+            hinge None / 0.1 / 0.05 / 0.02 gave 65.7 / 63.0 / 62.6 / 62.5 (root-relative 86.9 / 85.1 / 84.9 / 84.8);
+            twist None / 0.1: 65.6 / 62.6; ``huber_limits`` 1 / 3 / 10: 63.4 / 62.6 / 62.6.
         sigma_hinge_leg, sigma_twist_leg: the same for knees (about x) and thighs (against the pelvis), None:
             free. Measured with the arms' terms on (twist 0.1, the records' full rotation as the prior): hinge 0.05
             with twist 0.2 PA-MPJPE 68.6 -> 67.8 mm (all 9 clips), crouch 47.8 -> 43.5, but root-relative MPJPE
@@ -204,11 +204,13 @@ class FitOptions:
             tuning clips 64.6 / 64.0 / 63.6 with root-relative 87.9 / 87.9 / 88.1; 0.2 with ``huber_limits`` 1: 67.8 /
             93.1; with the thigh's twist at 0.5: 67.5 / 93.2: the knees came out better shaped and worse placed
             in depth (the hinge turned the thigh, and with it the hips' depth). Turning the shin only (as the
-            arms' hinge now does), with the other limits as they are now: the knees' hinge None / 0.4 / 0.2 / 0.1
-            gave the tuning clips 62.8 / 62.7 / 62.6 / 62.6 mm, root-relative 85.0 / 85.0 / 84.9 / 84.8, foot skate
-            0.80 / 0.80 / 0.81 / 0.83 cm/frame (all 9 clips 67.0 / 66.9 / 66.8 / 66.8 mm, root-relative 91.4 / 91.3
-            / 91.2 / 91.2, skate 0.90 / 0.90 / 0.91 / 0.92); the thigh's twist at 0.5 on top 62.9 / 85.2. Knees on at
-            0.2, thighs free.
+            arms' hinge now does), with the wrists' and ankles' terms at 0.05 and 0.2 and the records' swing of
+            hand and foot kept: the knees' hinge None / 0.4 / 0.2 / 0.1 gave the tuning clips 62.8 / 62.7 / 62.6 /
+            62.6 mm, root-relative 85.0 / 85.0 / 84.9 / 84.8, foot skate 0.80 / 0.80 / 0.81 / 0.83 cm/frame (all 9
+            clips 67.0 / 66.9 / 66.8 / 66.8 mm, root-relative 91.4 / 91.3 / 91.2 / 91.2, skate 0.90 / 0.90 / 0.91 /
+            0.92); the thigh's twist at 0.5 on top 62.9 / 85.2. No longer worse placed, but with the terms as they
+            are now the knees' hinge None / 0.4 / 0.2 gave 62.0 / 62.0 / 62.0 mm, root-relative 84.0 / 83.9 / 83.8,
+            skate 0.79 / 0.79 / 0.81 (all 9 clips 65.7 / 65.7 / 65.7): off.
         sigma_hyperextension: a knee or elbow bent backwards past straight (radians, one-sided); None: free. The
             captures bend a limb the wrong way on 18 of the suite's 1462 person-frames (PA-MPJPE 126 mm on them);
             0.1 changed no figure by 0.1 mm (the fit's frames with a backwards bend are few, and are wrong
@@ -220,16 +222,27 @@ class FitOptions:
             lay 16 off (the suite's bodies hold the wrist 8 degrees bent; the captures' 15, p90 25). Turning only
             the hand (the forearm held, as :func:`_axis_rows` does), on the tuning clips None / 0.2 / 0.1 / 0.05 /
             0.02 gave PA-MPJPE 63.5 / 63.0 / 62.7 / 62.6 / 62.6 mm, root-relative 85.8 / 85.3 / 85.0 / 84.9 / 84.9
-            (all 9 clips 67.5 / 67.1 / 66.9 / 66.8 / 66.8). The same rows turning the forearm too made all 9 clips
-            worse (0.2 / 0.1 / 0.05: 69.5 / 70.1 / 70.3 against 68.4 without, main's other terms): the forearm was
-            turned to meet the noisy hand; not fitting the hand's keypoints at all, 68.9.
+            (all 9 clips 67.5 / 67.1 / 66.9 / 66.8 / 66.8; ankles at 0.2, knees' hinge 0.2, the records' swing of
+            hand and foot kept). The same rows turning the forearm too made all 9 clips worse (0.2 / 0.1 / 0.05:
+            69.5 / 70.1 / 70.3 against 68.4 without, main's other terms): the forearm was turned to meet the noisy
+            hand; not fitting the hand's keypoints at all, 68.9. Where set, the records' rotation of the wrist (and
+            of the ankle, ``sigma_ankle``) is a prior on its twist only: its swing is the IK's fit to the same noisy
+            points. With the ankles' at 0.2 and the knees' hinge at 0.2 that took the tuning clips 62.6 -> 62.0 mm,
+            root-relative 84.9 -> 83.7 (all 9 clips 66.8 -> 66.0, 91.2 -> 89.9; the ankles' alone 66.0, the wrists'
+            alone 66.8); then None / 0.1 / 0.05 / 0.02: 63.0 / 62.0 / 62.0 / 62.2 (root-relative 84.6 / 83.7 / 83.7
+            / 84.0).
         sigma_ankle: a foot's turn off its rest angle to the shin (76 degrees in the rest skeleton), as
             ``sigma_wrist``. The landmarks' foot (three quarters of the way from the heel to the toe tip) points
             14-19 degrees (median) further down than the truth's in the captures and in the raw landmarks alike
             (46-53 in toward_away, whose people walk toward the camera), the truth's angle 83 (p10 55, p90 112).
-            On the tuning clips None / 0.4 / 0.2 / 0.1 gave 62.9 / 62.7 / 62.6 / 62.6 mm, root-relative 85.7 / 85.4
-            / 84.9 / 84.4 (all 9 clips 67.1 / 66.9 / 66.8 / 66.9, root-relative 91.8 / 91.5 / 91.2 / 91.0; held
-            out 69.7 / 69.5 / 69.3 / 69.6).
+            With the records' swing of the foot kept, on the tuning clips None / 0.4 / 0.2 / 0.1 gave 62.9 / 62.7 /
+            62.6 / 62.6 mm, root-relative 85.7 / 85.4 / 84.9 / 84.4 (all 9 clips 67.1 / 66.9 / 66.8 / 66.9,
+            root-relative 91.8 / 91.5 / 91.2 / 91.0). With only its twist kept (see ``sigma_wrist``; knees' hinge
+            0.2): None / 0.6 / 0.4 / 0.3 / 0.2 / 0.1 / 0.05: 62.8 / 62.1 / 62.0 / 61.9 / 62.0 / 62.3 / 62.6 mm,
+            root-relative 85.7 / 84.0 / 83.8 / 83.7 / 83.7 / 83.8 / 84.0, foot skate 0.81 / 0.80 / 0.81 / 0.81 /
+            0.81 / 0.82 / 0.81 (all 9 clips 67.1 / 66.0 / 65.7 / 65.7 / 66.0 / 66.5 / 67.2). 0.2-0.4 are alike on
+            the tuning clips; on the street clip (``tools/dev.py demo``'s capture) the pelvis's acceleration along
+            the viewing ray, median over its 8 people against main's, is 1.02x at 0.2 and 0.99x at 0.4: 0.4.
         huber_limits: limit residuals beyond this many sigmas count linearly (a bounded pull).
         iterations: Gauss-Newton steps.
         damping: Levenberg-Marquardt damping, relative to the normal matrix's diagonal.
@@ -262,11 +275,11 @@ class FitOptions:
     drop_covered: bool = True
     sigma_hinge_arm: float | None = 0.05
     sigma_twist_arm: float | None = 0.05
-    sigma_hinge_leg: float | None = 0.2
+    sigma_hinge_leg: float | None = None
     sigma_twist_leg: float | None = None
     sigma_hyperextension: float | None = None
     sigma_wrist: float | None = 0.05
-    sigma_ankle: float | None = 0.2
+    sigma_ankle: float | None = 0.4
     huber_limits: float = 3.0
 
 
@@ -409,15 +422,18 @@ def _terms(
     weight = np.ones(n) if obs.prior is None else np.sqrt(obs.prior)
     off = matrix_to_axis_angle(glob @ np.swapaxes(prior_glob, -1, -2)) * (weight / o.sigma_rotation)[:, None, None]
     # A limb's turn about its own bone is the records' guess from the joint beyond (the IK twists the upper arm so
-    # its forearm bends forward): where the twist limit holds it, the records' rotation keeps only the swing.
-    swing_only = _twist_limited(o)
+    # its forearm bends forward): where the twist limit holds it, the records' rotation keeps only the swing. A
+    # hand's or foot's swing is the IK's fit to the landmarks' noisiest points (the foot's pitched down): where the
+    # rest-angle limit holds it, the records' rotation keeps only the twist.
+    swing_only, twist_only = _twist_limited(o), _bend_limited(o)
     for j in range(NUM_JOINTS):
         block = eye * (weight / o.sigma_rotation)[:, None, None]
         res = off[:, j]
-        if j in swing_only:
+        if j in swing_only or j in twist_only:
             bone = glob[:, j] @ ((rest[CHILD[j]] - rest[j]) / np.linalg.norm(rest[CHILD[j]] - rest[j]))
-            across = eye - bone[:, :, None] * bone[:, None, :]
-            block, res = across @ block, np.einsum("tij,tj->ti", across, res)
+            along = bone[:, :, None] * bone[:, None, :]
+            keep = along if j in twist_only else eye - along
+            block, res = keep @ block, np.einsum("tij,tj->ti", keep, res)
         eq.slot(frames, 3 * j, res, block)
     # The pelvis: its distance (along its viewing ray) as the depth smoothing and scene solve settled it,
     # its place across the ray loosely (the 2D keypoints know it better).
@@ -539,6 +555,12 @@ def _twist_limited(o: FitOptions) -> set[int]:
     """The ball joints (:data:`LIMBS`) whose turn about their own bone a twist limit holds."""
     sigma = {"leg": o.sigma_twist_leg, "arm": o.sigma_twist_arm}
     return {ball for group, _, _, ball, _ in LIMBS if sigma[group] is not None}
+
+
+def _bend_limited(o: FitOptions) -> set[int]:
+    """The wrists and ankles (:data:`ENDS`) whose bend a rest-angle limit holds."""
+    sigma = {"wrist": o.sigma_wrist, "ankle": o.sigma_ankle}
+    return {j for group, j in ENDS if sigma[group] is not None}
 
 
 def _axis_rows(eq: NormalEquations, glob: np.ndarray, c: int, axis: np.ndarray, sigma: float, huber: float) -> None:
