@@ -13,8 +13,9 @@ and pelvis position, with the track's bone lengths (``scale * rest_joints``) fix
 * the records' rotations and pelvis as a weak prior (twists no point shows, the depth the scene settled);
 * an upright prior: the pelvis's up axis and the torso (pelvis -> neck, robust) near the solved floor's normal;
 * a heading prior: a walking person's pelvis faces roughly where they walk (robust, only while they walk);
-* anatomical limits (robust): an elbow bends about its hinge axis and the upper arm turns little about itself,
-  so a forearm stays in the plane an arm bends in (knees and hips have the same terms, off by default);
+* anatomical limits (robust): elbows and knees bend about their hinge axis and the upper arm turns little about
+  itself, so a forearm or shin stays in the plane its limb bends in; wrists and ankles bend little from their rest
+  angle. Each turns the bone below the joint only (the bone above is held where its own observations put it);
 * smoothness: the angular acceleration of every joint and the pelvis's acceleration, in rad/s^2 and m/s^2;
 * feet: on frames where a foot is in contact (``ram_core.scene.contact.detect_contact`` on the solved floor)
   it stands at its planted height and does not slide; no joint goes below the floor. These are terms
@@ -69,6 +70,18 @@ LIMBS = tuple(
         ("leg", "right_knee", (1.0, 0.0, 0.0), "right_hip", "pelvis"),
         ("arm", "left_elbow", (0.0, -1.0, 0.0), "left_shoulder", "spine3"),
         ("arm", "right_elbow", (0.0, 1.0, 0.0), "right_shoulder", "spine3"),
+    )
+)
+# The limbs' ends: a wrist and an ankle bend little away from their rest angle (the hand along the forearm, the
+# foot about square to the shin); the landmarks' hand (index and pinky knuckles) and foot (heel and toe tip)
+# are their noisiest points.
+ENDS = tuple(
+    (group, JOINT_NAMES.index(joint))
+    for group, joint in (
+        ("ankle", "left_ankle"),
+        ("ankle", "right_ankle"),
+        ("wrist", "left_wrist"),
+        ("wrist", "right_wrist"),
     )
 )
 
@@ -170,8 +183,18 @@ class FitOptions:
             without a Huber bound (a prior that overrules the keypoints). With the swing-only prior: hinge 0.05
             with twist 0.2 / 0.1 / 0.05: 65.4 / 65.0 / 64.8, root-relative 88.1 / 87.9 / 87.9 (all 9 clips 68.5 /
             68.1 / 68.1, root-relative 92.7 / 92.5 / 92.5; held out 70.5 / 70.1 / 70.1); at 0.05, 0.1 ``huber_limits``
-            1 / 10: 65.2 / 64.9, hinge 0.1: 65.1. toward_away alone gets worse (71.4 -> 72.0 mm: people facing
-            the camera, whose arms bend in a plane that holds the viewing ray).
+            1 / 10: 65.2 / 64.9, hinge 0.1: 65.1. toward_away alone got worse (71.4 -> 72.0 mm: people facing
+            the camera, whose arms bend in a plane that holds the viewing ray, the hinge turned the upper arm to
+            meet a forearm whose depth the image does not decide). So the hinge rows turn the forearm only, the
+            upper arm held where it stands at each step (:func:`_axis_rows`): all 9 clips 68.4 -> 67.9 mm,
+            root-relative 93.3 -> 92.7 (held out 70.5 -> 70.3, 96.7 -> 96.3), toward_away 72.0 -> 70.1, couple
+            73.4 -> 71.5, fast_10fps 70.9 -> 71.5; with 6 iterations instead of 3, 68.4 and 67.8 (the same
+            figures: not a matter of stopping early). With the wrists' and ankles' terms at 0.05 and 0.2 (the
+            records' swing kept) and the knees' hinge at 0.2 (tuning clips 62.6 / 84.9, all 9 clips 66.8 / 91.2):
+            hinge None / 0.1 / 0.05 / 0.02 gave 65.7 / 63.0 / 62.6 / 62.5 (root-relative 86.9 / 85.1 / 84.9 / 84.8);
+            twist None / 0.1: 65.6 / 62.6; ``huber_limits`` 1 / 3 / 10: 63.4 / 62.6 / 62.6. With the terms as they are
+            now (62.0 / 84.0), the records' forearm rotation as a prior on its bend only (about the hinge axis) gave
+            61.9 / 83.9, all 9 clips 65.6 against 65.7: not in.
         sigma_hinge_leg, sigma_twist_leg: the same for knees (about x) and thighs (against the pelvis), None:
             free. Measured with the arms' terms on (twist 0.1, the records' full rotation as the prior): hinge 0.05
             with twist 0.2 PA-MPJPE 68.6 -> 67.8 mm (all 9 clips), crouch 47.8 -> 43.5, but root-relative MPJPE
@@ -181,12 +204,47 @@ class FitOptions:
             0.86 / 0.89 cm/frame), the knees' hinge alone at 0.4 / 0.2 / 0.1: 67.9 / 67.6 / 67.4, root-relative
             92.8 / 93.1 / 93.6 (held out 95.8 / 96.4 / 96.9), skate 0.87 / 0.87 / 0.88 (held out 0.90 / 0.91 / 0.92),
             tuning clips 64.6 / 64.0 / 63.6 with root-relative 87.9 / 87.9 / 88.1; 0.2 with ``huber_limits`` 1: 67.8 /
-            93.1; with the thigh's twist at 0.5: 67.5 / 93.2. Off: the knees come out better shaped and worse placed
-            in depth (the root-relative error of the held-out clips and foot skate rise).
+            93.1; with the thigh's twist at 0.5: 67.5 / 93.2: the knees came out better shaped and worse placed
+            in depth (the hinge turned the thigh, and with it the hips' depth). Turning the shin only (as the
+            arms' hinge now does), with the wrists' and ankles' terms at 0.05 and 0.2 and the records' swing of
+            hand and foot kept: the knees' hinge None / 0.4 / 0.2 / 0.1 gave the tuning clips 62.8 / 62.7 / 62.6 /
+            62.6 mm, root-relative 85.0 / 85.0 / 84.9 / 84.8, foot skate 0.80 / 0.80 / 0.81 / 0.83 cm/frame (all 9
+            clips 67.0 / 66.9 / 66.8 / 66.8 mm, root-relative 91.4 / 91.3 / 91.2 / 91.2, skate 0.90 / 0.90 / 0.91 /
+            0.92); the thigh's twist at 0.5 on top 62.9 / 85.2. No longer worse placed, but with the terms as they
+            are now the knees' hinge None / 0.4 / 0.2 gave 62.0 / 62.0 / 62.0 mm, root-relative 84.0 / 83.9 / 83.8,
+            skate 0.79 / 0.79 / 0.81 (all 9 clips 65.7 / 65.7 / 65.7): off.
         sigma_hyperextension: a knee or elbow bent backwards past straight (radians, one-sided); None: free. The
             captures bend a limb the wrong way on 18 of the suite's 1462 person-frames (PA-MPJPE 126 mm on them);
             0.1 changed no figure by 0.1 mm (the fit's frames with a backwards bend are few, and are wrong
             by more than the bend): off.
+        sigma_wrist: a hand's turn off its rest angle to the forearm (:data:`ENDS`; the rest skeleton holds it along
+            the forearm; the length of the hand's direction's move, about radians); None: free. The landmarks'
+            hand (the index and pinky knuckles' midpoint) is their noisiest point: on the suite's captures its
+            direction lay 26 degrees (median) off the truth's, while the forearm's direction, taken for the hand's,
+            lay 16 off (the suite's bodies hold the wrist 8 degrees bent; the captures' 15, p90 25). Turning only
+            the hand (the forearm held, as :func:`_axis_rows` does), on the tuning clips None / 0.2 / 0.1 / 0.05 /
+            0.02 gave PA-MPJPE 63.5 / 63.0 / 62.7 / 62.6 / 62.6 mm, root-relative 85.8 / 85.3 / 85.0 / 84.9 / 84.9
+            (all 9 clips 67.5 / 67.1 / 66.9 / 66.8 / 66.8; ankles at 0.2, knees' hinge 0.2, the records' swing of
+            hand and foot kept). The same rows turning the forearm too made all 9 clips worse (0.2 / 0.1 / 0.05:
+            69.5 / 70.1 / 70.3 against 68.4 without, main's other terms): the forearm was turned to meet the noisy
+            hand; not fitting the hand's keypoints at all, 68.9. Where set, the records' rotation of the wrist (and
+            of the ankle, ``sigma_ankle``) is a prior on its twist only: its swing is the IK's fit to the same noisy
+            points. With the ankles' at 0.2 and the knees' hinge at 0.2 that took the tuning clips 62.6 -> 62.0 mm,
+            root-relative 84.9 -> 83.7 (all 9 clips 66.8 -> 66.0, 91.2 -> 89.9; the ankles' alone 66.0, the wrists'
+            alone 66.8); then None / 0.1 / 0.05 / 0.02: 63.0 / 62.0 / 62.0 / 62.2 (root-relative 84.6 / 83.7 / 83.7
+            / 84.0).
+        sigma_ankle: a foot's turn off its rest angle to the shin (76 degrees in the rest skeleton), as
+            ``sigma_wrist``. The landmarks' foot (three quarters of the way from the heel to the toe tip) points
+            14-19 degrees (median) further down than the truth's in the captures and in the raw landmarks alike
+            (46-53 in toward_away, whose people walk toward the camera), the truth's angle 83 (p10 55, p90 112).
+            With the records' swing of the foot kept, on the tuning clips None / 0.4 / 0.2 / 0.1 gave 62.9 / 62.7 /
+            62.6 / 62.6 mm, root-relative 85.7 / 85.4 / 84.9 / 84.4 (all 9 clips 67.1 / 66.9 / 66.8 / 66.9,
+            root-relative 91.8 / 91.5 / 91.2 / 91.0). With only its twist kept (see ``sigma_wrist``; knees' hinge
+            0.2): None / 0.6 / 0.4 / 0.3 / 0.2 / 0.1 / 0.05: 62.8 / 62.1 / 62.0 / 61.9 / 62.0 / 62.3 / 62.6 mm,
+            root-relative 85.7 / 84.0 / 83.8 / 83.7 / 83.7 / 83.8 / 84.0, foot skate 0.81 / 0.80 / 0.81 / 0.81 /
+            0.81 / 0.82 / 0.81 (all 9 clips 67.1 / 66.0 / 65.7 / 65.7 / 66.0 / 66.5 / 67.2). 0.2-0.4 are alike on
+            the tuning clips; on the street clip (``tools/dev.py demo``'s capture) the pelvis's acceleration along
+            the viewing ray, median over its 8 people against main's, is 1.02x at 0.2 and 0.99x at 0.4: 0.4.
         huber_limits: limit residuals beyond this many sigmas count linearly (a bounded pull).
         iterations: Gauss-Newton steps.
         damping: Levenberg-Marquardt damping, relative to the normal matrix's diagonal.
@@ -222,6 +280,8 @@ class FitOptions:
     sigma_hinge_leg: float | None = None
     sigma_twist_leg: float | None = None
     sigma_hyperextension: float | None = None
+    sigma_wrist: float | None = 0.05
+    sigma_ankle: float | None = 0.4
     huber_limits: float = 3.0
 
 
@@ -364,15 +424,18 @@ def _terms(
     weight = np.ones(n) if obs.prior is None else np.sqrt(obs.prior)
     off = matrix_to_axis_angle(glob @ np.swapaxes(prior_glob, -1, -2)) * (weight / o.sigma_rotation)[:, None, None]
     # A limb's turn about its own bone is the records' guess from the joint beyond (the IK twists the upper arm so
-    # its forearm bends forward): where the twist limit holds it, the records' rotation keeps only the swing.
-    swing_only = _twist_limited(o)
+    # its forearm bends forward): where the twist limit holds it, the records' rotation keeps only the swing. A
+    # hand's or foot's swing is the IK's fit to the landmarks' noisiest points (the foot's pitched down): where the
+    # rest-angle limit holds it, the records' rotation keeps only the twist.
+    swing_only, twist_only = _twist_limited(o), _bend_limited(o)
     for j in range(NUM_JOINTS):
         block = eye * (weight / o.sigma_rotation)[:, None, None]
         res = off[:, j]
-        if j in swing_only:
+        if j in swing_only or j in twist_only:
             bone = glob[:, j] @ ((rest[CHILD[j]] - rest[j]) / np.linalg.norm(rest[CHILD[j]] - rest[j]))
-            across = eye - bone[:, :, None] * bone[:, None, :]
-            block, res = across @ block, np.einsum("tij,tj->ti", across, res)
+            along = bone[:, :, None] * bone[:, None, :]
+            keep = along if j in twist_only else eye - along
+            block, res = keep @ block, np.einsum("tij,tj->ti", keep, res)
         eq.slot(frames, 3 * j, res, block)
     # The pelvis: its distance (along its viewing ray) as the depth smoothing and scene solve settled it,
     # its place across the ray loosely (the 2D keypoints know it better).
@@ -467,7 +530,9 @@ def _limit_terms(eq: NormalEquations, glob: np.ndarray, rest: np.ndarray, o: Fit
     """The limbs' anatomical limits (:data:`LIMBS`; each robust, a bounded pull): knees and elbows turn about their
     hinge axis only (``sigma_hinge_leg``, ``sigma_hinge_arm``) and do not bend backwards past straight
     (``sigma_hyperextension``); hips and shoulders turn little about their own bone (``sigma_twist_leg``,
-    ``sigma_twist_arm``). Each only where its sigma is set.
+    ``sigma_twist_arm``); wrists and ankles (:data:`ENDS`) bend little from their rest angle (``sigma_wrist``,
+    ``sigma_ankle``). Each only where its sigma is set; the hinges' and the ends' rows turn the bone below the joint
+    only (:func:`_axis_rows`).
 
     Frames: ``glob`` ``(T, 24, 3, 3)`` body frame -> camera; the Jacobians are of left steps ``w`` on each
     global rotation (``exp(w) G``), as the other terms'."""
@@ -476,11 +541,16 @@ def _limit_terms(eq: NormalEquations, glob: np.ndarray, rest: np.ndarray, o: Fit
             (o.sigma_hinge_leg, o.sigma_twist_leg) if group == "leg" else (o.sigma_hinge_arm, o.sigma_twist_arm)
         )
         if hinge is not None:
-            _hinge_rows(eq, glob, c, axis, hinge, o.huber_limits)
+            _axis_rows(eq, glob, c, axis, hinge, o.huber_limits)
         if o.sigma_hyperextension is not None:
             _straight_rows(eq, glob, rest, c, axis, o.sigma_hyperextension, o.huber_limits)
         if twist is not None:
             _twist_rows(eq, glob, rest, ball, reference, twist, o.huber_limits)
+    for group, j in ENDS:
+        sigma = o.sigma_wrist if group == "wrist" else o.sigma_ankle
+        if sigma is not None:
+            bone = rest[CHILD[j]] - rest[j]
+            _axis_rows(eq, glob, j, bone / np.linalg.norm(bone), sigma, o.huber_limits)
 
 
 def _twist_limited(o: FitOptions) -> set[int]:
@@ -489,15 +559,25 @@ def _twist_limited(o: FitOptions) -> set[int]:
     return {ball for group, _, _, ball, _ in LIMBS if sigma[group] is not None}
 
 
-def _hinge_rows(eq: NormalEquations, glob: np.ndarray, c: int, axis: np.ndarray, sigma: float, huber: float) -> None:
-    """Joint ``c``'s hinge ``axis`` (body frame) where its parent's is: any turn of its local rotation other than
-    about the axis moves it (a unit-vector difference, ``sigma``)."""
-    q = PARENTS[c]
-    a, b = glob[:, c] @ axis, glob[:, q] @ axis
+def _bend_limited(o: FitOptions) -> set[int]:
+    """The wrists and ankles (:data:`ENDS`) whose bend a rest-angle limit holds."""
+    sigma = {"wrist": o.sigma_wrist, "ankle": o.sigma_ankle}
+    return {j for group, j in ENDS if sigma[group] is not None}
+
+
+def _axis_rows(eq: NormalEquations, glob: np.ndarray, c: int, axis: np.ndarray, sigma: float, huber: float) -> None:
+    """Joint ``c``'s unit ``axis`` (body frame) where its parent's is: any turn of its local rotation other than
+    about the axis moves it (a unit-vector difference, ``sigma``). A hinge's axis keeps the bone below in the plane
+    the limb bends in; a bone's own rest direction keeps it at its rest angle to the bone above.
+
+    Rows on joint ``c``'s rotation step only: the parent's rotation is the reference, taken where it stands at each
+    step (a stop-gradient). So the limit turns the bone below into place, the one the image decides least (a
+    forearm pointing along the viewing ray, a hand), instead of turning the better-seen bone above out of its
+    place to meet it (see ``FitOptions.sigma_hinge_arm``)."""
+    a, b = glob[:, c] @ axis, glob[:, PARENTS[c]] @ axis
     res = (a - b) / sigma
     robust = _robust(res, huber)
-    gain = (robust / sigma)[:, None, None]
-    _pair_rows(eq, robust[:, None] * res, c, -gain * _skew(a), q, gain * _skew(b))
+    eq.slot(np.arange(len(glob)), 3 * c, robust[:, None] * res, -(robust / sigma)[:, None, None] * _skew(a))
 
 
 def _straight_rows(

@@ -406,16 +406,46 @@ def test_keypoints_inside_a_nearer_persons_box_are_not_fitted_to_but_the_hips_ar
     assert not covered_keypoints(Results(meta, [near, hidden]))[2].any()  # a fill has no keypoints to drop
 
 
+def _finite_jacobian(build, glob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The residuals of ``build(glob)`` and their Jacobian ``(rows, T * PARAMS)`` by forward differences of left
+    rotation steps (the pelvis's columns stay zero: these terms hold rotations only)."""
+    from ram_core.scene.fit import PARAMS, ROOT
+
+    n = len(glob)
+    r0 = build(glob).residuals()
+    eps = 1e-6
+    jac = np.zeros((len(r0), n * PARAMS))
+    for t in range(n):
+        for k in range(ROOT):
+            step = np.zeros((n, 24, 3))
+            step[t, k // 3, k % 3] = eps
+            jac[:, t * PARAMS + k] = (build(axis_angle_to_matrix(step) @ glob).residuals() - r0) / eps
+    return r0, jac
+
+
+def _assert_normal_equations(eq, r0: np.ndarray, jac: np.ndarray) -> None:
+    from ram_core.scene.fit import PARAMS
+
+    np.testing.assert_allclose(eq.grad.ravel(), jac.T @ r0, atol=1e-3 * np.abs(eq.grad).max())
+    normal = jac.T @ jac
+    for t in range(len(eq.grad)):
+        block = normal[t * PARAMS : (t + 1) * PARAMS, t * PARAMS : (t + 1) * PARAMS]
+        np.testing.assert_allclose(eq.band[0, t], block, atol=1e-4 * np.abs(block).max())
+
+
 def test_the_limbs_limits_jacobian_matches_finite_differences():
     from ram_core.scene.banded import NormalEquations
-    from ram_core.scene.fit import PARAMS, ROOT, _limit_terms
+    from ram_core.scene.fit import PARAMS, _limit_terms
 
     rng = np.random.default_rng(3)
     n = 3
     glob = axis_angle_to_matrix(rng.normal(0.0, 0.6, (n, 24, 3)))
+    # The terms whose rows move both joints; the hinges and the wrists' and ankles' rows: the next test.
     options = FitOptions(
-        sigma_hinge_leg=0.3,
-        sigma_hinge_arm=0.2,
+        sigma_hinge_leg=None,
+        sigma_hinge_arm=None,
+        sigma_wrist=None,
+        sigma_ankle=None,
         sigma_twist_leg=0.5,
         sigma_twist_arm=0.4,
         sigma_hyperextension=0.2,
@@ -427,21 +457,34 @@ def test_the_limbs_limits_jacobian_matches_finite_differences():
         _limit_terms(eq, g, REST, options)
         return eq
 
-    eq = build(glob)
-    r0 = eq.residuals()
-    eps = 1e-6
-    jac = np.zeros((len(r0), n * PARAMS))
-    for t in range(n):
-        for k in range(ROOT):
-            step = np.zeros((n, 24, 3))
-            step[t, k // 3, k % 3] = eps
-            jac[:, t * PARAMS + k] = (build(axis_angle_to_matrix(step) @ glob).residuals() - r0) / eps
-    assert np.count_nonzero(r0) > 16 * n  # 12 hinge and 4 twist rows a frame, and some hyperextended joints
-    np.testing.assert_allclose(eq.grad.ravel(), jac.T @ r0, atol=1e-3 * np.abs(eq.grad).max())
-    normal = jac.T @ jac
-    for t in range(n):
-        block = normal[t * PARAMS : (t + 1) * PARAMS, t * PARAMS : (t + 1) * PARAMS]
-        np.testing.assert_allclose(eq.band[0, t], block, atol=1e-4 * np.abs(block).max())
+    r0, jac = _finite_jacobian(build, glob)
+    assert np.count_nonzero(r0) > 4 * n  # 4 twist rows a frame, and some hyperextended joints
+    _assert_normal_equations(build(glob), r0, jac)
+
+
+def test_the_hinge_and_rest_angle_rows_turn_the_lower_bone_and_hold_the_one_above():
+    from ram_core.scene.banded import NormalEquations
+    from ram_core.scene.fit import CHILD, ENDS, LIMBS, PARAMS, _axis_rows
+
+    rng = np.random.default_rng(4)
+    n = 3
+    glob = axis_angle_to_matrix(rng.normal(0.0, 0.6, (n, 24, 3)))
+    rows = [(c, axis) for _, c, axis, _, _ in LIMBS]
+    rows += [(j, (REST[CHILD[j]] - REST[j]) / np.linalg.norm(REST[CHILD[j]] - REST[j])) for _, j in ENDS]
+    for c, axis in rows:
+
+        def build(g: np.ndarray, c: int = c, axis: np.ndarray = axis):
+            eq = NormalEquations(n, PARAMS)
+            _axis_rows(eq, g, c, axis, 0.2, 1e6)
+            return eq
+
+        r0, jac = _finite_jacobian(build, glob)
+        mine = np.zeros(PARAMS, dtype=bool)
+        mine[3 * c : 3 * c + 3] = True
+        own = np.where(np.tile(mine, n), jac, 0.0)
+        parent = 3 * PARENTS[c]
+        assert np.abs(jac[:, parent : parent + 3]).max() > 1.0  # the rows depend on the parent's rotation ...
+        _assert_normal_equations(build(glob), r0, own)  # ... and turn only joint c (a stop-gradient)
 
 
 def test_an_upper_arm_twisted_against_its_elbow_is_turned_back_into_the_hinge_where_the_joints_stay():
@@ -475,3 +518,60 @@ def test_an_upper_arm_twisted_against_its_elbow_is_turned_back_into_the_hinge_wh
     assert off_hinge(kept) > 0.3  # nothing else sees a turn of the upper arm about itself
     assert off_hinge(fitted) < 0.05
     assert mpjpe(pose_joints(fitted, root, REST), joints) < 0.01
+
+
+def test_a_hand_the_landmarks_bend_off_the_forearm_is_turned_back_and_the_forearm_stays():
+    frames = 12
+    go, bp = walking(frames)
+    joints, glob = forward_kinematics(go, bp, REST)  # the wrists at their rest angle: hands along the forearms
+    joints = joints + np.array([0.0, 0.2, 3.0])
+    wrist, hand = JOINT_INDEX["left_wrist"], JOINT_INDEX["left_hand"]
+    # The landmarks' hand 0.7 rad off the forearm's line (the records, 2D and 3D keypoints alike), the rest exact.
+    turn = axis_angle_to_matrix(np.broadcast_to([0.0, 0.0, 0.7], (frames, 3)))
+    seen, records = joints.copy(), glob.copy()
+    seen[:, hand] = joints[:, wrist] + np.einsum("tij,tj->ti", turn, joints[:, hand] - joints[:, wrist])
+    records[:, wrist] = turn @ glob[:, wrist]
+    pixels = np.concatenate([project(seen), np.ones((frames, 24, 1))], -1)
+    relative = np.concatenate([seen - seen[:, :1], np.ones((frames, 24, 1))], -1)
+    obs = Observations(pixels, relative, K)
+
+    def hand_off(g: np.ndarray) -> float:  # the hand's turn off the forearm's line, radians
+        p = pose_joints(g, joints[:, 0], REST)
+        a, b = p[:, wrist] - p[:, JOINT_INDEX["left_elbow"]], p[:, hand] - p[:, wrist]
+        cos = np.sum(a * b, -1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+        return float(np.median(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+    free, _ = fit_run(records, joints[:, 0], REST, obs, FPS, FitOptions(sigma_wrist=None))
+    fitted, root = fit_run(records, joints[:, 0], REST, obs, FPS, FitOptions())
+    others = [j for j in range(24) if j != hand]
+    assert hand_off(free) > 0.6
+    assert hand_off(fitted) < 0.1
+    assert mpjpe(pose_joints(fitted, root, REST)[:, others], joints[:, others]) < 0.01  # the forearm is not turned
+
+
+def test_a_foot_the_records_pitch_down_is_turned_to_its_rest_angle_where_no_keypoint_sees_it():
+    frames = 12
+    go, bp = walking(frames)
+    joints, glob = forward_kinematics(go, bp, REST)  # the ankles at their rest angle
+    joints = joints + np.array([0.0, 0.2, 3.0])
+    ankle, foot = JOINT_INDEX["left_ankle"], JOINT_INDEX["left_foot"]
+    # The records' foot pitched 0.5 rad down about the body's left-right axis; its keypoints unseen, the rest exact.
+    pitched = glob.copy()
+    pitched[:, ankle] = axis_angle_to_matrix(0.5 * glob[:, ankle] @ np.array([1.0, 0.0, 0.0])) @ glob[:, ankle]
+    pixels = np.concatenate([project(joints), np.ones((frames, 24, 1))], -1)
+    relative = np.concatenate([joints - joints[:, :1], np.ones((frames, 24, 1))], -1)
+    pixels[:, foot, 2] = relative[:, foot, 3] = 0.0
+    obs = Observations(pixels, relative, K)
+
+    def off(g: np.ndarray) -> float:  # how far the foot's direction lies from the truth's, radians
+        p = pose_joints(g, joints[:, 0], REST)
+        a, b = p[:, foot] - p[:, ankle], joints[:, foot] - joints[:, ankle]
+        cos = np.sum(a * b, -1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+        return float(np.median(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+    free, _ = fit_run(pitched, joints[:, 0], REST, obs, FPS, FitOptions(sigma_ankle=None))
+    fitted, _ = fit_run(pitched, joints[:, 0], REST, obs, FPS, FitOptions())
+    assert off(pitched) > 0.45 and off(free) > 0.4  # the records' swing is all that holds the foot
+    # Near the rest angle (the records' twist, all of theirs kept, holds the part of the pitch about the foot's own
+    # axis; with their swing kept too the foot stays 0.38 rad off).
+    assert off(fitted) < 0.2
