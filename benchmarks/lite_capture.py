@@ -2,7 +2,10 @@
 
 Runs the capture through the same worker path as ``ram-core capture`` and times it from the worker's
 progress messages: the steady rate excludes the worker's start (Python imports, model loading), which is
-printed apart. Person-frames are observed records (one person on one frame; frames filled by
+printed apart, and with the CPU time the worker process used over the same frames (all its threads, from
+``/proc`` where there is one): CPU time per frame hardly depends on what else runs on the machine, so it tells
+whether the worker path does more work than the in-process runs below, whose CPU time is printed the same
+way. Person-frames are observed records (one person on one frame; frames filled by
 interpolation are not counted). Prints the rates as a ratio to the video's own frame rate (the goal is
 1.0: real time with everybody tracked) and the machine's load average before and after, since other
 programs on the machine slow it down. Then the client's whole-clip refinement of the same records, timed by
@@ -61,6 +64,7 @@ class StageClock:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self.items: dict[str, int] = {}
+        self.cpu_s = 0.0  # CPU time of the whole process (all threads) over the timed frames
 
     def wrap(self, name: str, function, count=None):
         self.seconds.setdefault(name, 0.0)
@@ -204,15 +208,26 @@ def staged_capture(
     lite_module.appearance_features = ledger.attach(timed_features) if ledger else timed_features  # type: ignore[assignment]
     process = clock.wrap("whole process()", backend.process)
     try:
-        begin = time.perf_counter()
+        begin, cpu = time.perf_counter(), time.process_time()
         records += [process(index, image) for index, image in frames[1:]]
         fps = (len(frames) - 1) / (time.perf_counter() - begin)
+        clock.cpu_s = time.process_time() - cpu
     finally:
         lite_module.appearance_features = features  # type: ignore[assignment]
     records.append(backend.finish())
     backend.close()
     every = np.concatenate(records)
     return int(np.sum(~every["predicted"])), fps, clock, ledger
+
+
+def process_cpu_s(pid: int | None) -> float | None:
+    """CPU seconds (user + system, all threads) process ``pid`` has used so far; None where there is no ``/proc``."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def mediapipe_pose(frames: list[tuple[int, np.ndarray]]) -> tuple[int, float]:
@@ -243,7 +258,7 @@ def main() -> int:
         print(f"{args.video}: not found (pass --video)", file=sys.stderr)
         return 2
 
-    stamps: list[tuple[float, int]] = []
+    stamps: list[tuple[float, int, float | None]] = []
     load_before = os.getloadavg()
     begin = time.perf_counter()
     options = CaptureOptions(backend="lite", start=args.start, end=None if args.end < 0 else args.end)
@@ -252,8 +267,9 @@ def main() -> int:
         while not client.finished:
             client.poll()
             done = client.progress[0]
-            if not stamps or done != stamps[-1][1]:
-                stamps.append((time.perf_counter(), done))
+            # From the first frame done on: the worker's start (imports, loading the models) is not its rate.
+            if done and (not stamps or done != stamps[-1][1]):
+                stamps.append((time.perf_counter(), done, process_cpu_s(client.pid)))
             time.sleep(0.05)
         client.poll()
         if client.error is not None:
@@ -279,7 +295,7 @@ def main() -> int:
     if len(stamps) < 2:
         print("too few progress messages to time (a longer slice?)", file=sys.stderr)
         return 1
-    (t0, d0), (t1, d1) = stamps[0], stamps[-1]
+    (t0, d0, cpu0), (t1, d1, cpu1) = stamps[0], stamps[-1]
     steady_s = t1 - t0
     fps = (d1 - d0) / steady_s
     # Observed records per frame over the whole capture, times the steady frame rate.
@@ -290,6 +306,8 @@ def main() -> int:
     print(f"tracks {len(results.tracks)}, observed person-frames {observed} ({observed / frames:.1f} people per frame)")
     print(f"worker start + first frame {start_s:.1f} s; steady {steady_s:.1f} s for {d1 - d0} frames")
     print(f"frames/s {fps:.2f}  (ratio to the video's {meta.fps:g} frames/s: {fps / meta.fps:.2f})")
+    if cpu0 is not None and cpu1 is not None:
+        print(f"worker CPU time (all its threads): {1000 * (cpu1 - cpu0) / (d1 - d0):.0f} ms/frame")
     print(f"person-frames/s {person_fps:.1f}")
     print(f"end to end incl. start: {frames / total_s:.2f} frames/s (ratio {frames / total_s / meta.fps:.2f})")
     for name, seconds in parts.items():
@@ -316,8 +334,8 @@ def main() -> int:
         person_frames, rate, clock, ledger = staged_capture(args.video, frames_in, threads, args.why and not rates)
         rates[threads] = (person_frames, rate)
         print(
-            f"  1 interpreter x {threads} thread(s): {rate:.2f} frames/s, {person_frames} observed person-frames; "
-            f"load average {load:.2f} before, {os.getloadavg()[0]:.2f} after"
+            f"  1 interpreter x {threads} thread(s): {rate:.2f} frames/s, {person_frames} observed person-frames, "
+            f"CPU time {1000 * clock.cpu_s / count:.0f} ms/frame; load average {load:.2f} before, {os.getloadavg()[0]:.2f} after"
         )
         whole = clock.seconds.pop("whole process()")
         for name, seconds in clock.seconds.items():
