@@ -165,9 +165,11 @@ def edge_frames(
     frames = np.asarray(frames, dtype=np.int64)
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     width, height = size
+    if len(frames) < cfg.fit_min:
+        return None
     end = 0 if side < 0 else len(frames) - 1
     near = np.abs(frames - frames[end]) <= max(cfg.fit_s * fps, cfg.fit_min - 1)
-    if len(frames) < cfg.fit_min or near.sum() < cfg.fit_min:
+    if near.sum() < cfg.fit_min:
         return None
     velocity, start = _centre_line(frames, boxes, near, frames[end])
     half = (boxes[end, 2:] - boxes[end, :2]) / 2
