@@ -187,6 +187,16 @@ def test_a_walker_who_leaves_on_the_right_and_comes_back_there_is_carried_out_an
     assert fill_track_gaps(Results(meta(), [hidden])).track(1).frame.tolist() == list(range(80))
 
 
+def test_a_gap_of_someone_standing_across_the_edge_is_filled():
+    """Not everyone whose box reaches beyond the picture's edge left it: a person near the camera, feet cut by the
+    bottom edge (or a half-body shot), hidden for 10 frames by someone passing, stood there all along. Their gap is
+    filled like any other; only a track that moves out through the edge before the gap or in after it was out."""
+    standing = walker(1, np.concatenate([np.arange(0, 30), np.arange(40, 70)]), 300, speed=0.0, height=300.0)
+    cut = standing.box + np.array([0.0, 90.0, 0.0, 90.0])  # y 190 .. 490 in a 480 px high picture
+    track = make_track(1, **{**standing.arrays(), "box": cut})
+    assert fill_track_gaps(Results(meta(), [track])).track(1).frame.tolist() == list(range(70))
+
+
 def test_an_end_with_no_observed_records_is_not_extended():
     # The side of a hole made only of filled records: nothing to carry (it raised IndexError).
     assert (
