@@ -88,6 +88,12 @@ class EdgeConfig:
     height_whole: bool = True
 
 
+def edges_crossed(box: np.ndarray, width: float, height: float) -> np.ndarray:
+    """``(4,)`` bool: which of the picture's edges (left, top, right, bottom) the xyxy ``box`` ``(4,)`` reaches
+    beyond (``width`` x ``height`` px)."""
+    return np.array([box[0] < 0, box[1] < 0, box[2] > width, box[3] > height])
+
+
 def inside_fraction(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
     """``(N,)`` the fraction of each xyxy box's area ``(N, 4)`` inside the picture ``[0, width] x [0, height]``."""
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)

@@ -400,7 +400,7 @@ def out_and_back(track: Track, size: tuple[float, float], fps: float) -> frozens
     is enough: on the street clip the woman in red comes back in straight, but her box grows as she leaves). A box
     reaching beyond the edge alone is not enough: a person near the camera with their feet cut by the bottom edge,
     or anyone in a half-body shot, stays in the picture while hidden."""
-    from ram_core.scene.edges import EdgeConfig, edge_frames  # edges builds on this module
+    from ram_core.scene.edges import EdgeConfig, edge_frames, edges_crossed  # edges builds on this module
 
     width, height = size
     cfg = EdgeConfig()
@@ -408,15 +408,12 @@ def out_and_back(track: Track, size: tuple[float, float], fps: float) -> frozens
     frames, boxes = track.frame[observed], track.box[observed].astype(np.float64)
     span = (int(track.frame[0]), int(track.frame[-1])) if len(track) else (0, 0)
 
-    def crossed(box: np.ndarray) -> np.ndarray:
-        return np.array([box[0] < 0, box[1] < 0, box[2] > width, box[3] > height])
-
     def leaves(part: np.ndarray, side: int) -> bool:
         return edge_frames(frames[part], boxes[part], side, size, span, fps, cfg) is not None
 
     out: set[int] = set()
     for i in np.flatnonzero(np.diff(track.frame) > 1):
-        if not (crossed(track.box[i]) & crossed(track.box[i + 1])).any():
+        if not (edges_crossed(track.box[i], width, height) & edges_crossed(track.box[i + 1], width, height)).any():
             continue
         if leaves(frames <= track.frame[i], 1) or leaves(frames >= track.frame[i + 1], -1):
             out.update(range(int(track.frame[i]) + 1, int(track.frame[i + 1])))
