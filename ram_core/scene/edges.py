@@ -88,6 +88,12 @@ class EdgeConfig:
     height_whole: bool = True
 
 
+def edges_crossed(box: np.ndarray, width: float, height: float) -> np.ndarray:
+    """``(4,)`` bool: which of the picture's edges (left, top, right, bottom) the xyxy ``box`` ``(4,)`` reaches
+    beyond (``width`` x ``height`` px)."""
+    return np.array([box[0] < 0, box[1] < 0, box[2] > width, box[3] > height])
+
+
 def inside_fraction(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
     """``(N,)`` the fraction of each xyxy box's area ``(N, 4)`` inside the picture ``[0, width] x [0, height]``."""
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
@@ -165,9 +171,11 @@ def edge_frames(
     frames = np.asarray(frames, dtype=np.int64)
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     width, height = size
+    if len(frames) < cfg.fit_min:
+        return None
     end = 0 if side < 0 else len(frames) - 1
     near = np.abs(frames - frames[end]) <= max(cfg.fit_s * fps, cfg.fit_min - 1)
-    if len(frames) < cfg.fit_min or near.sum() < cfg.fit_min:
+    if near.sum() < cfg.fit_min:
         return None
     velocity, start = _centre_line(frames, boxes, near, frames[end])
     half = (boxes[end, 2:] - boxes[end, :2]) / 2

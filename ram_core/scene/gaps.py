@@ -12,9 +12,10 @@ hidden walker gliding with legs half apart). A frame whose filled box lies on an
 (IoU above ``max_iou``) is left empty: that person was seen (or filled) there by the other track, and the
 fill would be a second track on them; unless the two tracks were apart on both sides of the gap (two people,
 one passing behind the other) or ``ram_core.scene.stacked`` found this track's person hidden behind the
-other's there. A gap whose two end records both cross one edge of the picture is not filled: the person left the
-picture there and came back (``ram_core.backends.lite.reentry``), and was not where a line between the two ends
-puts them; ``ram_core.scene.edges`` carries each end out. Numpy only, like the contract (it runs in ``CaptureClient.results``).
+other's there. A gap whose two end records both cross one edge of the picture, the track moving out through it
+before the gap or in after it, is not filled: the person left the picture there and came back
+(``ram_core.backends.lite.reentry``), and was not where a line between the two ends puts them;
+``ram_core.scene.edges`` carries each end out. Numpy only, like the contract (it runs in ``CaptureClient.results``).
 """
 
 from __future__ import annotations
@@ -315,7 +316,8 @@ def filled_track(
     """``track`` with its gaps of at most ``max_gap`` frames filled, except on frames where the filled box
     overlaps another track's box (``seen``: frame -> [(track id, box)]) by more than ``max_iou``, on
     ``skipped`` frames (damaged frames the video could not decode: they stay missing, not invented) and, given
-    the picture's ``size`` (width, height), in the gaps its person spent out of the picture (``out_and_back``).
+    the picture's ``size`` (width, height) and ``fps``, in the gaps its person spent out of the picture
+    (``out_and_back``).
 
     Another track does not count where it was apart from this one at both ends of the gap (``cfg.apart``,
     ``apart_at_ends``), nor on the frames ``behind`` ((this track's id, frame) -> ids) names: there this
@@ -323,7 +325,7 @@ def filled_track(
     ``cfg``, the records at a gap's edges are filled with it (``GapConfig.edge_s``); one whose frame cannot be
     filled is kept. ``drop`` ``(T,)``: records to fill likewise in place of their own (``ram_core.scene.heading``)."""
     keep = np.ones(len(track), dtype=bool)
-    away = out_and_back(track, size) if size is not None else frozenset()
+    away = out_and_back(track, size, fps) if size is not None and fps is not None else frozenset()
     if fps is not None and cfg is not None:
         edge, min_gap = (int(np.ceil(s * fps - 1e-6)) for s in (cfg.edge_s, cfg.edge_gap_s))
         keep = trim_gap_edges(track.frame, edge, min_gap, max_gap)
@@ -332,8 +334,8 @@ def filled_track(
     if drop is not None:
         keep &= ~np.asarray(drop, dtype=bool)
     trimmed = track if keep.all() else make_track(track.track_id, **{k: v[keep] for k, v in track.arrays().items()})
-    if size is not None:
-        skipped = skipped | away | out_and_back(trimmed, size)
+    if size is not None and fps is not None:
+        skipped = skipped | away | out_and_back(trimmed, size, fps)
     out = _filled(trimmed, rest_joints, max_gap, seen, max_iou, skipped, fps, cfg, behind)
     back = ~keep & ~np.isin(track.frame, out.frame)
     if not back.any():
@@ -391,17 +393,29 @@ def _filled(
     return merge_records(track, fill, predicted=True)
 
 
-def out_and_back(track: Track, size: tuple[float, float]) -> frozenset[int]:
-    """The frames of ``track``'s gaps whose two end records' boxes both reach beyond one edge of the picture
-    (``size``: width, height): the person left the picture there and came back."""
-    width, height = size
+def out_and_back(track: Track, size: tuple[float, float], fps: float) -> frozenset[int]:
+    """The frames of ``track``'s gaps its person spent out of the picture (``size``: width, height): the two end
+    records' boxes reach beyond one edge, and the track's observed records move out through the picture's edge
+    before the gap or in after it (``ram_core.scene.edges.edge_frames``, what carries such an end out; one side
+    is enough: on the street clip the woman in red comes back in straight, but her box grows as she leaves). A box
+    reaching beyond the edge alone is not enough: a person near the camera with their feet cut by the bottom edge,
+    or anyone in a half-body shot, stays in the picture while hidden."""
+    from ram_core.scene.edges import EdgeConfig, edge_frames, edges_crossed  # edges builds on this module
 
-    def crossed(box: np.ndarray) -> np.ndarray:
-        return np.array([box[0] < 0, box[1] < 0, box[2] > width, box[3] > height])
+    width, height = size
+    cfg = EdgeConfig()
+    observed = ~track.predicted.astype(bool)
+    frames, boxes = track.frame[observed], track.box[observed].astype(np.float64)
+    span = (int(track.frame[0]), int(track.frame[-1])) if len(track) else (0, 0)
+
+    def leaves(part: np.ndarray, side: int) -> bool:
+        return edge_frames(frames[part], boxes[part], side, size, span, fps, cfg) is not None
 
     out: set[int] = set()
     for i in np.flatnonzero(np.diff(track.frame) > 1):
-        if (crossed(track.box[i]) & crossed(track.box[i + 1])).any():
+        if not (edges_crossed(track.box[i], width, height) & edges_crossed(track.box[i + 1], width, height)).any():
+            continue
+        if leaves(frames <= track.frame[i], 1) or leaves(frames >= track.frame[i + 1], -1):
             out.update(range(int(track.frame[i]) + 1, int(track.frame[i + 1])))
     return frozenset(out)
 

@@ -120,28 +120,33 @@ def _pair_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _meetings(ids: np.ndarray, frames: np.ndarray, boxes: np.ndarray, cfg: SwapRepairConfig) -> list[_Meeting]:
     """Every meeting: runs of frames on which two tracks' boxes overlap (`SwapRepairConfig.contact_iou`), those
     sharing a track and overlapping in time joined."""
-    start, stop = int(frames.min()), int(frames.max()) + 1
-    dense, own = {}, {}
+    dense, own, span = {}, {}, {}
     for t in np.unique(ids):
         rows = np.flatnonzero(ids == t)
         rows = rows[np.argsort(frames[rows], kind="stable")]
+        start, stop = int(frames[rows[0]]), int(frames[rows[-1]]) + 1
+        span[int(t)] = (start, stop)
         dense[int(t)] = _dense(frames[rows], boxes[rows], start, stop, cfg.max_fill)
         own[int(t)] = np.zeros(stop - start, bool)
         own[int(t)][frames[rows] - start] = True
     pairs = []
-    keys = sorted(dense)
+    keys = sorted(dense, key=lambda t: (span[t][0], t))  # by first frame: a pair overlaps in time or none later does
     for i, a in enumerate(keys):
         for b in keys[i + 1 :]:
-            both = ~np.isnan(dense[a][:, 0]) & ~np.isnan(dense[b][:, 0]) & (own[a] | own[b])
-            at = np.flatnonzero(both)
+            start, stop = span[b][0], min(span[a][1], span[b][1])
+            if start >= span[a][1]:
+                break
+            da, db = (dense[t][start - span[t][0] : stop - span[t][0]] for t in (a, b))
+            mine = own[a][start - span[a][0] : stop - span[a][0]] | own[b][: stop - start]
+            at = np.flatnonzero(~np.isnan(da[:, 0]) & ~np.isnan(db[:, 0]) & mine)
             if not len(at):
                 continue
-            touching = at[_pair_iou(dense[a][at], dense[b][at]) > cfg.contact_iou]
+            touching = at[_pair_iou(da[at], db[at]) > cfg.contact_iou]
             for run in np.split(touching, np.flatnonzero(np.diff(touching) > cfg.merge_gap) + 1):
                 if len(run):
                     pairs.append(({a, b}, int(run[0]) + start, int(run[-1]) + start))
     groups: list[tuple[set[int], int, int]] = []
-    for tracks, first, last in sorted(pairs, key=lambda p: p[1]):
+    for tracks, first, last in sorted(pairs, key=lambda p: (p[1], *sorted(p[0]))):
         joined = [g for g in groups if g[0] & tracks and g[1] <= last and g[2] >= first]
         for g in joined:
             groups.remove(g)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ram_core.contract.results import Results, make_track
 from ram_core.contract.skeleton import forward_kinematics
-from ram_core.scene.edges import EdgeConfig, extend_at_edges, inside_fraction
+from ram_core.scene.edges import EdgeConfig, edge_frames, extend_at_edges, inside_fraction
 from ram_core.scene.gaps import fill_track_gaps
 from tests.unit.test_relink import meta, walker
 
@@ -185,3 +185,20 @@ def test_a_walker_who_leaves_on_the_right_and_comes_back_there_is_carried_out_an
         1, **{k: np.concatenate([a, b]) for (k, a), b in zip(inside.arrays().items(), again.arrays().values())}
     )
     assert fill_track_gaps(Results(meta(), [hidden])).track(1).frame.tolist() == list(range(80))
+
+
+def test_a_gap_of_someone_standing_across_the_edge_is_filled():
+    """Not everyone whose box reaches beyond the picture's edge left it: a person near the camera, feet cut by the
+    bottom edge (or a half-body shot), hidden for 10 frames by someone passing, stood there all along. Their gap is
+    filled like any other; only a track that moves out through the edge before the gap or in after it was out."""
+    standing = walker(1, np.concatenate([np.arange(0, 30), np.arange(40, 70)]), 300, speed=0.0, height=300.0)
+    cut = standing.box + np.array([0.0, 90.0, 0.0, 90.0])  # y 190 .. 490 in a 480 px high picture
+    track = make_track(1, **{**standing.arrays(), "box": cut})
+    assert fill_track_gaps(Results(meta(), [track])).track(1).frame.tolist() == list(range(70))
+
+
+def test_an_end_with_no_observed_records_is_not_extended():
+    # The side of a hole made only of filled records: nothing to carry (it raised IndexError).
+    assert (
+        edge_frames(np.zeros(0, np.int64), np.zeros((0, 4)), -1, (WIDTH, 480.0), (0, 100), 10.0, EdgeConfig()) is None
+    )

@@ -74,8 +74,16 @@ def test_the_search_stops_at_the_frames_kept_and_at_its_reach():
 
 def test_the_search_stops_where_another_track_had_that_person():
     """Frame 14: track 3 was observed on them (a lost track of the same person): the frames before are its."""
-    seen = {14: np.array([[3.0, *person(14)]]), 16: np.array([[7.0, *person(16)], [3.0, 400, 100, 440, 200]])}
+    seen = {14: np.array([[3.0, *person(14)]]), 16: np.array([[3.0, 400, 100, 440, 200]])}
     assert frames_found(recent(0, FIRST - 1), seen) == [19, 18, 17, 16, 15]
+
+
+def test_the_search_stops_where_the_track_itself_was_seen():
+    """A person back through the picture's edge continues their earlier track (``reentry``), which was observed on
+    them up to frame 16: those frames were sent already; the search ends there (it looked again and sent them
+    twice)."""
+    seen = {16: np.array([[7.0, *person(16)], [3.0, 400, 100, 440, 200]])}
+    assert frames_found(recent(0, FIRST - 1), seen) == [19, 18, 17]
 
 
 def test_a_pose_of_another_size_or_off_the_walk_ends_the_search():

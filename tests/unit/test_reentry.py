@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ram_core.backends.lite.backend import LiteBackend
-from ram_core.backends.lite.reentry import Reentries, ReentryConfig, edges_crossed, part_affinities
+from ram_core.backends.lite.reentry import Reentries, ReentryConfig, part_affinities
+from ram_core.scene.edges import edges_crossed
 from ram_core.tracking.tracker import TrackView
 
 SIZE = (640.0, 480.0)
@@ -66,8 +67,8 @@ def test_a_tentative_tracks_exit_is_not_remembered_and_colours_are_learnt_only_w
 
 
 def test_edges_and_affinities():
-    assert edges_crossed(BACK, *SIZE) == (False, False, True, False)
-    assert edges_crossed(np.array([10.0, -5.0, 50.0, 100.0]), *SIZE) == (False, True, False, False)
+    assert edges_crossed(BACK, *SIZE).tolist() == [False, False, True, False]
+    assert edges_crossed(np.array([10.0, -5.0, 50.0, 100.0]), *SIZE).tolist() == [False, True, False, False]
     np.testing.assert_allclose(part_affinities(RUNNER, RUNNER), [1.0, 1.0])
     np.testing.assert_allclose(part_affinities(RUNNER, OTHER), [0.0, 1.0])
     np.testing.assert_allclose(part_affinities(RUNNER, np.zeros(2 * DIM)), [0.0, 0.0])  # no pixels of its own

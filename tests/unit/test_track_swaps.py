@@ -76,3 +76,12 @@ def test_cheapest_path_starts_and_ends_where_told():
     assert _cheapest_path(emission, changes, end=1) == ([0, 1, 1, 0], 3.0)
     # A change that costs more than it saves is not made.
     assert _cheapest_path(emission * 0.1, changes * 10, end=0) == ([0, 0, 0, 0], 1.0)
+
+
+def test_no_rows_or_one_track_are_returned_as_they_are():
+    cfg = SwapRepairConfig()
+    empty = unswapped_ids(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)), cfg)
+    assert empty.shape == (0,)
+    frames, boxes, person = crossing()
+    one = person == 1
+    np.testing.assert_array_equal(unswapped_ids(person[one], frames[one], boxes[one], cfg), person[one])

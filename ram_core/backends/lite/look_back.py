@@ -6,7 +6,9 @@ in the synthetic enter_leave clip 10-15 frames after they began to show, in run 
 crop finds a partly shown person much earlier. So when a track is confirmed, its first box is carried back
 frame by frame over the frames kept in memory (at its own velocity), and the landmark model is run there;
 every frame where it finds a person who is not someone another track already saw there, of about the same
-size and where the motion puts them, joins the track. The first frame that fails ends the search.
+size and where the motion puts them, joins the track. The first frame that fails ends the search, and so does
+one where the track itself was observed (a person back through the picture's edge keeps their earlier track,
+``reentry``, whose frames were sent already).
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def look_back(
         estimate: the landmark model: ``(image, rois (N, 4))`` -> ``LandmarkBatch`` of N.
         to_boxes: landmark pixels ``(N, 33, 2)`` -> the person boxes the tracker uses ``(N, 4)``.
         seen: frame -> ``(M, 5)`` rows of track id and box of that frame's observed records.
-        track_id: this track (its own rows in ``seen`` do not stop the search).
+        track_id: this track (the search ends at a frame with its own row in ``seen``: it was observed there).
         roi_scale: a person box scaled by this is the landmark model's crop box.
 
     Returns:
@@ -80,6 +82,9 @@ def look_back(
     found: list[tuple[int, LandmarkBatch, np.ndarray]] = []
     frame = first_frame - 1
     while len(found) < cfg.frames and frame in images:
+        rows = seen.get(frame)
+        if rows is not None and np.any(rows[:, 0] == track_id):
+            break  # the track was there already (a person back through the picture's edge: ``reentry``)
         guess = centre + step
         pose = estimate(images[frame], scale_boxes(np.concatenate([guess - half, guess + half])[None], roi_scale))
         if not len(pose) or float(pose.score[0]) < cfg.min_score:
@@ -90,7 +95,6 @@ def look_back(
             break
         if np.linalg.norm(new_centre - guess) > cfg.max_step * height:
             break
-        rows = seen.get(frame)
         others = rows[rows[:, 0] != track_id, 1:] if rows is not None and len(rows) else np.zeros((0, 4))
         if len(others) and iou_matrix(new[None], others).max() > cfg.known_iou:
             break

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ram_core.scene.edges import edges_crossed
 from ram_core.tracking.boxes import inside_fraction
 
 
@@ -45,11 +46,6 @@ class ReentryConfig:
     touch: float = 0.98
     min_affinity: float = 0.7
     memory: float = 0.2
-
-
-def edges_crossed(box: np.ndarray, width: float, height: float) -> tuple[bool, bool, bool, bool]:
-    """Which of the picture's edges (left, top, right, bottom) the xyxy ``box`` (4,) reaches beyond."""
-    return (bool(box[0] < 0), bool(box[1] < 0), bool(box[2] > width), bool(box[3] > height))
 
 
 def part_affinities(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -99,14 +95,14 @@ class Reentries:
         """The confirmed track a track born on ``frame`` with ``box`` (4,) and colours ``features`` continues, or
         None (see the module docstring); ``present``: the ids observed on this frame (not candidates)."""
         box = np.asarray(box, dtype=np.float64)
-        crossed = np.array(edges_crossed(box, *self.size))
+        crossed = edges_crossed(box, *self.size)
         if not crossed.any():
             return None
         best: tuple[float, int] | None = None
         for tid, left in self.exits.items():
             if tid in present or tid not in self.looks or not 0 < frame - left.frame <= self.cfg.max_s * self.fps:
                 continue
-            if not (crossed & np.array(edges_crossed(left.box, *self.size))).any():
+            if not (crossed & edges_crossed(left.box, *self.size)).any():
                 continue
             if not _along_overlap(box, left.box, crossed):
                 continue
