@@ -462,6 +462,44 @@ def test_the_limbs_limits_jacobian_matches_finite_differences():
     _assert_normal_equations(build(glob), r0, jac)
 
 
+def test_an_arm_raised_overhead_has_a_fading_twist_row_whose_jacobian_matches_finite_differences():
+    from ram_core.scene.banded import NormalEquations
+    from ram_core.scene.fit import PARAMS, _limit_terms
+
+    rng = np.random.default_rng(5)
+    n = 3
+    rotvec = rng.normal(0.0, 0.05, (n, 24, 3))
+    for side, sign, swing in (("left", 1.0, 2.4), ("right", -1.0, 2.9)):  # from the arm hanging down: 135, 165 deg
+        rotvec[:, JOINT_INDEX[f"{side}_shoulder"], 2] += sign * (swing - np.pi / 2)
+    _, glob = forward_kinematics(np.zeros((n, 3)), rotvec[:, 1:], REST)
+    glob = axis_angle_to_matrix(rotvec[:, :1]) @ glob
+    options = FitOptions(
+        sigma_hinge_leg=None,
+        sigma_hinge_arm=None,
+        sigma_wrist=None,
+        sigma_ankle=None,
+        sigma_twist_leg=None,
+        sigma_twist_arm=0.4,
+        sigma_hyperextension=None,
+        huber_limits=1e6,
+    )
+
+    def build(g: np.ndarray):
+        eq = NormalEquations(n, PARAMS)
+        _limit_terms(eq, g, REST, options)
+        return eq
+
+    r0, jac = _finite_jacobian(build, glob)
+    assert np.count_nonzero(r0) == 2 * n
+    _assert_normal_equations(build(glob), r0, jac)
+    # Straight up (both arms, nothing else turned) the twist is undefined: its rows fade to nothing.
+    rotvec[:] = 0.0
+    rotvec[:, JOINT_INDEX["left_shoulder"], 2] = np.pi / 2
+    rotvec[:, JOINT_INDEX["right_shoulder"], 2] = -np.pi / 2
+    _, glob = forward_kinematics(np.zeros((n, 3)), rotvec[:, 1:], REST)
+    assert np.allclose(build(glob).residuals(), 0.0, atol=1e-6)
+
+
 def test_the_hinge_and_rest_angle_rows_turn_the_lower_bone_and_hold_the_one_above():
     from ram_core.scene.banded import NormalEquations
     from ram_core.scene.fit import CHILD, ENDS, LIMBS, PARAMS, _axis_rows
