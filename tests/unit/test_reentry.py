@@ -1,7 +1,7 @@
 """A person coming back through the picture's edge keeps their track (ram_core.backends.lite.reentry), on scripted
 tracks in a 640 x 480 picture at 10 frames/s: a runner leaves on the right and comes back there 20 frames later,
 nearer the camera (twice the height); a track born on her there continues hers, and is sent under her id from its
-first frame. Not when her colours differ, when she left by another edge or far from where the newcomer enters
+first frame. Not when her colours differ, when somebody else in the picture looks as much like her, when she left by another edge or far from where the newcomer enters
 along it, when it was more than 3 s ago, when the earlier track is seen elsewhere on that frame, nor from a track
 that was never confirmed."""
 
@@ -53,6 +53,17 @@ def test_a_track_born_where_a_runner_left_the_picture_with_her_colours_continues
     assert known.returning(56, lower, RUNNER, present=set()) is None  # below where she left along the edge
     inside = np.array([500.0, 240.0, 600.0, 460.0])
     assert known.returning(56, inside, RUNNER, present=set()) is None  # born inside: not coming in at the edge
+
+
+def test_a_newcomer_who_looks_as_much_like_somebody_else_is_not_joined():
+    known = Reentries(ReentryConfig(), SIZE, FPS)
+    runner_left(known)
+    known.observe(40, 7, True, np.array([100.0, 190.0, 150.0, 300.0]), RUNNER * 0.9 + OTHER * 0.1)  # a look-alike
+    assert known.returning(56, BACK, RUNNER, present={7}) is None
+    known = Reentries(ReentryConfig(), SIZE, FPS)
+    runner_left(known)
+    known.observe(41, 8, True, np.array([100.0, 190.0, 150.0, 300.0]), OTHER)  # one in another shirt
+    assert known.returning(56, BACK, RUNNER, present={8}) == 2
 
 
 def test_a_tentative_tracks_exit_is_not_remembered_and_colours_are_learnt_only_wholly_in_the_picture():
