@@ -9,12 +9,10 @@ render laid over the video frame (left) beside an elevated view of the same mome
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +28,7 @@ from ram_blender.cli import batch_capture, save_blend
 from ram_blender.importer.build import ram_ground
 from ram_blender.importer.plan import FRAME_OFFSET
 from ram_core.contract.errors import one_line
+from ram_core.contract.native_stderr import native_lines_dropped
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.reruns import OVERWRITE
 
@@ -50,24 +49,11 @@ def busiest_frame(scene: bpy.types.Scene) -> int:
     return int(frames[int(np.argmax(counts))]) if len(tracks) else scene.frame_start
 
 
-@contextmanager
-def gpu_noise_dropped() -> Iterator[None]:
+def gpu_noise_dropped() -> AbstractContextManager[None]:
     """Blender's own stderr without the ``EGL Error (0x3009): EGL_BAD_MATCH ...`` lines that a render without a
     display prints while it picks a GPU context (it then renders fine): they read as if the demo had failed.
     Every other line is passed on."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as caught:
-        os.dup2(caught.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            caught.seek(0)
-            kept = [line for line in caught.read().splitlines(keepends=True) if not line.startswith(b"EGL Error")]
-            sys.stderr.buffer.write(b"".join(kept))
-            sys.stderr.flush()
+    return native_lines_dropped(b"EGL Error")
 
 
 def render(scene: bpy.types.Scene, camera: bpy.types.Object, path: Path) -> np.ndarray:
