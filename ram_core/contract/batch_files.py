@@ -22,15 +22,14 @@ EXPORT_FORMATS = ("fbx", "bvh", "npz")
 
 
 def find_videos(inputs: list[str]) -> list[Path]:
-    """Videos named in ``inputs``: files as given, folders expanded to their videos (sorted)."""
-    videos = []
+    """Videos named in ``inputs``: files as given, folders expanded to their videos (sorted); a file named twice
+    (``clip.mp4 ./clip.mp4``, a folder and a video in it) once, as first named."""
+    videos: dict[Path, Path] = {}
     for item in inputs:
         p = Path(item)
-        if p.is_dir():
-            videos += sorted(f for f in p.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES)
-        else:
-            videos.append(p)
-    return videos
+        for video in sorted(f for f in p.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES) if p.is_dir() else [p]:
+            videos.setdefault(video.resolve(), video)
+    return list(videos.values())
 
 
 def no_videos(inputs: list[str]) -> str:
@@ -51,14 +50,16 @@ def no_videos(inputs: list[str]) -> str:
 
 def clashing_names(videos: list[Path], exports: bool = False) -> str | None:
     """The line refusing two of ``videos`` that would write the same files (``a/clip.mp4`` and ``b/clip.mp4``;
-    with ``exports``, also ``my clip.mp4`` and ``my_clip.mp4``, whose exports share :func:`export_stem`), or None."""
+    with ``exports``, also ``my clip.mp4`` and ``my_clip.mp4``, whose exports share :func:`export_stem`), or None.
+    Names are compared ignoring case: on macOS and Windows ``Clip.ram.npz`` and ``clip.ram.npz`` are one file."""
     seen: dict[str, Path] = {}
     for video in videos:
         names = [video.stem + RESULTS_SUFFIX] + ([f"{export_stem(video.stem)}_person<N> exports"] if exports else [])
         for name in names:
-            if name in seen and seen[name] != video:
-                return f"{seen[name]} and {video} would both write {name}; rename one or capture them in two runs"
-            seen[name] = video
+            key = name.casefold()
+            if key in seen and seen[key] != video:
+                return f"{seen[key]} and {video} would both write {name}; rename one or capture them in two runs"
+            seen[key] = video
     return None
 
 
