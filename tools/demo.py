@@ -9,12 +9,9 @@ render laid over the video frame (left) beside an elevated view of the same mome
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +27,7 @@ from ram_blender.cli import batch_capture, save_blend
 from ram_blender.importer.build import ram_ground
 from ram_blender.importer.plan import FRAME_OFFSET
 from ram_core.contract.errors import one_line
+from ram_core.contract.native_stderr import lines_dropped
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.reruns import OVERWRITE
 
@@ -50,26 +48,6 @@ def busiest_frame(scene: bpy.types.Scene) -> int:
     return int(frames[int(np.argmax(counts))]) if len(tracks) else scene.frame_start
 
 
-@contextmanager
-def gpu_noise_dropped() -> Iterator[None]:
-    """Blender's own stderr without the ``EGL Error (0x3009): EGL_BAD_MATCH ...`` lines that a render without a
-    display prints while it picks a GPU context (it then renders fine): they read as if the demo had failed.
-    Every other line is passed on."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as caught:
-        os.dup2(caught.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            caught.seek(0)
-            kept = [line for line in caught.read().splitlines(keepends=True) if not line.startswith(b"EGL Error")]
-            sys.stderr.buffer.write(b"".join(kept))
-            sys.stderr.flush()
-
-
 def render(scene: bpy.types.Scene, camera: bpy.types.Object, path: Path) -> np.ndarray:
     """Render ``camera``'s view with Workbench (people in their colours) and return RGBA ``(H, W, 4)`` top row first."""
     scene.camera = camera
@@ -81,7 +59,9 @@ def render(scene: bpy.types.Scene, camera: bpy.types.Object, path: Path) -> np.n
     scene.render.image_settings.file_format = "PNG"
     scene.render.image_settings.color_mode = "RGBA"
     scene.render.filepath = str(path)
-    with gpu_noise_dropped():
+    # A render without a display prints "EGL Error (0x3009): EGL_BAD_MATCH ..." while Blender picks a GPU
+    # context, then renders fine: the lines read as if the demo had failed. Other EGL errors are kept.
+    with lines_dropped(b"EGL Error (0x3009)"):
         bpy.ops.render.render(write_still=True)
     return read_png(path)
 

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
-import sys
-import tempfile
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ram_core.contract import native_stderr
 
 if TYPE_CHECKING:
     from ai_edge_litert.interpreter import Interpreter
@@ -93,34 +92,13 @@ def model_path(model: ModelFile, folder: str | Path | None = None) -> Path:
     return path
 
 
-_STDERR_SWAP = threading.Lock()
-
-
-@contextmanager
-def native_info_dropped() -> Iterator[None]:
+def native_info_dropped() -> AbstractContextManager[None]:
     """Within: native code's ``INFO: ...`` lines on file descriptor 2 are dropped, everything else is kept.
 
     LiteRT prints ``INFO: Created TensorFlow Lite XNNPACK delegate for CPU.`` from C++ when an interpreter
-    first allocates its tensors, past Python's ``sys.stderr``. Descriptor 2 points at a temporary file
-    meanwhile; after, the lines that are not INFO go to the real stderr. Python exceptions pass through.
+    first allocates its tensors, past Python's ``sys.stderr`` (:func:`native_stderr.lines_dropped`).
     """
-    with _STDERR_SWAP, tempfile.TemporaryFile() as caught:
-        try:
-            sys.stderr.flush()
-            saved = os.dup(2)
-        except (OSError, ValueError):  # no descriptor 2 to point elsewhere
-            yield
-            return
-        os.dup2(caught.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            caught.seek(0)
-            kept = [line for line in caught.read().splitlines(keepends=True) if not line.startswith(b"INFO: ")]
-            if kept:
-                os.write(2, b"".join(kept))
+    return native_stderr.lines_dropped(b"INFO: ")
 
 
 def load_interpreter(model: ModelFile, folder: str | Path | None = None, num_threads: int = 2) -> Interpreter:
