@@ -269,9 +269,10 @@ def _output_folder(out_dir: str) -> Path:
 
 
 def _first_missing(folder: Path) -> Path | None:
-    """The topmost folder of ``folder``'s path that does not exist yet (what ``mkdir(parents=True)`` makes)."""
+    """The topmost folder of ``folder``'s path that does not exist yet (what ``mkdir(parents=True)`` makes).
+    The path is resolved: in ``new/../mine`` the folder is ``mine``, not one below ``new``."""
     missing = None
-    for path in (folder.absolute(), *folder.absolute().parents):
+    for path in (folder.resolve(), *folder.resolve().parents):
         if path.exists():
             break
         missing = path
@@ -283,9 +284,14 @@ def _drop_if_empty(out: Path, made: Path | None) -> None:
     them (every video failed or held nobody, or the run was stopped before one was done): no trace is left."""
     if made is None:
         return
-    folder = out.absolute()
+    folder = out.resolve()
+    if folder != made and made not in folder.parents:  # moved meanwhile (a link): never walk above what was made
+        return
     while folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
+        try:
+            folder.rmdir()
+        except OSError:  # something was written there meanwhile: it stays, with the folders above it
+            return
         if folder == made:
             break
         folder = folder.parent
