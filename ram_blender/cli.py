@@ -33,6 +33,7 @@ import bpy
 from ram_core.contract import reruns, stopping
 from ram_core.contract.batch_files import (
     clashing_names,
+    clashing_scenes,
     find_results,
     find_videos,
     no_videos,
@@ -391,6 +392,9 @@ def build_from_results(
         why = "no such file or folder" if not given.exists() else "no results files (*.ram.npz) in it"
         report(f"ram_capture: {results_dir}: {why}")
         return 1
+    clash = clashing_scenes(found, exports=bool(exports))
+    if clash:  # the second would write over the first's .blend or exports
+        raise ValueError(clash)
     folder = Path(out_dir or (given.parent if given.is_file() else given))
     stems = {stem_of_results(r): r for r in found}
     skip, replaced = _earlier_outputs(list(stems), folder, existing, reruns.scene_outputs, "scenes", report)

@@ -52,14 +52,24 @@ def clashing_names(videos: list[Path], exports: bool = False) -> str | None:
     """The line refusing two of ``videos`` that would write the same files (``a/clip.mp4`` and ``b/clip.mp4``;
     with ``exports``, also ``my clip.mp4`` and ``my_clip.mp4``, whose exports share :func:`export_stem`), or None.
     Names are compared ignoring case: on macOS and Windows ``Clip.ram.npz`` and ``clip.ram.npz`` are one file."""
+    return _first_clash([(v, v.stem, v.stem + RESULTS_SUFFIX) for v in videos], exports, "capture")
+
+
+def clashing_scenes(results: list[Path], exports: bool = False) -> str | None:
+    """As :func:`clashing_names`, for the scenes built from ``results`` files: ``<stem>.blend`` and, with
+    ``exports``, the exports (``my clip.ram.npz`` and ``my_clip.ram.npz`` both export ``my_clip_person1.fbx``)."""
+    return _first_clash([(r, stem_of_results(r), stem_of_results(r) + ".blend") for r in results], exports, "build")
+
+
+def _first_clash(items: list[tuple[Path, str, str]], exports: bool, verb: str) -> str | None:
+    """``items``: (input, its stem, the file named for it); the first two inputs that would write one file."""
     seen: dict[str, Path] = {}
-    for video in videos:
-        names = [video.stem + RESULTS_SUFFIX] + ([f"{export_stem(video.stem)}_person<N> exports"] if exports else [])
-        for name in names:
+    for path, stem, own in items:
+        for name in [own] + ([f"{export_stem(stem)}_person<N> exports"] if exports else []):
             key = name.casefold()
-            if key in seen and seen[key] != video:
-                return f"{seen[key]} and {video} would both write {name}; rename one or capture them in two runs"
-            seen[key] = video
+            if key in seen and seen[key] != path:
+                return f"{seen[key]} and {path} would both write {name}; rename one or {verb} them in two runs"
+            seen[key] = path
     return None
 
 
