@@ -36,6 +36,7 @@ from ram_core.contract.batch_files import (
     clashing_scenes,
     find_results,
     find_videos,
+    make_output_folder,
     no_videos,
     results_path,
     stem_of_results,
@@ -264,7 +265,7 @@ def _say_replaced(replaced: Path | None, report) -> None:
 
 
 def _output_folder(out_dir: str) -> Path:
-    out = export.output_folder(Path(out_dir))
+    out = make_output_folder(Path(out_dir))
     check_output_path(out / "batch.ram.npz")  # a folder we cannot write to fails now, not after the work
     return out
 

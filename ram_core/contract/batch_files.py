@@ -73,6 +73,18 @@ def _first_clash(items: list[tuple[Path, str, str]], exports: bool, verb: str) -
     return None
 
 
+def make_output_folder(out: Path) -> Path:
+    """``out``, made if it is not there; ValueError, one line, if it is a file or cannot be made (not
+    "out: File exists" or "/proc/out: No such file or directory", which read as if it should be there)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out}: is a file; give a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"{out}: cannot make the output folder ({e.strerror or e})") from None
+    return out
+
+
 def results_path(out_dir: str | Path, video: str | Path) -> Path:
     """Where ``video``'s results go in ``out_dir``: ``<stem>.ram.npz``."""
     return Path(out_dir) / (Path(video).stem + RESULTS_SUFFIX)
