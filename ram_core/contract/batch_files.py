@@ -10,6 +10,7 @@ video when both files are complete and still match), plus ``batch_summary.csv`` 
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def find_videos(inputs: list[str]) -> list[Path]:
     for item in inputs:
         p = Path(item)
         for video in sorted(f for f in p.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES) if p.is_dir() else [p]:
-            videos.setdefault(video.resolve(), video)
+            videos.setdefault(Path(os.path.abspath(video)), video)  # not resolve(): a link is a name of its own
     return list(videos.values())
 
 

@@ -203,8 +203,9 @@ def test_a_video_named_twice_is_captured_once(tmp_path, monkeypatch):
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"")
     monkeypatch.chdir(tmp_path)
-    found = find_videos(["clip.mp4", str(video), str(tmp_path), "clip.mp4"])
-    assert found == [Path("clip.mp4")] and clashing_names(found) is None
+    (tmp_path / "link.mp4").symlink_to(video)  # a name of its own: link.ram.npz, as before
+    found = find_videos(["clip.mp4", str(video), str(tmp_path), "clip.mp4", "../" + tmp_path.name + "/clip.mp4"])
+    assert found == [Path("clip.mp4"), tmp_path / "link.mp4"] and clashing_names(found) is None
 
 
 def test_two_videos_whose_exports_share_a_name_are_refused_with_export(tmp_path, capsys):
