@@ -23,26 +23,26 @@ EXPORT_FORMATS = ("fbx", "bvh", "npz")
 
 
 def find_videos(inputs: list[str]) -> list[Path]:
-    """Videos named in ``inputs``: files as given, folders expanded to their videos (sorted); a file named twice
+    """Videos named in ``inputs``: files as given, folders expanded to their videos (sorted; not hidden files,
+    such as the ``._clip.mp4`` macOS writes beside ``clip.mp4`` on FAT drives); a file named twice
     (``clip.mp4 ./clip.mp4``, a folder and a video in it) once, as first named."""
     videos: dict[Path, Path] = {}
     for item in inputs:
         p = Path(item)
-        for video in sorted(f for f in p.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES) if p.is_dir() else [p]:
+        for video in sorted(_videos_in(p)) if p.is_dir() else [p]:
             videos.setdefault(Path(os.path.abspath(video)), video)  # not resolve(): a link is a name of its own
     return list(videos.values())
+
+
+def _videos_in(folder: Path) -> list[Path]:
+    return [f for f in folder.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES and not f.name.startswith(".")]
 
 
 def no_videos(inputs: list[str]) -> str:
     """The line for inputs in which :func:`find_videos` found nothing: which files count as videos, or, when
     the videos are one folder down (folders are not searched within), which subfolders to name instead."""
     folders = [Path(item) for item in inputs if Path(item).is_dir()]
-    below = sorted(
-        str(sub)
-        for folder in folders
-        for sub in folder.iterdir()
-        if sub.is_dir() and any(f.suffix.lower() in VIDEO_SUFFIXES for f in sub.iterdir())
-    )
+    below = sorted(str(sub) for folder in folders for sub in folder.iterdir() if sub.is_dir() and _videos_in(sub))
     if below:
         more = f" and {len(below) - 3} more" if len(below) > 3 else ""
         return f"no videos found in {' '.join(inputs)}; subfolders are not searched: give {' '.join(below[:3])}{more}"

@@ -208,6 +208,15 @@ def test_a_video_named_twice_is_captured_once(tmp_path, monkeypatch):
     assert found == [Path("clip.mp4"), tmp_path / "link.mp4"] and clashing_names(found) is None
 
 
+def test_hidden_files_in_a_folder_are_not_videos(tmp_path):
+    """macOS writes ``._clip.mp4`` (its AppleDouble metadata) beside ``clip.mp4`` on FAT and exFAT drives and
+    network shares: before, each was captured and failed ('not a video'), and the batch exited 1."""
+    for name in ("clip.mp4", "._clip.mp4", ".hidden.mp4"):
+        (tmp_path / name).write_bytes(b"")
+    assert find_videos([str(tmp_path)]) == [tmp_path / "clip.mp4"]
+    assert find_videos([str(tmp_path / ".hidden.mp4")]) == [tmp_path / ".hidden.mp4"]  # named: used
+
+
 def test_two_videos_whose_exports_share_a_name_are_refused_with_export(tmp_path, capsys):
     """``my clip.mp4`` and ``my_clip.mp4`` write different results but the same ``my_clip_person1.fbx``."""
     videos = [tmp_path / "my clip.mp4", tmp_path / "my_clip.mp4"]
