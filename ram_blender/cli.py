@@ -33,8 +33,10 @@ import bpy
 from ram_core.contract import reruns, stopping
 from ram_core.contract.batch_files import (
     clashing_names,
+    clashing_scenes,
     find_results,
     find_videos,
+    make_output_folder,
     no_videos,
     results_path,
     stem_of_results,
@@ -263,15 +265,16 @@ def _say_replaced(replaced: Path | None, report) -> None:
 
 
 def _output_folder(out_dir: str) -> Path:
-    out = export.output_folder(Path(out_dir))
+    out = make_output_folder(Path(out_dir))
     check_output_path(out / "batch.ram.npz")  # a folder we cannot write to fails now, not after the work
     return out
 
 
 def _first_missing(folder: Path) -> Path | None:
-    """The topmost folder of ``folder``'s path that does not exist yet (what ``mkdir(parents=True)`` makes)."""
+    """The topmost folder of ``folder``'s path that does not exist yet (what ``mkdir(parents=True)`` makes).
+    The path is resolved: in ``new/../mine`` the folder is ``mine``, not one below ``new``."""
     missing = None
-    for path in (folder.absolute(), *folder.absolute().parents):
+    for path in (folder.resolve(), *folder.resolve().parents):
         if path.exists():
             break
         missing = path
@@ -283,9 +286,14 @@ def _drop_if_empty(out: Path, made: Path | None) -> None:
     them (every video failed or held nobody, or the run was stopped before one was done): no trace is left."""
     if made is None:
         return
-    folder = out.absolute()
+    folder = out.resolve()
+    if folder != made and made not in folder.parents:  # moved meanwhile (a link): never walk above what was made
+        return
     while folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
+        try:
+            folder.rmdir()
+        except OSError:  # something was written there meanwhile: it stays, with the folders above it
+            return
         if folder == made:
             break
         folder = folder.parent
@@ -385,6 +393,9 @@ def build_from_results(
         why = "no such file or folder" if not given.exists() else "no results files (*.ram.npz) in it"
         report(f"ram_capture: {results_dir}: {why}")
         return 1
+    clash = clashing_scenes(found, exports=bool(exports))
+    if clash:  # the second would write over the first's .blend or exports
+        raise ValueError(clash)
     folder = Path(out_dir or (given.parent if given.is_file() else given))
     stems = {stem_of_results(r): r for r in found}
     skip, replaced = _earlier_outputs(list(stems), folder, existing, reruns.scene_outputs, "scenes", report)

@@ -11,7 +11,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from ram_core.contract.batch_files import EXPORT_FORMATS, export_stem
+from ram_core.contract.batch_files import EXPORT_FORMATS, export_stem, make_output_folder
 from ram_core.contract.client import check_output_path
 from ram_core.contract.coords import blender_from_camera
 from ram_core.contract.results import CaptureMeta, Results, Track
@@ -288,18 +288,6 @@ def keyed_span(obj: bpy.types.Object) -> tuple[int, int]:
     return int(np.floor(first)), int(np.ceil(last))
 
 
-def output_folder(out: Path) -> Path:
-    """``out``, made if it is not there; ValueError, one line, if it is a file or cannot be made (not
-    "out: File exists" or "/proc/out: No such file or directory", which read as if it should be there)."""
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"the output {out} is a file; give a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ValueError(f"{out}: cannot make the output folder ({e.strerror or e})") from None
-    return out
-
-
 def export_people(
     objects: list[bpy.types.Object],
     results: Results | None,
@@ -315,7 +303,7 @@ def export_people(
     check_formats(formats)
     if results is None and "npz" in formats:
         raise ValueError("the AMASS .npz is made from the capture's results file, which is missing")
-    out_dir = output_folder(Path(out_dir))
+    out_dir = make_output_folder(Path(out_dir))
     check_output_path(out_dir / f"{export_stem(stem)}.export")  # a read-only folder: one line now, not a traceback
     written = []
     for obj in objects:

@@ -12,7 +12,6 @@ import argparse
 import subprocess
 import sys
 import tempfile
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +27,7 @@ from ram_blender.cli import batch_capture, save_blend
 from ram_blender.importer.build import ram_ground
 from ram_blender.importer.plan import FRAME_OFFSET
 from ram_core.contract.errors import one_line
-from ram_core.contract.native_stderr import native_lines_dropped
+from ram_core.contract.native_stderr import lines_dropped
 from ram_core.contract.options import CaptureOptions
 from ram_core.contract.reruns import OVERWRITE
 
@@ -49,13 +48,6 @@ def busiest_frame(scene: bpy.types.Scene) -> int:
     return int(frames[int(np.argmax(counts))]) if len(tracks) else scene.frame_start
 
 
-def gpu_noise_dropped() -> AbstractContextManager[None]:
-    """Blender's own stderr without the ``EGL Error (0x3009): EGL_BAD_MATCH ...`` lines that a render without a
-    display prints while it picks a GPU context (it then renders fine): they read as if the demo had failed.
-    Every other line is passed on."""
-    return native_lines_dropped(b"EGL Error")
-
-
 def render(scene: bpy.types.Scene, camera: bpy.types.Object, path: Path) -> np.ndarray:
     """Render ``camera``'s view with Workbench (people in their colours) and return RGBA ``(H, W, 4)`` top row first."""
     scene.camera = camera
@@ -67,7 +59,9 @@ def render(scene: bpy.types.Scene, camera: bpy.types.Object, path: Path) -> np.n
     scene.render.image_settings.file_format = "PNG"
     scene.render.image_settings.color_mode = "RGBA"
     scene.render.filepath = str(path)
-    with gpu_noise_dropped():
+    # A render without a display prints "EGL Error (0x3009): EGL_BAD_MATCH ..." while Blender picks a GPU
+    # context, then renders fine: the lines read as if the demo had failed. Other EGL errors are kept.
+    with lines_dropped(b"EGL Error (0x3009)"):
         bpy.ops.render.render(write_still=True)
     return read_png(path)
 

@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     from ram_core.batch.driver import make_jobs, run_batch
     from ram_core.batch.schedulers import LocalScheduler, RayScheduler, local_workers
     from ram_core.batch.task import CANCELLED, DONE, FAILED, SKIPPED
-    from ram_core.contract.batch_files import clashing_names, find_videos, no_videos
+    from ram_core.contract.batch_files import clashing_names, find_videos, make_output_folder, no_videos
 
     options = capture_options.from_args(args)
     if args.max_retries < 0:
@@ -167,9 +167,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     try:
-        out.mkdir(parents=True, exist_ok=True)  # only now: a batch refused above leaves no empty folder behind
-    except OSError as e:  # not "/proc/out: No such file or directory", which reads as if it should be there
-        raise CommandError(f"{out}: cannot make the output folder ({e.strerror or e})") from None
+        make_output_folder(out)  # only now: a batch refused above leaves no empty folder behind
+    except ValueError as e:
+        raise CommandError(str(e)) from None
     if args.ray is not None:
         if args.workers is not None:
             raise CommandError("--workers is for the local pool; Ray places the tasks by their resources")

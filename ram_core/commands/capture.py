@@ -119,7 +119,7 @@ def check_results_names(output: str, raw: str | None = None) -> None:
         if path and Path(path).suffix.lower() != ".npz" and not Path(path).is_dir():  # a folder: said later
             raise ValueError(
                 f"{flag} {path}: the results file is an .npz, give a name ending .npz (a .blend and FBX/BVH come "
-                "from it in Blender: File > Import > RAM Results, or blender -b -c ram_capture --from-results)"
+                "from it in Blender: File > Import > RAM Results (.npz), or blender -b -c ram_capture --from-results)"
             )
 
 

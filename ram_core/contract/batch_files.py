@@ -10,6 +10,7 @@ video when both files are complete and still match), plus ``batch_summary.csv`` 
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -22,27 +23,26 @@ EXPORT_FORMATS = ("fbx", "bvh", "npz")
 
 
 def find_videos(inputs: list[str]) -> list[Path]:
-    """Videos named in ``inputs``: files as given, folders expanded to their videos (sorted)."""
-    videos = []
+    """Videos named in ``inputs``: files as given, folders expanded to their videos (sorted; not hidden files,
+    such as the ``._clip.mp4`` macOS writes beside ``clip.mp4`` on FAT drives); a file named twice
+    (``clip.mp4 ./clip.mp4``, a folder and a video in it) once, as first named."""
+    videos: dict[Path, Path] = {}
     for item in inputs:
         p = Path(item)
-        if p.is_dir():
-            videos += sorted(f for f in p.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES)
-        else:
-            videos.append(p)
-    return videos
+        for video in sorted(_videos_in(p)) if p.is_dir() else [p]:
+            videos.setdefault(Path(os.path.abspath(video)), video)  # not resolve(): a link is a name of its own
+    return list(videos.values())
+
+
+def _videos_in(folder: Path) -> list[Path]:
+    return [f for f in folder.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES and not f.name.startswith(".")]
 
 
 def no_videos(inputs: list[str]) -> str:
     """The line for inputs in which :func:`find_videos` found nothing: which files count as videos, or, when
     the videos are one folder down (folders are not searched within), which subfolders to name instead."""
     folders = [Path(item) for item in inputs if Path(item).is_dir()]
-    below = sorted(
-        str(sub)
-        for folder in folders
-        for sub in folder.iterdir()
-        if sub.is_dir() and any(f.suffix.lower() in VIDEO_SUFFIXES for f in sub.iterdir())
-    )
+    below = sorted(str(sub) for folder in folders for sub in folder.iterdir() if sub.is_dir() and _videos_in(sub))
     if below:
         more = f" and {len(below) - 3} more" if len(below) > 3 else ""
         return f"no videos found in {' '.join(inputs)}; subfolders are not searched: give {' '.join(below[:3])}{more}"
@@ -51,15 +51,39 @@ def no_videos(inputs: list[str]) -> str:
 
 def clashing_names(videos: list[Path], exports: bool = False) -> str | None:
     """The line refusing two of ``videos`` that would write the same files (``a/clip.mp4`` and ``b/clip.mp4``;
-    with ``exports``, also ``my clip.mp4`` and ``my_clip.mp4``, whose exports share :func:`export_stem`), or None."""
+    with ``exports``, also ``my clip.mp4`` and ``my_clip.mp4``, whose exports share :func:`export_stem`), or None.
+    Names are compared ignoring case: on macOS and Windows ``Clip.ram.npz`` and ``clip.ram.npz`` are one file."""
+    return _first_clash([(v, v.stem, v.stem + RESULTS_SUFFIX) for v in videos], exports, "capture")
+
+
+def clashing_scenes(results: list[Path], exports: bool = False) -> str | None:
+    """As :func:`clashing_names`, for the scenes built from ``results`` files: ``<stem>.blend`` and, with
+    ``exports``, the exports (``my clip.ram.npz`` and ``my_clip.ram.npz`` both export ``my_clip_person1.fbx``)."""
+    return _first_clash([(r, stem_of_results(r), stem_of_results(r) + ".blend") for r in results], exports, "build")
+
+
+def _first_clash(items: list[tuple[Path, str, str]], exports: bool, verb: str) -> str | None:
+    """``items``: (input, its stem, the file named for it); the first two inputs that would write one file."""
     seen: dict[str, Path] = {}
-    for video in videos:
-        names = [video.stem + RESULTS_SUFFIX] + ([f"{export_stem(video.stem)}_person<N> exports"] if exports else [])
-        for name in names:
-            if name in seen and seen[name] != video:
-                return f"{seen[name]} and {video} would both write {name}; rename one or capture them in two runs"
-            seen[name] = video
+    for path, stem, own in items:
+        for name in [own] + ([f"{export_stem(stem)}_person<N> exports"] if exports else []):
+            key = name.casefold()
+            if key in seen and seen[key] != path:
+                return f"{seen[key]} and {path} would both write {name}; rename one or {verb} them in two runs"
+            seen[key] = path
     return None
+
+
+def make_output_folder(out: Path) -> Path:
+    """``out``, made if it is not there; ValueError, one line, if it is a file or cannot be made (not
+    "out: File exists" or "/proc/out: No such file or directory", which read as if it should be there)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out}: is a file; give a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"{out}: cannot make the output folder ({e.strerror or e})") from None
+    return out
 
 
 def results_path(out_dir: str | Path, video: str | Path) -> Path:

@@ -1,11 +1,8 @@
-"""Lines that native code writes to file descriptor 2 (past Python's ``sys.stderr``), some of them dropped.
+"""Lines that native code prints to file descriptor 2 and that read as failures but are not, kept off stderr.
 
-Libraries written in C or C++ print to the process's stderr directly: LiteRT's ``INFO: Created TensorFlow Lite
-XNNPACK delegate for CPU.`` when an interpreter first allocates its tensors, Blender's ``EGL Error (0x3009):
-EGL_BAD_MATCH ...`` while a render without a display picks its GPU context (it then renders fine). Users read
-such lines as failures. Within :func:`native_lines_dropped` descriptor 2 points at a temporary file; after, every
-line that does not start with one of the given prefixes goes to the real stderr, in order. Python exceptions
-pass through. Standard library only (the contract's rule).
+Native code (LiteRT's C++, Blender's GPU context) writes past Python's ``sys.stderr``, so the descriptor itself
+points at a temporary file within the block; after it, every other line goes to the real stderr, in order.
+Standard library only: the worker and Blender (the demo's renders) use it.
 """
 
 from __future__ import annotations
@@ -17,12 +14,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_SWAP = threading.Lock()  # one swap of descriptor 2 at a time in a process
+_SWAP = threading.RLock()  # one descriptor 2 per process: swaps from two threads must not interleave
 
 
 @contextmanager
-def native_lines_dropped(*prefixes: bytes) -> Iterator[None]:
-    """Within: lines on file descriptor 2 that start with any of ``prefixes`` are dropped, the others kept."""
+def lines_dropped(*prefixes: bytes) -> Iterator[None]:
+    """Within: lines on descriptor 2 that start with one of ``prefixes`` are dropped, the others kept.
+
+    If the block raises, every line is kept: the dropped kind may be why it failed. A crash of the process
+    inside the block loses its stderr (it is in the temporary file): keep the blocks to the calls that print.
+    """
     with _SWAP, tempfile.TemporaryFile() as caught:
         try:
             sys.stderr.flush()
@@ -31,15 +32,16 @@ def native_lines_dropped(*prefixes: bytes) -> Iterator[None]:
             yield
             return
         os.dup2(caught.fileno(), 2)
+        failed = True
         try:
             yield
+            failed = False
         finally:
+            sys.stderr.flush()  # what Python wrote within belongs before what follows the block
             os.dup2(saved, 2)
             os.close(saved)
             caught.seek(0)
-            kept = [line for line in caught.read().splitlines(keepends=True) if not line.startswith(prefixes)]
-            if kept:
-                os.write(2, b"".join(kept))
-
-
-__all__ = ["native_lines_dropped"]
+            lines = caught.read().splitlines(keepends=True)
+            kept = b"".join(line for line in lines if failed or not line.startswith(prefixes))
+            while kept:
+                kept = kept[os.write(2, kept) :]

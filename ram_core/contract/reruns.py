@@ -51,11 +51,22 @@ def scene_outputs(out_dir: str | Path, stem: str) -> list[Path]:
     backup beside it) and each person's exports ``<export stem>_person<N>.fbx|bvh|npz`` (``batch_files.export_stem``:
     ``street walk.blend``'s are ``street_walk_person1.fbx``)."""
     out = Path(out_dir)
-    export = re.compile(rf"{re.escape(export_stem(stem))}_person\d+\.({'|'.join(EXPORT_FORMATS)})")
+    name = export_stem(stem)
+    export = re.compile(rf"{re.escape(name)}(_person\d+\.(?:{'|'.join(EXPORT_FORMATS)}))", re.IGNORECASE)
     found = [p for p in (out / f"{stem}.blend", out / f"{stem}.blend1") if p.is_file()]
     if out.is_dir():
-        found += sorted(p for p in out.iterdir() if export.fullmatch(p.name) and p.is_file())
+        found += sorted(p for p in out.iterdir() if p.is_file() and _written_over(p, out / name, export))
     return found
+
+
+def _written_over(path: Path, base: Path, export: re.Pattern[str]) -> bool:
+    """Whether the export ``base`` + ``_person<N>.<fmt>`` that ``path``'s name matches writes over ``path``: by
+    its very name, or by another case on a file system that ignores case (macOS, Windows: one file)."""
+    m = export.fullmatch(path.name)
+    if m is None:
+        return False
+    written = base.with_name(base.name + m.group(1).lower())  # the writer's names are lower case past the stem
+    return path.name == written.name or (written.exists() and os.path.samefile(path, written))
 
 
 def video_outputs(out_dir: str | Path, stem: str) -> list[Path]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ram_core.contract.native_stderr import native_lines_dropped
+from ram_core.contract import native_stderr
 
 if TYPE_CHECKING:
     from ai_edge_litert.interpreter import Interpreter
@@ -93,9 +93,12 @@ def model_path(model: ModelFile, folder: str | Path | None = None) -> Path:
 
 
 def native_info_dropped() -> AbstractContextManager[None]:
-    """Within: LiteRT's ``INFO: ...`` lines from C++ (``INFO: Created TensorFlow Lite XNNPACK delegate for CPU.``
-    when an interpreter first allocates its tensors) are dropped, everything else on stderr is kept."""
-    return native_lines_dropped(b"INFO: ")
+    """Within: native code's ``INFO: ...`` lines on file descriptor 2 are dropped, everything else is kept.
+
+    LiteRT prints ``INFO: Created TensorFlow Lite XNNPACK delegate for CPU.`` from C++ when an interpreter
+    first allocates its tensors, past Python's ``sys.stderr`` (:func:`native_stderr.lines_dropped`).
+    """
+    return native_stderr.lines_dropped(b"INFO: ")
 
 
 def load_interpreter(model: ModelFile, folder: str | Path | None = None, num_threads: int = 2) -> Interpreter:

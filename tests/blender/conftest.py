@@ -77,5 +77,6 @@ def pytest_unconfigure(config):
         sys.stderr.flush()
         # os._exit skips atexit and Blender's own exit, which would remove these two folders.
         shutil.rmtree(os.environ["BLENDER_USER_RESOURCES"], ignore_errors=True)
-        shutil.rmtree(bpy.app.tempdir, ignore_errors=True)
+        if Path(bpy.app.tempdir).name.startswith("blender_"):  # not the temp folder itself, Blender's fallback
+            shutil.rmtree(bpy.app.tempdir, ignore_errors=True)
         os._exit(getattr(config, "ram_exitstatus", 0))

@@ -147,6 +147,16 @@ def test_a_batch_whose_every_video_fails_leaves_no_output_folder(empty_scene, tm
         assert not (tmp_path / "new").exists()
 
 
+def test_a_failed_batch_never_removes_a_folder_the_user_made(empty_scene, tmp_path, monkeypatch):
+    """``new/../mine`` is the user's empty folder ``mine``: before, the run made ``new`` and, every video failed,
+    removed ``mine`` as a folder it had made (the path was walked without resolving ``..``)."""
+    (tmp_path / "mine").mkdir()
+    monkeypatch.chdir(tmp_path)
+    args = [str(tmp_path / "missing.mp4")], "new/../mine", CaptureOptions(backend=SCRIPTED, end=5)
+    assert cli.batch_capture(*args, python=WORKER_PYTHON, report=lambda line: None) == 1
+    assert (tmp_path / "mine").is_dir()
+
+
 def test_cli_says_in_one_line_that_it_cannot_make_the_output_folder(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
     out = tmp_path / "notes.txt" / "out"  # below a file: no folder can be made there

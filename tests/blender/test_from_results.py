@@ -41,6 +41,22 @@ def test_scenes_are_built_from_a_results_folder_and_a_bad_file_fails_alone(empty
     assert rgb.mean() > 0.02 and rgb.std(axis=0).max() > 0.01  # not black, not one colour
 
 
+def test_results_whose_exports_share_a_name_are_refused_before_any_scene(empty_scene, tmp_path, capsys):
+    """Before: ``my clip.ram.npz``'s exports were written over by ``my_clip.ram.npz``'s (both my_clip_person1.bvh)."""
+    names = [tmp_path / "my clip.ram.npz", tmp_path / "my_clip.ram.npz"]
+    for name in names:
+        shutil.copy(RESULTS / "v2_scene.ram.npz", name)
+    out = tmp_path / "scenes"
+    assert cli.main(["--from-results", str(tmp_path), "-o", str(out), "--export", "bvh"]) == 2
+    assert capsys.readouterr().err == (
+        f"ram_capture: {names[0]} and {names[1]} would both write my_clip_person<N> exports; rename one or build "
+        "them in two runs\n"
+    )
+    assert not out.exists()
+    assert cli.main(["--from-results", str(tmp_path), "-o", str(out)]) == 0  # without exports: two scenes
+    assert {p.name for p in out.glob("*.blend")} == {"my clip.blend", "my_clip.blend"}
+
+
 def test_from_results_on_nothing_says_what_it_found(tmp_path, capsys):
     assert cli.main(["--from-results", str(tmp_path / "nope")]) == 1
     assert capsys.readouterr().out == f"ram_capture: {tmp_path / 'nope'}: no such file or folder\n"

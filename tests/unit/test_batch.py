@@ -20,7 +20,14 @@ from ram_core.batch.schedulers import LocalScheduler, task_resources
 from ram_core.batch.task import CANCELLED, DONE, FAILED, SKIPPED, VideoJob
 from ram_core.cli import main
 from ram_core.commands import CommandError
-from ram_core.contract.batch_files import find_results, record_path, results_path, stem_of_results
+from ram_core.contract.batch_files import (
+    clashing_names,
+    find_results,
+    find_videos,
+    record_path,
+    results_path,
+    stem_of_results,
+)
 from ram_core.contract.options import CaptureOptions
 from tests.conftest import REPO, SCRIPTED
 from tests.unit.batch_clips import assert_same_results, leftovers
@@ -177,6 +184,37 @@ def test_two_videos_with_one_name_are_refused_before_any_capture(tmp_path):
     (tmp_path / "b").mkdir()
     with pytest.raises(ValueError, match=r"would both write clip\.ram\.npz"):
         make_jobs([tmp_path / "a" / "clip.mp4", tmp_path / "b" / "clip.mp4"], tmp_path, SCRIPTED_OPTIONS)
+
+
+def test_names_that_differ_only_in_case_are_refused(tmp_path):
+    """On macOS and Windows ``Clip.ram.npz`` and ``clip.ram.npz`` are one file: the second would replace the first."""
+    videos = [tmp_path / "a" / "Clip.mp4", tmp_path / "b" / "clip.mp4"]
+    assert clashing_names(videos) == (
+        f"{videos[0]} and {videos[1]} would both write clip.ram.npz; rename one or capture them in two runs"
+    )
+    exported = [tmp_path / "My clip.mp4", tmp_path / "my_clip.mp4"]
+    assert clashing_names(exported) is None
+    assert "would both write my_clip_person<N> exports" in clashing_names(exported, exports=True)
+
+
+def test_a_video_named_twice_is_captured_once(tmp_path, monkeypatch):
+    """Before: ``ram-core batch clip.mp4 clip.mp4`` made two jobs writing the same results at once (and
+    ``clip.mp4 ./folder/..../clip.mp4`` was refused as two videos of one name)."""
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "link.mp4").symlink_to(video)  # a name of its own: link.ram.npz, as before
+    found = find_videos(["clip.mp4", str(video), str(tmp_path), "clip.mp4", "../" + tmp_path.name + "/clip.mp4"])
+    assert found == [Path("clip.mp4"), tmp_path / "link.mp4"] and clashing_names(found) is None
+
+
+def test_hidden_files_in_a_folder_are_not_videos(tmp_path):
+    """macOS writes ``._clip.mp4`` (its AppleDouble metadata) beside ``clip.mp4`` on FAT and exFAT drives and
+    network shares: before, each was captured and failed ('not a video'), and the batch exited 1."""
+    for name in ("clip.mp4", "._clip.mp4", ".hidden.mp4"):
+        (tmp_path / name).write_bytes(b"")
+    assert find_videos([str(tmp_path)]) == [tmp_path / "clip.mp4"]
+    assert find_videos([str(tmp_path / ".hidden.mp4")]) == [tmp_path / ".hidden.mp4"]  # named: used
 
 
 def test_two_videos_whose_exports_share_a_name_are_refused_with_export(tmp_path, capsys):

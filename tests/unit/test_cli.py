@@ -390,6 +390,13 @@ def test_a_results_file_not_named_npz_is_refused_before_the_capture(tmp_path, ca
     assert "-o " + str(tmp_path / "out.txt") + ": the results file is an .npz" in capsys.readouterr().err
 
 
+def test_a_results_file_named_in_upper_case_or_a_folder_is_not_refused_for_its_name(tmp_path):
+    from ram_core.commands.capture import check_results_names
+
+    check_results_names(str(tmp_path / "CLIP.NPZ"), str(tmp_path / "Raw.Npz"))
+    check_results_names(str(tmp_path))  # a folder: check_output_path says "is a folder, expected a file name"
+
+
 def test_info_on_a_folder_names_a_results_file_in_it(tmp_path, capsys):
     """Before: 'not a RAM results file (unreadable .npz: IsADirectoryError: [Errno 21] ...)'."""
     from ram_core.contract.results import save_results

@@ -47,6 +47,17 @@ def test_a_video_named_with_spaces_has_its_exports_among_its_outputs(tmp_path):
     assert sorted(p.name for p in reruns.video_outputs(tmp_path, "street walk")) == sorted(names)
 
 
+def test_an_export_the_new_one_would_write_over_by_another_case_is_among_the_outputs(tmp_path):
+    """On macOS and Windows writing ``clip_person1.fbx`` writes over an earlier ``Clip_person1.fbx`` (one file):
+    before, --overwrite for ``clip.mp4`` left it out of what moves to replaced/. A hard link stands in for such
+    a file system here; on a case-sensitive one (this) the other case is another file and is not touched."""
+    (tmp_path / "Clip_person1.fbx").write_bytes(b"earlier")
+    (tmp_path / "Clip_person2.BVH").write_bytes(b"another file here")
+    assert reruns.scene_outputs(tmp_path, "clip") == []
+    (tmp_path / "clip_person1.fbx").hardlink_to(tmp_path / "Clip_person1.fbx")
+    assert [p.name for p in reruns.scene_outputs(tmp_path, "clip")] == ["Clip_person1.fbx", "clip_person1.fbx"]
+
+
 def test_the_flags_exclude_each_other_and_refusing_is_the_default():
     parser = argparse.ArgumentParser()
     reruns.add_arguments(parser)

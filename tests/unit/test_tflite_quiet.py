@@ -1,5 +1,5 @@
 """LiteRT's native ``INFO:`` line on creating an interpreter stays off stderr; other native lines and Python
-errors do not (``ram_core.contract.native_stderr``, which the demo also uses for Blender's EGL lines)."""
+errors do not."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import os
 
 import pytest
 
-from ram_core.contract.native_stderr import native_lines_dropped
 from ram_core.perception import tflite
 
 
@@ -16,12 +15,6 @@ def test_native_info_lines_are_dropped_and_the_rest_kept(capfd):
         os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\nWARNING: kept\n")
     os.write(2, b"INFO: after the block is not touched\n")
     assert capfd.readouterr().err == "WARNING: kept\nINFO: after the block is not touched\n"
-
-
-def test_lines_with_any_of_the_prefixes_are_dropped_and_the_others_kept_in_order(capfd):
-    with native_lines_dropped(b"EGL Error", b"INFO: "):
-        os.write(2, b"one\nEGL Error (0x3009): EGL_BAD_MATCH\ntwo\nINFO: x\nthree")
-    assert capfd.readouterr().err == "one\ntwo\nthree"
 
 
 def test_a_python_error_inside_passes_through_and_stderr_comes_back(capfd):
