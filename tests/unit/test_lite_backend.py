@@ -164,7 +164,8 @@ def test_a_gap_fill_is_dropped_where_another_track_observed_that_person() -> Non
 def test_each_track_frame_is_sent_once() -> None:
     """The backend itself, frames 0-14: no record for a (track, frame) pair twice (a track's look-back runs
     when it is confirmed, not again on later frames, where it found the frames already sent). Its ``on_crops``
-    hears why each landmark crop ran, with the crop's box and pose (``benchmarks/lite_capture.py --why``)."""
+    hears why each landmark crop ran, with the crop's box and pose (``benchmarks/lite_capture.py --why``). Opened
+    again, it captures the same frames to the same records."""
     from ram_core.backends.lite.backend import LiteBackend
     from ram_core.video import iter_frames, open_video
 
@@ -179,3 +180,8 @@ def test_each_track_frame_is_sent_once() -> None:
     assert all(len(why) == len(boxes) == len(found.score) for why, boxes, found in calls)
     assert {"track seen", "detector box"} <= {crop_reason(code) for why, _, _ in calls for code in why}
     backend.close()
+    # Opened again, the backend starts the video afresh: the same records as its first run's (no track carried over).
+    backend.open(info, np.array([[info.width, 0, info.width / 2], [0, info.width, info.height / 2], [0, 0, 1.0]]), True)
+    again = np.concatenate([backend.process(i, image) for i, image in iter_frames(CLIP, 0, 15)])
+    backend.close()
+    assert again.tobytes() == sent.tobytes()

@@ -276,6 +276,7 @@ class LiteBackend:
         return False
 
     def open(self, info: VideoInfo, intrinsics: np.ndarray, intrinsics_assumed: bool) -> None:
+        self._tracker = Tracker(self.cfg.tracker)  # a backend opened again starts a new video with no tracks
         self._intrinsics = np.asarray(intrinsics, dtype=np.float64)
         self._fps = float(info.fps) if info.fps > 0 else 30.0
         self._detector = PersonDetector(self.cfg.detector)
@@ -563,6 +564,7 @@ class LiteBackend:
         self._landmarker = None
         self._smoothers.clear()
         self._pending.clear()
+        self._last.clear()
         self._seen.clear()
         self._recent.clear()
         self._sent.clear()
