@@ -16,6 +16,28 @@ PERIOD = 32.0  # frames per stride
 HIDDEN = np.arange(50, 80)  # a 1 s hiding
 
 
+def posed_track(
+    go: np.ndarray, pose: np.ndarray, transl: np.ndarray, frame: np.ndarray | None = None, **extra: np.ndarray
+) -> object:
+    """Track 1 on ``frame`` (default 0..) with these rotations and pelvis path, posed on the default skeleton,
+    observed; ``extra``: more record fields (``keypoints_2d``)."""
+    n = len(go)
+    joints, _ = forward_kinematics(go, pose, default_rest_joints(), transl)
+    return make_track(
+        1,
+        frame=np.arange(n) if frame is None else frame,
+        global_orient=go,
+        body_pose=pose,
+        betas=np.zeros((n, 10)),
+        transl=transl,
+        joints=joints,
+        box=np.tile([300.0, 100.0, 340.0, 220.0], (n, 1)),
+        confidence=np.ones(n),
+        predicted=np.zeros(n, bool),
+        **extra,
+    )
+
+
 def gait_pose(frames: np.ndarray, swing: float) -> np.ndarray:
     """``(T, 23, 3)`` local rotations of a walk: hips swinging opposite ways by ``swing`` radians, knees bending."""
     phase = 2.0 * np.pi * frames / PERIOD
@@ -37,23 +59,9 @@ def walker(swing: float, seed: int = 0) -> tuple[object, np.ndarray]:
     pose = truth[frames] + rng.normal(0.0, 0.03, (n, 23, 3))
     go = np.tile([np.pi, 0.0, 0.0], (n, 1))  # upright in the camera frame (y down)
     transl = np.tile([0.0, 0.0, 5.0], (n, 1))
-    joints, _ = forward_kinematics(go, pose, default_rest_joints(), transl)
     keypoints = np.zeros((n, 24, 3))
     keypoints[..., 2] = 1.0
-    track = make_track(
-        1,
-        frame=frames,
-        global_orient=go,
-        body_pose=pose,
-        betas=np.zeros((n, 10)),
-        transl=transl,
-        joints=joints,
-        box=np.tile([300.0, 100.0, 340.0, 220.0], (n, 1)),
-        confidence=np.ones(n),
-        predicted=np.zeros(n, bool),
-        keypoints_2d=keypoints,
-    )
-    return track, truth
+    return posed_track(go, pose, transl, frame=frames, keypoints_2d=keypoints), truth
 
 
 def leg_error(track: object, truth: np.ndarray) -> float:

@@ -5,32 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ram_core.contract.results import Results, make_track
-from ram_core.contract.skeleton import axis_angle_to_matrix, forward_kinematics, matrix_to_axis_angle
-from ram_core.contract.smpl_model import default_rest_joints
+from ram_core.contract.results import Results
+from ram_core.contract.skeleton import axis_angle_to_matrix, matrix_to_axis_angle
 from ram_core.scene.heading import refill_turned, travel, turned_records
+from tests.unit.test_gait_fill import posed_track
 from tests.unit.test_gap_edges import heading_error_deg
 from tests.unit.test_relink import FPS, meta
 
 TURNED = np.arange(40, 52)  # 0.4 s at 30 fps seen turned round
-
-
-def posed_track(go: np.ndarray, pose: np.ndarray, transl: np.ndarray) -> object:
-    """Track 1 on frames 0.. with these rotations and pelvis path, posed on the default skeleton, observed."""
-    n = len(go)
-    joints, _ = forward_kinematics(go, pose, default_rest_joints(), transl)
-    return make_track(
-        1,
-        frame=np.arange(n),
-        global_orient=go,
-        body_pose=pose,
-        betas=np.zeros((n, 10)),
-        transl=transl,
-        joints=joints,
-        box=np.tile([300.0, 100.0, 340.0, 220.0], (n, 1)),
-        confidence=np.ones(n),
-        predicted=np.zeros(n, bool),
-    )
 
 
 def walker_toward_camera(speed: float, turned: np.ndarray = TURNED, backwards: bool = False) -> object:
