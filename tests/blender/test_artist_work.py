@@ -12,6 +12,7 @@ from ram_blender.importer.keys import action_fcurves
 from ram_blender.importer.plan import FRAME_OFFSET
 from ram_core.contract.coords import SMPL_TO_BLENDER, camera_points_to_blender
 from ram_core.contract.skeleton import JOINT_NAMES
+from tests.fixtures.artist import look_hat_and_wave
 
 
 def armature(track_id):
@@ -20,24 +21,7 @@ def armature(track_id):
 
 def add_artist_work(obj):
     """A constraint on the head, an empty parented to the head, an NLA strip, a hand key, a property."""
-    scene = bpy.context.scene
-    target = bpy.data.objects.new("look target", None)
-    scene.collection.objects.link(target)
-    con = obj.pose.bones["head"].constraints.new("DAMPED_TRACK")
-    con.name = "look"
-    con.target = target
-    hat = bpy.data.objects.new("hat", None)
-    scene.collection.objects.link(hat)
-    hat.parent = obj
-    hat.parent_type = "BONE"
-    hat.parent_bone = "head"
-    ram_action = obj.animation_data.action
-    wave = bpy.data.actions.new("wave")
-    obj.animation_data.action = wave
-    obj.pose.bones["right_hand"].keyframe_insert("scale", frame=5)
-    obj.animation_data.action = ram_action
-    strip = obj.animation_data.nla_tracks.new().strips.new("wave", 1, wave)
-    strip.blend_type = "ADD"
+    look_hat_and_wave(obj)
     obj.pose.bones["left_hand"].scale = (1.5, 1.5, 1.5)
     obj.pose.bones["left_hand"].keyframe_insert("scale", frame=10)  # a hand key in RAM's own action
     obj["mood"] = "happy"

@@ -17,6 +17,7 @@ from ram_blender.importer.plan import FRAME_OFFSET
 from ram_core.contract.coords import camera_points_to_blender
 from ram_core.contract.results import load_results, save_results
 from ram_core.contract.skeleton import JOINT_NAMES
+from tests.fixtures.artist import look_hat_and_wave
 
 
 def person(track_id):
@@ -27,15 +28,7 @@ def put_work_on(obj):
     """The artist's work on RAM's armature itself: a bone constraint, an empty parented to a bone, custom
     properties on the object, its data and a pose bone, a keyed custom property and a bone's scale in RAM's
     own action, their own action in an NLA strip, the object moved, a bone of their own."""
-    scene = bpy.context.scene
-    target = bpy.data.objects.new("look target", None)
-    scene.collection.objects.link(target)
-    con = obj.pose.bones["head"].constraints.new("DAMPED_TRACK")
-    con.name = "look"
-    con.target = target
-    hat = bpy.data.objects.new("hat", None)
-    scene.collection.objects.link(hat)
-    hat.parent, hat.parent_type, hat.parent_bone = obj, "BONE", "head"
+    look_hat_and_wave(obj)
     obj["mood"] = 0.0
     obj.keyframe_insert('["mood"]', frame=3)  # a curve RAM does not write, in RAM's action
     obj["mood"] = 1.0
@@ -44,12 +37,6 @@ def put_work_on(obj):
     obj.pose.bones["left_hand"].keyframe_insert("scale", frame=10)
     obj.data["rig_version"] = 2
     obj.pose.bones["spine1"]["stiffness"] = 0.25
-    ram_action = obj.animation_data.action
-    wave = bpy.data.actions.new("wave")
-    obj.animation_data.action = wave
-    obj.pose.bones["right_hand"].keyframe_insert("scale", frame=5)
-    obj.animation_data.action = ram_action
-    obj.animation_data.nla_tracks.new().strips.new("wave", 1, wave).blend_type = "ADD"
     obj.location.x += 0.5
     bpy.context.view_layer.objects.active = obj
     bpy.ops.object.mode_set(mode="EDIT")
