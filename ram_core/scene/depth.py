@@ -64,13 +64,14 @@ def smooth_distances(
 def solve_pentadiagonal(w: np.ndarray, rough: float, rhs: np.ndarray) -> np.ndarray:
     """Solve ``(diag(w) + rough * D2.T @ D2) x = rhs`` (``D2`` the second difference) by banded Cholesky, O(T)."""
     n = len(w)
-    # D2.T @ D2 has diagonals (1, 5, 6, ..., 6, 5, 1), (-2, -4, ..., -4, -2), (1, ..., 1).
-    a0 = np.full(n, 6.0)
-    a0[[0, -1]] = 1.0
-    a0[[1, -2]] = 5.0
-    a1 = np.full(n - 1, -4.0)
-    a1[[0, -1]] = -2.0
-    a2 = np.ones(n - 2)
+    # D2.T @ D2, summed over D2's rows (1, -2, 1) at columns (k, k+1, k+2): diagonals (1, 5, 6, ..., 6, 5, 1),
+    # (-2, -4, ..., -4, -2), (1, ..., 1) for long runs, (1, 4, 1), (-2, -2), (1) for three frames.
+    a0, a1, a2 = np.zeros(n), np.zeros(max(n - 1, 0)), np.ones(max(n - 2, 0))
+    a0[: n - 2] += 1.0
+    a0[1 : n - 1] += 4.0
+    a0[2:] += 1.0
+    a1[: n - 2] -= 2.0
+    a1[1 : n - 1] -= 2.0
     a0 = w + rough * a0
     a1 = rough * a1
     a2 = rough * a2
