@@ -28,19 +28,6 @@ from ram_core.scene.refine import unsolved
 from ram_core.scene.solve import SceneOptions, camera_pose, solve_scene
 from ram_core.tracking.boxes import iou_matrix
 
-CLIPS = (
-    "couple",
-    "cross_hidden",
-    "crouch",
-    "enter_leave",
-    "fast_10fps",
-    "pillar",
-    "run",
-    "three_crossing",
-    "toward_away",
-)
-
-
 def matched_person(gt: dict[str, np.ndarray], frames: np.ndarray, boxes: np.ndarray) -> int:
     """The ground-truth person whose amodal boxes overlap a track's ``boxes`` ``(T, 4)`` most over its ``frames``."""
     n_people, n_frames = gt["present"].shape
@@ -95,9 +82,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("suite", type=Path)
     ap.add_argument("kept", type=Path)
-    ap.add_argument("--clips", default=",".join(CLIPS))
+    ap.add_argument("--clips", help="clip names, comma-separated (default: every clip folder of the suite)")
     args = ap.parse_args()
-    for name in args.clips.split(","):
+    names = args.clips.split(",") if args.clips else sorted(p.parent.name for p in args.suite.glob("*/gt.npz"))
+    for name in names:
         raw = args.kept / name / "raw.ram.npz"
         if not raw.is_file():
             print(f"{name}: no {raw}")
