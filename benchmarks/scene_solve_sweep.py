@@ -5,7 +5,8 @@ pitched 0-45 degrees down, rolled 0-5 degrees, 50-90 degrees of horizontal field
 people 1.50-1.95 m tall walking across the image, toward / away from the camera or both, placed where the
 camera sees their feet. Each track is what a monocular backend assuming a 1.70 m skeleton makes of them: the
 whole body shrunk toward the camera by ``1.70 / height``, its distance off by up to +-10 % more per person,
-leaned up to 15 degrees toward the camera, 3 % depth jitter per frame, 1.5 cm per joint; the pixels it saw
+leaned up to 15 degrees toward the camera, 3 % depth jitter per frame and a slow drift of 0.5-2 % (over about
+half a second, ``slow_depth_drift``), 1.5 cm per joint; the pixels it saw
 (shoulders, ankles, feet) with 1-2 px of noise. Frames where a person's feet or head leave the image are dropped.
 
 Per scene it prints the solve's floor-normal error (degrees), camera-height error, each person's height error
@@ -36,7 +37,7 @@ if str(ROOT) not in sys.path:
 from ram_core.contract.results import Results
 from ram_core.contract.skeleton import JOINT_INDEX
 from ram_core.scene.solve import UNCERTAIN, solve_scene
-from tests.fixtures.streets import FPS, STATURE, camera, track_of, walker
+from tests.fixtures.streets import FPS, STATURE, camera, slow_depth_drift, track_of, walker
 from tests.fixtures.streets import meta as synthetic_meta
 
 WIDTH, HEIGHT = 1920, 1080
@@ -120,6 +121,7 @@ def scene_of(
         # toward the camera, jittered along the ray and per joint.
         raw = true_cam * (STATURE / h) * rng.uniform(0.9, 1.1)
         raw = raw * (1 + 0.03 * rng.standard_normal((frames, 1, 1))) + 0.015 * rng.standard_normal(raw.shape)
+        raw = raw * np.exp(slow_depth_drift(frames, rng, rng.uniform(0.005, 0.02)))[:, None, None]
         lean = np.radians(rng.uniform(0.0, 15.0))
         tilt = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(lean), -np.sin(lean)], [0.0, np.sin(lean), np.cos(lean)]])
         pelvis = raw[:, :1]

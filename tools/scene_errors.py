@@ -28,6 +28,7 @@ from ram_core.scene.refine import unsolved
 from ram_core.scene.solve import SceneOptions, camera_pose, solve_scene
 from ram_core.tracking.boxes import iou_matrix
 
+
 def matched_person(gt: dict[str, np.ndarray], frames: np.ndarray, boxes: np.ndarray) -> int:
     """The ground-truth person whose amodal boxes overlap a track's ``boxes`` ``(T, 4)`` most over its ``frames``."""
     n_people, n_frames = gt["present"].shape
