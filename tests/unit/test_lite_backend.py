@@ -185,3 +185,13 @@ def test_each_track_frame_is_sent_once() -> None:
     again = np.concatenate([backend.process(i, image) for i, image in iter_frames(CLIP, 0, 15)])
     backend.close()
     assert again.tobytes() == sent.tobytes()
+
+
+@needs_models
+def test_a_clip_too_short_to_confirm_anyone_keeps_the_people_seen_on_each_frame(tmp_path) -> None:
+    """Three frames confirm nobody (a track needs 5 observed frames): the two people seen on all three are kept
+    (the capture had no tracks), where they stand (about 9 m away; a 3-frame run's depth was put at the camera)."""
+    clip = CLIP.parent / "synth" / "couple" / "clip.mp4"
+    got = run_capture(sys.executable, clip, tmp_path / "short.npz", options=CaptureOptions(backend="lite", end=3))
+    assert [t.frame.tolist() for t in got.tracks] == [[0, 1, 2], [0, 1, 2]]
+    assert all(np.all(np.linalg.norm(t.joints[:, 0], axis=-1) > 5.0) for t in got.tracks)

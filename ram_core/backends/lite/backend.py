@@ -26,7 +26,8 @@ Per frame:
    focal length (a robust solve, :func:`~ram_core.body.camera.solve_translation`), then a One-Euro
    smoother whose depth gate holds a frame's outlying depth at the track's recent one. A tentative track's frames are held back and sent once it is confirmed (a person is
    captured from the frame they were first found, and from earlier frames where looking back with the
-   landmark model finds them: ``look_back``), or dropped if it ends unconfirmed. A track that
+   landmark model finds them: ``look_back``), or dropped if it ends unconfirmed (in a capture shorter than
+   confirming takes, one seen on each of its frames is kept: ``finish``). A track that
    coasts (occluded) sends nothing; when it is seen again within the smoother's ``max_gap`` frames,
    the gap is filled by interpolating between the frames on either side (rotations slerped,
    translation and box linear), flagged ``predicted``. A track that never comes back leaves no
@@ -256,6 +257,7 @@ class LiteBackend:
         self._sweep_at = 0
         self._recent: deque[tuple[int, np.ndarray]] = deque()  # the last frames, for looking back
         self._sent: set[int] = set()  # tracks whose records are being sent (confirmed)
+        self._frames = 0  # frames processed since ``open``
         self._still = StillTiles(cfg.still_change, cfg.still_level, cfg.still_skips)
         self._reentries = Reentries(cfg.reentry, (0.0, 0.0), 30.0)
         # Called, when set, after each landmark model run with why each crop ran (``(N,)`` codes,
@@ -284,6 +286,7 @@ class LiteBackend:
         tiles = self._detector.tiles(info.width, info.height)
         self._tiles = [tiles[i] for i in sweep_order(len(tiles))]
         self._sweep_at = 0
+        self._frames = 0
         self._still = StillTiles(self.cfg.still_change, self.cfg.still_level, self.cfg.still_skips)
         self._reentries = Reentries(self.cfg.reentry, (float(info.width), float(info.height)), self._fps)
 
@@ -291,6 +294,7 @@ class LiteBackend:
         if self._detector is None or self._landmarker is None:
             raise RuntimeError("LiteBackend.process before open")
         cfg = self.cfg
+        self._frames += 1
         height, width = image_bgr.shape[:2]
         views = self._tracker.peek_predictions(frame_index)
         predicted = np.array([p.box for p in views]).reshape(-1, 4)
@@ -557,7 +561,18 @@ class LiteBackend:
         return pose_records(frames, before["track_id"], go, bp, transl, self._rest, box, 0.0, predicted=True)
 
     def finish(self) -> np.ndarray:
-        return empty_records()
+        """The held records of every tentative track seen on each frame of a capture shorter than confirming
+        takes (``tracker.confirm_hits`` frames): a clip of 1 to 4 frames confirms nobody, and the people in
+        it are not false finds for that. A longer capture sends nothing more (its unconfirmed tracks are dropped).
+        """
+        if self._frames >= self.cfg.tracker.confirm_hits:
+            return empty_records()
+        out = [empty_records()]
+        for held in self._pending.values():
+            seen = {int(r["frame"][0]) for r in held if len(r) and not r["predicted"][0]}
+            if len(seen) == self._frames:
+                out += held
+        return np.concatenate(out)
 
     def close(self) -> None:
         self._detector = None
