@@ -60,13 +60,16 @@ class VideoError(ValueError):
 @dataclass(frozen=True)
 class VideoInfo:
     """What the container says about a video. ``frame_count`` is the header's count (may be too high
-    for a truncated file); ``fps`` falls back to :data:`DEFAULT_FPS` when the file gives none."""
+    for a truncated file); ``fps`` falls back to :data:`DEFAULT_FPS` when the file gives none. ``width`` and
+    ``height`` are the frames as shown: a phone's portrait video stored landscape with a rotation tag is
+    decoded upright (OpenCV applies the tag), and ``rotation`` is that tag (0, 90, 180 or 270 degrees clockwise)."""
 
     path: str
     fps: float
     width: int
     height: int
     frame_count: int
+    rotation: int = 0
 
 
 def _signature(path: Path, table: tuple[tuple[int, bytes, str], ...]) -> str | None:
@@ -160,8 +163,7 @@ def open_video(path: str | os.PathLike) -> VideoInfo:
     try:
         frame_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         fps = float(cap.get(cv2.CAP_PROP_FPS))
-        width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
-        height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        rotation = _quarter_turns(cap.get(cv2.CAP_PROP_ORIENTATION_META))
         if frame_count <= 0:
             raise VideoError(f"{p}: the video has no frames")
         ok, frame = cap.read()
@@ -173,7 +175,15 @@ def open_video(path: str | os.PathLike) -> VideoInfo:
         logger.warning("%s gives no frame rate; assuming %g fps", p, DEFAULT_FPS)
         fps = DEFAULT_FPS
     height, width = frame.shape[:2]
-    return VideoInfo(str(p), fps, int(width), int(height), frame_count)
+    return VideoInfo(str(p), fps, int(width), int(height), frame_count, rotation)
+
+
+def _quarter_turns(degrees: float) -> int:
+    """A rotation tag in degrees as 0, 90, 180 or 270 (0 for none, or an angle that is not a quarter turn)."""
+    if not math.isfinite(degrees):
+        return 0
+    turn = int(round(degrees)) % 360
+    return turn if turn % 90 == 0 else 0
 
 
 # A run of this many undecodable frames in a row is taken as the end of the file (truncated), not damage.

@@ -197,6 +197,7 @@ def capture(args: argparse.Namespace, ring: Ring, channel: Channel, control: Con
             rest_joints=np.asarray(backend.rest_joints, dtype=np.float64),
             rest_source=backend.rest_source,
             betas_fitted=bool(backend.betas_fitted),
+            video_rotation=info.rotation,
         )
         total = end - start
         channel.send(Started(meta.to_json(), total))

@@ -40,6 +40,7 @@ from .plan import (
     ScenePlan,
     SkeletonPlan,
     TrackPlan,
+    background_turn,
     frame_timeline,
     gap_filled_keys,
     hold_before_gaps,
@@ -155,15 +156,16 @@ def build_camera(
         scene.render.resolution_y = plan.height
         scene.render.pixel_aspect_x = scene.render.pixel_aspect_y = 1.0
     if video:
-        show_video(cam, video)
+        show_video(cam, video, plan)
     return obj
 
 
-def show_video(cam: bpy.types.Camera, video: str) -> bpy.types.MovieClip | None:
+def show_video(cam: bpy.types.Camera, video: str, plan: CameraPlan) -> bpy.types.MovieClip | None:
     """The footage ``video`` as ``cam``'s background image (camera view, the viewport only), its first frame on
     Blender frame 1 = video frame 0, as the keys are; None, and no background, when the file is not there (the
     scene still builds: a .blend moved without its video). A variable-frame-rate video is shown as Blender reads
-    the movie (at its average rate), not retimed as the keys are (``plan.frame_timeline``)."""
+    the movie (at its average rate), not retimed as the keys are (``plan.frame_timeline``); a phone's video that
+    Blender reads as stored, not turned by its rotation tag, is turned upright (``plan.background_turn``)."""
     path = Path(bpy.path.abspath(video))
     if not path.is_file():
         log.info("%s: no such video; the capture camera gets no background", path)
@@ -185,6 +187,7 @@ def show_video(cam: bpy.types.Camera, video: str) -> bpy.types.MovieClip | None:
     bg.clip = clip
     bg.use_camera_clip = False  # this clip, not the scene's active one
     bg.frame_method = "FIT"  # the camera's frame is the video's (resolution and sensor fit from plan_camera)
+    bg.rotation, bg.scale = background_turn(tuple(clip.size), plan)
     bg.alpha = 1.0
     cam.show_background_images = True
     return clip

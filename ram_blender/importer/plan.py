@@ -45,6 +45,7 @@ holds and visibility are still worked out on the video's frame numbers.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -430,6 +431,7 @@ class CameraPlan:
     down), else at the origin looking along +Y with +Z up. ``lens_mm`` on a ``sensor_width_mm``
     sensor fitted horizontally gives the focal length ``fx`` pixels of a ``width``-pixel image; the
     shifts place the principal point (fractions of the larger image side, as Blender measures them).
+    ``video_rotation``: the video's rotation tag (``CaptureMeta.video_rotation``), for its background.
     """
 
     matrix_world: np.ndarray
@@ -439,6 +441,7 @@ class CameraPlan:
     shift_y: float
     width: int
     height: int
+    video_rotation: int = 0
 
 
 def plan_camera(meta: CaptureMeta, sensor_width_mm: float = 36.0) -> CameraPlan:
@@ -455,7 +458,20 @@ def plan_camera(meta: CaptureMeta, sensor_width_mm: float = 36.0) -> CameraPlan:
         shift_y=(float(k[1, 2]) - meta.height / 2.0) / side,
         width=int(meta.width),
         height=int(meta.height),
+        video_rotation=int(meta.video_rotation),
     )
+
+
+def background_turn(clip_size: tuple[int, int], plan: CameraPlan) -> tuple[float, float]:
+    """The camera background's ``rotation`` (radians, clockwise) and ``scale`` that show a movie of
+    ``clip_size`` (width, height, as Blender reads it) as the capture saw it: a video stored turned by its
+    rotation tag (a phone's portrait video stored landscape) that Blender reads as stored (4.2 does; 5.x
+    applies the tag) is turned by the tag, and scaled to fill the frame (the ``FIT`` frame method fits the
+    unturned movie to the frame first). (0, 1) for a movie Blender reads upright."""
+    w, h = int(clip_size[0]), int(clip_size[1])
+    if plan.video_rotation in (90, 270) and (w, h) == (plan.height, plan.width) and w != h:
+        return math.radians(plan.video_rotation), max(w, h) / min(w, h)
+    return 0.0, 1.0
 
 
 def plan_scene(meta: CaptureMeta) -> ScenePlan:

@@ -110,7 +110,9 @@ class CaptureMeta:
     ``skipped_frames``: video indices of damaged frames that could not be decoded (no records there; empty
     in older files). ``frame_times`` ``(frame_end - frame_start,)``: when the video shows each captured frame,
     seconds, for a variable-frame-rate video (:mod:`ram_core.contract.timing`); None when frame ``f`` is at
-    ``f / fps`` (and in older files).
+    ``f / fps`` (and in older files). ``video_rotation``: the video's rotation tag, degrees clockwise (0, 90,
+    180, 270), which turned its stored frames upright (``width`` and ``height`` are the frames as shown; 0 in
+    older files); Blender 4.2 shows such a movie as stored, and the importer turns its camera background.
     """
 
     video_path: str
@@ -135,6 +137,7 @@ class CaptureMeta:
     skipped_frames: tuple[int, ...] = ()
     frame_times: np.ndarray | None = None
     motion: str = ""
+    video_rotation: int = 0
 
     def to_json(self) -> str:
         d = dataclasses.asdict(self)
@@ -173,6 +176,8 @@ class CaptureMeta:
         for name, shape in _META_OPTIONAL_MATRICES.items():
             if d.get(name) is not None:
                 d[name] = _meta_matrix(name, d[name], shape)
+        if d.get("video_rotation", 0) not in (0, 90, 180, 270):
+            raise ResultsFormatError(f"metadata video_rotation is {d['video_rotation']}, expected 0, 90, 180 or 270")
         if "skipped_frames" in d:
             d["skipped_frames"] = _meta_skipped(d["skipped_frames"], d["frame_start"], d["frame_end"])
         if d.get("frame_times") is not None:
@@ -203,6 +208,7 @@ _META_TYPES: dict[str, type] = {
     "notes": str,
     "scene_status": str,
     "motion": str,
+    "video_rotation": int,
 }
 
 

@@ -76,6 +76,30 @@ def test_capture_camera_shows_the_video_in_camera_view(empty_scene, tmp_path):
     assert any(o.type == "ARMATURE" for o in bpy.context.scene.objects)
 
 
+def test_a_phone_video_stored_turned_shows_upright_behind_the_capture(empty_scene, tmp_path):
+    """A portrait video stored landscape with a rotation tag (90 degrees clockwise, as phones write): the capture
+    saw it upright (480 x 640). Blender 5 reads the movie upright; Blender 4.2 reads it as stored (640 x 480), and
+    the background is turned clockwise and scaled to fill the portrait frame (it was squeezed, lying on its side)."""
+    import math
+    from pathlib import Path
+
+    from synth import make_meta, make_random_track
+
+    from tests.fixtures.bad_inputs import rotation_tagged_mp4
+
+    video = rotation_tagged_mp4(Path(__file__).parents[1] / "data/synth/couple/clip.mp4", tmp_path / "phone.mp4", 90)
+    meta = dataclasses.replace(make_meta(), video_path=str(video), width=480, height=640, video_rotation=90)
+    track = make_random_track(np.random.default_rng(5), 1, np.arange(10), meta.rest_joints)
+    session.import_results(bpy.context, str(save_results(Results(meta, [track]), tmp_path / "phone.ram.npz")))
+    scene = bpy.context.scene
+    assert (scene.render.resolution_x, scene.render.resolution_y) == (480, 640)
+    (bg,) = scene.camera.data.background_images
+    if tuple(bg.clip.size) == (640, 480):  # read as stored
+        assert math.isclose(bg.rotation, math.pi / 2, rel_tol=1e-6) and math.isclose(bg.scale, 640 / 480, rel_tol=1e-6)
+    else:
+        assert tuple(bg.clip.size) == (480, 640) and bg.rotation == 0 and bg.scale == 1
+
+
 def test_a_scene_with_its_own_camera_keeps_it_unless_asked(addon, tmp_path):
     """The default startup scene has a camera: it stays the scene camera (and is never removed), the import
     says how to render from RAM's; asked (Use as Scene Camera), RAM's becomes the scene camera."""

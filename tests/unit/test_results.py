@@ -139,6 +139,8 @@ def rewrite(tmp_path, change) -> str:
             lambda d: d.update(meta_json=_meta_with(d, frame_times=[0.0] * 120)),
             "frame_times do not increase",
         ),
+        (lambda d: d.update(meta_json=_meta_with(d, video_rotation=45)), "video_rotation is 45, expected 0, 90"),
+        (lambda d: d.update(meta_json=_meta_with(d, video_rotation="90")), "video_rotation is '90', expected int"),
         (lambda d: d.update(meta_json=np.array('{"fps": 10}')), "metadata lacks"),
     ],
 )

@@ -155,6 +155,37 @@ def test_a_capture_of_a_variable_rate_video_warns_once_and_keeps_the_times(tmp_p
     assert meta.skipped_frames == ()
 
 
+def test_a_phone_video_stored_landscape_with_a_rotation_tag_is_captured_upright(
+    tmp_path, capsys, monkeypatch, worker_env
+):
+    """A phone's portrait video is often stored landscape with a rotation tag (90 degrees clockwise): its frames
+    are read upright (portrait, what was on the left is on top) and the results say so (``video_rotation``)."""
+    import cv2
+
+    from ram_core.cli import main
+    from ram_core.contract.results import load_results
+    from tests.fixtures.bad_inputs import rotation_tagged_mp4
+
+    stored = tmp_path / "stored.mp4"
+    writer = cv2.VideoWriter(str(stored), cv2.VideoWriter_fourcc(*"mp4v"), 25, (64, 48))
+    for _ in range(3):
+        frame = np.zeros((48, 64, 3), np.uint8)
+        frame[:, :16] = 255  # the stored frame's left quarter: the top quarter once turned clockwise
+        writer.write(frame)
+    writer.release()
+    video = rotation_tagged_mp4(stored, tmp_path / "phone.mp4", 90)
+    info = open_video(video)
+    assert (info.width, info.height, info.rotation) == (48, 64, 90)
+    (_, first), *_ = iter_frames(video)
+    assert first.shape == (64, 48, 3) and first[:12].mean() > 200 and first[20:].mean() < 30
+    monkeypatch.setenv("PYTHONPATH", worker_env["PYTHONPATH"])
+    out = tmp_path / "phone.ram.npz"
+    assert main(["capture", str(video), "-o", str(out), "--backend", SCRIPTED]) == 0
+    meta = load_results(out).meta
+    assert (meta.width, meta.height, meta.video_rotation) == (48, 64, 90)
+    assert open_video(stored).rotation == 0
+
+
 def test_an_mp4_cut_off_before_its_index_says_so(tmp_path):
     from tests.fixtures.bad_inputs import box_chain, small_mp4
 
