@@ -309,8 +309,26 @@ def seen_feet(track: Track, intrinsics: np.ndarray, min_weight: float = SceneOpt
     return _rays(track, FEET, from_camera, min_weight) * np.linalg.norm(feet, axis=-1, keepdims=True)
 
 
+def feet_cut_off(
+    track: Track, intrinsics: np.ndarray, height: int, min_weight: float = SceneOptions.min_pixel_weight
+) -> np.ndarray:
+    """``(T,)`` True where a foot of ``track`` was not seen (its pixel's weight below ``min_weight``) and the backend
+    put it below the bottom of a picture ``height`` pixels tall: a person close by, seen from the waist up, whose
+    legs the backend guessed. Where it put those feet says nothing about the floor. A foot it saw (its pixel, even
+    just past the edge) and a foot beside the picture (a person half out at a side) are not cut off."""
+    feet = track.joints[:, list(FEET)].astype(np.float64) @ np.asarray(intrinsics, dtype=np.float64).T
+    below = (feet[..., 2] <= 0) | (feet[..., 1] > height * feet[..., 2])
+    unseen = track.keypoints_2d[:, list(FEET), 2] < min_weight
+    return np.any(below & unseen, axis=-1)
+
+
 def _evidence(
-    tracks: list[Track], fps: float, rest: np.ndarray, intrinsics: np.ndarray, options: SceneOptions
+    tracks: list[Track],
+    fps: float,
+    rest: np.ndarray,
+    intrinsics: np.ndarray,
+    options: SceneOptions,
+    height: int,
 ) -> _Evidence:
     stature = rest_stature(rest)
     step = foot_to_shoulders(rest)
@@ -318,7 +336,7 @@ def _evidence(
     from_camera = np.linalg.inv(np.asarray(intrinsics, dtype=np.float64))
     parts = []
     for i, t in enumerate(tracks):
-        keep = ~t.predicted
+        keep = ~t.predicted & ~feet_cut_off(t, intrinsics, height, options.min_pixel_weight)
         feet = t.joints[:, list(FEET)].astype(np.float64)
         speed = image_speed(feet, t.frame, fps, window)
         h = options.foot_height * stature * t.scale.astype(np.float64)
@@ -630,7 +648,8 @@ def solve_scene(results: Results, options: SceneOptions = SceneOptions()) -> Sce
     """
     tracks = [t for t in results.tracks if len(t)]
     stature = rest_stature(results.meta.rest_joints)
-    ev = _evidence(tracks, float(results.meta.fps), results.meta.rest_joints, results.meta.intrinsics, options)
+    meta = results.meta
+    ev = _evidence(tracks, float(meta.fps), meta.rest_joints, meta.intrinsics, options, meta.height)
     up = _upright_axis(tracks)
     if len(ev.feet) == 0:
         return _unsolved(f"{NO_FLOOR}: no observed person", results.tracks, stature)
