@@ -37,15 +37,6 @@ class DetectorConfig:
         tile_sizes: sides of the square tiles in frame pixels, one overlapping grid per size, each tile
             resized to 224x224. A size is best at about twice the height of the people to find; a size at
             least the frame's longer side is one letterboxed whole-frame pass (for people close by).
-        grid_side: the longest frame side ``tile_sizes`` are for. A frame with a longer side gets tiles scaled by
-            its longer side / this: the same grid over the picture,
-            as if the frame were shrunk to this size, so a 1080p or 4K frame costs what a frame of this size costs
-            and people are found down to the same fraction of the picture's height. None: the sizes in pixels at any
-            frame size (a 1920x1080 frame had 243 tiles, 5.8 times a 768x576 frame's 42). On three 60-frame 1080p
-            clips made from the synthetic suite (a portrait phone framing of two people, four people 320-380 px
-            tall, and the same four 95-150 px tall in the middle of a 1920x1080 frame) 1280 used 16% less CPU time in
-            all (the portrait clip 28%) than None with the same HOTA (67.3 on average), coverage 0.936 against 0.942
-            (0.904 against 0.938 and 0.887 on the two four-people clips); 960 lost people (coverage 0.91).
         tile_overlap: overlap of neighbouring tiles as a fraction of the tile size, in [0, 1).
         min_score: detections scoring below this (after the sigmoid) are dropped (MediaPipe uses 0.5).
         nms_iou: face boxes overlapping more than this IoU are merged (weighted NMS, MediaPipe uses 0.3).
@@ -58,7 +49,6 @@ class DetectorConfig:
     """
 
     tile_sizes: tuple[int, ...] = (200, 400, 768)
-    grid_side: int | None = 1280
     tile_overlap: float = 0.5
     min_score: float = 0.5
     nms_iou: float = 0.3
@@ -192,19 +182,10 @@ class PersonDetector:
         """
         return [
             (int(x), int(y), side)
-            for side in self.tile_sides(width, height)
+            for side in self.cfg.tile_sizes
             for y in tile_origins(height, side, self.cfg.tile_overlap)
             for x in tile_origins(width, side, self.cfg.tile_overlap)
         ]
-
-    def tile_sides(self, width: int, height: int) -> tuple[int, ...]:
-        """The tile sizes (px) for a ``width`` x ``height`` frame: ``tile_sizes``, scaled up for a frame larger than
-        ``grid_side``."""
-        longer = max(width, height)
-        grid = self.cfg.grid_side
-        if grid is None or longer <= grid:
-            return tuple(self.cfg.tile_sizes)
-        return tuple(int(round(side * longer / grid)) for side in self.cfg.tile_sizes)
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Run the model on (B, 224, 224, 3) float32 in [-1, 1]; (B, A, 12) raw boxes, (B, A, 1) logits.

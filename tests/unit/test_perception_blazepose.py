@@ -89,19 +89,6 @@ def test_tile_origins_cover_with_overlap():
     assert tile_origins(576, 768, 0.5).tolist() == [-96]
 
 
-def test_a_large_frame_gets_the_grid_of_a_frame_of_grid_side_scaled(detector):
-    """A 1080p or 4K frame is tiled as a frame of ``grid_side`` is, scaled to it: the same tiles over the picture
-    (a 1920x1080 frame had 243 tiles, 5.8 times a 768x576 frame's). Frames up to ``grid_side`` keep the sizes."""
-    grid = detector.cfg.grid_side
-    small = np.array(detector.tiles(grid, grid * 9 // 16), dtype=np.float64)
-    for scale in (1.5, 3.0):  # 1920x1080, 3840x2160 from 1280x720
-        big = np.array(detector.tiles(int(grid * scale), int(grid * 9 // 16 * scale)), dtype=np.float64)
-        assert big.shape == small.shape
-        np.testing.assert_allclose(big / scale, small, atol=1.0)
-    assert detector.tile_sides(768, 576) == detector.tile_sides(576, 768) == detector.cfg.tile_sizes
-    assert len(detector.tiles(1920, 1080)) == len(detector.tiles(1080, 1920)) < 243
-
-
 def test_weighted_nms_merges_overlaps_and_keeps_others():
     box = np.array([0, 0, 10, 10, 5, 5, 5, 9, 5, 2, 5, 4], np.float32)
     shifted = box + np.array([1, 0, 1, 0] + [1, 0] * 4, np.float32)
