@@ -286,12 +286,16 @@ def ended_inside(
     """Ids of the other tracks apart from ``track`` before its gap ``a..b`` (their last record on or before ``a``,
     at most the gap's length away, overlapping ``track``'s by at most ``max_iou``) that have no record from ``b``
     on within the gap's length: someone else who met this track's person inside the gap and was lost there (its
-    last records there are that meeting, often the lost track's crop sliding onto this person)."""
+    last records there are that meeting, often the lost track's crop sliding onto this person). Each was seen
+    already a gap's length before ``a``: a track born as this one was lost, and lost as this one came back, is
+    this person found again by a new track (on vtest.avi a man crossing another: his track's box on the other
+    man on the gap's first frame, the new track on him throughout the gap)."""
     ia = int(np.flatnonzero(track.frame == a)[0])
     reach = b - a
     after = {tid for f in range(b, b + reach + 1) for tid, _ in seen.get(f, [])}
+    earlier = {tid for f in range(a - 2 * reach, a - reach + 1) for tid, _ in seen.get(f, [])}
     out: set[int] = set()
-    for tid in {tid for f in range(a - reach, b) for tid, _ in seen.get(f, [])} - after - {track.track_id}:
+    for tid in ({tid for f in range(a - reach, b) for tid, _ in seen.get(f, [])} & earlier) - after - {track.track_id}:
         last = next(
             (o for f in range(a, a - reach - 1, -1) for t, o in seen.get(f, []) if t == tid),
             None,

@@ -28,9 +28,11 @@ def test_a_short_gap_is_filled_where_a_track_apart_before_it_ended_on_this_perso
     assert before.frame.tolist() == STILL.tolist()
 
 
-def test_a_track_that_goes_on_after_the_gap_or_was_on_this_person_before_it_still_blocks_the_fill():
+def test_a_track_that_goes_on_after_the_gap_was_on_this_person_before_it_or_was_born_at_it_still_blocks_the_fill():
     """The same gap; the other track goes on over the still man after it (on him on frame 57: one person, two
-    tracks, as far as the records tell), or was already on him before it (4 px away on frame 54): not filled."""
+    tracks, as far as the records tell), or was already on him before it (4 px away on frame 54), or was born on
+    the gap's first frame (a new track on him while his own was lost: vtest.avi): not filled."""
     still = walker(1, STILL, 200, speed=0.0)
-    for passer in (_passer(np.arange(40, 61), 20.0, -10.0), _passer(np.arange(40, 57), 4.0, -2.0)):
+    others = (np.arange(40, 61), 20.0, -10.0), (np.arange(40, 57), 4.0, -2.0), (np.arange(54, 57), 20.0, -10.0)
+    for passer in (_passer(*other) for other in others):
         assert fill_track_gaps(Results(meta(), [still, passer])).track(1).frame.tolist() == STILL.tolist()
