@@ -16,8 +16,12 @@ and the mean fraction of their amodal box inside the frame. Then the number of t
 
 ``--probe`` also runs the `lite` backend's models on each run's frames (the clip's video is ``clip.mp4`` beside
 the ground truth): the landmark model on the person's true box, as a track's own crop would be (padded beyond
-the picture's edge), gives its pose flag (the backend keeps a pose from 0.5), and the detector over the whole
-frame says on how many frames one of its boxes lies on the person's visible box (IoU at least 0.5).
+the picture's edge), gives its pose flag (the backend keeps a pose from 0.5) and says on how many frames that
+pose lies on them (``whose_pose``: closest to their true joints of everybody in the picture, within ``ON_PERSON``
+of their height), then again with the others painted out (each as the landmark model finds them in their own
+true box where that pose is closest to them, as the backend paints the people it found): a flag of 1.0 on someone else says nothing about this person
+(a person behind another gets the front one's pose). The detector over the whole frame says on how many frames
+one of its boxes lies on the person's visible box (IoU at least 0.5).
 """
 
 from __future__ import annotations
@@ -39,6 +43,34 @@ from ram_core.eval.capture import (
     visible_mask,
 )
 from ram_core.tracking.boxes import inside_fraction, iou_matrix
+
+#: Joints that BlazePose's landmarks and the ground truth's SMPL joints both name, at about the same place.
+SHARED_JOINTS = tuple(
+    f"{side}_{part}" for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle") for side in ("left", "right")
+)
+#: A pose lies on a person when its shared joints are within this fraction of the person's box height of theirs
+#: (median): the landmark model's own error on a person in plain view is about 0.03.
+ON_PERSON = 0.05
+
+
+def whose_pose(
+    points: np.ndarray, names: list[str], joints: np.ndarray, joint_names: list[str], heights: np.ndarray
+) -> tuple[int, float]:
+    """The person a pose lies on and how far it is from them.
+
+    ``points`` ``(L, 2)``: the pose's landmark pixels, named ``names``; ``joints`` ``(P, J, 2)``: everybody's true
+    joint pixels (NaN for anyone not in the picture), named ``joint_names``; ``heights`` ``(P,)``: their box heights.
+    Returns the person whose ``SHARED_JOINTS`` lie closest (median distance over their height) and that distance;
+    (-1, inf) when nobody is in the picture.
+    """
+    mine = np.asarray(points, dtype=np.float64)[[names.index(n) for n in SHARED_JOINTS]]
+    theirs = np.asarray(joints, dtype=np.float64)[:, [joint_names.index(n) for n in SHARED_JOINTS]]
+    far = np.median(np.linalg.norm(theirs - mine[None], axis=-1), axis=1) / np.maximum(np.asarray(heights), 1e-9)
+    far = np.where(np.isfinite(far), far, np.inf)
+    if not len(far) or not np.isfinite(far.min()):
+        return -1, float("inf")
+    best = int(np.argmin(far))
+    return best, float(far[best])
 
 
 def _runs(labels: list[str | None]) -> list[tuple[int, int, str]]:
@@ -72,23 +104,52 @@ class Probe:
 
         self.frames = dict(iter_frames(video, 0, count))
 
-    def __call__(self, amodal: np.ndarray, visible: np.ndarray, frames: range) -> str:
-        """``amodal``, ``visible``: the person's ``(F, 4)`` boxes; the pose flags' range and the detector's hits."""
+    def __call__(self, gt: dict[str, np.ndarray], person: int, frames: range) -> str:
+        """The pose flags' range on ``person``'s true box over ``frames``, the frames its pose lies on them (alone and
+        with the others painted out) and the detector's hits on them."""
+        from ram_core.body.blazepose import LANDMARK_NAMES
         from ram_core.perception.blazepose_detector import person_boxes
+        from ram_core.perception.people import paint_people
         from ram_core.tracking.boxes import scale_boxes
 
-        flags, hits = [], 0
+        amodal = gt["box_amodal"].astype(np.float64)
+        names, joint_names = list(LANDMARK_NAMES), [str(n) for n in gt["joint_names"]]
+        flags, hits, on, on_alone, shown = [], 0, 0, 0, 0
         for t in frames:
-            if t not in self.frames or not np.all(np.isfinite(amodal[t])):
+            here = np.flatnonzero(gt["present"][:, t] & np.all(np.isfinite(amodal[:, t]), axis=1))
+            if t not in self.frames or person not in here:
                 continue
-            crop = scale_boxes(amodal[t][None].astype(np.float64), self.cfg.roi_scale)
-            flags.append(float(self.landmarks.estimate(self.frames[t], crop).score[0]))
-            found = person_boxes(self.detector.detect_all(self.frames[t]).keypoints, self.cfg.detector.box_aspect)
-            seen = np.nan_to_num(visible[t].astype(np.float64))[None]
+            image = self.frames[t]
+            crops = scale_boxes(amodal[here, t], self.cfg.roi_scale)
+            poses = self.landmarks.estimate(image, crops)
+            joints = np.where(gt["present"][:, t, None, None], gt["joints_2d"][:, t].astype(np.float64), np.nan)
+            heights = amodal[:, t, 3] - amodal[:, t, 1]
+            mine = int(np.flatnonzero(here == person)[0])
+            flags.append(float(poses.score[mine]))
+            who, far = whose_pose(poses.image[mine], names, joints, joint_names, heights)
+            on += who == person and far < ON_PERSON
+            others = [
+                k
+                for k in range(len(here))
+                if k != mine
+                and poses.score[k] >= self.cfg.min_pose_score
+                and whose_pose(poses.image[k], names, joints, joint_names, heights)[0] == here[k]
+            ]
+            painted = paint_people(image, poses.image[others], self.cfg.paint_width)
+            alone = self.landmarks.estimate(painted, crops[mine : mine + 1])
+            if alone.score[0] >= self.cfg.min_pose_score:
+                shown += 1
+                who, far = whose_pose(alone.image[0], names, joints, joint_names, heights)
+                on_alone += who == person and far < ON_PERSON
+            found = person_boxes(self.detector.detect_all(image).keypoints, self.cfg.detector.box_aspect)
+            seen = np.nan_to_num(gt["box_visible"][person, t].astype(np.float64))[None]
             hits += bool(len(found) and iou_matrix(seen, found.astype(np.float64)).max() >= 0.5)
         if not flags:
             return ""
-        return f"; pose flag on the true box {min(flags):.2f}-{max(flags):.2f}, detector on {hits} of {len(flags)}"
+        return (
+            f"; pose flag on the true box {min(flags):.2f}-{max(flags):.2f}, on them on {on} of {len(flags)},"
+            f" others painted out: a pose on {shown}, on them on {on_alone}; detector on {hits} of {len(flags)}"
+        )
 
 
 def report(gt_path: str, results_path: str, probe: Probe | None = None) -> str:
@@ -147,7 +208,7 @@ def report(gt_path: str, results_path: str, probe: Probe | None = None) -> str:
         )
         for a, b, lab in _runs(labels):
             v, n = float(vfrac[i, a : b + 1].mean()), float(inside[i, a : b + 1].mean())
-            seen = probe(gt["box_amodal"][i], gt["box_visible"][i], range(a, b + 1)) if probe is not None else ""
+            seen = probe(gt, i, range(a, b + 1)) if probe is not None else ""
             lines.append(f"    {a:4d}-{b:<4d} {lab} (not occluded {v:.2f}, in frame {n:.2f}{seen})")
     lines.append(
         f"  total: visible {totals['visible']}, on main {totals['on_main']}, missed {totals['miss']}, "

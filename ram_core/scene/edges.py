@@ -21,7 +21,8 @@ Two kinds of track end leave a person unseen though they are there, and every tr
 Box and translation follow the same straight line; the body's turn is held from the nearest record wholly in
 the picture and its pose goes on with its own gait where it shows one (``ram_core.scene.gaps``); flagged
 ``predicted``, confidence 0, like a gap's fill. Never onto a frame where the box lies on another track's record
-(IoU above ``max_iou``: the extension ends there), outside the clip, or onto a frame the video could not decode.
+(IoU above ``max_iou``: the extension ends there; at the clip's end not a track this one was apart from shortly
+before, whom its person went behind: ``went_behind``), outside the clip, or onto a frame the video could not decode.
 Numpy only, like the contract (it runs in ``CaptureClient.results``).
 """
 
@@ -73,6 +74,11 @@ class EdgeConfig:
       the picture are her whole height. Her head's line was 0.8 of its true speed. (A person's height in the
       picture changes only with their distance, their width with every stride: the left and right edges keep
       the end box's width.)
+    behind_end: the carry to the clip's end is not stopped by another track that was apart from this one (IoU at
+      most ``max_iou``) on one of its observed frames within ``whole_s`` of its end and has records after that end
+      (``went_behind``): the two people met where this one was lost, and what goes on there is the one in front.
+      The synthetic stop_go_15fps: a man walks behind another who stands, 4 frames before the clip ends; his
+      carry lay on the other's box from its first frame and was not made.
     """
 
     touch: float = 0.98
@@ -86,6 +92,7 @@ class EdgeConfig:
     along_whole: bool = True
     max_iou: float = 0.5
     height_whole: bool = True
+    behind_end: bool = True
 
 
 def edges_crossed(box: np.ndarray, width: float, height: float) -> np.ndarray:
@@ -251,6 +258,32 @@ def tail_frames(
     return new[keep], out[keep], whole
 
 
+def went_behind(
+    track_id: int,
+    frames: np.ndarray,
+    boxes: np.ndarray,
+    seen: dict[int, list[tuple[int, np.ndarray]]],
+    fps: float,
+    cfg: EdgeConfig,
+) -> set[int]:
+    """Ids of the tracks a track lost inside the picture near the clip's end went behind (``cfg.behind_end``): each
+    other track with a record apart from this one's (IoU at most ``cfg.max_iou``) on one of its observed
+    ``frames`` (``(T,)`` ascending, boxes ``(T, 4)``) within ``cfg.whole_s`` of its last, and a record after that
+    last frame; none when ``behind_end`` is off."""
+    if not cfg.behind_end or not len(frames):
+        return set()
+    last = int(frames[-1])
+    later = {tid for f, rows in seen.items() if f > last for tid, _ in rows if tid != track_id}
+    out: set[int] = set()
+    for f, box in zip(frames, boxes):
+        if last - int(f) > cfg.whole_s * fps:
+            continue
+        for tid, other in seen.get(int(f), []):
+            if tid in later and box_iou(np.asarray(box, dtype=np.float64), other[None])[0] <= cfg.max_iou:
+                out.add(tid)
+    return out
+
+
 def _track_ends(frames: np.ndarray, observed: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """The ends a track may be extended at: ``(side, part)``, ``part`` ``(T,)`` bool over its ``observed`` frames
     ``(T,)`` (ascending) of the records that end is the end of. The track's first and last (side -1 and +1, all of
@@ -306,8 +339,9 @@ def extended_track(
         end = index[int(frames[part][0 if side < 0 else -1])]
         free = ~np.isin(new, list(skipped))
         free &= ~np.isin(new, track.frame) & ~np.isin(new, taken)
+        front = went_behind(track.track_id, frames, boxes, seen, fps, cfg) if side > 0 and part.all() else set()
         for i, f in enumerate(new):
-            others = [b for tid, b in seen.get(int(f), []) if tid != track.track_id]
+            others = [b for tid, b in seen.get(int(f), []) if tid != track.track_id and tid not in front]
             free[i] &= not others or box_iou(box[i], np.stack(others)).max() <= cfg.max_iou
         stop = np.flatnonzero(~free)
         count = int(stop[0]) if len(stop) else len(new)

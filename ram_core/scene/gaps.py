@@ -52,6 +52,10 @@ class GapConfig:
       ``max_iou``: two people apart before and after, one passing behind the other (whose amodal box lies on
       the front one's), not one person with two tracks. On the synthetic suite with ``ram_core.scene.stacked``
       three_crossing's consistency 0.917 -> 0.960, ID switches 7 -> 0; no other clip changed.
+    ended: another track apart from this one before the gap that has no record after it (within the gap's length)
+      does not block the fill either (``ended_inside``): it met this track's person inside the gap and was lost
+      there. The synthetic stop_go_15fps: a man standing still, his track lost for two frames while the other
+      man's track took the one pose found on the two of them and ended behind him; the fill was refused.
     gait: fill a walking person's body pose from their own strides (:func:`gait_period`, :func:`gait_fill`)
       rather than slerping it. On the suite's tuning clips (couple, pillar, toward_away, crouch) with 1 s cut
       from each track's records (6 tracks, 160 person-frames filled), PA-MPJPE on the filled frames 151 -> 96 mm
@@ -80,6 +84,7 @@ class GapConfig:
     max_gap_s: float = 2.0
     max_iou: float = 0.5
     apart: bool = True
+    ended: bool = True
     gait: bool = True
     gait_min_s: float = 0.6
     gait_max_s: float = 1.6
@@ -244,13 +249,14 @@ def posed_joints(
 
 
 def apart_at_ends(
-    track: Track, a: int, b: int, seen: dict[int, list[tuple[int, np.ndarray]]], max_iou: float
+    track: Track, a: int, b: int, seen: dict[int, list[tuple[int, np.ndarray]]], max_iou: float, ended: bool = False
 ) -> set[int]:
     """Ids of the other tracks whose last record on or before ``a`` and first on or after ``b`` (the observed
     frames around one of ``track``'s gaps), each at most the gap's length away, overlap ``track``'s record
     there by at most ``max_iou``: someone else on both sides of the gap. (Not only on ``a`` and ``b``
     themselves: the other track may have a gap there too, one that ``ram_core.scene.stacked`` left or that
-    is filled only after this track's.)"""
+    is filled only after this track's.) With ``ended``, also those apart before the gap that end inside it
+    (``ended_inside``)."""
     ia, ib = int(np.flatnonzero(track.frame == a)[0]), int(np.flatnonzero(track.frame == b)[0])
     reach = b - a
 
@@ -265,12 +271,38 @@ def apart_at_ends(
 
     at_a = near(range(a, a - reach - 1, -1))
     at_b = near(range(b, b + reach + 1))
-    return {
+    apart = {
         tid
         for tid in set(at_a) & set(at_b)
         if box_iou(track.box[ia].astype(np.float64), at_a[tid][None])[0] <= max_iou
         and box_iou(track.box[ib].astype(np.float64), at_b[tid][None])[0] <= max_iou
     }
+    return apart | (ended_inside(track, a, b, seen, max_iou) if ended else set())
+
+
+def ended_inside(
+    track: Track, a: int, b: int, seen: dict[int, list[tuple[int, np.ndarray]]], max_iou: float
+) -> set[int]:
+    """Ids of the other tracks apart from ``track`` before its gap ``a..b`` (their last record on or before ``a``,
+    at most the gap's length away, overlapping ``track``'s by at most ``max_iou``) that have no record from ``b``
+    on within the gap's length: someone else who met this track's person inside the gap and was lost there (its
+    last records there are that meeting, often the lost track's crop sliding onto this person). Each was seen
+    already a gap's length before ``a``: a track born as this one was lost, and lost as this one came back, is
+    this person found again by a new track (on vtest.avi a man crossing another: his track's box on the other
+    man on the gap's first frame, the new track on him throughout the gap)."""
+    ia = int(np.flatnonzero(track.frame == a)[0])
+    reach = b - a
+    after = {tid for f in range(b, b + reach + 1) for tid, _ in seen.get(f, [])}
+    earlier = {tid for f in range(a - 2 * reach, a - reach + 1) for tid, _ in seen.get(f, [])}
+    out: set[int] = set()
+    for tid in ({tid for f in range(a - reach, b) for tid, _ in seen.get(f, [])} & earlier) - after - {track.track_id}:
+        last = next(
+            (o for f in range(a, a - reach - 1, -1) for t, o in seen.get(f, []) if t == tid),
+            None,
+        )
+        if last is not None and box_iou(track.box[ia].astype(np.float64), last[None])[0] <= max_iou:
+            out.add(tid)
+    return out
 
 
 def note_boxes(
@@ -364,7 +396,8 @@ def _filled(
     free = np.ones(len(new), dtype=bool)
     for i, f in enumerate(new):
         a, b = int(track.frame[left[i]]), int(track.frame[left[i] + 1])
-        ignore = apart_at_ends(track, a, b, seen, max_iou) if (cfg or GapConfig()).apart else set()
+        kind = cfg or GapConfig()
+        ignore = apart_at_ends(track, a, b, seen, max_iou, kind.ended) if kind.apart else set()
         ignore |= (behind or {}).get((track.track_id, int(f)), set())
         others = [o for tid, o in seen.get(int(f), []) if tid != track.track_id and tid not in ignore]
         free[i] = int(f) not in skipped and (not others or box_iou(box[i], np.stack(others)).max() <= max_iou)
