@@ -336,6 +336,7 @@ def batch_capture(
     ground_plane: bool | None = None,
     character: Character | None = None,
     existing: str = reruns.REFUSE,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> int:
     """Capture every video in ``inputs`` into ``out_dir`` with ``options`` (None: the preferences'),
     each person with ``body`` (``"open"`` or ``"proxy"``; empty: the preference's), a ground plane under
@@ -373,7 +374,7 @@ def batch_capture(
         return done + (f" ({remarks})" if remarks else "")
 
     try:
-        failed = _each(videos, capture, report)
+        failed = _each(videos, capture, report, stopped)
     finally:
         _drop_if_empty(out, made)
     report(f"ram_capture: {len(videos) - len(failed)} of {len(videos)} videos done")
@@ -382,9 +383,10 @@ def batch_capture(
     return 1 if failed else 0
 
 
-def _each(paths: list[Path], work: Callable[[Path], str], report) -> list[str]:
+def _each(paths: list[Path], work: Callable[[Path], str], report, stopped: Callable[[], bool]) -> list[str]:
     """Run ``work`` on each path in turn, one report line each (``ok in N s`` and what ``work`` returned, or
-    ``FAILED`` and why); one that fails does not stop the others. Why each failed, one line each, naming it."""
+    ``FAILED`` and why); one that fails does not stop the others, a Ctrl-C (``stopped()``) does. Why each
+    failed, one line each, naming it."""
     failed = []
     for i, path in enumerate(paths, 1):
         t0 = time.perf_counter()
@@ -392,6 +394,8 @@ def _each(paths: list[Path], work: Callable[[Path], str], report) -> list[str]:
             done = work(path)
             report(f"[{i}/{len(paths)}] {path.name}: ok in {time.perf_counter() - t0:.1f} s {done}")
         except Exception as e:  # one bad input must not stop the batch
+            if stopped():  # Ctrl-C inside an operator (the FBX exporter) reaches us as its RuntimeError
+                raise KeyboardInterrupt from None
             log.debug("%s failed", path, exc_info=True)
             report(f"[{i}/{len(paths)}] {path.name}: FAILED: {e}")
             why = one_line(e)
@@ -414,6 +418,7 @@ def build_from_results(
     ground_plane: bool | None = None,
     character: Character | None = None,
     existing: str = reruns.REFUSE,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> int:
     """A .blend (and ``exports``) for every results file in ``results_dir`` (or for the one results file
     it names), into ``out_dir`` (default: the results' folder); 0 if all were built, else 1 (the rest still
@@ -443,7 +448,7 @@ def build_from_results(
         return f"-> {build_scene(results, out, exports, body, ground_plane, character, replaced)[0]}"
 
     try:
-        failed = _each(found, build, report)
+        failed = _each(found, build, report, stopped)
     finally:
         _drop_if_empty(out, made)
     report(f"ram_capture: {len(found) - len(failed)} of {len(found)} scenes built")
@@ -498,14 +503,14 @@ def main(argv: list[str]) -> int:
 
     try:
         with stopping.on_stop(on_stop):
-            return _run(argv)
+            return _run(argv, lambda: bool(stopped_by))
     except KeyboardInterrupt:
         signum = stopped_by[0] if stopped_by else signal.SIGINT
         print(f"{COMMAND}: stopped by {stopping.said(signum)}; the videos done before it are kept", file=sys.stderr)
         return stopping.exit_code(signum)
 
 
-def _run(argv: list[str]) -> int:
+def _run(argv: list[str], stopped: Callable[[], bool]) -> int:
     try:
         args = parse_args(argv)
     except SystemExit as e:
@@ -524,6 +529,7 @@ def _run(argv: list[str]) -> int:
                 ground_plane=args.ground_plane,
                 character=character_of(args),
                 existing=args.existing,
+                stopped=stopped,
             )
         except (OSError, ValueError) as e:
             print(f"{COMMAND}: {one_line(e)}", file=sys.stderr)
@@ -545,6 +551,7 @@ def _run(argv: list[str]) -> int:
             ground_plane=args.ground_plane,
             character=character_of(args),
             existing=args.existing,
+            stopped=stopped,
         )
     except (preferences.NoWorkerPython, OptionsError, CaptureError, OSError, ValueError) as e:
         print(f"{COMMAND}: {one_line(e)}", file=sys.stderr)
