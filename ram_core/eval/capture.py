@@ -25,7 +25,7 @@ import numpy as np
 
 from ram_core.contract.results import Results
 from ram_core.contract.skeleton import JOINT_NAMES
-from ram_core.eval.pose import mpjpe, pa_mpjpe
+from ram_core.eval.pose import mpjpe, npz_problem, pa_mpjpe
 from ram_core.scene.solve import rest_stature
 from ram_core.tracking.boxes import iou_matrix, xyxy_to_xywh
 from ram_core.tracking.mot import MotTable
@@ -52,9 +52,7 @@ def load_gt(path: str | Path) -> dict[str, np.ndarray]:
         with np.load(Path(path), allow_pickle=False) as z:
             gt = {k: np.asarray(z[k]) for k in z.files}
     except (OSError, ValueError) as e:
-        # numpy's words for a file that is no .npz ("contains pickled data ... load it unsafely") mislead here
-        why = "not an .npz file" if "pickled" in str(e) or "allow_pickle" in str(e) else str(e)
-        raise CaptureEvalError(f"{path}: not a readable ground-truth .npz ({why})") from None
+        raise CaptureEvalError(f"{path}: not a readable ground-truth .npz ({npz_problem(e)})") from None
     for key in ("joints_cam", "present", "box_amodal", "box_visible", "floor_cam", "world_from_camera", "fps"):
         if key not in gt:
             raise CaptureEvalError(f"{path}: ground truth lacks '{key}'")
