@@ -201,6 +201,17 @@ def tuning_names(suite: Path, given: str | None) -> list[str]:
     return []
 
 
+def unknown_names(clips: list[Path], given: str | None, tuning: list[str]) -> str | None:
+    """The line naming a ``--clips`` or tuning name that is no clip of the suite (a typo ran the whole suite
+    with nothing held out, or left a clip out, without a word), or None."""
+    names = [c.name for c in clips]
+    for flag, wanted in (("--clips", (given or "").split(",")), ("--tuning (or tuning.txt)", tuning)):
+        bad = [n for n in wanted if n and n not in names]
+        if bad and names:
+            return f"{flag}: no clip {', '.join(bad)} in the suite (its clips: {', '.join(names)})"
+    return None
+
+
 def report(runs: list[ClipRun], tuning: list[str]) -> tuple[str, dict[str, object], CaptureScores, CaptureScores]:
     """The text tables and the JSON document of a suite's runs; and the overall scores (ours, baseline)."""
     blocks, doc_clips = [], {}
@@ -257,7 +268,7 @@ def worse_than_baseline(ours: CaptureScores, base: CaptureScores) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0].replace("``", ""))
     parser.add_argument("--suite", type=Path, default=DEFAULT_SUITE, help="folder of clip folders (clip.mp4, gt.npz)")
     parser.add_argument("--python", default=sys.executable, help="the Python that runs ram-core (the worker env's)")
     parser.add_argument("--json", type=Path, default=None, metavar="OUT", help="also write the figures as JSON")
@@ -281,14 +292,20 @@ def main(argv: list[str] | None = None) -> int:
     if not args.suite.is_dir():
         print(f"{args.suite}: no suite there (pass --suite)", file=sys.stderr)
         return 2
+    if args.refine and args.reuse is None:
+        print("--refine refines the raw records an earlier --keep DIR kept: give --reuse DIR", file=sys.stderr)
+        return 2
     clips = clip_dirs(args.suite)
+    tuning = tuning_names(args.suite, args.tuning)
+    unknown = unknown_names(clips, args.clips, tuning)
+    if unknown:  # said, not refused: another suite may be scored with this one's tuning names
+        print(f"warning: {unknown}", file=sys.stderr)
     if args.clips:
         wanted = set(args.clips.split(","))
         clips = [c for c in clips if c.name in wanted]
     if not clips:
         print(f"{args.suite}: no clip folder with clip.mp4 and gt.npz", file=sys.stderr)
         return 2
-    tuning = tuning_names(args.suite, args.tuning)
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         for clip in clips:

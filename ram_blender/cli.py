@@ -181,16 +181,24 @@ def process_video(
     """Capture ``video``, build a fresh scene, save ``<stem>.blend`` and the exports; the paths written
     (none when nobody was found in it: a video without people is not a failure, as in ``ram-core capture``).
     With ``replaced`` (a folder), the video's earlier outputs move there just before the new results are
-    written (a failed capture leaves them in place)."""
+    written. A capture, scene or export that fails or is stopped (Ctrl-C) leaves none of this run's files
+    for the video and its earlier ones where they were (:func:`reruns.put_back`)."""
     results = results_path(out_dir, video)
+    changing = []
 
     def move_earlier() -> None:
+        changing.append(True)  # from here on the video's files in out_dir are this run's
         if replaced is not None:
             reruns.set_aside(reruns.video_outputs(out_dir, video.stem), replaced)
 
-    if capture_one(CaptureRequest(python, str(video), str(results), options), before_save=move_earlier) is None:
-        return []
-    return [results, *build_scene(results, out_dir, exports, body, ground_plane, character)]
+    try:
+        if capture_one(CaptureRequest(python, str(video), str(results), options), before_save=move_earlier) is None:
+            return []
+        return [results, *build_scene(results, out_dir, exports, body, ground_plane, character)]
+    except BaseException:
+        if changing:
+            reruns.put_back(out_dir, video.stem, replaced, reruns.video_outputs)
+        raise
 
 
 def build_scene(
@@ -205,13 +213,31 @@ def build_scene(
     """A fresh scene from the results file ``results`` (each person's ``body``: empty for the preference's;
     ``ground_plane``: None for the preference's; a copy of ``character`` retargeted onto each person),
     saved as ``out_dir/<stem>.blend``, and its exports; the paths written. With ``replaced`` (a folder), an
-    earlier scene of ``stem`` moves there first, with a copy of ``results`` beside it."""
+    earlier scene of ``stem`` moves there first, with a copy of ``results`` beside it. A build or export that
+    fails or is stopped leaves no part of the new scene and puts the earlier one back."""
     stem = stem_of_results(results)
     load_results(results)  # a file that is not results fails here, before an empty .blend is written
     if replaced is not None:
         reruns.set_aside(reruns.scene_outputs(out_dir, stem), replaced, keep_copy=results)
+    try:
+        return _write_scene(results, out_dir / f"{stem}.blend", exports, body, ground_plane, character)
+    except BaseException:  # Ctrl-C among the exports left some people's files: a rerun would skip the video
+        reruns.put_back(out_dir, stem, replaced, reruns.scene_outputs, copy=results)
+        raise
+
+
+def _write_scene(
+    results: Path,
+    blend: Path,
+    exports: tuple[str, ...],
+    body: str,
+    ground_plane: bool | None,
+    character: Character | None,
+) -> list[Path]:
+    """:func:`build_scene`'s work once the folder is ready: the scene saved as ``blend`` and its exports beside it."""
+    stem = stem_of_results(results)
+    out_dir = blend.parent
     fresh_scene()
-    blend = out_dir / f"{stem}.blend"
     context = bpy.context
     objects = session.import_results(
         context, str(results), session.build_options(context, body=body, ground_plane=ground_plane)
@@ -310,6 +336,7 @@ def batch_capture(
     ground_plane: bool | None = None,
     character: Character | None = None,
     existing: str = reruns.REFUSE,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> int:
     """Capture every video in ``inputs`` into ``out_dir`` with ``options`` (None: the preferences'),
     each person with ``body`` (``"open"`` or ``"proxy"``; empty: the preference's), a ground plane under
@@ -324,7 +351,7 @@ def batch_capture(
     python = python or preferences.worker_python(s)
     videos = find_videos(inputs)
     if not videos:
-        report(f"{COMMAND}: {no_videos(inputs)}")
+        _say_failures([no_videos(inputs)])
         return 1
     clash = clashing_names(videos, exports=bool(exports))
     if clash:  # the second would write over the first's results, .blend and exports
@@ -347,28 +374,39 @@ def batch_capture(
         return done + (f" ({remarks})" if remarks else "")
 
     try:
-        failed = _each(videos, capture, report)
+        failed = _each(videos, capture, report, stopped)
     finally:
         _drop_if_empty(out, made)
-    report(f"ram_capture: {len(videos) - failed} of {len(videos)} videos done")
+    report(f"ram_capture: {len(videos) - len(failed)} of {len(videos)} videos done")
     _say_replaced(replaced, report)
+    _say_failures(failed)
     return 1 if failed else 0
 
 
-def _each(paths: list[Path], work: Callable[[Path], str], report) -> int:
+def _each(paths: list[Path], work: Callable[[Path], str], report, stopped: Callable[[], bool]) -> list[str]:
     """Run ``work`` on each path in turn, one report line each (``ok in N s`` and what ``work`` returned, or
-    ``FAILED`` and why); one that fails does not stop the others. The number that failed."""
-    failed = 0
+    ``FAILED`` and why); one that fails does not stop the others, a Ctrl-C (``stopped()``) does. Why each
+    failed, one line each, naming it."""
+    failed = []
     for i, path in enumerate(paths, 1):
         t0 = time.perf_counter()
         try:
             done = work(path)
             report(f"[{i}/{len(paths)}] {path.name}: ok in {time.perf_counter() - t0:.1f} s {done}")
         except Exception as e:  # one bad input must not stop the batch
-            failed += 1
+            if stopped():  # Ctrl-C inside an operator (the FBX exporter) reaches us as its RuntimeError
+                raise KeyboardInterrupt from None
             log.debug("%s failed", path, exc_info=True)
             report(f"[{i}/{len(paths)}] {path.name}: FAILED: {e}")
+            why = one_line(e)
+            failed.append(why if str(path) in why or path.name in why else f"{path}: {why}")
     return failed
+
+
+def _say_failures(failed: list[str]) -> None:
+    """Each failure again on stderr, as ``ram-core batch`` does: a pipeline's ``2>errors.log`` holds them all."""
+    for why in failed:
+        print(f"{COMMAND}: error: {why}", file=sys.stderr)
 
 
 def build_from_results(
@@ -380,6 +418,7 @@ def build_from_results(
     ground_plane: bool | None = None,
     character: Character | None = None,
     existing: str = reruns.REFUSE,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> int:
     """A .blend (and ``exports``) for every results file in ``results_dir`` (or for the one results file
     it names), into ``out_dir`` (default: the results' folder); 0 if all were built, else 1 (the rest still
@@ -391,7 +430,7 @@ def build_from_results(
     found = [given] if given.is_file() else find_results(given)
     if not found:
         why = "no such file or folder" if not given.exists() else "no results files (*.ram.npz) in it"
-        report(f"ram_capture: {results_dir}: {why}")
+        _say_failures([f"{results_dir}: {why}"])
         return 1
     clash = clashing_scenes(found, exports=bool(exports))
     if clash:  # the second would write over the first's .blend or exports
@@ -409,11 +448,12 @@ def build_from_results(
         return f"-> {build_scene(results, out, exports, body, ground_plane, character, replaced)[0]}"
 
     try:
-        failed = _each(found, build, report)
+        failed = _each(found, build, report, stopped)
     finally:
         _drop_if_empty(out, made)
-    report(f"ram_capture: {len(found) - failed} of {len(found)} scenes built")
+    report(f"ram_capture: {len(found) - len(failed)} of {len(found)} scenes built")
     _say_replaced(replaced, report)
+    _say_failures(failed)
     return 1 if failed else 0
 
 
@@ -463,14 +503,14 @@ def main(argv: list[str]) -> int:
 
     try:
         with stopping.on_stop(on_stop):
-            return _run(argv)
+            return _run(argv, lambda: bool(stopped_by))
     except KeyboardInterrupt:
         signum = stopped_by[0] if stopped_by else signal.SIGINT
         print(f"{COMMAND}: stopped by {stopping.said(signum)}; the videos done before it are kept", file=sys.stderr)
         return stopping.exit_code(signum)
 
 
-def _run(argv: list[str]) -> int:
+def _run(argv: list[str], stopped: Callable[[], bool]) -> int:
     try:
         args = parse_args(argv)
     except SystemExit as e:
@@ -489,6 +529,7 @@ def _run(argv: list[str]) -> int:
                 ground_plane=args.ground_plane,
                 character=character_of(args),
                 existing=args.existing,
+                stopped=stopped,
             )
         except (OSError, ValueError) as e:
             print(f"{COMMAND}: {one_line(e)}", file=sys.stderr)
@@ -510,6 +551,7 @@ def _run(argv: list[str]) -> int:
             ground_plane=args.ground_plane,
             character=character_of(args),
             existing=args.existing,
+            stopped=stopped,
         )
     except (preferences.NoWorkerPython, OptionsError, CaptureError, OSError, ValueError) as e:
         print(f"{COMMAND}: {one_line(e)}", file=sys.stderr)

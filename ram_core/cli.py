@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 import logging
 import os
+import re
 import sys
 
 from ram_core import __version__
@@ -17,6 +18,12 @@ DESCRIPTION = (
     "RAM: markerless multi-person motion capture from ordinary video. Captures every person's SMPL "
     "motion into a results file that the RAM Blender add-on imports as animated armatures."
 )
+
+
+def plain_text(doc: str) -> str:
+    """A module docstring as a terminal shows help: reStructuredText's ``code`` and :mod:`role` marks dropped
+    (``--help`` printed ```-o``, ``--raw``` and ``:mod:`ram_core.contract.reruns```)."""
+    return re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", doc).replace("``", "")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         if importlib.util.find_spec(module_name) is None:
             continue
         module = importlib.import_module(module_name)
-        doc = (module.__doc__ or name).strip()
+        doc = plain_text((module.__doc__ or name).strip())
         command = sub.add_parser(
             name,
             help=doc.splitlines()[0],

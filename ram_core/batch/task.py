@@ -27,6 +27,7 @@ from ram_core.contract.results import Results, ResultsFormatError, load_results,
 logger = logging.getLogger(__name__)
 
 DONE, SKIPPED, FAILED, CANCELLED = "done", "skipped", "failed", "cancelled"
+NOBODY_FOUND = "nobody was found in it"
 
 # Failures that come from the input or the options: a second try would fail the same way.
 NOT_RETRIED = frozenset(
@@ -214,7 +215,8 @@ def run_job(
             "options": json.loads(job.options.to_json()),
         }
         write_text_atomically(rec, json.dumps(record, indent=1, sort_keys=True) + "\n")
-        return outcome(DONE, results=results)
+        # Done, as `ram-core capture` is (it warns), but said: a row of 0 people without a word looked like a fault
+        return outcome(DONE, "" if any(len(t) for t in results.tracks) else NOBODY_FOUND, results=results)
     except OSError as e:  # the record or the rename could not be written
         return outcome(FAILED, f"{out}: cannot write the results ({e.strerror or e})")
     finally:

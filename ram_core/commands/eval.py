@@ -96,11 +96,18 @@ def _add_baseline(parser: argparse.ArgumentParser) -> None:
 
 def _run_baseline(args: argparse.Namespace) -> int:
     from ram_core.commands import CommandError
+    from ram_core.commands.capture import check_results_names
+    from ram_core.contract.client import CaptureError, check_output_path
     from ram_core.contract.results import save_results
     from ram_core.eval.capture import CaptureEvalError, load_gt
     from ram_core.video import VideoError
 
     _require_files(args.gt, args.video)
+    try:
+        check_results_names(str(args.out))  # a folder that is not there fails now, not after the whole clip
+        check_output_path(args.out)
+    except (CaptureError, ValueError) as e:
+        raise CommandError(str(e).replace("-o ", "--out ", 1)) from None
     try:
         from ram_core.eval.baseline import compute_baseline
 

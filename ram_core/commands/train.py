@@ -53,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     if args.init:
         cfg = dataclasses.replace(cfg, init=args.init)
+    if cfg.init and not Path(cfg.init).is_file():  # not "its config ... is missing beside it", said of no file
+        raise ValueError(f"{cfg.init}: no such file (the initial weights, --init or the config's init)")
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out {args.out}: is a file; give the run's folder (made if needed)")
     resume = None if args.resume == "none" else args.resume
     info = init_distributed(args.device)
     # Metric lines go to stdout on the main rank.

@@ -227,6 +227,18 @@ def check_output_path(path: str | os.PathLike) -> Path:
     return p
 
 
+def _why_not_started(python: str, e: OSError) -> str:
+    """Why ``python`` did not start, in words that say what to pick instead: a virtual environment's folder
+    picked for its Python gave "Permission denied", as did a file that is no program."""
+    p = Path(python)
+    if p.is_dir():
+        inside = next((c for c in (p / "bin" / "python", p / "Scripts" / "python.exe") if c.is_file()), None)
+        return f"it is a folder; give the Python inside it, {inside}" if inside else "it is a folder, not a Python"
+    if p.is_file() and not os.access(p, os.X_OK):
+        return f"{e.strerror or e} (not a program: give a Python interpreter)"
+    return str(e.strerror or e)
+
+
 class CaptureClient:
     """One capture in a worker process, driven without blocking.
 
@@ -324,7 +336,9 @@ class CaptureClient:
                 )
         except OSError as e:
             self.close()
-            raise CaptureError(f"cannot start the worker with {self.python}: {e.strerror or e}") from None
+            raise CaptureError(
+                f"cannot start the worker with {self.python}: {_why_not_started(self.python, e)}"
+            ) from None
         res.reader = threading.Thread(target=self._read_stdout, name="ram-capture-reader", daemon=True)
         res.reader.start()
 

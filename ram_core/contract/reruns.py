@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ram_core.contract.batch_files import EXPORT_FORMATS, RECORD_SUFFIX, RESULTS_SUFFIX, export_stem
@@ -116,3 +117,33 @@ def set_aside(files: list[Path], folder: str | Path, keep_copy: Path | None = No
         shutil.copy2(keep_copy, target / keep_copy.name)
     for src, dst in moves:
         os.replace(src, dst)
+
+
+def put_back(
+    out_dir: str | Path,
+    stem: str,
+    replaced: Path | None,
+    outputs: Callable[[Path, str], list[Path]],
+    copy: Path | None = None,
+) -> None:
+    """Undo ``stem``'s unfinished run (stopped or failed after its outputs began to change): remove what
+    ``outputs(out_dir, stem)`` finds now (this run's, the earlier ones having moved to ``replaced``, or there
+    having been none) and move back the earlier files :func:`set_aside` put in ``replaced``; ``copy``'s name
+    there (the results a scene was built from, copied beside it) is removed, and so is ``replaced`` when empty.
+    A half-written set of exports is never left to look like a finished video to ``--skip-existing``."""
+    out = Path(out_dir)
+    for path in outputs(out, stem):
+        path.unlink(missing_ok=True)
+    if replaced is None or not Path(replaced).is_dir():
+        return
+    aside = Path(replaced)
+    for path in outputs(aside, stem):
+        if not (out / path.name).exists():  # never over a file
+            os.replace(path, out / path.name)
+    if copy is not None and (out / copy.name).is_file():
+        (aside / copy.name).unlink(missing_ok=True)
+    for folder in (aside, aside.parent):  # this run's folder, then replaced/ itself, when nothing is in them
+        try:
+            folder.rmdir()
+        except OSError:
+            break

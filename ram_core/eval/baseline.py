@@ -29,7 +29,7 @@ import numpy as np
 
 from ram_core.contract.results import CaptureMeta, Results, make_track
 from ram_core.contract.skeleton import JOINT_NAMES, NUM_BETAS, NUM_BODY_JOINTS
-from ram_core.eval.capture import PELVIS, ROOT_FROM_GT_BACKEND, CaptureEvalError, visible_mask
+from ram_core.eval.capture import PELVIS, ROOT_FROM_GT_BACKEND, CaptureEvalError, check_same_clip, visible_mask
 
 NOTES = (
     "baseline: BlazePose world landmarks on the ground truth's visible boxes mapped onto the 24 joints, "
@@ -152,8 +152,10 @@ def compute_baseline(gt: dict[str, np.ndarray], video: str | Path, landmarker: L
     """The baseline of a clip: ``video`` decoded in order, the landmark model (default the lite backend's)."""
     from ram_core.backends.records import rest_skeleton
     from ram_core.perception.landmarks import PoseLandmarker
-    from ram_core.video import iter_frames
+    from ram_core.video import iter_frames, open_video
 
+    info = open_video(video)  # another clip's video would give boxes on the wrong people: refused
+    check_same_clip(gt, info.width, info.height, info.fps, str(video))
     skeleton = rest_skeleton(None)
     model = PoseLandmarker() if landmarker is None else landmarker
     samples = run_landmarks(iter_frames(video, 0, int(gt["present"].shape[1])), gt, model, skeleton.joints)

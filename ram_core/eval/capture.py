@@ -25,7 +25,7 @@ import numpy as np
 
 from ram_core.contract.results import Results
 from ram_core.contract.skeleton import JOINT_NAMES
-from ram_core.eval.pose import mpjpe, pa_mpjpe
+from ram_core.eval.pose import mpjpe, npz_problem, pa_mpjpe
 from ram_core.scene.solve import rest_stature
 from ram_core.tracking.boxes import iou_matrix, xyxy_to_xywh
 from ram_core.tracking.mot import MotTable
@@ -52,7 +52,7 @@ def load_gt(path: str | Path) -> dict[str, np.ndarray]:
         with np.load(Path(path), allow_pickle=False) as z:
             gt = {k: np.asarray(z[k]) for k in z.files}
     except (OSError, ValueError) as e:
-        raise CaptureEvalError(f"{path}: not a readable ground-truth .npz ({e})") from None
+        raise CaptureEvalError(f"{path}: not a readable ground-truth .npz ({npz_problem(e)})") from None
     for key in ("joints_cam", "present", "box_amodal", "box_visible", "floor_cam", "world_from_camera", "fps"):
         if key not in gt:
             raise CaptureEvalError(f"{path}: ground truth lacks '{key}'")
@@ -328,10 +328,27 @@ class ClipParts:
     camera_height_error_pct: float | None = None
 
 
+def check_same_clip(gt: dict[str, np.ndarray], width: int, height: int, fps: float, what: str) -> None:
+    """CaptureEvalError, one line, when ``what`` (the results, a video) of ``width`` x ``height`` pixels at ``fps``
+    is not of the ground truth's clip: scores of another video against it are meaningless numbers, not an error.
+    A size or rate not known (0) is not compared."""
+    size = tuple(int(v) for v in np.asarray(gt.get("image_size", (0, 0))))
+    rate = float(gt["fps"]) if "fps" in gt else 0.0
+    other_size = width > 0 and height > 0 and 0 not in size and (width, height) != size
+    other_rate = fps > 0 and rate > 0 and abs(fps - rate) > 1e-2 * rate
+    if other_size or other_rate:
+        raise CaptureEvalError(
+            f"{what} is {width}x{height} at {fps:g} fps, the ground truth's clip {size[0]}x{size[1]} at {rate:g} fps: "
+            "not the same clip (the ground truth's is the clip.mp4 beside its gt.npz)"
+        )
+
+
 def clip_parts(
     gt: dict[str, np.ndarray], results: Results, root_from_gt: bool | None = None, mask: np.ndarray | None = None
 ) -> ClipParts:
     """Match ``results`` to ``gt`` and gather the raw samples of every figure (see ``score_capture``)."""
+    meta = results.meta
+    check_same_clip(gt, meta.width, meta.height, meta.fps, f"the results' video ({Path(meta.video_path).name})")
     if root_from_gt is None:
         root_from_gt = results.meta.backend == ROOT_FROM_GT_BACKEND
     p, f = gt["present"].shape

@@ -205,7 +205,13 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
     except FileNotFoundError:
         raise PoseEvalError(f"{path}: no such file") from None
     except (OSError, ValueError) as exc:
-        raise PoseEvalError(f"{path}: not a readable .npz of plain arrays ({exc})") from exc
+        raise PoseEvalError(f"{path}: not a readable .npz of plain arrays ({npz_problem(exc)})") from exc
+
+
+def npz_problem(exc: Exception) -> str:
+    """Why ``np.load(allow_pickle=False)`` failed, in words for this case: for a file that is no .npz at all
+    (a video, a text file) numpy says it "contains pickled data" and suggests loading it unsafely."""
+    return "not an .npz file" if "pickled" in str(exc) or "allow_pickle" in str(exc) else str(exc)
 
 
 __all__ = [
@@ -215,6 +221,7 @@ __all__ = [
     "evaluate_pose",
     "load_arrays",
     "mpjpe",
+    "npz_problem",
     "pa_mpjpe",
     "pck",
     "procrustes_align",

@@ -139,7 +139,29 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
         raise TrainConfigError(f"data.kind must be synthetic, shards or motion, not {cfg.data.kind!r}")
     if not 0.0 <= cfg.stage3.mask_ratio <= 1.0:
         raise TrainConfigError("stage3.mask_ratio must be in [0, 1]")
+    _check_counts(cfg)
     return cfg
+
+
+def _check_counts(cfg: TrainConfig) -> None:
+    """TrainConfigError for a count that cannot be (``"batch_size": -1`` had trained silently for minutes, every
+    step empty; ``"log_every": 0`` divided by zero after the first step)."""
+    at_least = {
+        "loop.max_steps": (cfg.loop.max_steps, 1),
+        "loop.batch_size": (cfg.loop.batch_size, 1),
+        "loop.log_every": (cfg.loop.log_every, 1),
+        "loop.checkpoint_every": (cfg.loop.checkpoint_every, 0),
+        "loop.warmup_steps": (cfg.loop.warmup_steps, 0),
+        "loop.num_workers": (cfg.loop.num_workers, 0),
+        "data.num_samples": (cfg.data.num_samples, 1),
+        "data.seq_len": (cfg.data.seq_len, 2),
+        "stage3.grid": (cfg.stage3.grid, 1),
+    }
+    for name, (value, low) in at_least.items():
+        if value < low:
+            raise TrainConfigError(f"config: {name} is {value}; it must be at least {low}")
+    if not cfg.loop.lr > 0:
+        raise TrainConfigError(f"config: loop.lr is {cfg.loop.lr}; it must be above 0")
 
 
 def load_config(path: str | Path) -> TrainConfig:

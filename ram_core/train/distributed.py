@@ -46,6 +46,8 @@ def _pick_device(local_rank: int, requested: str) -> torch.device:
     if requested == "auto":
         requested = "cuda" if torch.cuda.is_available() else "cpu"
     if requested == "cuda":
+        if not torch.cuda.is_available():  # torch's own words are a traceback about NVIDIA drivers
+            raise ValueError("--device cuda: torch sees no CUDA GPU here; give --device cpu (or auto)")
         torch.cuda.set_device(local_rank)
         return torch.device("cuda", local_rank)
     return torch.device(requested)

@@ -132,6 +132,38 @@ def test_batch_goes_on_after_a_failed_video_and_exits_non_zero(empty_scene, tmp_
     assert bpy.context.scene.ram.results_path == "//vtest_clip.ram.npz"  # moves with the .blend
 
 
+def test_ctrl_c_among_the_exports_leaves_no_part_of_the_video_and_puts_the_earlier_files_back(
+    empty_scene, tmp_path, monkeypatch
+):
+    """Before: Ctrl-C during the exports left the new results, .blend and some people's exports, the earlier
+    run's files in replaced/; a rerun with --skip-existing then took the video for done, its exports missing."""
+    out = tmp_path / "out"
+    out.mkdir()
+    earlier = {"vtest_clip.ram.npz": b"earlier results", "vtest_clip.blend": b"the artist's scene"}
+    for name, data in earlier.items():
+        (out / name).write_bytes(data)
+    write_people = cli.export.export_people
+
+    def stopped_after_one(objects, results, out_dir, stem, formats, **kw):
+        write_people(objects[:1], results, out_dir, stem, formats, **kw)
+        try:  # Ctrl-C during the next person's FBX: Blender's operator turns it into a RuntimeError
+            os.kill(os.getpid(), signal.SIGINT)
+        except KeyboardInterrupt:
+            raise RuntimeError("Error: Python: Traceback (most recent call last): ... KeyboardInterrupt") from None
+
+    monkeypatch.setattr(cli.export, "export_people", stopped_after_one)
+    argv = [str(CLIP), "-o", str(out), "--python", WORKER_PYTHON, "--backend", SCRIPTED, "--end", "10"]
+    assert cli.main([*argv, "--export", "bvh", "--overwrite"]) == 130
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == earlier  # replaced/ gone with nothing in it
+    monkeypatch.setattr(cli.export, "export_people", write_people)
+    assert cli.main([*argv, "--export", "bvh", "--skip-existing"]) == 0  # still done: the video is skipped
+    (out / "vtest_clip.blend").unlink()
+    (out / "vtest_clip.ram.npz").unlink()
+    monkeypatch.setattr(cli.export, "export_people", stopped_after_one)
+    assert cli.main([*argv, "--export", "bvh"]) == 130  # no earlier run: nothing of the video is left
+    assert not out.exists() or not any(out.iterdir())
+
+
 def test_a_batch_whose_every_video_fails_leaves_no_output_folder(empty_scene, tmp_path):
     text = tmp_path / "notes.mp4"
     text.write_text("not a video")
@@ -387,7 +419,7 @@ def test_a_new_capture_of_the_same_video_never_replaces_the_earlier_results_file
     assert results_path_for(video, str(tmp_path)).name == "street-4.ram.npz"
 
 
-def test_the_input_corpus_through_the_headless_batch(empty_scene, tmp_path, monkeypatch, no_leaked_segments):
+def test_the_input_corpus_through_the_headless_batch(empty_scene, tmp_path, monkeypatch, no_leaked_segments, capsys):
     import json
     import subprocess
     import tempfile
@@ -434,7 +466,8 @@ def test_the_input_corpus_through_the_headless_batch(empty_scene, tmp_path, monk
             continue
         # A folder given to the batch is searched for videos (an empty one has none).
         expected = "no videos found" if name == "directory" else case["message"]
-        failed_line = next((ln for ln in lines if "FAILED" in ln or "no videos" in ln), "")
+        said = lines + capsys.readouterr().err.splitlines()  # "no videos found" is an error line on stderr
+        failed_line = next((ln for ln in said if "FAILED" in ln or "no videos" in ln), "")
         if code != 1 or expected not in failed_line or "\n" in failed_line:
             failures.append(f"{name}: expected FAILED with {expected!r}, got {lines}")
         if any(path.read_bytes() != content for path, content in users.items()):
@@ -544,7 +577,7 @@ def test_ram_capture_with_no_videos_makes_no_output_folder(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     out = tmp_path / "out"
     assert cli.main([str(tmp_path / "empty"), "-o", str(out), "--python", WORKER_PYTHON]) == 1
-    assert "no videos found" in capsys.readouterr().out and not out.exists()
+    assert capsys.readouterr().err.startswith("ram_capture: error: no videos found in ") and not out.exists()
     assert cli.main([str(CLIP), "-o", "/proc/no/such/folder", "--python", WORKER_PYTHON]) == 2
     said = capsys.readouterr().err
     assert said == "ram_capture: /proc/no/such/folder: cannot make the output folder (No such file or directory)\n"

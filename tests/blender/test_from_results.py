@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 from pathlib import Path
 
 import bpy
@@ -21,8 +23,11 @@ def test_scenes_are_built_from_a_results_folder_and_a_bad_file_fails_alone(empty
     (results / "broken.ram.npz").write_bytes(b"not a results file")
     out = tmp_path / "scenes"
     assert cli.main(["--from-results", str(results), "-o", str(out), "--export", "bvh"]) == 1
-    text = capsys.readouterr().out
-    assert "broken.ram.npz: FAILED" in text and "1 of 2 scenes built" in text
+    said = capsys.readouterr()
+    assert "broken.ram.npz: FAILED" in said.out and "1 of 2 scenes built" in said.out
+    # Each failure again on stderr, one line naming the file: what a pipeline's 2>errors.log keeps.
+    [error] = said.err.splitlines()
+    assert error.startswith(f"ram_capture: error: {results / 'broken.ram.npz'}: "), error
     assert (out / "walk.blend").is_file() and list(out.glob("walk_person*.bvh"))
     assert not (out / "broken.blend").exists()
     bpy.ops.wm.open_mainfile(filepath=str(out / "walk.blend"))
@@ -59,9 +64,9 @@ def test_results_whose_exports_share_a_name_are_refused_before_any_scene(empty_s
 
 def test_from_results_on_nothing_says_what_it_found(tmp_path, capsys):
     assert cli.main(["--from-results", str(tmp_path / "nope")]) == 1
-    assert capsys.readouterr().out == f"ram_capture: {tmp_path / 'nope'}: no such file or folder\n"
+    assert capsys.readouterr().err == f"ram_capture: error: {tmp_path / 'nope'}: no such file or folder\n"
     assert cli.main(["--from-results", str(tmp_path)]) == 1
-    assert capsys.readouterr().out == f"ram_capture: {tmp_path}: no results files (*.ram.npz) in it\n"
+    assert capsys.readouterr().err == f"ram_capture: error: {tmp_path}: no results files (*.ram.npz) in it\n"
 
 
 def test_from_results_and_videos_together_are_refused(tmp_path, capsys):
@@ -95,6 +100,28 @@ def test_one_results_file_builds_its_scene_beside_it_and_a_rebuild_keeps_the_ear
     # The earlier scene and a copy of the results it was built from (which stay where they are).
     assert sorted(p.name for p in replaced.iterdir()) == sorted([*scene, "walk.ram.npz"]) and results.is_file()
     assert (tmp_path / "walk.blend").is_file()
+
+
+def test_a_rebuild_stopped_among_its_exports_puts_the_earlier_scene_back(empty_scene, tmp_path, monkeypatch):
+    """Before: Ctrl-C while exporting left the new .blend and some people's exports, the earlier scene in
+    replaced/, and a rerun with --skip-existing took the scene for built."""
+    results = tmp_path / "walk.ram.npz"
+    shutil.copy(RESULTS / "v2_scene.ram.npz", results)
+    argv = ["--from-results", str(results), "--export", "bvh"]
+    assert cli.main(argv) == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    write_people = cli.export.export_people
+
+    def stopped_after_one(objects, results, out_dir, stem, formats, **kw):
+        write_people(objects[:1], results, out_dir, stem, formats, **kw)
+        try:  # Ctrl-C during the next person's FBX: Blender's operator turns it into a RuntimeError
+            os.kill(os.getpid(), signal.SIGINT)
+        except KeyboardInterrupt:
+            raise RuntimeError("Error: Python: Traceback (most recent call last): ... KeyboardInterrupt") from None
+
+    monkeypatch.setattr(cli.export, "export_people", stopped_after_one)
+    assert cli.main([*argv, "--overwrite"]) == 130
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no replaced/ folder either
 
 
 def test_each_scene_is_saved_once_with_its_results_named_relative_to_it(empty_scene, tmp_path, capfd):

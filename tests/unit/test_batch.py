@@ -133,6 +133,14 @@ def test_a_killed_worker_is_retried(batch_clips, tmp_path):
     assert_same_results(results_path(tmp_path / "out", videos[0]), references[0])
 
 
+def test_a_video_with_nobody_in_it_is_done_and_says_so(batch_clips, tmp_path):
+    """Before: its summary row was done, 0 people, and no message (``ram-core capture`` warns)."""
+    videos, _ = batch_clips
+    jobs = make_jobs(videos[:1], tmp_path, SCRIPTED_OPTIONS, extra_env={"RAM_SCRIPTED_PEOPLE": "0"})
+    [outcome] = run_batch(jobs, LocalScheduler(1))
+    assert (outcome.status, outcome.people, outcome.message) == (DONE, 0, "nobody was found in it")
+
+
 def test_without_retries_a_killed_worker_is_reported(batch_clips, tmp_path):
     videos, _ = batch_clips
     jobs = make_jobs(videos[:1], tmp_path, SCRIPTED_OPTIONS, max_retries=0, extra_env={"RAM_SCRIPTED_KILL_AT": "3"})

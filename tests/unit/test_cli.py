@@ -43,6 +43,18 @@ def test_every_command_help_line_is_a_whole_sentence():
         assert choice.help and choice.help.endswith("."), (choice.dest, choice.help)
 
 
+def test_every_command_help_is_plain_text_without_rst_marks():
+    """Before: ``capture --help`` printed ```-o``, ``--raw``` and ``:mod:`ram_core.contract.reruns```."""
+    import argparse
+
+    from ram_core.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in sub.choices.items():
+        text = command.format_help()
+        assert "``" not in text and ":mod:" not in text and ":func:" not in text, (name, text)
+
+
 def test_capture_help_says_what_it_does(capsys):
     with pytest.raises(SystemExit):
         main(["capture", "--help"])

@@ -173,6 +173,34 @@ def test_eval_capture_and_baseline_commands(tmp_path, capsys):
     assert f"{tmp_path / 'none.mp4'}: no such file" in capsys.readouterr().err
 
 
+def test_results_or_a_video_of_another_clip_are_refused_in_one_line(tmp_path, capsys):
+    """Before: another clip's results scored against a gt.npz gave a table of meaningless numbers (HOTA 1.3),
+    a video for --gt said "load it unsafely with allow_pickle", and baseline's --out in a missing folder
+    failed after the whole clip, naming a temporary file."""
+    import dataclasses
+
+    from ram_core.cli import main
+    from ram_core.contract.results import save_results
+    from ram_core.eval.capture import CaptureEvalError
+
+    gt = {**make_gt(), "image_size": np.array([640, 480])}
+    results = results_of(gt, tmp_path)
+    assert score_capture(gt, results).idsw == 0  # the clip's own size and rate
+    for meta in (dataclasses.replace(results.meta, width=768, height=576), dataclasses.replace(results.meta, fps=10.0)):
+        with pytest.raises(CaptureEvalError, match=r"is \d+x\d+ at [\d.]+ fps, the ground truth's clip 640x480 at 25"):
+            score_capture(gt, dataclasses.replace(results, meta=meta))
+    np.savez(tmp_path / "gt.npz", **gt)
+    (tmp_path / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+    save_results(results, tmp_path / "out.npz")
+    assert main(["eval", "capture", "--gt", str(tmp_path / "clip.mp4"), str(tmp_path / "out.npz")]) == 1
+    assert capsys.readouterr().err == (
+        f"ram-core: error: {tmp_path / 'clip.mp4'}: not a readable ground-truth .npz (not an .npz file)\n"
+    )
+    args = ["eval", "baseline", "--gt", str(tmp_path / "gt.npz"), "--video", str(tmp_path / "clip.mp4")]
+    assert main([*args, "--out", str(tmp_path / "no such folder" / "b.npz")]) == 1
+    assert capsys.readouterr().err == f"ram-core: error: {tmp_path / 'no such folder'}: output folder does not exist\n"
+
+
 def test_a_solved_scene_is_scored_and_used_for_the_world(tmp_path):
     import dataclasses
 

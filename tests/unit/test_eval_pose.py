@@ -103,3 +103,12 @@ def test_a_missing_file_or_a_results_file_says_what_to_do(tmp_path) -> None:
     results = {"format_name": np.array("ram-results"), "tracks": np.zeros(1)}
     with pytest.raises(pose.PoseEvalError, match=r"scored with 'ram-core eval capture --gt GT.npz RESULTS.npz'"):
         pose.evaluate_pose(results, {"joints3d": np.zeros((1, 4, 3))})
+
+
+def test_a_file_that_is_no_npz_says_so_without_numpys_advice_to_unpickle(tmp_path) -> None:
+    """Before: "... contains pickled (object) data. If you trust the file you can load it unsafely ..."."""
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+    with pytest.raises(pose.PoseEvalError) as e:
+        pose.load_arrays(video)
+    assert str(e.value) == f"{video}: not a readable .npz of plain arrays (not an .npz file)"

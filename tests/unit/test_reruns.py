@@ -38,6 +38,23 @@ def test_files_move_aside_together_and_never_over_a_file(tmp_path):
     assert blend.read_bytes() == b"second scene" and (tmp_path / "clip_person1.fbx").exists()
 
 
+def test_putting_back_removes_the_unfinished_files_and_returns_only_that_videos_earlier_ones(tmp_path):
+    for name in ["clip.ram.npz", "clip.blend", "clip_person1.fbx", "other.blend"]:
+        (tmp_path / name).write_bytes(b"earlier " + name.encode())
+    folder = reruns.replaced_folder(tmp_path)
+    reruns.set_aside(reruns.video_outputs(tmp_path, "other"), folder)
+    reruns.set_aside(reruns.video_outputs(tmp_path, "clip"), folder)
+    (tmp_path / "clip.ram.npz").write_bytes(b"new")
+    (tmp_path / "clip.blend").write_bytes(b"new")  # stopped here: one person's exports made, not the other's
+    (tmp_path / "clip_person2.fbx").write_bytes(b"new")
+    reruns.put_back(tmp_path, "clip", folder, reruns.video_outputs)
+    here = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert here == {n: b"earlier " + n.encode() for n in ["clip.ram.npz", "clip.blend", "clip_person1.fbx"]}
+    assert [p.name for p in folder.iterdir()] == ["other.blend"]  # another video's, replaced for good
+    reruns.put_back(tmp_path, "other", folder, reruns.video_outputs)
+    assert not (tmp_path / "replaced").exists()  # emptied: no folder left behind
+
+
 def test_a_video_named_with_spaces_has_its_exports_among_its_outputs(tmp_path):
     """Exports are named by ``export_stem`` (``street walk`` -> ``street_walk_person1.fbx``): before, --overwrite
     left them out of what moves to replaced/ and the new ones were written over them."""

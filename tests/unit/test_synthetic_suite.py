@@ -70,3 +70,23 @@ def test_the_focal_length_comes_from_the_ground_truth():
 def test_main_refuses_a_missing_suite(tmp_path, capsys):
     assert suite.main(["--suite", str(tmp_path / "none")]) == 2
     assert suite.main(["--suite", str(tmp_path)]) == 2
+
+
+def test_a_clip_or_tuning_name_not_in_the_suite_is_named_and_refine_wants_reuse(tmp_path, capsys):
+    """Before: ``--tuning nope`` ran the whole suite with nothing held out and ``--refine`` without ``--reuse``
+    captured everything afresh, both without a word."""
+    for name in ("couple", "pillar"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "gt.npz").write_bytes(b"")
+        (tmp_path / name / "clip.mp4").write_bytes(b"")
+    clips = suite.clip_dirs(tmp_path)
+    assert suite.unknown_names(clips, "couple", ["pillar"]) is None
+    assert suite.unknown_names(clips, None, ["nope"]) == (
+        "--tuning (or tuning.txt): no clip nope in the suite (its clips: couple, pillar)"
+    )
+    assert (
+        suite.unknown_names(clips, "couple,cuople", [])
+        == "--clips: no clip cuople in the suite (its clips: couple, pillar)"
+    )
+    assert suite.main(["--suite", str(tmp_path), "--refine"]) == 2
+    assert "give --reuse DIR" in capsys.readouterr().err

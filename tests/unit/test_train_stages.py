@@ -103,3 +103,46 @@ def test_a_missing_config_is_named_plainly(tmp_path):
 
     with pytest.raises(TrainConfigError, match=r"c.json: no such file \(the training config; see docs/training.md\)$"):
         load_config(tmp_path / "c.json")
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "said"),
+    [
+        ("loop", "batch_size", -1, "loop.batch_size is -1; it must be at least 1"),
+        ("loop", "log_every", 0, "loop.log_every is 0; it must be at least 1"),
+        ("loop", "lr", 0.0, "loop.lr is 0.0; it must be above 0"),
+        ("data", "seq_len", 1, "data.seq_len is 1; it must be at least 2"),
+    ],
+)
+def test_a_count_that_cannot_be_is_refused_in_one_line(section, key, value, said):
+    """Before: ``"batch_size": -1`` trained without a line for minutes and SIGTERM could not stop it."""
+    from ram_core.train.config import TrainConfigError
+
+    with pytest.raises(TrainConfigError, match=f"^config: {said}$"):
+        config_from_dict({section: {key: value}})
+
+
+def test_wrong_train_inputs_are_one_line_each(tmp_path, capsys, monkeypatch):
+    """Before: a missing --init file was "its config nope.json is missing beside it", --device cuda without a
+    GPU a 20-line traceback about NVIDIA drivers, and an --out that is a file "File exists"."""
+    from ram_core.cli import main
+
+    config = tmp_path / "c.json"
+    config.write_text('{"model": "tiny", "loop": {"max_steps": 1}}')
+    argv = ["train", "stage1", "--config", str(config), "--out"]
+    assert main([*argv, str(tmp_path / "run"), "--init", str(tmp_path / "nope.safetensors")]) == 1
+    assert capsys.readouterr().err == (
+        f"ram-core: error: {tmp_path / 'nope.safetensors'}: no such file (the initial weights, --init or the "
+        "config's init)\n"
+    )
+    assert main([*argv, str(config)]) == 1
+    assert (
+        capsys.readouterr().err
+        == f"ram-core: error: --out {config}: is a file; give the run's folder (made if needed)\n"
+    )
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main([*argv, str(tmp_path / "run"), "--device", "cuda"]) == 1
+    assert capsys.readouterr().err == (
+        "ram-core: error: --device cuda: torch sees no CUDA GPU here; give --device cpu (or auto)\n"
+    )
+    assert not (tmp_path / "run").exists()

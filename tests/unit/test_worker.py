@@ -214,6 +214,21 @@ def test_a_worker_python_that_does_not_exist(worker_env):
     c.close()
 
 
+def test_a_worker_python_that_is_a_folder_names_the_python_inside_it(tmp_path):
+    """Before: a virtual environment's folder picked as the worker Python said only "Permission denied"."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").write_text("")
+    for python, said in (
+        (tmp_path, f"it is a folder; give the Python inside it, {tmp_path / 'bin' / 'python'}"),
+        (tmp_path / "bin" / "python", "Permission denied (not a program: give a Python interpreter)"),
+    ):
+        c = CaptureClient(str(python), CLIP, CaptureOptions(backend=SCRIPTED))
+        with pytest.raises(CaptureError) as e:
+            c.start()
+        c.close()
+        assert str(e.value) == f"cannot start the worker with {python}: {said}"
+
+
 def test_an_exception_in_the_client_stops_the_worker(worker_env):
     with pytest.raises(KeyError), client(worker_env, env={"RAM_SCRIPTED_SLEEP": "0.05"}) as c:
         c.start()
