@@ -1,6 +1,7 @@
 """The whole-clip refinement a capture's records go through on the client's side, in one place. Numpy/scipy.
 
-Tracklets re-linked first (one person, one track: ``ram_core.scene.relink``), a track that followed the
+Tracklets re-linked first (one person, one track: ``ram_core.scene.relink``), a short tracklet only ever seen on
+top of a longer track dropped (``ram_core.scene.doubles``), a track that followed the
 person in front of its own for a few frames let go of them there (``ram_core.scene.stacked``), gaps of up to
 2 s filled where nobody else was seen (``ram_core.scene.gaps``; flagged predicted, so the fit shapes them by
 its motion terms), tracks entering or leaving the picture extended while part of their person shows, and those lost
@@ -29,6 +30,7 @@ import dataclasses
 from ram_core.contract.results import Results
 from ram_core.scene.contact import plant_feet
 from ram_core.scene.depth import smooth_depth
+from ram_core.scene.doubles import drop_doubles
 from ram_core.scene.edges import extend_at_edges
 from ram_core.scene.fit import MOTION as FIT
 from ram_core.scene.fit import fit_motion
@@ -44,9 +46,9 @@ DEFAULT_MOTION = FIT
 
 
 def unsolved(raw: Results) -> Results:
-    """``raw`` re-linked, unstacked, its gaps filled, its tracks carried through the picture's edges, its depth
+    """``raw`` re-linked, rid of doubles, unstacked, its gaps filled, its tracks carried through the picture's edges, its depth
     smoothed and its turned-round records refilled: what the scene solve starts from."""
-    unstacked, behind = unstack_tracks(relink_tracks(raw))
+    unstacked, behind = unstack_tracks(drop_doubles(relink_tracks(raw)))
     smoothed = smooth_depth(extend_at_edges(fill_track_gaps(unstacked, behind=behind)))
     return refill_turned(smoothed, behind=behind)
 
