@@ -101,7 +101,9 @@ def test_a_killed_worker_or_task_process_is_retried(ray_session, batch_clips, tm
 def test_a_cancel_stops_the_tasks_and_leaves_nothing_partial(ray_session, batch_clips, tmp_path):
     videos, _ = batch_clips
     out = tmp_path / "out"
-    env = {**WORKER_ENV, "RAM_SCRIPTED_SLEEP": "0.2"}
+    # 0.5 s a frame (6 s a video): the stop must land while videos run, even on a loaded machine (at 0.2 s, with
+    # other work on both cores, two videos had finished before the progress that triggers it came through).
+    env = {**WORKER_ENV, "RAM_SCRIPTED_SLEEP": "0.5"}
     jobs = make_jobs(videos, out, SCRIPTED_OPTIONS, extra_env=env)
     scheduler = RayScheduler()
     seen: dict[int, str] = {}
