@@ -17,6 +17,7 @@ from ram_blender.importer.plan import FRAME_OFFSET
 from ram_core.contract import reruns
 from ram_core.contract.client import CaptureError
 from ram_core.contract.options import CaptureOptions, OptionsError
+from tests.fixtures.interrupts import export_stopped_after_one
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIP = ROOT / "tests" / "data" / "vtest_clip.avi"
@@ -144,14 +145,7 @@ def test_ctrl_c_among_the_exports_leaves_no_part_of_the_video_and_puts_the_earli
         (out / name).write_bytes(data)
     write_people = cli.export.export_people
 
-    def stopped_after_one(objects, results, out_dir, stem, formats, **kw):
-        write_people(objects[:1], results, out_dir, stem, formats, **kw)
-        try:  # Ctrl-C during the next person's FBX: Blender's operator turns it into a RuntimeError
-            os.kill(os.getpid(), signal.SIGINT)
-        except KeyboardInterrupt:
-            raise RuntimeError("Error: Python: Traceback (most recent call last): ... KeyboardInterrupt") from None
-
-    monkeypatch.setattr(cli.export, "export_people", stopped_after_one)
+    monkeypatch.setattr(cli.export, "export_people", export_stopped_after_one(write_people))
     argv = [str(CLIP), "-o", str(out), "--python", WORKER_PYTHON, "--backend", SCRIPTED, "--end", "10"]
     assert cli.main([*argv, "--export", "bvh", "--overwrite"]) == 130
     assert {p.name: p.read_bytes() for p in out.iterdir()} == earlier  # replaced/ gone with nothing in it
@@ -159,7 +153,7 @@ def test_ctrl_c_among_the_exports_leaves_no_part_of_the_video_and_puts_the_earli
     assert cli.main([*argv, "--export", "bvh", "--skip-existing"]) == 0  # still done: the video is skipped
     (out / "vtest_clip.blend").unlink()
     (out / "vtest_clip.ram.npz").unlink()
-    monkeypatch.setattr(cli.export, "export_people", stopped_after_one)
+    monkeypatch.setattr(cli.export, "export_people", export_stopped_after_one(write_people))
     assert cli.main([*argv, "--export", "bvh"]) == 130  # no earlier run: nothing of the video is left
     assert not out.exists() or not any(out.iterdir())
 

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 from pathlib import Path
 
 import bpy
 import numpy as np
 
 from ram_blender import cli
+from tests.fixtures.interrupts import export_stopped_after_one
 
 RESULTS = Path(__file__).resolve().parents[2] / "tests" / "data" / "results"
 
@@ -112,14 +111,7 @@ def test_a_rebuild_stopped_among_its_exports_puts_the_earlier_scene_back(empty_s
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     write_people = cli.export.export_people
 
-    def stopped_after_one(objects, results, out_dir, stem, formats, **kw):
-        write_people(objects[:1], results, out_dir, stem, formats, **kw)
-        try:  # Ctrl-C during the next person's FBX: Blender's operator turns it into a RuntimeError
-            os.kill(os.getpid(), signal.SIGINT)
-        except KeyboardInterrupt:
-            raise RuntimeError("Error: Python: Traceback (most recent call last): ... KeyboardInterrupt") from None
-
-    monkeypatch.setattr(cli.export, "export_people", stopped_after_one)
+    monkeypatch.setattr(cli.export, "export_people", export_stopped_after_one(write_people))
     assert cli.main([*argv, "--overwrite"]) == 130
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no replaced/ folder either
 
