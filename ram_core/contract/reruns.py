@@ -140,7 +140,7 @@ def put_back(
     for path in outputs(aside, stem):
         if not (out / path.name).exists():  # never over a file
             os.replace(path, out / path.name)
-    if copy is not None and (out / copy.name).is_file():
+    if copy is not None and copy.is_file():  # the results stayed where they are (in out_dir or elsewhere)
         (aside / copy.name).unlink(missing_ok=True)
     for folder in (aside, aside.parent):  # this run's folder, then replaced/ itself, when nothing is in them
         try:

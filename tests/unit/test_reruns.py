@@ -55,6 +55,22 @@ def test_putting_back_removes_the_unfinished_files_and_returns_only_that_videos_
     assert not (tmp_path / "replaced").exists()  # emptied: no folder left behind
 
 
+def test_putting_back_a_scene_built_into_another_folder_leaves_no_copy_of_its_results(tmp_path):
+    """Before, the copy of the results set beside the earlier .blend was removed only when the results were in
+    the scene's folder: a failed ``--overwrite`` build into another folder left ``replaced/<date>/clip.ram.npz``."""
+    results, out = tmp_path / "runs" / "clip.ram.npz", tmp_path / "scenes"
+    results.parent.mkdir()
+    out.mkdir()
+    results.write_bytes(b"results")
+    (out / "clip.blend").write_bytes(b"earlier")
+    folder = reruns.replaced_folder(out)
+    reruns.set_aside(reruns.scene_outputs(out, "clip"), folder, keep_copy=results)
+    (out / "clip.blend").write_bytes(b"new, unfinished")
+    reruns.put_back(out, "clip", folder, reruns.scene_outputs, copy=results)
+    assert (out / "clip.blend").read_bytes() == b"earlier" and results.read_bytes() == b"results"
+    assert not (out / "replaced").exists()
+
+
 def test_a_video_named_with_spaces_has_its_exports_among_its_outputs(tmp_path):
     """Exports are named by ``export_stem`` (``street walk`` -> ``street_walk_person1.fbx``): before, --overwrite
     left them out of what moves to replaced/ and the new ones were written over them."""
