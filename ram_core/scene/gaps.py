@@ -394,11 +394,13 @@ def _filled(
     t = ((new - track.frame[left]) / (track.frame[left + 1] - track.frame[left]))[:, None]
     box = (1 - t) * track.box[left] + t * track.box[left + 1]
     free = np.ones(len(new), dtype=bool)
+    kind = cfg or GapConfig()
+    apart: dict[tuple[int, int], set[int]] = {}  # per gap (its two observed frames), judged once
     for i, f in enumerate(new):
         a, b = int(track.frame[left[i]]), int(track.frame[left[i] + 1])
-        kind = cfg or GapConfig()
-        ignore = apart_at_ends(track, a, b, seen, max_iou, kind.ended) if kind.apart else set()
-        ignore |= (behind or {}).get((track.track_id, int(f)), set())
+        if (a, b) not in apart:
+            apart[a, b] = apart_at_ends(track, a, b, seen, max_iou, kind.ended) if kind.apart else set()
+        ignore = apart[a, b] | (behind or {}).get((track.track_id, int(f)), set())
         others = [o for tid, o in seen.get(int(f), []) if tid != track.track_id and tid not in ignore]
         free[i] = int(f) not in skipped and (not others or box_iou(box[i], np.stack(others)).max() <= max_iou)
     if not free.any():
